@@ -1,0 +1,197 @@
+"""The ESC config layer: read, validate and wrap the values an ESC environment injects.
+
+An ESC environment's ``values.pulumiConfig`` reaches a stack as ordinary stack config once the stack
+has done ``pulumi config env add <env>``; a key such as ``namespace:imagePullSecret:token`` is read
+with ``pulumi.Config("namespace").get("imagePullSecret:token")``. This module reads each raw string
+once, runs the catalog's format check on it before any resource exists, and hands secrets on only as
+secret Outputs. Problems are collected per component and raised together as one
+:class:`~components.errors.ConfigError` whose lines name the key, say what is wrong (never echoing
+the value) and give the exact command that fixes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pulumi
+
+from components import catalog
+from components.catalog import Key, Tier
+from components.errors import ConfigError
+from components.validators import Check, Invalid
+
+T = TypeVar("T")
+
+ESC_ENVIRONMENT_KEY = "secret-chain:escEnvironment"
+
+
+def raw(key: str) -> str | None:
+    """Return the raw string of a full config key, or None when it is not set.
+
+    ``get_config`` is the SDK's own look-up (explicit config, then ``PULUMI_CONFIG_*``); a raw string
+    read here never leaves this module unwrapped when the key is secret.
+    """
+    from pulumi.runtime.config import get_config
+
+    value = get_config(key)
+    return None if value is None else str(value)
+
+
+def esc_environment(stack: str | None = None, configured: str | None = None) -> str:
+    """Name of the ESC environment a fix command should write to.
+
+    The stack setting ``secret-chain:escEnvironment`` wins; otherwise the runbook's convention is
+    used: ``production`` reads ``<org>/Production``, every preview stack ``<org>/Preview``.
+    """
+    if configured is None:
+        configured = raw(ESC_ENVIRONMENT_KEY)
+    if configured:
+        return configured.strip()
+    if stack is None:
+        stack = pulumi.get_stack()
+    return "<org>/Production" if stack == "production" else "<org>/Preview"
+
+
+def fix_command(entry: Key, environment: str) -> str:
+    """The exact command(s) that set ``entry``: ``pulumi env set …`` and the per-stack alternative."""
+    flag = " --secret" if entry.secret else ""
+    per_stack = f"pulumi config set{flag} {entry.key} {entry.example}"
+    if entry.tier is Tier.STACK:
+        return per_stack
+    return f'pulumi env set {environment} pulumiConfig."{entry.key}" {entry.example}{flag} (or, for this stack only: {per_stack})'
+
+
+def describe_problem(entry: Key, what: str, environment: str) -> str:
+    """One line: which key, what is wrong, how to fix it."""
+    return f'config "{entry.key}" {what}. Fix: {fix_command(entry, environment)}'
+
+
+class ConfigReader:
+    """Reads the keys one component needs and collects every problem before anything is registered.
+
+    Call :meth:`secret`, :meth:`plain` and :meth:`arg` for each input, then :meth:`done`, which
+    raises one :class:`ConfigError` listing every problem found.
+    """
+
+    def __init__(self, owner: str, environment: str | None = None) -> None:
+        self.owner = owner
+        self.problems: list[str] = []
+        self._environment = environment
+
+    @property
+    def environment(self) -> str:
+        """The ESC environment named in fix commands."""
+        if self._environment is None:
+            self._environment = esc_environment()
+        return self._environment
+
+    def _lookup(self, entry: Key) -> str | None:
+        for key in (entry.key, *entry.aliases):
+            value = raw(key)
+            if value is not None:
+                return value
+        return None
+
+    def _value(self, key: str, override: Any, required: bool, arg_name: str | None) -> tuple[Key, str | None, bool]:
+        """Validate ``override`` or the configured value; return (entry, normalised, from_args)."""
+        entry = catalog.get(key)
+        if override is not None and not isinstance(override, str):
+            return entry, None, True  # an Output: resolved later, validated by its producer
+        from_args = override is not None
+        value = override if from_args else self._lookup(entry)
+        if value is None:
+            if required:
+                self.problems.append(describe_problem(entry, f"is missing ({entry.purpose})", self.environment))
+            return entry, None, False
+        try:
+            return entry, entry.check(value), from_args
+        except Invalid as err:
+            if from_args:
+                name = arg_name or entry.name
+                self.problems.append(
+                    f'{self.owner} argument "{name}" {err}. Fix: pass a valid value, or leave it out to read '
+                    f'config "{entry.key}"'
+                )
+            else:
+                self.problems.append(describe_problem(entry, str(err), self.environment))
+            return entry, None, from_args
+
+    def secret(
+        self, key: str, override: pulumi.Input[str] | None = None, *, required: bool = True, arg_name: str | None = None
+    ) -> pulumi.Output[str] | None:
+        """Read a secret key (or its ``args`` override) and return it as a secret Output.
+
+        Returns None when the key is absent and not required, or when it is invalid (the problem is
+        recorded and raised by :meth:`done`).
+        """
+        entry, value, _ = self._value(key, override, required, arg_name)
+        if override is not None and not isinstance(override, str):
+            return pulumi.Output.secret(override)
+        if value is None:
+            return None
+        assert entry.secret, f"{key} is not declared secret in the catalog"
+        return pulumi.Output.secret(value)
+
+    def plain(
+        self, key: str, override: str | None = None, *, required: bool = True, arg_name: str | None = None
+    ) -> str | None:
+        """Read a non-secret key (or its ``args`` override) and return the normalised string."""
+        entry, value, _ = self._value(key, override, required, arg_name)
+        assert not entry.secret, f"{key} is declared secret: read it with secret()"
+        return value
+
+    def arg(self, name: str, value: T | None, check: Callable[[T], T], *, required: bool = False) -> T | None:
+        """Validate a component argument that has no config key (e.g. a namespace list)."""
+        if value is None:
+            if required:
+                self.problems.append(f'{self.owner} argument "{name}" is required. Fix: pass it in the args')
+            return None
+        try:
+            return check(value)
+        except Invalid as err:
+            self.problems.append(f'{self.owner} argument "{name}" {err}. Fix: pass a valid value')
+            return None
+
+    def fail(self, message: str) -> None:
+        """Record a problem that is not about one value (e.g. two options that exclude each other)."""
+        self.problems.append(f"{self.owner}: {message}")
+
+    def done(self) -> None:
+        """Raise one :class:`ConfigError` with every problem recorded, if any."""
+        if self.problems:
+            raise ConfigError(self.problems)
+
+
+def each(check: Check) -> Callable[[list[str]], list[str]]:
+    """Lift a string check to a non-empty list of strings, reporting the position of a bad item."""
+
+    def check_all(values: list[str]) -> list[str]:
+        if isinstance(values, str) or not isinstance(values, (list, tuple)):
+            raise Invalid("must be a list of strings")
+        if not values:
+            raise Invalid("is an empty list")
+        out: list[str] = []
+        for index, item in enumerate(values):
+            if not isinstance(item, str):
+                raise Invalid(f"item {index} is not a string")
+            try:
+                out.append(check(item))
+            except Invalid as err:
+                raise Invalid(f"item {index} {err}") from None
+        if len(set(out)) != len(out):
+            raise Invalid("lists the same item twice")
+        return out
+
+    return check_all
+
+
+def string(check: Check) -> Callable[[str], str]:
+    """Guard a string check against non-string arguments (a wrong type gives a clear message)."""
+
+    def checked(value: str) -> str:
+        if not isinstance(value, str):
+            raise Invalid(f"must be a string, got {type(value).__name__}")
+        return check(value)
+
+    return checked

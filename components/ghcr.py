@@ -1,0 +1,137 @@
+"""GhcrPullSecret: an image pull secret for ghcr.io in every namespace that pulls private images."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import TypedDict
+
+import pulumi
+
+from components import kube
+from components import validators as v
+from components.config import ConfigReader, each, string
+from components.validators import Invalid
+
+USERNAME_KEY = "namespace:imagePullSecret:username"
+TOKEN_KEY = "namespace:imagePullSecret:token"
+
+
+class GhcrPullSecretArgs(TypedDict, total=False):
+    """Arguments of :class:`GhcrPullSecret`. Values left out are read from ESC-injected config."""
+
+    namespaces: list[str]
+    """Namespaces that get the pull secret (required)."""
+    registry: str
+    """Registry host the credentials are for. Default: ghcr.io."""
+    secret_name: str
+    """Name of the Secret in every namespace. Default: ghcr-pull-secret."""
+    username: str
+    """GitHub username. Default: config namespace:imagePullSecret:username."""
+    token: pulumi.Input[str]
+    """Classic personal access token (ghp_…) with read:packages. Default: config namespace:imagePullSecret:token."""
+    attach_to_default_service_account: bool
+    """Add the secret to imagePullSecrets of each namespace's default ServiceAccount. Default: false."""
+
+
+def registry_host(value: str) -> str:
+    """Check a registry host: a DNS hostname with an optional :port."""
+    host, _, port = value.strip().partition(":")
+    checked = v.hostname(host)
+    return f"{checked}:{v.port(port)}" if port else checked
+
+
+def dockerconfigjson(registry: str, username: str, token: str) -> str:
+    """The ``.dockerconfigjson`` document for one registry, serialised by the JSON library.
+
+    ``auth`` is base64 of ``username:token``, which is what the kubelet and containerd send.
+    """
+    auth = base64.b64encode(f"{username}:{token}".encode()).decode()
+    return kube.canonical_json({"auths": {registry: {"username": username, "password": token, "auth": auth}}})
+
+
+@dataclass(frozen=True)
+class GhcrSpec:
+    """Validated inputs of a GhcrPullSecret."""
+
+    namespaces: tuple[str, ...]
+    registry: str
+    secret_name: str
+    username: str
+    token: pulumi.Output[str]
+    attach: bool
+
+
+def resolve(args: GhcrPullSecretArgs, reader: ConfigReader) -> GhcrSpec | None:
+    """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
+    namespaces = reader.arg("namespaces", args.get("namespaces"), each(v.dns1123_label), required=True)
+    registry = reader.arg("registry", args.get("registry", "ghcr.io"), string(registry_host))
+    secret_name = reader.arg("secret_name", args.get("secret_name", "ghcr-pull-secret"), string(v.dns1123_subdomain))
+    attach = reader.arg("attach_to_default_service_account", args.get("attach_to_default_service_account", False), _bool)
+    username = reader.plain(USERNAME_KEY, args.get("username"), arg_name="username")
+    token = reader.secret(TOKEN_KEY, args.get("token"), arg_name="token")
+    if namespaces is None or registry is None or secret_name is None or attach is None or username is None or token is None:
+        return None
+    return GhcrSpec(tuple(namespaces), registry, secret_name, username, token, attach)
+
+
+def _bool(value: bool) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"must be true or false, got {type(value).__name__}")
+    return value
+
+
+class GhcrPullSecret(pulumi.ComponentResource):
+    """A ``kubernetes.io/dockerconfigjson`` Secret for ghcr.io in each listed namespace.
+
+    Reads ``namespace:imagePullSecret:username`` and ``namespace:imagePullSecret:token`` from the
+    ESC-injected config unless given in args. GitHub Packages accepts only classic personal access
+    tokens, so a fine-grained or App token is rejected before anything is created.
+    """
+
+    secret_names: pulumi.Output[dict[str, str]]
+    """Name of the pull secret, per namespace."""
+
+    def __init__(self, name: str, args: GhcrPullSecretArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        reader = ConfigReader("GhcrPullSecret")
+        spec = resolve(args, reader)
+        reader.done()
+        assert spec is not None
+        self._build(name, spec, opts)
+
+    @classmethod
+    def from_spec(cls, name: str, spec: GhcrSpec, opts: pulumi.ResourceOptions | None = None) -> GhcrPullSecret:
+        """Build from an already validated spec (used by SecretChain, which validates everything first)."""
+        self = cls.__new__(cls)
+        self._build(name, spec, opts)
+        return self
+
+    def _build(self, name: str, spec: GhcrSpec, opts: pulumi.ResourceOptions | None) -> None:
+        super().__init__("secret-chain:index:GhcrPullSecret", name, None, opts)
+        document = spec.token.apply(lambda token: {".dockerconfigjson": dockerconfigjson(spec.registry, spec.username, token)})
+        names: dict[str, str] = {}
+        for namespace in spec.namespaces:
+            secret = kube.secret(
+                f"{name}-{namespace}",
+                name=spec.secret_name,
+                namespace=namespace,
+                string_data=document,
+                config_keys=(USERNAME_KEY, TOKEN_KEY),
+                component="image-pull-secret",
+                parent=self,
+                type_="kubernetes.io/dockerconfigjson",
+            )
+            if spec.attach:
+                from pulumi_kubernetes.core.v1 import ServiceAccountPatch
+
+                # A patch (server-side apply), because the default ServiceAccount belongs to the
+                # namespace controller: we own only the imagePullSecrets field, and give it back on destroy.
+                ServiceAccountPatch(
+                    f"{name}-{namespace}-default-sa",
+                    metadata={"name": "default", "namespace": namespace},
+                    image_pull_secrets=[{"name": spec.secret_name}],
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[secret]),
+                )
+            names[namespace] = spec.secret_name
+        self.secret_names = pulumi.Output.from_input(names)
+        self.register_outputs({"secret_names": self.secret_names})

@@ -1,0 +1,214 @@
+"""GitHubActionsSecrets: tier 1 of the chain, the secrets and variables CI workflows read."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import NamedTuple, TypedDict
+
+import pulumi
+
+from components import validators as v
+from components.config import ConfigReader, each, raw, string
+from components.validators import Invalid
+
+
+class Entry(NamedTuple):
+    """One Actions secret or variable and the config key it comes from."""
+
+    github_name: str
+    config_key: str
+    secret: bool
+    arg: str
+
+
+ENTRIES: tuple[Entry, ...] = (
+    Entry("PULUMI_ACCESS_TOKEN", "ci:pulumiAccessToken", True, "pulumi_access_token"),
+    Entry("WORKFLOW_DISPATCH_TOKEN", "ci:workflowDispatchToken", True, "workflow_dispatch_token"),
+    Entry("APP_ID", "ci:githubAppId", False, "app_id"),
+    Entry("APP_PRIVATE_KEY", "ci:githubAppPrivateKey", True, "app_private_key"),
+)
+BY_GITHUB_NAME = {e.github_name: e for e in ENTRIES}
+
+
+class GitHubActionsSecretsArgs(TypedDict, total=False):
+    """Arguments of :class:`GitHubActionsSecrets`. Values left out are read from ESC-injected config."""
+
+    repository: str
+    """The repository, owner/name or name (the owner then comes from github:owner). Required."""
+    required: list[str]
+    """Entries that must be configured (PULUMI_ACCESS_TOKEN, WORKFLOW_DISPATCH_TOKEN, APP_ID, APP_PRIVATE_KEY); others are created only when their config is present."""
+    environment: str
+    """Write the entries as secrets/variables of this deployment environment of the repository instead of repository-wide."""
+    organization_repositories: list[str]
+    """Write the entries as organisation secrets/variables of the repository's owner, visible only to these repositories (names)."""
+    pulumi_access_token: pulumi.Input[str]
+    """Pulumi Cloud token. Default: config ci:pulumiAccessToken."""
+    workflow_dispatch_token: pulumi.Input[str]
+    """Token that may trigger workflow_dispatch. Default: config ci:workflowDispatchToken."""
+    app_id: str
+    """GitHub App ID (a variable). Default: config ci:githubAppId."""
+    app_private_key: pulumi.Input[str]
+    """GitHub App private key (PEM). Default: config ci:githubAppPrivateKey."""
+
+
+@dataclass(frozen=True)
+class GitHubSpec:
+    """Validated inputs of a GitHubActionsSecrets."""
+
+    owner: str | None
+    repository: str
+    environment: str | None
+    organization_repositories: tuple[str, ...]
+    values: tuple[tuple[Entry, pulumi.Output[str] | str], ...]
+
+
+def _entry_names(value: list[str]) -> list[str]:
+    names = each(v.nonempty)(value)
+    for index, name in enumerate(names):
+        if name not in BY_GITHUB_NAME:
+            raise Invalid(f"item {index} is not one of {', '.join(BY_GITHUB_NAME)}")
+    return names
+
+
+def _repo_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", value.strip()):
+        raise Invalid("is not a repository name (letters, digits, '.', '_' and '-')")
+    return value.strip()
+
+
+def _repository(value: str) -> str:
+    return v.github_repository(value) if "/" in value else _repo_name(value)
+
+
+def resolve(args: GitHubActionsSecretsArgs, reader: ConfigReader) -> GitHubSpec | None:
+    """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
+    repository = reader.arg("repository", args.get("repository"), string(_repository), required=True)
+    required = reader.arg("required", args.get("required", []) or None, _entry_names) or []
+    environment = reader.arg("environment", args.get("environment"), string(v.nonempty))
+    org_repos = reader.arg("organization_repositories", args.get("organization_repositories"), each(_repo_name))
+    if environment is not None and org_repos is not None:
+        reader.fail(
+            'arguments "environment" and "organization_repositories" exclude each other: environment secrets belong to '
+            "one repository, organisation secrets to many. Drop one of them"
+        )
+    owner: str | None = None
+    name = repository
+    if repository is not None and "/" in repository:
+        owner, name = repository.split("/", 1)
+        configured_owner = raw("github:owner")
+        if configured_owner and configured_owner.lower() != owner.lower():
+            reader.fail(
+                f'argument "repository" names owner {owner} but config "github:owner" is {configured_owner}: the provider '
+                f"would write to the wrong account. Fix: pulumi config set github:owner {owner}"
+            )
+    elif org_repos is not None:
+        owner = raw("github:owner")
+        if not owner:
+            reader.fail(
+                'argument "organization_repositories" needs the organisation: pass repository as owner/name, '
+                "or set it with: pulumi config set github:owner <org>"
+            )
+    values: list[tuple[Entry, pulumi.Output[str] | str]] = []
+    for entry in ENTRIES:
+        override = args.get(entry.arg)  # type: ignore[misc]
+        must = entry.github_name in required
+        value: pulumi.Output[str] | str | None
+        if entry.secret:
+            value = reader.secret(entry.config_key, override, required=must, arg_name=entry.arg)
+        else:
+            value = reader.plain(entry.config_key, override, required=must, arg_name=entry.arg)
+        if value is not None:
+            values.append((entry, value))
+    if reader.problems or repository is None or name is None:
+        return None
+    return GitHubSpec(owner, name, environment, tuple(org_repos or ()), tuple(values))
+
+
+class GitHubActionsSecrets(pulumi.ComponentResource):
+    """Actions secrets and variables of a repository (or its environment, or its organisation).
+
+    Creates ``PULUMI_ACCESS_TOKEN``, ``WORKFLOW_DISPATCH_TOKEN`` and ``APP_PRIVATE_KEY`` as secrets
+    and ``APP_ID`` as a variable, each only when its ``ci:*`` config is present (or it is listed in
+    ``required``, which makes a missing value an error).
+    """
+
+    secret_names: pulumi.Output[list[str]]
+    """Names of the Actions secrets written."""
+    variable_names: pulumi.Output[list[str]]
+    """Names of the Actions variables written."""
+
+    def __init__(self, name: str, args: GitHubActionsSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        reader = ConfigReader("GitHubActionsSecrets")
+        spec = resolve(args, reader)
+        reader.done()
+        assert spec is not None
+        self._build(name, spec, opts)
+
+    @classmethod
+    def from_spec(cls, name: str, spec: GitHubSpec, opts: pulumi.ResourceOptions | None = None) -> GitHubActionsSecrets:
+        """Build from an already validated spec (used by SecretChain, which validates everything first)."""
+        self = cls.__new__(cls)
+        self._build(name, spec, opts)
+        return self
+
+    def _build(self, name: str, spec: GitHubSpec, opts: pulumi.ResourceOptions | None) -> None:
+        super().__init__("secret-chain:index:GitHubActionsSecrets", name, None, opts)
+        import pulumi_github as github
+
+        child = pulumi.ResourceOptions(parent=self)
+        repo_ids: pulumi.Output[list[int]] | None = None
+        if spec.organization_repositories:
+            repo_ids = pulumi.Output.all(
+                *[
+                    github.get_repository_output(full_name=f"{spec.owner}/{repo}", opts=pulumi.InvokeOutputOptions(parent=self)).repo_id
+                    for repo in spec.organization_repositories
+                ]
+            ).apply(lambda ids: sorted(int(i) for i in ids))
+        secrets: list[str] = []
+        variables: list[str] = []
+        for entry, value in spec.values:
+            resource = f"{name}-{entry.github_name.lower().replace('_', '-')}"
+            if entry.secret:
+                secrets.append(entry.github_name)
+                if repo_ids is not None:
+                    github.ActionsOrganizationSecret(
+                        resource, secret_name=entry.github_name, visibility="selected", value=value, opts=child
+                    )
+                    github.ActionsOrganizationSecretRepositories(
+                        f"{resource}-repositories", secret_name=entry.github_name, selected_repository_ids=repo_ids, opts=child
+                    )
+                elif spec.environment is not None:
+                    github.ActionsEnvironmentSecret(
+                        resource,
+                        repository=spec.repository,
+                        environment=spec.environment,
+                        secret_name=entry.github_name,
+                        value=value,
+                        opts=child,
+                    )
+                else:
+                    github.ActionsSecret(resource, repository=spec.repository, secret_name=entry.github_name, value=value, opts=child)
+            else:
+                variables.append(entry.github_name)
+                if repo_ids is not None:
+                    github.ActionsOrganizationVariable(
+                        resource, variable_name=entry.github_name, visibility="selected", value=value, opts=child
+                    )
+                    github.ActionsOrganizationVariableRepositories(
+                        f"{resource}-repositories", variable_name=entry.github_name, selected_repository_ids=repo_ids, opts=child
+                    )
+                elif spec.environment is not None:
+                    github.ActionsEnvironmentVariable(
+                        resource,
+                        repository=spec.repository,
+                        environment=spec.environment,
+                        variable_name=entry.github_name,
+                        value=value,
+                        opts=child,
+                    )
+                else:
+                    github.ActionsVariable(resource, repository=spec.repository, variable_name=entry.github_name, value=value, opts=child)
+        self.secret_names = pulumi.Output.from_input(secrets)
+        self.variable_names = pulumi.Output.from_input(variables)
+        self.register_outputs({"secret_names": self.secret_names, "variable_names": self.variable_names})

@@ -1,0 +1,14 @@
+"""The stack program's body, importable so that it can also run offline on the mock runtime."""
+
+from __future__ import annotations
+
+import pulumi
+
+
+def main() -> None:
+    """Build the SecretChain for the running stack and export its non-secret outputs."""
+    from components.chain import SecretChain
+
+    chain = SecretChain("secret-chain")
+    pulumi.export("appNamespace", chain.app_namespace)
+    pulumi.export("parts", chain.parts)

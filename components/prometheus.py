@@ -1,0 +1,241 @@
+"""PrometheusAuth: the bearer token that guards an app's /metrics, on both sides of the scrape."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TypedDict
+
+import pulumi
+
+from components import kube
+from components import validators as v
+from components.config import ConfigReader, string
+from components.validators import Invalid
+
+TOKEN_KEY = "prometheus:authToken"
+ENV_VAR = "PROMETHEUS_AUTH_TOKEN"
+MONITOR_TOKEN_KEY = "token"
+
+
+class PrometheusAuthArgs(TypedDict, total=False):
+    """Arguments of :class:`PrometheusAuth`. Values left out are read from ESC-injected config."""
+
+    namespace: str
+    """The application's namespace (required)."""
+    monitor_namespace: str
+    """Namespace of the ServiceMonitor and of the token copy Prometheus reads. Default: monitoring."""
+    app: str
+    """Name of the app: names the ServiceMonitor and, by default, selects its Service. Default: api."""
+    service_labels: dict[str, str]
+    """Labels of the Service to scrape. Default: app.kubernetes.io/name=<app>."""
+    port: str
+    """Name of the Service port that serves /metrics. Default: http."""
+    path: str
+    """Metrics path. Default: /metrics."""
+    scheme: str
+    """http or https. Default: http."""
+    interval: str
+    """Scrape interval. Default: 30s."""
+    monitor_labels: dict[str, str]
+    """Labels the Prometheus serviceMonitorSelector needs (kube-prometheus-stack: release=<release>). Default: release=kube-prometheus-stack."""
+    secret_name: str
+    """Name of the Secret in the app namespace. Default: prometheus-auth."""
+    token: pulumi.Input[str]
+    """The bearer token. Default: config prometheus:authToken."""
+
+
+@dataclass(frozen=True)
+class PrometheusSpec:
+    """Validated inputs of a PrometheusAuth."""
+
+    namespace: str
+    monitor_namespace: str
+    app: str
+    service_labels: dict[str, str]
+    port: str
+    path: str
+    scheme: str
+    interval: str
+    monitor_labels: dict[str, str]
+    secret_name: str
+    token: pulumi.Output[str]
+
+    @property
+    def monitor_secret_name(self) -> str:
+        """The token copy's name: the app secret itself when both live in one namespace."""
+        if self.monitor_namespace == self.namespace:
+            return self.secret_name
+        return f"{self.namespace}-{self.secret_name}"
+
+    @property
+    def monitor_secret_key(self) -> str:
+        """The data key the ServiceMonitor reads."""
+        return ENV_VAR if self.monitor_namespace == self.namespace else MONITOR_TOKEN_KEY
+
+    @property
+    def monitor_name(self) -> str:
+        """ServiceMonitor name, unique per app within the monitor namespace."""
+        return self.app if self.monitor_namespace == self.namespace else f"{self.namespace}-{self.app}"
+
+
+def label_map(value: dict[str, str]) -> dict[str, str]:
+    """Check a Kubernetes label map: qualified-name keys, valid label values."""
+    if not isinstance(value, dict) or not value:
+        raise Invalid("must be a non-empty map of label names to values")
+    for key, item in value.items():
+        prefix, _, name = str(key).rpartition("/")
+        if (prefix and not _is_subdomain(prefix)) or not _QUALIFIED.fullmatch(name) or len(name) > 63:
+            raise Invalid(f"has an invalid label name at position {list(value).index(key)}")
+        if not isinstance(item, str) or len(item) > 63 or (item and not _QUALIFIED.fullmatch(item)):
+            raise Invalid(f"has an invalid value for label {key!s}")
+    return dict(sorted(value.items()))
+
+
+def _is_subdomain(text: str) -> bool:
+    try:
+        v.dns1123_subdomain(text)
+    except Invalid:
+        return False
+    return True
+
+
+_QUALIFIED = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+_DURATION = re.compile(r"(\d+(ms|s|m|h))+")
+
+
+def duration(value: str) -> str:
+    """Check a Prometheus duration such as 30s or 1m30s."""
+    if not _DURATION.fullmatch(value.strip()):
+        raise Invalid("is not a duration such as 30s, 1m or 1m30s")
+    return value.strip()
+
+
+def metrics_path(value: str) -> str:
+    """Check an HTTP path that starts with '/'."""
+    if not value.startswith("/") or any(c.isspace() for c in value):
+        raise Invalid("must be an absolute HTTP path such as /metrics")
+    return value
+
+
+def scheme(value: str) -> str:
+    """Check a scrape scheme: http or https."""
+    if value not in ("http", "https"):
+        raise Invalid("must be http or https")
+    return value
+
+
+def resolve(args: PrometheusAuthArgs, reader: ConfigReader) -> PrometheusSpec | None:
+    """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
+    namespace = reader.arg("namespace", args.get("namespace"), string(v.dns1123_label), required=True)
+    monitor_namespace = reader.arg("monitor_namespace", args.get("monitor_namespace", "monitoring"), string(v.dns1123_label))
+    app = reader.arg("app", args.get("app", "api"), string(v.dns1123_label))
+    service_labels = reader.arg("service_labels", args.get("service_labels", {"app.kubernetes.io/name": app or "api"}), label_map)
+    port = reader.arg("port", args.get("port", "http"), string(v.dns1123_label))
+    path = reader.arg("path", args.get("path", "/metrics"), string(metrics_path))
+    scrape_scheme = reader.arg("scheme", args.get("scheme", "http"), string(scheme))
+    interval = reader.arg("interval", args.get("interval", "30s"), string(duration))
+    monitor_labels = reader.arg("monitor_labels", args.get("monitor_labels", {"release": "kube-prometheus-stack"}), label_map)
+    secret_name = reader.arg("secret_name", args.get("secret_name", "prometheus-auth"), string(v.dns1123_subdomain))
+    token = reader.secret(TOKEN_KEY, args.get("token"), arg_name="token")
+    values = (namespace, monitor_namespace, app, service_labels, port, path, scrape_scheme, interval, monitor_labels, secret_name, token)
+    if any(x is None for x in values):
+        return None
+    assert namespace and monitor_namespace and app and service_labels and port and path and scrape_scheme
+    assert interval and monitor_labels and secret_name and token is not None
+    return PrometheusSpec(
+        namespace, monitor_namespace, app, service_labels, port, path, scrape_scheme, interval, monitor_labels, secret_name, token
+    )
+
+
+class PrometheusAuth(pulumi.ComponentResource):
+    """Bearer-token auth between Prometheus and an app's /metrics endpoint.
+
+    Creates the app's Secret (env ``PROMETHEUS_AUTH_TOKEN``), a copy in the ServiceMonitor's
+    namespace (the Prometheus Operator reads credentials only from the monitor's own namespace), and
+    a ``monitoring.coreos.com/v1`` ServiceMonitor that sends the token with ``authorization``.
+    """
+
+    secret_name: pulumi.Output[str]
+    """Name of the Secret in the app namespace (use it with envFrom or secretKeyRef)."""
+    monitor_secret_name: pulumi.Output[str]
+    """Name of the Secret the ServiceMonitor reads, in the monitor namespace."""
+    env_var_name: pulumi.Output[str]
+    """The environment variable the app reads the token from."""
+    monitor_name: pulumi.Output[str]
+    """Name of the ServiceMonitor."""
+
+    def __init__(self, name: str, args: PrometheusAuthArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        reader = ConfigReader("PrometheusAuth")
+        spec = resolve(args, reader)
+        reader.done()
+        assert spec is not None
+        self._build(name, spec, opts)
+
+    @classmethod
+    def from_spec(cls, name: str, spec: PrometheusSpec, opts: pulumi.ResourceOptions | None = None) -> PrometheusAuth:
+        """Build from an already validated spec (used by SecretChain, which validates everything first)."""
+        self = cls.__new__(cls)
+        self._build(name, spec, opts)
+        return self
+
+    def _build(self, name: str, spec: PrometheusSpec, opts: pulumi.ResourceOptions | None) -> None:
+        super().__init__("secret-chain:index:PrometheusAuth", name, None, opts)
+        from pulumi_kubernetes.apiextensions import CustomResource
+
+        app_secret = kube.secret(
+            f"{name}-app",
+            name=spec.secret_name,
+            namespace=spec.namespace,
+            string_data=spec.token.apply(lambda t: {ENV_VAR: t}),
+            config_keys=(TOKEN_KEY,),
+            component="metrics-auth",
+            parent=self,
+        )
+        monitor_secret = app_secret
+        if spec.monitor_namespace != spec.namespace:
+            monitor_secret = kube.secret(
+                f"{name}-monitor",
+                name=spec.monitor_secret_name,
+                namespace=spec.monitor_namespace,
+                string_data=spec.token.apply(lambda t: {MONITOR_TOKEN_KEY: t}),
+                config_keys=(TOKEN_KEY,),
+                component="metrics-auth",
+                parent=self,
+            )
+        endpoint = {
+            "port": spec.port,
+            "path": spec.path,
+            "scheme": spec.scheme,
+            "interval": spec.interval,
+            # `authorization` replaces the deprecated bearerTokenSecret/bearerTokenFile.
+            "authorization": {"type": "Bearer", "credentials": {"name": spec.monitor_secret_name, "key": spec.monitor_secret_key}},
+        }
+        CustomResource(
+            f"{name}-servicemonitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="ServiceMonitor",
+            metadata={
+                "name": spec.monitor_name,
+                "namespace": spec.monitor_namespace,
+                "labels": kube.labels("metrics-auth", spec.monitor_labels),
+            },
+            spec={
+                "selector": {"matchLabels": spec.service_labels},
+                "namespaceSelector": {"matchNames": [spec.namespace]},
+                "endpoints": [endpoint],
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[monitor_secret]),
+        )
+        self.secret_name = pulumi.Output.from_input(spec.secret_name)
+        self.monitor_secret_name = pulumi.Output.from_input(spec.monitor_secret_name)
+        self.env_var_name = pulumi.Output.from_input(ENV_VAR)
+        self.monitor_name = pulumi.Output.from_input(spec.monitor_name)
+        self.register_outputs(
+            {
+                "secret_name": self.secret_name,
+                "monitor_secret_name": self.monitor_secret_name,
+                "env_var_name": self.env_var_name,
+                "monitor_name": self.monitor_name,
+            }
+        )

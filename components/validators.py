@@ -1,0 +1,286 @@
+"""Format checks for the values that flow through the chain.
+
+Each check takes the raw string and returns the normalised value, or raises :class:`Invalid` with a
+reason. A reason describes the value (its kind, length, first-line shape) but never repeats it, so
+it can be shown in an error message even when the value is a secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+
+Check = Callable[[str], str]
+"""A format check: raw string in, normalised string out, :class:`Invalid` on bad input."""
+
+
+class Invalid(ValueError):
+    """A value failed its format check. The message is safe to show: it never contains the value."""
+
+
+# GitHub token kinds by prefix (https://github.blog/2021-04-05-behind-githubs-new-authentication-token-formats/).
+GITHUB_TOKEN_KINDS: dict[str, str] = {
+    "ghp_": "classic personal access token",
+    "github_pat_": "fine-grained personal access token",
+    "gho_": "OAuth access token",
+    "ghu_": "GitHub App user-to-server token",
+    "ghs_": "GitHub App installation token",
+    "ghr_": "GitHub App refresh token",
+}
+
+_GITHUB_TOKEN_BODY = re.compile(r"[A-Za-z0-9_]+")
+_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
+_HOST_LABEL = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?")
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
+
+
+def github_token_kind(value: str) -> str | None:
+    """Return the prefix (``ghp_``, ``github_pat_``, …) of a GitHub token, or None if it has none."""
+    for prefix in GITHUB_TOKEN_KINDS:
+        if value.startswith(prefix):
+            return prefix
+    return None
+
+
+def _describe_kind(value: str) -> str:
+    prefix = github_token_kind(value)
+    if prefix is None:
+        return f"a value of {len(value)} characters with no GitHub token prefix"
+    return f"a {GITHUB_TOKEN_KINDS[prefix]} ({prefix}…)"
+
+
+def _nonblank(value: str) -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise Invalid("is empty" if not value else "is only whitespace")
+    return stripped
+
+
+def github_token(*prefixes: str, why: str = "") -> Check:
+    """Check for a GitHub token of one of the given kinds (by prefix).
+
+    ``why`` explains, in the error, why only these kinds are accepted (e.g. ghcr.io's classic-PAT rule).
+    """
+    wanted = " or ".join(f"{GITHUB_TOKEN_KINDS[p]} ({p}…)" for p in prefixes)
+
+    def check(value: str) -> str:
+        token = _nonblank(value)
+        prefix = github_token_kind(token)
+        if prefix not in prefixes:
+            reason = f"is {_describe_kind(token)}; expected a {wanted}"
+            raise Invalid(f"{reason}{'. ' + why if why else ''}")
+        body = token[len(prefix) :]
+        if not _GITHUB_TOKEN_BODY.fullmatch(body) or len(body) < 30:
+            raise Invalid(
+                f"starts like a {GITHUB_TOKEN_KINDS[prefix]} but is malformed "
+                f"({len(token)} characters; a real one is 40 or more, letters, digits and _)"
+            )
+        return token
+
+    return check
+
+
+def digitalocean_token(value: str) -> str:
+    """Check for a DigitalOcean personal access token (``dop_v1_`` + 64 hex characters)."""
+    token = _nonblank(value)
+    if not token.startswith("dop_v1_"):
+        raise Invalid(f"is not a DigitalOcean API token: it must start with dop_v1_ ({len(token)} characters given)")
+    body = token[len("dop_v1_") :]
+    if len(body) != 64 or not _HEX.fullmatch(body):
+        raise Invalid(f"starts with dop_v1_ but is malformed: expected 64 hex characters after the prefix, got {len(body)}")
+    return token
+
+
+def pulumi_access_token(value: str) -> str:
+    """Check for a Pulumi Cloud access token (``pul-`` + 40 hex characters)."""
+    token = _nonblank(value)
+    if not token.startswith("pul-"):
+        raise Invalid(f"is not a Pulumi access token: it must start with pul- ({len(token)} characters given)")
+    body = token[len("pul-") :]
+    if len(body) != 40 or not _HEX.fullmatch(body):
+        raise Invalid(f"starts with pul- but is malformed: expected 40 hex characters after the prefix, got {len(body)}")
+    return token
+
+
+def numeric_id(value: str) -> str:
+    """Check for a numeric ID (GitHub App ID, installation ID): digits only, no leading zero."""
+    text = _nonblank(value)
+    if not text.isascii() or not text.isdigit():
+        raise Invalid("is not numeric: GitHub shows this ID as a whole number (digits only)")
+    if text.startswith("0") or len(text) > 19:
+        raise Invalid(f"is not a valid ID: {len(text)} digits{' with a leading zero' if text.startswith('0') else ''}")
+    return text
+
+
+def pem_private_key(value: str) -> str:
+    """Check for an unencrypted RSA private key in PEM form, as GitHub App keys are.
+
+    A key pasted on one line with literal ``\\n`` sequences is accepted and normalised to real
+    newlines, because that is how it survives ``pulumi config set`` in many shells.
+    """
+    text = _nonblank(value).replace("\\n", "\n")
+    if "-----BEGIN" not in text or "PRIVATE KEY-----" not in text:
+        raise Invalid("is not a PEM private key: no -----BEGIN … PRIVATE KEY----- line")
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(text.encode(), password=None)
+    except TypeError:
+        raise Invalid("is an encrypted PEM key; GitHub App keys are used unencrypted") from None
+    except (ValueError, Exception):  # noqa: BLE001 - cryptography raises several types for bad input
+        raise Invalid("has PEM armour but does not parse as a private key (truncated or corrupted body?)") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise Invalid(f"is a {type(key).__name__.removeprefix('_')} key; GitHub App private keys are RSA")
+    return text + "\n" if not text.endswith("\n") else text
+
+
+def random_token(value: str, min_bytes: int = 32) -> str:
+    """Check for a random bearer token with at least ``min_bytes`` bytes of entropy.
+
+    Accepted encodings are those of ``openssl rand -hex 32`` (64 hex characters) and
+    ``openssl rand -base64 32`` (44 characters, 43 without padding).
+    """
+    token = _nonblank(value)
+    if _HEX.fullmatch(token):
+        size = len(token) // 2
+    elif _BASE64.fullmatch(token):
+        padded = token.replace("-", "+").replace("_", "/")
+        padded += "=" * (-len(padded) % 4)
+        try:
+            size = len(base64.b64decode(padded, validate=True))
+        except (binascii.Error, ValueError):
+            raise Invalid("is neither hex nor base64") from None
+    else:
+        raise Invalid(f"has characters outside hex and base64 ({len(token)} characters)")
+    if size < min_bytes:
+        raise Invalid(
+            f"is too short: {len(token)} characters carry {size} bytes; needs at least {min_bytes} bytes "
+            f"(generate with: openssl rand -hex {min_bytes})"
+        )
+    if len(set(token)) < 8:
+        raise Invalid("is not random: it uses fewer than 8 distinct characters (a placeholder?)")
+    return token
+
+
+def port(value: str) -> str:
+    """Check for a TCP port number, 1–65535."""
+    text = _nonblank(value)
+    if not text.isascii() or not text.isdigit():
+        raise Invalid("is not an integer port number (e.g. 587)")
+    number = int(text)
+    if not 1 <= number <= 65535:
+        raise Invalid("is out of range: ports are 1–65535")
+    return str(number)
+
+
+def email(value: str) -> str:
+    """Check for a syntactically valid email address (no DNS look-up)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    text = _nonblank(value)
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise Invalid("is not a valid email address (expected name@domain.tld)") from None
+
+
+def dns1123_label(value: str) -> str:
+    """Check for a Kubernetes DNS-1123 label (namespace names): lower-case, digits, '-', ≤ 63."""
+    text = _nonblank(value)
+    if len(text) > 63:
+        raise Invalid(f"is not a valid Kubernetes name: {len(text)} characters, at most 63")
+    if not _DNS1123_LABEL.fullmatch(text):
+        raise Invalid(
+            "is not a valid Kubernetes name (DNS-1123 label): lower-case letters, digits and '-', "
+            "starting and ending with a letter or digit"
+        )
+    return text
+
+
+def dns1123_subdomain(value: str) -> str:
+    """Check for a Kubernetes DNS-1123 subdomain (object names such as Secrets): ≤ 253, dot-separated labels."""
+    text = _nonblank(value)
+    if len(text) > 253 or not all(len(p) <= 63 and _DNS1123_LABEL.fullmatch(p) for p in text.split(".")):
+        raise Invalid(
+            "is not a valid Kubernetes object name (DNS-1123 subdomain): lower-case letters, digits, '-' and '.', "
+            "at most 253 characters"
+        )
+    return text
+
+
+def hostname(value: str) -> str:
+    """Check for a DNS hostname (RFC 1123), e.g. smtp.gmail.com or example.com."""
+    text = _nonblank(value).rstrip(".").lower()
+    labels = text.split(".")
+    if len(text) > 253 or len(labels) < 2 or not all(len(p) <= 63 and _HOST_LABEL.fullmatch(p) for p in labels):
+        raise Invalid("is not a valid DNS hostname (e.g. example.com: letters, digits and '-', dot-separated)")
+    return text
+
+
+def github_login(value: str) -> str:
+    """Check for a GitHub user or organisation login: letters, digits, single hyphens, ≤ 39."""
+    text = _nonblank(value)
+    if not _GITHUB_LOGIN.fullmatch(text):
+        raise Invalid("is not a valid GitHub login: letters, digits and single hyphens, at most 39 characters")
+    return text
+
+
+def github_repository(value: str) -> str:
+    """Check for a GitHub repository in ``owner/name`` form."""
+    text = _nonblank(value)
+    owner, _, name = text.partition("/")
+    if not owner or not name or not _GITHUB_LOGIN.fullmatch(owner) or not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name):
+        raise Invalid("is not a GitHub repository in owner/name form (e.g. acme/platform)")
+    return text
+
+
+def nonempty(value: str) -> str:
+    """Check that a value is not empty or whitespace; return it stripped."""
+    return _nonblank(value)
+
+
+def no_spaces(check: Check) -> Check:
+    """Wrap a check so that all whitespace is removed first (Google shows app passwords with spaces)."""
+
+    def wrapped(value: str) -> str:
+        compact = "".join(value.split())
+        if not compact:
+            raise Invalid("is empty" if not value else "is only whitespace")
+        return check(compact)
+
+    return wrapped
+
+
+def app_password(value: str) -> str:
+    """Check for an SMTP (app) password: at least 8 characters after removing spaces."""
+    if len(value) < 8:
+        raise Invalid(f"is too short for an SMTP app password ({len(value)} characters; Google's have 16)")
+    return value
+
+
+def esc_environment(value: str) -> str:
+    """Check for an ESC environment reference: ``org/name`` or ``org/project/name``."""
+    text = _nonblank(value)
+    parts = text.split("/")
+    if len(parts) not in (2, 3) or not all(re.fullmatch(r"[A-Za-z0-9._-]+", p) for p in parts):
+        raise Invalid("is not an ESC environment reference (org/Environment or org/project/Environment)")
+    return text
+
+
+def https_git_url(value: str) -> str:
+    """Check for an HTTPS Git repository URL (``https://host/owner/repo``), as Flux's HTTPS auth needs."""
+    from urllib.parse import urlsplit
+
+    text = _nonblank(value)
+    parts = urlsplit(text)
+    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
+        raise Invalid("is not an https:// Git URL without credentials (e.g. https://github.com/acme/cluster)")
+    hostname(parts.hostname)
+    if len([p for p in parts.path.split("/") if p]) < 2:
+        raise Invalid("has no owner/repository path (e.g. https://github.com/acme/cluster)")
+    return text

@@ -1,0 +1,69 @@
+"""Shared fixtures: a valid chain config with unique canary secrets, and an evaluator in both modes."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from components.offline import Evaluation, evaluate
+
+
+def rsa_pem() -> str:
+    """A fresh, throwaway RSA key in the PKCS#1 PEM form GitHub App keys come in."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
+
+
+_PEM = rsa_pem()
+
+
+def canary_config() -> tuple[dict[str, str], list[str]]:
+    """A complete, valid config whose every secret is a unique random canary."""
+    tag = secrets.token_hex(8)
+    values = {
+        "secret-chain:escEnvironment": ("acme/Production", False),
+        "secret-chain:githubRepository": ("acme/platform", False),
+        "namespace:imagePullSecret:username": ("octo-bot", False),
+        "namespace:imagePullSecret:token": ("ghp_" + secrets.token_hex(18), True),
+        "prometheus:authToken": (secrets.token_hex(32), True),
+        "ci:pulumiAccessToken": ("pul-" + secrets.token_hex(20), True),
+        "ci:workflowDispatchToken": ("github_pat_" + secrets.token_hex(20) + "_" + tag, True),
+        "ci:githubAppId": ("123456", False),
+        "ci:githubAppPrivateKey": (_PEM, True),
+    }
+    return {k: v for k, (v, _) in values.items()}, [k for k, (_, s) in values.items() if s]
+
+
+@pytest.fixture
+def chain_config() -> tuple[dict[str, str], list[str]]:
+    return canary_config()
+
+
+@pytest.fixture(params=[False, True], ids=["update", "preview"])
+def preview(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+Run = Callable[..., Evaluation]
+
+
+@pytest.fixture
+def run(preview: bool) -> Run:
+    """Evaluate a program on the mock runtime in the parametrised mode."""
+
+    def _run(program: Callable[[], Any], config: dict[str, str], secret_keys: list[str] | None = None, stack: str = "production") -> Evaluation:
+        return evaluate(program, config=config, secret_keys=secret_keys, stack=stack, preview=preview)
+
+    return _run
+
+
+def secret_values(config: dict[str, str], secret_keys: list[str]) -> list[str]:
+    """The secret values of a config, each also in the normalised forms that may be stored."""
+    return [config[k].strip() for k in secret_keys]
