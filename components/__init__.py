@@ -30,7 +30,24 @@ _EXPORTS: dict[str, str] = {
     "SecretChainError": "components.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "CertManagerDnsIssuer",
+    "CertManagerDnsIssuerArgs",
+    "ConfigError",
+    "FluxGitCredentials",
+    "FluxGitCredentialsArgs",
+    "GhcrPullSecret",
+    "GhcrPullSecretArgs",
+    "GitHubActionsSecrets",
+    "GitHubActionsSecretsArgs",
+    "GrafanaOAuth",
+    "GrafanaOAuthArgs",
+    "PrometheusAuth",
+    "PrometheusAuthArgs",
+    "SecretChain",
+    "SecretChainArgs",
+    "SecretChainError",
+]
 
 if TYPE_CHECKING:
     from components.chain import SecretChain, SecretChainArgs

@@ -9,13 +9,13 @@ tables all read this module; nothing else restates it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from components import validators as v
 from components.validators import Check
 
 
-class Rotation(str, Enum):
+class Rotation(StrEnum):
     """How often a value must be replaced (the runbook's schedules)."""
 
     QUARTERLY = "quarterly"
@@ -30,7 +30,7 @@ class Rotation(str, Enum):
         return {Rotation.QUARTERLY: 90, Rotation.ANNUALLY: 365}.get(self)
 
 
-class Tier(str, Enum):
+class Tier(StrEnum):
     """Where a value is set by a person."""
 
     ESC = "esc"
@@ -159,10 +159,7 @@ KEYS: tuple[Key, ...] = (
         purpose="Trigger the preview deployment workflow from the build workflow",
         example="github_pat_…",
         rotation=Rotation.ANNUALLY,
-        generate=(
-            "github.com/settings/tokens → fine-grained token for this repository with Actions: write "
-            "(or classic with the workflow scope)"
-        ),
+        generate=("github.com/settings/tokens → fine-grained token for this repository with Actions: write (or classic with the workflow scope)"),
         flows_to="GitHub Actions secret WORKFLOW_DISPATCH_TOKEN",
         consumers="build-preview-images.yml",
         symptom="workflow_dispatch trigger fails with 403",
@@ -251,10 +248,7 @@ KEYS: tuple[Key, ...] = (
         purpose="DNS API access for cert-manager wildcard TLS (DNS-01 challenges)",
         example="dop_v1_…",
         rotation=Rotation.ANNUALLY,
-        generate=(
-            'cloud.digitalocean.com/account/api/tokens → "Generate New Token", Custom Scopes: '
-            "domain:read, domain:create, domain:delete"
-        ),
+        generate=('cloud.digitalocean.com/account/api/tokens → "Generate New Token", Custom Scopes: domain:read, domain:create, domain:delete'),
         flows_to="Secret cert-manager/digitalocean-dns/access-token",
         consumers="cert-manager (ClusterIssuer DNS-01 solver)",
         symptom="cert-manager DNS-01 challenge fails; Certificate stays not ready",

@@ -46,9 +46,7 @@ def parse_stack(name: str) -> StackKind:
     match = _PR_STACK.fullmatch(name)
     if match:
         return StackKind(name, int(match.group(1)))
-    raise Invalid(
-        "is not a secret-chain stack name: use production, preview-base or preview-pr-<N> (N the pull request number)"
-    )
+    raise Invalid("is not a secret-chain stack name: use production, preview-base or preview-pr-<N> (N the pull request number)")
 
 
 class SecretChainArgs(TypedDict, total=False):
@@ -93,9 +91,7 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
         app_namespace = reader.arg("app_namespace", configured, string(v.dns1123_label))
     if app_namespace is None:
         return None
-    pull_namespaces = reader.arg(
-        "image_pull_namespaces", args.get("image_pull_namespaces") or [app_namespace], each(v.dns1123_label)
-    )
+    pull_namespaces = reader.arg("image_pull_namespaces", args.get("image_pull_namespaces") or [app_namespace], each(v.dns1123_label))
 
     ghcr_spec = None
     if _present(ghcr.USERNAME_KEY, ghcr.TOKEN_KEY):

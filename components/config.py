@@ -109,10 +109,7 @@ class ConfigReader:
         except Invalid as err:
             if from_args:
                 name = arg_name or entry.name
-                self.problems.append(
-                    f'{self.owner} argument "{name}" {err}. Fix: pass a valid value, or leave it out to read '
-                    f'config "{entry.key}"'
-                )
+                self.problems.append(f'{self.owner} argument "{name}" {err}. Fix: pass a valid value, or leave it out to read config "{entry.key}"')
             else:
                 self.problems.append(describe_problem(entry, str(err), self.environment))
             return entry, None, from_args
@@ -133,15 +130,13 @@ class ConfigReader:
         assert entry.secret, f"{key} is not declared secret in the catalog"
         return pulumi.Output.secret(value)
 
-    def plain(
-        self, key: str, override: str | None = None, *, required: bool = True, arg_name: str | None = None
-    ) -> str | None:
+    def plain(self, key: str, override: str | None = None, *, required: bool = True, arg_name: str | None = None) -> str | None:
         """Read a non-secret key (or its ``args`` override) and return the normalised string."""
         entry, value, _ = self._value(key, override, required, arg_name)
         assert not entry.secret, f"{key} is declared secret: read it with secret()"
         return value
 
-    def arg(self, name: str, value: T | None, check: Callable[[T], T], *, required: bool = False) -> T | None:
+    def arg(self, name: str, value: Any, check: Callable[[Any], T], *, required: bool = False) -> T | None:
         """Validate a component argument that has no config key (e.g. a namespace list)."""
         if value is None:
             if required:
@@ -186,10 +181,10 @@ def each(check: Check) -> Callable[[list[str]], list[str]]:
     return check_all
 
 
-def string(check: Check) -> Callable[[str], str]:
+def string(check: Callable[[str], T]) -> Callable[[str], T]:
     """Guard a string check against non-string arguments (a wrong type gives a clear message)."""
 
-    def checked(value: str) -> str:
+    def checked(value: str) -> T:
         if not isinstance(value, str):
             raise Invalid(f"must be a string, got {type(value).__name__}")
         return check(value)

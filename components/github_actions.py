@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import NamedTuple, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 import pulumi
 
@@ -37,7 +37,9 @@ class GitHubActionsSecretsArgs(TypedDict, total=False):
     repository: str
     """The repository, owner/name or name (the owner then comes from github:owner). Required."""
     required: list[str]
-    """Entries that must be configured (PULUMI_ACCESS_TOKEN, WORKFLOW_DISPATCH_TOKEN, APP_ID, APP_PRIVATE_KEY); others are created only when their config is present."""
+    """Entries that must be configured (PULUMI_ACCESS_TOKEN, WORKFLOW_DISPATCH_TOKEN, APP_ID, APP_PRIVATE_KEY).
+
+    The others are created only when their config is present."""
     environment: str
     """Write the entries as secrets/variables of this deployment environment of the repository instead of repository-wide."""
     organization_repositories: list[str]
@@ -111,7 +113,7 @@ def resolve(args: GitHubActionsSecretsArgs, reader: ConfigReader) -> GitHubSpec 
             )
     values: list[tuple[Entry, pulumi.Output[str] | str]] = []
     for entry in ENTRIES:
-        override = args.get(entry.arg)  # type: ignore[misc]
+        override: Any = args.get(entry.arg)
         must = entry.github_name in required
         value: pulumi.Output[str] | str | None
         if entry.secret:
@@ -172,9 +174,7 @@ class GitHubActionsSecrets(pulumi.ComponentResource):
             if entry.secret:
                 secrets.append(entry.github_name)
                 if repo_ids is not None:
-                    github.ActionsOrganizationSecret(
-                        resource, secret_name=entry.github_name, visibility="selected", value=value, opts=child
-                    )
+                    github.ActionsOrganizationSecret(resource, secret_name=entry.github_name, visibility="selected", value=value, opts=child)
                     github.ActionsOrganizationSecretRepositories(
                         f"{resource}-repositories", secret_name=entry.github_name, selected_repository_ids=repo_ids, opts=child
                     )
@@ -192,9 +192,7 @@ class GitHubActionsSecrets(pulumi.ComponentResource):
             else:
                 variables.append(entry.github_name)
                 if repo_ids is not None:
-                    github.ActionsOrganizationVariable(
-                        resource, variable_name=entry.github_name, visibility="selected", value=value, opts=child
-                    )
+                    github.ActionsOrganizationVariable(resource, variable_name=entry.github_name, visibility="selected", value=value, opts=child)
                     github.ActionsOrganizationVariableRepositories(
                         f"{resource}-repositories", variable_name=entry.github_name, selected_repository_ids=repo_ids, opts=child
                     )

@@ -18,7 +18,11 @@ CONFIG_KEYS_ANNOTATION = "secret-chain/config-keys"
 
 def labels(component: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Standard labels of a chain object; never derived from secret values."""
-    base = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/component": component}
+    base = {
+        "app.kubernetes.io/managed-by": "pulumi",
+        "app.kubernetes.io/part-of": PART_OF,
+        "app.kubernetes.io/component": component,
+    }
     return {**base, **(extra or {})}
 
 
@@ -50,7 +54,7 @@ def secret(
             "annotations": {CONFIG_KEYS_ANNOTATION: ",".join(config_keys)},
         },
         type=type_,
-        string_data=pulumi.Output.secret(string_data),
+        string_data=pulumi.Output.secret(string_data),  # type: ignore[arg-type]  # the SDK's stub is too narrow
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
     )
 

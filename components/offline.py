@@ -123,7 +123,7 @@ class _Monitor(mocks.MockMonitor):
         self.evaluation = evaluation
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         self.evaluation.registrations.append(
             Registration(
                 type=request.type,
@@ -140,7 +140,7 @@ class _Monitor(mocks.MockMonitor):
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         self.evaluation.component_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
-        return super().RegisterResourceOutputs(request)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 def _github_repository(args: dict[str, Any]) -> dict[str, Any]:

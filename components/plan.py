@@ -7,7 +7,7 @@ from typing import Any
 
 from components import catalog
 from components.kube import CONFIG_KEYS_ANNOTATION
-from components.offline import Evaluation, Registration, is_secret
+from components.offline import Evaluation, Registration, is_secret, unwrap
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,7 @@ def _data_keys(reg: Registration) -> list[str]:
     keys: list[str] = []
     for prop in ("stringData", "data"):
         value = reg.inputs.get(prop)
-        if is_secret(value):
-            value = value["value"]
+        value = unwrap(value)
         if isinstance(value, dict):
             keys.extend(str(k) for k in value)
     return sorted(keys)

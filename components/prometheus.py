@@ -138,14 +138,24 @@ def resolve(args: PrometheusAuthArgs, reader: ConfigReader) -> PrometheusSpec | 
     monitor_labels = reader.arg("monitor_labels", args.get("monitor_labels", {"release": "kube-prometheus-stack"}), label_map)
     secret_name = reader.arg("secret_name", args.get("secret_name", "prometheus-auth"), string(v.dns1123_subdomain))
     token = reader.secret(TOKEN_KEY, args.get("token"), arg_name="token")
-    values = (namespace, monitor_namespace, app, service_labels, port, path, scrape_scheme, interval, monitor_labels, secret_name, token)
+    values = (
+        namespace,
+        monitor_namespace,
+        app,
+        service_labels,
+        port,
+        path,
+        scrape_scheme,
+        interval,
+        monitor_labels,
+        secret_name,
+        token,
+    )
     if any(x is None for x in values):
         return None
     assert namespace and monitor_namespace and app and service_labels and port and path and scrape_scheme
     assert interval and monitor_labels and secret_name and token is not None
-    return PrometheusSpec(
-        namespace, monitor_namespace, app, service_labels, port, path, scrape_scheme, interval, monitor_labels, secret_name, token
-    )
+    return PrometheusSpec(namespace, monitor_namespace, app, service_labels, port, path, scrape_scheme, interval, monitor_labels, secret_name, token)
 
 
 class PrometheusAuth(pulumi.ComponentResource):
@@ -209,7 +219,10 @@ class PrometheusAuth(pulumi.ComponentResource):
             "scheme": spec.scheme,
             "interval": spec.interval,
             # `authorization` replaces the deprecated bearerTokenSecret/bearerTokenFile.
-            "authorization": {"type": "Bearer", "credentials": {"name": spec.monitor_secret_name, "key": spec.monitor_secret_key}},
+            "authorization": {
+                "type": "Bearer",
+                "credentials": {"name": spec.monitor_secret_name, "key": spec.monitor_secret_key},
+            },
         }
         CustomResource(
             f"{name}-servicemonitor",

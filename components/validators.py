@@ -117,7 +117,7 @@ def numeric_id(value: str) -> str:
 
 
 def pem_private_key(value: str) -> str:
-    """Check for an unencrypted RSA private key in PEM form, as GitHub App keys are.
+    r"""Check for an unencrypted RSA private key in PEM form, as GitHub App keys are.
 
     A key pasted on one line with literal ``\\n`` sequences is accepted and normalised to real
     newlines, because that is how it survives ``pulumi config set`` in many shells.
@@ -132,7 +132,7 @@ def pem_private_key(value: str) -> str:
         key = load_pem_private_key(text.encode(), password=None)
     except TypeError:
         raise Invalid("is an encrypted PEM key; GitHub App keys are used unencrypted") from None
-    except (ValueError, Exception):  # noqa: BLE001 - cryptography raises several types for bad input
+    except (ValueError, Exception):
         raise Invalid("has PEM armour but does not parse as a private key (truncated or corrupted body?)") from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise Invalid(f"is a {type(key).__name__.removeprefix('_')} key; GitHub App private keys are RSA")
@@ -196,8 +196,7 @@ def dns1123_label(value: str) -> str:
         raise Invalid(f"is not a valid Kubernetes name: {len(text)} characters, at most 63")
     if not _DNS1123_LABEL.fullmatch(text):
         raise Invalid(
-            "is not a valid Kubernetes name (DNS-1123 label): lower-case letters, digits and '-', "
-            "starting and ending with a letter or digit"
+            "is not a valid Kubernetes name (DNS-1123 label): lower-case letters, digits and '-', starting and ending with a letter or digit"
         )
     return text
 
@@ -206,10 +205,7 @@ def dns1123_subdomain(value: str) -> str:
     """Check for a Kubernetes DNS-1123 subdomain (object names such as Secrets): ≤ 253, dot-separated labels."""
     text = _nonblank(value)
     if len(text) > 253 or not all(len(p) <= 63 and _DNS1123_LABEL.fullmatch(p) for p in text.split(".")):
-        raise Invalid(
-            "is not a valid Kubernetes object name (DNS-1123 subdomain): lower-case letters, digits, '-' and '.', "
-            "at most 253 characters"
-        )
+        raise Invalid("is not a valid Kubernetes object name (DNS-1123 subdomain): lower-case letters, digits, '-' and '.', at most 253 characters")
     return text
 
 

@@ -16,9 +16,7 @@ from components.offline import Evaluation, evaluate
 def rsa_pem() -> str:
     """A fresh, throwaway RSA key in the PKCS#1 PEM form GitHub App keys come in."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
-    ).decode()
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()).decode()
 
 
 _PEM = rsa_pem()

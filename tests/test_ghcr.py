@@ -48,7 +48,12 @@ def test_registry_and_name_overrides_and_service_account(run: Run, chain_config:
     ev = run(
         lambda: GhcrPullSecret(
             "pull",
-            {"namespaces": ["default"], "registry": "registry.example.com:5000", "secret_name": "regcred", "attach_to_default_service_account": True},
+            {
+                "namespaces": ["default"],
+                "registry": "registry.example.com:5000",
+                "secret_name": "regcred",
+                "attach_to_default_service_account": True,
+            },
         ),
         config,
         secret_keys,

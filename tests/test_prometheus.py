@@ -51,7 +51,12 @@ def test_same_namespace_uses_one_secret_and_custom_labels(run: Run, chain_config
     ev = run(
         lambda: PrometheusAuth(
             "metrics",
-            {"namespace": "preview-pr-7", "monitor_namespace": "preview-pr-7", "monitor_labels": {"release": "prom"}, "app": "web"},
+            {
+                "namespace": "preview-pr-7",
+                "monitor_namespace": "preview-pr-7",
+                "monitor_labels": {"release": "prom"},
+                "app": "web",
+            },
         ),
         config,
         secret_keys,
@@ -61,7 +66,10 @@ def test_same_namespace_uses_one_secret_and_custom_labels(run: Run, chain_config
     obj = unwrap(monitor.inputs)
     assert obj["metadata"]["labels"]["release"] == "prom"
     assert obj["spec"]["selector"] == {"matchLabels": {"app.kubernetes.io/name": "web"}}
-    assert obj["spec"]["endpoints"][0]["authorization"]["credentials"] == {"name": "prometheus-auth", "key": "PROMETHEUS_AUTH_TOKEN"}
+    assert obj["spec"]["endpoints"][0]["authorization"]["credentials"] == {
+        "name": "prometheus-auth",
+        "key": "PROMETHEUS_AUTH_TOKEN",
+    }
     validate(obj)
     assert secret.inputs["metadata"]["namespace"] == "preview-pr-7"
 
