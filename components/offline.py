@@ -114,7 +114,7 @@ class _Mocks(pulumi.runtime.Mocks):
         handler = self.invokes.get(args.token)
         if handler is None:
             raise SecretChainError(f"offline run: no stand-in for provider function {args.token}")
-        return handler(dict(args.args)), None
+        return handler(dict(args.args)), []
 
 
 class _Monitor(mocks.MockMonitor):

@@ -1,0 +1,96 @@
+"""The error path of every key the foundation components read: missing and malformed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from components import GhcrPullSecret, GitHubActionsSecrets, PrometheusAuth, catalog
+from components.errors import ConfigError
+from components.offline import evaluate
+from tests.conftest import canary_config
+
+BUILDERS: dict[str, Callable[[], object]] = {
+    "namespace:imagePullSecret:username": lambda: GhcrPullSecret("pull", {"namespaces": ["default"]}),
+    "namespace:imagePullSecret:token": lambda: GhcrPullSecret("pull", {"namespaces": ["default"]}),
+    "prometheus:authToken": lambda: PrometheusAuth("metrics", {"namespace": "default"}),
+    "ci:pulumiAccessToken": lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "required": ["PULUMI_ACCESS_TOKEN"]}),
+    "ci:workflowDispatchToken": lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "required": ["WORKFLOW_DISPATCH_TOKEN"]}),
+    "ci:githubAppId": lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "required": ["APP_ID"]}),
+    "ci:githubAppPrivateKey": lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "required": ["APP_PRIVATE_KEY"]}),
+}
+
+MALFORMED: dict[str, str] = {
+    "namespace:imagePullSecret:username": "not a login!",
+    "namespace:imagePullSecret:token": "github_pat_" + "CANARYcanary" * 7,
+    "prometheus:authToken": "CANARY0123456789",
+    "ci:pulumiAccessToken": "pul-CANARYCANARY",
+    "ci:workflowDispatchToken": "gho_CANARYCANARYCANARYCANARYCANARYCANARY",
+    "ci:githubAppId": "CANARY-12",
+    "ci:githubAppPrivateKey": "-----BEGIN RSA PRIVATE KEY-----\nCANARYCANARYCANARY\n-----END RSA PRIVATE KEY-----",
+}
+
+
+def _attempt(build: Callable[[], object], config: dict[str, str], secret_keys: list[str], caught: list[ConfigError]) -> Callable[[], None]:
+    def program() -> None:
+        try:
+            build()
+        except ConfigError as err:
+            caught.append(err)
+
+    return program
+
+
+@pytest.mark.parametrize("key", sorted(BUILDERS))
+@pytest.mark.parametrize("problem", ["missing", "malformed"])
+@pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
+def test_every_key_fails_clearly_before_any_resource(key: str, problem: str, preview: bool) -> None:
+    config, secret_keys = canary_config()
+    if problem == "missing":
+        del config[key]
+    else:
+        config[key] = MALFORMED[key]
+    caught: list[ConfigError] = []
+    ev = evaluate(_attempt(BUILDERS[key], config, secret_keys, caught), config=config, secret_keys=secret_keys, preview=preview)
+    (error,) = caught
+    (line,) = error.problems
+    entry = catalog.get(key)
+    assert line.startswith(f'config "{key}" ')
+    assert ("is missing" in line) == (problem == "missing")
+    assert f'pulumi env set acme/Production pulumiConfig."{key}" {entry.example}' in line
+    assert f"pulumi config set{' --secret' if entry.secret else ''} {key} " in line
+    assert "CANARY" not in line and "\n" not in line
+    for secret_key in secret_keys:
+        assert config.get(secret_key, "<absent>").strip() not in line
+    # Nothing was registered but the root stack.
+    assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack"]
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    config, secret_keys = canary_config()
+    del config["namespace:imagePullSecret:username"]
+    config["namespace:imagePullSecret:token"] = "ghs_" + "x" * 36
+    caught: list[ConfigError] = []
+    evaluate(
+        _attempt(lambda: GhcrPullSecret("pull", {"namespaces": ["Bad_NS"]}), config, secret_keys, caught),
+        config=config,
+        secret_keys=secret_keys,
+    )
+    (error,) = caught
+    assert len(error.problems) == 3
+    assert str(error) == "\n".join(error.problems)
+
+
+def test_fix_command_names_default_environment_by_stack() -> None:
+    config, secret_keys = canary_config()
+    del config["secret-chain:escEnvironment"]
+    del config["prometheus:authToken"]
+    caught: list[ConfigError] = []
+    evaluate(
+        _attempt(lambda: PrometheusAuth("m", {"namespace": "default"}), config, secret_keys, caught),
+        config=config,
+        secret_keys=secret_keys,
+        stack="preview-pr-3",
+    )
+    assert 'pulumi env set <org>/Preview pulumiConfig."prometheus:authToken"' in str(caught[0])
