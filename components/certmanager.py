@@ -1,0 +1,325 @@
+"""CertManagerDnsIssuer: a Let's Encrypt ClusterIssuer that answers DNS-01 challenges in DigitalOcean DNS.
+
+Two different DigitalOcean tokens are involved, under two different config keys:
+
+* ``gateway:digitaloceanDnsToken`` is the token *cert-manager* uses at run time to create and delete
+  ``_acme-challenge`` TXT records. This component copies it into a Kubernetes Secret.
+* ``digitalocean:token`` is the token the *pulumi-digitalocean provider* reads on its own, for the
+  domain look-up this component makes at preview time. This component never reads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Literal, TypedDict
+
+import pulumi
+
+from components import kube
+from components import validators as v
+from components.config import ConfigReader, each, string
+from components.validators import Invalid
+
+TOKEN_KEY = "gateway:digitaloceanDnsToken"
+PROVIDER_TOKEN_KEY = "digitalocean:token"
+TOKEN_SECRET_KEY = "access-token"
+STAGING_SERVER = "https://acme-staging-v02.api.letsencrypt.org/directory"
+PRODUCTION_SERVER = "https://acme-v02.api.letsencrypt.org/directory"
+CERT_MANAGER_GROUP = "cert-manager.io"
+API_VERSION = "cert-manager.io/v1"
+
+Solver = Literal["dns01", "http01"]
+
+
+class CertManagerDnsIssuerArgs(TypedDict, total=False):
+    """Arguments of :class:`CertManagerDnsIssuer`. Values left out are read from ESC-injected config."""
+
+    email: str
+    """ACME account email: Let's Encrypt sends expiry and account notices here (required)."""
+    domain: str
+    """The DigitalOcean DNS domain (zone) the solver writes challenge records in, e.g. example.com (required)."""
+    staging: bool
+    """Use Let's Encrypt staging (untrusted certificates, generous rate limits). Default: false (production)."""
+    issuer_name: str
+    """Name of the ClusterIssuer. Default: letsencrypt-staging or letsencrypt-production."""
+    dns_zones: list[str]
+    """DNS zones the solver answers for (``solvers[0].selector.dnsZones``); each must be the domain or
+    under it. Default: [domain]."""
+    solver: Solver
+    """ACME challenge type: dns01 (DigitalOcean DNS, needed for wildcards) or http01 (Ingress). Default: dns01."""
+    http01_ingress_class: str
+    """IngressClass that serves HTTP-01 challenges (solver http01 only). Default: nginx."""
+    cluster_resource_namespace: str
+    """cert-manager's cluster-resource namespace, where a ClusterIssuer's Secrets must live
+    (the controller flag --cluster-resource-namespace). Default: cert-manager."""
+    secret_name: str
+    """Name of the Secret holding the DNS token (key access-token). Default: digitalocean-dns."""
+    token: pulumi.Input[str]
+    """DigitalOcean token with domain:read/create/delete. Default: config gateway:digitaloceanDnsToken."""
+    wildcard_hosts: list[str]
+    """Wildcard names to get a Certificate each, e.g. ``*.pr.example.com``; each must lie in a DNS zone. Default: none."""
+    certificate_namespace: str
+    """Namespace of the wildcard Certificates and their TLS Secrets. Default: default."""
+
+
+@dataclass(frozen=True)
+class CertManagerSpec:
+    """Validated inputs of a CertManagerDnsIssuer."""
+
+    email: str
+    domain: str
+    staging: bool
+    issuer_name: str
+    dns_zones: tuple[str, ...]
+    solver: Solver
+    http01_ingress_class: str
+    cluster_resource_namespace: str
+    secret_name: str
+    token: pulumi.Output[str] | None
+    """The DNS token; None exactly when the solver is http01 (no token is read then)."""
+    wildcard_hosts: tuple[str, ...]
+    certificate_namespace: str
+
+    @property
+    def server(self) -> str:
+        """The ACME directory URL."""
+        return STAGING_SERVER if self.staging else PRODUCTION_SERVER
+
+    @property
+    def account_key_secret_name(self) -> str:
+        """Secret cert-manager creates for the ACME account's private key."""
+        return f"{self.issuer_name}-account"
+
+    @property
+    def certificates(self) -> dict[str, tuple[str, str]]:
+        """Wildcard host → (Certificate name, TLS Secret name)."""
+        return {host: (certificate_name(host), tls_secret_name(host)) for host in self.wildcard_hosts}
+
+
+def wildcard_host(value: str) -> str:
+    """Check a wildcard DNS name such as ``*.pr.example.com``."""
+    text = value.strip().lower()
+    if not text.startswith("*."):
+        raise Invalid("is not a wildcard name: it must start with '*.' (e.g. *.pr.example.com)")
+    return "*." + v.hostname(text[2:])
+
+
+def in_zone(name: str, zone: str) -> bool:
+    """Tell whether ``name`` is ``zone`` or a subdomain of it."""
+    return name == zone or name.endswith("." + zone)
+
+
+def certificate_name(host: str) -> str:
+    """Deterministic Certificate name for a wildcard host: ``*.pr.example.com`` → ``wildcard-pr-example-com``.
+
+    Kept to 63 characters because cert-manager copies it into a label value; a longer name is
+    shortened and made unique with a hash of the (public) host name.
+    """
+    base = "wildcard-" + host.removeprefix("*.").replace(".", "-")
+    if len(base) <= 59:  # room for the "-tls" suffix of the Secret name within 63
+        return base
+    digest = hashlib.sha256(host.encode()).hexdigest()[:8]
+    return f"{base[:50].rstrip('-')}-{digest}"
+
+
+def tls_secret_name(host: str) -> str:
+    """Deterministic TLS Secret name for a wildcard host: ``*.pr.example.com`` → ``wildcard-pr-example-com-tls``."""
+    return certificate_name(host) + "-tls"
+
+
+def _bool(value: bool) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"must be true or false, got {type(value).__name__}")
+    return value
+
+
+def _solver(value: str) -> str:
+    if value not in ("dns01", "http01"):
+        raise Invalid("must be dns01 or http01")
+    return value
+
+
+def resolve(args: CertManagerDnsIssuerArgs, reader: ConfigReader) -> CertManagerSpec | None:
+    """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
+    email = reader.arg("email", args.get("email"), string(v.email), required=True)
+    domain = reader.arg("domain", args.get("domain"), string(v.hostname), required=True)
+    staging = reader.arg("staging", args.get("staging", False), _bool)
+    default_issuer = "letsencrypt-staging" if staging else "letsencrypt-production"
+    issuer_name = reader.arg("issuer_name", args.get("issuer_name", default_issuer), string(v.dns1123_subdomain))
+    zones = reader.arg("dns_zones", args.get("dns_zones"), each(v.hostname))
+    solver = reader.arg("solver", args.get("solver", "dns01"), string(_solver))
+    ingress_class = reader.arg("http01_ingress_class", args.get("http01_ingress_class", "nginx"), string(v.dns1123_subdomain))
+    namespace = reader.arg("cluster_resource_namespace", args.get("cluster_resource_namespace", "cert-manager"), string(v.dns1123_label))
+    secret_name = reader.arg("secret_name", args.get("secret_name", "digitalocean-dns"), string(v.dns1123_subdomain))
+    hosts = reader.arg("wildcard_hosts", args.get("wildcard_hosts"), each(wildcard_host))
+    cert_namespace = reader.arg("certificate_namespace", args.get("certificate_namespace", "default"), string(v.dns1123_label))
+    token: pulumi.Output[str] | None = None
+    if solver == "dns01":
+        token = reader.secret(TOKEN_KEY, args.get("token"), arg_name="token")
+    if domain is not None and zones is None and args.get("dns_zones") is None:
+        zones = [domain]
+    if domain is not None and zones is not None and solver == "dns01":
+        outside = [i for i, zone in enumerate(zones) if not in_zone(zone, domain)]
+        if outside:
+            reader.fail(
+                f"dns_zones item(s) {', '.join(map(str, outside))} are not in the DigitalOcean domain given as "
+                '"domain": the DNS-01 solver can only write challenge records inside that domain. '
+                "Fix: list only the domain or names under it"
+            )
+            zones = None
+    if hosts and solver == "http01":
+        reader.fail(
+            "wildcard_hosts needs the dns01 solver: ACME (Let's Encrypt) issues wildcard certificates only "
+            'through DNS-01 challenges. Fix: use solver "dns01" (the default) or drop wildcard_hosts'
+        )
+        hosts = None
+    if hosts and zones is not None:
+        outside_hosts = [f"{i} ({host})" for i, host in enumerate(hosts) if not any(in_zone(host[2:], z) for z in zones)]
+        if outside_hosts:
+            reader.fail(
+                f"wildcard_hosts item(s) {', '.join(outside_hosts)} lie outside every DNS zone of the issuer "
+                f"({', '.join(zones)}), so their DNS-01 challenges could not be answered. "
+                "Fix: add their zone to dns_zones (under the domain) or use hosts under the domain"
+            )
+            hosts = None
+    values = (email, domain, staging, issuer_name, zones, solver, ingress_class, namespace, secret_name, cert_namespace)
+    if any(x is None for x in values) or (solver == "dns01" and token is None) or reader.problems:
+        return None
+    assert email and domain and staging is not None and issuer_name and zones and ingress_class
+    assert namespace and secret_name and cert_namespace and solver in ("dns01", "http01")
+    return CertManagerSpec(
+        email=email,
+        domain=domain,
+        staging=staging,
+        issuer_name=issuer_name,
+        dns_zones=tuple(zones),
+        solver="dns01" if solver == "dns01" else "http01",
+        http01_ingress_class=ingress_class,
+        cluster_resource_namespace=namespace,
+        secret_name=secret_name,
+        token=token,
+        wildcard_hosts=tuple(hosts or ()),
+        certificate_namespace=cert_namespace,
+    )
+
+
+class CertManagerDnsIssuer(pulumi.ComponentResource):
+    """A Let's Encrypt ``ClusterIssuer`` whose DNS-01 solver uses DigitalOcean DNS, and optional wildcard Certificates.
+
+    Reads ``gateway:digitaloceanDnsToken`` (unless given as ``token``) and stores it in a Secret
+    (key ``access-token``) in cert-manager's cluster-resource namespace, where cert-manager looks up
+    every Secret a ClusterIssuer references. The domain is looked up with pulumi-digitalocean's
+    ``getDomain`` so a missing domain or a bad provider token (config ``digitalocean:token``, a
+    different key from the DNS token) fails at preview time; the ClusterIssuer's ``dnsZones`` are
+    taken from that look-up's result, so the issuer is never planned without it.
+
+    Wildcard names are accepted only with the DNS-01 solver and only inside the issuer's DNS zones,
+    checked before anything is created. With ``solver="http01"`` no DNS token is read, no Secret or
+    look-up is made, and ``secret_name``/``domain_urn`` are null.
+    """
+
+    issuer_name: pulumi.Output[str]
+    """Name of the ClusterIssuer (use it as ``cert-manager.io/cluster-issuer`` on Ingresses)."""
+    secret_name: pulumi.Output[str | None]
+    """Name of the DNS-token Secret in the cluster-resource namespace (null with the http01 solver)."""
+    certificate_secret_names: pulumi.Output[list[str]]
+    """TLS Secret names of the wildcard Certificates, in the order of ``wildcard_hosts``."""
+    domain_urn: pulumi.Output[str | None]
+    """DigitalOcean URN of the looked-up domain (null with the http01 solver)."""
+
+    def __init__(self, name: str, args: CertManagerDnsIssuerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        reader = ConfigReader("CertManagerDnsIssuer")
+        spec = resolve(args, reader)
+        reader.done()
+        assert spec is not None
+        self._build(name, spec, opts)
+
+    @classmethod
+    def from_spec(cls, name: str, spec: CertManagerSpec, opts: pulumi.ResourceOptions | None = None) -> CertManagerDnsIssuer:
+        """Build from an already validated spec (used by SecretChain, which validates everything first)."""
+        self = cls.__new__(cls)
+        self._build(name, spec, opts)
+        return self
+
+    def _build(self, name: str, spec: CertManagerSpec, opts: pulumi.ResourceOptions | None) -> None:
+        super().__init__("secret-chain:index:CertManagerDnsIssuer", name, None, opts)
+        from pulumi_kubernetes.apiextensions import CustomResource
+
+        solver: dict[str, pulumi.Input[object]]
+        depends_on: list[pulumi.Resource] = []
+        domain_urn: pulumi.Output[str | None]
+        if spec.solver == "dns01":
+            import pulumi_digitalocean as digitalocean
+
+            assert spec.token is not None
+            token_secret = kube.secret(
+                f"{name}-dns-token",
+                name=spec.secret_name,
+                namespace=spec.cluster_resource_namespace,
+                string_data=spec.token.apply(lambda t: {TOKEN_SECRET_KEY: t}),
+                config_keys=(TOKEN_KEY,),
+                component="acme-dns01",
+                parent=self,
+            )
+            depends_on.append(token_secret)
+            found = digitalocean.get_domain_output(name=spec.domain, opts=pulumi.InvokeOutputOptions(parent=self))
+            # The zones come through the look-up's result: if it fails, the issuer is not planned.
+            zones: pulumi.Input[list[str]] = found.name.apply(
+                lambda looked_up: [looked_up if zone == spec.domain else zone for zone in spec.dns_zones]
+            )
+            domain_urn = found.domain_urn.apply(lambda urn: urn)
+            solver = {
+                "selector": {"dnsZones": zones},
+                "dns01": {"digitalocean": {"tokenSecretRef": {"name": spec.secret_name, "key": TOKEN_SECRET_KEY}}},
+            }
+        else:
+            domain_urn = pulumi.Output.from_input(None)
+            solver = {
+                "selector": {"dnsZones": list(spec.dns_zones)},
+                "http01": {"ingress": {"ingressClassName": spec.http01_ingress_class}},
+            }
+        issuer = CustomResource(
+            f"{name}-issuer",
+            api_version=API_VERSION,
+            kind="ClusterIssuer",
+            metadata={"name": spec.issuer_name, "labels": kube.labels("acme-issuer")},
+            spec={
+                "acme": {
+                    "email": spec.email,
+                    "server": spec.server,
+                    "privateKeySecretRef": {"name": spec.account_key_secret_name},
+                    "solvers": [solver],
+                }
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+        )
+        for host, (cert_name, tls_name) in spec.certificates.items():
+            CustomResource(
+                f"{name}-{cert_name}",
+                api_version=API_VERSION,
+                kind="Certificate",
+                metadata={
+                    "name": cert_name,
+                    "namespace": spec.certificate_namespace,
+                    "labels": kube.labels("wildcard-certificate"),
+                },
+                spec={
+                    "secretName": tls_name,
+                    "dnsNames": [host],
+                    "issuerRef": {"name": spec.issuer_name, "kind": "ClusterIssuer", "group": CERT_MANAGER_GROUP},
+                },
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[issuer]),
+            )
+        self.issuer_name = pulumi.Output.from_input(spec.issuer_name)
+        self.secret_name = pulumi.Output.from_input(spec.secret_name if spec.solver == "dns01" else None)
+        self.certificate_secret_names = pulumi.Output.from_input([tls for _, tls in spec.certificates.values()])
+        self.domain_urn = domain_urn
+        self.register_outputs(
+            {
+                "issuer_name": self.issuer_name,
+                "secret_name": self.secret_name,
+                "certificate_secret_names": self.certificate_secret_names,
+                "domain_urn": self.domain_urn,
+            }
+        )
