@@ -1,0 +1,333 @@
+"""GrafanaOAuth: one Secret of ``GF_*`` variables for Grafana's GitHub sign-in and alert mail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypedDict
+
+import pulumi
+
+from components import catalog, kube
+from components import validators as v
+from components.config import ConfigReader, describe_problem, raw, string
+from components.validators import Invalid
+
+CLIENT_ID_KEY = "grafana:githubClientId"
+CLIENT_SECRET_KEY = "grafana:githubClientSecret"
+ORG_KEY = "grafana:githubOrg"
+ADMIN_KEY = "grafana:adminUser"
+SMTP_HOST_KEY = "grafana:smtpHost"
+SMTP_PORT_KEY = "grafana:smtpPort"
+SMTP_USER_KEY = "grafana:smtpUser"
+SMTP_PASSWORD_KEY = "grafana:smtpPassword"
+SMTP_FROM_KEY = "grafana:smtpFromAddress"
+ALERT_EMAIL_KEY = "grafana:alertEmail"
+
+OAUTH_KEYS = (CLIENT_ID_KEY, CLIENT_SECRET_KEY, ORG_KEY, ADMIN_KEY)
+MAIL_KEYS = (SMTP_HOST_KEY, SMTP_PORT_KEY, SMTP_USER_KEY, SMTP_PASSWORD_KEY, SMTP_FROM_KEY, ALERT_EMAIL_KEY)
+"""The mail settings: all of them or none."""
+
+ALERT_EMAIL_ENV = "GF_SECRET_CHAIN_ALERT_EMAIL"
+"""Not read by Grafana itself: alerting provisioning files reference it as ``$GF_SECRET_CHAIN_ALERT_EMAIL``."""
+SCOPES = "user:email,read:org"
+STARTTLS_POLICIES = ("OpportunisticStartTLS", "MandatoryStartTLS", "NoStartTLS")
+
+# args field → config key, for the values that have one
+_MAIL_ARGS = {
+    SMTP_HOST_KEY: "smtp_host",
+    SMTP_PORT_KEY: "smtp_port",
+    SMTP_USER_KEY: "smtp_user",
+    SMTP_PASSWORD_KEY: "smtp_password",
+    SMTP_FROM_KEY: "smtp_from_address",
+    ALERT_EMAIL_KEY: "alert_email",
+}
+
+
+class GrafanaOAuthArgs(TypedDict, total=False):
+    """Arguments of :class:`GrafanaOAuth`. Values left out are read from ESC-injected config."""
+
+    namespace: str
+    """Grafana's namespace, where the Secret is created (required)."""
+    domain: str
+    """The base domain, e.g. example.com (required)."""
+    host: str
+    """Grafana's public host name. Default: grafana.<domain>, or <pr_number>.pr-grafana.<domain>."""
+    pr_number: int
+    """Pull request number of a preview stack: sets the default host and, by default, disables alert mail."""
+    alerting_mail: bool
+    """Send alert mail (GF_SMTP_ENABLED). Default: true, but false when pr_number is set; SMTP is still
+    configured either way when the mail settings are present. True without mail settings is an error."""
+    secret_name: str
+    """Name of the Secret. Default: grafana-oauth."""
+    smtp_starttls_policy: str
+    """GF_SMTP_STARTTLS_POLICY. Default: MandatoryStartTLS on port 587, otherwise unset (Grafana's default;
+    port 465 uses implicit TLS)."""
+    client_id: pulumi.Input[str]
+    """GitHub OAuth App client ID. Default: config grafana:githubClientId."""
+    client_secret: pulumi.Input[str]
+    """GitHub OAuth App client secret. Default: config grafana:githubClientSecret."""
+    github_org: str
+    """GitHub organization allowed to sign in. Default: config grafana:githubOrg."""
+    admin_user: str
+    """GitHub login that becomes Grafana server admin. Default: config grafana:adminUser."""
+    smtp_host: pulumi.Input[str]
+    """SMTP host name. Default: config grafana:smtpHost."""
+    smtp_port: int | str
+    """SMTP port, 1–65535. Default: config grafana:smtpPort."""
+    smtp_user: pulumi.Input[str]
+    """SMTP user. Default: config grafana:smtpUser."""
+    smtp_password: pulumi.Input[str]
+    """SMTP (app) password; spaces are removed. Default: config grafana:smtpPassword."""
+    smtp_from_address: str
+    """From address of alert mail. Default: config grafana:smtpFromAddress."""
+    alert_email: str
+    """Recipient of alert mail. Default: config grafana:alertEmail."""
+
+
+@dataclass(frozen=True)
+class MailSpec:
+    """Validated SMTP settings."""
+
+    host: pulumi.Output[str]
+    port: str
+    user: pulumi.Output[str]
+    password: pulumi.Output[str]
+    from_address: str
+    alert_email: str
+    starttls_policy: str | None
+
+
+@dataclass(frozen=True)
+class GrafanaSpec:
+    """Validated inputs of a GrafanaOAuth."""
+
+    namespace: str
+    host: str
+    secret_name: str
+    client_id: pulumi.Output[str]
+    client_secret: pulumi.Output[str]
+    github_org: str
+    admin_user: str
+    mail: MailSpec | None
+    mail_enabled: bool
+
+    @property
+    def root_url(self) -> str:
+        """GF_SERVER_ROOT_URL."""
+        return f"https://{self.host}"
+
+    @property
+    def callback_url(self) -> str:
+        """The OAuth App's authorization callback URL."""
+        return f"{self.root_url}/login/github"
+
+    @property
+    def config_keys(self) -> tuple[str, ...]:
+        """Config keys the Secret's data comes from (names only)."""
+        return OAUTH_KEYS + (MAIL_KEYS if self.mail else ())
+
+
+def role_attribute_path(admin_user: str) -> str:
+    """The JMESPath that makes ``admin_user`` Grafana server admin and everyone else Viewer.
+
+    Grafana evaluates it against the GitHub user (api.github.com/user), whose ``login`` is the user name.
+    """
+    return f"[login=='{admin_user}'][0] && 'GrafanaAdmin' || 'Viewer'"
+
+
+def environment(spec: GrafanaSpec, values: dict[str, str]) -> dict[str, str]:
+    """The Secret's ``GF_*`` variables, given the resolved secret ``values``."""
+    env = {
+        "GF_SERVER_ROOT_URL": spec.root_url,
+        "GF_AUTH_GITHUB_ENABLED": "true",
+        "GF_AUTH_GITHUB_CLIENT_ID": values["client_id"],
+        "GF_AUTH_GITHUB_CLIENT_SECRET": values["client_secret"],
+        "GF_AUTH_GITHUB_SCOPES": SCOPES,
+        "GF_AUTH_GITHUB_ALLOWED_ORGANIZATIONS": spec.github_org,
+        "GF_AUTH_GITHUB_ALLOW_SIGN_UP": "true",
+        "GF_AUTH_GITHUB_ROLE_ATTRIBUTE_PATH": role_attribute_path(spec.admin_user),
+        "GF_AUTH_GITHUB_ROLE_ATTRIBUTE_STRICT": "true",
+        "GF_AUTH_GITHUB_ALLOW_ASSIGN_GRAFANA_ADMIN": "true",
+        "GF_SMTP_ENABLED": "true" if spec.mail_enabled else "false",
+    }
+    if spec.mail is not None:
+        env.update(
+            {
+                "GF_SMTP_HOST": f"{values['smtp_host']}:{spec.mail.port}",
+                "GF_SMTP_USER": values["smtp_user"],
+                "GF_SMTP_PASSWORD": values["smtp_password"],
+                "GF_SMTP_FROM_ADDRESS": spec.mail.from_address,
+                ALERT_EMAIL_ENV: spec.mail.alert_email,
+            }
+        )
+        if spec.mail.starttls_policy:
+            env["GF_SMTP_STARTTLS_POLICY"] = spec.mail.starttls_policy
+    return env
+
+
+def _bool(value: bool) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"must be true or false, got {type(value).__name__}")
+    return value
+
+
+def _pr_number(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise Invalid("must be a positive whole number")
+    return value
+
+
+def _starttls(value: str) -> str:
+    if value not in STARTTLS_POLICIES:
+        raise Invalid(f"must be one of {', '.join(STARTTLS_POLICIES)}")
+    return value
+
+
+def _present(key: str, override: object) -> bool:
+    if override is not None:
+        return True
+    entry = catalog.get(key)
+    return any(raw(k) is not None for k in (entry.key, *entry.aliases))
+
+
+def _port_text(value: object) -> object:
+    """Pass a port given as int on as text (bools are left for the check to refuse)."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _resolve_mail(args: GrafanaOAuthArgs, reader: ConfigReader) -> tuple[bool, MailSpec | None]:
+    """(ok, mail): the mail settings, all or none."""
+    overrides: dict[str, object] = {key: args.get(name) for key, name in _MAIL_ARGS.items()}
+    present = [key for key in MAIL_KEYS if _present(key, overrides[key])]
+    if not present:
+        return True, None
+    missing = [key for key in MAIL_KEYS if key not in present]
+    if missing:
+        for key in missing:
+            reader.problems.append(
+                describe_problem(
+                    catalog.get(key),
+                    f"is missing: the mail settings are all or nothing ({len(present)} of {len(MAIL_KEYS)} are set)",
+                    reader.environment,
+                )
+            )
+        return False, None
+    port_override = _port_text(overrides[SMTP_PORT_KEY])
+    if port_override is not None and not isinstance(port_override, str):
+        reader.arg("smtp_port", port_override, string(v.port))  # records a clear type error
+        return False, None
+    host = reader.secret(SMTP_HOST_KEY, args.get("smtp_host"), arg_name="smtp_host")
+    port = reader.plain(SMTP_PORT_KEY, port_override, arg_name="smtp_port")
+    user = reader.secret(SMTP_USER_KEY, args.get("smtp_user"), arg_name="smtp_user")
+    password = reader.secret(SMTP_PASSWORD_KEY, args.get("smtp_password"), arg_name="smtp_password")
+    from_address = reader.plain(SMTP_FROM_KEY, args.get("smtp_from_address"), arg_name="smtp_from_address")
+    alert_email = reader.plain(ALERT_EMAIL_KEY, args.get("alert_email"), arg_name="alert_email")
+    default_policy = "MandatoryStartTLS" if port == "587" else None
+    policy = reader.arg("smtp_starttls_policy", args.get("smtp_starttls_policy", default_policy), string(_starttls))
+    if host is None or port is None or user is None or password is None or from_address is None or alert_email is None:
+        return False, None
+    return True, MailSpec(host, port, user, password, from_address, alert_email, policy)
+
+
+def resolve(args: GrafanaOAuthArgs, reader: ConfigReader) -> GrafanaSpec | None:
+    """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
+    namespace = reader.arg("namespace", args.get("namespace"), string(v.dns1123_label), required=True)
+    domain = reader.arg("domain", args.get("domain"), string(v.hostname), required=True)
+    pr_number = reader.arg("pr_number", args.get("pr_number"), _pr_number)
+    pr_ok = args.get("pr_number") is None or pr_number is not None
+    host_arg = args.get("host")
+    if host_arg is None and domain is not None and pr_ok:
+        host_arg = f"{pr_number}.pr-grafana.{domain}" if pr_number is not None else f"grafana.{domain}"
+    host = reader.arg("host", host_arg, string(v.hostname))
+    alerting_arg = args.get("alerting_mail")
+    alerting = reader.arg("alerting_mail", alerting_arg if alerting_arg is not None else pr_number is None, _bool)
+    secret_name = reader.arg("secret_name", args.get("secret_name", "grafana-oauth"), string(v.dns1123_subdomain))
+    client_id = reader.secret(CLIENT_ID_KEY, args.get("client_id"), arg_name="client_id")
+    client_secret = reader.secret(CLIENT_SECRET_KEY, args.get("client_secret"), arg_name="client_secret")
+    github_org = reader.plain(ORG_KEY, args.get("github_org"), arg_name="github_org")
+    admin_user = reader.plain(ADMIN_KEY, args.get("admin_user"), arg_name="admin_user")
+    mail_ok, mail = _resolve_mail(args, reader)
+    if mail_ok and mail is None and alerting_arg is True:
+        reader.fail(
+            "alerting_mail is true but no mail settings are configured. Fix: set "
+            + ", ".join(MAIL_KEYS)
+            + " (pulumi env set …), or leave alerting_mail out"
+        )
+    if namespace is None or host is None or alerting is None or secret_name is None or not mail_ok or reader.problems:
+        return None
+    if client_id is None or client_secret is None or github_org is None or admin_user is None:
+        return None
+    return GrafanaSpec(
+        namespace=namespace,
+        host=host,
+        secret_name=secret_name,
+        client_id=client_id,
+        client_secret=client_secret,
+        github_org=github_org,
+        admin_user=admin_user,
+        mail=mail,
+        mail_enabled=bool(alerting and mail is not None),
+    )
+
+
+class GrafanaOAuth(pulumi.ComponentResource):
+    """A Secret of ``GF_*`` environment variables: GitHub OAuth sign-in for one organization, one admin, SMTP.
+
+    Members of ``grafana:githubOrg`` may sign in; the GitHub login ``grafana:adminUser`` becomes Grafana
+    server admin and everyone else Viewer (``role_attribute_strict``: a user the expression does not
+    map is refused). When the mail settings (``grafana:smtpHost``, ``smtpPort``, ``smtpUser``,
+    ``smtpPassword``, ``smtpFromAddress``, ``alertEmail``) are present, ``GF_SMTP_*`` are set; preview-PR
+    stacks (``pr_number``) keep them but set ``GF_SMTP_ENABLED=false``, so no alert mail is sent. The
+    alert recipient is ``GF_SECRET_CHAIN_ALERT_EMAIL``, for use in an alerting provisioning file
+    (``addresses: $GF_SECRET_CHAIN_ALERT_EMAIL``).
+
+    The whole ``stringData`` is one secret Output. Grafana consumes it in either of two ways:
+
+    * a Deployment's container: ``envFrom: [{secretRef: {name: grafana-oauth}}]``;
+    * the Grafana Helm chart: ``envFromSecret: grafana-oauth`` (kube-prometheus-stack:
+      ``grafana.envFromSecret: grafana-oauth``).
+
+    Register ``callback_url`` as the OAuth App's authorization callback URL (one app per host: GitHub
+    OAuth Apps do not accept wildcard callbacks, so each preview PR needs its own).
+    """
+
+    callback_url: pulumi.Output[str]
+    """The GitHub OAuth App's authorization callback URL: https://<host>/login/github."""
+    root_url: pulumi.Output[str]
+    """Grafana's public URL (GF_SERVER_ROOT_URL)."""
+    secret_name: pulumi.Output[str]
+    """Name of the Secret (for envFrom or envFromSecret)."""
+
+    def __init__(self, name: str, args: GrafanaOAuthArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        reader = ConfigReader("GrafanaOAuth")
+        spec = resolve(args, reader)
+        reader.done()
+        assert spec is not None
+        self._build(name, spec, opts)
+
+    @classmethod
+    def from_spec(cls, name: str, spec: GrafanaSpec, opts: pulumi.ResourceOptions | None = None) -> GrafanaOAuth:
+        """Build from an already validated spec (used by SecretChain, which validates everything first)."""
+        self = cls.__new__(cls)
+        self._build(name, spec, opts)
+        return self
+
+    def _build(self, name: str, spec: GrafanaSpec, opts: pulumi.ResourceOptions | None) -> None:
+        super().__init__("secret-chain:index:GrafanaOAuth", name, None, opts)
+        secrets: dict[str, pulumi.Output[str]] = {"client_id": spec.client_id, "client_secret": spec.client_secret}
+        if spec.mail is not None:
+            secrets.update({"smtp_host": spec.mail.host, "smtp_user": spec.mail.user, "smtp_password": spec.mail.password})
+        string_data = pulumi.Output.all(**secrets).apply(lambda values: environment(spec, values))
+        kube.secret(
+            f"{name}-env",
+            name=spec.secret_name,
+            namespace=spec.namespace,
+            string_data=string_data,
+            config_keys=spec.config_keys,
+            component="grafana-oauth",
+            parent=self,
+        )
+        self.callback_url = pulumi.Output.from_input(spec.callback_url)
+        self.root_url = pulumi.Output.from_input(spec.root_url)
+        self.secret_name = pulumi.Output.from_input(spec.secret_name)
+        self.register_outputs({"callback_url": self.callback_url, "root_url": self.root_url, "secret_name": self.secret_name})

@@ -1,0 +1,276 @@
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import pytest
+
+from components.errors import ConfigError
+from components.grafana import MAIL_KEYS, GrafanaOAuth, GrafanaOAuthArgs
+from components.offline import Evaluation, is_secret, unwrap
+from tests.conftest import Run
+from tests.leaks import find_leaks
+from tests.schemas import validate
+
+SECRET = "kubernetes:core/v1:Secret"
+ARGS: GrafanaOAuthArgs = {"namespace": "monitoring", "domain": "example.com"}
+Config = tuple[dict[str, str], list[str]]
+
+APP_PASSWORD = "abcd efgh ijkl mnop"
+
+
+def _add(config: dict[str, str], secret_keys: list[str], key: str, value: str, secret: bool) -> None:
+    config[key] = value
+    if secret:
+        secret_keys.append(key)
+
+
+@pytest.fixture
+def oauth_config(chain_config: Config) -> Config:
+    """Chain config plus the GitHub OAuth keys (no mail settings)."""
+    config, secret_keys = chain_config
+    _add(config, secret_keys, "grafana:githubClientId", "Iv1." + secrets.token_hex(8), True)
+    _add(config, secret_keys, "grafana:githubClientSecret", secrets.token_hex(20), True)
+    _add(config, secret_keys, "grafana:githubOrg", "octo-org", False)
+    _add(config, secret_keys, "grafana:adminUser", "octo-admin", False)
+    return config, secret_keys
+
+
+@pytest.fixture
+def grafana_config(oauth_config: Config) -> Config:
+    """OAuth keys plus every mail setting."""
+    config, secret_keys = oauth_config
+    _add(config, secret_keys, "grafana:smtpHost", f"smtp-{secrets.token_hex(6)}.example.net", True)
+    _add(config, secret_keys, "grafana:smtpPort", "587", False)
+    _add(config, secret_keys, "grafana:smtpUser", f"alerts-{secrets.token_hex(6)}@example.com", True)
+    _add(config, secret_keys, "grafana:smtpPassword", APP_PASSWORD.replace("abcd", secrets.token_hex(2)), True)
+    _add(config, secret_keys, "grafana:smtpFromAddress", "grafana@example.com", False)
+    _add(config, secret_keys, "grafana:alertEmail", "oncall@example.com", False)
+    return config, secret_keys
+
+
+def _secret_values(config: dict[str, str], secret_keys: list[str]) -> list[str]:
+    values = [config[k] for k in secret_keys if k in config]
+    if "grafana:smtpPassword" in config:
+        values.append("".join(config["grafana:smtpPassword"].split()))
+    return values
+
+
+def _env(ev: Evaluation) -> dict[str, str]:
+    (secret,) = ev.of_type(SECRET)
+    validate(unwrap(secret.inputs))
+    assert is_secret(secret.inputs["stringData"])
+    data: dict[str, str] = unwrap(secret.inputs["stringData"])
+    return data
+
+
+def _outputs(ev: Evaluation) -> dict[str, Any]:
+    (component,) = ev.components
+    assert component.type == "secret-chain:index:GrafanaOAuth"
+    return ev.component_outputs[component.urn]
+
+
+def test_production_secret(run: Run, grafana_config: Config) -> None:
+    config, secret_keys = grafana_config
+    ev = run(lambda: GrafanaOAuth("grafana", ARGS), config, secret_keys)
+    (secret,) = ev.of_type(SECRET)
+    assert secret.inputs["metadata"]["name"] == "grafana-oauth"
+    assert secret.inputs["metadata"]["namespace"] == "monitoring"
+    assert secret.parent.endswith("secret-chain:index:GrafanaOAuth::grafana")
+    env = _env(ev)
+    assert env == {
+        "GF_SERVER_ROOT_URL": "https://grafana.example.com",
+        "GF_AUTH_GITHUB_ENABLED": "true",
+        "GF_AUTH_GITHUB_CLIENT_ID": config["grafana:githubClientId"],
+        "GF_AUTH_GITHUB_CLIENT_SECRET": config["grafana:githubClientSecret"],
+        "GF_AUTH_GITHUB_SCOPES": "user:email,read:org",
+        "GF_AUTH_GITHUB_ALLOWED_ORGANIZATIONS": "octo-org",
+        "GF_AUTH_GITHUB_ALLOW_SIGN_UP": "true",
+        "GF_AUTH_GITHUB_ROLE_ATTRIBUTE_PATH": "[login=='octo-admin'][0] && 'GrafanaAdmin' || 'Viewer'",
+        "GF_AUTH_GITHUB_ROLE_ATTRIBUTE_STRICT": "true",
+        "GF_AUTH_GITHUB_ALLOW_ASSIGN_GRAFANA_ADMIN": "true",
+        "GF_SMTP_ENABLED": "true",
+        "GF_SMTP_HOST": config["grafana:smtpHost"] + ":587",
+        "GF_SMTP_USER": config["grafana:smtpUser"],
+        "GF_SMTP_PASSWORD": "".join(config["grafana:smtpPassword"].split()),
+        "GF_SMTP_FROM_ADDRESS": "grafana@example.com",
+        "GF_SMTP_STARTTLS_POLICY": "MandatoryStartTLS",
+        "GF_SECRET_CHAIN_ALERT_EMAIL": "oncall@example.com",
+    }
+    assert " " not in env["GF_SMTP_PASSWORD"] and len(env["GF_SMTP_PASSWORD"]) == 16
+    outputs = _outputs(ev)
+    assert outputs["callback_url"] == "https://grafana.example.com/login/github"
+    assert outputs["root_url"] == "https://grafana.example.com"
+    assert outputs["secret_name"] == "grafana-oauth"
+    assert find_leaks(ev, _secret_values(config, secret_keys)) == []
+
+
+def test_preview_pr_host_and_mail_disabled(run: Run, grafana_config: Config) -> None:
+    config, secret_keys = grafana_config
+    ev = run(lambda: GrafanaOAuth("grafana", {**ARGS, "namespace": "preview-pr-42", "pr_number": 42}), config, secret_keys, "preview-pr-42")
+    env = _env(ev)
+    assert env["GF_SERVER_ROOT_URL"] == "https://42.pr-grafana.example.com"
+    assert env["GF_SMTP_ENABLED"] == "false"
+    assert env["GF_SMTP_HOST"] == config["grafana:smtpHost"] + ":587"  # configured, just not sending
+    assert _outputs(ev)["callback_url"] == "https://42.pr-grafana.example.com/login/github"
+    assert find_leaks(ev, _secret_values(config, secret_keys)) == []
+
+
+def test_overrides(run: Run, grafana_config: Config) -> None:
+    config, secret_keys = grafana_config
+    client_secret = secrets.token_hex(20)
+    args: GrafanaOAuthArgs = {
+        **ARGS,
+        "host": "metrics.example.org",
+        "secret_name": "grafana-env",
+        "alerting_mail": False,
+        "client_secret": client_secret,
+        "admin_user": "someone-else",
+        "github_org": "other-org",
+        "smtp_port": 465,
+        "smtp_password": "p4ss word with spaces",
+    }
+    ev = run(lambda: GrafanaOAuth("grafana", args), config, secret_keys)
+    (secret,) = ev.of_type(SECRET)
+    assert secret.inputs["metadata"]["name"] == "grafana-env"
+    env = _env(ev)
+    assert env["GF_SERVER_ROOT_URL"] == "https://metrics.example.org"
+    assert env["GF_AUTH_GITHUB_CLIENT_SECRET"] == client_secret
+    assert env["GF_AUTH_GITHUB_ALLOWED_ORGANIZATIONS"] == "other-org"
+    assert env["GF_AUTH_GITHUB_ROLE_ATTRIBUTE_PATH"] == "[login=='someone-else'][0] && 'GrafanaAdmin' || 'Viewer'"
+    assert env["GF_SMTP_ENABLED"] == "false"
+    assert env["GF_SMTP_HOST"].endswith(":465")
+    assert "GF_SMTP_STARTTLS_POLICY" not in env  # 465 is implicit TLS
+    assert env["GF_SMTP_PASSWORD"] == "p4sswordwithspaces"
+    outputs = _outputs(ev)
+    assert outputs["callback_url"] == "https://metrics.example.org/login/github"
+    assert outputs["secret_name"] == "grafana-env"
+    assert find_leaks(ev, [client_secret, "p4sswordwithspaces", *_secret_values(config, secret_keys)]) == []
+
+
+def test_pr_stack_can_opt_in_to_mail(run: Run, grafana_config: Config) -> None:
+    config, secret_keys = grafana_config
+    ev = run(lambda: GrafanaOAuth("grafana", {**ARGS, "pr_number": 7, "alerting_mail": True}), config, secret_keys)
+    assert _env(ev)["GF_SMTP_ENABLED"] == "true"
+
+
+def test_without_mail_settings(run: Run, oauth_config: Config) -> None:
+    config, secret_keys = oauth_config
+    ev = run(lambda: GrafanaOAuth("grafana", ARGS), config, secret_keys)
+    env = _env(ev)
+    assert env["GF_SMTP_ENABLED"] == "false"
+    assert not [k for k in env if k.startswith("GF_SMTP_") and k != "GF_SMTP_ENABLED"]
+    assert "GF_SECRET_CHAIN_ALERT_EMAIL" not in env
+    (secret,) = ev.of_type(SECRET)
+    assert "grafana:smtpHost" not in secret.inputs["metadata"]["annotations"]["secret-chain/config-keys"]
+    assert find_leaks(ev, _secret_values(config, secret_keys)) == []
+
+
+def test_nothing_secret_in_metadata(run: Run, grafana_config: Config) -> None:
+    config, secret_keys = grafana_config
+    ev = run(lambda: GrafanaOAuth("grafana", ARGS), config, secret_keys)
+    (secret,) = ev.of_type(SECRET)
+    metadata = secret.inputs["metadata"]
+    assert not is_secret(metadata)
+    text = repr(metadata)
+    for value in _secret_values(config, secret_keys):
+        assert value not in text
+    assert metadata["annotations"]["secret-chain/config-keys"].split(",")[:4] == [
+        "grafana:githubClientId",
+        "grafana:githubClientSecret",
+        "grafana:githubOrg",
+        "grafana:adminUser",
+    ]
+
+
+def _error(run: Run, config: dict[str, str], secret_keys: list[str], args: GrafanaOAuthArgs) -> str:
+    """Run, expect one ConfigError and no resource at all; return its message after a no-echo check."""
+    caught: list[ConfigError] = []
+
+    def program() -> None:
+        try:
+            GrafanaOAuth("grafana", args)
+        except ConfigError as err:
+            caught.append(err)
+
+    ev = run(program, config, secret_keys)
+    assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack"]
+    (err,) = caught
+    message = str(err)
+    for value in _secret_values(config, secret_keys):
+        assert value not in message
+    return message
+
+
+@pytest.mark.parametrize("key", ["grafana:githubClientId", "grafana:githubClientSecret", "grafana:githubOrg", "grafana:adminUser"])
+def test_missing_oauth_key(run: Run, grafana_config: Config, key: str) -> None:
+    config, secret_keys = grafana_config
+    value = config.pop(key)
+    message = _error(run, config, secret_keys, ARGS)
+    assert f'config "{key}" is missing' in message
+    assert f'pulumi env set acme/Production pulumiConfig."{key}"' in message
+    assert value not in message
+
+
+@pytest.mark.parametrize("dropped", [["grafana:smtpPassword"], ["grafana:smtpHost", "grafana:alertEmail"], list(MAIL_KEYS[1:])])
+def test_partial_mail_settings(run: Run, grafana_config: Config, dropped: list[str]) -> None:
+    config, secret_keys = grafana_config
+    for key in dropped:
+        config.pop(key)
+    message = _error(run, config, secret_keys, ARGS)
+    for key in dropped:
+        assert f'config "{key}" is missing: the mail settings are all or nothing' in message
+        assert f'pulumi env set acme/Production pulumiConfig."{key}"' in message
+    for key in set(MAIL_KEYS) - set(dropped):
+        assert f'config "{key}"' not in message
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "smtp", "-1"])
+def test_bad_port_in_config(run: Run, grafana_config: Config, port: str) -> None:
+    config, secret_keys = grafana_config
+    config["grafana:smtpPort"] = port
+    message = _error(run, config, secret_keys, ARGS)
+    assert 'config "grafana:smtpPort"' in message
+    assert "pulumi env set" in message
+
+
+@pytest.mark.parametrize("port", [0, 70000, "smtp", True])
+def test_bad_port_argument(run: Run, grafana_config: Config, port: Any) -> None:
+    config, secret_keys = grafana_config
+    message = _error(run, config, secret_keys, {**ARGS, "smtp_port": port})
+    assert 'argument "smtp_port"' in message
+
+
+def test_bad_values_are_not_echoed(run: Run, grafana_config: Config) -> None:
+    config, secret_keys = grafana_config
+    config["grafana:smtpHost"] = "not a host " + secrets.token_hex(8)
+    config["grafana:smtpPassword"] = "sh rt"
+    config["grafana:githubOrg"] = "bad org!"
+    message = _error(run, config, secret_keys, ARGS)
+    assert 'config "grafana:smtpHost" is not a valid DNS hostname' in message
+    assert 'config "grafana:smtpPassword" is too short' in message
+    assert 'config "grafana:githubOrg" is not a valid GitHub login' in message
+    assert "bad org!" not in message
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ({"domain": "example.com"}, 'argument "namespace" is required'),
+        ({"namespace": "monitoring"}, 'argument "domain" is required'),
+        ({**ARGS, "pr_number": 0}, 'argument "pr_number" must be a positive whole number'),
+        ({**ARGS, "pr_number": "42"}, 'argument "pr_number" must be a positive whole number'),
+        ({**ARGS, "host": "not a host"}, 'argument "host" is not a valid DNS hostname'),
+        ({**ARGS, "alerting_mail": "yes"}, 'argument "alerting_mail" must be true or false'),
+        ({**ARGS, "smtp_starttls_policy": "Always"}, 'argument "smtp_starttls_policy" must be one of'),
+    ],
+)
+def test_argument_errors(run: Run, grafana_config: Config, args: dict[str, Any], expected: str) -> None:
+    config, secret_keys = grafana_config
+    assert expected in _error(run, config, secret_keys, args)  # type: ignore[arg-type]
+
+
+def test_alerting_mail_without_mail_settings_is_an_error(run: Run, oauth_config: Config) -> None:
+    config, secret_keys = oauth_config
+    message = _error(run, config, secret_keys, {**ARGS, "alerting_mail": True})
+    assert "alerting_mail is true but no mail settings are configured" in message
