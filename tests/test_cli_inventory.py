@@ -1,0 +1,126 @@
+"""`secret-chain inventory`: the runbook tables from the catalog, and the README kept in sync with it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from components import catalog, inventory
+from components.catalog import Tier
+from components.cli import main
+from components.github_actions import ENTRIES
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+
+
+def table_rows(markdown: str, header_start: str) -> list[list[str]]:
+    """Cells of the table whose header row starts with ``header_start``."""
+    lines = markdown.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header_start))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([c.strip() for c in line.strip("|").split(" | ")])
+    return rows
+
+
+def test_readme_matches_catalog() -> None:
+    """Fails when README.md's secret section and the catalog disagree: run `secret-chain inventory --readme README.md`."""
+    text = README.read_text(encoding="utf-8")
+    assert inventory.current_block(text) == inventory.readme_block(), "README is stale: run `secret-chain inventory --readme README.md`"
+
+
+def test_markdown_tables_follow_the_runbook(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inventory"]) == 0
+    out = capsys.readouterr().out
+    github = table_rows(out, "| Secret Name | Purpose | Rotation Schedule | Used By |")
+    assert [r[0].split()[0].strip("`") for r in github] == [e.github_name for e in ENTRIES]
+    pulumi_row = next(r for r in github if r[0] == "`PULUMI_ACCESS_TOKEN`")
+    assert pulumi_row[2] == "Annually" and pulumi_row[3] == "preview-deploy.yml, preview-cleanup.yml"
+    esc = table_rows(out, "| Key | Purpose | Rotation Schedule | Environment |")
+    esc_keys = [k for k in catalog.KEYS if k.tier is Tier.ESC]
+    assert [r[0].strip("`") for r in esc] == [k.key for k in esc_keys]
+    by_key = {r[0].strip("`"): r for r in esc}
+    assert by_key["grafana:smtpPassword"][2] == "Quarterly"
+    assert by_key["grafana:githubClientId"][2] == "When the OAuth app is rotated"
+    assert by_key["namespace:imagePullSecret:username"][2] == "N/A"
+    assert all(r[3] == "Both" for r in esc)
+    stack = table_rows(out, "| Key | Purpose | Example |")
+    assert {r[0].strip("`") for r in stack} == {k.key for k in catalog.KEYS if k.tier is Tier.STACK}
+    flows = {r[0].strip("`"): r for r in table_rows(out, "| Key | Flows to |")}
+    token = catalog.get("namespace:imagePullSecret:token")
+    assert flows[token.key][1:] == [token.flows_to, token.consumers, token.symptom, token.scopes]
+
+
+def test_json_inventory(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inventory", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in data["github"]] == [e.github_name for e in ENTRIES]
+    rows = {r["key"]: r for r in data["esc"] + data["stack"]}
+    assert set(rows) == {k.key for k in catalog.KEYS}
+    for k in catalog.KEYS:
+        assert rows[k.key]["rotationDays"] == k.rotation.days
+        assert rows[k.key]["secret"] is k.secret
+        assert rows[k.key]["generate"] == k.generate
+    assert rows["flux:githubToken"]["rotationDays"] == 90 and rows["flux:githubToken"]["aliases"] == ["secret-chain:github.token"]
+
+
+def test_environment_filter(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    only_prod = dataclasses.replace(catalog.get("grafana:smtpHost"), environments=("production",))
+    monkeypatch.setattr(catalog, "KEYS", tuple(only_prod if k.key == only_prod.key else k for k in catalog.KEYS))
+    assert main(["inventory", "--environment", "preview", "--json"]) == 0
+    preview = {r["key"] for r in json.loads(capsys.readouterr().out)["esc"]}
+    assert main(["inventory", "--environment", "production"]) == 0
+    production = capsys.readouterr().out
+    assert "grafana:smtpHost" not in preview and "prometheus:authToken" in preview
+    assert "| `grafana:smtpHost` |" in production and "(production)" in production
+    assert main(["inventory"]) == 0
+    row = next(r for r in table_rows(capsys.readouterr().out, "| Key | Purpose | Rotation Schedule | Environment |") if r[0] == "`grafana:smtpHost`")
+    assert row[3] == "Production"
+
+
+def test_bad_environment(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["inventory", "--environment", "staging"])
+    assert exc.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_readme_rewrite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# T\n\nbefore\n\n{inventory.BEGIN_MARKER}\nstale table\n{inventory.END_MARKER}\n\nafter\n")
+    assert main(["inventory", "--readme", str(readme)]) == 0
+    assert "updated" in capsys.readouterr().out
+    text = readme.read_text()
+    assert text.startswith("# T\n\nbefore\n\n") and text.endswith("\n\nafter\n") and "stale table" not in text
+    assert inventory.current_block(text) == inventory.readme_block()
+    assert main(["inventory", "--readme", str(readme)]) == 0
+    assert "already up to date" in capsys.readouterr().out
+
+
+def test_readme_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# no markers\n")
+    assert main(["inventory", "--readme", str(readme)]) == 2
+    assert "markers" in capsys.readouterr().err
+    assert main(["inventory", "--readme", str(tmp_path / "missing.md")]) == 2
+    assert capsys.readouterr().err.startswith("error: cannot read")
+    assert main(["inventory", "--readme", str(readme), "--json"]) == 2
+
+
+def test_subprocess_inventory() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "components", "inventory", "--json", "--environment", "production"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["environment"] == "production"

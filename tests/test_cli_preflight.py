@@ -1,0 +1,415 @@
+"""`secret-chain preflight`: every catalog key missing and malformed, redaction, config sources, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from components import catalog
+from components.cli import main
+from components.preflight import GROUPS
+from tests.conftest import rsa_pem
+
+ROOT = Path(__file__).resolve().parents[1]
+PEM = rsa_pem()
+
+
+def hex_(n: int) -> str:
+    return secrets.token_hex(n // 2 + 1)[:n]
+
+
+def full_config(flux: str = "app") -> dict[str, tuple[str, bool]]:
+    """A valid value for every catalog key (secrets are fresh random canaries); flux by token or App."""
+    values: dict[str, tuple[str, bool]] = {
+        "namespace:imagePullSecret:username": ("octo-bot", False),
+        "namespace:imagePullSecret:token": ("ghp_" + hex_(36), True),
+        "prometheus:authToken": (hex_(64), True),
+        "ci:pulumiAccessToken": ("pul-" + hex_(40), True),
+        "ci:workflowDispatchToken": ("github_pat_" + hex_(60), True),
+        "ci:githubAppId": ("123456", False),
+        "ci:githubAppPrivateKey": (PEM, True),
+        "gateway:digitaloceanDnsToken": ("dop_v1_" + hex_(64), True),
+        "digitalocean:token": ("dop_v1_" + hex_(64), True),
+        "grafana:githubClientId": ("Iv1." + hex_(16), True),
+        "grafana:githubClientSecret": (hex_(40), True),
+        "grafana:githubOrg": ("acme", False),
+        "grafana:adminUser": ("octocat", False),
+        "grafana:smtpHost": ("smtp.gmail.com", True),
+        "grafana:smtpPort": ("587", False),
+        "grafana:smtpUser": ("alerts-" + hex_(8) + "@example.com", True),
+        "grafana:smtpPassword": ("abcd efgh " + hex_(8), True),
+        "grafana:smtpFromAddress": ("alerts@example.com", False),
+        "grafana:alertEmail": ("oncall@example.com", False),
+        "github:token": ("github_pat_" + hex_(60), True),
+        "secret-chain:escEnvironment": ("acme/Production", False),
+        "secret-chain:appNamespace": ("default", False),
+        "secret-chain:domain": ("example.com", False),
+        "secret-chain:acmeEmail": ("ops@example.com", False),
+        "secret-chain:githubRepository": ("acme/platform", False),
+        "secret-chain:fluxRepositoryUrl": ("https://github.com/acme/cluster", False),
+    }
+    if flux == "app":
+        values["flux:githubAppId"] = ("234567", False)
+        values["flux:githubAppInstallationId"] = ("34567890", False)
+        values["flux:githubAppPrivateKey"] = (PEM, True)
+    else:
+        values["flux:githubToken"] = ("github_pat_" + hex_(60), True)
+    return values
+
+
+def malformed(key: str) -> str:
+    """A wrong value for ``key``; secret ones carry a canary that must never be printed."""
+    canary = "CANARY" + hex_(12)
+    return {
+        "namespace:imagePullSecret:username": "not a login!",
+        "namespace:imagePullSecret:token": "github_pat_" + canary,  # fine-grained: GHCR needs a classic PAT
+        "prometheus:authToken": hex_(16),  # a 16-character token
+        "ci:pulumiAccessToken": "pul-" + canary,
+        "ci:workflowDispatchToken": "gho_" + canary,
+        "ci:githubAppId": "12ab",
+        "ci:githubAppPrivateKey": "-----BEGIN RSA PRIVATE KEY-----\n" + canary + "\n-----END RSA PRIVATE KEY-----",
+        "flux:githubToken": "ghs_" + canary + "x",
+        "flux:githubAppId": "app-one",
+        "flux:githubAppInstallationId": "0123",
+        "flux:githubAppPrivateKey": canary,  # not PEM at all
+        "gateway:digitaloceanDnsToken": "dop_v1_" + canary,
+        "digitalocean:token": canary,
+        "grafana:githubClientId": "   ",
+        "grafana:githubClientSecret": "",
+        "grafana:githubOrg": "acme corp!",
+        "grafana:adminUser": "-octocat-",
+        "grafana:smtpHost": "smtp " + canary,
+        "grafana:smtpPort": "99999",
+        "grafana:smtpUser": " ",
+        "grafana:smtpPassword": "sh0rt",
+        "grafana:smtpFromAddress": "alerts-at-example.com",
+        "grafana:alertEmail": "oncall",
+        "github:token": "gho_" + canary,
+        "secret-chain:escEnvironment": "Production",
+        "secret-chain:appNamespace": "Default_NS",
+        "secret-chain:domain": "example..com",
+        "secret-chain:acmeEmail": "ops",
+        "secret-chain:githubRepository": "platform",
+        "secret-chain:fluxRepositoryUrl": "git@github.com:acme/cluster.git",
+    }[key]
+
+
+# Keys that a present sibling (or an enabled component) makes required; every other key is optional.
+REQUIRED_WITH_GROUP = {
+    "namespace:imagePullSecret:username",
+    "namespace:imagePullSecret:token",
+    "flux:githubAppId",
+    "flux:githubAppInstallationId",
+    "flux:githubAppPrivateKey",
+    "grafana:githubClientId",
+    "grafana:githubClientSecret",
+    "grafana:githubOrg",
+    "grafana:adminUser",
+    "grafana:smtpHost",
+    "grafana:smtpPort",
+    "grafana:smtpUser",
+    "grafana:smtpPassword",
+    "grafana:smtpFromAddress",
+    "secret-chain:githubRepository",  # needed once any ci:* key is set (outside PR stacks)
+}
+OPTIONAL_ALONE = {
+    "prometheus:authToken",
+    "ci:pulumiAccessToken",
+    "ci:workflowDispatchToken",
+    "ci:githubAppId",
+    "ci:githubAppPrivateKey",
+    "flux:githubToken",
+    "gateway:digitaloceanDnsToken",
+    "digitalocean:token",
+    "grafana:alertEmail",
+    "github:token",
+    "secret-chain:escEnvironment",
+    "secret-chain:appNamespace",
+    "secret-chain:domain",
+    "secret-chain:acmeEmail",
+    "secret-chain:fluxRepositoryUrl",
+}
+KEY_IDS = [k.key for k in catalog.KEYS]
+
+
+def to_json(values: dict[str, tuple[str, bool]]) -> str:
+    return json.dumps({k: {"value": v, "secret": s} for k, (v, s) in values.items()})
+
+
+def write(tmp_path: Path, values: dict[str, tuple[str, bool]]) -> str:
+    path = tmp_path / "config.json"
+    path.write_text(to_json(values))
+    return str(path)
+
+
+def secret_fragments(values: dict[str, tuple[str, bool]]) -> list[str]:
+    """Every secret value, and each long line of multi-line ones (PEM bodies)."""
+    out = []
+    for value, secret in values.values():
+        if secret and value.strip():
+            out.append(value.strip())
+            out += [line for line in value.splitlines() if len(line) >= 16 and not line.startswith("-----")]
+    return out
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_no_leak(text: str, values: dict[str, tuple[str, bool]]) -> None:
+    for fragment in secret_fragments(values):
+        assert fragment not in text
+    assert "CANARY" not in text
+
+
+def test_catalog_is_fully_classified() -> None:
+    """Every catalog key is in exactly one preflight group and in exactly one of this test's expectations."""
+    grouped = [k for g in GROUPS for k in g.keys]
+    assert sorted(grouped) == sorted(KEY_IDS)
+    assert set(KEY_IDS) == REQUIRED_WITH_GROUP | OPTIONAL_ALONE
+    assert not REQUIRED_WITH_GROUP & OPTIONAL_ALONE
+
+
+@pytest.mark.parametrize("flux", ["app", "token"])
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_full_config_is_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str], flux: str, fmt: str) -> None:
+    values = full_config(flux)
+    code, out, err = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), *(["--json"] if fmt == "json" else []))
+    assert code == 0, out
+    assert_no_leak(out + err, values)
+    if fmt == "json":
+        report = json.loads(out)
+        assert report["ok"] is True and report["problems"] == []
+        assert sorted(report["checked"]) == sorted(values)
+        assert "FluxGitCredentials" in report["enabled"] and "GrafanaOAuth" in report["enabled"]
+    else:
+        assert "OK: the config is ready" in out
+
+
+@pytest.mark.parametrize("key", KEY_IDS)
+def test_every_key_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str) -> None:
+    values = full_config("token" if key == "flux:githubToken" else "app")
+    del values[key]
+    code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), "--json")
+    report = json.loads(out)
+    if key in REQUIRED_WITH_GROUP:
+        assert code == 1
+        assert [(p["key"], p["kind"]) for p in report["problems"]] == [(key, "missing")]
+        entry = catalog.get(key)
+        assert report["problems"][0]["fix"].startswith(
+            f"pulumi config set {entry.key}" if entry.tier is catalog.Tier.STACK else f'pulumi env set acme/Production pulumiConfig."{key}"'
+        )
+    else:
+        assert code == 0, report["problems"]
+        assert key not in report["checked"]
+
+
+@pytest.mark.parametrize("key", KEY_IDS)
+def test_every_key_malformed(tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str) -> None:
+    values = full_config("token" if key == "flux:githubToken" else "app")
+    bad = malformed(key)
+    with pytest.raises(ValueError):
+        catalog.get(key).check(bad)
+    values[key] = (bad, values[key][1])
+    code, out, err = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values))
+    assert code == 1
+    problem_lines = [line for line in out.splitlines() if line.startswith("  ✗")]
+    assert len(problem_lines) == 1, out
+    assert f'config "{key}"' in problem_lines[0]
+    assert "Fix: pulumi " in problem_lines[0]
+    assert_no_leak(out + err, values)
+    if bad.strip() and catalog.get(key).secret:
+        assert bad.strip() not in out
+    code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), "--json")
+    report = json.loads(out)
+    assert code == 1 and [(p["key"], p["kind"]) for p in report["problems"]] == [(key, "malformed")]
+    assert_no_leak(out, values)
+
+
+def test_wrong_kinds_are_explained(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    values = full_config()
+    values["namespace:imagePullSecret:token"] = ("github_pat_CANARY" + hex_(40), True)
+    values["prometheus:authToken"] = (hex_(16), True)
+    values["ci:githubAppPrivateKey"] = ("CANARY" + hex_(30), True)
+    code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), "--json")
+    problems = {p["key"]: p["message"] for p in json.loads(out)["problems"]}
+    assert code == 1
+    assert "fine-grained" in problems["namespace:imagePullSecret:token"] and "classic" in problems["namespace:imagePullSecret:token"]
+    assert "too short" in problems["prometheus:authToken"]
+    assert "not a PEM private key" in problems["ci:githubAppPrivateKey"]
+    assert_no_leak(out, values)
+
+
+def test_flux_token_and_app_conflict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    values = full_config("app")
+    values["flux:githubToken"] = ("github_pat_" + hex_(60), True)
+    code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), "--json")
+    problems = json.loads(out)["problems"]
+    assert code == 1
+    assert {p["kind"] for p in problems} == {"conflict"}
+    assert all("not both" in p["message"] for p in problems)
+
+
+def test_partial_groups_name_every_missing_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    values = {"grafana:smtpHost": ("smtp.gmail.com", True), "flux:githubAppId": ("1234", False)}
+    code, out, _ = run(capsys, "preflight", "--stack", "preview-base", "--config", write(tmp_path, values), "--json")
+    report = json.loads(out)
+    missing = sorted(p["key"] for p in report["problems"] if p["kind"] == "missing")
+    assert code == 1
+    assert missing == sorted(
+        [
+            "grafana:smtpPort",
+            "grafana:smtpUser",
+            "grafana:smtpPassword",
+            "grafana:smtpFromAddress",
+            "flux:githubAppInstallationId",
+            "flux:githubAppPrivateKey",
+        ]
+    )
+    assert report["escEnvironment"] == "<org>/Preview"
+
+
+def test_secret_stored_in_plain_text_is_a_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    values = full_config()
+    values["prometheus:authToken"] = (values["prometheus:authToken"][0], False)
+    code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), "--json")
+    assert code == 1
+    assert [(p["key"], p["kind"]) for p in json.loads(out)["problems"]] == [("prometheus:authToken", "plaintext")]
+
+
+def test_pr_stack_ignores_repository_secrets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    values = full_config()
+    del values["secret-chain:githubRepository"]
+    code, out, _ = run(capsys, "preflight", "--stack", "preview-pr-7", "--config", write(tmp_path, values), "--json")
+    report = json.loads(out)
+    assert code == 0
+    assert "GitHubActionsSecrets" not in report["enabled"]
+    assert {w["key"] for w in report["warnings"] if w["kind"] == "ignored"} == {
+        "ci:pulumiAccessToken",
+        "ci:workflowDispatchToken",
+        "ci:githubAppId",
+        "ci:githubAppPrivateKey",
+    }
+
+
+def test_alias_and_unknown_keys_warn(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    values = full_config("app")
+    for k in ("flux:githubAppId", "flux:githubAppInstallationId", "flux:githubAppPrivateKey"):
+        del values[k]
+    values["secret-chain:github.token"] = ("github_pat_" + hex_(60), True)
+    values["grafana:smtpPasswrd"] = ("x" * 16, True)
+    code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), "--json")
+    report = json.loads(out)
+    assert code == 0
+    assert "flux:githubToken" in report["checked"]
+    assert {(w["key"], w["kind"]) for w in report["warnings"]} == {("flux:githubToken", "alias"), ("grafana:smtpPasswrd", "unknown")}
+
+
+def test_empty_config_is_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, {}))
+    assert code == 0 and "enabled by the config: none" in out
+
+
+@pytest.mark.parametrize("stack", ["staging", "preview-pr-0", "preview-pr-x", "Production"])
+def test_bad_stack_name(tmp_path: Path, capsys: pytest.CaptureFixture[str], stack: str) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["preflight", "--stack", stack, "--config", write(tmp_path, {})])
+    assert exc.value.code == 2
+    assert "preview-pr-<N>" in capsys.readouterr().err
+
+
+def test_unreadable_and_invalid_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "preflight", "--stack", "production", "--config", str(tmp_path / "nope.json"))
+    assert code == 2 and err.startswith("error: cannot read config file") and "Traceback" not in err
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"prometheus:authToken": {"value": "CANARY' + hex_(20) + '", "secret": true')
+    code, _, err = run(capsys, "preflight", "--stack", "production", "--config", str(bad))
+    assert code == 2 and "is not valid JSON (line 1" in err and "CANARY" not in err
+    bad.write_text('{"prometheus:authToken": "CANARY"}')
+    code, _, err = run(capsys, "preflight", "--stack", "production", "--config", str(bad))
+    assert code == 2 and 'entry "prometheus:authToken"' in err and "CANARY" not in err
+
+
+def test_config_from_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    values = full_config()
+    monkeypatch.setattr(sys, "stdin", io.StringIO(to_json(values)))
+    code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", "-")
+    assert code == 0 and "OK" in out
+
+
+def fake_pulumi(tmp_path: Path, body: str) -> str:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    exe = bindir / "pulumi"
+    exe.write_text(f"#!{sys.executable}\n{body}\n")
+    exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
+    return str(bindir)
+
+
+def test_reads_config_with_the_pulumi_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    values = full_config()
+    (tmp_path / "cfg.json").write_text(to_json(values))
+    argv_log = tmp_path / "argv.json"
+    bindir = fake_pulumi(
+        tmp_path,
+        f"import json, sys\njson.dump(sys.argv[1:], open({str(argv_log)!r}, 'w'))\nsys.stdout.write(open({str(tmp_path / 'cfg.json')!r}).read())",
+    )
+    monkeypatch.setenv("PATH", bindir + os.pathsep + os.environ["PATH"])
+    code, out, err = run(capsys, "preflight", "--stack", "preview-pr-12")
+    assert code == 0, out
+    assert json.loads(argv_log.read_text()) == ["config", "--show-secrets", "--json", "--stack", "preview-pr-12"]
+    assert "reading config of stack preview-pr-12" in err  # stderr is not a TTY here: one line, no spinner
+    assert_no_leak(out + err, values)
+
+
+def test_pulumi_cli_failure_does_not_echo_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    bindir = fake_pulumi(tmp_path, "import sys\nprint('CANARY-out')\nprint('error: no stack named x found', file=sys.stderr)\nsys.exit(255)")
+    monkeypatch.setenv("PATH", bindir + os.pathsep + os.environ["PATH"])
+    code, out, err = run(capsys, "preflight", "--stack", "production")
+    assert code == 2
+    assert "error: `pulumi config --json --stack production` failed: error: no stack named x found" in err
+    assert "CANARY" not in out + err
+
+
+def test_no_pulumi_cli_and_no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    code, _, err = run(capsys, "preflight", "--stack", "production")
+    assert code == 2 and "pulumi CLI is not on PATH" in err and "--config" in err
+
+
+def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("preflight", "inventory", "plan", "rotation"):
+        with pytest.raises(SystemExit) as exc:
+            main([command, "--help"])
+        assert exc.value.code == 0
+        out = capsys.readouterr().out
+        assert "examples:" in out and f"secret-chain {command}" in out
+
+
+def test_subprocess_entry_point(tmp_path: Path) -> None:
+    values = full_config()
+    values["namespace:imagePullSecret:token"] = ("github_pat_CANARY" + hex_(40), True)
+    result = subprocess.run(
+        [sys.executable, "-m", "components", "preflight", "--stack", "production", "--config", write(tmp_path, values)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert 'config "namespace:imagePullSecret:token"' in result.stdout and "classic" in result.stdout
+    assert "Traceback" not in result.stderr
+    assert_no_leak(result.stdout + result.stderr, values)
+    bad = subprocess.run([sys.executable, "-m", "components", "preflight", "--stack", "prod"], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
