@@ -87,8 +87,9 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
     if stack.is_pr:
         app_namespace: str | None = stack.name
     else:
-        configured = args.get("app_namespace") or raw("secret-chain:appNamespace") or "default"
-        app_namespace = reader.arg("app_namespace", configured, string(v.dns1123_label))
+        app_namespace = reader.plain("secret-chain:appNamespace", args.get("app_namespace"), required=False, arg_name="app_namespace")
+        if app_namespace is None and not reader.problems:
+            app_namespace = "default"
     if app_namespace is None:
         return None
     pull_namespaces = reader.arg("image_pull_namespaces", args.get("image_pull_namespaces") or [app_namespace], each(v.dns1123_label))
@@ -103,7 +104,7 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
         prom_spec = prometheus.resolve({"namespace": app_namespace, "monitor_namespace": monitor_ns}, reader)
 
     github_spec = None
-    repository = args.get("github_repository") or raw("secret-chain:githubRepository")
+    repository = reader.plain("secret-chain:githubRepository", args.get("github_repository"), required=False, arg_name="github_repository")
     # PR stacks never write repository secrets: those are shared by every PR and owned by preview-base/production.
     if not stack.is_pr and repository is not None and _present(*(e.config_key for e in github_actions.ENTRIES)):
         github_spec = github_actions.resolve({"repository": repository}, reader)
@@ -129,9 +130,9 @@ class SecretChain(pulumi.ComponentResource):
         args = args or {}
         stack_name = args.get("stack") or pulumi.get_stack()
         try:
-            environment_stack = parse_stack(stack_name).name
+            environment_stack = parse_stack(stack_name).name if isinstance(stack_name, str) else pulumi.get_stack()
         except Invalid:
-            environment_stack = stack_name
+            environment_stack = pulumi.get_stack()
         from components.config import esc_environment
 
         reader = ConfigReader("SecretChain", esc_environment(environment_stack))

@@ -97,7 +97,13 @@ class ConfigReader:
         """Validate ``override`` or the configured value; return (entry, normalised, from_args)."""
         entry = catalog.get(key)
         if override is not None and not isinstance(override, str):
-            return entry, None, True  # an Output: resolved later, validated by its producer
+            if entry.secret and isinstance(override, pulumi.Output):
+                return entry, None, True  # another resource's output: known only later, kept secret
+            self.problems.append(
+                f'{self.owner} argument "{arg_name or entry.name}" must be a string, got {type(override).__name__}. '
+                f'Fix: pass a string, or leave it out to read config "{entry.key}"'
+            )
+            return entry, None, True
         from_args = override is not None
         value = override if from_args else self._lookup(entry)
         if value is None:
@@ -123,7 +129,7 @@ class ConfigReader:
         recorded and raised by :meth:`done`).
         """
         entry, value, _ = self._value(key, override, required, arg_name)
-        if override is not None and not isinstance(override, str):
+        if isinstance(override, pulumi.Output):
             return pulumi.Output.secret(override)
         if value is None:
             return None

@@ -92,7 +92,7 @@ def resolve(args: GitHubActionsSecretsArgs, reader: ConfigReader) -> GitHubSpec 
     if environment is not None and org_repos is not None:
         reader.fail(
             'arguments "environment" and "organization_repositories" exclude each other: environment secrets belong to '
-            "one repository, organisation secrets to many. Drop one of them"
+            "one repository, organisation secrets to many. Fix: drop one of them from the args"
         )
     owner: str | None = None
     name = repository

@@ -84,7 +84,9 @@ def label_map(value: dict[str, str]) -> dict[str, str]:
     if not isinstance(value, dict) or not value:
         raise Invalid("must be a non-empty map of label names to values")
     for key, item in value.items():
-        prefix, _, name = str(key).rpartition("/")
+        if not isinstance(key, str):
+            raise Invalid(f"has a label name that is not a string ({type(key).__name__})")
+        prefix, _, name = key.rpartition("/")
         if (prefix and not _is_subdomain(prefix)) or not _QUALIFIED.fullmatch(name) or len(name) > 63:
             raise Invalid(f"has an invalid label name at position {list(value).index(key)}")
         if not isinstance(item, str) or len(item) > 63 or (item and not _QUALIFIED.fullmatch(item)):

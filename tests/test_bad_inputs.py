@@ -143,10 +143,10 @@ BAD: dict[str, Bad] = {
     "chain-stack-pr-zero": Bad("chain", 'argument "stack"', stack="preview-pr-0"),
     "chain-stack-arg-staging": Bad("chain", 'argument "stack"', args={"stack": "staging"}),
     "chain-app-namespace-invalid": Bad("chain", 'argument "app_namespace"', args={"app_namespace": "App_NS"}),
-    "chain-app-namespace-config": Bad("chain", 'argument "app_namespace"', config={"secret-chain:appNamespace": "UPPER"}),
+    "chain-app-namespace-config": Bad("chain", 'config "secret-chain:appNamespace"', config={"secret-chain:appNamespace": "UPPER"}),
     "chain-pull-namespaces-str": Bad("chain", 'argument "image_pull_namespaces"', args={"image_pull_namespaces": "default"}),
     "chain-monitor-namespace-int": Bad("chain", 'argument "monitor_namespace"', args={"monitor_namespace": 5}),
-    "chain-repository-invalid": Bad("chain", 'argument "repository"', config={"secret-chain:githubRepository": "a/b/c d"}),
+    "chain-repository-invalid": Bad("chain", 'config "secret-chain:githubRepository"', config={"secret-chain:githubRepository": "a/b/c d"}),
     "chain-ghcr-token-bad": Bad("chain", TOKEN, config={"namespace:imagePullSecret:token": PAT}, hide=(PAT,)),
     "chain-prom-token-empty": Bad("chain", PROM, config={"prometheus:authToken": " "}),
 }

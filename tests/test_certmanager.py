@@ -27,22 +27,6 @@ ARGS: CertManagerDnsIssuerArgs = {"email": "ops@example.com", "domain": "example
 Config = tuple[dict[str, str], list[str]]
 
 
-@pytest.fixture(autouse=True)
-def _invoke_failures_as_list(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Work around components/offline.py: ``_Mocks.call`` returns ``(result, None)``, but Pulumi's
-    MockMonitor iterates the second item, so every invoke fails offline. Returns ``[]`` instead.
-    Remove once offline.py returns an empty failure list itself."""
-    from components import offline
-
-    original = offline._Mocks.call
-
-    def call(self: offline._Mocks, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        result, failures = original(self, args)
-        return result, list(failures or [])
-
-    monkeypatch.setattr(offline._Mocks, "call", call)
-
-
 @pytest.fixture
 def dns_config(chain_config: Config) -> Config:
     config, secret_keys = chain_config
@@ -269,10 +253,7 @@ def test_argument_errors(run: Run, dns_config: Config, args: dict[str, Any], exp
 _FAILED_LOOKUP = """
 import json, sys
 from components.certmanager import CertManagerDnsIssuer
-from components.offline import DEFAULT_INVOKES, _Mocks, evaluate
-
-original = _Mocks.call
-_Mocks.call = lambda self, args: (original(self, args)[0], [])  # see _invoke_failures_as_list
+from components.offline import DEFAULT_INVOKES, evaluate
 
 def no_domain(args):
     raise RuntimeError("domain " + str(args["name"]) + " not found (404)")
