@@ -66,20 +66,37 @@ GROUPS: tuple[Group, ...] = (
         "FluxGitCredentials",
         Rule.ONE_OF,
         (("flux:githubToken",), ("flux:githubAppId", "flux:githubAppInstallationId", "flux:githubAppPrivateKey")),
+        requires=("secret-chain:fluxRepositoryUrl",),
     ),
-    Group("CertManagerDnsIssuer", Rule.ALL_OR_NONE, (("gateway:digitaloceanDnsToken",),)),
+    Group(
+        "CertManagerDnsIssuer",
+        Rule.ALL_OR_NONE,
+        (("gateway:digitaloceanDnsToken",),),
+        requires=("secret-chain:domain", "secret-chain:acmeEmail"),
+    ),
     Group("DigitalOcean provider", Rule.OPTIONAL, (("digitalocean:token",),)),
     Group(
         "GrafanaOAuth",
         Rule.ALL_OR_NONE,
         (("grafana:githubClientId", "grafana:githubClientSecret", "grafana:githubOrg", "grafana:adminUser"),),
+        requires=("secret-chain:domain",),
     ),
     Group(
-        "Grafana SMTP",
+        "GrafanaOAuth mail",
         Rule.ALL_OR_NONE,
-        (("grafana:smtpHost", "grafana:smtpPort", "grafana:smtpUser", "grafana:smtpPassword", "grafana:smtpFromAddress"),),
+        (
+            (
+                "grafana:smtpHost",
+                "grafana:smtpPort",
+                "grafana:smtpUser",
+                "grafana:smtpPassword",
+                "grafana:smtpFromAddress",
+                "grafana:alertEmail",
+            ),
+        ),
+        # Mail settings are part of GrafanaOAuth: they are useless without its OAuth keys.
+        requires=("grafana:githubClientId", "grafana:githubClientSecret", "grafana:githubOrg", "grafana:adminUser"),
     ),
-    Group("Grafana alerting", Rule.OPTIONAL, (("grafana:alertEmail",),)),
     Group("GitHub provider", Rule.OPTIONAL, (("github:token",),)),
     Group(
         "Stack settings",
@@ -213,7 +230,7 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
                     if key not in present:
                         problem(key, "missing", f"is missing: {group.name} uses {' + '.join(alt)} together", group)
         for key in group.requires:
-            if key not in present:
+            if key not in present and not any(p.key == key and p.kind == "missing" for p in report.problems):
                 problem(key, "missing", f"is missing: {group.name} is enabled by {', '.join(used)} and needs it", group)
 
     for entry in catalog.KEYS:

@@ -117,7 +117,11 @@ REQUIRED_WITH_GROUP = {
     "grafana:smtpUser",
     "grafana:smtpPassword",
     "grafana:smtpFromAddress",
+    "grafana:alertEmail",  # part of the all-or-nothing mail settings
     "secret-chain:githubRepository",  # needed once any ci:* key is set (outside PR stacks)
+    "secret-chain:domain",  # needed by CertManagerDnsIssuer and GrafanaOAuth
+    "secret-chain:acmeEmail",  # needed by CertManagerDnsIssuer
+    "secret-chain:fluxRepositoryUrl",  # needed by FluxGitCredentials
 }
 OPTIONAL_ALONE = {
     "prometheus:authToken",
@@ -128,13 +132,9 @@ OPTIONAL_ALONE = {
     "flux:githubToken",
     "gateway:digitaloceanDnsToken",
     "digitalocean:token",
-    "grafana:alertEmail",
     "github:token",
     "secret-chain:escEnvironment",
     "secret-chain:appNamespace",
-    "secret-chain:domain",
-    "secret-chain:acmeEmail",
-    "secret-chain:fluxRepositoryUrl",
 }
 KEY_IDS = [k.key for k in catalog.KEYS]
 
@@ -271,8 +271,15 @@ def test_partial_groups_name_every_missing_key(tmp_path: Path, capsys: pytest.Ca
             "grafana:smtpUser",
             "grafana:smtpPassword",
             "grafana:smtpFromAddress",
+            "grafana:alertEmail",
+            # mail settings need GrafanaOAuth's keys; the App keys need the repository URL
+            "grafana:githubClientId",
+            "grafana:githubClientSecret",
+            "grafana:githubOrg",
+            "grafana:adminUser",
             "flux:githubAppInstallationId",
             "flux:githubAppPrivateKey",
+            "secret-chain:fluxRepositoryUrl",
         ]
     )
     assert report["escEnvironment"] == "<org>/Preview"
