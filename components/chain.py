@@ -13,7 +13,7 @@ from typing import TypedDict
 
 import pulumi
 
-from components import ghcr, github_actions, prometheus
+from components import certmanager, flux, ghcr, github_actions, grafana, prometheus
 from components import validators as v
 from components.config import ConfigReader, each, raw, string
 from components.validators import Invalid
@@ -62,6 +62,17 @@ class SecretChainArgs(TypedDict, total=False):
     """Namespace of the ServiceMonitor. PR stacks use their own namespace. Default: monitoring."""
     stack: str
     """Stack name to build for. Default: the running stack."""
+    domain: str
+    """The platform's DNS domain (issuer zone, wildcard certificates, Grafana host). Default: config secret-chain:domain."""
+    acme_email: str
+    """ACME account email for Let's Encrypt. Default: config secret-chain:acmeEmail."""
+    flux_repository_url: str
+    """HTTPS URL of the cluster repository Flux syncs (not in PR stacks). Default: config secret-chain:fluxRepositoryUrl."""
+    grafana_namespace: str
+    """Namespace of Grafana in production. PR stacks use their own namespace. Default: monitoring."""
+    digitalocean_cluster: str
+    """Name of a DigitalOcean Kubernetes cluster to deploy to; its kubeconfig is fetched on every run
+    (DigitalOcean rotates it every 7 days). Default: the ambient kubeconfig."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,10 @@ class ChainSpec:
     ghcr: ghcr.GhcrSpec | None
     prometheus: prometheus.PrometheusSpec | None
     github: github_actions.GitHubSpec | None
+    flux: flux.FluxSpec | None
+    certmanager: certmanager.CertManagerSpec | None
+    grafana: grafana.GrafanaSpec | None
+    cluster: str | None
 
 
 def _present(*keys: str) -> bool:
@@ -109,9 +124,46 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
     if not stack.is_pr and repository is not None and _present(*(e.config_key for e in github_actions.ENTRIES)):
         github_spec = github_actions.resolve({"repository": repository}, reader)
 
+    domain = reader.plain("secret-chain:domain", args.get("domain"), required=False, arg_name="domain")
+    cluster = reader.arg("digitalocean_cluster", args.get("digitalocean_cluster"), string(v.dns1123_label))
+
+    # Cluster-wide objects (Flux credentials, the ClusterIssuer and its wildcard certificates) belong to
+    # production and preview-base; PR stacks share preview-base's and own only their namespace's objects.
+    flux_spec = None
+    if not stack.is_pr and _present(flux.TOKEN_KEY, "secret-chain:github.token", *flux.APP_KEYS):
+        url = reader.plain("secret-chain:fluxRepositoryUrl", args.get("flux_repository_url"), arg_name="flux_repository_url")
+        if url is not None:
+            flux_spec = flux.resolve({"repository_url": url}, reader)
+
+    cert_spec = None
+    if not stack.is_pr and _present(certmanager.TOKEN_KEY):
+        email = reader.plain("secret-chain:acmeEmail", args.get("acme_email"), arg_name="acme_email")
+        if domain is None:
+            reader.fail(f"{certmanager.TOKEN_KEY} is set but the domain is not. Fix: pulumi config set secret-chain:domain example.com")
+        elif email is not None:
+            wildcards = [f"*.pr.{domain}", f"*.pr-api.{domain}", f"*.pr-grafana.{domain}"] if stack.name == "preview-base" else []
+            cert_args: certmanager.CertManagerDnsIssuerArgs = {"email": email, "domain": domain}
+            if wildcards:
+                cert_args["wildcard_hosts"] = wildcards
+            cert_spec = certmanager.resolve(cert_args, reader)
+
+    grafana_spec = None
+    # preview-base runs no Grafana: each PR gets its own at <N>.pr-grafana.<domain>.
+    if stack.name != "preview-base" and _present("grafana:githubClientId", "grafana:githubClientSecret"):
+        if domain is None:
+            reader.fail("grafana:* keys are set but the domain is not. Fix: pulumi config set secret-chain:domain example.com")
+        else:
+            grafana_args: grafana.GrafanaOAuthArgs = {
+                "namespace": app_namespace if stack.is_pr else args.get("grafana_namespace", "monitoring"),
+                "domain": domain,
+            }
+            if stack.pr_number is not None:
+                grafana_args["pr_number"] = stack.pr_number
+            grafana_spec = grafana.resolve(grafana_args, reader)
+
     if reader.problems:
         return None
-    return ChainSpec(stack, app_namespace, ghcr_spec, prom_spec, github_spec)
+    return ChainSpec(stack, app_namespace, ghcr_spec, prom_spec, github_spec, flux_spec, cert_spec, grafana_spec, cluster)
 
 
 class SecretChain(pulumi.ComponentResource):
@@ -125,6 +177,8 @@ class SecretChain(pulumi.ComponentResource):
     """The namespace the application runs in."""
     parts: pulumi.Output[list[str]]
     """Names of the components built, in order."""
+    grafana_callback_url: pulumi.Output[str] | None
+    """The GitHub OAuth callback URL to register for Grafana (None when Grafana is not built)."""
 
     def __init__(self, name: str, args: SecretChainArgs | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         args = args or {}
@@ -140,17 +194,50 @@ class SecretChain(pulumi.ComponentResource):
         reader.done()
         assert spec is not None
         super().__init__("secret-chain:index:SecretChain", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        providers = [self._cluster_provider(name, spec.cluster)] if spec.cluster is not None else None
+        kube_opts = pulumi.ResourceOptions(parent=self, providers=providers)
+        if spec.stack.is_pr:
+            # The PR stack owns its namespace, so `pulumi destroy` removes it and everything in it.
+            from pulumi_kubernetes.core.v1 import Namespace
+
+            from components import kube
+
+            namespace = Namespace(
+                f"{name}-namespace",
+                metadata={"name": spec.app_namespace, "labels": kube.labels("preview", {"secret-chain/pr": str(spec.stack.pr_number)})},
+                opts=kube_opts,
+            )
+            kube_opts = pulumi.ResourceOptions(parent=self, providers=providers, depends_on=[namespace])
         parts: list[str] = []
         if spec.ghcr is not None:
-            ghcr.GhcrPullSecret.from_spec(f"{name}-ghcr", spec.ghcr, child)
+            ghcr.GhcrPullSecret.from_spec(f"{name}-ghcr", spec.ghcr, kube_opts)
             parts.append("GhcrPullSecret")
         if spec.prometheus is not None:
-            prometheus.PrometheusAuth.from_spec(f"{name}-prometheus", spec.prometheus, child)
+            prometheus.PrometheusAuth.from_spec(f"{name}-prometheus", spec.prometheus, kube_opts)
             parts.append("PrometheusAuth")
+        if spec.flux is not None:
+            flux.FluxGitCredentials.from_spec(f"{name}-flux", spec.flux, kube_opts)
+            parts.append("FluxGitCredentials")
+        if spec.certmanager is not None:
+            certmanager.CertManagerDnsIssuer.from_spec(f"{name}-certmanager", spec.certmanager, kube_opts)
+            parts.append("CertManagerDnsIssuer")
+        self.grafana_callback_url: pulumi.Output[str] | None = None
+        if spec.grafana is not None:
+            dashboard = grafana.GrafanaOAuth.from_spec(f"{name}-grafana", spec.grafana, kube_opts)
+            self.grafana_callback_url = dashboard.callback_url
+            parts.append("GrafanaOAuth")
         if spec.github is not None:
-            github_actions.GitHubActionsSecrets.from_spec(f"{name}-github", spec.github, child)
+            github_actions.GitHubActionsSecrets.from_spec(f"{name}-github", spec.github, pulumi.ResourceOptions(parent=self))
             parts.append("GitHubActionsSecrets")
         self.app_namespace = pulumi.Output.from_input(spec.app_namespace)
         self.parts = pulumi.Output.from_input(parts)
-        self.register_outputs({"app_namespace": self.app_namespace, "parts": self.parts})
+        self.register_outputs({"app_namespace": self.app_namespace, "parts": self.parts, "grafana_callback_url": self.grafana_callback_url})
+
+    def _cluster_provider(self, name: str, cluster: str) -> pulumi.ProviderResource:
+        """A Kubernetes provider for a DigitalOcean cluster, with its kubeconfig fetched on this run."""
+        import pulumi_digitalocean as digitalocean
+        from pulumi_kubernetes import Provider
+
+        found = digitalocean.get_kubernetes_cluster_output(name=cluster, opts=pulumi.InvokeOutputOptions(parent=self))
+        kubeconfig = found.kube_configs.apply(lambda configs: configs[0].raw_config)
+        return Provider(f"{name}-cluster", kubeconfig=pulumi.Output.secret(kubeconfig), opts=pulumi.ResourceOptions(parent=self))

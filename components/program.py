@@ -12,3 +12,5 @@ def main() -> None:
     chain = SecretChain("secret-chain")
     pulumi.export("appNamespace", chain.app_namespace)
     pulumi.export("parts", chain.parts)
+    if chain.grafana_callback_url is not None:
+        pulumi.export("grafanaCallbackUrl", chain.grafana_callback_url)

@@ -68,8 +68,11 @@ def test_plan_json_and_preview_pr_stack() -> None:
     )
     data = json.loads(result.stdout)
     assert data["stack"] == "preview-pr-42"
-    namespaces = {r["namespace"] for r in data["resources"] if r["type"].startswith("kubernetes:")}
-    assert namespaces == {"preview-pr-42"}  # a PR stack writes only inside its own namespace
+    kube = [r for r in data["resources"] if r["type"].startswith("kubernetes:")]
+    # a PR stack owns its namespace and writes only inside it: no ClusterIssuer, no Flux, no GitHub secrets
+    assert [r["object_name"] for r in kube if r["type"] == "kubernetes:core/v1:Namespace"] == ["preview-pr-42"]
+    assert {r["namespace"] for r in kube if r["type"] != "kubernetes:core/v1:Namespace"} == {"preview-pr-42"}
+    assert "https://42.pr-grafana.example.com/login/github" == data["outputs"]["grafanaCallbackUrl"]
     assert not any(r["type"].startswith("github:") for r in data["resources"])  # and never repository secrets
 
 
