@@ -1,0 +1,24 @@
+// The secret-chain components from TypeScript. Set up once, in this directory:
+//   pulumi package add ../../provider   # generates sdks/secret-chain (the @pulumi/secret-chain SDK)
+//   npm install
+//   pulumi stack init dev && pulumi config env add <org>/Preview && pulumi up
+// Values not passed here are read from the ESC environment's pulumiConfig.
+import * as pulumi from "@pulumi/pulumi";
+import * as secretChain from "@pulumi/secret-chain";
+
+const config = new pulumi.Config();
+const appNamespace = config.get("appNamespace") ?? "default";
+
+const ghcr = new secretChain.GhcrPullSecret("ghcr", {
+    namespaces: [appNamespace],
+    attachToDefaultServiceAccount: true,
+});
+
+const metrics = new secretChain.PrometheusAuth("metrics", {
+    namespace: appNamespace,
+    monitorNamespace: "monitoring",
+    monitorLabels: { release: "kube-prometheus-stack" },
+});
+
+export const pullSecrets = ghcr.secretNames;
+export const metricsSecret = metrics.secretName;
