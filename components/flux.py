@@ -1,0 +1,666 @@
+"""FluxGitCredentials: the credentials Flux uses for the cluster repository, and the GitRepository that uses them.
+
+Two auth modes, chosen by which config is present (configuring both is an error that says which to drop):
+
+* **GitHub App (recommended)** — ``flux:githubAppId``, ``flux:githubAppInstallationId`` and
+  ``flux:githubAppPrivateKey``. The Secret holds the keys source-controller and
+  image-automation-controller read (``githubAppID``, ``githubAppInstallationID``,
+  ``githubAppPrivateKey``, optionally ``githubAppBaseURL`` for GitHub Enterprise Server), and the
+  GitRepository gets ``spec.provider: github``. The controllers mint a one-hour installation token
+  from the key whenever they need one, so there is no long-lived personal access token whose expiry
+  silently breaks reconciliation and image automation, nothing stored is a usable Git credential on
+  its own for more than an hour, and commits and pushes come from the organisation's App identity
+  instead of a person's account. The provider is derived from the mode and is never an argument:
+  without ``provider: github`` Flux refuses the Secret ("secretRef has github app data but provider
+  is not set to github"), and with it a token Secret would not work, so the wrong combination cannot
+  be built.
+* **Token** — ``flux:githubToken`` (the seed guide's ``<project>:github.token``, i.e.
+  ``secret-chain:github.token``, is read when it is absent). The Secret holds HTTPS basic-auth keys
+  ``username`` and ``password``. GitHub accepts any non-empty username with a personal access token
+  over HTTPS; the component uses ``git``, as ``flux bootstrap`` does. The token must be renewed before
+  it expires (quarterly, see the catalog).
+
+Optionally, Flux image automation (``image.toolkit.fluxcd.io/v1``): per image an ``ImageRepository``
+(reading private images with the GHCR pull secret in the same namespace) and an ``ImagePolicy`` with
+that image's semver range, and one ``ImageUpdateAutomation`` that commits the updated tags (Setters
+strategy) to the branch ``flux-image-updates`` for a pull request, with a message listing every change.
+
+Every argument and config value is validated before anything is registered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, TypedDict
+from urllib.parse import urlsplit
+
+import pulumi
+
+from components import catalog, kube
+from components import validators as v
+from components.config import ConfigReader, fix_command, raw, string
+from components.validators import Invalid
+
+TOKEN_KEY = "flux:githubToken"
+APP_ID_KEY = "flux:githubAppId"
+APP_INSTALLATION_ID_KEY = "flux:githubAppInstallationId"
+APP_PRIVATE_KEY_KEY = "flux:githubAppPrivateKey"
+APP_KEYS = (APP_ID_KEY, APP_INSTALLATION_ID_KEY, APP_PRIVATE_KEY_KEY)
+"""The GitHub App keys, all three needed."""
+
+TOKEN_USERNAME = "git"
+"""HTTPS basic-auth username sent with the token (GitHub ignores it for PATs; any non-empty value works)."""
+
+GITHUB_PROVIDER = "github"
+"""``spec.provider`` of a GitRepository whose Secret holds GitHub App data."""
+
+DEFAULT_PUSH_BRANCH = "flux-image-updates"
+
+MESSAGE_TEMPLATE = """chore(images): automated image updates
+
+{{ range $resource, $changes := .Changed.Objects -}}
+- {{ $resource.Kind }} {{ $resource.Namespace }}/{{ $resource.Name }}:
+{{- range $_, $change := $changes }}
+  - {{ $change.OldValue }} -> {{ $change.NewValue }}
+{{- end }}
+{{ end -}}
+"""
+"""Commit message of image updates. ``image.toolkit.fluxcd.io/v1`` offers ``.Changed`` (``.Updated`` was removed)."""
+
+AuthMode = Literal["token", "github-app"]
+
+
+class ImageArgs(TypedDict, total=False):
+    """One image Flux watches for new tags."""
+
+    image: str
+    """Image repository without tag or digest, e.g. ghcr.io/acme/api (required)."""
+    semver_range: str
+    """Tags Flux may move to, as a semver constraint (required), e.g. ^1.4.0 (minor and patch updates of major 1 only).
+    Required because only you know the current major version: a fixed default would either allow breaking
+    updates or match no tag at all."""
+    name: str
+    """Name of the ImageRepository and ImagePolicy (what ``{"$imagepolicy": "<namespace>:<name>"}`` markers reference).
+    Default: the last path segment of ``image``."""
+    public: bool
+    """The image is public: scan it without the pull secret. Default: false."""
+
+
+class ImageAutomationArgs(TypedDict, total=False):
+    """Flux image automation for the cluster repository."""
+
+    images: list[ImageArgs]
+    """The images to keep updated (required, at least one)."""
+    name: str
+    """Name of the ImageUpdateAutomation. Default: flux-system."""
+    push_branch: str
+    """Branch the updates are pushed to, for a pull request. Default: flux-image-updates."""
+    update_path: str
+    """Path in the repository whose manifests carry the image policy markers. Default: ./clusters."""
+    interval: str
+    """How often the automation runs. Default: 30m."""
+    scan_interval: str
+    """How often each image repository is scanned for tags. Default: 5m."""
+    pull_secret_name: str
+    """Docker-config Secret (in the Flux namespace) used to scan private images, e.g. from GhcrPullSecret. Default: ghcr-pull-secret."""
+    author_name: str
+    """Commit author name. Default: fluxcdbot."""
+    author_email: str
+    """Commit author email. Default: fluxcdbot@users.noreply.github.com."""
+
+
+class FluxGitCredentialsArgs(TypedDict, total=False):
+    """Arguments of :class:`FluxGitCredentials`. Values left out are read from ESC-injected config.
+
+    The auth mode follows from what is given (here or in config): a token, or all three GitHub App values.
+    """
+
+    repository_url: str
+    """HTTPS URL of the cluster repository, e.g. https://github.com/acme/cluster (required)."""
+    branch: str
+    """Branch Flux reconciles (and image automation checks out). Default: main."""
+    interval: str
+    """How often Flux fetches the repository. Default: 1m."""
+    namespace: str
+    """Flux's namespace: holds the Secret, the GitRepository and the image automation objects. Default: flux-system."""
+    name: str
+    """Name of the GitRepository. Default: flux-system."""
+    secret_name: str
+    """Name of the credentials Secret. Default: github-token."""
+    token: pulumi.Input[str]
+    """Token mode: a fine-grained (github_pat_…) or classic (ghp_…) token. Default: config flux:githubToken."""
+    github_app_id: str
+    """GitHub App mode: the App ID. Default: config flux:githubAppId."""
+    github_app_installation_id: str
+    """GitHub App mode: the installation ID. Default: config flux:githubAppInstallationId."""
+    github_app_private_key: pulumi.Input[str]
+    """GitHub App mode: the App's PEM private key. Default: config flux:githubAppPrivateKey."""
+    github_app_base_url: str
+    """GitHub App mode on GitHub Enterprise Server: the API base URL (https://ghe.example.com/api/v3). Default: none (github.com)."""
+    image_automation: ImageAutomationArgs
+    """Flux image automation. Default: none."""
+
+
+@dataclass(frozen=True)
+class TokenAuth:
+    """Token mode: HTTPS basic auth with a personal access token."""
+
+    token: pulumi.Output[str]
+
+    mode: ClassVar[AuthMode] = "token"
+    provider: ClassVar[str | None] = None
+    """No provider: plain HTTPS basic auth."""
+    config_keys: ClassVar[tuple[str, ...]] = (TOKEN_KEY,)
+
+    def string_data(self) -> pulumi.Output[dict[str, str]]:
+        """The Secret's data (a secret Output)."""
+        return self.token.apply(lambda token: {"password": token, "username": TOKEN_USERNAME})
+
+
+@dataclass(frozen=True)
+class GitHubAppAuth:
+    """GitHub App mode: the controllers mint one-hour installation tokens with the App's key."""
+
+    app_id: str
+    installation_id: str
+    private_key: pulumi.Output[str]
+    base_url: str | None = None
+
+    mode: ClassVar[AuthMode] = "github-app"
+    provider: ClassVar[str | None] = GITHUB_PROVIDER
+    """Fixed by the mode, so the Secret's App data and ``provider: github`` always come together."""
+    config_keys: ClassVar[tuple[str, ...]] = APP_KEYS
+
+    def string_data(self) -> pulumi.Output[dict[str, str]]:
+        """The Secret's data (a secret Output), keys sorted."""
+
+        def data(key: str) -> dict[str, str]:
+            values = {"githubAppID": self.app_id, "githubAppInstallationID": self.installation_id, "githubAppPrivateKey": key}
+            if self.base_url is not None:
+                values["githubAppBaseURL"] = self.base_url
+            return dict(sorted(values.items()))
+
+        return self.private_key.apply(data)
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One validated image of the automation."""
+
+    name: str
+    image: str
+    semver_range: str
+    public: bool
+
+
+@dataclass(frozen=True)
+class AutomationSpec:
+    """Validated image automation."""
+
+    images: tuple[ImageSpec, ...]
+    name: str
+    push_branch: str
+    update_path: str
+    interval: str
+    scan_interval: str
+    pull_secret_name: str
+    author_name: str
+    author_email: str
+
+
+@dataclass(frozen=True)
+class FluxSpec:
+    """Validated inputs of a FluxGitCredentials."""
+
+    repository_url: str
+    branch: str
+    interval: str
+    namespace: str
+    name: str
+    secret_name: str
+    auth: TokenAuth | GitHubAppAuth
+    automation: AutomationSpec | None
+
+
+# --- checks ---------------------------------------------------------------------------------------
+
+_FLUX_DURATION = re.compile(r"([0-9]+(\.[0-9]+)?(ms|s|m|h))+")
+_IMAGE_PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+_SEMVER_VERSION = r"v?(?:0|[1-9][0-9]*|[xX*])(?:\.(?:0|[1-9][0-9]*|[xX*])){0,2}(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?"
+_SEMVER_COMPARATOR = re.compile(rf"(?:=|!=|>=|<=|>|<|~>|~|\^)?\s*{_SEMVER_VERSION}")
+_SEMVER_HYPHEN = re.compile(rf"{_SEMVER_VERSION}\s+-\s+{_SEMVER_VERSION}")
+
+
+def flux_duration(value: str) -> str:
+    """Check a Flux interval such as 1m, 30s or 1h30m (the CRDs' duration pattern)."""
+    text = value.strip()
+    if not _FLUX_DURATION.fullmatch(text):
+        raise Invalid("is not a duration such as 30s, 1m, 5m or 1h30m")
+    return text
+
+
+def git_branch(value: str) -> str:
+    """Check a Git branch name (the rules of ``git check-ref-format --branch`` that matter here)."""
+    text = v.nonempty(value)
+    bad = (
+        any(c.isspace() or c in "~^:?*[\\" or ord(c) < 32 for c in text)
+        or ".." in text
+        or "@{" in text
+        or "//" in text
+        or text.startswith(("-", "/", "."))
+        or text.endswith(("/", ".", ".lock"))
+        or text == "@"
+    )
+    if bad:
+        raise Invalid("is not a valid Git branch name (e.g. main or flux-image-updates)")
+    return text
+
+
+def repository_path(value: str) -> str:
+    """Check a relative path inside the repository, such as ./clusters."""
+    text = v.nonempty(value)
+    parts = [p for p in text.split("/") if p not in ("", ".")]
+    if text.startswith("/") or ".." in parts or any(c.isspace() for c in text):
+        raise Invalid("must be a relative path inside the repository, such as ./clusters")
+    return text
+
+
+def image_name(value: str) -> str:
+    """Check an image repository reference without tag or digest, e.g. ghcr.io/acme/api."""
+    text = v.nonempty(value)
+    if "@" in text:
+        raise Invalid("has a digest; give the image repository only (e.g. ghcr.io/acme/api)")
+    head, _, rest = text.partition("/")
+    if rest and ("." in head or ":" in head or head == "localhost"):
+        host, _, port = head.partition(":")
+        try:
+            if host != "localhost":
+                v.hostname(host)
+            if port:
+                v.port(port)
+        except Invalid:
+            raise Invalid("has an invalid registry host (e.g. ghcr.io/acme/api)") from None
+        path = rest
+    else:
+        path = text
+    components = path.split("/")
+    if ":" in components[-1]:
+        raise Invalid("has a tag; give the image repository only (e.g. ghcr.io/acme/api), the policy picks the tag")
+    if not all(_IMAGE_PATH_COMPONENT.fullmatch(c) for c in components) or len(text) > 255:
+        raise Invalid("is not a valid image repository: lower-case path segments such as ghcr.io/acme/api")
+    return text
+
+
+def semver_range(value: str) -> str:
+    """Check a semver constraint as Flux's ImagePolicy reads it (Masterminds), e.g. ^1.4.0 or >=1.0.0 <2.0.0."""
+    text = v.nonempty(value)
+    for alternative in text.split("||"):
+        alternative = alternative.strip()
+        if not alternative:
+            raise Invalid("has an empty alternative around ||")
+        if _SEMVER_HYPHEN.fullmatch(alternative):
+            continue
+        comparators = [c for c in re.split(r"\s*,\s*|\s+(?=[=!<>~^v0-9xX*])", alternative) if c]
+        if not comparators or not all(_SEMVER_COMPARATOR.fullmatch(c) for c in comparators):
+            raise Invalid("is not a semver range such as ^1.4.0, ~1.4.0 or >=1.0.0 <2.0.0")
+    return text
+
+
+def author_name(value: str) -> str:
+    """Check a commit author name: one non-empty line."""
+    text = v.nonempty(value)
+    if "\n" in text or "\r" in text or "<" in text or ">" in text:
+        raise Invalid("must be one line without < or >")
+    return text
+
+
+def api_base_url(value: str) -> str:
+    """Check a GitHub Enterprise Server API base URL (https, no credentials)."""
+    text = v.nonempty(value).rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password or parts.query or parts.fragment:
+        raise Invalid("is not an https:// API base URL without credentials (e.g. https://ghe.example.com/api/v3)")
+    v.hostname(parts.hostname)
+    return text
+
+
+def _bool(value: bool) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"must be true or false, got {type(value).__name__}")
+    return value
+
+
+def _default_object_name(image: str) -> str:
+    """The last path segment of an image, made a DNS-1123 label (``_`` and ``.`` become ``-``)."""
+    last = image.rsplit("/", 1)[-1]
+    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", last)).strip("-")[:63] or "image"
+
+
+# --- resolve ----------------------------------------------------------------------------------------
+
+
+def _source(reader: ConfigReader, key: str, override: object, arg_name: str) -> str | None:
+    """Where a value is set: ``argument "…"``, ``config "…"`` (the key or alias found), or None."""
+    if override is not None:
+        return f'argument "{arg_name}"'
+    entry = catalog.get(key)
+    for candidate in (entry.key, *entry.aliases):
+        if raw(candidate) is not None:
+            env = reader.environment
+            return f'config "{candidate}" (pulumi env rm {env} pulumiConfig."{candidate}", or pulumi config rm {candidate})'
+    return None
+
+
+def _string_or_none(reader: ConfigReader, name: str, value: object) -> bool:
+    """Record a problem unless ``value`` is None or a string (IDs given as numbers would be skipped silently)."""
+    if value is None or isinstance(value, str):
+        return True
+    reader.problems.append(f'{reader.owner} argument "{name}" must be a string, got {type(value).__name__}. Fix: pass it in quotes')
+    return False
+
+
+def _resolve_auth(
+    args: FluxGitCredentialsArgs, reader: ConfigReader, repository_url: str | None
+) -> TokenAuth | GitHubAppAuth | None:
+    token_arg = args.get("token")
+    app_args = {
+        APP_ID_KEY: ("github_app_id", args.get("github_app_id")),
+        APP_INSTALLATION_ID_KEY: ("github_app_installation_id", args.get("github_app_installation_id")),
+        APP_PRIVATE_KEY_KEY: ("github_app_private_key", args.get("github_app_private_key")),
+    }
+    token_source = _source(reader, TOKEN_KEY, token_arg, "token")
+    app_sources = {key: _source(reader, key, value, arg) for key, (arg, value) in app_args.items()}
+    app_set = [s for s in app_sources.values() if s is not None]
+    base_url_arg = args.get("github_app_base_url")
+
+    if token_source is not None and app_set:
+        reader.fail(
+            "both a token and a GitHub App are configured for Flux's Git credentials; drop one. "
+            f"To keep the GitHub App (recommended: 1-hour tokens, no PAT expiry), remove {token_source}. "
+            f"To keep the token, remove {'; '.join(app_set)}"
+        )
+        return None
+    if token_source is None and not app_set:
+        env = reader.environment
+        app_fixes = "; ".join(fix_command(catalog.get(k), env) for k in APP_KEYS)
+        reader.fail(
+            "no Git credentials for Flux: configure either a GitHub App (recommended) — "
+            f"{', '.join(APP_KEYS)} — or a token — {TOKEN_KEY}. "
+            f"Fix (GitHub App): {app_fixes}. Fix (token): {fix_command(catalog.get(TOKEN_KEY), env)}"
+        )
+        return None
+    if token_source is not None:
+        if base_url_arg is not None:
+            reader.fail('argument "github_app_base_url" applies only to GitHub App mode; remove it or configure the GitHub App')
+        token = reader.secret(TOKEN_KEY, token_arg, arg_name="token")
+        return None if token is None else TokenAuth(token)
+
+    missing = [key for key, source in app_sources.items() if source is None]
+    if missing:
+        present = [key for key, source in app_sources.items() if source is not None]
+        reader.fail(
+            f"the GitHub App config is incomplete: {', '.join(present)} set but {', '.join(missing)} missing. "
+            f"Set the missing key(s), or remove {', '.join(present)} to use a token ({TOKEN_KEY}) instead"
+        )
+    id_arg = app_args[APP_ID_KEY][1]
+    installation_arg = app_args[APP_INSTALLATION_ID_KEY][1]
+    ok_types = _string_or_none(reader, "github_app_id", id_arg)
+    ok_types = _string_or_none(reader, "github_app_installation_id", installation_arg) and ok_types
+    app_id = reader.plain(APP_ID_KEY, id_arg if isinstance(id_arg, str) else None, arg_name="github_app_id")
+    installation_id = reader.plain(
+        APP_INSTALLATION_ID_KEY,
+        installation_arg if isinstance(installation_arg, str) else None,
+        arg_name="github_app_installation_id",
+    )
+    private_key = reader.secret(APP_PRIVATE_KEY_KEY, app_args[APP_PRIVATE_KEY_KEY][1], arg_name="github_app_private_key")
+    base_url = reader.arg("github_app_base_url", base_url_arg, string(api_base_url))
+    if base_url is None and base_url_arg is None and repository_url is not None:
+        host = (urlsplit(repository_url).hostname or "").lower()
+        if host != "github.com":
+            reader.fail(
+                f'the repository is not on github.com ({host}); for a GitHub App on GitHub Enterprise Server pass '
+                'argument "github_app_base_url" (e.g. https://ghe.example.com/api/v3)'
+            )
+    if not ok_types or app_id is None or installation_id is None or private_key is None:
+        return None
+    return GitHubAppAuth(app_id, installation_id, private_key, base_url)
+
+
+def _resolve_images(reader: ConfigReader, images: object) -> list[ImageSpec] | None:
+    if isinstance(images, (str, dict)) or not isinstance(images, (list, tuple)) or not images:
+        reader.problems.append(
+            f'{reader.owner} argument "image_automation.images" must be a non-empty list of '
+            '{"image": ..., "semver_range": ...}. Fix: pass a valid value'
+        )
+        return None
+    specs: list[ImageSpec] = []
+    ok = True
+    for index, item in enumerate(images):
+        where = f"image_automation.images[{index}]"
+        if not isinstance(item, Mapping):
+            reader.problems.append(f'{reader.owner} argument "{where}" must be a map with "image" and "semver_range". Fix: pass a valid value')
+            ok = False
+            continue
+        unknown = sorted(set(item) - ImageArgs.__optional_keys__)
+        if unknown:
+            reader.problems.append(f'{reader.owner} argument "{where}" has unknown field(s) {", ".join(map(str, unknown))}. Fix: remove them')
+            ok = False
+        image = reader.arg(f"{where}.image", item.get("image"), string(image_name), required=True)
+        constraint = reader.arg(f"{where}.semver_range", item.get("semver_range"), string(semver_range), required=True)
+        default_name = _default_object_name(image) if image else None
+        name = reader.arg(f"{where}.name", item.get("name", default_name), string(v.dns1123_label))
+        public = reader.arg(f"{where}.public", item.get("public", False), _bool)
+        if image is None or constraint is None or name is None or public is None:
+            ok = False
+            continue
+        specs.append(ImageSpec(name, image, constraint, public))
+    names = [s.name for s in specs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        reader.fail(
+            f'two images would share the ImageRepository/ImagePolicy name(s) {", ".join(duplicates)}; '
+            'give each a distinct "name" in image_automation.images'
+        )
+        ok = False
+    return specs if ok else None
+
+
+def _resolve_automation(reader: ConfigReader, value: object, branch: str | None) -> AutomationSpec | None:
+    if not isinstance(value, Mapping):
+        reader.problems.append(f'{reader.owner} argument "image_automation" must be a map with "images". Fix: pass a valid value')
+        return None
+    unknown = sorted(set(value) - ImageAutomationArgs.__optional_keys__)
+    if unknown:
+        reader.problems.append(f'{reader.owner} argument "image_automation" has unknown field(s) {", ".join(map(str, unknown))}. Fix: remove them')
+    images = _resolve_images(reader, value.get("images"))
+    name = reader.arg("image_automation.name", value.get("name", "flux-system"), string(v.dns1123_subdomain))
+    push_branch = reader.arg("image_automation.push_branch", value.get("push_branch", DEFAULT_PUSH_BRANCH), string(git_branch))
+    update_path = reader.arg("image_automation.update_path", value.get("update_path", "./clusters"), string(repository_path))
+    interval = reader.arg("image_automation.interval", value.get("interval", "30m"), string(flux_duration))
+    scan_interval = reader.arg("image_automation.scan_interval", value.get("scan_interval", "5m"), string(flux_duration))
+    pull_secret = reader.arg(
+        "image_automation.pull_secret_name", value.get("pull_secret_name", "ghcr-pull-secret"), string(v.dns1123_subdomain)
+    )
+    author = reader.arg("image_automation.author_name", value.get("author_name", "fluxcdbot"), string(author_name))
+    email = reader.arg(
+        "image_automation.author_email", value.get("author_email", "fluxcdbot@users.noreply.github.com"), string(v.email)
+    )
+    if push_branch is not None and push_branch == branch:
+        reader.fail(
+            f'image_automation.push_branch is the reconciled branch "{branch}": updates would skip review. '
+            f"Use a separate branch such as {DEFAULT_PUSH_BRANCH} and merge its pull requests"
+        )
+        return None
+    if (
+        images is None
+        or name is None
+        or push_branch is None
+        or update_path is None
+        or interval is None
+        or scan_interval is None
+        or pull_secret is None
+        or author is None
+        or email is None
+        or unknown
+    ):
+        return None
+    return AutomationSpec(tuple(images), name, push_branch, update_path, interval, scan_interval, pull_secret, author, email)
+
+
+def resolve(args: FluxGitCredentialsArgs, reader: ConfigReader) -> FluxSpec | None:
+    """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
+    repository_url = reader.arg("repository_url", args.get("repository_url"), string(v.https_git_url), required=True)
+    branch = reader.arg("branch", args.get("branch", "main"), string(git_branch))
+    interval = reader.arg("interval", args.get("interval", "1m"), string(flux_duration))
+    namespace = reader.arg("namespace", args.get("namespace", "flux-system"), string(v.dns1123_label))
+    name = reader.arg("name", args.get("name", "flux-system"), string(v.dns1123_subdomain))
+    secret_name = reader.arg("secret_name", args.get("secret_name", "github-token"), string(v.dns1123_subdomain))
+    auth = _resolve_auth(args, reader, repository_url)
+    automation_args: Any = args.get("image_automation")
+    automation = None if automation_args is None else _resolve_automation(reader, automation_args, branch)
+    if (
+        repository_url is None
+        or branch is None
+        or interval is None
+        or namespace is None
+        or name is None
+        or secret_name is None
+        or auth is None
+        or (automation_args is not None and automation is None)
+        or reader.problems
+    ):
+        return None
+    return FluxSpec(repository_url, branch, interval, namespace, name, secret_name, auth, automation)
+
+
+# --- component --------------------------------------------------------------------------------------
+
+
+class FluxGitCredentials(pulumi.ComponentResource):
+    """Flux's credentials for the cluster repository (a token or, recommended, a GitHub App) and its GitRepository.
+
+    Reads ``flux:githubToken`` or ``flux:githubAppId``/``flux:githubAppInstallationId``/
+    ``flux:githubAppPrivateKey`` from the ESC-injected config unless given in args; exactly one mode
+    must be configured. Optionally adds Flux image automation pushing to ``flux-image-updates``.
+    """
+
+    secret_name: pulumi.Output[str]
+    """Name of the credentials Secret in the Flux namespace."""
+    git_repository_name: pulumi.Output[str]
+    """Name of the GitRepository (the sourceRef of Kustomizations)."""
+    namespace: pulumi.Output[str]
+    """The Flux namespace all objects are in."""
+    auth_mode: pulumi.Output[str]
+    """token or github-app."""
+    push_branch: pulumi.Output[str | None]
+    """Branch image updates are pushed to; None without image automation."""
+    image_policy_names: pulumi.Output[list[str]]
+    """Names of the ImagePolicies, for ``{"$imagepolicy": "<namespace>:<name>"}`` markers; empty without image automation."""
+
+    def __init__(self, name: str, args: FluxGitCredentialsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        reader = ConfigReader("FluxGitCredentials")
+        spec = resolve(args, reader)
+        reader.done()
+        assert spec is not None
+        self._build(name, spec, opts)
+
+    @classmethod
+    def from_spec(cls, name: str, spec: FluxSpec, opts: pulumi.ResourceOptions | None = None) -> FluxGitCredentials:
+        """Build from an already validated spec (used by SecretChain, which validates everything first)."""
+        self = cls.__new__(cls)
+        self._build(name, spec, opts)
+        return self
+
+    def _build(self, name: str, spec: FluxSpec, opts: pulumi.ResourceOptions | None) -> None:
+        super().__init__("secret-chain:index:FluxGitCredentials", name, None, opts)
+        kube.adopt(self, opts)
+        from pulumi_kubernetes.apiextensions import CustomResource
+
+        labels = kube.labels("flux-git-credentials")
+        secret = kube.secret(
+            f"{name}-secret",
+            name=spec.secret_name,
+            namespace=spec.namespace,
+            string_data=spec.auth.string_data(),
+            config_keys=spec.auth.config_keys,
+            component="flux-git-credentials",
+            parent=self,
+        )
+        git_spec: dict[str, Any] = {
+            "interval": spec.interval,
+            "url": spec.repository_url,
+            "ref": {"branch": spec.branch},
+            "secretRef": {"name": spec.secret_name},
+        }
+        if spec.auth.provider is not None:
+            git_spec["provider"] = spec.auth.provider
+        git_repository = CustomResource(
+            f"{name}-gitrepository",
+            api_version="source.toolkit.fluxcd.io/v1",
+            kind="GitRepository",
+            metadata={"name": spec.name, "namespace": spec.namespace, "labels": labels},
+            spec=git_spec,
+            opts=kube.child_opts(self, [secret]),
+        )
+        policy_names: list[str] = []
+        automation = spec.automation
+        if automation is not None:
+            for image in automation.images:
+                repository_spec: dict[str, Any] = {"image": image.image, "interval": automation.scan_interval}
+                if not image.public:
+                    repository_spec["secretRef"] = {"name": automation.pull_secret_name}
+                repository = CustomResource(
+                    f"{name}-image-{image.name}-repository",
+                    api_version="image.toolkit.fluxcd.io/v1",
+                    kind="ImageRepository",
+                    metadata={"name": image.name, "namespace": spec.namespace, "labels": labels},
+                    spec=repository_spec,
+                    opts=kube.child_opts(self),
+                )
+                CustomResource(
+                    f"{name}-image-{image.name}-policy",
+                    api_version="image.toolkit.fluxcd.io/v1",
+                    kind="ImagePolicy",
+                    metadata={"name": image.name, "namespace": spec.namespace, "labels": labels},
+                    spec={"imageRepositoryRef": {"name": image.name}, "policy": {"semver": {"range": image.semver_range}}},
+                    opts=kube.child_opts(self, [repository]),
+                )
+                policy_names.append(image.name)
+            CustomResource(
+                f"{name}-image-update-automation",
+                api_version="image.toolkit.fluxcd.io/v1",
+                kind="ImageUpdateAutomation",
+                metadata={"name": automation.name, "namespace": spec.namespace, "labels": labels},
+                spec={
+                    "interval": automation.interval,
+                    "sourceRef": {"kind": "GitRepository", "name": spec.name},
+                    "git": {
+                        "checkout": {"ref": {"branch": spec.branch}},
+                        "commit": {
+                            "author": {"name": automation.author_name, "email": automation.author_email},
+                            "messageTemplate": MESSAGE_TEMPLATE,
+                        },
+                        "push": {"branch": automation.push_branch},
+                    },
+                    "update": {"path": automation.update_path, "strategy": "Setters"},
+                },
+                opts=kube.child_opts(self, [git_repository]),
+            )
+        self.secret_name = pulumi.Output.from_input(spec.secret_name)
+        self.git_repository_name = pulumi.Output.from_input(spec.name)
+        self.namespace = pulumi.Output.from_input(spec.namespace)
+        self.auth_mode = pulumi.Output.from_input(spec.auth.mode)
+        self.push_branch = pulumi.Output.from_input(automation.push_branch if automation is not None else None)
+        self.image_policy_names = pulumi.Output.from_input(policy_names)
+        self.register_outputs(
+            {
+                "secret_name": self.secret_name,
+                "git_repository_name": self.git_repository_name,
+                "namespace": self.namespace,
+                "auth_mode": self.auth_mode,
+                "push_branch": self.push_branch,
+                "image_policy_names": self.image_policy_names,
+            }
+        )

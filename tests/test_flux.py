@@ -1,0 +1,475 @@
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import pytest
+
+from components import FluxGitCredentials
+from components.errors import ConfigError
+from components.flux import (
+    FluxGitCredentialsArgs,
+    GitHubAppAuth,
+    TokenAuth,
+    git_branch,
+    image_name,
+    semver_range,
+)
+from components.offline import evaluate, is_secret, unwrap
+from components.validators import Invalid
+from tests.conftest import Run, rsa_pem
+from tests.leaks import find_leaks
+from tests.schemas import validate
+
+SECRET = "kubernetes:core/v1:Secret"
+GIT_REPOSITORY = "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository"
+IMAGE_REPOSITORY = "kubernetes:image.toolkit.fluxcd.io/v1:ImageRepository"
+IMAGE_POLICY = "kubernetes:image.toolkit.fluxcd.io/v1:ImagePolicy"
+IMAGE_AUTOMATION = "kubernetes:image.toolkit.fluxcd.io/v1:ImageUpdateAutomation"
+URL = "https://github.com/acme/cluster"
+PEM = rsa_pem()
+
+
+def token_config(key: str = "flux:githubToken") -> tuple[dict[str, str], list[str]]:
+    token = "github_pat_" + secrets.token_hex(20) + "_" + secrets.token_hex(8)
+    return {"secret-chain:escEnvironment": "acme/Production", key: token}, [key]
+
+
+def app_config(pem: str = PEM) -> tuple[dict[str, str], list[str]]:
+    config = {
+        "secret-chain:escEnvironment": "acme/Production",
+        "flux:githubAppId": "123456",
+        "flux:githubAppInstallationId": "87654321",
+        "flux:githubAppPrivateKey": pem,
+    }
+    return config, ["flux:githubAppPrivateKey"]
+
+
+def automation_args() -> FluxGitCredentialsArgs:
+    return {
+        "repository_url": URL,
+        "image_automation": {
+            "images": [
+                {"image": "ghcr.io/acme/api", "semver_range": "^1.4.0"},
+                {"image": "ghcr.io/acme/web_ui", "semver_range": ">=2.0.0 <3.0.0", "public": True},
+            ]
+        },
+    }
+
+
+def flux(args: FluxGitCredentialsArgs | None = None) -> None:
+    FluxGitCredentials("flux", args if args is not None else {"repository_url": URL})
+
+
+def outputs(ev: Any) -> dict[str, Any]:
+    (component,) = ev.components
+    assert component.type == "secret-chain:index:FluxGitCredentials"
+    result: dict[str, Any] = ev.component_outputs[component.urn]
+    return result
+
+
+def test_token_mode_secret_and_git_repository(run: Run) -> None:
+    config, secret_keys = token_config()
+    ev = run(flux, config, secret_keys)
+    (secret,) = ev.of_type(SECRET)
+    assert secret.inputs["metadata"]["name"] == "github-token"
+    assert secret.inputs["metadata"]["namespace"] == "flux-system"
+    assert secret.inputs["metadata"]["annotations"] == {"secret-chain/config-keys": "flux:githubToken"}
+    assert is_secret(secret.inputs["stringData"])
+    assert unwrap(secret.inputs["stringData"]) == {"username": "git", "password": config["flux:githubToken"]}
+    (repo,) = ev.of_type(GIT_REPOSITORY)
+    obj = unwrap(repo.inputs)
+    assert obj["metadata"]["name"] == "flux-system"
+    assert obj["spec"] == {"interval": "1m", "url": URL, "ref": {"branch": "main"}, "secretRef": {"name": "github-token"}}
+    assert "provider" not in obj["spec"]  # generic: plain HTTPS basic auth
+    assert secret.urn in repo.dependencies
+    for reg in ev.resources:
+        validate(unwrap(reg.inputs))
+    assert not ev.of_type(IMAGE_AUTOMATION)
+    assert outputs(ev) == {
+        "secret_name": "github-token",
+        "git_repository_name": "flux-system",
+        "namespace": "flux-system",
+        "auth_mode": "token",
+        "image_policy_names": [],
+    }  # push_branch is None without automation, and the engine drops None outputs
+    assert find_leaks(ev, [config["flux:githubToken"]]) == []
+
+
+def test_seed_alias_key_is_accepted(run: Run) -> None:
+    config, secret_keys = token_config("secret-chain:github.token")
+    ev = run(flux, config, secret_keys)
+    (secret,) = ev.of_type(SECRET)
+    assert unwrap(secret.inputs["stringData"])["password"] == config["secret-chain:github.token"]
+    assert outputs(ev)["auth_mode"] == "token"
+    assert find_leaks(ev, [config["secret-chain:github.token"]]) == []
+
+
+def test_custom_names_branch_and_interval(run: Run) -> None:
+    config, secret_keys = token_config()
+    args: FluxGitCredentialsArgs = {
+        "repository_url": URL,
+        "branch": "release/v2",
+        "interval": "5m",
+        "namespace": "gitops",
+        "name": "cluster",
+        "secret_name": "cluster-git-auth",
+    }
+    ev = run(lambda: flux(args), config, secret_keys)
+    (secret,) = ev.of_type(SECRET)
+    (repo,) = ev.of_type(GIT_REPOSITORY)
+    assert secret.inputs["metadata"]["namespace"] == "gitops"
+    obj = unwrap(repo.inputs)
+    validate(obj)
+    assert obj["metadata"] == {"name": "cluster", "namespace": "gitops", "labels": obj["metadata"]["labels"]}
+    assert obj["spec"]["ref"] == {"branch": "release/v2"}
+    assert obj["spec"]["interval"] == "5m"
+    assert obj["spec"]["secretRef"] == {"name": "cluster-git-auth"}
+    assert outputs(ev)["git_repository_name"] == "cluster"
+
+
+@pytest.mark.parametrize("escaped", [False, True], ids=["multiline", "backslash-n"])
+def test_github_app_mode(run: Run, escaped: bool) -> None:
+    pem = PEM.replace("\n", "\\n") if escaped else PEM.strip()
+    config, secret_keys = app_config(pem)
+    ev = run(flux, config, secret_keys)
+    (secret,) = ev.of_type(SECRET)
+    assert is_secret(secret.inputs["stringData"])
+    data = unwrap(secret.inputs["stringData"])
+    assert data == {"githubAppID": "123456", "githubAppInstallationID": "87654321", "githubAppPrivateKey": PEM}
+    assert data["githubAppPrivateKey"].endswith("-----\n") and "\\n" not in data["githubAppPrivateKey"]
+    assert secret.inputs["metadata"]["annotations"] == {
+        "secret-chain/config-keys": "flux:githubAppId,flux:githubAppInstallationId,flux:githubAppPrivateKey"
+    }
+    (repo,) = ev.of_type(GIT_REPOSITORY)
+    obj = unwrap(repo.inputs)
+    assert obj["spec"]["provider"] == "github"
+    assert obj["spec"]["secretRef"] == {"name": "github-token"}
+    for reg in ev.resources:
+        validate(unwrap(reg.inputs))
+    assert outputs(ev)["auth_mode"] == "github-app"
+    assert find_leaks(ev, [PEM]) == []
+
+
+def test_github_app_from_args_with_enterprise_base_url(run: Run) -> None:
+    args: FluxGitCredentialsArgs = {
+        "repository_url": "https://ghe.example.com/acme/cluster",
+        "github_app_id": "42",
+        "github_app_installation_id": "7",
+        "github_app_private_key": PEM,
+        "github_app_base_url": "https://ghe.example.com/api/v3/",
+    }
+    ev = run(lambda: flux(args), {}, [])
+    (secret,) = ev.of_type(SECRET)
+    assert unwrap(secret.inputs["stringData"]) == {
+        "githubAppBaseURL": "https://ghe.example.com/api/v3",
+        "githubAppID": "42",
+        "githubAppInstallationID": "7",
+        "githubAppPrivateKey": PEM,
+    }
+    assert is_secret(secret.inputs["stringData"])
+    assert unwrap(ev.of_type(GIT_REPOSITORY)[0].inputs)["spec"]["provider"] == "github"
+    assert find_leaks(ev, [PEM]) == []
+
+
+def test_provider_is_fixed_by_the_mode() -> None:
+    # The provider is a class constant of each mode, not a field: the wrong pairing cannot be constructed.
+    assert TokenAuth.provider is None
+    assert GitHubAppAuth.provider == "github"
+    with pytest.raises(TypeError):
+        TokenAuth(None, provider="github")  # type: ignore[arg-type, call-arg]
+    assert "provider" not in FluxGitCredentialsArgs.__annotations__
+
+
+def test_both_modes_present_is_an_error_naming_what_to_drop(run: Run) -> None:
+    config, secret_keys = app_config()
+    token_cfg, token_secret = token_config()
+    config.update(token_cfg)
+    with pytest.raises(ConfigError) as caught:
+        run(flux, config, secret_keys + token_secret)
+    message = str(caught.value)
+    assert "both a token and a GitHub App are configured" in message
+    assert 'To keep the GitHub App (recommended: 1-hour tokens, no PAT expiry), remove config "flux:githubToken"' in message
+    assert 'pulumi env rm acme/Production pulumiConfig."flux:githubToken"' in message
+    assert 'To keep the token, remove config "flux:githubAppId"' in message
+    assert "flux:githubAppPrivateKey" in message
+    assert config["flux:githubToken"] not in message
+    assert "BEGIN RSA PRIVATE KEY" not in message
+
+
+def test_both_modes_names_the_alias_and_args(run: Run) -> None:
+    config, secret_keys = token_config("secret-chain:github.token")
+    args: FluxGitCredentialsArgs = {"repository_url": URL, "github_app_id": "1"}
+    with pytest.raises(ConfigError) as caught:
+        run(lambda: flux(args), config, secret_keys)
+    message = str(caught.value)
+    assert 'remove config "secret-chain:github.token"' in message
+    assert 'To keep the token, remove argument "github_app_id"' in message
+
+
+def test_partial_app_config_names_the_missing_keys(run: Run) -> None:
+    config = {"secret-chain:escEnvironment": "acme/Production", "flux:githubAppId": "123456"}
+    with pytest.raises(ConfigError) as caught:
+        run(flux, config, [])
+    message = str(caught.value)
+    assert (
+        "the GitHub App config is incomplete: flux:githubAppId set but "
+        "flux:githubAppInstallationId, flux:githubAppPrivateKey missing" in message
+    )
+    assert 'config "flux:githubAppPrivateKey" is missing' in message
+    assert 'pulumi env set acme/Production pulumiConfig."flux:githubAppInstallationId" 12345678' in message
+    assert "to use a token (flux:githubToken) instead" in message
+
+
+def test_no_credentials_lists_both_options(run: Run) -> None:
+    with pytest.raises(ConfigError) as caught:
+        run(flux, {"secret-chain:escEnvironment": "acme/Production"}, [])
+    message = str(caught.value)
+    assert "no Git credentials for Flux" in message
+    assert "GitHub App (recommended)" in message
+    for key in ("flux:githubAppId", "flux:githubAppInstallationId", "flux:githubAppPrivateKey", "flux:githubToken"):
+        assert f'pulumiConfig."{key}"' in message
+
+
+def test_bad_app_id_and_bad_pem(run: Run) -> None:
+    config, secret_keys = app_config("-----BEGIN RSA PRIVATE KEY-----\nnot-base64-at-all-but-long-enough\n-----END RSA PRIVATE KEY-----\n")
+    config["flux:githubAppId"] = "my-app"
+    with pytest.raises(ConfigError) as caught:
+        run(flux, config, secret_keys)
+    message = str(caught.value)
+    assert 'config "flux:githubAppId" is not numeric' in message
+    assert 'config "flux:githubAppPrivateKey" has PEM armour but does not parse' in message
+    assert "not-base64-at-all-but-long-enough" not in message
+    assert len(caught.value.problems) == 2
+
+
+def test_numeric_app_id_argument_is_refused_not_skipped(run: Run) -> None:
+    args: Any = {"repository_url": URL, "github_app_id": 123456, "github_app_installation_id": "7", "github_app_private_key": PEM}
+    with pytest.raises(ConfigError, match='argument "github_app_id" must be a string, got int'):
+        run(lambda: flux(args), {}, [])
+
+
+def test_app_on_other_host_needs_base_url(run: Run) -> None:
+    config, secret_keys = app_config()
+    with pytest.raises(ConfigError, match=r"not on github\.com \(ghe\.example\.com\).*github_app_base_url"):
+        run(lambda: flux({"repository_url": "https://ghe.example.com/acme/cluster"}), config, secret_keys)
+
+
+def test_base_url_in_token_mode_is_an_error(run: Run) -> None:
+    config, secret_keys = token_config()
+    args: FluxGitCredentialsArgs = {"repository_url": URL, "github_app_base_url": "https://ghe.example.com/api/v3"}
+    with pytest.raises(ConfigError, match="applies only to GitHub App mode"):
+        run(lambda: flux(args), config, secret_keys)
+
+
+def test_wrong_token_kind_is_refused_without_echoing_it(run: Run) -> None:
+    token = "ghs_" + "Ab12" * 9
+    config = {"secret-chain:escEnvironment": "acme/Production", "flux:githubToken": token}
+    with pytest.raises(ConfigError) as caught:
+        run(flux, config, ["flux:githubToken"])
+    message = str(caught.value)
+    assert "GitHub App installation token" in message
+    assert token not in message
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ({}, 'argument "repository_url" is required'),
+        ({"repository_url": "git@github.com:acme/cluster.git"}, 'argument "repository_url" is not an https:// Git URL'),
+        ({"repository_url": "https://user:pw@github.com/acme/cluster"}, 'argument "repository_url" is not an https:// Git URL'),
+        ({"repository_url": URL, "namespace": "Flux_System"}, 'argument "namespace" is not a valid Kubernetes name'),
+        ({"repository_url": URL, "name": "-bad"}, 'argument "name" is not a valid Kubernetes object name'),
+        ({"repository_url": URL, "secret_name": "GitHub Token"}, 'argument "secret_name" is not a valid Kubernetes object name'),
+        ({"repository_url": URL, "branch": "feature..x"}, 'argument "branch" is not a valid Git branch name'),
+        ({"repository_url": URL, "interval": "1 minute"}, 'argument "interval" is not a duration'),
+    ],
+)
+def test_arguments_are_validated(run: Run, args: FluxGitCredentialsArgs, expected: str) -> None:
+    config, secret_keys = token_config()
+    with pytest.raises(ConfigError, match=expected):
+        run(lambda: flux(args), config, secret_keys)
+
+
+def test_image_automation_objects(run: Run) -> None:
+    config, secret_keys = app_config()
+    ev = run(lambda: flux(automation_args()), config, secret_keys)
+    for reg in ev.resources:
+        validate(unwrap(reg.inputs))
+    repos = {r.inputs["metadata"]["name"]: unwrap(r.inputs) for r in ev.of_type(IMAGE_REPOSITORY)}
+    assert set(repos) == {"api", "web-ui"}
+    assert repos["api"]["spec"] == {"image": "ghcr.io/acme/api", "interval": "5m", "secretRef": {"name": "ghcr-pull-secret"}}
+    assert repos["web-ui"]["spec"] == {"image": "ghcr.io/acme/web_ui", "interval": "5m"}  # public: no secretRef
+    policies = {r.inputs["metadata"]["name"]: unwrap(r.inputs) for r in ev.of_type(IMAGE_POLICY)}
+    assert policies["api"]["spec"] == {"imageRepositoryRef": {"name": "api"}, "policy": {"semver": {"range": "^1.4.0"}}}
+    assert policies["web-ui"]["spec"]["policy"] == {"semver": {"range": ">=2.0.0 <3.0.0"}}
+    for obj in [*repos.values(), *policies.values()]:
+        assert obj["apiVersion"] == "image.toolkit.fluxcd.io/v1"
+        assert obj["metadata"]["namespace"] == "flux-system"
+    (automation,) = ev.of_type(IMAGE_AUTOMATION)
+    spec = unwrap(automation.inputs)["spec"]
+    assert spec["sourceRef"] == {"kind": "GitRepository", "name": "flux-system"}
+    assert spec["git"]["checkout"] == {"ref": {"branch": "main"}}
+    assert spec["git"]["push"] == {"branch": "flux-image-updates"}
+    assert spec["git"]["commit"]["author"] == {"name": "fluxcdbot", "email": "fluxcdbot@users.noreply.github.com"}
+    assert spec["update"] == {"path": "./clusters", "strategy": "Setters"}
+    template = spec["git"]["commit"]["messageTemplate"]
+    assert ".Changed.Objects" in template and ".Updated" not in template
+    assert "$change.OldValue }} -> {{ $change.NewValue" in template
+    (git_repo,) = ev.of_type(GIT_REPOSITORY)
+    assert git_repo.urn in automation.dependencies
+    names = sorted(r.name for r in ev.resources)
+    assert names == [
+        "flux-gitrepository",
+        "flux-image-api-policy",
+        "flux-image-api-repository",
+        "flux-image-update-automation",
+        "flux-image-web-ui-policy",
+        "flux-image-web-ui-repository",
+        "flux-secret",
+    ]
+    out = outputs(ev)
+    assert out["push_branch"] == "flux-image-updates"
+    assert out["image_policy_names"] == ["api", "web-ui"]
+    assert find_leaks(ev, [PEM]) == []
+
+
+def test_image_automation_overrides(run: Run) -> None:
+    config, secret_keys = token_config()
+    args: FluxGitCredentialsArgs = {
+        "repository_url": URL,
+        "image_automation": {
+            "images": [{"image": "registry.example.com:5000/team/api", "semver_range": "~1.2", "name": "team-api"}],
+            "name": "apps",
+            "push_branch": "bot/images",
+            "update_path": "clusters/production",
+            "interval": "1h",
+            "scan_interval": "10m",
+            "pull_secret_name": "regcred",
+            "author_name": "Image Bot",
+            "author_email": "images@example.com",
+        },
+    }
+    ev = run(lambda: flux(args), config, secret_keys)
+    for reg in ev.resources:
+        validate(unwrap(reg.inputs))
+    (repo,) = ev.of_type(IMAGE_REPOSITORY)
+    assert unwrap(repo.inputs)["spec"] == {"image": "registry.example.com:5000/team/api", "interval": "10m", "secretRef": {"name": "regcred"}}
+    (automation,) = ev.of_type(IMAGE_AUTOMATION)
+    obj = unwrap(automation.inputs)
+    assert obj["metadata"]["name"] == "apps"
+    assert obj["spec"]["interval"] == "1h"
+    assert obj["spec"]["git"]["push"] == {"branch": "bot/images"}
+    assert obj["spec"]["git"]["commit"]["author"] == {"name": "Image Bot", "email": "images@example.com"}
+    assert obj["spec"]["update"]["path"] == "clusters/production"
+    assert outputs(ev)["push_branch"] == "bot/images"
+
+
+@pytest.mark.parametrize(
+    ("automation", "expected"),
+    [
+        ({}, r'"image_automation.images" must be a non-empty list'),
+        ({"images": []}, r'"image_automation.images" must be a non-empty list'),
+        ({"images": [{"image": "ghcr.io/acme/api"}]}, r'"image_automation.images\[0\].semver_range" is required'),
+        ({"images": [{"image": "ghcr.io/acme/api:1.2.3", "semver_range": "^1"}]}, r"images\[0\].image\" has a tag"),
+        ({"images": [{"image": "ghcr.io/Acme/api", "semver_range": "^1"}]}, r"images\[0\].image\" is not a valid image"),
+        ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "latest"}]}, r"semver_range\" is not a semver range"),
+        (
+            {"images": [{"image": "ghcr.io/a/api", "semver_range": "^1"}, {"image": "ghcr.io/b/api", "semver_range": "^1"}]},
+            r"share the ImageRepository/ImagePolicy name\(s\) api",
+        ),
+        ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1", "tag": "x"}]}, r"unknown field\(s\) tag"),
+        ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}], "push_branch": "main"}, "would skip review"),
+        ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}], "update_path": "/abs"}, "relative path"),
+        ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}], "author_email": "nobody"}, "author_email"),
+    ],
+)
+def test_image_automation_is_validated(run: Run, automation: Any, expected: str) -> None:
+    config, secret_keys = token_config()
+    with pytest.raises(ConfigError, match=expected):
+        run(lambda: flux({"repository_url": URL, "image_automation": automation}), config, secret_keys)
+
+
+def test_every_problem_is_reported_together(run: Run) -> None:
+    args: Any = {
+        "repository_url": "http://github.com/acme/cluster",
+        "namespace": "BAD",
+        "image_automation": {"images": [{"image": "ghcr.io/acme/api", "semver_range": "nope"}]},
+    }
+    with pytest.raises(ConfigError) as caught:
+        run(lambda: flux(args), {"secret-chain:escEnvironment": "acme/Production"}, [])
+    problems = caught.value.problems
+    assert len(problems) == 4
+    assert any("repository_url" in p for p in problems)
+    assert any("namespace" in p for p in problems)
+    assert any("no Git credentials" in p for p in problems)
+    assert any("semver_range" in p for p in problems)
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
+def test_nothing_is_registered_on_error(preview: bool) -> None:
+    config, secret_keys = app_config()
+    config["flux:githubToken"] = "ghp_" + secrets.token_hex(18)
+    caught: list[ConfigError] = []
+
+    def program() -> None:
+        try:
+            flux(automation_args())
+        except ConfigError as err:
+            caught.append(err)
+
+    ev = evaluate(program, config=config, secret_keys=[*secret_keys, "flux:githubToken"], preview=preview)
+    assert len(caught) == 1
+    assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack"]
+
+
+def test_outputs_and_inputs_are_deterministic() -> None:
+    config, secret_keys = app_config()
+    runs = [evaluate(lambda: flux(automation_args()), config=config, secret_keys=secret_keys) for _ in range(2)]
+    first, second = ({r.name: unwrap(r.inputs) for r in ev.resources} for ev in runs)
+    assert first == second
+    assert [reg.name for reg in runs[0].resources if reg.type == SECRET] == ["flux-secret"]
+    assert runs[0].component_outputs == runs[1].component_outputs
+
+
+def test_leaks_across_everything_observable(run: Run) -> None:
+    config, secret_keys = token_config()
+    ev = run(lambda: flux(automation_args()), config, secret_keys)
+    assert find_leaks(ev, [config[k] for k in secret_keys]) == []
+    # And the secret really is there, as a secret, so the scan above had something to miss.
+    (secret,) = ev.of_type(SECRET)
+    assert is_secret(secret.inputs["stringData"])
+    assert config["flux:githubToken"] in unwrap(secret.inputs["stringData"]).values()
+
+
+@pytest.mark.parametrize("value", ["^1.4.0", "~1.2", ">=1.0.0 <2.0.0", ">=1.0.0, <2.0.0", "1.x", "1.2 - 1.4.5", "^1 || ^2", "v1.2.3-rc.1"])
+def test_semver_ranges_accepted(value: str) -> None:
+    assert semver_range(value) == value
+
+
+@pytest.mark.parametrize("value", ["latest", ">=", "1.2.3.4", "^1 ||", "~> x.y"])
+def test_semver_ranges_refused(value: str) -> None:
+    with pytest.raises(Invalid):
+        semver_range(value)
+
+
+@pytest.mark.parametrize("value", ["ghcr.io/acme/api", "nginx", "library/nginx", "localhost:5000/app", "ghcr.io/acme/team/api-server"])
+def test_image_names_accepted(value: str) -> None:
+    assert image_name(value) == value
+
+
+@pytest.mark.parametrize("value", ["ghcr.io/acme/api@sha256:abc", "ghcr.io/acme/API", "ghcr.io/acme/", "ghcr.io/acme/api:v1"])
+def test_image_names_refused(value: str) -> None:
+    with pytest.raises(Invalid):
+        image_name(value)
+
+
+@pytest.mark.parametrize("value", ["main", "flux-image-updates", "release/v2"])
+def test_branches_accepted(value: str) -> None:
+    assert git_branch(value) == value
+
+
+@pytest.mark.parametrize("value", ["-x", "a b", "a..b", "a.lock", "a/", "a:b", "@"])
+def test_branches_refused(value: str) -> None:
+    with pytest.raises(Invalid):
+        git_branch(value)
