@@ -244,6 +244,7 @@ class CertManagerDnsIssuer(pulumi.ComponentResource):
 
     def _build(self, name: str, spec: CertManagerSpec, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("secret-chain:index:CertManagerDnsIssuer", name, None, opts)
+        kube.adopt(self, opts)
         from pulumi_kubernetes.apiextensions import CustomResource
 
         solver: dict[str, pulumi.Input[object]]
@@ -292,7 +293,7 @@ class CertManagerDnsIssuer(pulumi.ComponentResource):
                     "solvers": [solver],
                 }
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            opts=kube.child_opts(self, depends_on),
         )
         for host, (cert_name, tls_name) in spec.certificates.items():
             CustomResource(
@@ -309,7 +310,7 @@ class CertManagerDnsIssuer(pulumi.ComponentResource):
                     "dnsNames": [host],
                     "issuerRef": {"name": spec.issuer_name, "kind": "ClusterIssuer", "group": CERT_MANAGER_GROUP},
                 },
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[issuer]),
+                opts=kube.child_opts(self, [issuer]),
             )
         self.issuer_name = pulumi.Output.from_input(spec.issuer_name)
         self.secret_name = pulumi.Output.from_input(spec.secret_name if spec.solver == "dns01" else None)

@@ -108,6 +108,7 @@ class GhcrPullSecret(pulumi.ComponentResource):
 
     def _build(self, name: str, spec: GhcrSpec, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("secret-chain:index:GhcrPullSecret", name, None, opts)
+        kube.adopt(self, opts)
         document = spec.token.apply(lambda token: {".dockerconfigjson": dockerconfigjson(spec.registry, spec.username, token)})
         names: dict[str, str] = {}
         for namespace in spec.namespaces:
@@ -130,7 +131,7 @@ class GhcrPullSecret(pulumi.ComponentResource):
                     f"{name}-{namespace}-default-sa",
                     metadata={"name": "default", "namespace": namespace},
                     image_pull_secrets=[{"name": spec.secret_name}],
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[secret]),
+                    opts=kube.child_opts(self, [secret]),
                 )
             names[namespace] = spec.secret_name
         self.secret_names = pulumi.Output.from_input(names)

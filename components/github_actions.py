@@ -8,6 +8,7 @@ from typing import Any, NamedTuple, TypedDict
 
 import pulumi
 
+from components import kube
 from components import validators as v
 from components.config import ConfigReader, each, raw, string
 from components.validators import Invalid
@@ -156,9 +157,10 @@ class GitHubActionsSecrets(pulumi.ComponentResource):
 
     def _build(self, name: str, spec: GitHubSpec, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("secret-chain:index:GitHubActionsSecrets", name, None, opts)
+        kube.adopt(self, opts)
         import pulumi_github as github
 
-        child = pulumi.ResourceOptions(parent=self)
+        child = kube.child_opts(self)
         repo_ids: pulumi.Output[list[int]] | None = None
         if spec.organization_repositories:
             repo_ids = pulumi.Output.all(

@@ -314,6 +314,7 @@ class GrafanaOAuth(pulumi.ComponentResource):
 
     def _build(self, name: str, spec: GrafanaSpec, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("secret-chain:index:GrafanaOAuth", name, None, opts)
+        kube.adopt(self, opts)
         secrets: dict[str, pulumi.Output[str]] = {"client_id": spec.client_id, "client_secret": spec.client_secret}
         if spec.mail is not None:
             secrets.update({"smtp_host": spec.mail.host, "smtp_user": spec.mail.user, "smtp_password": spec.mail.password})

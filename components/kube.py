@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,23 @@ if TYPE_CHECKING:
 PART_OF = "secret-chain"
 CONFIG_KEYS_ANNOTATION = "secret-chain/config-keys"
 """Annotation on every chain Secret listing the config keys its data comes from (names, never values)."""
+
+
+# Pulumi does not pass a component's depends_on to its children, so a component records it here and
+# every child it creates waits for the same resources (e.g. a PR stack's Namespace).
+_INHERITED: weakref.WeakKeyDictionary[pulumi.Resource, tuple[pulumi.Resource, ...]] = weakref.WeakKeyDictionary()
+
+
+def adopt(component: pulumi.Resource, opts: pulumi.ResourceOptions | None) -> None:
+    """Record the resources ``component`` was told to depend on, for :func:`child_opts`."""
+    depends = opts.depends_on if opts is not None else None
+    items: list[object] = [depends] if isinstance(depends, pulumi.Resource) else list(depends) if isinstance(depends, (list, tuple)) else []
+    _INHERITED[component] = tuple(d for d in items if isinstance(d, pulumi.Resource))
+
+
+def child_opts(parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
+    """Options of a component's child: parented to it, waiting for what the component waits for."""
+    return pulumi.ResourceOptions(parent=parent, depends_on=[*_INHERITED.get(parent, ()), *depends_on])
 
 
 def labels(component: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -55,7 +73,7 @@ def secret(
         },
         type=type_,
         string_data=pulumi.Output.secret(string_data),  # type: ignore[arg-type]  # the SDK's stub is too narrow
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+        opts=child_opts(parent, depends_on),
     )
 
 

@@ -38,6 +38,8 @@ class Registration:
     """Inputs with Pulumi's secret markers kept (see :func:`is_secret`)."""
     dependencies: tuple[str, ...]
     delete_before_replace: bool
+    provider: str
+    """Provider reference (``urn::id``) the resource uses; empty for the default provider."""
 
 
 @dataclass
@@ -134,6 +136,7 @@ class _Monitor(mocks.MockMonitor):
                 inputs=rpc.deserialize_properties(request.object),
                 dependencies=tuple(request.dependencies),
                 delete_before_replace=bool(request.deleteBeforeReplace),
+                provider=request.provider,
             )
         )
         return response

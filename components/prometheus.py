@@ -193,6 +193,7 @@ class PrometheusAuth(pulumi.ComponentResource):
 
     def _build(self, name: str, spec: PrometheusSpec, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("secret-chain:index:PrometheusAuth", name, None, opts)
+        kube.adopt(self, opts)
         from pulumi_kubernetes.apiextensions import CustomResource
 
         app_secret = kube.secret(
@@ -240,7 +241,7 @@ class PrometheusAuth(pulumi.ComponentResource):
                 "namespaceSelector": {"matchNames": [spec.namespace]},
                 "endpoints": [endpoint],
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[monitor_secret]),
+            opts=kube.child_opts(self, [monitor_secret]),
         )
         self.secret_name = pulumi.Output.from_input(spec.secret_name)
         self.monitor_secret_name = pulumi.Output.from_input(spec.monitor_secret_name)

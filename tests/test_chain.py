@@ -1,0 +1,121 @@
+"""SecretChain per stack kind: what each of production, preview-base and preview-pr-<N> owns."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from components import SecretChain
+from components.errors import ConfigError
+from components.offline import Evaluation, evaluate, unwrap
+from tests.conftest import canary_config, rsa_pem
+from tests.leaks import find_leaks
+from tests.schemas import validate
+
+
+def full_config() -> tuple[dict[str, str], list[str]]:
+    """Every key of the chain, secrets as fresh canaries."""
+    config, secret_keys = canary_config()
+    extra = {
+        "secret-chain:domain": ("example.com", False),
+        "secret-chain:acmeEmail": ("ops@example.com", False),
+        "secret-chain:fluxRepositoryUrl": ("https://github.com/acme/cluster", False),
+        "flux:githubAppId": ("234567", False),
+        "flux:githubAppInstallationId": ("3456789", False),
+        "flux:githubAppPrivateKey": (rsa_pem(), True),
+        "gateway:digitaloceanDnsToken": ("dop_v1_" + secrets.token_hex(32), True),
+        "grafana:githubClientId": ("Ov23li" + secrets.token_hex(7), True),
+        "grafana:githubClientSecret": (secrets.token_hex(20), True),
+        "grafana:githubOrg": ("acme", False),
+        "grafana:adminUser": ("octo-admin", False),
+        "grafana:smtpHost": ("smtp.gmail.com", True),
+        "grafana:smtpPort": ("587", False),
+        "grafana:smtpUser": (f"alerts-{secrets.token_hex(6)}@example.com", True),
+        "grafana:smtpPassword": (" ".join(secrets.token_hex(2) + "wxyz"[i] for i in range(4)), True),
+        "grafana:smtpFromAddress": ("alerts@example.com", False),
+        "grafana:alertEmail": ("oncall@example.com", False),
+    }
+    config.update({k: v for k, (v, _) in extra.items()})
+    return config, secret_keys + [k for k, (_, s) in extra.items() if s]
+
+
+def _run(stack: str, preview: bool, config: dict[str, str] | None = None, secret_keys: list[str] | None = None) -> Evaluation:
+    if config is None:
+        config, secret_keys = full_config()
+    return evaluate(lambda: SecretChain("chain"), config=config, secret_keys=secret_keys, stack=stack, preview=preview)
+
+
+def _kinds(ev: Evaluation) -> set[str]:
+    return {r.type.rsplit(":", 1)[-1] for r in ev.resources}
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
+def test_production_builds_every_part(preview: bool) -> None:
+    config, secret_keys = full_config()
+    ev = _run("production", preview, config, secret_keys)
+    (chain,) = [c for c in ev.components if c.type == "secret-chain:index:SecretChain"]
+    parts = ev.component_outputs[chain.urn]["parts"]
+    assert parts == ["GhcrPullSecret", "PrometheusAuth", "FluxGitCredentials", "CertManagerDnsIssuer", "GrafanaOAuth", "GitHubActionsSecrets"]
+    assert {"ClusterIssuer", "GitRepository", "Secret", "ServiceMonitor", "ActionsSecret", "ActionsVariable"} <= _kinds(ev)
+    assert "Certificate" not in _kinds(ev)  # wildcard certificates are preview-base's
+    assert ev.component_outputs[chain.urn]["grafana_callback_url"] == "https://grafana.example.com/login/github"
+    for obj in ev.kubernetes_objects():
+        validate(obj)
+    assert find_leaks(ev, [config[k] for k in secret_keys]) == []
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
+def test_preview_base_owns_the_shared_cluster_objects(preview: bool) -> None:
+    ev = _run("preview-base", preview)
+    certificates = [unwrap(r.inputs) for r in ev.resources if r.type.endswith(":Certificate")]
+    assert sorted(c["spec"]["dnsNames"][0] for c in certificates) == ["*.pr-api.example.com", "*.pr-grafana.example.com", "*.pr.example.com"]
+    assert {"ClusterIssuer", "GitRepository"} <= _kinds(ev)
+    assert "GrafanaOAuth" not in str(ev.component_outputs)  # each PR runs its own Grafana
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
+def test_pr_stack_owns_only_its_namespace(preview: bool) -> None:
+    config, secret_keys = full_config()
+    ev = _run("preview-pr-123", preview, config, secret_keys)
+    assert _kinds(ev) == {"Namespace", "Secret", "ServiceMonitor"}
+    for reg in ev.resources:
+        meta = reg.inputs["metadata"]
+        if reg.type.endswith(":Namespace"):
+            assert meta["name"] == "preview-pr-123"
+        else:
+            assert meta["namespace"] == "preview-pr-123", reg.urn
+            (namespace,) = [r for r in ev.resources if r.type.endswith(":Namespace")]
+            assert namespace.urn in reg.dependencies, reg.urn
+    grafana = next(unwrap(r.inputs) for r in ev.resources if r.inputs["metadata"].get("name") == "grafana-oauth")
+    assert grafana["stringData"]["GF_SERVER_ROOT_URL"] == "https://123.pr-grafana.example.com"
+    assert grafana["stringData"]["GF_SMTP_ENABLED"] == "false"  # configured, but no alert mail from previews
+    assert find_leaks(ev, [config[k] for k in secret_keys]) == []
+
+
+def test_unknown_stack_name_is_refused_before_anything() -> None:
+    config, secret_keys = full_config()
+    caught: list[ConfigError] = []
+
+    def program() -> None:
+        try:
+            SecretChain("chain")
+        except ConfigError as err:
+            caught.append(err)
+
+    ev = evaluate(program, config=config, secret_keys=secret_keys, stack="staging")
+    assert "production, preview-base or preview-pr-<N>" in str(caught[0])
+    assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack"]
+
+
+def test_digitalocean_cluster_kubeconfig_is_fetched_and_secret() -> None:
+    config, secret_keys = full_config()
+    ev = evaluate(lambda: SecretChain("chain", {"digitalocean_cluster": "prod-cluster"}), config=config, secret_keys=secret_keys, stack="production")
+    (provider,) = ev.of_type("pulumi:providers:kubernetes")
+    from components.offline import is_secret
+
+    assert is_secret(provider.inputs["kubeconfig"])
+    kube = [r for r in ev.resources if r.type.startswith("kubernetes:")]
+    assert kube and all(r.provider.startswith(provider.urn + "::") for r in kube)
+    github = [r for r in ev.resources if r.type.startswith("github:")]
+    assert github and all(not r.provider.startswith(provider.urn) for r in github)
