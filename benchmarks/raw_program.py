@@ -1,0 +1,269 @@
+"""The production stack written directly with the provider SDKs: the baseline of the benchmark.
+
+It registers the same provider resources, with the same inputs, secret markers and dependencies, as
+``components.program.main`` does for the production config (examples/config/production.json) — but
+without component resources, config validation or the catalog: what a hand-written Pulumi program
+would do. Its equivalence with the chain is asserted by benchmarks/run.py and by
+tests/test_benchmarks.py, so a change to a component (or a new component wired into SecretChain)
+shows up as a difference here instead of as a silently unfair comparison.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pulumi
+
+_LABELS = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "secret-chain"}
+_ANNOTATION = "secret-chain/config-keys"
+
+
+def _labels(component: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {**_LABELS, "app.kubernetes.io/component": component, **(extra or {})}
+
+
+def _dockerconfigjson(registry: str, username: str, token: str) -> str:
+    auth = base64.b64encode(f"{username}:{token}".encode()).decode()
+    return json.dumps({"auths": {registry: {"username": username, "password": token, "auth": auth}}}, sort_keys=True, separators=(",", ":"))
+
+
+def pull_secrets(prefix: str, namespaces: list[str]) -> None:
+    """One ghcr.io pull secret per namespace (what GhcrPullSecret registers)."""
+    from pulumi_kubernetes.core.v1 import Secret
+
+    config = pulumi.Config("namespace")
+    username = config.require("imagePullSecret:username")
+    token = config.require_secret("imagePullSecret:token")
+    document = token.apply(lambda t: {".dockerconfigjson": _dockerconfigjson("ghcr.io", username, t)})
+    for namespace in namespaces:
+        Secret(
+            f"{prefix}-{namespace}",
+            metadata={
+                "name": "ghcr-pull-secret",
+                "namespace": namespace,
+                "labels": _labels("image-pull-secret"),
+                "annotations": {_ANNOTATION: "namespace:imagePullSecret:username,namespace:imagePullSecret:token"},
+            },
+            type="kubernetes.io/dockerconfigjson",
+            string_data=pulumi.Output.secret(document),  # type: ignore[arg-type]  # the SDK stub is too narrow
+        )
+
+
+def prometheus_auth(prefix: str, namespace: str, monitor_namespace: str) -> None:
+    """The app's token Secret, its copy for Prometheus and the ServiceMonitor (what PrometheusAuth registers)."""
+    from pulumi_kubernetes.apiextensions import CustomResource
+    from pulumi_kubernetes.core.v1 import Secret
+
+    token = pulumi.Config("prometheus").require_secret("authToken")
+    annotations = {_ANNOTATION: "prometheus:authToken"}
+    app_data: pulumi.Output[dict[str, str]] = token.apply(lambda t: {"PROMETHEUS_AUTH_TOKEN": t})
+    monitor_data: pulumi.Output[dict[str, str]] = token.apply(lambda t: {"token": t})
+    Secret(
+        f"{prefix}-app",
+        metadata={"name": "prometheus-auth", "namespace": namespace, "labels": _labels("metrics-auth"), "annotations": annotations},
+        type="Opaque",
+        string_data=pulumi.Output.secret(app_data),  # type: ignore[arg-type]
+    )
+    monitor_secret_name = f"{namespace}-prometheus-auth"
+    monitor_secret = Secret(
+        f"{prefix}-monitor",
+        metadata={"name": monitor_secret_name, "namespace": monitor_namespace, "labels": _labels("metrics-auth"), "annotations": annotations},
+        type="Opaque",
+        string_data=pulumi.Output.secret(monitor_data),  # type: ignore[arg-type]
+    )
+    CustomResource(
+        f"{prefix}-servicemonitor",
+        api_version="monitoring.coreos.com/v1",
+        kind="ServiceMonitor",
+        metadata={
+            "name": f"{namespace}-api",
+            "namespace": monitor_namespace,
+            "labels": _labels("metrics-auth", {"release": "kube-prometheus-stack"}),
+        },
+        spec={
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "api"}},
+            "namespaceSelector": {"matchNames": [namespace]},
+            "endpoints": [
+                {
+                    "port": "http",
+                    "path": "/metrics",
+                    "scheme": "http",
+                    "interval": "30s",
+                    "authorization": {"type": "Bearer", "credentials": {"name": monitor_secret_name, "key": "token"}},
+                }
+            ],
+        },
+        opts=pulumi.ResourceOptions(depends_on=[monitor_secret]),
+    )
+
+
+def actions_secrets(prefix: str, repository: str) -> None:
+    """Repository Actions secrets and the APP_ID variable (what GitHubActionsSecrets registers)."""
+    import pulumi_github as github
+
+    ci = pulumi.Config("ci")
+    name = repository.split("/", 1)[-1]
+    for secret_name, key in (
+        ("PULUMI_ACCESS_TOKEN", "pulumiAccessToken"),
+        ("WORKFLOW_DISPATCH_TOKEN", "workflowDispatchToken"),
+        ("APP_ID", "githubAppId"),
+        ("APP_PRIVATE_KEY", "githubAppPrivateKey"),
+    ):
+        resource = f"{prefix}-{secret_name.lower().replace('_', '-')}"
+        if secret_name == "APP_ID":
+            github.ActionsVariable(resource, repository=name, variable_name=secret_name, value=ci.require(key))
+        else:
+            github.ActionsSecret(resource, repository=name, secret_name=secret_name, value=ci.require_secret(key))
+
+
+def _secret(name: str, namespace: str, component: str, keys: str, data: pulumi.Output[dict[str, str]]) -> pulumi.CustomResource:
+    from pulumi_kubernetes.core.v1 import Secret
+
+    return Secret(
+        name,
+        metadata={"name": _NAMES[name], "namespace": namespace, "labels": _labels(component), "annotations": {_ANNOTATION: keys}},
+        type="Opaque",
+        string_data=pulumi.Output.secret(data),  # type: ignore[arg-type]
+    )
+
+
+_NAMES = {
+    "secret-chain-flux-secret": "github-token",
+    "secret-chain-certmanager-dns-token": "digitalocean-dns",
+    "secret-chain-grafana-env": "grafana-oauth",
+}
+
+
+def flux_git_credentials(prefix: str, repository_url: str) -> None:
+    """GitHub App credentials for Flux and the GitRepository that uses them (what FluxGitCredentials registers)."""
+    from pulumi_kubernetes.apiextensions import CustomResource
+
+    flux = pulumi.Config("flux")
+    app_id, installation_id = flux.require("githubAppId"), flux.require("githubAppInstallationId")
+    data = flux.require_secret("githubAppPrivateKey").apply(
+        lambda key: {"githubAppID": app_id, "githubAppInstallationID": installation_id, "githubAppPrivateKey": key}
+    )
+    secret = _secret(
+        f"{prefix}-secret",
+        "flux-system",
+        "flux-git-credentials",
+        ",".join(f"flux:{k}" for k in ("githubAppId", "githubAppInstallationId", "githubAppPrivateKey")),
+        data,
+    )
+    CustomResource(
+        f"{prefix}-gitrepository",
+        api_version="source.toolkit.fluxcd.io/v1",
+        kind="GitRepository",
+        metadata={"name": "flux-system", "namespace": "flux-system", "labels": _labels("flux-git-credentials")},
+        spec={"interval": "1m", "url": repository_url, "ref": {"branch": "main"}, "secretRef": {"name": "github-token"}, "provider": "github"},
+        opts=pulumi.ResourceOptions(depends_on=[secret]),
+    )
+
+
+def dns_issuer(prefix: str, domain: str, email: str) -> None:
+    """The DigitalOcean DNS token Secret and the Let's Encrypt ClusterIssuer (what CertManagerDnsIssuer registers)."""
+    import pulumi_digitalocean as digitalocean
+    from pulumi_kubernetes.apiextensions import CustomResource
+
+    token = pulumi.Config("gateway").require_secret("digitaloceanDnsToken")
+    secret = _secret(f"{prefix}-dns-token", "cert-manager", "acme-dns01", "gateway:digitaloceanDnsToken", token.apply(lambda t: {"access-token": t}))
+    found = digitalocean.get_domain_output(name=domain)
+    CustomResource(
+        f"{prefix}-issuer",
+        api_version="cert-manager.io/v1",
+        kind="ClusterIssuer",
+        metadata={"name": "letsencrypt-production", "labels": _labels("acme-issuer")},
+        spec={
+            "acme": {
+                "email": email,
+                "server": "https://acme-v02.api.letsencrypt.org/directory",
+                "privateKeySecretRef": {"name": "letsencrypt-production-account"},
+                "solvers": [
+                    {
+                        "selector": {"dnsZones": found.name.apply(lambda zone: [zone])},
+                        "dns01": {"digitalocean": {"tokenSecretRef": {"name": "digitalocean-dns", "key": "access-token"}}},
+                    }
+                ],
+            }
+        },
+        opts=pulumi.ResourceOptions(depends_on=[secret]),
+    )
+
+
+def grafana_oauth(prefix: str, domain: str) -> str:
+    """One Secret of GF_* variables: GitHub sign-in and alert mail (what GrafanaOAuth registers). Returns the callback URL."""
+    grafana = pulumi.Config("grafana")
+    root_url = f"https://grafana.{domain}"
+    org, admin, port = grafana.require("githubOrg"), grafana.require("adminUser"), grafana.require("smtpPort")
+    from_address, alert_email = grafana.require("smtpFromAddress"), grafana.require("alertEmail")
+    secrets = {k: grafana.require_secret(k) for k in ("githubClientId", "githubClientSecret", "smtpHost", "smtpUser", "smtpPassword")}
+
+    def env(v: dict[str, str]) -> dict[str, str]:
+        return {
+            "GF_SERVER_ROOT_URL": root_url,
+            "GF_AUTH_GITHUB_ENABLED": "true",
+            "GF_AUTH_GITHUB_CLIENT_ID": v["githubClientId"],
+            "GF_AUTH_GITHUB_CLIENT_SECRET": v["githubClientSecret"],
+            "GF_AUTH_GITHUB_SCOPES": "user:email,read:org",
+            "GF_AUTH_GITHUB_ALLOWED_ORGANIZATIONS": org,
+            "GF_AUTH_GITHUB_ALLOW_SIGN_UP": "true",
+            "GF_AUTH_GITHUB_ROLE_ATTRIBUTE_PATH": f"[login=='{admin}'][0] && 'GrafanaAdmin' || 'Viewer'",
+            "GF_AUTH_GITHUB_ROLE_ATTRIBUTE_STRICT": "true",
+            "GF_AUTH_GITHUB_ALLOW_ASSIGN_GRAFANA_ADMIN": "true",
+            "GF_SMTP_ENABLED": "true",
+            "GF_SMTP_HOST": f"{v['smtpHost']}:{port}",
+            "GF_SMTP_USER": v["smtpUser"],
+            "GF_SMTP_PASSWORD": v["smtpPassword"].replace(" ", ""),  # Gmail app passwords are shown in groups of four
+            "GF_SMTP_FROM_ADDRESS": from_address,
+            "GF_SECRET_CHAIN_ALERT_EMAIL": alert_email,
+            "GF_SMTP_STARTTLS_POLICY": "MandatoryStartTLS",
+        }
+
+    keys = ",".join(
+        f"grafana:{k}"
+        for k in (
+            "githubClientId",
+            "githubClientSecret",
+            "githubOrg",
+            "adminUser",
+            "smtpHost",
+            "smtpPort",
+            "smtpUser",
+            "smtpPassword",
+            "smtpFromAddress",
+            "alertEmail",
+        )
+    )
+    _secret(f"{prefix}-env", "monitoring", "grafana-oauth", keys, pulumi.Output.all(**secrets).apply(env))
+    return f"{root_url}/login/github"
+
+
+def main() -> None:
+    """The production stack, by hand: same resources, same inputs, same logical names as the chain.
+
+    Like SecretChain, each part is built when its config is present (only the full production config is benchmarked).
+    """
+    from pulumi.runtime.config import get_config
+
+    config = pulumi.Config("secret-chain")
+    namespace = config.get("appNamespace") or "default"
+    parts = ["GhcrPullSecret", "PrometheusAuth"]
+    pull_secrets("secret-chain-ghcr", [namespace])
+    prometheus_auth("secret-chain-prometheus", namespace, "monitoring")
+    if get_config("flux:githubAppPrivateKey") is not None:
+        flux_git_credentials("secret-chain-flux", config.require("fluxRepositoryUrl"))
+        parts.append("FluxGitCredentials")
+    if get_config("gateway:digitaloceanDnsToken") is not None:
+        dns_issuer("secret-chain-certmanager", config.require("domain"), config.require("acmeEmail"))
+        parts.append("CertManagerDnsIssuer")
+    callback = None
+    if get_config("grafana:githubClientId") is not None:
+        callback = grafana_oauth("secret-chain-grafana", config.require("domain"))
+        parts.append("GrafanaOAuth")
+    actions_secrets("secret-chain-github", config.require("githubRepository"))
+    parts.append("GitHubActionsSecrets")
+    pulumi.export("appNamespace", namespace)
+    pulumi.export("parts", parts)
+    if callback is not None:
+        pulumi.export("grafanaCallbackUrl", callback)
