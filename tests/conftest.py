@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from components.errors import ConfigError
 from components.offline import Evaluation, evaluate
 
 
@@ -65,3 +66,19 @@ def run(preview: bool) -> Run:
 def secret_values(config: dict[str, str], secret_keys: list[str]) -> list[str]:
     """The secret values of a config, each also in the normalised forms that may be stored."""
     return [config[k].strip() for k in secret_keys]
+
+
+def config_error(run: Run, build: Callable[[], object], config: dict[str, str], secret_keys: list[str] | None = None) -> ConfigError:
+    """Evaluate ``build``; assert it raised one ConfigError and registered nothing but the root stack."""
+    caught: list[ConfigError] = []
+
+    def program() -> None:
+        try:
+            build()
+        except ConfigError as err:
+            caught.append(err)
+
+    ev = run(program, config, secret_keys)
+    assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack"]
+    (err,) = caught
+    return err

@@ -12,9 +12,8 @@ from components.certmanager import (
     CertManagerDnsIssuerArgs,
     tls_secret_name,
 )
-from components.errors import ConfigError
 from components.offline import Evaluation, is_secret, unwrap
-from tests.conftest import Run
+from tests.conftest import Run, config_error
 from tests.leaks import find_leaks
 from tests.schemas import validate
 
@@ -176,18 +175,7 @@ def test_http01_solver_without_wildcards(run: Run, chain_config: Config) -> None
 
 
 def _assert_nothing_registered(run: Run, config: dict[str, str], secret_keys: list[str], args: CertManagerDnsIssuerArgs) -> str:
-    caught: list[ConfigError] = []
-
-    def program() -> None:
-        try:
-            CertManagerDnsIssuer("acme", args)
-        except ConfigError as err:
-            caught.append(err)
-
-    ev = run(program, config, secret_keys)
-    assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack"]
-    (err,) = caught
-    message = str(err)
+    message = str(config_error(run, lambda: CertManagerDnsIssuer("acme", args), config, secret_keys))
     for value in (config.get(TOKEN_KEY), args.get("token")):
         if isinstance(value, str):
             assert value not in message

@@ -5,10 +5,9 @@ from typing import Any
 
 import pytest
 
-from components.errors import ConfigError
 from components.grafana import MAIL_KEYS, GrafanaOAuth, GrafanaOAuthArgs
 from components.offline import Evaluation, is_secret, unwrap
-from tests.conftest import Run
+from tests.conftest import Run, config_error
 from tests.leaks import find_leaks
 from tests.schemas import validate
 
@@ -185,18 +184,7 @@ def test_nothing_secret_in_metadata(run: Run, grafana_config: Config) -> None:
 
 def _error(run: Run, config: dict[str, str], secret_keys: list[str], args: GrafanaOAuthArgs) -> str:
     """Run, expect one ConfigError and no resource at all; return its message after a no-echo check."""
-    caught: list[ConfigError] = []
-
-    def program() -> None:
-        try:
-            GrafanaOAuth("grafana", args)
-        except ConfigError as err:
-            caught.append(err)
-
-    ev = run(program, config, secret_keys)
-    assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack"]
-    (err,) = caught
-    message = str(err)
+    message = str(config_error(run, lambda: GrafanaOAuth("grafana", args), config, secret_keys))
     for value in _secret_values(config, secret_keys):
         assert value not in message
     return message
