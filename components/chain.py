@@ -166,6 +166,10 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
     return ChainSpec(stack, app_namespace, ghcr_spec, prom_spec, github_spec, flux_spec, cert_spec, grafana_spec, cluster)
 
 
+# Read-only default: the schema analyzer of the component provider host accepts no `| None` on args.
+_NO_ARGS = SecretChainArgs()
+
+
 class SecretChain(pulumi.ComponentResource):
     """The whole secret chain of one stack: every component whose config is present.
 
@@ -180,8 +184,7 @@ class SecretChain(pulumi.ComponentResource):
     grafana_callback_url: pulumi.Output[str] | None
     """The GitHub OAuth callback URL to register for Grafana (None when Grafana is not built)."""
 
-    def __init__(self, name: str, args: SecretChainArgs | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
-        args = args or {}
+    def __init__(self, name: str, args: SecretChainArgs = _NO_ARGS, opts: pulumi.ResourceOptions | None = None) -> None:
         stack_name = args.get("stack") or pulumi.get_stack()
         try:
             environment_stack = parse_stack(stack_name).name if isinstance(stack_name, str) else pulumi.get_stack()

@@ -72,7 +72,7 @@ class GrafanaOAuthArgs(TypedDict, total=False):
     """GitHub login that becomes Grafana server admin. Default: config grafana:adminUser."""
     smtp_host: pulumi.Input[str]
     """SMTP host name. Default: config grafana:smtpHost."""
-    smtp_port: int | str
+    smtp_port: int
     """SMTP port, 1–65535. Default: config grafana:smtpPort."""
     smtp_user: pulumi.Input[str]
     """SMTP user. Default: config grafana:smtpUser."""

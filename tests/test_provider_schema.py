@@ -80,7 +80,16 @@ EXPECTED: dict[str, tuple[dict[str, tuple[PropertyType, str, bool | None]], dict
         },
         {},
     ),
-    "GrafanaOAuth": ({"namespace": (S, "", None), "domain": (S, "", None)}, {}),
+    "GrafanaOAuth": (
+        {
+            "namespace": (S, "", True),
+            "domain": (S, "", True),
+            "smtpPort": (PropertyType.INTEGER, "SMTP port", True),
+            "clientSecret": (S, "grafana:githubClientSecret", False),
+            "smtpPassword": (S, "grafana:smtpPassword", False),
+        },
+        {},
+    ),
     "SecretChain": (
         {"appNamespace": (S, "namespace", True), "githubRepository": (S, "owner/name", True)},
         {"appNamespace": (S, "namespace"), "parts": (A, "components")},
@@ -88,20 +97,6 @@ EXPECTED: dict[str, tuple[dict[str, tuple[PropertyType, str, bool | None]], dict
 }
 
 
-# Components the SDK analyzer cannot analyse yet, with the exact error (the provider cannot start while
-# any is listed: it analyses all classes together). Each entry must be removed with its fix: the test
-# below fails as soon as the component analyses.
-KNOWN_FAILURES: dict[str, str] = {
-    # `solver: Solver` with `Solver = Literal["dns01", "http01"]`: the analyzer supports no Literal.
-    # Fix: `class Solver(str, Enum): DNS01 = "dns01"; HTTP01 = "http01"` (a schema enum).
-    "CertManagerDnsIssuer": "issubclass() arg 1 must be a class",
-    # `args: SecretChainArgs | None = None`: the analyzer reads the annotation of `args` as the args type
-    # and supports no Union. Fix: `args: SecretChainArgs` (callers pass `{}`).
-    "SecretChain": "'types.UnionType' object has no attribute '__mro__'",
-    # `smtp_port: int | str`: no Union but Optional. Fix: `smtp_port: int` (config strings are converted by the check).
-    "GrafanaOAuth": "Union types are not supported: found type 'int | str' for 'GrafanaOAuthArgs.smtp_port'",
-}
-ANALYZABLE = [c for c in CLASSES if c.__name__ not in KNOWN_FAILURES]
 
 
 def analyze(classes: list[type[pulumi.ComponentResource]]) -> Any:
@@ -121,17 +116,7 @@ def test_every_exported_component_present_is_hosted() -> None:
     assert {"GhcrPullSecret", "PrometheusAuth", "GitHubActionsSecrets", "SecretChain"} <= set(BY_NAME)
 
 
-def test_known_analyzer_failures_still_fail_exactly_so() -> None:
-    # A loop, not a parametrize: once KNOWN_FAILURES is empty this passes instead of being skipped.
-    for name, message in KNOWN_FAILURES.items():
-        if name not in BY_NAME:
-            continue  # its module is not in the tree (yet)
-        with pytest.raises(Exception) as error:  # the analyzer raises plain TypeError/AttributeError/Exception
-            analyze([BY_NAME[name]])
-        assert str(error.value) == message, f"{name} now fails differently: {error.value}"
-
-
-@pytest.mark.parametrize("component", ANALYZABLE, ids=[c.__name__ for c in ANALYZABLE])
+@pytest.mark.parametrize("component", CLASSES, ids=[c.__name__ for c in CLASSES])
 def test_component_analyzes_with_documented_properties(component: type[pulumi.ComponentResource]) -> None:
     definition = analyze([component])["component_definitions"][component.__name__]
     assert definition.description, f"{component.__name__} needs a class docstring (the schema description)"
@@ -152,6 +137,16 @@ def test_component_analyzes_with_documented_properties(component: type[pulumi.Co
         assert words in (definition.outputs[prop_name].description or "")
 
 
+def test_certmanager_solver_is_a_schema_enum() -> None:
+    result = analyze([BY_NAME["CertManagerDnsIssuer"]])
+    solver = result["component_definitions"]["CertManagerDnsIssuer"].inputs["solver"]
+    assert solver.ref == f"#/types/{PACKAGE_NAME}:index:Solver"
+    enum = result["type_definitions"]["Solver"]
+    assert enum.type is PropertyType.STRING
+    assert [(e.name, e.value) for e in enum.enum] == [("DNS01", "dns01"), ("HTTP01", "http01")]
+    assert all(e.description for e in enum.enum)
+
+
 def test_ghcr_namespaces_is_a_list_of_strings() -> None:
     definition = analyze([BY_NAME["GhcrPullSecret"]])["component_definitions"]["GhcrPullSecret"]
     namespaces = definition.inputs["namespaces"]
@@ -165,7 +160,6 @@ def test_type_token_matches_the_schema(component: type[pulumi.ComponentResource]
     assert f'"{PACKAGE_NAME}:index:{component.__name__}"' in inspect.getsource(component)
 
 
-@pytest.mark.xfail(bool(KNOWN_FAILURES), reason="the provider cannot start until KNOWN_FAILURES is empty", strict=True)
 def test_whole_provider_schema_generates() -> None:
     result = analyze(CLASSES)
     schema = generate_schema(
