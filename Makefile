@@ -4,16 +4,17 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-CRD_MODELS := cloudcoil-models-fluxcd==2.9.5.1 cloudcoil-models-cert-manager==1.21.1.1 cloudcoil-models-prometheus-operator==0.93.1.1
 
-.PHONY: demo test setup clean
+.PHONY: demo test setup lock clean
 
-$(VENV)/.installed: pyproject.toml Makefile
+# Exact, hash-checked versions from the lock files; the package itself on top without resolving again.
+$(VENV)/.installed: pyproject.toml requirements-dev.lock requirements-crd.lock Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	# Upstream CRD schemas (as generated models) for the tests; see tests/schemas.py for why these flags.
-	$(PY) -m pip install --quiet --no-deps --ignore-requires-python $(CRD_MODELS)
+	$(PY) -m pip install --quiet --no-deps --ignore-requires-python --require-hashes -r requirements-crd.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 setup: $(VENV)/.installed
@@ -25,6 +26,11 @@ test: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest
+
+# Re-resolve requirements-dev.lock after changing dependencies in pyproject.toml (needs PyPI).
+lock: setup
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes --quiet -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

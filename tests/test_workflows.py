@@ -155,6 +155,9 @@ def test_the_workflows_run_what_the_brief_says() -> None:
     assert 'pulumi config env add "$PULUMI_ORG/Preview"' in deploy and "pulumi up" in deploy and "gh pr comment" in deploy
     cleanup = runs("preview-cleanup.yml")
     assert cleanup.index("pulumi destroy") < cleanup.index("pulumi stack rm") < cleanup.index("kubectl get namespace")
+    # kubectl needs a kubeconfig: fetched for the named cluster, the token masked before any use.
+    assert cleanup.index("::add-mask::$token") < cleanup.index("curl") < cleanup.index('export KUBECONFIG="$RUNNER_TEMP/kubeconfig"')
+    assert cleanup.index("export KUBECONFIG") < cleanup.index("kubectl get namespace")
     checks = runs("scheduled-checks.yml")
     assert "secret-chain rotation --state <(pulumi stack export" in checks
     assert "secret-chain preflight --stack" in checks
