@@ -50,10 +50,13 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from components.certmanager import CertManagerDnsIssuer, CertManagerDnsIssuerArgs
     from components.chain import SecretChain, SecretChainArgs
     from components.errors import ConfigError, SecretChainError
+    from components.flux import FluxGitCredentials, FluxGitCredentialsArgs
     from components.ghcr import GhcrPullSecret, GhcrPullSecretArgs
     from components.github_actions import GitHubActionsSecrets, GitHubActionsSecretsArgs
+    from components.grafana import GrafanaOAuth, GrafanaOAuthArgs
     from components.prometheus import PrometheusAuth, PrometheusAuthArgs
 
 

@@ -26,16 +26,10 @@ PACKAGE_NAME = "secret-chain"
 
 
 def component_classes() -> list[type[pulumi.ComponentResource]]:
-    """Every ComponentResource the package exports whose module is present, in ``__all__`` order."""
+    """Every ComponentResource the package exports, in ``__all__`` order."""
     found: list[type[pulumi.ComponentResource]] = []
     for name in components.__all__:
-        try:
-            value = getattr(components, name)
-        except ModuleNotFoundError as error:
-            # A component still being written (its module not yet in the tree); anything else is a real error.
-            if error.name is None or not error.name.startswith("components."):
-                raise
-            continue
+        value = getattr(components, name)
         if inspect.isclass(value) and issubclass(value, pulumi.ComponentResource):
             _evaluate_annotations(value)
             found.append(value)
