@@ -169,46 +169,25 @@ class GitHubActionsSecrets(pulumi.ComponentResource):
                     for repo in spec.organization_repositories
                 ]
             ).apply(lambda ids: sorted(int(i) for i in ids))
-        secrets: list[str] = []
-        variables: list[str] = []
         for entry, value in spec.values:
+            # pulumi-github has one class per (secret or variable) x (repository, environment, organisation),
+            # alike but for the word Secret/Variable in the class name and in the name argument.
+            kind = "Secret" if entry.secret else "Variable"
+            named = {f"{kind.lower()}_name": entry.github_name}
             resource = f"{name}-{entry.github_name.lower().replace('_', '-')}"
-            if entry.secret:
-                secrets.append(entry.github_name)
-                if repo_ids is not None:
-                    github.ActionsOrganizationSecret(resource, secret_name=entry.github_name, visibility="selected", value=value, opts=child)
-                    github.ActionsOrganizationSecretRepositories(
-                        f"{resource}-repositories", secret_name=entry.github_name, selected_repository_ids=repo_ids, opts=child
-                    )
-                elif spec.environment is not None:
-                    github.ActionsEnvironmentSecret(
-                        resource,
-                        repository=spec.repository,
-                        environment=spec.environment,
-                        secret_name=entry.github_name,
-                        value=value,
-                        opts=child,
-                    )
-                else:
-                    github.ActionsSecret(resource, repository=spec.repository, secret_name=entry.github_name, value=value, opts=child)
+            if repo_ids is not None:
+                getattr(github, f"ActionsOrganization{kind}")(resource, visibility="selected", value=value, opts=child, **named)
+                getattr(github, f"ActionsOrganization{kind}Repositories")(
+                    f"{resource}-repositories", selected_repository_ids=repo_ids, opts=child, **named
+                )
+            elif spec.environment is not None:
+                getattr(github, f"ActionsEnvironment{kind}")(
+                    resource, repository=spec.repository, environment=spec.environment, value=value, opts=child, **named
+                )
             else:
-                variables.append(entry.github_name)
-                if repo_ids is not None:
-                    github.ActionsOrganizationVariable(resource, variable_name=entry.github_name, visibility="selected", value=value, opts=child)
-                    github.ActionsOrganizationVariableRepositories(
-                        f"{resource}-repositories", variable_name=entry.github_name, selected_repository_ids=repo_ids, opts=child
-                    )
-                elif spec.environment is not None:
-                    github.ActionsEnvironmentVariable(
-                        resource,
-                        repository=spec.repository,
-                        environment=spec.environment,
-                        variable_name=entry.github_name,
-                        value=value,
-                        opts=child,
-                    )
-                else:
-                    github.ActionsVariable(resource, repository=spec.repository, variable_name=entry.github_name, value=value, opts=child)
+                getattr(github, f"Actions{kind}")(resource, repository=spec.repository, value=value, opts=child, **named)
+        secrets = [entry.github_name for entry, _ in spec.values if entry.secret]
+        variables = [entry.github_name for entry, _ in spec.values if not entry.secret]
         self.secret_names = pulumi.Output.from_input(secrets)
         self.variable_names = pulumi.Output.from_input(variables)
         self.register_outputs({"secret_names": self.secret_names, "variable_names": self.variable_names})
