@@ -125,17 +125,38 @@ def pem_private_key(value: str) -> str:
     text = _nonblank(value).replace("\\n", "\n")
     if "-----BEGIN" not in text or "PRIVATE KEY-----" not in text:
         raise Invalid("is not a PEM private key: no -----BEGIN … PRIVATE KEY----- line")
+    from math import lcm
+
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+    corrupted = "has PEM armour but does not parse as a private key (truncated or corrupted body?)"
     try:
-        key = load_pem_private_key(text.encode(), password=None)
+        # Without unsafe_skip_rsa_key_validation, OpenSSL re-proves the key (primality tests on p and q):
+        # 70-180 ms per 2048-bit key, most of a whole chain evaluation (BENCHMARKS.md). The key is still
+        # fully parsed (armour, DER, encryption, type), and the identities checked below catch a corrupted
+        # body in microseconds; only the primality of primes GitHub generated is no longer re-tested.
+        key = load_pem_private_key(text.encode(), password=None, unsafe_skip_rsa_key_validation=True)
     except TypeError:
         raise Invalid("is an encrypted PEM key; GitHub App keys are used unencrypted") from None
     except (ValueError, Exception):
-        raise Invalid("has PEM armour but does not parse as a private key (truncated or corrupted body?)") from None
+        raise Invalid(corrupted) from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise Invalid(f"is a {type(key).__name__.removeprefix('_')} key; GitHub App private keys are RSA")
+    if key.key_size < 2048:
+        raise Invalid(f"is a {key.key_size}-bit RSA key; GitHub App keys are 2048-bit (generate a new one in the App's settings)")
+    numbers = key.private_numbers()
+    p, q, d, n, e = numbers.p, numbers.q, numbers.d, numbers.public_numbers.n, numbers.public_numbers.e
+    if not (
+        p > 1
+        and q > 1
+        and p * q == n
+        and e * d % lcm(p - 1, q - 1) == 1
+        and numbers.dmp1 == d % (p - 1)
+        and numbers.dmq1 == d % (q - 1)
+        and numbers.iqmp * q % p == 1
+    ):
+        raise Invalid(corrupted)
     return text + "\n" if not text.endswith("\n") else text
 
 

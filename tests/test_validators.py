@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+import base64
+import functools
+import textwrap
+from typing import TYPE_CHECKING
+
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -8,6 +14,9 @@ from components import validators as v
 from components.ghcr import dockerconfigjson
 from components.validators import Invalid
 from tests.conftest import rsa_pem
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 GOOD_CLASSIC = "ghp_" + "a1B2" * 9
 GOOD_FINE = "github_pat_" + "11ABCDEFG0" * 8 + "xy"
@@ -96,6 +105,46 @@ def test_pem_rejects_non_rsa_key() -> None:
     )
     with pytest.raises(Invalid, match="GitHub App private keys are RSA"):
         v.pem_private_key(key.decode())
+
+
+@functools.cache
+def _rsa_key(bits: int = 2048) -> RSAPrivateKey:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
+
+
+def test_pem_accepts_pkcs8_rsa() -> None:
+    pem = _rsa_key().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+    assert v.pem_private_key(pem) == pem
+
+
+def test_pem_rejects_encrypted_key() -> None:
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption
+
+    pem = _rsa_key().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(b"passphrase")).decode()
+    with pytest.raises(Invalid, match="is an encrypted PEM key"):
+        v.pem_private_key(pem)
+
+
+def test_pem_rejects_too_small_key() -> None:
+    pem = _rsa_key(1024).private_bytes(Encoding.PEM, PrivateFormat.TraditionalOpenSSL, NoEncryption()).decode()
+    with pytest.raises(Invalid, match="is a 1024-bit RSA key; GitHub App keys are 2048-bit"):
+        v.pem_private_key(pem)
+
+
+# byte offsets inside each number of a 2048-bit PKCS#1 key (each number is 128-256 bytes long)
+@pytest.mark.parametrize("offset", [100, 400, 600, 730, 865, 1000, 1130], ids=["n", "d", "p", "q", "dmp1", "dmq1", "iqmp"])
+def test_pem_rejects_a_corrupted_body_that_still_parses(offset: int) -> None:
+    # One flipped bit inside a number keeps the DER well-formed: OpenSSL's key check is skipped (it costs
+    # 70-180 ms per key), so the RSA identities must catch it.
+    der = bytearray(_rsa_key().private_bytes(Encoding.DER, PrivateFormat.TraditionalOpenSSL, NoEncryption()))
+    der[offset] ^= 0x01
+    body = base64.b64encode(bytes(der)).decode()
+    pem = "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(textwrap.wrap(body, 64)) + "\n-----END RSA PRIVATE KEY-----\n"
+    with pytest.raises(Invalid, match="does not parse as a private key") as caught:
+        v.pem_private_key(pem)
+    assert body[64:128] not in str(caught.value)
 
 
 def test_app_password_spaces_are_removed() -> None:
