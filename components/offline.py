@@ -3,6 +3,14 @@
 This is how the package works without the Pulumi CLI, a cluster or credentials: the offline
 ``plan`` command, the tests and the benchmarks all evaluate programs here. Registered inputs keep
 Pulumi's secret markers, so callers can tell exactly which values are secret.
+
+Update mode plays a ``pulumi up`` in which every resource is created at once: each resource gets an
+ID and echoes its inputs as outputs. Preview mode (with ``preview_unknowns``, the default) plays a
+``pulumi preview`` of a fresh stack: nothing exists yet, so every ID and every output a provider
+computes (anything that is not an input, Kubernetes ``metadata.uid``/``resourceVersion``/``status``
+…) is unknown, and so is anything derived from them. Provider functions (invokes) run during a real
+preview too, so they stay known. An input that was unknown when registered is recorded as
+:data:`UNKNOWN` (see :func:`unknown_paths`).
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pulumi
 from pulumi.runtime import mocks, rpc, settings
@@ -25,6 +33,74 @@ from components.errors import SecretChainError
 PROJECT = "secret-chain"
 
 
+class Unknown(str):
+    """An input value that is not known before the update (only in preview mode).
+
+    A ``str`` (``"[unknown]"``) so that plans and manifests with unknowns still print and serialise;
+    test with :func:`is_unknown`, never by comparing strings.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls) -> Unknown:
+        """The one value, ``"[unknown]"``; use :data:`UNKNOWN`."""
+        return super().__new__(cls, "[unknown]")
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __reduce__(self) -> str:
+        return "UNKNOWN"  # copies and pickles are the singleton
+
+
+UNKNOWN: Final = Unknown()
+"""The value recorded for an unknown input."""
+
+
+def is_unknown(value: Any) -> bool:
+    """True when ``value`` is an unknown input (secret-marked or not)."""
+    if is_secret(value):
+        value = rpc.unwrap_rpc_secret(value)
+    return isinstance(value, (Unknown, pulumi.output.Unknown))
+
+
+def unknown_paths(value: Any) -> list[str]:
+    """Sorted paths (``metadata.name``, ``spec.dnsNames[0]``) of every unknown inside ``value``.
+
+    An unknown whole value has the path ``""``.
+    """
+    return sorted(_unknown_paths(value, ""))
+
+
+def _unknown_paths(value: Any, prefix: str) -> Iterator[str]:
+    if is_secret(value):
+        value = rpc.unwrap_rpc_secret(value)
+    if isinstance(value, (Unknown, pulumi.output.Unknown)):
+        yield prefix
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _unknown_paths(item, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unknown_paths(item, f"{prefix}[{index}]")
+
+
+def _mark_unknowns(value: Any) -> Any:
+    """Replace the SDK's unknown sentinels by :data:`UNKNOWN`, recursively (secret markers kept)."""
+    if isinstance(value, pulumi.output.Unknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {k: _mark_unknowns(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mark_unknowns(v) for v in value]
+    return value
+
+
+def _deserialize(struct: Any) -> dict[str, Any]:
+    """Deserialise registered properties, keeping unknowns as :data:`UNKNOWN` (the SDK turns them into None in update mode)."""
+    return dict(_mark_unknowns(rpc.deserialize_properties(struct, keep_unknowns=True)))
+
+
 @dataclass(frozen=True)
 class Registration:
     """One resource registration as the engine would receive it."""
@@ -35,11 +111,18 @@ class Registration:
     parent: str
     custom: bool
     inputs: dict[str, Any]
-    """Inputs with Pulumi's secret markers kept (see :func:`is_secret`)."""
+    """Inputs with Pulumi's secret markers kept (see :func:`is_secret`) and, in preview, unknown values
+    as :data:`UNKNOWN` (see :attr:`unknown_inputs`)."""
     dependencies: tuple[str, ...]
     delete_before_replace: bool
     provider: str
-    """Provider reference (``urn::id``) the resource uses; empty for the default provider."""
+    """Provider reference (``urn::id``) the resource uses; empty for the default provider. In preview
+    mode the ID of a provider the stack creates is unknown (``rpc.UNKNOWN``), as in a real preview."""
+
+    @property
+    def unknown_inputs(self) -> list[str]:
+        """Paths of the inputs that were unknown when the resource was registered (see :func:`unknown_paths`)."""
+        return unknown_paths(self.inputs)
 
 
 @dataclass
@@ -48,6 +131,8 @@ class Evaluation:
 
     stack: str
     preview: bool
+    preview_unknowns: bool = False
+    """True when IDs and provider-computed outputs were unknown (preview mode with ``preview_unknowns``)."""
     registrations: list[Registration] = field(default_factory=list)
     component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     stack_outputs: dict[str, Any] = field(default_factory=dict)
@@ -103,20 +188,49 @@ def redact(value: Any, placeholder: str = "[secret]") -> Any:
     return value
 
 
-class _Mocks(pulumi.runtime.Mocks):
-    """Returns inputs as outputs, and answers the provider look-ups the chain makes."""
+# Fields of a Kubernetes object's metadata that the API server fills in.
+_KUBERNETES_COMPUTED_METADATA = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields")
 
-    def __init__(self, invokes: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]]) -> None:
+
+class _Mocks(pulumi.runtime.Mocks):
+    """Returns inputs as outputs, and answers the provider look-ups the chain makes.
+
+    With ``unknowns`` (preview of a fresh stack) a new custom resource gets an unknown ID and
+    unknown computed outputs; its inputs echo back as they were sent (known unless unknown).
+    """
+
+    def __init__(self, invokes: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]], *, unknowns: bool = False) -> None:
         self.invokes = dict(invokes)
+        self.unknowns = unknowns
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        return f"{args.name}-id", dict(args.inputs)
+        state = dict(args.inputs)
+        if not self.unknowns or not args.custom or args.resource_id:
+            # Update; components (which have no ID); reads and imports of existing resources.
+            return args.resource_id or f"{args.name}-id", state
+        # An empty ID is an unknown one; outputs left out of the state resolve as unknown in preview.
+        if args.typ.startswith("kubernetes:"):
+            state = _kubernetes_preview_state(state)
+        return None, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         handler = self.invokes.get(args.token)
         if handler is None:
             raise SecretChainError(f"offline run: no stand-in for provider function {args.token}")
         return handler(dict(args.args)), []
+
+
+def _kubernetes_preview_state(state: dict[str, Any]) -> dict[str, Any]:
+    """The object a fresh Kubernetes resource shows in preview: its inputs, server-filled fields unknown."""
+    metadata = state.get("metadata")
+    secret = is_secret(metadata)
+    if secret:
+        metadata = rpc.unwrap_rpc_secret(metadata)
+    if isinstance(metadata, dict):
+        metadata = {**metadata, **dict.fromkeys(_KUBERNETES_COMPUTED_METADATA, rpc.UNKNOWN)}
+        state["metadata"] = rpc.wrap_rpc_secret(metadata) if secret else metadata
+    state["status"] = rpc.UNKNOWN
+    return state
 
 
 class _Monitor(mocks.MockMonitor):
@@ -133,7 +247,7 @@ class _Monitor(mocks.MockMonitor):
                 urn=response.urn,
                 parent=request.parent,
                 custom=bool(request.custom),
-                inputs=rpc.deserialize_properties(request.object),
+                inputs=_deserialize(request.object),
                 dependencies=tuple(request.dependencies),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 provider=request.provider,
@@ -142,7 +256,7 @@ class _Monitor(mocks.MockMonitor):
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        self.evaluation.component_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
+        self.evaluation.component_outputs[request.urn] = _deserialize(request.outputs)
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
@@ -193,12 +307,16 @@ def evaluate(
     stack: str = "production",
     preview: bool = False,
     invokes: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
+    preview_unknowns: bool = True,
 ) -> Evaluation:
     """Run ``program`` as stack ``stack`` on the mock runtime with ``config`` and record the result.
 
+    With ``preview`` the program runs as in ``pulumi preview`` of a fresh stack: resource IDs and
+    provider-computed outputs are unknown, invokes known. ``preview_unknowns=False`` keeps every
+    output known in preview too (only ``pulumi.runtime.is_dry_run()`` differs from update).
     An exception raised by the program propagates unchanged, after the runtime has drained.
     """
-    evaluation = Evaluation(stack=stack, preview=preview)
+    evaluation = Evaluation(stack=stack, preview=preview, preview_unknowns=preview and preview_unknowns)
     logger = logging.getLogger(f"secret-chain.offline.{id(evaluation)}")
     logger.propagate = False
     handler = _ListHandler(evaluation.logs)
@@ -208,7 +326,7 @@ def evaluate(
     try:
         settings.set_root_resource(None)  # type: ignore[arg-type]  # a fresh stack per evaluation
         pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
-        mocks_ = _Mocks(invokes if invokes is not None else DEFAULT_INVOKES)
+        mocks_ = _Mocks(invokes if invokes is not None else DEFAULT_INVOKES, unknowns=evaluation.preview_unknowns)
         monitor = _Monitor(mocks_, evaluation)
         mocks.set_mocks(mocks_, PROJECT, stack, preview=preview, logger=logger, monitor=monitor)
         SETTINGS.rpc_manager.clear()
@@ -217,7 +335,9 @@ def evaluate(
         root = settings.get_root_resource()
         for key, output in sorted(getattr(root, "outputs", {}).items()):
             out = pulumi.Output.from_input(output)
-            value = _sync_await(out.future(with_unknowns=True))
+            value = _mark_unknowns(_sync_await(out.future(with_unknowns=True)))
+            if not _sync_await(out.is_known()) and not unknown_paths(value):
+                value = UNKNOWN  # an apply that did not run: the whole value is unknown
             evaluation.stack_outputs[key] = rpc.wrap_rpc_secret(value) if _sync_await(out.is_secret()) else value
     finally:
         logger.removeHandler(handler)
