@@ -1,22 +1,39 @@
 """The production stack written directly with the provider SDKs: the baseline of the benchmark.
 
-It registers the same provider resources, with the same inputs, secret markers and dependencies, as
-``components.program.main`` does for the production config (examples/config/production.json) — but
-without component resources, config validation or the catalog: what a hand-written Pulumi program
-would do. Its equivalence with the chain is asserted by benchmarks/run.py and by
-tests/test_benchmarks.py, so a change to a component (or a new component wired into SecretChain)
-shows up as a difference here instead of as a silently unfair comparison.
+``main`` registers exactly what ``components.program.main`` registers for the production config
+(examples/config/production.json): the same seven component resources (plain
+``pulumi.ComponentResource`` instances with the chain's type tokens, names, parents and registered
+outputs) and under them the same provider resources with the same inputs, secret markers and
+dependencies — but without config validation, the catalog, specs or helper layers: what a
+hand-written Pulumi program with components would do. ``main_without_components`` registers the same
+provider resources flat under the stack, as a program without any component would; the difference
+between the two is what a component resource costs in the SDK.
+
+Their equivalence with the chain is asserted by benchmarks/run.py and by tests/test_benchmarks.py
+(every registration for ``main``; every provider resource for ``main_without_components``), so a
+change to a component (or a new component wired into SecretChain) shows up as a difference here
+instead of as a silently unfair comparison.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 
 import pulumi
 
 _LABELS = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "secret-chain"}
 _ANNOTATION = "secret-chain/config-keys"
+
+
+def _component(type_name: str, name: str, parent: pulumi.Resource | None) -> pulumi.ComponentResource:
+    """A component resource like the chain's: type ``secret-chain:index:<type_name>``, no inputs."""
+    return pulumi.ComponentResource(f"secret-chain:index:{type_name}", name, None, pulumi.ResourceOptions(parent=parent))
+
+
+def _opts(parent: pulumi.Resource | None, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on))
 
 
 def _labels(component: str, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -28,7 +45,11 @@ def _dockerconfigjson(registry: str, username: str, token: str) -> str:
     return json.dumps({"auths": {registry: {"username": username, "password": token, "auth": auth}}}, sort_keys=True, separators=(",", ":"))
 
 
-def pull_secrets(prefix: str, namespaces: list[str]) -> None:
+Outputs = dict[str, object]
+"""What a part returns: the outputs its component registers (ignored by the flat program)."""
+
+
+def pull_secrets(prefix: str, namespaces: list[str], parent: pulumi.Resource | None = None) -> Outputs:
     """One ghcr.io pull secret per namespace (what GhcrPullSecret registers)."""
     from pulumi_kubernetes.core.v1 import Secret
 
@@ -47,10 +68,18 @@ def pull_secrets(prefix: str, namespaces: list[str]) -> None:
             },
             type="kubernetes.io/dockerconfigjson",
             string_data=pulumi.Output.secret(document),  # type: ignore[arg-type]  # the SDK stub is too narrow
+            opts=_opts(parent),
         )
+    return {"secret_names": dict.fromkeys(namespaces, "ghcr-pull-secret")}
 
 
-def prometheus_auth(prefix: str, namespace: str, monitor_namespace: str) -> None:
+def pull_secret_component(prefix: str, namespaces: list[str]) -> None:
+    """What ``GhcrPullSecret(prefix, {"namespaces": namespaces})`` registers: the component and one Secret per namespace."""
+    component = _component("GhcrPullSecret", prefix, None)
+    component.register_outputs(pull_secrets(prefix, namespaces, component))
+
+
+def prometheus_auth(prefix: str, namespace: str, monitor_namespace: str, parent: pulumi.Resource | None = None) -> Outputs:
     """The app's token Secret, its copy for Prometheus and the ServiceMonitor (what PrometheusAuth registers)."""
     from pulumi_kubernetes.apiextensions import CustomResource
     from pulumi_kubernetes.core.v1 import Secret
@@ -64,6 +93,7 @@ def prometheus_auth(prefix: str, namespace: str, monitor_namespace: str) -> None
         metadata={"name": "prometheus-auth", "namespace": namespace, "labels": _labels("metrics-auth"), "annotations": annotations},
         type="Opaque",
         string_data=pulumi.Output.secret(app_data),  # type: ignore[arg-type]
+        opts=_opts(parent),
     )
     monitor_secret_name = f"{namespace}-prometheus-auth"
     monitor_secret = Secret(
@@ -71,16 +101,14 @@ def prometheus_auth(prefix: str, namespace: str, monitor_namespace: str) -> None
         metadata={"name": monitor_secret_name, "namespace": monitor_namespace, "labels": _labels("metrics-auth"), "annotations": annotations},
         type="Opaque",
         string_data=pulumi.Output.secret(monitor_data),  # type: ignore[arg-type]
+        opts=_opts(parent),
     )
+    monitor_name = f"{namespace}-api"
     CustomResource(
         f"{prefix}-servicemonitor",
         api_version="monitoring.coreos.com/v1",
         kind="ServiceMonitor",
-        metadata={
-            "name": f"{namespace}-api",
-            "namespace": monitor_namespace,
-            "labels": _labels("metrics-auth", {"release": "kube-prometheus-stack"}),
-        },
+        metadata={"name": monitor_name, "namespace": monitor_namespace, "labels": _labels("metrics-auth", {"release": "kube-prometheus-stack"})},
         spec={
             "selector": {"matchLabels": {"app.kubernetes.io/name": "api"}},
             "namespaceSelector": {"matchNames": [namespace]},
@@ -94,16 +122,23 @@ def prometheus_auth(prefix: str, namespace: str, monitor_namespace: str) -> None
                 }
             ],
         },
-        opts=pulumi.ResourceOptions(depends_on=[monitor_secret]),
+        opts=_opts(parent, monitor_secret),
     )
+    return {
+        "secret_name": "prometheus-auth",
+        "monitor_secret_name": monitor_secret_name,
+        "env_var_name": "PROMETHEUS_AUTH_TOKEN",
+        "monitor_name": monitor_name,
+    }
 
 
-def actions_secrets(prefix: str, repository: str) -> None:
+def actions_secrets(prefix: str, repository: str, parent: pulumi.Resource | None = None) -> Outputs:
     """Repository Actions secrets and the APP_ID variable (what GitHubActionsSecrets registers)."""
     import pulumi_github as github
 
     ci = pulumi.Config("ci")
     name = repository.split("/", 1)[-1]
+    secrets, variables = [], []
     for secret_name, key in (
         ("PULUMI_ACCESS_TOKEN", "pulumiAccessToken"),
         ("WORKFLOW_DISPATCH_TOKEN", "workflowDispatchToken"),
@@ -112,12 +147,17 @@ def actions_secrets(prefix: str, repository: str) -> None:
     ):
         resource = f"{prefix}-{secret_name.lower().replace('_', '-')}"
         if secret_name == "APP_ID":
-            github.ActionsVariable(resource, repository=name, variable_name=secret_name, value=ci.require(key))
+            github.ActionsVariable(resource, repository=name, variable_name=secret_name, value=ci.require(key), opts=_opts(parent))
+            variables.append(secret_name)
         else:
-            github.ActionsSecret(resource, repository=name, secret_name=secret_name, value=ci.require_secret(key))
+            github.ActionsSecret(resource, repository=name, secret_name=secret_name, value=ci.require_secret(key), opts=_opts(parent))
+            secrets.append(secret_name)
+    return {"secret_names": secrets, "variable_names": variables}
 
 
-def _secret(name: str, namespace: str, component: str, keys: str, data: pulumi.Output[dict[str, str]]) -> pulumi.CustomResource:
+def _secret(
+    name: str, namespace: str, component: str, keys: str, data: pulumi.Output[dict[str, str]], parent: pulumi.Resource | None
+) -> pulumi.CustomResource:
     from pulumi_kubernetes.core.v1 import Secret
 
     return Secret(
@@ -125,6 +165,7 @@ def _secret(name: str, namespace: str, component: str, keys: str, data: pulumi.O
         metadata={"name": _NAMES[name], "namespace": namespace, "labels": _labels(component), "annotations": {_ANNOTATION: keys}},
         type="Opaque",
         string_data=pulumi.Output.secret(data),  # type: ignore[arg-type]
+        opts=_opts(parent),
     )
 
 
@@ -135,7 +176,7 @@ _NAMES = {
 }
 
 
-def flux_git_credentials(prefix: str, repository_url: str) -> None:
+def flux_git_credentials(prefix: str, repository_url: str, parent: pulumi.Resource | None = None) -> Outputs:
     """GitHub App credentials for Flux and the GitRepository that uses them (what FluxGitCredentials registers)."""
     from pulumi_kubernetes.apiextensions import CustomResource
 
@@ -150,6 +191,7 @@ def flux_git_credentials(prefix: str, repository_url: str) -> None:
         "flux-git-credentials",
         ",".join(f"flux:{k}" for k in ("githubAppId", "githubAppInstallationId", "githubAppPrivateKey")),
         data,
+        parent,
     )
     CustomResource(
         f"{prefix}-gitrepository",
@@ -157,18 +199,27 @@ def flux_git_credentials(prefix: str, repository_url: str) -> None:
         kind="GitRepository",
         metadata={"name": "flux-system", "namespace": "flux-system", "labels": _labels("flux-git-credentials")},
         spec={"interval": "1m", "url": repository_url, "ref": {"branch": "main"}, "secretRef": {"name": "github-token"}, "provider": "github"},
-        opts=pulumi.ResourceOptions(depends_on=[secret]),
+        opts=_opts(parent, secret),
     )
+    return {
+        "secret_name": "github-token",
+        "git_repository_name": "flux-system",
+        "namespace": "flux-system",
+        "auth_mode": "github-app",
+        "push_branch": None,
+        "image_policy_names": [],
+    }
 
 
-def dns_issuer(prefix: str, domain: str, email: str) -> None:
+def dns_issuer(prefix: str, domain: str, email: str, parent: pulumi.Resource | None = None) -> Outputs:
     """The DigitalOcean DNS token Secret and the Let's Encrypt ClusterIssuer (what CertManagerDnsIssuer registers)."""
     import pulumi_digitalocean as digitalocean
     from pulumi_kubernetes.apiextensions import CustomResource
 
     token = pulumi.Config("gateway").require_secret("digitaloceanDnsToken")
-    secret = _secret(f"{prefix}-dns-token", "cert-manager", "acme-dns01", "gateway:digitaloceanDnsToken", token.apply(lambda t: {"access-token": t}))
-    found = digitalocean.get_domain_output(name=domain)
+    data = token.apply(lambda t: {"access-token": t})
+    secret = _secret(f"{prefix}-dns-token", "cert-manager", "acme-dns01", "gateway:digitaloceanDnsToken", data, parent)
+    found = digitalocean.get_domain_output(name=domain, opts=pulumi.InvokeOutputOptions(parent=parent))
     CustomResource(
         f"{prefix}-issuer",
         api_version="cert-manager.io/v1",
@@ -187,12 +238,18 @@ def dns_issuer(prefix: str, domain: str, email: str) -> None:
                 ],
             }
         },
-        opts=pulumi.ResourceOptions(depends_on=[secret]),
+        opts=_opts(parent, secret),
     )
+    return {
+        "issuer_name": "letsencrypt-production",
+        "secret_name": "digitalocean-dns",
+        "certificate_secret_names": [],
+        "domain_urn": found.domain_urn,
+    }
 
 
-def grafana_oauth(prefix: str, domain: str) -> str:
-    """One Secret of GF_* variables: GitHub sign-in and alert mail (what GrafanaOAuth registers). Returns the callback URL."""
+def grafana_oauth(prefix: str, domain: str, parent: pulumi.Resource | None = None) -> Outputs:
+    """One Secret of GF_* variables: GitHub sign-in and alert mail (what GrafanaOAuth registers)."""
     grafana = pulumi.Config("grafana")
     root_url = f"https://grafana.{domain}"
     org, admin, port = grafana.require("githubOrg"), grafana.require("adminUser"), grafana.require("smtpPort")
@@ -235,35 +292,54 @@ def grafana_oauth(prefix: str, domain: str) -> str:
             "alertEmail",
         )
     )
-    _secret(f"{prefix}-env", "monitoring", "grafana-oauth", keys, pulumi.Output.all(**secrets).apply(env))
-    return f"{root_url}/login/github"
+    _secret(f"{prefix}-env", "monitoring", "grafana-oauth", keys, pulumi.Output.all(**secrets).apply(env), parent)
+    return {"callback_url": f"{root_url}/login/github", "root_url": root_url, "secret_name": "grafana-oauth"}
 
 
-def main() -> None:
-    """The production stack, by hand: same resources, same inputs, same logical names as the chain.
-
-    Like SecretChain, each part is built when its config is present (only the full production config is benchmarked).
-    """
+def _build(with_components: bool) -> None:
+    """The production stack by hand. Like SecretChain, each part is built when its config is present."""
     from pulumi.runtime.config import get_config
 
     config = pulumi.Config("secret-chain")
     namespace = config.get("appNamespace") or "default"
-    parts = ["GhcrPullSecret", "PrometheusAuth"]
-    pull_secrets("secret-chain-ghcr", [namespace])
-    prometheus_auth("secret-chain-prometheus", namespace, "monitoring")
+    chain = _component("SecretChain", "secret-chain", None) if with_components else None
+    parts: list[str] = []
+
+    def part(type_name: str, name: str, build: Callable[[pulumi.Resource | None], Outputs]) -> Outputs:
+        component = _component(type_name, name, chain) if with_components else None
+        outputs = build(component)
+        if component is not None:
+            component.register_outputs(outputs)
+        parts.append(type_name)
+        return outputs
+
+    part("GhcrPullSecret", "secret-chain-ghcr", lambda parent: pull_secrets("secret-chain-ghcr", [namespace], parent))
+    part("PrometheusAuth", "secret-chain-prometheus", lambda parent: prometheus_auth("secret-chain-prometheus", namespace, "monitoring", parent))
     if get_config("flux:githubAppPrivateKey") is not None:
-        flux_git_credentials("secret-chain-flux", config.require("fluxRepositoryUrl"))
-        parts.append("FluxGitCredentials")
+        url = config.require("fluxRepositoryUrl")
+        part("FluxGitCredentials", "secret-chain-flux", lambda parent: flux_git_credentials("secret-chain-flux", url, parent))
     if get_config("gateway:digitaloceanDnsToken") is not None:
-        dns_issuer("secret-chain-certmanager", config.require("domain"), config.require("acmeEmail"))
-        parts.append("CertManagerDnsIssuer")
+        domain, email = config.require("domain"), config.require("acmeEmail")
+        part("CertManagerDnsIssuer", "secret-chain-certmanager", lambda parent: dns_issuer("secret-chain-certmanager", domain, email, parent))
     callback = None
     if get_config("grafana:githubClientId") is not None:
-        callback = grafana_oauth("secret-chain-grafana", config.require("domain"))
-        parts.append("GrafanaOAuth")
-    actions_secrets("secret-chain-github", config.require("githubRepository"))
-    parts.append("GitHubActionsSecrets")
+        domain = config.require("domain")
+        callback = part("GrafanaOAuth", "secret-chain-grafana", lambda parent: grafana_oauth("secret-chain-grafana", domain, parent))["callback_url"]
+    repository = config.require("githubRepository")
+    part("GitHubActionsSecrets", "secret-chain-github", lambda parent: actions_secrets("secret-chain-github", repository, parent))
+    if chain is not None:
+        chain.register_outputs({"app_namespace": namespace, "parts": parts, "grafana_callback_url": callback})
     pulumi.export("appNamespace", namespace)
     pulumi.export("parts", parts)
     if callback is not None:
         pulumi.export("grafanaCallbackUrl", callback)
+
+
+def main() -> None:
+    """What ``components.program.main`` registers, component resources included: the benchmark's baseline."""
+    _build(with_components=True)
+
+
+def main_without_components() -> None:
+    """The same provider resources, flat under the stack: what a program without components would register."""
+    _build(with_components=False)
