@@ -22,6 +22,7 @@ class Rotation(StrEnum):
     ANNUALLY = "annually"
     ON_OAUTH_APP_ROTATION = "when the OAuth app is rotated"
     ON_PROVIDER_CHANGE = "when the provider changes"
+    ON_COMPROMISE = "on compromise only"
     NEVER = "n/a"
 
     @property
@@ -74,6 +75,14 @@ class Key:
     """Where a person sets it."""
     aliases: tuple[str, ...] = field(default=())
     """Older keys accepted in its place (read only when the key itself is absent)."""
+    rotate: tuple[str, ...] = field(default=())
+    """How to replace the value without downtime, one step per item (rendered numbered into docs/rotation.md).
+
+    ``{set}`` in a step stands for this key's ``pulumi env set`` (or ``pulumi config set``) command."""
+    reload: str = ""
+    """When the consumers pick up a new value, and so whether they need a restart (a rollout trigger)."""
+    temporary: bool = False
+    """Set only while a rotation is in progress (absent otherwise, so not in the ESC templates)."""
 
     @property
     def namespace(self) -> str:
@@ -93,6 +102,54 @@ def _classic_pat_for_ghcr() -> Check:
             "GitHub Packages (ghcr.io) authenticates image pulls only with a classic personal access token; "
             "fine-grained and GitHub App tokens are refused with 401/403. Create a classic token with read:packages"
         ),
+    )
+
+
+def _must_be_true(value: str) -> str:
+    """Check a provider flag that must be on: ``true`` (any case)."""
+    if value.strip().lower() != "true":
+        raise v.Invalid(
+            "is not true: pulumi-kubernetes then replaces a Secret (deletes it, then creates it again) whenever its data "
+            "changes, so every rotation would leave consumers without the Secret for a moment"
+        )
+    return "true"
+
+
+# --- when consumers pick up a new value (checked against the upstream sources named) --------------
+_KUBELET = (
+    "kubelet reads the pull Secret whenever it pulls an image (kubelet getPullSecretsForPod), Flux image-reflector-controller "
+    "at each scan: running pods are untouched, so no restart and no rollout trigger"
+)
+_ACTIONS = "GitHub Actions hands secrets and variables to each workflow run when it starts: the next run uses the new value; no trigger"
+_FLUX = (
+    "source-controller and image-automation-controller read the Secret at every reconciliation (GitRepository "
+    "getAuthOpts; interval 1m): no restart, no trigger"
+)
+_CERT_MANAGER = "cert-manager reads the token Secret for each DNS-01 challenge (solverForChallenge): no restart, no trigger"
+_PROVIDER = "the Pulumi provider reads it at each pulumi preview/up; nothing in the cluster holds it"
+_GRAFANA = (
+    "Grafana reads GF_* environment variables only at start-up: its pods must roll, so put GrafanaOAuth's "
+    "rollout_annotations into Grafana's pod template (Helm chart: podAnnotations)"
+)
+_PROMETHEUS_APP = (
+    "the app reads PROMETHEUS_AUTH_TOKEN (and PROMETHEUS_AUTH_TOKEN_PREVIOUS) from its environment only at start-up: "
+    "its pods must roll, so put PrometheusAuth's rollout_annotations into its pod template; the Prometheus Operator "
+    "watches the monitor Secret and reloads Prometheus by itself"
+)
+
+# --- rotation steps shared by several keys ----------------------------------------------------------
+_UP = "pulumi up on every stack that imports the environment: the value is updated in place (same object, no delete-then-create)"
+_UP_ACTIONS = "pulumi up on production and preview-base (the stacks that write the repository's Actions secrets)"
+
+
+def _overlap(new: str, up: str, verify: str, revoke: str) -> tuple[str, ...]:
+    """The steps of a credential that can be valid twice at once: new, set, up, verify, revoke the old one."""
+    return (
+        f"{new} The old one stays valid until you revoke it, so both work during the switch.",
+        "{set}",
+        up,
+        f"Verify: {verify}.",
+        f"Revoke the old one: {revoke}.",
     )
 
 
@@ -123,6 +180,14 @@ KEYS: tuple[Key, ...] = (
         consumers="kubelet (imagePullSecrets), Flux image-reflector-controller (ImageRepository secretRef)",
         symptom="ImagePullBackOff / 401 Unauthorized on pods pulling from ghcr.io",
         scopes="classic PAT: read:packages",
+        rotate=_overlap(
+            'Create a new classic token with read:packages at github.com/settings/tokens ("Generate new token (classic)", expiry ≤ 1 year).',
+            _UP + "; the kubelet uses it at the next image pull",
+            "start a pod from a private ghcr.io image (or roll a Deployment that uses one): no ImagePullBackOff, "
+            "`kubectl get events -A --field-selector reason=Failed` shows no 401",
+            "delete it at github.com/settings/tokens",
+        ),
+        reload=_KUBELET,
     ),
     # --- PrometheusAuth ---------------------------------------------------------------------------
     Key(
@@ -133,10 +198,52 @@ KEYS: tuple[Key, ...] = (
         example="$(openssl rand -hex 32)",
         rotation=Rotation.ANNUALLY,
         generate="openssl rand -hex 32",
-        flows_to="Secret prometheus-auth/PROMETHEUS_AUTH_TOKEN (app) and prometheus-scrape-auth/token (monitoring)",
+        flows_to=(
+            "Secret prometheus-auth/PROMETHEUS_AUTH_TOKEN (app namespace) and Secret <app namespace>-prometheus-auth/token "
+            "(monitor namespace, read by the ServiceMonitor; holds prometheus:previousAuthToken instead while that is set)"
+        ),
         consumers="the app (env PROMETHEUS_AUTH_TOKEN), Prometheus (ServiceMonitor authorization)",
         symptom="Prometheus target down with 401 on /metrics",
         scopes="none (a shared random value)",
+        rotate=(
+            "Two phases, so that every scrape succeeds while the app's pods roll (the runbook: keep the old token valid during the switch).",
+            "Phase 1: copy the current token into prometheus:previousAuthToken, without printing it: pulumi env set "
+            '<org>/<Environment> pulumiConfig."prometheus:previousAuthToken" "$(pulumi env get <org>/<Environment> '
+            'pulumiConfig."prometheus:authToken" --value string --show-secrets)" --secret',
+            "Then set the new token (the command makes it: 32 random bytes): {set}",
+            "pulumi up: the app Secret now holds PROMETHEUS_AUTH_TOKEN (new) and PROMETHEUS_AUTH_TOKEN_PREVIOUS (old), "
+            "both of which the app must accept; the ServiceMonitor's Secret keeps the old token, so Prometheus keeps "
+            "sending a token every pod accepts; the rollout annotation changes and the app's pods roll.",
+            "Wait for the rollout: kubectl rollout status deployment/<app> -n <namespace>.",
+            'Phase 2: pulumi env rm <org>/<Environment> pulumiConfig."prometheus:previousAuthToken" (always with the path: '
+            "without it, pulumi env rm deletes the whole environment), then pulumi up: the ServiceMonitor's Secret switches "
+            "to the new token (the ServiceMonitor itself does not change) and the pods roll again, no longer accepting the old one.",
+            "Verify: the target is up in Prometheus (up == 1 for the app's job) and the app logs no 401 on /metrics.",
+        ),
+        reload=_PROMETHEUS_APP,
+    ),
+    Key(
+        "prometheus:previousAuthToken",
+        secret=True,
+        check=v.random_token,
+        purpose=(
+            "The token being replaced, only during a two-phase rotation of prometheus:authToken: "
+            "the app accepts it too and Prometheus keeps sending it"
+        ),
+        example="<the current prometheus:authToken>",
+        flows_to=(
+            "Secret prometheus-auth/PROMETHEUS_AUTH_TOKEN_PREVIOUS (app namespace) and Secret <app namespace>-prometheus-auth/token "
+            "(monitor namespace) while it is set"
+        ),
+        consumers="the app (env PROMETHEUS_AUTH_TOKEN_PREVIOUS, accepted as well), Prometheus (ServiceMonitor authorization)",
+        symptom="Left set after the rollout: Prometheus keeps the old token and the app keeps accepting it (remove it: phase 2)",
+        scopes="none (the previous shared random value)",
+        rotate=(
+            "Not rotated itself: it is set in phase 1 of prometheus:authToken's rotation and removed in phase 2 "
+            '(pulumi env rm <org>/<Environment> pulumiConfig."prometheus:previousAuthToken", then pulumi up).',
+        ),
+        reload=_PROMETHEUS_APP,
+        temporary=True,
     ),
     # --- GitHubActionsSecrets ---------------------------------------------------------------------
     Key(
@@ -151,6 +258,13 @@ KEYS: tuple[Key, ...] = (
         consumers="preview-deploy.yml, preview-cleanup.yml",
         symptom="Pulumi login failed in CI",
         scopes="Pulumi organization or team token limited to the project's stacks",
+        rotate=_overlap(
+            'Create a new token at app.pulumi.com/settings/tokens ("Create token", name: GitHub Actions - <repo>).',
+            _UP_ACTIONS + ": the Actions secret PULUMI_ACCESS_TOKEN is updated",
+            "re-run the latest preview-deploy workflow run; `pulumi login` succeeds",
+            "delete it at app.pulumi.com/settings/tokens",
+        ),
+        reload=_ACTIONS,
     ),
     Key(
         "ci:workflowDispatchToken",
@@ -164,6 +278,13 @@ KEYS: tuple[Key, ...] = (
         consumers="build-preview-images.yml",
         symptom="workflow_dispatch trigger fails with 403",
         scopes="fine-grained: Actions write on the repository; classic: workflow",
+        rotate=_overlap(
+            "Create a new fine-grained token for the repository with Actions: write at github.com/settings/tokens.",
+            _UP_ACTIONS + ": the Actions secret WORKFLOW_DISPATCH_TOKEN is updated",
+            "the next build-preview-images run triggers the preview deployment (no 403)",
+            "delete it at github.com/settings/tokens",
+        ),
+        reload=_ACTIONS,
     ),
     Key(
         "ci:githubAppId",
@@ -188,6 +309,13 @@ KEYS: tuple[Key, ...] = (
         consumers="actions/create-github-app-token",
         symptom="create-github-app-token fails: 'A JSON web token could not be decoded'",
         scopes="GitHub App permissions: Contents read/write, Pull requests read/write",
+        rotate=_overlap(
+            "GitHub App settings → Private keys → Generate a private key (an App can hold several keys at once).",
+            _UP_ACTIONS + ": the Actions secret APP_PRIVATE_KEY is updated",
+            "re-run a workflow that uses actions/create-github-app-token; it mints a token",
+            "delete the old key under the App's Private keys (tokens it already minted expire within an hour)",
+        ),
+        reload=_ACTIONS,
     ),
     # --- FluxGitCredentials -----------------------------------------------------------------------
     Key(
@@ -201,11 +329,22 @@ KEYS: tuple[Key, ...] = (
             "github.com/settings/tokens → fine-grained token for the cluster repository: Contents write, "
             "Pull requests write, Metadata read; 90-day expiry. Keep the old token valid for 24h during the switch"
         ),
-        flows_to="Secret flux-system/github-token (username, password)",
+        flows_to="Secret github-token/username, password (flux-system)",
         consumers="Flux source-controller (GitRepository), image-automation-controller (push)",
         symptom="GitRepository not ready: 'authentication required' / image automation 'cannot push to branch'",
         scopes="fine-grained: Contents write, Pull requests write, Metadata read; classic: repo",
         aliases=("secret-chain:github.token",),
+        rotate=(
+            "Create a new fine-grained token for the cluster repository (Contents write, Pull requests write, Metadata read; "
+            "90-day expiry) at github.com/settings/tokens. Keep the old token active for 24 hours during the rotation "
+            "(the Flux token guide).",
+            "{set}",
+            _UP + "; Flux reads it at its next reconciliation",
+            "Verify: flux reconcile source git flux-system succeeds and `flux get sources git` shows Ready; image automation "
+            "pushes to flux-image-updates without 'authentication required'.",
+            "After 24 hours, delete the old token at github.com/settings/tokens.",
+        ),
+        reload=_FLUX,
     ),
     Key(
         "flux:githubAppId",
@@ -213,7 +352,7 @@ KEYS: tuple[Key, ...] = (
         check=v.numeric_id,
         purpose="ID of the GitHub App Flux authenticates as (recommended over a token)",
         example="123456",
-        flows_to="Secret flux-system/github-token (githubAppID)",
+        flows_to="Secret github-token/githubAppID (flux-system)",
         consumers="Flux source-controller, image-automation-controller (provider: github)",
         symptom="GitRepository not ready: 'failed to get GitHub App token'",
     ),
@@ -223,7 +362,7 @@ KEYS: tuple[Key, ...] = (
         check=v.numeric_id,
         purpose="Installation ID of Flux's GitHub App on the organisation that owns the cluster repo",
         example="12345678",
-        flows_to="Secret flux-system/github-token (githubAppInstallationID)",
+        flows_to="Secret github-token/githubAppInstallationID (flux-system)",
         consumers="Flux source-controller, image-automation-controller (provider: github)",
         symptom="GitRepository not ready: 'failed to get GitHub App token' (404 on installation)",
     ),
@@ -235,10 +374,17 @@ KEYS: tuple[Key, ...] = (
         example='"$(cat flux-app.private-key.pem)"',
         rotation=Rotation.ANNUALLY,
         generate="GitHub App settings → Private keys → Generate a private key; delete the old key after the switch",
-        flows_to="Secret flux-system/github-token (githubAppPrivateKey)",
+        flows_to="Secret github-token/githubAppPrivateKey (flux-system)",
         consumers="Flux source-controller, image-automation-controller (provider: github)",
         symptom="GitRepository not ready: 'could not parse private key' or 401 from GitHub",
         scopes="GitHub App permissions: Contents read/write, Pull requests read/write, Metadata read",
+        rotate=_overlap(
+            "Flux's GitHub App settings → Private keys → Generate a private key (an App can hold several keys at once).",
+            _UP + "; Flux mints its next installation token with it",
+            "flux reconcile source git flux-system succeeds and `flux get sources git` shows Ready",
+            "delete the old key under the App's Private keys (installation tokens already minted expire within an hour)",
+        ),
+        reload=_FLUX,
     ),
     # --- CertManagerDnsIssuer ---------------------------------------------------------------------
     Key(
@@ -249,10 +395,19 @@ KEYS: tuple[Key, ...] = (
         example="dop_v1_…",
         rotation=Rotation.ANNUALLY,
         generate=('cloud.digitalocean.com/account/api/tokens → "Generate New Token", Custom Scopes: domain:read, domain:create, domain:delete'),
-        flows_to="Secret cert-manager/digitalocean-dns/access-token",
+        flows_to="Secret digitalocean-dns/access-token (cert-manager)",
         consumers="cert-manager (ClusterIssuer DNS-01 solver)",
         symptom="cert-manager DNS-01 challenge fails; Certificate stays not ready",
         scopes="DigitalOcean custom scopes: domain:read, domain:create, domain:delete",
+        rotate=_overlap(
+            "Create a new token at cloud.digitalocean.com/account/api/tokens with the same custom scopes "
+            "(domain:read, domain:create, domain:delete).",
+            _UP + "; cert-manager uses it at the next DNS-01 challenge",
+            "`kubectl get clusterissuer` shows Ready, and forcing a renewal (cmctl renew <certificate> -n <namespace>) "
+            "completes its DNS-01 challenge",
+            "delete it at cloud.digitalocean.com/account/api/tokens",
+        ),
+        reload=_CERT_MANAGER,
     ),
     Key(
         "digitalocean:token",
@@ -266,6 +421,13 @@ KEYS: tuple[Key, ...] = (
         consumers="pulumi-digitalocean (cluster and domain look-ups)",
         symptom="DNS records not created / cluster look-up fails with 401",
         scopes="DigitalOcean custom scopes: kubernetes:read, domain:read",
+        rotate=_overlap(
+            "Create a new token at cloud.digitalocean.com/account/api/tokens (kubernetes:read, domain:read).",
+            "pulumi preview on every stack that imports the environment: the provider's look-ups run with the new token",
+            "the preview shows no 401 from the DigitalOcean API",
+            "delete it at cloud.digitalocean.com/account/api/tokens",
+        ),
+        reload=_PROVIDER,
     ),
     # --- GrafanaOAuth -----------------------------------------------------------------------------
     Key(
@@ -279,6 +441,15 @@ KEYS: tuple[Key, ...] = (
         flows_to="Secret grafana-oauth/GF_AUTH_GITHUB_CLIENT_ID",
         consumers="Grafana",
         symptom="Grafana login: 'redirect_uri is not associated with this application' or 404 at GitHub",
+        rotate=(
+            "The client ID changes only with a new OAuth App: create one with the same callback URL "
+            "(https://<host>/login/github) while the old app keeps working.",
+            "{set}, and set its client secret (grafana:githubClientSecret) in the same change.",
+            "pulumi up: the Secret is updated in place and the rollout annotation changes, so Grafana's pods roll onto the new app.",
+            "Verify: sign in to Grafana with GitHub.",
+            "Delete the old OAuth App under the organisation's Settings → Developer settings → OAuth Apps.",
+        ),
+        reload=_GRAFANA,
     ),
     Key(
         "grafana:githubClientSecret",
@@ -291,6 +462,14 @@ KEYS: tuple[Key, ...] = (
         flows_to="Secret grafana-oauth/GF_AUTH_GITHUB_CLIENT_SECRET",
         consumers="Grafana",
         symptom="Grafana login fails: 'incorrect_client_credentials'",
+        rotate=_overlap(
+            'OAuth App settings → "Generate a new client secret" (an OAuth App can hold two client secrets at once).',
+            "pulumi up: the Secret is updated in place and the rollout annotation changes, so Grafana's pods roll "
+            "(wait: kubectl rollout status deployment/grafana -n <namespace>)",
+            "sign in to Grafana with GitHub",
+            "delete the old client secret in the OAuth App settings",
+        ),
+        reload=_GRAFANA,
     ),
     Key(
         "grafana:githubOrg",
@@ -322,6 +501,14 @@ KEYS: tuple[Key, ...] = (
         flows_to="Secret grafana-oauth/GF_SMTP_HOST",
         consumers="Grafana alerting",
         symptom="Alert emails not delivered: 'dial tcp: lookup … no such host'",
+        rotate=(
+            "Changes only with the mail provider: set the new host together with its user and password "
+            "(grafana:smtpUser, grafana:smtpPassword) in one change.",
+            "{set}",
+            "pulumi up: the Secret is updated in place and the rollout annotation changes, so Grafana's pods roll.",
+            "Verify: Alerting → Contact points → Test sends a mail.",
+        ),
+        reload=_GRAFANA,
     ),
     Key(
         "grafana:smtpPort",
@@ -343,6 +530,13 @@ KEYS: tuple[Key, ...] = (
         flows_to="Secret grafana-oauth/GF_SMTP_USER",
         consumers="Grafana alerting",
         symptom="Alert emails not delivered: '535 Username and Password not accepted'",
+        rotate=(
+            "Changes only with the mail account: set the new user together with its password (grafana:smtpPassword).",
+            "{set}",
+            "pulumi up: the Secret is updated in place and the rollout annotation changes, so Grafana's pods roll.",
+            "Verify: Alerting → Contact points → Test sends a mail.",
+        ),
+        reload=_GRAFANA,
     ),
     Key(
         "grafana:smtpPassword",
@@ -356,6 +550,14 @@ KEYS: tuple[Key, ...] = (
         consumers="Grafana alerting",
         symptom="Alert emails not delivered: '535 Username and Password not accepted'",
         scopes="a Google Workspace app password (bypasses 2FA: revoke at once if leaked)",
+        rotate=_overlap(
+            "Create a new app password at myaccount.google.com/apppasswords (an account can hold several).",
+            "pulumi up: the Secret is updated in place and the rollout annotation changes, so Grafana's pods roll "
+            "(wait: kubectl rollout status deployment/grafana -n <namespace>)",
+            "Alerting → Contact points → Test sends a mail",
+            "revoke it at myaccount.google.com/apppasswords",
+        ),
+        reload=_GRAFANA,
     ),
     Key(
         "grafana:smtpFromAddress",
@@ -373,7 +575,7 @@ KEYS: tuple[Key, ...] = (
         check=v.email,
         purpose="Email address that receives Grafana alerts",
         example="oncall@example.com",
-        flows_to="Grafana contact point (GF_SECRET_CHAIN_ALERT_EMAIL)",
+        flows_to="Secret grafana-oauth/GF_SECRET_CHAIN_ALERT_EMAIL (for the alerting contact point)",
         consumers="Grafana alerting",
         symptom="Alerts fire but nobody is mailed",
     ),
@@ -390,6 +592,38 @@ KEYS: tuple[Key, ...] = (
         consumers="pulumi-github (GitHubActionsSecrets)",
         symptom="pulumi up fails on github:ActionsSecret with 403 Resource not accessible",
         scopes="fine-grained: Secrets write, Variables write, Environments write (environment secrets)",
+        rotate=_overlap(
+            "Create a new fine-grained token on the repository (Secrets write, Variables write) at github.com/settings/tokens.",
+            "pulumi up on production and preview-base: pulumi-github writes the Actions secrets with the new token",
+            "the update shows no 403 Resource not accessible",
+            "delete it at github.com/settings/tokens",
+        ),
+        reload=_PROVIDER,
+    ),
+    Key(
+        "secret-chain:rolloutKey",
+        secret=True,
+        check=v.random_token,
+        purpose=(
+            "Key of the HMAC-SHA256 that turns each env-var Secret's content into its rollout annotation, so pods restart "
+            "on a rotation while the annotation reveals nothing about the value"
+        ),
+        example="$(openssl rand -hex 32)",
+        rotation=Rotation.ON_COMPROMISE,
+        generate="openssl rand -hex 32 (one per ESC environment)",
+        flows_to="nowhere: only HMACs made with it leave the program (PrometheusAuth and GrafanaOAuth rollout_annotations)",
+        consumers="the stack program (rollout annotations of the app and Grafana pod templates)",
+        symptom="Missing or short: pulumi up stops with a ConfigError before anything changes",
+        scopes="none (a random value that never leaves Pulumi)",
+        rotate=(
+            "Only on compromise: rotating it changes every rollout annotation, so every env-var consumer (the app, Grafana) "
+            "restarts once. Make a new key: openssl rand -hex 32.",
+            "{set}",
+            "pulumi up on every stack that imports the environment: no Secret changes; the rollout annotations change and the consumers roll.",
+            "If the old key leaked together with the annotations, also rotate the low-entropy values those annotations cover "
+            "(the Grafana SMTP password, client secret): with the key an attacker could test guesses against them offline.",
+        ),
+        reload="read only by the stack program at pulumi up",
     ),
     Key(
         "secret-chain:escEnvironment",
@@ -437,6 +671,20 @@ KEYS: tuple[Key, ...] = (
         check=v.https_git_url,
         purpose="HTTPS URL of the cluster repository Flux syncs",
         example="https://github.com/acme/cluster",
+        tier=Tier.STACK,
+    ),
+    Key(
+        "kubernetes:enableSecretMutable",
+        secret=False,
+        check=_must_be_true,
+        purpose=(
+            "Lets pulumi-kubernetes update a Secret's data in place; without it every value change replaces the Secret "
+            "(delete, then create: a window without it)"
+        ),
+        example="true",
+        flows_to="pulumi-kubernetes provider config (the default provider; an explicit Provider needs enable_secret_mutable=True)",
+        consumers="pulumi-kubernetes",
+        symptom="pulumi up shows Secrets as replaced (+-) on a rotation, and pods starting meanwhile miss them",
         tier=Tier.STACK,
     ),
 )

@@ -30,6 +30,7 @@ PRODUCTION_SERVER = "https://acme-v02.api.letsencrypt.org/directory"
 CERT_MANAGER_GROUP = "cert-manager.io"
 API_VERSION = "cert-manager.io/v1"
 
+
 # An enum, not a Literal: the provider host's schema analyzer turns enums into schema enums and rejects Literal.
 class Solver(StrEnum):
     """ACME challenge type of the ClusterIssuer's solver."""
@@ -240,6 +241,7 @@ class CertManagerDnsIssuer(pulumi.ComponentResource):
     def __init__(self, name: str, args: CertManagerDnsIssuerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         reader = ConfigReader("CertManagerDnsIssuer")
         spec = resolve(args, reader)
+        kube.require_mutable_secrets(reader, opts)
         reader.done()
         assert spec is not None
         self._build(name, spec, opts)

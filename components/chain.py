@@ -89,6 +89,11 @@ class ChainSpec:
     grafana: grafana.GrafanaSpec | None
     cluster: str | None
 
+    @property
+    def builds_secrets(self) -> bool:
+        """Whether any part creates a Kubernetes Secret (and so needs Secrets updated in place)."""
+        return any(part is not None for part in (self.ghcr, self.prometheus, self.flux, self.certmanager, self.grafana))
+
 
 def _present(*keys: str) -> bool:
     return any(raw(k) is not None for k in keys)
@@ -183,6 +188,9 @@ class SecretChain(pulumi.ComponentResource):
     """Names of the components built, in order."""
     grafana_callback_url: pulumi.Output[str] | None
     """The GitHub OAuth callback URL to register for Grafana (None when Grafana is not built)."""
+    rollout_annotations: pulumi.Output[dict[str, dict[str, str]]]
+    """Per part whose Secret is read at start-up (PrometheusAuth, GrafanaOAuth): the pod-template
+    annotations that roll its consumer when a value changes (HMACs, not secret)."""
 
     def __init__(self, name: str, args: SecretChainArgs = _NO_ARGS, opts: pulumi.ResourceOptions | None = None) -> None:
         stack_name = args.get("stack") or pulumi.get_stack()
@@ -194,6 +202,10 @@ class SecretChain(pulumi.ComponentResource):
 
         reader = ConfigReader("SecretChain", esc_environment(environment_stack))
         spec = resolve(args, reader)
+        if spec is not None and spec.cluster is None and spec.builds_secrets:
+            from components import kube
+
+            kube.require_mutable_secrets(reader, opts)  # the DigitalOcean cluster's provider sets it itself
         reader.done()
         assert spec is not None
         super().__init__("secret-chain:index:SecretChain", name, None, opts)
@@ -212,11 +224,13 @@ class SecretChain(pulumi.ComponentResource):
             )
             kube_opts = pulumi.ResourceOptions(parent=self, providers=providers, depends_on=[namespace])
         parts: list[str] = []
+        rollouts: dict[str, pulumi.Output[dict[str, str]]] = {}
         if spec.ghcr is not None:
             ghcr.GhcrPullSecret.from_spec(f"{name}-ghcr", spec.ghcr, kube_opts)
             parts.append("GhcrPullSecret")
         if spec.prometheus is not None:
-            prometheus.PrometheusAuth.from_spec(f"{name}-prometheus", spec.prometheus, kube_opts)
+            metrics = prometheus.PrometheusAuth.from_spec(f"{name}-prometheus", spec.prometheus, kube_opts)
+            rollouts["PrometheusAuth"] = metrics.rollout_annotations
             parts.append("PrometheusAuth")
         if spec.flux is not None:
             flux.FluxGitCredentials.from_spec(f"{name}-flux", spec.flux, kube_opts)
@@ -228,13 +242,24 @@ class SecretChain(pulumi.ComponentResource):
         if spec.grafana is not None:
             dashboard = grafana.GrafanaOAuth.from_spec(f"{name}-grafana", spec.grafana, kube_opts)
             self.grafana_callback_url = dashboard.callback_url
+            rollouts["GrafanaOAuth"] = dashboard.rollout_annotations
             parts.append("GrafanaOAuth")
         if spec.github is not None:
             github_actions.GitHubActionsSecrets.from_spec(f"{name}-github", spec.github, pulumi.ResourceOptions(parent=self))
             parts.append("GitHubActionsSecrets")
         self.app_namespace = pulumi.Output.from_input(spec.app_namespace)
         self.parts = pulumi.Output.from_input(parts)
-        self.register_outputs({"app_namespace": self.app_namespace, "parts": self.parts, "grafana_callback_url": self.grafana_callback_url})
+        # Each part's annotations are already plain (HMACs); collected, they stay so.
+        collected: pulumi.Output[dict[str, dict[str, str]]] = pulumi.Output.all(**rollouts).apply(dict) if rollouts else pulumi.Output.from_input({})
+        self.rollout_annotations = pulumi.Output.unsecret(collected)
+        self.register_outputs(
+            {
+                "app_namespace": self.app_namespace,
+                "parts": self.parts,
+                "grafana_callback_url": self.grafana_callback_url,
+                "rollout_annotations": self.rollout_annotations,
+            }
+        )
 
     def _cluster_provider(self, name: str, cluster: str) -> pulumi.ProviderResource:
         """A Kubernetes provider for a DigitalOcean cluster, with its kubeconfig fetched on this run."""
@@ -243,4 +268,10 @@ class SecretChain(pulumi.ComponentResource):
 
         found = digitalocean.get_kubernetes_cluster_output(name=cluster, opts=pulumi.InvokeOutputOptions(parent=self))
         kubeconfig = found.kube_configs.apply(lambda configs: configs[0].raw_config)
-        return Provider(f"{name}-cluster", kubeconfig=pulumi.Output.secret(kubeconfig), opts=pulumi.ResourceOptions(parent=self))
+        # enable_secret_mutable: a rotated value updates each Secret in place (see kube.secret).
+        return Provider(
+            f"{name}-cluster",
+            kubeconfig=pulumi.Output.secret(kubeconfig),
+            enable_secret_mutable=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )

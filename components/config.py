@@ -11,6 +11,7 @@ the value) and give the exact command that fixes it.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -53,13 +54,21 @@ def esc_environment(stack: str | None = None, configured: str | None = None) -> 
     return "<org>/Production" if stack == "production" else "<org>/Preview"
 
 
+def set_command(entry: Key, environment: str) -> str:
+    """The one command that sets ``entry`` where it belongs: ``pulumi env set …`` (ESC) or ``pulumi config set …`` (stack)."""
+    flag = " --secret" if entry.secret else ""
+    if entry.tier is Tier.STACK:
+        return f"pulumi config set{flag} {entry.key} {entry.example}"
+    return f'pulumi env set {environment} pulumiConfig."{entry.key}" {entry.example}{flag}'
+
+
 def fix_command(entry: Key, environment: str) -> str:
     """The exact command(s) that set ``entry``: ``pulumi env set …`` and the per-stack alternative."""
     flag = " --secret" if entry.secret else ""
     per_stack = f"pulumi config set{flag} {entry.key} {entry.example}"
     if entry.tier is Tier.STACK:
         return per_stack
-    return f'pulumi env set {environment} pulumiConfig."{entry.key}" {entry.example}{flag} (or, for this stack only: {per_stack})'
+    return f"{set_command(entry, environment)} (or, for this stack only: {per_stack})"
 
 
 def describe_problem(entry: Key, what: str, environment: str) -> str:
@@ -78,6 +87,9 @@ class ConfigReader:
         self.owner = owner
         self.problems: list[str] = []
         self._environment = environment
+        # Digests (never the values) of the secrets read, and which came from args: for differ().
+        self._digests: dict[str, bytes] = {}
+        self._from_args: set[str] = set()
 
     @property
     def environment(self) -> str:
@@ -111,7 +123,7 @@ class ConfigReader:
                 self.problems.append(describe_problem(entry, f"is missing ({entry.purpose})", self.environment))
             return entry, None, False
         try:
-            return entry, entry.check(value), from_args
+            normalised = entry.check(value)
         except Invalid as err:
             if from_args:
                 name = arg_name or entry.name
@@ -119,6 +131,11 @@ class ConfigReader:
             else:
                 self.problems.append(describe_problem(entry, str(err), self.environment))
             return entry, None, from_args
+        if entry.secret:
+            self._digests[entry.key] = hashlib.sha256(normalised.encode()).digest()
+            if from_args:
+                self._from_args.add(entry.key)
+        return entry, normalised, from_args
 
     def secret(
         self, key: str, override: pulumi.Input[str] | None = None, *, required: bool = True, arg_name: str | None = None
@@ -154,6 +171,21 @@ class ConfigReader:
             self.problems.append(f'{self.owner} argument "{name}" {err}. Fix: pass a valid value')
             return None
 
+    def differ(self, key: str, other: str, what: str) -> None:
+        """Record a problem on ``key`` when it holds the same (normalised) secret as ``other``.
+
+        Both must have been read by this reader; values given as Outputs are not known yet and are not compared.
+        ``what`` says why they must differ; the values themselves are never part of the message.
+        """
+        digest = self._digests.get(key)
+        if digest is None or digest != self._digests.get(other):
+            return
+        entry = catalog.get(key)
+        if key in self._from_args or other in self._from_args:
+            self.problems.append(f'{self.owner}: the values for "{key}" and "{other}" are the same; {what}. Fix: pass a new value for "{key}"')
+        else:
+            self.problems.append(describe_problem(entry, f'is the same as "{other}"; {what}', self.environment))
+
     def fail(self, message: str) -> None:
         """Record a problem that is not about one value (e.g. two options that exclude each other)."""
         self.problems.append(f"{self.owner}: {message}")
@@ -161,7 +193,8 @@ class ConfigReader:
     def done(self) -> None:
         """Raise one :class:`ConfigError` with every problem recorded, if any."""
         if self.problems:
-            raise ConfigError(self.problems)
+            # Several parts may read the same key (SecretChain: the rollout key): report each problem once.
+            raise ConfigError(list(dict.fromkeys(self.problems)))
 
 
 def each(check: Check) -> Callable[[list[str]], list[str]]:

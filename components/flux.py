@@ -361,9 +361,7 @@ def _string_or_none(reader: ConfigReader, name: str, value: object) -> bool:
     return False
 
 
-def _resolve_auth(
-    args: FluxGitCredentialsArgs, reader: ConfigReader, repository_url: str | None
-) -> TokenAuth | GitHubAppAuth | None:
+def _resolve_auth(args: FluxGitCredentialsArgs, reader: ConfigReader, repository_url: str | None) -> TokenAuth | GitHubAppAuth | None:
     token_arg = args.get("token")
     app_args = {
         APP_ID_KEY: ("github_app_id", args.get("github_app_id")),
@@ -420,7 +418,7 @@ def _resolve_auth(
         host = (urlsplit(repository_url).hostname or "").lower()
         if host != "github.com":
             reader.fail(
-                f'the repository is not on github.com ({host}); for a GitHub App on GitHub Enterprise Server pass '
+                f"the repository is not on github.com ({host}); for a GitHub App on GitHub Enterprise Server pass "
                 'argument "github_app_base_url" (e.g. https://ghe.example.com/api/v3)'
             )
     if not ok_types or app_id is None or installation_id is None or private_key is None:
@@ -460,7 +458,7 @@ def _resolve_images(reader: ConfigReader, images: object) -> list[ImageSpec] | N
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         reader.fail(
-            f'two images would share the ImageRepository/ImagePolicy name(s) {", ".join(duplicates)}; '
+            f"two images would share the ImageRepository/ImagePolicy name(s) {', '.join(duplicates)}; "
             'give each a distinct "name" in image_automation.images'
         )
         ok = False
@@ -480,13 +478,9 @@ def _resolve_automation(reader: ConfigReader, value: object, branch: str | None)
     update_path = reader.arg("image_automation.update_path", value.get("update_path", "./clusters"), string(repository_path))
     interval = reader.arg("image_automation.interval", value.get("interval", "30m"), string(flux_duration))
     scan_interval = reader.arg("image_automation.scan_interval", value.get("scan_interval", "5m"), string(flux_duration))
-    pull_secret = reader.arg(
-        "image_automation.pull_secret_name", value.get("pull_secret_name", "ghcr-pull-secret"), string(v.dns1123_subdomain)
-    )
+    pull_secret = reader.arg("image_automation.pull_secret_name", value.get("pull_secret_name", "ghcr-pull-secret"), string(v.dns1123_subdomain))
     author = reader.arg("image_automation.author_name", value.get("author_name", "fluxcdbot"), string(author_name))
-    email = reader.arg(
-        "image_automation.author_email", value.get("author_email", "fluxcdbot@users.noreply.github.com"), string(v.email)
-    )
+    email = reader.arg("image_automation.author_email", value.get("author_email", "fluxcdbot@users.noreply.github.com"), string(v.email))
     if push_branch is not None and push_branch == branch:
         reader.fail(
             f'image_automation.push_branch is the reconciled branch "{branch}": updates would skip review. '
@@ -562,6 +556,7 @@ class FluxGitCredentials(pulumi.ComponentResource):
     def __init__(self, name: str, args: FluxGitCredentialsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         reader = ConfigReader("FluxGitCredentials")
         spec = resolve(args, reader)
+        kube.require_mutable_secrets(reader, opts)
         reader.done()
         assert spec is not None
         self._build(name, spec, opts)

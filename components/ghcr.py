@@ -95,6 +95,7 @@ class GhcrPullSecret(pulumi.ComponentResource):
     def __init__(self, name: str, args: GhcrPullSecretArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         reader = ConfigReader("GhcrPullSecret")
         spec = resolve(args, reader)
+        kube.require_mutable_secrets(reader, opts)
         reader.done()
         assert spec is not None
         self._build(name, spec, opts)

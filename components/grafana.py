@@ -82,6 +82,8 @@ class GrafanaOAuthArgs(TypedDict, total=False):
     """From address of alert mail. Default: config grafana:smtpFromAddress."""
     alert_email: str
     """Recipient of alert mail. Default: config grafana:alertEmail."""
+    rollout_key: pulumi.Input[str]
+    """Key of the HMAC behind rollout_annotations (32+ random bytes). Default: config secret-chain:rolloutKey."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class GrafanaSpec:
     admin_user: str
     mail: MailSpec | None
     mail_enabled: bool
+    rollout_key: pulumi.Output[str]
 
     @property
     def root_url(self) -> str:
@@ -247,6 +250,7 @@ def resolve(args: GrafanaOAuthArgs, reader: ConfigReader) -> GrafanaSpec | None:
     github_org = reader.plain(ORG_KEY, args.get("github_org"), arg_name="github_org")
     admin_user = reader.plain(ADMIN_KEY, args.get("admin_user"), arg_name="admin_user")
     mail_ok, mail = _resolve_mail(args, reader)
+    rollout_key = reader.secret(kube.ROLLOUT_KEY, args.get("rollout_key"), arg_name="rollout_key")
     if mail_ok and mail is None and alerting_arg is True:
         reader.fail(
             "alerting_mail is true but no mail settings are configured. Fix: set "
@@ -255,7 +259,7 @@ def resolve(args: GrafanaOAuthArgs, reader: ConfigReader) -> GrafanaSpec | None:
         )
     if namespace is None or host is None or alerting is None or secret_name is None or not mail_ok or reader.problems:
         return None
-    if client_id is None or client_secret is None or github_org is None or admin_user is None:
+    if client_id is None or client_secret is None or github_org is None or admin_user is None or rollout_key is None:
         return None
     return GrafanaSpec(
         namespace=namespace,
@@ -267,6 +271,7 @@ def resolve(args: GrafanaOAuthArgs, reader: ConfigReader) -> GrafanaSpec | None:
         admin_user=admin_user,
         mail=mail,
         mail_enabled=bool(alerting and mail is not None),
+        rollout_key=rollout_key,
     )
 
 
@@ -289,6 +294,9 @@ class GrafanaOAuth(pulumi.ComponentResource):
 
     Register ``callback_url`` as the OAuth App's authorization callback URL (one app per host: GitHub
     OAuth Apps do not accept wildcard callbacks, so each preview PR needs its own).
+
+    Grafana reads these variables only at start-up: put ``rollout_annotations`` into its pod template
+    (Helm chart: ``podAnnotations``) so that a rotated value rolls the pods.
     """
 
     callback_url: pulumi.Output[str]
@@ -297,10 +305,14 @@ class GrafanaOAuth(pulumi.ComponentResource):
     """Grafana's public URL (GF_SERVER_ROOT_URL)."""
     secret_name: pulumi.Output[str]
     """Name of the Secret (for envFrom or envFromSecret)."""
+    rollout_annotations: pulumi.Output[dict[str, str]]
+    """Pod-template annotations that change whenever the Secret's data changes (an HMAC, not secret):
+    ``{"secret-chain/rollout-hmac-sha256-<secret name>": "<hex>"}``."""
 
     def __init__(self, name: str, args: GrafanaOAuthArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         reader = ConfigReader("GrafanaOAuth")
         spec = resolve(args, reader)
+        kube.require_mutable_secrets(reader, opts)
         reader.done()
         assert spec is not None
         self._build(name, spec, opts)
@@ -331,4 +343,12 @@ class GrafanaOAuth(pulumi.ComponentResource):
         self.callback_url = pulumi.Output.from_input(spec.callback_url)
         self.root_url = pulumi.Output.from_input(spec.root_url)
         self.secret_name = pulumi.Output.from_input(spec.secret_name)
-        self.register_outputs({"callback_url": self.callback_url, "root_url": self.root_url, "secret_name": self.secret_name})
+        self.rollout_annotations = kube.rollout_annotations(spec.rollout_key, spec.namespace, spec.secret_name, string_data)
+        self.register_outputs(
+            {
+                "callback_url": self.callback_url,
+                "root_url": self.root_url,
+                "secret_name": self.secret_name,
+                "rollout_annotations": self.rollout_annotations,
+            }
+        )

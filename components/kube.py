@@ -1,8 +1,12 @@
-"""Kubernetes helpers shared by the components: labels, annotations and Secret creation."""
+"""Kubernetes helpers shared by the components: labels, annotations, Secret creation and rollout triggers."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+import os
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -12,9 +16,20 @@ import pulumi
 if TYPE_CHECKING:
     import pulumi_kubernetes as k8s
 
+    from components.config import ConfigReader
+
 PART_OF = "secret-chain"
 CONFIG_KEYS_ANNOTATION = "secret-chain/config-keys"
 """Annotation on every chain Secret listing the config keys its data comes from (names, never values)."""
+
+ROLLOUT_KEY = "secret-chain:rolloutKey"
+"""Config key of the per-environment HMAC key behind every rollout annotation."""
+ROLLOUT_ANNOTATION_PREFIX = "secret-chain/rollout-hmac-sha256-"
+"""Rollout annotation keys are this prefix plus the Secret's name. The key says what the value is, a keyed
+SHA-256 digest, which is also what the policy pack's no-secret-looking-metadata rule exempts from its
+long-hex check (``HASH_KEYS``): the value is a digest, not a token."""
+MUTABLE_SECRETS_KEY = "kubernetes:enableSecretMutable"
+MUTABLE_SECRETS_ENV = "PULUMI_K8S_ENABLE_SECRET_MUTABLE"
 
 
 # Pulumi does not pass a component's depends_on to its children, so a component records it here and
@@ -55,14 +70,29 @@ def secret(
     parent: pulumi.Resource,
     type_: str = "Opaque",
     depends_on: Sequence[pulumi.Resource] = (),
+    keys_vary: bool = False,
 ) -> k8s.core.v1.Secret:
-    """Create a chain Secret whose whole ``stringData`` is a secret Output.
+    """Create a chain Secret whose whole content (``stringData``, or ``data``) is one secret Output.
 
-    The name is fixed (consumers reference it), so a changed value is an in-place update of the same
-    object, never a delete-then-create.
+    A changed value must be an in-place update of the same object, never a delete-then-create. What
+    pulumi-kubernetes replaces for a v1 Secret (provider/pkg/provider/diff.go, ``forceNewProperties``):
+    ``metadata.name`` and ``metadata.namespace`` always; ``type`` always; ``data`` and ``stringData``
+    unless the provider runs with ``enableSecretMutable`` and the Secret is not ``immutable``. A replaced
+    object with a fixed name is deleted before it is created again (provider.go ``Diff``: named, same
+    name and namespace → ``DeleteBeforeReplace``), which is the window a rotation must not have. So:
+    the name and namespace are fixed (consumers reference them), ``type`` is a constant of each
+    component, ``immutable`` is never set, no replace/delete-before-replace option is passed, and
+    :func:`require_mutable_secrets` refuses to run on a provider without ``enableSecretMutable``.
+
+    ``keys_vary`` marks a Secret whose set of data keys changes with config (PrometheusAuth's app
+    Secret during a rotation). It is written as base64 ``data`` rather than ``stringData``: a key
+    dropped from ``stringData`` is never removed from the live Secret, by client-side or server-side
+    apply (kubernetes/kubernetes#89938, #108008), so the old token would stay behind.
     """
     from pulumi_kubernetes.core.v1 import Secret
 
+    data: pulumi.Output[dict[str, str]] | None = pulumi.Output.secret(string_data.apply(base64_values)) if keys_vary else None
+    plain: pulumi.Output[dict[str, str]] | None = None if keys_vary else pulumi.Output.secret(string_data)
     return Secret(
         resource_name,
         metadata={
@@ -72,11 +102,89 @@ def secret(
             "annotations": {CONFIG_KEYS_ANNOTATION: ",".join(config_keys)},
         },
         type=type_,
-        string_data=pulumi.Output.secret(string_data),  # type: ignore[arg-type]  # the SDK's stub is too narrow
+        data=data,
+        string_data=plain,
         opts=child_opts(parent, depends_on),
     )
+
+
+def base64_values(data: Mapping[str, str]) -> dict[str, str]:
+    """A Secret's ``data`` form of string values: each UTF-8 encoded, then base64."""
+    return {key: base64.b64encode(value.encode()).decode() for key, value in data.items()}
 
 
 def canonical_json(value: object) -> str:
     """Serialise with sorted keys and no spaces, so the same input always gives the same bytes."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def rollout_annotation_key(secret_name: str) -> str:
+    """The pod-template annotation key that carries the rollout trigger of Secret ``secret_name``.
+
+    The name part of an annotation key is at most 63 characters: a long Secret name is shortened and
+    made unique again with a digest of the (public) name.
+    """
+    name = ROLLOUT_ANNOTATION_PREFIX.split("/", 1)[1] + secret_name
+    if len(name) > 63:
+        name = f"{name[:54]}-{hashlib.sha256(secret_name.encode()).hexdigest()[:8]}"
+    return f"{ROLLOUT_ANNOTATION_PREFIX.split('/', 1)[0]}/{name}"
+
+
+def rollout_digest(key: str, namespace: str, name: str, data: Mapping[str, str]) -> str:
+    """HMAC-SHA256, keyed with the rollout key, of the Secret's namespace, name and data (canonical JSON).
+
+    A plain hash of a low-entropy value (an SMTP password) could be reversed by guessing; without the
+    key, this digest cannot be computed from a guess, and it changes whenever the data changes.
+    """
+    message = canonical_json({"data": dict(data), "name": name, "namespace": namespace})
+    return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def rollout_annotations(
+    rollout_key: pulumi.Output[str], namespace: str, name: str, string_data: pulumi.Output[dict[str, str]]
+) -> pulumi.Output[dict[str, str]]:
+    """``{rollout annotation key: digest}`` for one Secret read at start-up (env vars), as a plain Output.
+
+    The digest is derived from secrets, so Pulumi would mark it secret; it is unsecreted on purpose:
+    it must be visible (it goes into a pod template) and reveals nothing without the rollout key.
+    """
+    annotation = rollout_annotation_key(name)
+
+    def compute(args: list[object]) -> dict[str, str]:
+        key, data = args
+        assert isinstance(key, str) and isinstance(data, dict)
+        return {annotation: rollout_digest(key, namespace, name, data)}
+
+    return pulumi.Output.unsecret(pulumi.Output.all(rollout_key, string_data).apply(compute))
+
+
+def _has_kubernetes_provider(opts: pulumi.ResourceOptions | None) -> bool:
+    """Whether ``opts`` (or the parent it names) sets an explicit Kubernetes provider."""
+    if opts is None:
+        return False
+    candidates: list[object] = [opts.provider]
+    providers = opts.providers
+    if isinstance(providers, Mapping):
+        candidates += list(providers.values())
+    elif isinstance(providers, Sequence):
+        candidates += list(providers)
+    parent_providers = getattr(opts.parent, "_providers", None)
+    if isinstance(parent_providers, Mapping):
+        candidates += list(parent_providers.values())
+    return any(isinstance(p, pulumi.ProviderResource) and p.package == "kubernetes" for p in candidates)
+
+
+def require_mutable_secrets(reader: ConfigReader, opts: pulumi.ResourceOptions | None) -> None:
+    """Record a problem unless the default Kubernetes provider updates Secrets in place.
+
+    The default provider takes ``kubernetes:enableSecretMutable`` from stack config, else the
+    ``PULUMI_K8S_ENABLE_SECRET_MUTABLE`` environment variable. An explicit provider passed in ``opts``
+    is the caller's to configure (``enable_secret_mutable=True``); SecretChain's own sets it.
+    """
+    from components.config import raw
+
+    if _has_kubernetes_provider(opts):
+        return
+    if raw(MUTABLE_SECRETS_KEY) is None and os.environ.get(MUTABLE_SECRETS_ENV, "").strip().lower() in ("1", "t", "true"):
+        return
+    reader.plain(MUTABLE_SECRETS_KEY, required=True)

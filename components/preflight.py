@@ -8,13 +8,13 @@ produced here contains a configured value or any part of one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from components import catalog
-from components.catalog import Key
+from components.catalog import Key, Tier
 from components.chain import StackKind, parse_stack
 from components.config import ESC_ENVIRONMENT_KEY, esc_environment, fix_command
 from components.errors import SecretChainError
@@ -52,9 +52,21 @@ class Group:
         return tuple(k for alt in self.alternatives for k in alt)
 
 
+ROLLOUT_KEY = "secret-chain:rolloutKey"
+MUTABLE_SECRETS = "kubernetes:enableSecretMutable"
+"""Every component that writes a Kubernetes Secret needs it: otherwise a rotation deletes and re-creates the Secret."""
+PREVIOUS_PROMETHEUS_TOKEN = "prometheus:previousAuthToken"
+
 GROUPS: tuple[Group, ...] = (
-    Group("GhcrPullSecret", Rule.ALL_OR_NONE, (("namespace:imagePullSecret:username", "namespace:imagePullSecret:token"),)),
-    Group("PrometheusAuth", Rule.ALL_OR_NONE, (("prometheus:authToken",),)),
+    Group(
+        "GhcrPullSecret",
+        Rule.ALL_OR_NONE,
+        (("namespace:imagePullSecret:username", "namespace:imagePullSecret:token"),),
+        requires=(MUTABLE_SECRETS,),
+    ),
+    Group("PrometheusAuth", Rule.ALL_OR_NONE, (("prometheus:authToken",),), requires=(ROLLOUT_KEY, MUTABLE_SECRETS)),
+    # Only during phase 1 of a rotation of prometheus:authToken; meaningless without it.
+    Group("PrometheusAuth rotation", Rule.OPTIONAL, ((PREVIOUS_PROMETHEUS_TOKEN,),), requires=("prometheus:authToken",)),
     Group(
         "GitHubActionsSecrets",
         Rule.OPTIONAL,
@@ -66,20 +78,20 @@ GROUPS: tuple[Group, ...] = (
         "FluxGitCredentials",
         Rule.ONE_OF,
         (("flux:githubToken",), ("flux:githubAppId", "flux:githubAppInstallationId", "flux:githubAppPrivateKey")),
-        requires=("secret-chain:fluxRepositoryUrl",),
+        requires=("secret-chain:fluxRepositoryUrl", MUTABLE_SECRETS),
     ),
     Group(
         "CertManagerDnsIssuer",
         Rule.ALL_OR_NONE,
         (("gateway:digitaloceanDnsToken",),),
-        requires=("secret-chain:domain", "secret-chain:acmeEmail"),
+        requires=("secret-chain:domain", "secret-chain:acmeEmail", MUTABLE_SECRETS),
     ),
     Group("DigitalOcean provider", Rule.OPTIONAL, (("digitalocean:token",),)),
     Group(
         "GrafanaOAuth",
         Rule.ALL_OR_NONE,
         (("grafana:githubClientId", "grafana:githubClientSecret", "grafana:githubOrg", "grafana:adminUser"),),
-        requires=("secret-chain:domain",),
+        requires=("secret-chain:domain", ROLLOUT_KEY, MUTABLE_SECRETS),
     ),
     Group(
         "GrafanaOAuth mail",
@@ -98,10 +110,12 @@ GROUPS: tuple[Group, ...] = (
         requires=("grafana:githubClientId", "grafana:githubClientSecret", "grafana:githubOrg", "grafana:adminUser"),
     ),
     Group("GitHub provider", Rule.OPTIONAL, (("github:token",),)),
+    Group("Rollout triggers", Rule.OPTIONAL, ((ROLLOUT_KEY,),)),
+    Group("Kubernetes provider", Rule.OPTIONAL, ((MUTABLE_SECRETS,),)),
     Group(
         "Stack settings",
         Rule.OPTIONAL,
-        (tuple(k.key for k in catalog.KEYS if k.namespace == "secret-chain"),),
+        (tuple(k.key for k in catalog.KEYS if k.namespace == "secret-chain" and k.tier is Tier.STACK),),
     ),
 )
 
@@ -114,7 +128,7 @@ class Problem:
 
     key: str
     kind: str
-    """missing, malformed, conflict, plaintext or unknown."""
+    """missing, malformed, conflict, plaintext, alias, ignored, rotation or unknown."""
     message: str
     fix: str
     group: str
@@ -250,7 +264,19 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
             problem(entry.key, "plaintext", "is a secret but is stored in plain text; set it again with --secret", group)
         if name != entry.key:
             problem(entry.key, "alias", f'is read from the older key "{name}"; move it to "{entry.key}"', group, warn=True)
+        if entry.temporary:
+            from components.inventory import doc_link
 
+            problem(
+                entry.key,
+                "rotation",
+                f"is set: a rotation is in progress; remove it once the consumers have rolled ({doc_link(entry.key)})",
+                group,
+                warn=True,
+                fix=False,
+            )
+
+    _check_previous_token(config, problem)
     for key in sorted(config):
         namespace = key.split(":", 1)[0]
         if namespace in CATALOG_NAMESPACES and key not in catalog.BY_KEY and not any(key in e.aliases for e in catalog.KEYS):
@@ -258,6 +284,20 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
                 continue  # providers' own settings (github:owner, …) are not in the catalog
             report.warnings.append(Problem(key, "unknown", "is not a key secret-chain knows (a typo?); it is ignored", "", ""))
     return report
+
+
+def _check_previous_token(config: Mapping[str, str], problem: Callable[..., None]) -> None:
+    """During a rotation the previous Prometheus token must differ from the new one (compared, never shown)."""
+    new, old = config.get("prometheus:authToken"), config.get(PREVIOUS_PROMETHEUS_TOKEN)
+    if new is None or old is None or new.strip() != old.strip():
+        return
+    problem(
+        "prometheus:authToken",
+        "conflict",
+        f'is the same as "{PREVIOUS_PROMETHEUS_TOKEN}": phase 1 of a rotation needs the new token in prometheus:authToken '
+        f"and the old one in {PREVIOUS_PROMETHEUS_TOKEN}",
+        group_of("prometheus:authToken"),
+    )
 
 
 def render_text(report: Report) -> str:

@@ -6,11 +6,16 @@ import pulumi
 
 
 def main() -> None:
-    """Build the SecretChain for the running stack and export its non-secret outputs."""
+    """Build the SecretChain for the running stack and export its non-secret outputs.
+
+    ``rolloutAnnotations`` maps each part whose Secret is read at start-up to the annotations to put
+    into its consumer's pod template, so that a rotated value rolls the pods.
+    """
     from components.chain import SecretChain
 
     chain = SecretChain("secret-chain")
     pulumi.export("appNamespace", chain.app_namespace)
     pulumi.export("parts", chain.parts)
+    pulumi.export("rolloutAnnotations", chain.rollout_annotations)
     if chain.grafana_callback_url is not None:
         pulumi.export("grafanaCallbackUrl", chain.grafana_callback_url)

@@ -1,4 +1,11 @@
-"""PrometheusAuth: the bearer token that guards an app's /metrics, on both sides of the scrape."""
+"""PrometheusAuth: the bearer token that guards an app's /metrics, on both sides of the scrape.
+
+Rotation keeps every scrape working (the runbook: keep the old token valid during the switch). While
+``prometheus:previousAuthToken`` is set (phase 1), the app's Secret carries the new token and the old
+one, and the Secret the ServiceMonitor reads keeps the old one; removing it (phase 2) switches the
+monitor's Secret to the new token. Each phase is an in-place update of the same two Secrets; the
+ServiceMonitor always reads key ``token`` of its own Secret and never changes.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,10 @@ from components.config import ConfigReader, string
 from components.validators import Invalid
 
 TOKEN_KEY = "prometheus:authToken"
+PREVIOUS_TOKEN_KEY = "prometheus:previousAuthToken"
 ENV_VAR = "PROMETHEUS_AUTH_TOKEN"
+PREVIOUS_ENV_VAR = "PROMETHEUS_AUTH_TOKEN_PREVIOUS"
+"""Set only during phase 1 of a rotation: the app must accept this token as well as ``PROMETHEUS_AUTH_TOKEN``."""
 MONITOR_TOKEN_KEY = "token"
 
 
@@ -43,6 +53,11 @@ class PrometheusAuthArgs(TypedDict, total=False):
     """Name of the Secret in the app namespace. Default: prometheus-auth."""
     token: pulumi.Input[str]
     """The bearer token. Default: config prometheus:authToken."""
+    previous_token: pulumi.Input[str]
+    """The token being replaced, during a two-phase rotation only: the app accepts it too and the
+    ServiceMonitor keeps sending it. Default: config prometheus:previousAuthToken (usually absent)."""
+    rollout_key: pulumi.Input[str]
+    """Key of the HMAC behind rollout_annotations (32+ random bytes). Default: config secret-chain:rolloutKey."""
 
 
 @dataclass(frozen=True)
@@ -60,23 +75,42 @@ class PrometheusSpec:
     monitor_labels: dict[str, str]
     secret_name: str
     token: pulumi.Output[str]
+    rollout_key: pulumi.Output[str]
+    previous_token: pulumi.Output[str] | None = None
 
     @property
     def monitor_secret_name(self) -> str:
-        """The token copy's name: the app secret itself when both live in one namespace."""
-        if self.monitor_namespace == self.namespace:
-            return self.secret_name
+        """Name of the Secret the ServiceMonitor reads, unique per app namespace in the monitor namespace.
+
+        It is a Secret of its own even when both live in one namespace: during a rotation it holds the
+        old token while the app's Secret already holds the new one.
+        """
         return f"{self.namespace}-{self.secret_name}"
 
     @property
     def monitor_secret_key(self) -> str:
-        """The data key the ServiceMonitor reads."""
-        return ENV_VAR if self.monitor_namespace == self.namespace else MONITOR_TOKEN_KEY
+        """The data key the ServiceMonitor reads: always ``token``, in every phase of a rotation."""
+        return MONITOR_TOKEN_KEY
+
+    @property
+    def config_keys(self) -> tuple[str, ...]:
+        """Config keys both Secrets' data comes from (names only)."""
+        return (TOKEN_KEY, PREVIOUS_TOKEN_KEY) if self.previous_token is not None else (TOKEN_KEY,)
 
     @property
     def monitor_name(self) -> str:
         """ServiceMonitor name, unique per app within the monitor namespace."""
         return self.app if self.monitor_namespace == self.namespace else f"{self.namespace}-{self.app}"
+
+
+def app_data(token: str, previous: str | None) -> dict[str, str]:
+    """The app Secret's data: the token, and during a rotation also the previous one (both accepted)."""
+    return {ENV_VAR: token, PREVIOUS_ENV_VAR: previous} if previous is not None else {ENV_VAR: token}
+
+
+def monitor_data(token: str, previous: str | None) -> dict[str, str]:
+    """The monitor Secret's data: the token Prometheus sends, the previous one until the app's pods have rolled."""
+    return {MONITOR_TOKEN_KEY: previous if previous is not None else token}
 
 
 def label_map(value: dict[str, str]) -> dict[str, str]:
@@ -140,6 +174,13 @@ def resolve(args: PrometheusAuthArgs, reader: ConfigReader) -> PrometheusSpec | 
     monitor_labels = reader.arg("monitor_labels", args.get("monitor_labels", {"release": "kube-prometheus-stack"}), label_map)
     secret_name = reader.arg("secret_name", args.get("secret_name", "prometheus-auth"), string(v.dns1123_subdomain))
     token = reader.secret(TOKEN_KEY, args.get("token"), arg_name="token")
+    previous = reader.secret(PREVIOUS_TOKEN_KEY, args.get("previous_token"), required=False, arg_name="previous_token")
+    reader.differ(
+        TOKEN_KEY,
+        PREVIOUS_TOKEN_KEY,
+        f"phase 1 of a rotation needs the new token in {TOKEN_KEY} and the old one in {PREVIOUS_TOKEN_KEY}",
+    )
+    rollout_key = reader.secret(kube.ROLLOUT_KEY, args.get("rollout_key"), arg_name="rollout_key")
     values = (
         namespace,
         monitor_namespace,
@@ -152,20 +193,41 @@ def resolve(args: PrometheusAuthArgs, reader: ConfigReader) -> PrometheusSpec | 
         monitor_labels,
         secret_name,
         token,
+        rollout_key,
     )
-    if any(x is None for x in values):
+    if any(x is None for x in values) or reader.problems:
         return None
     assert namespace and monitor_namespace and app and service_labels and port and path and scrape_scheme
-    assert interval and monitor_labels and secret_name and token is not None
-    return PrometheusSpec(namespace, monitor_namespace, app, service_labels, port, path, scrape_scheme, interval, monitor_labels, secret_name, token)
+    assert interval and monitor_labels and secret_name and token is not None and rollout_key is not None
+    return PrometheusSpec(
+        namespace,
+        monitor_namespace,
+        app,
+        service_labels,
+        port,
+        path,
+        scrape_scheme,
+        interval,
+        monitor_labels,
+        secret_name,
+        token,
+        rollout_key,
+        previous,
+    )
 
 
 class PrometheusAuth(pulumi.ComponentResource):
     """Bearer-token auth between Prometheus and an app's /metrics endpoint.
 
-    Creates the app's Secret (env ``PROMETHEUS_AUTH_TOKEN``), a copy in the ServiceMonitor's
-    namespace (the Prometheus Operator reads credentials only from the monitor's own namespace), and
-    a ``monitoring.coreos.com/v1`` ServiceMonitor that sends the token with ``authorization``.
+    Creates the app's Secret (env ``PROMETHEUS_AUTH_TOKEN``), the Secret the ServiceMonitor reads
+    (key ``token``; in the ServiceMonitor's namespace, because the Prometheus Operator reads
+    credentials only from the monitor's own namespace), and a ``monitoring.coreos.com/v1``
+    ServiceMonitor that sends the token with ``authorization``.
+
+    The app reads the token at start-up, so its pods must restart when the token changes: put
+    ``rollout_annotations`` into the Deployment's ``spec.template.metadata.annotations``. During a
+    rotation (``prometheus:previousAuthToken`` set) the app must accept ``PROMETHEUS_AUTH_TOKEN_PREVIOUS``
+    as well.
     """
 
     secret_name: pulumi.Output[str]
@@ -176,10 +238,14 @@ class PrometheusAuth(pulumi.ComponentResource):
     """The environment variable the app reads the token from."""
     monitor_name: pulumi.Output[str]
     """Name of the ServiceMonitor."""
+    rollout_annotations: pulumi.Output[dict[str, str]]
+    """Pod-template annotations that change whenever the app Secret's data changes (an HMAC, not secret):
+    ``{"secret-chain/rollout-hmac-sha256-<secret name>": "<hex>"}``."""
 
     def __init__(self, name: str, args: PrometheusAuthArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         reader = ConfigReader("PrometheusAuth")
         spec = resolve(args, reader)
+        kube.require_mutable_secrets(reader, opts)
         reader.done()
         assert spec is not None
         self._build(name, spec, opts)
@@ -196,26 +262,28 @@ class PrometheusAuth(pulumi.ComponentResource):
         kube.adopt(self, opts)
         from pulumi_kubernetes.apiextensions import CustomResource
 
-        app_secret = kube.secret(
+        previous: pulumi.Output[str | None] = spec.previous_token if spec.previous_token is not None else pulumi.Output.from_input(None)
+        tokens = pulumi.Output.all(spec.token, previous)
+        app_string_data = tokens.apply(lambda t: app_data(t[0], t[1]))
+        kube.secret(
             f"{name}-app",
             name=spec.secret_name,
             namespace=spec.namespace,
-            string_data=spec.token.apply(lambda t: {ENV_VAR: t}),
-            config_keys=(TOKEN_KEY,),
+            string_data=app_string_data,
+            config_keys=spec.config_keys,
+            component="metrics-auth",
+            parent=self,
+            keys_vary=True,  # PROMETHEUS_AUTH_TOKEN_PREVIOUS comes and goes with a rotation
+        )
+        monitor_secret = kube.secret(
+            f"{name}-monitor",
+            name=spec.monitor_secret_name,
+            namespace=spec.monitor_namespace,
+            string_data=tokens.apply(lambda t: monitor_data(t[0], t[1])),
+            config_keys=spec.config_keys,
             component="metrics-auth",
             parent=self,
         )
-        monitor_secret = app_secret
-        if spec.monitor_namespace != spec.namespace:
-            monitor_secret = kube.secret(
-                f"{name}-monitor",
-                name=spec.monitor_secret_name,
-                namespace=spec.monitor_namespace,
-                string_data=spec.token.apply(lambda t: {MONITOR_TOKEN_KEY: t}),
-                config_keys=(TOKEN_KEY,),
-                component="metrics-auth",
-                parent=self,
-            )
         endpoint = {
             "port": spec.port,
             "path": spec.path,
@@ -247,11 +315,13 @@ class PrometheusAuth(pulumi.ComponentResource):
         self.monitor_secret_name = pulumi.Output.from_input(spec.monitor_secret_name)
         self.env_var_name = pulumi.Output.from_input(ENV_VAR)
         self.monitor_name = pulumi.Output.from_input(spec.monitor_name)
+        self.rollout_annotations = kube.rollout_annotations(spec.rollout_key, spec.namespace, spec.secret_name, app_string_data)
         self.register_outputs(
             {
                 "secret_name": self.secret_name,
                 "monitor_secret_name": self.monitor_secret_name,
                 "env_var_name": self.env_var_name,
                 "monitor_name": self.monitor_name,
+                "rollout_annotations": self.rollout_annotations,
             }
         )

@@ -29,6 +29,8 @@ def canary_config() -> tuple[dict[str, str], list[str]]:
     values = {
         "secret-chain:escEnvironment": ("acme/Production", False),
         "secret-chain:githubRepository": ("acme/platform", False),
+        "kubernetes:enableSecretMutable": ("true", False),
+        "secret-chain:rolloutKey": (secrets.token_hex(32), True),
         "namespace:imagePullSecret:username": ("octo-bot", False),
         "namespace:imagePullSecret:token": ("ghp_" + secrets.token_hex(18), True),
         "prometheus:authToken": (secrets.token_hex(32), True),
@@ -38,6 +40,12 @@ def canary_config() -> tuple[dict[str, str], list[str]]:
         "ci:githubAppPrivateKey": (_PEM, True),
     }
     return {k: v for k, (v, _) in values.items()}, [k for k, (_, s) in values.items() if s]
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_provider_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mutable-Secrets check also honours an environment variable: keep the runner's out of the tests."""
+    monkeypatch.delenv("PULUMI_K8S_ENABLE_SECRET_MUTABLE", raising=False)
 
 
 @pytest.fixture
@@ -82,3 +90,15 @@ def config_error(run: Run, build: Callable[[], object], config: dict[str, str], 
     assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack"]
     (err,) = caught
     return err
+
+
+def secret_data(inputs: dict[str, Any]) -> dict[str, str]:
+    """A registered Kubernetes Secret's content as plain strings, from ``stringData`` or base64 ``data``."""
+    import base64
+
+    from components.offline import unwrap
+
+    if "data" in inputs:
+        return {k: base64.b64decode(v).decode() for k, v in unwrap(inputs["data"]).items()}
+    data: dict[str, str] = unwrap(inputs["stringData"])
+    return data

@@ -31,6 +31,9 @@ def full_config(flux: str = "app") -> dict[str, tuple[str, bool]]:
         "namespace:imagePullSecret:username": ("octo-bot", False),
         "namespace:imagePullSecret:token": ("ghp_" + hex_(36), True),
         "prometheus:authToken": (hex_(64), True),
+        "prometheus:previousAuthToken": (hex_(64), True),  # as in phase 1 of a rotation
+        "secret-chain:rolloutKey": (hex_(64), True),
+        "kubernetes:enableSecretMutable": ("true", False),
         "ci:pulumiAccessToken": ("pul-" + hex_(40), True),
         "ci:workflowDispatchToken": ("github_pat_" + hex_(60), True),
         "ci:githubAppId": ("123456", False),
@@ -71,6 +74,9 @@ def malformed(key: str) -> str:
         "namespace:imagePullSecret:username": "not a login!",
         "namespace:imagePullSecret:token": "github_pat_" + canary,  # fine-grained: GHCR needs a classic PAT
         "prometheus:authToken": hex_(16),  # a 16-character token
+        "prometheus:previousAuthToken": hex_(16),
+        "secret-chain:rolloutKey": hex_(16),
+        "kubernetes:enableSecretMutable": "yes",
         "ci:pulumiAccessToken": "pul-" + canary,
         "ci:workflowDispatchToken": "gho_" + canary,
         "ci:githubAppId": "12ab",
@@ -122,9 +128,12 @@ REQUIRED_WITH_GROUP = {
     "secret-chain:domain",  # needed by CertManagerDnsIssuer and GrafanaOAuth
     "secret-chain:acmeEmail",  # needed by CertManagerDnsIssuer
     "secret-chain:fluxRepositoryUrl",  # needed by FluxGitCredentials
+    "secret-chain:rolloutKey",  # needed by PrometheusAuth and GrafanaOAuth (rollout annotations)
+    "kubernetes:enableSecretMutable",  # needed by every component that writes a Kubernetes Secret
+    "prometheus:authToken",  # needed while prometheus:previousAuthToken is set (a rotation in progress)
 }
 OPTIONAL_ALONE = {
-    "prometheus:authToken",
+    "prometheus:previousAuthToken",
     "ci:pulumiAccessToken",
     "ci:workflowDispatchToken",
     "ci:githubAppId",
@@ -280,6 +289,7 @@ def test_partial_groups_name_every_missing_key(tmp_path: Path, capsys: pytest.Ca
             "flux:githubAppInstallationId",
             "flux:githubAppPrivateKey",
             "secret-chain:fluxRepositoryUrl",
+            "kubernetes:enableSecretMutable",  # Flux writes a Secret: it must be updated in place
         ]
     )
     assert report["escEnvironment"] == "<org>/Preview"
@@ -312,6 +322,7 @@ def test_alias_and_unknown_keys_warn(tmp_path: Path, capsys: pytest.CaptureFixtu
     values = full_config("app")
     for k in ("flux:githubAppId", "flux:githubAppInstallationId", "flux:githubAppPrivateKey"):
         del values[k]
+    del values["prometheus:previousAuthToken"]
     values["secret-chain:github.token"] = ("github_pat_" + hex_(60), True)
     values["grafana:smtpPasswrd"] = ("x" * 16, True)
     code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), "--json")
@@ -420,3 +431,19 @@ def test_subprocess_entry_point(tmp_path: Path) -> None:
     assert_no_leak(result.stdout + result.stderr, values)
     bad = subprocess.run([sys.executable, "-m", "components", "preflight", "--stack", "prod"], capture_output=True, text=True, cwd=ROOT, check=False)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_rotation_in_progress_warns_and_refuses_the_same_token_twice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    values = full_config()
+    code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), "--json")
+    report = json.loads(out)
+    assert code == 0
+    (warning,) = [w for w in report["warnings"] if w["kind"] == "rotation"]
+    assert warning["key"] == "prometheus:previousAuthToken" and "docs/rotation.md#prometheus-previousauthtoken" in warning["message"]
+    values["prometheus:previousAuthToken"] = values["prometheus:authToken"]
+    code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), "--json")
+    report = json.loads(out)
+    assert code == 1
+    assert [(p["key"], p["kind"]) for p in report["problems"]] == [("prometheus:authToken", "conflict")]
+    assert 'pulumi env set acme/Production pulumiConfig."prometheus:authToken"' in report["problems"][0]["fix"]
+    assert_no_leak(out, values)

@@ -19,7 +19,8 @@ from components.validators import Invalid
 
 ESC_DIR = Path(__file__).resolve().parent.parent / "esc"
 FILES = {"Base": "base.yaml", "Preview": "preview.yaml", "Production": "production.yaml"}
-ESC_KEYS = {k.key: k for k in catalog.KEYS if k.tier is catalog.Tier.ESC}
+ESC_KEYS = {k.key: k for k in catalog.KEYS if k.tier is catalog.Tier.ESC and not k.temporary}
+TEMPORARY_KEYS = [k.key for k in catalog.KEYS if k.temporary]
 
 
 def load(env: str) -> dict[str, Any]:
@@ -107,3 +108,20 @@ def test_placeholders_hold_no_value_shaped_like_a_real_secret() -> None:
         assert "-----BEGIN" not in text
         # ESC would interpolate ${...}; placeholders must not contain references.
         assert "${" not in text
+
+
+def test_keys_set_only_during_a_rotation_are_absent_but_explained() -> None:
+    assert TEMPORARY_KEYS, "the catalog has rotation-only keys (prometheus:previousAuthToken)"
+    for env in FILES:
+        assert not set(TEMPORARY_KEYS) & set(own_config(env))
+    for env in ("Preview", "Production"):
+        text = (ESC_DIR / FILES[env]).read_text(encoding="utf-8")
+        for key in TEMPORARY_KEYS:
+            assert f"# {key} is absent here on purpose" in text
+
+
+def test_rollout_key_is_per_environment() -> None:
+    """Each environment has its own rollout key, so a preview never shares a digest key with production."""
+    assert "secret-chain:rolloutKey" not in own_config("Base")
+    for env in ("Preview", "Production"):
+        assert "secret-chain:rolloutKey" in own_config(env)

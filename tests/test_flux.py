@@ -32,12 +32,13 @@ PEM = rsa_pem()
 
 def token_config(key: str = "flux:githubToken") -> tuple[dict[str, str], list[str]]:
     token = "github_pat_" + secrets.token_hex(20) + "_" + secrets.token_hex(8)
-    return {"secret-chain:escEnvironment": "acme/Production", key: token}, [key]
+    return {"secret-chain:escEnvironment": "acme/Production", "kubernetes:enableSecretMutable": "true", key: token}, [key]
 
 
 def app_config(pem: str = PEM) -> tuple[dict[str, str], list[str]]:
     config = {
         "secret-chain:escEnvironment": "acme/Production",
+        "kubernetes:enableSecretMutable": "true",
         "flux:githubAppId": "123456",
         "flux:githubAppInstallationId": "87654321",
         "flux:githubAppPrivateKey": pem,
@@ -159,7 +160,7 @@ def test_github_app_from_args_with_enterprise_base_url(run: Run) -> None:
         "github_app_private_key": PEM,
         "github_app_base_url": "https://ghe.example.com/api/v3/",
     }
-    ev = run(lambda: flux(args), {}, [])
+    ev = run(lambda: flux(args), {"kubernetes:enableSecretMutable": "true"}, [])
     (secret,) = ev.of_type(SECRET)
     assert unwrap(secret.inputs["stringData"]) == {
         "githubAppBaseURL": "https://ghe.example.com/api/v3",
@@ -212,10 +213,7 @@ def test_partial_app_config_names_the_missing_keys(run: Run) -> None:
     with pytest.raises(ConfigError) as caught:
         run(flux, config, [])
     message = str(caught.value)
-    assert (
-        "the GitHub App config is incomplete: flux:githubAppId set but "
-        "flux:githubAppInstallationId, flux:githubAppPrivateKey missing" in message
-    )
+    assert "the GitHub App config is incomplete: flux:githubAppId set but flux:githubAppInstallationId, flux:githubAppPrivateKey missing" in message
     assert 'config "flux:githubAppPrivateKey" is missing' in message
     assert 'pulumi env set acme/Production pulumiConfig."flux:githubAppInstallationId" 12345678' in message
     assert "to use a token (flux:githubToken) instead" in message
@@ -397,7 +395,7 @@ def test_every_problem_is_reported_together(run: Run) -> None:
         "image_automation": {"images": [{"image": "ghcr.io/acme/api", "semver_range": "nope"}]},
     }
     with pytest.raises(ConfigError) as caught:
-        run(lambda: flux(args), {"secret-chain:escEnvironment": "acme/Production"}, [])
+        run(lambda: flux(args), {"secret-chain:escEnvironment": "acme/Production", "kubernetes:enableSecretMutable": "true"}, [])
     problems = caught.value.problems
     assert len(problems) == 4
     assert any("repository_url" in p for p in problems)

@@ -4,8 +4,9 @@ import pytest
 
 from components import PrometheusAuth
 from components.errors import ConfigError
+from components.kube import rollout_digest
 from components.offline import is_secret, unwrap
-from tests.conftest import Run
+from tests.conftest import Run, secret_data
 from tests.leaks import find_leaks
 from tests.schemas import SchemaError, validate
 
@@ -13,17 +14,20 @@ MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
 SECRET = "kubernetes:core/v1:Secret"
 
 
-def test_app_secret_monitor_copy_and_servicemonitor(run: Run, chain_config: tuple[dict[str, str], list[str]]) -> None:
+def test_app_secret_monitor_secret_and_servicemonitor(run: Run, chain_config: tuple[dict[str, str], list[str]]) -> None:
     config, secret_keys = chain_config
     token = config["prometheus:authToken"]
     ev = run(lambda: PrometheusAuth("metrics", {"namespace": "default"}), config, secret_keys)
     secrets = {(s.inputs["metadata"]["namespace"], s.inputs["metadata"]["name"]): s for s in ev.of_type(SECRET)}
     assert set(secrets) == {("default", "prometheus-auth"), ("monitoring", "default-prometheus-auth")}
-    assert unwrap(secrets["default", "prometheus-auth"].inputs["stringData"]) == {"PROMETHEUS_AUTH_TOKEN": token}
-    assert unwrap(secrets["monitoring", "default-prometheus-auth"].inputs["stringData"]) == {"token": token}
+    app, monitor_secret = secrets["default", "prometheus-auth"], secrets["monitoring", "default-prometheus-auth"]
+    # The app Secret is base64 data (its keys change during a rotation); the monitor's is stringData.
+    assert set(app.inputs) >= {"data"} and "stringData" not in app.inputs and is_secret(app.inputs["data"])
+    assert secret_data(app.inputs) == {"PROMETHEUS_AUTH_TOKEN": token}
+    assert secret_data(monitor_secret.inputs) == {"token": token} and is_secret(monitor_secret.inputs["stringData"])
     for reg in secrets.values():
-        assert is_secret(reg.inputs["stringData"])
         validate(unwrap(reg.inputs))
+        assert reg.inputs["type"] == "Opaque" and "immutable" not in reg.inputs and not reg.delete_before_replace
     (monitor,) = ev.of_type(MONITOR)
     obj = unwrap(monitor.inputs)
     validate(obj)
@@ -36,17 +40,22 @@ def test_app_secret_monitor_copy_and_servicemonitor(run: Run, chain_config: tupl
     assert obj["spec"]["namespaceSelector"] == {"matchNames": ["default"]}
     # The credentials the operator reads are in the ServiceMonitor's own namespace.
     assert ("monitoring", endpoint["authorization"]["credentials"]["name"]) in secrets
-    assert find_leaks(ev, [token]) == []
+    assert find_leaks(ev, [token, config["secret-chain:rolloutKey"]]) == []
     (component,) = ev.components
-    assert ev.component_outputs[component.urn] == {
+    outputs = ev.component_outputs[component.urn]
+    (annotation,) = outputs.pop("rollout_annotations").items()
+    assert outputs == {
         "secret_name": "prometheus-auth",
         "monitor_secret_name": "default-prometheus-auth",
         "env_var_name": "PROMETHEUS_AUTH_TOKEN",
         "monitor_name": "default-api",
     }
+    assert annotation[0] == "secret-chain/rollout-hmac-sha256-prometheus-auth"
+    key = config["secret-chain:rolloutKey"]
+    assert annotation[1] == rollout_digest(key, "default", "prometheus-auth", {"PROMETHEUS_AUTH_TOKEN": token})
 
 
-def test_same_namespace_uses_one_secret_and_custom_labels(run: Run, chain_config: tuple[dict[str, str], list[str]]) -> None:
+def test_same_namespace_keeps_a_separate_monitor_secret(run: Run, chain_config: tuple[dict[str, str], list[str]]) -> None:
     config, secret_keys = chain_config
     ev = run(
         lambda: PrometheusAuth(
@@ -61,17 +70,16 @@ def test_same_namespace_uses_one_secret_and_custom_labels(run: Run, chain_config
         config,
         secret_keys,
     )
-    (secret,) = ev.of_type(SECRET)
+    secrets = {s.inputs["metadata"]["name"]: s for s in ev.of_type(SECRET)}
+    assert set(secrets) == {"prometheus-auth", "preview-pr-7-prometheus-auth"}
+    assert {s.inputs["metadata"]["namespace"] for s in secrets.values()} == {"preview-pr-7"}
     (monitor,) = ev.of_type(MONITOR)
     obj = unwrap(monitor.inputs)
     assert obj["metadata"]["labels"]["release"] == "prom"
     assert obj["spec"]["selector"] == {"matchLabels": {"app.kubernetes.io/name": "web"}}
-    assert obj["spec"]["endpoints"][0]["authorization"]["credentials"] == {
-        "name": "prometheus-auth",
-        "key": "PROMETHEUS_AUTH_TOKEN",
-    }
+    # Even in one namespace the monitor reads its own Secret: during a rotation it keeps the old token.
+    assert obj["spec"]["endpoints"][0]["authorization"]["credentials"] == {"name": "preview-pr-7-prometheus-auth", "key": "token"}
     validate(obj)
-    assert secret.inputs["metadata"]["namespace"] == "preview-pr-7"
 
 
 def test_short_token_is_refused(run: Run, chain_config: tuple[dict[str, str], list[str]]) -> None:
