@@ -27,6 +27,7 @@ EXAMPLES = """examples:
   secret-chain preflight --stack preview-pr-42 --config config.json --json
   secret-chain inventory --environment production
   secret-chain inventory --readme README.md                      # rewrite the README's secrets section
+  secret-chain inventory --rotation-doc docs/rotation.md         # rewrite the rotation guide
   secret-chain plan --stack production --config examples/config/production.json --manifests out/
   pulumi config --show-secrets --json --stack production | secret-chain plan --stack production --config -
   pulumi stack export --stack production > state.json && secret-chain rotation --state state.json
@@ -43,7 +44,7 @@ Exit status: 0 when the config is ready, 1 when something is missing or malforme
 INVENTORY_EXAMPLES = """examples:
   secret-chain inventory
   secret-chain inventory --environment preview --json
-  secret-chain inventory --readme README.md
+  secret-chain inventory --readme README.md --rotation-doc docs/rotation.md
 """
 
 PLAN_EXAMPLES = """examples:
@@ -167,14 +168,18 @@ def cmd_preflight(args: argparse.Namespace) -> int:
 
 
 def cmd_inventory(args: argparse.Namespace) -> int:
-    """Print the catalog as the runbook's tables, or rewrite the README block."""
+    """Print the catalog as the runbook's tables, or rewrite the README block and/or the rotation guide."""
     from components import inventory
 
-    if args.readme is not None:
+    if args.readme is not None or args.rotation_doc is not None:
         if args.environment or args.json:
-            raise SecretChainError("--readme writes the whole inventory: do not combine it with --environment or --json")
-        changed = inventory.sync_readme(Path(args.readme))
-        print(f"{args.readme}: secret inventory {'updated' if changed else 'already up to date'}")
+            raise SecretChainError("--readme and --rotation-doc write whole documents: do not combine them with --environment or --json")
+        if args.readme is not None:
+            changed = inventory.sync_readme(Path(args.readme))
+            print(f"{args.readme}: secret inventory {'updated' if changed else 'already up to date'}")
+        if args.rotation_doc is not None:
+            changed = inventory.sync_rotation_doc(Path(args.rotation_doc))
+            print(f"{args.rotation_doc}: rotation guide {'updated' if changed else 'already up to date'}")
         return 0
     if args.json:
         print(json.dumps(inventory.as_json(args.environment), indent=2, sort_keys=True, ensure_ascii=False))
@@ -319,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--environment", choices=("preview", "production"), help="only the values this ESC environment carries")
     p.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
     p.add_argument("--readme", metavar="FILE", help="rewrite the block between the secret-inventory markers of FILE")
+    p.add_argument("--rotation-doc", metavar="FILE", help="write the rotation guide (every secret's rotation steps) to FILE")
     p.set_defaults(func=cmd_inventory)
 
     p = sub.add_parser(

@@ -19,6 +19,7 @@ from components.chain import parse_stack
 from components.config import esc_environment, fix_command
 from components.errors import SecretChainError
 from components.github_actions import BY_GITHUB_NAME
+from components.inventory import doc_link, rotation_steps
 from components.kube import CONFIG_KEYS_ANNOTATION
 from components.validators import Invalid
 
@@ -62,6 +63,8 @@ class Item:
             "status": self.status,
             "generate": entry.generate,
             "fix": fix_command(entry, environment),
+            "steps": rotation_steps(entry, environment),
+            "guide": doc_link(self.config_key),
         }
 
 
@@ -190,6 +193,8 @@ def render_text(items: list[Item], environment: str, now: datetime, warn_days: i
             f"    then: {fix_command(entry, environment)}",
             "    and: pulumi up",
         ]
+        if entry.rotate:
+            lines.append(f"    without downtime: {len(entry.rotate)} steps in {doc_link(item.config_key)}")
     unknown = [i for i in items if i.status == "unknown"]
     for item in unknown:
         lines.append(f"  UNKNOWN: {item.config_key} in {item.resource}: the state has no created/modified time")
