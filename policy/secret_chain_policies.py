@@ -32,6 +32,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
     Secret,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 # --- secret-shaped strings -------------------------------------------------------------------------
 
@@ -497,6 +498,199 @@ github_secret_no_deprecated_args = ResourceValidationPolicy(
 )
 
 
+# --- 7. A pull request's stack stays in its namespace --------------------------------------------------
+
+PR_STACK = re.compile(r"preview-pr-[1-9][0-9]{0,8}")
+"""Names of pull-request preview stacks; stack ``preview-pr-<N>`` owns exactly the namespace of the same name."""
+
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        # Kubernetes
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "ComponentStatus",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "APIService",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "MutatingAdmissionPolicy",
+        "MutatingAdmissionPolicyBinding",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "StorageClass",
+        "CSIDriver",
+        "CSINode",
+        "VolumeAttachment",
+        "VolumeAttributesClass",
+        "PriorityClass",
+        "RuntimeClass",
+        "IngressClass",
+        "IPAddress",
+        "ServiceCIDR",
+        "CertificateSigningRequest",
+        "ClusterTrustBundle",
+        "FlowSchema",
+        "PriorityLevelConfiguration",
+        "DeviceClass",
+        # CRDs of the platform's operators
+        "ClusterIssuer",  # cert-manager
+        "GatewayClass",  # Gateway API
+        "ClusterSecretStore",  # external-secrets
+        "ClusterExternalSecret",
+        "ClusterPolicy",  # Kyverno
+    }
+)
+"""Kinds that have no namespace. Extend here. A kind missing from this list is still caught on PR stacks,
+because every object other than the stack's Namespace must name the stack's namespace."""
+
+OUTSIDE_KUBERNETES = ("github:", "digitalocean:")
+"""Type-token prefixes of resources outside any namespace (repository/organisation secrets, cloud DNS and
+clusters): shared by every pull request, so a PR stack must not write them. Extend here."""
+
+_COMPONENT_GROUPS = frozenset({"yaml", "kustomize"})
+"""``kubernetes:<group>[/<version>]:…`` tokens of component resources (and ``helm.sh`` Charts), whose children are
+validated one by one."""
+
+
+def stack_of(urn: str) -> str | None:
+    """The stack name in a URN (``urn:pulumi:<stack>::<project>::<type>::<name>``), or None when it is not one."""
+    if not urn.startswith("urn:pulumi:"):
+        return None
+    return urn[len("urn:pulumi:") :].split("::", 1)[0] or None
+
+
+def kubernetes_kind(args: ResourceValidationArgs) -> str | None:
+    """The Kubernetes kind of a ``kubernetes:*`` resource (``*Patch`` types give their kind), or None for components."""
+    parts = args.resource_type.split(":")
+    if len(parts) != 3 or parts[0] != "kubernetes":
+        return None
+    group = parts[1].rpartition("/")[0] if "/" in parts[1] else parts[1]
+    if group in _COMPONENT_GROUPS or (group == "helm.sh" and parts[2] == "Chart"):
+        return None
+    kind = parts[2]
+    if kind == "CustomResource" or "/" not in parts[1]:
+        # a generic token (kubernetes:apiextensions.k8s.io:CustomResource): the kind is an input
+        prop_kind = _get(args.props, "kind")
+        if not isinstance(prop_kind, str):
+            return None
+        kind = prop_kind
+    return kind.removesuffix("Patch") or kind
+
+
+def _target_namespace(args: ResourceValidationArgs, kind: str) -> str | None:
+    """Where a namespaced object is written: metadata.namespace, else the Kubernetes provider's default namespace."""
+    if kind == "Release" and api_version_of(args.resource_type) == ("helm.sh", "v3", "Release"):
+        namespace = _get(args.props, "namespace")
+    else:
+        namespace = _get(args.props, "metadata", "namespace")
+    if isinstance(namespace, str) and namespace:
+        return namespace
+    provider = getattr(args, "provider", None)
+    if provider is not None and str(getattr(provider, "resource_type", "")).startswith("pulumi:providers:kubernetes"):
+        default = _get(provider.props, "namespace")
+        if isinstance(default, str) and default:
+            return default
+    return None
+
+
+def _namespace_fields(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(path, value) of every string under a key named ``namespace``; values unknown during preview are skipped."""
+    value = _plain(value)
+    if isinstance(value, Mapping):
+        for key in value:
+            try:
+                item = _plain(value[key])
+            except UnknownValueError:
+                continue
+            where = f"{path}.{key}" if path else str(key)
+            if key == "namespace" and isinstance(item, str):
+                yield where, item
+            else:
+                yield from _namespace_fields(item, where)
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        for index in range(len(value)):
+            try:
+                item = value[index]
+            except UnknownValueError:
+                continue
+            yield from _namespace_fields(item, f"{path}[{index}]")
+
+
+def validate_pr_stack_confinement(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """A ``preview-pr-<N>`` stack writes only in namespace ``preview-pr-<N>``; other stacks leave PR namespaces alone.
+
+    The stack comes from the resource's URN (``urn:pulumi:<stack>::…``), which the engine sends with every
+    resource, so no configuration is needed. On a PR stack: the only cluster-scoped object allowed is the
+    Namespace ``preview-pr-<N>``; every other Kubernetes object must be written to that namespace (its
+    ``metadata.namespace``, or the Kubernetes provider's default namespace); GitHub and DigitalOcean
+    resources are refused. On every other stack: nothing is written into a ``preview-pr-*`` namespace, and
+    no cluster-scoped object names one (a ClusterRoleBinding subject, a webhook service, …).
+    """
+    stack = stack_of(args.urn)
+    if stack is None:
+        return
+    own = stack if PR_STACK.fullmatch(stack) else None
+    if own is not None and args.resource_type.startswith(OUTSIDE_KUBERNETES):
+        report_violation(
+            f"{_where(args)}: a pull request's stack ({own}) writes only in its namespace; this resource lives outside "
+            "Kubernetes and is shared by every pull request. Create it from preview-base or production",
+            None,
+        )
+        return
+    if not _is_kubernetes(args):
+        return
+    kind = kubernetes_kind(args)
+    if kind is None:
+        return
+    if kind == "Namespace":
+        name = _get(args.props, "metadata", "name")
+        if own is not None and name != own:
+            report_violation(f"{_where(args)}: stack {own} may create only its own Namespace {own!r}, not {name!r}", None)
+        elif own is None and isinstance(name, str) and PR_STACK.fullmatch(name):
+            report_violation(f"{_where(args)}: Namespace {name!r} belongs to stack {name}; stack {stack} must not create it", None)
+        return
+    if kind in CLUSTER_SCOPED_KINDS:
+        if own is not None:
+            report_violation(
+                f"{_where(args)}: {kind} is cluster-scoped; a pull request's stack ({own}) may create no cluster-scoped "
+                f"object but its Namespace. Shared objects belong to preview-base",
+                None,
+            )
+            return
+        for where, value in _namespace_fields(args.props):
+            if PR_STACK.fullmatch(value):
+                report_violation(
+                    f"{_where(args)}: cluster-scoped {kind} names namespace {value!r} ({where}); nothing cluster-wide may "
+                    "depend on a pull request's namespace",
+                    None,
+                )
+        return
+    namespace = _target_namespace(args, kind)
+    if own is not None and namespace != own:
+        where = f"namespace {namespace!r}" if namespace else "no namespace (cluster-scoped, or the provider's default namespace)"
+        report_violation(
+            f"{_where(args)}: {kind} is written to {where}; stack {own} may write only in namespace {own!r}. "
+            "Set metadata.namespace to the stack's namespace",
+            None,
+        )
+    elif own is None and namespace is not None and PR_STACK.fullmatch(namespace):
+        report_violation(f"{_where(args)}: {kind} is written to namespace {namespace!r}, which belongs to stack {namespace}", None)
+
+
+pr_stack_confined_to_its_namespace = ResourceValidationPolicy(
+    name="pr-stack-confined-to-its-namespace",
+    description=(
+        "A preview-pr-<N> stack writes only in namespace preview-pr-<N> (its Namespace is its only cluster-scoped object; "
+        "no GitHub or DigitalOcean resources); other stacks write nothing in, and point no cluster-scoped object at, a PR namespace."
+    ),
+    validate=validate_pr_stack_confinement,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
 POLICIES: tuple[ResourceValidationPolicy, ...] = (
     kubernetes_secret_data_is_secret,
     dockerconfigjson_shape,
@@ -504,5 +698,6 @@ POLICIES: tuple[ResourceValidationPolicy, ...] = (
     no_secret_looking_metadata,
     no_deprecated_api_versions,
     github_secret_no_deprecated_args,
+    pr_stack_confined_to_its_namespace,
 )
 """Every policy of the pack, in report order."""

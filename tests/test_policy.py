@@ -42,12 +42,13 @@ HEX = "0123456789abcdef" * 4
 
 @dataclass
 class Args:
-    """What a ResourceValidationArgs offers the policies: type, props, urn, name."""
+    """What a ResourceValidationArgs offers the policies: type, props, urn, name, provider."""
 
     resource_type: str
     props: Any
     name: str = "res"
     urn: str = field(default="")
+    provider: Any = None
 
     def __post_init__(self) -> None:
         self.urn = self.urn or f"urn:pulumi:production::secret-chain::{self.resource_type}::{self.name}"
@@ -61,7 +62,7 @@ def violations(validate: Any, resource_type: str, props: Any, name: str = "res")
 
 def test_the_pack_lists_every_policy_once() -> None:
     names = [p.name for p in P.POLICIES]
-    assert len(names) == len(set(names)) == 6
+    assert len(names) == len(set(names)) == 7
     assert all(isinstance(p, ResourceValidationPolicy) for p in P.POLICIES)
     assert P.kubernetes_secret_data_is_secret.enforcement_level is EnforcementLevel.REMEDIATE
     main_py = (Path(P.__file__).parent / "__main__.py").read_text()
@@ -368,13 +369,145 @@ def test_github_secret_args(resource_type: str, props: dict[str, Any], expected:
         assert TOKEN not in message
 
 
+# --- 7. PR stacks stay in their namespace ---------------------------------------------------------------
+
+
+def _urn(stack: str, resource_type: str, name: str = "res") -> str:
+    return f"urn:pulumi:{stack}::secret-chain::secret-chain:index:SecretChain${resource_type}::{name}"
+
+
+def _object(kind: str, namespace: str | None = None, name: str = "obj", api_version: str = "v1", **extra: Any) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name}
+    if namespace is not None:
+        metadata["namespace"] = namespace
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata, **extra}
+
+
+@dataclass
+class _Provider:
+    resource_type: str
+    props: Any
+
+
+def confinement(stack: str, resource_type: str, props: Any, provider: Any = None) -> list[str]:
+    found: list[str] = []
+    args = Args(resource_type, props, "res", _urn(stack, resource_type), provider)
+    P.validate_pr_stack_confinement(args, lambda message, urn=None: found.append(message))
+    return found
+
+
+PR = "preview-pr-7"
+CLUSTER_ISSUER = "kubernetes:cert-manager.io/v1:ClusterIssuer"
+CRB = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
+
+
+@pytest.mark.parametrize(
+    ("stack", "resource_type", "props", "expected"),
+    [
+        # a PR stack: its Namespace and objects in it
+        (PR, "kubernetes:core/v1:Namespace", _object("Namespace", name=PR), []),
+        (PR, SECRET, _object("Secret", PR, "ghcr-pull-secret"), []),
+        (PR, MONITOR, _object("ServiceMonitor", PR, api_version="monitoring.coreos.com/v1"), []),
+        (PR, "kubernetes:core/v1:ServiceAccountPatch", _object("ServiceAccount", PR, "default"), []),
+        (PR, "kubernetes:helm.sh/v3:Release", {"chart": "grafana", "namespace": PR}, []),
+        (PR, "kubernetes:yaml/v2:ConfigGroup", {"objs": []}, []),  # a component: its children are checked one by one
+        (PR, "secret-chain:index:GhcrPullSecret", {}, []),
+        (PR, "pulumi:providers:kubernetes", {"namespace": "default"}, []),
+        # a PR stack escaping its namespace
+        (PR, "kubernetes:core/v1:Namespace", _object("Namespace", name="preview-pr-8"), ["may create only its own Namespace 'preview-pr-7'"]),
+        (PR, SECRET, _object("Secret", "default"), ["Secret is written to namespace 'default'; stack preview-pr-7 may write only"]),
+        (PR, SECRET, _object("Secret", "preview-pr-8"), ["namespace 'preview-pr-8'"]),
+        (PR, SECRET, _object("Secret"), ["no namespace (cluster-scoped, or the provider's default namespace)"]),
+        (PR, "kubernetes:core/v1:ServiceAccountPatch", _object("ServiceAccount", "kube-system", "default"), ["ServiceAccount is written to"]),
+        (PR, "kubernetes:helm.sh/v3:Release", {"chart": "grafana", "namespace": "monitoring"}, ["Release is written to namespace 'monitoring'"]),
+        (PR, CLUSTER_ISSUER, _object("ClusterIssuer", api_version="cert-manager.io/v1"), ["ClusterIssuer is cluster-scoped"]),
+        (PR, CLUSTER_ISSUER, _object("ClusterIssuer", PR, api_version="cert-manager.io/v1"), ["ClusterIssuer is cluster-scoped"]),
+        (PR, CRB, _object("ClusterRoleBinding", api_version="rbac.authorization.k8s.io/v1"), ["ClusterRoleBinding is cluster-scoped"]),
+        (
+            PR,
+            "kubernetes:apiextensions.k8s.io:CustomResource",
+            _object("GitRepository", "flux-system", api_version="source.toolkit.fluxcd.io/v1"),
+            ["GitRepository is written to namespace 'flux-system'"],
+        ),
+        (PR, "kubernetes:apiextensions.k8s.io:CustomResource", _object("ClusterIssuer", api_version="cert-manager.io/v1"), ["is cluster-scoped"]),
+        (PR, "github:index/actionsSecret:ActionsSecret", {"repository": "r", "secretName": "S"}, ["lives outside Kubernetes"]),
+        (PR, "digitalocean:index/dnsRecord:DnsRecord", {"domain": "example.com"}, ["lives outside Kubernetes"]),
+        # other stacks: anything but PR namespaces
+        ("production", SECRET, _object("Secret", "cert-manager"), []),
+        ("preview-base", CLUSTER_ISSUER, _object("ClusterIssuer", api_version="cert-manager.io/v1"), []),
+        ("preview-base", "github:index/actionsSecret:ActionsSecret", {"repository": "r"}, []),
+        ("preview-base", "kubernetes:core/v1:Namespace", _object("Namespace", name="preview-base"), []),
+        ("preview-pr-0", SECRET, _object("Secret", "default"), []),  # not a PR stack name (N starts at 1)
+        ("production", SECRET, _object("Secret", PR), ["Secret is written to namespace 'preview-pr-7', which belongs to stack preview-pr-7"]),
+        ("preview-base", "kubernetes:core/v1:Namespace", _object("Namespace", name=PR), ["Namespace 'preview-pr-7' belongs to stack"]),
+        (
+            "preview-base",
+            CRB,
+            _object(
+                "ClusterRoleBinding",
+                api_version="rbac.authorization.k8s.io/v1",
+                subjects=[{"kind": "ServiceAccount", "name": "default", "namespace": PR}],
+                roleRef={"kind": "ClusterRole", "name": "cluster-admin"},
+            ),
+            ["cluster-scoped ClusterRoleBinding names namespace 'preview-pr-7' (subjects[0].namespace)"],
+        ),
+        (
+            "production",
+            "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",
+            _object(
+                "ValidatingWebhookConfiguration",
+                api_version="admissionregistration.k8s.io/v1",
+                webhooks=[{"name": "w", "clientConfig": {"service": {"name": "hook", "namespace": PR}}}],
+            ),
+            ["names namespace 'preview-pr-7' (webhooks[0].clientConfig.service.namespace)"],
+        ),
+    ],
+)
+def test_pr_stack_confinement(stack: str, resource_type: str, props: dict[str, Any], expected: list[str]) -> None:
+    found = confinement(stack, resource_type, props)
+    assert len(found) == len(expected), found
+    for message, fragment in zip(found, expected, strict=True):
+        assert fragment in message
+
+
+def test_pr_stack_confinement_reads_the_kubernetes_provider_default_namespace() -> None:
+    secret = _object("Secret")  # no metadata.namespace: the provider's namespace applies
+    assert confinement(PR, SECRET, secret, _Provider("pulumi:providers:kubernetes", {"namespace": PR})) == []
+    (message,) = confinement(PR, SECRET, secret, _Provider("pulumi:providers:kubernetes", {"namespace": "default"}))
+    assert "namespace 'default'" in message
+    assert confinement(PR, SECRET, _object("Secret", PR), _Provider("pulumi:providers:kubernetes", {"namespace": "default"})) == []
+
+
+def test_pr_stack_confinement_through_the_engine_proxies() -> None:
+    """Props as Analyze builds them; a value unknown during preview is skipped, not reported."""
+    unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi_policy's UNKNOWN_STRING_VALUE
+    escaped = unknown_checking_proxy(deserialize_properties(_object("Secret", "default"), True))
+    assert len(confinement(PR, SECRET, escaped)) == 1
+    issuer = _object("ClusterIssuer", api_version="cert-manager.io/v1", spec={"acme": {"email": unknown, "solvers": [{"namespace": PR}]}})
+    (message,) = confinement("preview-base", CLUSTER_ISSUER, unknown_checking_proxy(deserialize_properties(issuer, True)))
+    assert "solvers[0].namespace" in message
+
+
+def test_stack_name_comes_from_the_urn() -> None:
+    assert P.stack_of("urn:pulumi:preview-pr-12::secret-chain::kubernetes:core/v1:Secret::s") == "preview-pr-12"
+    assert P.stack_of("urn:pulumi:preview-pr-12::p::a:b:C$kubernetes:core/v1:Secret::x::y") == "preview-pr-12"
+    assert P.stack_of("not-a-urn") is None
+    assert [s for s in ("preview-pr-1", "preview-pr-123456789", "preview-pr-01", "preview-pr-", "preview-base") if P.PR_STACK.fullmatch(s)] == [
+        "preview-pr-1",
+        "preview-pr-123456789",
+    ]
+
+
 # --- the chain itself passes every policy -------------------------------------------------------------
 
 
 @pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
-def test_the_chain_passes_every_policy(preview: bool) -> None:
+@pytest.mark.parametrize("stack", ["production", "preview-base", "preview-pr-42"])
+def test_the_chain_passes_every_policy(preview: bool, stack: str) -> None:
     config, secret_keys = canary_config()
-    ev = evaluate(main, config=config, secret_keys=secret_keys, preview=preview)
+    if stack != "production":
+        config["secret-chain:escEnvironment"] = "acme/Preview"
+    ev = evaluate(main, config=config, secret_keys=secret_keys, preview=preview, stack=stack)
     found: list[str] = []
     for reg in ev.resources:
         for policy in P.POLICIES:
@@ -384,3 +517,4 @@ def test_the_chain_passes_every_policy(preview: bool) -> None:
         assert P.remediate_secret_data(Args(reg.type, marked, reg.name, reg.urn)) is None
     assert found == []
     assert any(r.type == SECRET for r in ev.resources) and any(r.type == MONITOR for r in ev.resources)
+    assert any(r.type == "kubernetes:core/v1:Namespace" for r in ev.resources) == stack.startswith("preview-pr-")
