@@ -216,8 +216,13 @@ KEYS: tuple[Key, ...] = (
             "sending a token every pod accepts; the rollout annotation changes and the app's pods roll.",
             "Wait for the rollout: kubectl rollout status deployment/<app> -n <namespace>.",
             'Phase 2: pulumi env rm <org>/<Environment> pulumiConfig."prometheus:previousAuthToken" (always with the path: '
-            "without it, pulumi env rm deletes the whole environment), then pulumi up: the ServiceMonitor's Secret switches "
-            "to the new token (the ServiceMonitor itself does not change) and the pods roll again, no longer accepting the old one.",
+            "without it, pulumi env rm deletes the whole environment).",
+            "Switch Prometheus first: pulumi up --target <URN of the Secret ending in prometheus-monitor> (pulumi stack "
+            "--show-urns lists it): the Secret Prometheus reads now holds the new token while every pod still accepts both; "
+            "wait until the target is up again.",
+            "Then pulumi up: the app Secret drops the old token and the pods roll, accepting only the new one; the "
+            "ServiceMonitor itself never changes. (One plain pulumi up does this step and the previous one at once: a scrape "
+            "that reaches an already rolled pod before Prometheus has reloaded its config then fails once.)",
             "Verify: the target is up in Prometheus (up == 1 for the app's job) and the app logs no 401 on /metrics.",
         ),
         reload=_PROMETHEUS_APP,

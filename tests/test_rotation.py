@@ -408,6 +408,21 @@ def test_two_phase_rotation_keeps_every_scrape_working(run: Run, chain_config: t
     assert not accepts(phase2.app_env, old)
 
 
+def test_the_documented_steps_are_the_simulated_ones() -> None:
+    """docs/rotation.md's Prometheus steps: phase 1, the monitor switched on its own, then the rest (as simulated above)."""
+    steps = inventory.rotation_steps(catalog.get("prometheus:authToken"))
+    text = " ".join(steps)
+    order = [
+        'pulumiConfig."prometheus:previousAuthToken"',
+        'pulumiConfig."prometheus:authToken" $(openssl rand -hex 32)',
+        "Phase 2",
+        "--target",
+        "Then pulumi up",
+    ]
+    assert [text.index(marker) for marker in order] == sorted(text.index(marker) for marker in order)
+    assert "prometheus-monitor" in text and "PROMETHEUS_AUTH_TOKEN_PREVIOUS" in text
+
+
 def test_previous_token_equal_to_the_new_one_is_refused(run: Run, chain_config: tuple[dict[str, str], list[str]]) -> None:
     config, secret_keys = chain_config
     config["prometheus:previousAuthToken"] = config["prometheus:authToken"] + "\n"  # the same once normalised
