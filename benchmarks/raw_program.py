@@ -18,6 +18,8 @@ instead of as a silently unfair comparison.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from collections.abc import Callable
 
@@ -34,6 +36,18 @@ def _component(type_name: str, name: str, parent: pulumi.Resource | None) -> pul
 
 def _opts(parent: pulumi.Resource | None, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on))
+
+
+def _rollout(namespace: str, name: str, data: pulumi.Output[dict[str, str]]) -> pulumi.Output[dict[str, str]]:
+    """The pod-template annotation that rolls a Secret's consumer: HMAC-SHA256 (key secret-chain:rolloutKey) of its data."""
+    key = pulumi.Config("secret-chain").require_secret("rolloutKey")
+
+    def digest(args: list[object]) -> dict[str, str]:
+        secret, values = args
+        message = json.dumps({"data": values, "name": name, "namespace": namespace}, sort_keys=True, separators=(",", ":"))
+        return {f"secret-chain/rollout-hmac-sha256-{name}": hmac.new(str(secret).encode(), message.encode(), hashlib.sha256).hexdigest()}
+
+    return pulumi.Output.unsecret(pulumi.Output.all(key, data).apply(digest))
 
 
 def _labels(component: str, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -88,11 +102,13 @@ def prometheus_auth(prefix: str, namespace: str, monitor_namespace: str, parent:
     annotations = {_ANNOTATION: "prometheus:authToken"}
     app_data: pulumi.Output[dict[str, str]] = token.apply(lambda t: {"PROMETHEUS_AUTH_TOKEN": t})
     monitor_data: pulumi.Output[dict[str, str]] = token.apply(lambda t: {"token": t})
+    # as base64 ``data``, like the chain (its key set changes during a token rotation)
+    app_base64: pulumi.Output[dict[str, str]] = token.apply(lambda t: {"PROMETHEUS_AUTH_TOKEN": base64.b64encode(t.encode()).decode()})
     Secret(
         f"{prefix}-app",
         metadata={"name": "prometheus-auth", "namespace": namespace, "labels": _labels("metrics-auth"), "annotations": annotations},
         type="Opaque",
-        string_data=pulumi.Output.secret(app_data),  # type: ignore[arg-type]
+        data=pulumi.Output.secret(app_base64),  # type: ignore[arg-type]
         opts=_opts(parent),
     )
     monitor_secret_name = f"{namespace}-prometheus-auth"
@@ -129,6 +145,7 @@ def prometheus_auth(prefix: str, namespace: str, monitor_namespace: str, parent:
         "monitor_secret_name": monitor_secret_name,
         "env_var_name": "PROMETHEUS_AUTH_TOKEN",
         "monitor_name": monitor_name,
+        "rollout_annotations": _rollout(namespace, "prometheus-auth", app_data),
     }
 
 
@@ -292,8 +309,14 @@ def grafana_oauth(prefix: str, domain: str, parent: pulumi.Resource | None = Non
             "alertEmail",
         )
     )
-    _secret(f"{prefix}-env", "monitoring", "grafana-oauth", keys, pulumi.Output.all(**secrets).apply(env), parent)
-    return {"callback_url": f"{root_url}/login/github", "root_url": root_url, "secret_name": "grafana-oauth"}
+    data = pulumi.Output.all(**secrets).apply(env)
+    _secret(f"{prefix}-env", "monitoring", "grafana-oauth", keys, data, parent)
+    return {
+        "callback_url": f"{root_url}/login/github",
+        "root_url": root_url,
+        "secret_name": "grafana-oauth",
+        "rollout_annotations": _rollout("monitoring", "grafana-oauth", data),
+    }
 
 
 def _build(with_components: bool) -> None:
@@ -313,8 +336,12 @@ def _build(with_components: bool) -> None:
         parts.append(type_name)
         return outputs
 
+    rollouts: dict[str, object] = {}
     part("GhcrPullSecret", "secret-chain-ghcr", lambda parent: pull_secrets("secret-chain-ghcr", [namespace], parent))
-    part("PrometheusAuth", "secret-chain-prometheus", lambda parent: prometheus_auth("secret-chain-prometheus", namespace, "monitoring", parent))
+    metrics = part(
+        "PrometheusAuth", "secret-chain-prometheus", lambda parent: prometheus_auth("secret-chain-prometheus", namespace, "monitoring", parent)
+    )
+    rollouts["PrometheusAuth"] = metrics["rollout_annotations"]
     if get_config("flux:githubAppPrivateKey") is not None:
         url = config.require("fluxRepositoryUrl")
         part("FluxGitCredentials", "secret-chain-flux", lambda parent: flux_git_credentials("secret-chain-flux", url, parent))
@@ -324,13 +351,18 @@ def _build(with_components: bool) -> None:
     callback = None
     if get_config("grafana:githubClientId") is not None:
         domain = config.require("domain")
-        callback = part("GrafanaOAuth", "secret-chain-grafana", lambda parent: grafana_oauth("secret-chain-grafana", domain, parent))["callback_url"]
+        dashboard = part("GrafanaOAuth", "secret-chain-grafana", lambda parent: grafana_oauth("secret-chain-grafana", domain, parent))
+        callback, rollouts["GrafanaOAuth"] = dashboard["callback_url"], dashboard["rollout_annotations"]
     repository = config.require("githubRepository")
     part("GitHubActionsSecrets", "secret-chain-github", lambda parent: actions_secrets("secret-chain-github", repository, parent))
+    rollout_annotations = pulumi.Output.unsecret(pulumi.Output.all(**rollouts).apply(dict))
     if chain is not None:
-        chain.register_outputs({"app_namespace": namespace, "parts": parts, "grafana_callback_url": callback})
+        chain.register_outputs(
+            {"app_namespace": namespace, "parts": parts, "grafana_callback_url": callback, "rollout_annotations": rollout_annotations}
+        )
     pulumi.export("appNamespace", namespace)
     pulumi.export("parts", parts)
+    pulumi.export("rolloutAnnotations", rollout_annotations)
     if callback is not None:
         pulumi.export("grafanaCallbackUrl", callback)
 

@@ -17,6 +17,7 @@ Nothing here asserts on speed: targets are reported as met or missed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import functools
 import gc
@@ -29,9 +30,9 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from components.offline import Evaluation
@@ -204,34 +205,100 @@ def _settle() -> None:
     gc.freeze()
 
 
-Sample = tuple[float, float]
-"""One timed evaluation: (wall seconds, CPU seconds of this process, all threads)."""
+class Sample(NamedTuple):
+    """One timed evaluation."""
+
+    wall: float
+    """Wall-clock seconds."""
+    cpu: float
+    """CPU seconds of this process, all threads."""
+    gc: float
+    """CPU seconds the cyclic garbage collector ran during the evaluation."""
+    parts: dict[str, float]
+    """CPU seconds inside each instrumented function (see :func:`_instrumented`); empty when not instrumented."""
 
 
-def _timed(program: Callable[[], None], config: dict[str, str], secret_keys: list[str], stack: str = "production", *, collect: bool = True) -> Sample:
-    """Evaluate ``program`` once; ``collect=False`` disables the cyclic GC during the evaluation (attribution only)."""
+_CLOCKS: dict[str, float] = {}
+"""Running CPU-time totals: ``gc`` (collections) and one per instrumented function."""
+_GC_START: list[float] = []
+
+
+def _gc_clock(phase: str, info: dict[str, Any]) -> None:
+    if phase == "start":
+        _GC_START[:] = [time.thread_time()]
+    elif _GC_START:
+        _CLOCKS["gc"] = _CLOCKS.get("gc", 0.0) + time.thread_time() - _GC_START.pop()
+
+
+def _timed(program: Callable[[], None], config: dict[str, str], secret_keys: list[str], stack: str = "production") -> Sample:
+    """Evaluate ``program`` once, after a full collection (outside the timed region)."""
     from components.offline import evaluate
 
+    if _gc_clock not in gc.callbacks:
+        gc.callbacks.append(_gc_clock)
     gc.collect()
-    if not collect:
-        gc.disable()
+    _CLOCKS.clear()
+    wall, cpu = time.perf_counter(), time.process_time()
+    evaluate(program, config=config, secret_keys=secret_keys, stack=stack)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    clocks = dict(_CLOCKS)
+    return Sample(wall, cpu, clocks.pop("gc", 0.0), clocks)
+
+
+@contextlib.contextmanager
+def _instrumented() -> Iterator[None]:
+    """Time (CPU of the calling thread) three functions on every call, in this process only.
+
+    * ``sdk stack capture``: ``pulumi.runtime.resource._get_stack_trace``, which the SDK calls on every
+      registration to walk the whole Python stack and turn each frame into a source position;
+    * ``sdk type hints``: ``pulumi._types.resource_types``, which the SDK calls on every registration to
+      resolve the resource class's annotations (``typing.get_type_hints``), never cached;
+    * ``validation``: ``components.chain.resolve``, the chain reading and checking all of its config.
+    """
+    import pulumi._types
+    import pulumi.runtime.resource
+
+    from components import chain
+
+    targets = [
+        (pulumi.runtime.resource, "_get_stack_trace", "sdk stack capture"),
+        (pulumi._types, "resource_types", "sdk type hints"),
+        (chain, "resolve", "validation"),
+    ]
+    originals = [getattr(module, attr) for module, attr, _ in targets]
+
+    def clocked(function: Callable[..., Any], label: str) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.thread_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                _CLOCKS[label] = _CLOCKS.get(label, 0.0) + time.thread_time() - start
+
+        return wrapper
+
+    for (module, attr, label), original in zip(targets, originals, strict=True):
+        setattr(module, attr, clocked(original, label))
     try:
-        wall, cpu = time.perf_counter(), time.process_time()
-        evaluate(program, config=config, secret_keys=secret_keys, stack=stack)
-        return time.perf_counter() - wall, time.process_time() - cpu
+        yield
     finally:
-        gc.enable()
+        for (module, attr, _), original in zip(targets, originals, strict=True):
+            setattr(module, attr, original)
 
 
 def _stats(samples: list[Sample]) -> dict[str, float]:
-    """Median, quartiles and minimum of the wall and CPU times of ``samples``."""
+    """Median, quartiles and minimum of the wall and CPU times of ``samples``; medians of GC and instrumented times."""
     out: dict[str, float] = {}
-    for index, clock in ((0, "wall"), (1, "cpu")):
-        values = sorted(s[index] for s in samples)
+    for clock in ("wall", "cpu"):
+        values = sorted(getattr(s, clock) for s in samples)
         quartiles = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
         out[f"{clock}_median"] = statistics.median(values)
         out[f"{clock}_q1"], out[f"{clock}_q3"] = quartiles[0], quartiles[2]
         out[f"{clock}_min"] = values[0]
+    out["gc_median"] = statistics.median(s.gc for s in samples)
+    for label in sorted({label for s in samples for label in s.parts}):
+        out[f"{label}_median"] = statistics.median(s.parts.get(label, 0.0) for s in samples)
     return out
 
 
@@ -294,6 +361,7 @@ def bench_full_chain(runs: int) -> dict[str, Any]:
     samples = _interleaved({name: functools.partial(_timed, program, config, secret_keys) for name, program in programs.items()}, runs)
     stats = {name: _stats(rows) for name, rows in samples.items()}
     p, r, f = stats["package"], stats["raw"], stats["raw_flat"]
+    paired = statistics.median(a.cpu / b.cpu for a, b in zip(samples["package"], samples["raw"], strict=True))
     ratio = p["cpu_median"] / r["cpu_median"]
     return {
         "runs": runs,
@@ -304,6 +372,7 @@ def bench_full_chain(runs: int) -> dict[str, Any]:
         "ratio": ratio,
         "ratio_wall": p["wall_median"] / r["wall_median"],
         "ratio_min": p["cpu_min"] / r["cpu_min"],
+        "ratio_paired": paired,
         "ratio_vs_flat": p["cpu_median"] / f["cpu_median"],
         "ratio_vs_flat_wall": p["wall_median"] / f["wall_median"],
         "components_cost": r["cpu_median"] / f["cpu_median"],
@@ -314,72 +383,53 @@ def bench_full_chain(runs: int) -> dict[str, Any]:
 
 
 def attribute_gap(runs: int) -> dict[str, Any]:
-    """Where the package's extra time goes: two SDK costs switched off in turn, and the chain's own validation.
+    """Where the package's extra time goes, measured on every call (see :func:`_instrumented`) and per collection.
 
-    Switching off means, in this process only: ``pulumi._types.resource_types`` memoised (the SDK
-    recomputes it, type hints included, on every registration) and
-    ``pulumi.runtime.resource._get_stack_trace`` returning an empty trace (the SDK walks and converts
-    the whole Python stack on every registration). What remains is the package's own code.
+    For each interleaved round the package and the raw program are evaluated back to back; the ratios
+    are medians over rounds of the per-round ratio, as is and without the SDK's two per-registration costs.
     """
-    import pulumi._types
-    import pulumi.runtime.resource
-    from pulumi.runtime.proto import source_pb2
-
     from benchmarks import raw_program
-    from components import chain
-    from components.config import ConfigReader
     from components.program import main
 
     config, secret_keys = _config(PRODUCTION_CONFIG)
-    original_types, original_trace = pulumi._types.resource_types, pulumi.runtime.resource._get_stack_trace
-    cached_types = functools.cache(original_types)
+    programs = {
+        "package": functools.partial(_timed, main, config, secret_keys),
+        "raw": functools.partial(_timed, raw_program.main, config, secret_keys),
+    }
+    with _instrumented():
+        for program in programs.values():
+            program()
+        _settle()
+        samples = _interleaved(programs, runs)
+    sdk = ("sdk stack capture", "sdk type hints")
 
-    def no_trace() -> Any:
-        return source_pb2.StackTrace()
+    def without(sample: Sample, labels: tuple[str, ...]) -> float:
+        return sample.cpu - sum(sample.parts.get(label, 0.0) for label in labels) - (sample.gc if "gc" in labels else 0.0)
 
-    def patched(program: Callable[[], None], types: bool, trace: bool) -> Callable[[], Sample]:
-        def run() -> Sample:
-            pulumi._types.resource_types = cached_types if types else original_types
-            pulumi.runtime.resource._get_stack_trace = no_trace if trace else original_trace
-            try:
-                return _timed(program, config, secret_keys)
-            finally:
-                pulumi._types.resource_types, pulumi.runtime.resource._get_stack_trace = original_types, original_trace
+    def paired(labels: tuple[str, ...]) -> float:
+        return statistics.median(without(p, labels) / without(r, labels) for p, r in zip(samples["package"], samples["raw"], strict=True))
 
-        return run
-
-    def validate_only() -> None:
-        reader = ConfigReader("SecretChain")
-        chain.resolve({}, reader)
-        reader.done()
-
-    conditions = {"as is": (False, False), "types cached": (True, False), "no stack traces": (False, True), "both": (True, True)}
-    programs: dict[str, Callable[[], Sample]] = {}
-    for label, (types, trace) in conditions.items():
-        programs[f"package/{label}"] = patched(main, types, trace)
-        programs[f"raw/{label}"] = patched(raw_program.main, types, trace)
-    programs["validation only"] = patched(validate_only, False, False)
-    programs["empty"] = patched(_empty_program, False, False)
-    for program in programs.values():
-        program()
-    _settle()
-    stats = {name: _stats(rows) for name, rows in _interleaved(programs, runs).items()}
-    cpu = {name: s["cpu_median"] for name, s in stats.items()}
+    parts: dict[str, dict[str, float]] = {}
+    for side, rows in samples.items():
+        cpu = statistics.median(s.cpu for s in rows)
+        medians = {label: statistics.median(s.parts.get(label, 0.0) for s in rows) for label in (*sdk, "validation")}
+        medians["gc"] = statistics.median(s.gc for s in rows)
+        medians["rest"] = statistics.median(without(s, (*sdk, "validation", "gc")) for s in rows)
+        parts[side] = {"cpu": cpu, **medians}
     return {
         "runs": runs,
-        "cpu_median": cpu,
-        "ratio": {label: cpu[f"package/{label}"] / cpu[f"raw/{label}"] for label in conditions},
-        "type_hints": {side: cpu[f"{side}/as is"] - cpu[f"{side}/types cached"] for side in ("package", "raw")},
-        "stack_traces": {side: cpu[f"{side}/as is"] - cpu[f"{side}/no stack traces"] for side in ("package", "raw")},
-        "validation": cpu["validation only"] - cpu["empty"],
-        "gap": cpu["package/as is"] - cpu["raw/as is"],
+        "parts": parts,
+        "ratio": paired(()),
+        "ratio_without_sdk": paired(sdk),
+        "ratio_without_sdk_and_gc": paired((*sdk, "gc")),
+        "gap": {label: parts["package"][label] - parts["raw"][label] for label in parts["package"]},
     }
 
 
 # --------------------------------------------------------------------------------------------- 3. scaling
 
 
-def bench_namespaces(sizes: list[int], runs: int, gc_sizes: list[int]) -> dict[str, Any]:
+def bench_namespaces(sizes: list[int], runs: int) -> dict[str, Any]:
     from benchmarks import raw_program
     from components.ghcr import GhcrPullSecret
     from components.offline import evaluate
@@ -403,7 +453,8 @@ def bench_namespaces(sizes: list[int], runs: int, gc_sizes: list[int]) -> dict[s
     _timed(raw_fanout(["warm-up"]), config, secret_keys)
     _timed(_empty_program, config, secret_keys)
     _settle()
-    points = []
+    sides = ("package", "raw")
+    points: list[dict[str, Any]] = []
     empty: list[Sample] = []
     for n in sizes:
         namespaces = [f"ns-{i}" for i in range(n)]
@@ -415,50 +466,36 @@ def bench_namespaces(sizes: list[int], runs: int, gc_sizes: list[int]) -> dict[s
         }
         samples = _interleaved(programs, repeats)
         empty += samples["empty"]
-        p, r = _stats(samples["package"]), _stats(samples["raw"])
-        point: dict[str, Any] = {"namespaces": n, "runs": repeats, "package": p, "raw": r}
-        if n in gc_sizes:  # the same without the cyclic garbage collector: what of the growth is collection work
-            no_gc = _interleaved(
-                {
-                    "package": functools.partial(_timed, package_program(namespaces), config, secret_keys, collect=False),
-                    "raw": functools.partial(_timed, raw_fanout(namespaces), config, secret_keys, collect=False),
-                },
-                repeats,
-            )
-            point["package_no_gc"], point["raw_no_gc"] = _stats(no_gc["package"]), _stats(no_gc["raw"])
-        points.append(point)
+        points.append({"namespaces": n, "runs": repeats, "package": _stats(samples["package"]), "raw": _stats(samples["raw"])})
     fixed = _stats(empty)
     for point in points:
         n = point["namespaces"]
-        for side in ("package", "raw"):
-            point[f"{side}_per_namespace"] = point[side]["cpu_median"] / n
-            point[f"{side}_net_per_namespace"] = (point[side]["cpu_median"] - fixed["cpu_median"]) / n
-            if f"{side}_no_gc" in point:
-                point[f"{side}_no_gc_per_namespace"] = point[f"{side}_no_gc"]["cpu_median"] / n
+        for side in sides:
+            cpu, collection = point[side]["cpu_median"], point[side]["gc_median"]
+            point[f"{side}_per_namespace"] = cpu / n
+            point[f"{side}_net_per_namespace"] = (cpu - fixed["cpu_median"]) / n
+            point[f"{side}_gc_per_namespace"] = collection / n
         point["ratio"] = point["package"]["cpu_median"] / point["raw"]["cpu_median"]
     marginal: list[dict[str, Any]] = []
     for a, b in itertools.pairwise(points):
         step = b["namespaces"] - a["namespaces"]
-        marginal.append(
-            {
-                "from": a["namespaces"],
-                "to": b["namespaces"],
-                **{f"{side}_per_namespace": (b[side]["cpu_median"] - a[side]["cpu_median"]) / step for side in ("package", "raw")},
-            }
-        )
-    sides = ("package", "raw")
+        row: dict[str, Any] = {"from": a["namespaces"], "to": b["namespaces"]}
+        for side in sides:
+            row[f"{side}_per_namespace"] = (b[side]["cpu_median"] - a[side]["cpu_median"]) / step
+            row[f"{side}_gc_per_namespace"] = (b[side]["gc_median"] - a[side]["gc_median"]) / step
+            row[f"{side}_without_gc_per_namespace"] = row[f"{side}_per_namespace"] - row[f"{side}_gc_per_namespace"]
+        marginal.append(row)
     slopes = {
         "total": {side: _slope([p[f"{side}_per_namespace"] for p in points]) for side in sides},
         "net": {side: _slope([p[f"{side}_net_per_namespace"] for p in points]) for side in sides},
         "marginal": {side: _slope([m[f"{side}_per_namespace"] for m in marginal]) for side in sides},
+        "marginal_without_gc": {side: _slope([m[f"{side}_without_gc_per_namespace"] for m in marginal]) for side in sides},
     }
-    no_gc_rows = [p for p in points if "package_no_gc" in p]
     result: dict[str, Any] = {
         "fixed": fixed,
         "points": points,
         "marginal": marginal,
         "slopes": slopes,
-        "no_gc_slope": {side: _slope([p[f"{side}_no_gc_per_namespace"] for p in no_gc_rows]) for side in ("package", "raw")} if no_gc_rows else {},
         "ratio_at_largest": points[-1]["ratio"],
         "target": TARGETS["namespace_slope"],
         "target_applies_to": "marginal",
@@ -474,7 +511,7 @@ def bench_pr_stacks(sizes: list[int]) -> dict[str, Any]:
     _timed(main, config, secret_keys, stack="preview-pr-999")
     _timed(_empty_program, config, secret_keys, stack="preview-pr-999")
     _settle()
-    points = []
+    points: list[dict[str, Any]] = []
     empty: list[Sample] = []
     for n in sizes:
         repeats = max(1, 10 // n)
@@ -488,19 +525,18 @@ def bench_pr_stacks(sizes: list[int]) -> dict[str, Any]:
                     empty.append(_timed(_empty_program, config, secret_keys, stack=f"preview-pr-{pr}"))
             sweeps.append(sweep)
         rss_growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
-        totals = [(sum(s[0] for s in sweep), sum(s[1] for s in sweep)) for sweep in sweeps]
         point: dict[str, Any] = {
             "stacks": n,
             "runs": repeats,
-            "wall": statistics.median(t[0] for t in totals),
-            "cpu": statistics.median(t[1] for t in totals),
+            "wall": statistics.median(sum(s.wall for s in sweep) for sweep in sweeps),
+            "cpu": statistics.median(sum(s.cpu for s in sweep) for sweep in sweeps),
+            "gc": statistics.median(sum(s.gc for s in sweep) for sweep in sweeps),
             "maxrss_growth_kib": rss_growth,
         }
-        point["per_stack"], point["per_stack_wall"] = point["cpu"] / n, point["wall"] / n
+        point["per_stack"], point["per_stack_wall"], point["per_stack_gc"] = point["cpu"] / n, point["wall"] / n, point["gc"] / n
         if n >= 20:  # does a stack get dearer the more stacks the process has evaluated?
-            first, last = sweeps[0][:10], sweeps[0][-10:]
-            point["first_10_cpu_median"] = statistics.median(s[1] for s in first)
-            point["last_10_cpu_median"] = statistics.median(s[1] for s in last)
+            point["first_10_cpu_median"] = statistics.median(s.cpu for s in sweeps[0][:10])
+            point["last_10_cpu_median"] = statistics.median(s.cpu for s in sweeps[0][-10:])
         points.append(point)
     fixed = _stats(empty)
     for point in points:
@@ -680,7 +716,8 @@ def print_report(r: dict[str, Any]) -> None:
         f"{fc['resources']['package']} provider resources"
     )
     print(
-        f"   package / raw with the same components: {fc['ratio']:.2f} CPU, {fc['ratio_wall']:.2f} wall, {fc['ratio_min']:.2f} fastest "
+        f"   package / raw with the same components: {fc['ratio']:.2f} CPU, {fc['ratio_wall']:.2f} wall, {fc['ratio_min']:.2f} fastest, "
+        f"{fc['ratio_paired']:.2f} median of per-round ratios "
         f"(target ≤ {fc['target']}: {_mark(fc['met'])})"
     )
     print(
@@ -689,54 +726,56 @@ def print_report(r: dict[str, Any]) -> None:
     )
     at = r.get("attribution")
     if at:
-        cpu = at["cpu_median"]
-        print(
-            f"\n   Where the package's extra {at['gap'] * 1000:.1f} ms go "
-            f"(CPU medians of {at['runs']} interleaved runs, SDK costs switched off in turn)"
+        print(f"\n   Where the package's extra time goes (CPU medians of {at['runs']} interleaved runs, each function timed on every call)")
+        print(f"     {'':<10}{'total':>12}{'SDK stack capture':>20}{'SDK type hints':>17}{'GC':>12}{'validation':>13}{'the rest':>12}")
+        for side in ("package", "raw"):
+            row = at["parts"][side]
+            cells = "".join(
+                f"{_ms(row[label]):>{width}}"
+                for label, width in (("cpu", 12), ("sdk stack capture", 20), ("sdk type hints", 17), ("gc", 12), ("validation", 13), ("rest", 12))
+            )
+            print(f"     {side:<10}{cells}")
+        gap = at["gap"]
+        cells = "".join(
+            f"{_ms(gap[label]):>{width}}"
+            for label, width in (("cpu", 12), ("sdk stack capture", 20), ("sdk type hints", 17), ("gc", 12), ("validation", 13), ("rest", 12))
         )
-        for label in ("as is", "types cached", "no stack traces", "both"):
-            print(f"     {label:<16} package {_ms(cpu[f'package/{label}'])}  raw {_ms(cpu[f'raw/{label}'])}  ratio {at['ratio'][label]:.2f}")
+        print(f"     {'difference':<10}{cells}")
         print(
-            f"     SDK type hints per registration (pulumi._types.resource_types): package {at['type_hints']['package'] * 1000:.1f} ms, "
-            f"raw {at['type_hints']['raw'] * 1000:.1f} ms"
+            f"     package/raw per round: {at['ratio']:.2f} as is; {at['ratio_without_sdk']:.2f} without the SDK's per-registration "
+            f"stack capture and type hints; {at['ratio_without_sdk_and_gc']:.2f} without those and GC"
         )
-        print(
-            f"     SDK stack capture per registration (_get_stack_trace): package {at['stack_traces']['package'] * 1000:.1f} ms, "
-            f"raw {at['stack_traces']['raw'] * 1000:.1f} ms"
-        )
-        print(f"     the chain's own validation (SecretChain config read and checks): {at['validation'] * 1000:.1f} ms")
     ns = r["scaling"]["namespaces"]
     print(
         "\n3. Scaling: GhcrPullSecret fanned out to N namespaces vs the raw SDK (same component), CPU medians; "
         f"empty program T0 {_ms(ns['fixed']['cpu_median']).strip()}"
     )
-    header = f"{'package':>13}{'total/N':>12}{'(T−T0)/N':>12}{'raw':>13}{'total/N':>12}{'(T−T0)/N':>12}"
-    print(f"   {'N':>6}{header}{'ratio':>7}{'no GC: pkg/N':>14}{'raw/N':>10}")
+    header = f"{'package':>13}{'total/N':>12}{'(T−T0)/N':>12}{'GC/N':>10}{'raw':>13}{'total/N':>12}{'(T−T0)/N':>12}{'GC/N':>10}"
+    print(f"   {'N':>6}{header}{'ratio':>7}")
     for p in ns["points"]:
-        no_gc = f"{_ms(p['package_no_gc_per_namespace']):>14}{_ms(p['raw_no_gc_per_namespace']):>10}" if "package_no_gc_per_namespace" in p else ""
         cells = "".join(
             f"{_ms(p[side]['cpu_median']):>13}{_ms(p[f'{side}_per_namespace']):>12}{_ms(p[f'{side}_net_per_namespace']):>12}"
+            f"{_ms(p[f'{side}_gc_per_namespace']):>10}"
             for side in ("package", "raw")
         )
-        print(f"   {p['namespaces']:>6}{cells}{p['ratio']:7.2f}{no_gc}")
+        print(f"   {p['namespaces']:>6}{cells}{p['ratio']:7.2f}")
     for mg in ns["marginal"]:
         package, raw = _ms(mg["package_per_namespace"]), _ms(mg["raw_per_namespace"])
-        print(f"   marginal {mg['from']:>4}→{mg['to']:<5}  package {package}  raw {raw} per namespace")
-    for kind, label in (("total", "total/N"), ("net", "(T−T0)/N"), ("marginal", "marginal")):
+        package_gc, raw_gc = _ms(mg["package_gc_per_namespace"]).strip(), _ms(mg["raw_gc_per_namespace"]).strip()
+        print(f"   marginal {mg['from']:>4}→{mg['to']:<5}  package {package} (GC {package_gc})  raw {raw} (GC {raw_gc}) per namespace")
+    for kind, label in (("total", "total/N"), ("net", "(T−T0)/N"), ("marginal", "marginal"), ("marginal_without_gc", "marginal without GC")):
         applies = " ← the target" if kind == ns["target_applies_to"] else ""
         print(
-            f"   slope {label:<9} package {ns['slopes'][kind]['package']:.2f}, raw {ns['slopes'][kind]['raw']:.2f}"
+            f"   slope {label:<20} package {ns['slopes'][kind]['package']:.2f}, raw {ns['slopes'][kind]['raw']:.2f}"
             f"  (≤ {ns['target']}: {_mark(ns['met'][kind])}){applies}"
         )
-    if ns["no_gc_slope"]:
-        print(f"   without the cyclic GC, per namespace: slope package {ns['no_gc_slope']['package']:.2f}, raw {ns['no_gc_slope']['raw']:.2f}")
     pr = r["scaling"]["pr_stacks"]
     print(f"\n   Preview-PR stacks (preview-pr-<N>) evaluated one after another in one process (CPU; empty program {_ms(pr['fixed']['cpu_median'])})")
-    print(f"   {'stacks':>6}{'total':>14}{'per stack':>14}{'net of T0':>14}{'wall/stack':>14}{'maxrss growth':>16}")
+    print(f"   {'stacks':>6}{'total':>14}{'per stack':>14}{'net of T0':>14}{'GC/stack':>12}{'wall/stack':>14}{'maxrss growth':>16}")
     for p in pr["points"]:
         print(
-            f"   {p['stacks']:>6}{_ms(p['cpu']):>14}{_ms(p['per_stack']):>14}{_ms(p['net_per_stack']):>14}{_ms(p['per_stack_wall']):>14}"
-            f"{p['maxrss_growth_kib'] / 1024:12.1f} MiB"
+            f"   {p['stacks']:>6}{_ms(p['cpu']):>14}{_ms(p['per_stack']):>14}{_ms(p['net_per_stack']):>14}{_ms(p['per_stack_gc']):>12}"
+            f"{_ms(p['per_stack_wall']):>14}{p['maxrss_growth_kib'] / 1024:12.1f} MiB"
         )
     drift = f"; last 10 / first 10 stacks of the longest sweep: {pr['drift']:.2f}" if pr["drift"] is not None else ""
     print(f"   slope (largest/smallest per-stack cost): {pr['slope']:.2f}, net of T0 {pr['net_slope']:.2f}{drift}")
@@ -770,7 +809,7 @@ def main(argv: list[str] | None = None) -> int:
     results["full_chain"] = bench_full_chain(5 if quick else 61)
     results["attribution"] = attribute_gap(3 if quick else 31)
     results["scaling"] = {
-        "namespaces": bench_namespaces([1, 10, 100] if quick else [1, 10, 100, 1000], 3 if quick else 9, [] if quick else [100, 1000]),
+        "namespaces": bench_namespaces([1, 10, 100] if quick else [1, 10, 100, 1000], 3 if quick else 9),
         "pr_stacks": bench_pr_stacks([1, 5] if quick else [1, 10, 100]),
     }
     results["resources"] = resource_economy()

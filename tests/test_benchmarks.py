@@ -163,8 +163,11 @@ def test_quick_run_reports_every_section(tmp_path: Path) -> None:
     assert isinstance(chain["met"], bool)
 
     attribution = r["attribution"]
-    assert set(attribution["ratio"]) == {"as is", "types cached", "no stack traces", "both"}
-    assert {"type_hints", "stack_traces", "validation", "gap"} <= attribution.keys()
+    parts = {"cpu", "sdk stack capture", "sdk type hints", "gc", "validation", "rest"}
+    assert set(attribution["parts"]["package"]) == set(attribution["parts"]["raw"]) == set(attribution["gap"]) == parts
+    assert attribution["parts"]["package"]["sdk stack capture"] > 0 and attribution["parts"]["package"]["validation"] > 0
+    assert attribution["parts"]["raw"]["validation"] == 0  # the raw program validates nothing
+    assert attribution["ratio"] > 0 and attribution["ratio_without_sdk"] > 0
 
     namespaces = r["scaling"]["namespaces"]
     assert [p["namespaces"] for p in namespaces["points"]] == [1, 10, 100]
@@ -172,7 +175,7 @@ def test_quick_run_reports_every_section(tmp_path: Path) -> None:
         assert point["package_per_namespace"] > 0 and point["raw_per_namespace"] > 0
         assert {"package_net_per_namespace", "raw_net_per_namespace", "ratio"} <= point.keys()
     assert len(namespaces["marginal"]) == 2
-    assert set(namespaces["slopes"]) == set(namespaces["met"]) == {"total", "net", "marginal"}
+    assert set(namespaces["slopes"]) == set(namespaces["met"]) == {"total", "net", "marginal", "marginal_without_gc"}
     assert namespaces["target_applies_to"] in namespaces["slopes"]
     assert namespaces["fixed"]["cpu_median"] > 0
     stacks = r["scaling"]["pr_stacks"]
