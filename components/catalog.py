@@ -219,7 +219,7 @@ KEYS: tuple[Key, ...] = (
             "without it, pulumi env rm deletes the whole environment).",
             "Switch Prometheus first: pulumi up --target <URN of the Secret ending in prometheus-monitor> (pulumi stack "
             "--show-urns lists it): the Secret Prometheus reads now holds the new token while every pod still accepts both; "
-            "wait until the target is up again.",
+            "give the Prometheus Operator a minute to reload Prometheus (the target stays up throughout).",
             "Then pulumi up: the app Secret drops the old token and the pods roll, accepting only the new one; the "
             "ServiceMonitor itself never changes. (One plain pulumi up does this step and the previous one at once: a scrape "
             "that reaches an already rolled pod before Prometheus has reloaded its config then fails once.)",
