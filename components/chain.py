@@ -104,6 +104,14 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
     stack = reader.arg("stack", args.get("stack") or pulumi.get_stack(), string(parse_stack))
     if stack is None:
         return None
+    running = pulumi.get_stack()
+    # A PR stack builds only its own namespace's objects, and no other stack builds a PR stack's objects.
+    if stack.name != running and (stack.is_pr or _PR_STACK.fullmatch(running)):
+        reader.fail(
+            f'argument "stack" is {stack.name} but the running stack is {running}: a preview-pr-<N> layout is built only by '
+            "the stack of that name, and a PR stack builds nothing else. Fix: drop the stack argument"
+        )
+        return None
     if stack.is_pr:
         app_namespace: str | None = stack.name
     else:
@@ -113,6 +121,12 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
     if app_namespace is None:
         return None
     pull_namespaces = reader.arg("image_pull_namespaces", args.get("image_pull_namespaces") or [app_namespace], each(v.dns1123_label))
+    if stack.is_pr and pull_namespaces is not None and pull_namespaces != [app_namespace]:
+        reader.fail(
+            f'argument "image_pull_namespaces" lists namespaces other than {app_namespace}: a PR stack writes only in its own '
+            "namespace. Fix: drop image_pull_namespaces on preview-pr-<N> stacks"
+        )
+        pull_namespaces = None
 
     ghcr_spec = None
     if _present(ghcr.USERNAME_KEY, ghcr.TOKEN_KEY):

@@ -647,31 +647,12 @@ def _run_hole(args: SecretChainArgs, preview: bool = False) -> tuple[Evaluation,
     return evaluate(program, config=config, secret_keys=secret_keys, stack="preview-pr-7", preview=preview), caught
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="components/chain.py: a PR stack honours image_pull_namespaces and args.stack, so it can write outside "
-    "preview-pr-<N> (fix proposed in docs/least-privilege.md; remove this marker once chain.py refuses them)",
-)
 @pytest.mark.parametrize("hole", sorted(HOLES))
-def test_secret_chain_args_cannot_take_a_pr_stack_outside_its_namespace(hole: str) -> None:
-    ev, caught = _run_hole(HOLES[hole])
-    if caught:  # refused before anything is registered
-        assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack"]
-    else:
-        assert confinement_problems(ev) == []
-
-
-@pytest.mark.parametrize("hole", sorted(HOLES))
-def test_the_policy_stops_what_the_args_let_through(hole: str) -> None:
-    """Until chain.py refuses these args, the policy pack is what stops them at `pulumi preview`."""
-    ev, caught = _run_hole(HOLES[hole], preview=True)
-    if caught:
-        return
-    violations = policy_violations(ev)
-    escaped = [reg for reg in ev.resources if not _in_namespace(reg, "preview-pr-7")]
-    assert escaped and len(violations) == len(escaped), violations
-    for reg in escaped:
-        assert any(f"'{reg.name}'" in v for v in violations), reg.urn
+def test_secret_chain_args_cannot_take_a_pr_stack_outside_its_namespace(hole: str, preview: bool) -> None:
+    ev, caught = _run_hole(HOLES[hole], preview=preview)
+    assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack"]
+    (error,) = caught
+    assert f'argument "{hole}"' in str(error) and "Fix:" in str(error)
 
 
 def _in_namespace(reg: Registration, namespace: str) -> bool:
