@@ -19,7 +19,7 @@ import pulumi
 
 from components import catalog
 from components.catalog import Key, Tier
-from components.errors import ConfigError
+from components.errors import ConfigError, SecretChainError
 from components.validators import Check, Invalid
 
 T = TypeVar("T")
@@ -147,7 +147,8 @@ class ConfigReader:
         """
         entry, value, _ = self._value(key, override, required, arg_name)
         if isinstance(override, pulumi.Output):
-            return pulumi.Output.secret(override)
+            # Known only once the other resource exists: checked and normalised then, like a configured value.
+            return pulumi.Output.secret(override.apply(lambda known: _check_output(self.owner, entry, known, arg_name)))
         if value is None:
             return None
         assert entry.secret, f"{key} is not declared secret in the catalog"
@@ -229,3 +230,14 @@ def string(check: Callable[[str], T]) -> Callable[[str], T]:
         return check(value)
 
     return checked
+
+
+def _check_output(owner: str, entry: Key, value: Any, arg_name: str | None) -> str:
+    """Check and normalise a secret given as another resource's Output, once its value is known."""
+    name = arg_name or entry.name
+    if not isinstance(value, str):
+        raise SecretChainError(f'{owner} argument "{name}" resolved to {type(value).__name__}, not a string. Fix: pass an Output of a string')
+    try:
+        return entry.check(value)
+    except Invalid as err:
+        raise SecretChainError(f'{owner} argument "{name}" {err} (checked when its Output resolved). Fix: pass a valid value') from None

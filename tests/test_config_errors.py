@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import secrets
 from collections.abc import Callable
 
+import pulumi
 import pytest
 
 from components import GhcrPullSecret, GitHubActionsSecrets, PrometheusAuth, catalog
-from components.errors import ConfigError
-from components.offline import evaluate
+from components.errors import ConfigError, SecretChainError
+from components.offline import evaluate, is_secret, unwrap
 from tests.conftest import canary_config
 
 BUILDERS: dict[str, Callable[[], object]] = {
@@ -94,3 +97,28 @@ def test_fix_command_names_default_environment_by_stack() -> None:
         stack="preview-pr-3",
     )
     assert 'pulumi env set <org>/Preview pulumiConfig."prometheus:authToken"' in str(caught[0])
+
+
+def _pull_secret_from_output(token: str) -> Callable[[], object]:
+    """A pull secret whose token is another resource's Output (known only when that resource exists)."""
+    return lambda: GhcrPullSecret("pull", {"namespaces": ["default"], "token": pulumi.Output.from_input(token)})
+
+
+def test_secret_given_as_an_output_is_checked_and_normalised_when_known() -> None:
+    config, secret_keys = canary_config()
+    token = "ghp_" + secrets.token_hex(18)
+    ev = evaluate(_pull_secret_from_output(f"  {token}\n"), config=config, secret_keys=secret_keys)
+    (pull,) = ev.of_type("kubernetes:core/v1:Secret")
+    assert is_secret(pull.inputs["stringData"])
+    dockerconfig = json.loads(unwrap(pull.inputs)["stringData"][".dockerconfigjson"])
+    assert dockerconfig["auths"]["ghcr.io"]["password"] == token  # surrounding whitespace removed, as for config
+
+
+def test_malformed_secret_given_as_an_output_fails_naming_the_argument_without_the_value() -> None:
+    config, secret_keys = canary_config()
+    canary = "github_pat_" + secrets.token_hex(24)
+    with pytest.raises(SecretChainError) as raised:
+        evaluate(_pull_secret_from_output(canary), config=config, secret_keys=secret_keys)
+    message = str(raised.value)
+    assert 'GhcrPullSecret argument "token"' in message and "classic personal access token" in message and "Fix:" in message
+    assert canary not in message and canary[11:] not in message

@@ -376,7 +376,7 @@ COMPONENTS: dict[str, Program] = {
     ),
     "GitHubActionsSecrets-organisation": lambda: GitHubActionsSecrets(
         "ci",
-        {"repository": "acme/platform", "organization_repositories": ["platform", "cluster"], "pulumi_access_token": _from("src", _token("pul-"))},
+        {"repository": "acme/platform", "organization_repositories": ["platform", "cluster"], "pulumi_access_token": _from("src", "pul-" + secrets.token_hex(20))},
     ),
 }
 
