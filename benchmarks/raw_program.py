@@ -173,15 +173,24 @@ def actions_secrets(prefix: str, repository: str, parent: pulumi.Resource | None
 
 
 def _secret(
-    name: str, namespace: str, component: str, keys: str, data: pulumi.Output[dict[str, str]], parent: pulumi.Resource | None
+    name: str,
+    namespace: str,
+    component: str,
+    keys: str,
+    data: pulumi.Output[dict[str, str]],
+    parent: pulumi.Resource | None,
+    as_base64: bool = False,
 ) -> pulumi.CustomResource:
     from pulumi_kubernetes.core.v1 import Secret
 
+    # as base64 ``data`` where the chain writes it so (Secrets whose key set changes with config)
+    encoded = data.apply(lambda d: {k: base64.b64encode(v.encode()).decode() for k, v in d.items()}) if as_base64 else None
     return Secret(
         name,
         metadata={"name": _NAMES[name], "namespace": namespace, "labels": _labels(component), "annotations": {_ANNOTATION: keys}},
         type="Opaque",
-        string_data=pulumi.Output.secret(data),  # type: ignore[arg-type]
+        data=pulumi.Output.secret(encoded) if encoded is not None else None,  # type: ignore[arg-type]
+        string_data=pulumi.Output.secret(data) if encoded is None else None,  # type: ignore[arg-type]
         opts=_opts(parent),
     )
 
@@ -209,6 +218,7 @@ def flux_git_credentials(prefix: str, repository_url: str, parent: pulumi.Resour
         ",".join(f"flux:{k}" for k in ("githubAppId", "githubAppInstallationId", "githubAppPrivateKey")),
         data,
         parent,
+        as_base64=True,
     )
     CustomResource(
         f"{prefix}-gitrepository",
@@ -310,7 +320,7 @@ def grafana_oauth(prefix: str, domain: str, parent: pulumi.Resource | None = Non
         )
     )
     data = pulumi.Output.all(**secrets).apply(env)
-    _secret(f"{prefix}-env", "monitoring", "grafana-oauth", keys, data, parent)
+    _secret(f"{prefix}-env", "monitoring", "grafana-oauth", keys, data, parent, as_base64=True)
     return {
         "callback_url": f"{root_url}/login/github",
         "root_url": root_url,

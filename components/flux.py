@@ -582,6 +582,7 @@ class FluxGitCredentials(pulumi.ComponentResource):
             config_keys=spec.auth.config_keys,
             component="flux-git-credentials",
             parent=self,
+            keys_vary=True,  # token mode (username/password) and App mode (githubApp*) have different keys
         )
         git_spec: dict[str, Any] = {
             "interval": spec.interval,

@@ -339,6 +339,7 @@ class GrafanaOAuth(pulumi.ComponentResource):
             config_keys=spec.config_keys,
             component="grafana-oauth",
             parent=self,
+            keys_vary=True,  # the GF_SMTP_* keys go when mail is turned off
         )
         self.callback_url = pulumi.Output.from_input(spec.callback_url)
         self.root_url = pulumi.Output.from_input(spec.root_url)

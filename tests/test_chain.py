@@ -9,7 +9,7 @@ import pytest
 from components import SecretChain
 from components.errors import ConfigError
 from components.offline import Evaluation, evaluate, unwrap
-from tests.conftest import canary_config, rsa_pem
+from tests.conftest import canary_config, rsa_pem, secret_data
 from tests.leaks import find_leaks
 from tests.schemas import validate
 
@@ -87,9 +87,9 @@ def test_pr_stack_owns_only_its_namespace(preview: bool) -> None:
             assert meta["namespace"] == "preview-pr-123", reg.urn
             (namespace,) = [r for r in ev.resources if r.type.endswith(":Namespace")]
             assert namespace.urn in reg.dependencies, reg.urn
-    grafana = next(unwrap(r.inputs) for r in ev.resources if r.inputs["metadata"].get("name") == "grafana-oauth")
-    assert grafana["stringData"]["GF_SERVER_ROOT_URL"] == "https://123.pr-grafana.example.com"
-    assert grafana["stringData"]["GF_SMTP_ENABLED"] == "false"  # configured, but no alert mail from previews
+    grafana = next(secret_data(r.inputs) for r in ev.resources if r.inputs["metadata"].get("name") == "grafana-oauth")
+    assert grafana["GF_SERVER_ROOT_URL"] == "https://123.pr-grafana.example.com"
+    assert grafana["GF_SMTP_ENABLED"] == "false"  # configured, but no alert mail from previews
     assert find_leaks(ev, [config[k] for k in secret_keys]) == []
 
 

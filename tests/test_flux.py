@@ -17,7 +17,7 @@ from components.flux import (
 )
 from components.offline import evaluate, is_secret, unwrap
 from components.validators import Invalid
-from tests.conftest import Run, rsa_pem
+from tests.conftest import Run, rsa_pem, secret_data
 from tests.leaks import find_leaks
 from tests.schemas import validate
 
@@ -76,8 +76,8 @@ def test_token_mode_secret_and_git_repository(run: Run) -> None:
     assert secret.inputs["metadata"]["name"] == "github-token"
     assert secret.inputs["metadata"]["namespace"] == "flux-system"
     assert secret.inputs["metadata"]["annotations"] == {"secret-chain/config-keys": "flux:githubToken"}
-    assert is_secret(secret.inputs["stringData"])
-    assert unwrap(secret.inputs["stringData"]) == {"username": "git", "password": config["flux:githubToken"]}
+    assert is_secret(secret.inputs["data"])
+    assert secret_data(secret.inputs) == {"username": "git", "password": config["flux:githubToken"]}
     (repo,) = ev.of_type(GIT_REPOSITORY)
     obj = unwrap(repo.inputs)
     assert obj["metadata"]["name"] == "flux-system"
@@ -101,7 +101,7 @@ def test_seed_alias_key_is_accepted(run: Run) -> None:
     config, secret_keys = token_config("secret-chain:github.token")
     ev = run(flux, config, secret_keys)
     (secret,) = ev.of_type(SECRET)
-    assert unwrap(secret.inputs["stringData"])["password"] == config["secret-chain:github.token"]
+    assert secret_data(secret.inputs)["password"] == config["secret-chain:github.token"]
     assert outputs(ev)["auth_mode"] == "token"
     assert find_leaks(ev, [config["secret-chain:github.token"]]) == []
 
@@ -135,8 +135,8 @@ def test_github_app_mode(run: Run, escaped: bool) -> None:
     config, secret_keys = app_config(pem)
     ev = run(flux, config, secret_keys)
     (secret,) = ev.of_type(SECRET)
-    assert is_secret(secret.inputs["stringData"])
-    data = unwrap(secret.inputs["stringData"])
+    assert is_secret(secret.inputs["data"])
+    data = secret_data(secret.inputs)
     assert data == {"githubAppID": "123456", "githubAppInstallationID": "87654321", "githubAppPrivateKey": PEM}
     assert data["githubAppPrivateKey"].endswith("-----\n") and "\\n" not in data["githubAppPrivateKey"]
     assert secret.inputs["metadata"]["annotations"] == {
@@ -162,13 +162,13 @@ def test_github_app_from_args_with_enterprise_base_url(run: Run) -> None:
     }
     ev = run(lambda: flux(args), {"kubernetes:enableSecretMutable": "true"}, [])
     (secret,) = ev.of_type(SECRET)
-    assert unwrap(secret.inputs["stringData"]) == {
+    assert secret_data(secret.inputs) == {
         "githubAppBaseURL": "https://ghe.example.com/api/v3",
         "githubAppID": "42",
         "githubAppInstallationID": "7",
         "githubAppPrivateKey": PEM,
     }
-    assert is_secret(secret.inputs["stringData"])
+    assert is_secret(secret.inputs["data"])
     assert unwrap(ev.of_type(GIT_REPOSITORY)[0].inputs)["spec"]["provider"] == "github"
     assert find_leaks(ev, [PEM]) == []
 
@@ -436,8 +436,8 @@ def test_leaks_across_everything_observable(run: Run) -> None:
     assert find_leaks(ev, [config[k] for k in secret_keys]) == []
     # And the secret really is there, as a secret, so the scan above had something to miss.
     (secret,) = ev.of_type(SECRET)
-    assert is_secret(secret.inputs["stringData"])
-    assert config["flux:githubToken"] in unwrap(secret.inputs["stringData"]).values()
+    assert is_secret(secret.inputs["data"])
+    assert config["flux:githubToken"] in secret_data(secret.inputs).values()
 
 
 @pytest.mark.parametrize("value", ["^1.4.0", "~1.2", ">=1.0.0 <2.0.0", ">=1.0.0, <2.0.0", "1.x", "1.2 - 1.4.5", "^1 || ^2", "v1.2.3-rc.1"])

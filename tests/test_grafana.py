@@ -7,7 +7,7 @@ import pytest
 
 from components.grafana import MAIL_KEYS, GrafanaOAuth, GrafanaOAuthArgs
 from components.offline import Evaluation, is_secret, unwrap
-from tests.conftest import Run, config_error
+from tests.conftest import Run, config_error, secret_data
 from tests.leaks import find_leaks
 from tests.schemas import validate
 
@@ -58,8 +58,8 @@ def _secret_values(config: dict[str, str], secret_keys: list[str]) -> list[str]:
 def _env(ev: Evaluation) -> dict[str, str]:
     (secret,) = ev.of_type(SECRET)
     validate(unwrap(secret.inputs))
-    assert is_secret(secret.inputs["stringData"])
-    data: dict[str, str] = unwrap(secret.inputs["stringData"])
+    assert is_secret(secret.inputs["data"])
+    data = secret_data(secret.inputs)
     return data
 
 
