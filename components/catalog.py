@@ -179,7 +179,7 @@ KEYS: tuple[Key, ...] = (
         flows_to="Secret ghcr-pull-secret/.dockerconfigjson (password, auth)",
         consumers="kubelet (imagePullSecrets), Flux image-reflector-controller (ImageRepository secretRef)",
         symptom="ImagePullBackOff / 401 Unauthorized on pods pulling from ghcr.io",
-        scopes="classic PAT: read:packages",
+        scopes="classic PAT: read:packages only (ghcr.io accepts no fine-grained or App token); its owner needs read access to each package",
         rotate=_overlap(
             'Create a new classic token with read:packages at github.com/settings/tokens ("Generate new token (classic)", expiry ≤ 1 year).',
             _UP + "; the kubelet uses it at the next image pull",
@@ -262,7 +262,10 @@ KEYS: tuple[Key, ...] = (
         flows_to="GitHub Actions secret PULUMI_ACCESS_TOKEN",
         consumers="preview-deploy.yml, preview-cleanup.yml",
         symptom="Pulumi login failed in CI",
-        scopes="Pulumi organization or team token limited to the project's stacks",
+        scopes=(
+            "a team token (Enterprise) limited to the project's stacks (admin on preview-pr-*, which stack rm needs) and open on "
+            "the ESC environments CI uses; an organisation token is organisation-wide. Better: GitHub OIDC, no stored token"
+        ),
         rotate=_overlap(
             'Create a new token at app.pulumi.com/settings/tokens ("Create token", name: GitHub Actions - <repo>).',
             _UP_ACTIONS + ": the Actions secret PULUMI_ACCESS_TOKEN is updated",
@@ -278,11 +281,14 @@ KEYS: tuple[Key, ...] = (
         purpose="Trigger the preview deployment workflow from the build workflow",
         example="github_pat_…",
         rotation=Rotation.ANNUALLY,
-        generate=("github.com/settings/tokens → fine-grained token for this repository with Actions: write (or classic with the workflow scope)"),
+        generate="github.com/settings/tokens → fine-grained token for this repository with Actions: write (or classic with the repo scope)",
         flows_to="GitHub Actions secret WORKFLOW_DISPATCH_TOKEN",
         consumers="build-preview-images.yml",
         symptom="workflow_dispatch trigger fails with 403",
-        scopes="fine-grained: Actions write on the repository; classic: workflow",
+        scopes=(
+            "fine-grained: Actions write on this repository only; classic: repo (the workflow scope is for editing workflow files). "
+            "A workflow's own GITHUB_TOKEN with actions: write can also dispatch"
+        ),
         rotate=_overlap(
             "Create a new fine-grained token for the repository with Actions: write at github.com/settings/tokens.",
             _UP_ACTIONS + ": the Actions secret WORKFLOW_DISPATCH_TOKEN is updated",
@@ -313,7 +319,10 @@ KEYS: tuple[Key, ...] = (
         flows_to="GitHub Actions secret APP_PRIVATE_KEY",
         consumers="actions/create-github-app-token",
         symptom="create-github-app-token fails: 'A JSON web token could not be decoded'",
-        scopes="GitHub App permissions: Contents read/write, Pull requests read/write",
+        scopes=(
+            "GitHub App installed on this repository only: Contents read/write, Pull requests read/write, Metadata read; "
+            "Workflows write only if it edits .github/workflows"
+        ),
         rotate=_overlap(
             "GitHub App settings → Private keys → Generate a private key (an App can hold several keys at once).",
             _UP_ACTIONS + ": the Actions secret APP_PRIVATE_KEY is updated",
@@ -331,13 +340,16 @@ KEYS: tuple[Key, ...] = (
         example="github_pat_…",
         rotation=Rotation.QUARTERLY,
         generate=(
-            "github.com/settings/tokens → fine-grained token for the cluster repository: Contents write, "
-            "Pull requests write, Metadata read; 90-day expiry. Keep the old token valid for 24h during the switch"
+            "github.com/settings/tokens → fine-grained token for the cluster repository only: Contents read (sync) or write "
+            "(image automation), Metadata read; 90-day expiry. Keep the old token valid for 24h during the switch"
         ),
         flows_to="Secret github-token/username, password (flux-system)",
         consumers="Flux source-controller (GitRepository), image-automation-controller (push)",
         symptom="GitRepository not ready: 'authentication required' / image automation 'cannot push to branch'",
-        scopes="fine-grained: Contents write, Pull requests write, Metadata read; classic: repo",
+        scopes=(
+            "fine-grained, cluster repository only: Contents read (sync) or write (image automation), Metadata read; "
+            "no Pull requests (Flux pushes a branch); classic: repo"
+        ),
         aliases=("secret-chain:github.token",),
         rotate=(
             "Create a new fine-grained token for the cluster repository (Contents write, Pull requests write, Metadata read; "
@@ -382,7 +394,7 @@ KEYS: tuple[Key, ...] = (
         flows_to="Secret github-token/githubAppPrivateKey (flux-system)",
         consumers="Flux source-controller, image-automation-controller (provider: github)",
         symptom="GitRepository not ready: 'could not parse private key' or 401 from GitHub",
-        scopes="GitHub App permissions: Contents read/write, Pull requests read/write, Metadata read",
+        scopes="GitHub App installed on the cluster repository only: Contents read (sync) or read/write (image automation), Metadata read",
         rotate=_overlap(
             "Flux's GitHub App settings → Private keys → Generate a private key (an App can hold several keys at once).",
             _UP + "; Flux mints its next installation token with it",
@@ -403,7 +415,7 @@ KEYS: tuple[Key, ...] = (
         flows_to="Secret digitalocean-dns/access-token (cert-manager)",
         consumers="cert-manager (ClusterIssuer DNS-01 solver)",
         symptom="cert-manager DNS-01 challenge fails; Certificate stays not ready",
-        scopes="DigitalOcean custom scopes: domain:read, domain:create, domain:delete",
+        scopes="DigitalOcean custom scopes: domain:read, domain:create, domain:delete (they cover every domain of the team)",
         rotate=_overlap(
             "Create a new token at cloud.digitalocean.com/account/api/tokens with the same custom scopes "
             "(domain:read, domain:create, domain:delete).",
@@ -421,11 +433,17 @@ KEYS: tuple[Key, ...] = (
         purpose="DigitalOcean API access for cluster management (pulumi-digitalocean provider)",
         example="dop_v1_…",
         rotation=Rotation.ANNUALLY,
-        generate='cloud.digitalocean.com/account/api/tokens → "Generate New Token" (kubernetes:read, domain:read)',
+        generate=(
+            'cloud.digitalocean.com/account/api/tokens → "Generate New Token", Custom Scopes: domain:read; '
+            "with digitalocean_cluster also kubernetes:access_cluster (and the read scopes it requires)"
+        ),
         flows_to="pulumi-digitalocean provider config",
         consumers="pulumi-digitalocean (cluster and domain look-ups)",
         symptom="DNS records not created / cluster look-up fails with 401",
-        scopes="DigitalOcean custom scopes: kubernetes:read, domain:read",
+        scopes=(
+            "DigitalOcean custom scopes: domain:read; with digitalocean_cluster also kubernetes:access_cluster "
+            "(the fetched kubeconfig acts as the token's owner: never give it to PR stacks)"
+        ),
         rotate=_overlap(
             "Create a new token at cloud.digitalocean.com/account/api/tokens (kubernetes:read, domain:read).",
             "pulumi preview on every stack that imports the environment: the provider's look-ups run with the new token",
@@ -445,6 +463,10 @@ KEYS: tuple[Key, ...] = (
         generate="github.com/organizations/<org>/settings/applications → New OAuth App (callback https://<host>/login/github)",
         flows_to="Secret grafana-oauth/GF_AUTH_GITHUB_CLIENT_ID",
         consumers="Grafana",
+        scopes=(
+            "an OAuth App owned by the organisation, one per host (callback URL); users grant user:email and read:org. "
+            "Approve it if the organisation restricts OAuth App access"
+        ),
         symptom="Grafana login: 'redirect_uri is not associated with this application' or 404 at GitHub",
         rotate=(
             "The client ID changes only with a new OAuth App: create one with the same callback URL "
@@ -466,6 +488,10 @@ KEYS: tuple[Key, ...] = (
         generate="OAuth App settings → Generate a new client secret (keep the old one until Grafana restarted)",
         flows_to="Secret grafana-oauth/GF_AUTH_GITHUB_CLIENT_SECRET",
         consumers="Grafana",
+        scopes=(
+            "an OAuth App owned by the organisation, one per host (callback URL); users grant user:email and read:org. "
+            "Approve it if the organisation restricts OAuth App access"
+        ),
         symptom="Grafana login fails: 'incorrect_client_credentials'",
         rotate=_overlap(
             'OAuth App settings → "Generate a new client secret" (an OAuth App can hold two client secrets at once).',
@@ -596,7 +622,10 @@ KEYS: tuple[Key, ...] = (
         flows_to="pulumi-github provider config",
         consumers="pulumi-github (GitHubActionsSecrets)",
         symptom="pulumi up fails on github:ActionsSecret with 403 Resource not accessible",
-        scopes="fine-grained: Secrets write, Variables write, Environments write (environment secrets)",
+        scopes=(
+            "fine-grained: Secrets write, Variables write, Environments write (environment secrets), Metadata read; organisation "
+            "secrets/variables: organisation Secrets and Variables write; classic: repo (+ admin:org for organisation secrets)"
+        ),
         rotate=_overlap(
             "Create a new fine-grained token on the repository (Secrets write, Variables write) at github.com/settings/tokens.",
             "pulumi up on production and preview-base: pulumi-github writes the Actions secrets with the new token",
