@@ -22,14 +22,11 @@ The checks are shown to fail on hand-built registrations and on throwaway progra
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import re
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -38,6 +35,7 @@ from components import catalog
 from components.chain import SecretChainArgs
 from components.errors import ConfigError
 from components.offline import Evaluation, Registration, evaluate, load_config_file, unwrap
+from tests import policies
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "config"
@@ -49,19 +47,7 @@ FLUX_TOKEN = "github_pat_FAKE_flux_example_token_not_real_0000000000000000000000
 DEFAULT_CLUSTER_RESOURCE_NAMESPACE = "cert-manager"
 
 
-def _policies() -> ModuleType:
-    name = "secret_chain_policies"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "policy" / "secret_chain_policies.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-P = _policies()
+P = policies.load()
 
 
 # --- configs and evaluations ------------------------------------------------------------------------

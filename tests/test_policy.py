@@ -7,12 +7,9 @@ is never created here, because constructing one starts the analyzer gRPC server.
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -22,20 +19,10 @@ from pulumi_policy.proxy import unknown_checking_proxy
 
 from components.offline import evaluate, is_secret, unwrap
 from components.program import main
+from tests import policies
 from tests.conftest import canary_config, rsa_pem
 
-
-def _load() -> ModuleType:
-    path = Path(__file__).resolve().parent.parent / "policy" / "secret_chain_policies.py"
-    spec = importlib.util.spec_from_file_location("secret_chain_policies", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-P = _load()
+P = policies.load()
 TOKEN = "ghp_" + "a1B2" * 9
 HEX = "0123456789abcdef" * 4
 

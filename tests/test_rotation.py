@@ -10,15 +10,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import importlib.util
 import json
 import secrets
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pulumi
@@ -30,6 +27,7 @@ from components.cli import main as cli
 from components.kube import canonical_json, rollout_annotation_key, rollout_digest
 from components.offline import Evaluation, Registration, evaluate, is_secret, redact, unwrap
 from components.program import main as program
+from tests import policies
 from tests.conftest import Run, config_error, rsa_pem, secret_data
 from tests.leaks import find_leaks
 from tests.test_chain import full_config
@@ -288,18 +286,6 @@ def test_long_secret_names_give_valid_distinct_annotation_keys() -> None:
     assert a != b
 
 
-def _policies() -> ModuleType:
-    name = "secret_chain_policies"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "policy" / "secret_chain_policies.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @dataclass
 class _Args:
     resource_type: str
@@ -311,7 +297,7 @@ class _Args:
 
 def test_the_triggers_pass_the_no_secret_looking_metadata_policy() -> None:
     """Put where users put them (and on the Deployment itself), the triggers are not taken for tokens."""
-    policies = _policies()
+    pack = policies.load()
     config, secret_keys = full_config()
     rollouts = evaluate(program, config=config, secret_keys=secret_keys).stack_outputs["rolloutAnnotations"]
     annotations = {k: v for part in rollouts.values() for k, v in part.items()}
@@ -320,12 +306,12 @@ def test_the_triggers_pass_the_no_secret_looking_metadata_policy() -> None:
         "spec": {"template": {"metadata": {"annotations": annotations}}},
     }
     found: list[str] = []
-    policies.validate_no_secret_metadata(_Args("kubernetes:apps/v1:Deployment", deployment), lambda message, urn=None: found.append(message))
+    pack.validate_no_secret_metadata(_Args("kubernetes:apps/v1:Deployment", deployment), lambda message, urn=None: found.append(message))
     assert found == []
     # The key is what earns the exemption: the same digest under a key that does not say "digest" is flagged.
     digest = next(iter(annotations.values()))
     renamed = {"metadata": {"name": "api", "annotations": {"secret-chain/rollout": digest}}}
-    policies.validate_no_secret_metadata(_Args("kubernetes:apps/v1:Deployment", renamed), lambda message, urn=None: found.append(message))
+    pack.validate_no_secret_metadata(_Args("kubernetes:apps/v1:Deployment", renamed), lambda message, urn=None: found.append(message))
     assert len(found) == 1 and "long hex" in found[0]
 
 
