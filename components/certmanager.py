@@ -8,12 +8,10 @@ Two different DigitalOcean tokens are involved, under two different config keys:
   domain look-up this component makes at preview time. This component never reads it.
 """
 
-from __future__ import annotations
-
 import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypedDict
+from typing import Self, TypedDict
 
 import pulumi
 
@@ -247,7 +245,7 @@ class CertManagerDnsIssuer(pulumi.ComponentResource):
         self._build(name, spec, opts)
 
     @classmethod
-    def from_spec(cls, name: str, spec: CertManagerSpec, opts: pulumi.ResourceOptions | None = None) -> CertManagerDnsIssuer:
+    def from_spec(cls, name: str, spec: CertManagerSpec, opts: pulumi.ResourceOptions | None = None) -> Self:
         """Build from an already validated spec (used by SecretChain, which validates everything first)."""
         self = cls.__new__(cls)
         self._build(name, spec, opts)

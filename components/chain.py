@@ -5,8 +5,6 @@ config and validates every part before it registers anything, so a bad value any
 stack untouched.
 """
 
-from __future__ import annotations
-
 import re
 from dataclasses import dataclass
 from typing import TypedDict

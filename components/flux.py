@@ -28,12 +28,10 @@ strategy) to the branch ``flux-image-updates`` for a pull request, with a messag
 Every argument and config value is validated before anything is registered.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, TypedDict
+from typing import Any, ClassVar, Literal, Self, TypedDict
 from urllib.parse import urlsplit
 
 import pulumi
@@ -562,7 +560,7 @@ class FluxGitCredentials(pulumi.ComponentResource):
         self._build(name, spec, opts)
 
     @classmethod
-    def from_spec(cls, name: str, spec: FluxSpec, opts: pulumi.ResourceOptions | None = None) -> FluxGitCredentials:
+    def from_spec(cls, name: str, spec: FluxSpec, opts: pulumi.ResourceOptions | None = None) -> Self:
         """Build from an already validated spec (used by SecretChain, which validates everything first)."""
         self = cls.__new__(cls)
         self._build(name, spec, opts)

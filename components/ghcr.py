@@ -1,10 +1,8 @@
 """GhcrPullSecret: an image pull secret for ghcr.io in every namespace that pulls private images."""
 
-from __future__ import annotations
-
 import base64
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Self, TypedDict
 
 import pulumi
 
@@ -101,7 +99,7 @@ class GhcrPullSecret(pulumi.ComponentResource):
         self._build(name, spec, opts)
 
     @classmethod
-    def from_spec(cls, name: str, spec: GhcrSpec, opts: pulumi.ResourceOptions | None = None) -> GhcrPullSecret:
+    def from_spec(cls, name: str, spec: GhcrSpec, opts: pulumi.ResourceOptions | None = None) -> Self:
         """Build from an already validated spec (used by SecretChain, which validates everything first)."""
         self = cls.__new__(cls)
         self._build(name, spec, opts)

@@ -1,10 +1,8 @@
 """GitHubActionsSecrets: tier 1 of the chain, the secrets and variables CI workflows read."""
 
-from __future__ import annotations
-
 import re
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypedDict
+from typing import Any, NamedTuple, Self, TypedDict
 
 import pulumi
 
@@ -149,7 +147,7 @@ class GitHubActionsSecrets(pulumi.ComponentResource):
         self._build(name, spec, opts)
 
     @classmethod
-    def from_spec(cls, name: str, spec: GitHubSpec, opts: pulumi.ResourceOptions | None = None) -> GitHubActionsSecrets:
+    def from_spec(cls, name: str, spec: GitHubSpec, opts: pulumi.ResourceOptions | None = None) -> Self:
         """Build from an already validated spec (used by SecretChain, which validates everything first)."""
         self = cls.__new__(cls)
         self._build(name, spec, opts)

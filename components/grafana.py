@@ -1,9 +1,7 @@
 """GrafanaOAuth: one Secret of ``GF_*`` variables for Grafana's GitHub sign-in and alert mail."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Self, TypedDict
 
 import pulumi
 
@@ -318,7 +316,7 @@ class GrafanaOAuth(pulumi.ComponentResource):
         self._build(name, spec, opts)
 
     @classmethod
-    def from_spec(cls, name: str, spec: GrafanaSpec, opts: pulumi.ResourceOptions | None = None) -> GrafanaOAuth:
+    def from_spec(cls, name: str, spec: GrafanaSpec, opts: pulumi.ResourceOptions | None = None) -> Self:
         """Build from an already validated spec (used by SecretChain, which validates everything first)."""
         self = cls.__new__(cls)
         self._build(name, spec, opts)

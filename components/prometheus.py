@@ -7,11 +7,9 @@ monitor's Secret to the new token. Each phase is an in-place update of the same 
 ServiceMonitor always reads key ``token`` of its own Secret and never changes.
 """
 
-from __future__ import annotations
-
 import re
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Self, TypedDict
 
 import pulumi
 
@@ -251,7 +249,7 @@ class PrometheusAuth(pulumi.ComponentResource):
         self._build(name, spec, opts)
 
     @classmethod
-    def from_spec(cls, name: str, spec: PrometheusSpec, opts: pulumi.ResourceOptions | None = None) -> PrometheusAuth:
+    def from_spec(cls, name: str, spec: PrometheusSpec, opts: pulumi.ResourceOptions | None = None) -> Self:
         """Build from an already validated spec (used by SecretChain, which validates everything first)."""
         self = cls.__new__(cls)
         self._build(name, spec, opts)
