@@ -179,21 +179,8 @@ def resolve(args: PrometheusAuthArgs, reader: ConfigReader) -> PrometheusSpec | 
         f"phase 1 of a rotation needs the new token in {TOKEN_KEY} and the old one in {PREVIOUS_TOKEN_KEY}",
     )
     rollout_key = reader.secret(kube.ROLLOUT_KEY, args.get("rollout_key"), arg_name="rollout_key")
-    values = (
-        namespace,
-        monitor_namespace,
-        app,
-        service_labels,
-        port,
-        path,
-        scrape_scheme,
-        interval,
-        monitor_labels,
-        secret_name,
-        token,
-        rollout_key,
-    )
-    if any(x is None for x in values) or reader.problems:
+    # Each value above is None only when its problem was recorded (every arg has a default or is required).
+    if reader.problems:
         return None
     assert namespace and monitor_namespace and app and service_labels and port and path and scrape_scheme
     assert interval and monitor_labels and secret_name and token is not None and rollout_key is not None
