@@ -4,11 +4,11 @@
 tests call :func:`component_classes` and analyse exactly the list the plugin hosts.
 
 The SDK's schema analyzer reads annotations with ``inspect.get_annotations`` and does not evaluate
-strings, so modules that use ``from __future__ import annotations`` would present every type as a
-string. The component modules themselves do without that import: the SDK resolves a component's
-output annotations on every registration, and real objects resolve faster than strings (BENCHMARKS.md). :func:`component_classes` therefore replaces each hosted class's
-annotations, and those of the types they reference, by their evaluated values: the same objects the
-annotations would be without the future import.
+strings, so a module that uses ``from __future__ import annotations`` would present every type as a
+string. :func:`component_classes` therefore replaces each hosted class's annotations, and those of the
+types they reference, by their evaluated values. (The component modules themselves do without that
+import: the SDK also resolves a component's output annotations on every registration, and real objects
+resolve faster than strings; see BENCHMARKS.md.)
 """
 
 import dataclasses
