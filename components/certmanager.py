@@ -17,7 +17,7 @@ import pulumi
 
 from components import kube
 from components import validators as v
-from components.config import ConfigReader, each, string
+from components.config import ConfigReader, each, string, validated
 from components.validators import Invalid
 
 TOKEN_KEY = "gateway:digitaloceanDnsToken"
@@ -237,12 +237,7 @@ class CertManagerDnsIssuer(pulumi.ComponentResource):
     """DigitalOcean URN of the looked-up domain (null with the http01 solver)."""
 
     def __init__(self, name: str, args: CertManagerDnsIssuerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        reader = ConfigReader("CertManagerDnsIssuer")
-        spec = resolve(args, reader)
-        kube.require_mutable_secrets(reader, opts)
-        reader.done()
-        assert spec is not None
-        self._build(name, spec, opts)
+        self._build(name, validated("CertManagerDnsIssuer", resolve, args, opts), opts)
 
     @classmethod
     def from_spec(cls, name: str, spec: CertManagerSpec, opts: pulumi.ResourceOptions | None = None) -> Self:

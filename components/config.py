@@ -23,6 +23,8 @@ from components.errors import ConfigError, SecretChainError
 from components.validators import Check, Invalid
 
 T = TypeVar("T")
+A = TypeVar("A")
+S = TypeVar("S")
 
 ESC_ENVIRONMENT_KEY = "secret-chain:escEnvironment"
 
@@ -241,3 +243,27 @@ def _check_output(owner: str, entry: Key, value: Any, arg_name: str | None) -> s
         return entry.check(value)
     except Invalid as err:
         raise SecretChainError(f'{owner} argument "{name}" {err} (checked when its Output resolved). Fix: pass a valid value') from None
+
+
+def validated(
+    owner: str,
+    resolve: Callable[[A, ConfigReader], S | None],
+    args: A,
+    opts: pulumi.ResourceOptions | None,
+    *,
+    kubernetes_secrets: bool = True,
+) -> S:
+    """A component's spec from its args and config, or one ConfigError before anything is registered.
+
+    ``kubernetes_secrets``: the component writes Kubernetes Secrets, so its provider must update them in
+    place (:func:`components.kube.require_mutable_secrets`).
+    """
+    reader = ConfigReader(owner)
+    spec = resolve(args, reader)
+    if kubernetes_secrets:
+        from components import kube
+
+        kube.require_mutable_secrets(reader, opts)
+    reader.done()
+    assert spec is not None
+    return spec

@@ -38,7 +38,7 @@ import pulumi
 
 from components import catalog, kube
 from components import validators as v
-from components.config import ConfigReader, fix_command, raw, string
+from components.config import ConfigReader, fix_command, raw, string, validated
 from components.validators import Invalid
 
 TOKEN_KEY = "flux:githubToken"
@@ -552,12 +552,7 @@ class FluxGitCredentials(pulumi.ComponentResource):
     """Names of the ImagePolicies, for ``{"$imagepolicy": "<namespace>:<name>"}`` markers; empty without image automation."""
 
     def __init__(self, name: str, args: FluxGitCredentialsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        reader = ConfigReader("FluxGitCredentials")
-        spec = resolve(args, reader)
-        kube.require_mutable_secrets(reader, opts)
-        reader.done()
-        assert spec is not None
-        self._build(name, spec, opts)
+        self._build(name, validated("FluxGitCredentials", resolve, args, opts), opts)
 
     @classmethod
     def from_spec(cls, name: str, spec: FluxSpec, opts: pulumi.ResourceOptions | None = None) -> Self:

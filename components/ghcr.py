@@ -8,7 +8,7 @@ import pulumi
 
 from components import kube
 from components import validators as v
-from components.config import ConfigReader, each, string
+from components.config import ConfigReader, each, string, validated
 from components.validators import Invalid
 
 USERNAME_KEY = "namespace:imagePullSecret:username"
@@ -91,12 +91,7 @@ class GhcrPullSecret(pulumi.ComponentResource):
     """Name of the pull secret, per namespace."""
 
     def __init__(self, name: str, args: GhcrPullSecretArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        reader = ConfigReader("GhcrPullSecret")
-        spec = resolve(args, reader)
-        kube.require_mutable_secrets(reader, opts)
-        reader.done()
-        assert spec is not None
-        self._build(name, spec, opts)
+        self._build(name, validated("GhcrPullSecret", resolve, args, opts), opts)
 
     @classmethod
     def from_spec(cls, name: str, spec: GhcrSpec, opts: pulumi.ResourceOptions | None = None) -> Self:

@@ -8,7 +8,7 @@ import pulumi
 
 from components import kube
 from components import validators as v
-from components.config import ConfigReader, each, raw, string
+from components.config import ConfigReader, each, raw, string, validated
 from components.validators import Invalid
 
 
@@ -140,11 +140,7 @@ class GitHubActionsSecrets(pulumi.ComponentResource):
     """Names of the Actions variables written."""
 
     def __init__(self, name: str, args: GitHubActionsSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        reader = ConfigReader("GitHubActionsSecrets")
-        spec = resolve(args, reader)
-        reader.done()
-        assert spec is not None
-        self._build(name, spec, opts)
+        self._build(name, validated("GitHubActionsSecrets", resolve, args, opts, kubernetes_secrets=False), opts)
 
     @classmethod
     def from_spec(cls, name: str, spec: GitHubSpec, opts: pulumi.ResourceOptions | None = None) -> Self:

@@ -7,7 +7,7 @@ import pulumi
 
 from components import catalog, kube
 from components import validators as v
-from components.config import ConfigReader, describe_problem, raw, string
+from components.config import ConfigReader, describe_problem, raw, string, validated
 from components.validators import Invalid
 
 CLIENT_ID_KEY = "grafana:githubClientId"
@@ -308,12 +308,7 @@ class GrafanaOAuth(pulumi.ComponentResource):
     ``{"secret-chain/rollout-hmac-sha256-<secret name>": "<hex>"}``."""
 
     def __init__(self, name: str, args: GrafanaOAuthArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        reader = ConfigReader("GrafanaOAuth")
-        spec = resolve(args, reader)
-        kube.require_mutable_secrets(reader, opts)
-        reader.done()
-        assert spec is not None
-        self._build(name, spec, opts)
+        self._build(name, validated("GrafanaOAuth", resolve, args, opts), opts)
 
     @classmethod
     def from_spec(cls, name: str, spec: GrafanaSpec, opts: pulumi.ResourceOptions | None = None) -> Self:

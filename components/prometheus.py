@@ -15,7 +15,7 @@ import pulumi
 
 from components import kube
 from components import validators as v
-from components.config import ConfigReader, string
+from components.config import ConfigReader, string, validated
 from components.validators import Invalid
 
 TOKEN_KEY = "prometheus:authToken"
@@ -228,12 +228,7 @@ class PrometheusAuth(pulumi.ComponentResource):
     ``{"secret-chain/rollout-hmac-sha256-<secret name>": "<hex>"}``."""
 
     def __init__(self, name: str, args: PrometheusAuthArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        reader = ConfigReader("PrometheusAuth")
-        spec = resolve(args, reader)
-        kube.require_mutable_secrets(reader, opts)
-        reader.done()
-        assert spec is not None
-        self._build(name, spec, opts)
+        self._build(name, validated("PrometheusAuth", resolve, args, opts), opts)
 
     @classmethod
     def from_spec(cls, name: str, spec: PrometheusSpec, opts: pulumi.ResourceOptions | None = None) -> Self:
