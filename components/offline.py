@@ -248,7 +248,8 @@ class _Monitor(mocks.MockMonitor):
                 parent=request.parent,
                 custom=bool(request.custom),
                 inputs=_deserialize(request.object),
-                dependencies=tuple(request.dependencies),
+                # The SDK sends a set (pulumi/runtime/resource.py: `dependencies: set[str]`): its order is not part of the request.
+                dependencies=tuple(sorted(request.dependencies)),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 provider=request.provider,
             )
