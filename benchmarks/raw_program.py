@@ -78,7 +78,7 @@ def pull_secrets(prefix: str, namespaces: list[str], parent: pulumi.Resource | N
                 "name": "ghcr-pull-secret",
                 "namespace": namespace,
                 "labels": _labels("image-pull-secret"),
-                "annotations": {_ANNOTATION: "namespace:imagePullSecret:username,namespace:imagePullSecret:token"},
+                "annotations": {_ANNOTATION: "namespace:imagePullSecret.username,namespace:imagePullSecret.token"},
             },
             type="kubernetes.io/dockerconfigjson",
             string_data=pulumi.Output.secret(document),  # type: ignore[arg-type]  # the SDK stub is too narrow

@@ -31,7 +31,7 @@ _ROTATION_LABELS = {
 }
 ROTATION_DOC = "docs/rotation.md"
 """Where the rotation guide lives, relative to the repository root (named in `secret-chain rotation` output)."""
-DOC_ENVIRONMENT = "<org>/<Environment>"
+DOC_ENVIRONMENT = "<org>/secret-chain/<Environment>"
 """The ESC environment named in the guide's commands."""
 
 
@@ -134,7 +134,7 @@ def render_markdown(environment: str | None = None, heading: str = "###") -> str
         ],
     )
     out += ["", f"{heading} Pulumi ESC environment values{scope}", ""]
-    out.append('Set with `pulumi env set <org>/<Environment> pulumiConfig."<key>" <value> [--secret]`.')
+    out.append('Set with `pulumi env set <org>/secret-chain/<Environment> pulumiConfig.<key> <value> [--secret]`.')
     out.append("")
     out += _table(
         ["Key", "Purpose", "Rotation Schedule", "Environment", "Secret"],

@@ -61,7 +61,7 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "GhcrPullSecret",
         Rule.ALL_OR_NONE,
-        (("namespace:imagePullSecret:username", "namespace:imagePullSecret:token"),),
+        (("namespace:imagePullSecret.username", "namespace:imagePullSecret.token"),),
         requires=(MUTABLE_SECRETS,),
     ),
     Group("PrometheusAuth", Rule.ALL_OR_NONE, (("prometheus:authToken",),), requires=(ROLLOUT_KEY, MUTABLE_SECRETS)),

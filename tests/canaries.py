@@ -173,7 +173,7 @@ _CI_DROP = {
 
 def esc_environment_for(stack: str) -> str:
     """The conventional ESC environment of a stack."""
-    return "acme/Production" if stack == "production" else "acme/Preview"
+    return "acme/secret-chain/Production" if stack == "production" else "acme/secret-chain/Preview"
 
 
 def chain_config(

@@ -28,8 +28,8 @@ def hex_(n: int) -> str:
 def full_config(flux: str = "app") -> dict[str, tuple[str, bool]]:
     """A valid value for every catalog key (secrets are fresh random canaries); flux by token or App."""
     values: dict[str, tuple[str, bool]] = {
-        "namespace:imagePullSecret:username": ("octo-bot", False),
-        "namespace:imagePullSecret:token": ("ghp_" + hex_(36), True),
+        "namespace:imagePullSecret.username": ("octo-bot", False),
+        "namespace:imagePullSecret.token": ("ghp_" + hex_(36), True),
         "prometheus:authToken": (hex_(64), True),
         "prometheus:previousAuthToken": (hex_(64), True),  # as in phase 1 of a rotation
         "secret-chain:rolloutKey": (hex_(64), True),
@@ -51,7 +51,7 @@ def full_config(flux: str = "app") -> dict[str, tuple[str, bool]]:
         "grafana:smtpFromAddress": ("alerts@example.com", False),
         "grafana:alertEmail": ("oncall@example.com", False),
         "github:token": ("github_pat_" + hex_(60), True),
-        "secret-chain:escEnvironment": ("acme/Production", False),
+        "secret-chain:escEnvironment": ("acme/secret-chain/Production", False),
         "secret-chain:appNamespace": ("default", False),
         "secret-chain:domain": ("example.com", False),
         "secret-chain:acmeEmail": ("ops@example.com", False),
@@ -71,8 +71,8 @@ def malformed(key: str) -> str:
     """A wrong value for ``key``; secret ones carry a canary that must never be printed."""
     canary = "CANARY" + hex_(12)
     return {
-        "namespace:imagePullSecret:username": "not a login!",
-        "namespace:imagePullSecret:token": "github_pat_" + canary,  # fine-grained: GHCR needs a classic PAT
+        "namespace:imagePullSecret.username": "not a login!",
+        "namespace:imagePullSecret.token": "github_pat_" + canary,  # fine-grained: GHCR needs a classic PAT
         "prometheus:authToken": hex_(16),  # a 16-character token
         "prometheus:previousAuthToken": hex_(16),
         "secret-chain:rolloutKey": hex_(16),
@@ -109,8 +109,8 @@ def malformed(key: str) -> str:
 
 # Keys that a present sibling (or an enabled component) makes required; every other key is optional.
 REQUIRED_WITH_GROUP = {
-    "namespace:imagePullSecret:username",
-    "namespace:imagePullSecret:token",
+    "namespace:imagePullSecret.username",
+    "namespace:imagePullSecret.token",
     "flux:githubAppId",
     "flux:githubAppInstallationId",
     "flux:githubAppPrivateKey",
@@ -215,7 +215,7 @@ def test_every_key_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str], k
         assert [(p["key"], p["kind"]) for p in report["problems"]] == [(key, "missing")]
         entry = catalog.get(key)
         assert report["problems"][0]["fix"].startswith(
-            f"pulumi config set {entry.key}" if entry.tier is catalog.Tier.STACK else f'pulumi env set acme/Production pulumiConfig."{key}"'
+            f"pulumi config set {entry.key}" if entry.tier is catalog.Tier.STACK else f"pulumi env set acme/secret-chain/Production pulumiConfig.{key}"
         )
     else:
         assert code == 0, report["problems"]
@@ -246,13 +246,13 @@ def test_every_key_malformed(tmp_path: Path, capsys: pytest.CaptureFixture[str],
 
 def test_wrong_kinds_are_explained(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     values = full_config()
-    values["namespace:imagePullSecret:token"] = ("github_pat_CANARY" + hex_(40), True)
+    values["namespace:imagePullSecret.token"] = ("github_pat_CANARY" + hex_(40), True)
     values["prometheus:authToken"] = (hex_(16), True)
     values["ci:githubAppPrivateKey"] = ("CANARY" + hex_(30), True)
     code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), "--json")
     problems = {p["key"]: p["message"] for p in json.loads(out)["problems"]}
     assert code == 1
-    assert "fine-grained" in problems["namespace:imagePullSecret:token"] and "classic" in problems["namespace:imagePullSecret:token"]
+    assert "fine-grained" in problems["namespace:imagePullSecret.token"] and "classic" in problems["namespace:imagePullSecret.token"]
     assert "too short" in problems["prometheus:authToken"]
     assert "not a PEM private key" in problems["ci:githubAppPrivateKey"]
     assert_no_leak(out, values)
@@ -292,7 +292,7 @@ def test_partial_groups_name_every_missing_key(tmp_path: Path, capsys: pytest.Ca
             "kubernetes:enableSecretMutable",  # Flux writes a Secret: it must be updated in place
         ]
     )
-    assert report["escEnvironment"] == "<org>/Preview"
+    assert report["escEnvironment"] == "<org>/secret-chain/Preview"
 
 
 def test_secret_stored_in_plain_text_is_a_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -417,7 +417,7 @@ def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_subprocess_entry_point(tmp_path: Path) -> None:
     values = full_config()
-    values["namespace:imagePullSecret:token"] = ("github_pat_CANARY" + hex_(40), True)
+    values["namespace:imagePullSecret.token"] = ("github_pat_CANARY" + hex_(40), True)
     result = subprocess.run(
         [sys.executable, "-m", "components", "preflight", "--stack", "production", "--config", write(tmp_path, values)],
         capture_output=True,
@@ -426,7 +426,7 @@ def test_subprocess_entry_point(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 1
-    assert 'config "namespace:imagePullSecret:token"' in result.stdout and "classic" in result.stdout
+    assert 'config "namespace:imagePullSecret.token"' in result.stdout and "classic" in result.stdout
     assert "Traceback" not in result.stderr
     assert_no_leak(result.stdout + result.stderr, values)
     bad = subprocess.run([sys.executable, "-m", "components", "preflight", "--stack", "prod"], capture_output=True, text=True, cwd=ROOT, check=False)
@@ -445,5 +445,5 @@ def test_rotation_in_progress_warns_and_refuses_the_same_token_twice(tmp_path: P
     report = json.loads(out)
     assert code == 1
     assert [(p["key"], p["kind"]) for p in report["problems"]] == [("prometheus:authToken", "conflict")]
-    assert 'pulumi env set acme/Production pulumiConfig."prometheus:authToken"' in report["problems"][0]["fix"]
+    assert 'pulumi env set acme/secret-chain/Production pulumiConfig.prometheus:authToken' in report["problems"][0]["fix"]
     assert_no_leak(out, values)

@@ -34,8 +34,9 @@ import pytest
 from components import catalog
 from components.chain import SecretChainArgs
 from components.errors import ConfigError
-from components.offline import Evaluation, Registration, evaluate, load_config_file, unwrap
+from components.offline import Evaluation, Registration, load_config_file, unwrap
 from tests import policies
+from tests.runtime import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "config"
@@ -215,10 +216,10 @@ def chain_expectations(stack: str, config: Mapping[str, str], args: SecretChainA
 
     app = stack if pr else args.get("app_namespace") or config.get("secret-chain:appNamespace") or "default"
     out: dict[tuple[str, str], Expected] = {}
-    if present("namespace:imagePullSecret:username", "namespace:imagePullSecret:token"):
+    if present("namespace:imagePullSecret.username", "namespace:imagePullSecret.token"):
         pull = [stack] if pr else args.get("image_pull_namespaces") or [app]
         for namespace in pull:
-            out[(namespace, "ghcr-pull-secret")] = Expected("namespace:imagePullSecret:token", "kubelet")
+            out[(namespace, "ghcr-pull-secret")] = Expected("namespace:imagePullSecret.token", "kubelet")
     if present("prometheus:authToken"):
         # the app's Secret, and the ServiceMonitor's own copy (its own Secret even in the app namespace: it keeps
         # the old token during a rotation while the app's already holds the new one)
@@ -439,9 +440,9 @@ def platform_program() -> None:
 
 
 PLATFORM_EXPECTED = {
-    ("apps", "ghcr-pull-secret"): Expected("namespace:imagePullSecret:token", "kubelet", frozenset({"ServiceAccount"})),
+    ("apps", "ghcr-pull-secret"): Expected("namespace:imagePullSecret.token", "kubelet", frozenset({"ServiceAccount"})),
     ("flux-system", "ghcr-pull-secret"): Expected(
-        "namespace:imagePullSecret:token", "image-reflector-controller", frozenset({"ServiceAccount", "ImageRepository"})
+        "namespace:imagePullSecret.token", "image-reflector-controller", frozenset({"ServiceAccount", "ImageRepository"})
     ),
     ("apps", "prometheus-auth"): Expected("prometheus:authToken", "the app", frozenset({"Deployment"})),
     ("observability", "apps-prometheus-auth"): Expected("prometheus:authToken", "Prometheus", frozenset({"ServiceMonitor"})),

@@ -17,10 +17,11 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Secret
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from components.offline import evaluate, is_secret, unwrap
+from components.offline import is_secret, unwrap
 from components.program import main
 from tests import policies
 from tests.conftest import canary_config, rsa_pem
+from tests.runtime import evaluate
 
 P = policies.load()
 TOKEN = "ghp_" + "a1B2" * 9
@@ -493,7 +494,7 @@ def test_stack_name_comes_from_the_urn() -> None:
 def test_the_chain_passes_every_policy(preview: bool, stack: str) -> None:
     config, secret_keys = canary_config()
     if stack != "production":
-        config["secret-chain:escEnvironment"] = "acme/Preview"
+        config["secret-chain:escEnvironment"] = "acme/secret-chain/Preview"
     ev = evaluate(main, config=config, secret_keys=secret_keys, preview=preview, stack=stack)
     found: list[str] = []
     for reg in ev.resources:

@@ -16,8 +16,9 @@ import yaml
 
 from components import catalog
 from components.catalog import Tier
-from components.offline import evaluate, load_config_file
+from components.offline import load_config_file
 from components.program import main
+from tests.runtime import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,6 +70,6 @@ def test_stack_files_hold_settings_only(stack: str) -> None:
 
 
 def test_the_pr_template_names_no_environment() -> None:
-    # CI attaches <org>/Preview with `pulumi config env add`; an import in the template would be a second one.
+    # CI attaches <org>/secret-chain/Preview with `pulumi config env add`; an import in the template would be a second one.
     document = yaml.safe_load((ROOT / "stacks" / "Pulumi.preview-pr.yaml").read_text())
     assert "environment" not in document
