@@ -94,7 +94,18 @@ class ChainSpec:
 
 
 def _present(*keys: str) -> bool:
-    return any(raw(k) is not None for k in keys)
+    from components import catalog
+    from components.config import lookup
+
+    def found(key: str) -> bool:
+        try:
+            return lookup(catalog.get(key), raw) is not None
+        except Invalid:
+            return True  # set, but malformed: the part's reader reports it
+        except KeyError:
+            return raw(key) is not None
+
+    return any(found(k) for k in keys)
 
 
 def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
@@ -276,14 +287,14 @@ class SecretChain(pulumi.ComponentResource):
     def _cluster_provider(self, name: str, cluster: str) -> pulumi.ProviderResource:
         """A Kubernetes provider for a DigitalOcean cluster, with its kubeconfig fetched on this run."""
         import pulumi_digitalocean as digitalocean
-        from pulumi_kubernetes import Provider
+
+        from components import kube
 
         found = digitalocean.get_kubernetes_cluster_output(name=cluster, opts=pulumi.InvokeOutputOptions(parent=self))
         kubeconfig = found.kube_configs.apply(lambda configs: configs[0].raw_config)
         # enable_secret_mutable: a rotated value updates each Secret in place (see kube.secret).
-        return Provider(
+        return kube.mutable_secrets_provider(
             f"{name}-cluster",
             kubeconfig=pulumi.Output.secret(kubeconfig),
-            enable_secret_mutable=True,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -215,7 +215,9 @@ def test_every_key_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str], k
         assert [(p["key"], p["kind"]) for p in report["problems"]] == [(key, "missing")]
         entry = catalog.get(key)
         assert report["problems"][0]["fix"].startswith(
-            f"pulumi config set {entry.key}" if entry.tier is catalog.Tier.STACK else f"pulumi env set acme/secret-chain/Production pulumiConfig.{key}"
+            f"pulumi config set {entry.key}"
+            if entry.tier is catalog.Tier.STACK
+            else f"pulumi env set acme/secret-chain/Production pulumiConfig.{key}"
         )
     else:
         assert code == 0, report["problems"]

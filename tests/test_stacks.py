@@ -39,10 +39,8 @@ STACKS: dict[str, tuple[str, str, list[str]]] = {
 
 
 def _esc_tier(key: str) -> bool:
-    try:
-        return catalog.get(key).tier is Tier.ESC
-    except KeyError:
-        return False
+    """Whether a flat config key (an object key such as namespace:imagePullSecret included) is set in ESC."""
+    return any(entry.tier is Tier.ESC for entry in catalog.held_in(key))
 
 
 def stack_config(stack: str) -> tuple[dict[str, str], list[str]]:
