@@ -404,3 +404,38 @@ def test_a_ghcr_object_with_a_bad_field_fails_in_the_program_naming_the_field(ru
     error = config_error(run, lambda: GhcrPullSecret("pull", {"namespaces": ["default"]}), raw_config, secret_keys)
     assert 'config "namespace:imagePullSecret.token" is a JSON integer' in str(error)
     assert "pulumi config set --path --secret namespace:imagePullSecret.token" in str(error)
+
+
+# --- every command the operator commands print -----------------------------------------------------------------
+
+
+def _cli_output(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    from components.cli import main
+
+    main(list(argv))
+    captured = capsys.readouterr()
+    return captured.out + captured.err
+
+
+def test_every_command_the_operator_commands_print_is_accepted_by_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # preflight of a config where every catalog key is present and malformed (plain text where a secret belongs, too)
+    bad = {"secret-chain:escEnvironment": {"value": "acme/secret-chain/Production", "secret": False}}
+    for entry in catalog.KEYS:
+        if entry.key == "secret-chain:escEnvironment" or entry.field:
+            continue
+        bad[entry.key] = {"value": "#", "secret": False}
+    bad["namespace:imagePullSecret"] = {"value": '{"token": "#", "username": "#"}', "objectValue": {"token": "#", "username": "#"}, "secret": False}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    report = json.loads(_cli_output(capsys, "preflight", "--stack", "preview-pr-3", "--config", str(path), "--json"))
+    outputs = [
+        _cli_output(capsys, "preflight", "--stack", "production", "--config", str(path)),
+        "\n".join(p["fix"] for p in report["problems"] + report["warnings"]),
+        _cli_output(capsys, "rotation", "--state", str(ROOT / "tests" / "data" / "stack-export.json"), "--now", "2027-01-01"),
+        _cli_output(capsys, "inventory"),
+    ]
+    commands = [c for text in outputs for c in _pulumi_commands(text)]
+    assert len(commands) > 40  # the scan reads the real output
+    for command in commands:
+        if len([w for w in command.split() if not w.startswith("-")]) > 3:
+            check_command(command)
