@@ -757,7 +757,7 @@ KEYS: tuple[Key, ...] = (
             "(delete, then create: a window without it)"
         ),
         example="true",
-        flows_to="pulumi-kubernetes provider config (the default provider; an explicit Provider needs enable_secret_mutable=True)",
+        flows_to="pulumi-kubernetes provider config (the default provider; an explicit one: components.kube.mutable_secrets_provider)",
         consumers="pulumi-kubernetes",
         symptom="pulumi up shows Secrets as replaced (+-) on a rotation, and pods starting meanwhile miss them",
         tier=Tier.STACK,
@@ -765,6 +765,11 @@ KEYS: tuple[Key, ...] = (
 )
 
 BY_KEY: dict[str, Key] = {k.key: k for k in KEYS}
+
+
+def held_in(config_key: str) -> tuple[Key, ...]:
+    """The entries whose value the config key ``config_key`` holds: the key itself, or every field of an object key."""
+    return tuple(k for k in KEYS if k.config_key == config_key)
 
 
 def get(key: str) -> Key:

@@ -325,14 +325,14 @@ class SecretChain(pulumi.ComponentResource):
     def _cluster_provider(self, name: str, cluster: str) -> pulumi.ProviderResource:
         """A Kubernetes provider for a DigitalOcean cluster, with its kubeconfig fetched on this run."""
         import pulumi_digitalocean as digitalocean
-        from pulumi_kubernetes import Provider
+
+        from components import kube
 
         found = digitalocean.get_kubernetes_cluster_output(name=cluster, opts=pulumi.InvokeOutputOptions(parent=self))
         kubeconfig = found.kube_configs.apply(lambda configs: configs[0].raw_config)
         # enable_secret_mutable: a rotated value updates each Secret in place (see kube.secret).
-        return Provider(
+        return kube.mutable_secrets_provider(
             f"{name}-cluster",
             kubeconfig=pulumi.Output.secret(kubeconfig),
-            enable_secret_mutable=True,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -251,9 +251,11 @@ due and links to their section below.
    Secrets have fixed names, a replacement would be delete-then-create (`provider.go`, `Diff`): a
    window in which pods that start cannot find the Secret. So names and types never depend on a value,
    `immutable` is never set, and every component refuses to run (one `ConfigError`, nothing
-   registered) unless `kubernetes:enableSecretMutable` is `true` — the files in `stacks/` set it, and
-   SecretChain's DigitalOcean cluster provider sets `enable_secret_mutable=True` itself. An explicit
-   `kubernetes.Provider` you pass in `opts` must set it too.
+   registered) unless `kubernetes:enableSecretMutable` is exactly `true`, the only value the provider reads
+   as on (`provider.go`, `Configure`) — the files in `stacks/` set it, and SecretChain's DigitalOcean
+   cluster provider sets `enable_secret_mutable=True` itself. An explicit Kubernetes provider passed in
+   `opts` must be made with `components.kube.mutable_secrets_provider`: a provider object cannot be
+   asked for its flag.
 2. **Keys that come and go are written as `data`.** A key removed from `stringData` stays in the live
    Secret (kubernetes/kubernetes#89938, #108008), so PrometheusAuth's app Secret, whose
    `PROMETHEUS_AUTH_TOKEN_PREVIOUS` exists only during a rotation, is written as base64 `data`.

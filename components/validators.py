@@ -298,7 +298,7 @@ def esc_environment(value: str) -> str:
     parts = text.split("/")
     if len(parts) != 3 or ref.version or not all(_ESC_NAME.fullmatch(p) for p in parts):
         raise Invalid(
-            "is not an ESC environment reference of the form <org>/<project>/<env> (e.g. acme/secret-chain/Production): "
+            "is not an ESC environment reference of the form <org>/<project>/<env>: "
             "the CLI reads a two-part name as <project>/<env>"
         )
     return text

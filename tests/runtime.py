@@ -40,3 +40,19 @@ def evaluate(program: Any, config: Mapping[str, Any], secret_keys: Sequence[str]
     """:func:`components.offline.evaluate` on the folded config."""
     flat, secrets = fold(config, secret_keys)
     return offline.evaluate(program, config=flat, secret_keys=secrets, **kwargs)
+
+
+def cli_json(config: Mapping[str, Any], secret_keys: Sequence[str] | None = None) -> dict[str, Any]:
+    """The ``pulumi config --show-secrets --json`` document of a catalog-keyed config.
+
+    A string is ``{"value": …, "secret": …}``; an object key also carries ``objectValue`` (pulumi/pulumi
+    pkg/cmd/pulumi/config/config.go ``configValueJSON``).
+    """
+    flat, secrets = fold(config, secret_keys)
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        entry: dict[str, Any] = {"value": value, "secret": key in secrets}
+        if any(e.field and e.config_key == key for e in catalog.KEYS):
+            entry["objectValue"] = json.loads(value)
+        out[key] = entry
+    return out

@@ -13,13 +13,14 @@ import yaml
 from components.cli import main
 from tests.conftest import canary_config
 from tests.leaks import fragments
+from tests.runtime import cli_json
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def write_config(tmp_path: Path, config: dict[str, str], secret_keys: list[str]) -> str:
     path = tmp_path / "config.json"
-    path.write_text(json.dumps({k: {"value": v, "secret": k in secret_keys} for k, v in config.items()}))
+    path.write_text(json.dumps(cli_json(config, secret_keys)))
     return str(path)
 
 

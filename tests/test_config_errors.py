@@ -63,7 +63,7 @@ def test_every_key_fails_clearly_before_any_resource(key: str, problem: str, pre
     assert line.startswith(f'config "{key}" ')
     assert ("is missing" in line) == (problem == "missing")
     assert f'pulumi env set acme/secret-chain/Production pulumiConfig.{key} {entry.example}' in line
-    assert f"pulumi config set{' --secret' if entry.secret else ''} {key} " in line
+    assert f"pulumi config set{' --path' if entry.field else ''}{' --secret' if entry.secret else ''} {key} " in line
     assert "CANARY" not in line and "\n" not in line
     for secret_key in secret_keys:
         assert config.get(secret_key, "<absent>").strip() not in line

@@ -212,7 +212,8 @@ def chain_expectations(stack: str, config: Mapping[str, str], args: SecretChainA
     pr = PR_NAMESPACE.fullmatch(stack) is not None
 
     def present(*keys: str) -> bool:
-        return any(k in config for k in keys)
+        # a field (namespace:imagePullSecret.token) arrives inside its object key when read from a CLI config file
+        return any(k in config or (k in catalog.BY_KEY and catalog.get(k).config_key in config) for k in keys)
 
     # Which parts this stack builds is the table's answer (components/parts.py), as the chain's.
     built = parts.select(parts.kind_of(stack), config.get, parts.declared_parts(config.get)).names()

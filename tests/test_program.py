@@ -79,7 +79,9 @@ def test_plan_json_and_preview_pr_stack() -> None:
 
 def test_bad_config_is_one_clear_error_not_a_traceback(tmp_path: Path) -> None:
     config = json.loads(EXAMPLE.read_text())
-    config["namespace:imagePullSecret.token"]["value"] = "github_pat_" + "CANARY" * 14
+    pull = config["namespace:imagePullSecret"]  # an object key: the CLI prints its JSON text and the object
+    pull["objectValue"]["token"] = "github_pat_" + "CANARY" * 14
+    pull["value"] = json.dumps(pull["objectValue"])
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(config))
     result = subprocess.run(

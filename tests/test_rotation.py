@@ -489,9 +489,9 @@ def test_an_explicit_provider_or_the_environment_variable_is_accepted(run: Run, 
     del config["kubernetes:enableSecretMutable"]
 
     def with_provider() -> None:
-        from pulumi_kubernetes import Provider
+        from components.kube import mutable_secrets_provider
 
-        provider = Provider("cluster", enable_secret_mutable=True)
+        provider = mutable_secrets_provider("cluster")
         COMPONENTS[component](pulumi.ResourceOptions(providers=[provider]))
 
     ev = run(with_provider, config, secret_keys)
