@@ -47,7 +47,7 @@ class StackKind:
 
 def parse_stack(name: str) -> StackKind:
     """Parse a stack name; anything but production, preview-base or preview-pr-<N> is an error."""
-    if name in ("production", "preview-base"):
+    if name in (parts.Kind.PRODUCTION, parts.Kind.PREVIEW_BASE):
         return StackKind(name, None)
     match = _PR_STACK.fullmatch(name)
     if match:

@@ -21,6 +21,7 @@ from components import catalog, preflight
 from components.catalog import Tier
 from components.errors import ConfigError
 from components.offline import Evaluation, evaluate, parse_config
+from components.parts import PARTS_KEY
 from components.program import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +43,6 @@ STACKS: dict[str, tuple[str, str, str, list[str]]] = {
     # As .github/workflows/preview-deploy.yml builds it: the committed template plus the Preview environment.
     "preview-pr-7": ("Pulumi.preview-pr.yaml", "preview.yaml", "preview.json", ["GhcrPullSecret", "PrometheusAuth", "GrafanaOAuth"]),
 }
-PARTS_KEY = "secret-chain:parts"
 
 
 def _yaml(path: Path) -> dict[str, Any]:
