@@ -218,6 +218,8 @@ def check_declared(text: str) -> str:
     unknown = [str(i) for i, n in enumerate(names) if n not in BY_NAME or not BY_NAME[n].declarable]
     if unknown:
         raise Invalid(f"item(s) {', '.join(unknown)} name no part that can be declared; the parts are: {declarable}")
+    if not names:
+        raise Invalid(f"is an empty list: a stack that declares no part would delete everything it built; list its parts, of: {declarable}")
     if len(set(names)) != len(names):
         raise Invalid("lists the same part twice")
     return json.dumps(names)
@@ -272,16 +274,6 @@ class Selection:
     """The set keys the built parts read, in catalog order: the program checks each of them, and so does preflight."""
     ignored: dict[str, str] = field(default_factory=dict)
     """Set keys no built part reads, with the reason."""
-
-    @property
-    def components(self) -> list[str]:
-        """The components built, in order (the chain's ``parts`` output)."""
-        return [p.name for p in self.built if p.enable is Enable.DECLARED]
-
-    @property
-    def writes_secrets(self) -> bool:
-        """Whether any built part writes a Kubernetes Secret."""
-        return any(p.writes_secrets for p in self.built)
 
     def names(self) -> set[str]:
         """Names of every part built."""

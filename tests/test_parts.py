@@ -70,8 +70,8 @@ def test_a_sub_group_needs_its_part_declared() -> None:
 
 @pytest.mark.parametrize(
     "declared",
-    [["GhcrPullSecret", "NoSuchPart"], ["PrometheusAuth.rotation"], ["GhcrPullSecret", "GhcrPullSecret"], {"GhcrPullSecret": True}],
-    ids=["unknown", "never-declared", "twice", "not-a-list"],
+    [["GhcrPullSecret", "NoSuchPart"], ["PrometheusAuth.rotation"], ["GhcrPullSecret", "GhcrPullSecret"], [], {"GhcrPullSecret": True}],
+    ids=["unknown", "never-declared", "twice", "empty", "not-a-list"],
 )
 def test_a_malformed_declaration_stops_the_program_and_preflight(declared: object) -> None:
     document = {**stack_document("production"), PARTS_KEY: cli_entry(declared)}
