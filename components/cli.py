@@ -278,7 +278,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     """Evaluate the stack program offline and print what ``pulumi up`` would create."""
     from components import plan
     from components.errors import ConfigError
-    from components.offline import close_event_loop, evaluate
+    from components.offline import evaluate
     from components.program import main
 
     config, secret_keys = _load_config(args)
@@ -286,8 +286,6 @@ def cmd_plan(args: argparse.Namespace) -> int:
         evaluation = evaluate(main, config=config, secret_keys=secret_keys, stack=args.stack, preview=args.preview)
     except ConfigError as err:
         raise SecretChainError(f"the config of stack {args.stack} is not valid (run `secret-chain preflight`):\n{err}") from None
-    finally:
-        close_event_loop()  # deterministically, not at interpreter exit (see close_event_loop)
     written = _write_manifests(evaluation, args.manifests) if args.manifests else []
     if args.json:
         data = plan.render_json(evaluation)
@@ -406,3 +404,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # the last line of defence against a traceback
         print(f"error: unexpected {type(err).__name__} (not shown: it may quote a value); please report it", file=sys.stderr)
         return 2
+    finally:
+        if argv is None and "components.offline" in sys.modules:
+            # Run as the program (arguments from sys.argv): close the SDK's event loop now, not at interpreter exit
+            # (see offline.close_event_loop). Called in-process with arguments, the caller's loop is left alone.
+            sys.modules["components.offline"].close_event_loop()
