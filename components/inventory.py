@@ -197,6 +197,8 @@ def sync_readme(path: Path) -> bool:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise SecretChainError(f"cannot read {path}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise SecretChainError(f"cannot read {path}: not UTF-8 text") from None
     block = current_block(text)
     new = text.replace(block, readme_block(), 1)
     table = current_parts_block(new)
@@ -208,6 +210,8 @@ def sync_readme(path: Path) -> bool:
         path.write_text(new, encoding="utf-8")
     except OSError as err:
         raise SecretChainError(f"cannot write {path}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise SecretChainError(f"cannot read {path}: not UTF-8 text") from None
     return True
 
 
@@ -326,4 +330,6 @@ def sync_rotation_doc(path: Path) -> bool:
         path.write_text(new, encoding="utf-8")
     except OSError as err:
         raise SecretChainError(f"cannot write {path}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise SecretChainError(f"cannot read {path}: not UTF-8 text") from None
     return True

@@ -233,13 +233,52 @@ def _kubernetes_preview_state(state: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
+def _close_worker_loop() -> None:
+    """Close the event loop the SDK made for this worker thread, if it is one.
+
+    The SDK runs each monitor RPC in a worker thread (pulumi/runtime/resource.py ``do_rpc_call``), and the
+    mock monitor calls ``_sync_await`` there (pulumi/runtime/mocks.py), which gives that thread an event
+    loop of its own that nothing closes (``sync_await._ensure_event_loop``). Collected at interpreter exit,
+    such a loop printed ``Exception ignored in: <function BaseEventLoop.__del__ …> … Invalid file
+    descriptor: -1`` after a successful ``plan``. The next RPC on the thread gets a fresh loop.
+    """
+    import asyncio
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        return
+    policy = asyncio.get_event_loop_policy()
+    try:
+        loop = policy.get_event_loop()
+    except RuntimeError:
+        return
+    if not loop.is_running() and not loop.is_closed():
+        loop.close()
+    policy.set_event_loop(None)
+
+
 class _Monitor(mocks.MockMonitor):
     def __init__(self, mocks_: _Mocks, evaluation: Evaluation) -> None:
         super().__init__(mocks_)
         self.evaluation = evaluation
 
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        try:
+            return super().Invoke(request)  # type: ignore[no-untyped-call]
+        finally:
+            _close_worker_loop()
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        try:
+            return super().ReadResource(request)  # type: ignore[no-untyped-call]
+        finally:
+            _close_worker_loop()
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        try:
+            response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        finally:
+            _close_worker_loop()
         self.evaluation.registrations.append(
             Registration(
                 type=request.type,
@@ -344,6 +383,34 @@ def evaluate(
         logger.removeHandler(handler)
         logging.getLogger().removeHandler(root_logger_handler)
     return evaluation
+
+
+def close_event_loop() -> None:
+    """Close the event loop the SDK's ``_sync_await`` made for this thread, and unset it.
+
+    ``pulumi.runtime.sync_await._ensure_event_loop`` creates a loop on first use and never closes it; left to
+    the garbage collector at interpreter exit, ``BaseEventLoop.__del__`` can run after its selector is gone
+    and print ``ValueError: Invalid file descriptor: -1``. A command calls this once it is done; a later
+    evaluation in the same process gets a fresh loop (``_ensure_event_loop`` creates one when none is set).
+    """
+    import asyncio
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:
+            return
+    if not loop.is_closed() and not loop.is_running():
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+    asyncio.set_event_loop(None)
 
 
 def load_config_file(path: Path | str) -> tuple[dict[str, str], list[str]]:

@@ -374,10 +374,9 @@ def test_empty_config_is_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 @pytest.mark.parametrize("stack", ["staging", "preview-pr-0", "preview-pr-x", "Production"])
 def test_bad_stack_name(tmp_path: Path, capsys: pytest.CaptureFixture[str], stack: str) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["preflight", "--stack", stack, "--config", write(tmp_path, {})])
-    assert exc.value.code == 2
-    assert "preview-pr-<N>" in capsys.readouterr().err
+    assert main(["preflight", "--stack", stack, "--config", write(tmp_path, {})]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "preview-pr-<N>" in err and len(err.splitlines()) == 1
 
 
 def test_unreadable_and_invalid_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
