@@ -101,6 +101,11 @@ class ChainSpec:
         return any(part is not None for part in (self.ghcr, self.prometheus, self.flux, self.certmanager, self.grafana))
 
 
+# The table's components, looked up once: a name the table does not have fails at import, never builds less.
+_GHCR, _PROMETHEUS, _FLUX, _CERTMANAGER, _GRAFANA, _GITHUB = (
+    parts.BY_NAME[name].name
+    for name in ("GhcrPullSecret", "PrometheusAuth", "FluxGitCredentials", "CertManagerDnsIssuer", "GrafanaOAuth", "GitHubActionsSecrets")
+)
 SETTINGS = (parts.APP_NAMESPACE, parts.DOMAIN, parts.ACME_EMAIL, parts.GITHUB_REPOSITORY, parts.FLUX_REPOSITORY_URL)
 """Stack settings a SecretChain argument may stand in for (``secret-chain:acmeEmail`` ↔ ``acme_email``)."""
 
@@ -179,16 +184,16 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
         pull_namespaces = None
 
     ghcr_spec = None
-    if "GhcrPullSecret" in built:
+    if _GHCR in built:
         ghcr_spec = ghcr.resolve({"namespaces": pull_namespaces or [app_namespace]}, reader)
 
     prom_spec = None
-    if "PrometheusAuth" in built:
+    if _PROMETHEUS in built:
         monitor_ns = app_namespace if stack.is_pr else args.get("monitor_namespace", "monitoring")
         prom_spec = prometheus.resolve({"namespace": app_namespace, "monitor_namespace": monitor_ns}, reader)
 
     github_spec = None
-    if "GitHubActionsSecrets" in built:
+    if _GITHUB in built:
         repository = _setting(reader, args, parts.GITHUB_REPOSITORY)
         if repository is not None:
             # The entries the built parts require (declared sub-groups included): never fewer than the table says.
@@ -197,16 +202,16 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
             github_spec = github_actions.resolve({"repository": repository, "required": required}, reader)
 
     cluster = reader.arg("digitalocean_cluster", args.get("digitalocean_cluster"), string(v.dns1123_label))
-    domain = _setting(reader, args, parts.DOMAIN) if built & {"CertManagerDnsIssuer", "GrafanaOAuth"} else None
+    domain = _setting(reader, args, parts.DOMAIN) if built & {_CERTMANAGER, _GRAFANA} else None
 
     flux_spec = None
-    if "FluxGitCredentials" in built:
+    if _FLUX in built:
         url = _setting(reader, args, parts.FLUX_REPOSITORY_URL)
         if url is not None:
             flux_spec = flux.resolve({"repository_url": url}, reader)
 
     cert_spec = None
-    if "CertManagerDnsIssuer" in built:
+    if _CERTMANAGER in built:
         email = _setting(reader, args, parts.ACME_EMAIL)
         if domain is not None and email is not None:
             wildcards = [f"*.pr.{domain}", f"*.pr-api.{domain}", f"*.pr-grafana.{domain}"] if stack.name == "preview-base" else []
@@ -216,7 +221,7 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
             cert_spec = certmanager.resolve(cert_args, reader)
 
     grafana_spec = None
-    if "GrafanaOAuth" in built and domain is not None:
+    if _GRAFANA in built and domain is not None:
         grafana_args: grafana.GrafanaOAuthArgs = {
             "namespace": app_namespace if stack.is_pr else args.get("grafana_namespace", "monitoring"),
             "domain": domain,
