@@ -181,6 +181,13 @@ def test_ghcr_namespaces_is_a_list_of_strings() -> None:
     assert definition.outputs["secretNames"].additional_properties.type is PropertyType.STRING
 
 
+@pytest.mark.parametrize(("component", "prop_name"), [("GhcrPullSecret", "namespaces"), ("GitHubActionsSecrets", "organizationRepositories")])
+def test_lists_of_names_are_plain_lists_of_inputs(component: str, prop_name: str) -> None:
+    prop = analyze([BY_NAME[component]])["component_definitions"][component].inputs[prop_name]
+    assert prop.type is PropertyType.ARRAY and prop.plain is True
+    assert prop.items is not None and prop.items.type is PropertyType.STRING and not prop.items.plain
+
+
 @pytest.mark.parametrize("component", CLASSES, ids=[c.__name__ for c in CLASSES])
 def test_type_token_matches_the_schema(component: type[pulumi.ComponentResource]) -> None:
     assert f'"{PACKAGE_NAME}:index:{component.__name__}"' in inspect.getsource(component)
