@@ -30,10 +30,11 @@ from components.github_actions import GitHubActionsSecrets
 from components.grafana import GrafanaOAuth
 from components.offline import Evaluation, Registration, evaluate, unwrap
 from components.prometheus import PrometheusAuth
-from tests.conftest import canary_config
+from tests.conftest import canary_config, rsa_pem
 
 Config = tuple[dict[str, str], list[str]]
 VALUE_TYPE = "test:index:Value"
+PEM = rsa_pem()
 
 
 class Value(pulumi.CustomResource):
@@ -106,6 +107,16 @@ CASES: dict[str, tuple[Callable[[str, Any], object], dict[str, Any], list[str]]]
             "image_automation": {"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1.4.0"}]},
         },
         ["repository_url", "branch", "namespace", "name", "secret_name"],
+    ),
+    "FluxGitCredentials-app": (
+        FluxGitCredentials,
+        {
+            "repository_url": "https://github.com/acme/cluster",
+            "github_app_id": "234567",
+            "github_app_installation_id": "3456789",
+            "github_app_private_key": PEM,
+        },
+        ["repository_url"],
     ),
     "CertManagerDnsIssuer": (
         CertManagerDnsIssuer,
@@ -241,6 +252,7 @@ BAD: list[tuple[str, str, Any, dict[str, str]]] = [
     ("FluxGitCredentials", "branch", "a..b", {}),
     ("FluxGitCredentials", "branch", "flux-image-updates", {}),  # the automation's push branch
     ("FluxGitCredentials", "namespace", "Flux", {}),
+    ("FluxGitCredentials-app", "repository_url", "https://git.example.org/acme/cluster", {}),  # App mode needs a base URL there
     ("CertManagerDnsIssuer", "email", "not-an-email", {}),
     ("CertManagerDnsIssuer", "domain", "example.net", {}),  # the wildcard host lies outside it
     ("CertManagerDnsIssuer", "certificate_namespace", "Certs", {}),
