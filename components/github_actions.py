@@ -180,14 +180,17 @@ class GitHubActionsSecrets(pulumi.ComponentResource):
         child = kube.child_opts(self)
         repo_ids: pulumi.Output[list[int]] | None = None
         if spec.organization_repositories:
-            repo_ids = pulumi.Output.all(
-                *[
-                    github.get_repository_output(
-                        full_name=lift("{}/{}".format, spec.owner, repo), opts=pulumi.InvokeOutputOptions(parent=self)
-                    ).repo_id
-                    for repo in spec.organization_repositories
-                ]
-            ).apply(lambda ids: sorted(int(i) for i in ids))
+            full_names = [lift("{}/{}".format, spec.owner, repo) for repo in spec.organization_repositories]
+            found = [
+                github.get_repository_output(full_name=full_name, opts=pulumi.InvokeOutputOptions(parent=self)).repo_id
+                for full_name in full_names
+            ]
+            # The full names ride along so the result keeps their resources: an invoke whose inputs are
+            # unknown (preview) returns an unknown result without the inputs' dependencies
+            # (pulumi/runtime/invoke.py `_invoke`: struct_contains_unknowns -> InvokeResult(None, is_known=False)),
+            # and the repositories resource would then depend on them in update only.
+            count = len(full_names)
+            repo_ids = pulumi.Output.all(*full_names, *found).apply(lambda known: sorted(int(i) for i in known[count:]))
         for entry, value in spec.values:
             # pulumi-github has one class per (secret or variable) x (repository, environment, organisation),
             # alike but for the word Secret/Variable in the class name and in the name argument.
