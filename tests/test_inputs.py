@@ -108,6 +108,30 @@ CASES: dict[str, tuple[Callable[[str, Any], object], dict[str, Any], list[str]]]
         },
         ["repository_url", "branch", "namespace", "name", "secret_name"],
     ),
+    "FluxGitCredentials-automation": (
+        FluxGitCredentials,
+        {
+            "repository_url": "https://github.com/acme/cluster",
+            "branch": "main",
+            "token": _pat(),
+            "image_automation": {
+                "images": [{"image": "ghcr.io/acme/api", "semver_range": "^1.4.0"}],
+                "name": "cluster-images",
+                "push_branch": "image-updates",
+                "pull_secret_name": "registry-creds",
+                "author_name": "Image Bot",
+                "author_email": "images@example.org",
+            },
+        },
+        [
+            "branch",
+            "image_automation.name",
+            "image_automation.push_branch",
+            "image_automation.pull_secret_name",
+            "image_automation.author_name",
+            "image_automation.author_email",
+        ],
+    ),
     "FluxGitCredentials-app": (
         FluxGitCredentials,
         {
@@ -154,21 +178,41 @@ CASES: dict[str, tuple[Callable[[str, Any], object], dict[str, Any], list[str]]]
 }
 
 
-def fed(args: dict[str, Any], fields: list[str], source: Callable[[str, str], pulumi.Output[str]] = from_resource) -> dict[str, Any]:
-    """``args`` with each of ``fields`` taken from another resource (``source(resource name, value)``)."""
-    out = {k: list(v) if isinstance(v, list) else v for k, v in args.items()}
-    for field in fields:
-        if field.endswith("]"):
-            name, index = field[:-1].split("[")
-            out[name][int(index)] = source(f"src-{name}-{index}", args[name][int(index)])
-        else:
-            out[field] = source(f"src-{field}", args[field])
+def _source_name(field: str) -> str:
+    """The feeding resource's name: ``src-namespaces-0`` for ``namespaces[0]``."""
+    return "src-" + field.replace("[", "-").rstrip("]")
+
+
+def _path(field: str) -> list[str | int]:
+    """``image_automation.push_branch`` → ["image_automation", "push_branch"]; ``namespaces[1]`` → ["namespaces", 1]."""
+    key, _, index = field.rstrip("]").partition("[")
+    return [*key.split("."), *([int(index)] if index else [])]
+
+
+def _field_value(args: dict[str, Any], field: str) -> Any:
+    value: Any = args
+    for step in _path(field):
+        value = value[step]
+    return value
+
+
+def _with(args: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
+    """A copy of ``args`` with ``field`` set to ``value`` (the containers on the way copied)."""
+    *parents, last = _path(field)
+    out = dict(args)
+    container: Any = out
+    for step in parents:
+        container[step] = list(container[step]) if isinstance(container[step], list) else dict(container[step])
+        container = container[step]
+    container[last] = value
     return out
 
 
-def _field_value(args: dict[str, Any], field: str) -> str:
-    key, _, index = field.rstrip("]").partition("[")
-    return str(args[key][int(index)] if index else args[key])
+def fed(args: dict[str, Any], fields: list[str], source: Callable[[str, str], pulumi.Output[str]] = from_resource) -> dict[str, Any]:
+    """``args`` with each of ``fields`` taken from another resource (``source(resource name, value)``)."""
+    for field in fields:
+        args = _with(args, field, source(_source_name(field), _field_value(args, field)))
+    return args
 
 
 def _depends_on(ev: Evaluation, reg: Registration) -> set[str]:
@@ -219,8 +263,7 @@ def test_fields_fed_from_other_resources_register_what_plain_values_do(case: str
         # that two fed fields share cannot be told apart: the child needs only one of them).
         values = {field: _field_value(args, field) for field in fields}
         for field, value in values.items():
-            key, _, index = field.rstrip("]").partition("[")
-            source = sources[f"src-{key}-{index}" if index else f"src-{key}"]
+            source = sources[_source_name(field)]
             if reg.custom and value in _text(reg) and list(values.values()).count(value) == 1:
                 assert source in _depends_on(outputs, other), f"{name} carries {field} but does not depend on {source}"
     assert plain.component_outputs.keys() == outputs.component_outputs.keys()
@@ -266,6 +309,9 @@ BAD: list[tuple[str, str, Any, dict[str, str]]] = [
     ("FluxGitCredentials", "branch", "a..b", {}),
     ("FluxGitCredentials", "branch", "flux-image-updates", {}),  # the automation's push branch
     ("FluxGitCredentials", "namespace", "Flux", {}),
+    ("FluxGitCredentials-automation", "image_automation.push_branch", "main", {}),  # the reconciled branch
+    ("FluxGitCredentials-automation", "image_automation.author_email", "images", {}),
+    ("FluxGitCredentials-automation", "image_automation.name", "Images", {}),
     ("FluxGitCredentials-app", "repository_url", "https://git.example.org/acme/cluster", {}),  # App mode needs a base URL there
     ("CertManagerDnsIssuer", "email", "not-an-email", {}),
     ("CertManagerDnsIssuer", "domain", "example.net", {}),  # the wildcard host lies outside it
@@ -276,16 +322,6 @@ BAD: list[tuple[str, str, Any, dict[str, str]]] = [
     ("GrafanaOAuth", "alert_email", "oncall", {}),
     ("GrafanaOAuth", "namespace", 42, {}),
 ]
-
-
-def _with(args: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
-    out = {k: list(v) if isinstance(v, list) else v for k, v in args.items()}
-    if field.endswith("]"):
-        name, index = field[:-1].split("[")
-        out[name][int(index)] = value
-    else:
-        out[field] = value
-    return out
 
 
 @pytest.mark.parametrize(("case", "field", "bad", "extra"), BAD, ids=[f"{c}.{f}={b!r}" for c, f, b, _ in BAD])
