@@ -300,6 +300,8 @@ BAD: list[tuple[str, str, Any, dict[str, str]]] = [
     ("GhcrPullSecret", "namespaces[1]", "Web_NS", {}),
     ("GhcrPullSecret", "namespaces[1]", "apps-ns", {}),  # the same namespace twice
     ("GhcrPullSecret", "username", "-octo", {}),
+    ("GhcrPullSecret", "username", 42, {}),
+    ("PrometheusAuth", "token", 42, {}),  # a secret argument
     ("GhcrPullSecret", "registry", "not a host", {}),
     ("GitHubActionsSecrets-environment", "repository", "acme/platform/extra", {}),
     ("GitHubActionsSecrets-environment", "repository", "other/platform", {"github:owner": "acme"}),
