@@ -28,9 +28,9 @@ from components.flux import FluxGitCredentials
 from components.ghcr import GhcrPullSecret
 from components.github_actions import GitHubActionsSecrets
 from components.grafana import GrafanaOAuth
-from components.offline import Evaluation, Registration, evaluate, unwrap
+from components.offline import Evaluation, Registration, evaluate, is_secret, unwrap
 from components.prometheus import PrometheusAuth
-from tests.conftest import canary_config, rsa_pem
+from tests.conftest import canary_config, rsa_pem, secret_data
 
 Config = tuple[dict[str, str], list[str]]
 VALUE_TYPE = "test:index:Value"
@@ -422,3 +422,22 @@ def test_ghcr_namespaces_given_as_one_output_is_refused_before_anything_is_regis
     (err,) = caught
     assert str(err).startswith('GhcrPullSecret argument "namespaces" must be a list')
     assert "each item may be an Output" in str(err)
+
+
+def test_awaitables_are_inputs_too() -> None:
+    """``pulumi.Input[T]`` is T, Awaitable[T] or Output[T]: an awaitable name or secret works like an Output."""
+    config, secret_keys = canary_config()
+    token = secrets.token_hex(32)
+
+    async def later(value: str) -> str:
+        return value
+
+    ev = evaluate(
+        lambda: PrometheusAuth("m", {"namespace": later("shop"), "token": later(token)}),
+        config=config,
+        secret_keys=secret_keys,
+    )
+    app = next(r for r in ev.of_type("kubernetes:core/v1:Secret") if r.name == "m-app")
+    assert app.inputs["metadata"]["namespace"] == "shop"
+    assert is_secret(app.inputs["data"])
+    assert secret_data(app.inputs) == {"PROMETHEUS_AUTH_TOKEN": token}
