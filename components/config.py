@@ -68,6 +68,16 @@ def lift(fn: Callable[..., T], *values: Any) -> Known[T]:
     return pulumi.Output.all(*values).apply(lambda known: fn(*known))
 
 
+def apply_knowing_secrecy(output: pulumi.Output[Any], fn: Callable[[Any, bool], T]) -> pulumi.Output[T]:
+    """``fn(value, is_secret)`` once ``output`` is known.
+
+    For a check whose message would quote the value, which it must not do when the value is secret
+    (``Output.is_secret``: pulumi/output.py).
+    """
+    secret: pulumi.Output[bool] = pulumi.Output.from_input(output.is_secret())
+    return pulumi.Output.all(output, secret).apply(lambda known: fn(known[0], bool(known[1])))
+
+
 def raw(key: str) -> str | None:
     """Return the raw string of a full config key, or None when it is not set.
 

@@ -39,7 +39,7 @@ import pulumi
 
 from components import catalog, kube
 from components import validators as v
-from components.config import ConfigReader, Known, fix_command, raw, string, validated
+from components.config import ConfigReader, Known, apply_knowing_secrecy, fix_command, raw, string, validated
 from components.errors import SecretChainError
 from components.validators import Invalid
 
@@ -361,20 +361,24 @@ def _string_or_none(reader: ConfigReader, name: str, value: object) -> bool:
     return False
 
 
-def _not_on_github_com(repository_url: str) -> str | None:
-    """The problem of a GitHub App without a base URL for a repository that is not on github.com, if it is one."""
+def _not_on_github_com(repository_url: str, secret: bool = False) -> str | None:
+    """The problem of a GitHub App without a base URL for a repository that is not on github.com, if it is one.
+
+    ``secret``: the URL came as a secret output, so the problem does not quote its host.
+    """
     host = (urlsplit(repository_url).hostname or "").lower()
     if host == "github.com":
         return None
     return (
-        f"the repository is not on github.com ({host}); for a GitHub App on GitHub Enterprise Server pass "
+        f"the repository is not on github.com{'' if secret else f' ({host})'}; for a GitHub App on GitHub Enterprise Server pass "
         'argument "github_app_base_url" (e.g. https://ghe.example.com/api/v3)'
     )
 
 
-def _push_branch_problem(branch: str) -> str:
+def _push_branch_problem(branch: str, secret: bool = False) -> str:
+    """The problem of image updates pushed to the reconciled branch (quoted unless it came as a secret output)."""
     return (
-        f'image_automation.push_branch is the reconciled branch "{branch}": updates would skip review. '
+        f"image_automation.push_branch is the reconciled branch{'' if secret else f' {chr(34)}{branch}{chr(34)}'}: updates would skip review. "
         f"Use a separate branch such as {DEFAULT_PUSH_BRANCH} and merge its pull requests"
     )
 
@@ -532,10 +536,11 @@ def resolve(args: FluxGitCredentialsArgs, reader: ConfigReader) -> FluxSpec | No
     # raise the line the ConfigError would have held (the checked Output goes into the children's inputs).
     owner = reader.owner
     if isinstance(repository_url, pulumi.Output) and isinstance(auth, GitHubAppAuth) and auth.base_url is None:
-        repository_url = repository_url.apply(lambda url: _raise_if(owner, _not_on_github_com(url), url))
+        repository_url = apply_knowing_secrecy(repository_url, lambda url, secret: _raise_if(owner, _not_on_github_com(url, secret), url))
     if automation is not None and branch is not None and (isinstance(automation.push_branch, pulumi.Output) or isinstance(branch, pulumi.Output)):
-        checked = pulumi.Output.all(automation.push_branch, branch).apply(
-            lambda known: _raise_if(owner, _push_branch_problem(known[1]) if known[0] == known[1] else None, known[0])
+        checked = apply_knowing_secrecy(
+            pulumi.Output.all(automation.push_branch, branch),
+            lambda known, secret: _raise_if(owner, _push_branch_problem(known[1], secret) if known[0] == known[1] else None, known[0]),
         )
         automation = dataclasses.replace(automation, push_branch=checked)
     if (

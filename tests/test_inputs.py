@@ -117,7 +117,7 @@ CASES: dict[str, tuple[Callable[[str, Any], object], dict[str, Any], list[str]]]
             "image_automation": {
                 "images": [{"image": "ghcr.io/acme/api", "semver_range": "^1.4.0"}],
                 "name": "cluster-images",
-                "push_branch": "image-updates",
+                "push_branch": "bot-updates",
                 "pull_secret_name": "registry-creds",
                 "author_name": "Image Bot",
                 "author_email": "images@example.org",
@@ -441,3 +441,35 @@ def test_awaitables_are_inputs_too() -> None:
     assert app.inputs["metadata"]["namespace"] == "shop"
     assert is_secret(app.inputs["data"])
     assert secret_data(app.inputs) == {"PROMETHEUS_AUTH_TOKEN": token}
+
+
+# (case, field, bad value that a cross-check quotes, extra config, words the message must have)
+CROSS_CHECKS: list[tuple[str, str, str, dict[str, str], str]] = [
+    ("GitHubActionsSecrets-environment", "repository", "othercorp/platform", {"github:owner": "acme"}, 'config "github:owner" is acme'),
+    ("FluxGitCredentials-app", "repository_url", "https://git.othercorp.net/acme/cluster", {}, "not on github.com"),
+    ("FluxGitCredentials-automation", "branch", "bot-updates", {}, "is the reconciled branch"),
+    ("CertManagerDnsIssuer", "domain", "othercorp.net", {}, "lie outside every DNS zone"),
+]
+
+
+@pytest.mark.parametrize(("case", "field", "bad", "extra", "words"), CROSS_CHECKS, ids=[f"{c}.{f}" for c, f, *_ in CROSS_CHECKS])
+def test_a_check_across_arguments_never_quotes_a_secret_output(case: str, field: str, bad: str, extra: dict[str, str], words: str) -> None:
+    """The checks that compare two values quote a plain value (as the ConfigError does), never a secret one."""
+    cls, args, _ = CASES[case]
+    config, secret_keys = _config(**extra)
+
+    def program(secret: bool) -> Callable[[], None]:
+        def build() -> None:
+            value = from_resource("src", bad)
+            cls("c", _with(args, field, pulumi.Output.secret(value) if secret else value))
+
+        return build
+
+    with pytest.raises(SecretChainError) as plain:
+        evaluate(program(False), config=config, secret_keys=secret_keys)
+    with pytest.raises(SecretChainError) as secret:
+        evaluate(program(True), config=config, secret_keys=secret_keys)
+    assert words in str(plain.value) and words in str(secret.value)
+    quoted = bad.split("/")[2 if "://" in bad else 0].removeprefix("git.")
+    assert quoted in str(plain.value), "a plain value is named, as in the ConfigError"
+    assert quoted not in str(secret.value), f"a secret value is quoted: {secret.value}"
