@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from policy_common import get, object_ids, setting, where
+from policy_common import object_ids, peek, setting, where
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
 _ALPHA_BETA = r"v1alpha\d+|v1beta\d+"
@@ -94,7 +94,7 @@ def validate_api_versions(args: ResourceValidationArgs, report_violation: Report
     """No ``kubernetes:*`` resource uses a deprecated group/version (type token or apiVersion+kind inputs)."""
     table = setting(args, "deprecatedApis", DEPRECATED_APIS)
     identities = object_ids(args.resource_type, args.props)
-    kind_input = get(args.props, "kind")
+    kind_input = peek(args.props, "kind")
     seen: set[tuple[str, str]] = set()
     for identity in identities:
         if (identity.group, identity.version) in seen:

@@ -8,7 +8,9 @@ Upstream behaviour relied on here:
   that is unknown during preview raises :class:`~pulumi_policy.proxy.UnknownValueError`), and the policy's
   configuration through ``args.get_config()`` (``pulumi_policy/policy.py``: ``ResourceValidationArgs``,
   ``StackValidationArgs``, ``_get_policy_config``). The config is whatever the stack's policy config sets
-  for the policy; every reader here falls back to the same default its ``PolicyConfigSchema`` declares.
+  for the policy (https://www.pulumi.com/docs/iac/using-pulumi/crossguard/configuration/: the schema's
+  ``default`` applies when the stack sets nothing); every reader here falls back to the same default its
+  ``PolicyConfigSchema`` declares, so the pack behaves the same when it is run without any config.
 * ``pulumi_kubernetes.apiextensions.CustomResource(api_version=A, kind=K)`` registers type token
   ``kubernetes:A:K`` (``pulumi_kubernetes/apiextensions/CustomResource.py``), so ``CustomResource("v1",
   "Secret")`` is ``kubernetes:v1:Secret``, not ``kubernetes:core/v1:Secret``; its ``apiVersion``/``kind``
@@ -37,17 +39,26 @@ def plain(value: Any) -> Any:
 
 
 def get(mapping: Any, *path: str) -> Any:
-    """``mapping[path[0]][path[1]]…``, or None when any step is missing, unknown (preview) or not a mapping."""
+    """``mapping[path[0]][path[1]]…``, or None when any step is missing or not a mapping.
+
+    A value unknown during preview raises :class:`~pulumi_policy.proxy.UnknownValueError`: pulumi-policy then
+    reports that the policy cannot run during preview (an advisory diagnostic), instead of a false verdict.
+    """
     value = mapping
     for key in path:
         value = plain(value)
         if not isinstance(value, Mapping) or key not in value:
             return None
-        try:
-            value = value[key]
-        except UnknownValueError:
-            return None
+        value = value[key]
     return plain(value)
+
+
+def peek(mapping: Any, *path: str) -> Any:
+    """Like :func:`get`, but None when the value is unknown during preview (for checks that skip what is not known yet)."""
+    try:
+        return get(mapping, *path)
+    except UnknownValueError:
+        return None
 
 
 def items(value: Any) -> Iterator[tuple[str | int, Any]]:
@@ -184,8 +195,8 @@ def object_ids(resource_type: str, props: Any) -> list[ObjectId]:
         group, version, kind = parsed
         patch = kind.endswith("Patch") and kind != "Patch"
         found.append(ObjectId(group, version, kind.removesuffix("Patch") if patch else kind, patch))
-    api_version = get(props, "apiVersion")
-    kind_input = get(props, "kind")
+    api_version = peek(props, "apiVersion")
+    kind_input = peek(props, "kind")
     if isinstance(api_version, str) and api_version and isinstance(kind_input, str) and kind_input:
         group, version = split_api_version(api_version)
         patch = bool(found and found[0].patch)

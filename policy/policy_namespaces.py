@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from policy_common import ObjectId, api_version_of, get, is_list, items, join, object_ids, setting, stack_of, where
+from policy_common import ObjectId, api_version_of, get, is_list, items, join, object_ids, peek, setting, stack_of, where
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
 PR_STACK = re.compile(r"preview-pr-[1-9][0-9]{0,8}")
@@ -257,17 +257,19 @@ def _refs(value: Any, path: str, key: str | int, pr_labels: frozenset[str]) -> I
 
 
 def _selector(selector: Mapping[str, Any], path: str, pr_labels: frozenset[str]) -> Iterator[tuple[str, str, str]]:
-    if get(selector, "any") is True:
+    # Prometheus Operator NamespaceSelector: any: true selects every namespace; matchNames lists them; empty selects
+    # the monitor's own (https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.NamespaceSelector).
+    if peek(selector, "any") is True:
         yield "any", f"{path}.any", ""
-    for label, value in items(get(selector, "matchLabels")):
+    for label, value in items(peek(selector, "matchLabels")):
         if label == NAME_LABEL and isinstance(value, str):
             yield "name", f'{path}.matchLabels["{label}"]', value
         elif label in pr_labels:
             yield "label", f"{path}.matchLabels", str(label)
-    for index, expression in items(get(selector, "matchExpressions")):
-        label, operator = get(expression, "key"), get(expression, "operator")
+    for index, expression in items(peek(selector, "matchExpressions")):
+        label, operator = peek(expression, "key"), peek(expression, "operator")
         if label == NAME_LABEL and operator == "In":
-            for value_index, value in items(get(expression, "values")):
+            for value_index, value in items(peek(expression, "values")):
                 if isinstance(value, str):
                     yield "name", f"{path}.matchExpressions[{index}].values[{value_index}]", value
         elif label in pr_labels and operator in ("In", "Exists"):

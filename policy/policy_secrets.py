@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from policy_common import get, is_kind, is_list, items, join, object_ids, plain, raw_props, setting, unproxy, where
+from policy_common import is_kind, is_list, items, join, object_ids, peek, plain, raw_props, setting, unproxy, where
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -137,7 +137,7 @@ def secret_objects(args: Any) -> list[tuple[str, Any]]:
     if is_kind(args.resource_type, args.props, "core", "Secret"):
         return [("", args.props)]
     if is_kind(args.resource_type, args.props, "core", "SecretList"):
-        return [(f"items[{index}] ", item) for index, item in items(get(args.props, "items")) if isinstance(item, Mapping)]
+        return [(f"items[{index}] ", item) for index, item in items(peek(args.props, "items")) if isinstance(item, Mapping)]
     return []
 
 
@@ -150,7 +150,7 @@ def validate_secret_data(args: ResourceValidationArgs, report_violation: ReportV
     """``data`` values must be base64 and none may be a bare secret-shaped string (any core/v1 Secret, by apiVersion+kind)."""
     extra = extra_shapes(args)
     for prefix, obj in secret_objects(args):
-        data = get(obj, "data")
+        data = peek(obj, "data")
         if not isinstance(data, Mapping):
             continue
         for key in sorted(data):
@@ -229,14 +229,14 @@ DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
 def _secret_values(props: Any) -> dict[str, str | None]:
     """Data keys → decoded text (None when undecodable), from ``stringData`` and base64 ``data``."""
     out: dict[str, str | None] = {}
-    data = get(props, "data")
+    data = peek(props, "data")
     if isinstance(data, Mapping):
         for key in data:
             try:
                 out[key] = base64.b64decode(str(plain(data[key])), validate=True).decode()
             except (binascii.Error, ValueError):
                 out[key] = None
-    string_data = get(props, "stringData")
+    string_data = peek(props, "stringData")
     if isinstance(string_data, Mapping):
         for key in string_data:
             value = plain(string_data[key])
@@ -247,7 +247,7 @@ def _secret_values(props: Any) -> dict[str, str | None]:
 def validate_dockerconfigjson(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """A dockerconfigjson Secret carries exactly ``.dockerconfigjson``: JSON ``auths`` with username, password, auth."""
     for prefix, obj in secret_objects(args):
-        if get(obj, "type") == DOCKERCONFIGJSON:
+        if peek(obj, "type") == DOCKERCONFIGJSON:
             _check_dockerconfigjson(args, prefix, obj, report_violation)
 
 
@@ -350,12 +350,12 @@ def monitor_kind(resource_type: str, props: Any) -> str | None:
 def monitor_endpoints(kind: str, props: Any) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
     """(message label, stack-policy label, endpoint) of a monitor: each listed endpoint, or a Probe's spec."""
     if kind in SPEC_MONITOR_KINDS:
-        spec = get(props, "spec")
+        spec = peek(props, "spec")
         if isinstance(spec, Mapping):
             yield "spec", "spec", spec
         return
     field = MONITOR_KINDS[kind]
-    for index, endpoint in items(get(props, "spec", field)):
+    for index, endpoint in items(peek(props, "spec", field)):
         if isinstance(endpoint, Mapping):
             yield f"endpoint {index}", f"{field}[{index}]", endpoint
 
@@ -364,11 +364,11 @@ def selector_refs(endpoint: Any) -> Iterator[tuple[str, str, Mapping[str, Any]]]
     """(path, ``Secret``/``ConfigMap``, selector) of every key selector in one endpoint."""
     for paths, kind in ((SECRET_REFS, "Secret"), (CONFIGMAP_REFS, "ConfigMap")):
         for path in paths:
-            ref = get(endpoint, *path)
+            ref = peek(endpoint, *path)
             if isinstance(ref, Mapping):
                 yield ".".join(path), kind, ref
     for path in HEADER_REFS:
-        for header, selectors in items(get(endpoint, *path)):
+        for header, selectors in items(peek(endpoint, *path)):
             for index, ref in items(selectors):
                 if isinstance(ref, Mapping):
                     yield f'{".".join(path)}["{header}"][{index}]', "Secret", ref
@@ -379,7 +379,7 @@ def validate_monitor_credentials(args: ResourceValidationArgs, report_violation:
     kind = monitor_kind(args.resource_type, args.props)
     if kind is None:
         return
-    namespace = get(args.props, "metadata", "namespace")
+    namespace = peek(args.props, "metadata", "namespace")
     for label, _, endpoint in monitor_endpoints(kind, args.props):
         for field, replacement in DEPRECATED_ENDPOINT_FIELDS.items():
             if field in endpoint:
@@ -387,7 +387,7 @@ def validate_monitor_credentials(args: ResourceValidationArgs, report_violation:
         for path, _, ref in selector_refs(endpoint):
             if "namespace" not in ref:
                 continue
-            ref_ns = get(ref, "namespace")
+            ref_ns = peek(ref, "namespace")
             if namespace is None or ref_ns != namespace:
                 report_violation(
                     f"{where(args)}: {label} {path} names namespace {ref_ns!r}; the Prometheus Operator "
@@ -414,12 +414,12 @@ monitor_credentials_same_namespace = ResourceValidationPolicy(
 
 def _object_namespace(resource: Any) -> str | None:
     """metadata.namespace, else the Kubernetes provider's default namespace, else None (unknown or unset)."""
-    namespace = get(resource.props, "metadata", "namespace")
+    namespace = peek(resource.props, "metadata", "namespace")
     if isinstance(namespace, str) and namespace:
         return namespace
     provider = getattr(resource, "provider", None)
     if provider is not None and str(getattr(provider, "resource_type", "")).startswith("pulumi:providers:kubernetes"):
-        default = get(provider.props, "namespace")
+        default = peek(provider.props, "namespace")
         if isinstance(default, str) and default:
             return default
     return None
@@ -439,7 +439,7 @@ def validate_monitor_secret_namespaces(args: Any, report_violation: ReportViolat
     for resource in args.resources:
         for kind in ("Secret", "ConfigMap"):
             if is_kind(resource.resource_type, resource.props, "core", kind):
-                name = get(resource.props, "metadata", "name")
+                name = peek(resource.props, "metadata", "name")
                 namespace = _object_namespace(resource)
                 if isinstance(name, str) and namespace is not None:
                     registered.setdefault((kind, name), set()).add(namespace)
@@ -453,10 +453,10 @@ def validate_monitor_secret_namespaces(args: Any, report_violation: ReportViolat
         namespace = _object_namespace(resource)
         if namespace is None:
             continue
-        name = get(resource.props, "metadata", "name")
+        name = peek(resource.props, "metadata", "name")
         for _, label, endpoint in monitor_endpoints(kind, resource.props):
             for path, ref_kind, ref in selector_refs(endpoint):
-                ref_name = get(ref, "name")
+                ref_name = peek(ref, "name")
                 if not isinstance(ref_name, str) or f"{namespace}/{ref_name}" in unmanaged:
                     continue
                 namespaces = registered.get((ref_kind, ref_name), set())
@@ -526,11 +526,11 @@ def digest_algorithm(key: str, table: Mapping[str, str]) -> str | None:
 
 def _object_metadata(metadata: Any, path: str) -> Iterator[tuple[str, str, str | None]]:
     for field in ("name", "generateName"):
-        value = get(metadata, field)
+        value = peek(metadata, field)
         if isinstance(value, str):
             yield f"{path}.{field}", value, None
     for section in ("labels", "annotations"):
-        yield from _label_map(get(metadata, section), f"{path}.{section}")
+        yield from _label_map(peek(metadata, section), f"{path}.{section}")
 
 
 def _label_map(mapping: Any, path: str) -> Iterator[tuple[str, str, str | None]]:
@@ -549,7 +549,7 @@ def metadata_strings(props: Any) -> Iterator[tuple[str, str, str | None]]:
     ReplicaSets, ReplicationControllers, Jobs, CronJobs' ``jobTemplate``, PodTemplates, volumeClaimTemplates,
     custom resources), and label/annotation maps anywhere (Helm values ``podAnnotations``…).
     """
-    metadata = get(props, "metadata")
+    metadata = peek(props, "metadata")
     if isinstance(metadata, Mapping):
         yield from _object_metadata(metadata, "metadata")
     for key, child in items(props):
@@ -625,7 +625,7 @@ def validate_github_secret_args(args: ResourceValidationArgs, report_violation: 
     if not args.resource_type.startswith("github:"):
         return
     for field, replacement in DEPRECATED_GITHUB_ARGS.items():
-        if field in args.props and get(args.props, field) is not None:
+        if field in args.props and peek(args.props, field) is not None:
             report_violation(f"{where(args)}: argument {field} is deprecated; use {replacement}", None)
 
 

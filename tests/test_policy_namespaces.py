@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import unknown_checking_proxy
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from tests import policies
 from tests.policies import Args, run
@@ -452,11 +452,16 @@ def test_pr_stack_confinement_reads_the_kubernetes_provider_default_namespace() 
 def test_pr_stack_confinement_through_the_engine_proxies() -> None:
     """Props as Analyze builds them; a value unknown during preview is skipped, not reported."""
     unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi_policy's UNKNOWN_STRING_VALUE
-    escaped = unknown_checking_proxy(deserialize_properties(_object("Secret", "default"), True))
+    escaped = unknown_checking_proxy(deserialize_properties(_object("Secret", "default")))
     assert len(confinement(PR, SECRET, escaped)) == 1
     issuer = _object("ClusterIssuer", api_version="cert-manager.io/v1", spec={"acme": {"email": unknown, "solvers": [{"namespace": PR}]}})
-    (message,) = confinement("preview-base", CLUSTER_ISSUER, unknown_checking_proxy(deserialize_properties(issuer, True)))
+    (message,) = confinement("preview-base", CLUSTER_ISSUER, unknown_checking_proxy(deserialize_properties(issuer)))
     assert "solvers[0].namespace" in message
+    # a target namespace unknown during preview is not taken for "no namespace": pulumi-policy reports that the
+    # policy cannot run during preview (UnknownValueError), and the update checks the real value
+    pending = unknown_checking_proxy(deserialize_properties(_object("Secret", unknown)))
+    with pytest.raises(UnknownValueError):
+        confinement(PR, SECRET, pending)
 
 
 def test_stack_name_comes_from_the_urn() -> None:

@@ -599,6 +599,14 @@ def test_github_secret_args(case: Case) -> None:
     check(P.validate_github_secret_args, case)
 
 
+def test_metadata_values_unknown_during_preview_are_skipped_not_fatal() -> None:
+    """Through the engine's proxies: an annotation unknown during preview is skipped; the known ones are still scanned."""
+    unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi_policy's UNKNOWN_STRING_VALUE
+    props = {"metadata": {"name": unknown, "annotations": {"pending": unknown, "note": TOKEN}}, "spec": {"template": {"metadata": unknown}}}
+    (message,) = run(P.validate_no_secret_metadata, Args(SECRET, unknown_checking_proxy(deserialize_properties(props))))
+    assert 'metadata.annotations["note"] contains a GitHub token' in message
+
+
 def test_secret_shapes_find_what_they_describe() -> None:
     """The shape table itself: each kind is found inside text, after '_' and base64-encoded, and named without the value."""
     for sample, kind in ((TOKEN, "GitHub token"), ("pul-" + "0a" * 20, "Pulumi access token"), (PEM, "PEM private key")):
