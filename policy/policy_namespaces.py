@@ -132,6 +132,10 @@ NAMESPACED_KINDS: tuple[str, ...] = (
     "monitoring.coreos.com/PrometheusRule",
     "monitoring.coreos.com/AlertmanagerConfig",
     "monitoring.coreos.com/ScrapeConfig",
+    "monitoring.coreos.com/Prometheus",
+    "monitoring.coreos.com/PrometheusAgent",
+    "monitoring.coreos.com/Alertmanager",
+    "monitoring.coreos.com/ThanosRuler",
     # cert-manager: Issuer, Certificate, CertificateRequest, Order, Challenge are namespaced; ClusterIssuer is not
     # (https://cert-manager.io/docs/concepts/issuer/)
     "cert-manager.io/Certificate",
@@ -145,6 +149,8 @@ NAMESPACED_KINDS: tuple[str, ...] = (
     "source.toolkit.fluxcd.io/HelmRepository",
     "source.toolkit.fluxcd.io/HelmChart",
     "source.toolkit.fluxcd.io/Bucket",
+    "source.toolkit.fluxcd.io/ExternalArtifact",
+    "source.extensions.fluxcd.io/ArtifactGenerator",
     "kustomize.toolkit.fluxcd.io/Kustomization",
     "helm.toolkit.fluxcd.io/HelmRelease",
     "image.toolkit.fluxcd.io/ImageRepository",
@@ -154,7 +160,9 @@ NAMESPACED_KINDS: tuple[str, ...] = (
     "notification.toolkit.fluxcd.io/Provider",
     "notification.toolkit.fluxcd.io/Receiver",
 )
-"""Custom resource kinds (``group/Kind``) known to be namespaced: default of policy config ``namespacedKinds``."""
+"""Custom resource kinds (``group/Kind``) known to be namespaced: default of policy config ``namespacedKinds``.
+tests/test_policy_namespaces.py holds it (and :data:`CLUSTER_SCOPED_KINDS`) against the ``scope`` of the CRDs
+the cloudcoil-models-* packages are generated from (cert-manager 1.21, Flux 2.9, Prometheus Operator 0.93)."""
 
 CLUSTER_SCOPED_KINDS: tuple[str, ...] = (
     "cert-manager.io/ClusterIssuer",

@@ -7,6 +7,7 @@ Rows marked ``# attack`` were ways past the pack before issue 13: each failed ag
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -497,6 +498,37 @@ def _upstream_kinds(not_stored: frozenset[tuple[str, str]]) -> set[tuple[str, st
                 continue
             kinds.add((gvk["group"] or "core", kind))
     return kinds
+
+
+def _crd_scopes() -> dict[tuple[str, str], str]:
+    """(group, kind) -> ``Namespaced``/``Cluster`` of every CRD the installed cloudcoil-models-* packages were generated from.
+
+    Read from the generated source (each model's ``__cloudcoil_api__["scope"]`` and its apiVersion literal): importing
+    the models takes ~20 s.
+    """
+    import cloudcoil.models
+
+    scopes: dict[tuple[str, str], str] = {}
+    for path in Path(cloudcoil.models.__path__[0]).rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"^class (\w+)\(Resource\):\n    __cloudcoil_api__: ClassVar\[dict\] = \{(.*?)\n    \}", text, re.M | re.S):
+            scope = re.search(r'"scope": "(\w+)"', match.group(2))
+            api_version = re.search(r'def api_version\(self, value: Literal\["([^"]+)"\]', text[match.end() :])
+            assert scope is not None and api_version is not None, (path, match.group(1))
+            scopes[(api_version.group(1).rpartition("/")[0], match.group(1))] = scope.group(1)
+    return scopes
+
+
+def test_the_crd_kind_defaults_agree_with_the_upstream_crds() -> None:
+    """Every cert-manager, Flux and Prometheus Operator CRD is in the default namespacedKinds or clusterScopedKinds, as its
+    CRD's scope says (a wrong entry would let a PR stack create a cluster-wide object)."""
+    ns = policies.load("policy_namespaces")
+    scopes = _crd_scopes()
+    assert len(scopes) >= 30
+    namespaced = {tuple(entry.split("/")) for entry in ns.NAMESPACED_KINDS}
+    cluster = {tuple(entry.split("/")) for entry in ns.CLUSTER_SCOPED_KINDS}
+    assert {key for key, scope in scopes.items() if scope == "Namespaced"} == {key for key in namespaced if key[0] in {g for g, _ in scopes}}
+    assert {key for key, scope in scopes.items() if scope == "Cluster"} <= cluster
 
 
 def test_every_upstream_kind_has_a_known_scope() -> None:
