@@ -133,6 +133,13 @@ def _must_be_true(value: str) -> str:
     return value
 
 
+def _declared_parts(value: str) -> str:
+    """Check ``secret-chain:parts`` against the table of parts (:func:`components.parts.check_declared`)."""
+    from components.parts import check_declared  # the table reads the catalog: imported when first checked
+
+    return check_declared(value)
+
+
 # --- when consumers pick up a new value (checked against the upstream sources named) --------------
 _KUBELET = (
     "kubelet reads the pull Secret whenever it pulls an image (kubelet getPullSecretsForPod), Flux image-reflector-controller "
@@ -726,6 +733,18 @@ KEYS: tuple[Key, ...] = (
         check=v.https_git_url,
         purpose="HTTPS URL of the cluster repository Flux syncs",
         example="https://github.com/acme/cluster",
+        tier=Tier.STACK,
+    ),
+    Key(
+        "secret-chain:parts",
+        secret=False,
+        check=_declared_parts,
+        json_types=("array",),
+        purpose=(
+            "The parts this stack builds (a YAML list in the stack file, e.g. [GhcrPullSecret, PrometheusAuth]): a declared part "
+            "whose config is missing stops pulumi up instead of being removed; without it, the config enables the parts"
+        ),
+        example="GhcrPullSecret",
         tier=Tier.STACK,
     ),
     Key(

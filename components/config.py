@@ -140,6 +140,10 @@ def set_command(entry: Key, environment: str) -> str:
 
 def _config_set(entry: Key) -> str:
     """``pulumi config set [--path] [--secret] KEY VALUE`` for this stack only."""
+    if entry.json_types == ("array",):
+        # A list item: "pulumi config set --path 'names[0]' a will set the value to a list with the first item a"
+        # (https://www.pulumi.com/docs/iac/cli/commands/pulumi_config_set/).
+        return f"pulumi config set --path '{entry.key}[0]' {entry.example}"
     path = " --path" if entry.field else ""
     flag = " --secret" if entry.secret else ""
     return f"pulumi config set{path}{flag} {_config_path(entry)} {entry.example}"
