@@ -1,5 +1,6 @@
 """GitHubActionsSecrets: tier 1 of the chain, the secrets and variables CI workflows read."""
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -86,6 +87,33 @@ def _repository(value: str) -> str:
     return v.github_repository(value) if "/" in value else _repo_name(value)
 
 
+def provider_owner(config_owner: str | None) -> str | None:
+    """The owner pulumi-github writes to: config ``github:owner``, else the ``GITHUB_OWNER`` environment variable.
+
+    terraform-provider-github ``github/provider.go``: ``owner`` has ``DefaultFunc: schema.EnvDefaultFunc("GITHUB_OWNER",
+    nil)``; with neither set, the provider auto-detects the owner of its token, i.e. the token's own account.
+    """
+    return config_owner or os.environ.get("GITHUB_OWNER") or None
+
+
+def owner_problem(owner: str, configured_owner: str | None, *, secret: bool = False, what: str = "the repository") -> str | None:
+    """Why the provider would not write to ``owner``'s repository, or None: the one rule the component and preflight apply.
+
+    ``configured_owner`` is what :func:`provider_owner` found. Unset, the provider writes to its token's own
+    account, not to ``owner``; set to another account, it writes there. GitHub logins compare case-insensitively.
+    """
+    named = "an owner (not shown: the value is secret)" if secret else f"owner {owner}"
+    fix = f"pulumi config set github:owner {'<its owner>' if secret else owner}"
+    if not configured_owner:
+        return (
+            f"{what} names {named} but the GitHub provider has no owner (config github:owner and GITHUB_OWNER are unset), "
+            f"so it would write to its token's own account. Fix: {fix}"
+        )
+    if configured_owner.lower() != owner.lower():
+        return f'{what} names {named} but config "github:owner" is {configured_owner}: the provider would write to the wrong account. Fix: {fix}'
+    return None
+
+
 def _owner_and_name(
     repository: str, configured_owner: str | None, organisation: bool, secret: bool = False
 ) -> tuple[str | None, str, str | None]:
@@ -95,13 +123,8 @@ def _owner_and_name(
     """
     if "/" in repository:
         owner, name = repository.split("/", 1)
-        if configured_owner and configured_owner.lower() != owner.lower():
-            named = "an owner (not shown: the value is secret)" if secret else f"owner {owner}"
-            return owner, name, (
-                f'argument "repository" names {named} but config "github:owner" is {configured_owner}: the provider '
-                f"would write to the wrong account. Fix: pulumi config set github:owner {'<its owner>' if secret else owner}"
-            )
-        return owner, name, None
+        problem = owner_problem(owner, configured_owner, secret=secret, what='argument "repository"')
+        return owner, name, problem
     if organisation and not configured_owner:
         return None, repository, (
             'argument "organization_repositories" needs the organisation: pass repository as owner/name, '
@@ -121,7 +144,7 @@ def resolve(args: GitHubActionsSecretsArgs, reader: ConfigReader) -> GitHubSpec 
             'arguments "environment" and "organization_repositories" exclude each other: environment secrets belong to '
             "one repository, organisation secrets to many. Fix: drop one of them from the args"
         )
-    configured_owner = raw("github:owner")
+    configured_owner = provider_owner(raw("github:owner"))
     organisation = org_repos is not None
     owner: Known[str | None] = None
     name: Known[str] | None = None

@@ -23,6 +23,7 @@ from components.validators import Invalid
 CATALOG_NAMESPACES = frozenset(k.namespace for k in catalog.KEYS)
 PREVIOUS_PROMETHEUS_TOKEN = parts.BY_NAME["PrometheusAuth.rotation"].optional[0]
 PROMETHEUS_TOKEN = parts.BY_NAME["PrometheusAuth"].all_of[0]
+REPOSITORY_KEY = catalog.get("secret-chain:githubRepository")
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,21 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
                 fix=False,
             )
 
+        if not entry.secret and not entry.field and (entry.config_key in secret_set or name in secret_set):
+            # Kept plain by the chain (issue: guard rails, item 5): warned, so nobody believes it stays secret.
+            problem(
+                entry,
+                "secret-plain",
+                f"is stored as a secret, but it is not one: the chain writes it in plain text ({entry.flows_to or 'as config'}); "
+                "set it again without --secret, and keep anything that must stay secret out of it",
+                part,
+                warn=True,
+                fix=False,
+            )
+
     if PREVIOUS_PROMETHEUS_TOKEN in selection.read and PROMETHEUS_TOKEN in selection.read:
         _check_previous_token(config, problem)
+    _check_github_owner(config, selection, report)
     for key in sorted(config):
         namespace = key.split(":", 1)[0]
         # A field's path (namespace:imagePullSecret.token) as a key of its own is unknown: the program reads the object key.
@@ -144,8 +158,42 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
         if namespace in CATALOG_NAMESPACES and not known:
             if namespace in ("github", "digitalocean", "kubernetes"):
                 continue  # providers' own settings (github:owner, …) are not in the catalog
-            report.warnings.append(Problem(key, "unknown", "is not a key secret-chain knows (a typo?); it is ignored", "", ""))
+            label, suggestion = unknown_key_label(key)
+            report.warnings.append(Problem(label, "unknown", f"is not a key secret-chain knows (a typo?{suggestion}); it is ignored", "", ""))
     return report
+
+
+def unknown_key_label(key: str) -> tuple[str, str]:
+    """(a name for an unknown config key that cannot carry a value, a suggestion) for printing.
+
+    A mistyped line such as ``prometheus:authToken=<token>`` arrives as a key, so the key itself is never
+    printed: only its namespace and length, and the closest key the catalog knows (which is ours, not the user's).
+    """
+    import difflib
+
+    namespace = key.split(":", 1)[0]
+    known = [e.key for e in catalog.KEYS if e.namespace == namespace]
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    shown_ns = namespace if namespace in CATALOG_NAMESPACES else "another namespace"
+    return f"<a key in namespace {shown_ns}, {len(key)} characters, not shown>", (f" did you mean {close[0]}" if close else "")
+
+
+def _check_github_owner(config: Mapping[str, str], selection: parts.Selection, report: Report) -> None:
+    """The repository's owner against the GitHub provider's, with the component's own rule (github_actions.owner_problem)."""
+    from components.github_actions import owner_problem, provider_owner
+
+    repository = config.get(REPOSITORY_KEY.key, "")
+    if not any(p.name == "GitHubActionsSecrets" for p in selection.built) or "/" not in repository:
+        return
+    try:
+        REPOSITORY_KEY.check(repository)
+    except Invalid:
+        return  # reported as malformed already
+    found = owner_problem(repository.split("/", 1)[0], provider_owner(config.get("github:owner")), what=f'config "{REPOSITORY_KEY.key}"')
+    if found is not None:
+        message, _, fix = found.partition(". Fix: ")
+        message = message.removeprefix(f'config "{REPOSITORY_KEY.key}" ')
+        report.problems.append(Problem(REPOSITORY_KEY.key, "owner", message, fix, "GitHubActionsSecrets"))
 
 
 def _check_previous_token(config: Mapping[str, str], problem: Callable[..., None]) -> None:

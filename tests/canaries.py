@@ -200,6 +200,9 @@ def chain_config(
     config.pop(PARTS_KEY)  # a declaration, not a value: the whole chain is what the config enables
     secret_keys = [key for key in config if canaries.values[key].secret]
     config["secret-chain:escEnvironment"] = esc_environment_for(stack)
+    repository = config.get("secret-chain:githubRepository", "")
+    if "/" in repository:
+        config["github:owner"] = repository.split("/", 1)[0]  # the provider writes to its owner (github_actions.owner_problem)
     drop: tuple[str, ...] = _CI_DROP[ci_mode]
     if flux_mode == "app":
         drop += (flux.TOKEN_KEY,)

@@ -30,6 +30,7 @@ def canary_config() -> tuple[dict[str, str], list[str]]:
     values = {
         "secret-chain:escEnvironment": ("acme/secret-chain/Production", False),
         "secret-chain:githubRepository": ("acme/platform", False),
+        "github:owner": ("acme", False),
         "kubernetes:enableSecretMutable": ("true", False),
         "secret-chain:rolloutKey": (secrets.token_hex(32), True),
         "namespace:imagePullSecret.username": ("octo-bot", False),
@@ -47,6 +48,7 @@ def canary_config() -> tuple[dict[str, str], list[str]]:
 def _no_ambient_provider_flags(monkeypatch: pytest.MonkeyPatch) -> None:
     """The mutable-Secrets check also honours an environment variable: keep the runner's out of the tests."""
     monkeypatch.delenv("PULUMI_K8S_ENABLE_SECRET_MUTABLE", raising=False)
+    monkeypatch.delenv("GITHUB_OWNER", raising=False)  # pulumi-github's owner fallback, read like github:owner
 
 
 @pytest.fixture

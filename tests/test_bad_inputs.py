@@ -121,8 +121,13 @@ BAD: dict[str, Bad] = {
     ),
     "gh-org-repos-str": Bad("github", 'argument "organization_repositories"', args={"organization_repositories": "platform"}),
     "gh-org-repos-no-owner": Bad(
-        "github", 'argument "organization_repositories"', args={"repository": "platform", "organization_repositories": ["platform"]}
+        "github",
+        'argument "organization_repositories"',
+        args={"repository": "platform", "organization_repositories": ["platform"]},
+        config={"github:owner": DROP},
     ),
+    # unset, the provider writes to its token's own account (terraform-provider-github provider.go: owner ← GITHUB_OWNER, else the token's)
+    "gh-owner-unset": Bad("github", "github:owner and GITHUB_OWNER are unset", config={"github:owner": DROP}),
     "gh-owner-mismatch": Bad("github", '"github:owner"', config={"github:owner": "someone-else"}),
     "gh-pulumi-token-short": Bad("github", '"ci:pulumiAccessToken"', config={"ci:pulumiAccessToken": "pul-123"}, hide=("pul-123",)),
     "gh-pulumi-token-prefix": Bad("github", '"ci:pulumiAccessToken"', config={"ci:pulumiAccessToken": GHP}, hide=(GHP,)),
