@@ -185,8 +185,9 @@ def test_plugin_manifest_and_entry_point() -> None:
     assert manifest["runtime"] == "python"
     entry = (ROOT / "provider" / "__main__.py").read_text()
     assert "from components.provider import main" in entry
+    # main serves exactly the analysed classes (tests/test_engine_schema.py runs it as the engine does).
     host_call = inspect.getsource(components.provider.main)
-    assert "component_provider_host(components=component_classes(), name=PACKAGE_NAME, version=components.__version__)" in host_call
+    assert "SecretChainProvider(component_classes(), PACKAGE_NAME, components.__version__)" in host_call
     # The root __main__.py stays the stack program.
     assert "components.program" in (ROOT / "__main__.py").read_text()
 
