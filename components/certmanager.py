@@ -17,7 +17,8 @@ import pulumi
 
 from components import kube
 from components import validators as v
-from components.config import ConfigReader, each, string, validated
+from components.config import ConfigReader, Known, each, lift, string, validated
+from components.errors import SecretChainError
 from components.validators import Invalid
 
 TOKEN_KEY = "gateway:digitaloceanDnsToken"
@@ -42,13 +43,13 @@ class Solver(StrEnum):
 class CertManagerDnsIssuerArgs(TypedDict, total=False):
     """Arguments of :class:`CertManagerDnsIssuer`. Values left out are read from ESC-injected config."""
 
-    email: str
+    email: pulumi.Input[str]
     """ACME account email: Let's Encrypt sends expiry and account notices here (required)."""
-    domain: str
+    domain: pulumi.Input[str]
     """The DigitalOcean DNS domain (zone) the solver writes challenge records in, e.g. example.com (required)."""
     staging: bool
     """Use Let's Encrypt staging (untrusted certificates, generous rate limits). Default: false (production)."""
-    issuer_name: str
+    issuer_name: pulumi.Input[str]
     """Name of the ClusterIssuer. Default: letsencrypt-staging or letsencrypt-production."""
     dns_zones: list[str]
     """DNS zones the solver answers for (``solvers[0].selector.dnsZones``); each must be the domain or
@@ -57,16 +58,16 @@ class CertManagerDnsIssuerArgs(TypedDict, total=False):
     """ACME challenge type: dns01 (DigitalOcean DNS, needed for wildcards) or http01 (Ingress). Default: dns01."""
     http01_ingress_class: str
     """IngressClass that serves HTTP-01 challenges (solver http01 only). Default: nginx."""
-    cluster_resource_namespace: str
+    cluster_resource_namespace: pulumi.Input[str]
     """cert-manager's cluster-resource namespace, where a ClusterIssuer's Secrets must live
     (the controller flag --cluster-resource-namespace). Default: cert-manager."""
-    secret_name: str
+    secret_name: pulumi.Input[str]
     """Name of the Secret holding the DNS token (key access-token). Default: digitalocean-dns."""
     token: pulumi.Input[str]
     """DigitalOcean token with domain:read/create/delete. Default: config gateway:digitaloceanDnsToken."""
     wildcard_hosts: list[str]
     """Wildcard names to get a Certificate each, e.g. ``*.pr.example.com``; each must lie in a DNS zone. Default: none."""
-    certificate_namespace: str
+    certificate_namespace: pulumi.Input[str]
     """Namespace of the wildcard Certificates and their TLS Secrets. Default: default."""
 
 
@@ -74,19 +75,20 @@ class CertManagerDnsIssuerArgs(TypedDict, total=False):
 class CertManagerSpec:
     """Validated inputs of a CertManagerDnsIssuer."""
 
-    email: str
-    domain: str
+    email: Known[str]
+    domain: Known[str]
     staging: bool
-    issuer_name: str
-    dns_zones: tuple[str, ...]
+    issuer_name: Known[str]
+    dns_zones: Known[tuple[str, ...]]
+    """The zones; an Output when they include a domain given as another resource's output (checked once known)."""
     solver: Solver
     http01_ingress_class: str
-    cluster_resource_namespace: str
-    secret_name: str
+    cluster_resource_namespace: Known[str]
+    secret_name: Known[str]
     token: pulumi.Output[str] | None
     """The DNS token; None exactly when the solver is http01 (no token is read then)."""
     wildcard_hosts: tuple[str, ...]
-    certificate_namespace: str
+    certificate_namespace: Known[str]
 
     @property
     def server(self) -> str:
@@ -94,9 +96,9 @@ class CertManagerSpec:
         return STAGING_SERVER if self.staging else PRODUCTION_SERVER
 
     @property
-    def account_key_secret_name(self) -> str:
+    def account_key_secret_name(self) -> Known[str]:
         """Secret cert-manager creates for the ACME account's private key."""
-        return f"{self.issuer_name}-account"
+        return lift("{}-account".format, self.issuer_name)
 
     @property
     def certificates(self) -> dict[str, tuple[str, str]]:
@@ -148,60 +150,94 @@ def _solver(value: str) -> Solver:
         raise Invalid("must be dns01 or http01") from None
 
 
+def _zones_problem(zones: list[str], domain: str) -> str | None:
+    """The problem of DNS-01 zones that are not the domain or under it, if any."""
+    outside = [i for i, zone in enumerate(zones) if not in_zone(zone, domain)]
+    if not outside:
+        return None
+    return (
+        f"dns_zones item(s) {', '.join(map(str, outside))} are not in the DigitalOcean domain given as "
+        '"domain": the DNS-01 solver can only write challenge records inside that domain. '
+        "Fix: list only the domain or names under it"
+    )
+
+
+def _hosts_problem(hosts: list[str], zones: list[str]) -> str | None:
+    """The problem of wildcard hosts that lie outside every zone, if any."""
+    outside_hosts = [f"{i} ({host})" for i, host in enumerate(hosts) if not any(in_zone(host[2:], z) for z in zones)]
+    if not outside_hosts:
+        return None
+    return (
+        f"wildcard_hosts item(s) {', '.join(outside_hosts)} lie outside every DNS zone of the issuer "
+        f"({', '.join(zones)}), so their DNS-01 challenges could not be answered. "
+        "Fix: add their zone to dns_zones (under the domain) or use hosts under the domain"
+    )
+
+
 def resolve(args: CertManagerDnsIssuerArgs, reader: ConfigReader) -> CertManagerSpec | None:
     """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
-    email = reader.arg("email", args.get("email"), string(v.email), required=True)
-    domain = reader.arg("domain", args.get("domain"), string(v.hostname), required=True)
+    email = reader.input("email", args.get("email"), string(v.email), required=True)
+    domain = reader.input("domain", args.get("domain"), string(v.hostname), required=True)
     staging = reader.arg("staging", args.get("staging", False), _bool)
     default_issuer = "letsencrypt-staging" if staging else "letsencrypt-production"
-    issuer_name = reader.arg("issuer_name", args.get("issuer_name", default_issuer), string(v.dns1123_subdomain))
+    issuer_name = reader.input("issuer_name", args.get("issuer_name", default_issuer), string(v.dns1123_subdomain))
     zones = reader.arg("dns_zones", args.get("dns_zones"), each(v.hostname))
     solver = reader.arg("solver", args.get("solver", "dns01"), string(_solver))
     ingress_class = reader.arg("http01_ingress_class", args.get("http01_ingress_class", "nginx"), string(v.dns1123_subdomain))
-    namespace = reader.arg("cluster_resource_namespace", args.get("cluster_resource_namespace", "cert-manager"), string(v.dns1123_label))
-    secret_name = reader.arg("secret_name", args.get("secret_name", "digitalocean-dns"), string(v.dns1123_subdomain))
+    namespace = reader.input("cluster_resource_namespace", args.get("cluster_resource_namespace", "cert-manager"), string(v.dns1123_label))
+    secret_name = reader.input("secret_name", args.get("secret_name", "digitalocean-dns"), string(v.dns1123_subdomain))
     hosts = reader.arg("wildcard_hosts", args.get("wildcard_hosts"), each(wildcard_host))
-    cert_namespace = reader.arg("certificate_namespace", args.get("certificate_namespace", "default"), string(v.dns1123_label))
+    cert_namespace = reader.input("certificate_namespace", args.get("certificate_namespace", "default"), string(v.dns1123_label))
     token: pulumi.Output[str] | None = None
     if solver == "dns01":
         token = reader.secret(TOKEN_KEY, args.get("token"), arg_name="token")
-    if domain is not None and zones is None and args.get("dns_zones") is None:
-        zones = [domain]
-    if domain is not None and zones is not None and solver == "dns01":
-        outside = [i for i, zone in enumerate(zones) if not in_zone(zone, domain)]
-        if outside:
-            reader.fail(
-                f"dns_zones item(s) {', '.join(map(str, outside))} are not in the DigitalOcean domain given as "
-                '"domain": the DNS-01 solver can only write challenge records inside that domain. '
-                "Fix: list only the domain or names under it"
-            )
-            zones = None
     if hosts and solver == "http01":
         reader.fail(
             "wildcard_hosts needs the dns01 solver: ACME (Let's Encrypt) issues wildcard certificates only "
             'through DNS-01 challenges. Fix: use solver "dns01" (the default) or drop wildcard_hosts'
         )
         hosts = None
-    if hosts and zones is not None:
-        outside_hosts = [f"{i} ({host})" for i, host in enumerate(hosts) if not any(in_zone(host[2:], z) for z in zones)]
-        if outside_hosts:
-            reader.fail(
-                f"wildcard_hosts item(s) {', '.join(outside_hosts)} lie outside every DNS zone of the issuer "
-                f"({', '.join(zones)}), so their DNS-01 challenges could not be answered. "
-                "Fix: add their zone to dns_zones (under the domain) or use hosts under the domain"
-            )
-            hosts = None
-    values = (email, domain, staging, issuer_name, zones, solver, ingress_class, namespace, secret_name, cert_namespace)
+    default_zones = zones is None and args.get("dns_zones") is None
+    checked_zones: Known[tuple[str, ...]] | None = None
+    if isinstance(domain, pulumi.Output):
+        # The zone checks need the domain: they run once it is known, raising the line the
+        # ConfigError would have held; the checked zones go into the ClusterIssuer's inputs.
+        owner, given_zones, given_hosts = reader.owner, zones, hosts
+
+        def check(known: str) -> tuple[str, ...]:
+            found = [known] if default_zones or given_zones is None else given_zones
+            problem = _zones_problem(found, known) if solver == "dns01" else None
+            problem = problem or (_hosts_problem(given_hosts, found) if given_hosts else None)
+            if problem is not None:
+                raise SecretChainError(f"{owner}: {problem}")
+            return tuple(found)
+
+        checked_zones = domain.apply(check)
+    else:
+        if domain is not None and default_zones:
+            zones = [domain]
+        if domain is not None and zones is not None and solver == "dns01":
+            problem = _zones_problem(zones, domain)
+            if problem is not None:
+                reader.fail(problem)
+                zones = None
+        if hosts and zones is not None:
+            problem = _hosts_problem(hosts, zones)
+            if problem is not None:
+                reader.fail(problem)
+                hosts = None
+        checked_zones = None if zones is None else tuple(zones)
+    values = (email, domain, staging, issuer_name, checked_zones, solver, ingress_class, namespace, secret_name, cert_namespace)
     if any(x is None for x in values) or (solver == "dns01" and token is None) or reader.problems:
         return None
-    assert email and domain and staging is not None and issuer_name and zones and ingress_class
+    assert email and domain and staging is not None and issuer_name and checked_zones and ingress_class
     assert namespace and secret_name and cert_namespace and solver is not None
     return CertManagerSpec(
         email=email,
         domain=domain,
         staging=staging,
         issuer_name=issuer_name,
-        dns_zones=tuple(zones),
+        dns_zones=checked_zones,
         solver=solver,
         http01_ingress_class=ingress_class,
         cluster_resource_namespace=namespace,
@@ -270,8 +306,8 @@ class CertManagerDnsIssuer(pulumi.ComponentResource):
             depends_on.append(token_secret)
             found = digitalocean.get_domain_output(name=spec.domain, opts=pulumi.InvokeOutputOptions(parent=self))
             # The zones come through the look-up's result: if it fails, the issuer is not planned.
-            zones: pulumi.Input[list[str]] = found.name.apply(
-                lambda looked_up: [looked_up if zone == spec.domain else zone for zone in spec.dns_zones]
+            zones: pulumi.Input[list[str]] = pulumi.Output.all(found.name, spec.domain, spec.dns_zones).apply(
+                lambda known: [known[0] if zone == known[1] else zone for zone in known[2]]
             )
             domain_urn = found.domain_urn.apply(lambda urn: urn)
             solver = {
@@ -281,7 +317,7 @@ class CertManagerDnsIssuer(pulumi.ComponentResource):
         else:
             domain_urn = pulumi.Output.from_input(None)
             solver = {
-                "selector": {"dnsZones": list(spec.dns_zones)},
+                "selector": {"dnsZones": lift(list, spec.dns_zones)},
                 "http01": {"ingress": {"ingressClassName": spec.http01_ingress_class}},
             }
         issuer = CustomResource(

@@ -12,8 +12,9 @@ the value) and give the exact command that fixes it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from typing import Any, TypeVar
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any, TypeAlias, TypeVar
 
 import pulumi
 
@@ -27,6 +28,44 @@ A = TypeVar("A")
 S = TypeVar("S")
 
 ESC_ENVIRONMENT_KEY = "secret-chain:escEnvironment"
+
+Known: TypeAlias = T | pulumi.Output[T]
+"""A validated argument: the plain value, or (given as another resource's output) a checked Output of it."""
+
+VALID_FIX = "pass a valid value"
+"""The fix of a bad argument that has no config key."""
+
+
+def as_output(value: object) -> pulumi.Output[Any] | None:
+    """``value`` as an Output when it is one (or an awaitable, the third form of ``pulumi.Input``), else None."""
+    if isinstance(value, pulumi.Output):
+        return value
+    if inspect.isawaitable(value):
+        return pulumi.Output.from_input(value)
+    return None
+
+
+def arg_problem(owner: str, name: str, reason: object, fix: str = VALID_FIX) -> str:
+    """The one line for a bad argument, the same whether the value was plain or became known later."""
+    return f'{owner} argument "{name}" {reason}. Fix: {fix}'
+
+
+def keyed_fix(entry: Key) -> str:
+    """The fix of a bad argument that overrides config key ``entry``."""
+    return f'{VALID_FIX}, or leave it out to read config "{entry.key}"'
+
+
+def lift(fn: Callable[..., T], *values: Any) -> Known[T]:
+    """``fn(*values)`` now when every value is plain, else an Output of it once all are known.
+
+    Plain values stay plain (so programs that pass only plain values register exactly what they did);
+    an Output among them makes the result an Output that carries its resources, so a child given the
+    result depends on them (``Output.all`` and ``apply`` join the inputs' resources:
+    pulumi/output.py ``Output.all`` and ``Output.apply``).
+    """
+    if not any(isinstance(value, pulumi.Output) for value in values):
+        return fn(*values)
+    return pulumi.Output.all(*values).apply(lambda known: fn(*known))
 
 
 def raw(key: str) -> str | None:
@@ -129,7 +168,7 @@ class ConfigReader:
         except Invalid as err:
             if from_args:
                 name = arg_name or entry.name
-                self.problems.append(f'{self.owner} argument "{name}" {err}. Fix: pass a valid value, or leave it out to read config "{entry.key}"')
+                self.problems.append(arg_problem(self.owner, name, err, keyed_fix(entry)))
             else:
                 self.problems.append(describe_problem(entry, str(err), self.environment))
             return entry, None, from_args
@@ -150,7 +189,7 @@ class ConfigReader:
         entry, value, _ = self._value(key, override, required, arg_name)
         if isinstance(override, pulumi.Output):
             # Known only once the other resource exists: checked and normalised then, like a configured value.
-            return pulumi.Output.secret(override.apply(lambda known: _check_output(self.owner, entry, known, arg_name)))
+            return pulumi.Output.secret(self._checked(override, arg_name or entry.name, _keyed_check(entry), keyed_fix(entry)))
         if value is None:
             return None
         assert entry.secret, f"{key} is not declared secret in the catalog"
@@ -162,6 +201,15 @@ class ConfigReader:
         assert not entry.secret, f"{key} is declared secret: read it with secret()"
         return value
 
+    def plain_input(self, key: str, override: Any = None, *, required: bool = True, arg_name: str | None = None) -> Known[str] | None:
+        """Like :meth:`plain`, but the override may be another resource's output: then it is checked once known."""
+        output = as_output(override)
+        if output is None:
+            return self.plain(key, override, required=required, arg_name=arg_name)
+        entry = catalog.get(key)
+        assert not entry.secret, f"{key} is declared secret: read it with secret()"
+        return self._checked(output, arg_name or entry.name, _keyed_check(entry), keyed_fix(entry))
+
     def arg(self, name: str, value: Any, check: Callable[[Any], T], *, required: bool = False) -> T | None:
         """Validate a component argument that has no config key (e.g. a namespace list)."""
         if value is None:
@@ -171,8 +219,57 @@ class ConfigReader:
         try:
             return check(value)
         except Invalid as err:
-            self.problems.append(f'{self.owner} argument "{name}" {err}. Fix: pass a valid value')
+            self.problems.append(arg_problem(self.owner, name, err))
             return None
+
+    def input(self, name: str, value: Any, check: Callable[[Any], T], *, required: bool = False) -> Known[T] | None:
+        """Like :meth:`arg`, but ``value`` may be another resource's output (a ``pulumi.Input``).
+
+        A plain value is checked now (a problem is recorded for :meth:`done`); an Output is returned
+        as an Output of the checked value, which raises the same message as a
+        :class:`~components.errors.SecretChainError` once the value is known. The Output keeps the
+        resources it came from, so a child given it depends on them.
+        """
+        output = as_output(value)
+        if output is None:
+            return self.arg(name, value, check, required=required)
+        return self._checked(output, name, check)
+
+    def items(self, name: str, values: Any, check: Check, *, required: bool = False) -> list[Known[str]] | None:
+        """Like ``arg(name, values, each(check))``, but each item may be another resource's output.
+
+        The list itself must be a plain list. Plain items are checked now, with the messages of
+        :func:`each`; an Output item is checked once known, with the same messages (``item <i> …``, and
+        ``lists the same item twice`` when it equals another item), so its Output also waits for the
+        other items' values.
+        """
+        if as_output(values) is not None:
+            self.problems.append(arg_problem(self.owner, name, "must be a list, not one Output: each item may be an Output", "pass a list"))
+            return None
+        if not isinstance(values, (list, tuple)) or all(as_output(item) is None for item in values):
+            checked = self.arg(name, values, each(check), required=required)
+            return None if checked is None else [*checked]
+        placeholders = {index for index, item in enumerate(values) if as_output(item) is not None}
+        plain = self.arg(name, values, each(check, skip=placeholders), required=required)
+        if plain is None:
+            return None
+        inputs: list[Any] = [as_output(item) if index in placeholders else item for index, item in enumerate(values)]
+
+        def pick(index: int) -> Callable[[list[Any]], str]:
+            def checked(known: list[Any]) -> str:
+                try:
+                    return each(check, only=index)(known)[index]
+                except Invalid as err:
+                    raise SecretChainError(arg_problem(self.owner, name, err)) from None
+
+            return checked
+
+        return [pulumi.Output.all(*inputs).apply(pick(index)) if index in placeholders else plain[index] for index in range(len(values))]
+
+    def _checked(self, output: pulumi.Output[Any], name: str, check: Callable[[Any], T], fix: str = VALID_FIX) -> pulumi.Output[T]:
+        """``output`` checked and normalised once known; a bad value raises the plain value's message."""
+        owner = self.owner
+        return output.apply(lambda known: _check_output(owner, name, check, known, fix))
 
     def differ(self, key: str, other: str, what: str) -> None:
         """Record a problem on ``key`` when it holds the same (normalised) secret as ``other``.
@@ -200,23 +297,38 @@ class ConfigReader:
             raise ConfigError(list(dict.fromkeys(self.problems)))
 
 
-def each(check: Check) -> Callable[[list[str]], list[str]]:
-    """Lift a string check to a non-empty list of strings, reporting the position of a bad item."""
+def each(check: Check, *, skip: Sequence[int] | set[int] = (), only: int | None = None) -> Callable[[list[str]], list[str]]:
+    """Lift a string check to a non-empty list of strings, reporting the position of a bad item.
+
+    ``skip``: positions not checked (items not known yet: returned as they are, and left out of the
+    duplicate check). ``only``: check that one position, and whether it repeats another item (the
+    other items are checked on their own; one that is bad is not compared).
+    """
 
     def check_all(values: list[str]) -> list[str]:
         if isinstance(values, str) or not isinstance(values, (list, tuple)):
             raise Invalid("must be a list of strings")
         if not values:
             raise Invalid("is an empty list")
-        out: list[str] = []
+        out: list[Any] = []
         for index, item in enumerate(values):
+            if index in skip:
+                out.append(item)
+                continue
+            if only is not None and index != only:
+                try:
+                    out.append(check(item) if isinstance(item, str) else None)
+                except Invalid:
+                    out.append(None)
+                continue
             if not isinstance(item, str):
                 raise Invalid(f"item {index} is not a string")
             try:
                 out.append(check(item))
             except Invalid as err:
                 raise Invalid(f"item {index} {err}") from None
-        if len(set(out)) != len(out):
+        known = [item for index, item in enumerate(out) if index not in skip and item is not None]
+        if (known.count(out[only]) > 1) if only is not None else len(set(known)) != len(known):
             raise Invalid("lists the same item twice")
         return out
 
@@ -234,15 +346,29 @@ def string(check: Callable[[str], T]) -> Callable[[str], T]:
     return checked
 
 
-def _check_output(owner: str, entry: Key, value: Any, arg_name: str | None) -> str:
-    """Check and normalise a secret given as another resource's Output, once its value is known."""
-    name = arg_name or entry.name
-    if not isinstance(value, str):
-        raise SecretChainError(f'{owner} argument "{name}" resolved to {type(value).__name__}, not a string. Fix: pass an Output of a string')
+def _check_output(owner: str, name: str, check: Callable[[Any], T], value: Any, fix: str = VALID_FIX) -> T:
+    """Check and normalise an argument given as another resource's Output, once its value is known.
+
+    Runs inside ``apply``, after every plain value has been checked and resources are registered, so
+    a bad value cannot join the one ConfigError: it raises the line that error would hold, as a
+    :class:`SecretChainError` (an exception in an apply fails the resource whose inputs await it, and
+    the program: pulumi/output.py tracks every Output's fault). The check's reason never repeats the value.
+    """
     try:
-        return entry.check(value)
+        return check(value)
     except Invalid as err:
-        raise SecretChainError(f'{owner} argument "{name}" {err} (checked when its Output resolved). Fix: pass a valid value') from None
+        raise SecretChainError(arg_problem(owner, name, err, fix)) from None
+
+
+def _keyed_check(entry: Key) -> Callable[[Any], str]:
+    """The catalog check of ``entry``, refusing a non-string the way :meth:`ConfigReader._value` does."""
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise Invalid(f"must be a string, got {type(value).__name__}")
+        return entry.check(value)
+
+    return check
 
 
 def validated(

@@ -38,7 +38,8 @@ import pulumi
 
 from components import catalog, kube
 from components import validators as v
-from components.config import ConfigReader, fix_command, raw, string, validated
+from components.config import ConfigReader, Known, fix_command, raw, string, validated
+from components.errors import SecretChainError
 from components.validators import Invalid
 
 TOKEN_KEY = "flux:githubToken"
@@ -115,17 +116,17 @@ class FluxGitCredentialsArgs(TypedDict, total=False):
     The auth mode follows from what is given (here or in config): a token, or all three GitHub App values.
     """
 
-    repository_url: str
+    repository_url: pulumi.Input[str]
     """HTTPS URL of the cluster repository, e.g. https://github.com/acme/cluster (required)."""
-    branch: str
+    branch: pulumi.Input[str]
     """Branch Flux reconciles (and image automation checks out). Default: main."""
     interval: str
     """How often Flux fetches the repository. Default: 1m."""
-    namespace: str
+    namespace: pulumi.Input[str]
     """Flux's namespace: holds the Secret, the GitRepository and the image automation objects. Default: flux-system."""
-    name: str
+    name: pulumi.Input[str]
     """Name of the GitRepository. Default: flux-system."""
-    secret_name: str
+    secret_name: pulumi.Input[str]
     """Name of the credentials Secret. Default: github-token."""
     token: pulumi.Input[str]
     """Token mode: a fine-grained (github_pat_…) or classic (ghp_…) token. Default: config flux:githubToken."""
@@ -212,12 +213,12 @@ class AutomationSpec:
 class FluxSpec:
     """Validated inputs of a FluxGitCredentials."""
 
-    repository_url: str
-    branch: str
+    repository_url: Known[str]
+    branch: Known[str]
     interval: str
-    namespace: str
-    name: str
-    secret_name: str
+    namespace: Known[str]
+    name: Known[str]
+    secret_name: Known[str]
     auth: TokenAuth | GitHubAppAuth
     automation: AutomationSpec | None
 
@@ -359,7 +360,25 @@ def _string_or_none(reader: ConfigReader, name: str, value: object) -> bool:
     return False
 
 
-def _resolve_auth(args: FluxGitCredentialsArgs, reader: ConfigReader, repository_url: str | None) -> TokenAuth | GitHubAppAuth | None:
+def _not_on_github_com(repository_url: str) -> str | None:
+    """The problem of a GitHub App without a base URL for a repository that is not on github.com, if it is one."""
+    host = (urlsplit(repository_url).hostname or "").lower()
+    if host == "github.com":
+        return None
+    return (
+        f"the repository is not on github.com ({host}); for a GitHub App on GitHub Enterprise Server pass "
+        'argument "github_app_base_url" (e.g. https://ghe.example.com/api/v3)'
+    )
+
+
+def _push_branch_problem(branch: str) -> str:
+    return (
+        f'image_automation.push_branch is the reconciled branch "{branch}": updates would skip review. '
+        f"Use a separate branch such as {DEFAULT_PUSH_BRANCH} and merge its pull requests"
+    )
+
+
+def _resolve_auth(args: FluxGitCredentialsArgs, reader: ConfigReader, repository_url: Known[str] | None) -> TokenAuth | GitHubAppAuth | None:
     token_arg = args.get("token")
     app_args = {
         APP_ID_KEY: ("github_app_id", args.get("github_app_id")),
@@ -412,13 +431,10 @@ def _resolve_auth(args: FluxGitCredentialsArgs, reader: ConfigReader, repository
     )
     private_key = reader.secret(APP_PRIVATE_KEY_KEY, app_args[APP_PRIVATE_KEY_KEY][1], arg_name="github_app_private_key")
     base_url = reader.arg("github_app_base_url", base_url_arg, string(api_base_url))
-    if base_url is None and base_url_arg is None and repository_url is not None:
-        host = (urlsplit(repository_url).hostname or "").lower()
-        if host != "github.com":
-            reader.fail(
-                f"the repository is not on github.com ({host}); for a GitHub App on GitHub Enterprise Server pass "
-                'argument "github_app_base_url" (e.g. https://ghe.example.com/api/v3)'
-            )
+    if base_url is None and base_url_arg is None and isinstance(repository_url, str):
+        problem = _not_on_github_com(repository_url)
+        if problem is not None:
+            reader.fail(problem)
     if not ok_types or app_id is None or installation_id is None or private_key is None:
         return None
     return GitHubAppAuth(app_id, installation_id, private_key, base_url)
@@ -463,7 +479,7 @@ def _resolve_images(reader: ConfigReader, images: object) -> list[ImageSpec] | N
     return specs if ok else None
 
 
-def _resolve_automation(reader: ConfigReader, value: object, branch: str | None) -> AutomationSpec | None:
+def _resolve_automation(reader: ConfigReader, value: object, branch: Known[str] | None) -> AutomationSpec | None:
     if not isinstance(value, Mapping):
         reader.problems.append(f'{reader.owner} argument "image_automation" must be a map with "images". Fix: pass a valid value')
         return None
@@ -479,11 +495,8 @@ def _resolve_automation(reader: ConfigReader, value: object, branch: str | None)
     pull_secret = reader.arg("image_automation.pull_secret_name", value.get("pull_secret_name", "ghcr-pull-secret"), string(v.dns1123_subdomain))
     author = reader.arg("image_automation.author_name", value.get("author_name", "fluxcdbot"), string(author_name))
     email = reader.arg("image_automation.author_email", value.get("author_email", "fluxcdbot@users.noreply.github.com"), string(v.email))
-    if push_branch is not None and push_branch == branch:
-        reader.fail(
-            f'image_automation.push_branch is the reconciled branch "{branch}": updates would skip review. '
-            f"Use a separate branch such as {DEFAULT_PUSH_BRANCH} and merge its pull requests"
-        )
+    if push_branch is not None and isinstance(branch, str) and push_branch == branch:
+        reader.fail(_push_branch_problem(branch))
         return None
     if (
         images is None
@@ -503,15 +516,23 @@ def _resolve_automation(reader: ConfigReader, value: object, branch: str | None)
 
 def resolve(args: FluxGitCredentialsArgs, reader: ConfigReader) -> FluxSpec | None:
     """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
-    repository_url = reader.arg("repository_url", args.get("repository_url"), string(v.https_git_url), required=True)
-    branch = reader.arg("branch", args.get("branch", "main"), string(git_branch))
+    repository_url = reader.input("repository_url", args.get("repository_url"), string(v.https_git_url), required=True)
+    branch = reader.input("branch", args.get("branch", "main"), string(git_branch))
     interval = reader.arg("interval", args.get("interval", "1m"), string(flux_duration))
-    namespace = reader.arg("namespace", args.get("namespace", "flux-system"), string(v.dns1123_label))
-    name = reader.arg("name", args.get("name", "flux-system"), string(v.dns1123_subdomain))
-    secret_name = reader.arg("secret_name", args.get("secret_name", "github-token"), string(v.dns1123_subdomain))
+    namespace = reader.input("namespace", args.get("namespace", "flux-system"), string(v.dns1123_label))
+    name = reader.input("name", args.get("name", "flux-system"), string(v.dns1123_subdomain))
+    secret_name = reader.input("secret_name", args.get("secret_name", "github-token"), string(v.dns1123_subdomain))
     auth = _resolve_auth(args, reader, repository_url)
     automation_args: Any = args.get("image_automation")
     automation = None if automation_args is None else _resolve_automation(reader, automation_args, branch)
+    # The checks that compare a value given as another resource's output run once it is known, and
+    # raise the line the ConfigError would have held (the checked Output goes into the children's inputs).
+    owner = reader.owner
+    if isinstance(repository_url, pulumi.Output) and isinstance(auth, GitHubAppAuth) and auth.base_url is None:
+        repository_url = repository_url.apply(lambda url: _raise_if(owner, _not_on_github_com(url), url))
+    if isinstance(branch, pulumi.Output) and automation is not None:
+        push_branch = automation.push_branch
+        branch = branch.apply(lambda known: _raise_if(owner, _push_branch_problem(known) if known == push_branch else None, known))
     if (
         repository_url is None
         or branch is None
@@ -525,6 +546,13 @@ def resolve(args: FluxGitCredentialsArgs, reader: ConfigReader) -> FluxSpec | No
     ):
         return None
     return FluxSpec(repository_url, branch, interval, namespace, name, secret_name, auth, automation)
+
+
+def _raise_if(owner: str, problem: str | None, value: str) -> str:
+    """``value``, or a SecretChainError with the line ``problem`` would have been in the ConfigError."""
+    if problem is not None:
+        raise SecretChainError(f"{owner}: {problem}")
+    return value
 
 
 # --- component --------------------------------------------------------------------------------------

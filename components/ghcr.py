@@ -1,6 +1,7 @@
 """GhcrPullSecret: an image pull secret for ghcr.io in every namespace that pulls private images."""
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Self, TypedDict
 
@@ -8,7 +9,7 @@ import pulumi
 
 from components import kube
 from components import validators as v
-from components.config import ConfigReader, each, string, validated
+from components.config import ConfigReader, Known, lift, string, validated
 from components.validators import Invalid
 
 USERNAME_KEY = "namespace:imagePullSecret:username"
@@ -18,13 +19,14 @@ TOKEN_KEY = "namespace:imagePullSecret:token"
 class GhcrPullSecretArgs(TypedDict, total=False):
     """Arguments of :class:`GhcrPullSecret`. Values left out are read from ESC-injected config."""
 
-    namespaces: list[str]
-    """Namespaces that get the pull secret (required)."""
-    registry: str
+    namespaces: Sequence[pulumi.Input[str]]
+    """Namespaces that get the pull secret (required). Each may be another resource's output, such as a
+    Namespace's metadata.name; the list itself is plain, because it says how many Secrets to create."""
+    registry: pulumi.Input[str]
     """Registry host the credentials are for. Default: ghcr.io."""
-    secret_name: str
+    secret_name: pulumi.Input[str]
     """Name of the Secret in every namespace. Default: ghcr-pull-secret."""
-    username: str
+    username: pulumi.Input[str]
     """GitHub username. Default: config namespace:imagePullSecret:username."""
     token: pulumi.Input[str]
     """Classic personal access token (ghp_…) with read:packages. Default: config namespace:imagePullSecret:token."""
@@ -52,21 +54,21 @@ def dockerconfigjson(registry: str, username: str, token: str) -> str:
 class GhcrSpec:
     """Validated inputs of a GhcrPullSecret."""
 
-    namespaces: tuple[str, ...]
-    registry: str
-    secret_name: str
-    username: str
+    namespaces: tuple[Known[str], ...]
+    registry: Known[str]
+    secret_name: Known[str]
+    username: Known[str]
     token: pulumi.Output[str]
     attach: bool
 
 
 def resolve(args: GhcrPullSecretArgs, reader: ConfigReader) -> GhcrSpec | None:
     """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
-    namespaces = reader.arg("namespaces", args.get("namespaces"), each(v.dns1123_label), required=True)
-    registry = reader.arg("registry", args.get("registry", "ghcr.io"), string(registry_host))
-    secret_name = reader.arg("secret_name", args.get("secret_name", "ghcr-pull-secret"), string(v.dns1123_subdomain))
+    namespaces = reader.items("namespaces", args.get("namespaces"), v.dns1123_label, required=True)
+    registry = reader.input("registry", args.get("registry", "ghcr.io"), string(registry_host))
+    secret_name = reader.input("secret_name", args.get("secret_name", "ghcr-pull-secret"), string(v.dns1123_subdomain))
     attach = reader.arg("attach_to_default_service_account", args.get("attach_to_default_service_account", False), _bool)
-    username = reader.plain(USERNAME_KEY, args.get("username"), arg_name="username")
+    username = reader.plain_input(USERNAME_KEY, args.get("username"), arg_name="username")
     token = reader.secret(TOKEN_KEY, args.get("token"), arg_name="token")
     if namespaces is None or registry is None or secret_name is None or attach is None or username is None or token is None:
         return None
@@ -103,11 +105,19 @@ class GhcrPullSecret(pulumi.ComponentResource):
     def _build(self, name: str, spec: GhcrSpec, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("secret-chain:index:GhcrPullSecret", name, None, opts)
         kube.adopt(self, opts)
-        document = spec.token.apply(lambda token: {".dockerconfigjson": dockerconfigjson(spec.registry, spec.username, token)})
-        names: dict[str, str] = {}
-        for namespace in spec.namespaces:
+        document = pulumi.Output.all(spec.token, spec.registry, spec.username).apply(
+            lambda known: {".dockerconfigjson": dockerconfigjson(known[1], known[2], known[0])}
+        )
+        for index, namespace in enumerate(spec.namespaces):
+            # A child's logical name (its URN) must be known when it is registered, in preview too, and
+            # must not change once deployed. A plain namespace keeps the name it always had, so existing
+            # stacks see no URN change; a namespace that is another resource's output is not known yet
+            # (and may never be, in preview), so its children are named by position instead. Brackets
+            # cannot occur in a namespace (a DNS-1123 label), so the two forms never collide. Moving such an
+            # item, or switching it between plain and output, renames its children: give them aliases then.
+            child = f"{name}-{namespace}" if isinstance(namespace, str) else f"{name}-namespaces[{index}]"
             secret = kube.secret(
-                f"{name}-{namespace}",
+                child,
                 name=spec.secret_name,
                 namespace=namespace,
                 string_data=document,
@@ -122,11 +132,12 @@ class GhcrPullSecret(pulumi.ComponentResource):
                 # A patch (server-side apply), because the default ServiceAccount belongs to the
                 # namespace controller: we own only the imagePullSecrets field, and give it back on destroy.
                 ServiceAccountPatch(
-                    f"{name}-{namespace}-default-sa",
+                    f"{child}-default-sa",
                     metadata={"name": "default", "namespace": namespace},
                     image_pull_secrets=[{"name": spec.secret_name}],
                     opts=kube.child_opts(self, [secret]),
                 )
-            names[namespace] = spec.secret_name
-        self.secret_names = pulumi.Output.from_input(names)
+        self.secret_names = pulumi.Output.from_input(
+            lift(lambda secret_name, *namespaces: dict.fromkeys(namespaces, secret_name), spec.secret_name, *spec.namespaces)
+        )
         self.register_outputs({"secret_names": self.secret_names})

@@ -1,6 +1,7 @@
 """GitHubActionsSecrets: tier 1 of the chain, the secrets and variables CI workflows read."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Self, TypedDict
 
@@ -8,7 +9,8 @@ import pulumi
 
 from components import kube
 from components import validators as v
-from components.config import ConfigReader, each, raw, string, validated
+from components.config import ConfigReader, Known, each, lift, raw, string, validated
+from components.errors import SecretChainError
 from components.validators import Invalid
 
 
@@ -33,21 +35,22 @@ BY_GITHUB_NAME = {e.github_name: e for e in ENTRIES}
 class GitHubActionsSecretsArgs(TypedDict, total=False):
     """Arguments of :class:`GitHubActionsSecrets`. Values left out are read from ESC-injected config."""
 
-    repository: str
-    """The repository, owner/name or name (the owner then comes from github:owner). Required."""
+    repository: pulumi.Input[str]
+    """The repository, owner/name or name (the owner then comes from github:owner), e.g. a Repository's full_name. Required."""
     required: list[str]
     """Entries that must be configured (PULUMI_ACCESS_TOKEN, WORKFLOW_DISPATCH_TOKEN, APP_ID, APP_PRIVATE_KEY).
 
     The others are created only when their config is present."""
-    environment: str
+    environment: pulumi.Input[str]
     """Write the entries as secrets/variables of this deployment environment of the repository instead of repository-wide."""
-    organization_repositories: list[str]
-    """Write the entries as organisation secrets/variables of the repository's owner, visible only to these repositories (names)."""
+    organization_repositories: Sequence[pulumi.Input[str]]
+    """Write the entries as organisation secrets/variables of the repository's owner, visible only to these repositories (names).
+    The list is plain; each name may be another resource's output."""
     pulumi_access_token: pulumi.Input[str]
     """Pulumi Cloud token. Default: config ci:pulumiAccessToken."""
     workflow_dispatch_token: pulumi.Input[str]
     """Token that may trigger workflow_dispatch. Default: config ci:workflowDispatchToken."""
-    app_id: str
+    app_id: pulumi.Input[str]
     """GitHub App ID (a variable). Default: config ci:githubAppId."""
     app_private_key: pulumi.Input[str]
     """GitHub App private key (PEM). Default: config ci:githubAppPrivateKey."""
@@ -57,10 +60,11 @@ class GitHubActionsSecretsArgs(TypedDict, total=False):
 class GitHubSpec:
     """Validated inputs of a GitHubActionsSecrets."""
 
-    owner: str | None
-    repository: str
-    environment: str | None
-    organization_repositories: tuple[str, ...]
+    owner: Known[str | None]
+    repository: Known[str]
+    """The repository's name, without the owner."""
+    environment: Known[str] | None
+    organization_repositories: tuple[Known[str], ...]
     values: tuple[tuple[Entry, pulumi.Output[str] | str], ...]
 
 
@@ -82,34 +86,53 @@ def _repository(value: str) -> str:
     return v.github_repository(value) if "/" in value else _repo_name(value)
 
 
+def _owner_and_name(repository: str, configured_owner: str | None, organisation: bool) -> tuple[str | None, str, str | None]:
+    """(owner, name, problem) of a checked repository: the owner it names or, for organisation secrets, github:owner."""
+    if "/" in repository:
+        owner, name = repository.split("/", 1)
+        if configured_owner and configured_owner.lower() != owner.lower():
+            return owner, name, (
+                f'argument "repository" names owner {owner} but config "github:owner" is {configured_owner}: the provider '
+                f"would write to the wrong account. Fix: pulumi config set github:owner {owner}"
+            )
+        return owner, name, None
+    if organisation and not configured_owner:
+        return None, repository, (
+            'argument "organization_repositories" needs the organisation: pass repository as owner/name, '
+            "or set it with: pulumi config set github:owner <org>"
+        )
+    return (configured_owner if organisation else None), repository, None
+
+
 def resolve(args: GitHubActionsSecretsArgs, reader: ConfigReader) -> GitHubSpec | None:
     """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
-    repository = reader.arg("repository", args.get("repository"), string(_repository), required=True)
+    repository = reader.input("repository", args.get("repository"), string(_repository), required=True)
     required = reader.arg("required", args.get("required", []) or None, _entry_names) or []
-    environment = reader.arg("environment", args.get("environment"), string(v.nonempty))
-    org_repos = reader.arg("organization_repositories", args.get("organization_repositories"), each(_repo_name))
+    environment = reader.input("environment", args.get("environment"), string(v.nonempty))
+    org_repos = reader.items("organization_repositories", args.get("organization_repositories"), _repo_name)
     if environment is not None and org_repos is not None:
         reader.fail(
             'arguments "environment" and "organization_repositories" exclude each other: environment secrets belong to '
             "one repository, organisation secrets to many. Fix: drop one of them from the args"
         )
-    owner: str | None = None
-    name = repository
-    if repository is not None and "/" in repository:
-        owner, name = repository.split("/", 1)
-        configured_owner = raw("github:owner")
-        if configured_owner and configured_owner.lower() != owner.lower():
-            reader.fail(
-                f'argument "repository" names owner {owner} but config "github:owner" is {configured_owner}: the provider '
-                f"would write to the wrong account. Fix: pulumi config set github:owner {owner}"
-            )
-    elif org_repos is not None:
-        owner = raw("github:owner")
-        if not owner:
-            reader.fail(
-                'argument "organization_repositories" needs the organisation: pass repository as owner/name, '
-                "or set it with: pulumi config set github:owner <org>"
-            )
+    configured_owner = raw("github:owner")
+    organisation = org_repos is not None
+    owner: Known[str | None] = None
+    name: Known[str] | None = None
+    if isinstance(repository, str):
+        owner, name, problem = _owner_and_name(repository, configured_owner, organisation)
+        if problem is not None:
+            reader.fail(problem)
+    elif repository is not None:
+        # Known only later: the same checks then, raising the line the ConfigError would have held.
+        def split(known: str) -> tuple[str | None, str]:
+            found_owner, found_name, problem = _owner_and_name(known, configured_owner, organisation)
+            if problem is not None:
+                raise SecretChainError(f"{reader.owner}: {problem}")
+            return found_owner, found_name
+
+        parts = repository.apply(split)
+        owner, name = parts.apply(lambda p: p[0]), parts.apply(lambda p: p[1])
     values: list[tuple[Entry, pulumi.Output[str] | str]] = []
     for entry in ENTRIES:
         override: Any = args.get(entry.arg)
@@ -118,7 +141,7 @@ def resolve(args: GitHubActionsSecretsArgs, reader: ConfigReader) -> GitHubSpec 
         if entry.secret:
             value = reader.secret(entry.config_key, override, required=must, arg_name=entry.arg)
         else:
-            value = reader.plain(entry.config_key, override, required=must, arg_name=entry.arg)
+            value = reader.plain_input(entry.config_key, override, required=must, arg_name=entry.arg)
         if value is not None:
             values.append((entry, value))
     if reader.problems or repository is None or name is None:
@@ -157,12 +180,17 @@ class GitHubActionsSecrets(pulumi.ComponentResource):
         child = kube.child_opts(self)
         repo_ids: pulumi.Output[list[int]] | None = None
         if spec.organization_repositories:
-            repo_ids = pulumi.Output.all(
-                *[
-                    github.get_repository_output(full_name=f"{spec.owner}/{repo}", opts=pulumi.InvokeOutputOptions(parent=self)).repo_id
-                    for repo in spec.organization_repositories
-                ]
-            ).apply(lambda ids: sorted(int(i) for i in ids))
+            full_names = [lift("{}/{}".format, spec.owner, repo) for repo in spec.organization_repositories]
+            found = [
+                github.get_repository_output(full_name=full_name, opts=pulumi.InvokeOutputOptions(parent=self)).repo_id
+                for full_name in full_names
+            ]
+            # The full names ride along so the result keeps their resources: an invoke whose inputs are
+            # unknown (preview) returns an unknown result without the inputs' dependencies
+            # (pulumi/runtime/invoke.py `_invoke`: struct_contains_unknowns -> InvokeResult(None, is_known=False)),
+            # and the repositories resource would then depend on them in update only.
+            count = len(full_names)
+            repo_ids = pulumi.Output.all(*full_names, *found).apply(lambda known: sorted(int(i) for i in known[count:]))
         for entry, value in spec.values:
             # pulumi-github has one class per (secret or variable) x (repository, environment, organisation),
             # alike but for the word Secret/Variable in the class name and in the name argument.

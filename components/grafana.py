@@ -7,7 +7,7 @@ import pulumi
 
 from components import catalog, kube
 from components import validators as v
-from components.config import ConfigReader, describe_problem, raw, string, validated
+from components.config import ConfigReader, Known, describe_problem, lift, raw, string, validated
 from components.validators import Invalid
 
 CLIENT_ID_KEY = "grafana:githubClientId"
@@ -44,18 +44,18 @@ _MAIL_ARGS = {
 class GrafanaOAuthArgs(TypedDict, total=False):
     """Arguments of :class:`GrafanaOAuth`. Values left out are read from ESC-injected config."""
 
-    namespace: str
+    namespace: pulumi.Input[str]
     """Grafana's namespace, where the Secret is created (required)."""
-    domain: str
+    domain: pulumi.Input[str]
     """The base domain, e.g. example.com (required)."""
-    host: str
+    host: pulumi.Input[str]
     """Grafana's public host name. Default: grafana.<domain>, or <pr_number>.pr-grafana.<domain>."""
     pr_number: int
     """Pull request number of a preview stack: sets the default host and, by default, disables alert mail."""
     alerting_mail: bool
     """Send alert mail (GF_SMTP_ENABLED). Default: true, but false when pr_number is set; SMTP is still
     configured either way when the mail settings are present. True without mail settings is an error."""
-    secret_name: str
+    secret_name: pulumi.Input[str]
     """Name of the Secret. Default: grafana-oauth."""
     smtp_starttls_policy: str
     """GF_SMTP_STARTTLS_POLICY. Default: MandatoryStartTLS on port 587, otherwise unset (Grafana's default;
@@ -64,9 +64,9 @@ class GrafanaOAuthArgs(TypedDict, total=False):
     """GitHub OAuth App client ID. Default: config grafana:githubClientId."""
     client_secret: pulumi.Input[str]
     """GitHub OAuth App client secret. Default: config grafana:githubClientSecret."""
-    github_org: str
+    github_org: pulumi.Input[str]
     """GitHub organization allowed to sign in. Default: config grafana:githubOrg."""
-    admin_user: str
+    admin_user: pulumi.Input[str]
     """GitHub login that becomes Grafana server admin. Default: config grafana:adminUser."""
     smtp_host: pulumi.Input[str]
     """SMTP host name. Default: config grafana:smtpHost."""
@@ -76,9 +76,9 @@ class GrafanaOAuthArgs(TypedDict, total=False):
     """SMTP user. Default: config grafana:smtpUser."""
     smtp_password: pulumi.Input[str]
     """SMTP (app) password; spaces are removed. Default: config grafana:smtpPassword."""
-    smtp_from_address: str
+    smtp_from_address: pulumi.Input[str]
     """From address of alert mail. Default: config grafana:smtpFromAddress."""
-    alert_email: str
+    alert_email: pulumi.Input[str]
     """Recipient of alert mail. Default: config grafana:alertEmail."""
     rollout_key: pulumi.Input[str]
     """Key of the HMAC behind rollout_annotations (32+ random bytes). Default: config secret-chain:rolloutKey."""
@@ -92,8 +92,8 @@ class MailSpec:
     port: str
     user: pulumi.Output[str]
     password: pulumi.Output[str]
-    from_address: str
-    alert_email: str
+    from_address: Known[str]
+    alert_email: Known[str]
     starttls_policy: str | None
 
 
@@ -101,26 +101,33 @@ class MailSpec:
 class GrafanaSpec:
     """Validated inputs of a GrafanaOAuth."""
 
-    namespace: str
-    host: str
-    secret_name: str
+    namespace: Known[str]
+    host: Known[str]
+    secret_name: Known[str]
     client_id: pulumi.Output[str]
     client_secret: pulumi.Output[str]
-    github_org: str
-    admin_user: str
+    github_org: Known[str]
+    admin_user: Known[str]
     mail: MailSpec | None
     mail_enabled: bool
     rollout_key: pulumi.Output[str]
 
     @property
-    def root_url(self) -> str:
+    def root_url(self) -> Known[str]:
         """GF_SERVER_ROOT_URL."""
-        return f"https://{self.host}"
+        return lift("https://{}".format, self.host)
 
     @property
-    def callback_url(self) -> str:
+    def callback_url(self) -> Known[str]:
         """The OAuth App's authorization callback URL."""
-        return f"{self.root_url}/login/github"
+        return lift("{}/login/github".format, self.root_url)
+
+    def known_values(self) -> dict[str, Known[str]]:
+        """The values :func:`environment` reads besides the secrets: plain, or other resources' outputs."""
+        values = {"root_url": self.root_url, "github_org": self.github_org, "admin_user": self.admin_user}
+        if self.mail is not None:
+            values.update({"from_address": self.mail.from_address, "alert_email": self.mail.alert_email})
+        return values
 
     @property
     def config_keys(self) -> tuple[str, ...]:
@@ -137,16 +144,16 @@ def role_attribute_path(admin_user: str) -> str:
 
 
 def environment(spec: GrafanaSpec, values: dict[str, str]) -> dict[str, str]:
-    """The Secret's ``GF_*`` variables, given the resolved secret ``values``."""
+    """The Secret's ``GF_*`` variables, given the resolved secret ``values`` and :meth:`GrafanaSpec.known_values`."""
     env = {
-        "GF_SERVER_ROOT_URL": spec.root_url,
+        "GF_SERVER_ROOT_URL": values["root_url"],
         "GF_AUTH_GITHUB_ENABLED": "true",
         "GF_AUTH_GITHUB_CLIENT_ID": values["client_id"],
         "GF_AUTH_GITHUB_CLIENT_SECRET": values["client_secret"],
         "GF_AUTH_GITHUB_SCOPES": SCOPES,
-        "GF_AUTH_GITHUB_ALLOWED_ORGANIZATIONS": spec.github_org,
+        "GF_AUTH_GITHUB_ALLOWED_ORGANIZATIONS": values["github_org"],
         "GF_AUTH_GITHUB_ALLOW_SIGN_UP": "true",
-        "GF_AUTH_GITHUB_ROLE_ATTRIBUTE_PATH": role_attribute_path(spec.admin_user),
+        "GF_AUTH_GITHUB_ROLE_ATTRIBUTE_PATH": role_attribute_path(values["admin_user"]),
         "GF_AUTH_GITHUB_ROLE_ATTRIBUTE_STRICT": "true",
         "GF_AUTH_GITHUB_ALLOW_ASSIGN_GRAFANA_ADMIN": "true",
         "GF_SMTP_ENABLED": "true" if spec.mail_enabled else "false",
@@ -157,8 +164,8 @@ def environment(spec: GrafanaSpec, values: dict[str, str]) -> dict[str, str]:
                 "GF_SMTP_HOST": f"{values['smtp_host']}:{spec.mail.port}",
                 "GF_SMTP_USER": values["smtp_user"],
                 "GF_SMTP_PASSWORD": values["smtp_password"],
-                "GF_SMTP_FROM_ADDRESS": spec.mail.from_address,
-                ALERT_EMAIL_ENV: spec.mail.alert_email,
+                "GF_SMTP_FROM_ADDRESS": values["from_address"],
+                ALERT_EMAIL_ENV: values["alert_email"],
             }
         )
         if spec.mail.starttls_policy:
@@ -221,8 +228,8 @@ def _resolve_mail(args: GrafanaOAuthArgs, reader: ConfigReader) -> tuple[bool, M
     port = reader.plain(SMTP_PORT_KEY, port_override, arg_name="smtp_port")
     user = reader.secret(SMTP_USER_KEY, args.get("smtp_user"), arg_name="smtp_user")
     password = reader.secret(SMTP_PASSWORD_KEY, args.get("smtp_password"), arg_name="smtp_password")
-    from_address = reader.plain(SMTP_FROM_KEY, args.get("smtp_from_address"), arg_name="smtp_from_address")
-    alert_email = reader.plain(ALERT_EMAIL_KEY, args.get("alert_email"), arg_name="alert_email")
+    from_address = reader.plain_input(SMTP_FROM_KEY, args.get("smtp_from_address"), arg_name="smtp_from_address")
+    alert_email = reader.plain_input(ALERT_EMAIL_KEY, args.get("alert_email"), arg_name="alert_email")
     default_policy = "MandatoryStartTLS" if port == "587" else None
     policy = reader.arg("smtp_starttls_policy", args.get("smtp_starttls_policy", default_policy), string(_starttls))
     if host is None or port is None or user is None or password is None or from_address is None or alert_email is None:
@@ -232,21 +239,21 @@ def _resolve_mail(args: GrafanaOAuthArgs, reader: ConfigReader) -> tuple[bool, M
 
 def resolve(args: GrafanaOAuthArgs, reader: ConfigReader) -> GrafanaSpec | None:
     """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
-    namespace = reader.arg("namespace", args.get("namespace"), string(v.dns1123_label), required=True)
-    domain = reader.arg("domain", args.get("domain"), string(v.hostname), required=True)
+    namespace = reader.input("namespace", args.get("namespace"), string(v.dns1123_label), required=True)
+    domain = reader.input("domain", args.get("domain"), string(v.hostname), required=True)
     pr_number = reader.arg("pr_number", args.get("pr_number"), _pr_number)
     pr_ok = args.get("pr_number") is None or pr_number is not None
-    host_arg = args.get("host")
+    host_arg: pulumi.Input[str] | None = args.get("host")
     if host_arg is None and domain is not None and pr_ok:
-        host_arg = f"{pr_number}.pr-grafana.{domain}" if pr_number is not None else f"grafana.{domain}"
-    host = reader.arg("host", host_arg, string(v.hostname))
+        host_arg = lift(f"{pr_number}.pr-grafana.{{}}".format if pr_number is not None else "grafana.{}".format, domain)
+    host = reader.input("host", host_arg, string(v.hostname))
     alerting_arg = args.get("alerting_mail")
     alerting = reader.arg("alerting_mail", alerting_arg if alerting_arg is not None else pr_number is None, _bool)
-    secret_name = reader.arg("secret_name", args.get("secret_name", "grafana-oauth"), string(v.dns1123_subdomain))
+    secret_name = reader.input("secret_name", args.get("secret_name", "grafana-oauth"), string(v.dns1123_subdomain))
     client_id = reader.secret(CLIENT_ID_KEY, args.get("client_id"), arg_name="client_id")
     client_secret = reader.secret(CLIENT_SECRET_KEY, args.get("client_secret"), arg_name="client_secret")
-    github_org = reader.plain(ORG_KEY, args.get("github_org"), arg_name="github_org")
-    admin_user = reader.plain(ADMIN_KEY, args.get("admin_user"), arg_name="admin_user")
+    github_org = reader.plain_input(ORG_KEY, args.get("github_org"), arg_name="github_org")
+    admin_user = reader.plain_input(ADMIN_KEY, args.get("admin_user"), arg_name="admin_user")
     mail_ok, mail = _resolve_mail(args, reader)
     rollout_key = reader.secret(kube.ROLLOUT_KEY, args.get("rollout_key"), arg_name="rollout_key")
     if mail_ok and mail is None and alerting_arg is True:
@@ -320,7 +327,7 @@ class GrafanaOAuth(pulumi.ComponentResource):
     def _build(self, name: str, spec: GrafanaSpec, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("secret-chain:index:GrafanaOAuth", name, None, opts)
         kube.adopt(self, opts)
-        secrets: dict[str, pulumi.Output[str]] = {"client_id": spec.client_id, "client_secret": spec.client_secret}
+        secrets: dict[str, Known[str]] = {"client_id": spec.client_id, "client_secret": spec.client_secret, **spec.known_values()}
         if spec.mail is not None:
             secrets.update({"smtp_host": spec.mail.host, "smtp_user": spec.mail.user, "smtp_password": spec.mail.password})
         string_data = pulumi.Output.all(**secrets).apply(lambda values: environment(spec, values))

@@ -62,8 +62,8 @@ def labels(component: str, extra: Mapping[str, str] | None = None) -> dict[str, 
 def secret(
     resource_name: str,
     *,
-    name: str,
-    namespace: str,
+    name: pulumi.Input[str],
+    namespace: pulumi.Input[str],
     string_data: pulumi.Output[dict[str, str]],
     config_keys: Sequence[str],
     component: str,
@@ -141,21 +141,21 @@ def rollout_digest(key: str, namespace: str, name: str, data: Mapping[str, str])
 
 
 def rollout_annotations(
-    rollout_key: pulumi.Output[str], namespace: str, name: str, string_data: pulumi.Output[dict[str, str]]
+    rollout_key: pulumi.Output[str], namespace: pulumi.Input[str], name: pulumi.Input[str], string_data: pulumi.Output[dict[str, str]]
 ) -> pulumi.Output[dict[str, str]]:
     """``{rollout annotation key: digest}`` for one Secret read at start-up (env vars), as a plain Output.
 
     The digest is derived from secrets, so Pulumi would mark it secret; it is unsecreted on purpose:
     it must be visible (it goes into a pod template) and reveals nothing without the rollout key.
+    ``namespace`` and ``name`` may be other resources' outputs.
     """
-    annotation = rollout_annotation_key(name)
 
     def compute(args: list[object]) -> dict[str, str]:
-        key, data = args
-        assert isinstance(key, str) and isinstance(data, dict)
-        return {annotation: rollout_digest(key, namespace, name, data)}
+        key, data, known_namespace, known_name = args
+        assert isinstance(key, str) and isinstance(data, dict) and isinstance(known_namespace, str) and isinstance(known_name, str)
+        return {rollout_annotation_key(known_name): rollout_digest(key, known_namespace, known_name, data)}
 
-    return pulumi.Output.unsecret(pulumi.Output.all(rollout_key, string_data).apply(compute))
+    return pulumi.Output.unsecret(pulumi.Output.all(rollout_key, string_data, namespace, name).apply(compute))
 
 
 def _has_kubernetes_provider(opts: pulumi.ResourceOptions | None) -> bool:

@@ -15,7 +15,7 @@ import pulumi
 
 from components import kube
 from components import validators as v
-from components.config import ConfigReader, string, validated
+from components.config import ConfigReader, Known, lift, string, validated
 from components.validators import Invalid
 
 TOKEN_KEY = "prometheus:authToken"
@@ -29,11 +29,11 @@ MONITOR_TOKEN_KEY = "token"
 class PrometheusAuthArgs(TypedDict, total=False):
     """Arguments of :class:`PrometheusAuth`. Values left out are read from ESC-injected config."""
 
-    namespace: str
-    """The application's namespace (required)."""
-    monitor_namespace: str
+    namespace: pulumi.Input[str]
+    """The application's namespace (required), e.g. a Namespace's metadata.name."""
+    monitor_namespace: pulumi.Input[str]
     """Namespace of the ServiceMonitor and of the token copy Prometheus reads. Default: monitoring."""
-    app: str
+    app: pulumi.Input[str]
     """Name of the app: names the ServiceMonitor and, by default, selects its Service. Default: api."""
     service_labels: dict[str, str]
     """Labels of the Service to scrape. Default: app.kubernetes.io/name=<app>."""
@@ -47,7 +47,7 @@ class PrometheusAuthArgs(TypedDict, total=False):
     """Scrape interval. Default: 30s."""
     monitor_labels: dict[str, str]
     """Labels the Prometheus serviceMonitorSelector needs (kube-prometheus-stack: release=<release>). Default: release=kube-prometheus-stack."""
-    secret_name: str
+    secret_name: pulumi.Input[str]
     """Name of the Secret in the app namespace. Default: prometheus-auth."""
     token: pulumi.Input[str]
     """The bearer token. Default: config prometheus:authToken."""
@@ -62,28 +62,28 @@ class PrometheusAuthArgs(TypedDict, total=False):
 class PrometheusSpec:
     """Validated inputs of a PrometheusAuth."""
 
-    namespace: str
-    monitor_namespace: str
-    app: str
-    service_labels: dict[str, str]
+    namespace: Known[str]
+    monitor_namespace: Known[str]
+    app: Known[str]
+    service_labels: dict[str, Known[str]]
     port: str
     path: str
     scheme: str
     interval: str
     monitor_labels: dict[str, str]
-    secret_name: str
+    secret_name: Known[str]
     token: pulumi.Output[str]
     rollout_key: pulumi.Output[str]
     previous_token: pulumi.Output[str] | None = None
 
     @property
-    def monitor_secret_name(self) -> str:
+    def monitor_secret_name(self) -> Known[str]:
         """Name of the Secret the ServiceMonitor reads, unique per app namespace in the monitor namespace.
 
         It is a Secret of its own even when both live in one namespace: during a rotation it holds the
         old token while the app's Secret already holds the new one.
         """
-        return f"{self.namespace}-{self.secret_name}"
+        return lift("{}-{}".format, self.namespace, self.secret_name)
 
     @property
     def monitor_secret_key(self) -> str:
@@ -96,9 +96,13 @@ class PrometheusSpec:
         return (TOKEN_KEY, PREVIOUS_TOKEN_KEY) if self.previous_token is not None else (TOKEN_KEY,)
 
     @property
-    def monitor_name(self) -> str:
+    def monitor_name(self) -> Known[str]:
         """ServiceMonitor name, unique per app within the monitor namespace."""
-        return self.app if self.monitor_namespace == self.namespace else f"{self.namespace}-{self.app}"
+        return lift(_monitor_name, self.namespace, self.monitor_namespace, self.app)
+
+
+def _monitor_name(namespace: str, monitor_namespace: str, app: str) -> str:
+    return app if monitor_namespace == namespace else f"{namespace}-{app}"
 
 
 def app_data(token: str, previous: str | None) -> dict[str, str]:
@@ -161,16 +165,22 @@ def scheme(value: str) -> str:
 
 def resolve(args: PrometheusAuthArgs, reader: ConfigReader) -> PrometheusSpec | None:
     """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
-    namespace = reader.arg("namespace", args.get("namespace"), string(v.dns1123_label), required=True)
-    monitor_namespace = reader.arg("monitor_namespace", args.get("monitor_namespace", "monitoring"), string(v.dns1123_label))
-    app = reader.arg("app", args.get("app", "api"), string(v.dns1123_label))
-    service_labels = reader.arg("service_labels", args.get("service_labels", {"app.kubernetes.io/name": app or "api"}), label_map)
+    namespace = reader.input("namespace", args.get("namespace"), string(v.dns1123_label), required=True)
+    monitor_namespace = reader.input("monitor_namespace", args.get("monitor_namespace", "monitoring"), string(v.dns1123_label))
+    app = reader.input("app", args.get("app", "api"), string(v.dns1123_label))
+    service_labels: dict[str, Known[str]] | None
+    if args.get("service_labels") is None and isinstance(app, pulumi.Output):
+        # The default selector names the app; a checked app name (a DNS-1123 label) is a valid label value.
+        service_labels = {"app.kubernetes.io/name": app}
+    else:
+        labels = reader.arg("service_labels", args.get("service_labels", {"app.kubernetes.io/name": app or "api"}), label_map)
+        service_labels = None if labels is None else dict[str, Known[str]](labels)
     port = reader.arg("port", args.get("port", "http"), string(v.dns1123_label))
     path = reader.arg("path", args.get("path", "/metrics"), string(metrics_path))
     scrape_scheme = reader.arg("scheme", args.get("scheme", "http"), string(scheme))
     interval = reader.arg("interval", args.get("interval", "30s"), string(duration))
     monitor_labels = reader.arg("monitor_labels", args.get("monitor_labels", {"release": "kube-prometheus-stack"}), label_map)
-    secret_name = reader.arg("secret_name", args.get("secret_name", "prometheus-auth"), string(v.dns1123_subdomain))
+    secret_name = reader.input("secret_name", args.get("secret_name", "prometheus-auth"), string(v.dns1123_subdomain))
     token = reader.secret(TOKEN_KEY, args.get("token"), arg_name="token")
     previous = reader.secret(PREVIOUS_TOKEN_KEY, args.get("previous_token"), required=False, arg_name="previous_token")
     reader.differ(

@@ -11,6 +11,7 @@ the simulation is real, and that the check catches a component that registers re
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -398,3 +399,118 @@ def test_every_component_previews_with_unknown_secret_inputs(component: str) -> 
             assert top in VALUE_PROPERTIES or ".annotations." in f".{path}", f"{urn}: {path} is unknown in preview"
             if top in VALUE_PROPERTIES:
                 assert is_secret(inputs[top]), f"{urn}: {top} lost its secret marker while unknown"
+
+
+# --------------------------------------------------------------------------------------------------
+# Every component with its names, namespaces, domain … taken from other resources' outputs
+# --------------------------------------------------------------------------------------------------
+
+
+def _known_source(name: str, value: str) -> pulumi.Output[str]:
+    """``value`` from another resource, known in preview too: a Namespace's ``metadata.name`` for a
+    namespace-like value, else the echoed input of a resource (both are inputs, lifted)."""
+    from pulumi_kubernetes.core.v1 import Namespace
+
+    from tests.test_inputs import Value
+
+    if re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", value):
+        return Namespace(name, metadata={"name": value}).metadata.name
+    return Value(name, value).value
+
+
+def _unknown_source(name: str, value: str) -> pulumi.Output[str]:
+    """``value`` known only once resource ``name`` exists: unknown in preview."""
+    return _Source(name).id.apply(lambda _: value)
+
+
+def _fed_program(case: str, source: Callable[[str, str], pulumi.Output[str]]) -> Program:
+    from tests.test_inputs import CASES, fed
+
+    cls, args, fields = CASES[case]
+    return lambda: cls("c", fed(args, fields, source))
+
+
+def _plain_program(case: str) -> Program:
+    from tests.test_inputs import CASES
+
+    cls, args, _ = CASES[case]
+    return lambda: cls("c", args)
+
+
+def _fed_cases() -> list[str]:
+    from tests.test_inputs import CASES
+
+    return sorted(CASES)
+
+
+def _plain_name(case: str, name: str) -> str:
+    """The logical name the same child has when every value is plain (GhcrPullSecret's per-namespace
+    children are named by position when their namespace is an Output)."""
+    from tests.test_inputs import CASES
+
+    found = re.fullmatch(r"c-namespaces\[(\d+)\](.*)", name)
+    return f"c-{CASES[case][1]['namespaces'][int(found.group(1))]}{found.group(2)}" if found else name
+
+
+def _owned(ev: Evaluation) -> list[Registration]:
+    """What the component registered: its children (and itself), not the resources feeding it."""
+    feeding = ("pulumi:pulumi:Stack", "kubernetes:core/v1:Namespace", "test:index:Value", "test:index:Source")
+    return [r for r in ev.registrations if r.type not in feeding]
+
+
+def _assert_secrets_kept(update: Evaluation, preview: Evaluation) -> None:
+    by_preview = {r.urn: r for r in preview.registrations}
+    for up in _owned(update):
+        if not up.custom or "Variable" in up.type:  # an Actions variable's value is not secret
+            continue
+        for key in VALUE_PROPERTIES:
+            if key in up.inputs:
+                assert is_secret(up.inputs[key]), f"{up.urn}: {key} is not secret"
+                assert is_secret(by_preview[up.urn].inputs[key]), f"{up.urn}: {key} lost its secret marker in preview"
+
+
+@pytest.mark.parametrize("case", _fed_cases())
+def test_every_component_fed_from_other_resources_previews_like_it_updates(case: str) -> None:
+    config = canary_config()
+    config[0]["github:owner"] = "acme"
+    update, preview = both_modes(_fed_program(case, _known_source), config)
+    assert_preview_matches_update(update, preview)
+    _assert_secrets_kept(update, preview)
+    # The same inputs, secret markers included, as the same component given plain values; only what an
+    # invoke returns may be unknown (an invoke whose inputs wait for a resource that does not exist yet
+    # answers unknown in preview: pulumi/runtime/invoke.py `_invoke`).
+    _, plain = both_modes(_plain_program(case), config)
+    by_plain = {r.name: r for r in _owned(plain)}
+    fed_preview = {_plain_name(case, r.name): r for r in _owned(preview)}
+    assert sorted(by_plain) == sorted(fed_preview)
+    for name, reg in fed_preview.items():
+        assert _agrees(reg.inputs, by_plain[name].inputs), f"{name}: inputs differ from the plain values' preview"
+        assert all(p.endswith(("dnsZones", "selectedRepositoryIds")) for p in reg.unknown_inputs), (name, reg.unknown_inputs)
+    # Each Kubernetes object in a namespace the program creates depends on that Namespace.
+    namespaces: dict[str, set[str]] = {}
+    for ns in preview.of_type("kubernetes:core/v1:Namespace"):
+        namespaces.setdefault(ns.inputs["metadata"]["name"], set()).add(ns.urn)
+    objects = [r for r in _owned(preview) if r.custom and r.type.startswith("kubernetes:")]
+    checked = [r for r in objects if r.inputs["metadata"].get("namespace") in namespaces]
+    assert checked or not namespaces or case.startswith("GitHubActionsSecrets"), "some object lives in a namespace the program creates"
+    for reg in checked:
+        assert namespaces[reg.inputs["metadata"]["namespace"]] & set(reg.dependencies), f"{reg.urn} does not depend on its Namespace"
+
+
+@pytest.mark.parametrize("case", _fed_cases())
+def test_every_component_fed_from_unknown_outputs_registers_the_same_resources_in_preview(case: str) -> None:
+    config = canary_config()
+    config[0]["github:owner"] = "acme"
+    update, preview = both_modes(_fed_program(case, _unknown_source), config)
+    # Names may be unknown here (the values are), so not assert_preview_matches_update's identity check:
+    assert [r.urn for r in update.registrations if r.unknown_inputs] == []
+    assert sorted(_key(r) for r in preview.registrations) == sorted(_key(r) for r in update.registrations)
+    by_preview = {r.urn: r for r in preview.registrations}
+    sources = {r.urn for r in update.of_type("test:index:Source")}
+    for up in update.registrations:
+        pre = by_preview[up.urn]
+        assert pre.dependencies == up.dependencies, f"{up.urn}: dependencies differ"
+        assert _agrees(pre.inputs, up.inputs), f"{up.urn}: known preview inputs differ from update"
+    assert sources <= {d for r in _owned(preview) for d in r.dependencies}, "every source feeds some child"
+    assert any(r.unknown_inputs for r in _owned(preview) if r.custom), "the values are unknown in preview"
+    _assert_secrets_kept(update, preview)

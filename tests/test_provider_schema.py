@@ -33,10 +33,10 @@ S, B, A, OBJ = PropertyType.STRING, PropertyType.BOOLEAN, PropertyType.ARRAY, Pr
 EXPECTED: dict[str, tuple[dict[str, tuple[PropertyType, str, bool | None]], dict[str, tuple[PropertyType, str]]]] = {
     "GhcrPullSecret": (
         {
-            "namespaces": (A, "Namespaces that get the pull secret", True),
-            "registry": (S, "ghcr.io", True),
-            "secretName": (S, "ghcr-pull-secret", True),
-            "username": (S, "namespace:imagePullSecret:username", True),
+            "namespaces": (A, "Namespaces that get the pull secret", True),  # the list is plain, its items are Inputs
+            "registry": (S, "ghcr.io", False),
+            "secretName": (S, "ghcr-pull-secret", False),
+            "username": (S, "namespace:imagePullSecret:username", False),
             "token": (S, "namespace:imagePullSecret:token", False),
             "attachToDefaultServiceAccount": (B, "default ServiceAccount", True),
         },
@@ -44,15 +44,21 @@ EXPECTED: dict[str, tuple[dict[str, tuple[PropertyType, str, bool | None]], dict
     ),
     "PrometheusAuth": (
         {
-            "namespace": (S, "namespace", True),
-            "monitorNamespace": (S, "ServiceMonitor", True),
+            "namespace": (S, "namespace", False),
+            "monitorNamespace": (S, "ServiceMonitor", False),
+            "app": (S, "ServiceMonitor", False),
+            "secretName": (S, "prometheus-auth", False),
+            "port": (S, "Service port", True),
             "token": (S, "prometheus:authToken", False),
         },
         {"secretName": (S, ""), "monitorSecretName": (S, ""), "envVarName": (S, ""), "monitorName": (S, "")},
     ),
     "GitHubActionsSecrets": (
         {
-            "repository": (S, "owner/name", True),
+            "repository": (S, "owner/name", False),
+            "environment": (S, "environment", False),
+            "organizationRepositories": (A, "organisation", True),
+            "required": (A, "must be configured", True),
             "pulumiAccessToken": (S, "ci:pulumiAccessToken", False),
             "workflowDispatchToken": (S, "ci:workflowDispatchToken", False),
             "appPrivateKey": (S, "ci:githubAppPrivateKey", False),
@@ -61,9 +67,12 @@ EXPECTED: dict[str, tuple[dict[str, tuple[PropertyType, str, bool | None]], dict
     ),
     "FluxGitCredentials": (
         {
-            "repositoryUrl": (S, "", True),
-            "branch": (S, "", True),
-            "namespace": (S, "flux-system", True),
+            "repositoryUrl": (S, "", False),
+            "branch": (S, "", False),
+            "namespace": (S, "flux-system", False),
+            "name": (S, "GitRepository", False),
+            "secretName": (S, "github-token", False),
+            "interval": (S, "fetches", True),
             "token": (S, "flux:githubToken", False),
             "githubAppPrivateKey": (S, "flux:githubAppPrivateKey", False),
         },
@@ -71,8 +80,12 @@ EXPECTED: dict[str, tuple[dict[str, tuple[PropertyType, str, bool | None]], dict
     ),
     "CertManagerDnsIssuer": (
         {
-            "email": (S, "ACME", True),
-            "domain": (S, "", True),
+            "email": (S, "ACME", False),
+            "domain": (S, "", False),
+            "issuerName": (S, "ClusterIssuer", False),
+            "clusterResourceNamespace": (S, "cert-manager", False),
+            "secretName": (S, "digitalocean-dns", False),
+            "certificateNamespace": (S, "Certificate", False),
             "staging": (B, "staging", True),
             "wildcardHosts": (A, "", True),
             "token": (S, "gateway:digitaloceanDnsToken", False),
@@ -81,8 +94,15 @@ EXPECTED: dict[str, tuple[dict[str, tuple[PropertyType, str, bool | None]], dict
     ),
     "GrafanaOAuth": (
         {
-            "namespace": (S, "", True),
-            "domain": (S, "", True),
+            "namespace": (S, "", False),
+            "domain": (S, "", False),
+            "host": (S, "grafana.<domain>", False),
+            "secretName": (S, "grafana-oauth", False),
+            "githubOrg": (S, "grafana:githubOrg", False),
+            "adminUser": (S, "grafana:adminUser", False),
+            "smtpFromAddress": (S, "grafana:smtpFromAddress", False),
+            "alertEmail": (S, "grafana:alertEmail", False),
+            "prNumber": (PropertyType.INTEGER, "Pull request", True),
             "smtpPort": (PropertyType.INTEGER, "SMTP port", True),
             "clientSecret": (S, "grafana:githubClientSecret", False),
             "smtpPassword": (S, "grafana:smtpPassword", False),
@@ -156,7 +176,16 @@ def test_ghcr_namespaces_is_a_list_of_strings() -> None:
     namespaces = definition.inputs["namespaces"]
     assert namespaces.type is PropertyType.ARRAY
     assert namespaces.items is not None and namespaces.items.type is PropertyType.STRING
+    # The list is plain (it says how many Secrets to create); each item may come from another resource.
+    assert namespaces.plain is True and not namespaces.items.plain
     assert definition.outputs["secretNames"].additional_properties.type is PropertyType.STRING
+
+
+@pytest.mark.parametrize(("component", "prop_name"), [("GhcrPullSecret", "namespaces"), ("GitHubActionsSecrets", "organizationRepositories")])
+def test_lists_of_names_are_plain_lists_of_inputs(component: str, prop_name: str) -> None:
+    prop = analyze([BY_NAME[component]])["component_definitions"][component].inputs[prop_name]
+    assert prop.type is PropertyType.ARRAY and prop.plain is True
+    assert prop.items is not None and prop.items.type is PropertyType.STRING and not prop.items.plain
 
 
 @pytest.mark.parametrize("component", CLASSES, ids=[c.__name__ for c in CLASSES])
