@@ -37,6 +37,7 @@ from tests.test_chain import full_config
 
 SOURCE = resource_urn("dev", "random:index/randomPassword:RandomPassword", "source")
 """The consumer-program resource whose output feeds a wired input."""
+NAMESPACE_SOURCE = resource_urn("dev", "kubernetes:core/v1:Namespace", "apps")
 
 
 @pytest.fixture(scope="module")
@@ -271,6 +272,36 @@ def test_secret_input_given_in_clear_is_kept_secret(plugin: Plugin, config: tupl
     assert outcome.failure is None, outcome.failure
     assert_secret_content(outcome, SECRET_TYPE)
     assert_no_secret_in_clear(outcome, [token])
+
+
+# Inputs other than secrets wired from another resource's output (a namespace created by the program): these
+# need the components to accept pulumi.Input for such fields (issue 11 item 6, branch `inputs`).
+WIRED_PLAIN = [
+    ("GhcrPullSecret", {"namespaces": [output("apps", dependencies=[NAMESPACE_SOURCE])]}, "namespaces", SECRET_TYPE),
+    ("PrometheusAuth", {"namespace": output("apps", dependencies=[NAMESPACE_SOURCE])}, "namespace", SECRET_TYPE),
+    ("GrafanaOAuth", {"namespace": output("apps", dependencies=[NAMESPACE_SOURCE]), "domain": "example.com"}, "namespace", SECRET_TYPE),
+]
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["update", "preview"])
+@pytest.mark.parametrize(("component", "inputs", "wired", "child_type"), WIRED_PLAIN, ids=[c[0] for c in WIRED_PLAIN])
+def test_construct_with_wired_namespace(
+    plugin: Plugin, config: tuple[dict[str, str], list[str]], component: str, inputs: dict[str, Any], wired: str, child_type: str, dry_run: bool
+) -> None:
+    values, secret_keys = config
+    if dry_run:
+        unknown = output(dependencies=[NAMESPACE_SOURCE])
+        inputs = {**inputs, wired: [unknown] if wired == "namespaces" else unknown}
+    outcome = plugin.construct(
+        component, "wired", inputs, config=values, secret_keys=secret_keys, dry_run=dry_run, input_dependencies={wired: [NAMESPACE_SOURCE]}
+    )
+    assert outcome.failure is None, outcome.failure and engine_message(outcome.failure, inputs)
+    children = outcome.children(child_type)
+    assert children
+    for child in children:
+        assert NAMESPACE_SOURCE in child.dependencies, (child.name, child.dependencies)
+        assert NAMESPACE_SOURCE in child.property_dependencies.get("metadata", []), child.property_dependencies
+    assert_no_secret_in_clear(outcome, secret_values(values, secret_keys))
 
 
 # ---- invalid inputs -------------------------------------------------------------------------------------------
