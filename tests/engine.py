@@ -550,6 +550,7 @@ def engine_message(failure: ConstructFailure, inputs: Mapping[str, Any]) -> str:
 __all__ = [
     "OUTPUT_SIG",
     "PLUGIN_PYTHON_ENV",
+    "ROOT",
     "SECRET_SIG",
     "UNKNOWN",
     "ConstructFailure",

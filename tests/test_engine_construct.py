@@ -20,8 +20,10 @@ from typing import Any
 
 import grpc
 import pytest
+import yaml
 
 from tests.engine import (
+    ROOT,
     UNKNOWN,
     ConstructOutcome,
     Plugin,
@@ -253,6 +255,27 @@ def test_construct(plugin: Plugin, config: tuple[dict[str, str], list[str]], cas
         for child in carriers:
             assert SOURCE in child.dependencies
             assert any(contains_unknown(child.object.get(f)) for f in fields) is dry_run, child.name
+
+
+EXAMPLE = ROOT / "examples" / "yaml" / "Pulumi.yaml"
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["update", "preview"])
+def test_yaml_example_constructs_as_written(plugin: Plugin, config: tuple[dict[str, str], list[str]], dry_run: bool) -> None:
+    """Every resource of examples/yaml/Pulumi.yaml, with exactly its properties; its outputs exist."""
+    values, secret_keys = config
+    program = yaml.safe_load(EXAMPLE.read_text())
+    states: dict[str, dict[str, Any]] = {}
+    for name, spec in program["resources"].items():
+        component = spec["type"].removeprefix("secret-chain:index:")
+        outcome = plugin.construct(component, name, spec.get("properties", {}), config=values, secret_keys=secret_keys, dry_run=dry_run)
+        assert outcome.failure is None, (name, outcome.failure)
+        assert outcome.children(), name
+        assert_no_secret_in_clear(outcome, secret_values(values, secret_keys))
+        states[name] = outcome.state
+    for output_name, reference in program["outputs"].items():
+        resource_name, _, prop = reference.removeprefix("${").removesuffix("}").partition(".")
+        assert prop in states[resource_name], (output_name, reference, sorted(states[resource_name]))
 
 
 def test_component_parents_its_children(plugin: Plugin, config: tuple[dict[str, str], list[str]]) -> None:
