@@ -26,6 +26,7 @@ import re
 import sys
 import typing
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import pulumi
@@ -180,10 +181,13 @@ def _engine_words(line: str, names: Mapping[str, str]) -> str:
     return _TYPE_WORD.sub(lambda m: f"{m.group(1)} {_PYTHON_TYPES.get(m.group(2), m.group(2))}", line)
 
 
-def input_properties_error(component: str, error: SecretChainError, names: Mapping[str, str]) -> InputPropertiesError:
+def input_properties_error(
+    component: str, error: SecretChainError, names: Mapping[str, str], inputs: AbstractSet[str]
+) -> InputPropertiesError:
     """The engine-facing form of ``error``: one input-property error per problem that names a non-secret input.
 
-    A problem that names no input (a config key, a combination) or names a secret input goes into the message.
+    ``inputs`` are the component's schema input names. A problem that names no input of the component (a config
+    key, a part's argument inside SecretChain) or names a secret input goes into the message.
     """
     problems: Iterable[str] = error.problems if isinstance(error, ConfigError) else str(error).splitlines()
     secret_inputs = SECRET_INPUTS.get(component, frozenset())
@@ -191,14 +195,13 @@ def input_properties_error(component: str, error: SecretChainError, names: Mappi
     message: list[str] = []
     for line in problems:
         found = _ARGUMENT.search(line)
-        path = _schema_path(found.group(1), names) if found else None
-        if path is None or re.split(r"[.\[]", path, maxsplit=1)[0] in secret_inputs:
+        path = _schema_path(found.group(1), names) if found else ""
+        top = re.split(r"[.\[]", path, maxsplit=1)[0]
+        if found is None or top not in inputs or top in secret_inputs:
             message.append(_engine_words(line, names))
             continue
-        reason = line
-        lead = re.match(rf'^(?:\w+:? )?argument "{re.escape(found.group(1))}" ', line) if found else None
-        if lead:
-            reason = line[lead.end() :]
+        lead = re.match(rf'^(?:\w+:? )?argument "{re.escape(found.group(1))}" ', line)
+        reason = line[lead.end() :] if lead else line
         details.append({"property_path": path, "reason": _engine_words(reason, names)})
     return InputPropertiesError("\n".join(message), details)
 
@@ -269,7 +272,9 @@ class _Servicer(server.ProviderServicer):
             if found is None or not isinstance(self.provider, SecretChainProvider):
                 raise
             component = str(request.type).rsplit(":", 1)[-1]
-            raise input_properties_error(component, found, self.provider.names) from None
+            definition = self.provider._component_defs.get(component)
+            inputs = frozenset(definition.inputs) if definition else frozenset()
+            raise input_properties_error(component, found, self.provider.names, inputs) from None
 
 
 def main() -> None:
