@@ -432,3 +432,9 @@ def test_unknown_input_in_preview_is_not_an_error(plugin: Plugin, config: tuple[
     outcome = plugin.construct("GhcrPullSecret", "p", inputs, config=values, secret_keys=secret_keys, dry_run=True)
     assert outcome.failure is None, outcome.failure
     assert_secret_content(outcome, SECRET_TYPE)
+
+
+def test_plugin_wrote_no_traceback(plugin: Plugin) -> None:
+    """Last in the module: after every case above, valid and invalid, the plugin's stderr (shown to the user) holds no traceback."""
+    assert "Traceback" not in plugin.stderr and "Error" not in plugin.stderr, plugin.stderr[-2000:]
+    assert plugin.process.poll() is None, "the plugin exited"
