@@ -17,7 +17,7 @@ import pulumi
 
 from components import kube
 from components import validators as v
-from components.config import ConfigReader, Known, each, lift, string, validated
+from components.config import ConfigReader, Known, apply_knowing_secrecy, each, lift, string, validated
 from components.errors import SecretChainError
 from components.validators import Invalid
 
@@ -162,14 +162,14 @@ def _zones_problem(zones: list[str], domain: str) -> str | None:
     )
 
 
-def _hosts_problem(hosts: list[str], zones: list[str]) -> str | None:
-    """The problem of wildcard hosts that lie outside every zone, if any."""
+def _hosts_problem(hosts: list[str], zones: list[str], secret: bool = False) -> str | None:
+    """The problem of wildcard hosts that lie outside every zone, if any (the zones not quoted when the domain is ``secret``)."""
     outside_hosts = [f"{i} ({host})" for i, host in enumerate(hosts) if not any(in_zone(host[2:], z) for z in zones)]
     if not outside_hosts:
         return None
     return (
-        f"wildcard_hosts item(s) {', '.join(outside_hosts)} lie outside every DNS zone of the issuer "
-        f"({', '.join(zones)}), so their DNS-01 challenges could not be answered. "
+        f"wildcard_hosts item(s) {', '.join(outside_hosts)} lie outside every DNS zone of the issuer"
+        f"{'' if secret else ' (' + ', '.join(zones) + ')'}, so their DNS-01 challenges could not be answered. "
         "Fix: add their zone to dns_zones (under the domain) or use hosts under the domain"
     )
 
@@ -204,15 +204,15 @@ def resolve(args: CertManagerDnsIssuerArgs, reader: ConfigReader) -> CertManager
         # ConfigError would have held; the checked zones go into the ClusterIssuer's inputs.
         owner, given_zones, given_hosts = reader.owner, zones, hosts
 
-        def check(known: str) -> tuple[str, ...]:
+        def check(known: str, secret: bool) -> tuple[str, ...]:
             found = [known] if default_zones or given_zones is None else given_zones
             problem = _zones_problem(found, known) if solver == "dns01" else None
-            problem = problem or (_hosts_problem(given_hosts, found) if given_hosts else None)
+            problem = problem or (_hosts_problem(given_hosts, found, secret) if given_hosts else None)
             if problem is not None:
                 raise SecretChainError(f"{owner}: {problem}")
             return tuple(found)
 
-        checked_zones = domain.apply(check)
+        checked_zones = apply_knowing_secrecy(domain, check)
     else:
         if domain is not None and default_zones:
             zones = [domain]

@@ -68,6 +68,16 @@ def lift(fn: Callable[..., T], *values: Any) -> Known[T]:
     return pulumi.Output.all(*values).apply(lambda known: fn(*known))
 
 
+def apply_knowing_secrecy(output: pulumi.Output[Any], fn: Callable[[Any, bool], T]) -> pulumi.Output[T]:
+    """``fn(value, is_secret)`` once ``output`` is known.
+
+    For a check whose message would quote the value, which it must not do when the value is secret
+    (``Output.is_secret``: pulumi/output.py).
+    """
+    secret: pulumi.Output[bool] = pulumi.Output.from_input(output.is_secret())
+    return pulumi.Output.all(output, secret).apply(lambda known: fn(known[0], bool(known[1])))
+
+
 def raw(key: str) -> str | None:
     """Return the raw string of a full config key, or None when it is not set.
 
@@ -152,10 +162,7 @@ class ConfigReader:
         if override is not None and not isinstance(override, str):
             if entry.secret and isinstance(override, pulumi.Output):
                 return entry, None, True  # another resource's output: known only later, kept secret
-            self.problems.append(
-                f'{self.owner} argument "{arg_name or entry.name}" must be a string, got {type(override).__name__}. '
-                f'Fix: pass a string, or leave it out to read config "{entry.key}"'
-            )
+            self.problems.append(_not_a_string(self.owner, arg_name or entry.name, override, entry))
             return entry, None, True
         from_args = override is not None
         value = override if from_args else self._lookup(entry)
@@ -186,10 +193,13 @@ class ConfigReader:
         Returns None when the key is absent and not required, or when it is invalid (the problem is
         recorded and raised by :meth:`done`).
         """
+        output = as_output(override)
+        if output is not None:  # an awaitable is an Input too
+            override = output
         entry, value, _ = self._value(key, override, required, arg_name)
         if isinstance(override, pulumi.Output):
             # Known only once the other resource exists: checked and normalised then, like a configured value.
-            return pulumi.Output.secret(self._checked(override, arg_name or entry.name, _keyed_check(entry), keyed_fix(entry)))
+            return pulumi.Output.secret(self._checked_keyed(override, arg_name or entry.name, entry))
         if value is None:
             return None
         assert entry.secret, f"{key} is not declared secret in the catalog"
@@ -208,7 +218,7 @@ class ConfigReader:
             return self.plain(key, override, required=required, arg_name=arg_name)
         entry = catalog.get(key)
         assert not entry.secret, f"{key} is declared secret: read it with secret()"
-        return self._checked(output, arg_name or entry.name, _keyed_check(entry), keyed_fix(entry))
+        return self._checked_keyed(output, arg_name or entry.name, entry)
 
     def arg(self, name: str, value: Any, check: Callable[[Any], T], *, required: bool = False) -> T | None:
         """Validate a component argument that has no config key (e.g. a namespace list)."""
@@ -228,7 +238,9 @@ class ConfigReader:
         A plain value is checked now (a problem is recorded for :meth:`done`); an Output is returned
         as an Output of the checked value, which raises the same message as a
         :class:`~components.errors.SecretChainError` once the value is known. The Output keeps the
-        resources it came from, so a child given it depends on them.
+        resources it came from (``apply`` carries them on: pulumi/output.py), so a child given it depends
+        on them: registering a resource collects every input Output's resources as its dependencies
+        (pulumi/runtime/resource.py ``prepare_resource``, through ``rpc.serialize_properties``).
         """
         output = as_output(value)
         if output is None:
@@ -270,6 +282,17 @@ class ConfigReader:
         """``output`` checked and normalised once known; a bad value raises the plain value's message."""
         owner = self.owner
         return output.apply(lambda known: _check_output(owner, name, check, known, fix))
+
+    def _checked_keyed(self, output: pulumi.Output[Any], name: str, entry: Key) -> pulumi.Output[str]:
+        """Like :meth:`_checked`, for an argument that overrides config key ``entry`` (its catalog check and messages)."""
+        owner = self.owner
+
+        def check(known: Any) -> str:
+            if not isinstance(known, str):
+                raise SecretChainError(_not_a_string(owner, name, known, entry))
+            return _check_output(owner, name, entry.check, known, keyed_fix(entry))
+
+        return output.apply(check)
 
     def differ(self, key: str, other: str, what: str) -> None:
         """Record a problem on ``key`` when it holds the same (normalised) secret as ``other``.
@@ -360,15 +383,9 @@ def _check_output(owner: str, name: str, check: Callable[[Any], T], value: Any, 
         raise SecretChainError(arg_problem(owner, name, err, fix)) from None
 
 
-def _keyed_check(entry: Key) -> Callable[[Any], str]:
-    """The catalog check of ``entry``, refusing a non-string the way :meth:`ConfigReader._value` does."""
-
-    def check(value: Any) -> str:
-        if not isinstance(value, str):
-            raise Invalid(f"must be a string, got {type(value).__name__}")
-        return entry.check(value)
-
-    return check
+def _not_a_string(owner: str, name: str, value: object, entry: Key) -> str:
+    """The line for an argument overriding config key ``entry`` that is not a string (its type only, never the value)."""
+    return arg_problem(owner, name, f"must be a string, got {type(value).__name__}", f'pass a string, or leave it out to read config "{entry.key}"')
 
 
 def validated(

@@ -28,6 +28,7 @@ strategy) to the branch ``flux-image-updates`` for a pull request, with a messag
 Every argument and config value is validated before anything is registered.
 """
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ import pulumi
 
 from components import catalog, kube
 from components import validators as v
-from components.config import ConfigReader, Known, fix_command, raw, string, validated
+from components.config import ConfigReader, Known, apply_knowing_secrecy, fix_command, raw, string, validated
 from components.errors import SecretChainError
 from components.validators import Invalid
 
@@ -92,9 +93,9 @@ class ImageAutomationArgs(TypedDict, total=False):
 
     images: list[ImageArgs]
     """The images to keep updated (required, at least one)."""
-    name: str
+    name: pulumi.Input[str]
     """Name of the ImageUpdateAutomation. Default: flux-system."""
-    push_branch: str
+    push_branch: pulumi.Input[str]
     """Branch the updates are pushed to, for a pull request. Default: flux-image-updates."""
     update_path: str
     """Path in the repository whose manifests carry the image policy markers. Default: ./clusters."""
@@ -102,11 +103,11 @@ class ImageAutomationArgs(TypedDict, total=False):
     """How often the automation runs. Default: 30m."""
     scan_interval: str
     """How often each image repository is scanned for tags. Default: 5m."""
-    pull_secret_name: str
+    pull_secret_name: pulumi.Input[str]
     """Docker-config Secret (in the Flux namespace) used to scan private images, e.g. from GhcrPullSecret. Default: ghcr-pull-secret."""
-    author_name: str
+    author_name: pulumi.Input[str]
     """Commit author name. Default: fluxcdbot."""
-    author_email: str
+    author_email: pulumi.Input[str]
     """Commit author email. Default: fluxcdbot@users.noreply.github.com."""
 
 
@@ -199,14 +200,14 @@ class AutomationSpec:
     """Validated image automation."""
 
     images: tuple[ImageSpec, ...]
-    name: str
-    push_branch: str
+    name: Known[str]
+    push_branch: Known[str]
     update_path: str
     interval: str
     scan_interval: str
-    pull_secret_name: str
-    author_name: str
-    author_email: str
+    pull_secret_name: Known[str]
+    author_name: Known[str]
+    author_email: Known[str]
 
 
 @dataclass(frozen=True)
@@ -360,20 +361,24 @@ def _string_or_none(reader: ConfigReader, name: str, value: object) -> bool:
     return False
 
 
-def _not_on_github_com(repository_url: str) -> str | None:
-    """The problem of a GitHub App without a base URL for a repository that is not on github.com, if it is one."""
+def _not_on_github_com(repository_url: str, secret: bool = False) -> str | None:
+    """The problem of a GitHub App without a base URL for a repository that is not on github.com, if it is one.
+
+    ``secret``: the URL came as a secret output, so the problem does not quote its host.
+    """
     host = (urlsplit(repository_url).hostname or "").lower()
     if host == "github.com":
         return None
     return (
-        f"the repository is not on github.com ({host}); for a GitHub App on GitHub Enterprise Server pass "
+        f"the repository is not on github.com{'' if secret else f' ({host})'}; for a GitHub App on GitHub Enterprise Server pass "
         'argument "github_app_base_url" (e.g. https://ghe.example.com/api/v3)'
     )
 
 
-def _push_branch_problem(branch: str) -> str:
+def _push_branch_problem(branch: str, secret: bool = False) -> str:
+    """The problem of image updates pushed to the reconciled branch (quoted unless it came as a secret output)."""
     return (
-        f'image_automation.push_branch is the reconciled branch "{branch}": updates would skip review. '
+        f"image_automation.push_branch is the reconciled branch{'' if secret else f' {chr(34)}{branch}{chr(34)}'}: updates would skip review. "
         f"Use a separate branch such as {DEFAULT_PUSH_BRANCH} and merge its pull requests"
     )
 
@@ -487,15 +492,17 @@ def _resolve_automation(reader: ConfigReader, value: object, branch: Known[str] 
     if unknown:
         reader.problems.append(f'{reader.owner} argument "image_automation" has unknown field(s) {", ".join(map(str, unknown))}. Fix: remove them')
     images = _resolve_images(reader, value.get("images"))
-    name = reader.arg("image_automation.name", value.get("name", "flux-system"), string(v.dns1123_subdomain))
-    push_branch = reader.arg("image_automation.push_branch", value.get("push_branch", DEFAULT_PUSH_BRANCH), string(git_branch))
+    name = reader.input("image_automation.name", value.get("name", "flux-system"), string(v.dns1123_subdomain))
+    push_branch = reader.input("image_automation.push_branch", value.get("push_branch", DEFAULT_PUSH_BRANCH), string(git_branch))
     update_path = reader.arg("image_automation.update_path", value.get("update_path", "./clusters"), string(repository_path))
     interval = reader.arg("image_automation.interval", value.get("interval", "30m"), string(flux_duration))
     scan_interval = reader.arg("image_automation.scan_interval", value.get("scan_interval", "5m"), string(flux_duration))
-    pull_secret = reader.arg("image_automation.pull_secret_name", value.get("pull_secret_name", "ghcr-pull-secret"), string(v.dns1123_subdomain))
-    author = reader.arg("image_automation.author_name", value.get("author_name", "fluxcdbot"), string(author_name))
-    email = reader.arg("image_automation.author_email", value.get("author_email", "fluxcdbot@users.noreply.github.com"), string(v.email))
-    if push_branch is not None and isinstance(branch, str) and push_branch == branch:
+    pull_secret = reader.input(
+        "image_automation.pull_secret_name", value.get("pull_secret_name", "ghcr-pull-secret"), string(v.dns1123_subdomain)
+    )
+    author = reader.input("image_automation.author_name", value.get("author_name", "fluxcdbot"), string(author_name))
+    email = reader.input("image_automation.author_email", value.get("author_email", "fluxcdbot@users.noreply.github.com"), string(v.email))
+    if isinstance(push_branch, str) and isinstance(branch, str) and push_branch == branch:
         reader.fail(_push_branch_problem(branch))
         return None
     if (
@@ -529,10 +536,13 @@ def resolve(args: FluxGitCredentialsArgs, reader: ConfigReader) -> FluxSpec | No
     # raise the line the ConfigError would have held (the checked Output goes into the children's inputs).
     owner = reader.owner
     if isinstance(repository_url, pulumi.Output) and isinstance(auth, GitHubAppAuth) and auth.base_url is None:
-        repository_url = repository_url.apply(lambda url: _raise_if(owner, _not_on_github_com(url), url))
-    if isinstance(branch, pulumi.Output) and automation is not None:
-        push_branch = automation.push_branch
-        branch = branch.apply(lambda known: _raise_if(owner, _push_branch_problem(known) if known == push_branch else None, known))
+        repository_url = apply_knowing_secrecy(repository_url, lambda url, secret: _raise_if(owner, _not_on_github_com(url, secret), url))
+    if automation is not None and branch is not None and (isinstance(automation.push_branch, pulumi.Output) or isinstance(branch, pulumi.Output)):
+        checked = apply_knowing_secrecy(
+            pulumi.Output.all(automation.push_branch, branch),
+            lambda known, secret: _raise_if(owner, _push_branch_problem(known[1], secret) if known[0] == known[1] else None, known[0]),
+        )
+        automation = dataclasses.replace(automation, push_branch=checked)
     if (
         repository_url is None
         or branch is None

@@ -21,7 +21,9 @@ class GhcrPullSecretArgs(TypedDict, total=False):
 
     namespaces: Sequence[pulumi.Input[str]]
     """Namespaces that get the pull secret (required). Each may be another resource's output, such as a
-    Namespace's metadata.name; the list itself is plain, because it says how many Secrets to create."""
+    Namespace's metadata.name; the list itself is plain, because it says how many Secrets to create. The
+    Secret of a namespace given as an output is a resource named by its position (`<name>-namespaces[<i>]`),
+    as its value is not known when the resource is registered; a plain namespace names it (`<name>-<namespace>`)."""
     registry: pulumi.Input[str]
     """Registry host the credentials are for. Default: ghcr.io."""
     secret_name: pulumi.Input[str]

@@ -9,7 +9,7 @@ import pulumi
 
 from components import kube
 from components import validators as v
-from components.config import ConfigReader, Known, each, lift, raw, string, validated
+from components.config import ConfigReader, Known, apply_knowing_secrecy, each, lift, raw, string, validated
 from components.errors import SecretChainError
 from components.validators import Invalid
 
@@ -86,14 +86,20 @@ def _repository(value: str) -> str:
     return v.github_repository(value) if "/" in value else _repo_name(value)
 
 
-def _owner_and_name(repository: str, configured_owner: str | None, organisation: bool) -> tuple[str | None, str, str | None]:
-    """(owner, name, problem) of a checked repository: the owner it names or, for organisation secrets, github:owner."""
+def _owner_and_name(
+    repository: str, configured_owner: str | None, organisation: bool, secret: bool = False
+) -> tuple[str | None, str, str | None]:
+    """(owner, name, problem) of a checked repository: the owner it names or, for organisation secrets, github:owner.
+
+    ``secret``: the repository came as a secret output, so a problem does not quote its owner.
+    """
     if "/" in repository:
         owner, name = repository.split("/", 1)
         if configured_owner and configured_owner.lower() != owner.lower():
+            named = "an owner (not shown: the value is secret)" if secret else f"owner {owner}"
             return owner, name, (
-                f'argument "repository" names owner {owner} but config "github:owner" is {configured_owner}: the provider '
-                f"would write to the wrong account. Fix: pulumi config set github:owner {owner}"
+                f'argument "repository" names {named} but config "github:owner" is {configured_owner}: the provider '
+                f"would write to the wrong account. Fix: pulumi config set github:owner {'<its owner>' if secret else owner}"
             )
         return owner, name, None
     if organisation and not configured_owner:
@@ -125,13 +131,13 @@ def resolve(args: GitHubActionsSecretsArgs, reader: ConfigReader) -> GitHubSpec 
             reader.fail(problem)
     elif repository is not None:
         # Known only later: the same checks then, raising the line the ConfigError would have held.
-        def split(known: str) -> tuple[str | None, str]:
-            found_owner, found_name, problem = _owner_and_name(known, configured_owner, organisation)
+        def split(known: str, secret: bool) -> tuple[str | None, str]:
+            found_owner, found_name, problem = _owner_and_name(known, configured_owner, organisation, secret)
             if problem is not None:
                 raise SecretChainError(f"{reader.owner}: {problem}")
             return found_owner, found_name
 
-        parts = repository.apply(split)
+        parts = apply_knowing_secrecy(repository, split)
         owner, name = parts.apply(lambda p: p[0]), parts.apply(lambda p: p[1])
     values: list[tuple[Entry, pulumi.Output[str] | str]] = []
     for entry in ENTRIES:

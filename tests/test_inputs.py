@@ -28,9 +28,9 @@ from components.flux import FluxGitCredentials
 from components.ghcr import GhcrPullSecret
 from components.github_actions import GitHubActionsSecrets
 from components.grafana import GrafanaOAuth
-from components.offline import Evaluation, Registration, evaluate, unwrap
+from components.offline import Evaluation, Registration, evaluate, is_secret, unwrap
 from components.prometheus import PrometheusAuth
-from tests.conftest import canary_config, rsa_pem
+from tests.conftest import canary_config, rsa_pem, secret_data
 
 Config = tuple[dict[str, str], list[str]]
 VALUE_TYPE = "test:index:Value"
@@ -108,6 +108,30 @@ CASES: dict[str, tuple[Callable[[str, Any], object], dict[str, Any], list[str]]]
         },
         ["repository_url", "branch", "namespace", "name", "secret_name"],
     ),
+    "FluxGitCredentials-automation": (
+        FluxGitCredentials,
+        {
+            "repository_url": "https://github.com/acme/cluster",
+            "branch": "main",
+            "token": _pat(),
+            "image_automation": {
+                "images": [{"image": "ghcr.io/acme/api", "semver_range": "^1.4.0"}],
+                "name": "cluster-images",
+                "push_branch": "bot-updates",
+                "pull_secret_name": "registry-creds",
+                "author_name": "Image Bot",
+                "author_email": "images@example.org",
+            },
+        },
+        [
+            "branch",
+            "image_automation.name",
+            "image_automation.push_branch",
+            "image_automation.pull_secret_name",
+            "image_automation.author_name",
+            "image_automation.author_email",
+        ],
+    ),
     "FluxGitCredentials-app": (
         FluxGitCredentials,
         {
@@ -154,21 +178,41 @@ CASES: dict[str, tuple[Callable[[str, Any], object], dict[str, Any], list[str]]]
 }
 
 
-def fed(args: dict[str, Any], fields: list[str], source: Callable[[str, str], pulumi.Output[str]] = from_resource) -> dict[str, Any]:
-    """``args`` with each of ``fields`` taken from another resource (``source(resource name, value)``)."""
-    out = {k: list(v) if isinstance(v, list) else v for k, v in args.items()}
-    for field in fields:
-        if field.endswith("]"):
-            name, index = field[:-1].split("[")
-            out[name][int(index)] = source(f"src-{name}-{index}", args[name][int(index)])
-        else:
-            out[field] = source(f"src-{field}", args[field])
+def _source_name(field: str) -> str:
+    """The feeding resource's name: ``src-namespaces-0`` for ``namespaces[0]``."""
+    return "src-" + field.replace("[", "-").rstrip("]")
+
+
+def _path(field: str) -> list[str | int]:
+    """``image_automation.push_branch`` → ["image_automation", "push_branch"]; ``namespaces[1]`` → ["namespaces", 1]."""
+    key, _, index = field.rstrip("]").partition("[")
+    return [*key.split("."), *([int(index)] if index else [])]
+
+
+def _field_value(args: dict[str, Any], field: str) -> Any:
+    value: Any = args
+    for step in _path(field):
+        value = value[step]
+    return value
+
+
+def _with(args: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
+    """A copy of ``args`` with ``field`` set to ``value`` (the containers on the way copied)."""
+    *parents, last = _path(field)
+    out = dict(args)
+    container: Any = out
+    for step in parents:
+        container[step] = list(container[step]) if isinstance(container[step], list) else dict(container[step])
+        container = container[step]
+    container[last] = value
     return out
 
 
-def _field_value(args: dict[str, Any], field: str) -> str:
-    key, _, index = field.rstrip("]").partition("[")
-    return str(args[key][int(index)] if index else args[key])
+def fed(args: dict[str, Any], fields: list[str], source: Callable[[str, str], pulumi.Output[str]] = from_resource) -> dict[str, Any]:
+    """``args`` with each of ``fields`` taken from another resource (``source(resource name, value)``)."""
+    for field in fields:
+        args = _with(args, field, source(_source_name(field), _field_value(args, field)))
+    return args
 
 
 def _depends_on(ev: Evaluation, reg: Registration) -> set[str]:
@@ -219,8 +263,7 @@ def test_fields_fed_from_other_resources_register_what_plain_values_do(case: str
         # that two fed fields share cannot be told apart: the child needs only one of them).
         values = {field: _field_value(args, field) for field in fields}
         for field, value in values.items():
-            key, _, index = field.rstrip("]").partition("[")
-            source = sources[f"src-{key}-{index}" if index else f"src-{key}"]
+            source = sources[_source_name(field)]
             if reg.custom and value in _text(reg) and list(values.values()).count(value) == 1:
                 assert source in _depends_on(outputs, other), f"{name} carries {field} but does not depend on {source}"
     assert plain.component_outputs.keys() == outputs.component_outputs.keys()
@@ -257,6 +300,8 @@ BAD: list[tuple[str, str, Any, dict[str, str]]] = [
     ("GhcrPullSecret", "namespaces[1]", "Web_NS", {}),
     ("GhcrPullSecret", "namespaces[1]", "apps-ns", {}),  # the same namespace twice
     ("GhcrPullSecret", "username", "-octo", {}),
+    ("GhcrPullSecret", "username", 42, {}),
+    ("PrometheusAuth", "token", 42, {}),  # a secret argument
     ("GhcrPullSecret", "registry", "not a host", {}),
     ("GitHubActionsSecrets-environment", "repository", "acme/platform/extra", {}),
     ("GitHubActionsSecrets-environment", "repository", "other/platform", {"github:owner": "acme"}),
@@ -266,6 +311,9 @@ BAD: list[tuple[str, str, Any, dict[str, str]]] = [
     ("FluxGitCredentials", "branch", "a..b", {}),
     ("FluxGitCredentials", "branch", "flux-image-updates", {}),  # the automation's push branch
     ("FluxGitCredentials", "namespace", "Flux", {}),
+    ("FluxGitCredentials-automation", "image_automation.push_branch", "main", {}),  # the reconciled branch
+    ("FluxGitCredentials-automation", "image_automation.author_email", "images", {}),
+    ("FluxGitCredentials-automation", "image_automation.name", "Images", {}),
     ("FluxGitCredentials-app", "repository_url", "https://git.example.org/acme/cluster", {}),  # App mode needs a base URL there
     ("CertManagerDnsIssuer", "email", "not-an-email", {}),
     ("CertManagerDnsIssuer", "domain", "example.net", {}),  # the wildcard host lies outside it
@@ -276,16 +324,6 @@ BAD: list[tuple[str, str, Any, dict[str, str]]] = [
     ("GrafanaOAuth", "alert_email", "oncall", {}),
     ("GrafanaOAuth", "namespace", 42, {}),
 ]
-
-
-def _with(args: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
-    out = {k: list(v) if isinstance(v, list) else v for k, v in args.items()}
-    if field.endswith("]"):
-        name, index = field[:-1].split("[")
-        out[name][int(index)] = value
-    else:
-        out[field] = value
-    return out
 
 
 @pytest.mark.parametrize(("case", "field", "bad", "extra"), BAD, ids=[f"{c}.{f}={b!r}" for c, f, b, _ in BAD])
@@ -384,3 +422,54 @@ def test_ghcr_namespaces_given_as_one_output_is_refused_before_anything_is_regis
     (err,) = caught
     assert str(err).startswith('GhcrPullSecret argument "namespaces" must be a list')
     assert "each item may be an Output" in str(err)
+
+
+def test_awaitables_are_inputs_too() -> None:
+    """``pulumi.Input[T]`` is T, Awaitable[T] or Output[T]: an awaitable name or secret works like an Output."""
+    config, secret_keys = canary_config()
+    token = secrets.token_hex(32)
+
+    async def later(value: str) -> str:
+        return value
+
+    ev = evaluate(
+        lambda: PrometheusAuth("m", {"namespace": later("shop"), "token": later(token)}),
+        config=config,
+        secret_keys=secret_keys,
+    )
+    app = next(r for r in ev.of_type("kubernetes:core/v1:Secret") if r.name == "m-app")
+    assert app.inputs["metadata"]["namespace"] == "shop"
+    assert is_secret(app.inputs["data"])
+    assert secret_data(app.inputs) == {"PROMETHEUS_AUTH_TOKEN": token}
+
+
+# (case, field, bad value that a cross-check quotes, extra config, words the message must have)
+CROSS_CHECKS: list[tuple[str, str, str, dict[str, str], str]] = [
+    ("GitHubActionsSecrets-environment", "repository", "othercorp/platform", {"github:owner": "acme"}, 'config "github:owner" is acme'),
+    ("FluxGitCredentials-app", "repository_url", "https://git.othercorp.net/acme/cluster", {}, "not on github.com"),
+    ("FluxGitCredentials-automation", "branch", "bot-updates", {}, "is the reconciled branch"),
+    ("CertManagerDnsIssuer", "domain", "othercorp.net", {}, "lie outside every DNS zone"),
+]
+
+
+@pytest.mark.parametrize(("case", "field", "bad", "extra", "words"), CROSS_CHECKS, ids=[f"{c}.{f}" for c, f, *_ in CROSS_CHECKS])
+def test_a_check_across_arguments_never_quotes_a_secret_output(case: str, field: str, bad: str, extra: dict[str, str], words: str) -> None:
+    """The checks that compare two values quote a plain value (as the ConfigError does), never a secret one."""
+    cls, args, _ = CASES[case]
+    config, secret_keys = _config(**extra)
+
+    def program(secret: bool) -> Callable[[], None]:
+        def build() -> None:
+            value = from_resource("src", bad)
+            cls("c", _with(args, field, pulumi.Output.secret(value) if secret else value))
+
+        return build
+
+    with pytest.raises(SecretChainError) as plain:
+        evaluate(program(False), config=config, secret_keys=secret_keys)
+    with pytest.raises(SecretChainError) as secret:
+        evaluate(program(True), config=config, secret_keys=secret_keys)
+    assert words in str(plain.value) and words in str(secret.value)
+    quoted = bad.split("/")[2 if "://" in bad else 0].removeprefix("git.")
+    assert quoted in str(plain.value), "a plain value is named, as in the ConfigError"
+    assert quoted not in str(secret.value), f"a secret value is quoted: {secret.value}"

@@ -408,12 +408,12 @@ def test_every_component_previews_with_unknown_secret_inputs(component: str) -> 
 
 def _known_source(name: str, value: str) -> pulumi.Output[str]:
     """``value`` from another resource, known in preview too: a Namespace's ``metadata.name`` for a
-    namespace-like value, else the echoed input of a resource (both are inputs, lifted)."""
+    namespace field, else the echoed input of a resource (both are inputs, lifted)."""
     from pulumi_kubernetes.core.v1 import Namespace
 
     from tests.test_inputs import Value
 
-    if re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", value):
+    if "namespace" in name:
         return Namespace(name, metadata={"name": value}).metadata.name
     return Value(name, value).value
 
