@@ -254,6 +254,17 @@ def _secret_chain_error(error: BaseException | None) -> SecretChainError | None:
     return None
 
 
+def _drop_reported_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The event loop's exception handler: drop asyncio's report of a SecretChainError, pass on anything else.
+
+    A component's input error also fails every Output derived from the bad input; asyncio reports the ones nobody
+    awaited ("Future exception was never retrieved", with a traceback) on the plugin's stderr, which the engine
+    shows the user. The error itself already reached the engine as an input-properties error.
+    """
+    if _secret_chain_error(context.get("exception")) is None:
+        loop.default_exception_handler(context)
+
+
 class _Servicer(server.ProviderServicer):
     """The SDK's gRPC servicer, with a component's SecretChainError turned into an input-properties error.
 
@@ -265,6 +276,7 @@ class _Servicer(server.ProviderServicer):
     """
 
     async def _construct(self, request: Any, context: Any) -> Any:
+        asyncio.get_running_loop().set_exception_handler(_drop_reported_errors)
         try:
             return await super()._construct(request, context)
         except Exception as err:
