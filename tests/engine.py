@@ -253,6 +253,11 @@ class Monitor(resource_pb2_grpc.ResourceMonitorServicer):
 
     def RegisterResource(self, request: Any, context: Any) -> Any:  # noqa: N802
         with self._lock:
+            stale = request.parent not in ("", stack_urn(self.stack)) and request.parent not in self._qualified
+        if stale:
+            # A late registration of an earlier Construct: the engine has shut that monitor down (source_eval.go).
+            context.abort(grpc.StatusCode.UNAVAILABLE, "resource monitor shut down")
+        with self._lock:
             # The qualified type chains the parent's (urn.go: a top-level resource's parent is the stack).
             qualified = request.type
             parent_type = self._qualified.get(request.parent)

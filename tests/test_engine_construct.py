@@ -406,6 +406,20 @@ def test_invalid_wired_secret_reaches_the_engine_without_its_value(plugin: Plugi
     assert all(fine_grained not in entry.message for entry in outcome.logs)
 
 
+def test_invalid_wired_input_has_its_path(plugin: Plugin, config: tuple[dict[str, str], list[str]]) -> None:
+    """A wired namespace is checked once known (update): the engine gets an input error under its camelCase path."""
+    values, secret_keys = config
+    inputs = {"namespace": "default", "monitorNamespace": output("Not_A_Namespace", dependencies=[NAMESPACE_SOURCE])}
+    dependencies = {"monitorNamespace": [NAMESPACE_SOURCE]}
+    outcome = plugin.construct("PrometheusAuth", "bad", inputs, config=values, secret_keys=secret_keys, input_dependencies=dependencies)
+    assert outcome.failure is not None, "Construct succeeded"
+    assert outcome.failure.code is grpc.StatusCode.INVALID_ARGUMENT, outcome.failure
+    printed = engine_message(outcome.failure, outcome.inputs)
+    assert not PYTHON_TRACES.search(printed), printed
+    assert [path for path, _ in outcome.failure.errors] == ["monitorNamespace"], printed
+    assert "DNS-1123" in printed and _python_name(printed) == [], printed
+
+
 def test_missing_config_is_reported_with_its_key_and_fix(plugin: Plugin, config: tuple[dict[str, str], list[str]]) -> None:
     values, secret_keys = config
     without = {k: v for k, v in values.items() if k != "namespace:imagePullSecret:token"}
