@@ -65,11 +65,13 @@ Outputs = dict[str, object]
 
 def pull_secrets(prefix: str, namespaces: list[str], parent: pulumi.Resource | None = None) -> Outputs:
     """One ghcr.io pull secret per namespace (what GhcrPullSecret registers)."""
+    from pulumi.runtime.config import get_config
     from pulumi_kubernetes.core.v1 import Secret
 
-    config = pulumi.Config("namespace")
-    username = config.require("imagePullSecret:username")
-    token = config.require_secret("imagePullSecret:token")
+    # One object key (the CLI holds a config key as <namespace>:<name> only); the SDK hands over its JSON text.
+    pull = json.loads(str(get_config("namespace:imagePullSecret")))
+    username = str(pull["username"])
+    token = pulumi.Output.secret(str(pull["token"]))
     document = token.apply(lambda t: {".dockerconfigjson": _dockerconfigjson("ghcr.io", username, t)})
     for namespace in namespaces:
         Secret(
@@ -78,7 +80,7 @@ def pull_secrets(prefix: str, namespaces: list[str], parent: pulumi.Resource | N
                 "name": "ghcr-pull-secret",
                 "namespace": namespace,
                 "labels": _labels("image-pull-secret"),
-                "annotations": {_ANNOTATION: "namespace:imagePullSecret:username,namespace:imagePullSecret:token"},
+                "annotations": {_ANNOTATION: "namespace:imagePullSecret.username,namespace:imagePullSecret.token"},
             },
             type="kubernetes.io/dockerconfigjson",
             string_data=pulumi.Output.secret(document),  # type: ignore[arg-type]  # the SDK stub is too narrow

@@ -83,6 +83,18 @@ class Key:
     """When the consumers pick up a new value, and so whether they need a restart (a rollout trigger)."""
     temporary: bool = False
     """Set only while a rotation is in progress (absent otherwise, so not in the ESC templates)."""
+    field: str = ""
+    """For a field of an object-valued config key: the field's name. ``key`` is then the path
+    ``<config key>.<field>``, as ``pulumi config set --path`` writes it (the CLI parses a config key as
+    ``<namespace>:<name>`` only, so related values share one object key instead of a third colon)."""
+    json_types: tuple[str, ...] = ("string",)
+    """The JSON types ``pulumi config --json`` may show for the value (``value`` is a string; ``objectValue``
+    carries the others): anything else is refused, never coerced."""
+
+    @property
+    def config_key(self) -> str:
+        """The config key that holds the value: ``key`` itself, or for a field the object key before ``.<field>``."""
+        return self.key[: -len(self.field) - 1] if self.field else self.key
 
     @property
     def namespace(self) -> str:
@@ -106,13 +118,26 @@ def _classic_pat_for_ghcr() -> Check:
 
 
 def _must_be_true(value: str) -> str:
-    """Check a provider flag that must be on: ``true`` (any case)."""
-    if value.strip().lower() != "true":
+    """Check a pulumi-kubernetes flag that must be on: exactly the string ``true``.
+
+    The provider turns the flag on only for ``"true"`` (:func:`components.pulumi_rules.provider_flag_enabled`,
+    a port of provider.go ``Configure``): ``True``, ``1`` or ``" true"`` leave it off, so they are refused here.
+    """
+    if value != "true":
+        shown = value if len(value) <= 20 and value.isprintable() else "a value"
         raise v.Invalid(
-            "is not true: pulumi-kubernetes then replaces a Secret (deletes it, then creates it again) whenever its data "
-            "changes, so every rotation would leave consumers without the Secret for a moment"
+            f'is "{shown}", not exactly true: pulumi-kubernetes turns enableSecretMutable on only for the string true '
+            "(provider.go Configure) and otherwise replaces a Secret (deletes it, then creates it again) whenever its "
+            "data changes, so every rotation would leave consumers without the Secret for a moment"
         )
-    return "true"
+    return value
+
+
+def _declared_parts(value: str) -> str:
+    """Check ``secret-chain:parts`` against the table of parts (:func:`components.parts.check_declared`)."""
+    from components.parts import check_declared  # the table reads the catalog: imported when first checked
+
+    return check_declared(value)
 
 
 # --- when consumers pick up a new value (checked against the upstream sources named) --------------
@@ -156,7 +181,8 @@ def _overlap(new: str, up: str, verify: str, revoke: str) -> tuple[str, ...]:
 KEYS: tuple[Key, ...] = (
     # --- GhcrPullSecret -------------------------------------------------------------------------
     Key(
-        "namespace:imagePullSecret:username",
+        "namespace:imagePullSecret.username",
+        field="username",
         secret=False,
         check=v.github_login,
         purpose="GitHub username for GHCR authentication",
@@ -166,7 +192,8 @@ KEYS: tuple[Key, ...] = (
         symptom="ImagePullBackOff / 401 Unauthorized on pods pulling from ghcr.io",
     ),
     Key(
-        "namespace:imagePullSecret:token",
+        "namespace:imagePullSecret.token",
+        field="token",
         secret=True,
         check=_classic_pat_for_ghcr(),
         purpose="Pull private images from ghcr.io (Kubernetes imagePullSecrets)",
@@ -208,14 +235,14 @@ KEYS: tuple[Key, ...] = (
         rotate=(
             "Two phases, so that every scrape succeeds while the app's pods roll (the runbook: keep the old token valid during the switch).",
             "Phase 1: copy the current token into prometheus:previousAuthToken, without printing it: pulumi env set "
-            '<org>/<Environment> pulumiConfig."prometheus:previousAuthToken" "$(pulumi env get <org>/<Environment> '
-            'pulumiConfig."prometheus:authToken" --value string --show-secrets)" --secret',
+            '<org>/secret-chain/<Environment> pulumiConfig.prometheus:previousAuthToken "$(pulumi env get <org>/secret-chain/<Environment> '
+            'pulumiConfig.prometheus:authToken --value string --show-secrets)" --secret',
             "Then set the new token (the command makes it: 32 random bytes): {set}",
             "pulumi up: the app Secret now holds PROMETHEUS_AUTH_TOKEN (new) and PROMETHEUS_AUTH_TOKEN_PREVIOUS (old), "
             "both of which the app must accept; the ServiceMonitor's Secret keeps the old token, so Prometheus keeps "
             "sending a token every pod accepts; the rollout annotation changes and the app's pods roll.",
             "Wait for the rollout: kubectl rollout status deployment/<app> -n <namespace>.",
-            'Phase 2: pulumi env rm <org>/<Environment> pulumiConfig."prometheus:previousAuthToken" (always with the path: '
+            'Phase 2: pulumi env rm <org>/secret-chain/<Environment> pulumiConfig.prometheus:previousAuthToken (always with the path: '
             "without it, pulumi env rm deletes the whole environment).",
             "Switch Prometheus first: pulumi up --target <URN of the Secret ending in prometheus-monitor> (pulumi stack "
             "--show-urns lists it): the Secret Prometheus reads now holds the new token while every pod still accepts both; "
@@ -245,7 +272,7 @@ KEYS: tuple[Key, ...] = (
         scopes="none (the previous shared random value)",
         rotate=(
             "Not rotated itself: it is set in phase 1 of prometheus:authToken's rotation and removed in phase 2 "
-            '(pulumi env rm <org>/<Environment> pulumiConfig."prometheus:previousAuthToken", then pulumi up).',
+            '(pulumi env rm <org>/secret-chain/<Environment> pulumiConfig.prometheus:previousAuthToken, then pulumi up).',
         ),
         reload=_PROMETHEUS_APP,
         temporary=True,
@@ -545,6 +572,7 @@ KEYS: tuple[Key, ...] = (
         "grafana:smtpPort",
         secret=False,
         check=v.port,
+        json_types=("string", "integer"),
         purpose="SMTP server port (587 for STARTTLS)",
         example="587",
         flows_to="Secret grafana-oauth/GF_SMTP_HOST (host:port)",
@@ -663,8 +691,8 @@ KEYS: tuple[Key, ...] = (
         "secret-chain:escEnvironment",
         secret=False,
         check=v.esc_environment,
-        purpose="The ESC environment this stack imports (named in fix commands)",
-        example="acme/Production",
+        purpose="The ESC environment this stack imports, as <org>/<project>/<env> (named in fix commands)",
+        example="acme/secret-chain/Production",
         tier=Tier.STACK,
     ),
     Key(
@@ -708,15 +736,28 @@ KEYS: tuple[Key, ...] = (
         tier=Tier.STACK,
     ),
     Key(
+        "secret-chain:parts",
+        secret=False,
+        check=_declared_parts,
+        json_types=("array",),
+        purpose=(
+            "The parts this stack builds (a YAML list in the stack file, e.g. [GhcrPullSecret, PrometheusAuth]): a declared part "
+            "whose config is missing stops pulumi up instead of being removed; without it, the config enables the parts"
+        ),
+        example="GhcrPullSecret",
+        tier=Tier.STACK,
+    ),
+    Key(
         "kubernetes:enableSecretMutable",
         secret=False,
         check=_must_be_true,
+        json_types=("string", "boolean"),
         purpose=(
             "Lets pulumi-kubernetes update a Secret's data in place; without it every value change replaces the Secret "
             "(delete, then create: a window without it)"
         ),
         example="true",
-        flows_to="pulumi-kubernetes provider config (the default provider; an explicit Provider needs enable_secret_mutable=True)",
+        flows_to="pulumi-kubernetes provider config (the default provider; an explicit one: components.kube.mutable_secrets_provider)",
         consumers="pulumi-kubernetes",
         symptom="pulumi up shows Secrets as replaced (+-) on a rotation, and pods starting meanwhile miss them",
         tier=Tier.STACK,
@@ -724,6 +765,11 @@ KEYS: tuple[Key, ...] = (
 )
 
 BY_KEY: dict[str, Key] = {k.key: k for k in KEYS}
+
+
+def held_in(config_key: str) -> tuple[Key, ...]:
+    """The entries whose value the config key ``config_key`` holds: the key itself, or every field of an object key."""
+    return tuple(k for k in KEYS if k.config_key == config_key)
 
 
 def get(key: str) -> Key:

@@ -1,19 +1,22 @@
-"""SecretChain: every component whose config is present, for one stack.
+"""SecretChain: the parts one stack builds, for ``production``, ``preview-base`` or ``preview-pr-<N>``.
 
-Stacks are named ``production``, ``preview-base`` or ``preview-pr-<N>``. The chain reads all of its
-config and validates every part before it registers anything, so a bad value anywhere leaves the
-stack untouched.
+Which parts a stack kind builds, what each needs and how it is enabled is the table in
+:mod:`components.parts`: the parts the stack declares in ``secret-chain:parts``, or where nothing is
+declared every part whose config is present. The chain reads all of its config and validates every
+part before it registers anything, so a bad or missing value anywhere leaves the stack untouched.
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict, cast
 
 import pulumi
 
-from components import certmanager, flux, ghcr, github_actions, grafana, prometheus
+from components import certmanager, flux, ghcr, github_actions, grafana, parts, prometheus
 from components import validators as v
-from components.config import ConfigReader, each, raw, string
+from components.catalog import Key
+from components.config import ConfigReader, describe_problem, each, raw, string
 from components.validators import Invalid
 
 _PR_STACK = re.compile(r"preview-pr-([1-9][0-9]{0,8})")
@@ -32,6 +35,11 @@ class StackKind:
         return self.pr_number is not None
 
     @property
+    def kind(self) -> parts.Kind:
+        """The kind of stack, as the table of parts names it."""
+        return parts.kind_of(self.name)
+
+    @property
     def environment(self) -> str:
         """The catalog's environment name for this stack: production or preview."""
         return "production" if self.name == "production" else "preview"
@@ -39,7 +47,7 @@ class StackKind:
 
 def parse_stack(name: str) -> StackKind:
     """Parse a stack name; anything but production, preview-base or preview-pr-<N> is an error."""
-    if name in ("production", "preview-base"):
+    if name in (parts.Kind.PRODUCTION, parts.Kind.PREVIEW_BASE):
         return StackKind(name, None)
     match = _PR_STACK.fullmatch(name)
     if match:
@@ -93,12 +101,57 @@ class ChainSpec:
         return any(part is not None for part in (self.ghcr, self.prometheus, self.flux, self.certmanager, self.grafana))
 
 
-def _present(*keys: str) -> bool:
-    return any(raw(k) is not None for k in keys)
+# The table's components, looked up once: a name the table does not have fails at import, never builds less.
+_GHCR, _PROMETHEUS, _FLUX, _CERTMANAGER, _GRAFANA, _GITHUB = (
+    parts.BY_NAME[name].name
+    for name in ("GhcrPullSecret", "PrometheusAuth", "FluxGitCredentials", "CertManagerDnsIssuer", "GrafanaOAuth", "GitHubActionsSecrets")
+)
+SETTINGS = (parts.APP_NAMESPACE, parts.DOMAIN, parts.ACME_EMAIL, parts.GITHUB_REPOSITORY, parts.FLUX_REPOSITORY_URL)
+"""Stack settings a SecretChain argument may stand in for (``secret-chain:acmeEmail`` ↔ ``acme_email``)."""
+
+
+def _setting(reader: ConfigReader, args: SecretChainArgs, setting: Key) -> str | None:
+    """A stack setting, from its argument when given, else from config; the table has said whether it is required."""
+    name = parts.arg_name(setting)
+    override = cast(Mapping[str, Any], args).get(name)  # each of SETTINGS is a SecretChainArgs field (tests/test_parts.py)
+    return reader.plain(setting.key, override, required=False, arg_name=name)
+
+
+def _read(reader: ConfigReader, entry: Key) -> None:
+    """Check one key the built parts read (a component reading it again records the same problem, once)."""
+    if entry.secret:
+        reader.secret(entry.key, required=False)
+    else:
+        reader.plain(entry.key, required=False)
+
+
+def select(args: SecretChainArgs, stack: StackKind, reader: ConfigReader) -> parts.Selection | None:
+    """The parts this stack builds (:func:`components.parts.select`); declared parts whose config is missing go to ``reader``."""
+    declared_text = reader.plain(parts.PARTS_KEY, required=False)
+    if reader.problems:
+        return None
+    declared = parts.declared_parts(lambda key: declared_text if key == parts.PARTS_KEY else None)
+    given = {s.key for s in SETTINGS if cast(Mapping[str, Any], args).get(parts.arg_name(s)) is not None}
+    selection = parts.select(stack.kind, raw, declared, given)
+    for refusal in selection.problems:
+        reader.fail(refusal.line())
+    for item in selection.unset():
+        if item.key is parts.MUTABLE_SECRETS:
+            continue  # kube.require_mutable_secrets: an explicit provider may set it instead
+        reader.problems.append(describe_problem(item.key, f"is missing: {item.why}", reader.environment))
+    for item in selection.conflicts:
+        reader.fail(f'config "{item.key.key}" conflicts with another alternative: {item.why}')
+    for entry in selection.read:
+        if entry is not parts.MUTABLE_SECRETS:
+            _read(reader, entry)
+    return selection
 
 
 def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
-    """Validate every part of the chain into one spec; all problems go to ``reader``."""
+    """Validate every part of the chain into one spec; all problems go to ``reader``.
+
+    Which parts are built, and what each needs, comes from the table in :mod:`components.parts`.
+    """
     stack = reader.arg("stack", args.get("stack") or pulumi.get_stack(), string(parse_stack))
     if stack is None:
         return None
@@ -110,10 +163,14 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
             "the stack of that name, and a PR stack builds nothing else. Fix: drop the stack argument"
         )
         return None
+    selection = select(args, stack, reader)
+    if selection is None:
+        return None
+    built = selection.names() - selection.incomplete(but=(parts.MUTABLE_SECRETS,))
     if stack.is_pr:
         app_namespace: str | None = stack.name
     else:
-        app_namespace = reader.plain("secret-chain:appNamespace", args.get("app_namespace"), required=False, arg_name="app_namespace")
+        app_namespace = _setting(reader, args, parts.APP_NAMESPACE)
         if app_namespace is None and not reader.problems:
             app_namespace = "default"
     if app_namespace is None:
@@ -127,37 +184,36 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
         pull_namespaces = None
 
     ghcr_spec = None
-    if _present(ghcr.USERNAME_KEY, ghcr.TOKEN_KEY):
+    if _GHCR in built:
         ghcr_spec = ghcr.resolve({"namespaces": pull_namespaces or [app_namespace]}, reader)
 
     prom_spec = None
-    if _present(prometheus.TOKEN_KEY):
+    if _PROMETHEUS in built:
         monitor_ns = app_namespace if stack.is_pr else args.get("monitor_namespace", "monitoring")
         prom_spec = prometheus.resolve({"namespace": app_namespace, "monitor_namespace": monitor_ns}, reader)
 
     github_spec = None
-    repository = reader.plain("secret-chain:githubRepository", args.get("github_repository"), required=False, arg_name="github_repository")
-    # PR stacks never write repository secrets: those are shared by every PR and owned by preview-base/production.
-    if not stack.is_pr and repository is not None and _present(*(e.config_key for e in github_actions.ENTRIES)):
-        github_spec = github_actions.resolve({"repository": repository}, reader)
+    if _GITHUB in built:
+        repository = _setting(reader, args, parts.GITHUB_REPOSITORY)
+        if repository is not None:
+            # The entries the built parts require (declared sub-groups included): never fewer than the table says.
+            needed = {k.key for p in selection.built for k in p.required}
+            required = [e.github_name for e in github_actions.ENTRIES if e.config_key in needed]
+            github_spec = github_actions.resolve({"repository": repository, "required": required}, reader)
 
-    domain = reader.plain("secret-chain:domain", args.get("domain"), required=False, arg_name="domain")
     cluster = reader.arg("digitalocean_cluster", args.get("digitalocean_cluster"), string(v.dns1123_label))
+    domain = _setting(reader, args, parts.DOMAIN) if built & {_CERTMANAGER, _GRAFANA} else None
 
-    # Cluster-wide objects (Flux credentials, the ClusterIssuer and its wildcard certificates) belong to
-    # production and preview-base; PR stacks share preview-base's and own only their namespace's objects.
     flux_spec = None
-    if not stack.is_pr and _present(flux.TOKEN_KEY, "secret-chain:github.token", *flux.APP_KEYS):
-        url = reader.plain("secret-chain:fluxRepositoryUrl", args.get("flux_repository_url"), arg_name="flux_repository_url")
+    if _FLUX in built:
+        url = _setting(reader, args, parts.FLUX_REPOSITORY_URL)
         if url is not None:
             flux_spec = flux.resolve({"repository_url": url}, reader)
 
     cert_spec = None
-    if not stack.is_pr and _present(certmanager.TOKEN_KEY):
-        email = reader.plain("secret-chain:acmeEmail", args.get("acme_email"), arg_name="acme_email")
-        if domain is None:
-            reader.fail(f"{certmanager.TOKEN_KEY} is set but the domain is not. Fix: pulumi config set secret-chain:domain example.com")
-        elif email is not None:
+    if _CERTMANAGER in built:
+        email = _setting(reader, args, parts.ACME_EMAIL)
+        if domain is not None and email is not None:
             wildcards = [f"*.pr.{domain}", f"*.pr-api.{domain}", f"*.pr-grafana.{domain}"] if stack.name == "preview-base" else []
             cert_args: certmanager.CertManagerDnsIssuerArgs = {"email": email, "domain": domain}
             if wildcards:
@@ -165,18 +221,14 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
             cert_spec = certmanager.resolve(cert_args, reader)
 
     grafana_spec = None
-    # preview-base runs no Grafana: each PR gets its own at <N>.pr-grafana.<domain>.
-    if stack.name != "preview-base" and _present("grafana:githubClientId", "grafana:githubClientSecret"):
-        if domain is None:
-            reader.fail("grafana:* keys are set but the domain is not. Fix: pulumi config set secret-chain:domain example.com")
-        else:
-            grafana_args: grafana.GrafanaOAuthArgs = {
-                "namespace": app_namespace if stack.is_pr else args.get("grafana_namespace", "monitoring"),
-                "domain": domain,
-            }
-            if stack.pr_number is not None:
-                grafana_args["pr_number"] = stack.pr_number
-            grafana_spec = grafana.resolve(grafana_args, reader)
+    if _GRAFANA in built and domain is not None:
+        grafana_args: grafana.GrafanaOAuthArgs = {
+            "namespace": app_namespace if stack.is_pr else args.get("grafana_namespace", "monitoring"),
+            "domain": domain,
+        }
+        if stack.pr_number is not None:
+            grafana_args["pr_number"] = stack.pr_number
+        grafana_spec = grafana.resolve(grafana_args, reader)
 
     if reader.problems:
         return None
@@ -188,7 +240,9 @@ _NO_ARGS = SecretChainArgs()
 
 
 class SecretChain(pulumi.ComponentResource):
-    """The whole secret chain of one stack: every component whose config is present.
+    """The whole secret chain of one stack: the parts it declares, as :mod:`components.parts` lays down per stack kind.
+
+    A stack declares its parts in ``secret-chain:parts``; where nothing is declared, every part whose config is present.
 
     All config is validated first; one :class:`~components.errors.ConfigError` lists every problem
     and nothing is registered. PR stacks (``preview-pr-<N>``) work only inside their own namespace.
@@ -276,14 +330,14 @@ class SecretChain(pulumi.ComponentResource):
     def _cluster_provider(self, name: str, cluster: str) -> pulumi.ProviderResource:
         """A Kubernetes provider for a DigitalOcean cluster, with its kubeconfig fetched on this run."""
         import pulumi_digitalocean as digitalocean
-        from pulumi_kubernetes import Provider
+
+        from components import kube
 
         found = digitalocean.get_kubernetes_cluster_output(name=cluster, opts=pulumi.InvokeOutputOptions(parent=self))
         kubeconfig = found.kube_configs.apply(lambda configs: configs[0].raw_config)
         # enable_secret_mutable: a rotated value updates each Secret in place (see kube.secret).
-        return Provider(
+        return kube.mutable_secrets_provider(
             f"{name}-cluster",
             kubeconfig=pulumi.Output.secret(kubeconfig),
-            enable_secret_mutable=True,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from components.errors import SecretChainError
 
@@ -78,14 +78,46 @@ def _stack(value: str) -> str:
         raise argparse.ArgumentTypeError(f'"{value}" {err}') from None
 
 
+MAX_WARN_DAYS = 3650
+"""--warn-days above ten years says nothing a rotation schedule (at most annual) can use, and a date that far out
+overflows Python's datetime."""
+
+
 def _non_negative(value: str) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f'"{value}" is not a whole number of days') from None
-    if number < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more days")
+        raise argparse.ArgumentTypeError("is not a whole number of days") from None
+    if not 0 <= number <= MAX_WARN_DAYS:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_WARN_DAYS} days")
     return number
+
+
+def _esc_environment(value: str) -> str:
+    """Argparse type of --esc-environment: pasted into printed commands, so only a valid reference passes."""
+    from components.validators import Invalid, esc_environment
+
+    try:
+        return esc_environment(value)
+    except Invalid as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one ``error:`` line (exit 2) that never repeats an argument's value.
+
+    argparse's own messages quote what was typed (``unrecognized arguments: …``, ``invalid choice: '…'``),
+    and a mistyped command line can hold a token; so the offending words are counted, not shown.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        import re
+
+        if message.startswith("unrecognized arguments:"):
+            count = len(message.split(":", 1)[1].split())
+            message = f"{count} unrecognized argument(s) (not shown); see --help"
+        message = re.sub(r"invalid (choice|\w+ value): '.*?'", r"invalid \1", message, flags=re.S)
+        raise SecretChainError(f"{self.prog}: {message}")
 
 
 def _read_text(source: str, what: str) -> str:
@@ -294,13 +326,13 @@ def cmd_rotation(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     raw = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="secret-chain",
         description="Provision and check the GitHub → Pulumi ESC → Kubernetes secret chain.",
         epilog=EXAMPLES,
         formatter_class=raw,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser(
         "preflight",
@@ -351,17 +383,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--state", required=True, metavar="FILE", help="`pulumi stack export` JSON (- for stdin)")
     p.add_argument("--warn-days", type=_non_negative, default=14, help="report as due this many days ahead (default 14)")
     p.add_argument("--now", help="evaluate at this ISO date/time instead of now (e.g. 2026-06-01)")
-    p.add_argument("--esc-environment", help="ESC environment named in fix commands (default: from the stack in the state)")
+    p.add_argument("--esc-environment", type=_esc_environment, help="ESC environment named in fix commands (default: from the stack in the state)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_rotation)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; errors are printed as one message, never a traceback."""
-    args = build_parser().parse_args(argv)
+    """Run the command line; every error is printed as one ``error:`` message (exit 2), never a traceback.
+
+    An exception no command anticipated is reported by its type only: its message or repr could quote a
+    value (``UnicodeEncodeError`` repeats the whole string it failed on).
+    """
     try:
+        args = build_parser().parse_args(argv)
         return int(args.func(args))
     except SecretChainError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except Exception as err:  # the last line of defence against a traceback
+        print(f"error: unexpected {type(err).__name__} (not shown: it may quote a value); please report it", file=sys.stderr)
+        return 2
+    finally:
+        if argv is None and "components.offline" in sys.modules:
+            # Run as the program (arguments from sys.argv): close the SDK's event loop now, not at interpreter exit
+            # (see offline.close_event_loop). Called in-process with arguments, the caller's loop is left alone.
+            sys.modules["components.offline"].close_event_loop()

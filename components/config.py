@@ -1,19 +1,21 @@
 """The ESC config layer: read, validate and wrap the values an ESC environment injects.
 
 An ESC environment's ``values.pulumiConfig`` reaches a stack as ordinary stack config once the stack
-has done ``pulumi config env add <env>``; a key such as ``namespace:imagePullSecret:token`` is read
-with ``pulumi.Config("namespace").get("imagePullSecret:token")``. This module reads each raw string
-once, runs the catalog's format check on it before any resource exists, and hands secrets on only as
-secret Outputs. Problems are collected per component and raised together as one
-:class:`~components.errors.ConfigError` whose lines name the key, say what is wrong (never echoing
-the value) and give the exact command that fixes it.
+has done ``pulumi config env add <project>/<env>``; a key such as ``prometheus:authToken`` is read with
+``pulumi.Config("prometheus").get("authToken")``, and an object key such as ``namespace:imagePullSecret``
+arrives as its JSON text. This module reads each raw string once, runs the catalog's format check on
+it before any resource exists, and hands secrets on only as secret Outputs. Problems are collected per
+component and raised together as one :class:`~components.errors.ConfigError` whose lines name the key,
+say what is wrong (never echoing the value) and give the exact command that fixes it, in a form the
+Pulumi CLI parses (:mod:`components.pulumi_rules`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import inspect
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeAlias, TypeVar
 
 import pulumi
@@ -90,41 +92,174 @@ def raw(key: str) -> str | None:
     return None if value is None else str(value)
 
 
-def esc_environment(stack: str | None = None, configured: str | None = None) -> str:
-    """Name of the ESC environment a fix command should write to.
+ESC_PROJECT = "secret-chain"
+"""The ESC project that holds the chain's environments: ``<org>/secret-chain/{Base,Preview,Production}``."""
 
-    The stack setting ``secret-chain:escEnvironment`` wins; otherwise the runbook's convention is
-    used: ``production`` reads ``<org>/Production``, every preview stack ``<org>/Preview``.
+
+def default_esc_environment(stack: str) -> str:
+    """The environment a stack imports by convention: ``production`` reads Production, every preview stack Preview."""
+    return f"<org>/{ESC_PROJECT}/{'Production' if stack == 'production' else 'Preview'}"
+
+
+def esc_environment(stack: str | None = None, configured: str | None = None) -> str:
+    """Name of the ESC environment a fix command should write to, as ``<org>/<project>/<env>``.
+
+    The stack setting ``secret-chain:escEnvironment`` wins when it is a valid reference; otherwise the
+    runbook's convention is used (:func:`default_esc_environment`). An invalid setting is never pasted
+    into a command: it is reported on its own by the catalog check.
     """
     if configured is None:
         configured = raw(ESC_ENVIRONMENT_KEY)
     if configured:
-        return configured.strip()
+        try:
+            return catalog.get(ESC_ENVIRONMENT_KEY).check(configured)
+        except Invalid:
+            pass
     if stack is None:
         stack = pulumi.get_stack()
-    return "<org>/Production" if stack == "production" else "<org>/Preview"
+    return default_esc_environment(stack)
+
+
+def _config_path(entry: Key) -> str:
+    """The key as ``pulumi config set`` takes it: the key itself, or ``<key>.<field>`` with ``--path``."""
+    return entry.key
 
 
 def set_command(entry: Key, environment: str) -> str:
-    """The one command that sets ``entry`` where it belongs: ``pulumi env set …`` (ESC) or ``pulumi config set …`` (stack)."""
+    """The one command that sets ``entry`` where it belongs: ``pulumi env set …`` (ESC) or ``pulumi config set …`` (stack).
+
+    ``pulumi env set <org>/<project>/<env> pulumiConfig.<key>[.<field>] <value>``: the path is parsed by
+    ``resource.ParsePropertyPath`` (a bare segment runs to the next ``.``), so ``pulumiConfig``, the key and the
+    field are its elements, exactly as Pulumi's own docs write ``pulumiConfig.kubernetes:enableSecretMutable``.
+    """
     flag = " --secret" if entry.secret else ""
     if entry.tier is Tier.STACK:
-        return f"pulumi config set{flag} {entry.key} {entry.example}"
-    return f'pulumi env set {environment} pulumiConfig."{entry.key}" {entry.example}{flag}'
+        return _config_set(entry)
+    return f"pulumi env set {environment} pulumiConfig.{entry.key} {entry.example}{flag}"
+
+
+def _config_set(entry: Key) -> str:
+    """``pulumi config set [--path] [--secret] KEY VALUE`` for this stack only."""
+    if entry.json_types == ("array",):
+        # A list item: "pulumi config set --path 'names[0]' a will set the value to a list with the first item a"
+        # (https://www.pulumi.com/docs/iac/cli/commands/pulumi_config_set/).
+        return f"pulumi config set --path '{entry.key}[0]' {entry.example}"
+    path = " --path" if entry.field else ""
+    flag = " --secret" if entry.secret else ""
+    return f"pulumi config set{path}{flag} {_config_path(entry)} {entry.example}"
 
 
 def fix_command(entry: Key, environment: str) -> str:
     """The exact command(s) that set ``entry``: ``pulumi env set …`` and the per-stack alternative."""
-    flag = " --secret" if entry.secret else ""
-    per_stack = f"pulumi config set{flag} {entry.key} {entry.example}"
     if entry.tier is Tier.STACK:
-        return per_stack
-    return f"{set_command(entry, environment)} (or, for this stack only: {per_stack})"
+        return _config_set(entry)
+    return f"{set_command(entry, environment)} (or, for this stack only: {_config_set(entry)})"
 
 
 def describe_problem(entry: Key, what: str, environment: str) -> str:
     """One line: which key, what is wrong, how to fix it."""
     return f'config "{entry.key}" {what}. Fix: {fix_command(entry, environment)}'
+
+
+def object_fields(config_key: str) -> tuple[str, ...]:
+    """The fields the catalog declares for an object-valued config key (empty for a plain key)."""
+    return tuple(e.field for e in catalog.KEYS if e.field and e.config_key == config_key)
+
+
+def lookup(entry: Key, get: Callable[[str], str | None]) -> tuple[str, str] | None:
+    """(key actually used, raw string) of ``entry``, or None when it is not set; the one answer to "is it set?".
+
+    ``get`` reads a flat config key: the SDK's config at run time (:func:`raw`), a ``pulumi config --json``
+    dict in ``preflight``. A plain key is read as it is, then its aliases in order. A field is read from its
+    object key's JSON text (how the SDK hands an object value to the program); a value that is not a JSON
+    object, a field that is not a string, or a field the catalog does not know raises :class:`Invalid`, whose
+    message names fields and JSON types but never a value.
+    """
+    if entry.field:
+        text = get(entry.config_key)
+        if text is None:
+            return None
+        document = _json_object(entry.config_key, text)
+        value = document.get(entry.field)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise Invalid(f"is a JSON {json_type(value)} in object {entry.config_key}; expected a string")
+        return entry.key, value
+    for name in (entry.key, *entry.aliases):
+        value = get(name)
+        if value is not None:
+            return name, value
+    return None
+
+
+def _json_object(config_key: str, text: str) -> dict[str, Any]:
+    """The JSON object an object-valued key holds, with only the fields the catalog knows."""
+    fields = object_fields(config_key)
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        raise Invalid(
+            f"is read from {config_key}, which must be an object with fields {', '.join(fields)} "
+            f"(set each with pulumi config set --path {config_key}.<field>, or in ESC as a YAML mapping)"
+        )
+    unknown = sorted(str(k) for k in document if k not in fields)
+    if unknown:
+        raise Invalid(f"is read from {config_key}, whose fields are {', '.join(fields)}; it also has {len(unknown)} unknown field(s)")
+    return document
+
+
+RUNBOOK_KEYS = {
+    "namespace:imagePullSecret:username": "username of namespace:imagePullSecret",
+    "namespace:imagePullSecret:token": "token of namespace:imagePullSecret",
+}
+"""The runbook's GHCR keys, which the CLI cannot parse (two colons), and the field that replaced each."""
+
+
+def config_type_problems(types: Mapping[str, str], config: Mapping[str, str]) -> list[str]:
+    """One line per catalog key whose JSON type (as ``pulumi config --json`` shows it) the catalog does not accept.
+
+    ``types`` maps each flat config key to the JSON type of its value; the lines name the key, the type found
+    and the type expected, with the fix, and never the value. An object key is checked field by field.
+    """
+    problems: list[str] = []
+    configured = config.get(ESC_ENVIRONMENT_KEY, "")
+    environment = esc_environment("production", configured) if configured else f"<org>/{ESC_PROJECT}/<Environment>"
+    for entry in catalog.KEYS:
+        found = types.get(entry.config_key)
+        if found is None:
+            continue
+        expected = ("object",) if entry.field else entry.json_types
+        if found not in expected:
+            what = f"is a JSON {found}; expected {' or '.join(expected)}"
+            if entry.field:
+                fields = ", ".join(object_fields(entry.config_key))
+                what = f"is read from {entry.config_key}, which is a JSON {found}; expected an object with fields {fields}"
+            problems.append(describe_problem(entry, what, environment))
+            continue
+        if entry.field:
+            try:
+                lookup(entry, config.get)
+            except Invalid as err:
+                problems.append(describe_problem(entry, str(err), environment))
+    return list(dict.fromkeys(problems))
+
+
+def json_type(value: object) -> str:
+    """The JSON type name of a decoded value (``pulumi config --json`` ``objectValue``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
 
 
 class ConfigReader:
@@ -150,11 +285,8 @@ class ConfigReader:
         return self._environment
 
     def _lookup(self, entry: Key) -> str | None:
-        for key in (entry.key, *entry.aliases):
-            value = raw(key)
-            if value is not None:
-                return value
-        return None
+        found = lookup(entry, raw)
+        return None if found is None else found[1]
 
     def _value(self, key: str, override: Any, required: bool, arg_name: str | None) -> tuple[Key, str | None, bool]:
         """Validate ``override`` or the configured value; return (entry, normalised, from_args)."""
@@ -165,7 +297,11 @@ class ConfigReader:
             self.problems.append(_not_a_string(self.owner, arg_name or entry.name, override, entry))
             return entry, None, True
         from_args = override is not None
-        value = override if from_args else self._lookup(entry)
+        try:
+            value = override if from_args else self._lookup(entry)
+        except Invalid as err:  # an object key that is not the object the catalog declares
+            self.problems.append(describe_problem(entry, str(err), self.environment))
+            return entry, None, False
         if value is None:
             if required:
                 self.problems.append(describe_problem(entry, f"is missing ({entry.purpose})", self.environment))

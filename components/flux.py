@@ -349,7 +349,7 @@ def _source(reader: ConfigReader, key: str, override: object, arg_name: str) -> 
     for candidate in (entry.key, *entry.aliases):
         if raw(candidate) is not None:
             env = reader.environment
-            return f'config "{candidate}" (pulumi env rm {env} pulumiConfig."{candidate}", or pulumi config rm {candidate})'
+            return f'config "{candidate}" (pulumi env rm {env} pulumiConfig.{candidate}, or pulumi config rm {candidate})'
     return None
 
 

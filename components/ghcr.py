@@ -12,8 +12,10 @@ from components import validators as v
 from components.config import ConfigReader, Known, lift, string, validated
 from components.validators import Invalid
 
-USERNAME_KEY = "namespace:imagePullSecret:username"
-TOKEN_KEY = "namespace:imagePullSecret:token"
+USERNAME_KEY = "namespace:imagePullSecret.username"
+TOKEN_KEY = "namespace:imagePullSecret.token"
+"""Fields ``username`` and ``token`` of the object config key ``namespace:imagePullSecret`` (the runbook writes them
+as ``namespace:imagePullSecret:username``/``:token``, which the Pulumi CLI cannot parse as keys)."""
 
 
 class GhcrPullSecretArgs(TypedDict, total=False):
@@ -29,9 +31,9 @@ class GhcrPullSecretArgs(TypedDict, total=False):
     secret_name: pulumi.Input[str]
     """Name of the Secret in every namespace. Default: ghcr-pull-secret."""
     username: pulumi.Input[str]
-    """GitHub username. Default: config namespace:imagePullSecret:username."""
+    """GitHub username. Default: field `username` of config `namespace:imagePullSecret`."""
     token: pulumi.Input[str]
-    """Classic personal access token (ghp_…) with read:packages. Default: config namespace:imagePullSecret:token."""
+    """Classic personal access token (ghp_…) with read:packages. Default: field `token` of config `namespace:imagePullSecret`."""
     attach_to_default_service_account: bool
     """Add the secret to imagePullSecrets of each namespace's default ServiceAccount. Default: false."""
 
@@ -86,7 +88,7 @@ def _bool(value: bool) -> bool:
 class GhcrPullSecret(pulumi.ComponentResource):
     """A ``kubernetes.io/dockerconfigjson`` Secret for ghcr.io in each listed namespace.
 
-    Reads ``namespace:imagePullSecret:username`` and ``namespace:imagePullSecret:token`` from the
+    Reads the fields ``username`` and ``token`` of the object key ``namespace:imagePullSecret`` from the
     ESC-injected config unless given in args. GitHub Packages accepts only classic personal access
     tokens, so a fine-grained or App token is rejected before anything is created.
     """

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import pulumi
 
+from components.errors import ConfigError
+
 if TYPE_CHECKING:
     import pulumi_kubernetes as k8s
 
@@ -158,33 +160,77 @@ def rollout_annotations(
     return pulumi.Output.unsecret(pulumi.Output.all(rollout_key, string_data, namespace, name).apply(compute))
 
 
-def _has_kubernetes_provider(opts: pulumi.ResourceOptions | None) -> bool:
-    """Whether ``opts`` (or the parent it names) sets an explicit Kubernetes provider."""
+MUTABLE_MARK = "_secret_chain_enable_secret_mutable"
+"""Attribute set on a provider made by :func:`mutable_secrets_provider`: the only explicit provider whose flag is known."""
+
+
+def mutable_secrets_provider(name: str, opts: pulumi.ResourceOptions | None = None, **kwargs: object) -> pulumi.ProviderResource:
+    """A ``pulumi_kubernetes.Provider`` with ``enable_secret_mutable=True``, which the components accept in ``opts``.
+
+    A provider object does not expose its inputs (``pulumi.ProviderResource`` keeps no props), so the
+    components cannot read an explicit provider's flag; they accept only providers made here, where it is
+    set. ``kwargs`` are the Provider's other arguments (``kubeconfig``, ``namespace``, …).
+    """
+    from pulumi_kubernetes import Provider
+
+    if kwargs.pop("enable_secret_mutable", True) is not True:
+        raise ConfigError(['mutable_secrets_provider: enable_secret_mutable must be True (or left out). Fix: drop the argument'])
+    provider: pulumi.ProviderResource = Provider(name, opts=opts, enable_secret_mutable=True, **kwargs)  # type: ignore[call-overload]
+    setattr(provider, MUTABLE_MARK, True)
+    return provider
+
+
+def _kubernetes_provider(opts: pulumi.ResourceOptions | None) -> pulumi.ProviderResource | None:
+    """The explicit Kubernetes provider a child created with ``opts`` would use, or None for the default one.
+
+    The SDK's order (pulumi/resource.py ``Resource.__init__``): ``provider``, then ``providers`` by package,
+    then the parent's providers.
+    """
     if opts is None:
-        return False
-    candidates: list[object] = [opts.provider]
+        return None
+
+    def kubernetes(candidate: object) -> bool:
+        return isinstance(candidate, pulumi.ProviderResource) and candidate.package == "kubernetes"
+
+    if isinstance(opts.provider, pulumi.ProviderResource) and kubernetes(opts.provider):
+        return opts.provider
     providers = opts.providers
-    if isinstance(providers, Mapping):
-        candidates += list(providers.values())
-    elif isinstance(providers, Sequence):
-        candidates += list(providers)
+    listed: list[object] = list(providers.values()) if isinstance(providers, Mapping) else list(providers) if isinstance(providers, Sequence) else []
     parent_providers = getattr(opts.parent, "_providers", None)
     if isinstance(parent_providers, Mapping):
-        candidates += list(parent_providers.values())
-    return any(isinstance(p, pulumi.ProviderResource) and p.package == "kubernetes" for p in candidates)
+        listed.append(parent_providers.get("kubernetes"))
+    found = [p for p in listed if isinstance(p, pulumi.ProviderResource) and kubernetes(p)]
+    return found[0] if found else None
 
 
 def require_mutable_secrets(reader: ConfigReader, opts: pulumi.ResourceOptions | None) -> None:
-    """Record a problem unless the default Kubernetes provider updates Secrets in place.
+    """Record a problem unless the Kubernetes provider in use updates Secrets in place.
 
-    The default provider takes ``kubernetes:enableSecretMutable`` from stack config, else the
-    ``PULUMI_K8S_ENABLE_SECRET_MUTABLE`` environment variable. An explicit provider passed in ``opts``
-    is the caller's to configure (``enable_secret_mutable=True``); SecretChain's own sets it.
+    The default provider reads ``kubernetes:enableSecretMutable`` from stack config and, only when that
+    key is absent, ``PULUMI_K8S_ENABLE_SECRET_MUTABLE``; either is on exactly for the string ``true``
+    (:func:`components.pulumi_rules.provider_flag_enabled`, a port of provider.go ``Configure``). An
+    explicit provider in ``opts`` is accepted only when made by :func:`mutable_secrets_provider`: its flag
+    cannot be read back from the object.
     """
     from components.config import raw
+    from components.pulumi_rules import provider_flag_enabled
 
-    if _has_kubernetes_provider(opts):
+    provider = _kubernetes_provider(opts)
+    if provider is not None:
+        if not getattr(provider, MUTABLE_MARK, False):
+            reader.fail(
+                "the explicit Kubernetes provider in opts cannot be confirmed to update Secrets in place (a provider does not "
+                "expose its enable_secret_mutable). Fix: create it with components.kube.mutable_secrets_provider(name, ...)"
+            )
         return
-    if raw(MUTABLE_SECRETS_KEY) is None and os.environ.get(MUTABLE_SECRETS_ENV, "").strip().lower() in ("1", "t", "true"):
+    configured, environment = raw(MUTABLE_SECRETS_KEY), os.environ.get(MUTABLE_SECRETS_ENV)
+    if provider_flag_enabled(configured, environment):
+        return
+    if configured is None and environment is not None:
+        shown = environment if len(environment) <= 20 and environment.isprintable() else "a value"
+        reader.fail(
+            f'environment variable {MUTABLE_SECRETS_ENV} is "{shown}", not exactly true, so pulumi-kubernetes replaces a Secret '
+            f"whenever its data changes. Fix: export {MUTABLE_SECRETS_ENV}=true, or pulumi config set {MUTABLE_SECRETS_KEY} true"
+        )
         return
     reader.plain(MUTABLE_SECRETS_KEY, required=True)

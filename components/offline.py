@@ -233,13 +233,52 @@ def _kubernetes_preview_state(state: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
+def _close_worker_loop() -> None:
+    """Close the event loop the SDK made for this worker thread, if it is one.
+
+    The SDK runs each monitor RPC in a worker thread (pulumi/runtime/resource.py ``do_rpc_call``), and the
+    mock monitor calls ``_sync_await`` there (pulumi/runtime/mocks.py), which gives that thread an event
+    loop of its own that nothing closes (``sync_await._ensure_event_loop``). Collected at interpreter exit,
+    such a loop printed ``Exception ignored in: <function BaseEventLoop.__del__ …> … Invalid file
+    descriptor: -1`` after a successful ``plan``. The next RPC on the thread gets a fresh loop.
+    """
+    import asyncio
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        return
+    policy = asyncio.get_event_loop_policy()
+    try:
+        loop = policy.get_event_loop()
+    except RuntimeError:
+        return
+    if not loop.is_running() and not loop.is_closed():
+        loop.close()
+    policy.set_event_loop(None)
+
+
 class _Monitor(mocks.MockMonitor):
     def __init__(self, mocks_: _Mocks, evaluation: Evaluation) -> None:
         super().__init__(mocks_)
         self.evaluation = evaluation
 
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        try:
+            return super().Invoke(request)  # type: ignore[no-untyped-call]
+        finally:
+            _close_worker_loop()
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        try:
+            return super().ReadResource(request)  # type: ignore[no-untyped-call]
+        finally:
+            _close_worker_loop()
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        try:
+            response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        finally:
+            _close_worker_loop()
         self.evaluation.registrations.append(
             Registration(
                 type=request.type,
@@ -346,6 +385,34 @@ def evaluate(
     return evaluation
 
 
+def close_event_loop() -> None:
+    """Close the event loop the SDK's ``_sync_await`` made for this thread, and unset it.
+
+    ``pulumi.runtime.sync_await._ensure_event_loop`` creates a loop on first use and never closes it; left to
+    the garbage collector at interpreter exit, ``BaseEventLoop.__del__`` can run after its selector is gone
+    and print ``ValueError: Invalid file descriptor: -1``. A command calls this once it is done; a later
+    evaluation in the same process gets a fresh loop (``_ensure_event_loop`` creates one when none is set).
+    """
+    import asyncio
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:
+            return
+    if not loop.is_closed() and not loop.is_running():
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+    asyncio.set_event_loop(None)
+
+
 def load_config_file(path: Path | str) -> tuple[dict[str, str], list[str]]:
     """Read stack config in the form ``pulumi config --show-secrets --json`` prints.
 
@@ -357,21 +424,75 @@ def load_config_file(path: Path | str) -> tuple[dict[str, str], list[str]]:
 
 
 def parse_config(data: Any) -> tuple[dict[str, str], list[str]]:
-    """Flatten ``pulumi config --json`` output into (config, secret keys); see :func:`load_config_file`."""
+    """Flatten ``pulumi config --show-secrets --json`` output into (config, secret keys), as the program sees it.
+
+    The CLI prints each key as ``{"value": <string>, "objectValue": <JSON>, "secret": <bool>}``
+    (pulumi/pulumi pkg/cmd/pulumi/config/config.go ``configValueJSON``): ``value`` is always a string,
+    and a structured value (object, array, number, boolean) also comes as ``objectValue``, which the
+    program receives as its JSON text. Nothing is coerced: a key the CLI cannot parse, a ``value`` that is
+    not a string, a secret printed without ``--show-secrets``, or a JSON type the catalog does not accept for
+    that key (a boolean where a string is expected, a string where an object is) is a
+    :class:`~components.errors.ConfigError` naming every such key, before anything is evaluated.
+    """
+    from components.config import config_type_problems
+    from components.errors import ConfigError
+    from components.pulumi_rules import RuleError, parse_key
+
     if not isinstance(data, dict):
         raise SecretChainError("config JSON must be an object mapping keys to {value, secret}")
     config: dict[str, str] = {}
     secret_keys: list[str] = []
+    types: dict[str, str] = {}
+    problems: list[str] = []
     for key, entry in data.items():
-        if not isinstance(entry, dict) or not ("value" in entry or "objectValue" in entry):
-            raise SecretChainError(f'config JSON entry "{key}" must be an object with "value" (and "secret")')
-        if "objectValue" in entry and entry.get("objectValue") is not None:
-            config[key] = json.dumps(entry["objectValue"])
+        try:
+            parse_key(key)
+        except RuleError:
+            problems.append(f"config JSON key {_printable_key(key)} is not a key the Pulumi CLI can hold (<namespace>:<name>)")
+            continue
+        if not isinstance(entry, dict) or not isinstance(entry.get("secret", False), bool):
+            problems.append(f'config JSON entry "{key}" must be an object with "value" or "objectValue", and "secret" (true or false)')
+            continue
+        value, structured = entry.get("value"), entry.get("objectValue")
+        if "objectValue" in entry and structured is not None:
+            config[key] = value if isinstance(value, str) else json.dumps(structured)
+            types[key] = _json_type(structured)
+        elif isinstance(value, str):
+            config[key] = value
+            types[key] = "string"
+        elif "value" in entry:
+            problems.append(f'config JSON entry "{key}" has a "value" that is not a string (pulumi config --json prints strings)')
+            continue
+        elif entry.get("secret"):
+            problems.append(f'config JSON entry "{key}" is a secret without its value: run pulumi config --show-secrets --json')
+            continue
         else:
-            config[key] = str(entry["value"])
+            problems.append(f'config JSON entry "{key}" has neither "value" nor "objectValue"')
+            continue
         if entry.get("secret"):
             secret_keys.append(key)
+    problems += config_type_problems(types, config)
+    if problems:
+        raise ConfigError(problems)
     return config, secret_keys
+
+
+def _json_type(value: Any) -> str:
+    from components.config import json_type
+
+    return json_type(value)
+
+
+def _printable_key(key: str) -> str:
+    """A key name safe to print: it may be a typo'd ``key=value`` pair, so only its shape is shown.
+
+    The runbook's GHCR keys are named, with where their values now live.
+    """
+    from components.config import RUNBOOK_KEYS
+
+    if key in RUNBOOK_KEYS:
+        return f'"{key}" (the runbook\'s spelling: it is now field {RUNBOOK_KEYS[key]})'
+    return f"of {len(key)} characters with {key.count(':')} colons"
 
 
 def iter_strings(value: Any, *, skip_secrets: bool) -> Iterator[str]:

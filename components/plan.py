@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components import catalog
+from components import catalog, parts
 from components.kube import CONFIG_KEYS_ANNOTATION
 from components.offline import Evaluation, Registration, is_secret, unwrap
 
@@ -27,6 +27,31 @@ class Link:
     config_key: str
     target: str
     consumers: str
+
+
+@dataclass(frozen=True)
+class PartRow:
+    """One component of the table of parts: built by this evaluation or not, and why not."""
+
+    part: str
+    built: bool
+    why: str
+
+
+def part_rows(evaluation: Evaluation) -> list[PartRow]:
+    """Each component of the table of parts (:mod:`components.parts`): built here, or why not."""
+    built = evaluation.stack_outputs.get("parts")
+    built = built if isinstance(built, list) else []
+    kind = parts.kind_of(evaluation.stack)
+    out = []
+    for part in parts.COMPONENTS:
+        if part.name in built:
+            out.append(PartRow(part.name, True, ""))
+        elif kind not in part.kinds:
+            out.append(PartRow(part.name, False, f"{kind.label} stacks never build it"))
+        else:
+            out.append(PartRow(part.name, False, f"not declared in {parts.PARTS_KEY} (or, where nothing is declared, not configured)"))
+    return out
 
 
 def rows(evaluation: Evaluation) -> list[Row]:
@@ -84,6 +109,9 @@ def render_text(evaluation: Evaluation) -> str:
     for r in table:
         where = f"{r.namespace}/{r.object_name}" if r.namespace else r.object_name
         lines.append(f"{r.type:<{width_type}}  {r.name:<{width_name}}  {where}")
+    lines += ["", "Parts (components/parts.py):"]
+    for part in part_rows(evaluation):
+        lines.append(f"  {'✓' if part.built else '·'} {part.part}" + (f" — {part.why}" if part.why else ""))
     lines += ["", "Secret chain (ESC key → where it lands → who reads it); values are never shown:"]
     for link in links(evaluation):
         lines.append(f"  {link.config_key}\n    → {link.target}\n    → {link.consumers}")
@@ -100,6 +128,7 @@ def render_json(evaluation: Evaluation) -> dict[str, Any]:
         "stack": evaluation.stack,
         "preview": evaluation.preview,
         "resources": [r.__dict__ for r in rows(evaluation)],
+        "parts": [p.__dict__ for p in part_rows(evaluation)],
         "chain": [link.__dict__ for link in links(evaluation)],
         "outputs": {k: ("[secret]" if is_secret(v) else v) for k, v in evaluation.stack_outputs.items()},
     }

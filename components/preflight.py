@@ -1,125 +1,28 @@
 """Preflight: check a stack's effective config against the catalog before ``pulumi up``.
 
-Which keys are required depends on which components the config enables. That knowledge is data:
-:data:`GROUPS` lists every group of keys that belong together and the rule that binds them, and
-:func:`check` applies the rules, then runs each present key's catalog format check. No message
-produced here contains a configured value or any part of one.
+Which keys are required depends on which parts the stack builds. That knowledge is the table of parts
+(:mod:`components.parts`), the same one the stack program reads: :func:`check` asks it which parts the
+stack declares or the config enables, which of their keys are missing, and which set keys they read,
+then runs each read key's catalog format check. So ``preflight`` says READY exactly when the program
+builds (tests/test_parts_matrix.py). No message produced here contains a configured value or any part of one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-from components import catalog
-from components.catalog import Key, Tier
+from components import catalog, parts
+from components.catalog import Key
 from components.chain import StackKind, parse_stack
-from components.config import ESC_ENVIRONMENT_KEY, esc_environment, fix_command
+from components.config import ESC_ENVIRONMENT_KEY, esc_environment, fix_command, lookup
 from components.errors import SecretChainError
 from components.validators import Invalid
 
-
-class Rule(StrEnum):
-    """How the keys of a group bind each other."""
-
-    ALL_OR_NONE = "all or none"
-    """Any key present enables the component, and then every key of the group is required."""
-    ONE_OF = "one alternative"
-    """The group has alternatives (each a set of keys): at most one may be used, and it must be complete."""
-    OPTIONAL = "each optional"
-    """Each key is optional and validated when present."""
-
-
-@dataclass(frozen=True)
-class Group:
-    """Keys that belong together, with the rule that binds them."""
-
-    name: str
-    """Component or area the keys configure."""
-    rule: Rule
-    alternatives: tuple[tuple[str, ...], ...]
-    """One tuple of keys (ALL_OR_NONE, OPTIONAL) or several alternatives (ONE_OF)."""
-    requires: tuple[str, ...] = ()
-    """Further keys required when the group is enabled (outside PR stacks when ``not_in_pr``)."""
-    not_in_pr: bool = False
-    """The component is never built in preview-pr-<N> stacks: its keys are then ignored, not required."""
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        """Every key of the group, in order."""
-        return tuple(k for alt in self.alternatives for k in alt)
-
-
-ROLLOUT_KEY = "secret-chain:rolloutKey"
-MUTABLE_SECRETS = "kubernetes:enableSecretMutable"
-"""Every component that writes a Kubernetes Secret needs it: otherwise a rotation deletes and re-creates the Secret."""
-PREVIOUS_PROMETHEUS_TOKEN = "prometheus:previousAuthToken"
-
-GROUPS: tuple[Group, ...] = (
-    Group(
-        "GhcrPullSecret",
-        Rule.ALL_OR_NONE,
-        (("namespace:imagePullSecret:username", "namespace:imagePullSecret:token"),),
-        requires=(MUTABLE_SECRETS,),
-    ),
-    Group("PrometheusAuth", Rule.ALL_OR_NONE, (("prometheus:authToken",),), requires=(ROLLOUT_KEY, MUTABLE_SECRETS)),
-    # Only during phase 1 of a rotation of prometheus:authToken; meaningless without it.
-    Group("PrometheusAuth rotation", Rule.OPTIONAL, ((PREVIOUS_PROMETHEUS_TOKEN,),), requires=("prometheus:authToken",)),
-    Group(
-        "GitHubActionsSecrets",
-        Rule.OPTIONAL,
-        (("ci:pulumiAccessToken", "ci:workflowDispatchToken", "ci:githubAppId", "ci:githubAppPrivateKey"),),
-        requires=("secret-chain:githubRepository",),
-        not_in_pr=True,
-    ),
-    Group(
-        "FluxGitCredentials",
-        Rule.ONE_OF,
-        (("flux:githubToken",), ("flux:githubAppId", "flux:githubAppInstallationId", "flux:githubAppPrivateKey")),
-        requires=("secret-chain:fluxRepositoryUrl", MUTABLE_SECRETS),
-    ),
-    Group(
-        "CertManagerDnsIssuer",
-        Rule.ALL_OR_NONE,
-        (("gateway:digitaloceanDnsToken",),),
-        requires=("secret-chain:domain", "secret-chain:acmeEmail", MUTABLE_SECRETS),
-    ),
-    Group("DigitalOcean provider", Rule.OPTIONAL, (("digitalocean:token",),)),
-    Group(
-        "GrafanaOAuth",
-        Rule.ALL_OR_NONE,
-        (("grafana:githubClientId", "grafana:githubClientSecret", "grafana:githubOrg", "grafana:adminUser"),),
-        requires=("secret-chain:domain", ROLLOUT_KEY, MUTABLE_SECRETS),
-    ),
-    Group(
-        "GrafanaOAuth mail",
-        Rule.ALL_OR_NONE,
-        (
-            (
-                "grafana:smtpHost",
-                "grafana:smtpPort",
-                "grafana:smtpUser",
-                "grafana:smtpPassword",
-                "grafana:smtpFromAddress",
-                "grafana:alertEmail",
-            ),
-        ),
-        # Mail settings are part of GrafanaOAuth: they are useless without its OAuth keys.
-        requires=("grafana:githubClientId", "grafana:githubClientSecret", "grafana:githubOrg", "grafana:adminUser"),
-    ),
-    Group("GitHub provider", Rule.OPTIONAL, (("github:token",),)),
-    Group("Rollout triggers", Rule.OPTIONAL, ((ROLLOUT_KEY,),)),
-    Group("Kubernetes provider", Rule.OPTIONAL, ((MUTABLE_SECRETS,),)),
-    Group(
-        "Stack settings",
-        Rule.OPTIONAL,
-        (tuple(k.key for k in catalog.KEYS if k.namespace == "secret-chain" and k.tier is Tier.STACK),),
-    ),
-)
-
 CATALOG_NAMESPACES = frozenset(k.namespace for k in catalog.KEYS)
+PREVIOUS_PROMETHEUS_TOKEN = parts.BY_NAME["PrometheusAuth.rotation"].optional[0]
+PROMETHEUS_TOKEN = parts.BY_NAME["PrometheusAuth"].all_of[0]
 
 
 @dataclass(frozen=True)
@@ -128,10 +31,11 @@ class Problem:
 
     key: str
     kind: str
-    """missing, malformed, conflict, plaintext, alias, ignored, rotation or unknown."""
+    """missing, malformed, conflict, declared, plaintext, alias, ignored, rotation or unknown."""
     message: str
     fix: str
     group: str
+    """The part the key belongs to (empty for keys secret-chain does not know)."""
 
     def line(self) -> str:
         """One line: key, what is wrong, the fix."""
@@ -145,7 +49,10 @@ class Report:
     stack: str
     environment: str
     """The ESC environment fix commands write to."""
+    declared: list[str] | None = None
+    """The parts ``secret-chain:parts`` declares (None: nothing declared, the config enables them)."""
     enabled: list[str] = field(default_factory=list)
+    """The parts the stack builds (declared, or enabled by the config), sub-groups included."""
     checked: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -161,6 +68,7 @@ class Report:
             "stack": self.stack,
             "escEnvironment": self.environment,
             "ok": self.ok,
+            "declared": self.declared,
             "enabled": self.enabled,
             "checked": self.checked,
             "problems": [p.__dict__ for p in self.problems],
@@ -168,24 +76,8 @@ class Report:
         }
 
 
-def _lookup(entry: Key, config: Mapping[str, str]) -> tuple[str, str] | None:
-    """(key actually used, raw value) of ``entry``: the key itself, else its first present alias."""
-    for name in (entry.key, *entry.aliases):
-        if name in config:
-            return name, config[name]
-    return None
-
-
-def group_of(key: str) -> Group:
-    """The group a catalog key belongs to."""
-    for group in GROUPS:
-        if key in group.keys:
-            return group
-    raise KeyError(key)
-
-
 def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> Report:
-    """Check ``config`` (flat ``pulumi config`` keys) for stack ``stack`` against the catalog."""
+    """Check ``config`` (flat ``pulumi config`` keys) for stack ``stack`` against the table of parts and the catalog."""
     try:
         kind: StackKind = parse_stack(stack)
     except Invalid as err:
@@ -196,90 +88,60 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
     except Invalid:
         environment = esc_environment(kind.name, "")
     report = Report(stack=kind.name, environment=environment)
-    present = {e.key for e in catalog.KEYS if _lookup(e, config) is not None}
     secret_set = set(secret_keys)
+    declared = parts.declared_parts(config.get)
+    selection = parts.select(kind.kind, config.get, declared)
+    report.declared = list(declared) if declared is not None else None
+    report.enabled = [p.name for p in selection.built if p.declarable or p.enable is parts.Enable.TEMPORARY]
 
-    def problem(key: str, what: str, message: str, group: Group, *, warn: bool = False, fix: bool = True) -> None:
-        entry = catalog.get(key)
-        item = Problem(key, what, message, fix_command(entry, environment) if fix else "", group.name)
+    def problem(entry: Key, what: str, message: str, part: str, *, warn: bool = False, fix: bool = True) -> None:
+        item = Problem(entry.key, what, message, fix_command(entry, environment) if fix else "", part)
         (report.warnings if warn else report.problems).append(item)
 
-    for group in GROUPS:
-        used = [k for k in group.keys if k in present]
-        if group.not_in_pr and kind.is_pr:
-            for key in used:
-                problem(
-                    key,
-                    "ignored",
-                    f"is ignored in PR stacks ({group.name} is built only by preview-base and production)",
-                    group,
-                    warn=True,
-                    fix=False,
-                )
-            continue
-        if not used:
-            continue
-        report.enabled.append(group.name)
-        if group.rule is Rule.ALL_OR_NONE:
-            for key in group.keys:
-                if key not in present:
-                    others = ", ".join(k for k in used)
-                    problem(key, "missing", f"is missing: {group.name} is enabled by {others} and needs all of its keys", group)
-        elif group.rule is Rule.ONE_OF:
-            chosen = [alt for alt in group.alternatives if any(k in present for k in alt)]
-            if len(chosen) > 1:
-                for alt in chosen[1:]:
-                    for key in alt:
-                        if key in present:
-                            problem(
-                                key,
-                                "conflict",
-                                f"conflicts with {', '.join(k for k in chosen[0] if k in present)}: {group.name} takes "
-                                f"{' or '.join(' + '.join(a) for a in group.alternatives)}, not both; remove one",
-                                group,
-                                fix=False,
-                            )
-            for alt in chosen:
-                for key in alt:
-                    if key not in present:
-                        problem(key, "missing", f"is missing: {group.name} uses {' + '.join(alt)} together", group)
-        for key in group.requires:
-            if key not in present and not any(p.key == key and p.kind == "missing" for p in report.problems):
-                problem(key, "missing", f"is missing: {group.name} is enabled by {', '.join(used)} and needs it", group)
+    owner = {k.key: p.name for p in reversed(selection.built) for k in p.keys}
+    for refusal in selection.problems:
+        report.problems.append(Problem(parts.PARTS_KEY, "declared", refusal.message, refusal.fix, refusal.part))
+    for missing in selection.unset():
+        problem(missing.key, "missing", f"is missing: {missing.why}", missing.part)
+    for conflict in selection.conflicts:
+        problem(conflict.key, "conflict", f"conflicts with another alternative: {conflict.why}", conflict.part, fix=False)
+    for key, why in selection.ignored.items():
+        problem(catalog.get(key), "ignored", f"is ignored: {why}", "", warn=True, fix=False)
 
-    for entry in catalog.KEYS:
-        found = _lookup(entry, config)
-        if found is None:
-            continue
-        name, value = found
-        group = group_of(entry.key)
-        if group.not_in_pr and kind.is_pr:
-            continue
+    for entry in selection.read:
+        part = owner[entry.key]
         report.checked.append(entry.key)
         try:
+            found = lookup(entry, config.get)
+            assert found is not None  # selection.read holds set keys only
+            name, value = found
             entry.check(value)
         except Invalid as err:
-            problem(entry.key, "malformed", f"{err}" if str(err).startswith("is ") else f"is invalid: {err}", group)
-        if entry.secret and name not in secret_set:
-            problem(entry.key, "plaintext", "is a secret but is stored in plain text; set it again with --secret", group)
+            problem(entry, "malformed", f"{err}" if str(err).startswith("is ") else f"is invalid: {err}", part)
+            continue
+        if entry.secret and entry.config_key not in secret_set and name not in secret_set:
+            problem(entry, "plaintext", "is a secret but is stored in plain text; set it again with --secret", part)
         if name != entry.key:
-            problem(entry.key, "alias", f'is read from the older key "{name}"; move it to "{entry.key}"', group, warn=True)
+            problem(entry, "alias", f'is read from the older key "{name}"; move it to "{entry.key}"', part, warn=True)
         if entry.temporary:
             from components.inventory import doc_link
 
             problem(
-                entry.key,
+                entry,
                 "rotation",
                 f"is set: a rotation is in progress; remove it once the consumers have rolled ({doc_link(entry.key)})",
-                group,
+                part,
                 warn=True,
                 fix=False,
             )
 
-    _check_previous_token(config, problem)
+    if PREVIOUS_PROMETHEUS_TOKEN in selection.read and PROMETHEUS_TOKEN in selection.read:
+        _check_previous_token(config, problem)
     for key in sorted(config):
         namespace = key.split(":", 1)[0]
-        if namespace in CATALOG_NAMESPACES and key not in catalog.BY_KEY and not any(key in e.aliases for e in catalog.KEYS):
+        # A field's path (namespace:imagePullSecret.token) as a key of its own is unknown: the program reads the object key.
+        known = any(key == e.config_key or key in e.aliases for e in catalog.KEYS)
+        if namespace in CATALOG_NAMESPACES and not known:
             if namespace in ("github", "digitalocean", "kubernetes"):
                 continue  # providers' own settings (github:owner, …) are not in the catalog
             report.warnings.append(Problem(key, "unknown", "is not a key secret-chain knows (a typo?); it is ignored", "", ""))
@@ -288,22 +150,26 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
 
 def _check_previous_token(config: Mapping[str, str], problem: Callable[..., None]) -> None:
     """During a rotation the previous Prometheus token must differ from the new one (compared, never shown)."""
-    new, old = config.get("prometheus:authToken"), config.get(PREVIOUS_PROMETHEUS_TOKEN)
+    new, old = config.get(PROMETHEUS_TOKEN.key), config.get(PREVIOUS_PROMETHEUS_TOKEN.key)
     if new is None or old is None or new.strip() != old.strip():
         return
     problem(
-        "prometheus:authToken",
+        PROMETHEUS_TOKEN,
         "conflict",
-        f'is the same as "{PREVIOUS_PROMETHEUS_TOKEN}": phase 1 of a rotation needs the new token in prometheus:authToken '
-        f"and the old one in {PREVIOUS_PROMETHEUS_TOKEN}",
-        group_of("prometheus:authToken"),
+        f'is the same as "{PREVIOUS_PROMETHEUS_TOKEN.key}": phase 1 of a rotation needs the new token in {PROMETHEUS_TOKEN.key} '
+        f"and the old one in {PREVIOUS_PROMETHEUS_TOKEN.key}",
+        "PrometheusAuth",
     )
 
 
 def render_text(report: Report) -> str:
     """Human-readable report; names keys, never values."""
     lines = [f"Preflight of stack {report.stack} (fixes write to ESC environment {report.environment})"]
-    lines.append(f"  components enabled by the config: {', '.join(report.enabled) or 'none'}")
+    if report.declared is not None:
+        lines.append(f"  parts declared in {parts.PARTS_KEY}: {', '.join(report.declared) or 'none'}")
+        lines.append(f"  parts built: {', '.join(report.enabled) or 'none'}")
+    else:
+        lines.append(f"  parts enabled by the config: {', '.join(report.enabled) or 'none'} (nothing declared in {parts.PARTS_KEY})")
     lines.append(f"  keys checked: {len(report.checked)}")
     if report.problems:
         lines += ["", f"{len(report.problems)} problem(s):"]

@@ -175,7 +175,7 @@ def environment_for(resources: list[dict[str, Any]], override: str | None) -> st
         kind = parse_stack(stack) if stack else None
     except Invalid:
         kind = None
-    return esc_environment(kind.name, "") if kind else "<org>/<Environment>"
+    return esc_environment(kind.name, "") if kind else "<org>/secret-chain/<Environment>"
 
 
 def render_text(items: list[Item], environment: str, now: datetime, warn_days: int) -> str:

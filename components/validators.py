@@ -280,12 +280,27 @@ def app_password(value: str) -> str:
     return value
 
 
+_ESC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
 def esc_environment(value: str) -> str:
-    """Check for an ESC environment reference: ``org/name`` or ``org/project/name``."""
+    """Check for an ESC environment reference as commands take it: ``<org>/<project>/<env>``.
+
+    Read with the CLI's own ``parseRef`` (:func:`components.pulumi_rules.parse_env_ref`): a two-part name
+    means ``<project>/<env>`` (the legacy ``<org>/<env>`` only as an ambiguous fallback) and a one-part name
+    the deprecated ``default/<env>``, so only the three-part form names one environment for sure. Each part
+    is a plain name (letters, digits, ``.``, ``_``, ``-``), so the value can be pasted into a printed command.
+    """
+    from components.pulumi_rules import parse_env_ref
+
     text = _nonblank(value)
+    ref = parse_env_ref(text)
     parts = text.split("/")
-    if len(parts) not in (2, 3) or not all(re.fullmatch(r"[A-Za-z0-9._-]+", p) for p in parts):
-        raise Invalid("is not an ESC environment reference (org/Environment or org/project/Environment)")
+    if len(parts) != 3 or ref.version or not all(_ESC_NAME.fullmatch(p) for p in parts):
+        raise Invalid(
+            "is not an ESC environment reference of the form <org>/<project>/<env>: "
+            "the CLI reads a two-part name as <project>/<env>"
+        )
     return text
 
 

@@ -14,6 +14,7 @@ canary material into the error paths.
 from __future__ import annotations
 
 import base64
+import json
 import re
 import secrets
 import string
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 
 from components import catalog, flux, github_actions
 from components.catalog import Key
+from components.parts import PARTS_KEY
 from components.validators import Invalid
 from tests.conftest import rsa_pem
 
@@ -78,6 +80,9 @@ def candidates(entry: Key) -> Iterator[str]:
     if re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", example):
         first, rest = example.split(".", 1)
         yield f"{first}-{secrets.token_hex(8)}.{rest}"
+    # A list setting (JSON text of a YAML list, e.g. secret-chain:parts): the example as its one item.
+    if "array" in entry.json_types:
+        yield json.dumps([example])
     # Opaque values (placeholders such as YOUR_CLIENT_ID): letters and digits, hex, base64.
     yield "cnry" + _alnum(28)
     yield secrets.token_hex(32)
@@ -173,7 +178,7 @@ _CI_DROP = {
 
 def esc_environment_for(stack: str) -> str:
     """The conventional ESC environment of a stack."""
-    return "acme/Production" if stack == "production" else "acme/Preview"
+    return "acme/secret-chain/Production" if stack == "production" else "acme/secret-chain/Preview"
 
 
 def chain_config(
@@ -192,6 +197,7 @@ def chain_config(
     a rotation is in progress (the catalog's ``temporary`` keys), as between rotations.
     """
     config = {key: c.raw for key, c in canaries.values.items() if rotating or not getattr(catalog.get(key), "temporary", False)}
+    config.pop(PARTS_KEY)  # a declaration, not a value: the whole chain is what the config enables
     secret_keys = [key for key in config if canaries.values[key].secret]
     config["secret-chain:escEnvironment"] = esc_environment_for(stack)
     drop: tuple[str, ...] = _CI_DROP[ci_mode]

@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from components.errors import ConfigError
-from components.offline import Evaluation, evaluate
+from components.offline import Evaluation
+from tests.runtime import evaluate
 
 
 def rsa_pem() -> str:
@@ -27,12 +28,12 @@ def canary_config() -> tuple[dict[str, str], list[str]]:
     """A complete, valid config whose every secret is a unique random canary."""
     tag = secrets.token_hex(8)
     values = {
-        "secret-chain:escEnvironment": ("acme/Production", False),
+        "secret-chain:escEnvironment": ("acme/secret-chain/Production", False),
         "secret-chain:githubRepository": ("acme/platform", False),
         "kubernetes:enableSecretMutable": ("true", False),
         "secret-chain:rolloutKey": (secrets.token_hex(32), True),
-        "namespace:imagePullSecret:username": ("octo-bot", False),
-        "namespace:imagePullSecret:token": ("ghp_" + secrets.token_hex(18), True),
+        "namespace:imagePullSecret.username": ("octo-bot", False),
+        "namespace:imagePullSecret.token": ("ghp_" + secrets.token_hex(18), True),
         "prometheus:authToken": (secrets.token_hex(32), True),
         "ci:pulumiAccessToken": ("pul-" + secrets.token_hex(20), True),
         "ci:workflowDispatchToken": ("github_pat_" + secrets.token_hex(20) + "_" + tag, True),

@@ -1,27 +1,80 @@
-"""The policy pack's module, loaded once for every test that calls its policies directly.
+"""The policy pack's modules, loaded once for every test that calls its policies directly, and fakes of the
+arguments pulumi-policy hands a policy.
 
-``policy/`` is not a package (the Pulumi CLI runs ``policy/__main__.py``), so it is loaded from its path;
-the ``PolicyPack`` object itself is created only in ``policy/__main__.py``.
+``policy/`` is not a package (the Pulumi CLI runs ``policy/__main__.py`` with ``policy/`` first on ``sys.path``),
+so it is put on ``sys.path`` the same way here; the ``PolicyPack`` object itself is created only in
+``policy/__main__.py``. :func:`load` returns ``secret_chain_policies``, which re-exports every module of the
+pack (secrets, namespaces, API versions), so ``load().validate_…`` reaches any policy function.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 NAME = "secret_chain_policies"
+POLICY_DIR = Path(__file__).resolve().parent.parent / "policy"
 
 
-def load() -> ModuleType:
-    """The module ``policy/secret_chain_policies.py``, imported once per test session."""
-    if NAME in sys.modules:
-        return sys.modules[NAME]
-    path = Path(__file__).resolve().parent.parent / "policy" / f"{NAME}.py"
-    spec = importlib.util.spec_from_file_location(NAME, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[NAME] = module
-    spec.loader.exec_module(module)
-    return module
+def load(name: str = NAME) -> ModuleType:
+    """The module ``policy/<name>.py`` (default: the pack's ``secret_chain_policies``), imported once per session."""
+    if str(POLICY_DIR) not in sys.path:
+        sys.path.insert(0, str(POLICY_DIR))
+    return importlib.import_module(name)
+
+
+@dataclass
+class Args:
+    """What ``ResourceValidationArgs`` offers the policies: type, props, urn, name, provider and ``get_config()``."""
+
+    resource_type: str
+    props: Any
+    name: str = "res"
+    urn: str = field(default="")
+    provider: Any = None
+    config: Mapping[str, Any] | None = None
+    stack: str = "production"
+
+    def __post_init__(self) -> None:
+        self.urn = self.urn or f"urn:pulumi:{self.stack}::secret-chain::secret-chain:index:SecretChain${self.resource_type}::{self.name}"
+
+    def get_config(self) -> Mapping[str, Any]:
+        """The policy's configuration, as the engine sends it (empty when the stack configures nothing)."""
+        return dict(self.config or {})
+
+
+@dataclass
+class Resource:
+    """What a ``PolicyResource`` offers a stack policy: type, props, urn, name."""
+
+    resource_type: str
+    props: Any
+    name: str = "res"
+    urn: str = ""
+
+    def __post_init__(self) -> None:
+        self.urn = self.urn or f"urn:pulumi:production::secret-chain::{self.resource_type}::{self.name}"
+
+
+@dataclass
+class StackArgs:
+    """What ``StackValidationArgs`` offers a stack policy: the resources and ``get_config()``."""
+
+    resources: Sequence[Resource]
+    config: Mapping[str, Any] | None = None
+
+    def get_config(self) -> Mapping[str, Any]:
+        """The policy's configuration (empty when the stack configures nothing)."""
+        return dict(self.config or {})
+
+
+def run(validate: Callable[..., Any], args: Any) -> list[str]:
+    """The messages ``validate`` reports for ``args`` (a resource or a stack validation)."""
+    found: list[str] = []
+    validate(args, lambda message, urn=None: found.append(message))
+    return found

@@ -53,21 +53,21 @@ class Bad:
     """Bad secret values that must not appear in the message (the canary secrets are always checked)."""
 
 
-TOKEN = '"namespace:imagePullSecret:token"'
-USER = '"namespace:imagePullSecret:username"'
+TOKEN = '"namespace:imagePullSecret.token"'
+USER = '"namespace:imagePullSecret.username"'
 PROM = '"prometheus:authToken"'
 
 BAD: dict[str, Bad] = {
     # --- GhcrPullSecret: config ---------------------------------------------------------------------
-    "ghcr-token-missing": Bad("ghcr", TOKEN, config={"namespace:imagePullSecret:token": DROP}),
-    "ghcr-username-missing": Bad("ghcr", USER, config={"namespace:imagePullSecret:username": DROP}),
-    "ghcr-token-empty": Bad("ghcr", TOKEN, config={"namespace:imagePullSecret:token": ""}),
-    "ghcr-token-whitespace": Bad("ghcr", TOKEN, config={"namespace:imagePullSecret:token": "   \t "}),
-    "ghcr-token-fine-grained": Bad("ghcr", TOKEN, config={"namespace:imagePullSecret:token": PAT}, hide=(PAT,)),
-    "ghcr-token-app-token": Bad("ghcr", TOKEN, config={"namespace:imagePullSecret:token": GHS}, hide=(GHS,)),
-    "ghcr-token-too-short": Bad("ghcr", TOKEN, config={"namespace:imagePullSecret:token": "ghp_abc123"}, hide=("ghp_abc123",)),
-    "ghcr-token-no-prefix": Bad("ghcr", TOKEN, config={"namespace:imagePullSecret:token": "Q7" * 20}, hide=("Q7" * 20,)),
-    "ghcr-username-invalid": Bad("ghcr", USER, config={"namespace:imagePullSecret:username": "-octo-"}),
+    "ghcr-token-missing": Bad("ghcr", TOKEN, config={"namespace:imagePullSecret.token": DROP}),
+    "ghcr-username-missing": Bad("ghcr", USER, config={"namespace:imagePullSecret.username": DROP}),
+    "ghcr-token-empty": Bad("ghcr", TOKEN, config={"namespace:imagePullSecret.token": ""}),
+    "ghcr-token-whitespace": Bad("ghcr", TOKEN, config={"namespace:imagePullSecret.token": "   \t "}),
+    "ghcr-token-fine-grained": Bad("ghcr", TOKEN, config={"namespace:imagePullSecret.token": PAT}, hide=(PAT,)),
+    "ghcr-token-app-token": Bad("ghcr", TOKEN, config={"namespace:imagePullSecret.token": GHS}, hide=(GHS,)),
+    "ghcr-token-too-short": Bad("ghcr", TOKEN, config={"namespace:imagePullSecret.token": "ghp_abc123"}, hide=("ghp_abc123",)),
+    "ghcr-token-no-prefix": Bad("ghcr", TOKEN, config={"namespace:imagePullSecret.token": "Q7" * 20}, hide=("Q7" * 20,)),
+    "ghcr-username-invalid": Bad("ghcr", USER, config={"namespace:imagePullSecret.username": "-octo-"}),
     # --- GhcrPullSecret: args -----------------------------------------------------------------------
     "ghcr-namespaces-missing": Bad("ghcr", 'argument "namespaces"', args={"namespaces": None}),
     "ghcr-namespaces-str": Bad("ghcr", 'argument "namespaces"', args={"namespaces": "default"}),
@@ -147,7 +147,7 @@ BAD: dict[str, Bad] = {
     "chain-pull-namespaces-str": Bad("chain", 'argument "image_pull_namespaces"', args={"image_pull_namespaces": "default"}),
     "chain-monitor-namespace-int": Bad("chain", 'argument "monitor_namespace"', args={"monitor_namespace": 5}),
     "chain-repository-invalid": Bad("chain", 'config "secret-chain:githubRepository"', config={"secret-chain:githubRepository": "a/b/c d"}),
-    "chain-ghcr-token-bad": Bad("chain", TOKEN, config={"namespace:imagePullSecret:token": PAT}, hide=(PAT,)),
+    "chain-ghcr-token-bad": Bad("chain", TOKEN, config={"namespace:imagePullSecret.token": PAT}, hide=(PAT,)),
     "chain-prom-token-empty": Bad("chain", PROM, config={"prometheus:authToken": " "}),
 }
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from benchmarks import compare, raw_program
-from components.offline import Evaluation, evaluate, load_config_file, unwrap
+from components.offline import Evaluation, load_config_file, unwrap
 from components.program import main
 from tests.conftest import canary_config
+from tests.runtime import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = ROOT / "examples" / "config" / "production.json"

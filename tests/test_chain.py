@@ -8,9 +8,10 @@ import pytest
 
 from components import SecretChain
 from components.errors import ConfigError
-from components.offline import Evaluation, evaluate, unwrap
+from components.offline import Evaluation, unwrap
 from tests.conftest import canary_config, rsa_pem, secret_data
 from tests.leaks import find_leaks
+from tests.runtime import evaluate
 from tests.schemas import validate
 
 

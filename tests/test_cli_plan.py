@@ -13,13 +13,14 @@ import yaml
 from components.cli import main
 from tests.conftest import canary_config
 from tests.leaks import fragments
+from tests.runtime import cli_json
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def write_config(tmp_path: Path, config: dict[str, str], secret_keys: list[str]) -> str:
     path = tmp_path / "config.json"
-    path.write_text(json.dumps({k: {"value": v, "secret": k in secret_keys} for k, v in config.items()}))
+    path.write_text(json.dumps(cli_json(config, secret_keys)))
     return str(path)
 
 
@@ -46,7 +47,7 @@ def test_manifests_are_redacted_yaml(tmp_path: Path, capsys: pytest.CaptureFixtu
     docs = {name: yaml.safe_load((out_dir / name).read_text()) for name in files}
     pull = docs["secret-default-ghcr-pull-secret.yaml"]
     assert pull["apiVersion"] == "v1" and pull["kind"] == "Secret" and pull["type"] == "kubernetes.io/dockerconfigjson"
-    assert pull["stringData"] == {".dockerconfigjson": "<secret:namespace:imagePullSecret:username,namespace:imagePullSecret:token>"}
+    assert pull["stringData"] == {".dockerconfigjson": "<secret:namespace:imagePullSecret.username,namespace:imagePullSecret.token>"}
     # the app's token Secret is written as data: its keys change during a rotation (see kube.secret)
     assert docs["secret-default-prometheus-auth.yaml"]["data"] == {"PROMETHEUS_AUTH_TOKEN": "<secret:prometheus:authToken>"}
     monitor = docs["servicemonitor-monitoring-default-api.yaml"]
@@ -62,7 +63,7 @@ def test_json_and_text_are_redacted(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     data = json.loads(out)
     assert len(data["manifests"]) == 4
-    assert {link["config_key"] for link in data["chain"]} >= {"namespace:imagePullSecret:token", "prometheus:authToken", "ci:pulumiAccessToken"}
+    assert {link["config_key"] for link in data["chain"]} >= {"namespace:imagePullSecret.token", "prometheus:authToken", "ci:pulumiAccessToken"}
     assert_no_secret(out, config, secret_keys)
     assert main(["plan", "--stack", "production", "--config", path, "--preview"]) == 0
     text = capsys.readouterr().out
@@ -80,12 +81,12 @@ def test_pr_stack_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 def test_invalid_config_is_one_error_without_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config, secret_keys = canary_config()
-    config["namespace:imagePullSecret:token"] = "github_pat_CANARY0123456789abcdef0123456789"
+    config["namespace:imagePullSecret.token"] = "github_pat_CANARY0123456789abcdef0123456789"
     code = main(["plan", "--stack", "production", "--config", write_config(tmp_path, config, secret_keys)])
     out, err = capsys.readouterr()
     assert code == 2
     assert err.startswith("error: the config of stack production is not valid (run `secret-chain preflight`)")
-    assert 'config "namespace:imagePullSecret:token"' in err
+    assert 'config "namespace:imagePullSecret.token"' in err
     assert "CANARY" not in out + err and "Traceback" not in err
 
 

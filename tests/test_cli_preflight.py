@@ -14,7 +14,7 @@ import pytest
 
 from components import catalog
 from components.cli import main
-from components.preflight import GROUPS
+from components.parts import PARTS, PARTS_KEY
 from tests.conftest import rsa_pem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,8 +28,8 @@ def hex_(n: int) -> str:
 def full_config(flux: str = "app") -> dict[str, tuple[str, bool]]:
     """A valid value for every catalog key (secrets are fresh random canaries); flux by token or App."""
     values: dict[str, tuple[str, bool]] = {
-        "namespace:imagePullSecret:username": ("octo-bot", False),
-        "namespace:imagePullSecret:token": ("ghp_" + hex_(36), True),
+        "namespace:imagePullSecret.username": ("octo-bot", False),
+        "namespace:imagePullSecret.token": ("ghp_" + hex_(36), True),
         "prometheus:authToken": (hex_(64), True),
         "prometheus:previousAuthToken": (hex_(64), True),  # as in phase 1 of a rotation
         "secret-chain:rolloutKey": (hex_(64), True),
@@ -51,7 +51,7 @@ def full_config(flux: str = "app") -> dict[str, tuple[str, bool]]:
         "grafana:smtpFromAddress": ("alerts@example.com", False),
         "grafana:alertEmail": ("oncall@example.com", False),
         "github:token": ("github_pat_" + hex_(60), True),
-        "secret-chain:escEnvironment": ("acme/Production", False),
+        "secret-chain:escEnvironment": ("acme/secret-chain/Production", False),
         "secret-chain:appNamespace": ("default", False),
         "secret-chain:domain": ("example.com", False),
         "secret-chain:acmeEmail": ("ops@example.com", False),
@@ -71,8 +71,8 @@ def malformed(key: str) -> str:
     """A wrong value for ``key``; secret ones carry a canary that must never be printed."""
     canary = "CANARY" + hex_(12)
     return {
-        "namespace:imagePullSecret:username": "not a login!",
-        "namespace:imagePullSecret:token": "github_pat_" + canary,  # fine-grained: GHCR needs a classic PAT
+        "namespace:imagePullSecret.username": "not a login!",
+        "namespace:imagePullSecret.token": "github_pat_" + canary,  # fine-grained: GHCR needs a classic PAT
         "prometheus:authToken": hex_(16),  # a 16-character token
         "prometheus:previousAuthToken": hex_(16),
         "secret-chain:rolloutKey": hex_(16),
@@ -104,13 +104,14 @@ def malformed(key: str) -> str:
         "secret-chain:acmeEmail": "ops",
         "secret-chain:githubRepository": "platform",
         "secret-chain:fluxRepositoryUrl": "git@github.com:acme/cluster.git",
+        PARTS_KEY: '["GhcrPullSecret", "NoSuchPart"]',
     }[key]
 
 
 # Keys that a present sibling (or an enabled component) makes required; every other key is optional.
 REQUIRED_WITH_GROUP = {
-    "namespace:imagePullSecret:username",
-    "namespace:imagePullSecret:token",
+    "namespace:imagePullSecret.username",
+    "namespace:imagePullSecret.token",
     "flux:githubAppId",
     "flux:githubAppInstallationId",
     "flux:githubAppPrivateKey",
@@ -131,13 +132,13 @@ REQUIRED_WITH_GROUP = {
     "secret-chain:rolloutKey",  # needed by PrometheusAuth and GrafanaOAuth (rollout annotations)
     "kubernetes:enableSecretMutable",  # needed by every component that writes a Kubernetes Secret
     "prometheus:authToken",  # needed while prometheus:previousAuthToken is set (a rotation in progress)
+    "ci:pulumiAccessToken",  # every CI workflow logs in to Pulumi (GitHubActionsSecrets)
+    "ci:githubAppId",  # the CI GitHub App: ID and key together
+    "ci:githubAppPrivateKey",
 }
 OPTIONAL_ALONE = {
-    "prometheus:previousAuthToken",
-    "ci:pulumiAccessToken",
     "ci:workflowDispatchToken",
-    "ci:githubAppId",
-    "ci:githubAppPrivateKey",
+    "prometheus:previousAuthToken",
     "flux:githubToken",
     "gateway:digitaloceanDnsToken",
     "digitalocean:token",
@@ -145,11 +146,26 @@ OPTIONAL_ALONE = {
     "secret-chain:escEnvironment",
     "secret-chain:appNamespace",
 }
-KEY_IDS = [k.key for k in catalog.KEYS]
+# Every key but the declared parts (a list, tested in tests/test_parts.py): full_config() declares nothing,
+# so here the config enables the parts.
+KEY_IDS = [k.key for k in catalog.KEYS if k.key != PARTS_KEY]
 
 
 def to_json(values: dict[str, tuple[str, bool]]) -> str:
-    return json.dumps({k: {"value": v, "secret": s} for k, (v, s) in values.items()})
+    """``pulumi config --show-secrets --json`` of catalog-keyed values: a field goes into its object key (secret if any field is)."""
+    out: dict[str, dict[str, object]] = {}
+    objects: dict[str, dict[str, str]] = {}
+    for key, (value, secret) in values.items():
+        entry = catalog.BY_KEY.get(key)
+        if entry is not None and entry.field:
+            objects.setdefault(entry.config_key, {})[entry.field] = value
+            out.setdefault(entry.config_key, {"secret": False})
+            out[entry.config_key]["secret"] = bool(out[entry.config_key]["secret"]) or secret
+        else:
+            out[key] = {"value": value, "secret": secret}
+    for key, fields in objects.items():
+        out[key].update({"value": json.dumps(fields), "objectValue": fields})
+    return json.dumps(out)
 
 
 def write(tmp_path: Path, values: dict[str, tuple[str, bool]]) -> str:
@@ -181,9 +197,8 @@ def assert_no_leak(text: str, values: dict[str, tuple[str, bool]]) -> None:
 
 
 def test_catalog_is_fully_classified() -> None:
-    """Every catalog key is in exactly one preflight group and in exactly one of this test's expectations."""
-    grouped = [k for g in GROUPS for k in g.keys]
-    assert sorted(grouped) == sorted(KEY_IDS)
+    """Every catalog key is read by some part of the table and is in exactly one of this test's expectations."""
+    assert {k.key for p in PARTS for k in p.keys} == {k.key for k in catalog.KEYS}
     assert set(KEY_IDS) == REQUIRED_WITH_GROUP | OPTIONAL_ALONE
     assert not REQUIRED_WITH_GROUP & OPTIONAL_ALONE
 
@@ -215,7 +230,9 @@ def test_every_key_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str], k
         assert [(p["key"], p["kind"]) for p in report["problems"]] == [(key, "missing")]
         entry = catalog.get(key)
         assert report["problems"][0]["fix"].startswith(
-            f"pulumi config set {entry.key}" if entry.tier is catalog.Tier.STACK else f'pulumi env set acme/Production pulumiConfig."{key}"'
+            f"pulumi config set {entry.key}"
+            if entry.tier is catalog.Tier.STACK
+            else f"pulumi env set acme/secret-chain/Production pulumiConfig.{key}"
         )
     else:
         assert code == 0, report["problems"]
@@ -246,13 +263,13 @@ def test_every_key_malformed(tmp_path: Path, capsys: pytest.CaptureFixture[str],
 
 def test_wrong_kinds_are_explained(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     values = full_config()
-    values["namespace:imagePullSecret:token"] = ("github_pat_CANARY" + hex_(40), True)
+    values["namespace:imagePullSecret.token"] = ("github_pat_CANARY" + hex_(40), True)
     values["prometheus:authToken"] = (hex_(16), True)
     values["ci:githubAppPrivateKey"] = ("CANARY" + hex_(30), True)
     code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), "--json")
     problems = {p["key"]: p["message"] for p in json.loads(out)["problems"]}
     assert code == 1
-    assert "fine-grained" in problems["namespace:imagePullSecret:token"] and "classic" in problems["namespace:imagePullSecret:token"]
+    assert "fine-grained" in problems["namespace:imagePullSecret.token"] and "classic" in problems["namespace:imagePullSecret.token"]
     assert "too short" in problems["prometheus:authToken"]
     assert "not a PEM private key" in problems["ci:githubAppPrivateKey"]
     assert_no_leak(out, values)
@@ -270,7 +287,7 @@ def test_flux_token_and_app_conflict(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 def test_partial_groups_name_every_missing_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     values = {"grafana:smtpHost": ("smtp.gmail.com", True), "flux:githubAppId": ("1234", False)}
-    code, out, _ = run(capsys, "preflight", "--stack", "preview-base", "--config", write(tmp_path, values), "--json")
+    code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), "--json")
     report = json.loads(out)
     missing = sorted(p["key"] for p in report["problems"] if p["kind"] == "missing")
     assert code == 1
@@ -281,18 +298,27 @@ def test_partial_groups_name_every_missing_key(tmp_path: Path, capsys: pytest.Ca
             "grafana:smtpPassword",
             "grafana:smtpFromAddress",
             "grafana:alertEmail",
-            # mail settings need GrafanaOAuth's keys; the App keys need the repository URL
+            # mail settings are part of GrafanaOAuth, which needs its keys, the domain and the rollout key
             "grafana:githubClientId",
             "grafana:githubClientSecret",
             "grafana:githubOrg",
             "grafana:adminUser",
+            "secret-chain:domain",
+            "secret-chain:rolloutKey",
+            # the App keys need the rest of the App and the repository URL
             "flux:githubAppInstallationId",
             "flux:githubAppPrivateKey",
             "secret-chain:fluxRepositoryUrl",
-            "kubernetes:enableSecretMutable",  # Flux writes a Secret: it must be updated in place
+            "kubernetes:enableSecretMutable",  # Flux and Grafana write Secrets: they must be updated in place
         ]
     )
-    assert report["escEnvironment"] == "<org>/Preview"
+    assert report["escEnvironment"] == "<org>/secret-chain/Production"
+    # preview-base runs no Grafana: the same mail key is ignored there, not required
+    code, out, _ = run(capsys, "preflight", "--stack", "preview-base", "--config", write(tmp_path, values), "--json")
+    report = json.loads(out)
+    assert "grafana:smtpHost" in {w["key"] for w in report["warnings"] if w["kind"] == "ignored"}
+    assert not any(p["key"].startswith("grafana:") for p in report["problems"])
+    assert report["escEnvironment"] == "<org>/secret-chain/Preview"
 
 
 def test_secret_stored_in_plain_text_is_a_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -303,18 +329,27 @@ def test_secret_stored_in_plain_text_is_a_problem(tmp_path: Path, capsys: pytest
     assert [(p["key"], p["kind"]) for p in json.loads(out)["problems"]] == [("prometheus:authToken", "plaintext")]
 
 
-def test_pr_stack_ignores_repository_secrets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_pr_stack_ignores_what_only_shared_stacks_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 11: the settings of parts a PR stack never builds (fluxRepositoryUrl, acmeEmail) are not required there.
     values = full_config()
-    del values["secret-chain:githubRepository"]
+    for key in ("secret-chain:githubRepository", "secret-chain:fluxRepositoryUrl", "secret-chain:acmeEmail", "secret-chain:appNamespace"):
+        del values[key]
     code, out, _ = run(capsys, "preflight", "--stack", "preview-pr-7", "--config", write(tmp_path, values), "--json")
     report = json.loads(out)
-    assert code == 0
-    assert "GitHubActionsSecrets" not in report["enabled"]
-    assert {w["key"] for w in report["warnings"] if w["kind"] == "ignored"} == {
+    assert code == 0, report["problems"]
+    assert report["enabled"] == ["GhcrPullSecret", "PrometheusAuth", "PrometheusAuth.rotation", "GrafanaOAuth", "GrafanaOAuth.mail"]
+    ignored = {w["key"] for w in report["warnings"] if w["kind"] == "ignored"}
+    assert ignored == {
         "ci:pulumiAccessToken",
         "ci:workflowDispatchToken",
         "ci:githubAppId",
         "ci:githubAppPrivateKey",
+        "flux:githubAppId",
+        "flux:githubAppInstallationId",
+        "flux:githubAppPrivateKey",
+        "gateway:digitaloceanDnsToken",
+        "digitalocean:token",
+        "github:token",
     }
 
 
@@ -334,15 +369,14 @@ def test_alias_and_unknown_keys_warn(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 def test_empty_config_is_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, {}))
-    assert code == 0 and "enabled by the config: none" in out
+    assert code == 0 and "parts enabled by the config: none" in out
 
 
 @pytest.mark.parametrize("stack", ["staging", "preview-pr-0", "preview-pr-x", "Production"])
 def test_bad_stack_name(tmp_path: Path, capsys: pytest.CaptureFixture[str], stack: str) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["preflight", "--stack", stack, "--config", write(tmp_path, {})])
-    assert exc.value.code == 2
-    assert "preview-pr-<N>" in capsys.readouterr().err
+    assert main(["preflight", "--stack", stack, "--config", write(tmp_path, {})]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "preview-pr-<N>" in err and len(err.splitlines()) == 1
 
 
 def test_unreadable_and_invalid_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -417,7 +451,7 @@ def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_subprocess_entry_point(tmp_path: Path) -> None:
     values = full_config()
-    values["namespace:imagePullSecret:token"] = ("github_pat_CANARY" + hex_(40), True)
+    values["namespace:imagePullSecret.token"] = ("github_pat_CANARY" + hex_(40), True)
     result = subprocess.run(
         [sys.executable, "-m", "components", "preflight", "--stack", "production", "--config", write(tmp_path, values)],
         capture_output=True,
@@ -426,7 +460,7 @@ def test_subprocess_entry_point(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 1
-    assert 'config "namespace:imagePullSecret:token"' in result.stdout and "classic" in result.stdout
+    assert 'config "namespace:imagePullSecret.token"' in result.stdout and "classic" in result.stdout
     assert "Traceback" not in result.stderr
     assert_no_leak(result.stdout + result.stderr, values)
     bad = subprocess.run([sys.executable, "-m", "components", "preflight", "--stack", "prod"], capture_output=True, text=True, cwd=ROOT, check=False)
@@ -445,5 +479,5 @@ def test_rotation_in_progress_warns_and_refuses_the_same_token_twice(tmp_path: P
     report = json.loads(out)
     assert code == 1
     assert [(p["key"], p["kind"]) for p in report["problems"]] == [("prometheus:authToken", "conflict")]
-    assert 'pulumi env set acme/Production pulumiConfig."prometheus:authToken"' in report["problems"][0]["fix"]
+    assert 'pulumi env set acme/secret-chain/Production pulumiConfig.prometheus:authToken' in report["problems"][0]["fix"]
     assert_no_leak(out, values)

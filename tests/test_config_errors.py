@@ -11,12 +11,13 @@ import pytest
 
 from components import GhcrPullSecret, GitHubActionsSecrets, PrometheusAuth, catalog
 from components.errors import ConfigError, SecretChainError
-from components.offline import evaluate, is_secret, unwrap
+from components.offline import is_secret, unwrap
 from tests.conftest import canary_config
+from tests.runtime import evaluate
 
 BUILDERS: dict[str, Callable[[], object]] = {
-    "namespace:imagePullSecret:username": lambda: GhcrPullSecret("pull", {"namespaces": ["default"]}),
-    "namespace:imagePullSecret:token": lambda: GhcrPullSecret("pull", {"namespaces": ["default"]}),
+    "namespace:imagePullSecret.username": lambda: GhcrPullSecret("pull", {"namespaces": ["default"]}),
+    "namespace:imagePullSecret.token": lambda: GhcrPullSecret("pull", {"namespaces": ["default"]}),
     "prometheus:authToken": lambda: PrometheusAuth("metrics", {"namespace": "default"}),
     "ci:pulumiAccessToken": lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "required": ["PULUMI_ACCESS_TOKEN"]}),
     "ci:workflowDispatchToken": lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "required": ["WORKFLOW_DISPATCH_TOKEN"]}),
@@ -25,8 +26,8 @@ BUILDERS: dict[str, Callable[[], object]] = {
 }
 
 MALFORMED: dict[str, str] = {
-    "namespace:imagePullSecret:username": "not a login!",
-    "namespace:imagePullSecret:token": "github_pat_" + "CANARYcanary" * 7,
+    "namespace:imagePullSecret.username": "not a login!",
+    "namespace:imagePullSecret.token": "github_pat_" + "CANARYcanary" * 7,
     "prometheus:authToken": "CANARY0123456789",
     "ci:pulumiAccessToken": "pul-CANARYCANARY",
     "ci:workflowDispatchToken": "gho_CANARYCANARYCANARYCANARYCANARYCANARY",
@@ -61,8 +62,8 @@ def test_every_key_fails_clearly_before_any_resource(key: str, problem: str, pre
     entry = catalog.get(key)
     assert line.startswith(f'config "{key}" ')
     assert ("is missing" in line) == (problem == "missing")
-    assert f'pulumi env set acme/Production pulumiConfig."{key}" {entry.example}' in line
-    assert f"pulumi config set{' --secret' if entry.secret else ''} {key} " in line
+    assert f'pulumi env set acme/secret-chain/Production pulumiConfig.{key} {entry.example}' in line
+    assert f"pulumi config set{' --path' if entry.field else ''}{' --secret' if entry.secret else ''} {key} " in line
     assert "CANARY" not in line and "\n" not in line
     for secret_key in secret_keys:
         assert config.get(secret_key, "<absent>").strip() not in line
@@ -72,8 +73,8 @@ def test_every_key_fails_clearly_before_any_resource(key: str, problem: str, pre
 
 def test_every_problem_is_reported_at_once() -> None:
     config, secret_keys = canary_config()
-    del config["namespace:imagePullSecret:username"]
-    config["namespace:imagePullSecret:token"] = "ghs_" + "x" * 36
+    del config["namespace:imagePullSecret.username"]
+    config["namespace:imagePullSecret.token"] = "ghs_" + "x" * 36
     caught: list[ConfigError] = []
     evaluate(
         _attempt(lambda: GhcrPullSecret("pull", {"namespaces": ["Bad_NS"]}), config, secret_keys, caught),
@@ -96,7 +97,7 @@ def test_fix_command_names_default_environment_by_stack() -> None:
         secret_keys=secret_keys,
         stack="preview-pr-3",
     )
-    assert 'pulumi env set <org>/Preview pulumiConfig."prometheus:authToken"' in str(caught[0])
+    assert 'pulumi env set <org>/secret-chain/Preview pulumiConfig.prometheus:authToken' in str(caught[0])
 
 
 def _pull_secret_from_output(token: str) -> Callable[[], object]:

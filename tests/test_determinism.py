@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from components.offline import Evaluation, Registration, evaluate, unwrap
+from components.offline import Evaluation, Registration, unwrap
 from components.program import main
 from tests.conftest import canary_config
+from tests.runtime import evaluate
 
 STACKS = ["production", "preview-base", "preview-pr-42"]
 

@@ -31,16 +31,25 @@ def load(env: str) -> dict[str, Any]:
 
 
 def own_config(env: str) -> dict[str, Any]:
+    """values.pulumiConfig by catalog key: an object key's fields (a YAML mapping that is not fn::secret) as
+    ``<key>.<field>``, the path ``pulumi config set --path`` and the catalog use."""
     config = load(env)["values"]["pulumiConfig"]
     assert isinstance(config, dict)
-    return config
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict) and "fn::secret" not in value:
+            assert catalog.held_in(key) and all(e.field for e in catalog.held_in(key)), f"{key} is not an object key"
+            flat.update({f"{key}.{field}": item for field, item in value.items()})
+        else:
+            flat[key] = value
+    return flat
 
 
 def composed(env: str) -> dict[str, Any]:
     """values.pulumiConfig as ESC evaluates it: imports first, in order, then the environment's own values."""
     result: dict[str, Any] = {}
     for imported in load(env).get("imports", []):
-        result.update(composed(imported))
+        result.update(composed(imported.removeprefix("secret-chain/")))
     result.update(own_config(env))
     return result
 
@@ -62,7 +71,9 @@ def test_files_exist_and_nothing_else() -> None:
 def test_imports_compose_base_into_preview_and_production() -> None:
     assert "imports" not in load("Base")
     for env in ("Preview", "Production"):
-        assert load(env)["imports"] == ["Base"]
+        # An import names <project>/<env> in the importing environment's own org (ESC docs, "Importing environments");
+        # a bare "Base" would be default/Base, another environment than the one `pulumi env init` creates.
+        assert load(env)["imports"] == ["secret-chain/Base"]
 
 
 @pytest.mark.parametrize("env", ["Preview", "Production"])

@@ -15,10 +15,11 @@ from components.flux import (
     image_name,
     semver_range,
 )
-from components.offline import evaluate, is_secret, unwrap
+from components.offline import is_secret, unwrap
 from components.validators import Invalid
 from tests.conftest import Run, rsa_pem, secret_data
 from tests.leaks import find_leaks
+from tests.runtime import evaluate
 from tests.schemas import validate
 
 SECRET = "kubernetes:core/v1:Secret"
@@ -32,12 +33,12 @@ PEM = rsa_pem()
 
 def token_config(key: str = "flux:githubToken") -> tuple[dict[str, str], list[str]]:
     token = "github_pat_" + secrets.token_hex(20) + "_" + secrets.token_hex(8)
-    return {"secret-chain:escEnvironment": "acme/Production", "kubernetes:enableSecretMutable": "true", key: token}, [key]
+    return {"secret-chain:escEnvironment": "acme/secret-chain/Production", "kubernetes:enableSecretMutable": "true", key: token}, [key]
 
 
 def app_config(pem: str = PEM) -> tuple[dict[str, str], list[str]]:
     config = {
-        "secret-chain:escEnvironment": "acme/Production",
+        "secret-chain:escEnvironment": "acme/secret-chain/Production",
         "kubernetes:enableSecretMutable": "true",
         "flux:githubAppId": "123456",
         "flux:githubAppInstallationId": "87654321",
@@ -191,7 +192,7 @@ def test_both_modes_present_is_an_error_naming_what_to_drop(run: Run) -> None:
     message = str(caught.value)
     assert "both a token and a GitHub App are configured" in message
     assert 'To keep the GitHub App (recommended: 1-hour tokens, no PAT expiry), remove config "flux:githubToken"' in message
-    assert 'pulumi env rm acme/Production pulumiConfig."flux:githubToken"' in message
+    assert 'pulumi env rm acme/secret-chain/Production pulumiConfig.flux:githubToken' in message
     assert 'To keep the token, remove config "flux:githubAppId"' in message
     assert "flux:githubAppPrivateKey" in message
     assert config["flux:githubToken"] not in message
@@ -209,24 +210,24 @@ def test_both_modes_names_the_alias_and_args(run: Run) -> None:
 
 
 def test_partial_app_config_names_the_missing_keys(run: Run) -> None:
-    config = {"secret-chain:escEnvironment": "acme/Production", "flux:githubAppId": "123456"}
+    config = {"secret-chain:escEnvironment": "acme/secret-chain/Production", "flux:githubAppId": "123456"}
     with pytest.raises(ConfigError) as caught:
         run(flux, config, [])
     message = str(caught.value)
     assert "the GitHub App config is incomplete: flux:githubAppId set but flux:githubAppInstallationId, flux:githubAppPrivateKey missing" in message
     assert 'config "flux:githubAppPrivateKey" is missing' in message
-    assert 'pulumi env set acme/Production pulumiConfig."flux:githubAppInstallationId" 12345678' in message
+    assert 'pulumi env set acme/secret-chain/Production pulumiConfig.flux:githubAppInstallationId 12345678' in message
     assert "to use a token (flux:githubToken) instead" in message
 
 
 def test_no_credentials_lists_both_options(run: Run) -> None:
     with pytest.raises(ConfigError) as caught:
-        run(flux, {"secret-chain:escEnvironment": "acme/Production"}, [])
+        run(flux, {"secret-chain:escEnvironment": "acme/secret-chain/Production"}, [])
     message = str(caught.value)
     assert "no Git credentials for Flux" in message
     assert "GitHub App (recommended)" in message
     for key in ("flux:githubAppId", "flux:githubAppInstallationId", "flux:githubAppPrivateKey", "flux:githubToken"):
-        assert f'pulumiConfig."{key}"' in message
+        assert f'pulumiConfig.{key}' in message
 
 
 def test_bad_app_id_and_bad_pem(run: Run) -> None:
@@ -262,7 +263,7 @@ def test_base_url_in_token_mode_is_an_error(run: Run) -> None:
 
 def test_wrong_token_kind_is_refused_without_echoing_it(run: Run) -> None:
     token = "ghs_" + "Ab12" * 9
-    config = {"secret-chain:escEnvironment": "acme/Production", "flux:githubToken": token}
+    config = {"secret-chain:escEnvironment": "acme/secret-chain/Production", "flux:githubToken": token}
     with pytest.raises(ConfigError) as caught:
         run(flux, config, ["flux:githubToken"])
     message = str(caught.value)
@@ -395,7 +396,7 @@ def test_every_problem_is_reported_together(run: Run) -> None:
         "image_automation": {"images": [{"image": "ghcr.io/acme/api", "semver_range": "nope"}]},
     }
     with pytest.raises(ConfigError) as caught:
-        run(lambda: flux(args), {"secret-chain:escEnvironment": "acme/Production", "kubernetes:enableSecretMutable": "true"}, [])
+        run(lambda: flux(args), {"secret-chain:escEnvironment": "acme/secret-chain/Production", "kubernetes:enableSecretMutable": "true"}, [])
     problems = caught.value.problems
     assert len(problems) == 4
     assert any("repository_url" in p for p in problems)

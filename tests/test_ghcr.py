@@ -26,7 +26,7 @@ def test_one_secret_per_namespace_with_valid_schema(run: Run, chain_config: tupl
         assert is_secret(reg.inputs["stringData"])
         validate(unwrap(reg.inputs))
         doc = json.loads(unwrap(reg.inputs["stringData"])[".dockerconfigjson"])
-        token = config["namespace:imagePullSecret:token"]
+        token = config["namespace:imagePullSecret.token"]
         assert doc == {
             "auths": {
                 "ghcr.io": {
@@ -91,14 +91,14 @@ def test_non_classic_tokens_are_refused_with_the_ghcr_rule(
     run: Run, chain_config: tuple[dict[str, str], list[str]], token: str, expected: str
 ) -> None:
     config, secret_keys = chain_config
-    config["namespace:imagePullSecret:token"] = token
+    config["namespace:imagePullSecret.token"] = token
     with pytest.raises(ConfigError) as caught:
         run(lambda: GhcrPullSecret("pull", {"namespaces": ["default"]}), config, secret_keys)
     message = str(caught.value)
     assert expected in message
     assert "only with a classic personal access token" in message
     assert token not in message
-    assert 'pulumi env set acme/Production pulumiConfig."namespace:imagePullSecret:token" ghp_… --secret' in message
+    assert 'pulumi env set acme/secret-chain/Production pulumiConfig.namespace:imagePullSecret.token ghp_… --secret' in message
 
 
 def test_namespaces_are_required_and_validated(run: Run, chain_config: tuple[dict[str, str], list[str]]) -> None:

@@ -54,7 +54,7 @@ def test_required_entry_missing_is_an_error(run: Run, chain_config: ChainConfig)
     with pytest.raises(ConfigError) as caught:
         run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "required": ["WORKFLOW_DISPATCH_TOKEN"]}), config, secret_keys)
     assert 'config "ci:workflowDispatchToken" is missing' in str(caught.value)
-    assert 'pulumi env set acme/Production pulumiConfig."ci:workflowDispatchToken" github_pat_… --secret' in str(caught.value)
+    assert 'pulumi env set acme/secret-chain/Production pulumiConfig.ci:workflowDispatchToken github_pat_… --secret' in str(caught.value)
 
 
 def test_environment_secrets(run: Run, chain_config: ChainConfig) -> None:

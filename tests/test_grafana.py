@@ -196,7 +196,7 @@ def test_missing_oauth_key(run: Run, grafana_config: Config, key: str) -> None:
     value = config.pop(key)
     message = _error(run, config, secret_keys, ARGS)
     assert f'config "{key}" is missing' in message
-    assert f'pulumi env set acme/Production pulumiConfig."{key}"' in message
+    assert f'pulumi env set acme/secret-chain/Production pulumiConfig.{key}' in message
     assert value not in message
 
 
@@ -208,7 +208,7 @@ def test_partial_mail_settings(run: Run, grafana_config: Config, dropped: list[s
     message = _error(run, config, secret_keys, ARGS)
     for key in dropped:
         assert f'config "{key}" is missing: the mail settings are all or nothing' in message
-        assert f'pulumi env set acme/Production pulumiConfig."{key}"' in message
+        assert f'pulumi env set acme/secret-chain/Production pulumiConfig.{key}' in message
     for key in set(MAIL_KEYS) - set(dropped):
         assert f'config "{key}"' not in message
 

@@ -28,9 +28,10 @@ from components.flux import FluxGitCredentials
 from components.ghcr import GhcrPullSecret
 from components.github_actions import GitHubActionsSecrets
 from components.grafana import GrafanaOAuth
-from components.offline import Evaluation, Registration, evaluate, is_secret, unwrap
+from components.offline import Evaluation, Registration, is_secret, unwrap
 from components.prometheus import PrometheusAuth
 from tests.conftest import canary_config, rsa_pem, secret_data
+from tests.runtime import evaluate
 
 Config = tuple[dict[str, str], list[str]]
 VALUE_TYPE = "test:index:Value"

@@ -46,7 +46,7 @@ from components import (
 from components.catalog import Key
 from components.cli import main as cli
 from components.errors import ConfigError
-from components.offline import DEFAULT_INVOKES, Evaluation, evaluate, is_secret, iter_strings, unwrap
+from components.offline import DEFAULT_INVOKES, Evaluation, is_secret, iter_strings, unwrap
 from components.program import main as program_main
 from components.validators import Invalid
 from tests import leaks
@@ -63,6 +63,7 @@ from tests.canaries import (
     plain_value,
 )
 from tests.leaks import find_in_text, find_leaks, misplaced_secrets, scan, secret_fields, unwrapped_secret_fields, wrapped_strings
+from tests.runtime import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET_KEYS = [k.key for k in catalog.KEYS if k.secret]
@@ -335,7 +336,7 @@ def test_each_component_leaks_nothing(case: str, preview: bool, canaries: Canari
 
 ARG_ROUTES: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
     # config key → (args field, build with that field) for the secrets a component also takes as an argument
-    "namespace:imagePullSecret:token": ("token", lambda a: GhcrPullSecret("pull", {"namespaces": ["default"], **a})),
+    "namespace:imagePullSecret.token": ("token", lambda a: GhcrPullSecret("pull", {"namespaces": ["default"], **a})),
     "prometheus:authToken": ("token", lambda a: PrometheusAuth("metrics", {"namespace": "default", **a})),
     "ci:pulumiAccessToken": ("pulumi_access_token", lambda a: GitHubActionsSecrets("ci", {"repository": "acme/platform", **a})),
     "ci:workflowDispatchToken": ("workflow_dispatch_token", lambda a: GitHubActionsSecrets("ci", {"repository": "acme/platform", **a})),
@@ -582,7 +583,7 @@ def test_every_command_prints_no_secret(
         state = tmp_path / "state.json"
         state.write_text(json.dumps(stack_export(ev, "2020-06-01T00:00:00Z")))
         assert run("rotation", "--state", str(state), "--now", "2030-01-01") == 1  # overdue: the fix commands are printed
-        assert run("rotation", "--state", str(state), "--now", "2030-01-01", "--json", "--esc-environment", "acme/Production") == 1
+        assert run("rotation", "--state", str(state), "--now", "2030-01-01", "--json", "--esc-environment", "acme/secret-chain/Production") == 1
         assert run("rotation", "--state", "-", "--now", "2020-06-02", "--warn-days", "400", stdin=state.read_text()) == 0
     files = [(f"manifest {p.name}", p.read_text()) for d in (manifests, tmp_path / "m2") for p in sorted(d.iterdir())]
     assert len(files) >= 6

@@ -28,10 +28,11 @@ from components.flux import FluxGitCredentials
 from components.ghcr import GhcrPullSecret
 from components.github_actions import GitHubActionsSecrets
 from components.grafana import GrafanaOAuth
-from components.offline import UNKNOWN, Evaluation, Registration, evaluate, is_secret, is_unknown, load_config_file, unknown_paths, unwrap
+from components.offline import UNKNOWN, Evaluation, Registration, is_secret, is_unknown, load_config_file, unknown_paths, unwrap
 from components.program import main
 from components.prometheus import PrometheusAuth
 from tests.conftest import canary_config, rsa_pem, secret_data
+from tests.runtime import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "config"

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from components.offline import evaluate, load_config_file, unwrap
+from components.offline import load_config_file, unwrap
 from tests.leaks import find_leaks
+from tests.runtime import evaluate
 from tests.schemas import validate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +52,7 @@ def test_demo_command_prints_resources_and_chains_but_no_secret() -> None:
     )
     out = result.stdout
     assert "kubernetes:core/v1:Secret" in out and "default/ghcr-pull-secret" in out
-    assert "namespace:imagePullSecret:token" in out and "Secret default/ghcr-pull-secret [.dockerconfigjson]" in out
+    assert "namespace:imagePullSecret.token" in out and "Secret default/ghcr-pull-secret [.dockerconfigjson]" in out
     assert "GitHub Actions secret PULUMI_ACCESS_TOKEN" in out
     for secret in _secrets(EXAMPLE):
         for fragment in [secret, *[line for line in secret.splitlines() if len(line) > 16]]:
@@ -78,7 +79,9 @@ def test_plan_json_and_preview_pr_stack() -> None:
 
 def test_bad_config_is_one_clear_error_not_a_traceback(tmp_path: Path) -> None:
     config = json.loads(EXAMPLE.read_text())
-    config["namespace:imagePullSecret:token"]["value"] = "github_pat_" + "CANARY" * 14
+    pull = config["namespace:imagePullSecret"]  # an object key: the CLI prints its JSON text and the object
+    pull["objectValue"]["token"] = "github_pat_" + "CANARY" * 14
+    pull["value"] = json.dumps(pull["objectValue"])
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(config))
     result = subprocess.run(
@@ -89,7 +92,7 @@ def test_bad_config_is_one_clear_error_not_a_traceback(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
-    assert 'config "namespace:imagePullSecret:token" is a fine-grained personal access token' in result.stderr
+    assert 'config "namespace:imagePullSecret.token" is a fine-grained personal access token' in result.stderr
     assert "CANARY" not in result.stderr + result.stdout
 
 

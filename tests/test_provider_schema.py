@@ -36,8 +36,8 @@ EXPECTED: dict[str, tuple[dict[str, tuple[PropertyType, str, bool | None]], dict
             "namespaces": (A, "Namespaces that get the pull secret", True),  # the list is plain, its items are Inputs
             "registry": (S, "ghcr.io", False),
             "secretName": (S, "ghcr-pull-secret", False),
-            "username": (S, "namespace:imagePullSecret:username", False),
-            "token": (S, "namespace:imagePullSecret:token", False),
+            "username": (S, "namespace:imagePullSecret", False),
+            "token": (S, "namespace:imagePullSecret", False),
             "attachToDefaultServiceAccount": (B, "default ServiceAccount", True),
         },
         {"secretNames": (OBJ, "per namespace")},

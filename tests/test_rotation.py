@@ -25,11 +25,12 @@ import yaml
 from components import CertManagerDnsIssuer, FluxGitCredentials, GhcrPullSecret, GrafanaOAuth, PrometheusAuth, SecretChain, catalog, inventory
 from components.cli import main as cli
 from components.kube import canonical_json, rollout_annotation_key, rollout_digest
-from components.offline import Evaluation, Registration, evaluate, is_secret, redact, unwrap
+from components.offline import Evaluation, Registration, is_secret, redact, unwrap
 from components.program import main as program
 from tests import policies
 from tests.conftest import Run, config_error, rsa_pem, secret_data
 from tests.leaks import find_leaks
+from tests.runtime import evaluate
 from tests.test_chain import full_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +42,7 @@ APP_NAMESPACE = {"production": "default", PR_STACK: PR_STACK}
 # --- a second valid value for every secret key ------------------------------------------------------
 
 VALUES: dict[str, Callable[[], str]] = {
-    "namespace:imagePullSecret:token": lambda: "ghp_" + secrets.token_hex(18),
+    "namespace:imagePullSecret.token": lambda: "ghp_" + secrets.token_hex(18),
     "prometheus:authToken": lambda: secrets.token_hex(32),
     "prometheus:previousAuthToken": lambda: secrets.token_hex(32),
     "ci:pulumiAccessToken": lambda: "pul-" + secrets.token_hex(20),
@@ -399,8 +400,8 @@ def test_the_documented_steps_are_the_simulated_ones() -> None:
     steps = inventory.rotation_steps(catalog.get("prometheus:authToken"))
     text = " ".join(steps)
     order = [
-        'pulumiConfig."prometheus:previousAuthToken"',
-        'pulumiConfig."prometheus:authToken" $(openssl rand -hex 32)',
+        'pulumiConfig.prometheus:previousAuthToken',
+        'pulumiConfig.prometheus:authToken $(openssl rand -hex 32)',
         "Phase 2",
         "--target",
         "Then pulumi up",
@@ -415,7 +416,7 @@ def test_previous_token_equal_to_the_new_one_is_refused(run: Run, chain_config: 
     err = config_error(run, lambda: PrometheusAuth("metrics", {"namespace": "default"}), config, [*secret_keys, "prometheus:previousAuthToken"])
     (line,) = err.problems
     assert line.startswith('config "prometheus:authToken" is the same as "prometheus:previousAuthToken"')
-    assert 'Fix: pulumi env set acme/Production pulumiConfig."prometheus:authToken" $(openssl rand -hex 32) --secret' in line
+    assert 'Fix: pulumi env set acme/secret-chain/Production pulumiConfig.prometheus:authToken $(openssl rand -hex 32) --secret' in line
     assert config["prometheus:authToken"] not in line
 
 
@@ -452,7 +453,7 @@ def test_rollout_key_problems_stop_everything_with_the_fix(run: Run, builder: st
     (line,) = err.problems
     assert line.startswith('config "secret-chain:rolloutKey" ')
     assert line.endswith(
-        'Fix: pulumi env set acme/Production pulumiConfig."secret-chain:rolloutKey" $(openssl rand -hex 32) --secret '
+        'Fix: pulumi env set acme/secret-chain/Production pulumiConfig.secret-chain:rolloutKey $(openssl rand -hex 32) --secret '
         "(or, for this stack only: pulumi config set --secret secret-chain:rolloutKey $(openssl rand -hex 32))"
     )
     assert config.get("secret-chain:rolloutKey", "<absent>") not in line
@@ -488,9 +489,9 @@ def test_an_explicit_provider_or_the_environment_variable_is_accepted(run: Run, 
     del config["kubernetes:enableSecretMutable"]
 
     def with_provider() -> None:
-        from pulumi_kubernetes import Provider
+        from components.kube import mutable_secrets_provider
 
-        provider = Provider("cluster", enable_secret_mutable=True)
+        provider = mutable_secrets_provider("cluster")
         COMPONENTS[component](pulumi.ResourceOptions(providers=[provider]))
 
     ev = run(with_provider, config, secret_keys)
@@ -522,13 +523,13 @@ def test_every_secret_key_has_a_rotation_path_and_says_when_it_is_picked_up() ->
         steps = inventory.rotation_steps(entry)
         assert not any("{set}" in step for step in steps)
         if not entry.temporary:
-            assert any(f'pulumiConfig."{entry.key}"' in step for step in steps), f"{entry.key}: no step sets it"
+            assert any(f'pulumiConfig.{entry.key}' in step for step in steps), f"{entry.key}: no step sets it"
 
 
 def test_no_trigger_consumers_are_documented_from_upstream() -> None:
     """The parts without a rollout trigger say which upstream code reads their Secret at use time."""
     reload = {k.key: k.reload for k in catalog.KEYS}
-    assert "getPullSecretsForPod" in reload["namespace:imagePullSecret:token"]
+    assert "getPullSecretsForPod" in reload["namespace:imagePullSecret.token"]
     assert "getAuthOpts" in reload["flux:githubToken"] and "getAuthOpts" in reload["flux:githubAppPrivateKey"]
     assert "solverForChallenge" in reload["gateway:digitaloceanDnsToken"]
     assert all("each workflow run" in reload[k] for k in ("ci:pulumiAccessToken", "ci:workflowDispatchToken", "ci:githubAppPrivateKey"))
@@ -587,4 +588,4 @@ def test_rotation_report_links_each_due_key_to_its_steps(tmp_path: Path, capsys:
     assert cli(["rotation", "--state", str(path), "--now", "2026-01-01", "--json"]) == 1
     (item,) = json.loads(capsys.readouterr().out)["items"]
     assert item["guide"] == "docs/rotation.md#prometheus-authtoken"
-    assert item["steps"] == inventory.rotation_steps(catalog.get("prometheus:authToken"), "<org>/Production")
+    assert item["steps"] == inventory.rotation_steps(catalog.get("prometheus:authToken"), "<org>/secret-chain/Production")

@@ -1,74 +1,206 @@
 """The committed stack files, with their ESC environment's values, make a stack that deploys.
 
 A stack's config is its ``stacks/Pulumi.<stack>.yaml`` plus what its ESC environment injects. Here the
-ESC part is the ESC-tier keys of the example config; the settings part must come from the stack file
-alone, so a setting missing from a stack file (the domain Grafana needs, say) fails here, not at
-`pulumi up`.
+ESC part is the example config's values of the keys the ESC files (``esc/*.yaml``) define; the settings
+part comes from the stack file alone, so a setting missing from a stack file (the domain Grafana
+needs, say) fails here, not at `pulumi up`. Both are put together in the form ``pulumi config
+--show-secrets --json`` prints them (a YAML list or mapping becomes ``objectValue``), and read with the
+same loader as the CLI (:func:`components.offline.parse_config`).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from components import catalog
+from components import catalog, preflight
 from components.catalog import Tier
-from components.offline import evaluate, load_config_file
+from components.errors import ConfigError
+from components.offline import Evaluation, evaluate, parse_config
+from components.parts import PARTS_KEY
 from components.program import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# stack name -> (stack file, example config of its ESC environment, parts it must build)
-STACKS: dict[str, tuple[str, str, list[str]]] = {
+# stack name -> (stack file, ESC environment file, example config of that environment, parts it must build)
+STACKS: dict[str, tuple[str, str, str, list[str]]] = {
     "production": (
         "Pulumi.production.yaml",
+        "production.yaml",
         "production.json",
         ["GhcrPullSecret", "PrometheusAuth", "FluxGitCredentials", "CertManagerDnsIssuer", "GrafanaOAuth", "GitHubActionsSecrets"],
     ),
     "preview-base": (
         "Pulumi.preview-base.yaml",
+        "preview.yaml",
         "preview.json",
         ["GhcrPullSecret", "PrometheusAuth", "FluxGitCredentials", "CertManagerDnsIssuer", "GitHubActionsSecrets"],
     ),
-    "preview-pr-7": ("Pulumi.preview-pr.yaml", "preview.json", ["GhcrPullSecret", "PrometheusAuth", "GrafanaOAuth"]),
+    # As .github/workflows/preview-deploy.yml builds it: the committed template plus the Preview environment.
+    "preview-pr-7": ("Pulumi.preview-pr.yaml", "preview.yaml", "preview.json", ["GhcrPullSecret", "PrometheusAuth", "GrafanaOAuth"]),
 }
 
 
-def _esc_tier(key: str) -> bool:
-    try:
-        return catalog.get(key).tier is Tier.ESC
-    except KeyError:
-        return False
+def _yaml(path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(path.read_text())
+    return document
 
 
-def stack_config(stack: str) -> tuple[dict[str, str], list[str]]:
-    stack_file, example, _ = STACKS[stack]
-    document: dict[str, Any] = yaml.safe_load((ROOT / "stacks" / stack_file).read_text())
-    esc, secret_keys = load_config_file(ROOT / "examples" / "config" / example)
-    config = {key: value for key, value in esc.items() if _esc_tier(key)}
-    config.update({key: str(value) for key, value in document["config"].items()})
-    return config, [key for key in secret_keys if key in config]
+def esc_keys(environment_file: str) -> set[str]:
+    """The ``pulumiConfig`` keys an ESC environment file defines, with those of the files it imports."""
+    document = _yaml(ROOT / "esc" / environment_file)
+    keys = set(document["values"]["pulumiConfig"])
+    for imported in document.get("imports", []):
+        keys |= esc_keys(imported.rsplit("/", 1)[-1].lower() + ".yaml")
+    return keys
+
+
+def cli_entry(value: Any, secret: bool = False) -> dict[str, Any]:
+    """One key as ``pulumi config --json`` prints it: ``value`` a string, structured values also as ``objectValue``."""
+    if isinstance(value, str):
+        return {"value": value, "secret": secret}
+    return {"value": json.dumps(value), "objectValue": value, "secret": secret}
+
+
+def stack_document(stack: str, *, esc: bool = True, declared: bool = True) -> dict[str, dict[str, Any]]:
+    """The stack's config in ``pulumi config --show-secrets --json`` form: its ESC values, then its stack file.
+
+    ``esc=False``: the ESC environment detached. ``declared=False``: the stack file without ``secret-chain:parts``.
+    """
+    stack_file, environment_file, example, _ = STACKS[stack]
+    document: dict[str, dict[str, Any]] = {}
+    if esc:
+        values = json.loads((ROOT / "examples" / "config" / example).read_text())
+        document.update({key: entry for key, entry in values.items() if key in esc_keys(environment_file)})
+    for key, value in _yaml(ROOT / "stacks" / stack_file)["config"].items():
+        if declared or key != PARTS_KEY:
+            document[key] = cli_entry(value)
+    return document
+
+
+def stack_config(stack: str, **kwargs: bool) -> tuple[dict[str, str], list[str]]:
+    """(config, secret keys) of :func:`stack_document`, as the CLI loader hands them to the program."""
+    return parse_config(stack_document(stack, **kwargs))
+
+
+def build(stack: str, config: dict[str, str], secret_keys: list[str]) -> Evaluation | ConfigError:
+    """The stack program's evaluation, or the ConfigError it stopped with (after asserting nothing was registered)."""
+    caught: list[ConfigError] = []
+
+    def program() -> None:
+        try:
+            main()
+        except ConfigError as err:
+            caught.append(err)
+
+    ev = evaluate(program, config=config, secret_keys=secret_keys, stack=stack)
+    if caught:
+        assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack"]
+        return caught[0]
+    return ev
 
 
 @pytest.mark.parametrize("stack", sorted(STACKS))
 def test_stack_file_and_its_esc_environment_build_every_part(stack: str, preview: bool) -> None:
     config, secret_keys = stack_config(stack)
     ev = evaluate(main, config=config, secret_keys=secret_keys, stack=stack, preview=preview)
-    assert ev.stack_outputs["parts"] == STACKS[stack][2]
+    assert ev.stack_outputs["parts"] == STACKS[stack][3]
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_preflight_passes_the_stack_that_the_program_builds(stack: str) -> None:
+    # Issue 11: preview-deploy.yml stopped at its preflight step on every PR (fluxRepositoryUrl, acmeEmail).
+    config, secret_keys = stack_config(stack)
+    report = preflight.check(config, secret_keys, stack)
+    assert report.problems == []
+    assert report.ok
+
+
+def test_the_pr_stack_as_ci_builds_it_plans_its_namespace_and_passes_preflight(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from components.cli import main as cli
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(stack_document("preview-pr-7")))
+    assert cli(["preflight", "--stack", "preview-pr-7", "--config", str(path)]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+    assert cli(["plan", "--stack", "preview-pr-7", "--config", str(path), "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    kinds = sorted(r["type"].rsplit(":", 1)[-1] for r in plan["resources"])
+    assert kinds == ["Namespace", "Secret", "Secret", "Secret", "Secret", "ServiceMonitor"]
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_stack_files_declare_the_parts_they_build(stack: str) -> None:
+    document = _yaml(ROOT / "stacks" / STACKS[stack][0])
+    declared = document["config"][PARTS_KEY]
+    assert isinstance(declared, list)  # a YAML list: the program receives it as JSON text
+    assert [p for p in declared if p in STACKS[stack][3]] == STACKS[stack][3]
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_detaching_the_esc_environment_stops_the_stack_instead_of_deleting_its_parts(stack: str) -> None:
+    # Issue 11 item 3: without the environment the program built nothing, so `pulumi up` would delete every Secret.
+    config, secret_keys = stack_config(stack, esc=False)
+    outcome = build(stack, config, secret_keys)
+    assert isinstance(outcome, ConfigError), f"built {outcome.stack_outputs.get('parts') if isinstance(outcome, Evaluation) else ''}"
+    report = preflight.check(config, secret_keys, stack)
+    assert not report.ok
+    missing = {p.key for p in report.problems if p.kind == "missing"}
+    assert "prometheus:authToken" in missing and "namespace:imagePullSecret.token" in missing
+    for key in missing:
+        assert f'config "{key}"' in str(outcome)
+    assert "Fix: pulumi env set example-org/secret-chain/" in str(outcome)
+
+
+def _esc_entries(stack: str) -> list[catalog.Key]:
+    """Catalog keys whose value the stack's ESC environment carries."""
+    document = stack_document(stack)
+    return [
+        e
+        for e in catalog.KEYS
+        if e.tier is Tier.ESC and e.config_key in document and (not e.field or e.field in document[e.config_key]["objectValue"])
+    ]
+
+
+def _without(document: dict[str, dict[str, Any]], entry: catalog.Key) -> dict[str, dict[str, Any]]:
+    out = dict(document)
+    if entry.field:
+        fields = {k: v for k, v in out[entry.config_key]["objectValue"].items() if k != entry.field}
+        out[entry.config_key] = cli_entry(fields, out[entry.config_key]["secret"])
+    else:
+        del out[entry.key]
+    return out
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_a_key_deleted_from_esc_never_removes_a_declared_part(stack: str) -> None:
+    """Delete any one ESC value: the stack builds every declared part, or stops naming the key (program and preflight alike)."""
+    for entry in _esc_entries(stack):
+        config, secret_keys = parse_config(_without(stack_document(stack), entry))
+        outcome = build(stack, config, secret_keys)
+        report = preflight.check(config, secret_keys, stack)
+        if isinstance(outcome, Evaluation):
+            assert outcome.stack_outputs["parts"] == STACKS[stack][3], entry.key
+            assert report.ok, (entry.key, report.problems)
+        else:
+            assert [(p.key, p.kind) for p in report.problems] == [(entry.key, "missing")], entry.key
+            assert f'config "{entry.key}" is missing' in str(outcome), entry.key
 
 
 @pytest.mark.parametrize("stack", sorted(STACKS))
 def test_stack_files_hold_settings_only(stack: str) -> None:
-    document = yaml.safe_load((ROOT / "stacks" / STACKS[stack][0]).read_text())
+    document = _yaml(ROOT / "stacks" / STACKS[stack][0])
     for key in document["config"]:
-        assert not _esc_tier(key), f"{key} belongs in the ESC environment, not in a stack file"
-        assert not (key in {k.key for k in catalog.KEYS} and catalog.get(key).secret), key
+        entry = catalog.BY_KEY.get(key)
+        assert entry is None or entry.tier is Tier.STACK, f"{key} belongs in the ESC environment, not in a stack file"
+        assert entry is None or not entry.secret, key
 
 
 def test_the_pr_template_names_no_environment() -> None:
-    # CI attaches <org>/Preview with `pulumi config env add`; an import in the template would be a second one.
-    document = yaml.safe_load((ROOT / "stacks" / "Pulumi.preview-pr.yaml").read_text())
+    # CI attaches <org>/secret-chain/Preview with `pulumi config env add`; an import in the template would be a second one.
+    document = _yaml(ROOT / "stacks" / "Pulumi.preview-pr.yaml")
     assert "environment" not in document

@@ -39,7 +39,7 @@ GOOD_FINE = "github_pat_" + "11ABCDEFG0" * 8 + "xy"
         (v.hostname, "smtp.gmail.com"),
         (v.github_login, "octo-cat"),
         (v.github_repository, "acme/platform"),
-        (v.esc_environment, "acme/Production"),
+        (v.esc_environment, "acme/secret-chain/Production"),
         (v.https_git_url, "https://github.com/acme/cluster"),
     ],
 )

@@ -1,0 +1,421 @@
+"""The one table of parts: which stack kinds build each part, what it needs, and how it is enabled.
+
+:data:`PARTS` is data: for each part of the chain (a component, or a sub-group of one such as Grafana's
+mail settings) the stack kinds that build it, the catalog keys it needs (all of them, one complete
+alternative, or each optional), the shared keys and stack settings it requires, and how it is enabled.
+:func:`select` applies the table to one stack's config. The stack program (:mod:`components.chain`),
+``preflight``, ``plan``, ``inventory`` and the README's parts table all read it, so ``preflight`` says
+READY exactly when the program builds. Whether a key is set is answered by :func:`components.config.lookup`
+alone (``get`` is :func:`components.config.raw` at run time, ``config.get`` of the flat dict in preflight).
+
+A stack declares the parts it builds in the stack setting ``secret-chain:parts`` (a YAML list in
+``stacks/Pulumi.<stack>.yaml``, which the program receives as JSON text). A declared part whose config is
+missing is an error, never a silent removal; a declared part the stack kind never builds is an error too.
+Where nothing is declared (a stack without the setting), a part is built when any of its own keys is set.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from components import catalog, certmanager, flux, ghcr, github_actions, grafana, kube, prometheus
+from components.catalog import Key
+from components.config import ESC_ENVIRONMENT_KEY, lookup
+from components.validators import Invalid
+
+PARTS_KEY = "secret-chain:parts"
+"""The stack setting that declares the parts a stack builds (its catalog entry checks it with :func:`check_declared`)."""
+
+
+class Kind(StrEnum):
+    """The kinds of stack: ``production``, ``preview-base`` and ``preview-pr-<N>`` (one per pull request)."""
+
+    PRODUCTION = "production"
+    PREVIEW_BASE = "preview-base"
+    PREVIEW_PR = "preview-pr"
+
+    @property
+    def label(self) -> str:
+        """The stack name as a person writes it (``preview-pr-<N>``)."""
+        return "preview-pr-<N>" if self is Kind.PREVIEW_PR else self.value
+
+
+class Enable(StrEnum):
+    """How a part comes to be built."""
+
+    DECLARED = "declared in secret-chain:parts; where nothing is declared, by any of its own keys"
+    KEYS = "by any of its own keys, within its parent; required when declared"
+    TEMPORARY = "by its key, within its parent, only while a rotation is in progress; never declared"
+    ALWAYS = "on every stack of its kinds (the chain's own settings)"
+
+
+def _key(name: str) -> Key:
+    return catalog.get(name)
+
+
+# Stack settings the chain reads (defined once, in the catalog).
+DOMAIN = _key("secret-chain:domain")
+ACME_EMAIL = _key("secret-chain:acmeEmail")
+GITHUB_REPOSITORY = _key("secret-chain:githubRepository")
+FLUX_REPOSITORY_URL = _key("secret-chain:fluxRepositoryUrl")
+APP_NAMESPACE = _key("secret-chain:appNamespace")
+ESC_ENVIRONMENT = _key(ESC_ENVIRONMENT_KEY)
+DECLARED_PARTS = _key(PARTS_KEY)
+ROLLOUT_KEY = _key(kube.ROLLOUT_KEY)
+MUTABLE_SECRETS = _key(kube.MUTABLE_SECRETS_KEY)
+GITHUB_PROVIDER_TOKEN = _key("github:token")
+DIGITALOCEAN_PROVIDER_TOKEN = _key(certmanager.PROVIDER_TOKEN_KEY)
+
+_ACTIONS = {name: entry.config_key for name, entry in github_actions.BY_GITHUB_NAME.items()}
+
+ALL_KINDS = frozenset(Kind)
+SHARED_KINDS = frozenset({Kind.PRODUCTION, Kind.PREVIEW_BASE})
+"""Cluster-wide objects and the repository's Actions secrets: a PR stack shares preview-base's."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One row of the table."""
+
+    name: str
+    """The component class it builds (a sub-group: ``<Component>.<group>``)."""
+    kinds: frozenset[Kind]
+    """The stack kinds that build it; declaring it anywhere else is an error."""
+    enable: Enable
+    all_of: tuple[Key, ...] = ()
+    """Own keys, each required once the part is built."""
+    one_of: tuple[tuple[Key, ...], ...] = ()
+    """Own alternatives: exactly one, complete (the first is the recommended one)."""
+    optional: tuple[Key, ...] = ()
+    """Own keys read when present (they enable the part where nothing is declared)."""
+    needs: tuple[Key, ...] = ()
+    """Shared keys and stack settings required once the part is built (they do not enable it)."""
+    uses: tuple[Key, ...] = ()
+    """Keys read when present that do not enable it (provider tokens, settings with a default)."""
+    parent: str = ""
+    """For a sub-group: the part it belongs to (built only with it)."""
+    writes_secrets: bool = False
+    """Writes Kubernetes Secrets: the default provider must update them in place (``kubernetes:enableSecretMutable``)."""
+
+    @property
+    def declarable(self) -> bool:
+        """Whether ``secret-chain:parts`` may list it."""
+        return self.enable in (Enable.DECLARED, Enable.KEYS)
+
+    @property
+    def own(self) -> tuple[Key, ...]:
+        """Its own keys: any of them set enables it where nothing is declared."""
+        return self.all_of + tuple(k for alternative in self.one_of for k in alternative) + self.optional
+
+    @property
+    def required(self) -> tuple[Key, ...]:
+        """Keys required once it is built, besides one complete alternative of :attr:`one_of`."""
+        return self.all_of + self.needs + ((MUTABLE_SECRETS,) if self.writes_secrets else ())
+
+    @property
+    def keys(self) -> tuple[Key, ...]:
+        """Every key it reads."""
+        return tuple(dict.fromkeys(self.own + self.required + self.uses))
+
+
+PARTS: tuple[Part, ...] = (
+    Part("Stack settings", ALL_KINDS, Enable.ALWAYS, uses=(ESC_ENVIRONMENT, DECLARED_PARTS)),
+    Part("Application namespace", SHARED_KINDS, Enable.ALWAYS, uses=(APP_NAMESPACE,)),
+    Part("GhcrPullSecret", ALL_KINDS, Enable.DECLARED, all_of=tuple(map(_key, (ghcr.USERNAME_KEY, ghcr.TOKEN_KEY))), writes_secrets=True),
+    Part("PrometheusAuth", ALL_KINDS, Enable.DECLARED, all_of=(_key(prometheus.TOKEN_KEY),), needs=(ROLLOUT_KEY,), writes_secrets=True),
+    Part(
+        "PrometheusAuth.rotation",
+        ALL_KINDS,
+        Enable.TEMPORARY,
+        optional=(_key(prometheus.PREVIOUS_TOKEN_KEY),),
+        parent="PrometheusAuth",
+    ),
+    Part(
+        "FluxGitCredentials",
+        SHARED_KINDS,
+        Enable.DECLARED,
+        one_of=(tuple(map(_key, flux.APP_KEYS)), (_key(flux.TOKEN_KEY),)),
+        needs=(FLUX_REPOSITORY_URL,),
+        writes_secrets=True,
+    ),
+    Part(
+        "CertManagerDnsIssuer",
+        SHARED_KINDS,
+        Enable.DECLARED,
+        all_of=(_key(certmanager.TOKEN_KEY),),
+        needs=(DOMAIN, ACME_EMAIL),
+        uses=(DIGITALOCEAN_PROVIDER_TOKEN,),
+        writes_secrets=True,
+    ),
+    # preview-base runs no Grafana: each PR gets its own at <N>.pr-grafana.<domain>.
+    Part(
+        "GrafanaOAuth",
+        frozenset({Kind.PRODUCTION, Kind.PREVIEW_PR}),
+        Enable.DECLARED,
+        all_of=tuple(map(_key, grafana.OAUTH_KEYS)),
+        needs=(DOMAIN, ROLLOUT_KEY),
+        writes_secrets=True,
+    ),
+    # Read wherever Grafana is built; PR stacks send no alert mail (GF_SMTP_ENABLED false).
+    Part(
+        "GrafanaOAuth.mail",
+        frozenset({Kind.PRODUCTION, Kind.PREVIEW_PR}),
+        Enable.KEYS,
+        all_of=tuple(map(_key, grafana.MAIL_KEYS)),
+        parent="GrafanaOAuth",
+    ),
+    # Every CI workflow logs in to Pulumi; the dispatch token and the CI GitHub App are each optional (CI may use
+    # either), and a stack that relies on one declares it, so that a deleted value stops `pulumi up`.
+    Part(
+        "GitHubActionsSecrets",
+        SHARED_KINDS,
+        Enable.DECLARED,
+        all_of=(_key(_ACTIONS["PULUMI_ACCESS_TOKEN"]),),
+        needs=(GITHUB_REPOSITORY,),
+        uses=(GITHUB_PROVIDER_TOKEN,),
+    ),
+    Part(
+        "GitHubActionsSecrets.dispatch",
+        SHARED_KINDS,
+        Enable.KEYS,
+        all_of=(_key(_ACTIONS["WORKFLOW_DISPATCH_TOKEN"]),),
+        parent="GitHubActionsSecrets",
+    ),
+    Part(
+        "GitHubActionsSecrets.app",
+        SHARED_KINDS,
+        Enable.KEYS,
+        all_of=(_key(_ACTIONS["APP_ID"]), _key(_ACTIONS["APP_PRIVATE_KEY"])),
+        parent="GitHubActionsSecrets",
+    ),
+)
+BY_NAME: dict[str, Part] = {p.name: p for p in PARTS}
+COMPONENTS: tuple[Part, ...] = tuple(p for p in PARTS if p.enable is Enable.DECLARED)
+"""The parts that are components of their own, in the order the chain builds them."""
+
+
+def kind_of(stack: str) -> Kind:
+    """The kind of a (valid) stack name."""
+    return Kind.PREVIEW_PR if stack.startswith("preview-pr-") else Kind(stack)
+
+
+def check_declared(text: str) -> str:
+    """Check ``secret-chain:parts`` (JSON text of a list of part names); return it normalised.
+
+    Only the shape and the names are checked here; whether the stack kind builds each part is :func:`select`'s.
+    """
+    try:
+        names = json.loads(text)
+    except ValueError:
+        names = None
+    declarable = ", ".join(p.name for p in PARTS if p.declarable)
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise Invalid(f"must be a list of part names (in the stack file, a YAML list) of: {declarable}")
+    unknown = [str(i) for i, n in enumerate(names) if n not in BY_NAME or not BY_NAME[n].declarable]
+    if unknown:
+        raise Invalid(f"item(s) {', '.join(unknown)} name no part that can be declared; the parts are: {declarable}")
+    if not names:
+        raise Invalid(f"is an empty list: a stack that declares no part would delete everything it built; list its parts, of: {declarable}")
+    if len(set(names)) != len(names):
+        raise Invalid("lists the same part twice")
+    return json.dumps(names)
+
+
+def declared_parts(get: Callable[[str], str | None]) -> tuple[str, ...] | None:
+    """The parts ``secret-chain:parts`` declares, or None when it is absent or invalid (its check reports that)."""
+    text = get(PARTS_KEY)
+    if text is None:
+        return None
+    try:
+        return tuple(json.loads(check_declared(text)))
+    except Invalid:
+        return None
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A required key that is not set, and why it is required."""
+
+    key: Key
+    part: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A declaration the stack kind refuses: a part it never builds, or a sub-group without its part."""
+
+    part: str
+    message: str
+    fix: str
+
+    def line(self) -> str:
+        """One line: what is wrong with the declaration, and the fix."""
+        return f"{PARTS_KEY} {self.message}. Fix: {self.fix}"
+
+
+@dataclass
+class Selection:
+    """What the table makes of one stack's config: the parts built and every key they read."""
+
+    kind: Kind
+    declared: tuple[str, ...] | None
+    built: list[Part] = field(default_factory=list)
+    missing: list[Missing] = field(default_factory=list)
+    conflicts: list[Missing] = field(default_factory=list)
+    """Keys of a second alternative (``one_of``) set next to the first."""
+    problems: list[Refusal] = field(default_factory=list)
+    """Declarations the stack kind refuses (a part it never builds, a sub-group without its part)."""
+    read: list[Key] = field(default_factory=list)
+    """The set keys the built parts read, in catalog order: the program checks each of them, and so does preflight."""
+    ignored: dict[str, str] = field(default_factory=dict)
+    """Set keys no built part reads, with the reason."""
+
+    def names(self) -> set[str]:
+        """Names of every part built."""
+        return {p.name for p in self.built}
+
+    def unset(self) -> list[Missing]:
+        """The missing keys, each once (a key several parts need, such as the rollout key, under the first)."""
+        seen: dict[str, Missing] = {}
+        for item in self.missing:
+            seen.setdefault(item.key.key, item)
+        return list(seen.values())
+
+    def incomplete(self, *, but: Collection[Key] = ()) -> set[str]:
+        """The components that cannot be built as configured (a key missing or conflicting, in them or a sub-group).
+
+        ``but``: keys whose absence the caller handles itself (the chain: the mutable-Secrets flag, which an
+        explicit provider may stand in for).
+        """
+        return {BY_NAME[m.part].parent or m.part for m in self.missing + self.conflicts if m.key not in but}
+
+
+def _is_set(entry: Key, get: Callable[[str], str | None]) -> bool:
+    try:
+        return lookup(entry, get) is not None
+    except Invalid:
+        return True  # set, but not the object the catalog declares: its check reports it
+
+
+def _list(keys: Sequence[Key]) -> str:
+    return " + ".join(k.key for k in keys)
+
+
+def select(kind: Kind, get: Callable[[str], str | None], declared: Sequence[str] | None, given: Collection[str] = ()) -> Selection:
+    """Apply the table to one stack: the parts built, the keys they need that are missing, and every key they read.
+
+    ``get`` reads a flat config key (see :func:`components.config.lookup`); ``declared`` is the value of
+    ``secret-chain:parts`` (None: nothing declared, so the config enables parts); ``given`` names settings
+    passed as arguments instead of config (they count as set).
+    """
+    selection = Selection(kind, tuple(declared) if declared is not None else None)
+    present = {e.key for e in catalog.KEYS if _is_set(e, get)} | set(given)
+    wanted = set(declared or ())
+    for name in declared or ():
+        part = BY_NAME[name]
+        if kind not in part.kinds:
+            where = ", ".join(k.label for k in Kind if k in part.kinds)
+            selection.problems.append(
+                Refusal(
+                    name,
+                    f"declares {name}, which {kind.label} stacks never build (built by: {where})",
+                    f"remove {name} from {PARTS_KEY} in the stack file",
+                )
+            )
+        elif part.parent and part.parent not in wanted:
+            selection.problems.append(Refusal(name, f"declares {name} without {part.parent}", f"declare {part.parent} too, or remove {name}"))
+
+    def sub_groups(part: Part) -> list[Part]:
+        return [p for p in PARTS if p.parent == part.name]
+
+    for part in PARTS:
+        if kind not in part.kinds:
+            continue
+        if part.enable is Enable.ALWAYS:
+            built = True
+        elif part.parent:
+            built = BY_NAME[part.parent] in selection.built and (part.name in wanted or any(k.key in present for k in part.own))
+        elif declared is not None:
+            built = part.name in wanted
+        else:
+            built = any(k.key in present for p in (part, *sub_groups(part)) for k in p.own)
+        if not built:
+            continue
+        selection.built.append(part)
+        reason = f"{part.name} is declared in {PARTS_KEY}" if part.name in wanted else f"{part.name} is enabled by the config"
+        for key in part.required:
+            if key.key not in present:
+                selection.missing.append(Missing(key, part.name, f"{reason} and needs it"))
+        if part.one_of:
+            chosen = [alt for alt in part.one_of if any(k.key in present for k in alt)]
+            choices = " or ".join(_list(alt) for alt in part.one_of)
+            for alt in chosen[1:]:
+                for key in alt:
+                    if key.key in present:
+                        selection.conflicts.append(Missing(key, part.name, f"{part.name} takes {choices}, not both; remove one"))
+            for key in (chosen[0] if chosen else part.one_of[0]):
+                if key.key not in present:
+                    selection.missing.append(Missing(key, part.name, f"{reason} and needs {choices}"))
+    read = {k.key for p in selection.built for k in p.keys}
+    selection.read = [e for e in catalog.KEYS if e.key in read and e.key in present and e.key not in given]
+    for entry in catalog.KEYS:
+        if entry.key in present and entry.key not in read and entry.key not in given:
+            owners = [p for p in PARTS if entry in p.keys]
+            if owners and not any(kind in p.kinds for p in owners):
+                why = f"{kind.label} stacks never build {', '.join(p.name for p in owners)}"
+            elif declared is not None:
+                why = f"{', '.join(p.name for p in owners)} is not declared in {PARTS_KEY}"
+            else:
+                why = f"no part that reads it is enabled ({', '.join(p.name for p in owners)})"
+            selection.ignored[entry.key] = why
+    # One message per key: a key several parts need (the rollout key) is missing once.
+    return selection
+
+
+def arg_name(setting: Key) -> str:
+    """The SecretChain argument that stands in for a stack setting: ``secret-chain:acmeEmail`` → ``acme_email``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", setting.name).lower()
+
+
+# --- the table as documentation ---------------------------------------------------------------------
+
+
+def _keys_cell(keys: Sequence[Key]) -> str:
+    return ", ".join(f"`{k.key}`" for k in keys)
+
+
+def rows() -> list[dict[str, object]]:
+    """The table for machines and docs: one row per part."""
+    out: list[dict[str, object]] = []
+    for part in PARTS:
+        out.append(
+            {
+                "part": part.name,
+                "kinds": [k.label for k in Kind if k in part.kinds],
+                "enabled": part.enable.value,
+                "allOf": [k.key for k in part.all_of],
+                "oneOf": [[k.key for k in alt] for alt in part.one_of],
+                "optional": [k.key for k in part.optional + part.uses],
+                "needs": [k.key for k in part.needs + ((MUTABLE_SECRETS,) if part.writes_secrets else ())],
+            }
+        )
+    return out
+
+
+def render_markdown() -> str:
+    """The README's parts table (generated; ``secret-chain inventory --readme`` rewrites it)."""
+    header = ["Part", *(k.label for k in Kind), "Needs (all of)", "One of", "Optional", "Enabled"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for part in PARTS:
+        cells = [f"`{part.name}`", *("yes" if k in part.kinds else "—" for k in Kind)]
+        cells.append(_keys_cell(part.required) or "—")
+        cells.append(" or ".join(" + ".join(f"`{k.key}`" for k in alt) for alt in part.one_of) or "—")
+        cells.append(_keys_cell(part.optional + part.uses) or "—")
+        cells.append(part.enable.value)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

