@@ -95,6 +95,30 @@ def resource_urn(stack: str, type_: str, name: str, project: str = PROJECT) -> s
     return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
 
 
+def engine_config(config: Mapping[str, str], secret_keys: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """Stack config as the engine sends it: the fields of an object key (``<ns>:<key>.<field>``, as
+    ``pulumi config set --path`` writes them) become that key's JSON text, secret when a field is
+    (``Value.Value`` in sdk/go/common/resource/config/value.go marshals an object value as text)."""
+    flat: dict[str, str] = {}
+    objects: dict[str, dict[str, str]] = {}
+    secret = set(secret_keys)
+    result_secret: set[str] = set()
+    for key, value in config.items():
+        namespace, _, name = key.partition(":")
+        if "." in name:
+            object_name, _, field_name = name.partition(".")
+            object_key = f"{namespace}:{object_name}"
+            objects.setdefault(object_key, {})[field_name] = value
+            if key in secret:
+                result_secret.add(object_key)
+        else:
+            flat[key] = value
+            if key in secret:
+                result_secret.add(key)
+    flat.update({key: json.dumps(fields) for key, fields in objects.items()})
+    return flat, sorted(result_secret)
+
+
 def to_struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     """A protobuf Struct of ``value`` (numbers become doubles, as on the wire)."""
     result = struct_pb2.Struct()
@@ -466,7 +490,11 @@ class Plugin:
         input_dependencies: Mapping[str, Sequence[str]] | None = None,
         dependencies: Sequence[str] = (),
     ) -> ConstructOutcome:
-        """``Construct`` one component as the engine does for a program's resource; collect what it registered."""
+        """``Construct`` one component as the engine does for a program's resource; collect what it registered.
+
+        ``config`` is flat, object fields as paths (``namespace:imagePullSecret.token``): see :func:`engine_config`.
+        """
+        config, secret_keys = engine_config(config, secret_keys)
         self.monitor.reset(dry_run=dry_run, stack=stack, config=config, secret_keys=secret_keys)
         with self.engine._lock:
             self.engine.logs = []
@@ -563,6 +591,7 @@ __all__ = [
     "Plugin",
     "Registration",
     "contains_unknown",
+    "engine_config",
     "engine_message",
     "from_struct",
     "is_secret_value",

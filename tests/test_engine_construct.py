@@ -422,10 +422,10 @@ def test_invalid_wired_input_has_its_path(plugin: Plugin, config: tuple[dict[str
 
 def test_missing_config_is_reported_with_its_key_and_fix(plugin: Plugin, config: tuple[dict[str, str], list[str]]) -> None:
     values, secret_keys = config
-    without = {k: v for k, v in values.items() if k != "namespace:imagePullSecret:token"}
+    without = {k: v for k, v in values.items() if k != "namespace:imagePullSecret.token"}
     outcome = plugin.construct("GhcrPullSecret", "bad", {"namespaces": ["a"]}, config=without, secret_keys=secret_keys)
     printed = assert_engine_sees_input_errors(outcome, secret_values(values, secret_keys))
-    assert 'config "namespace:imagePullSecret:token" is missing' in printed
+    assert 'config "namespace:imagePullSecret.token" is missing' in printed
     assert "pulumi env set" in printed
 
 

@@ -92,20 +92,25 @@ def test_secret_inputs_are_marked_secret(schema: dict[str, Any], name: str) -> N
 
 
 _DEFAULT_CONFIG = re.compile(r"config ([a-z][\w-]*:[\w:]+)")
+_DEFAULT_FIELD = re.compile(r"field `(\w+)` of config `([a-z][\w-]*:\w+)`")
 
 
 def test_every_input_that_overrides_a_secret_config_key_is_secret(schema: dict[str, Any]) -> None:
     """Drift guard: an input documented as the override of a secret ESC key must be marked secret, and only then."""
     checked = 0
+    seen_keys: set[str] = set()
     for token, spec in schema["resources"].items():
         for prop, prop_spec in spec["inputProperties"].items():
-            keys = _DEFAULT_CONFIG.findall(prop_spec.get("description", ""))
+            description = prop_spec.get("description", "")
+            keys = _DEFAULT_CONFIG.findall(description) + [f"{key}.{name}" for name, key in _DEFAULT_FIELD.findall(description)]
             if not keys:
                 continue
             checked += 1
+            seen_keys.update(keys)
             wants_secret = any(catalog.get(key.rstrip(".")).secret for key in keys)
             assert bool(prop_spec.get("secret")) is wants_secret, (token, prop, keys)
     assert checked >= 20
+    assert "namespace:imagePullSecret.token" in seen_keys
 
 
 def _descriptions(schema: dict[str, Any]) -> Iterator[tuple[str, str]]:
