@@ -16,6 +16,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+import yaml
 
 import components
 from components import catalog
@@ -23,6 +24,17 @@ from components.provider import PACKAGE_NAME, component_classes
 from tests.engine import Plugin
 
 METASCHEMA = Path(__file__).resolve().parent / "data" / "pulumi-package.schema.json"
+
+REQUIRED_INPUTS = {
+    "GhcrPullSecret": ["namespaces"],
+    "PrometheusAuth": ["namespace"],
+    "GitHubActionsSecrets": ["repository"],
+    "FluxGitCredentials": ["repositoryUrl"],
+    "CertManagerDnsIssuer": ["domain", "email"],
+    "GrafanaOAuth": ["domain", "namespace"],
+    "SecretChain": [],
+}
+REQUIRED_TYPE_PROPERTIES = {"ImageAutomationArgs": ["images"], "ImageArgs": ["image", "semverRange"]}
 
 SECRET_INPUTS = {
     "GhcrPullSecret": {"token"},
@@ -82,6 +94,16 @@ def test_metaschema_rejects_what_it_should(schema: dict[str, Any]) -> None:
     resource(broken, "GhcrPullSecret")["inputProperties"]["namespaces"]["type"] = "list"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validators.validator_for(metaschema)(metaschema).validate(broken)
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED_INPUTS))
+def test_required_inputs(schema: dict[str, Any], name: str) -> None:
+    assert sorted(resource(schema, name).get("requiredInputs", [])) == REQUIRED_INPUTS[name]
+
+
+def test_required_properties_of_nested_types(schema: dict[str, Any]) -> None:
+    for name, required in REQUIRED_TYPE_PROPERTIES.items():
+        assert sorted(schema["types"][f"{PACKAGE_NAME}:index:{name}"].get("required", [])) == required, name
 
 
 @pytest.mark.parametrize("name", sorted(SECRET_INPUTS))
@@ -169,3 +191,13 @@ def test_descriptions_keep_their_words(schema: dict[str, Any]) -> None:
     text = json.dumps(schema)
     for word in ("role_attribute_strict", "workflow_dispatch", "github_pat_"):
         assert word in text
+
+
+def test_yaml_example_properties_are_schema_inputs(schema: dict[str, Any]) -> None:
+    """examples/yaml/Pulumi.yaml names only inputs the schema has, and every required one."""
+    program = yaml.safe_load((Path(__file__).resolve().parent.parent / "examples" / "yaml" / "Pulumi.yaml").read_text())
+    for name, spec in program["resources"].items():
+        definition = schema["resources"][spec["type"]]
+        properties = set(spec.get("properties", {}))
+        assert properties <= set(definition["inputProperties"]), (name, properties - set(definition["inputProperties"]))
+        assert set(definition.get("requiredInputs", [])) <= properties, name
