@@ -30,7 +30,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 import pulumi
-from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails
+from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails, RunError
 from pulumi.output import Unknown
 from pulumi.provider import server
 from pulumi.provider.experimental.component import ComponentProvider
@@ -255,13 +255,16 @@ def _secret_chain_error(error: BaseException | None) -> SecretChainError | None:
 
 
 def _drop_reported_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-    """The event loop's exception handler: drop asyncio's report of a SecretChainError, pass on anything else.
+    """The event loop's exception handler: drop asyncio's report of an error already reported, pass on anything else.
 
     A component's input error also fails every Output derived from the bad input; asyncio reports the ones nobody
     awaited ("Future exception was never retrieved", with a traceback) on the plugin's stderr, which the engine
-    shows the user. The error itself already reached the engine as an input-properties error.
+    shows the user. The error itself already reached the engine as an input-properties error. After a failed
+    Construct the engine shuts its resource monitor down, and a child registration still in flight fails with the
+    SDK's ``RunError`` (pulumi/errors.py: "a clean exit rather than the usual verbose unhandled error logic").
     """
-    if _secret_chain_error(context.get("exception")) is None:
+    error = context.get("exception")
+    if _secret_chain_error(error) is None and not isinstance(error, RunError):
         loop.default_exception_handler(context)
 
 
