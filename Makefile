@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test setup lock clean
+.PHONY: demo test setup lock clean sdk-floor
 
 # Exact, hash-checked versions from the lock files; the package itself on top without resolving again.
 $(VENV)/.installed: pyproject.toml requirements-dev.lock requirements-crd.lock Makefile
@@ -32,5 +32,19 @@ lock: setup
 	$(PY) -m pip install --quiet uv
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes --quiet -o requirements-dev.lock
 
+# The plugin on the lowest versions pyproject.toml allows, driven by the engine tests (needs PyPI; not part of
+# `make test`). Try another SDK with e.g. `make sdk-floor FLOOR_PULUMI=3.236.0 FLOOR_VENV=.venv-3.236`.
+FLOOR_VENV ?= .venv-floor
+FLOOR_PULUMI ?=
+sdk-floor: setup
+	$(PYTHON) -m venv $(FLOOR_VENV)
+	$(PY) -c 'import re, sys, tomllib; deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]; \
+		pins = [re.sub(r">=([^,]+)(,.*)?$$", r"==\1", d) for d in deps]; \
+		pins = [f"pulumi=={sys.argv[1]}" if sys.argv[1] and p.startswith("pulumi==") else p for p in pins]; \
+		print("\n".join(pins))' "$(FLOOR_PULUMI)" > $(FLOOR_VENV)/lowest.txt
+	$(FLOOR_VENV)/bin/python -m pip install --quiet -r $(FLOOR_VENV)/lowest.txt
+	$(FLOOR_VENV)/bin/python -m pip freeze | grep -i -E '^(pulumi|cryptography|email)'
+	SECRET_CHAIN_PLUGIN_PYTHON=$(FLOOR_VENV)/bin/python $(PY) -m pytest tests/test_engine_schema.py tests/test_engine_construct.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(FLOOR_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

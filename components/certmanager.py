@@ -11,7 +11,7 @@ Two different DigitalOcean tokens are involved, under two different config keys:
 import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Self, TypedDict
+from typing import Required, Self, TypedDict
 
 import pulumi
 
@@ -43,9 +43,9 @@ class Solver(StrEnum):
 class CertManagerDnsIssuerArgs(TypedDict, total=False):
     """Arguments of :class:`CertManagerDnsIssuer`. Values left out are read from ESC-injected config."""
 
-    email: pulumi.Input[str]
+    email: Required[pulumi.Input[str]]
     """ACME account email: Let's Encrypt sends expiry and account notices here (required)."""
-    domain: pulumi.Input[str]
+    domain: Required[pulumi.Input[str]]
     """The DigitalOcean DNS domain (zone) the solver writes challenge records in, e.g. example.com (required)."""
     staging: bool
     """Use Let's Encrypt staging (untrusted certificates, generous rate limits). Default: false (production)."""

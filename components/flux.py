@@ -32,7 +32,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, Self, TypedDict
+from typing import Any, ClassVar, Literal, Required, Self, TypedDict
 from urllib.parse import urlsplit
 
 import pulumi
@@ -75,9 +75,9 @@ AuthMode = Literal["token", "github-app"]
 class ImageArgs(TypedDict, total=False):
     """One image Flux watches for new tags."""
 
-    image: str
+    image: Required[str]
     """Image repository without tag or digest, e.g. ghcr.io/acme/api (required)."""
-    semver_range: str
+    semver_range: Required[str]
     """Tags Flux may move to, as a semver constraint (required), e.g. ^1.4.0 (minor and patch updates of major 1 only).
     Required because only you know the current major version: a fixed default would either allow breaking
     updates or match no tag at all."""
@@ -91,7 +91,7 @@ class ImageArgs(TypedDict, total=False):
 class ImageAutomationArgs(TypedDict, total=False):
     """Flux image automation for the cluster repository."""
 
-    images: list[ImageArgs]
+    images: Required[list[ImageArgs]]
     """The images to keep updated (required, at least one)."""
     name: pulumi.Input[str]
     """Name of the ImageUpdateAutomation. Default: flux-system."""
@@ -117,7 +117,7 @@ class FluxGitCredentialsArgs(TypedDict, total=False):
     The auth mode follows from what is given (here or in config): a token, or all three GitHub App values.
     """
 
-    repository_url: pulumi.Input[str]
+    repository_url: Required[pulumi.Input[str]]
     """HTTPS URL of the cluster repository, e.g. https://github.com/acme/cluster (required)."""
     branch: pulumi.Input[str]
     """Branch Flux reconciles (and image automation checks out). Default: main."""
@@ -460,7 +460,7 @@ def _resolve_images(reader: ConfigReader, images: object) -> list[ImageSpec] | N
             reader.problems.append(f'{reader.owner} argument "{where}" must be a map with "image" and "semver_range". Fix: pass a valid value')
             ok = False
             continue
-        unknown = sorted(set(item) - ImageArgs.__optional_keys__)
+        unknown = sorted(set(item) - ImageArgs.__required_keys__ - ImageArgs.__optional_keys__)
         if unknown:
             reader.problems.append(f'{reader.owner} argument "{where}" has unknown field(s) {", ".join(map(str, unknown))}. Fix: remove them')
             ok = False
@@ -488,7 +488,7 @@ def _resolve_automation(reader: ConfigReader, value: object, branch: Known[str] 
     if not isinstance(value, Mapping):
         reader.problems.append(f'{reader.owner} argument "image_automation" must be a map with "images". Fix: pass a valid value')
         return None
-    unknown = sorted(set(value) - ImageAutomationArgs.__optional_keys__)
+    unknown = sorted(set(value) - ImageAutomationArgs.__required_keys__ - ImageAutomationArgs.__optional_keys__)
     if unknown:
         reader.problems.append(f'{reader.owner} argument "image_automation" has unknown field(s) {", ".join(map(str, unknown))}. Fix: remove them')
     images = _resolve_images(reader, value.get("images"))

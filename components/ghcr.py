@@ -3,7 +3,7 @@
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Self, TypedDict
+from typing import Required, Self, TypedDict
 
 import pulumi
 
@@ -21,7 +21,7 @@ as ``namespace:imagePullSecret:username``/``:token``, which the Pulumi CLI canno
 class GhcrPullSecretArgs(TypedDict, total=False):
     """Arguments of :class:`GhcrPullSecret`. Values left out are read from ESC-injected config."""
 
-    namespaces: Sequence[pulumi.Input[str]]
+    namespaces: Required[Sequence[pulumi.Input[str]]]
     """Namespaces that get the pull secret (required). Each may be another resource's output, such as a
     Namespace's metadata.name; the list itself is plain, because it says how many Secrets to create. The
     Secret of a namespace given as an output is a resource named by its position (`<name>-namespaces[<i>]`),

@@ -4,7 +4,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Self, TypedDict
+from typing import Any, NamedTuple, Required, Self, TypedDict
 
 import pulumi
 
@@ -36,7 +36,7 @@ BY_GITHUB_NAME = {e.github_name: e for e in ENTRIES}
 class GitHubActionsSecretsArgs(TypedDict, total=False):
     """Arguments of :class:`GitHubActionsSecrets`. Values left out are read from ESC-injected config."""
 
-    repository: pulumi.Input[str]
+    repository: Required[pulumi.Input[str]]
     """The repository, owner/name or name (the owner then comes from github:owner), e.g. a Repository's full_name. Required."""
     required: list[str]
     """Entries that must be configured (PULUMI_ACCESS_TOKEN, WORKFLOW_DISPATCH_TOKEN, APP_ID, APP_PRIVATE_KEY).

@@ -1,7 +1,7 @@
 """GrafanaOAuth: one Secret of ``GF_*`` variables for Grafana's GitHub sign-in and alert mail."""
 
 from dataclasses import dataclass
-from typing import Self, TypedDict
+from typing import Required, Self, TypedDict
 
 import pulumi
 
@@ -44,9 +44,9 @@ _MAIL_ARGS = {
 class GrafanaOAuthArgs(TypedDict, total=False):
     """Arguments of :class:`GrafanaOAuth`. Values left out are read from ESC-injected config."""
 
-    namespace: pulumi.Input[str]
+    namespace: Required[pulumi.Input[str]]
     """Grafana's namespace, where the Secret is created (required)."""
-    domain: pulumi.Input[str]
+    domain: Required[pulumi.Input[str]]
     """The base domain, e.g. example.com (required)."""
     host: pulumi.Input[str]
     """Grafana's public host name. Default: grafana.<domain>, or <pr_number>.pr-grafana.<domain>."""

@@ -9,7 +9,7 @@ ServiceMonitor always reads key ``token`` of its own Secret and never changes.
 
 import re
 from dataclasses import dataclass
-from typing import Self, TypedDict
+from typing import Required, Self, TypedDict
 
 import pulumi
 
@@ -29,7 +29,7 @@ MONITOR_TOKEN_KEY = "token"
 class PrometheusAuthArgs(TypedDict, total=False):
     """Arguments of :class:`PrometheusAuth`. Values left out are read from ESC-injected config."""
 
-    namespace: pulumi.Input[str]
+    namespace: Required[pulumi.Input[str]]
     """The application's namespace (required), e.g. a Namespace's metadata.name."""
     monitor_namespace: pulumi.Input[str]
     """Namespace of the ServiceMonitor and of the token copy Prometheus reads. Default: monitoring."""

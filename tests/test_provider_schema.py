@@ -214,8 +214,9 @@ def test_plugin_manifest_and_entry_point() -> None:
     assert manifest["runtime"] == "python"
     entry = (ROOT / "provider" / "__main__.py").read_text()
     assert "from components.provider import main" in entry
+    # main serves exactly the analysed classes (tests/test_engine_schema.py runs it as the engine does).
     host_call = inspect.getsource(components.provider.main)
-    assert "component_provider_host(components=component_classes(), name=PACKAGE_NAME, version=components.__version__)" in host_call
+    assert "SecretChainProvider(component_classes(), PACKAGE_NAME, components.__version__)" in host_call
     # The root __main__.py stays the stack program.
     assert "components.program" in (ROOT / "__main__.py").read_text()
 
@@ -239,3 +240,19 @@ def test_examples_use_the_type_tokens() -> None:
     index_ts = (ROOT / "examples" / "typescript" / "index.ts").read_text()
     assert 'from "@pulumi/secret-chain"' in index_ts
     assert "new secretChain.GhcrPullSecret(" in index_ts
+
+
+SDK_FLOOR = "3.237"
+"""The first pulumi release whose component host runs these components: 3.200-3.210 have no ``version``
+argument, 3.211-3.236 make every TypedDict input required (they ignore ``total=False``), so both examples fail.
+Measured with the engine tests and the plugin on each version (``make sdk-floor``, docs/provider.md)."""
+
+
+def test_sdk_floor_is_the_first_version_that_works() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    (pulumi_requirement,) = [d for d in pyproject["project"]["dependencies"] if d.startswith("pulumi>")]
+    assert pulumi_requirement == f"pulumi>={SDK_FLOOR},<4"
+    guide = (ROOT / "docs" / "provider.md").read_text()
+    assert f"pulumi>={SDK_FLOOR}" in guide and "make sdk-floor" in guide
+    makefile = (ROOT / "Makefile").read_text()
+    assert "sdk-floor:" in makefile and "SECRET_CHAIN_PLUGIN_PYTHON" in makefile
