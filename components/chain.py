@@ -7,7 +7,7 @@ part before it registers anything, so a bad or missing value anywhere leaves the
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict, cast
 
@@ -16,7 +16,7 @@ import pulumi
 from components import certmanager, flux, ghcr, github_actions, grafana, parts, prometheus
 from components import validators as v
 from components.catalog import Key
-from components.config import ConfigReader, describe_problem, each, raw, string
+from components.config import ConfigReader, Known, describe_problem, raw, string
 from components.validators import Invalid
 
 _PR_STACK = re.compile(r"preview-pr-([1-9][0-9]{0,8})")
@@ -58,23 +58,24 @@ def parse_stack(name: str) -> StackKind:
 class SecretChainArgs(TypedDict, total=False):
     """Arguments of :class:`SecretChain`. Each value left out is read from stack config ``secret-chain:<camelCaseName>``."""
 
-    app_namespace: str
+    app_namespace: pulumi.Input[str]
     """The application's namespace. PR stacks always use preview-pr-<N>. Default: config secret-chain:appNamespace, else default."""
-    image_pull_namespaces: list[str]
-    """Namespaces that get the GHCR pull secret. Default: the app namespace."""
-    github_repository: str
+    image_pull_namespaces: Sequence[pulumi.Input[str]]
+    """Namespaces that get the GHCR pull secret (a list; each item may come from another resource). Default: the app namespace."""
+    github_repository: pulumi.Input[str]
     """owner/name of the repository whose Actions secrets the chain writes (not in PR stacks). Default: config secret-chain:githubRepository."""
-    monitor_namespace: str
+    monitor_namespace: pulumi.Input[str]
     """Namespace of the ServiceMonitor. PR stacks use their own namespace. Default: monitoring."""
     stack: str
     """Stack name to build for. Default: the running stack."""
     domain: str
-    """The platform's DNS domain (issuer zone, wildcard certificates, Grafana host). Default: config secret-chain:domain."""
-    acme_email: str
+    """The platform's DNS domain (issuer zone, wildcard certificates, Grafana host). Default: config secret-chain:domain.
+    A plain string: the wildcard certificates' resource names are made from it, and a name cannot wait for another resource."""
+    acme_email: pulumi.Input[str]
     """ACME account email for Let's Encrypt. Default: config secret-chain:acmeEmail."""
-    flux_repository_url: str
+    flux_repository_url: pulumi.Input[str]
     """HTTPS URL of the cluster repository Flux syncs (not in PR stacks). Default: config secret-chain:fluxRepositoryUrl."""
-    grafana_namespace: str
+    grafana_namespace: pulumi.Input[str]
     """Namespace of Grafana in production. PR stacks use their own namespace. Default: monitoring."""
     digitalocean_cluster: str
     """Name of a DigitalOcean Kubernetes cluster to deploy to; its kubeconfig is fetched on every run
@@ -86,7 +87,7 @@ class ChainSpec:
     """Validated inputs of a SecretChain: the stack and the spec of each part to build."""
 
     stack: StackKind
-    app_namespace: str
+    app_namespace: Known[str]
     ghcr: ghcr.GhcrSpec | None
     prometheus: prometheus.PrometheusSpec | None
     github: github_actions.GitHubSpec | None
@@ -110,11 +111,16 @@ SETTINGS = (parts.APP_NAMESPACE, parts.DOMAIN, parts.ACME_EMAIL, parts.GITHUB_RE
 """Stack settings a SecretChain argument may stand in for (``secret-chain:acmeEmail`` ↔ ``acme_email``)."""
 
 
-def _setting(reader: ConfigReader, args: SecretChainArgs, setting: Key) -> str | None:
-    """A stack setting, from its argument when given, else from config; the table has said whether it is required."""
+def _setting(reader: ConfigReader, args: SecretChainArgs, setting: Key) -> Known[str] | None:
+    """A stack setting, from its argument when given (which may be another resource's output), else from config.
+
+    The table has said whether it is required. The domain alone must be plain (see SecretChainArgs.domain).
+    """
     name = parts.arg_name(setting)
     override = cast(Mapping[str, Any], args).get(name)  # each of SETTINGS is a SecretChainArgs field (tests/test_parts.py)
-    return reader.plain(setting.key, override, required=False, arg_name=name)
+    if setting is parts.DOMAIN:
+        return reader.plain(setting.key, override, required=False, arg_name=name)
+    return reader.plain_input(setting.key, override, required=False, arg_name=name)
 
 
 def _read(reader: ConfigReader, entry: Key) -> None:
@@ -168,14 +174,14 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
         return None
     built = selection.names() - selection.incomplete(but=(parts.MUTABLE_SECRETS,))
     if stack.is_pr:
-        app_namespace: str | None = stack.name
+        app_namespace: Known[str] | None = stack.name
     else:
         app_namespace = _setting(reader, args, parts.APP_NAMESPACE)
         if app_namespace is None and not reader.problems:
             app_namespace = "default"
     if app_namespace is None:
         return None
-    pull_namespaces = reader.arg("image_pull_namespaces", args.get("image_pull_namespaces") or [app_namespace], each(v.dns1123_label))
+    pull_namespaces = reader.items("image_pull_namespaces", args.get("image_pull_namespaces") or [app_namespace], v.dns1123_label)
     if stack.is_pr and pull_namespaces is not None and pull_namespaces != [app_namespace]:
         reader.fail(
             f'argument "image_pull_namespaces" lists namespaces other than {app_namespace}: a PR stack writes only in its own '
@@ -202,7 +208,7 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
             github_spec = github_actions.resolve({"repository": repository, "required": required}, reader)
 
     cluster = reader.arg("digitalocean_cluster", args.get("digitalocean_cluster"), string(v.dns1123_label))
-    domain = _setting(reader, args, parts.DOMAIN) if built & {_CERTMANAGER, _GRAFANA} else None
+    domain = cast(str | None, _setting(reader, args, parts.DOMAIN)) if built & {_CERTMANAGER, _GRAFANA} else None
 
     flux_spec = None
     if _FLUX in built:

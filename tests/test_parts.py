@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import typing
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ def declaring(stack: str, declared: object) -> tuple[dict[str, str], list[str]]:
 
 def test_every_catalog_key_is_read_by_a_part_and_every_setting_is_an_argument() -> None:
     assert {k.key for p in parts.PARTS for k in p.keys} == {k.key for k in catalog.KEYS}
-    fields = typing.get_type_hints(SecretChainArgs)
+    fields = SecretChainArgs.__annotations__  # names only (get_type_hints would resolve pulumi.Input's forward reference)
     from components.chain import SETTINGS
 
     assert [parts.arg_name(s) for s in SETTINGS] == ["app_namespace", "domain", "acme_email", "github_repository", "flux_repository_url"]

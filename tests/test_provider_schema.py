@@ -110,7 +110,7 @@ EXPECTED: dict[str, tuple[dict[str, tuple[PropertyType, str, bool | None]], dict
         {},
     ),
     "SecretChain": (
-        {"appNamespace": (S, "namespace", True), "githubRepository": (S, "owner/name", True)},
+        {"appNamespace": (S, "namespace", False), "githubRepository": (S, "owner/name", False), "domain": (S, "domain", True)},
         {"appNamespace": (S, "namespace"), "parts": (A, "components")},
     ),
 }
