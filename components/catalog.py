@@ -704,6 +704,17 @@ KEYS: tuple[Key, ...] = (
         tier=Tier.STACK,
     ),
     Key(
+        "secret-chain:gatewayNamespace",
+        secret=False,
+        check=v.dns1123_label,
+        purpose=(
+            "Namespace of the shared Gateway whose listeners serve the preview wildcard certificates: a listener's "
+            "certificateRefs name a Secret in the Gateway's own namespace unless a ReferenceGrant allows another"
+        ),
+        example="gateway",
+        tier=Tier.STACK,
+    ),
+    Key(
         "secret-chain:domain",
         secret=False,
         check=v.hostname,

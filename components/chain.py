@@ -75,6 +75,9 @@ class SecretChainArgs(TypedDict, total=False):
     """ACME account email for Let's Encrypt. Default: config secret-chain:acmeEmail."""
     flux_repository_url: pulumi.Input[str]
     """HTTPS URL of the cluster repository Flux syncs (not in PR stacks). Default: config secret-chain:fluxRepositoryUrl."""
+    gateway_namespace: pulumi.Input[str]
+    """preview-base: namespace of the shared Gateway that serves the PR hosts; the wildcard certificates' Secrets go there.
+    Default: config secret-chain:gatewayNamespace (required on preview-base)."""
     grafana_namespace: pulumi.Input[str]
     """Namespace of Grafana in production. PR stacks use their own namespace. Default: monitoring."""
     digitalocean_cluster: str
@@ -87,7 +90,8 @@ class ChainSpec:
     """Validated inputs of a SecretChain: the stack and the spec of each part to build."""
 
     stack: StackKind
-    app_namespace: Known[str]
+    app_namespace: Known[str] | None
+    """None on preview-base, which runs no application."""
     ghcr: ghcr.GhcrSpec | None
     prometheus: prometheus.PrometheusSpec | None
     github: github_actions.GitHubSpec | None
@@ -107,7 +111,7 @@ _GHCR, _PROMETHEUS, _FLUX, _CERTMANAGER, _GRAFANA, _GITHUB = (
     parts.BY_NAME[name].name
     for name in ("GhcrPullSecret", "PrometheusAuth", "FluxGitCredentials", "CertManagerDnsIssuer", "GrafanaOAuth", "GitHubActionsSecrets")
 )
-SETTINGS = (parts.APP_NAMESPACE, parts.DOMAIN, parts.ACME_EMAIL, parts.GITHUB_REPOSITORY, parts.FLUX_REPOSITORY_URL)
+SETTINGS = (parts.APP_NAMESPACE, parts.DOMAIN, parts.ACME_EMAIL, parts.GITHUB_REPOSITORY, parts.FLUX_REPOSITORY_URL, parts.GATEWAY_NAMESPACE)
 """Stack settings a SecretChain argument may stand in for (``secret-chain:acmeEmail`` ↔ ``acme_email``)."""
 
 
@@ -173,28 +177,29 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
     if selection is None:
         return None
     built = selection.names() - selection.incomplete(but=(parts.MUTABLE_SECRETS,))
+    app_namespace: Known[str] | None = None  # preview-base runs no application (README, Prerequisites)
     if stack.is_pr:
-        app_namespace: Known[str] | None = stack.name
-    else:
+        app_namespace = stack.name
+    elif stack.name == "production":
         app_namespace = _setting(reader, args, parts.APP_NAMESPACE)
         if app_namespace is None and not reader.problems:
             app_namespace = "default"
-    if app_namespace is None:
-        return None
-    pull_namespaces = reader.items("image_pull_namespaces", args.get("image_pull_namespaces") or [app_namespace], v.dns1123_label)
-    if stack.is_pr and pull_namespaces is not None and pull_namespaces != [app_namespace]:
-        reader.fail(
-            f'argument "image_pull_namespaces" lists namespaces other than {app_namespace}: a PR stack writes only in its own '
-            "namespace. Fix: drop image_pull_namespaces on preview-pr-<N> stacks"
-        )
-        pull_namespaces = None
+        if app_namespace is None:
+            return None
 
     ghcr_spec = None
-    if _GHCR in built:
-        ghcr_spec = ghcr.resolve({"namespaces": pull_namespaces or [app_namespace]}, reader)
+    if _GHCR in built and app_namespace is not None:
+        pull_namespaces = reader.items("image_pull_namespaces", args.get("image_pull_namespaces") or [app_namespace], v.dns1123_label)
+        if stack.is_pr and pull_namespaces is not None and pull_namespaces != [app_namespace]:
+            reader.fail(
+                f'argument "image_pull_namespaces" lists namespaces other than {app_namespace}: a PR stack writes only in its own '
+                "namespace. Fix: drop image_pull_namespaces on preview-pr-<N> stacks"
+            )
+        elif pull_namespaces is not None:
+            ghcr_spec = ghcr.resolve({"namespaces": pull_namespaces}, reader)
 
     prom_spec = None
-    if _PROMETHEUS in built:
+    if _PROMETHEUS in built and app_namespace is not None:
         monitor_ns = app_namespace if stack.is_pr else args.get("monitor_namespace", "monitoring")
         prom_spec = prometheus.resolve({"namespace": app_namespace, "monitor_namespace": monitor_ns}, reader)
 
@@ -222,12 +227,16 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
         if domain is not None and email is not None:
             wildcards = [f"*.pr.{domain}", f"*.pr-api.{domain}", f"*.pr-grafana.{domain}"] if stack.name == "preview-base" else []
             cert_args: certmanager.CertManagerDnsIssuerArgs = {"email": email, "domain": domain}
-            if wildcards:
+            gateway = _setting(reader, args, parts.GATEWAY_NAMESPACE) if "CertManagerDnsIssuer.wildcards" in selection.names() else None
+            if wildcards and gateway is not None:
+                # A Gateway listener's certificateRefs resolve in the Gateway's own namespace unless a ReferenceGrant
+                # allows another (Gateway API, GatewayTLSConfig.certificateRefs): the certificates' Secrets go there.
                 cert_args["wildcard_hosts"] = wildcards
+                cert_args["certificate_namespace"] = gateway
             cert_spec = certmanager.resolve(cert_args, reader)
 
     grafana_spec = None
-    if _GRAFANA in built and domain is not None:
+    if _GRAFANA in built and domain is not None and app_namespace is not None:
         grafana_args: grafana.GrafanaOAuthArgs = {
             "namespace": app_namespace if stack.is_pr else args.get("grafana_namespace", "monitoring"),
             "domain": domain,
@@ -254,8 +263,8 @@ class SecretChain(pulumi.ComponentResource):
     and nothing is registered. PR stacks (``preview-pr-<N>``) work only inside their own namespace.
     """
 
-    app_namespace: pulumi.Output[str]
-    """The namespace the application runs in."""
+    app_namespace: pulumi.Output[str] | None
+    """The namespace the application runs in (None on preview-base, which runs no application)."""
     parts: pulumi.Output[list[str]]
     """Names of the components built, in order."""
     grafana_callback_url: pulumi.Output[str] | None
@@ -319,7 +328,7 @@ class SecretChain(pulumi.ComponentResource):
         if spec.github is not None:
             github_actions.GitHubActionsSecrets.from_spec(f"{name}-github", spec.github, pulumi.ResourceOptions(parent=self))
             parts.append("GitHubActionsSecrets")
-        self.app_namespace = pulumi.Output.from_input(spec.app_namespace)
+        self.app_namespace = None if spec.app_namespace is None else pulumi.Output.from_input(spec.app_namespace)
         self.parts = pulumi.Output.from_input(parts)
         # Each part's annotations are already plain (HMACs); collected, they stay so.
         collected: pulumi.Output[dict[str, dict[str, str]]] = pulumi.Output.all(**rollouts).apply(dict) if rollouts else pulumi.Output.from_input({})

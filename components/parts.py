@@ -51,6 +51,7 @@ class Enable(StrEnum):
     KEYS = "by any of its own keys, within its parent; required when declared"
     TEMPORARY = "by its key, within its parent, only while a rotation is in progress; never declared"
     ALWAYS = "on every stack of its kinds (the chain's own settings)"
+    WITH_PARENT = "with its part, on every stack of its kinds; never declared"
 
 
 def _key(name: str) -> Key:
@@ -63,6 +64,7 @@ ACME_EMAIL = _key("secret-chain:acmeEmail")
 GITHUB_REPOSITORY = _key("secret-chain:githubRepository")
 FLUX_REPOSITORY_URL = _key("secret-chain:fluxRepositoryUrl")
 APP_NAMESPACE = _key("secret-chain:appNamespace")
+GATEWAY_NAMESPACE = _key("secret-chain:gatewayNamespace")
 ESC_ENVIRONMENT = _key(ESC_ENVIRONMENT_KEY)
 DECLARED_PARTS = _key(PARTS_KEY)
 ROLLOUT_KEY = _key(kube.ROLLOUT_KEY)
@@ -75,6 +77,8 @@ _ACTIONS = {name: entry.config_key for name, entry in github_actions.BY_GITHUB_N
 ALL_KINDS = frozenset(Kind)
 SHARED_KINDS = frozenset({Kind.PRODUCTION, Kind.PREVIEW_BASE})
 """Cluster-wide objects and the repository's Actions secrets: a PR stack shares preview-base's."""
+APP_KINDS = frozenset({Kind.PRODUCTION, Kind.PREVIEW_PR})
+"""Stacks that run the application: preview-base runs none, so it writes nothing into an application namespace."""
 
 
 @dataclass(frozen=True)
@@ -124,12 +128,12 @@ class Part:
 
 PARTS: tuple[Part, ...] = (
     Part("Stack settings", ALL_KINDS, Enable.ALWAYS, uses=(ESC_ENVIRONMENT, DECLARED_PARTS)),
-    Part("Application namespace", SHARED_KINDS, Enable.ALWAYS, uses=(APP_NAMESPACE,)),
-    Part("GhcrPullSecret", ALL_KINDS, Enable.DECLARED, all_of=tuple(map(_key, (ghcr.USERNAME_KEY, ghcr.TOKEN_KEY))), writes_secrets=True),
-    Part("PrometheusAuth", ALL_KINDS, Enable.DECLARED, all_of=(_key(prometheus.TOKEN_KEY),), needs=(ROLLOUT_KEY,), writes_secrets=True),
+    Part("Application namespace", frozenset({Kind.PRODUCTION}), Enable.ALWAYS, uses=(APP_NAMESPACE,)),
+    Part("GhcrPullSecret", APP_KINDS, Enable.DECLARED, all_of=tuple(map(_key, (ghcr.USERNAME_KEY, ghcr.TOKEN_KEY))), writes_secrets=True),
+    Part("PrometheusAuth", APP_KINDS, Enable.DECLARED, all_of=(_key(prometheus.TOKEN_KEY),), needs=(ROLLOUT_KEY,), writes_secrets=True),
     Part(
         "PrometheusAuth.rotation",
-        ALL_KINDS,
+        APP_KINDS,
         Enable.TEMPORARY,
         optional=(_key(prometheus.PREVIOUS_TOKEN_KEY),),
         parent="PrometheusAuth",
@@ -150,6 +154,14 @@ PARTS: tuple[Part, ...] = (
         needs=(DOMAIN, ACME_EMAIL),
         uses=(DIGITALOCEAN_PROVIDER_TOKEN,),
         writes_secrets=True,
+    ),
+    # preview-base issues the PR hosts' wildcard certificates into the shared Gateway's namespace.
+    Part(
+        "CertManagerDnsIssuer.wildcards",
+        frozenset({Kind.PREVIEW_BASE}),
+        Enable.WITH_PARENT,
+        needs=(GATEWAY_NAMESPACE,),
+        parent="CertManagerDnsIssuer",
     ),
     # preview-base runs no Grafana: each PR gets its own at <N>.pr-grafana.<domain>.
     Part(
@@ -339,7 +351,8 @@ def select(kind: Kind, get: Callable[[str], str | None], declared: Sequence[str]
         if part.enable is Enable.ALWAYS:
             built = True
         elif part.parent:
-            built = BY_NAME[part.parent] in selection.built and (part.name in wanted or any(k.key in present for k in part.own))
+            with_parent = part.enable is Enable.WITH_PARENT or part.name in wanted or any(k.key in present for k in part.own)
+            built = BY_NAME[part.parent] in selection.built and with_parent
         elif declared is not None:
             built = part.name in wanted
         else:

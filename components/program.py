@@ -14,7 +14,8 @@ def main() -> None:
     from components.chain import SecretChain
 
     chain = SecretChain("secret-chain")
-    pulumi.export("appNamespace", chain.app_namespace)
+    if chain.app_namespace is not None:  # preview-base runs no application
+        pulumi.export("appNamespace", chain.app_namespace)
     pulumi.export("parts", chain.parts)
     pulumi.export("rolloutAnnotations", chain.rollout_annotations)
     if chain.grafana_callback_url is not None:

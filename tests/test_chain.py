@@ -21,6 +21,7 @@ def full_config() -> tuple[dict[str, str], list[str]]:
     extra = {
         "secret-chain:domain": ("example.com", False),
         "secret-chain:acmeEmail": ("ops@example.com", False),
+        "secret-chain:gatewayNamespace": ("gateway", False),
         "secret-chain:fluxRepositoryUrl": ("https://github.com/acme/cluster", False),
         "flux:githubAppId": ("234567", False),
         "flux:githubAppInstallationId": ("3456789", False),

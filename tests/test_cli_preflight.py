@@ -101,6 +101,7 @@ def malformed(key: str) -> str:
         "github:token": "gho_" + canary,
         "secret-chain:escEnvironment": "Production",
         "secret-chain:appNamespace": "Default_NS",
+        "secret-chain:gatewayNamespace": "Gateway NS",
         "secret-chain:domain": "example..com",
         "secret-chain:acmeEmail": "ops",
         "secret-chain:githubRepository": "platform",
@@ -130,6 +131,7 @@ REQUIRED_WITH_GROUP = {
     "secret-chain:domain",  # needed by CertManagerDnsIssuer and GrafanaOAuth
     "secret-chain:acmeEmail",  # needed by CertManagerDnsIssuer
     "secret-chain:fluxRepositoryUrl",  # needed by FluxGitCredentials
+    "secret-chain:gatewayNamespace",  # needed by preview-base's wildcard certificates (checked there: STACK_OF)
     "secret-chain:rolloutKey",  # needed by PrometheusAuth and GrafanaOAuth (rollout annotations)
     "kubernetes:enableSecretMutable",  # needed by every component that writes a Kubernetes Secret
     "prometheus:authToken",  # needed while prometheus:previousAuthToken is set (a rotation in progress)
@@ -220,11 +222,23 @@ def test_full_config_is_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         assert "OK: the config is ready" in out
 
 
+STACK_OF = {"secret-chain:gatewayNamespace": "preview-base"}
+"""Keys only another stack kind reads: checked on that stack, with the full config plus the key."""
+
+
+def config_for(key: str) -> dict[str, tuple[str, bool]]:
+    values = full_config("token" if key == "flux:githubToken" else "app")
+    if key == "secret-chain:gatewayNamespace":
+        values[key] = ("gateway", False)
+    return values
+
+
 @pytest.mark.parametrize("key", KEY_IDS)
 def test_every_key_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str) -> None:
-    values = full_config("token" if key == "flux:githubToken" else "app")
+    values = config_for(key)
     del values[key]
-    code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), "--json")
+    stack = STACK_OF.get(key, "production")
+    code, out, _ = run(capsys, "preflight", "--stack", stack, "--config", write(tmp_path, values), "--json")
     report = json.loads(out)
     if key in REQUIRED_WITH_GROUP:
         assert code == 1
@@ -242,12 +256,13 @@ def test_every_key_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str], k
 
 @pytest.mark.parametrize("key", KEY_IDS)
 def test_every_key_malformed(tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str) -> None:
-    values = full_config("token" if key == "flux:githubToken" else "app")
+    values = config_for(key)
     bad = malformed(key)
     with pytest.raises(ValueError):
         catalog.get(key).check(bad)
     values[key] = (bad, values[key][1])
-    code, out, err = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values))
+    stack = STACK_OF.get(key, "production")
+    code, out, err = run(capsys, "preflight", "--stack", stack, "--config", write(tmp_path, values))
     assert code == 1
     problem_lines = [line for line in out.splitlines() if line.startswith("  ✗")]
     assert len(problem_lines) == 1, out
@@ -256,7 +271,7 @@ def test_every_key_malformed(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert_no_leak(out + err, values)
     if bad.strip() and catalog.get(key).secret:
         assert bad.strip() not in out
-    code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), "--json")
+    code, out, _ = run(capsys, "preflight", "--stack", stack, "--config", write(tmp_path, values), "--json")
     report = json.loads(out)
     assert code == 1 and [(p["key"], p["kind"]) for p in report["problems"]] == [(key, "malformed")]
     assert_no_leak(out, values)

@@ -278,9 +278,11 @@ def test_whole_chain_leaks_nothing(scenario: Scenario, entry: str, preview: bool
         (ci,) = ev.of_type("secret-chain:index:GitHubActionsSecrets")
         wanted = {"pat": ["PULUMI_ACCESS_TOKEN", "WORKFLOW_DISPATCH_TOKEN"], "app": ["PULUMI_ACCESS_TOKEN", "APP_PRIVATE_KEY"]}
         assert ev.component_outputs[ci.urn]["secret_names"] == wanted[scenario.ci_mode]
-    assert assert_canaries_flowed(ev, canaries) >= 3
+    # preview-base runs no application: its Kubernetes Secrets are Flux's and cert-manager's only
+    least = 2 if scenario.stack == "preview-base" else 3
+    assert assert_canaries_flowed(ev, canaries) >= least
     kube_secrets = ev.of_type("kubernetes:core/v1:Secret")
-    assert len(kube_secrets) >= 3 and len(list(secret_fields(ev))) >= len(kube_secrets)
+    assert len(kube_secrets) >= least and len(list(secret_fields(ev))) >= len(kube_secrets)
 
 
 # --- every component directly, in the modes SecretChain does not build -----------------------------

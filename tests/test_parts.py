@@ -28,7 +28,8 @@ def test_every_catalog_key_is_read_by_a_part_and_every_setting_is_an_argument() 
     fields = SecretChainArgs.__annotations__  # names only (get_type_hints would resolve pulumi.Input's forward reference)
     from components.chain import SETTINGS
 
-    assert [parts.arg_name(s) for s in SETTINGS] == ["app_namespace", "domain", "acme_email", "github_repository", "flux_repository_url"]
+    names = ["app_namespace", "domain", "acme_email", "github_repository", "flux_repository_url", "gateway_namespace"]
+    assert [parts.arg_name(s) for s in SETTINGS] == names
     assert all(parts.arg_name(s) in fields for s in SETTINGS)
     assert parts.DECLARED_PARTS.key == PARTS_KEY and catalog.get(PARTS_KEY).tier is catalog.Tier.STACK
 

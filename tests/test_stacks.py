@@ -11,6 +11,7 @@ same loader as the CLI (:func:`components.offline.parse_config`).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,8 @@ STACKS: dict[str, tuple[str, str, str, list[str]]] = {
         "Pulumi.preview-base.yaml",
         "preview.yaml",
         "preview.json",
-        ["GhcrPullSecret", "PrometheusAuth", "FluxGitCredentials", "CertManagerDnsIssuer", "GitHubActionsSecrets"],
+        # no application runs there: its pull secret, Prometheus token and Grafana are each PR stack's own
+        ["FluxGitCredentials", "CertManagerDnsIssuer", "GitHubActionsSecrets"],
     ),
     # As .github/workflows/preview-deploy.yml builds it: the committed template plus the Preview environment.
     "preview-pr-7": ("Pulumi.preview-pr.yaml", "preview.yaml", "preview.json", ["GhcrPullSecret", "PrometheusAuth", "GrafanaOAuth"]),
@@ -150,7 +152,8 @@ def test_detaching_the_esc_environment_stops_the_stack_instead_of_deleting_its_p
     report = preflight.check(config, secret_keys, stack)
     assert not report.ok
     missing = {p.key for p in report.problems if p.kind == "missing"}
-    assert "prometheus:authToken" in missing and "namespace:imagePullSecret.token" in missing
+    expected = {"gateway:digitaloceanDnsToken"} if stack == "preview-base" else {"prometheus:authToken", "namespace:imagePullSecret.token"}
+    assert expected <= missing
     for key in missing:
         assert f'config "{key}"' in str(outcome)
     assert "Fix: pulumi env set example-org/secret-chain/" in str(outcome)
@@ -204,3 +207,30 @@ def test_the_pr_template_names_no_environment() -> None:
     # CI attaches <org>/secret-chain/Preview with `pulumi config env add`; an import in the template would be a second one.
     document = _yaml(ROOT / "stacks" / "Pulumi.preview-pr.yaml")
     assert "environment" not in document
+
+
+def readme_prerequisite_namespaces() -> set[str]:
+    """The namespaces the README's prerequisites list says must exist before `pulumi up`."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Namespaces that must exist", 1)[1].split("\n#", 1)[0]
+    return set(re.findall(r"^- `([a-z0-9-]+)`", section, flags=re.M))
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_every_namespace_a_stack_writes_into_exists(stack: str) -> None:
+    """A namespace is one the stack creates, one the README lists as a prerequisite, or production's own app namespace.
+
+    The API server refuses an object in a namespace that does not exist (``namespaces "x" not found``), so a stack
+    that wrote into one nobody creates would fail at `pulumi up`.
+    """
+    config, secret_keys = stack_config(stack)
+    ev = build(stack, config, secret_keys)
+    assert isinstance(ev, Evaluation)
+    created = {r.inputs["metadata"]["name"] for r in ev.of_type("kubernetes:core/v1:Namespace")}
+    written = {str(obj["metadata"]["namespace"]) for obj in ev.kubernetes_objects() if obj.get("metadata", {}).get("namespace")}
+    allowed = created | readme_prerequisite_namespaces()
+    if stack == "production":
+        allowed.add(config.get("secret-chain:appNamespace", "default"))  # the user's own application namespace
+    if stack == "preview-base":
+        allowed.add(config["secret-chain:gatewayNamespace"])  # the shared Gateway's, listed as a prerequisite
+    assert written <= allowed, f"{stack} writes into {sorted(written - allowed)}, which nothing creates"
