@@ -70,7 +70,19 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "GitHubActionsSecrets",
         Rule.OPTIONAL,
-        (("ci:pulumiAccessToken", "ci:workflowDispatchToken", "ci:githubAppId", "ci:githubAppPrivateKey"),),
+        (
+            (
+                "ci:pulumiOrganization",
+                "ci:pulumiTokenType",
+                "ci:pulumiTeam",
+                "ci:githubAppId",
+                "ci:githubAppPrivateKey",
+                "ci:pulumiAuth",
+                "ci:pulumiFallbackAccessToken",
+                "ci:pulumiAccessToken",  # deprecated (issue 14): GitHubActionsSecrets warns and ignores it
+                "ci:workflowDispatchToken",  # deprecated (issue 14)
+            ),
+        ),
         requires=("secret-chain:githubRepository",),
         not_in_pr=True,
     ),

@@ -34,8 +34,13 @@ def full_config(flux: str = "app") -> dict[str, tuple[str, bool]]:
         "prometheus:previousAuthToken": (hex_(64), True),  # as in phase 1 of a rotation
         "secret-chain:rolloutKey": (hex_(64), True),
         "kubernetes:enableSecretMutable": ("true", False),
-        "ci:pulumiAccessToken": ("pul-" + hex_(40), True),
-        "ci:workflowDispatchToken": ("github_pat_" + hex_(60), True),
+        "ci:pulumiOrganization": ("acme", False),
+        "ci:pulumiTokenType": ("team", False),
+        "ci:pulumiTeam": ("ci-deployers", False),
+        "ci:pulumiAuth": ("stored-token-fallback", False),
+        "ci:pulumiFallbackAccessToken": ("pul-" + hex_(40), True),
+        "ci:pulumiAccessToken": ("pul-" + hex_(40), True),  # deprecated: still readable for one release
+        "ci:workflowDispatchToken": ("github_pat_" + hex_(60), True),  # deprecated
         "ci:githubAppId": ("123456", False),
         "ci:githubAppPrivateKey": (PEM, True),
         "gateway:digitaloceanDnsToken": ("dop_v1_" + hex_(64), True),
@@ -77,6 +82,11 @@ def malformed(key: str) -> str:
         "prometheus:previousAuthToken": hex_(16),
         "secret-chain:rolloutKey": hex_(16),
         "kubernetes:enableSecretMutable": "yes",
+        "ci:pulumiOrganization": "acme org",
+        "ci:pulumiTokenType": "personal",
+        "ci:pulumiTeam": "ci deployers",
+        "ci:pulumiAuth": "token",
+        "ci:pulumiFallbackAccessToken": "pul-" + canary,
         "ci:pulumiAccessToken": "pul-" + canary,
         "ci:workflowDispatchToken": "gho_" + canary,
         "ci:githubAppId": "12ab",
@@ -134,6 +144,11 @@ REQUIRED_WITH_GROUP = {
 }
 OPTIONAL_ALONE = {
     "prometheus:previousAuthToken",
+    "ci:pulumiOrganization",
+    "ci:pulumiTokenType",
+    "ci:pulumiTeam",
+    "ci:pulumiAuth",
+    "ci:pulumiFallbackAccessToken",
     "ci:pulumiAccessToken",
     "ci:workflowDispatchToken",
     "ci:githubAppId",
@@ -313,6 +328,11 @@ def test_pr_stack_ignores_repository_secrets(tmp_path: Path, capsys: pytest.Capt
     assert code == 0
     assert "GitHubActionsSecrets" not in report["enabled"]
     assert {w["key"] for w in report["warnings"] if w["kind"] == "ignored"} == {
+        "ci:pulumiOrganization",
+        "ci:pulumiTokenType",
+        "ci:pulumiTeam",
+        "ci:pulumiAuth",
+        "ci:pulumiFallbackAccessToken",
         "ci:pulumiAccessToken",
         "ci:workflowDispatchToken",
         "ci:githubAppId",
