@@ -475,3 +475,53 @@ def test_the_body_script_reads_a_real_git_branch(tmp_path: Path) -> None:
         [sys.executable, str(BODY_SCRIPT), "main", "HEAD"], cwd=tmp_path, capture_output=True, text=True, check=True, timeout=30
     )
     assert "- ghcr.io/acme/api: 1.4.0 → 1.5.0" in done.stdout and "against `main`" in done.stdout
+
+
+# --- the documentation of the workflows --------------------------------------------------------------
+
+ROOT = WORKFLOWS.parent.parent
+
+
+def _readme_ci_section() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("## CI workflows")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def test_the_readme_documents_every_workflow_and_what_it_reads() -> None:
+    section = _readme_ci_section()
+    for name in NAMES:
+        assert f"`{name}`" in section, f"README's CI workflows section does not mention {name}"
+    settings = section[section.index("Repository settings they read") : section.index("Upgrading from")]
+    read: set[str] = set()
+    for path in FILES:
+        read |= set(re.findall(r"\b(?:secrets|vars)\.(\w+)", path.read_text(encoding="utf-8")))
+    for name in read:
+        assert f"`{name}`" in settings, f"README's list of repository settings does not name {name}, which a workflow reads"
+    # no stored Pulumi or GitHub token is asked for any more (issue 14)
+    assert "PULUMI_ACCESS_TOKEN" not in settings and "WORKFLOW_DISPATCH_TOKEN" not in settings
+    for fact in ("id-token: write", "https://token.actions.githubusercontent.com", "urn:pulumi:org:", "stored-token-fallback"):
+        assert fact in section, fact
+
+
+def test_least_privilege_doc_covers_ci_without_stored_tokens() -> None:
+    text = (ROOT / "docs" / "least-privilege.md").read_text(encoding="utf-8")
+    start = text.index("## CI without stored tokens")
+    section = text[start : text.index("\n## ", start + 1)]
+    for fact in (
+        "`id-token: write`",
+        "pulumi/auth-actions",
+        "repo:<owner>/<repo>:",
+        "Team edition",
+        "Enterprise",
+        "`permission-pull-requests: write`",
+        "`permission-contents: write`",
+        "flux-image-updates-pr.yml",
+        "PULUMI_FALLBACK_ACCESS_TOKEN",
+    ):
+        assert fact in section, fact
+    # every App token's permissions in the workflows are the ones the doc lists
+    for (workflow, job), permissions in APP_PERMISSIONS.items():
+        row = next(line for line in section.splitlines() if line.startswith(f"| `{workflow}`") and f"`{job}`" in line)
+        for name, level in permissions.items():
+            assert f"`{name}: {level}`" in row, (workflow, job, name)
