@@ -154,9 +154,12 @@ def test_pushes_and_dispatches_use_a_github_app_token(path: Path) -> None:
 # --- issue 14: no stored Pulumi or GitHub token ------------------------------------------------------
 
 ACTIONS_DATA = Path(__file__).resolve().parent / "data" / "actions"
-# The pins issue 14 added, each the commit its tag points at in the upstream repository
+# Every action the workflows use, each pinned to the commit its tag points at in the upstream repository
 # (`git rev-parse <tag>^{commit}` in a clone of github.com/<repository>; tests/data/actions/README.md).
 VERIFIED_PINS = {
+    "actions/checkout": ("11bd71901bbe5b1630ceea73d27597364c9af683", "v4.2.2", "actions-checkout@v4.2.2.action.yml"),
+    "actions/setup-python": ("a26af69be951a213d495a4c3e4e4022e16d87065", "v5.6.0", "actions-setup-python@v5.6.0.action.yml"),
+    "pulumi/actions": ("8e5e406f4007fca908480587cb9893c07090f58d", "v7.0.0", "pulumi-actions@v7.0.0.action.yml"),
     "pulumi/auth-actions": ("141415910c3beb54e03b48e9057c204c97b956f2", "v2.1.0", "pulumi-auth-actions@v2.1.0.action.yml"),
     "actions/create-github-app-token": (
         "1b10c78c7865c340bc4f6099eb2f838309f1e8c3",
@@ -280,8 +283,10 @@ def test_the_login_check_explains_bad_settings(env: dict[str, str], ok: bool, me
 
 
 @pytest.mark.parametrize("path", FILES, ids=NAMES)
-def test_new_actions_are_pinned_to_their_verified_tag_commits(path: Path) -> None:
+def test_actions_are_pinned_to_their_verified_tag_commits(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
+    used = {m.split("@")[0] for m in re.findall(r"uses: (\S+@\S+)", text)}
+    assert used <= set(VERIFIED_PINS), f"{path.name}: verify the pin of {sorted(used - set(VERIFIED_PINS))} and add it to VERIFIED_PINS"
     for repository, (sha, tag, _) in VERIFIED_PINS.items():
         for found in re.findall(rf"uses: {re.escape(repository)}@(\S+)(.*)$", text, re.MULTILINE):
             assert found == (sha, f" # {tag}"), f"{path.name}: {repository}@{found[0]} is not the verified {tag} commit {sha}"
