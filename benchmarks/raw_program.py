@@ -152,25 +152,31 @@ def prometheus_auth(prefix: str, namespace: str, monitor_namespace: str, parent:
 
 
 def actions_secrets(prefix: str, repository: str, parent: pulumi.Resource | None = None) -> Outputs:
-    """Repository Actions secrets and the APP_ID variable (what GitHubActionsSecrets registers)."""
+    """The Actions variables and secrets GitHubActionsSecrets registers, each when its ci:* key is set (issue 14:
+    Pulumi by OIDC and the CI GitHub App; the deprecated ci:pulumiAccessToken and ci:workflowDispatchToken are not written)."""
     import pulumi_github as github
 
     ci = pulumi.Config("ci")
     name = repository.split("/", 1)[-1]
     secrets, variables = [], []
-    for secret_name, key in (
-        ("PULUMI_ACCESS_TOKEN", "pulumiAccessToken"),
-        ("WORKFLOW_DISPATCH_TOKEN", "workflowDispatchToken"),
-        ("APP_ID", "githubAppId"),
-        ("APP_PRIVATE_KEY", "githubAppPrivateKey"),
+    for github_name, key, secret in (
+        ("PULUMI_ORG", "pulumiOrganization", False),
+        ("PULUMI_TOKEN_TYPE", "pulumiTokenType", False),
+        ("PULUMI_TEAM", "pulumiTeam", False),
+        ("APP_ID", "githubAppId", False),
+        ("APP_PRIVATE_KEY", "githubAppPrivateKey", True),
+        ("PULUMI_AUTH", "pulumiAuth", False),
+        ("PULUMI_FALLBACK_ACCESS_TOKEN", "pulumiFallbackAccessToken", True),
     ):
-        resource = f"{prefix}-{secret_name.lower().replace('_', '-')}"
-        if secret_name == "APP_ID":
-            github.ActionsVariable(resource, repository=name, variable_name=secret_name, value=ci.require(key), opts=_opts(parent))
-            variables.append(secret_name)
+        if ci.get(key) is None:
+            continue
+        resource = f"{prefix}-{github_name.lower().replace('_', '-')}"
+        if not secret:
+            github.ActionsVariable(resource, repository=name, variable_name=github_name, value=ci.require(key), opts=_opts(parent))
+            variables.append(github_name)
         else:
-            github.ActionsSecret(resource, repository=name, secret_name=secret_name, value=ci.require_secret(key), opts=_opts(parent))
-            secrets.append(secret_name)
+            github.ActionsSecret(resource, repository=name, secret_name=github_name, value=ci.require_secret(key), opts=_opts(parent))
+            secrets.append(github_name)
     return {"secret_names": secrets, "variable_names": variables}
 
 

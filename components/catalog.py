@@ -8,6 +8,7 @@ tables all read this module; nothing else restates it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -90,6 +91,11 @@ class Key:
     json_types: tuple[str, ...] = ("string",)
     """The JSON types ``pulumi config --json`` may show for the value (``value`` is a string; ``objectValue``
     carries the others): anything else is refused, never coerced."""
+    opt_in: bool = False
+    """Set only by a deliberate choice (a team token, the stored-token fallback): absent otherwise, so not in the ESC templates."""
+    deprecated: str = ""
+    """Set on a key that is no longer used but stays readable for one release: what replaced it. Reading the
+    key then warns (naming the key and this), never fails; the key goes in :data:`REMOVED_IN`."""
 
     @property
     def config_key(self) -> str:
@@ -165,6 +171,58 @@ _PROMETHEUS_APP = (
 # --- rotation steps shared by several keys ----------------------------------------------------------
 _UP = "pulumi up on every stack that imports the environment: the value is updated in place (same object, no delete-then-create)"
 _UP_ACTIONS = "pulumi up on production and preview-base (the stacks that write the repository's Actions secrets)"
+
+
+DEPRECATED_SINCE = "0.2.0"
+"""The release in which the deprecated keys stopped being used (CHANGELOG)."""
+REMOVED_IN = "0.3.0"
+"""The release that drops the keys deprecated in :data:`DEPRECATED_SINCE` (CHANGELOG)."""
+
+PULUMI_TOKEN_TYPES = ("organization", "team")
+"""The Pulumi access tokens CI asks for by OIDC (requested-token-type ``urn:pulumi:token-type:access_token:<type>``).
+Pulumi docs, OIDC issuers, "Token types by edition": Individual personal only; Team personal and organization;
+Enterprise and Business Critical also team. Personal tokens carry one user's rights and are not offered."""
+STORED_TOKEN_FALLBACK = "stored-token-fallback"
+"""The one value of ``ci:pulumiAuth`` (variable PULUMI_AUTH) that switches CI from OIDC to the stored fallback token."""
+
+_PULUMI_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def _pulumi_name(value: str) -> str:
+    """Check a Pulumi Cloud organisation or team name as the workflows pass it (one word: letters, digits, ``.``, ``_``, ``-``)."""
+    text = value.strip()
+    if not _PULUMI_NAME.fullmatch(text):
+        raise v.Invalid("is not a Pulumi Cloud organisation or team name (letters, digits, '.', '_' and '-', at most 100)")
+    return text
+
+
+def _pulumi_token_type(value: str) -> str:
+    if value not in PULUMI_TOKEN_TYPES:
+        raise v.Invalid(
+            "must be organization or team: organization tokens need the Team edition or above, team tokens Enterprise or "
+            "Business Critical (Pulumi docs, OIDC token types by edition)"
+        )
+    return value
+
+
+def _stored_token_fallback(value: str) -> str:
+    if value != STORED_TOKEN_FALLBACK:
+        raise v.Invalid(f"must be {STORED_TOKEN_FALLBACK} (or absent: CI then logs in by OIDC)")
+    return value
+
+
+_OIDC_WORKFLOWS = "preview-deploy.yml, preview-cleanup.yml, scheduled-checks.yml"
+
+
+def _retire(key: str, replaced: str, github_name: str) -> tuple[str, ...]:
+    """The steps that retire a deprecated credential: remove it from ESC, let pulumi up delete its Actions secret, revoke it."""
+    return (
+        f"Not rotated any more: deprecated in {DEPRECATED_SINCE}, removed in {REMOVED_IN} ({replaced}). Retire it instead.",
+        f"pulumi env rm <org>/secret-chain/<Environment> pulumiConfig.{key} (always with the path: without it, "
+        "pulumi env rm deletes the whole environment).",
+        _UP_ACTIONS + f": GitHubActionsSecrets no longer writes {github_name}, so pulumi up deletes that Actions secret.",
+        "Revoke the token where it was made (it is no longer read anywhere).",
+    )
 
 
 def _overlap(new: str, up: str, verify: str, revoke: str) -> tuple[str, ...]:
@@ -279,49 +337,126 @@ KEYS: tuple[Key, ...] = (
     ),
     # --- GitHubActionsSecrets ---------------------------------------------------------------------
     Key(
+        "ci:pulumiOrganization",
+        secret=False,
+        check=_pulumi_name,
+        purpose="Pulumi Cloud organisation CI logs in to by OIDC (audience urn:pulumi:org:<org>) and whose stacks it runs",
+        example="acme",
+        flows_to="GitHub Actions variable PULUMI_ORG",
+        consumers=f"pulumi/auth-actions (organization) and the stack names <org>/<stack> in {_OIDC_WORKFLOWS}",
+        symptom=(
+            "'Check the Pulumi Cloud login settings' fails (PULUMI_ORG unset), or the token exchange is refused: the "
+            "organisation has no OIDC issuer https://token.actions.githubusercontent.com with a policy for this repository"
+        ),
+        scopes=(
+            "none itself; the organisation registers the OIDC issuer https://token.actions.githubusercontent.com with a policy "
+            "for aud urn:pulumi:org:<org> and sub repo:<owner>/<repo>:* (docs/least-privilege.md)"
+        ),
+    ),
+    Key(
+        "ci:pulumiTokenType",
+        secret=False,
+        check=_pulumi_token_type,
+        purpose=(
+            "Pulumi access token CI requests by OIDC: organization (Team edition and above) or team (Enterprise, Business "
+            "Critical; least privilege)"
+        ),
+        example="organization",
+        flows_to="GitHub Actions variable PULUMI_TOKEN_TYPE",
+        consumers=f"pulumi/auth-actions (requested-token-type urn:pulumi:token-type:access_token:<type>) in {_OIDC_WORKFLOWS}",
+        symptom="the token exchange is refused: the issuer's policy allows another token type, or the edition lacks it",
+        scopes=(
+            "team: only the team's stack and environment permissions (admin on preview-pr-*, which stack rm needs; open on the "
+            "ESC environments CI uses); organization: the whole organisation"
+        ),
+    ),
+    Key(
+        "ci:pulumiTeam",
+        secret=False,
+        check=_pulumi_name,
+        purpose="Pulumi team whose team token CI requests when ci:pulumiTokenType is team (scope team:<team>)",
+        opt_in=True,
+        example="ci-deployers",
+        flows_to="GitHub Actions variable PULUMI_TEAM",
+        consumers=f"pulumi/auth-actions (scope team:<team>) in {_OIDC_WORKFLOWS}",
+        symptom="'Check the Pulumi Cloud login settings' fails (unset with team), or the exchange is refused (no policy for the team)",
+    ),
+    Key(
+        "ci:pulumiAuth",
+        secret=False,
+        check=_stored_token_fallback,
+        opt_in=True,
+        purpose=(
+            f"Opt-in only: {STORED_TOKEN_FALLBACK} makes CI log in with ci:pulumiFallbackAccessToken instead of OIDC "
+            "(a Pulumi Cloud without OIDC issuers); absent, CI uses OIDC"
+        ),
+        example=STORED_TOKEN_FALLBACK,
+        flows_to="GitHub Actions variable PULUMI_AUTH",
+        consumers=f"the step conditions of the Pulumi login in {_OIDC_WORKFLOWS}",
+        symptom="CI logs in with the stored token although OIDC would work (remove it), or 'the secret PULUMI_FALLBACK_ACCESS_TOKEN is empty'",
+    ),
+    Key(
+        "ci:pulumiFallbackAccessToken",
+        secret=True,
+        opt_in=True,
+        check=v.pulumi_access_token,
+        purpose=(
+            "Opt-in fallback for a Pulumi Cloud without OIDC issuers, with ci:pulumiAuth: a stored Pulumi access token "
+            "(every edition of Pulumi Cloud offers OIDC: prefer it)"
+        ),
+        example="pul-…",
+        rotation=Rotation.ANNUALLY,
+        generate=(
+            "Pulumi Cloud → the team's or organisation's Access tokens → Create token (a team token on Enterprise, else an "
+            "organisation token), expiry ≤ 1 year"
+        ),
+        flows_to="GitHub Actions secret PULUMI_FALLBACK_ACCESS_TOKEN",
+        consumers=f"the gated fallback login step of {_OIDC_WORKFLOWS} (only while PULUMI_AUTH is {STORED_TOKEN_FALLBACK})",
+        symptom="Pulumi login failed in CI (expired or revoked token)",
+        scopes=(
+            "a team token (Enterprise) limited to the project's stacks (admin on preview-pr-*, which stack rm needs) and open on "
+            "the ESC environments CI uses; an organisation token is organisation-wide. Better: OIDC, no stored token"
+        ),
+        rotate=_overlap(
+            "Create a new team or organisation token in Pulumi Cloud (Access tokens → Create token).",
+            _UP_ACTIONS + ": the Actions secret PULUMI_FALLBACK_ACCESS_TOKEN is updated",
+            "re-run the latest preview-deploy workflow run; its fallback login and pulumi commands succeed",
+            "delete it in Pulumi Cloud under Access tokens",
+        ),
+        reload=_ACTIONS,
+    ),
+    Key(
         "ci:pulumiAccessToken",
         secret=True,
         check=v.pulumi_access_token,
-        purpose="Manage infrastructure state in Pulumi Cloud from CI",
+        purpose=f"Deprecated in {DEPRECATED_SINCE}, removed in {REMOVED_IN}: no longer written (CI logs in to Pulumi Cloud by OIDC)",
         example="pul-…",
         rotation=Rotation.ANNUALLY,
-        generate='app.pulumi.com/settings/tokens → "Create token" (name: GitHub Actions - <repo>)',
-        flows_to="GitHub Actions secret PULUMI_ACCESS_TOKEN",
-        consumers="preview-deploy.yml, preview-cleanup.yml",
-        symptom="Pulumi login failed in CI",
-        scopes=(
-            "a team token (Enterprise) limited to the project's stacks (admin on preview-pr-*, which stack rm needs) and open on "
-            "the ESC environments CI uses; an organisation token is organisation-wide. Better: GitHub OIDC, no stored token"
+        flows_to=f"nothing since {DEPRECATED_SINCE} (was GitHub Actions secret PULUMI_ACCESS_TOKEN, which pulumi up now deletes)",
+        consumers="none (the workflows log in by OIDC)",
+        symptom="a deprecation warning at pulumi preview/up; remove the key",
+        deprecated=(
+            "CI logs in to Pulumi Cloud by OIDC: set ci:pulumiOrganization, ci:pulumiTokenType (and ci:pulumiTeam for team "
+            "tokens); only for a Pulumi Cloud without OIDC, the opt-in ci:pulumiAuth with ci:pulumiFallbackAccessToken"
         ),
-        rotate=_overlap(
-            'Create a new token at app.pulumi.com/settings/tokens ("Create token", name: GitHub Actions - <repo>).',
-            _UP_ACTIONS + ": the Actions secret PULUMI_ACCESS_TOKEN is updated",
-            "re-run the latest preview-deploy workflow run; `pulumi login` succeeds",
-            "delete it at app.pulumi.com/settings/tokens",
-        ),
+        rotate=_retire("ci:pulumiAccessToken", "replaced by OIDC", "PULUMI_ACCESS_TOKEN"),
         reload=_ACTIONS,
     ),
     Key(
         "ci:workflowDispatchToken",
         secret=True,
         check=v.github_token("ghp_", "github_pat_"),
-        purpose="Trigger the preview deployment workflow from the build workflow",
+        purpose=f"Deprecated in {DEPRECATED_SINCE}, removed in {REMOVED_IN}: no longer written (GitHub writes use the CI App's token)",
         example="github_pat_…",
         rotation=Rotation.ANNUALLY,
-        generate="github.com/settings/tokens → fine-grained token for this repository with Actions: write (or classic with the repo scope)",
-        flows_to="GitHub Actions secret WORKFLOW_DISPATCH_TOKEN",
-        consumers="build-preview-images.yml",
-        symptom="workflow_dispatch trigger fails with 403",
-        scopes=(
-            "fine-grained: Actions write on this repository only; classic: repo (the workflow scope is for editing workflow files). "
-            "A workflow's own GITHUB_TOKEN with actions: write can also dispatch"
+        flows_to=f"nothing since {DEPRECATED_SINCE} (was GitHub Actions secret WORKFLOW_DISPATCH_TOKEN, which pulumi up now deletes)",
+        consumers="none (dispatches use a one-hour GitHub App token)",
+        symptom="a deprecation warning at pulumi preview/up; remove the key",
+        deprecated=(
+            "every GitHub write in CI, workflow dispatch included, uses a one-hour token of the CI GitHub App "
+            "(ci:githubAppId, ci:githubAppPrivateKey; actions/create-github-app-token with permission-actions: write to dispatch)"
         ),
-        rotate=_overlap(
-            "Create a new fine-grained token for the repository with Actions: write at github.com/settings/tokens.",
-            _UP_ACTIONS + ": the Actions secret WORKFLOW_DISPATCH_TOKEN is updated",
-            "the next build-preview-images run triggers the preview deployment (no 403)",
-            "delete it at github.com/settings/tokens",
-        ),
+        rotate=_retire("ci:workflowDispatchToken", "replaced by the CI GitHub App's tokens", "WORKFLOW_DISPATCH_TOKEN"),
         reload=_ACTIONS,
     ),
     Key(
@@ -332,7 +467,10 @@ KEYS: tuple[Key, ...] = (
         example="123456",
         rotation=Rotation.NEVER,
         flows_to="GitHub Actions variable APP_ID",
-        consumers="actions/create-github-app-token in workflows that push or open PRs",
+        consumers=(
+            "actions/create-github-app-token in every workflow that writes to GitHub "
+            "(preview-deploy.yml, scheduled-checks.yml, flux-image-updates-pr.yml)"
+        ),
         symptom="create-github-app-token fails: 'Not Found' or 'A JSON web token could not be decoded'",
     ),
     Key(
@@ -347,8 +485,8 @@ KEYS: tuple[Key, ...] = (
         consumers="actions/create-github-app-token",
         symptom="create-github-app-token fails: 'A JSON web token could not be decoded'",
         scopes=(
-            "GitHub App installed on this repository only: Contents read/write, Pull requests read/write, Metadata read; "
-            "Workflows write only if it edits .github/workflows"
+            "GitHub App installed on this repository only: Contents read/write, Pull requests read/write, Metadata read "
+            "(each workflow's token asks for less: permission-* inputs); Workflows write only if it edits .github/workflows"
         ),
         rotate=_overlap(
             "GitHub App settings → Private keys → Generate a private key (an App can hold several keys at once).",

@@ -128,7 +128,12 @@ def _setting(reader: ConfigReader, args: SecretChainArgs, setting: Key) -> Known
 
 
 def _read(reader: ConfigReader, entry: Key) -> None:
-    """Check one key the built parts read (a component reading it again records the same problem, once)."""
+    """Check one key the built parts read (a component reading it again records the same problem, once).
+
+    A deprecated key is not checked: its component only warns that it is no longer used.
+    """
+    if entry.deprecated:
+        return
     if entry.secret:
         reader.secret(entry.key, required=False)
     else:

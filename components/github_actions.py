@@ -1,4 +1,11 @@
-"""GitHubActionsSecrets: tier 1 of the chain, the secrets and variables CI workflows read."""
+"""GitHubActionsSecrets: tier 1 of the chain, the secrets and variables CI workflows read.
+
+Since issue 14 CI holds no stored Pulumi or GitHub token: the workflows log in to Pulumi Cloud by OIDC
+(variables PULUMI_ORG, PULUMI_TOKEN_TYPE, PULUMI_TEAM) and write to GitHub with one-hour tokens of the CI
+GitHub App (variable APP_ID, secret APP_PRIVATE_KEY). A stored Pulumi token is written only on explicit
+opt-in, for a Pulumi Cloud without OIDC (ci:pulumiAuth with ci:pulumiFallbackAccessToken). The old
+PULUMI_ACCESS_TOKEN and WORKFLOW_DISPATCH_TOKEN keys stay readable for one release: they warn and are not written.
+"""
 
 import os
 import re
@@ -8,7 +15,7 @@ from typing import Any, NamedTuple, Required, Self, TypedDict
 
 import pulumi
 
-from components import kube
+from components import catalog, kube
 from components import validators as v
 from components.config import ConfigReader, Known, apply_knowing_secrecy, each, lift, raw, string, validated
 from components.errors import SecretChainError
@@ -23,14 +30,28 @@ class Entry(NamedTuple):
     secret: bool
     arg: str
 
+    @property
+    def deprecated(self) -> bool:
+        """No longer written: its key is deprecated in the catalog (read only to warn)."""
+        return bool(catalog.get(self.config_key).deprecated)
+
 
 ENTRIES: tuple[Entry, ...] = (
-    Entry("PULUMI_ACCESS_TOKEN", "ci:pulumiAccessToken", True, "pulumi_access_token"),
-    Entry("WORKFLOW_DISPATCH_TOKEN", "ci:workflowDispatchToken", True, "workflow_dispatch_token"),
+    Entry("PULUMI_ORG", "ci:pulumiOrganization", False, "pulumi_organization"),
+    Entry("PULUMI_TOKEN_TYPE", "ci:pulumiTokenType", False, "pulumi_token_type"),
+    Entry("PULUMI_TEAM", "ci:pulumiTeam", False, "pulumi_team"),
     Entry("APP_ID", "ci:githubAppId", False, "app_id"),
     Entry("APP_PRIVATE_KEY", "ci:githubAppPrivateKey", True, "app_private_key"),
+    Entry("PULUMI_AUTH", "ci:pulumiAuth", False, "pulumi_auth"),
+    Entry("PULUMI_FALLBACK_ACCESS_TOKEN", "ci:pulumiFallbackAccessToken", True, "pulumi_fallback_access_token"),
+    # Deprecated in catalog.DEPRECATED_SINCE, removed in catalog.REMOVED_IN: a warning, nothing written (so a
+    # pulumi up deletes the Actions secrets an older version wrote). Kept here so old states still map.
+    Entry("PULUMI_ACCESS_TOKEN", "ci:pulumiAccessToken", True, "pulumi_access_token"),
+    Entry("WORKFLOW_DISPATCH_TOKEN", "ci:workflowDispatchToken", True, "workflow_dispatch_token"),
 )
 BY_GITHUB_NAME = {e.github_name: e for e in ENTRIES}
+HAND_SET_VARIABLES = ("DO_CLUSTER_NAME", "FLUX_BASE_BRANCH")
+"""Repository variables the workflows read that the chain does not write (README, CI workflows)."""
 
 
 class GitHubActionsSecretsArgs(TypedDict, total=False):
@@ -39,18 +60,32 @@ class GitHubActionsSecretsArgs(TypedDict, total=False):
     repository: Required[pulumi.Input[str]]
     """The repository, owner/name or name (the owner then comes from github:owner), e.g. a Repository's full_name. Required."""
     required: list[str]
-    """Entries that must be configured (PULUMI_ACCESS_TOKEN, WORKFLOW_DISPATCH_TOKEN, APP_ID, APP_PRIVATE_KEY).
+    """Entries that must be configured (PULUMI_ORG, PULUMI_TOKEN_TYPE, PULUMI_TEAM, APP_ID, APP_PRIVATE_KEY,
+    PULUMI_AUTH, PULUMI_FALLBACK_ACCESS_TOKEN).
 
-    The others are created only when their config is present."""
+    The others are created only when their config is present. The deprecated PULUMI_ACCESS_TOKEN and
+    WORKFLOW_DISPATCH_TOKEN are accepted with a warning and ignored."""
     environment: pulumi.Input[str]
     """Write the entries as secrets/variables of this deployment environment of the repository instead of repository-wide."""
     organization_repositories: Sequence[pulumi.Input[str]]
     """Write the entries as organisation secrets/variables of the repository's owner, visible only to these repositories (names).
     The list is plain; each name may be another resource's output."""
+    pulumi_organization: pulumi.Input[str]
+    """Pulumi Cloud organisation CI logs in to by OIDC (variable PULUMI_ORG). Default: config ci:pulumiOrganization."""
+    pulumi_token_type: pulumi.Input[str]
+    """organization or team: the Pulumi token CI requests by OIDC (variable PULUMI_TOKEN_TYPE). Default: config ci:pulumiTokenType."""
+    pulumi_team: pulumi.Input[str]
+    """The Pulumi team of a team token (variable PULUMI_TEAM). Default: config ci:pulumiTeam."""
+    pulumi_auth: pulumi.Input[str]
+    """Opt-in fallback switch: stored-token-fallback (variable PULUMI_AUTH). Default: config ci:pulumiAuth."""
+    pulumi_fallback_access_token: pulumi.Input[str]
+    """Opt-in fallback only, with pulumi_auth: a stored Pulumi token (secret PULUMI_FALLBACK_ACCESS_TOKEN).
+    Default: config ci:pulumiFallbackAccessToken."""
     pulumi_access_token: pulumi.Input[str]
-    """Pulumi Cloud token. Default: config ci:pulumiAccessToken."""
+    """Deprecated with config ci:pulumiAccessToken (removed in 0.3.0): accepted with a warning, never written; CI logs in by OIDC."""
     workflow_dispatch_token: pulumi.Input[str]
-    """Token that may trigger workflow_dispatch. Default: config ci:workflowDispatchToken."""
+    """Deprecated with config ci:workflowDispatchToken (removed in 0.3.0): accepted with a warning, never written; CI writes
+    to GitHub with the App's tokens."""
     app_id: pulumi.Input[str]
     """GitHub App ID (a variable). Default: config ci:githubAppId."""
     app_private_key: pulumi.Input[str]
@@ -73,8 +108,41 @@ def _entry_names(value: list[str]) -> list[str]:
     names = each(v.nonempty)(value)
     for index, name in enumerate(names):
         if name not in BY_GITHUB_NAME:
-            raise Invalid(f"item {index} is not one of {', '.join(BY_GITHUB_NAME)}")
+            raise Invalid(f"item {index} is not one of {', '.join(e.github_name for e in ENTRIES if not e.deprecated)}")
     return names
+
+
+def deprecation_warning(entry: Entry, named: str) -> str:
+    """The warning for a deprecated entry found under ``named`` (its config key, argument or required name)."""
+    key = catalog.get(entry.config_key)
+    return (
+        f'GitHubActionsSecrets: "{named}" is deprecated since {catalog.DEPRECATED_SINCE} and removed in {catalog.REMOVED_IN}; '
+        f"{entry.github_name} is no longer written (pulumi up deletes it). Replaced by: {key.deprecated}. "
+        f"Fix: pulumi env rm <org>/secret-chain/<Environment> pulumiConfig.{key.key}"
+    )
+
+
+def _login_settings(reader: ConfigReader, values: dict[str, pulumi.Output[str] | str]) -> None:
+    """The Pulumi login settings that only make sense together (checked when known now)."""
+    token_type, team = values.get("PULUMI_TOKEN_TYPE"), values.get("PULUMI_TEAM")
+    if token_type == "team" and team is None:
+        reader.fail(
+            'config "ci:pulumiTeam" is missing: ci:pulumiTokenType team needs the team whose token CI requests. '
+            f"Fix: pulumi env set {reader.environment} pulumiConfig.ci:pulumiTeam <team>"
+        )
+    if isinstance(token_type, str) and token_type != "team" and isinstance(team, str):
+        reader.fail(
+            'config "ci:pulumiTeam" is only for ci:pulumiTokenType team (an organization token has no team). '
+            f"Fix: pulumi env set {reader.environment} pulumiConfig.ci:pulumiTokenType team, or remove ci:pulumiTeam"
+        )
+    # The fallback is opt-in twice over: the switch and the token, or neither.
+    for have, lacks in (("PULUMI_AUTH", "ci:pulumiFallbackAccessToken"), ("PULUMI_FALLBACK_ACCESS_TOKEN", "ci:pulumiAuth")):
+        other = BY_GITHUB_NAME[have].config_key
+        if have in values and not any(e.config_key == lacks and e.github_name in values for e in ENTRIES):
+            reader.fail(
+                f'config "{lacks}" is missing: the stored-token fallback needs ci:pulumiAuth {catalog.STORED_TOKEN_FALLBACK} '
+                f"and ci:pulumiFallbackAccessToken together (found only {other}). Fix: set both, or remove {other} to log in by OIDC"
+            )
 
 
 def _repo_name(value: str) -> str:
@@ -137,6 +205,9 @@ def resolve(args: GitHubActionsSecretsArgs, reader: ConfigReader) -> GitHubSpec 
     """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
     repository = reader.input("repository", args.get("repository"), string(_repository), required=True)
     required = reader.arg("required", args.get("required", []) or None, _entry_names) or []
+    for required_name in required:
+        if BY_GITHUB_NAME[required_name].deprecated:
+            pulumi.log.warn(deprecation_warning(BY_GITHUB_NAME[required_name], required_name))
     environment = reader.input("environment", args.get("environment"), string(v.nonempty))
     org_repos = reader.items("organization_repositories", args.get("organization_repositories"), _repo_name)
     if environment is not None and org_repos is not None:
@@ -165,6 +236,13 @@ def resolve(args: GitHubActionsSecretsArgs, reader: ConfigReader) -> GitHubSpec 
     values: list[tuple[Entry, pulumi.Output[str] | str]] = []
     for entry in ENTRIES:
         override: Any = args.get(entry.arg)
+        if entry.deprecated:
+            # Readable for one release: found in args or config, it warns; its value is never read.
+            if override is not None:
+                pulumi.log.warn(deprecation_warning(entry, entry.arg))
+            elif raw(entry.config_key) is not None:
+                pulumi.log.warn(deprecation_warning(entry, entry.config_key))
+            continue
         must = entry.github_name in required
         value: pulumi.Output[str] | str | None
         if entry.secret:
@@ -173,6 +251,7 @@ def resolve(args: GitHubActionsSecretsArgs, reader: ConfigReader) -> GitHubSpec 
             value = reader.plain_input(entry.config_key, override, required=must, arg_name=entry.arg)
         if value is not None:
             values.append((entry, value))
+    _login_settings(reader, {entry.github_name: value for entry, value in values})
     if reader.problems or repository is None or name is None:
         return None
     return GitHubSpec(owner, name, environment, tuple(org_repos or ()), tuple(values))
@@ -181,9 +260,12 @@ def resolve(args: GitHubActionsSecretsArgs, reader: ConfigReader) -> GitHubSpec 
 class GitHubActionsSecrets(pulumi.ComponentResource):
     """Actions secrets and variables of a repository (or its environment, or its organisation).
 
-    Creates ``PULUMI_ACCESS_TOKEN``, ``WORKFLOW_DISPATCH_TOKEN`` and ``APP_PRIVATE_KEY`` as secrets
-    and ``APP_ID`` as a variable, each only when its ``ci:*`` config is present (or it is listed in
-    ``required``, which makes a missing value an error).
+    Creates the variables ``PULUMI_ORG``, ``PULUMI_TOKEN_TYPE``, ``PULUMI_TEAM`` (Pulumi Cloud by OIDC) and
+    ``APP_ID`` and the secret ``APP_PRIVATE_KEY`` (the CI GitHub App), and, only on opt-in, the variable
+    ``PULUMI_AUTH`` with the secret ``PULUMI_FALLBACK_ACCESS_TOKEN`` (a Pulumi Cloud without OIDC), each
+    only when its ``ci:*`` config is present (or it is listed in ``required``, which makes a missing
+    value an error). The deprecated ``PULUMI_ACCESS_TOKEN`` and ``WORKFLOW_DISPATCH_TOKEN`` are no longer
+    written: their keys warn.
     """
 
     secret_names: pulumi.Output[list[str]]

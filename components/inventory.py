@@ -56,11 +56,11 @@ def keys(environment: str | None = None, tier: Tier | None = None) -> list[Key]:
 
 
 def github_rows(environment: str | None = None) -> list[dict[str, Any]]:
-    """GitHub tier: the Actions secrets and variables the chain writes, from their ESC keys."""
+    """GitHub tier: the Actions secrets and variables the chain writes, from their ESC keys (not the deprecated ones)."""
     wanted = {k.key for k in keys(environment)}
     rows = []
     for e in ENTRIES:
-        if e.config_key not in wanted:
+        if e.config_key not in wanted or e.deprecated:
             continue
         entry = catalog.get(e.config_key)
         rows.append(
@@ -98,6 +98,8 @@ def key_row(entry: Key) -> dict[str, Any]:
         "rotate": rotation_steps(entry),
         "reload": entry.reload,
         "temporary": entry.temporary,
+        "optIn": entry.opt_in,
+        "deprecated": entry.deprecated,
     }
 
 
@@ -158,6 +160,15 @@ def render_markdown(environment: str | None = None, heading: str = "###") -> str
     if rotated:
         out += ["", f"{heading} How to make a new value{scope}", ""]
         out += _table(["Key", "Rotation Schedule", "Generate"], [[f"`{k.key}`", rotation_label(k.rotation), k.generate] for k in rotated])
+    deprecated = [k for k in keys(environment) if k.deprecated]
+    if deprecated:
+        out += ["", f"{heading} Deprecated keys{scope}", ""]
+        out.append(
+            f"Still read for one release, with a warning naming the key; nothing is written from them (`pulumi up` deletes "
+            f"what an older version wrote). Remove them: `pulumi env rm {DOC_ENVIRONMENT} pulumiConfig.<key>`."
+        )
+        out.append("")
+        out += _table(["Deprecated key", "Replaced by", "Removed in"], [[f"`{k.key}`", k.deprecated, catalog.REMOVED_IN] for k in deprecated])
     return "\n".join(out) + "\n"
 
 

@@ -180,28 +180,23 @@ PARTS: tuple[Part, ...] = (
         all_of=tuple(map(_key, grafana.MAIL_KEYS)),
         parent="GrafanaOAuth",
     ),
-    # Every CI workflow logs in to Pulumi; the dispatch token and the CI GitHub App are each optional (CI may use
-    # either), and a stack that relies on one declares it, so that a deleted value stops `pulumi up`.
+    # Every CI workflow logs in to Pulumi Cloud by OIDC for PULUMI_ORG and mints GitHub App tokens (APP_ID,
+    # APP_PRIVATE_KEY); a team token names its team; the stored-token fallback is opt-in, both keys or neither.
+    # The deprecated keys are only read to warn (github_actions.deprecation_warning): they never enable anything.
     Part(
         "GitHubActionsSecrets",
         SHARED_KINDS,
         Enable.DECLARED,
-        all_of=(_key(_ACTIONS["PULUMI_ACCESS_TOKEN"]),),
+        all_of=tuple(_key(_ACTIONS[name]) for name in ("PULUMI_ORG", "APP_ID", "APP_PRIVATE_KEY")),
+        optional=tuple(_key(_ACTIONS[name]) for name in ("PULUMI_TOKEN_TYPE", "PULUMI_TEAM")),
         needs=(GITHUB_REPOSITORY,),
-        uses=(GITHUB_PROVIDER_TOKEN,),
+        uses=(GITHUB_PROVIDER_TOKEN, *(e for e in catalog.KEYS if e.namespace == "ci" and e.deprecated)),
     ),
     Part(
-        "GitHubActionsSecrets.dispatch",
+        "GitHubActionsSecrets.fallback",
         SHARED_KINDS,
         Enable.KEYS,
-        all_of=(_key(_ACTIONS["WORKFLOW_DISPATCH_TOKEN"]),),
-        parent="GitHubActionsSecrets",
-    ),
-    Part(
-        "GitHubActionsSecrets.app",
-        SHARED_KINDS,
-        Enable.KEYS,
-        all_of=(_key(_ACTIONS["APP_ID"]), _key(_ACTIONS["APP_PRIVATE_KEY"])),
+        all_of=tuple(_key(_ACTIONS[name]) for name in ("PULUMI_AUTH", "PULUMI_FALLBACK_ACCESS_TOKEN")),
         parent="GitHubActionsSecrets",
     ),
 )

@@ -111,6 +111,9 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
 
     for entry in selection.read:
         part = owner[entry.key]
+        if entry.deprecated:  # no longer used: warned about, never checked (as its component does)
+            problem(entry, "deprecated", f"is deprecated and no longer used; {entry.deprecated}. Remove it", part, warn=True, fix=False)
+            continue
         report.checked.append(entry.key)
         try:
             found = lookup(entry, config.get)

@@ -93,7 +93,7 @@ def _evaluate(value: Any, namespace: dict[str, Any]) -> Any:
 SECRET_INPUTS: dict[str, frozenset[str]] = {
     "GhcrPullSecret": frozenset({"token"}),
     "PrometheusAuth": frozenset({"token", "previousToken", "rolloutKey"}),
-    "GitHubActionsSecrets": frozenset({"pulumiAccessToken", "workflowDispatchToken", "appPrivateKey"}),
+    "GitHubActionsSecrets": frozenset({"pulumiAccessToken", "workflowDispatchToken", "appPrivateKey", "pulumiFallbackAccessToken"}),
     "FluxGitCredentials": frozenset({"token", "githubAppPrivateKey"}),
     "CertManagerDnsIssuer": frozenset({"token"}),
     "GrafanaOAuth": frozenset({"clientId", "clientSecret", "smtpHost", "smtpUser", "smtpPassword", "rolloutKey"}),

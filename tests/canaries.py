@@ -167,13 +167,18 @@ def make_canaries() -> Canaries:
 
 FLUX_MODES = ("app", "token", "token-alias")
 """Flux's Git credentials: GitHub App keys, a token, or a token under the older alias key."""
-CI_MODES = ("pat", "app")
-"""CI: tokens only (Pulumi + workflow-dispatch token), or the GitHub App (App ID + key) with the Pulumi token."""
+CI_MODES = ("oidc", "fallback")
+"""CI (issue 14): Pulumi Cloud by OIDC with an organization token and the CI GitHub App, as recommended; or a
+team token plus the opt-in stored-token fallback, with the deprecated token keys an older config still holds."""
 
 _CI_DROP = {
-    "pat": tuple(github_actions.BY_GITHUB_NAME[n].config_key for n in ("APP_ID", "APP_PRIVATE_KEY")),
-    "app": (github_actions.BY_GITHUB_NAME["WORKFLOW_DISPATCH_TOKEN"].config_key,),
+    "oidc": tuple(
+        github_actions.BY_GITHUB_NAME[n].config_key
+        for n in ("PULUMI_TEAM", "PULUMI_AUTH", "PULUMI_FALLBACK_ACCESS_TOKEN", "PULUMI_ACCESS_TOKEN", "WORKFLOW_DISPATCH_TOKEN")
+    ),
+    "fallback": (),
 }
+_CI_SET = {"oidc": {"ci:pulumiTokenType": "organization"}, "fallback": {"ci:pulumiTokenType": "team", "ci:pulumiAuth": "stored-token-fallback"}}
 
 
 def esc_environment_for(stack: str) -> str:
@@ -186,7 +191,7 @@ def chain_config(
     *,
     stack: str = "production",
     flux_mode: str = "app",
-    ci_mode: str = "app",
+    ci_mode: str = "oidc",
     flagged: bool = True,
     rotating: bool = True,
 ) -> tuple[dict[str, str], list[str]]:
@@ -212,6 +217,7 @@ def chain_config(
         raise ValueError(flux_mode)
     for key in drop:
         config.pop(key, None)
+    config.update(_CI_SET[ci_mode])
     if flux_mode == "token-alias":
         alias = catalog.get(flux.TOKEN_KEY).aliases[0]
         config[alias] = config.pop(flux.TOKEN_KEY)

@@ -27,7 +27,6 @@ _PEM = rsa_pem()
 
 def canary_config() -> tuple[dict[str, str], list[str]]:
     """A complete, valid config whose every secret is a unique random canary."""
-    tag = secrets.token_hex(8)
     values = {
         "secret-chain:escEnvironment": ("acme/secret-chain/Production", False),
         "secret-chain:githubRepository": ("acme/platform", False),
@@ -37,8 +36,8 @@ def canary_config() -> tuple[dict[str, str], list[str]]:
         "namespace:imagePullSecret.username": ("octo-bot", False),
         "namespace:imagePullSecret.token": ("ghp_" + secrets.token_hex(18), True),
         "prometheus:authToken": (secrets.token_hex(32), True),
-        "ci:pulumiAccessToken": ("pul-" + secrets.token_hex(20), True),
-        "ci:workflowDispatchToken": ("github_pat_" + secrets.token_hex(20) + "_" + tag, True),
+        "ci:pulumiOrganization": ("acme", False),
+        "ci:pulumiTokenType": ("organization", False),
         "ci:githubAppId": ("123456", False),
         "ci:githubAppPrivateKey": (_PEM, True),
     }

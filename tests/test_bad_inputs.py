@@ -113,7 +113,7 @@ BAD: dict[str, Bad] = {
     "gh-required-unknown": Bad("github", 'argument "required"', args={"required": ["NOPE"]}),
     "gh-required-str": Bad("github", 'argument "required"', args={"required": "APP_ID"}),
     "gh-required-missing-config": Bad(
-        "github", '"ci:pulumiAccessToken"', args={"required": ["PULUMI_ACCESS_TOKEN"]}, config={"ci:pulumiAccessToken": DROP}
+        "github", '"ci:pulumiOrganization"', args={"required": ["PULUMI_ORG"]}, config={"ci:pulumiOrganization": DROP}
     ),
     "gh-environment-empty": Bad("github", 'argument "environment"', args={"environment": ""}),
     "gh-environment-and-org": Bad(
@@ -129,9 +129,22 @@ BAD: dict[str, Bad] = {
     # unset, the provider writes to its token's own account (terraform-provider-github provider.go: owner ← GITHUB_OWNER, else the token's)
     "gh-owner-unset": Bad("github", "github:owner and GITHUB_OWNER are unset", config={"github:owner": DROP}),
     "gh-owner-mismatch": Bad("github", '"github:owner"', config={"github:owner": "someone-else"}),
-    "gh-pulumi-token-short": Bad("github", '"ci:pulumiAccessToken"', config={"ci:pulumiAccessToken": "pul-123"}, hide=("pul-123",)),
-    "gh-pulumi-token-prefix": Bad("github", '"ci:pulumiAccessToken"', config={"ci:pulumiAccessToken": GHP}, hide=(GHP,)),
-    "gh-dispatch-token-app": Bad("github", '"ci:workflowDispatchToken"', config={"ci:workflowDispatchToken": GHS}, hide=(GHS,)),
+    # issue 14: the fallback token (opt-in, with ci:pulumiAuth) is checked like the old ci:pulumiAccessToken
+    "gh-pulumi-token-short": Bad(
+        "github",
+        '"ci:pulumiFallbackAccessToken"',
+        config={"ci:pulumiAuth": "stored-token-fallback", "ci:pulumiFallbackAccessToken": "pul-123"},
+        hide=("pul-123",),
+    ),
+    "gh-pulumi-token-prefix": Bad(
+        "github",
+        '"ci:pulumiFallbackAccessToken"',
+        config={"ci:pulumiAuth": "stored-token-fallback", "ci:pulumiFallbackAccessToken": GHP},
+        hide=(GHP,),
+    ),
+    "gh-pulumi-org-bad": Bad("github", '"ci:pulumiOrganization"', config={"ci:pulumiOrganization": "acme org"}),
+    "gh-pulumi-token-type-personal": Bad("github", '"ci:pulumiTokenType"', config={"ci:pulumiTokenType": "personal"}),
+    "gh-pulumi-team-missing": Bad("github", '"ci:pulumiTeam"', config={"ci:pulumiTokenType": "team"}),
     "gh-app-id-non-numeric": Bad("github", '"ci:githubAppId"', config={"ci:githubAppId": "12ab"}),
     "gh-app-id-leading-zero": Bad("github", '"ci:githubAppId"', config={"ci:githubAppId": "0123"}),
     "gh-app-id-arg-negative": Bad("github", 'argument "app_id"', args={"app_id": "-5"}),

@@ -41,9 +41,10 @@ def test_markdown_tables_follow_the_runbook(capsys: pytest.CaptureFixture[str]) 
     assert main(["inventory"]) == 0
     out = capsys.readouterr().out
     github = table_rows(out, "| Secret Name | Purpose | Rotation Schedule | Used By |")
-    assert [r[0].split()[0].strip("`") for r in github] == [e.github_name for e in ENTRIES]
-    pulumi_row = next(r for r in github if r[0] == "`PULUMI_ACCESS_TOKEN`")
-    assert pulumi_row[2] == "Annually" and pulumi_row[3] == "preview-deploy.yml, preview-cleanup.yml"
+    # issue 14: only what the chain still writes; the deprecated tokens have their own table
+    assert [r[0].split()[0].strip("`") for r in github] == [e.github_name for e in ENTRIES if not e.deprecated]
+    key_row = next(r for r in github if r[0] == "`APP_PRIVATE_KEY`")
+    assert key_row[2] == "Annually" and "actions/create-github-app-token" in key_row[3]
     esc = table_rows(out, "| Key | Purpose | Rotation Schedule | Environment |")
     esc_keys = [k for k in catalog.KEYS if k.tier is Tier.ESC]
     assert [r[0].strip("`") for r in esc] == [k.key for k in esc_keys]
@@ -62,7 +63,7 @@ def test_markdown_tables_follow_the_runbook(capsys: pytest.CaptureFixture[str]) 
 def test_json_inventory(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["inventory", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert [r["name"] for r in data["github"]] == [e.github_name for e in ENTRIES]
+    assert [r["name"] for r in data["github"]] == [e.github_name for e in ENTRIES if not e.deprecated]
     rows = {r["key"]: r for r in data["esc"] + data["stack"]}
     assert set(rows) == {k.key for k in catalog.KEYS}
     for k in catalog.KEYS:
@@ -124,3 +125,20 @@ def test_subprocess_inventory() -> None:
     )
     assert result.returncode == 0
     assert json.loads(result.stdout)["environment"] == "production"
+
+
+def test_deprecated_keys_have_their_own_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 14: the keys kept readable for one release are listed with what replaced them and when they go."""
+    assert main(["inventory"]) == 0
+    out = capsys.readouterr().out
+    deprecated = [k for k in catalog.KEYS if k.deprecated]
+    assert {k.key for k in deprecated} == {"ci:pulumiAccessToken", "ci:workflowDispatchToken"}
+    rows = table_rows(out, "| Deprecated key | Replaced by | Removed in |")
+    assert rows == [[f"`{k.key}`", k.deprecated, catalog.REMOVED_IN] for k in deprecated]
+    github = table_rows(out, "| Secret Name | Purpose | Rotation Schedule | Used By |")
+    assert not [r for r in github if "PULUMI_ACCESS_TOKEN" in r[0] or "WORKFLOW_DISPATCH_TOKEN" in r[0]]
+    assert main(["inventory", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    by_key = {r["key"]: r for r in data["esc"]}
+    assert by_key["ci:pulumiAccessToken"]["deprecated"] == catalog.get("ci:pulumiAccessToken").deprecated
+    assert by_key["ci:pulumiFallbackAccessToken"]["optIn"] is True and by_key["ci:githubAppId"]["deprecated"] == ""

@@ -34,8 +34,13 @@ def full_config(flux: str = "app") -> dict[str, tuple[str, bool]]:
         "prometheus:previousAuthToken": (hex_(64), True),  # as in phase 1 of a rotation
         "secret-chain:rolloutKey": (hex_(64), True),
         "kubernetes:enableSecretMutable": ("true", False),
-        "ci:pulumiAccessToken": ("pul-" + hex_(40), True),
-        "ci:workflowDispatchToken": ("github_pat_" + hex_(60), True),
+        "ci:pulumiOrganization": ("acme", False),
+        "ci:pulumiTokenType": ("team", False),
+        "ci:pulumiTeam": ("ci-deployers", False),
+        "ci:pulumiAuth": ("stored-token-fallback", False),
+        "ci:pulumiFallbackAccessToken": ("pul-" + hex_(40), True),
+        "ci:pulumiAccessToken": ("pul-" + hex_(40), True),  # deprecated: still readable for one release
+        "ci:workflowDispatchToken": ("github_pat_" + hex_(60), True),  # deprecated
         "ci:githubAppId": ("123456", False),
         "ci:githubAppPrivateKey": (PEM, True),
         "gateway:digitaloceanDnsToken": ("dop_v1_" + hex_(64), True),
@@ -78,6 +83,11 @@ def malformed(key: str) -> str:
         "prometheus:previousAuthToken": hex_(16),
         "secret-chain:rolloutKey": hex_(16),
         "kubernetes:enableSecretMutable": "yes",
+        "ci:pulumiOrganization": "acme org",
+        "ci:pulumiTokenType": "personal",
+        "ci:pulumiTeam": "ci deployers",
+        "ci:pulumiAuth": "token",
+        "ci:pulumiFallbackAccessToken": "pul-" + canary,
         "ci:pulumiAccessToken": "pul-" + canary,
         "ci:workflowDispatchToken": "gho_" + canary,
         "ci:githubAppId": "12ab",
@@ -135,11 +145,16 @@ REQUIRED_WITH_GROUP = {
     "secret-chain:rolloutKey",  # needed by PrometheusAuth and GrafanaOAuth (rollout annotations)
     "kubernetes:enableSecretMutable",  # needed by every component that writes a Kubernetes Secret
     "prometheus:authToken",  # needed while prometheus:previousAuthToken is set (a rotation in progress)
-    "ci:pulumiAccessToken",  # every CI workflow logs in to Pulumi (GitHubActionsSecrets)
+    "ci:pulumiOrganization",  # every CI workflow logs in to Pulumi Cloud by OIDC for this org (GitHubActionsSecrets)
     "ci:githubAppId",  # the CI GitHub App: ID and key together
     "ci:githubAppPrivateKey",
+    "ci:pulumiAuth",  # the opt-in stored-token fallback: both keys or neither
+    "ci:pulumiFallbackAccessToken",
 }
 OPTIONAL_ALONE = {
+    "ci:pulumiTokenType",
+    "ci:pulumiTeam",
+    "ci:pulumiAccessToken",  # deprecated: warned about, never required
     "ci:workflowDispatchToken",
     "prometheus:previousAuthToken",
     "flux:githubToken",
@@ -216,7 +231,9 @@ def test_full_config_is_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     if fmt == "json":
         report = json.loads(out)
         assert report["ok"] is True and report["problems"] == []
-        assert sorted(report["checked"]) == sorted(k for k in values if k != "github:owner")  # a provider setting, not ours
+        # github:owner is a provider setting, not ours; deprecated keys are warned about, not checked
+        assert sorted(report["checked"]) == sorted(k for k in values if k != "github:owner" and not catalog.get(k).deprecated)
+        assert {w["key"] for w in report["warnings"] if w["kind"] == "deprecated"} == {"ci:pulumiAccessToken", "ci:workflowDispatchToken"}
         assert "FluxGitCredentials" in report["enabled"] and "GrafanaOAuth" in report["enabled"]
     else:
         assert "OK: the config is ready" in out
@@ -263,6 +280,10 @@ def test_every_key_malformed(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     values[key] = (bad, values[key][1])
     stack = STACK_OF.get(key, "production")
     code, out, err = run(capsys, "preflight", "--stack", stack, "--config", write(tmp_path, values))
+    if catalog.get(key).deprecated:  # no longer used: warned about, never checked (its component ignores it too)
+        assert code == 0 and f'config "{key}" is deprecated' in out
+        assert_no_leak(out + err, values)
+        return
     assert code == 1
     problem_lines = [line for line in out.splitlines() if line.startswith("  ✗")]
     assert len(problem_lines) == 1, out
@@ -356,6 +377,11 @@ def test_pr_stack_ignores_what_only_shared_stacks_build(tmp_path: Path, capsys: 
     assert report["enabled"] == ["GhcrPullSecret", "PrometheusAuth", "PrometheusAuth.rotation", "GrafanaOAuth", "GrafanaOAuth.mail"]
     ignored = {w["key"] for w in report["warnings"] if w["kind"] == "ignored"}
     assert ignored == {
+        "ci:pulumiOrganization",
+        "ci:pulumiTokenType",
+        "ci:pulumiTeam",
+        "ci:pulumiAuth",
+        "ci:pulumiFallbackAccessToken",
         "ci:pulumiAccessToken",
         "ci:workflowDispatchToken",
         "ci:githubAppId",
@@ -384,6 +410,8 @@ def test_alias_and_unknown_keys_warn(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert {(w["key"], w["kind"]) for w in report["warnings"]} == {
         ("flux:githubToken", "alias"),
         ("<a key in namespace grafana, 19 characters, not shown>", "unknown"),
+        ("ci:pulumiAccessToken", "deprecated"),
+        ("ci:workflowDispatchToken", "deprecated"),
     }
     assert "smtpPasswrd" not in out
     assert "did you mean grafana:smtpPassword" in out

@@ -19,8 +19,8 @@ BUILDERS: dict[str, Callable[[], object]] = {
     "namespace:imagePullSecret.username": lambda: GhcrPullSecret("pull", {"namespaces": ["default"]}),
     "namespace:imagePullSecret.token": lambda: GhcrPullSecret("pull", {"namespaces": ["default"]}),
     "prometheus:authToken": lambda: PrometheusAuth("metrics", {"namespace": "default"}),
-    "ci:pulumiAccessToken": lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "required": ["PULUMI_ACCESS_TOKEN"]}),
-    "ci:workflowDispatchToken": lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "required": ["WORKFLOW_DISPATCH_TOKEN"]}),
+    "ci:pulumiOrganization": lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "required": ["PULUMI_ORG"]}),
+    "ci:pulumiTokenType": lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "required": ["PULUMI_TOKEN_TYPE"]}),
     "ci:githubAppId": lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "required": ["APP_ID"]}),
     "ci:githubAppPrivateKey": lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "required": ["APP_PRIVATE_KEY"]}),
 }
@@ -29,8 +29,8 @@ MALFORMED: dict[str, str] = {
     "namespace:imagePullSecret.username": "not a login!",
     "namespace:imagePullSecret.token": "github_pat_" + "CANARYcanary" * 7,
     "prometheus:authToken": "CANARY0123456789",
-    "ci:pulumiAccessToken": "pul-CANARYCANARY",
-    "ci:workflowDispatchToken": "gho_CANARYCANARYCANARYCANARYCANARYCANARY",
+    "ci:pulumiOrganization": "CANARY org!",
+    "ci:pulumiTokenType": "CANARYpersonal",
     "ci:githubAppId": "CANARY-12",
     "ci:githubAppPrivateKey": "-----BEGIN RSA PRIVATE KEY-----\nCANARYCANARYCANARY\n-----END RSA PRIVATE KEY-----",
 }

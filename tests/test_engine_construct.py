@@ -130,8 +130,9 @@ CASES = [
     ),
     Case(
         "GitHubActionsSecrets",
-        {"repository": "acme/platform", "required": ["PULUMI_ACCESS_TOKEN"]},
-        {ACTIONS_SECRET: 3, "github:index/actionsVariable:ActionsVariable": 1},
+        {"repository": "acme/platform", "required": ["APP_PRIVATE_KEY"]},
+        # APP_PRIVATE_KEY; variables PULUMI_ORG, PULUMI_TOKEN_TYPE, APP_ID (CI logs in to Pulumi by OIDC)
+        {ACTIONS_SECRET: 1, "github:index/actionsVariable:ActionsVariable": 3},
         [ACTIONS_SECRET],
     ),
     # The same components with a secret input wired from another resource's output.
@@ -152,9 +153,9 @@ CASES = [
     Case(
         "GitHubActionsSecrets",
         {"repository": "acme/platform", "environment": "production"},
-        {"github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": 3},
+        {"github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": 1},
         ["github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"],
-        wired=("pulumiAccessToken", "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret", 1),
+        wired=("appPrivateKey", "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret", 1),
     ),
     Case(
         "FluxGitCredentials",
@@ -181,7 +182,7 @@ CASES = [
     Case(
         "SecretChain",
         {},
-        {SECRET_TYPE: 6, ACTIONS_SECRET: 3, "kubernetes:cert-manager.io/v1:ClusterIssuer": 1},
+        {SECRET_TYPE: 6, ACTIONS_SECRET: 1, "kubernetes:cert-manager.io/v1:ClusterIssuer": 1},
         [SECRET_TYPE, ACTIONS_SECRET],
         stack="production",
     ),
@@ -193,7 +194,6 @@ WIRED_VALUES = {
         "PrometheusAuth": secrets.token_hex(32),
         "CertManagerDnsIssuer": "dop_v1_" + secrets.token_hex(32),
     },
-    "pulumiAccessToken": {"GitHubActionsSecrets": "pul-" + secrets.token_hex(20)},
     "clientSecret": {"GrafanaOAuth": secrets.token_hex(20)},
 }
 
@@ -202,6 +202,8 @@ def _wired_value(case: Case, config: dict[str, str]) -> str:
     assert case.wired is not None
     if case.wired[0] == "githubAppPrivateKey":
         return config["flux:githubAppPrivateKey"]
+    if case.wired[0] == "appPrivateKey":
+        return config["ci:githubAppPrivateKey"]
     return WIRED_VALUES[case.wired[0]][case.component]
 
 

@@ -39,7 +39,7 @@ REQUIRED_TYPE_PROPERTIES = {"ImageAutomationArgs": ["images"], "ImageArgs": ["im
 SECRET_INPUTS = {
     "GhcrPullSecret": {"token"},
     "PrometheusAuth": {"token", "previousToken", "rolloutKey"},
-    "GitHubActionsSecrets": {"pulumiAccessToken", "workflowDispatchToken", "appPrivateKey"},
+    "GitHubActionsSecrets": {"pulumiAccessToken", "workflowDispatchToken", "appPrivateKey", "pulumiFallbackAccessToken"},
     "FluxGitCredentials": {"token", "githubAppPrivateKey"},
     "CertManagerDnsIssuer": {"token"},
     "GrafanaOAuth": {"clientId", "clientSecret", "smtpHost", "smtpUser", "smtpPassword", "rolloutKey"},
@@ -187,9 +187,9 @@ def test_descriptions_keep_their_words(schema: dict[str, Any]) -> None:
     assert "rolloutAnnotations" in prometheus["inputProperties"]["rolloutKey"]["description"]
     chain = resource(schema, "SecretChain")
     assert "`ConfigError`" in chain["description"] or "ConfigError" not in chain["description"]
-    # Words that are not property names stay as they are (a Grafana setting, a GitHub event, token prefixes).
+    # Words that are not property names stay as they are (a Grafana setting, an Actions secret name, token prefixes).
     text = json.dumps(schema)
-    for word in ("role_attribute_strict", "workflow_dispatch", "github_pat_"):
+    for word in ("role_attribute_strict", "PULUMI_FALLBACK_ACCESS_TOKEN", "github_pat_"):
         assert word in text
 
 

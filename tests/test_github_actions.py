@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from components import GitHubActionsSecrets
+from components import GitHubActionsSecrets, catalog
 from components.errors import ConfigError
 from components.offline import is_secret, unwrap
 from tests.conftest import Run
@@ -21,40 +21,154 @@ def _by_type(ev, suffix: str) -> dict[str, dict]:  # type: ignore[no-untyped-def
 
 def test_repository_secrets_and_variable(run: Run, chain_config: ChainConfig) -> None:
     config, secret_keys = chain_config
+    assert OIDC.items() <= config.items()
     ev = run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform"}), config, secret_keys)
     secrets = _by_type(ev, ":ActionsSecret")
     variables = _by_type(ev, ":ActionsVariable")
-    assert set(secrets) == {"PULUMI_ACCESS_TOKEN", "WORKFLOW_DISPATCH_TOKEN", "APP_PRIVATE_KEY"}
-    assert variables == {"APP_ID": {"repository": "platform", "variableName": "APP_ID", "value": "123456"}}
+    # issue 14: no stored Pulumi or GitHub token; the App key is the one secret CI needs
+    assert set(secrets) == {"APP_PRIVATE_KEY"}
+    assert variables == {
+        name: {"repository": "platform", "variableName": name, "value": value}
+        for name, value in {"PULUMI_ORG": "acme", "PULUMI_TOKEN_TYPE": "organization", "APP_ID": "123456"}.items()
+    }
     for name, inputs in secrets.items():
         assert inputs["repository"] == "platform"
         assert is_secret(inputs["value"]), name
         # the provider's current argument, not the deprecated plaintext_value / encrypted_value
         assert "plaintextValue" not in inputs and "encryptedValue" not in inputs
-    assert unwrap(secrets["PULUMI_ACCESS_TOKEN"]["value"]) == config["ci:pulumiAccessToken"]
+    assert unwrap(secrets["APP_PRIVATE_KEY"]["value"]) == config["ci:githubAppPrivateKey"]
     assert find_leaks(ev, [config[k] for k in secret_keys]) == []
     (component,) = ev.components
     assert ev.component_outputs[component.urn] == {
-        "secret_names": ["PULUMI_ACCESS_TOKEN", "WORKFLOW_DISPATCH_TOKEN", "APP_PRIVATE_KEY"],
-        "variable_names": ["APP_ID"],
+        "secret_names": ["APP_PRIVATE_KEY"],
+        "variable_names": ["PULUMI_ORG", "PULUMI_TOKEN_TYPE", "APP_ID"],
     }
 
 
 def test_only_configured_entries_are_created(run: Run, chain_config: ChainConfig) -> None:
     config, secret_keys = chain_config
-    for key in ("ci:workflowDispatchToken", "ci:githubAppPrivateKey", "ci:githubAppId"):
+    for key in ("ci:githubAppPrivateKey", "ci:githubAppId", "ci:pulumiTokenType"):
         del config[key]
     ev = run(lambda: GitHubActionsSecrets("ci", {"repository": "platform"}), config, secret_keys)
-    assert [r.inputs.get("secretName") or r.inputs.get("variableName") for r in ev.resources] == ["PULUMI_ACCESS_TOKEN"]
+    assert [r.inputs.get("secretName") or r.inputs.get("variableName") for r in ev.resources] == ["PULUMI_ORG"]
 
 
 def test_required_entry_missing_is_an_error(run: Run, chain_config: ChainConfig) -> None:
     config, secret_keys = chain_config
-    del config["ci:workflowDispatchToken"]
+    del config["ci:githubAppPrivateKey"]
     with pytest.raises(ConfigError) as caught:
-        run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "required": ["WORKFLOW_DISPATCH_TOKEN"]}), config, secret_keys)
-    assert 'config "ci:workflowDispatchToken" is missing' in str(caught.value)
-    assert 'pulumi env set acme/secret-chain/Production pulumiConfig.ci:workflowDispatchToken github_pat_… --secret' in str(caught.value)
+        run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "required": ["APP_PRIVATE_KEY"]}), config, secret_keys)
+    assert 'config "ci:githubAppPrivateKey" is missing' in str(caught.value)
+    assert "pulumi env set acme/secret-chain/Production pulumiConfig.ci:githubAppPrivateKey" in str(caught.value)
+
+
+# --- issue 14: CI without stored Pulumi or GitHub tokens ---------------------------------------------
+
+OIDC = {"ci:pulumiOrganization": "acme", "ci:pulumiTokenType": "organization"}
+DEPRECATED = {
+    "ci:pulumiAccessToken": ("PULUMI_ACCESS_TOKEN", "ci:pulumiOrganization"),
+    "ci:workflowDispatchToken": ("WORKFLOW_DISPATCH_TOKEN", "ci:githubAppId"),
+}
+# What a config made for the previous release held: both tokens, which it now no longer needs.
+OLD_TOKENS = {"ci:pulumiAccessToken": "pul-" + "e1" * 20, "ci:workflowDispatchToken": "github_pat_" + "f2" * 30}
+
+
+def _names(ev) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(r.inputs.get("secretName") or r.inputs.get("variableName")) for r in ev.resources]
+
+
+def test_deprecated_token_keys_warn_and_are_no_longer_written(run: Run, chain_config: ChainConfig) -> None:
+    """Kept readable for one release: a warning naming the key and its replacement, never an error, nothing written."""
+    config, secret_keys = chain_config
+    config.update(OLD_TOKENS)
+    secret_keys = [*secret_keys, *OLD_TOKENS]
+    ev = run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform"}), config, secret_keys)
+    assert not {"PULUMI_ACCESS_TOKEN", "WORKFLOW_DISPATCH_TOKEN"} & set(_names(ev))
+    for key, (github_name, replacement) in DEPRECATED.items():
+        (warning,) = [line for line in ev.logs if f'"{key}"' in line]
+        assert "deprecated" in warning and replacement in warning and github_name in warning, warning
+        assert f"removed in {catalog.REMOVED_IN}" in warning
+    assert find_leaks(ev, [config[k] for k in secret_keys]) == []
+
+
+def test_no_warning_without_deprecated_keys(run: Run, chain_config: ChainConfig) -> None:
+    config, secret_keys = chain_config
+    assert not set(DEPRECATED) & set(config)
+    ev = run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform"}), config, secret_keys)
+    assert not [line for line in ev.logs if "deprecated" in line]
+
+
+def test_deprecated_names_in_required_and_args_warn_too(run: Run, chain_config: ChainConfig) -> None:
+    config, secret_keys = chain_config
+    ev = run(
+        lambda: GitHubActionsSecrets(
+            "ci", {"repository": "acme/platform", "required": ["PULUMI_ACCESS_TOKEN"], "workflow_dispatch_token": "github_pat_x"}  # type: ignore[typeddict-unknown-key]
+        ),
+        config,
+        secret_keys,
+    )
+    assert not {"PULUMI_ACCESS_TOKEN", "WORKFLOW_DISPATCH_TOKEN"} & set(_names(ev))
+    assert any('"PULUMI_ACCESS_TOKEN"' in line and "deprecated" in line for line in ev.logs)
+    assert any('"workflow_dispatch_token"' in line and "deprecated" in line for line in ev.logs)
+
+
+def test_team_tokens_name_their_team(run: Run, chain_config: ChainConfig) -> None:
+    config, secret_keys = chain_config
+    config.update({"ci:pulumiOrganization": "acme", "ci:pulumiTokenType": "team", "ci:pulumiTeam": "ci-deployers"})
+    ev = run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform"}), config, secret_keys)
+    variables = {k: v["value"] for k, v in _by_type(ev, ":ActionsVariable").items()}
+    assert variables["PULUMI_TOKEN_TYPE"] == "team" and variables["PULUMI_TEAM"] == "ci-deployers"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"ci:pulumiTokenType": "team"}, '"ci:pulumiTeam" is missing'),
+        ({"ci:pulumiTokenType": "organization", "ci:pulumiTeam": "ci-deployers"}, 'is only for ci:pulumiTokenType team'),
+        ({"ci:pulumiTokenType": "personal"}, "organization or team"),
+        ({"ci:pulumiOrganization": "acme org"}, '"ci:pulumiOrganization"'),
+        ({"ci:pulumiAuth": "stored-token-fallback"}, '"ci:pulumiFallbackAccessToken" is missing'),
+        ({"ci:pulumiFallbackAccessToken": "pul-" + "ab" * 20}, '"ci:pulumiAuth" is missing'),
+        ({"ci:pulumiAuth": "token", "ci:pulumiFallbackAccessToken": "pul-" + "ab" * 20}, "stored-token-fallback"),
+    ],
+)
+def test_bad_pulumi_login_settings_are_refused(run: Run, chain_config: ChainConfig, extra: dict[str, str], message: str) -> None:
+    config, secret_keys = chain_config
+    config.update({**OIDC, **extra})
+    with pytest.raises(ConfigError) as caught:
+        run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform"}), config, [*secret_keys, "ci:pulumiFallbackAccessToken"])
+    assert message in str(caught.value)
+    assert "ab" * 20 not in str(caught.value)
+
+
+def test_the_stored_token_fallback_is_opt_in_and_named_so(run: Run, chain_config: ChainConfig) -> None:
+    config, secret_keys = chain_config
+    config.update(OIDC)
+    default = run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform"}), config, secret_keys)
+    assert not {"PULUMI_FALLBACK_ACCESS_TOKEN", "PULUMI_AUTH"} & set(_names(default))
+    token = "pul-" + "cd" * 20
+    config.update({"ci:pulumiAuth": "stored-token-fallback", "ci:pulumiFallbackAccessToken": token})
+    ev = run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform"}), config, [*secret_keys, "ci:pulumiFallbackAccessToken"])
+    secrets = _by_type(ev, ":ActionsSecret")
+    variables = _by_type(ev, ":ActionsVariable")
+    assert is_secret(secrets["PULUMI_FALLBACK_ACCESS_TOKEN"]["value"]) and unwrap(secrets["PULUMI_FALLBACK_ACCESS_TOKEN"]["value"]) == token
+    assert variables["PULUMI_AUTH"]["value"] == "stored-token-fallback"
+    assert find_leaks(ev, [token]) == []
+
+
+def test_every_actions_value_the_workflows_read_is_written_by_the_chain() -> None:
+    """The workflows read exactly what GitHubActionsSecrets writes (plus the few values set by hand), nothing deprecated."""
+    import re
+    from pathlib import Path
+
+    from components.github_actions import BY_GITHUB_NAME, ENTRIES, HAND_SET_VARIABLES
+
+    text = "".join(p.read_text(encoding="utf-8") for p in sorted((Path(__file__).parent.parent / ".github" / "workflows").glob("*.yml")))
+    read = {("secret" if kind == "secrets" else "variable", name) for kind, name in re.findall(r"\b(secrets|vars)\.(\w+)", text)}
+    written = {("secret" if e.secret else "variable", e.github_name) for e in ENTRIES if not e.deprecated}
+    assert read - written == {("variable", name) for name in HAND_SET_VARIABLES}
+    assert written <= read, f"written but read by no workflow: {written - read}"
+    assert all(BY_GITHUB_NAME[name].deprecated for name in ("PULUMI_ACCESS_TOKEN", "WORKFLOW_DISPATCH_TOKEN"))
 
 
 def test_environment_secrets(run: Run, chain_config: ChainConfig) -> None:
@@ -78,16 +192,17 @@ def test_organisation_secrets_for_selected_repositories(run: Run, chain_config: 
         secret_keys,
     )
     org_secrets = ev.of_type("github:index/actionsOrganizationSecret:ActionsOrganizationSecret")
-    assert len(org_secrets) == 3
+    assert len(org_secrets) == 1  # APP_PRIVATE_KEY: no stored Pulumi or GitHub token
     for reg in org_secrets:
         assert reg.inputs["visibility"] == "selected"
         assert is_secret(reg.inputs["value"])
         assert "selectedRepositoryIds" not in reg.inputs  # deprecated on the secret itself
     access = ev.of_type("github:index/actionsOrganizationSecretRepositories:ActionsOrganizationSecretRepositories")
-    assert len(access) == 3
+    assert len(access) == 1
     ids = access[0].inputs["selectedRepositoryIds"]
     assert len(ids) == 2 and ids == sorted(ids) and all(i == int(i) for i in ids)  # protobuf carries numbers as doubles
-    assert len(ev.of_type("github:index/actionsOrganizationVariableRepositories:ActionsOrganizationVariableRepositories")) == 1
+    # PULUMI_ORG, PULUMI_TOKEN_TYPE, APP_ID
+    assert len(ev.of_type("github:index/actionsOrganizationVariableRepositories:ActionsOrganizationVariableRepositories")) == 3
 
 
 def test_conflicting_options_and_wrong_owner(run: Run, chain_config: ChainConfig) -> None:

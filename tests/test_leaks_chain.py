@@ -227,7 +227,7 @@ def test_canaries_cover_the_catalog(canaries: Canaries) -> None:
 class Scenario:
     stack: str
     flux_mode: str = "app"
-    ci_mode: str = "app"
+    ci_mode: str = "oidc"
     flagged: bool = True
     rotating: bool = True
 
@@ -276,7 +276,8 @@ def test_whole_chain_leaks_nothing(scenario: Scenario, entry: str, preview: bool
         (fluxc,) = ev.of_type("secret-chain:index:FluxGitCredentials")
         assert ev.component_outputs[fluxc.urn]["auth_mode"] == ("github-app" if scenario.flux_mode == "app" else "token")
         (ci,) = ev.of_type("secret-chain:index:GitHubActionsSecrets")
-        wanted = {"pat": ["PULUMI_ACCESS_TOKEN", "WORKFLOW_DISPATCH_TOKEN"], "app": ["PULUMI_ACCESS_TOKEN", "APP_PRIVATE_KEY"]}
+        # issue 14: no stored Pulumi or GitHub token, but the opt-in fallback; the deprecated keys only warn
+        wanted = {"oidc": ["APP_PRIVATE_KEY"], "fallback": ["APP_PRIVATE_KEY", "PULUMI_FALLBACK_ACCESS_TOKEN"]}
         assert ev.component_outputs[ci.urn]["secret_names"] == wanted[scenario.ci_mode]
     # preview-base runs no application: its Kubernetes Secrets are Flux's and cert-manager's only
     least = 2 if scenario.stack == "preview-base" else 3
@@ -340,8 +341,10 @@ ARG_ROUTES: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
     # config key → (args field, build with that field) for the secrets a component also takes as an argument
     "namespace:imagePullSecret.token": ("token", lambda a: GhcrPullSecret("pull", {"namespaces": ["default"], **a})),
     "prometheus:authToken": ("token", lambda a: PrometheusAuth("metrics", {"namespace": "default", **a})),
-    "ci:pulumiAccessToken": ("pulumi_access_token", lambda a: GitHubActionsSecrets("ci", {"repository": "acme/platform", **a})),
-    "ci:workflowDispatchToken": ("workflow_dispatch_token", lambda a: GitHubActionsSecrets("ci", {"repository": "acme/platform", **a})),
+    "ci:pulumiFallbackAccessToken": (
+        "pulumi_fallback_access_token",
+        lambda a: GitHubActionsSecrets("ci", {"repository": "acme/platform", "pulumi_auth": "stored-token-fallback", **a}),
+    ),
     "ci:githubAppPrivateKey": ("app_private_key", lambda a: GitHubActionsSecrets("ci", {"repository": "acme/platform", **a})),
     "flux:githubToken": ("token", lambda a: FluxGitCredentials("flux", {"repository_url": "https://github.com/acme/cluster", **a})),
     "flux:githubAppPrivateKey": (
@@ -413,7 +416,7 @@ def _error_texts(err: BaseException) -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.parametrize("key", SECRET_KEYS)
+@pytest.mark.parametrize("key", [k for k in SECRET_KEYS if not catalog.get(k).deprecated])
 def test_malformed_secret_is_one_error_without_any_canary(key: str, canaries: Canaries, caplog: pytest.LogCaptureFixture) -> None:
     """Each malformed variant of a secret: one ConfigError naming the key, no canary in str/repr/traceback, nothing registered.
 

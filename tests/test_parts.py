@@ -102,9 +102,9 @@ def test_a_declared_part_with_no_config_names_every_key_and_its_fix() -> None:
     )
 
 
-def test_declared_mail_and_ci_app_stop_a_deletion_that_the_config_alone_would_allow() -> None:
-    # Without the declaration, deleting every mail key (or both CI App keys) only drops that feature.
-    for removed in (("grafana:smtp", "grafana:alertEmail"), ("ci:githubApp",)):
+def test_declared_mail_stops_a_deletion_that_the_config_alone_would_allow() -> None:
+    # Without the declaration, deleting every mail key only drops that feature.
+    for removed in (("grafana:smtp", "grafana:alertEmail"),):
         kept = {k: v for k, v in stack_document("production").items() if not k.startswith(removed)}
         declared_config = parse_config(kept)
         derived_config = parse_config({k: v for k, v in kept.items() if k != PARTS_KEY})

@@ -371,8 +371,8 @@ COMPONENTS: dict[str, Program] = {
         "ci",
         {
             "repository": "acme/platform",
-            "pulumi_access_token": _from("src-pulumi", "pul-" + secrets.token_hex(20)),
-            "workflow_dispatch_token": _from("src-dispatch", "github_pat_" + secrets.token_hex(20) + "_" + secrets.token_hex(8)),
+            "pulumi_auth": "stored-token-fallback",
+            "pulumi_fallback_access_token": _from("src-pulumi", "pul-" + secrets.token_hex(20)),
             "app_id": "123456",
             "app_private_key": _from("src-key", PEM),
         },
@@ -382,7 +382,7 @@ COMPONENTS: dict[str, Program] = {
         {
             "repository": "acme/platform",
             "organization_repositories": ["platform", "cluster"],
-            "pulumi_access_token": _from("src", "pul-" + secrets.token_hex(20)),
+            "app_private_key": _from("src", PEM),
         },
     ),
 }

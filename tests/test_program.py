@@ -53,7 +53,7 @@ def test_demo_command_prints_resources_and_chains_but_no_secret() -> None:
     out = result.stdout
     assert "kubernetes:core/v1:Secret" in out and "default/ghcr-pull-secret" in out
     assert "namespace:imagePullSecret.token" in out and "Secret default/ghcr-pull-secret [.dockerconfigjson]" in out
-    assert "GitHub Actions secret PULUMI_ACCESS_TOKEN" in out
+    assert "GitHub Actions secret APP_PRIVATE_KEY" in out and "PULUMI_ACCESS_TOKEN" not in out  # issue 14
     for secret in _secrets(EXAMPLE):
         for fragment in [secret, *[line for line in secret.splitlines() if len(line) > 16]]:
             assert fragment not in out and fragment not in result.stderr

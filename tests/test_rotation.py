@@ -45,8 +45,7 @@ VALUES: dict[str, Callable[[], str]] = {
     "namespace:imagePullSecret.token": lambda: "ghp_" + secrets.token_hex(18),
     "prometheus:authToken": lambda: secrets.token_hex(32),
     "prometheus:previousAuthToken": lambda: secrets.token_hex(32),
-    "ci:pulumiAccessToken": lambda: "pul-" + secrets.token_hex(20),
-    "ci:workflowDispatchToken": lambda: "github_pat_" + secrets.token_hex(30),
+    "ci:pulumiFallbackAccessToken": lambda: "pul-" + secrets.token_hex(20),
     "ci:githubAppPrivateKey": rsa_pem,
     "flux:githubToken": lambda: "github_pat_" + secrets.token_hex(30),
     "flux:githubAppPrivateKey": rsa_pem,
@@ -60,7 +59,8 @@ VALUES: dict[str, Callable[[], str]] = {
     "github:token": lambda: "github_pat_" + secrets.token_hex(30),
     "secret-chain:rolloutKey": lambda: secrets.token_hex(32),
 }
-SECRET_KEYS = [k.key for k in catalog.KEYS if k.secret]
+SECRET_KEYS = [k.key for k in catalog.KEYS if k.secret and not k.deprecated]
+"""Deprecated keys (issue 14) are read only to warn: nothing holds them, so there is nothing to rotate."""
 FLUX_APP_KEYS = ("flux:githubAppId", "flux:githubAppInstallationId", "flux:githubAppPrivateKey")
 STARTUP_PARTS = {"PrometheusAuth": "prometheus-auth", "GrafanaOAuth": "grafana-oauth"}
 """Parts whose Secret is read at start-up (env vars) → the Secret their rollout annotation covers."""
@@ -68,7 +68,11 @@ STARTUP_PARTS = {"PrometheusAuth": "prometheus-auth", "GrafanaOAuth": "grafana-o
 
 def _variant(key: str) -> str:
     """Which base config puts ``key`` to use: Flux by token for its token, a rotation in progress for the previous token."""
-    return {"flux:githubToken": "flux-token", "prometheus:previousAuthToken": "rotating"}.get(key, "default")
+    return {
+        "flux:githubToken": "flux-token",
+        "prometheus:previousAuthToken": "rotating",
+        "ci:pulumiFallbackAccessToken": "pulumi-fallback",
+    }.get(key, "default")
 
 
 @cache
@@ -82,8 +86,10 @@ def _base(variant: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
         for app_key in FLUX_APP_KEYS:
             config.pop(app_key)
         secret_keys = [k for k in secret_keys if k not in FLUX_APP_KEYS]
-    if variant in ("flux-token", "rotating"):
-        key = "flux:githubToken" if variant == "flux-token" else "prometheus:previousAuthToken"
+    if variant == "pulumi-fallback":  # the opt-in stored-token fallback (issue 14)
+        config["ci:pulumiAuth"] = "stored-token-fallback"
+    if variant in ("flux-token", "rotating", "pulumi-fallback"):
+        key = {"flux-token": "flux:githubToken", "rotating": "prometheus:previousAuthToken"}.get(variant, "ci:pulumiFallbackAccessToken")
         config[key] = VALUES[key]()
         secret_keys.append(key)
     return tuple(config.items()), tuple(secret_keys)
@@ -532,7 +538,7 @@ def test_no_trigger_consumers_are_documented_from_upstream() -> None:
     assert "getPullSecretsForPod" in reload["namespace:imagePullSecret.token"]
     assert "getAuthOpts" in reload["flux:githubToken"] and "getAuthOpts" in reload["flux:githubAppPrivateKey"]
     assert "solverForChallenge" in reload["gateway:digitaloceanDnsToken"]
-    assert all("each workflow run" in reload[k] for k in ("ci:pulumiAccessToken", "ci:workflowDispatchToken", "ci:githubAppPrivateKey"))
+    assert all("each workflow run" in reload[k] for k in ("ci:pulumiFallbackAccessToken", "ci:githubAppPrivateKey"))
     for key in ("prometheus:authToken", "grafana:githubClientSecret", "grafana:smtpPassword"):
         assert "rollout_annotations" in reload[key]
 
