@@ -526,7 +526,7 @@ KEYS: tuple[Key, ...] = (
         "grafana:githubOrg",
         secret=False,
         check=v.github_login,
-        purpose="GitHub organization whose members may sign in to Grafana (case-sensitive)",
+        purpose="GitHub organization whose members may sign in to Grafana (compared case-insensitively)",
         example="your-org",
         flows_to="Secret grafana-oauth/GF_AUTH_GITHUB_ALLOWED_ORGANIZATIONS",
         consumers="Grafana",
@@ -535,9 +535,12 @@ KEYS: tuple[Key, ...] = (
     Key(
         "grafana:adminUser",
         secret=False,
-        check=v.github_login,
-        purpose="GitHub login that gets Grafana server admin (everyone else is Viewer)",
-        example="your-github-username",
+        check=v.github_user_or_id,
+        purpose=(
+            "Who gets Grafana server admin (everyone else is Viewer): id:<numeric GitHub user id> (preferred: survives "
+            "renames; gh api users/<login> --jq .id), or a login, compared case-sensitively"
+        ),
+        example="id:583231",
         flows_to="Secret grafana-oauth/GF_AUTH_GITHUB_ROLE_ATTRIBUTE_PATH",
         consumers="Grafana",
         symptom="Nobody can manage dashboards, users or data sources",
@@ -627,7 +630,7 @@ KEYS: tuple[Key, ...] = (
         check=v.email,
         purpose="Email address that receives Grafana alerts",
         example="oncall@example.com",
-        flows_to="Secret grafana-oauth/GF_SECRET_CHAIN_ALERT_EMAIL (for the alerting contact point)",
+        flows_to="Secret grafana-oauth/GF_SECRET_CHAIN_ALERT_EMAIL (read only by a provisioned contact point: ${GF_SECRET_CHAIN_ALERT_EMAIL})",
         consumers="Grafana alerting",
         symptom="Alerts fire but nobody is mailed",
     ),
@@ -708,7 +711,7 @@ KEYS: tuple[Key, ...] = (
         "secret-chain:acmeEmail",
         secret=False,
         check=v.email,
-        purpose="ACME account email for Let's Encrypt",
+        purpose="ACME account contact for Let's Encrypt (no expiry emails: Let's Encrypt ended them on 2025-06-04)",
         example="ops@example.com",
         tier=Tier.STACK,
     ),

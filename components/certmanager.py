@@ -44,7 +44,9 @@ class CertManagerDnsIssuerArgs(TypedDict, total=False):
     """Arguments of :class:`CertManagerDnsIssuer`. Values left out are read from ESC-injected config."""
 
     email: pulumi.Input[str]
-    """ACME account email: Let's Encrypt sends expiry and account notices here (required)."""
+    """ACME account email (required): the account's contact only. Let's Encrypt ended its expiration notice emails
+    on 2025-06-04 (letsencrypt.org/2025/01/22/ending-expiration-emails), so nothing warns here before a certificate
+    expires: watch cert-manager's ``certmanager_certificate_expiration_timestamp_seconds`` instead."""
     domain: pulumi.Input[str]
     """The DigitalOcean DNS domain (zone) the solver writes challenge records in, e.g. example.com (required)."""
     staging: bool

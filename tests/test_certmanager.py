@@ -322,3 +322,16 @@ def test_certificate_names_are_injective_and_valid(hosts: list[str]) -> None:
         assert len(tls_secret_name(host)) <= 63
         v.dns1123_subdomain(certificate_name(host))
         v.dns1123_subdomain(tls_secret_name(host))
+
+
+def test_acme_email_is_documented_as_contact_only() -> None:
+    """Let's Encrypt ended expiration emails on 2025-06-04: the docs must not promise them."""
+    from pathlib import Path
+
+    from components import catalog, certmanager
+
+    root = Path(__file__).resolve().parents[1]
+    texts = (catalog.get("secret-chain:acmeEmail").purpose, root.joinpath("README.md").read_text(), Path(certmanager.__file__).read_text())
+    for text in texts:
+        assert "sends expiry" not in text and "expiry notices here" not in text
+    assert "2025-06-04" in catalog.get("secret-chain:acmeEmail").purpose
