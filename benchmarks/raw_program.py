@@ -226,13 +226,13 @@ def flux_git_credentials(prefix: str, repository_url: str, parent: pulumi.Resour
         f"{prefix}-gitrepository",
         api_version="source.toolkit.fluxcd.io/v1",
         kind="GitRepository",
-        metadata={"name": "flux-system", "namespace": "flux-system", "labels": _labels("flux-git-credentials")},
+        metadata={"name": "secret-chain", "namespace": "flux-system", "labels": _labels("flux-git-credentials")},
         spec={"interval": "1m", "url": repository_url, "ref": {"branch": "main"}, "secretRef": {"name": "github-token"}, "provider": "github"},
         opts=_opts(parent, secret),
     )
     return {
         "secret_name": "github-token",
-        "git_repository_name": "flux-system",
+        "git_repository_name": "secret-chain",
         "namespace": "flux-system",
         "auth_mode": "github-app",
         "push_branch": None,

@@ -75,6 +75,12 @@ class Key:
     """Where a person sets it."""
     aliases: tuple[str, ...] = field(default=())
     """Older keys accepted in its place (read only when the key itself is absent)."""
+    project_aliases: tuple[str, ...] = field(default=())
+    """Older names accepted in the importing program's own namespace, ``<project>:<name>`` with ``<project>`` the
+    Pulumi project that runs (``pulumi.get_project()``), after :attr:`aliases`. ``pulumi config set github.token``
+    without a namespace writes ``<project>:github.token`` (the CLI's ``ParseKey`` puts a bare name in the project's
+    namespace: pulumi/pulumi ``sdk/go/common/resource/config/key.go``). Only a running program knows the project,
+    so ``secret-chain preflight`` cannot see these."""
     rotate: tuple[str, ...] = field(default=())
     """How to replace the value without downtime, one step per item (rendered numbered into docs/rotation.md).
 
@@ -371,14 +377,15 @@ KEYS: tuple[Key, ...] = (
             "no Pull requests (Flux pushes a branch); classic: repo"
         ),
         aliases=("secret-chain:github.token",),
+        project_aliases=("github.token",),
         rotate=(
             "Create a new fine-grained token for the cluster repository (Contents write, Pull requests write, Metadata read; "
             "90-day expiry) at github.com/settings/tokens. Keep the old token active for 24 hours during the rotation "
             "(the Flux token guide).",
             "{set}",
             _UP + "; Flux reads it at its next reconciliation",
-            "Verify: flux reconcile source git flux-system succeeds and `flux get sources git` shows Ready; image automation "
-            "pushes to flux-image-updates without 'authentication required'.",
+            "Verify: flux reconcile source git secret-chain (flux-system on a bootstrapped cluster) succeeds and "
+            "`flux get sources git` shows Ready; image automation pushes to flux-image-updates without 'authentication required'.",
             "After 24 hours, delete the old token at github.com/settings/tokens.",
         ),
         reload=_FLUX,
@@ -418,7 +425,7 @@ KEYS: tuple[Key, ...] = (
         rotate=_overlap(
             "Flux's GitHub App settings → Private keys → Generate a private key (an App can hold several keys at once).",
             _UP + "; Flux mints its next installation token with it",
-            "flux reconcile source git flux-system succeeds and `flux get sources git` shows Ready",
+            "flux reconcile source git secret-chain (flux-system on a bootstrapped cluster) succeeds and `flux get sources git` shows Ready",
             "delete the old key under the App's Private keys (installation tokens already minted expire within an hour)",
         ),
         reload=_FLUX,

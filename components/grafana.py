@@ -7,7 +7,7 @@ import pulumi
 
 from components import catalog, kube
 from components import validators as v
-from components.config import ConfigReader, Known, describe_problem, lift, raw, string, validated
+from components.config import ConfigReader, Known, alias_keys, current_project, describe_problem, lift, raw, string, validated
 from components.validators import Invalid
 
 CLIENT_ID_KEY = "grafana:githubClientId"
@@ -264,7 +264,7 @@ def _present(key: str, override: object) -> bool:
     if override is not None:
         return True
     entry = catalog.get(key)
-    return any(raw(k) is not None for k in (entry.key, *entry.aliases))
+    return any(raw(k) is not None for k in (entry.key, *alias_keys(entry, current_project())))
 
 
 def _port_text(value: object) -> object:
