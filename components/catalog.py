@@ -77,10 +77,10 @@ class Key:
     """Older keys accepted in its place (read only when the key itself is absent)."""
     project_aliases: tuple[str, ...] = field(default=())
     """Older names accepted in the importing program's own namespace, ``<project>:<name>`` with ``<project>`` the
-    Pulumi project that runs (``pulumi.get_project()``), after :attr:`aliases`. ``pulumi config set github.token``
-    without a namespace writes ``<project>:github.token`` (the CLI's ``ParseKey`` puts a bare name in the project's
-    namespace: pulumi/pulumi ``sdk/go/common/resource/config/key.go``). Only a running program knows the project,
-    so ``secret-chain preflight`` cannot see these."""
+    Pulumi project that runs (``pulumi.get_project()``), after :attr:`aliases`. Setting the bare name ``github.token``
+    writes ``<project>:github.token``: the CLI's ``parseConfigKey`` (pulumi/pulumi ``config`` command) treats a key
+    without a namespace as the project's. Only a running program knows the project, so ``secret-chain preflight``
+    cannot see these."""
     rotate: tuple[str, ...] = field(default=())
     """How to replace the value without downtime, one step per item (rendered numbered into docs/rotation.md).
 

@@ -577,8 +577,8 @@ def test_no_commit_author_defaults_to_a_real_account(run: Run) -> None:
 @pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
 @pytest.mark.parametrize("project", ["oceanid-cluster", "secret-chain"])
 def test_seed_guides_project_key_is_accepted_with_a_deprecation_note(preview: bool, project: str) -> None:
-    """The guide's `pulumi config set --secret github.token` writes <project>:github.token (the CLI puts a bare name in the
-    project's namespace: pulumi/pulumi sdk/go/common/resource/config/key.go ParseKey)."""
+    """The guide sets the bare name github.token, stored as <project>:github.token (pulumi/pulumi's config command,
+    parseConfigKey: a key without a namespace is the project's)."""
     config, secret_keys = token_config(f"{project}:github.token")
     ev = evaluate(flux, config=config, secret_keys=secret_keys, preview=preview, project=project)
     (secret,) = ev.of_type(SECRET)
