@@ -497,7 +497,8 @@ KEYS: tuple[Key, ...] = (
         symptom="Grafana login: 'redirect_uri is not associated with this application' or 404 at GitHub",
         rotate=(
             "The client ID changes only with a new OAuth App: create one with the same callback URL "
-            "(https://<host>/login/github) while the old app keeps working.",
+            "(the stack's callback_url output: https://grafana.<domain>/login/github, or for the Preview environment's one app "
+            "https://pr-grafana.<domain>/login/github, which every PR's sub-domain redirects under) while the old app keeps working.",
             "{set}, and set its client secret (grafana:githubClientSecret) in the same change.",
             "pulumi up: the Secret is updated in place and the rollout annotation changes, so Grafana's pods roll onto the new app.",
             "Verify: sign in to Grafana with GitHub.",
