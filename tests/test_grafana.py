@@ -349,3 +349,9 @@ def test_org_is_documented_as_case_insensitive() -> None:
     assert "case-insensitively" in purpose and "(case-sensitive)" not in purpose
     readme = Path(__file__).resolve().parents[1].joinpath("README.md").read_text()
     assert "(case-sensitive)" not in readme
+
+
+def test_docstring_does_not_claim_strict_refuses_unmapped_users() -> None:
+    """With `… && 'GrafanaAdmin' || 'Viewer'` every user maps to a role, so role_attribute_strict refuses nobody."""
+    doc = GrafanaOAuth.__doc__ or ""
+    assert "does not\n    map is refused" not in doc and "refuses nobody" in doc
