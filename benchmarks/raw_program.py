@@ -294,7 +294,11 @@ def grafana_oauth(prefix: str, domain: str, parent: pulumi.Resource | None = Non
             "GF_AUTH_GITHUB_SCOPES": "user:email,read:org",
             "GF_AUTH_GITHUB_ALLOWED_ORGANIZATIONS": org,
             "GF_AUTH_GITHUB_ALLOW_SIGN_UP": "true",
-            "GF_AUTH_GITHUB_ROLE_ATTRIBUTE_PATH": f"[login=='{admin}'][0] && 'GrafanaAdmin' || 'Viewer'",
+            "GF_AUTH_GITHUB_ROLE_ATTRIBUTE_PATH": (
+                f"[id==`{admin[3:]}`][0] && 'GrafanaAdmin' || 'Viewer'"
+                if admin.startswith("id:")
+                else f"[login=='{admin}'][0] && 'GrafanaAdmin' || 'Viewer'"
+            ),
             "GF_AUTH_GITHUB_ROLE_ATTRIBUTE_STRICT": "true",
             "GF_AUTH_GITHUB_ALLOW_ASSIGN_GRAFANA_ADMIN": "true",
             "GF_SMTP_ENABLED": "true",
