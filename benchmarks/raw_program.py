@@ -232,13 +232,13 @@ def flux_git_credentials(prefix: str, repository_url: str, parent: pulumi.Resour
         f"{prefix}-gitrepository",
         api_version="source.toolkit.fluxcd.io/v1",
         kind="GitRepository",
-        metadata={"name": "flux-system", "namespace": "flux-system", "labels": _labels("flux-git-credentials")},
+        metadata={"name": "secret-chain", "namespace": "flux-system", "labels": _labels("flux-git-credentials")},
         spec={"interval": "1m", "url": repository_url, "ref": {"branch": "main"}, "secretRef": {"name": "github-token"}, "provider": "github"},
         opts=_opts(parent, secret),
     )
     return {
         "secret_name": "github-token",
-        "git_repository_name": "flux-system",
+        "git_repository_name": "secret-chain",
         "namespace": "flux-system",
         "auth_mode": "github-app",
         "push_branch": None,
@@ -300,7 +300,11 @@ def grafana_oauth(prefix: str, domain: str, parent: pulumi.Resource | None = Non
             "GF_AUTH_GITHUB_SCOPES": "user:email,read:org",
             "GF_AUTH_GITHUB_ALLOWED_ORGANIZATIONS": org,
             "GF_AUTH_GITHUB_ALLOW_SIGN_UP": "true",
-            "GF_AUTH_GITHUB_ROLE_ATTRIBUTE_PATH": f"[login=='{admin}'][0] && 'GrafanaAdmin' || 'Viewer'",
+            "GF_AUTH_GITHUB_ROLE_ATTRIBUTE_PATH": (
+                f"[id==`{admin[3:]}`][0] && 'GrafanaAdmin' || 'Viewer'"
+                if admin.startswith("id:")
+                else f"[login=='{admin}'][0] && 'GrafanaAdmin' || 'Viewer'"
+            ),
             "GF_AUTH_GITHUB_ROLE_ATTRIBUTE_STRICT": "true",
             "GF_AUTH_GITHUB_ALLOW_ASSIGN_GRAFANA_ADMIN": "true",
             "GF_SMTP_ENABLED": "true",

@@ -76,6 +76,12 @@ class Key:
     """Where a person sets it."""
     aliases: tuple[str, ...] = field(default=())
     """Older keys accepted in its place (read only when the key itself is absent)."""
+    project_aliases: tuple[str, ...] = field(default=())
+    """Older names accepted in the importing program's own namespace, ``<project>:<name>`` with ``<project>`` the
+    Pulumi project that runs (``pulumi.get_project()``), after :attr:`aliases`. Setting the bare name ``github.token``
+    writes ``<project>:github.token``: the CLI's ``parseConfigKey`` (pulumi/pulumi ``config`` command) treats a key
+    without a namespace as the project's. Only a running program knows the project, so ``secret-chain preflight``
+    cannot see these."""
     rotate: tuple[str, ...] = field(default=())
     """How to replace the value without downtime, one step per item (rendered numbered into docs/rotation.md).
 
@@ -516,14 +522,15 @@ KEYS: tuple[Key, ...] = (
             "no Pull requests (Flux pushes a branch); classic: repo"
         ),
         aliases=("secret-chain:github.token",),
+        project_aliases=("github.token",),
         rotate=(
             "Create a new fine-grained token for the cluster repository (Contents write, Pull requests write, Metadata read; "
             "90-day expiry) at github.com/settings/tokens. Keep the old token active for 24 hours during the rotation "
             "(the Flux token guide).",
             "{set}",
             _UP + "; Flux reads it at its next reconciliation",
-            "Verify: flux reconcile source git flux-system succeeds and `flux get sources git` shows Ready; image automation "
-            "pushes to flux-image-updates without 'authentication required'.",
+            "Verify: flux reconcile source git secret-chain (flux-system on a bootstrapped cluster) succeeds and "
+            "`flux get sources git` shows Ready; image automation pushes to flux-image-updates without 'authentication required'.",
             "After 24 hours, delete the old token at github.com/settings/tokens.",
         ),
         reload=_FLUX,
@@ -563,7 +570,7 @@ KEYS: tuple[Key, ...] = (
         rotate=_overlap(
             "Flux's GitHub App settings → Private keys → Generate a private key (an App can hold several keys at once).",
             _UP + "; Flux mints its next installation token with it",
-            "flux reconcile source git flux-system succeeds and `flux get sources git` shows Ready",
+            "flux reconcile source git secret-chain (flux-system on a bootstrapped cluster) succeeds and `flux get sources git` shows Ready",
             "delete the old key under the App's Private keys (installation tokens already minted expire within an hour)",
         ),
         reload=_FLUX,
@@ -635,7 +642,8 @@ KEYS: tuple[Key, ...] = (
         symptom="Grafana login: 'redirect_uri is not associated with this application' or 404 at GitHub",
         rotate=(
             "The client ID changes only with a new OAuth App: create one with the same callback URL "
-            "(https://<host>/login/github) while the old app keeps working.",
+            "(the stack's callback_url output: https://grafana.<domain>/login/github, or for the Preview environment's one app "
+            "https://pr-grafana.<domain>/login/github, which every PR's sub-domain redirects under) while the old app keeps working.",
             "{set}, and set its client secret (grafana:githubClientSecret) in the same change.",
             "pulumi up: the Secret is updated in place and the rollout annotation changes, so Grafana's pods roll onto the new app.",
             "Verify: sign in to Grafana with GitHub.",
@@ -671,7 +679,7 @@ KEYS: tuple[Key, ...] = (
         "grafana:githubOrg",
         secret=False,
         check=v.github_login,
-        purpose="GitHub organization whose members may sign in to Grafana (case-sensitive)",
+        purpose="GitHub organization whose members may sign in to Grafana (compared case-insensitively)",
         example="your-org",
         flows_to="Secret grafana-oauth/GF_AUTH_GITHUB_ALLOWED_ORGANIZATIONS",
         consumers="Grafana",
@@ -680,9 +688,12 @@ KEYS: tuple[Key, ...] = (
     Key(
         "grafana:adminUser",
         secret=False,
-        check=v.github_login,
-        purpose="GitHub login that gets Grafana server admin (everyone else is Viewer)",
-        example="your-github-username",
+        check=v.github_user_or_id,
+        purpose=(
+            "Who gets Grafana server admin (everyone else is Viewer): id:<numeric GitHub user id> (preferred: survives "
+            "renames; gh api users/<login> --jq .id), or a login, compared case-sensitively"
+        ),
+        example="id:583231",
         flows_to="Secret grafana-oauth/GF_AUTH_GITHUB_ROLE_ATTRIBUTE_PATH",
         consumers="Grafana",
         symptom="Nobody can manage dashboards, users or data sources",
@@ -772,7 +783,7 @@ KEYS: tuple[Key, ...] = (
         check=v.email,
         purpose="Email address that receives Grafana alerts",
         example="oncall@example.com",
-        flows_to="Secret grafana-oauth/GF_SECRET_CHAIN_ALERT_EMAIL (for the alerting contact point)",
+        flows_to="Secret grafana-oauth/GF_SECRET_CHAIN_ALERT_EMAIL (read only by a provisioned contact point: ${GF_SECRET_CHAIN_ALERT_EMAIL})",
         consumers="Grafana alerting",
         symptom="Alerts fire but nobody is mailed",
     ),
@@ -864,7 +875,7 @@ KEYS: tuple[Key, ...] = (
         "secret-chain:acmeEmail",
         secret=False,
         check=v.email,
-        purpose="ACME account email for Let's Encrypt",
+        purpose="ACME account contact for Let's Encrypt (no expiry emails: Let's Encrypt ended them on 2025-06-04)",
         example="ops@example.com",
         tier=Tier.STACK,
     ),

@@ -44,7 +44,9 @@ class CertManagerDnsIssuerArgs(TypedDict, total=False):
     """Arguments of :class:`CertManagerDnsIssuer`. Values left out are read from ESC-injected config."""
 
     email: Required[pulumi.Input[str]]
-    """ACME account email: Let's Encrypt sends expiry and account notices here (required)."""
+    """ACME account email (required): the account's contact only. Let's Encrypt ended its expiration notice emails
+    on 2025-06-04 (letsencrypt.org/2025/01/22/ending-expiration-emails), so nothing warns here before a certificate
+    expires: watch cert-manager's ``certmanager_certificate_expiration_timestamp_seconds`` instead."""
     domain: Required[pulumi.Input[str]]
     """The DigitalOcean DNS domain (zone) the solver writes challenge records in, e.g. example.com (required)."""
     staging: bool
@@ -120,16 +122,32 @@ def in_zone(name: str, zone: str) -> bool:
 
 
 def certificate_name(host: str) -> str:
-    """Deterministic Certificate name for a wildcard host: ``*.pr.example.com`` → ``wildcard-pr-example-com``.
+    """Deterministic, injective Certificate name for a wildcard host: ``*.pr.example.com`` → ``wildcard-pr-example-com``.
 
-    Kept to 63 characters because cert-manager copies it into a label value; a longer name is
-    shortened and made unique with a hash of the (public) host name.
+    A dot becomes ``-`` and a hyphen becomes ``--``, so ``*.pr-api.example.com`` (``wildcard-pr--api-example-com``)
+    and ``*.pr.api.example.com`` (``wildcard-pr-api-example-com``) no longer share a name. The encoding is
+    reversible: a label never starts or ends with ``-`` (RFC 1123), so in the result a run of one hyphen is a
+    dot and a run of 2k hyphens is k hyphens of the host. A host without a hyphen keeps the name it always had.
+
+    Kept to 59 characters (63 with the ``-tls`` of the Secret name, as cert-manager copies names into label
+    values): a longer name is shortened and made unique with a hash of the (public) host name, joined by
+    ``---``: a run of three hyphens, which no unshortened name contains.
     """
-    base = "wildcard-" + host.removeprefix("*.").replace(".", "-")
+    return _certificate_name(host, hyphen="--", joiner="---")
+
+
+def legacy_certificate_name(host: str) -> str:
+    """The name :func:`certificate_name` gave before it was injective (dots and hyphens both ``-``), for aliases."""
+    return _certificate_name(host, hyphen="-", joiner="-")
+
+
+def _certificate_name(host: str, *, hyphen: str, joiner: str) -> str:
+    base = "wildcard-" + host.removeprefix("*.").replace("-", hyphen).replace(".", "-")
     if len(base) <= 59:  # room for the "-tls" suffix of the Secret name within 63
         return base
     digest = hashlib.sha256(host.encode()).hexdigest()[:8]
-    return f"{base[:50].rstrip('-')}-{digest}"
+    head = 59 - len(joiner) - len(digest)
+    return f"{base[:head].rstrip('-')}{joiner}{digest}"
 
 
 def tls_secret_name(host: str) -> str:
@@ -335,7 +353,14 @@ class CertManagerDnsIssuer(pulumi.ComponentResource):
             },
             opts=kube.child_opts(self, depends_on),
         )
+        legacy = [legacy_certificate_name(host) for host in spec.wildcard_hosts]
         for host, (cert_name, tls_name) in spec.certificates.items():
+            # A name that changed when the naming became injective keeps its URN through an alias, unless the old
+            # name was shared (then the old state held only one of them, and two aliases to it would be refused).
+            old = legacy_certificate_name(host)
+            aliases = [pulumi.Alias(name=f"{name}-{old}")] if old != cert_name and legacy.count(old) == 1 else []
+            cert_opts = kube.child_opts(self, [issuer])
+            cert_opts.aliases = aliases
             CustomResource(
                 f"{name}-{cert_name}",
                 api_version=API_VERSION,
@@ -350,7 +375,7 @@ class CertManagerDnsIssuer(pulumi.ComponentResource):
                     "dnsNames": [host],
                     "issuerRef": {"name": spec.issuer_name, "kind": "ClusterIssuer", "group": CERT_MANAGER_GROUP},
                 },
-                opts=kube.child_opts(self, [issuer]),
+                opts=cert_opts,
             )
         self.issuer_name = pulumi.Output.from_input(spec.issuer_name)
         self.secret_name = pulumi.Output.from_input(spec.secret_name if spec.solver == "dns01" else None)

@@ -166,11 +166,27 @@ def object_fields(config_key: str) -> tuple[str, ...]:
     return tuple(e.field for e in catalog.KEYS if e.field and e.config_key == config_key)
 
 
-def lookup(entry: Key, get: Callable[[str], str | None]) -> tuple[str, str] | None:
+def current_project() -> str | None:
+    """The Pulumi project of the running program, or None outside one (the CLI commands)."""
+    try:
+        project = pulumi.get_project()
+    except Exception:  # no program is running
+        return None
+    return project or None
+
+
+def alias_keys(entry: Key, project: str | None = None) -> tuple[str, ...]:
+    """The older keys read for ``entry`` when it is absent: its aliases, then ``<project>:<name>`` of its project aliases."""
+    extra = tuple(f"{project}:{name}" for name in entry.project_aliases) if project else ()
+    return tuple(dict.fromkeys(k for k in (*entry.aliases, *extra) if k != entry.key))
+
+
+def lookup(entry: Key, get: Callable[[str], str | None], project: str | None = None) -> tuple[str, str] | None:
     """(key actually used, raw string) of ``entry``, or None when it is not set; the one answer to "is it set?".
 
     ``get`` reads a flat config key: the SDK's config at run time (:func:`raw`), a ``pulumi config --json``
-    dict in ``preflight``. A plain key is read as it is, then its aliases in order. A field is read from its
+    dict in ``preflight``. A plain key is read as it is, then its aliases in order (with ``get`` = :func:`raw`, also
+    the project aliases in the running program's namespace; otherwise those of ``project``). A field is read from its
     object key's JSON text (how the SDK hands an object value to the program); a value that is not a JSON
     object, a field that is not a string, or a field the catalog does not know raises :class:`Invalid`, whose
     message names fields and JSON types but never a value.
@@ -186,7 +202,9 @@ def lookup(entry: Key, get: Callable[[str], str | None]) -> tuple[str, str] | No
         if not isinstance(value, str):
             raise Invalid(f"is a JSON {json_type(value)} in object {entry.config_key}; expected a string")
         return entry.key, value
-    for name in (entry.key, *entry.aliases):
+    if project is None and get is raw:
+        project = current_project()
+    for name in (entry.key, *alias_keys(entry, project)):
         value = get(name)
         if value is not None:
             return name, value
@@ -286,6 +304,11 @@ class ConfigReader:
 
     def _lookup(self, entry: Key) -> str | None:
         found = lookup(entry, raw)
+        if found is not None and found[0] != entry.key:
+            pulumi.log.warn(
+                f'config "{found[0]}" is deprecated: {self.owner} reads it because "{entry.key}" is not set. '
+                f"Move it: {fix_command(entry, self.environment)}, then pulumi config rm {found[0]}"
+            )
         return None if found is None else found[1]
 
     def _value(self, key: str, override: Any, required: bool, arg_name: str | None) -> tuple[Key, str | None, bool]:

@@ -39,7 +39,17 @@ import pulumi
 
 from components import catalog, kube
 from components import validators as v
-from components.config import ConfigReader, Known, apply_knowing_secrecy, fix_command, raw, string, validated
+from components.config import (
+    ConfigReader,
+    Known,
+    alias_keys,
+    apply_knowing_secrecy,
+    current_project,
+    fix_command,
+    raw,
+    string,
+    validated,
+)
 from components.errors import SecretChainError
 from components.validators import Invalid
 
@@ -57,6 +67,23 @@ GITHUB_PROVIDER = "github"
 """``spec.provider`` of a GitRepository whose Secret holds GitHub App data."""
 
 DEFAULT_PUSH_BRANCH = "flux-image-updates"
+
+BOOTSTRAP_NAMESPACE = "flux-system"
+BOOTSTRAP_NAME = "flux-system"
+"""What ``flux bootstrap`` creates and then manages from Git: the GitRepository and the Kustomization
+``flux-system/flux-system``, and the Secret ``flux-system/flux-system`` its GitRepository reads (fluxcd/flux2
+``pkg/manifestgen/sync/sync.go`` ``Generate``: name and namespace from the options, ``secretRef`` = ``--secret-name``;
+``cmd/flux/bootstrap.go``: ``--secret-name`` defaults to ``flux-system``, like the namespace and the sync name).
+kustomize-controller keeps re-applying bootstrap's copy, so a second owner of these names fights it, and
+``pulumi destroy`` would delete the cluster's own source. The component never emits them unless asked by name."""
+
+DEFAULT_NAME = "secret-chain"
+"""Default name of the GitRepository (and the ImageUpdateAutomation) this component creates: never bootstrap's."""
+
+FluxInstall = Literal["bootstrap", "standalone"]
+FLUX_INSTALLS: tuple[FluxInstall, ...] = ("bootstrap", "standalone")
+
+BOT_EMAIL_DOMAIN = "users.noreply.github.com"
 
 MESSAGE_TEMPLATE = """chore(images): automated image updates
 
@@ -94,7 +121,7 @@ class ImageAutomationArgs(TypedDict, total=False):
     images: Required[list[ImageArgs]]
     """The images to keep updated (required, at least one)."""
     name: pulumi.Input[str]
-    """Name of the ImageUpdateAutomation. Default: flux-system."""
+    """Name of the ImageUpdateAutomation. Default: secret-chain."""
     push_branch: pulumi.Input[str]
     """Branch the updates are pushed to, for a pull request. Default: flux-image-updates."""
     update_path: str
@@ -106,9 +133,16 @@ class ImageAutomationArgs(TypedDict, total=False):
     pull_secret_name: pulumi.Input[str]
     """Docker-config Secret (in the Flux namespace) used to scan private images, e.g. from GhcrPullSecret. Default: ghcr-pull-secret."""
     author_name: pulumi.Input[str]
-    """Commit author name. Default: fluxcdbot."""
+    """Commit author name. Default with a GitHub App and ``github_app_slug``: ``<slug>[bot]``; required otherwise."""
     author_email: pulumi.Input[str]
-    """Commit author email. Default: fluxcdbot@users.noreply.github.com."""
+    """Commit author email. Default with a GitHub App, ``github_app_slug`` and ``github_app_bot_user_id``:
+    ``<bot user id>+<slug>[bot]@users.noreply.github.com``; required otherwise. (``fluxcdbot@users.noreply.github.com``,
+    the old default, is a real GitHub account's address: commits were attributed to @fluxcdbot.)"""
+    github_app_slug: str
+    """GitHub App mode: the App's slug (its URL name, github.com/apps/<slug>), for the default author ``<slug>[bot]``."""
+    github_app_bot_user_id: str
+    """GitHub App mode: the numeric user id of the App's bot account ``<slug>[bot]`` (not the App ID:
+    ``gh api '/users/<slug>[bot]' --jq .id``), for the default author email."""
 
 
 class FluxGitCredentialsArgs(TypedDict, total=False):
@@ -125,8 +159,15 @@ class FluxGitCredentialsArgs(TypedDict, total=False):
     """How often Flux fetches the repository. Default: 1m."""
     namespace: pulumi.Input[str]
     """Flux's namespace: holds the Secret, the GitRepository and the image automation objects. Default: flux-system."""
+    flux_install: str
+    """How Flux was installed: ``standalone`` or ``bootstrap``. ``standalone`` (default: ``flux install``, the Helm chart or the Flux Operator without
+    a sync): the component creates its own GitRepository. ``bootstrap`` (``flux bootstrap``): it creates no
+    GitRepository, only the credentials Secret (and image automation, whose source is bootstrap's GitRepository
+    ``flux-system``); point bootstrap's GitRepository at the Secret in Git (README, "Flux install modes")."""
     name: pulumi.Input[str]
-    """Name of the GitRepository. Default: flux-system."""
+    """Name of the GitRepository the component creates (``standalone``), or the GitRepository image automation uses
+    (``bootstrap``). Default: secret-chain (standalone), flux-system, bootstrap's own (bootstrap). ``flux-system`` in
+    standalone mode takes bootstrap's name: only on a cluster that was never bootstrapped."""
     secret_name: pulumi.Input[str]
     """Name of the credentials Secret. Default: github-token."""
     token: pulumi.Input[str]
@@ -222,6 +263,12 @@ class FluxSpec:
     secret_name: Known[str]
     auth: TokenAuth | GitHubAppAuth
     automation: AutomationSpec | None
+    flux_install: FluxInstall = "standalone"
+
+    @property
+    def creates_git_repository(self) -> bool:
+        """A GitRepository of our own (standalone), or none (bootstrap's is used)."""
+        return self.flux_install == "standalone"
 
 
 # --- checks ---------------------------------------------------------------------------------------
@@ -346,7 +393,7 @@ def _source(reader: ConfigReader, key: str, override: object, arg_name: str) -> 
     if override is not None:
         return f'argument "{arg_name}"'
     entry = catalog.get(key)
-    for candidate in (entry.key, *entry.aliases):
+    for candidate in (entry.key, *alias_keys(entry, current_project())):
         if raw(candidate) is not None:
             env = reader.environment
             return f'config "{candidate}" (pulumi env rm {env} pulumiConfig.{candidate}, or pulumi config rm {candidate})'
@@ -484,7 +531,65 @@ def _resolve_images(reader: ConfigReader, images: object) -> list[ImageSpec] | N
     return specs if ok else None
 
 
-def _resolve_automation(reader: ConfigReader, value: object, branch: Known[str] | None) -> AutomationSpec | None:
+def bot_author(slug: str, bot_user_id: str | None) -> tuple[str, str | None]:
+    """(name, email) of a GitHub App's bot account: ``<slug>[bot]`` and ``<id>+<slug>[bot]@users.noreply.github.com``.
+
+    GitHub attributes a commit to the account whose no-reply address ``<ID>+<USERNAME>@users.noreply.github.com`` it
+    carries (GitHub docs, "Setting your commit email address" → no-reply email address); an App's account is
+    ``<slug>[bot]``, with its own user id (``GET /users/<slug>[bot]``), which is not the App ID.
+    """
+    login = f"{slug}[bot]"
+    return login, None if bot_user_id is None else f"{bot_user_id}+{login}@{BOT_EMAIL_DOMAIN}"
+
+
+def _app_slug(value: str) -> str:
+    """Check a GitHub App slug (lower-case letters, digits and hyphens)."""
+    text = v.nonempty(value)
+    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?", text):
+        raise Invalid("is not a GitHub App slug (the lower-case name in github.com/apps/<slug>)")
+    return text
+
+
+def _resolve_author(
+    reader: ConfigReader, value: Mapping[str, Any], app_mode: bool
+) -> tuple[Known[str] | None, Known[str] | None]:
+    """(author name, author email) of image-update commits: given, or the App's bot identity, never a default account."""
+    slug = reader.arg("image_automation.github_app_slug", value.get("github_app_slug"), string(_app_slug))
+    bot_id = reader.arg("image_automation.github_app_bot_user_id", value.get("github_app_bot_user_id"), string(v.numeric_id))
+    given_name, given_email = value.get("author_name"), value.get("author_email")
+    if (slug is not None or bot_id is not None) and not app_mode:
+        reader.fail("image_automation.github_app_slug/github_app_bot_user_id apply only to GitHub App mode; give author_name and author_email")
+        return None, None
+    default_name, default_email = bot_author(slug, bot_id) if slug is not None else (None, None)
+    name_arg, email_arg = given_name if given_name is not None else default_name, given_email if given_email is not None else default_email
+    if name_arg is None or email_arg is None:
+        missing = [f for f, v_ in (("author_name", name_arg), ("author_email", email_arg)) if v_ is None]
+        how = (
+            'give image_automation "github_app_slug" and "github_app_bot_user_id" (gh api \'/users/<slug>[bot]\' --jq .id) '
+            "so that commits come from the App's bot account, or "
+            if app_mode
+            else ""
+        )
+        reader.fail(
+            f"image_automation needs a commit author: {how}give {' and '.join(missing)}. There is no default: the old "
+            "fluxcdbot@users.noreply.github.com belongs to a real account, which GitHub credited with the commits"
+        )
+        return None, None
+    author = reader.input("image_automation.author_name", name_arg, string(author_name))
+    email = reader.input("image_automation.author_email", email_arg, string(_author_email))
+    return author, email
+
+
+def _author_email(value: str) -> str:
+    """Check a commit author email; a GitHub App bot's no-reply address (``…[bot]@…``) is kept as it is."""
+    text = v.nonempty(value)
+    local, at, domain = text.rpartition("@")
+    if at and domain == BOT_EMAIL_DOMAIN and re.fullmatch(r"[0-9]+\+[a-z0-9-]+\[bot\]", local):
+        return text
+    return v.email(text)
+
+
+def _resolve_automation(reader: ConfigReader, value: object, branch: Known[str] | None, app_mode: bool = False) -> AutomationSpec | None:
     if not isinstance(value, Mapping):
         reader.problems.append(f'{reader.owner} argument "image_automation" must be a map with "images". Fix: pass a valid value')
         return None
@@ -492,7 +597,7 @@ def _resolve_automation(reader: ConfigReader, value: object, branch: Known[str] 
     if unknown:
         reader.problems.append(f'{reader.owner} argument "image_automation" has unknown field(s) {", ".join(map(str, unknown))}. Fix: remove them')
     images = _resolve_images(reader, value.get("images"))
-    name = reader.input("image_automation.name", value.get("name", "flux-system"), string(v.dns1123_subdomain))
+    name = reader.input("image_automation.name", value.get("name", DEFAULT_NAME), string(v.dns1123_subdomain))
     push_branch = reader.input("image_automation.push_branch", value.get("push_branch", DEFAULT_PUSH_BRANCH), string(git_branch))
     update_path = reader.arg("image_automation.update_path", value.get("update_path", "./clusters"), string(repository_path))
     interval = reader.arg("image_automation.interval", value.get("interval", "30m"), string(flux_duration))
@@ -500,8 +605,7 @@ def _resolve_automation(reader: ConfigReader, value: object, branch: Known[str] 
     pull_secret = reader.input(
         "image_automation.pull_secret_name", value.get("pull_secret_name", "ghcr-pull-secret"), string(v.dns1123_subdomain)
     )
-    author = reader.input("image_automation.author_name", value.get("author_name", "fluxcdbot"), string(author_name))
-    email = reader.input("image_automation.author_email", value.get("author_email", "fluxcdbot@users.noreply.github.com"), string(v.email))
+    author, email = _resolve_author(reader, value, app_mode)
     if isinstance(push_branch, str) and isinstance(branch, str) and push_branch == branch:
         reader.fail(_push_branch_problem(branch))
         return None
@@ -526,12 +630,15 @@ def resolve(args: FluxGitCredentialsArgs, reader: ConfigReader) -> FluxSpec | No
     repository_url = reader.input("repository_url", args.get("repository_url"), string(v.https_git_url), required=True)
     branch = reader.input("branch", args.get("branch", "main"), string(git_branch))
     interval = reader.arg("interval", args.get("interval", "1m"), string(flux_duration))
-    namespace = reader.input("namespace", args.get("namespace", "flux-system"), string(v.dns1123_label))
-    name = reader.input("name", args.get("name", "flux-system"), string(v.dns1123_subdomain))
+    namespace = reader.input("namespace", args.get("namespace", BOOTSTRAP_NAMESPACE), string(v.dns1123_label))
+    flux_install = reader.arg("flux_install", args.get("flux_install", "standalone"), _flux_install)
+    default_name = BOOTSTRAP_NAME if flux_install == "bootstrap" else DEFAULT_NAME
+    name = reader.input("name", args.get("name", default_name), string(v.dns1123_subdomain))
     secret_name = reader.input("secret_name", args.get("secret_name", "github-token"), string(v.dns1123_subdomain))
     auth = _resolve_auth(args, reader, repository_url)
     automation_args: Any = args.get("image_automation")
-    automation = None if automation_args is None else _resolve_automation(reader, automation_args, branch)
+    app_mode = isinstance(auth, GitHubAppAuth)
+    automation = None if automation_args is None else _resolve_automation(reader, automation_args, branch, app_mode)
     # The checks that compare a value given as another resource's output run once it is known, and
     # raise the line the ConfigError would have held (the checked Output goes into the children's inputs).
     owner = reader.owner
@@ -551,11 +658,19 @@ def resolve(args: FluxGitCredentialsArgs, reader: ConfigReader) -> FluxSpec | No
         or name is None
         or secret_name is None
         or auth is None
+        or flux_install is None
         or (automation_args is not None and automation is None)
         or reader.problems
     ):
         return None
-    return FluxSpec(repository_url, branch, interval, namespace, name, secret_name, auth, automation)
+    return FluxSpec(repository_url, branch, interval, namespace, name, secret_name, auth, automation, flux_install)
+
+
+def _flux_install(value: object) -> FluxInstall:
+    for install in FLUX_INSTALLS:
+        if value == install:
+            return install
+    raise Invalid(f"must be one of {', '.join(FLUX_INSTALLS)}")
 
 
 def _raise_if(owner: str, problem: str | None, value: str) -> str:
@@ -623,14 +738,18 @@ class FluxGitCredentials(pulumi.ComponentResource):
         }
         if spec.auth.provider is not None:
             git_spec["provider"] = spec.auth.provider
-        git_repository = CustomResource(
-            f"{name}-gitrepository",
-            api_version="source.toolkit.fluxcd.io/v1",
-            kind="GitRepository",
-            metadata={"name": spec.name, "namespace": spec.namespace, "labels": labels},
-            spec=git_spec,
-            opts=kube.child_opts(self, [secret]),
-        )
+        source: list[pulumi.Resource] = [secret]
+        if spec.creates_git_repository:
+            source = [
+                CustomResource(
+                    f"{name}-gitrepository",
+                    api_version="source.toolkit.fluxcd.io/v1",
+                    kind="GitRepository",
+                    metadata={"name": spec.name, "namespace": spec.namespace, "labels": labels},
+                    spec=git_spec,
+                    opts=kube.child_opts(self, [secret]),
+                )
+            ]
         policy_names: list[str] = []
         automation = spec.automation
         if automation is not None:
@@ -673,7 +792,7 @@ class FluxGitCredentials(pulumi.ComponentResource):
                     },
                     "update": {"path": automation.update_path, "strategy": "Setters"},
                 },
-                opts=kube.child_opts(self, [git_repository]),
+                opts=kube.child_opts(self, source),
             )
         self.secret_name = pulumi.Output.from_input(spec.secret_name)
         self.git_repository_name = pulumi.Output.from_input(spec.name)

@@ -35,7 +35,16 @@ class GhcrPullSecretArgs(TypedDict, total=False):
     token: pulumi.Input[str]
     """Classic personal access token (ghp_…) with read:packages. Default: field `token` of config `namespace:imagePullSecret`."""
     attach_to_default_service_account: bool
-    """Add the secret to imagePullSecrets of each namespace's default ServiceAccount. Default: false."""
+    """Make each namespace's default ServiceAccount reference the secret (a server-side apply patch of its
+    ``imagePullSecrets``). Default: false.
+
+    ``ServiceAccount.imagePullSecrets`` is an atomic list (``x-kubernetes-list-type: atomic`` in the Kubernetes
+    OpenAPI), so server-side apply cannot merge entries from two field managers: the patch applies the whole list,
+    ``[{name: <secret_name>}]``. It is never forced (no ``pulumi.com/patchForce``; pulumi-kubernetes Patch resources
+    fail on a conflict unless that annotation is set), so where another manager already set the list (``kubectl
+    patch``, a Helm chart, another stack) ``pulumi up`` stops with a field-manager conflict instead of dropping the
+    other entries. Then leave this off and list the secret in the pods' own ``imagePullSecrets``, or manage the
+    whole list in one place."""
 
 
 def registry_host(value: str) -> str:
@@ -135,6 +144,8 @@ class GhcrPullSecret(pulumi.ComponentResource):
 
                 # A patch (server-side apply), because the default ServiceAccount belongs to the
                 # namespace controller: we own only the imagePullSecrets field, and give it back on destroy.
+                # The list is atomic (one field for SSA), so it cannot be merged with other managers' entries;
+                # the patch is never forced, so a list someone else set is a conflict, not silently replaced.
                 ServiceAccountPatch(
                     f"{child}-default-sa",
                     metadata={"name": "default", "namespace": namespace},

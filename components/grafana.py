@@ -7,7 +7,7 @@ import pulumi
 
 from components import catalog, kube
 from components import validators as v
-from components.config import ConfigReader, Known, describe_problem, lift, raw, string, validated
+from components.config import ConfigReader, Known, alias_keys, current_project, describe_problem, lift, raw, string, validated
 from components.validators import Invalid
 
 CLIENT_ID_KEY = "grafana:githubClientId"
@@ -26,7 +26,14 @@ MAIL_KEYS = (SMTP_HOST_KEY, SMTP_PORT_KEY, SMTP_USER_KEY, SMTP_PASSWORD_KEY, SMT
 """The mail settings: all of them or none."""
 
 ALERT_EMAIL_ENV = "GF_SECRET_CHAIN_ALERT_EMAIL"
-"""Not read by Grafana itself: alerting provisioning files reference it as ``$GF_SECRET_CHAIN_ALERT_EMAIL``."""
+"""The alert recipient, for a provisioned contact point. Grafana itself ignores it as a setting: its environment
+overrides apply only to keys that exist in its configuration (grafana/grafana ``pkg/setting/setting.go``
+``applyEnvVariableOverrides`` walks the ini file's sections and keys and looks up ``GF_<SECTION>_<KEY>`` for each),
+and there is no such key. Provisioning files read it by interpolation, ``${GF_SECRET_CHAIN_ALERT_EMAIL}``
+(grafana/grafana ``docs/sources/administration/provisioning/index.md``, "Using environment variables": ``$NAME``
+or ``${NAME}``, for values only): see :func:`contact_point_provisioning`."""
+PREVIEW_HOST_PREFIX = "pr-grafana"
+"""Preview PR ``N``'s Grafana is ``N.pr-grafana.<domain>``; the preview OAuth App registers ``pr-grafana.<domain>``."""
 SCOPES = "user:email,read:org"
 STARTTLS_POLICIES = ("OpportunisticStartTLS", "MandatoryStartTLS", "NoStartTLS")
 
@@ -67,7 +74,9 @@ class GrafanaOAuthArgs(TypedDict, total=False):
     github_org: pulumi.Input[str]
     """GitHub organization allowed to sign in. Default: config grafana:githubOrg."""
     admin_user: pulumi.Input[str]
-    """GitHub login that becomes Grafana server admin. Default: config grafana:adminUser."""
+    """Who becomes Grafana server admin: ``id:<numeric GitHub user id>`` (preferred: survives renames and case
+    changes; ``gh api users/<login> --jq .id``) or a GitHub login (compared exactly, case included, so it must be
+    spelled as GitHub shows it; a warning says so). Default: config grafana:adminUser."""
     smtp_host: pulumi.Input[str]
     """SMTP host name. Default: config grafana:smtpHost."""
     smtp_port: int
@@ -111,36 +120,96 @@ class GrafanaSpec:
     mail: MailSpec | None
     mail_enabled: bool
     rollout_key: pulumi.Output[str]
+    callback_host: Known[str]
+    """The host of the callback URL to register: the Grafana host, or for a preview PR ``pr-grafana.<domain>``."""
 
     @property
     def root_url(self) -> Known[str]:
-        """GF_SERVER_ROOT_URL."""
+        """GF_SERVER_ROOT_URL.
+
+        Grafana sends ``redirect_uri`` = root_url + ``/login/github`` (grafana/grafana
+        ``pkg/login/social/connectors/common.go`` ``createOAuthConfig``: ``RedirectURL: strings.TrimSuffix(cfg.AppURL,
+        "/") + SocialBaseUrl + name``), so each PR's Grafana still redirects to its own host.
+        """
         return lift("https://{}".format, self.host)
 
     @property
     def callback_url(self) -> Known[str]:
-        """The OAuth App's authorization callback URL."""
-        return lift("{}/login/github".format, self.root_url)
+        """The authorization callback URL to register on the OAuth App.
+
+        GitHub accepts a ``redirect_uri`` whose host, excluding sub-domains, and port match the registered callback
+        URL and whose path is under its path (GitHub docs, "Authorizing OAuth apps" → "Redirect URLs":
+        ``CALLBACK: http://example.com/path`` → ``GOOD: http://oauth.example.com/path``). So one preview OAuth App
+        registered with ``https://pr-grafana.<domain>/login/github`` serves ``https://<N>.pr-grafana.<domain>/login/github``
+        of every PR.
+        """
+        return lift("https://{}/login/github".format, self.callback_host)
 
     def known_values(self) -> dict[str, Known[str]]:
         """The values :func:`environment` reads besides the secrets: plain, or other resources' outputs."""
         values = {"root_url": self.root_url, "github_org": self.github_org, "admin_user": self.admin_user}
-        if self.mail is not None:
+        if self.mail is not None and self.mail_enabled:
             values.update({"from_address": self.mail.from_address, "alert_email": self.mail.alert_email})
         return values
 
     @property
     def config_keys(self) -> tuple[str, ...]:
         """Config keys the Secret's data comes from (names only)."""
-        return OAUTH_KEYS + (MAIL_KEYS if self.mail else ())
+        return OAUTH_KEYS + (MAIL_KEYS if self.mail is not None and self.mail_enabled else ())
+
+
+def admin_user_id(admin_user: str) -> str | None:
+    """The numeric GitHub user id of an ``id:<number>`` admin value, or None for a login."""
+    return admin_user[len(v.GITHUB_USER_ID_PREFIX) :] if admin_user.startswith(v.GITHUB_USER_ID_PREFIX) else None
 
 
 def role_attribute_path(admin_user: str) -> str:
     """The JMESPath that makes ``admin_user`` Grafana server admin and everyone else Viewer.
 
-    Grafana evaluates it against the GitHub user (api.github.com/user), whose ``login`` is the user name.
+    Grafana evaluates it against the body of the GitHub user API (api.github.com/user) plus ``groups``
+    (grafana/grafana ``pkg/login/social/connectors/github_oauth.go`` ``UserInfo`` passes ``response.Body`` to
+    ``extractRoleAndAdmin``), whose ``id`` is the numeric user id and ``login`` the user name. ``id:<number>``
+    compares the id, a JSON number (a JMESPath literal in backquotes): it survives renames. A login is compared
+    with JMESPath ``==``, which is case-sensitive, while GitHub logins are not (``Example-Admin`` signs in as
+    ``example-admin`` too and would get Viewer), and a renamed account no longer matches.
     """
+    user_id = admin_user_id(admin_user)
+    if user_id is not None:
+        return f"[id==`{user_id}`][0] && 'GrafanaAdmin' || 'Viewer'"
     return f"[login=='{admin_user}'][0] && 'GrafanaAdmin' || 'Viewer'"
+
+
+def login_warning(owner: str) -> str:
+    """The warning of an admin given by login (names no value)."""
+    return (
+        f"{owner}: the Grafana admin is given by GitHub login, compared case-sensitively: it must be spelled exactly "
+        "as GitHub shows it, and a renamed account loses admin. Prefer its numeric id: set grafana:adminUser to "
+        "id:<number> (gh api users/<login> --jq .id)"
+    )
+
+
+def _warn_if_login(owner: str, known: str) -> str:
+    if admin_user_id(known) is None:
+        pulumi.log.warn(login_warning(owner))
+    return known
+
+
+def contact_point_provisioning(name: str = "alert-email") -> dict[str, object]:
+    """A Grafana alerting provisioning file (``provisioning/alerting/*.yaml``) with an email contact point.
+
+    It mails the alert recipient of the Secret, ``${GF_SECRET_CHAIN_ALERT_EMAIL}``, interpolated by Grafana from its
+    environment when it loads the file. Mount it next to the Secret's ``envFrom`` (Helm chart: ``alerting:``).
+    """
+    return {
+        "apiVersion": 1,
+        "contactPoints": [
+            {
+                "orgId": 1,
+                "name": name,
+                "receivers": [{"uid": name, "type": "email", "settings": {"addresses": "${" + ALERT_EMAIL_ENV + "}"}}],
+            }
+        ],
+    }
 
 
 def environment(spec: GrafanaSpec, values: dict[str, str]) -> dict[str, str]:
@@ -158,7 +227,7 @@ def environment(spec: GrafanaSpec, values: dict[str, str]) -> dict[str, str]:
         "GF_AUTH_GITHUB_ALLOW_ASSIGN_GRAFANA_ADMIN": "true",
         "GF_SMTP_ENABLED": "true" if spec.mail_enabled else "false",
     }
-    if spec.mail is not None:
+    if spec.mail is not None and spec.mail_enabled:  # mail off: no SMTP credentials anywhere
         env.update(
             {
                 "GF_SMTP_HOST": f"{values['smtp_host']}:{spec.mail.port}",
@@ -195,7 +264,7 @@ def _present(key: str, override: object) -> bool:
     if override is not None:
         return True
     entry = catalog.get(key)
-    return any(raw(k) is not None for k in (entry.key, *entry.aliases))
+    return any(raw(k) is not None for k in (entry.key, *alias_keys(entry, current_project())))
 
 
 def _port_text(value: object) -> object:
@@ -244,8 +313,11 @@ def resolve(args: GrafanaOAuthArgs, reader: ConfigReader) -> GrafanaSpec | None:
     pr_number = reader.arg("pr_number", args.get("pr_number"), _pr_number)
     pr_ok = args.get("pr_number") is None or pr_number is not None
     host_arg: pulumi.Input[str] | None = args.get("host")
+    callback_host_arg: Known[str] | None = None
     if host_arg is None and domain is not None and pr_ok:
-        host_arg = lift(f"{pr_number}.pr-grafana.{{}}".format if pr_number is not None else "grafana.{}".format, domain)
+        host_arg = lift(f"{pr_number}.{PREVIEW_HOST_PREFIX}.{{}}".format if pr_number is not None else "grafana.{}".format, domain)
+        if pr_number is not None:
+            callback_host_arg = lift(f"{PREVIEW_HOST_PREFIX}.{{}}".format, domain)
     host = reader.input("host", host_arg, string(v.hostname))
     alerting_arg = args.get("alerting_mail")
     alerting = reader.arg("alerting_mail", alerting_arg if alerting_arg is not None else pr_number is None, _bool)
@@ -254,6 +326,11 @@ def resolve(args: GrafanaOAuthArgs, reader: ConfigReader) -> GrafanaSpec | None:
     client_secret = reader.secret(CLIENT_SECRET_KEY, args.get("client_secret"), arg_name="client_secret")
     github_org = reader.plain_input(ORG_KEY, args.get("github_org"), arg_name="github_org")
     admin_user = reader.plain_input(ADMIN_KEY, args.get("admin_user"), arg_name="admin_user")
+    owner = reader.owner
+    if isinstance(admin_user, str) and admin_user_id(admin_user) is None:
+        pulumi.log.warn(login_warning(owner))
+    elif isinstance(admin_user, pulumi.Output):
+        admin_user = admin_user.apply(lambda known: _warn_if_login(owner, known))
     mail_ok, mail = _resolve_mail(args, reader)
     rollout_key = reader.secret(kube.ROLLOUT_KEY, args.get("rollout_key"), arg_name="rollout_key")
     if mail_ok and mail is None and alerting_arg is True:
@@ -277,19 +354,25 @@ def resolve(args: GrafanaOAuthArgs, reader: ConfigReader) -> GrafanaSpec | None:
         mail=mail,
         mail_enabled=bool(alerting and mail is not None),
         rollout_key=rollout_key,
+        callback_host=host if callback_host_arg is None else callback_host_arg,
     )
 
 
 class GrafanaOAuth(pulumi.ComponentResource):
     """A Secret of ``GF_*`` environment variables: GitHub OAuth sign-in for one organization, one admin, SMTP.
 
-    Members of ``grafana:githubOrg`` may sign in; the GitHub login ``grafana:adminUser`` becomes Grafana
-    server admin and everyone else Viewer (``role_attribute_strict``: a user the expression does not
-    map is refused). When the mail settings (``grafana:smtpHost``, ``smtpPort``, ``smtpUser``,
-    ``smtpPassword``, ``smtpFromAddress``, ``alertEmail``) are present, ``GF_SMTP_*`` are set; preview-PR
-    stacks (``pr_number``) keep them but set ``GF_SMTP_ENABLED=false``, so no alert mail is sent. The
-    alert recipient is ``GF_SECRET_CHAIN_ALERT_EMAIL``, for use in an alerting provisioning file
-    (``addresses: $GF_SECRET_CHAIN_ALERT_EMAIL``).
+    Members of ``grafana:githubOrg`` may sign in (Grafana compares organisation logins case-insensitively:
+    ``strings.EqualFold`` in ``IsOrganizationMember``, grafana/grafana ``pkg/login/social/connectors/github_oauth.go``).
+    ``grafana:adminUser`` becomes Grafana server admin and everyone else Viewer: give it as ``id:<number>``, the
+    numeric GitHub user id, which survives renames; a login is compared case-sensitively (a warning says so).
+    ``role_attribute_strict`` refuses a user only when the expression maps them to no role; this expression maps
+    every user (Viewer at least), so it refuses nobody: the organisation is what gates sign-in.
+
+    When the mail settings (``grafana:smtpHost``, ``smtpPort``, ``smtpUser``, ``smtpPassword``,
+    ``smtpFromAddress``, ``alertEmail``) are present and mail is on, ``GF_SMTP_*`` are set. With mail off
+    (preview-PR stacks, ``pr_number``, or ``alerting_mail: false``) the Secret holds only ``GF_SMTP_ENABLED=false``:
+    no SMTP credential and no alert address. The alert recipient is ``GF_SECRET_CHAIN_ALERT_EMAIL``, which Grafana
+    does not read as a setting: provision a contact point that interpolates it (:func:`contact_point_provisioning`).
 
     The whole ``stringData`` is one secret Output. Grafana consumes it in either of two ways:
 
@@ -297,15 +380,18 @@ class GrafanaOAuth(pulumi.ComponentResource):
     * the Grafana Helm chart: ``envFromSecret: grafana-oauth`` (kube-prometheus-stack:
       ``grafana.envFromSecret: grafana-oauth``).
 
-    Register ``callback_url`` as the OAuth App's authorization callback URL (one app per host: GitHub
-    OAuth Apps do not accept wildcard callbacks, so each preview PR needs its own).
+    Register ``callback_url`` as the OAuth App's authorization callback URL. For a preview PR it is
+    ``https://pr-grafana.<domain>/login/github``: GitHub accepts a redirect to a sub-domain of the registered host,
+    so one preview OAuth App (the preview environment's ``grafana:githubClientId``) serves every PR, while each
+    PR's Grafana redirects to its own ``https://<N>.pr-grafana.<domain>/login/github`` (``root_url``).
 
     Grafana reads these variables only at start-up: put ``rollout_annotations`` into its pod template
     (Helm chart: ``podAnnotations``) so that a rotated value rolls the pods.
     """
 
     callback_url: pulumi.Output[str]
-    """The GitHub OAuth App's authorization callback URL: https://<host>/login/github."""
+    """The callback URL to register on the GitHub OAuth App: https://<host>/login/github, or for a preview PR
+    https://pr-grafana.<domain>/login/github (serves every PR's sub-domain)."""
     root_url: pulumi.Output[str]
     """Grafana's public URL (GF_SERVER_ROOT_URL)."""
     secret_name: pulumi.Output[str]
@@ -328,7 +414,7 @@ class GrafanaOAuth(pulumi.ComponentResource):
         super().__init__("secret-chain:index:GrafanaOAuth", name, None, opts)
         kube.adopt(self, opts)
         secrets: dict[str, Known[str]] = {"client_id": spec.client_id, "client_secret": spec.client_secret, **spec.known_values()}
-        if spec.mail is not None:
+        if spec.mail is not None and spec.mail_enabled:
             secrets.update({"smtp_host": spec.mail.host, "smtp_user": spec.mail.user, "smtp_password": spec.mail.password})
         string_data = pulumi.Output.all(**secrets).apply(lambda values: environment(spec, values))
         kube.secret(

@@ -348,8 +348,9 @@ def evaluate(
     preview: bool = False,
     invokes: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
     preview_unknowns: bool = True,
+    project: str = PROJECT,
 ) -> Evaluation:
-    """Run ``program`` as stack ``stack`` on the mock runtime with ``config`` and record the result.
+    """Run ``program`` as stack ``stack`` of ``project`` on the mock runtime with ``config`` and record the result.
 
     With ``preview`` the program runs as in ``pulumi preview`` of a fresh stack: resource IDs and
     provider-computed outputs are unknown, invokes known. ``preview_unknowns=False`` keeps every
@@ -368,7 +369,7 @@ def evaluate(
         pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
         mocks_ = _Mocks(invokes if invokes is not None else DEFAULT_INVOKES, unknowns=evaluation.preview_unknowns)
         monitor = _Monitor(mocks_, evaluation)
-        mocks.set_mocks(mocks_, PROJECT, stack, preview=preview, logger=logger, monitor=monitor)
+        mocks.set_mocks(mocks_, project, stack, preview=preview, logger=logger, monitor=monitor)
         SETTINGS.rpc_manager.clear()
         SETTINGS.outputs.clear()
         _sync_await(run_pulumi_func(program))

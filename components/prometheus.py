@@ -139,14 +139,20 @@ def _is_subdomain(text: str) -> bool:
 
 
 _QUALIFIED = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
-_DURATION = re.compile(r"(\d+(ms|s|m|h))+")
+DURATION_PATTERN = r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"
+"""The ServiceMonitor CRD's pattern of ``spec.endpoints[].interval`` (prometheus-operator
+``pkg/apis/monitoring/v1/types.go`` ``Duration``, ``+kubebuilder:validation:Pattern``; the same in the generated
+``example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml``): units in the fixed order
+y, w, d, h, m, s, ms, each at most once, so ``30s1m`` is refused as the API server refuses it."""
+_DURATION = re.compile(DURATION_PATTERN)
 
 
 def duration(value: str) -> str:
-    """Check a Prometheus duration such as 30s or 1m30s."""
-    if not _DURATION.fullmatch(value.strip()):
-        raise Invalid("is not a duration such as 30s, 1m or 1m30s")
-    return value.strip()
+    """Check a Prometheus duration such as 30s or 1m30s against the ServiceMonitor CRD's pattern."""
+    text = value.strip()
+    if not text or not _DURATION.fullmatch(text):
+        raise Invalid("is not a duration such as 30s, 1m or 1m30s (units in the order y, w, d, h, m, s, ms, each at most once)")
+    return text
 
 
 def metrics_path(value: str) -> str:

@@ -247,6 +247,22 @@ def github_login(value: str) -> str:
     return text
 
 
+GITHUB_USER_ID_PREFIX = "id:"
+
+
+def github_user_or_id(value: str) -> str:
+    """Check for ``id:<numeric GitHub user id>`` (rename-proof) or a GitHub login."""
+    text = _nonblank(value)
+    if text.startswith(GITHUB_USER_ID_PREFIX):
+        number = text[len(GITHUB_USER_ID_PREFIX) :]
+        if not re.fullmatch(r"[1-9][0-9]{0,18}", number):
+            raise Invalid("is not id:<number>, the numeric GitHub user id (gh api users/<login> --jq .id), nor a login")
+        return text
+    if not _GITHUB_LOGIN.fullmatch(text):
+        raise Invalid("is not id:<number> (the numeric GitHub user id, preferred) nor a valid GitHub login")
+    return text
+
+
 def github_repository(value: str) -> str:
     """Check for a GitHub repository in ``owner/name`` form."""
     text = _nonblank(value)

@@ -4,12 +4,15 @@ import secrets
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from components.certmanager import (
     PRODUCTION_SERVER,
     STAGING_SERVER,
     CertManagerDnsIssuer,
     CertManagerDnsIssuerArgs,
+    certificate_name,
     tls_secret_name,
 )
 from components.offline import Evaluation, is_secret, unwrap
@@ -129,7 +132,7 @@ def test_wildcard_certificates(run: Run, dns_config: Config) -> None:
     _validate_all(ev)
     (issuer,) = ev.of_type(ISSUER)
     by_name = {c.inputs["metadata"]["name"]: c for c in ev.of_type(CERTIFICATE)}  # registration order is async
-    assert sorted(by_name) == ["wildcard-pr-api-example-com", "wildcard-pr-example-com"]
+    assert sorted(by_name) == ["wildcard-pr--api-example-com", "wildcard-pr-example-com"]
     for host in hosts:
         cert = by_name[tls_secret_name(host).removesuffix("-tls")]
         assert cert.inputs["metadata"]["namespace"] == "gateway"
@@ -139,7 +142,7 @@ def test_wildcard_certificates(run: Run, dns_config: Config) -> None:
             "issuerRef": {"name": "letsencrypt-production", "kind": "ClusterIssuer", "group": "cert-manager.io"},
         }
         assert issuer.urn in cert.dependencies
-    assert _outputs(ev)["certificate_secret_names"] == ["wildcard-pr-example-com-tls", "wildcard-pr-api-example-com-tls"]
+    assert _outputs(ev)["certificate_secret_names"] == ["wildcard-pr-example-com-tls", "wildcard-pr--api-example-com-tls"]
     assert find_leaks(ev, [config[k] for k in secret_keys]) == []
 
 
@@ -276,3 +279,59 @@ def test_failed_domain_lookup_fails_the_run(dns_config: Config, preview: bool) -
     assert done.returncode == 3, done.stdout + done.stderr
     assert "domain example.com not found (404)" in done.stdout
     assert config[TOKEN_KEY] not in done.stdout + done.stderr
+
+
+def test_hosts_that_shared_a_name_get_distinct_certificates(run: Run, dns_config: Config) -> None:
+    """*.pr-api.example.com and *.pr.api.example.com both became wildcard-pr-api-example-com: one URN twice."""
+    config, secret_keys = dns_config
+    hosts = ["*.pr-api.example.com", "*.pr.api.example.com"]
+    ev = run(lambda: CertManagerDnsIssuer("acme", {**ARGS, "wildcard_hosts": hosts}), config, secret_keys)
+    _validate_all(ev)
+    certs = ev.of_type(CERTIFICATE)
+    assert len({c.urn for c in certs}) == 2
+    by_host = {c.inputs["spec"]["dnsNames"][0]: c.inputs for c in certs}
+    assert by_host["*.pr.api.example.com"]["metadata"]["name"] == "wildcard-pr-api-example-com"  # unchanged: no hyphen
+    assert by_host["*.pr-api.example.com"]["metadata"]["name"] == "wildcard-pr--api-example-com"
+    assert len({i["spec"]["secretName"] for i in by_host.values()}) == 2
+
+
+def test_renamed_certificate_keeps_its_urn_through_an_alias() -> None:
+    """A host whose name changed (it has a hyphen) is aliased to its old resource name when that was unique."""
+    from components.certmanager import certificate_name, legacy_certificate_name
+
+    assert legacy_certificate_name("*.pr-api.example.com") == "wildcard-pr-api-example-com"
+    assert certificate_name("*.pr-api.example.com") != legacy_certificate_name("*.pr-api.example.com")
+    assert certificate_name("*.pr.example.com") == legacy_certificate_name("*.pr.example.com")  # stable
+
+
+_LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)
+_HOST = st.lists(_LABEL, min_size=1, max_size=6).map(lambda labels: "*." + ".".join(labels))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_HOST, min_size=2, max_size=2, unique=True))
+def test_certificate_names_are_injective_and_valid(hosts: list[str]) -> None:
+    """Property: two different wildcard hosts never share a Certificate or TLS Secret name; each name is a DNS-1123
+    subdomain and its TLS Secret name fits a label value (63)."""
+    from components import validators as v
+
+    a, b = hosts
+    assert certificate_name(a) != certificate_name(b)
+    assert tls_secret_name(a) != tls_secret_name(b)
+    for host in hosts:
+        assert len(tls_secret_name(host)) <= 63
+        v.dns1123_subdomain(certificate_name(host))
+        v.dns1123_subdomain(tls_secret_name(host))
+
+
+def test_acme_email_is_documented_as_contact_only() -> None:
+    """Let's Encrypt ended expiration emails on 2025-06-04: the docs must not promise them."""
+    from pathlib import Path
+
+    from components import catalog, certmanager
+
+    root = Path(__file__).resolve().parents[1]
+    texts = (catalog.get("secret-chain:acmeEmail").purpose, root.joinpath("README.md").read_text(), Path(certmanager.__file__).read_text())
+    for text in texts:
+        assert "sends expiry" not in text and "expiry notices here" not in text
+    assert "2025-06-04" in catalog.get("secret-chain:acmeEmail").purpose

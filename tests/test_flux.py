@@ -51,6 +51,8 @@ def automation_args() -> FluxGitCredentialsArgs:
     return {
         "repository_url": URL,
         "image_automation": {
+            "author_name": "Image Bot",
+            "author_email": "images@example.com",
             "images": [
                 {"image": "ghcr.io/acme/api", "semver_range": "^1.4.0"},
                 {"image": "ghcr.io/acme/web_ui", "semver_range": ">=2.0.0 <3.0.0", "public": True},
@@ -81,7 +83,7 @@ def test_token_mode_secret_and_git_repository(run: Run) -> None:
     assert secret_data(secret.inputs) == {"username": "git", "password": config["flux:githubToken"]}
     (repo,) = ev.of_type(GIT_REPOSITORY)
     obj = unwrap(repo.inputs)
-    assert obj["metadata"]["name"] == "flux-system"
+    assert obj["metadata"]["name"] == "secret-chain"  # never bootstrap's flux-system/flux-system
     assert obj["spec"] == {"interval": "1m", "url": URL, "ref": {"branch": "main"}, "secretRef": {"name": "github-token"}}
     assert "provider" not in obj["spec"]  # generic: plain HTTPS basic auth
     assert secret.urn in repo.dependencies
@@ -90,7 +92,7 @@ def test_token_mode_secret_and_git_repository(run: Run) -> None:
     assert not ev.of_type(IMAGE_AUTOMATION)
     assert outputs(ev) == {
         "secret_name": "github-token",
-        "git_repository_name": "flux-system",
+        "git_repository_name": "secret-chain",
         "namespace": "flux-system",
         "auth_mode": "token",
         "image_policy_names": [],
@@ -307,10 +309,11 @@ def test_image_automation_objects(run: Run) -> None:
         assert obj["metadata"]["namespace"] == "flux-system"
     (automation,) = ev.of_type(IMAGE_AUTOMATION)
     spec = unwrap(automation.inputs)["spec"]
-    assert spec["sourceRef"] == {"kind": "GitRepository", "name": "flux-system"}
+    assert spec["sourceRef"] == {"kind": "GitRepository", "name": "secret-chain"}
+    assert unwrap(automation.inputs)["metadata"]["name"] == "secret-chain"
     assert spec["git"]["checkout"] == {"ref": {"branch": "main"}}
     assert spec["git"]["push"] == {"branch": "flux-image-updates"}
-    assert spec["git"]["commit"]["author"] == {"name": "fluxcdbot", "email": "fluxcdbot@users.noreply.github.com"}
+    assert spec["git"]["commit"]["author"] == {"name": "Image Bot", "email": "images@example.com"}
     assert spec["update"] == {"path": "./clusters", "strategy": "Setters"}
     template = spec["git"]["commit"]["messageTemplate"]
     assert ".Changed.Objects" in template and ".Updated" not in template
@@ -380,7 +383,13 @@ def test_image_automation_overrides(run: Run) -> None:
         ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1", "tag": "x"}]}, r"unknown field\(s\) tag"),
         ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}], "push_branch": "main"}, "would skip review"),
         ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}], "update_path": "/abs"}, "relative path"),
-        ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}], "author_email": "nobody"}, "author_email"),
+        ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}], "author_name": "x", "author_email": "nobody"}, "author_email"),
+        ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}]}, "needs a commit author: give author_name and author_email"),
+        ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}], "author_name": "x"}, "give author_email"),
+        (
+            {"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}], "github_app_slug": "acme-flux"},
+            "apply only to GitHub App mode",
+        ),
     ],
 )
 def test_image_automation_is_validated(run: Run, automation: Any, expected: str) -> None:
@@ -393,7 +402,7 @@ def test_every_problem_is_reported_together(run: Run) -> None:
     args: Any = {
         "repository_url": "http://github.com/acme/cluster",
         "namespace": "BAD",
-        "image_automation": {"images": [{"image": "ghcr.io/acme/api", "semver_range": "nope"}]},
+        "image_automation": {"images": [{"image": "ghcr.io/acme/api", "semver_range": "nope"}], "author_name": "a", "author_email": "a@example.com"},
     }
     with pytest.raises(ConfigError) as caught:
         run(lambda: flux(args), {"secret-chain:escEnvironment": "acme/secret-chain/Production", "kubernetes:enableSecretMutable": "true"}, [])
@@ -472,3 +481,113 @@ def test_branches_accepted(value: str) -> None:
 def test_branches_refused(value: str) -> None:
     with pytest.raises(Invalid):
         git_branch(value)
+
+
+# --- issue 12: Flux install modes, commit author, the seed guide's key ------------------------------------------
+
+BOOTSTRAP_OBJECTS = {
+    ("GitRepository", "flux-system", "flux-system"),
+    ("Kustomization", "flux-system", "flux-system"),
+    ("Secret", "flux-system", "flux-system"),
+}
+"""What flux bootstrap creates and manages from Git (fluxcd/flux2 pkg/manifestgen/sync/sync.go; cmd/flux/bootstrap.go
+--secret-name default flux-system)."""
+
+
+def _emitted(ev: Any) -> set[tuple[str, str, str]]:
+    out = set()
+    for reg in ev.resources:
+        obj = unwrap(reg.inputs)
+        meta = obj.get("metadata") or {}
+        if "kind" in obj or reg.type == SECRET:
+            out.add((obj.get("kind", "Secret"), meta.get("namespace", ""), meta.get("name", "")))
+    return out
+
+
+@pytest.mark.parametrize("install", [None, "standalone", "bootstrap"])
+@pytest.mark.parametrize("mode", ["token", "app"])
+def test_no_object_takes_bootstraps_name_unless_asked(run: Run, install: str | None, mode: str) -> None:
+    config, secret_keys = token_config() if mode == "token" else app_config()
+    args = automation_args()
+    if install is not None:
+        args["flux_install"] = install  # type: ignore[typeddict-item]
+    ev = run(lambda: flux(args), config, secret_keys)
+    emitted = _emitted(ev)
+    assert not {(ns, name) for _, ns, name in emitted} & {(ns, name) for _, ns, name in BOOTSTRAP_OBJECTS}
+    for reg in ev.resources:
+        validate(unwrap(reg.inputs))
+
+
+def test_bootstrap_mode_writes_only_the_credentials_and_uses_bootstraps_source(run: Run) -> None:
+    config, secret_keys = app_config()
+    args = automation_args()
+    args["flux_install"] = "bootstrap"
+    ev = run(lambda: flux(args), config, secret_keys)
+    assert not ev.of_type(GIT_REPOSITORY)  # bootstrap's own GitRepository stays kustomize-controller's
+    (secret,) = ev.of_type(SECRET)
+    assert secret.inputs["metadata"]["name"] == "github-token"
+    (automation,) = ev.of_type(IMAGE_AUTOMATION)
+    assert unwrap(automation.inputs)["spec"]["sourceRef"] == {"kind": "GitRepository", "name": "flux-system"}
+    assert outputs(ev)["git_repository_name"] == "flux-system"
+
+
+def test_bootstraps_name_only_when_asked_explicitly(run: Run) -> None:
+    """A cluster Flux was installed on without bootstrap may keep the old flux-system name: by asking for it."""
+    config, secret_keys = token_config()
+    ev = run(lambda: flux({"repository_url": URL, "name": "flux-system"}), config, secret_keys)
+    (repo,) = ev.of_type(GIT_REPOSITORY)
+    assert repo.inputs["metadata"]["name"] == "flux-system"
+
+
+def test_flux_install_is_validated(run: Run) -> None:
+    config, secret_keys = token_config()
+    with pytest.raises(ConfigError, match='"flux_install" must be one of bootstrap, standalone'):
+        run(lambda: flux({"repository_url": URL, "flux_install": "helm"}), config, secret_keys)  # type: ignore[typeddict-item]
+
+
+def test_app_mode_commits_as_the_apps_bot(run: Run) -> None:
+    """<slug>[bot] and <bot user id>+<slug>[bot]@users.noreply.github.com (GitHub docs: no-reply address ID+USERNAME)."""
+    config, secret_keys = app_config()
+    args = automation_args()
+    automation = dict(args["image_automation"])
+    del automation["author_name"], automation["author_email"]
+    automation.update({"github_app_slug": "acme-flux", "github_app_bot_user_id": "198765432"})
+    args["image_automation"] = automation  # type: ignore[typeddict-item]
+    ev = run(lambda: flux(args), config, secret_keys)
+    (obj,) = [unwrap(a.inputs) for a in ev.of_type(IMAGE_AUTOMATION)]
+    validate(obj)
+    assert obj["spec"]["git"]["commit"]["author"] == {
+        "name": "acme-flux[bot]",
+        "email": "198765432+acme-flux[bot]@users.noreply.github.com",
+    }
+
+
+def test_no_commit_author_defaults_to_a_real_account(run: Run) -> None:
+    config, secret_keys = app_config()
+    args: Any = {"repository_url": URL, "image_automation": {"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}]}}
+    with pytest.raises(ConfigError) as caught:
+        run(lambda: flux(args), config, secret_keys)
+    text = str(caught.value)
+    assert "github_app_slug" in text and "github_app_bot_user_id" in text and "fluxcdbot" in text
+    args["image_automation"]["github_app_slug"] = "acme-flux"  # slug alone: the name, but no email
+    with pytest.raises(ConfigError, match="give author_email"):
+        run(lambda: flux(args), config, secret_keys)
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
+@pytest.mark.parametrize("project", ["oceanid-cluster", "secret-chain"])
+def test_seed_guides_project_key_is_accepted_with_a_deprecation_note(preview: bool, project: str) -> None:
+    """The guide sets the bare name github.token, stored as <project>:github.token (pulumi/pulumi's config command,
+    parseConfigKey: a key without a namespace is the project's)."""
+    config, secret_keys = token_config(f"{project}:github.token")
+    ev = evaluate(flux, config=config, secret_keys=secret_keys, preview=preview, project=project)
+    (secret,) = ev.of_type(SECRET)
+    assert secret_data(secret.inputs)["password"] == config[f"{project}:github.token"]
+    assert [line for line in ev.logs if f'"{project}:github.token" is deprecated' in line and "flux:githubToken" in line]
+    assert find_leaks(ev, [config[f"{project}:github.token"]]) == []
+
+
+def test_another_projects_github_token_is_not_read(run: Run) -> None:
+    config, secret_keys = token_config("other-project:github.token")
+    with pytest.raises(ConfigError, match="no Git credentials"):
+        evaluate(flux, config=config, secret_keys=secret_keys, project="oceanid-cluster")

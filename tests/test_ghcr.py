@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 import pytest
 
@@ -107,3 +108,27 @@ def test_namespaces_are_required_and_validated(run: Run, chain_config: tuple[dic
         run(lambda: GhcrPullSecret("pull", {}), config, secret_keys)
     with pytest.raises(ConfigError, match='argument "namespaces" item 1 is not a valid Kubernetes name'):
         run(lambda: GhcrPullSecret("pull", {"namespaces": ["ok", "Not_OK"]}), config, secret_keys)
+
+
+def test_default_service_account_patch_never_takes_others_entries(run: Run, chain_config: tuple[dict[str, str], list[str]]) -> None:
+    """imagePullSecrets is an atomic list in the Kubernetes OpenAPI: server-side apply owns it whole. The patch holds only
+    our entry and is never forced (pulumi-kubernetes Patch resources: conflicts are errors unless the annotation
+    pulumi.com/patchForce is set), so a list another manager set makes `pulumi up` fail rather than lose its entries."""
+    import kubernetes_validate
+
+    from tests.schemas import KUBERNETES_VERSION
+
+    schema_dir = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema" / f"v{KUBERNETES_VERSION}.0-local-strict"
+    schema = json.loads((schema_dir / "serviceaccount-v1.json").read_text())
+    assert schema["properties"]["imagePullSecrets"]["x-kubernetes-list-type"] == "atomic"
+
+    config, secret_keys = chain_config
+    ev = run(lambda: GhcrPullSecret("pull", {"namespaces": ["a", "b"], "attach_to_default_service_account": True}), config, secret_keys)
+    patches = ev.of_type("kubernetes:core/v1:ServiceAccountPatch")
+    assert len(patches) == 2
+    for patch in patches:
+        obj = unwrap(patch.inputs)
+        validate(obj)
+        assert "pulumi.com/patchForce" not in (obj["metadata"].get("annotations") or {})
+        assert obj["imagePullSecrets"] == [{"name": "ghcr-pull-secret"}]
+        assert set(obj) <= {"apiVersion", "kind", "metadata", "imagePullSecrets"}  # nothing else of the SA is claimed

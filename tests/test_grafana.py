@@ -110,9 +110,17 @@ def test_preview_pr_host_and_mail_disabled(run: Run, grafana_config: Config) -> 
     env = _env(ev)
     assert env["GF_SERVER_ROOT_URL"] == "https://42.pr-grafana.example.com"
     assert env["GF_SMTP_ENABLED"] == "false"
-    assert env["GF_SMTP_HOST"] == config["grafana:smtpHost"] + ":587"  # configured, just not sending
-    assert _outputs(ev)["callback_url"] == "https://42.pr-grafana.example.com/login/github"
-    assert find_leaks(ev, _secret_values(config, secret_keys)) == []
+    # Mail off: no SMTP credential, host or alert address lands in the PR namespace (issue 12 item 6).
+    assert [k for k in env if k.startswith("GF_SMTP_")] == ["GF_SMTP_ENABLED"]
+    assert "GF_SECRET_CHAIN_ALERT_EMAIL" not in env
+    (secret,) = ev.of_type(SECRET)
+    assert "grafana:smtp" not in secret.inputs["metadata"]["annotations"]["secret-chain/config-keys"]
+    # The URL to register is the preview App's one callback; GitHub accepts each PR's sub-domain under it.
+    assert _outputs(ev)["callback_url"] == "https://pr-grafana.example.com/login/github"
+    assert _outputs(ev)["root_url"] == "https://42.pr-grafana.example.com"
+    smtp_values = [config[k] for k in ("grafana:smtpHost", "grafana:smtpUser", "grafana:alertEmail")]
+    smtp_values.append("".join(config["grafana:smtpPassword"].split()))
+    assert find_leaks(ev, [*_secret_values(config, secret_keys), *smtp_values]) == []
 
 
 def test_overrides(run: Run, grafana_config: Config) -> None:
@@ -138,9 +146,7 @@ def test_overrides(run: Run, grafana_config: Config) -> None:
     assert env["GF_AUTH_GITHUB_ALLOWED_ORGANIZATIONS"] == "other-org"
     assert env["GF_AUTH_GITHUB_ROLE_ATTRIBUTE_PATH"] == "[login=='someone-else'][0] && 'GrafanaAdmin' || 'Viewer'"
     assert env["GF_SMTP_ENABLED"] == "false"
-    assert env["GF_SMTP_HOST"].endswith(":465")
-    assert "GF_SMTP_STARTTLS_POLICY" not in env  # 465 is implicit TLS
-    assert env["GF_SMTP_PASSWORD"] == "p4sswordwithspaces"
+    assert [k for k in env if k.startswith("GF_SMTP_")] == ["GF_SMTP_ENABLED"]  # alerting_mail False: no credentials
     outputs = _outputs(ev)
     assert outputs["callback_url"] == "https://metrics.example.org/login/github"
     assert outputs["secret_name"] == "grafana-env"
@@ -151,6 +157,75 @@ def test_pr_stack_can_opt_in_to_mail(run: Run, grafana_config: Config) -> None:
     config, secret_keys = grafana_config
     ev = run(lambda: GrafanaOAuth("grafana", {**ARGS, "pr_number": 7, "alerting_mail": True}), config, secret_keys)
     assert _env(ev)["GF_SMTP_ENABLED"] == "true"
+    assert _env(ev)["GF_SMTP_HOST"] == config["grafana:smtpHost"] + ":587"
+
+
+def test_mail_on_port_465_has_no_starttls(run: Run, grafana_config: Config) -> None:
+    config, secret_keys = grafana_config
+    args: GrafanaOAuthArgs = {**ARGS, "smtp_port": 465, "smtp_password": "p4ss word with spaces"}
+    env = _env(run(lambda: GrafanaOAuth("grafana", args), config, secret_keys))
+    assert env["GF_SMTP_HOST"].endswith(":465")
+    assert "GF_SMTP_STARTTLS_POLICY" not in env  # 465 is implicit TLS
+    assert env["GF_SMTP_PASSWORD"] == "p4sswordwithspaces"
+
+
+def test_preview_callback_url_is_a_parent_of_every_pr_redirect(run: Run, oauth_config: Config) -> None:
+    """GitHub docs, "Authorizing OAuth apps" → Redirect URLs: the redirect_uri's host excluding sub-domains and its port
+    must match the callback URL's, and its path must be under the callback's path. Grafana's redirect_uri is its
+    root_url + /login/github (grafana/grafana pkg/login/social/connectors/common.go createOAuthConfig)."""
+    from urllib.parse import urlsplit
+
+    config, secret_keys = oauth_config
+    callbacks = set()
+    for pr in (1, 42, 9999):
+        ev = run(lambda pr=pr: GrafanaOAuth("grafana", {**ARGS, "namespace": f"preview-pr-{pr}", "pr_number": pr}), config, secret_keys)
+        outputs = _outputs(ev)
+        callback, redirect = urlsplit(outputs["callback_url"]), urlsplit(outputs["root_url"] + "/login/github")
+        assert redirect.hostname != callback.hostname and str(redirect.hostname).endswith("." + str(callback.hostname))
+        assert redirect.port == callback.port and redirect.scheme == callback.scheme
+        assert redirect.path == callback.path or redirect.path.startswith(callback.path.rstrip("/") + "/")
+        callbacks.add(outputs["callback_url"])
+    assert callbacks == {"https://pr-grafana.example.com/login/github"}  # one OAuth App for every PR
+
+
+def test_admin_by_numeric_id(run: Run, oauth_config: Config) -> None:
+    """id:<number> compares the GitHub user's numeric id, which survives renames and case changes."""
+    config, secret_keys = oauth_config
+    config["grafana:adminUser"] = "id:583231"
+    ev = run(lambda: GrafanaOAuth("grafana", ARGS), config, secret_keys)
+    path = _env(ev)["GF_AUTH_GITHUB_ROLE_ATTRIBUTE_PATH"]
+    assert path == "[id==`583231`][0] && 'GrafanaAdmin' || 'Viewer'"
+    assert not [line for line in ev.logs if "case-sensitively" in line]
+
+
+@pytest.mark.parametrize("login_user", ["octo-admin", "Example-Admin"])
+def test_admin_by_login_warns(run: Run, oauth_config: Config, login_user: str) -> None:
+    config, secret_keys = oauth_config
+    config["grafana:adminUser"] = login_user
+    ev = run(lambda: GrafanaOAuth("grafana", ARGS), config, secret_keys)
+    assert [line for line in ev.logs if "case-sensitively" in line and "id:<number>" in line]
+
+
+@pytest.mark.parametrize("value", ["id:", "id:0123", "id:12a", "id:-5", "id: 5"])
+def test_admin_id_malformed(run: Run, oauth_config: Config, value: str) -> None:
+    config, secret_keys = oauth_config
+    config["grafana:adminUser"] = value
+    assert "grafana:adminUser" in str(config_error(run, lambda: GrafanaOAuth("grafana", ARGS), config, secret_keys))
+
+
+def test_alert_email_reaches_grafana_only_through_a_provisioned_contact_point(run: Run, grafana_config: Config) -> None:
+    """Grafana ignores GF_SECRET_CHAIN_ALERT_EMAIL as a setting (applyEnvVariableOverrides only overrides keys of its
+    ini file); the contact point provisioning file interpolates it (${NAME}, Grafana provisioning docs)."""
+    from components.grafana import ALERT_EMAIL_ENV, contact_point_provisioning
+
+    config, secret_keys = grafana_config
+    env = _env(run(lambda: GrafanaOAuth("grafana", ARGS), config, secret_keys))
+    assert env[ALERT_EMAIL_ENV] == config["grafana:alertEmail"]
+    document = contact_point_provisioning()
+    (point,) = document["contactPoints"]  # type: ignore[index]
+    (receiver,) = point["receivers"]
+    assert receiver["type"] == "email" and receiver["settings"]["addresses"] == "${" + ALERT_EMAIL_ENV + "}"
+    assert document["apiVersion"] == 1
 
 
 def test_without_mail_settings(run: Run, oauth_config: Config) -> None:
@@ -262,3 +337,21 @@ def test_alerting_mail_without_mail_settings_is_an_error(run: Run, oauth_config:
     config, secret_keys = oauth_config
     message = _error(run, config, secret_keys, {**ARGS, "alerting_mail": True})
     assert "alerting_mail is true but no mail settings are configured" in message
+
+
+def test_org_is_documented_as_case_insensitive() -> None:
+    """Grafana compares organisations with strings.EqualFold (IsOrganizationMember, github_oauth.go)."""
+    from pathlib import Path
+
+    from components import catalog
+
+    purpose = catalog.get("grafana:githubOrg").purpose
+    assert "case-insensitively" in purpose and "(case-sensitive)" not in purpose
+    readme = Path(__file__).resolve().parents[1].joinpath("README.md").read_text()
+    assert "(case-sensitive)" not in readme
+
+
+def test_docstring_does_not_claim_strict_refuses_unmapped_users() -> None:
+    """With `… && 'GrafanaAdmin' || 'Viewer'` every user maps to a role, so role_attribute_strict refuses nobody."""
+    doc = GrafanaOAuth.__doc__ or ""
+    assert "does not\n    map is refused" not in doc and "refuses nobody" in doc

@@ -105,7 +105,11 @@ CASES: dict[str, tuple[Callable[[str, Any], object], dict[str, Any], list[str]]]
             "name": "cluster-repo",
             "secret_name": "git-creds",
             "token": _pat(),
-            "image_automation": {"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1.4.0"}]},
+            "image_automation": {
+                "author_name": "Image Bot",
+                "author_email": "images@example.org",
+                "images": [{"image": "ghcr.io/acme/api", "semver_range": "^1.4.0"}],
+            },
         },
         ["repository_url", "branch", "namespace", "name", "secret_name"],
     ),

@@ -289,7 +289,11 @@ def test_whole_chain_leaks_nothing(scenario: Scenario, entry: str, preview: bool
 # --- every component directly, in the modes SecretChain does not build -----------------------------
 
 GHES_URL = "https://ghe.example.com/acme/cluster"
-IMAGES: flux.ImageAutomationArgs = {"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1.4.0"}]}
+IMAGES: flux.ImageAutomationArgs = {
+    "author_name": "Image Bot",
+    "author_email": "images@example.org",
+    "images": [{"image": "ghcr.io/acme/api", "semver_range": "^1.4.0"}],
+}
 COMPONENTS: dict[str, tuple[str, Callable[[], Any]]] = {
     "ghcr-attach-sa": ("app", lambda: GhcrPullSecret("pull", {"namespaces": ["default", "apps"], "attach_to_default_service_account": True})),
     "ghcr-registry": (

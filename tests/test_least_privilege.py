@@ -424,7 +424,11 @@ def platform_program() -> None:
         "flux",
         {
             "repository_url": "https://github.com/example-org/cluster",
-            "image_automation": {"images": [{"image": "ghcr.io/example-org/api", "semver_range": "^1.0.0"}]},
+            "image_automation": {
+                "author_name": "Image Bot",
+                "author_email": "images@example.org",
+                "images": [{"image": "ghcr.io/example-org/api", "semver_range": "^1.0.0"}],
+            },
         },
     )
     CertManagerDnsIssuer("tls", {"email": "ops@example.com", "domain": "example.com", "cluster_resource_namespace": "cert-manager-resources"})
@@ -573,8 +577,8 @@ def test_a_pr_stack_writing_outside_its_namespace_is_caught(preview: bool) -> No
         "Secret digitalocean-dns: written to namespace cert-manager",
         "ClusterIssuer letsencrypt-production: cluster-scoped (or default-namespace) object",
         "Secret github-token: written to namespace flux-system",
-        "GitRepository flux-system: a Flux object written by PR stack preview-pr-7",
-        "GitRepository flux-system: written to namespace flux-system",
+        "GitRepository secret-chain: a Flux object written by PR stack preview-pr-7",
+        "GitRepository secret-chain: written to namespace flux-system",
         "github:index/actionsSecret:ActionsSecret ci-app-private-key: written by PR stack preview-pr-7",
         "github:index/actionsVariable:ActionsVariable ci-app-id: written by PR stack",
         "Secret shared-token: written to namespace default",

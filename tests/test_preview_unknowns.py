@@ -335,7 +335,11 @@ COMPONENTS: dict[str, Program] = {
         {
             "repository_url": "https://github.com/acme/cluster",
             "token": _from("src", _token()),
-            "image_automation": {"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1.4.0"}]},
+            "image_automation": {
+                "author_name": "Image Bot",
+                "author_email": "images@example.org",
+                "images": [{"image": "ghcr.io/acme/api", "semver_range": "^1.4.0"}],
+            },
         },
     ),
     "FluxGitCredentials-app": lambda: FluxGitCredentials(

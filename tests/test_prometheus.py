@@ -99,3 +99,68 @@ def test_schema_check_catches_a_misspelt_field() -> None:
     }
     with pytest.raises(SchemaError, match="authorisation"):
         validate(bad)
+
+
+def _crd_interval_pattern() -> str:
+    """The pattern of ServiceMonitor ``spec.endpoints[].interval`` as the PyPI model of the upstream CRD carries it."""
+    from cloudcoil.models.prometheus_operator.v1 import ServiceMonitorSpecEndpointsItem
+
+    (constraint,) = [m for m in ServiceMonitorSpecEndpointsItem.model_fields["interval"].metadata if getattr(m, "pattern", None)]
+    pattern: str = constraint.pattern
+    return pattern
+
+
+def test_interval_pattern_is_the_crds_own() -> None:
+    """The check is the CRD's ordered pattern (cloudcoil-models-prometheus-operator, generated from the upstream CRD)."""
+    from components.prometheus import DURATION_PATTERN
+
+    assert _crd_interval_pattern() == DURATION_PATTERN
+
+
+@pytest.mark.parametrize("interval", ["30s1m", "1s1s", "1ms1s", "1m1h", "30 s", "1.5m", "", "30"])
+def test_interval_out_of_order_or_malformed_is_refused(interval: str) -> None:
+    import re
+
+    from components.prometheus import duration
+    from components.validators import Invalid
+
+    assert not re.fullmatch(_crd_interval_pattern(), interval) or interval == ""
+    with pytest.raises(Invalid):
+        duration(interval)
+
+
+@pytest.mark.parametrize("interval", ["30s", "1m30s", "1h20m15s", "15d", "2w", "1y", "500ms", "1m500ms", "0"])
+def test_interval_the_crd_accepts_is_accepted_and_validates(run: Run, chain_config: tuple[dict[str, str], list[str]], interval: str) -> None:
+    config, secret_keys = chain_config
+    ev = run(lambda: PrometheusAuth("metrics", {"namespace": "default", "interval": interval}), config, secret_keys)
+    (monitor,) = ev.of_type(MONITOR)
+    obj = unwrap(monitor.inputs)
+    validate(obj)
+    assert obj["spec"]["endpoints"][0]["interval"] == interval
+
+
+def test_interval_check_agrees_with_the_crd_pattern() -> None:
+    """Property: a duration-looking string passes our check exactly when the CRD's pattern matches it."""
+    import re
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from components.prometheus import duration
+    from components.validators import Invalid
+
+    crd = re.compile(_crd_interval_pattern())
+    unit = st.sampled_from(["y", "w", "d", "h", "m", "s", "ms"])
+    piece = st.tuples(st.integers(0, 999).map(str), unit).map("".join)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(piece, min_size=1, max_size=4).map("".join))
+    def check(text: str) -> None:
+        try:
+            duration(text)
+            ok = True
+        except Invalid:
+            ok = False
+        assert ok == bool(crd.fullmatch(text))
+
+    check()
