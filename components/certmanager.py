@@ -40,6 +40,12 @@ class Solver(StrEnum):
     """HTTP-01 through an Ingress."""
 
 
+DEFAULT_ISSUER = "letsencrypt-production"
+"""Default ClusterIssuer name (Let's Encrypt's production server)."""
+DEFAULT_SECRET_NAME = "digitalocean-dns"
+"""Default name of the DNS token Secret in cert-manager's cluster-resource namespace."""
+
+
 class CertManagerDnsIssuerArgs(TypedDict, total=False):
     """Arguments of :class:`CertManagerDnsIssuer`. Values left out are read from ESC-injected config."""
 
@@ -197,13 +203,13 @@ def resolve(args: CertManagerDnsIssuerArgs, reader: ConfigReader) -> CertManager
     email = reader.input("email", args.get("email"), string(v.email), required=True)
     domain = reader.input("domain", args.get("domain"), string(v.hostname), required=True)
     staging = reader.arg("staging", args.get("staging", False), _bool)
-    default_issuer = "letsencrypt-staging" if staging else "letsencrypt-production"
+    default_issuer = "letsencrypt-staging" if staging else DEFAULT_ISSUER
     issuer_name = reader.input("issuer_name", args.get("issuer_name", default_issuer), string(v.dns1123_subdomain))
     zones = reader.arg("dns_zones", args.get("dns_zones"), each(v.hostname))
     solver = reader.arg("solver", args.get("solver", "dns01"), string(_solver))
     ingress_class = reader.arg("http01_ingress_class", args.get("http01_ingress_class", "nginx"), string(v.dns1123_subdomain))
     namespace = reader.input("cluster_resource_namespace", args.get("cluster_resource_namespace", "cert-manager"), string(v.dns1123_label))
-    secret_name = reader.input("secret_name", args.get("secret_name", "digitalocean-dns"), string(v.dns1123_subdomain))
+    secret_name = reader.input("secret_name", args.get("secret_name", DEFAULT_SECRET_NAME), string(v.dns1123_subdomain))
     hosts = reader.arg("wildcard_hosts", args.get("wildcard_hosts"), each(wildcard_host))
     cert_namespace = reader.input("certificate_namespace", args.get("certificate_namespace", "default"), string(v.dns1123_label))
     token: pulumi.Output[str] | None = None

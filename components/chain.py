@@ -220,11 +220,20 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
     cluster = reader.arg("digitalocean_cluster", args.get("digitalocean_cluster"), string(v.dns1123_label))
     domain = cast(str | None, _setting(reader, args, parts.DOMAIN)) if built & {_CERTMANAGER, _GRAFANA} else None
 
+    # production and preview-base may share one cluster (README, Prerequisites): preview-base names its cluster-wide
+    # and shared-namespace objects apart, so neither stack takes, or on destroy deletes, the other's. Production keeps
+    # the names it always had (renaming live objects would re-create them).
+    suffix = "-preview" if stack.name == "preview-base" else ""
+
     flux_spec = None
     if _FLUX in built:
         url = _setting(reader, args, parts.FLUX_REPOSITORY_URL)
         if url is not None:
-            flux_spec = flux.resolve({"repository_url": url}, reader)
+            flux_args: flux.FluxGitCredentialsArgs = {"repository_url": url}
+            if suffix:
+                flux_args["name"] = flux.DEFAULT_NAME + suffix
+                flux_args["secret_name"] = flux.DEFAULT_SECRET_NAME + suffix
+            flux_spec = flux.resolve(flux_args, reader)
 
     cert_spec = None
     if _CERTMANAGER in built:
@@ -232,6 +241,9 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
         if domain is not None and email is not None:
             wildcards = [f"*.pr.{domain}", f"*.pr-api.{domain}", f"*.pr-grafana.{domain}"] if stack.name == "preview-base" else []
             cert_args: certmanager.CertManagerDnsIssuerArgs = {"email": email, "domain": domain}
+            if suffix:
+                cert_args["issuer_name"] = certmanager.DEFAULT_ISSUER + suffix
+                cert_args["secret_name"] = certmanager.DEFAULT_SECRET_NAME + suffix
             gateway = _setting(reader, args, parts.GATEWAY_NAMESPACE) if "CertManagerDnsIssuer.wildcards" in selection.names() else None
             if wildcards and gateway is not None:
                 # A Gateway listener's certificateRefs resolve in the Gateway's own namespace unless a ReferenceGrant

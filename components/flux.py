@@ -78,6 +78,8 @@ kustomize-controller keeps re-applying bootstrap's copy, so a second owner of th
 ``pulumi destroy`` would delete the cluster's own source. The component never emits them unless asked by name."""
 
 DEFAULT_NAME = "secret-chain"
+DEFAULT_SECRET_NAME = "github-token"
+"""Default name of the credentials Secret in the Flux namespace."""
 """Default name of the GitRepository (and the ImageUpdateAutomation) this component creates: never bootstrap's."""
 
 FluxInstall = Literal["bootstrap", "standalone"]
@@ -649,7 +651,7 @@ def resolve(args: FluxGitCredentialsArgs, reader: ConfigReader) -> FluxSpec | No
     flux_install = reader.arg("flux_install", args.get("flux_install", "standalone"), _flux_install)
     default_name = BOOTSTRAP_NAME if flux_install == "bootstrap" else DEFAULT_NAME
     name = reader.input("name", args.get("name", default_name), string(v.dns1123_subdomain))
-    secret_name = reader.input("secret_name", args.get("secret_name", "github-token"), string(v.dns1123_subdomain))
+    secret_name = reader.input("secret_name", args.get("secret_name", DEFAULT_SECRET_NAME), string(v.dns1123_subdomain))
     auth = _resolve_auth(args, reader, repository_url)
     automation_args: Any = args.get("image_automation")
     app_mode = isinstance(auth, GitHubAppAuth)

@@ -230,11 +230,13 @@ def chain_expectations(stack: str, config: Mapping[str, str], args: SecretChainA
         monitor = app if pr else args.get("monitor_namespace", "monitoring")
         out[(app, "prometheus-auth")] = Expected("prometheus:authToken", "the app")
         out[(monitor, f"{app}-prometheus-auth")] = Expected("prometheus:authToken", "Prometheus", frozenset({"ServiceMonitor"}))
+    # preview-base names its shared objects apart from production's (both may run on one cluster)
+    suffix = "-preview" if stack == "preview-base" else ""
     if "FluxGitCredentials" in built:
         key = "flux:githubToken" if present("flux:githubToken") else "flux:githubAppPrivateKey"
-        out[("flux-system", "github-token")] = Expected(key, "source-controller", frozenset({"GitRepository"}))
+        out[("flux-system", "github-token" + suffix)] = Expected(key, "source-controller", frozenset({"GitRepository"}))
     if "CertManagerDnsIssuer" in built:
-        out[(DEFAULT_CLUSTER_RESOURCE_NAMESPACE, "digitalocean-dns")] = Expected(
+        out[(DEFAULT_CLUSTER_RESOURCE_NAMESPACE, "digitalocean-dns" + suffix)] = Expected(
             "gateway:digitaloceanDnsToken", "cert-manager", frozenset({"ClusterIssuer"})
         )
     if "GrafanaOAuth" in built:

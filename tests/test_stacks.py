@@ -234,3 +234,22 @@ def test_every_namespace_a_stack_writes_into_exists(stack: str) -> None:
     if stack == "preview-base":
         allowed.add(config["secret-chain:gatewayNamespace"])  # the shared Gateway's, listed as a prerequisite
     assert written <= allowed, f"{stack} writes into {sorted(written - allowed)}, which nothing creates"
+
+
+def test_production_and_preview_base_can_share_one_cluster() -> None:
+    """The supported model: one small cluster may host both environments (README, Prerequisites). Then no
+    Kubernetes object may be emitted by both stacks: the second `pulumi up` would take it from the first, and
+    destroying one stack would delete the other's. Cluster-scoped objects have no namespace."""
+
+    def identities(stack: str) -> set[tuple[str, str, str]]:
+        config, secret_keys = stack_config(stack)
+        ev = build(stack, config, secret_keys)
+        assert isinstance(ev, Evaluation)
+        return {
+            (str(obj["kind"]), str(obj["metadata"].get("namespace", "")), str(obj["metadata"]["name"]))
+            for obj in ev.kubernetes_objects()
+        }
+
+    production, preview_base = identities("production"), identities("preview-base")
+    assert production and preview_base
+    assert production & preview_base == set()
