@@ -176,9 +176,9 @@ def fix_command(entry: Key, environment: str) -> str:
     return f"{set_command(entry, environment)} (or, for this stack only: {_config_set(entry)})"
 
 
-def describe_problem(entry: Key, what: str, environment: str, value: object = None) -> str:
+def describe_problem(entry: Key, what: str | Invalid, environment: str, value: object = None) -> str:
     """One line: which key, what is wrong, how to fix it; ``value`` (the refused one) is quoted only for a non-secret key."""
-    said = what if entry.secret else with_value(what, value)
+    said = str(what) if entry.secret else with_value(what, value)
     return f'config "{entry.key}" {said}. Fix: {fix_command(entry, environment)}'
 
 
@@ -357,7 +357,7 @@ class ConfigReader:
                 name = arg_name or entry.name
                 self.problems.append(arg_problem(self.owner, name, err, keyed_fix(entry), None if entry.secret else value))
             else:
-                self.problems.append(describe_problem(entry, str(err), self.environment, value))
+                self.problems.append(describe_problem(entry, err, self.environment, value))
             return entry, None, from_args
         if entry.secret:
             self._digests[entry.key] = hashlib.sha256(normalised.encode()).digest()
