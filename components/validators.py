@@ -122,7 +122,7 @@ def utf8_text(check: Check) -> Check:
     return checked
 
 
-_PLACEHOLDER = re.compile(r"(?i)(?:your[-_]|<[^<>]*>$|\[[^\[\]]*\]$|set[-_ ]me\b|changeme$|replace[-_]?me$|xxxx)")
+_PLACEHOLDER = re.compile(r"(?i)(?:\[?your[-_]|<[^<>]*>$|set[-_ ]me\b|changeme$|replace[-_]?me$|xxxx)")
 _TOKEN_PREFIX = re.compile(r"(gh[pousr]_|github_pat_|dop_v1_|pul-)")
 
 
@@ -132,7 +132,8 @@ def placeholder(value: str) -> str:
     The runbook (seeds/three-tier-secrets-runbook.txt) writes ``YOUR_CLIENT_ID``, ``YOUR_CLIENT_SECRET``,
     ``YOUR_APP_PASSWORD``, ``YOUR_GENERATED_TOKEN``, ``ghp_YOUR_TOKEN``, ``dop_v1_YOUR_TOKEN_HERE`` and
     ``your-github-username``; none of them can ever authenticate, so they are refused for every key, by kind
-    (after any token prefix: ``YOUR_…``/``your-…``, ``<…>``, ``[…]``, ``set me``, ``changeme``, ``replace-me``, ``xxxx``).
+    (after any token prefix: ``YOUR_…``/``your-…``/``[your-…``, ``<…>``, ``set me``, ``changeme``, ``replace-me``, ``xxxx``;
+    not any ``[…]``, which is how a JSON list starts).
     """
     body = _TOKEN_PREFIX.sub("", value.strip(), count=1) if _TOKEN_PREFIX.match(value.strip()) else value.strip()
     if _PLACEHOLDER.match(body):

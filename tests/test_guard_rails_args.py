@@ -51,6 +51,12 @@ GRAFANA = {
     "grafana:githubOrg": "acme",
     "grafana:adminUser": "octo",
 }
+SETTINGS = {
+    "secret-chain:domain": "acme.io",
+    "secret-chain:acmeEmail": "ops@acme.io",
+    "secret-chain:fluxRepositoryUrl": "https://github.com/acme/cluster",
+}
+"""Stack settings SecretChain needs for the parts the config above enables."""
 EXTRA_SECRETS = ["flux:githubAppPrivateKey", "gateway:digitaloceanDnsToken", "grafana:githubClientId", "grafana:githubClientSecret"]
 
 BUILD: dict[str, tuple[type, dict[str, Any]]] = {
@@ -66,7 +72,7 @@ BUILD: dict[str, tuple[type, dict[str, Any]]] = {
 
 def _config() -> tuple[dict[str, str], list[str]]:
     config, secret_keys = canary_config()
-    return {**config, **FLUX_APP, **CERT, **GRAFANA}, [*secret_keys, *EXTRA_SECRETS]
+    return {**config, **FLUX_APP, **CERT, **GRAFANA, **SETTINGS}, [*secret_keys, *EXTRA_SECRETS]
 
 
 def _refused(run: Run, build: Callable[[], object], stack: str = "production") -> ConfigError:
@@ -355,3 +361,32 @@ def test_preview_with_the_value_unknown_plans_the_whole_component(component: str
     evaluate(_with_output(component, bad=True), config=config, secret_keys=secret_keys, stack="production", preview=True)
     (ev,) = recorded
     assert any(r.type == f"secret-chain:index:{component}" for r in ev.registrations)
+
+
+# --- SecretChain: wired by the lead after merging (components/chain.py is being rewritten elsewhere) -------------
+
+CHAIN_WIRING = (
+    "components/chain.py: call config.check_args(reader, args, SecretChainArgs) before resolve, and register with "
+    'super().__init__("secret-chain:index:SecretChain", name, None, gated(spec, opts)); then drop this marker'
+)
+
+
+@pytest.mark.xfail(strict=True, reason=CHAIN_WIRING)
+def test_secret_chain_refuses_a_mistyped_argument(run: Run) -> None:
+    err = _refused(run, lambda: SecretChain("c", {"monitor_namspace": "observability"}))  # type: ignore[typeddict-unknown-key]
+    assert any('did you mean "monitor_namespace"' in line for line in err.problems)
+
+
+@pytest.mark.xfail(strict=True, reason=CHAIN_WIRING)
+def test_a_bad_value_from_another_resource_registers_no_part_of_the_chain(recorded: list[offline.Evaluation]) -> None:
+    """Today each part is atomic (gated on its own spec) but the chain is not: with monitor_namespace bad, every
+    other part (GHCR, Actions secrets, Flux, cert-manager, Grafana) is registered and PrometheusAuth is not."""
+    config, secret_keys = _config()
+
+    def program() -> None:
+        SecretChain("c", {"monitor_namespace": Value("src", "x").id.apply(lambda _: "Bad_NS")})
+
+    with pytest.raises(SecretChainError):
+        evaluate(program, config=config, secret_keys=secret_keys, stack="production")
+    (ev,) = recorded
+    assert sorted(r.type for r in ev.registrations) == ["pulumi:pulumi:Stack", "test:index:Value"]
