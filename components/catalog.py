@@ -887,7 +887,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         "secret-chain:gatewayNamespace",
         secret=False,
-        check=v.dns1123_label,
+        check=v.namespace,
         purpose=(
             "Namespace of the shared Gateway whose listeners serve the preview wildcard certificates: a listener's "
             "certificateRefs name a Secret in the Gateway's own namespace unless a ReferenceGrant allows another"

@@ -248,6 +248,22 @@ def test_the_app_namespace_setting_cannot_name_a_pr_namespace_on_production(run:
     assert line.startswith('config "secret-chain:appNamespace" is a pull request\'s namespace')
 
 
+def test_the_gateway_namespace_setting_cannot_name_a_pr_namespace_on_preview_base(run: Run) -> None:
+    config, secret_keys = _config()
+    config["secret-chain:gatewayNamespace"] = "preview-pr-7"
+    caught: list[ConfigError] = []
+
+    def program() -> None:
+        try:
+            SecretChain("chain")
+        except ConfigError as err:
+            caught.append(err)
+
+    ev = run(program, config, secret_keys, stack="preview-base")
+    assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack"]
+    assert any(p.startswith('config "secret-chain:gatewayNamespace" is a pull request') for p in caught[0].problems), caught[0].problems
+
+
 def test_a_pr_stack_still_writes_into_its_own_namespace(run: Run) -> None:
     config, secret_keys = _config()
     build = lambda: PrometheusAuth("c", {"namespace": "preview-pr-7", "monitor_namespace": "preview-pr-7"})  # noqa: E731

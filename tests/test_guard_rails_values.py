@@ -190,8 +190,10 @@ def test_preflight_says_not_ready_for_the_example_configs_and_names_why(file: st
     report = json.loads(capsys.readouterr().out)
     assert code == 1
     problems = {p["key"]: p["message"] for p in report["problems"]}
-    assert "is not a real credential" in problems["prometheus:authToken"]
-    assert "is not a real credential" in problems["secret-chain:rolloutKey"]
+    assert any("is not a real credential" in message for message in problems.values())
+    if stack != "preview-base":  # preview-base runs no application (no Prometheus token there)
+        assert "is not a real credential" in problems["prometheus:authToken"]
+        assert "is not a real credential" in problems["secret-chain:rolloutKey"]
     if stack != "preview-pr-3":
         assert "is a published private key" in problems["ci:githubAppPrivateKey"]
         assert "is a published private key" in problems["flux:githubAppPrivateKey"]
