@@ -8,6 +8,7 @@ tables all read this module; nothing else restates it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -103,6 +104,20 @@ class Key:
     """Set on a key that is no longer used but stays readable for one release: what replaced it. Reading the
     key then warns (naming the key and this), never fails; the key goes in :data:`REMOVED_IN`."""
 
+    shape: Check = dataclasses.field(default=v.nonempty, init=False, repr=False, compare=False)
+    """What a stack program accepts (set from ``check``): the declared format check, refusing first a value that is
+    not valid Unicode text (:func:`~components.validators.utf8_text`) and a runbook placeholder
+    (:func:`~components.validators.placeholder`). The component layer (:class:`components.config.ConfigReader`)
+    validates with it, so ``plan`` renders the example configs."""
+
+    def __post_init__(self) -> None:
+        declared = self.check
+        shape = v.utf8_text(_then(v.placeholder, declared))
+        object.__setattr__(self, "shape", shape)
+        # ``check`` becomes the go/no-go (what ``preflight`` runs): the shape, and for a secret no published or
+        # made-up value (components.published), so the example configs are NOT READY although they render.
+        object.__setattr__(self, "check", v.utf8_text(_then(shape, _published)) if self.secret else shape)
+
     @property
     def config_key(self) -> str:
         """The config key that holds the value: ``key`` itself, or for a field the object key before ``.<field>``."""
@@ -117,6 +132,23 @@ class Key:
     def name(self) -> str:
         """Config name within the namespace: everything after the first colon."""
         return self.key.split(":", 1)[1]
+
+
+def _then(first: Check, second: Check) -> Check:
+    """``second(first(value))``: two checks in a row, the second on the first's normalised value."""
+
+    def both(value: str) -> str:
+        return second(first(value))
+
+    both.__doc__ = second.__doc__
+    return both
+
+
+def _published(value: str) -> str:
+    """Refuse a well-formed secret that is published or made up (:mod:`components.published`)."""
+    from components import published
+
+    return published.refuse(value)
 
 
 def _classic_pat_for_ghcr() -> Check:
@@ -847,7 +879,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         "secret-chain:appNamespace",
         secret=False,
-        check=v.dns1123_label,
+        check=v.namespace,
         purpose="Namespace of the application (pull secret, Prometheus token)",
         example="default",
         tier=Tier.STACK,
@@ -855,7 +887,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         "secret-chain:gatewayNamespace",
         secret=False,
-        check=v.dns1123_label,
+        check=v.namespace,
         purpose=(
             "Namespace of the shared Gateway whose listeners serve the preview wildcard certificates: a listener's "
             "certificateRefs name a Secret in the Gateway's own namespace unless a ReferenceGrant allows another"
@@ -874,7 +906,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         "secret-chain:acmeEmail",
         secret=False,
-        check=v.email,
+        check=v.acme_email,
         purpose="ACME account contact for Let's Encrypt (no expiry emails: Let's Encrypt ended them on 2025-06-04)",
         example="ops@example.com",
         tier=Tier.STACK,

@@ -17,7 +17,7 @@ import pulumi
 
 from components import kube
 from components import validators as v
-from components.config import ConfigReader, Known, apply_knowing_secrecy, each, lift, string, validated
+from components.config import ConfigReader, Known, apply_knowing_secrecy, each, gated, lift, string, validated
 from components.errors import SecretChainError
 from components.validators import Invalid
 
@@ -200,7 +200,7 @@ def _hosts_problem(hosts: list[str], zones: list[str], secret: bool = False) -> 
 
 def resolve(args: CertManagerDnsIssuerArgs, reader: ConfigReader) -> CertManagerSpec | None:
     """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
-    email = reader.input("email", args.get("email"), string(v.email), required=True)
+    email = reader.input("email", args.get("email"), string(v.acme_email), required=True)
     domain = reader.input("domain", args.get("domain"), string(v.hostname), required=True)
     staging = reader.arg("staging", args.get("staging", False), _bool)
     default_issuer = "letsencrypt-staging" if staging else DEFAULT_ISSUER
@@ -208,10 +208,10 @@ def resolve(args: CertManagerDnsIssuerArgs, reader: ConfigReader) -> CertManager
     zones = reader.arg("dns_zones", args.get("dns_zones"), each(v.hostname))
     solver = reader.arg("solver", args.get("solver", "dns01"), string(_solver))
     ingress_class = reader.arg("http01_ingress_class", args.get("http01_ingress_class", "nginx"), string(v.dns1123_subdomain))
-    namespace = reader.input("cluster_resource_namespace", args.get("cluster_resource_namespace", "cert-manager"), string(v.dns1123_label))
+    namespace = reader.input("cluster_resource_namespace", args.get("cluster_resource_namespace", "cert-manager"), string(v.namespace))
     secret_name = reader.input("secret_name", args.get("secret_name", DEFAULT_SECRET_NAME), string(v.dns1123_subdomain))
     hosts = reader.arg("wildcard_hosts", args.get("wildcard_hosts"), each(wildcard_host))
-    cert_namespace = reader.input("certificate_namespace", args.get("certificate_namespace", "default"), string(v.dns1123_label))
+    cert_namespace = reader.input("certificate_namespace", args.get("certificate_namespace", "default"), string(v.namespace))
     token: pulumi.Output[str] | None = None
     if solver == "dns01":
         token = reader.secret(TOKEN_KEY, args.get("token"), arg_name="token")
@@ -307,7 +307,7 @@ class CertManagerDnsIssuer(pulumi.ComponentResource):
         return self
 
     def _build(self, name: str, spec: CertManagerSpec, opts: pulumi.ResourceOptions | None) -> None:
-        super().__init__("secret-chain:index:CertManagerDnsIssuer", name, None, opts)
+        super().__init__("secret-chain:index:CertManagerDnsIssuer", name, None, gated(spec, opts))
         kube.adopt(self, opts)
         from pulumi_kubernetes.apiextensions import CustomResource
 

@@ -16,14 +16,14 @@ import hashlib
 import inspect
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar, cast, is_typeddict
 
 import pulumi
 
 from components import catalog
 from components.catalog import Key, Tier
 from components.errors import ConfigError, SecretChainError
-from components.validators import Check, Invalid
+from components.validators import Check, Invalid, NameInvalid, shown
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -47,9 +47,29 @@ def as_output(value: object) -> pulumi.Output[Any] | None:
     return None
 
 
-def arg_problem(owner: str, name: str, reason: object, fix: str = VALID_FIX) -> str:
-    """The one line for a bad argument, the same whether the value was plain or became known later."""
-    return f'{owner} argument "{name}" {reason}. Fix: {fix}'
+def arg_problem(owner: str, name: str, reason: object, fix: str = VALID_FIX, value: object = None) -> str:
+    """The one line for a bad argument, the same whether the value was plain or became known later.
+
+    ``value``: the refused value when it is not secret; a public name (a
+    :class:`~components.validators.NameInvalid`: namespace, DNS name, repository, port) is quoted, shortened and
+    made printable (:func:`with_value`), so nobody has to guess which value is meant. Secret values are never
+    passed here.
+    """
+    return f'{owner} argument "{name}" {with_value(reason, value)}. Fix: {fix}'
+
+
+def with_value(reason: object, value: object) -> str:
+    """``reason``, followed by ``; got "<value>"`` when the refused value is a public name.
+
+    Only a :class:`~components.validators.NameInvalid` (namespace, object name, DNS name, repository, port) is
+    quoted, by :func:`~components.validators.shown` (shortened, printable, never a credential-shaped value). A
+    list check refuses one item: its :class:`Invalid` carries that item (``refused``), quoted instead of the list.
+    """
+    if isinstance(reason, Invalid) and reason.refused is not None:
+        quoted = shown(reason.refused)
+    else:
+        quoted = shown(value) if isinstance(reason, NameInvalid) else None
+    return f"{reason}; got {quoted}" if quoted else str(reason)
 
 
 def keyed_fix(entry: Key) -> str:
@@ -156,9 +176,10 @@ def fix_command(entry: Key, environment: str) -> str:
     return f"{set_command(entry, environment)} (or, for this stack only: {_config_set(entry)})"
 
 
-def describe_problem(entry: Key, what: str, environment: str) -> str:
-    """One line: which key, what is wrong, how to fix it."""
-    return f'config "{entry.key}" {what}. Fix: {fix_command(entry, environment)}'
+def describe_problem(entry: Key, what: str | Invalid, environment: str, value: object = None) -> str:
+    """One line: which key, what is wrong, how to fix it; ``value`` (the refused one) is quoted only for a non-secret key."""
+    said = str(what) if entry.secret else with_value(what, value)
+    return f'config "{entry.key}" {said}. Fix: {fix_command(entry, environment)}'
 
 
 def object_fields(config_key: str) -> tuple[str, ...]:
@@ -330,13 +351,13 @@ class ConfigReader:
                 self.problems.append(describe_problem(entry, f"is missing ({entry.purpose})", self.environment))
             return entry, None, False
         try:
-            normalised = entry.check(value)
+            normalised = entry.shape(value)
         except Invalid as err:
             if from_args:
                 name = arg_name or entry.name
-                self.problems.append(arg_problem(self.owner, name, err, keyed_fix(entry)))
+                self.problems.append(arg_problem(self.owner, name, err, keyed_fix(entry), None if entry.secret else value))
             else:
-                self.problems.append(describe_problem(entry, str(err), self.environment))
+                self.problems.append(describe_problem(entry, err, self.environment, value))
             return entry, None, from_args
         if entry.secret:
             self._digests[entry.key] = hashlib.sha256(normalised.encode()).digest()
@@ -388,7 +409,7 @@ class ConfigReader:
         try:
             return check(value)
         except Invalid as err:
-            self.problems.append(arg_problem(self.owner, name, err))
+            self.problems.append(arg_problem(self.owner, name, err, value=value))
             return None
 
     def input(self, name: str, value: Any, check: Callable[[Any], T], *, required: bool = False) -> Known[T] | None:
@@ -426,32 +447,33 @@ class ConfigReader:
             return None
         inputs: list[Any] = [as_output(item) if index in placeholders else item for index, item in enumerate(values)]
 
-        def pick(index: int) -> Callable[[list[Any]], str]:
-            def checked(known: list[Any]) -> str:
+        def pick(index: int) -> Callable[[list[Any], bool], str]:
+            def checked(known: list[Any], secret: bool) -> str:
                 try:
-                    return each(check, only=index)(known)[index]
+                    return each(check, only=index, quote=not secret)(known)[index]
                 except Invalid as err:
                     raise SecretChainError(arg_problem(self.owner, name, err)) from None
 
             return checked
 
-        return [pulumi.Output.all(*inputs).apply(pick(index)) if index in placeholders else plain[index] for index in range(len(values))]
+        joined = pulumi.Output.all(*inputs)
+        return [apply_knowing_secrecy(joined, pick(index)) if index in placeholders else plain[index] for index in range(len(values))]
 
     def _checked(self, output: pulumi.Output[Any], name: str, check: Callable[[Any], T], fix: str = VALID_FIX) -> pulumi.Output[T]:
         """``output`` checked and normalised once known; a bad value raises the plain value's message."""
         owner = self.owner
-        return output.apply(lambda known: _check_output(owner, name, check, known, fix))
+        return apply_knowing_secrecy(output, lambda known, secret: _check_output(owner, name, check, known, fix, quote=not secret))
 
     def _checked_keyed(self, output: pulumi.Output[Any], name: str, entry: Key) -> pulumi.Output[str]:
         """Like :meth:`_checked`, for an argument that overrides config key ``entry`` (its catalog check and messages)."""
         owner = self.owner
 
-        def check(known: Any) -> str:
+        def check(known: Any, secret: bool) -> str:
             if not isinstance(known, str):
                 raise SecretChainError(_not_a_string(owner, name, known, entry))
-            return _check_output(owner, name, entry.check, known, keyed_fix(entry))
+            return _check_output(owner, name, entry.shape, known, keyed_fix(entry), quote=not (secret or entry.secret))
 
-        return output.apply(check)
+        return apply_knowing_secrecy(output, check)
 
     def differ(self, key: str, other: str, what: str) -> None:
         """Record a problem on ``key`` when it holds the same (normalised) secret as ``other``.
@@ -479,8 +501,13 @@ class ConfigReader:
             raise ConfigError(list(dict.fromkeys(self.problems)))
 
 
-def each(check: Check, *, skip: Sequence[int] | set[int] = (), only: int | None = None) -> Callable[[list[str]], list[str]]:
-    """Lift a string check to a non-empty list of strings, reporting the position of a bad item.
+def each(
+    check: Check, *, skip: Sequence[int] | set[int] = (), only: int | None = None, quote: bool = True
+) -> Callable[[list[str]], list[str]]:
+    """Lift a string check to a non-empty list of strings, reporting the position of a bad item and quoting it.
+
+    ``quote``: quote a refused item (:func:`~components.validators.shown`); lists of this package hold no secret,
+    but items that came from a secret Output are not quoted.
 
     ``skip``: positions not checked (items not known yet: returned as they are, and left out of the
     duplicate check). ``only``: check that one position, and whether it repeats another item (the
@@ -508,7 +535,9 @@ def each(check: Check, *, skip: Sequence[int] | set[int] = (), only: int | None 
             try:
                 out.append(check(item))
             except Invalid as err:
-                raise Invalid(f"item {index} {err}") from None
+                refused = Invalid(f"item {index} {err}")
+                refused.refused = item if quote and isinstance(err, NameInvalid) else None
+                raise refused from None
         known = [item for index, item in enumerate(out) if index not in skip and item is not None]
         if (known.count(out[only]) > 1) if only is not None else len(set(known)) != len(known):
             raise Invalid("lists the same item twice")
@@ -528,7 +557,7 @@ def string(check: Callable[[str], T]) -> Callable[[str], T]:
     return checked
 
 
-def _check_output(owner: str, name: str, check: Callable[[Any], T], value: Any, fix: str = VALID_FIX) -> T:
+def _check_output(owner: str, name: str, check: Callable[[Any], T], value: Any, fix: str = VALID_FIX, *, quote: bool = True) -> T:
     """Check and normalise an argument given as another resource's Output, once its value is known.
 
     Runs inside ``apply``, after every plain value has been checked and resources are registered, so
@@ -539,12 +568,98 @@ def _check_output(owner: str, name: str, check: Callable[[Any], T], value: Any, 
     try:
         return check(value)
     except Invalid as err:
-        raise SecretChainError(arg_problem(owner, name, err, fix)) from None
+        raise SecretChainError(arg_problem(owner, name, err, fix, value if quote else None)) from None
 
 
 def _not_a_string(owner: str, name: str, value: object, entry: Key) -> str:
     """The line for an argument overriding config key ``entry`` that is not a string (its type only, never the value)."""
     return arg_problem(owner, name, f"must be a string, got {type(value).__name__}", f'pass a string, or leave it out to read config "{entry.key}"')
+
+
+def args_type(resolve: Callable[..., object]) -> type:
+    """The Args TypedDict a component's ``resolve(args, reader)`` takes, from its annotation."""
+    annotation = next(iter(inspect.signature(resolve).parameters.values())).annotation
+    if isinstance(annotation, str):
+        annotation = resolve.__globals__[annotation]
+    assert is_typeddict(annotation), f"{resolve.__qualname__}: the args parameter is not annotated with a TypedDict"
+    return annotation  # type: ignore[no-any-return]
+
+
+def argument_names(typed_dict: type) -> tuple[str, ...]:
+    """Every key a TypedDict declares, in declaration order."""
+    keys: frozenset[str] = typed_dict.__required_keys__ | typed_dict.__optional_keys__  # type: ignore[attr-defined]
+    return tuple(name for name in typed_dict.__annotations__ if name in keys)
+
+
+def check_args(reader: ConfigReader, args: object, typed_dict: type) -> bool:
+    """Record a problem for args that are not a mapping, and for every key ``typed_dict`` does not declare.
+
+    The keys are those of the component's Args TypedDict (:func:`argument_names`), so no component lists them
+    again. An unknown key is named (when it is a plain word: a key is never secret, but a pasted credential is
+    not repeated) with the closest declared key (``difflib.get_close_matches``): a typo such as ``enviroment``
+    would otherwise be ignored and the default used (the CI secrets written repository-wide). Returns whether
+    the args can be read at all (a mapping).
+    """
+    import difflib
+
+    names = argument_names(typed_dict)
+    if not isinstance(args, Mapping):
+        reader.problems.append(
+            f"{reader.owner} args must be a dict of {typed_dict.__name__} (keys: {', '.join(names)}), got {type(args).__name__}. "
+            "Fix: pass a dict, {} when every argument is left to config"
+        )
+        return False
+    for key in args:
+        if key in names:
+            continue
+        quoted = shown(key) if isinstance(key, str) and key.isascii() and len(key) <= 60 else None
+        what = f"argument {quoted}" if quoted else f"an argument key of type {type(key).__name__} (not shown)"
+        close = difflib.get_close_matches(key, names, n=1, cutoff=0.6) if isinstance(key, str) else []
+        fix = f'did you mean "{close[0]}"? Fix: rename it to "{close[0]}"' if close else f"Fix: use one of {', '.join(names)}"
+        reader.problems.append(f"{reader.owner} {what} is not an argument of {typed_dict.__name__} and would be ignored; {fix}")
+    return True
+
+
+def outputs_in(value: object) -> list[pulumi.Output[Any]]:
+    """Every Output held in ``value``: a validated spec (a dataclass), and the tuples, lists and dicts in it."""
+    import dataclasses
+
+    if isinstance(value, pulumi.Output):
+        return [value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [o for f in dataclasses.fields(value) for o in outputs_in(getattr(value, f.name))]
+    if isinstance(value, (list, tuple)):
+        return [o for item in value for o in outputs_in(item)]
+    if isinstance(value, Mapping):
+        return [o for item in value.values() for o in outputs_in(item)]
+    return []
+
+
+def gated(spec: object, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
+    """The options to register a component with: ``opts``, waiting also for every value of its validated ``spec``.
+
+    Arguments given as other resources' outputs are checked once known (:meth:`ConfigReader.input`), after the
+    component has been constructed. So that a bad one never leaves half a component, the component itself is
+    registered only once all of them have been checked: the checked Outputs join its ``depends_on``. The SDK
+    awaits each ``depends_on`` entry before it sends RegisterResource (pulumi/runtime/resource.py
+    ``prepare_resource`` → runtime/_depends_on.py ``_resolve_depends_on``: ``await inner.future()``), so a check
+    that raises fails the component's registration: its URN resolves to the exception (``do_register``'s
+    ``except``: ``resolve_urn(None, True, False, exn)``), and every child, which awaits its parent's URN in
+    ``prepare_resource`` before its own RegisterResource, fails before the engine sees it. Nothing under the
+    component is registered. An Output still unknown (preview) resolves to None there and is skipped, exactly as
+    the values' own children would be planned. Only the component gets these options: its children are given
+    ``opts`` as before (:func:`components.kube.adopt`), and the gate resolves to None (no extra dependency but
+    the resources the values came from, which the children depend on anyway).
+    """
+    outputs = outputs_in(spec)
+    base = opts if opts is not None else pulumi.ResourceOptions()
+    if not outputs:
+        return base
+    # Typed as a resource for depends_on; it resolves to None, which the SDK skips (only its dependencies count).
+    gate: pulumi.Output[pulumi.Resource] = pulumi.Output.all(*outputs).apply(lambda _: cast(pulumi.Resource, None))
+    existing = base.depends_on
+    listed: list[Any] = [] if existing is None else [*existing] if isinstance(existing, Sequence) else [existing]
+    return pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[*listed, gate]))
 
 
 def validated(
@@ -557,10 +672,13 @@ def validated(
 ) -> S:
     """A component's spec from its args and config, or one ConfigError before anything is registered.
 
-    ``kubernetes_secrets``: the component writes Kubernetes Secrets, so its provider must update them in
-    place (:func:`components.kube.require_mutable_secrets`).
+    The args are first held against the component's Args TypedDict (:func:`check_args`: a mapping, with no
+    unknown key). ``kubernetes_secrets``: the component writes Kubernetes Secrets, so its provider must update
+    them in place (:func:`components.kube.require_mutable_secrets`).
     """
     reader = ConfigReader(owner)
+    if not check_args(reader, args, args_type(resolve)):
+        reader.done()
     spec = resolve(args, reader)
     if kubernetes_secrets:
         from components import kube

@@ -46,6 +46,7 @@ from components.config import (
     apply_knowing_secrecy,
     current_project,
     fix_command,
+    gated,
     raw,
     string,
     validated,
@@ -430,6 +431,23 @@ def _not_on_github_com(repository_url: str, secret: bool = False) -> str | None:
     )
 
 
+def _enterprise_api_for_github_com(repository_url: str, base_url: str) -> str | None:
+    """The problem of a github.com repository with a GitHub Enterprise Server API base URL, if it is one.
+
+    ``githubAppBaseURL`` is "required only for GitHub Enterprise Server users" (Flux docs, source-controller
+    GitRepository: GitHub App secret): the controllers mint the installation token at that API, and a token of
+    another server never reads a github.com repository. github.com's own API (https://api.github.com) is accepted.
+    """
+    host = (urlsplit(repository_url).hostname or "").lower()
+    api = (urlsplit(base_url).hostname or "").lower()
+    if host != "github.com" or api in ("api.github.com", "github.com"):
+        return None
+    return (
+        f'argument "github_app_base_url" names GitHub Enterprise Server ({api}) but the repository is on github.com: '
+        "Flux would mint the App's token there, and it never reads a github.com repository. Fix: drop github_app_base_url"
+    )
+
+
 def _push_branch_problem(branch: str, secret: bool = False) -> str:
     """The problem of image updates pushed to the reconciled branch (quoted unless it came as a secret output)."""
     return (
@@ -493,6 +511,10 @@ def _resolve_auth(args: FluxGitCredentialsArgs, reader: ConfigReader, repository
     base_url = reader.arg("github_app_base_url", base_url_arg, string(api_base_url))
     if base_url is None and base_url_arg is None and isinstance(repository_url, str):
         problem = _not_on_github_com(repository_url)
+        if problem is not None:
+            reader.fail(problem)
+    if base_url is not None and isinstance(repository_url, str):
+        problem = _enterprise_api_for_github_com(repository_url, base_url)
         if problem is not None:
             reader.fail(problem)
     if not ok_types or app_id is None or installation_id is None or private_key is None:
@@ -647,7 +669,7 @@ def resolve(args: FluxGitCredentialsArgs, reader: ConfigReader) -> FluxSpec | No
     repository_url = reader.input("repository_url", args.get("repository_url"), string(v.https_git_url), required=True)
     branch = reader.input("branch", args.get("branch", "main"), string(git_branch))
     interval = reader.arg("interval", args.get("interval", "1m"), string(flux_duration))
-    namespace = reader.input("namespace", args.get("namespace", BOOTSTRAP_NAMESPACE), string(v.dns1123_label))
+    namespace = reader.input("namespace", args.get("namespace", BOOTSTRAP_NAMESPACE), string(v.namespace))
     flux_install = reader.arg("flux_install", args.get("flux_install", "standalone"), _flux_install)
     default_name = BOOTSTRAP_NAME if flux_install == "bootstrap" else DEFAULT_NAME
     name = reader.input("name", args.get("name", default_name), string(v.dns1123_subdomain))
@@ -732,7 +754,7 @@ class FluxGitCredentials(pulumi.ComponentResource):
         return self
 
     def _build(self, name: str, spec: FluxSpec, opts: pulumi.ResourceOptions | None) -> None:
-        super().__init__("secret-chain:index:FluxGitCredentials", name, None, opts)
+        super().__init__("secret-chain:index:FluxGitCredentials", name, None, gated(spec, opts))
         kube.adopt(self, opts)
         from pulumi_kubernetes.apiextensions import CustomResource
 

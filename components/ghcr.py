@@ -9,7 +9,7 @@ import pulumi
 
 from components import kube
 from components import validators as v
-from components.config import ConfigReader, Known, lift, string, validated
+from components.config import ConfigReader, Known, gated, lift, string, validated
 from components.validators import Invalid
 
 USERNAME_KEY = "namespace:imagePullSecret.username"
@@ -77,7 +77,7 @@ class GhcrSpec:
 
 def resolve(args: GhcrPullSecretArgs, reader: ConfigReader) -> GhcrSpec | None:
     """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
-    namespaces = reader.items("namespaces", args.get("namespaces"), v.dns1123_label, required=True)
+    namespaces = reader.items("namespaces", args.get("namespaces"), v.namespace, required=True)
     registry = reader.input("registry", args.get("registry", "ghcr.io"), string(registry_host))
     secret_name = reader.input("secret_name", args.get("secret_name", "ghcr-pull-secret"), string(v.dns1123_subdomain))
     attach = reader.arg("attach_to_default_service_account", args.get("attach_to_default_service_account", False), _bool)
@@ -116,7 +116,7 @@ class GhcrPullSecret(pulumi.ComponentResource):
         return self
 
     def _build(self, name: str, spec: GhcrSpec, opts: pulumi.ResourceOptions | None) -> None:
-        super().__init__("secret-chain:index:GhcrPullSecret", name, None, opts)
+        super().__init__("secret-chain:index:GhcrPullSecret", name, None, gated(spec, opts))
         kube.adopt(self, opts)
         document = pulumi.Output.all(spec.token, spec.registry, spec.username).apply(
             lambda known: {".dockerconfigjson": dockerconfigjson(known[1], known[2], known[0])}

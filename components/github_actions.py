@@ -8,7 +8,6 @@ PULUMI_ACCESS_TOKEN and WORKFLOW_DISPATCH_TOKEN keys stay readable for one relea
 """
 
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Required, Self, TypedDict
@@ -17,7 +16,7 @@ import pulumi
 
 from components import catalog, kube
 from components import validators as v
-from components.config import ConfigReader, Known, apply_knowing_secrecy, each, lift, raw, string, validated
+from components.config import ConfigReader, Known, apply_knowing_secrecy, each, gated, lift, raw, string, validated
 from components.errors import SecretChainError
 from components.validators import Invalid
 
@@ -146,9 +145,7 @@ def _login_settings(reader: ConfigReader, values: dict[str, pulumi.Output[str] |
 
 
 def _repo_name(value: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", value.strip()):
-        raise Invalid("is not a repository name (letters, digits, '.', '_' and '-')")
-    return value.strip()
+    return v.github_repository_name(value)
 
 
 def _repository(value: str) -> str:
@@ -284,7 +281,7 @@ class GitHubActionsSecrets(pulumi.ComponentResource):
         return self
 
     def _build(self, name: str, spec: GitHubSpec, opts: pulumi.ResourceOptions | None) -> None:
-        super().__init__("secret-chain:index:GitHubActionsSecrets", name, None, opts)
+        super().__init__("secret-chain:index:GitHubActionsSecrets", name, None, gated(spec, opts))
         kube.adopt(self, opts)
         import pulumi_github as github
 

@@ -7,7 +7,7 @@ import pulumi
 
 from components import catalog, kube
 from components import validators as v
-from components.config import ConfigReader, Known, alias_keys, current_project, describe_problem, lift, raw, string, validated
+from components.config import ConfigReader, Known, alias_keys, current_project, describe_problem, gated, lift, raw, string, validated
 from components.validators import Invalid
 
 CLIENT_ID_KEY = "grafana:githubClientId"
@@ -308,7 +308,7 @@ def _resolve_mail(args: GrafanaOAuthArgs, reader: ConfigReader) -> tuple[bool, M
 
 def resolve(args: GrafanaOAuthArgs, reader: ConfigReader) -> GrafanaSpec | None:
     """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
-    namespace = reader.input("namespace", args.get("namespace"), string(v.dns1123_label), required=True)
+    namespace = reader.input("namespace", args.get("namespace"), string(v.namespace), required=True)
     domain = reader.input("domain", args.get("domain"), string(v.hostname), required=True)
     pr_number = reader.arg("pr_number", args.get("pr_number"), _pr_number)
     pr_ok = args.get("pr_number") is None or pr_number is not None
@@ -411,7 +411,7 @@ class GrafanaOAuth(pulumi.ComponentResource):
         return self
 
     def _build(self, name: str, spec: GrafanaSpec, opts: pulumi.ResourceOptions | None) -> None:
-        super().__init__("secret-chain:index:GrafanaOAuth", name, None, opts)
+        super().__init__("secret-chain:index:GrafanaOAuth", name, None, gated(spec, opts))
         kube.adopt(self, opts)
         secrets: dict[str, Known[str]] = {"client_id": spec.client_id, "client_secret": spec.client_secret, **spec.known_values()}
         if spec.mail is not None and spec.mail_enabled:

@@ -339,6 +339,37 @@ class _ListHandler(logging.Handler):
         self.sink.append(record.getMessage())
 
 
+def _quiet_failed_registrations(loop: Any, context: dict[str, Any]) -> None:
+    """The event loop's exception handler: drop "exception was never retrieved" for a SecretChainError.
+
+    When a component's argument turns out bad once known, its registration fails and so does every child's
+    (:func:`components.config.gated`); the SDK then fails each child's output futures with the same error
+    (pulumi/runtime/rpc.py ``resolve_outputs_due_to_exception``), and nobody awaits them. The evaluation has
+    already raised that error; without this handler asyncio would log each future again when it is collected,
+    with a traceback, and Python 3.11 formats that traceback with ``ast.parse`` inside the garbage collector,
+    which can break an ``ast.parse`` in progress ("AST constructor recursion depth mismatch"). Anything else
+    goes to the default handler.
+    """
+    if isinstance(context.get("exception"), SecretChainError) and "never retrieved" in str(context.get("message", "")):
+        return
+    loop.default_exception_handler(context)
+
+
+def _install_quiet_handler() -> None:
+    """Install :func:`_quiet_failed_registrations` on the loop the SDK's ``_sync_await`` runs on, unless one is set."""
+    import asyncio
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:
+            return
+    if loop.get_exception_handler() is None:
+        loop.set_exception_handler(_quiet_failed_registrations)
+
+
 def evaluate(
     program: Callable[[], None],
     *,
@@ -365,6 +396,7 @@ def evaluate(
     root_logger_handler = _ListHandler(evaluation.logs)
     logging.getLogger().addHandler(root_logger_handler)
     try:
+        _install_quiet_handler()
         settings.set_root_resource(None)  # type: ignore[arg-type]  # a fresh stack per evaluation
         pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
         mocks_ = _Mocks(invokes if invokes is not None else DEFAULT_INVOKES, unknowns=evaluation.preview_unknowns)

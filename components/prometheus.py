@@ -15,7 +15,7 @@ import pulumi
 
 from components import kube
 from components import validators as v
-from components.config import ConfigReader, Known, lift, string, validated
+from components.config import ConfigReader, Known, gated, lift, string, validated
 from components.validators import Invalid
 
 TOKEN_KEY = "prometheus:authToken"
@@ -171,8 +171,8 @@ def scheme(value: str) -> str:
 
 def resolve(args: PrometheusAuthArgs, reader: ConfigReader) -> PrometheusSpec | None:
     """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
-    namespace = reader.input("namespace", args.get("namespace"), string(v.dns1123_label), required=True)
-    monitor_namespace = reader.input("monitor_namespace", args.get("monitor_namespace", "monitoring"), string(v.dns1123_label))
+    namespace = reader.input("namespace", args.get("namespace"), string(v.namespace), required=True)
+    monitor_namespace = reader.input("monitor_namespace", args.get("monitor_namespace", "monitoring"), string(v.namespace))
     app = reader.input("app", args.get("app", "api"), string(v.dns1123_label))
     service_labels: dict[str, Known[str]] | None
     if args.get("service_labels") is None and isinstance(app, pulumi.Output):
@@ -254,7 +254,7 @@ class PrometheusAuth(pulumi.ComponentResource):
         return self
 
     def _build(self, name: str, spec: PrometheusSpec, opts: pulumi.ResourceOptions | None) -> None:
-        super().__init__("secret-chain:index:PrometheusAuth", name, None, opts)
+        super().__init__("secret-chain:index:PrometheusAuth", name, None, gated(spec, opts))
         kube.adopt(self, opts)
         from pulumi_kubernetes.apiextensions import CustomResource
 

@@ -10,14 +10,30 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 Check = Callable[[str], str]
 """A format check: raw string in, normalised string out, :class:`Invalid` on bad input."""
 
 
 class Invalid(ValueError):
-    """A value failed its format check. The message is safe to show: it never contains the value."""
+    """A value failed its format check. The message is safe to show: it never contains the value.
+
+    ``refused``: for a check over a list, the one item refused (a public name), which a message may quote.
+    """
+
+    refused: object = None
+
+
+class NameInvalid(Invalid):
+    """A refused public name: a namespace, object name, DNS name, repository or port.
+
+    Such a value is never a secret, so the config layer quotes it (:func:`shown`) next to the reason: the
+    reason alone ("item 0 is not a valid Kubernetes name") leaves a person counting. Every other check's
+    value (IDs, logins, emails, URLs, tokens) is left out, as a value typed into the wrong field may be a secret.
+    """
 
 
 # GitHub token kinds by prefix (https://github.blog/2021-04-05-behind-githubs-new-authentication-token-formats/).
@@ -51,6 +67,78 @@ def _describe_kind(value: str) -> str:
     if prefix is None:
         return f"a value of {len(value)} characters with no GitHub token prefix"
     return f"a {GITHUB_TOKEN_KINDS[prefix]} ({prefix}…)"
+
+
+SHOWN_MAX = 40
+"""At most this many characters of a refused value are quoted in a message."""
+
+_CREDENTIAL_SHAPES = re.compile(r"(gh[pousr]_|github_pat_|dop_v1_|pul-|-----BEGIN)")
+
+
+def shown(value: object) -> str | None:
+    """A refused non-secret value as a message may quote it: shortened, printable, in double quotes; or None.
+
+    Only for values that are not secret (a namespace, domain, repository, port…): the caller decides that. None
+    when the value is not a string, or looks like a credential pasted into the wrong field (a GitHub, DigitalOcean
+    or Pulumi token, a PEM key): those are never quoted. Control characters, lone surrogates and other
+    unprintable characters are shown as escapes, and more than :data:`SHOWN_MAX` characters are cut with ``…``.
+    """
+    if not isinstance(value, str) or _CREDENTIAL_SHAPES.search(value):
+        return None
+    cut = value if len(value) <= SHOWN_MAX else value[: SHOWN_MAX - 1]
+    text = "".join(c if c.isprintable() and c not in '"\\' else _escape(c) for c in cut)
+    return f'"{text}{"…" if cut != value else ""}"'
+
+
+def _escape(char: str) -> str:
+    if char in '"\\':
+        return "\\" + char
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def utf8_text(check: Check) -> Check:
+    r"""Wrap a check so that a string that is not valid Unicode text is refused first.
+
+    A lone UTF-16 surrogate (``"\ud800"``, which JSON's ``\ud800`` escape and Python's ``surrogateescape``
+    produce) cannot be encoded as UTF-8: every consumer (the Pulumi engine's gRPC strings, the Kubernetes API, a
+    base64 of the bytes) would fail on it later with a ``UnicodeEncodeError`` whose text holds the whole value.
+    The reason gives the position, never the value.
+    """
+
+    def checked(value: str) -> str:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as err:
+                raise Invalid(
+                    f"is not valid Unicode text: character {err.start + 1} is a lone UTF-16 surrogate, which has no UTF-8 "
+                    "form (a value copied through a broken encoder?)"
+                ) from None
+        return check(value)
+
+    checked.__doc__ = check.__doc__
+    checked.__wrapped__ = check  # type: ignore[attr-defined]
+    return checked
+
+
+_PLACEHOLDER = re.compile(r"(?i)(?:\[?your[-_]|<[^<>]*>$|set[-_ ]me\b|changeme$|replace[-_]?me$|xxxx)")
+_TOKEN_PREFIX = re.compile(r"(gh[pousr]_|github_pat_|dop_v1_|pul-)")
+
+
+def placeholder(value: str) -> str:
+    """Refuse a placeholder a runbook or template tells a person to replace (``YOUR_CLIENT_SECRET``, ``<set me>``…).
+
+    The runbook (seeds/three-tier-secrets-runbook.txt) writes ``YOUR_CLIENT_ID``, ``YOUR_CLIENT_SECRET``,
+    ``YOUR_APP_PASSWORD``, ``YOUR_GENERATED_TOKEN``, ``ghp_YOUR_TOKEN``, ``dop_v1_YOUR_TOKEN_HERE`` and
+    ``your-github-username``; none of them can ever authenticate, so they are refused for every key, by kind
+    (after any token prefix: ``YOUR_…``/``your-…``/``[your-…``, ``<…>``, ``set me``, ``changeme``, ``replace-me``, ``xxxx``;
+    not any ``[…]``, which is how a JSON list starts).
+    """
+    body = _TOKEN_PREFIX.sub("", value.strip(), count=1) if _TOKEN_PREFIX.match(value.strip()) else value.strip()
+    if _PLACEHOLDER.match(body):
+        raise Invalid("is a placeholder from a runbook or template (YOUR_…, <…>, set me…), not a real value: set the real one")
+    return value
 
 
 def _nonblank(value: str) -> str:
@@ -192,11 +280,36 @@ def port(value: str) -> str:
     """Check for a TCP port number, 1–65535."""
     text = _nonblank(value)
     if not text.isascii() or not text.isdigit():
-        raise Invalid("is not an integer port number (e.g. 587)")
+        raise NameInvalid("is not an integer port number (e.g. 587)")
     number = int(text)
     if not 1 <= number <= 65535:
-        raise Invalid("is out of range: ports are 1–65535")
+        raise NameInvalid("is out of range: ports are 1–65535")
     return str(number)
+
+
+def acme_email(value: str) -> str:
+    """Check an ACME account email and return it as an ACME server accepts it: the domain in ASCII (punycode).
+
+    cert-manager sends the ClusterIssuer's ``spec.acme.email`` as the account's ``mailto:`` contact (RFC 8555
+    section 7.3) unchanged, and Let's Encrypt's Boulder refuses a contact whose domain is not a plain ASCII
+    hostname (policy/pa.go ``ValidEmail`` → ``validNonWildcardDomain``): ``ops@bücher.example`` must be sent as
+    ``ops@xn--bcher-kva.example``. email-validator gives that form (``ascii_domain``, IDNA 2008). The domain must
+    also be a DNS name (:func:`hostname`: not all-numeric, not an IP literal).
+    """
+    from email_validator import EmailNotValidError, validate_email
+
+    text = _nonblank(value)
+    try:
+        found = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        raise Invalid("is not a valid email address (expected name@domain.tld)") from None
+    if getattr(found, "domain_address", None) is not None:  # only set when domain literals are allowed
+        raise Invalid("is an email address at an IP literal; an ACME contact needs a DNS domain")
+    try:
+        hostname(found.ascii_domain)
+    except Invalid as err:
+        raise Invalid(f"has a domain that {str(err).removeprefix('is ')}") from None
+    return f"{found.local_part}@{found.ascii_domain}"
 
 
 def email(value: str) -> str:
@@ -214,28 +327,109 @@ def dns1123_label(value: str) -> str:
     """Check for a Kubernetes DNS-1123 label (namespace names): lower-case, digits, '-', ≤ 63."""
     text = _nonblank(value)
     if len(text) > 63:
-        raise Invalid(f"is not a valid Kubernetes name: {len(text)} characters, at most 63")
+        raise NameInvalid(f"is not a valid Kubernetes name: {len(text)} characters, at most 63")
     if not _DNS1123_LABEL.fullmatch(text):
-        raise Invalid(
+        raise NameInvalid(
             "is not a valid Kubernetes name (DNS-1123 label): lower-case letters, digits and '-', starting and ending with a letter or digit"
         )
     return text
 
 
-def dns1123_subdomain(value: str) -> str:
-    """Check for a Kubernetes DNS-1123 subdomain (object names such as Secrets): ≤ 253, dot-separated labels."""
-    text = _nonblank(value)
-    if len(text) > 253 or not all(len(p) <= 63 and _DNS1123_LABEL.fullmatch(p) for p in text.split(".")):
-        raise Invalid("is not a valid Kubernetes object name (DNS-1123 subdomain): lower-case letters, digits, '-' and '.', at most 253 characters")
+_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+"""``dns1123SubdomainFmt`` of k8s.io/apimachinery ``pkg/util/validation/validation.go``: labels joined by dots, with
+no per-label length limit (the API server accepts a 64-character label in an object name)."""
+DNS1123_SUBDOMAIN_MAX_LENGTH = 253
+"""``DNS1123SubdomainMaxLength`` of the same file."""
+
+
+PR_NAMESPACE = re.compile(r"preview-pr-[0-9]+")
+"""A pull request's namespace (and stack) name. Any number counts here, so that ``preview-pr-07`` cannot slip by."""
+
+STACK: ContextVar[str | None] = ContextVar("secret_chain_stack", default=None)
+"""The stack a namespace is checked for when no Pulumi program is running (``preflight --stack S``): set it with
+:func:`for_stack`. In a program the running stack (``pulumi.get_stack()``) is used."""
+
+
+@contextmanager
+def for_stack(stack: str) -> Iterator[None]:
+    """Check namespaces for stack ``stack`` inside the ``with`` block (a command that runs no program)."""
+    token = STACK.set(stack)
+    try:
+        yield
+    finally:
+        STACK.reset(token)
+
+
+def current_stack() -> str | None:
+    """The stack namespaces are checked for: :data:`STACK` when set, else the running program's stack, else None."""
+    stack = STACK.get()
+    if stack is not None:
+        return stack
+    from pulumi.runtime.settings import SETTINGS
+
+    running = SETTINGS.stack
+    return running if isinstance(running, str) and running else None
+
+
+def namespace(value: str) -> str:
+    """Check a namespace the chain writes into: a DNS-1123 label, and no other stack's pull-request namespace.
+
+    A namespace ``preview-pr-<N>`` belongs to the stack ``preview-pr-<N>``: that stack's code comes from the pull
+    request, and ``pulumi destroy`` of it (when the PR closes) deletes the namespace with everything in it. A
+    production (or any other) stack writing a Secret there would hand the PR's code its value and lose the
+    Secret when the PR closes, so it is refused unless the running stack (:func:`current_stack`) has that name.
+    """
+    text = dns1123_label(value)
+    if PR_NAMESPACE.fullmatch(text) and current_stack() != text:
+        stack = current_stack()
+        raise NameInvalid(
+            f"is a pull request's namespace, which only the stack of that name may write into (this is "
+            f"{'stack ' + stack if stack else 'another stack'}): the PR's code could read what is written there, and "
+            "destroying the PR's stack deletes the namespace with it"
+        )
     return text
 
 
+def dns1123_subdomain(value: str) -> str:
+    """Check for a Kubernetes DNS-1123 subdomain (object names such as Secrets), exactly as the API server does.
+
+    A port of ``IsDNS1123Subdomain`` (k8s.io/apimachinery ``pkg/util/validation/validation.go``): at most 253
+    characters matching ``dns1123SubdomainFmt``; nothing is stripped or lower-cased first (``" a"`` and ``"A"``
+    are refused upstream). Tested against upstream's ``validation_test.go`` cases (tests/test_guard_rails_values.py).
+    """
+    if not value:
+        raise NameInvalid("is empty")
+    if len(value) > DNS1123_SUBDOMAIN_MAX_LENGTH:
+        raise NameInvalid(f"is not a valid Kubernetes object name: {len(value)} characters, at most {DNS1123_SUBDOMAIN_MAX_LENGTH}")
+    if not _DNS1123_SUBDOMAIN.fullmatch(value):
+        raise NameInvalid(
+            "is not a valid Kubernetes object name (DNS-1123 subdomain): lower-case letters, digits, '-' and '.', "
+            "starting and ending with a letter or digit"
+        )
+    return value
+
+
 def hostname(value: str) -> str:
-    """Check for a DNS hostname (RFC 1123), e.g. smtp.gmail.com or example.com."""
+    """Check for a DNS hostname (RFC 1123), e.g. smtp.gmail.com or example.com.
+
+    An IP address is not a hostname (no DNS zone, no ACME DNS-01 challenge, no certificate name for it here),
+    and a top-level domain is never all-numeric (RFC 3696 section 2; email-validator's ``DOMAIN_NAME_REGEX``
+    in rfc_constants.py: "all TLDs currently end with a letter"), so ``example.123`` is refused too.
+    """
+    import ipaddress
+
     text = _nonblank(value).rstrip(".").lower()
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        raise NameInvalid("is an IP address, not a DNS name: a DNS zone, a certificate's host and a mail server are named by DNS names")
     labels = text.split(".")
     if len(text) > 253 or len(labels) < 2 or not all(len(p) <= 63 and _HOST_LABEL.fullmatch(p) for p in labels):
-        raise Invalid("is not a valid DNS hostname (e.g. example.com: letters, digits and '-', dot-separated)")
+        raise NameInvalid("is not a valid DNS hostname (e.g. example.com: letters, digits and '-', dot-separated)")
+    if labels[-1].isdigit():
+        raise NameInvalid("is not a valid DNS hostname: its top-level domain is all digits, which no top-level domain is (RFC 3696 section 2)")
     return text
 
 
@@ -263,12 +457,32 @@ def github_user_or_id(value: str) -> str:
     return text
 
 
+def github_repository_name(value: str) -> str:
+    """Check a GitHub repository name (without the owner): what GitHub lets one create.
+
+    GitHub's rules (docs.github.com "Creating a new repository", and the limits collected in github/docs issue
+    #44518): at most 100 characters, ASCII letters, digits, ``.``, ``-`` and ``_``; a name ending in ``.git`` loses the
+    suffix and one ending in ``.wiki`` is refused. ``.`` and ``..`` are path segments, never a repository (a URL
+    ``github.com/acme/..`` is the owner's page), so they are refused too.
+    """
+    text = value.strip()
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", text):
+        raise NameInvalid("is not a GitHub repository name: at most 100 ASCII letters, digits, '.', '-' and '_'")
+    if text in (".", ".."):
+        raise NameInvalid("is not a GitHub repository name: '.' and '..' are path segments, not repositories")
+    lowered = text.lower()
+    if lowered.endswith(".git") or lowered.endswith(".wiki"):
+        raise NameInvalid("is not a GitHub repository name: GitHub strips a .git suffix and refuses a .wiki one; give the name without it")
+    return text
+
+
 def github_repository(value: str) -> str:
-    """Check for a GitHub repository in ``owner/name`` form."""
+    """Check for a GitHub repository in ``owner/name`` form (the name by :func:`github_repository_name`)."""
     text = _nonblank(value)
     owner, _, name = text.partition("/")
-    if not owner or not name or not _GITHUB_LOGIN.fullmatch(owner) or not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name):
-        raise Invalid("is not a GitHub repository in owner/name form (e.g. acme/platform)")
+    if not owner or not name or not _GITHUB_LOGIN.fullmatch(owner) or "/" in name:
+        raise NameInvalid("is not a GitHub repository in owner/name form (e.g. acme/platform)")
+    github_repository_name(name)
     return text
 
 

@@ -178,7 +178,8 @@ def test_preview_callback_url_is_a_parent_of_every_pr_redirect(run: Run, oauth_c
     config, secret_keys = oauth_config
     callbacks = set()
     for pr in (1, 42, 9999):
-        ev = run(lambda pr=pr: GrafanaOAuth("grafana", {**ARGS, "namespace": f"preview-pr-{pr}", "pr_number": pr}), config, secret_keys)
+        build = lambda pr=pr: GrafanaOAuth("grafana", {**ARGS, "namespace": f"preview-pr-{pr}", "pr_number": pr})  # noqa: E731
+        ev = run(build, config, secret_keys, stack=f"preview-pr-{pr}")  # only a PR's own stack writes into its namespace
         outputs = _outputs(ev)
         callback, redirect = urlsplit(outputs["callback_url"]), urlsplit(outputs["root_url"] + "/login/github")
         assert redirect.hostname != callback.hostname and str(redirect.hostname).endswith("." + str(callback.hostname))

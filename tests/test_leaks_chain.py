@@ -331,7 +331,8 @@ COMPONENTS: dict[str, tuple[str, Callable[[], Any]]] = {
 def test_each_component_leaks_nothing(case: str, preview: bool, canaries: Canaries, caplog: pytest.LogCaptureFixture) -> None:
     flux_mode, build = COMPONENTS[case]
     config, secret_keys = chain_config(canaries, flux_mode=flux_mode)
-    observed = observe(build, config, secret_keys, "production", preview, caplog)
+    # A PR's namespace is written only by the PR's own stack (tests/test_guard_rails_args.py).
+    observed = observe(build, config, secret_keys, PR_STACK if case.endswith("-pr") else "production", preview, caplog)
     assert_clean(observed, canaries.needles())
     ev = observed.evaluation
     assert ev.resources and assert_canaries_flowed(ev, canaries) >= 1

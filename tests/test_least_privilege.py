@@ -29,6 +29,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
 from components import catalog, parts
@@ -599,12 +600,21 @@ def test_a_pr_stack_writing_outside_its_namespace_is_caught(preview: bool) -> No
 
 def test_a_cluster_object_pointing_into_a_pr_namespace_is_caught() -> None:
     def program() -> None:
+        # preview-base keeping the DNS token in a PR namespace, and granting a PR's ServiceAccount cluster rights. The
+        # component refuses the PR namespace itself (tests/test_guard_rails_args.py); the same Secret written directly
+        # is left to the policy.
+        from pulumi_kubernetes.core.v1 import Secret
         from pulumi_kubernetes.rbac.v1 import ClusterRoleBinding
 
         from components import CertManagerDnsIssuer
 
-        # preview-base keeping the DNS token in a PR namespace, and granting a PR's ServiceAccount cluster rights
-        CertManagerDnsIssuer("tls", {"email": "ops@example.com", "domain": "example.com", "cluster_resource_namespace": "preview-pr-7"})
+        with pytest.raises(ConfigError, match="pull request's namespace"):
+            CertManagerDnsIssuer("tls", {"email": "ops@example.com", "domain": "example.com", "cluster_resource_namespace": "preview-pr-7"})
+        Secret(
+            "dns-token",
+            metadata={"name": "digitalocean-dns", "namespace": "preview-pr-7"},
+            string_data=pulumi.Output.secret({"access-token": "x"}),
+        )
         ClusterRoleBinding(
             "pr-admin",
             metadata={"name": "pr-7-admin"},
@@ -615,7 +625,6 @@ def test_a_cluster_object_pointing_into_a_pr_namespace_is_caught() -> None:
     config, secret_keys = example_config("preview-base", "app")
     ev = evaluate(program, config=config, secret_keys=secret_keys, stack="preview-base")
     assert sorted(pr_namespace_problems(ev, "preview-pr-7")) == [
-        "ClusterIssuer letsencrypt-production: reads its Secrets from PR namespace preview-pr-7",
         "Secret preview-pr-7/digitalocean-dns: stack preview-base writes into PR namespace preview-pr-7",
         "cluster-scoped ClusterRoleBinding pr-7-admin: subjects[0].namespace names PR namespace preview-pr-7",
     ]

@@ -69,6 +69,7 @@ def test_same_namespace_keeps_a_separate_monitor_secret(run: Run, chain_config: 
         ),
         config,
         secret_keys,
+        stack="preview-pr-7",  # a PR's namespace is written only by the PR's own stack
     )
     secrets = {s.inputs["metadata"]["name"]: s for s in ev.of_type(SECRET)}
     assert set(secrets) == {"prometheus-auth", "preview-pr-7-prometheus-auth"}
