@@ -291,22 +291,25 @@ class SecretChain(pulumi.ComponentResource):
     annotations that roll its consumer when a value changes (HMACs, not secret)."""
 
     def __init__(self, name: str, args: SecretChainArgs = _NO_ARGS, opts: pulumi.ResourceOptions | None = None) -> None:
-        stack_name = args.get("stack") or pulumi.get_stack()
+        from components.config import check_args, esc_environment, gated
+
+        stack_name = args.get("stack") if isinstance(args, Mapping) else None
         try:
             environment_stack = parse_stack(stack_name).name if isinstance(stack_name, str) else pulumi.get_stack()
         except Invalid:
             environment_stack = pulumi.get_stack()
-        from components.config import esc_environment
-
         reader = ConfigReader("SecretChain", esc_environment(environment_stack))
-        spec = resolve(args, reader)
+        # Unknown (mistyped) argument keys and args that are no mapping: one ConfigError, as every component's.
+        spec = resolve(args, reader) if check_args(reader, args, SecretChainArgs) else None
         if spec is not None and spec.cluster is None and spec.builds_secrets:
             from components import kube
 
             kube.require_mutable_secrets(reader, opts)  # the DigitalOcean cluster's provider sets it itself
         reader.done()
         assert spec is not None
-        super().__init__("secret-chain:index:SecretChain", name, None, opts)
+        # Registered only once every argument given as another resource's output is checked (config.gated): a bad
+        # one then fails the chain's registration, and no part of it is registered.
+        super().__init__("secret-chain:index:SecretChain", name, None, gated(spec, opts))
         providers = [self._cluster_provider(name, spec.cluster)] if spec.cluster is not None else None
         kube_opts = pulumi.ResourceOptions(parent=self, providers=providers)
         if spec.stack.is_pr:

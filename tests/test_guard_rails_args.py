@@ -379,21 +379,13 @@ def test_preview_with_the_value_unknown_plans_the_whole_component(component: str
     assert any(r.type == f"secret-chain:index:{component}" for r in ev.registrations)
 
 
-# --- SecretChain: wired by the lead after merging (components/chain.py is being rewritten elsewhere) -------------
+# --- SecretChain: the same checks, and never half a chain ------------------------------------------------------
 
-CHAIN_WIRING = (
-    "components/chain.py: call config.check_args(reader, args, SecretChainArgs) before resolve, and register with "
-    'super().__init__("secret-chain:index:SecretChain", name, None, gated(spec, opts)); then drop this marker'
-)
-
-
-@pytest.mark.xfail(strict=True, reason=CHAIN_WIRING)
 def test_secret_chain_refuses_a_mistyped_argument(run: Run) -> None:
     err = _refused(run, lambda: SecretChain("c", {"monitor_namspace": "observability"}))  # type: ignore[typeddict-unknown-key]
     assert any('did you mean "monitor_namespace"' in line for line in err.problems)
 
 
-@pytest.mark.xfail(strict=True, reason=CHAIN_WIRING)
 def test_a_bad_value_from_another_resource_registers_no_part_of_the_chain(recorded: list[offline.Evaluation]) -> None:
     """Today each part is atomic (gated on its own spec) but the chain is not: with monitor_namespace bad, every
     other part (GHCR, Actions secrets, Flux, cert-manager, Grafana) is registered and PrometheusAuth is not."""
