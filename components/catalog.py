@@ -95,6 +95,9 @@ class Key:
     """For a field of an object-valued config key: the field's name. ``key`` is then the path
     ``<config key>.<field>``, as ``pulumi config set --path`` writes it (the CLI parses a config key as
     ``<namespace>:<name>`` only, so related values share one object key instead of a third colon)."""
+    example_file: str = ""
+    """For a multi-line value (a PEM key): the file a person keeps it in; fix commands read it from there in a form
+    the CLI takes whole (:func:`components.config.set_command`)."""
     json_types: tuple[str, ...] = ("string",)
     """The JSON types ``pulumi config --json`` may show for the value (``value`` is a string; ``objectValue``
     carries the others): anything else is refused, never coerced."""
@@ -500,6 +503,8 @@ KEYS: tuple[Key, ...] = (
     Key(
         "ci:githubAppId",
         secret=False,
+        # `pulumi env set … 123456` stores a YAML integer (esc env_set.go reads the value as YAML)
+        json_types=("string", "integer"),
         check=v.numeric_id,
         purpose="ID of the GitHub App CI mints short-lived installation tokens from",
         example="123456",
@@ -517,6 +522,7 @@ KEYS: tuple[Key, ...] = (
         check=v.pem_private_key,
         purpose="Private key of the CI GitHub App (signs the JWT that mints installation tokens)",
         example='"$(cat app.private-key.pem)"',
+        example_file="app.private-key.pem",
         rotation=Rotation.ANNUALLY,
         generate="GitHub App settings → Private keys → Generate a private key (delete the old key after the switch)",
         flows_to="GitHub Actions secret APP_PRIVATE_KEY",
@@ -570,6 +576,8 @@ KEYS: tuple[Key, ...] = (
     Key(
         "flux:githubAppId",
         secret=False,
+        # `pulumi env set … 123456` stores a YAML integer (esc env_set.go reads the value as YAML)
+        json_types=("string", "integer"),
         check=v.numeric_id,
         purpose="ID of the GitHub App Flux authenticates as (recommended over a token)",
         example="123456",
@@ -580,6 +588,8 @@ KEYS: tuple[Key, ...] = (
     Key(
         "flux:githubAppInstallationId",
         secret=False,
+        # `pulumi env set … 123456` stores a YAML integer (esc env_set.go reads the value as YAML)
+        json_types=("string", "integer"),
         check=v.numeric_id,
         purpose="Installation ID of Flux's GitHub App on the organisation that owns the cluster repo",
         example="12345678",
@@ -593,6 +603,7 @@ KEYS: tuple[Key, ...] = (
         check=v.pem_private_key,
         purpose="Private key of Flux's GitHub App (mints 1-hour installation tokens in-cluster)",
         example='"$(cat flux-app.private-key.pem)"',
+        example_file="flux-app.private-key.pem",
         rotation=Rotation.ANNUALLY,
         generate="GitHub App settings → Private keys → Generate a private key; delete the old key after the switch",
         flows_to="Secret github-token/githubAppPrivateKey (flux-system)",

@@ -391,6 +391,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(message: str) -> str:
+    """A message as one line: several problems joined with `` | ``, any other control character escaped.
+
+    An error is one ``error:`` line (a CI log or a script reads it so), and a path or key read from a file can
+    hold a newline or an escape sequence that would otherwise forge lines of its own.
+    """
+    text = " | ".join(line.strip() for line in message.splitlines() if line.strip())
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; every error is printed as one ``error:`` message (exit 2), never a traceback.
 
@@ -401,7 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return int(args.func(args))
     except SecretChainError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {_one_line(str(err))}", file=sys.stderr)
         return 2
     except Exception as err:  # the last line of defence against a traceback
         print(f"error: unexpected {type(err).__name__} (not shown: it may quote a value); please report it", file=sys.stderr)

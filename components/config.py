@@ -155,7 +155,32 @@ def set_command(entry: Key, environment: str) -> str:
     flag = " --secret" if entry.secret else ""
     if entry.tier is Tier.STACK:
         return _config_set(entry)
-    return f"pulumi env set {environment} pulumiConfig.{entry.key} {entry.example}{flag}"
+    value = _esc_file_value(entry.example_file) if entry.example_file else entry.example
+    return f"pulumi env set {environment} {esc_path(entry)} {value}{flag}"
+
+
+def esc_path(entry: Key | str) -> str:
+    """The ``pulumi env set``/``rm`` path of a key: ``pulumiConfig.<key>[.<field>]``, bracket-quoted when the key holds a ``.``.
+
+    ``resource.ParsePropertyPath`` (pulumi/pulumi sdk/go/common/resource/properties_path.go) ends a bare segment at
+    ``.`` or ``[``, so a key such as ``secret-chain:github.token`` must be written ``pulumiConfig["secret-chain:github.token"]``
+    (single-quoted for the shell).
+    """
+    key, field = (entry.config_key, entry.field) if isinstance(entry, Key) else (entry, "")
+    if "." in key or "[" in key:
+        return f"'pulumiConfig[\"{key}\"]{'.' + field if field else ''}'"
+    return f"pulumiConfig.{key}{'.' + field if field else ''}"
+
+
+def _esc_file_value(path: str) -> str:
+    """A multi-line file as the value of ``pulumi env set``: a YAML literal block (``|``), indented.
+
+    ``pulumi env set`` reads its value as YAML (pulumi/esc cmd/esc/cli/env_set.go: ``yaml.Unmarshal``), where a
+    plain multi-line value has its newlines folded into spaces, which breaks a PEM key; and a value that starts
+    with ``-`` (``-----BEGIN``) is taken for a flag by the CLI's flag parser (pflag: ``bad flag syntax``), which
+    prints the whole argument. A literal block keeps the newlines and starts with ``|``.
+    """
+    return f"\"$(printf '|\\n'; sed 's/^/  /' {path})\""
 
 
 def _config_set(entry: Key) -> str:
@@ -166,6 +191,9 @@ def _config_set(entry: Key) -> str:
         return f"pulumi config set --path '{entry.key}[0]' {entry.example}"
     path = " --path" if entry.field else ""
     flag = " --secret" if entry.secret else ""
+    if entry.example_file:
+        # `--` ends the flags: the key's first line, -----BEGIN, would be parsed as a flag (pflag) and printed in the error.
+        return f'pulumi config set{path}{flag} {_config_path(entry)} -- "$(cat {entry.example_file})"'
     return f"pulumi config set{path}{flag} {_config_path(entry)} {entry.example}"
 
 

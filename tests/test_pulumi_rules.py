@@ -168,6 +168,7 @@ def test_every_printed_fix_command_is_accepted_by_the_cli(entry: catalog.Key) ->
 
 def _pulumi_commands(text: str) -> list[str]:
     """Every `pulumi config …` / `pulumi env …` command in a document (code spans, code blocks, comments, YAML runs)."""
+    text = _SUBSTITUTION.sub("VALUE", text)  # a command substitution may hold `|` or `;` of its own
     found = re.findall(r"pulumi (?:config|env) [^\n`|;&]*", text)
     return [c.split("  #")[0].split(" # ")[0].rstrip(" ).,") for c in found]
 
@@ -388,11 +389,15 @@ def test_scalars_the_catalog_accepts_as_json_arrive_as_the_program_sees_them() -
             **{
                 "grafana:smtpPort": {"value": "587", "objectValue": 587, "secret": False},
                 "kubernetes:enableSecretMutable": {"value": "true", "objectValue": True, "secret": False},
+                # what the printed `pulumi env set … pulumiConfig.ci:githubAppId 123456` stores: a YAML integer
+                "ci:githubAppId": {"value": "123456", "objectValue": 123456, "secret": False},
+                "flux:githubAppInstallationId": {"value": "87654321", "objectValue": 87654321, "secret": False},
                 "github:owner": {"value": "acme", "secret": False},
             }
         )
     )
     assert config["grafana:smtpPort"] == "587" and config["kubernetes:enableSecretMutable"] == "true"
+    assert config["ci:githubAppId"] == "123456" and config["flux:githubAppInstallationId"] == "87654321"
 
 
 def test_a_ghcr_object_with_a_bad_field_fails_in_the_program_naming_the_field(run: Run) -> None:
@@ -441,3 +446,69 @@ def test_every_command_the_operator_commands_print_is_accepted_by_the_cli(tmp_pa
     for command in commands:
         if len([w for w in command.split() if not w.startswith("-")]) > 3:
             check_command(command)
+
+
+# --- multi-line values: what the shell hands the CLI, and what the CLI keeps ------------------------------------
+
+KNOWN_FLAGS = {"--secret", "--path", "--plaintext", "--stack", "--yes", "--value", "--show-secrets"}
+
+
+def _argv_through_bash(command: str, workdir: Path) -> list[str]:
+    """The argv the real shell gives ``pulumi`` for ``command`` (a stub ``pulumi`` prints it as JSON)."""
+    import subprocess
+    import sys
+
+    stub = workdir / "pulumi"
+    stub.write_text(f"#!{sys.executable}\nimport json, sys\nprint(json.dumps(sys.argv[1:]))\n")
+    stub.chmod(0o755)
+    shell_path = {"PATH": f"{workdir}:/usr/bin:/bin"}
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=workdir, env=shell_path, check=True)
+    argv: list[str] = json.loads(result.stdout)
+    return argv
+
+
+def _pflag_value(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(flags, positional args) as spf13/pflag parses them: an argument that starts with ``-`` is a flag until ``--``
+    (flag.go ``parseArgs``), and a flag the command does not define is an error that quotes the whole argument."""
+    flags: list[str] = []
+    positional: list[str] = []
+    rest = list(argv)
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--":
+            positional += rest
+            break
+        if arg.startswith("-") and len(arg) > 1:
+            assert arg in KNOWN_FLAGS, f"pflag would refuse {arg[:12]}… (bad flag syntax / unknown flag), printing it"
+            flags.append(arg)
+        else:
+            positional.append(arg)
+    return flags, positional
+
+
+@pytest.mark.parametrize("entry", [k for k in catalog.KEYS if k.example_file], ids=lambda k: k.key)
+def test_a_pem_key_fix_command_keeps_the_key_whole(entry: catalog.Key, tmp_path: Path) -> None:
+    """`pulumi env set` reads its value as YAML (pulumi/esc cmd/esc/cli/env_set.go: yaml.Unmarshal): a plain multi-line
+    value would have its newlines folded; `pulumi config set` takes the string as given."""
+    from cryptography.hazmat.primitives import serialization
+
+    from tests.conftest import rsa_pem
+
+    pem = rsa_pem()
+    (tmp_path / entry.example_file).write_text(pem)
+    esc_command, stack_command = fix_command(entry, "acme/secret-chain/Production").split(" (or, for this stack only: ")
+    flags, positional = _pflag_value(_argv_through_bash(esc_command, tmp_path))
+    assert positional[:4] == ["env", "set", "acme/secret-chain/Production", f"pulumiConfig.{entry.key}"] and "--secret" in flags
+    stored = yaml.safe_load(positional[4])
+    assert stored.strip() == pem.strip()
+    serialization.load_pem_private_key(stored.encode(), password=None)  # a key that still parses
+    flags, positional = _pflag_value(_argv_through_bash(stack_command.removesuffix(")"), tmp_path))
+    assert positional == ["config", "set", entry.key, pem.rstrip("\n")]
+
+
+def test_a_dotted_key_is_bracket_quoted_in_esc_paths() -> None:
+    from components.config import esc_path
+
+    path = shlex.split(esc_path("secret-chain:github.token"))[0]
+    assert parse_property_path(path) == ["pulumiConfig", "secret-chain:github.token"]
+    assert parse_property_path(esc_path(catalog.get("prometheus:authToken"))) == ["pulumiConfig", "prometheus:authToken"]

@@ -1,7 +1,8 @@
 // The secret-chain components from TypeScript. Set up once, in this directory:
 //   pulumi package add ../../provider   # generates sdks/secret-chain (the @pulumi/secret-chain SDK)
 //   npm install
-//   pulumi stack init dev && pulumi config env add secret-chain/Preview && pulumi up
+//   pulumi stack init dev && pulumi config env add secret-chain/Preview
+//   pulumi config set kubernetes:enableSecretMutable true && pulumi up   # Secrets updated in place on a rotation
 // Values not passed here are read from the ESC environment's pulumiConfig.
 import * as pulumi from "@pulumi/pulumi";
 import * as secretChain from "@pulumi/secret-chain";
