@@ -213,6 +213,12 @@ def pem_private_key(value: str) -> str:
     text = _nonblank(value).replace("\\n", "\n")
     if "-----BEGIN" not in text or "PRIVATE KEY-----" not in text:
         raise Invalid("is not a PEM private key: no -----BEGIN … PRIVATE KEY----- line")
+    lines = text.strip().splitlines()
+    begin = re.fullmatch(r"-----BEGIN [A-Z ]*PRIVATE KEY-----", lines[0].strip())
+    if not (begin and re.fullmatch(r"-----END [A-Z ]*PRIVATE KEY-----", lines[-1].strip())):
+        # cryptography's parser tolerates it, but OpenSSL and Node's crypto.createPrivateKey (which mints the App
+        # tokens in CI) refuse armour that is not on lines of its own, as a YAML plain scalar leaves it.
+        raise Invalid("has its PEM lines folded together (newlines turned into spaces?): set it again from its file, whole")
     from math import lcm
 
     from cryptography.hazmat.primitives.asymmetric import rsa

@@ -201,3 +201,13 @@ def test_dockerconfigjson_round_trips(username: str, token: str, registry: str) 
     assert entry["password"] == token
     assert base64.b64decode(entry["auth"]).decode() == f"{username}:{token}"
     assert list(doc) == ["auths"] and list(doc["auths"]) == [registry]
+
+
+def test_a_pem_key_with_its_lines_folded_is_refused() -> None:
+    """What a plain multi-line YAML value makes of a key (newlines folded into spaces): OpenSSL refuses it."""
+    from tests.conftest import rsa_pem
+
+    pem = rsa_pem()
+    assert v.pem_private_key(pem)
+    with pytest.raises(Invalid, match="folded"):
+        v.pem_private_key(" ".join(pem.split("\n")))
