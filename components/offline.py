@@ -355,17 +355,27 @@ def _quiet_failed_registrations(loop: Any, context: dict[str, Any]) -> None:
     loop.default_exception_handler(context)
 
 
-def _install_quiet_handler() -> None:
-    """Install :func:`_quiet_failed_registrations` on the loop the SDK's ``_sync_await`` runs on, unless one is set."""
+def _current_loop() -> Any:
+    """The current thread's event loop (the one the SDK's ``_sync_await`` uses), or None when it has none.
+
+    Asked quietly: ``asyncio.get_event_loop`` warns when it would make one.
+    """
     import asyncio
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
-            loop = asyncio.get_event_loop()
+            return asyncio.get_event_loop()
         except RuntimeError:
-            return
+            return None
+
+
+def _install_quiet_handler() -> None:
+    """Install :func:`_quiet_failed_registrations` on the loop the SDK's ``_sync_await`` runs on, unless one is set."""
+    loop = _current_loop()
+    if loop is None:
+        return
     if loop.get_exception_handler() is None:
         loop.set_exception_handler(_quiet_failed_registrations)
 
@@ -427,14 +437,10 @@ def close_event_loop() -> None:
     evaluation in the same process gets a fresh loop (``_ensure_event_loop`` creates one when none is set).
     """
     import asyncio
-    import warnings
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        try:
-            loop = asyncio.get_event_loop()
-        except RuntimeError:
-            return
+    loop = _current_loop()
+    if loop is None:
+        return
     if not loop.is_closed() and not loop.is_running():
         pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
         for task in pending:
