@@ -138,6 +138,25 @@ def _parse_json(text: str, what: str) -> Any:
         raise SecretChainError(f"{what} is not valid JSON (line {err.lineno}, column {err.colno})") from None
 
 
+def _kubectl_crd(name: str, context: str | None) -> dict[str, Any] | None:
+    """``kubectl get crd NAME -o json`` (None when the cluster has no such CRD): what the running cluster serves."""
+    exe = shutil.which("kubectl")
+    if exe is None:
+        raise SecretChainError("--cluster reads the running cluster's CRDs with kubectl, which is not on PATH")
+    command = [exe, "get", "crd", name, "-o", "json", *(["--context", context] if context else [])]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise SecretChainError(f"cannot run kubectl: {getattr(err, 'strerror', None) or 'timed out'}") from None
+    if result.returncode != 0:
+        if "NotFound" in result.stderr or "not found" in result.stderr:
+            return None
+        detail = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit status {result.returncode}"
+        raise SecretChainError(f"`kubectl get crd {name}` failed: {detail}")
+    document = _parse_json(result.stdout, f"`kubectl get crd {name}` output")
+    return document if isinstance(document, dict) else None
+
+
 def _run_pulumi_config(stack: str) -> str:
     """``pulumi config --show-secrets --json --stack S``, with progress on stderr while it runs."""
     exe = shutil.which("pulumi")
@@ -194,6 +213,12 @@ def cmd_preflight(args: argparse.Namespace) -> int:
 
     config, secret_keys = _load_config(args)
     report = preflight.check(config, secret_keys, args.stack)
+    if args.cluster:
+        from components.upstream import served_api_problems
+
+        app_mode = "flux:githubAppId" in report.checked
+        for line in served_api_problems(set(report.built), app_mode, lambda name: _kubectl_crd(name, args.context)):
+            report.problems.append(preflight.Problem("cluster", "cluster", line, "", ""))
     if args.json:
         print(json.dumps(report.as_json(), indent=2, sort_keys=True))
     else:
@@ -346,6 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stack", required=True, type=_stack, help="production, preview-base or preview-pr-<N>")
     p.add_argument("--config", help=CONFIG_HELP)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument(
+        "--cluster",
+        action="store_true",
+        help="also check, with kubectl, that the running cluster serves the CRD versions the built parts write (components/upstream.py)",
+    )
+    p.add_argument("--context", help="kubeconfig context for --cluster (default: kubectl's current context)")
     p.set_defaults(func=cmd_preflight)
 
     p = sub.add_parser(

@@ -39,7 +39,9 @@ class Problem:
     """The part the key belongs to (empty for keys secret-chain does not know)."""
 
     def line(self) -> str:
-        """One line: key, what is wrong, the fix."""
+        """One line: key, what is wrong, the fix (a problem of the running cluster says its own subject)."""
+        if self.kind == "cluster":
+            return self.message
         return f'config "{self.key}" {self.message}. Fix: {self.fix}' if self.fix else f'config "{self.key}" {self.message}'
 
 
@@ -57,6 +59,8 @@ class Report:
     checked: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    built: list[str] = field(default_factory=list)
+    """Every part the stack builds, sub-parts included (for the checks of a running cluster)."""
 
     @property
     def ok(self) -> bool:
@@ -94,6 +98,7 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
     selection = parts.select(kind.kind, config.get, declared)
     report.declared = list(declared) if declared is not None else None
     report.enabled = [p.name for p in selection.built if p.declarable or p.enable is parts.Enable.TEMPORARY]
+    report.built = [p.name for p in selection.built]
 
     def problem(entry: Key, what: str, message: str, part: str, *, warn: bool = False, fix: bool = True) -> None:
         item = Problem(entry.key, what, message, fix_command(entry, environment) if fix else "", part)
