@@ -356,3 +356,27 @@ def test_docstring_does_not_claim_strict_refuses_unmapped_users() -> None:
     """With `… && 'GrafanaAdmin' || 'Viewer'` every user maps to a role, so role_attribute_strict refuses nobody."""
     doc = GrafanaOAuth.__doc__ or ""
     assert "does not\n    map is refused" not in doc and "refuses nobody" in doc
+
+
+# --- the role expression, evaluated as JMESPath (Grafana's role_attribute_path) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("admin", "user", "role"),
+    [
+        ("id:583231", {"id": 583231, "login": "octocat"}, "GrafanaAdmin"),
+        ("id:583231", {"id": 583231, "login": "renamed-octocat"}, "GrafanaAdmin"),  # survives a rename
+        ("id:583231", {"id": 1, "login": "octocat"}, "Viewer"),
+        ("octocat", {"id": 583231, "login": "octocat"}, "GrafanaAdmin"),
+        ("Octocat", {"id": 583231, "login": "octocat"}, "Viewer"),  # `==` is case-sensitive: why a login warns
+        ("octocat", {"id": 583231, "login": "someone-else"}, "Viewer"),  # everyone else maps to Viewer, never refused
+    ],
+)
+def test_role_attribute_path_evaluates_as_grafana_reads_it(admin: str, user: dict[str, object], role: str) -> None:
+    """Grafana evaluates role_attribute_path with JMESPath against the GitHub user API body (github_oauth.go
+    ``UserInfo`` → ``extractRoleAndAdmin``); here the same expression runs on the jmespath reference implementation."""
+    import jmespath
+
+    from components.grafana import role_attribute_path
+
+    assert jmespath.search(role_attribute_path(admin), {**user, "groups": []}) == role
