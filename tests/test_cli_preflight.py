@@ -417,43 +417,6 @@ def test_alias_and_unknown_keys_warn(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "did you mean grafana:smtpPassword" in out
 
 
-def test_an_unknown_key_that_holds_a_value_is_never_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    token = "CANARY" + hex_(32)
-    values = {f"prometheus:authToken={token}": ("x", False)}
-    for fmt in ([], ["--json"]):
-        code, out, err = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), *fmt)
-        assert code == 0
-        assert "CANARY" not in out + err and "namespace prometheus" in out
-
-
-def test_a_plain_key_stored_as_secret_is_warned_about(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """ci:githubAppId is written as the plain Actions variable APP_ID: marking it secret does not keep it secret."""
-    values = full_config("app")
-    values["ci:githubAppId"] = (values["ci:githubAppId"][0], True)
-    code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), "--json")
-    report = json.loads(out)
-    assert code == 0
-    (warning,) = [w for w in report["warnings"] if w["kind"] == "secret-plain"]
-    assert warning["key"] == "ci:githubAppId" and "APP_ID" in warning["message"]
-
-
-@pytest.mark.parametrize(("owner", "says"), [(None, "are unset"), ("someone-else", 'config "github:owner" is someone-else')])
-def test_the_repository_owner_must_be_the_github_providers(tmp_path: Path, capsys: pytest.CaptureFixture[str], owner: str | None, says: str) -> None:
-    """preflight applies the component's own rule (github_actions.owner_problem): plan fails on the same config."""
-    values = full_config("app")
-    if owner is None:
-        del values["github:owner"]
-    else:
-        values["github:owner"] = (owner, False)
-    path = write(tmp_path, values)
-    code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", path, "--json")
-    (problem,) = json.loads(out)["problems"]
-    assert code == 1 and problem["key"] == "secret-chain:githubRepository" and problem["kind"] == "owner" and says in problem["message"]
-    assert problem["fix"] == "pulumi config set github:owner acme"
-    code, _, err = run(capsys, "plan", "--stack", "production", "--config", path)
-    assert code == 2 and says in err
-
-
 def test_empty_config_is_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, {}))
     assert code == 0 and "parts enabled by the config: none" in out
