@@ -79,8 +79,10 @@ def secret_values(config: dict[str, str], secret_keys: list[str]) -> list[str]:
     return [config[k].strip() for k in secret_keys]
 
 
-def config_error(run: Run, build: Callable[[], object], config: dict[str, str], secret_keys: list[str] | None = None) -> ConfigError:
-    """Evaluate ``build``; assert it raised one ConfigError and registered nothing but the root stack."""
+def config_error(
+    run: Run, build: Callable[[], object], config: dict[str, str], secret_keys: list[str] | None = None, stack: str = "production"
+) -> ConfigError:
+    """Evaluate ``build`` on ``stack``; assert it raised one ConfigError and registered nothing but the root stack."""
     caught: list[ConfigError] = []
 
     def program() -> None:
@@ -89,7 +91,7 @@ def config_error(run: Run, build: Callable[[], object], config: dict[str, str], 
         except ConfigError as err:
             caught.append(err)
 
-    ev = run(program, config, secret_keys)
+    ev = run(program, config, secret_keys, stack=stack)
     assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack"]
     (err,) = caught
     return err

@@ -39,7 +39,7 @@ from components.chain import SecretChain, SecretChainArgs
 from components.config import ConfigReader
 from components.errors import ConfigError, SecretChainError
 from tests import policies
-from tests.conftest import Run, canary_config, rsa_pem
+from tests.conftest import Run, canary_config, config_error, rsa_pem
 from tests.runtime import evaluate
 
 PEM = rsa_pem()
@@ -78,18 +78,7 @@ def _config() -> tuple[dict[str, str], list[str]]:
 def _refused(run: Run, build: Callable[[], object], stack: str = "production") -> ConfigError:
     """Evaluate ``build``; it raises one ConfigError, and nothing but the root stack is registered."""
     config, secret_keys = _config()
-    caught: list[ConfigError] = []
-
-    def program() -> None:
-        try:
-            build()
-        except ConfigError as err:
-            caught.append(err)
-
-    ev = run(program, config, secret_keys, stack=stack)
-    assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack"]
-    (err,) = caught
-    return err
+    return config_error(run, build, config, secret_keys, stack)
 
 
 # --- item 1: unknown keys and wrong containers ---------------------------------------------------------------
@@ -234,34 +223,16 @@ def test_no_other_stack_writes_into_a_pull_requests_namespace(run: Run, case: st
 def test_the_app_namespace_setting_cannot_name_a_pr_namespace_on_production(run: Run) -> None:
     config, secret_keys = _config()
     config["secret-chain:appNamespace"] = "preview-pr-7"
-    caught: list[ConfigError] = []
-
-    def program() -> None:
-        try:
-            SecretChain("chain")
-        except ConfigError as err:
-            caught.append(err)
-
-    ev = run(program, config, secret_keys, stack="production")
-    assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack"]
-    (line,) = [p for p in caught[0].problems if "pull request's namespace" in p]
+    err = config_error(run, lambda: SecretChain("chain"), config, secret_keys, "production")
+    (line,) = [p for p in err.problems if "pull request's namespace" in p]
     assert line.startswith('config "secret-chain:appNamespace" is a pull request\'s namespace')
 
 
 def test_the_gateway_namespace_setting_cannot_name_a_pr_namespace_on_preview_base(run: Run) -> None:
     config, secret_keys = _config()
     config["secret-chain:gatewayNamespace"] = "preview-pr-7"
-    caught: list[ConfigError] = []
-
-    def program() -> None:
-        try:
-            SecretChain("chain")
-        except ConfigError as err:
-            caught.append(err)
-
-    ev = run(program, config, secret_keys, stack="preview-base")
-    assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack"]
-    assert any(p.startswith('config "secret-chain:gatewayNamespace" is a pull request') for p in caught[0].problems), caught[0].problems
+    err = config_error(run, lambda: SecretChain("chain"), config, secret_keys, "preview-base")
+    assert any(p.startswith('config "secret-chain:gatewayNamespace" is a pull request') for p in err.problems), err.problems
 
 
 def test_a_pr_stack_still_writes_into_its_own_namespace(run: Run) -> None:

@@ -32,7 +32,7 @@ from components.cli import main
 from components.errors import ConfigError
 from components.offline import unwrap
 from components.validators import Invalid
-from tests.conftest import Run, canary_config, rsa_pem
+from tests.conftest import Run, canary_config, config_error, rsa_pem
 from tests.runtime import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,18 +73,7 @@ def _config(**extra: str) -> tuple[dict[str, str], list[str]]:
 def _refused(run: Run, build: Callable[[], object], config: dict[str, str] | None = None) -> ConfigError:
     """Evaluate ``build``; it raises one ConfigError, and nothing but the root stack is registered."""
     conf, secret_keys = _config()
-    caught: list[ConfigError] = []
-
-    def program() -> None:
-        try:
-            build()
-        except ConfigError as err:
-            caught.append(err)
-
-    ev = run(program, {**conf, **(config or {})}, secret_keys)
-    assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack"]
-    (err,) = caught
-    return err
+    return config_error(run, build, {**conf, **(config or {})}, secret_keys)
 
 
 # --- item 4: values that can never work ------------------------------------------------------------------------
