@@ -171,9 +171,8 @@ def _must_be_true(value: str) -> str:
     a port of provider.go ``Configure``): ``True``, ``1`` or ``" true"`` leave it off, so they are refused here.
     """
     if value != "true":
-        shown = value if len(value) <= 20 and value.isprintable() else "a value"
         raise v.Invalid(
-            f'is "{shown}", not exactly true: pulumi-kubernetes turns enableSecretMutable on only for the string true '
+            f"is {v.shown(value) or 'a value'}, not exactly true: pulumi-kubernetes turns enableSecretMutable on only for the string true "
             "(provider.go Configure) and otherwise replaces a Secret (deletes it, then creates it again) whenever its "
             "data changes, so every rotation would leave consumers without the Secret for a moment"
         )

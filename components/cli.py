@@ -75,9 +75,10 @@ def _stack(value: str) -> str:
     try:
         return parse_stack(value).name
     except Invalid as err:
-        # Quoted only when it is short and printable: an error is one line, and a control character would split it.
-        shown = f'"{value}"' if len(value) <= 40 and value.isprintable() else "the value"
-        raise argparse.ArgumentTypeError(f"{shown} {err}") from None
+        from components.validators import shown
+
+        # Quoted shortened and escaped (validators.shown): an error is one line, and a control character would split it.
+        raise argparse.ArgumentTypeError(f"{shown(value) or 'the value'} {err}") from None
 
 
 MAX_WARN_DAYS = 3650

@@ -227,10 +227,11 @@ def require_mutable_secrets(reader: ConfigReader, opts: pulumi.ResourceOptions |
     if provider_flag_enabled(configured, environment):
         return
     if configured is None and environment is not None:
-        shown = environment if len(environment) <= 20 and environment.isprintable() else "a value"
+        from components.validators import shown
+
         reader.fail(
-            f'environment variable {MUTABLE_SECRETS_ENV} is "{shown}", not exactly true, so pulumi-kubernetes replaces a Secret '
-            f"whenever its data changes. Fix: export {MUTABLE_SECRETS_ENV}=true, or pulumi config set {MUTABLE_SECRETS_KEY} true"
+            f"environment variable {MUTABLE_SECRETS_ENV} is {shown(environment) or 'a value'}, not exactly true, so pulumi-kubernetes "
+            f"replaces a Secret whenever its data changes. Fix: export {MUTABLE_SECRETS_ENV}=true, or pulumi config set {MUTABLE_SECRETS_KEY} true"
         )
         return
     reader.plain(MUTABLE_SECRETS_KEY, required=True)
