@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test setup lock clean sdk-floor
+.PHONY: demo test setup lock clean sdk-floor esc
 
 # Exact, hash-checked versions from the lock files; the package itself on top without resolving again.
 $(VENV)/.installed: pyproject.toml requirements-dev.lock requirements-crd.lock Makefile
@@ -26,6 +26,10 @@ test: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest
+
+# Regenerate esc/ from the catalog and the parts table (tests/test_esc.py fails until it is run after a change).
+esc: setup
+	$(PY) -c 'from components import esc; print("\n".join(esc.write_files("esc")))'
 
 # Re-resolve requirements-dev.lock after changing dependencies in pyproject.toml (needs PyPI).
 lock: setup

@@ -101,6 +101,9 @@ class Key:
     json_types: tuple[str, ...] = ("string",)
     """The JSON types ``pulumi config --json`` may show for the value (``value`` is a string; ``objectValue``
     carries the others): anything else is refused, never coerced."""
+    per_environment: bool = False
+    """Differs between environments (a PR's Grafana OAuth app is not production's): held by Production and by the
+    PR-only environment, never by Base (:mod:`components.esc`)."""
     opt_in: bool = False
     """Set only by a deliberate choice (a team token, the stored-token fallback): absent otherwise, so not in the ESC templates."""
     deprecated: str = ""
@@ -317,6 +320,7 @@ KEYS: tuple[Key, ...] = (
     # --- PrometheusAuth ---------------------------------------------------------------------------
     Key(
         "prometheus:authToken",
+        per_environment=True,
         secret=True,
         check=v.random_token,
         purpose="Bearer token Prometheus presents to scrape the app's /metrics endpoint",
@@ -669,6 +673,7 @@ KEYS: tuple[Key, ...] = (
     # --- GrafanaOAuth -----------------------------------------------------------------------------
     Key(
         "grafana:githubClientId",
+        per_environment=True,
         secret=True,
         check=v.nonempty,
         purpose="GitHub OAuth App Client ID for Grafana authentication",
@@ -695,6 +700,7 @@ KEYS: tuple[Key, ...] = (
     ),
     Key(
         "grafana:githubClientSecret",
+        per_environment=True,
         secret=True,
         check=v.nonempty,
         purpose="GitHub OAuth App Client Secret for Grafana authentication",
@@ -821,6 +827,7 @@ KEYS: tuple[Key, ...] = (
     ),
     Key(
         "grafana:alertEmail",
+        per_environment=True,
         secret=False,
         check=v.email,
         purpose="Email address that receives Grafana alerts",
@@ -855,6 +862,7 @@ KEYS: tuple[Key, ...] = (
     ),
     Key(
         "secret-chain:rolloutKey",
+        per_environment=True,
         secret=True,
         check=v.random_token,
         purpose=(
@@ -927,6 +935,17 @@ KEYS: tuple[Key, ...] = (
         check=v.github_repository,
         purpose="Repository (owner/name) whose Actions secrets and variables the chain writes",
         example="acme/platform",
+        tier=Tier.STACK,
+    ),
+    Key(
+        "secret-chain:defaultBranch",
+        secret=False,
+        check=v.git_branch,
+        purpose=(
+            "The repository's default branch (bootstrap stack): the OIDC policy lets CI log in to Pulumi Cloud from pull "
+            "requests and from this branch only (GitHub's sub claim repo:<owner>/<repo>:ref:refs/heads/<branch>); default main"
+        ),
+        example="main",
         tier=Tier.STACK,
     ),
     Key(

@@ -45,14 +45,18 @@ class StackKind:
         return "production" if self.name == "production" else "preview"
 
 
-def parse_stack(name: str) -> StackKind:
-    """Parse a stack name; anything but production, preview-base or preview-pr-<N> is an error."""
-    if name in (parts.Kind.PRODUCTION, parts.Kind.PREVIEW_BASE):
+def parse_stack(name: str, *, bootstrap: bool = False) -> StackKind:
+    """Parse a stack name; anything but production, preview-base or preview-pr-<N> is an error.
+
+    ``bootstrap``: the operator commands also take the ``bootstrap`` stack, which builds the ESC tier, not a chain.
+    """
+    if name in (parts.Kind.PRODUCTION, parts.Kind.PREVIEW_BASE) or (bootstrap and name == parts.Kind.BOOTSTRAP):
         return StackKind(name, None)
     match = _PR_STACK.fullmatch(name)
     if match:
         return StackKind(name, int(match.group(1)))
-    raise Invalid("is not a secret-chain stack name: use production, preview-base or preview-pr-<N> (N the pull request number)")
+    also = ", bootstrap" if bootstrap else ""
+    raise Invalid(f"is not a secret-chain stack name: use production, preview-base{also} or preview-pr-<N> (N the pull request number)")
 
 
 class SecretChainArgs(TypedDict, total=False):

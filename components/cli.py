@@ -73,7 +73,7 @@ def _stack(value: str) -> str:
     from components.validators import Invalid
 
     try:
-        return parse_stack(value).name
+        return parse_stack(value, bootstrap=True).name
     except Invalid as err:
         from components.validators import shown
 

@@ -117,8 +117,14 @@ ESC_PROJECT = "secret-chain"
 
 
 def default_esc_environment(stack: str) -> str:
-    """The environment a stack imports by convention: ``production`` reads Production, every preview stack Preview."""
-    return f"<org>/{ESC_PROJECT}/{'Production' if stack == 'production' else 'Preview'}"
+    """The environment a stack imports by convention (:func:`components.esc.for_stack`).
+
+    ``production`` reads Production, ``preview-base`` Preview, a ``preview-pr-<N>`` stack the PR-only PullRequest.
+    """
+    if stack == "bootstrap":
+        return ""  # it creates the environments and attaches none: its fixes are `pulumi config set`
+    name = "Production" if stack == "production" else "PullRequest" if stack.startswith("preview-pr-") else "Preview"
+    return f"<org>/{ESC_PROJECT}/{name}"
 
 
 def esc_environment(stack: str | None = None, configured: str | None = None) -> str:
@@ -198,8 +204,11 @@ def _config_set(entry: Key) -> str:
 
 
 def fix_command(entry: Key, environment: str) -> str:
-    """The exact command(s) that set ``entry``: ``pulumi env set …`` and the per-stack alternative."""
-    if entry.tier is Tier.STACK:
+    """The exact command(s) that set ``entry``: ``pulumi env set …`` and the per-stack alternative.
+
+    ``environment`` empty: the stack attaches no ESC environment (the bootstrap stack), so only ``pulumi config set``.
+    """
+    if entry.tier is Tier.STACK or not environment:
         return _config_set(entry)
     return f"{set_command(entry, environment)} (or, for this stack only: {_config_set(entry)})"
 
@@ -697,14 +706,16 @@ def validated(
     opts: pulumi.ResourceOptions | None,
     *,
     kubernetes_secrets: bool = True,
+    environment: str | None = None,
 ) -> S:
     """A component's spec from its args and config, or one ConfigError before anything is registered.
 
     The args are first held against the component's Args TypedDict (:func:`check_args`: a mapping, with no
     unknown key). ``kubernetes_secrets``: the component writes Kubernetes Secrets, so its provider must update
-    them in place (:func:`components.kube.require_mutable_secrets`).
+    them in place (:func:`components.kube.require_mutable_secrets`). ``environment``: the ESC environment fix
+    commands name (default: the stack's, :func:`esc_environment`; empty: none, only ``pulumi config set``).
     """
-    reader = ConfigReader(owner)
+    reader = ConfigReader(owner, environment)
     if not check_args(reader, args, args_type(resolve)):
         reader.done()
     spec = resolve(args, reader)

@@ -118,6 +118,10 @@ class Registration:
     provider: str
     """Provider reference (``urn::id``) the resource uses; empty for the default provider. In preview
     mode the ID of a provider the stack creates is unknown (``rpc.UNKNOWN``), as in a real preview."""
+    ignore_changes: tuple[str, ...] = ()
+    """Input paths whose changes the engine ignores (the old input is kept)."""
+    retain_on_delete: bool = False
+    """Whether deleting the resource from the stack leaves the real object in place."""
 
     @property
     def unknown_inputs(self) -> list[str]:
@@ -291,6 +295,8 @@ class _Monitor(mocks.MockMonitor):
                 dependencies=tuple(sorted(request.dependencies)),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 provider=request.provider,
+                ignore_changes=tuple(request.ignoreChanges),
+                retain_on_delete=bool(request.retainOnDelete),
             )
         )
         return response

@@ -32,11 +32,14 @@ PARTS_KEY = "secret-chain:parts"
 
 
 class Kind(StrEnum):
-    """The kinds of stack: ``production``, ``preview-base`` and ``preview-pr-<N>`` (one per pull request)."""
+    """The kinds of stack: ``production``, ``preview-base`` and ``preview-pr-<N>`` (one per pull request) build the
+    chain; ``bootstrap`` builds the ESC tier they read (:mod:`components.bootstrap`).
+    """
 
     PRODUCTION = "production"
     PREVIEW_BASE = "preview-base"
     PREVIEW_PR = "preview-pr"
+    BOOTSTRAP = "bootstrap"
 
     @property
     def label(self) -> str:
@@ -65,6 +68,7 @@ GITHUB_REPOSITORY = _key("secret-chain:githubRepository")
 FLUX_REPOSITORY_URL = _key("secret-chain:fluxRepositoryUrl")
 APP_NAMESPACE = _key("secret-chain:appNamespace")
 GATEWAY_NAMESPACE = _key("secret-chain:gatewayNamespace")
+DEFAULT_BRANCH = _key("secret-chain:defaultBranch")
 ESC_ENVIRONMENT = _key(ESC_ENVIRONMENT_KEY)
 DECLARED_PARTS = _key(PARTS_KEY)
 ROLLOUT_KEY = _key(kube.ROLLOUT_KEY)
@@ -74,7 +78,8 @@ DIGITALOCEAN_PROVIDER_TOKEN = _key(certmanager.PROVIDER_TOKEN_KEY)
 
 _ACTIONS = {name: entry.config_key for name, entry in github_actions.BY_GITHUB_NAME.items()}
 
-ALL_KINDS = frozenset(Kind)
+CHAIN_KINDS = frozenset({Kind.PRODUCTION, Kind.PREVIEW_BASE, Kind.PREVIEW_PR})
+"""The stacks that build the chain (and attach an ESC environment)."""
 SHARED_KINDS = frozenset({Kind.PRODUCTION, Kind.PREVIEW_BASE})
 """Cluster-wide objects and the repository's Actions secrets: a PR stack shares preview-base's."""
 APP_KINDS = frozenset({Kind.PRODUCTION, Kind.PREVIEW_PR})
@@ -127,7 +132,7 @@ class Part:
 
 
 PARTS: tuple[Part, ...] = (
-    Part("Stack settings", ALL_KINDS, Enable.ALWAYS, uses=(ESC_ENVIRONMENT, DECLARED_PARTS)),
+    Part("Stack settings", CHAIN_KINDS, Enable.ALWAYS, uses=(ESC_ENVIRONMENT, DECLARED_PARTS)),
     Part("Application namespace", frozenset({Kind.PRODUCTION}), Enable.ALWAYS, uses=(APP_NAMESPACE,)),
     Part("GhcrPullSecret", APP_KINDS, Enable.DECLARED, all_of=tuple(map(_key, (ghcr.USERNAME_KEY, ghcr.TOKEN_KEY))), writes_secrets=True),
     Part("PrometheusAuth", APP_KINDS, Enable.DECLARED, all_of=(_key(prometheus.TOKEN_KEY),), needs=(ROLLOUT_KEY,), writes_secrets=True),
@@ -198,6 +203,15 @@ PARTS: tuple[Part, ...] = (
         Enable.KEYS,
         all_of=tuple(_key(_ACTIONS[name]) for name in ("PULUMI_AUTH", "PULUMI_FALLBACK_ACCESS_TOKEN")),
         parent="GitHubActionsSecrets",
+    ),
+    # The bootstrap stack creates the environments and the OIDC trust CI logs in with (its own stack settings:
+    # no environment exists yet). The organisation defaults to the stack's; a team token names its team.
+    Part(
+        "EscBootstrap",
+        frozenset({Kind.BOOTSTRAP}),
+        Enable.ALWAYS,
+        needs=(GITHUB_REPOSITORY,),
+        uses=(DEFAULT_BRANCH, *(_key(_ACTIONS[name]) for name in ("PULUMI_ORG", "PULUMI_TOKEN_TYPE", "PULUMI_TEAM"))),
     ),
 )
 BY_NAME: dict[str, Part] = {p.name: p for p in PARTS}
@@ -383,6 +397,20 @@ def select(kind: Kind, get: Callable[[str], str | None], declared: Sequence[str]
             selection.ignored[entry.key] = why
     # One message per key: a key several parts need (the rollout key) is missing once.
     return selection
+
+
+def esc_keys_required(kind: Kind) -> tuple[Key, ...]:
+    """The ESC-tier keys a stack of this kind needs for every part it can declare: each part's required keys and
+    the recommended alternative of a choice, with the sub-groups built with their part (not the optional ones).
+
+    This is what the environment a stack attaches must carry (:mod:`components.esc`), in catalog order.
+    """
+    wanted: set[str] = set()
+    for part in PARTS:
+        if kind not in part.kinds or not (part.enable is Enable.DECLARED or part.enable is Enable.WITH_PARENT):
+            continue
+        wanted.update(k.key for k in part.required + (part.one_of[0] if part.one_of else ()))
+    return tuple(e for e in catalog.KEYS if e.key in wanted and e.tier is catalog.Tier.ESC)
 
 
 def arg_name(setting: Key) -> str:

@@ -84,7 +84,7 @@ class Report:
 def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> Report:
     """Check ``config`` (flat ``pulumi config`` keys) for stack ``stack`` against the table of parts and the catalog."""
     try:
-        kind: StackKind = parse_stack(stack)
+        kind: StackKind = parse_stack(stack, bootstrap=True)
     except Invalid as err:
         raise SecretChainError(f'--stack "{stack}" {err}') from None
     configured_env = config.get(ESC_ENVIRONMENT_KEY, "")
@@ -220,7 +220,8 @@ def _check_previous_token(config: Mapping[str, str], problem: Callable[..., None
 
 def render_text(report: Report) -> str:
     """Human-readable report; names keys, never values."""
-    lines = [f"Preflight of stack {report.stack} (fixes write to ESC environment {report.environment})"]
+    where = f"fixes write to ESC environment {report.environment}" if report.environment else "it attaches no ESC environment: fixes are pulumi config set"
+    lines = [f"Preflight of stack {report.stack} ({where})"]
     if report.declared is not None:
         lines.append(f"  parts declared in {parts.PARTS_KEY}: {', '.join(report.declared) or 'none'}")
         lines.append(f"  parts built: {', '.join(report.enabled) or 'none'}")

@@ -4,6 +4,18 @@ from __future__ import annotations
 
 import pulumi
 
+BOOTSTRAP_STACK = "bootstrap"
+"""The stack that provisions the ESC tier (:mod:`components.bootstrap`) instead of a chain."""
+
+
+def bootstrap() -> None:
+    """Create the ESC environments and CI's OIDC trust, and export where they are."""
+    from components.bootstrap import EscBootstrap
+
+    tier = EscBootstrap("secret-chain", {})
+    pulumi.export("environments", tier.environments)
+    pulumi.export("oidcIssuer", tier.issuer)
+
 
 def main() -> None:
     """Build the SecretChain for the running stack and export its non-secret outputs.
@@ -11,6 +23,9 @@ def main() -> None:
     ``rolloutAnnotations`` maps each part whose Secret is read at start-up to the annotations to put
     into its consumer's pod template, so that a rotated value rolls the pods.
     """
+    if pulumi.get_stack() == BOOTSTRAP_STACK:
+        bootstrap()
+        return
     from components.chain import SecretChain
 
     chain = SecretChain("secret-chain")

@@ -187,3 +187,74 @@ def provider_flag_enabled(config_value: str | None, env_value: str | None) -> bo
     if env_value is not None:
         return env_value == "true"
     return False
+
+
+def esc_interpolation(text: str) -> list[str | int]:
+    """The accessors of an ESC string that is exactly one ``${…}`` (a symbol), as pulumi/esc reads it.
+
+    A port of ``propertyAccessParser`` (pulumi/esc ast/property.go): a bare name runs until ``.``, ``[``, ``}`` or
+    whitespace; ``["…"]`` is a key (``\\"`` escapes a quote); ``[n]`` an index. Raises ``ValueError`` with the
+    parser's own diagnostic where it reports one, and when anything but one interpolation is given (ast/expr.go
+    ``ParseExpr`` makes a symbol only of a string that is one ``${…}`` and nothing else).
+    """
+    if not text.startswith("${"):
+        raise ValueError("not an interpolation")
+    rest, accessors = text[2:], list[str | int]()
+
+    def terminates(c: str) -> bool:
+        return c in ".[}" or c.isspace()
+
+    def name() -> str:
+        nonlocal rest
+        taken = ""
+        while rest and not terminates(rest[0]):
+            taken, rest = taken + rest[0], rest[1:]
+        if not taken:
+            raise ValueError("property name must not be empty")
+        return taken
+
+    while True:
+        if not rest:
+            raise ValueError("missing closing brace '}' in interpolation")
+        c = rest[0]
+        if c == "}":
+            rest = rest[1:]
+            break
+        if c == ".":
+            rest = rest[1:]
+            accessors.append(name())
+        elif c == "[":
+            rest = rest[1:]
+            if rest.startswith('"'):
+                rest, key = rest[1:], ""
+                while True:
+                    if not rest:
+                        raise ValueError("key subscript is missing closing quote '\"'")
+                    ch, rest = rest[0], rest[1:]
+                    if ch == '"':
+                        if not key:
+                            raise ValueError("key subscript must not be empty")
+                        break
+                    if ch == "\\" and rest.startswith('"'):
+                        ch, rest = '"', rest[1:]
+                    key += ch
+                accessors.append(key)
+            else:
+                digits = ""
+                while rest and rest[0] != "]" and not terminates(rest[0]):
+                    digits, rest = digits + rest[0], rest[1:]
+                if not digits.isdigit():
+                    raise ValueError("numeric subscript must be a positive base-10 integer")
+                if not accessors:
+                    raise ValueError("the first accessor must be a property name or key subscript, not a numeric subscript")
+                accessors.append(int(digits))
+            if not rest.startswith("]"):
+                raise ValueError("subscript is missing closing bracket ']'")
+            rest = rest[1:]
+        elif c.isspace():
+            raise ValueError("missing closing brace '}' in interpolation")
+        else:
+            accessors.append(name())
+    if rest:
+        raise ValueError("text follows the interpolation: it would be a string, not a symbol")
+    return accessors

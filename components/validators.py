@@ -492,6 +492,31 @@ def github_repository(value: str) -> str:
     return text
 
 
+_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
+
+
+def git_branch(value: str) -> str:
+    """Check for a branch name git accepts (``git check-ref-format --branch``; rules: https://git-scm.com/docs/git-check-ref-format).
+
+    It lands in an OIDC subject (``repo:<owner>/<repo>:ref:refs/heads/<branch>``), where ``*`` would be a wildcard: git refuses it too.
+    """
+    text = _nonblank(value)
+    parts = text.split("/")
+    if (
+        _REF_FORBIDDEN.search(text)
+        or ".." in text
+        or "@{" in text
+        or text.endswith(".")
+        or text.startswith("-")
+        or any(not part or part.startswith(".") or part.endswith(".lock") for part in parts)
+    ):
+        raise NameInvalid(
+            "is not a branch name git accepts (git check-ref-format: no spaces, control characters, ~ ^ : ? * [ \\, '..', '@{', "
+            "empty or dot-led path components, a trailing '.' or '.lock')"
+        )
+    return text
+
+
 def nonempty(value: str) -> str:
     """Check that a value is not empty or whitespace; return it stripped."""
     return _nonblank(value)

@@ -116,6 +116,7 @@ def malformed(key: str) -> str:
         "secret-chain:acmeEmail": "ops",
         "secret-chain:githubRepository": "platform",
         "secret-chain:fluxRepositoryUrl": "git@github.com:acme/cluster.git",
+        "secret-chain:defaultBranch": "feature..x",
         PARTS_KEY: '["GhcrPullSecret", "NoSuchPart"]',
     }[key]
 
@@ -152,6 +153,7 @@ REQUIRED_WITH_GROUP = {
     "ci:pulumiFallbackAccessToken",
 }
 OPTIONAL_ALONE = {
+    "secret-chain:defaultBranch",  # the bootstrap stack's; default main
     "ci:pulumiTokenType",
     "ci:pulumiTeam",
     "ci:pulumiAccessToken",  # deprecated: warned about, never required
@@ -239,7 +241,7 @@ def test_full_config_is_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         assert "OK: the config is ready" in out
 
 
-STACK_OF = {"secret-chain:gatewayNamespace": "preview-base"}
+STACK_OF = {"secret-chain:gatewayNamespace": "preview-base", "secret-chain:defaultBranch": "bootstrap"}
 """Keys only another stack kind reads: checked on that stack, with the full config plus the key."""
 
 
@@ -247,6 +249,8 @@ def config_for(key: str) -> dict[str, tuple[str, bool]]:
     values = full_config("token" if key == "flux:githubToken" else "app")
     if key == "secret-chain:gatewayNamespace":
         values[key] = ("gateway", False)
+    if key == "secret-chain:defaultBranch":
+        values[key] = ("main", False)
     return values
 
 

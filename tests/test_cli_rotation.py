@@ -92,12 +92,12 @@ def test_fresh_state_is_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert code == 0 and "0 overdue, 0 due soon, 7 ok, 2 rotated on events only, 0 unknown" in out
 
 
-def test_preview_stack_names_preview_environment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_pr_stack_names_the_pr_environment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = STATE.read_text().replace("urn:pulumi:production::", "urn:pulumi:preview-pr-9::")
     path = tmp_path / "state.json"
     path.write_text(text)
     code, out, _ = run(capsys, "rotation", "--state", str(path), "--now", "2026-01-01", "--json")
-    assert code == 1 and json.loads(out)["escEnvironment"] == "<org>/secret-chain/Preview"
+    assert code == 1 and json.loads(out)["escEnvironment"] == "<org>/secret-chain/PullRequest"
 
 
 def test_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -99,7 +99,7 @@ def test_fix_command_names_default_environment_by_stack() -> None:
         secret_keys=secret_keys,
         stack="preview-pr-3",
     )
-    assert 'pulumi env set <org>/secret-chain/Preview pulumiConfig.prometheus:authToken' in str(caught[0])
+    assert 'pulumi env set <org>/secret-chain/PullRequest pulumiConfig.prometheus:authToken' in str(caught[0])
 
 
 def _pull_secret_from_output(token: str) -> Callable[[], object]:

@@ -100,7 +100,7 @@ def test_a_shell_command_planted_in_esc_environment_never_reaches_a_printed_comm
     assert code == 1
     assert "curl" not in out + err
     assert 'config "secret-chain:escEnvironment"' in out  # reported as malformed itself
-    assert "pulumi env set <org>/secret-chain/Preview pulumiConfig.prometheus:authToken" in out
+    assert "pulumi env set <org>/secret-chain/PullRequest pulumiConfig.prometheus:authToken" in out
     code = main(["plan", "--stack", "preview-pr-3", "--config", str(path)])
     out, err = capsys.readouterr()
     assert code == 2 and "curl" not in out + err

@@ -43,8 +43,8 @@ STACKS: dict[str, tuple[str, str, str, list[str]]] = {
         # no application runs there: its pull secret, Prometheus token and Grafana are each PR stack's own
         ["FluxGitCredentials", "CertManagerDnsIssuer", "GitHubActionsSecrets"],
     ),
-    # As .github/workflows/preview-deploy.yml builds it: the committed template plus the Preview environment.
-    "preview-pr-7": ("Pulumi.preview-pr.yaml", "preview.yaml", "preview.json", ["GhcrPullSecret", "PrometheusAuth", "GrafanaOAuth"]),
+    # As .github/workflows/preview-deploy.yml builds it: the committed template plus the PR-only environment.
+    "preview-pr-7": ("Pulumi.preview-pr.yaml", "pull-request.yaml", "preview.json", ["GhcrPullSecret", "PrometheusAuth", "GrafanaOAuth"]),
 }
 
 

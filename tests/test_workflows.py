@@ -335,7 +335,7 @@ def test_the_workflows_run_what_the_brief_says() -> None:
 
     assert "make test" in runs("test.yml")
     deploy = runs("preview-deploy.yml")
-    assert 'pulumi config env add secret-chain/Preview' in deploy and "pulumi up" in deploy and "gh pr comment" in deploy
+    assert 'pulumi config env add secret-chain/PullRequest' in deploy and "pulumi up" in deploy and "gh pr comment" in deploy
     # The PR stack's settings (the domain its hostnames derive from) come from the committed template.
     assert deploy.index('cp stacks/Pulumi.preview-pr.yaml "stacks/Pulumi.$STACK.yaml"') < deploy.index("pulumi stack select --create")
     cleanup = runs("preview-cleanup.yml")

@@ -1,0 +1,171 @@
+"""EscBootstrap: the ESC tier as code (the ``bootstrap`` stack) — environments, CI's OIDC trust, nothing secret.
+
+One ``pulumi up`` of the ``bootstrap`` stack creates, in the stack's own Pulumi organisation, with the Pulumi Cloud
+provider (pulumi-pulumiservice):
+
+* the environments of :mod:`components.esc` (Base, Preview, Production, PullRequest) from their generated definitions,
+  every secret a ``fn::secret`` placeholder and every non-secret value the bootstrap knows filled in (the
+  organisation and the token type CI logs in with);
+* the OIDC issuer ``https://token.actions.githubusercontent.com`` and its authorisation policy: GitHub's ID token
+  of this repository's pull-request and default-branch workflows, exchanged for a Pulumi token of the type CI requests.
+
+People set the secret values afterwards with ``pulumi env set``; the bootstrap must never write over them. The
+provider's Update pushes the whole definition (pulumi-pulumiservice provider/pkg/resources/environment.go ``Update``:
+``UpdateEnvironmentWithRevision`` with the new YAML) whenever its Diff finds the ``yaml`` input changed (``Diff``:
+``olds.Diff(news)``), and a ``pulumi refresh`` reads the live definition into the inputs (``Read``). So each
+environment is registered with ``ignore_changes=["yaml"]``: the engine then keeps the old input (pulumi/pulumi
+pkg/resource/deploy/step_generator.go ``processIgnoreChanges``: the ignored path is reset to ``old.Inputs``), the
+provider sees no change, and the definition is written once, at creation. A key the catalog gains later reaches an
+environment through ``pulumi env set`` (``secret-chain preflight`` prints the command). ``retain_on_delete`` keeps the
+environments, which hold people's secrets, when the bootstrap stack is destroyed.
+
+The stacks' ESC bindings stay in their stack files (``environment:``): the provider's only stack-config resource,
+``pulumiservice:api/stacks:Config``, moves a stack's whole configuration into the service, which would replace the
+committed stack files that declare each stack's parts.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
+
+import pulumi
+
+from components import esc
+from components.config import ESC_PROJECT, ConfigReader, gated, validated
+
+if TYPE_CHECKING:
+    import pulumi_pulumiservice as service
+
+ORGANIZATION_KEY = "ci:pulumiOrganization"
+TOKEN_TYPE_KEY = "ci:pulumiTokenType"
+TEAM_KEY = "ci:pulumiTeam"
+REPOSITORY_KEY = "secret-chain:githubRepository"
+BRANCH_KEY = "secret-chain:defaultBranch"
+
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+"""GitHub Actions' OIDC issuer (Pulumi docs, "Configuring OpenID Connect for GitHub": register the issuer URL)."""
+TOKEN_LIFETIME_SECONDS = 3600
+"""The longest Pulumi token the exchange may mint: CI jobs ask for 30 minutes (auth-actions ``token-expiration``)."""
+
+
+class EscBootstrapArgs(TypedDict, total=False):
+    """Arguments of :class:`EscBootstrap`. Values left out are read from the bootstrap stack's config."""
+
+    organization: str
+    """Pulumi organisation that holds the environments and the issuer. Default: config `ci:pulumiOrganization`, else
+    the organisation of the running stack."""
+    github_repository: str
+    """Repository (owner/name) whose workflows may log in to Pulumi Cloud. Default: config `secret-chain:githubRepository`."""
+    default_branch: str
+    """The repository's default branch (scheduled workflows run there). Default: config `secret-chain:defaultBranch`, else main."""
+    token_type: str
+    """The Pulumi token CI requests: organization or team. Default: config `ci:pulumiTokenType`, else organization."""
+    team: str
+    """The Pulumi team of a team token. Default: config `ci:pulumiTeam` (required for team)."""
+
+
+@dataclass(frozen=True)
+class BootstrapSpec:
+    """Validated inputs of an EscBootstrap."""
+
+    organization: str
+    repository: str
+    branch: str
+    token_type: str
+    team: str | None
+
+    def known(self) -> dict[str, str]:
+        """The non-secret Base values the bootstrap fills in: CI logs in with exactly what the policy allows."""
+        values = {ORGANIZATION_KEY: self.organization, TOKEN_TYPE_KEY: self.token_type}
+        if self.team is not None:
+            values[TEAM_KEY] = self.team
+        return values
+
+    def subjects(self) -> tuple[str, ...]:
+        """The GitHub ``sub`` claims allowed: this repository's pull requests and its default branch.
+
+        GitHub's subject is ``repo:<owner>/<repo>:pull_request`` for a ``pull_request`` run and
+        ``repo:<owner>/<repo>:ref:refs/heads/<branch>`` for a branch run, such as a schedule on the default branch
+        (GitHub docs, "OpenID Connect reference": example subject claims).
+        """
+        return (f"repo:{self.repository}:pull_request", f"repo:{self.repository}:ref:refs/heads/{self.branch}")
+
+    def policies(self) -> list["service.AuthPolicyDefinitionArgs"]:
+        """The issuer's authorisation policies: one allow rule per subject, audience this organisation.
+
+        An organisation token's rule names its permissions (pulumi-pulumiservice ``AuthPolicyTokenType``: organization
+        "Requires authorizedPermissions or roleID"; the REST API's auth policies: "only admin is supported for
+        organization tokens"); a team token's, the team (Pulumi docs, "Token types by edition": team tokens need
+        Enterprise or Business Critical).
+        """
+        import pulumi_pulumiservice as service
+
+        team = self.token_type == "team"
+        return [
+            service.AuthPolicyDefinitionArgs(
+                decision=service.AuthPolicyDecision.ALLOW,
+                rules={"aud": f"urn:pulumi:org:{self.organization}", "sub": subject},
+                token_type=service.AuthPolicyTokenType.TEAM if team else service.AuthPolicyTokenType.ORGANIZATION,
+                team_name=self.team if team else None,
+                authorized_permissions=None if team else [service.AuthPolicyPermissionLevel.ADMIN],
+            )
+            for subject in self.subjects()
+        ]
+
+
+def resolve(args: EscBootstrapArgs, reader: ConfigReader) -> BootstrapSpec | None:
+    """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
+    running = pulumi.get_organization() or None  # the stack's own organisation (none outside Pulumi Cloud)
+    organization = reader.plain(ORGANIZATION_KEY, args.get("organization"), required=running is None, arg_name="organization") or running
+    repository = reader.plain(REPOSITORY_KEY, args.get("github_repository"), arg_name="github_repository")
+    branch = reader.plain(BRANCH_KEY, args.get("default_branch"), required=False, arg_name="default_branch") or "main"
+    token_type = reader.plain(TOKEN_TYPE_KEY, args.get("token_type"), required=False, arg_name="token_type") or "organization"
+    team = reader.plain(TEAM_KEY, args.get("team"), required=token_type == "team", arg_name="team")
+    if organization is None or repository is None or reader.problems:
+        return None
+    return BootstrapSpec(organization, repository, branch, token_type, team if token_type == "team" else None)
+
+
+class EscBootstrap(pulumi.ComponentResource):
+    """The ESC environments of the chain and CI's OIDC trust, created once from the catalog; secrets stay with people."""
+
+    environments: pulumi.Output[dict[str, str]]
+    """Each environment's name (Base, Preview, Production, PullRequest) → its full reference, ``<org>/secret-chain/<env>``."""
+    issuer: pulumi.Output[str]
+    """ID of the OIDC issuer CI's GitHub tokens are exchanged at."""
+
+    def __init__(self, name: str, args: EscBootstrapArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        spec = validated("EscBootstrap", resolve, args, opts, kubernetes_secrets=False, environment="")
+        super().__init__("secret-chain:index:EscBootstrap", name, None, gated(spec, opts))
+        import pulumi_pulumiservice as service
+
+        child = pulumi.ResourceOptions(parent=self)
+        created: dict[str, str] = {}
+        for env in esc.ENVIRONMENTS:
+            service.Environment(
+                f"{name}-{env.file.removesuffix('.yaml')}",
+                organization=spec.organization,
+                project=ESC_PROJECT,
+                name=env.name,
+                yaml=pulumi.StringAsset(esc.render(env, spec.organization, _known_for(env, spec.known()))),
+                # Written once: people own the values after creation (module docstring); kept on destroy.
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["yaml"], retain_on_delete=True)),
+            )
+            created[env.name] = f"{spec.organization}/{ESC_PROJECT}/{env.name}"
+        issuer = service.OidcIssuer(
+            f"{name}-github-actions",
+            name="github-actions",
+            organization=spec.organization,
+            url=GITHUB_ISSUER,
+            max_expiration_seconds=TOKEN_LIFETIME_SECONDS,
+            policies=spec.policies(),
+            opts=child,
+        )
+        self.environments = pulumi.Output.from_input(created)
+        self.issuer = issuer.id
+        self.register_outputs({"environments": self.environments, "issuer": self.issuer})
+
+
+def _known_for(env: esc.Environment, known: Mapping[str, str]) -> Mapping[str, str]:
+    """The known values an environment holds: Base's own keys and the opt-in CI keys that go with them."""
+    return known if env is esc.BASE else {}

@@ -1,0 +1,210 @@
+"""The ESC tier as data: the environments the chain reads, generated from the catalog and the parts table.
+
+Four environments in the project ``secret-chain`` of the Pulumi organisation:
+
+* ``Base``: every value shared by the stacks (credentials of GitHub, Flux, DigitalOcean, CI).
+* ``Production``: imports Base; the production stack's own values (its Grafana OAuth app, Prometheus token…).
+* ``Preview``: imports Base; what ``preview-base`` reads besides Base (nothing today: it runs no application).
+* ``PullRequest``: what a ``preview-pr-<N>`` stack reads and nothing else. It imports no environment: the values
+  it shares with Base are *implicit imports*, ``${environments.secret-chain.Base.pulumiConfig["<key>"]}``, which
+  expose only the referenced value (Pulumi docs, ESC "Importing other environments": implicit imports, "Only
+  referenced values visible"), so a PR job never opens the Flux App key, ``github:token`` or the CI secrets.
+
+The files in ``esc/`` are :func:`render`'s output (``tests/test_esc.py`` keeps them equal) and the bootstrap stack
+(:mod:`components.bootstrap`) creates the environments from the same function.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import yaml
+
+from components import catalog, parts
+from components.catalog import Key, Tier
+from components.config import ESC_PROJECT, esc_path
+
+SECRET = "fn::secret"
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One ESC environment of the chain."""
+
+    name: str
+    """``<org>/secret-chain/<name>``."""
+    file: str
+    """Its definition in ``esc/``."""
+    purpose: str
+    imports: tuple[str, ...]
+    """Explicit imports (``<project>/<env>``), merged under the environment's own values."""
+    own: tuple[Key, ...]
+    """Keys whose values it holds (placeholders until a person sets them)."""
+    references: tuple[tuple[Key, str], ...] = ()
+    """Keys it reads from another environment of the project by implicit import: (key, environment name)."""
+
+    @property
+    def ref(self) -> str:
+        """The name an import or a stack file uses: ``secret-chain/<name>``."""
+        return f"{ESC_PROJECT}/{self.name}"
+
+    def exposed(self) -> tuple[Key, ...]:
+        """Every key a stack importing it reads from it (own, imported, referenced)."""
+        keys: dict[str, Key] = {}
+        for imported in self.imports:
+            keys.update({k.key: k for k in BY_REF[imported].exposed()})
+        keys.update({k.key: k for k in self.own})
+        keys.update({k.key: k for k, _ in self.references})
+        return tuple(e for e in catalog.KEYS if e.key in keys)
+
+
+def _templated(entry: Key) -> bool:
+    """A key the environments carry: set in ESC by a person, always (not only during a rotation or by choice)."""
+    return entry.tier is Tier.ESC and not (entry.temporary or entry.opt_in or entry.deprecated)
+
+
+def _required(kind: parts.Kind) -> tuple[Key, ...]:
+    return tuple(k for k in parts.esc_keys_required(kind) if _templated(k))
+
+
+_SHARED = tuple(k for k in catalog.KEYS if _templated(k) and not k.per_environment)
+_PR = _required(parts.Kind.PREVIEW_PR)
+
+BASE = Environment("Base", "base.yaml", "credentials shared by every stack (imported by Preview and Production)", (), _SHARED)
+PRODUCTION = Environment(
+    "Production",
+    "production.yaml",
+    "Base plus the production stack's own values",
+    (BASE.ref,),
+    tuple(k for k in catalog.KEYS if _templated(k) and k.per_environment),
+)
+PREVIEW = Environment(
+    "Preview",
+    "preview.yaml",
+    "Base plus what preview-base reads besides it",
+    (BASE.ref,),
+    tuple(k for k in _required(parts.Kind.PREVIEW_BASE) if k.per_environment),
+)
+PULL_REQUEST = Environment(
+    "PullRequest",
+    "pull-request.yaml",
+    "exactly what a preview-pr-<N> stack reads: its own values, and Base's by implicit import (no explicit import)",
+    (),
+    tuple(k for k in _PR if k.per_environment),
+    tuple((k, BASE.name) for k in _PR if not k.per_environment),
+)
+ENVIRONMENTS: tuple[Environment, ...] = (BASE, PREVIEW, PRODUCTION, PULL_REQUEST)
+BY_REF: dict[str, Environment] = {e.ref: e for e in ENVIRONMENTS}
+BY_NAME: dict[str, Environment] = {e.name: e for e in ENVIRONMENTS}
+
+
+def for_stack(kind: parts.Kind) -> Environment:
+    """The environment a stack of this kind attaches (``environment:`` in its stack file; the bootstrap stack none)."""
+    return {parts.Kind.PRODUCTION: PRODUCTION, parts.Kind.PREVIEW_BASE: PREVIEW, parts.Kind.PREVIEW_PR: PULL_REQUEST}[kind]
+
+
+def reference(entry: Key, environment: str) -> str:
+    """An implicit import of ``entry``'s config key from ``environment`` (ESC ``${environments.<project>.<env>.<path>}``).
+
+    The key is a quoted subscript (pulumi/esc ast/property.go ``parsePropertyAccess``: a bare name ends at ``.``, ``[``
+    or ``}``, and ``:`` is no terminator, but a key may hold a ``.``); a string that is one interpolation and nothing
+    else is a symbol, so the value keeps its type, an object stays an object (pulumi/esc ast/expr.go ``ParseExpr``).
+    """
+    return f"${{environments.{ESC_PROJECT}.{environment}.pulumiConfig[{json.dumps(entry.config_key)}]}}"
+
+
+def placeholder(entry: Key) -> str:
+    """What a template holds until a person sets the value: a ``<set me: …>`` that every key's check refuses."""
+    example = f'"$(cat {entry.example_file})"' if entry.example_file else entry.example
+    return f"<set me: {example}>"
+
+
+def definition(env: Environment, known: Mapping[str, str] | None = None) -> dict[str, object]:
+    """The environment's YAML document as data. ``known``: non-secret values already known (by catalog key), in place of placeholders."""
+    known = known or {}
+    config: dict[str, object] = {}
+    for entry in env.own:
+        value: object = known.get(entry.key, placeholder(entry))
+        if entry.secret:
+            value = {SECRET: value}
+        if entry.field:
+            fields = config.setdefault(entry.config_key, {})
+            assert isinstance(fields, dict)
+            fields[entry.field] = value
+        else:
+            config[entry.config_key] = value
+    for key, value in known.items():
+        entry = catalog.get(key)
+        if entry not in env.own and env is BASE and not entry.secret and not entry.per_environment and entry.field == "":
+            config[entry.config_key] = value  # a value set only by choice (ci:pulumiTeam), known to the bootstrap
+    for entry, source in env.references:
+        config[entry.config_key] = reference(entry, source)
+    document: dict[str, object] = {}
+    if env.imports:
+        document["imports"] = list(env.imports)
+    document["values"] = {"pulumiConfig": config}
+    return document
+
+
+def _comment(entry: Key) -> str:
+    return f"    # {' '.join(entry.purpose.split())}\n"
+
+
+def render(env: Environment, org: str = "example-org", known: Mapping[str, str] | None = None) -> str:
+    """The environment as a commented YAML file: ``esc/<file>``, and what the bootstrap stack creates."""
+    full = f"{org}/{ESC_PROJECT}/{env.name}"
+    head = [
+        f"# {env.name}: {env.purpose}.",
+        "# Generated from components/catalog.py and components/parts.py (components/esc.py); the bootstrap stack creates it.",
+        f"# By hand (Pulumi Cloud): pulumi env init {full} --file esc/{env.file}",
+        "# Every <set me: …> is a placeholder that `secret-chain preflight` rejects; set the real value with",
+        f"#   pulumi env set {full} pulumiConfig.<key> <value> [--secret]",
+        "# never by committing it here.",
+    ]
+    document = definition(env, known)
+    body = ""
+    if env.imports:
+        body += yaml.safe_dump({"imports": document["imports"]}, sort_keys=False)
+    body += "values:\n  pulumiConfig:"
+    values = document["values"]
+    assert isinstance(values, dict)
+    config = values["pulumiConfig"]
+    if not config:
+        body += " {}\n"
+    else:
+        body += "\n"
+        by_config_key = {e.config_key: e for e in (*env.exposed(), *map(catalog.get, known or {}))}
+        for key, value in config.items():
+            entry = by_config_key[key]
+            if entry.field:
+                body += "".join(f"    # {e.field}: {' '.join(e.purpose.split())}\n" for e in catalog.held_in(key))
+            else:
+                body += _comment(entry)
+            dumped = yaml.safe_dump({key: value}, sort_keys=False, width=1000, allow_unicode=True)
+            body += "".join(f"    {line}\n" for line in dumped.splitlines())
+    temporary = [k for k in catalog.KEYS if k.temporary and any(k in p.keys for p in parts.PARTS if _reads(env, p))]
+    for entry in temporary:
+        body += (
+            f"    # {entry.key} is absent here on purpose: it is set only during phase 1 of a rotation\n"
+            f"    # (docs/rotation.md), with: pulumi env set {full} {esc_path(entry)} <value> --secret\n"
+        )
+    return "\n".join(head) + "\n" + body
+
+
+def _reads(env: Environment, part: parts.Part) -> bool:
+    """Whether a stack attaching ``env`` builds ``part`` (for the rotation-only keys' notes)."""
+    return env is not BASE and any(for_stack(kind) is env for kind in part.kinds if kind in parts.CHAIN_KINDS)
+
+
+def write_files(directory: str = "esc") -> list[str]:
+    """Write every environment's definition into ``directory`` (``make esc``); return the files written."""
+    from pathlib import Path
+
+    written = []
+    for env in ENVIRONMENTS:
+        path = Path(directory) / env.file
+        path.write_text(render(env), encoding="utf-8")
+        written.append(str(path))
+    return written
