@@ -32,8 +32,10 @@ PARTS_KEY = "secret-chain:parts"
 
 
 class Kind(StrEnum):
-    """The kinds of stack: ``production``, ``preview-base`` and ``preview-pr-<N>`` (one per pull request) build the
-    chain; ``bootstrap`` builds the ESC tier they read (:mod:`components.bootstrap`).
+    """The kinds of stack.
+
+    ``production``, ``preview-base`` and ``preview-pr-<N>`` (one per pull request) build the chain; ``bootstrap``
+    builds the ESC tier they read (:mod:`components.bootstrap`).
     """
 
     PRODUCTION = "production"
@@ -400,10 +402,10 @@ def select(kind: Kind, get: Callable[[str], str | None], declared: Sequence[str]
 
 
 def esc_keys_required(kind: Kind) -> tuple[Key, ...]:
-    """The ESC-tier keys a stack of this kind needs for every part it can declare: each part's required keys and
-    the recommended alternative of a choice, with the sub-groups built with their part (not the optional ones).
+    """The ESC-tier keys a stack of this kind needs for every part it can declare.
 
-    This is what the environment a stack attaches must carry (:mod:`components.esc`), in catalog order.
+    Each part's required keys and the recommended alternative of a choice, with the sub-groups built with their
+    part (not the optional ones). This is what the environment a stack attaches must carry (:mod:`components.esc`), in catalog order.
     """
     wanted: set[str] = set()
     for part in PARTS:

@@ -220,7 +220,7 @@ def _check_previous_token(config: Mapping[str, str], problem: Callable[..., None
 
 def render_text(report: Report) -> str:
     """Human-readable report; names keys, never values."""
-    where = f"fixes write to ESC environment {report.environment}" if report.environment else "it attaches no ESC environment: fixes are pulumi config set"
+    where = f"fixes write to ESC environment {report.environment}" if report.environment else "no ESC environment: fixes are pulumi config set"
     lines = [f"Preflight of stack {report.stack} ({where})"]
     if report.declared is not None:
         lines.append(f"  parts declared in {parts.PARTS_KEY}: {', '.join(report.declared) or 'none'}")

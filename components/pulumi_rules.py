@@ -190,7 +190,7 @@ def provider_flag_enabled(config_value: str | None, env_value: str | None) -> bo
 
 
 def esc_interpolation(text: str) -> list[str | int]:
-    """The accessors of an ESC string that is exactly one ``${…}`` (a symbol), as pulumi/esc reads it.
+    r"""The accessors of an ESC string that is exactly one ``${…}`` (a symbol), as pulumi/esc reads it.
 
     A port of ``propertyAccessParser`` (pulumi/esc ast/property.go): a bare name runs until ``.``, ``[``, ``}`` or
     whitespace; ``["…"]`` is a key (``\\"`` escapes a quote); ``[n]`` an index. Raises ``ValueError`` with the
