@@ -106,6 +106,9 @@ class Key:
     PR-only environment, never by Base (:mod:`components.esc`)."""
     opt_in: bool = False
     """Set only by a deliberate choice (a team token, the stored-token fallback): absent otherwise, so not in the ESC templates."""
+    generated_when_absent: str = ""
+    """Set on a key the program makes for itself when it is absent: how it makes and keeps the value. Such a key
+    is optional (never missing); a value that is set is still checked."""
     deprecated: str = ""
     """Set on a key that is no longer used but stays readable for one release: what replaced it. Reading the
     key then warns (naming the key and this), never fails; the key goes in :data:`REMOVED_IN`."""
@@ -871,15 +874,30 @@ KEYS: tuple[Key, ...] = (
         ),
         example="$(openssl rand -hex 32)",
         rotation=Rotation.ON_COMPROMISE,
-        generate="openssl rand -hex 32 (one per ESC environment)",
-        flows_to="nowhere: only HMACs made with it leave the program (PrometheusAuth and GrafanaOAuth rollout_annotations)",
+        generate=(
+            "nothing to do: when absent, each stack generates its own and keeps it as a secret in its state. Set it "
+            "(openssl rand -hex 32) only to share one key across stacks or to rotate it by hand"
+        ),
+        generated_when_absent=(
+            "a pulumi_random RandomBytes of 32 bytes named <SecretChain name>-rollout-key, or <component name>-rollout-key for a "
+            "PrometheusAuth or GrafanaOAuth on its own, drawn once and kept as a secret in the stack's state"
+        ),
+        flows_to=(
+            "nowhere: only HMACs made with it leave the program (PrometheusAuth and GrafanaOAuth rollout_annotations); "
+            "a generated key lives only in the stack's state, as a secret"
+        ),
         consumers="the stack program (rollout annotations of the app and Grafana pod templates)",
-        symptom="Missing or short: pulumi up stops with a ConfigError before anything changes",
+        symptom="Short or a placeholder: pulumi up stops with a ConfigError before anything changes (absent is fine: a key is generated)",
         scopes="none (a random value that never leaves Pulumi)",
         rotate=(
             "Only on compromise: rotating it changes every rollout annotation, so every env-var consumer (the app, Grafana) "
-            "restarts once. Make a new key: openssl rand -hex 32.",
-            "{set}",
+            "restarts once.",
+            "If secret-chain:rolloutKey is not set (the key is generated): on each stack, find the URN of the RandomBytes that holds "
+            "it with pulumi stack --show-urns | grep rollout-key (the stack program's is "
+            "urn:pulumi:<stack>::secret-chain::secret-chain:index:SecretChain$random:index/randomBytes:RandomBytes::secret-chain-rollout-key), "
+            "then pulumi up --replace '<URN>': the resource is replaced and a new key drawn; no Secret changes, the rollout annotations "
+            "change and the consumers roll. Skip the next two steps.",
+            "If it is set: {set}",
             "pulumi up on every stack that imports the environment: no Secret changes; the rollout annotations change and the consumers roll.",
             "If the old key leaked together with the annotations, also rotate the low-entropy values those annotations cover "
             "(the Grafana SMTP password, client secret): with the key an attacker could test guesses against them offline.",

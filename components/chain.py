@@ -330,11 +330,18 @@ class SecretChain(pulumi.ComponentResource):
             kube_opts = pulumi.ResourceOptions(parent=self, providers=providers, depends_on=[namespace])
         parts: list[str] = []
         rollouts: dict[str, pulumi.Output[dict[str, str]]] = {}
+        # One rollout key per stack: with none configured, the chain generates one and both parts use it, so
+        # adding or dropping a part later neither changes nor replaces the key of the other.
+        shared_key: pulumi.Output[str] | None = None
+        if any(s is not None and s.rollout_key is None for s in (spec.prometheus, spec.grafana)):
+            from components import kube
+
+            shared_key = kube.generated_rollout_key(f"{name}-rollout-key", self)
         if spec.ghcr is not None:
             ghcr.GhcrPullSecret.from_spec(f"{name}-ghcr", spec.ghcr, kube_opts)
             parts.append("GhcrPullSecret")
         if spec.prometheus is not None:
-            metrics = prometheus.PrometheusAuth.from_spec(f"{name}-prometheus", spec.prometheus, kube_opts)
+            metrics = prometheus.PrometheusAuth.from_spec(f"{name}-prometheus", spec.prometheus, kube_opts, rollout_key=shared_key)
             rollouts["PrometheusAuth"] = metrics.rollout_annotations
             parts.append("PrometheusAuth")
         if spec.flux is not None:
@@ -345,7 +352,7 @@ class SecretChain(pulumi.ComponentResource):
             parts.append("CertManagerDnsIssuer")
         self.grafana_callback_url: pulumi.Output[str] | None = None
         if spec.grafana is not None:
-            dashboard = grafana.GrafanaOAuth.from_spec(f"{name}-grafana", spec.grafana, kube_opts)
+            dashboard = grafana.GrafanaOAuth.from_spec(f"{name}-grafana", spec.grafana, kube_opts, rollout_key=shared_key)
             self.grafana_callback_url = dashboard.callback_url
             rollouts["GrafanaOAuth"] = dashboard.rollout_annotations
             parts.append("GrafanaOAuth")

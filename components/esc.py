@@ -61,8 +61,9 @@ class Environment:
 
 
 def _templated(entry: Key) -> bool:
-    """A key the environments carry: set in ESC by a person, always (not only during a rotation or by choice)."""
-    return entry.tier is Tier.ESC and not (entry.temporary or entry.opt_in or entry.deprecated)
+    """A key the environments carry: set in ESC by a person, always (not during a rotation only, by choice, or to
+    replace a value the stack generates when it is absent)."""
+    return entry.tier is Tier.ESC and not (entry.temporary or entry.opt_in or entry.deprecated or entry.generated_when_absent)
 
 
 def _required(kind: parts.Kind) -> tuple[Key, ...]:

@@ -90,7 +90,8 @@ class GrafanaOAuthArgs(TypedDict, total=False):
     alert_email: pulumi.Input[str]
     """Recipient of alert mail. Default: config grafana:alertEmail."""
     rollout_key: pulumi.Input[str]
-    """Key of the HMAC behind rollout_annotations (32+ random bytes). Default: config secret-chain:rolloutKey."""
+    """Key of the HMAC behind rollout_annotations (32+ random bytes). Default: config secret-chain:rolloutKey, and
+    when that is absent a key generated once and kept in state (a RandomBytes child named ``<name>-rollout-key``)."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ class GrafanaSpec:
     admin_user: Known[str]
     mail: MailSpec | None
     mail_enabled: bool
-    rollout_key: pulumi.Output[str]
+    rollout_key: pulumi.Output[str] | None
+    """The configured (or passed) rollout key; None: the component generates one (kube.generated_rollout_key)."""
     callback_host: Known[str]
     """The host of the callback URL to register: the Grafana host, or for a preview PR ``pr-grafana.<domain>``."""
 
@@ -332,7 +334,8 @@ def resolve(args: GrafanaOAuthArgs, reader: ConfigReader) -> GrafanaSpec | None:
     elif isinstance(admin_user, pulumi.Output):
         admin_user = admin_user.apply(lambda known: _warn_if_login(owner, known))
     mail_ok, mail = _resolve_mail(args, reader)
-    rollout_key = reader.secret(kube.ROLLOUT_KEY, args.get("rollout_key"), arg_name="rollout_key")
+    # Optional: absent, the component generates the key (a bad configured one is still refused).
+    rollout_key = reader.secret(kube.ROLLOUT_KEY, args.get("rollout_key"), required=False, arg_name="rollout_key")
     if mail_ok and mail is None and alerting_arg is True:
         reader.fail(
             "alerting_mail is true but no mail settings are configured. Fix: set "
@@ -341,7 +344,7 @@ def resolve(args: GrafanaOAuthArgs, reader: ConfigReader) -> GrafanaSpec | None:
         )
     if namespace is None or host is None or alerting is None or secret_name is None or not mail_ok or reader.problems:
         return None
-    if client_id is None or client_secret is None or github_org is None or admin_user is None or rollout_key is None:
+    if client_id is None or client_secret is None or github_org is None or admin_user is None:
         return None
     return GrafanaSpec(
         namespace=namespace,
@@ -404,13 +407,18 @@ class GrafanaOAuth(pulumi.ComponentResource):
         self._build(name, validated("GrafanaOAuth", resolve, args, opts), opts)
 
     @classmethod
-    def from_spec(cls, name: str, spec: GrafanaSpec, opts: pulumi.ResourceOptions | None = None) -> Self:
-        """Build from an already validated spec (used by SecretChain, which validates everything first)."""
+    def from_spec(
+        cls, name: str, spec: GrafanaSpec, opts: pulumi.ResourceOptions | None = None, *, rollout_key: pulumi.Output[str] | None = None
+    ) -> Self:
+        """Build from an already validated spec (used by SecretChain, which validates everything first).
+
+        ``rollout_key``: the key to use when the spec has none (SecretChain's one generated key per stack).
+        """
         self = cls.__new__(cls)
-        self._build(name, spec, opts)
+        self._build(name, spec, opts, rollout_key)
         return self
 
-    def _build(self, name: str, spec: GrafanaSpec, opts: pulumi.ResourceOptions | None) -> None:
+    def _build(self, name: str, spec: GrafanaSpec, opts: pulumi.ResourceOptions | None, shared_key: pulumi.Output[str] | None = None) -> None:
         super().__init__("secret-chain:index:GrafanaOAuth", name, None, gated(spec, opts))
         kube.adopt(self, opts)
         secrets: dict[str, Known[str]] = {"client_id": spec.client_id, "client_secret": spec.client_secret, **spec.known_values()}
@@ -430,7 +438,8 @@ class GrafanaOAuth(pulumi.ComponentResource):
         self.callback_url = pulumi.Output.from_input(spec.callback_url)
         self.root_url = pulumi.Output.from_input(spec.root_url)
         self.secret_name = pulumi.Output.from_input(spec.secret_name)
-        self.rollout_annotations = kube.rollout_annotations(spec.rollout_key, spec.namespace, spec.secret_name, string_data)
+        rollout_key = kube.rollout_key_of(self, name, spec.rollout_key, shared_key)
+        self.rollout_annotations = kube.rollout_annotations(rollout_key, spec.namespace, spec.secret_name, string_data)
         self.register_outputs(
             {
                 "callback_url": self.callback_url,

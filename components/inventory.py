@@ -99,6 +99,7 @@ def key_row(entry: Key) -> dict[str, Any]:
         "reload": entry.reload,
         "temporary": entry.temporary,
         "optIn": entry.opt_in,
+        "generatedWhenAbsent": entry.generated_when_absent,
         "deprecated": entry.deprecated,
     }
 
@@ -112,6 +113,11 @@ def as_json(environment: str | None = None) -> dict[str, Any]:
         "stack": [key_row(k) for k in keys(environment, Tier.STACK)],
         "parts": parts.rows(),
     }
+
+
+def _purpose(entry: Key) -> str:
+    """The purpose cell of the ESC table: a key generated when absent says that it is optional."""
+    return f"{entry.purpose} (optional: generated when absent)" if entry.generated_when_absent else entry.purpose
 
 
 def _cell(text: str) -> str:
@@ -143,7 +149,7 @@ def render_markdown(environment: str | None = None, heading: str = "###") -> str
     out += _table(
         ["Key", "Purpose", "Rotation Schedule", "Environment", "Secret"],
         [
-            [f"`{k.key}`", k.purpose, rotation_label(k.rotation), environment_label(k), "yes" if k.secret else "no"]
+            [f"`{k.key}`", _purpose(k), rotation_label(k.rotation), environment_label(k), "yes" if k.secret else "no"]
             for k in keys(environment, Tier.ESC)
         ],
     )
@@ -276,11 +282,14 @@ due and links to their section below.
    `PROMETHEUS_AUTH_TOKEN_PREVIOUS` exists only during a rotation, is written as base64 `data`.
 3. **Start-up consumers get a rollout trigger that reveals nothing.** PrometheusAuth and GrafanaOAuth
    export `rollout_annotations` (the stack exports them as `rolloutAnnotations`, per part):
-   `{{"secret-chain/rollout-hmac-sha256-<secret name>": "<hex>"}}`, an HMAC-SHA256 keyed with
-   `secret-chain:rolloutKey` over the Secret's namespace, name and data (canonical JSON). Put it into
+   `{{"secret-chain/rollout-hmac-sha256-<secret name>": "<hex>"}}`, an HMAC-SHA256 keyed with the
+   stack's rollout key over the Secret's namespace, name and data (canonical JSON). Put it into
    the consumer's pod template; a rotated value changes it and the Deployment rolls. A plain hash would
    let anyone who sees the Deployment test guesses of a low-entropy value (an SMTP password) offline;
-   the HMAC cannot be computed without the key, which never leaves Pulumi. Rotating the key itself
+   the HMAC cannot be computed without the key, which never leaves Pulumi. The key is generated when
+   `secret-chain:rolloutKey` is not set: a `pulumi_random` `RandomBytes` (32 bytes, one per stack, kept
+   as a secret in its state, unchanged from run to run); set the key only to share one across stacks or
+   to rotate it by hand. Rotating the key itself (replacing that resource, or setting a new value)
    restarts every such consumer once.
 4. **Everything else reads the Secret when it uses it**, so it needs no trigger (see the table).
 
@@ -321,6 +330,8 @@ def rotation_doc() -> str:
         facts = [f"Schedule: {rotation_label(entry.rotation)}."]
         if entry.temporary:
             facts.append("Set only during a rotation.")
+        if entry.generated_when_absent:
+            facts.append(f"Optional: when it is not set, the program generates it ({entry.generated_when_absent}).")
         out.append(" ".join(facts) + f" {entry.purpose}.")
         if entry.reload:
             out += ["", f"Picked up: {entry.reload}."]

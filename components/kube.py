@@ -25,7 +25,10 @@ CONFIG_KEYS_ANNOTATION = "secret-chain/config-keys"
 """Annotation on every chain Secret listing the config keys its data comes from (names, never values)."""
 
 ROLLOUT_KEY = "secret-chain:rolloutKey"
-"""Config key of the per-environment HMAC key behind every rollout annotation."""
+"""Config key of the HMAC key behind every rollout annotation; when it is absent the key is generated
+(:func:`generated_rollout_key`)."""
+ROLLOUT_KEY_BYTES = 32
+"""Size of a generated rollout key: the 32 random bytes ``openssl rand -hex 32`` gives a configured one."""
 ROLLOUT_ANNOTATION_PREFIX = "secret-chain/rollout-hmac-sha256-"
 """Rollout annotation keys are this prefix plus the Secret's name. The key says what the value is, a keyed
 SHA-256 digest, which is also what the policy pack's no-secret-looking-metadata rule exempts from its
@@ -158,6 +161,37 @@ def rollout_annotations(
         return {rollout_annotation_key(known_name): rollout_digest(key, known_namespace, known_name, data)}
 
     return pulumi.Output.unsecret(pulumi.Output.all(rollout_key, string_data, namespace, name).apply(compute))
+
+
+def generated_rollout_key(resource_name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """A rollout key made and kept by a ``pulumi_random.RandomBytes`` child of ``parent``: its ``hex``, as a secret.
+
+    For a stack that configures no ``secret-chain:rolloutKey``. The provider draws the bytes once, when it creates
+    the resource, and keeps them in state; ``length`` requires a replacement (hashicorp/terraform-provider-random
+    ``internal/provider/resource_bytes.go``: ``Create`` reads ``crypto/rand``, ``length`` has ``RequiresReplace``,
+    ``hex`` ``UseStateForUnknown``). With constant inputs the key therefore never changes on its own; it is
+    rotated by replacing the resource (``pulumi up --replace <its URN>``). The name comes from the component's
+    name only, so it is the same on every run and says nothing about the key.
+
+    ``hex`` is secret in state already (the SDK registers it with ``additional_secret_outputs=["base64", "hex"]``:
+    pulumi/pulumi-random ``sdk/python/pulumi_random/random_bytes.py``); it is wrapped again so that it stays secret
+    under any runtime, mocks included, and never depends on the provider SDK's options.
+    """
+    from pulumi_random import RandomBytes
+
+    key = RandomBytes(resource_name, length=ROLLOUT_KEY_BYTES, opts=pulumi.ResourceOptions(parent=parent))
+    return pulumi.Output.secret(key.hex)
+
+
+def rollout_key_of(
+    component: pulumi.Resource, name: str, configured: pulumi.Output[str] | None, shared: pulumi.Output[str] | None = None
+) -> pulumi.Output[str]:
+    """The rollout key a component uses: the configured one, else the one its chain shares, else its own generated one."""
+    if configured is not None:
+        return configured
+    if shared is not None:
+        return shared
+    return generated_rollout_key(f"{name}-rollout-key", component)
 
 
 MUTABLE_MARK = "_secret_chain_enable_secret_mutable"

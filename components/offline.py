@@ -15,6 +15,8 @@ preview too, so they stay known. An input that was unknown when registered is re
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
@@ -192,6 +194,29 @@ def redact(value: Any, placeholder: str = "[secret]") -> Any:
     return value
 
 
+RANDOM_BYTES = "random:index/randomBytes:RandomBytes"
+"""The type token pulumi_random registers a RandomBytes with (pulumi/pulumi-random
+``sdk/python/pulumi_random/random_bytes.py``: ``@pulumi.type_token("random:index/randomBytes:RandomBytes")``)."""
+
+
+def random_bytes_stand_in(typ: str, name: str, length: object) -> dict[str, Any]:
+    """The outputs an offline run gives a ``RandomBytes``: ``hex`` and ``base64`` of ``length`` bytes, secret-marked.
+
+    The provider makes them with ``crypto/rand`` when it creates the resource (hashicorp/terraform-provider-random
+    ``internal/provider/resource_bytes.go``, ``Create``). Offline they are derived from the type and the resource's
+    name instead, so two evaluations of one program register the same values. A fake that never exists outside
+    this process, not a key: anyone can recompute it from the (public) name. Both are returned secret, as the
+    engine returns them: the schema marks them ``secret`` and the SDK asks for it (``additional_secret_outputs=
+    ["base64", "hex"]`` in pulumi/pulumi-random ``sdk/python/pulumi_random/random_bytes.py``), which the mock
+    monitor does not honour by itself.
+    """
+    # Numbers cross the RPC as protobuf doubles (google.protobuf.Value has no integer).
+    size = int(length) if isinstance(length, (int, float)) and not isinstance(length, bool) and length >= 1 else 32
+    seed = f"secret-chain offline stand-in, not a key: {typ}::{name}".encode()
+    stream = b"".join(hashlib.sha256(seed + counter.to_bytes(4, "big")).digest() for counter in range(size // 32 + 1))[:size]
+    return {"hex": rpc.wrap_rpc_secret(stream.hex()), "base64": rpc.wrap_rpc_secret(base64.b64encode(stream).decode())}
+
+
 # Fields of a Kubernetes object's metadata that the API server fills in.
 _KUBERNETES_COMPUTED_METADATA = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields")
 
@@ -211,6 +236,8 @@ class _Mocks(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         if not self.unknowns or not args.custom or args.resource_id:
             # Update; components (which have no ID); reads and imports of existing resources.
+            if args.typ == RANDOM_BYTES:
+                state.update(random_bytes_stand_in(args.typ, args.name, state.get("length")))
             return args.resource_id or f"{args.name}-id", state
         # An empty ID is an unknown one; outputs left out of the state resolve as unknown in preview.
         if args.typ.startswith("kubernetes:"):

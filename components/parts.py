@@ -137,7 +137,8 @@ PARTS: tuple[Part, ...] = (
     Part("Stack settings", CHAIN_KINDS, Enable.ALWAYS, uses=(ESC_ENVIRONMENT, DECLARED_PARTS)),
     Part("Application namespace", frozenset({Kind.PRODUCTION}), Enable.ALWAYS, uses=(APP_NAMESPACE,)),
     Part("GhcrPullSecret", APP_KINDS, Enable.DECLARED, all_of=tuple(map(_key, (ghcr.USERNAME_KEY, ghcr.TOKEN_KEY))), writes_secrets=True),
-    Part("PrometheusAuth", APP_KINDS, Enable.DECLARED, all_of=(_key(prometheus.TOKEN_KEY),), needs=(ROLLOUT_KEY,), writes_secrets=True),
+    # The rollout key is read when set; absent, the chain (or the component on its own) generates it.
+    Part("PrometheusAuth", APP_KINDS, Enable.DECLARED, all_of=(_key(prometheus.TOKEN_KEY),), uses=(ROLLOUT_KEY,), writes_secrets=True),
     Part(
         "PrometheusAuth.rotation",
         APP_KINDS,
@@ -176,7 +177,8 @@ PARTS: tuple[Part, ...] = (
         frozenset({Kind.PRODUCTION, Kind.PREVIEW_PR}),
         Enable.DECLARED,
         all_of=tuple(map(_key, grafana.OAUTH_KEYS)),
-        needs=(DOMAIN, ROLLOUT_KEY),
+        needs=(DOMAIN,),
+        uses=(ROLLOUT_KEY,),
         writes_secrets=True,
     ),
     # Read wherever Grafana is built; PR stacks send no alert mail (GF_SMTP_ENABLED false).
@@ -303,7 +305,7 @@ class Selection:
         return {p.name for p in self.built}
 
     def unset(self) -> list[Missing]:
-        """The missing keys, each once (a key several parts need, such as the rollout key, under the first)."""
+        """The missing keys, each once (a key several parts need, such as the domain, under the first)."""
         seen: dict[str, Missing] = {}
         for item in self.missing:
             seen.setdefault(item.key.key, item)
@@ -397,7 +399,7 @@ def select(kind: Kind, get: Callable[[str], str | None], declared: Sequence[str]
             else:
                 why = f"no part that reads it is enabled ({', '.join(p.name for p in owners)})"
             selection.ignored[entry.key] = why
-    # One message per key: a key several parts need (the rollout key) is missing once.
+    # One message per key: a key several parts need (the domain) is missing once.
     return selection
 
 

@@ -55,7 +55,8 @@ class PrometheusAuthArgs(TypedDict, total=False):
     """The token being replaced, during a two-phase rotation only: the app accepts it too and the
     ServiceMonitor keeps sending it. Default: config prometheus:previousAuthToken (usually absent)."""
     rollout_key: pulumi.Input[str]
-    """Key of the HMAC behind rollout_annotations (32+ random bytes). Default: config secret-chain:rolloutKey."""
+    """Key of the HMAC behind rollout_annotations (32+ random bytes). Default: config secret-chain:rolloutKey, and
+    when that is absent a key generated once and kept in state (a RandomBytes child named ``<name>-rollout-key``)."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ class PrometheusSpec:
     monitor_labels: dict[str, str]
     secret_name: Known[str]
     token: pulumi.Output[str]
-    rollout_key: pulumi.Output[str]
+    rollout_key: pulumi.Output[str] | None
+    """The configured (or passed) rollout key; None: the component generates one (kube.generated_rollout_key)."""
     previous_token: pulumi.Output[str] | None = None
 
     @property
@@ -194,12 +196,13 @@ def resolve(args: PrometheusAuthArgs, reader: ConfigReader) -> PrometheusSpec | 
         PREVIOUS_TOKEN_KEY,
         f"phase 1 of a rotation needs the new token in {TOKEN_KEY} and the old one in {PREVIOUS_TOKEN_KEY}",
     )
-    rollout_key = reader.secret(kube.ROLLOUT_KEY, args.get("rollout_key"), arg_name="rollout_key")
+    # Optional: absent, the component generates the key (a bad configured one is still refused).
+    rollout_key = reader.secret(kube.ROLLOUT_KEY, args.get("rollout_key"), required=False, arg_name="rollout_key")
     # Each value above is None only when its problem was recorded (every arg has a default or is required).
     if reader.problems:
         return None
     assert namespace and monitor_namespace and app and service_labels and port and path and scrape_scheme
-    assert interval and monitor_labels and secret_name and token is not None and rollout_key is not None
+    assert interval and monitor_labels and secret_name and token is not None
     return PrometheusSpec(
         namespace,
         monitor_namespace,
@@ -247,13 +250,18 @@ class PrometheusAuth(pulumi.ComponentResource):
         self._build(name, validated("PrometheusAuth", resolve, args, opts), opts)
 
     @classmethod
-    def from_spec(cls, name: str, spec: PrometheusSpec, opts: pulumi.ResourceOptions | None = None) -> Self:
-        """Build from an already validated spec (used by SecretChain, which validates everything first)."""
+    def from_spec(
+        cls, name: str, spec: PrometheusSpec, opts: pulumi.ResourceOptions | None = None, *, rollout_key: pulumi.Output[str] | None = None
+    ) -> Self:
+        """Build from an already validated spec (used by SecretChain, which validates everything first).
+
+        ``rollout_key``: the key to use when the spec has none (SecretChain's one generated key per stack).
+        """
         self = cls.__new__(cls)
-        self._build(name, spec, opts)
+        self._build(name, spec, opts, rollout_key)
         return self
 
-    def _build(self, name: str, spec: PrometheusSpec, opts: pulumi.ResourceOptions | None) -> None:
+    def _build(self, name: str, spec: PrometheusSpec, opts: pulumi.ResourceOptions | None, shared_key: pulumi.Output[str] | None = None) -> None:
         super().__init__("secret-chain:index:PrometheusAuth", name, None, gated(spec, opts))
         kube.adopt(self, opts)
         from pulumi_kubernetes.apiextensions import CustomResource
@@ -311,7 +319,8 @@ class PrometheusAuth(pulumi.ComponentResource):
         self.monitor_secret_name = pulumi.Output.from_input(spec.monitor_secret_name)
         self.env_var_name = pulumi.Output.from_input(ENV_VAR)
         self.monitor_name = pulumi.Output.from_input(spec.monitor_name)
-        self.rollout_annotations = kube.rollout_annotations(spec.rollout_key, spec.namespace, spec.secret_name, app_string_data)
+        rollout_key = kube.rollout_key_of(self, name, spec.rollout_key, shared_key)
+        self.rollout_annotations = kube.rollout_annotations(rollout_key, spec.namespace, spec.secret_name, app_string_data)
         self.register_outputs(
             {
                 "secret_name": self.secret_name,

@@ -51,6 +51,8 @@ from pulumi.runtime.proto import (
     status_pb2,
 )
 
+from components.offline import RANDOM_BYTES, random_bytes_stand_in
+
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_DIR = ROOT / "provider"
 PLUGIN_PYTHON_ENV = "SECRET_CHAIN_PLUGIN_PYTHON"
@@ -308,6 +310,9 @@ class Monitor(resource_pb2_grpc.ResourceMonitorServicer):
         if not request.custom:
             return resource_pb2.RegisterResourceResponse(urn=urn, object=to_struct({}))
         state = dict(obj)
+        if request.type == RANDOM_BYTES and not dry_run:
+            # What pulumi-random computes on create, as the offline runtime fakes it (from the name, never a real key).
+            state.update(random_bytes_stand_in(request.type, request.name, state.get("length")))
         # The engine marks additionalSecretOutputs secret in the state it returns.
         for key in request.additionalSecretOutputs:
             if key in state and not is_secret_value(state[key]):

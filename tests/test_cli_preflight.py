@@ -143,7 +143,6 @@ REQUIRED_WITH_GROUP = {
     "secret-chain:acmeEmail",  # needed by CertManagerDnsIssuer
     "secret-chain:fluxRepositoryUrl",  # needed by FluxGitCredentials
     "secret-chain:gatewayNamespace",  # needed by preview-base's wildcard certificates (checked there: STACK_OF)
-    "secret-chain:rolloutKey",  # needed by PrometheusAuth and GrafanaOAuth (rollout annotations)
     "kubernetes:enableSecretMutable",  # needed by every component that writes a Kubernetes Secret
     "prometheus:authToken",  # needed while prometheus:previousAuthToken is set (a rotation in progress)
     "ci:pulumiOrganization",  # every CI workflow logs in to Pulumi Cloud by OIDC for this org (GitHubActionsSecrets)
@@ -165,6 +164,7 @@ OPTIONAL_ALONE = {
     "github:token",
     "secret-chain:escEnvironment",
     "secret-chain:appNamespace",
+    "secret-chain:rolloutKey",  # read by PrometheusAuth and GrafanaOAuth when set; generated when absent
 }
 # Every key but the declared parts (a list, tested in tests/test_parts.py): full_config() declares nothing,
 # so here the config enables the parts.
@@ -339,13 +339,12 @@ def test_partial_groups_name_every_missing_key(tmp_path: Path, capsys: pytest.Ca
             "grafana:smtpPassword",
             "grafana:smtpFromAddress",
             "grafana:alertEmail",
-            # mail settings are part of GrafanaOAuth, which needs its keys, the domain and the rollout key
+            # mail settings are part of GrafanaOAuth, which needs its keys and the domain (the rollout key is generated)
             "grafana:githubClientId",
             "grafana:githubClientSecret",
             "grafana:githubOrg",
             "grafana:adminUser",
             "secret-chain:domain",
-            "secret-chain:rolloutKey",
             # the App keys need the rest of the App and the repository URL
             "flux:githubAppInstallationId",
             "flux:githubAppPrivateKey",

@@ -52,10 +52,20 @@ def _run(config: dict[str, str], secret_keys: list[str], stack: str, preview: bo
     return evaluate(main, config=config, secret_keys=secret_keys, stack=stack, preview=preview)
 
 
+def _config(rollout_key: str) -> tuple[dict[str, str], list[str]]:
+    """The canary config, with its rollout key configured or left out (then the chain generates one)."""
+    config, secret_keys = canary_config()
+    if rollout_key == "generated":
+        del config["secret-chain:rolloutKey"]
+        secret_keys.remove("secret-chain:rolloutKey")
+    return config, secret_keys
+
+
+@pytest.mark.parametrize("rollout_key", ["configured", "generated"])
 @pytest.mark.parametrize("stack", STACKS)
 @pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
-def test_two_evaluations_register_byte_identical_inputs(stack: str, preview: bool) -> None:
-    config, secret_keys = canary_config()
+def test_two_evaluations_register_byte_identical_inputs(stack: str, preview: bool, rollout_key: str) -> None:
+    config, secret_keys = _config(rollout_key)
     first = _run(config, secret_keys, stack, preview)
     second = _run(config, secret_keys, stack, preview)
     assert len(first.registrations) > 2
@@ -64,9 +74,10 @@ def test_two_evaluations_register_byte_identical_inputs(stack: str, preview: boo
     assert json.dumps(_serialise(first.component_outputs), sort_keys=True) == json.dumps(_serialise(second.component_outputs), sort_keys=True)
 
 
+@pytest.mark.parametrize("rollout_key", ["configured", "generated"])
 @pytest.mark.parametrize("stack", STACKS)
-def test_preview_registers_the_same_resources_as_update(stack: str) -> None:
-    config, secret_keys = canary_config()
+def test_preview_registers_the_same_resources_as_update(stack: str, rollout_key: str) -> None:
+    config, secret_keys = _config(rollout_key)
     update = _run(config, secret_keys, stack, preview=False)
     preview = _run(config, secret_keys, stack, preview=True)
     assert sorted(r.urn for r in preview.registrations) == sorted(r.urn for r in update.registrations)

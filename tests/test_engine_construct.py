@@ -280,6 +280,40 @@ def test_yaml_example_constructs_as_written(plugin: Plugin, config: tuple[dict[s
         assert prop in states[resource_name], (output_name, reference, sorted(states[resource_name]))
 
 
+@pytest.mark.parametrize("dry_run", [False, True], ids=["update", "preview"])
+@pytest.mark.parametrize(
+    ("component", "inputs", "secret_name"),
+    [
+        ("PrometheusAuth", {"namespace": "default"}, "prometheus-auth"),
+        ("GrafanaOAuth", {"namespace": "monitoring", "domain": "example.com"}, "grafana-oauth"),
+    ],
+    ids=["PrometheusAuth", "GrafanaOAuth"],
+)
+def test_construct_without_a_rollout_key_generates_one(
+    plugin: Plugin, config: tuple[dict[str, str], list[str]], component: str, inputs: dict[str, Any], secret_name: str, dry_run: bool
+) -> None:
+    """Issue 14 §4 through the plugin: no secret-chain:rolloutKey, so the component registers a RandomBytes child whose
+    bytes the engine keeps secret (additionalSecretOutputs, as pulumi/pulumi-random sdk/python/pulumi_random/random_bytes.py
+    asks), and its rollout annotations come from it."""
+    from components.offline import RANDOM_BYTES, random_bytes_stand_in
+
+    values, secret_keys = config
+    values = {k: v for k, v in values.items() if k != "secret-chain:rolloutKey"}
+    secret_keys = [k for k in secret_keys if k in values]
+    outcome = plugin.construct(component, "it", inputs, config=values, secret_keys=secret_keys, dry_run=dry_run)
+    assert outcome.failure is None, outcome.failure
+    (key,) = outcome.children(RANDOM_BYTES)
+    assert key.parent == outcome.component.urn and key.name == "it-rollout-key"
+    assert key.object == {"length": 32} and {"base64", "hex"} <= set(key.additional_secret_outputs)
+    generated = random_bytes_stand_in(RANDOM_BYTES, "it-rollout-key", 32)["hex"]["value"]
+    assert_no_secret_in_clear(outcome, [*secret_values(values, secret_keys), generated])
+    annotations = outcome.state["rolloutAnnotations"]
+    if dry_run:
+        assert contains_unknown(annotations)
+    else:
+        assert list(annotations) == [f"secret-chain/rollout-hmac-sha256-{secret_name}"]
+
+
 def test_component_parents_its_children(plugin: Plugin, config: tuple[dict[str, str], list[str]]) -> None:
     values, secret_keys = config
     outcome = plugin.construct("GhcrPullSecret", "pull", {"namespaces": ["a", "b"]}, config=values, secret_keys=secret_keys)

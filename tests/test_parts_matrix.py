@@ -113,3 +113,22 @@ def test_preflight_is_ready_exactly_when_the_program_builds() -> None:
     assert cases > 3 * 2 * len(catalog.KEYS) and refused < 10
     print(f"{cases} cases, {len(evaluations)} evaluations, {elapsed:.1f} s")
     assert elapsed < 60
+
+
+def test_the_rollout_key_is_optional_wherever_its_parts_are_built() -> None:
+    """Issue 14 §4: without ``secret-chain:rolloutKey`` every stack builds and preflight says READY; a stack that
+    builds PrometheusAuth or GrafanaOAuth generates exactly one key (a RandomBytes under the chain), the others none."""
+    from components.offline import RANDOM_BYTES
+
+    rollout_key = catalog.get("secret-chain:rolloutKey")
+    for stack in sorted(STACKS):
+        for declared in (True, False):
+            document = _set(stack_document(stack, declared=declared), rollout_key, None)
+            config, secret_keys = parse_config(document)
+            outcome = build(stack, config, secret_keys)
+            report = preflight.check(config, secret_keys, stack)
+            assert isinstance(outcome, Evaluation), (stack, declared, str(outcome))
+            assert report.ok, (stack, declared, [p.line() for p in report.problems])
+            uses_key = {"PrometheusAuth", "GrafanaOAuth"} & set(STACKS[stack][3])
+            (chain,) = outcome.of_type("secret-chain:index:SecretChain")
+            assert [r.parent for r in outcome.of_type(RANDOM_BYTES)] == ([chain.urn] if uses_key else []), (stack, declared)

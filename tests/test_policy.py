@@ -158,10 +158,14 @@ def test_the_served_pack_analyzes_the_stack_and_remediates(served: _PolicyAnalyz
 # --- the chain itself passes every policy -------------------------------------------------------------
 
 
+@pytest.mark.parametrize("rollout_key", ["configured", "generated"])
 @pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
 @pytest.mark.parametrize("stack", ["production", "preview-base", "preview-pr-42"])
-def test_the_chain_passes_every_policy(preview: bool, stack: str) -> None:
+def test_the_chain_passes_every_policy(preview: bool, stack: str, rollout_key: str) -> None:
     config, secret_keys = canary_config()
+    if rollout_key == "generated":  # the chain registers a RandomBytes for it (issue 14 §4)
+        del config["secret-chain:rolloutKey"]
+        secret_keys.remove("secret-chain:rolloutKey")
     if stack != "production":
         config["secret-chain:escEnvironment"] = "acme/secret-chain/Preview"
     if stack == "preview-base":  # it runs no application: give it the shared objects it does build (issuer, wildcard certificates)
