@@ -118,6 +118,10 @@ class Registration:
     provider: str
     """Provider reference (``urn::id``) the resource uses; empty for the default provider. In preview
     mode the ID of a provider the stack creates is unknown (``rpc.UNKNOWN``), as in a real preview."""
+    additional_secret_outputs: tuple[str, ...] = ()
+    """Outputs the provider SDK asks the engine to keep secret (the Kubernetes Secret's ``data``, ``stringData``)."""
+    version: str = ""
+    """Provider plugin version the provider SDK asks for; empty for a component."""
 
     @property
     def unknown_inputs(self) -> list[str]:
@@ -291,6 +295,8 @@ class _Monitor(mocks.MockMonitor):
                 dependencies=tuple(sorted(request.dependencies)),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 provider=request.provider,
+                additional_secret_outputs=tuple(request.additionalSecretOutputs),
+                version=request.version,
             )
         )
         return response
