@@ -124,6 +124,10 @@ class Registration:
     """Input paths whose changes the engine ignores (the old input is kept)."""
     retain_on_delete: bool = False
     """Whether deleting the resource from the stack leaves the real object in place."""
+    additional_secret_outputs: tuple[str, ...] = ()
+    """Outputs the provider SDK asks the engine to keep secret (the Kubernetes Secret's ``data``, ``stringData``)."""
+    version: str = ""
+    """Provider plugin version the provider SDK asks for; empty for a component."""
 
     @property
     def unknown_inputs(self) -> list[str]:
@@ -324,6 +328,8 @@ class _Monitor(mocks.MockMonitor):
                 provider=request.provider,
                 ignore_changes=tuple(request.ignoreChanges),
                 retain_on_delete=bool(request.retainOnDelete),
+                additional_secret_outputs=tuple(request.additionalSecretOutputs),
+                version=request.version,
             )
         )
         return response

@@ -3,12 +3,7 @@
 ``provider/__main__.py`` (the plugin ``pulumi package add`` runs) calls :func:`main`; the schema
 tests call :func:`component_classes` and analyse exactly the list the plugin hosts.
 
-The SDK's schema analyzer reads annotations with ``inspect.get_annotations`` and does not evaluate
-strings, so a module that uses ``from __future__ import annotations`` would present every type as a
-string. :func:`component_classes` therefore replaces each hosted class's annotations, and those of the
-types they reference, by their evaluated values. (The component modules themselves do without that
-import: the SDK also resolves a component's output annotations on every registration, and real objects
-resolve faster than strings; see BENCHMARKS.md.)
+The schema analyzer reads annotations unevaluated: no ``from __future__ import annotations`` (docs/contributing.md#annotations).
 
 :class:`SecretChainProvider` is the SDK's ``ComponentProvider`` with two additions for other languages:
 the schema it serves marks secret inputs secret and describes properties in plain Markdown under their
@@ -19,12 +14,10 @@ never under the input's path: the engine prints the value at each path, secrets 
 """
 
 import asyncio
-import dataclasses
 import inspect
 import json
 import re
 import sys
-import typing
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any
@@ -49,45 +42,8 @@ def component_classes() -> list[type[pulumi.ComponentResource]]:
     for name in components.__all__:
         value = getattr(components, name)
         if inspect.isclass(value) and issubclass(value, pulumi.ComponentResource):
-            _evaluate_annotations(value)
             found.append(value)
     return found
-
-
-def _evaluate_annotations(component: type[pulumi.ComponentResource]) -> None:
-    """Evaluate string annotations of ``component``, its ``__init__`` and every type its args reference."""
-    init_hints = inspect.get_annotations(component.__init__, eval_str=True)
-    component.__init__.__annotations__ = init_hints
-    component.__annotations__ = inspect.get_annotations(component, eval_str=True)
-    seen: set[type] = set()
-    for hint in component.__annotations__.values():
-        _evaluate_type(hint, seen)
-    if "args" in init_hints:
-        _evaluate_type(init_hints["args"], seen)
-
-
-def _evaluate_type(hint: Any, seen: set[type]) -> None:
-    """Evaluate the annotations of the user-defined classes (TypedDicts, dataclasses) inside ``hint``."""
-    for arg in typing.get_args(hint):
-        _evaluate_type(arg, seen)
-    if not inspect.isclass(hint) or hint in seen or hint.__module__ in ("builtins", "typing"):
-        return
-    seen.add(hint)
-    if not (typing.is_typeddict(hint) or dataclasses.is_dataclass(hint) or hint.__module__.startswith("components.")):
-        return
-    # Evaluate one level only, in the defining module: typing.get_type_hints would also try to resolve the
-    # forward reference inside pulumi.Input ('Output[T]') in the wrong module.
-    namespace = vars(sys.modules[hint.__module__])
-    hint.__annotations__ = {name: _evaluate(value, namespace) for name, value in inspect.get_annotations(hint).items()}
-    for field_hint in hint.__annotations__.values():
-        _evaluate_type(field_hint, seen)
-
-
-def _evaluate(value: Any, namespace: dict[str, Any]) -> Any:
-    """The object a string or ``ForwardRef`` annotation names (TypedDicts hold their fields as ForwardRefs)."""
-    if isinstance(value, typing.ForwardRef):
-        value = value.__forward_arg__
-    return eval(value, namespace) if isinstance(value, str) else value
 
 
 SECRET_INPUTS: dict[str, frozenset[str]] = {
