@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from components.offline import Evaluation, Registration, is_secret, unwrap
+from components.ops.offline import Evaluation, Registration, is_secret, unwrap
 
 
 def _secret_paths(value: Any, path: str = "") -> list[str]:

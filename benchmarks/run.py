@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from components.offline import Evaluation
+    from components.ops.offline import Evaluation
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -168,7 +168,7 @@ def lazy_probe(stage: str) -> dict[str, Any]:
             continue
     steps.append({"step": "resolve every export of components", "providers": _loaded(), "expected": []})
     if stage != "imports":
-        from components.offline import evaluate, load_config_file
+        from components.ops.offline import evaluate, load_config_file
 
         config, secret_keys = load_config_file(PRODUCTION_CONFIG)
         program = _component_programs()[stage]
@@ -218,7 +218,7 @@ def bench_lazy() -> dict[str, Any]:
 
 
 def _config(path: Path) -> tuple[dict[str, str], list[str]]:
-    from components.offline import load_config_file
+    from components.ops.offline import load_config_file
 
     return load_config_file(path)
 
@@ -259,7 +259,7 @@ def _gc_clock(phase: str, info: dict[str, Any]) -> None:
 
 def _timed(program: Callable[[], None], config: dict[str, str], secret_keys: list[str], stack: str = "production") -> Sample:
     """Evaluate ``program`` once, after a full collection (outside the timed region)."""
-    from components.offline import evaluate
+    from components.ops.offline import evaluate
 
     if _gc_clock not in gc.callbacks:
         gc.callbacks.append(_gc_clock)
@@ -372,7 +372,7 @@ def _check_equivalent(package: Evaluation, raw: Evaluation, flat: Evaluation | N
 
 def bench_full_chain(runs: int) -> dict[str, Any]:
     from benchmarks import raw_program
-    from components.offline import evaluate
+    from components.ops.offline import evaluate
     from components.program import main
 
     config, secret_keys = _config(PRODUCTION_CONFIG)
@@ -459,7 +459,7 @@ def attribute_gap(runs: int) -> dict[str, Any]:
 def bench_namespaces(sizes: list[int], runs: int) -> dict[str, Any]:
     from benchmarks import raw_program
     from components.ghcr import GhcrPullSecret
-    from components.offline import evaluate
+    from components.ops.offline import evaluate
 
     config, secret_keys = _config(PRODUCTION_CONFIG)
 
@@ -582,7 +582,7 @@ def bench_pr_stacks(sizes: list[int]) -> dict[str, Any]:
 
 
 def resource_economy() -> dict[str, Any]:
-    from components.offline import evaluate, unwrap
+    from components.ops.offline import evaluate, unwrap
     from components.program import main
 
     config, secret_keys = _config(PRODUCTION_CONFIG)

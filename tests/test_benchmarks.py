@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import compare, raw_program
-from components.offline import Evaluation, load_config_file, unwrap
+from components.ops.offline import Evaluation, load_config_file, unwrap
 from components.program import main
 from tests.conftest import canary_config
 from tests.runtime import evaluate

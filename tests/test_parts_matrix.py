@@ -17,9 +17,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from components import catalog, preflight
+from components import catalog
 from components.errors import ConfigError
-from components.offline import Evaluation, parse_config
+from components.ops import preflight
+from components.ops.offline import Evaluation, parse_config
 from components.parts import PARTS, Kind
 from tests.test_cli_preflight import malformed
 from tests.test_stacks import PARTS_KEY, STACKS, build, cli_entry, stack_document

@@ -197,7 +197,7 @@ def _run_pulumi_config(stack: str) -> str:
 
 
 def _load_config(args: argparse.Namespace) -> tuple[dict[str, str], list[str]]:
-    from components.offline import parse_config
+    from components.ops.offline import parse_config
 
     if args.config is not None:
         what = "config from stdin" if args.config == "-" else f"config file {args.config}"
@@ -258,7 +258,7 @@ def _api_version_kind(type_: str) -> tuple[str, str]:
 def redacted_manifests(evaluation: Any) -> list[dict[str, Any]]:
     """Each Kubernetes object registered, with every secret value replaced by ``<secret:KEYS>``."""
     from components.kube import CONFIG_KEYS_ANNOTATION
-    from components.offline import is_secret, redact, unwrap
+    from components.ops.offline import is_secret, redact, unwrap
 
     objects = []
     for reg in evaluation.resources:
@@ -306,7 +306,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     """Evaluate the stack program offline and print what ``pulumi up`` would create."""
     from components import plan
     from components.errors import ConfigError
-    from components.offline import evaluate
+    from components.ops.offline import evaluate
     from components.program import main
 
     config, secret_keys = _load_config(args)
@@ -449,7 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: unexpected {type(err).__name__} (not shown: it may quote a value); please report it", file=sys.stderr)
         return 2
     finally:
-        if argv is None and "components.offline" in sys.modules:
+        if argv is None and "components.ops.offline" in sys.modules:
             # Run as the program (arguments from sys.argv): close the SDK's event loop now, not at interpreter exit
             # (see offline.close_event_loop). Called in-process with arguments, the caller's loop is left alone.
-            sys.modules["components.offline"].close_event_loop()
+            sys.modules["components.ops.offline"].close_event_loop()

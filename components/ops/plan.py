@@ -7,7 +7,7 @@ from typing import Any
 
 from components import catalog, parts
 from components.kube import CONFIG_KEYS_ANNOTATION
-from components.offline import Evaluation, Registration, is_secret, unwrap
+from components.ops.offline import Evaluation, Registration, is_secret, unwrap
 
 
 @dataclass(frozen=True)

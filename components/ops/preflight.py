@@ -133,7 +133,7 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
         if name != entry.key:
             problem(entry, "alias", f'is read from the older key "{name}"; move it to "{entry.key}"', part, warn=True)
         if entry.temporary:
-            from components.inventory import doc_link
+            from components.ops.inventory import doc_link
 
             problem(
                 entry,

@@ -19,8 +19,8 @@ from components.chain import parse_stack
 from components.config import esc_environment, fix_command
 from components.errors import SecretChainError
 from components.github_actions import BY_GITHUB_NAME
-from components.inventory import doc_link, rotation_steps
 from components.kube import CONFIG_KEYS_ANNOTATION
+from components.ops.inventory import doc_link, rotation_steps
 from components.validators import Invalid
 
 SECRET_TYPE = "kubernetes:core/v1:Secret"
