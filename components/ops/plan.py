@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
+import importlib
+import json
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from components import catalog, parts
+from components.errors import ConfigError, SecretChainError
 from components.kube import CONFIG_KEYS_ANNOTATION
-from components.ops.offline import Evaluation, Registration, is_secret, unwrap
+from components.ops import _io
+from components.ops.offline import Evaluation, Registration, evaluate, is_secret, redact, unwrap
 
 
 @dataclass(frozen=True)
@@ -132,3 +139,108 @@ def render_json(evaluation: Evaluation) -> dict[str, Any]:
         "chain": [link.__dict__ for link in links(evaluation)],
         "outputs": {k: ("[secret]" if is_secret(v) else v) for k, v in evaluation.stack_outputs.items()},
     }
+
+
+def evaluate_stack(config: dict[str, str], secret_keys: list[str], stack: str, *, preview: bool = False) -> Evaluation:
+    """The stack program evaluated offline with ``config``; an invalid config is one error that says to run preflight."""
+    from components.program import main as program
+
+    try:
+        return evaluate(program, config=config, secret_keys=secret_keys, stack=stack, preview=preview)
+    except ConfigError as err:
+        raise SecretChainError(f"the config of stack {stack} is not valid (run `secret-chain preflight`):\n{err}") from None
+
+
+def _api_version_kind(type_: str) -> tuple[str, str]:
+    """``kubernetes:core/v1:Secret`` → (v1, Secret); ``kubernetes:monitoring.coreos.com/v1:ServiceMonitor`` → (group/v1, kind)."""
+    _, group_version, kind = type_.split(":", 2)
+    group, _, version = group_version.rpartition("/")
+    return (version if group in ("core", "") else f"{group}/{version}"), kind
+
+
+def redacted_manifests(evaluation: Evaluation) -> list[dict[str, Any]]:
+    """Each Kubernetes object registered, with every secret value replaced by ``<secret:KEYS>``."""
+    objects = []
+    for reg in evaluation.resources:
+        if not reg.type.startswith("kubernetes:"):
+            continue
+        meta = reg.inputs.get("metadata")
+        annotations = meta.get("annotations") if isinstance(meta, dict) else None
+        keys = annotations.get(CONFIG_KEYS_ANNOTATION) if isinstance(annotations, dict) else None
+        placeholder = f"<secret:{keys}>" if isinstance(keys, str) and keys else "[secret]"
+        inputs = dict(reg.inputs)
+        for prop in ("stringData", "data"):
+            value = inputs.get(prop)
+            if is_secret(value) and isinstance(unwrap(value), dict):
+                # Data keys are names, not values: keep them so the manifest still shows its shape.
+                inputs[prop] = {str(k): placeholder for k in unwrap(value)}
+        body = redact(inputs, placeholder)
+        api_version, kind = _api_version_kind(reg.type)
+        objects.append({"apiVersion": api_version, "kind": kind, **{k: v for k, v in body.items() if k not in ("apiVersion", "kind")}})
+    return objects
+
+
+def write_manifests(evaluation: Evaluation, directory: str) -> list[Path]:
+    """Write each redacted Kubernetes object as YAML to ``directory`` (one file per object); the paths written."""
+    # PyYAML comes with pulumi; imported by name so that type checking does not need its stubs.
+    yaml: Any = importlib.import_module("yaml")
+
+    out = Path(directory)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise SecretChainError(f"cannot create --manifests directory {directory}: {err.strerror}") from None
+    written = []
+    for obj in redacted_manifests(evaluation):
+        meta = obj.get("metadata") or {}
+        parts_ = [obj["kind"].lower(), str(meta.get("namespace", "")), str(meta.get("name", ""))]
+        path = out / ("-".join(p for p in parts_ if p) + ".yaml")
+        try:
+            path.write_text(yaml.safe_dump(obj, sort_keys=True, default_flow_style=False), encoding="utf-8")
+        except OSError as err:
+            raise SecretChainError(f"cannot write {path}: {err.strerror}") from None
+        written.append(path)
+    return written
+
+
+# --- the command: secret-chain plan ----------------------------------------------------------------
+
+EXAMPLES = """examples:
+  secret-chain plan --stack production --config examples/config/production.json
+  secret-chain plan --stack preview-pr-42 --config examples/config/preview.json --json
+  secret-chain plan --stack production --manifests out/   # one YAML file per Kubernetes object, secrets as placeholders
+"""
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add ``plan`` to the command line."""
+    p = subparsers.add_parser(
+        "plan",
+        help="show what `pulumi up` would create for a stack, offline (mock runtime), secrets redacted",
+        description="Evaluate the stack program offline with the stack's config; no cloud, cluster or credentials.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--stack", required=True, type=_io.stack, help="production, preview-base or preview-pr-<N>")
+    p.add_argument("--config", help=_io.CONFIG_HELP)
+    p.add_argument("--preview", action="store_true", help="evaluate in preview mode instead of update mode")
+    p.add_argument("--manifests", metavar="DIR", help="also write each Kubernetes object as YAML to DIR, secrets as placeholders")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Evaluate the stack program offline and print what ``pulumi up`` would create."""
+    config, secret_keys = _io.load_config(args)
+    evaluation = evaluate_stack(config, secret_keys, args.stack, preview=args.preview)
+    written = write_manifests(evaluation, args.manifests) if args.manifests else []
+    if args.json:
+        data = render_json(evaluation)
+        if args.manifests:
+            data["manifests"] = [str(p) for p in written]
+        print(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        sys.stdout.write(render_text(evaluation))
+        if args.manifests:
+            print(f"\nWrote {len(written)} manifest(s) to {args.manifests} (secret values replaced by <secret:…> placeholders)")
+    return 0
