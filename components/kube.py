@@ -6,19 +6,17 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import pulumi
 
+from components.config import MUTABLE_MARK
 from components.errors import ConfigError
 
 if TYPE_CHECKING:
     import pulumi_kubernetes as k8s
-
-    from components.config import ConfigReader
 
 PART_OF = "secret-chain"
 CONFIG_KEYS_ANNOTATION = "secret-chain/config-keys"
@@ -30,8 +28,6 @@ ROLLOUT_ANNOTATION_PREFIX = "secret-chain/rollout-hmac-sha256-"
 """Rollout annotation keys are this prefix plus the Secret's name. The key says what the value is, a keyed
 SHA-256 digest, which is also what the policy pack's no-secret-looking-metadata rule exempts from its
 long-hex check (``HASH_KEYS``): the value is a digest, not a token."""
-MUTABLE_SECRETS_KEY = "kubernetes:enableSecretMutable"
-MUTABLE_SECRETS_ENV = "PULUMI_K8S_ENABLE_SECRET_MUTABLE"
 
 
 # Pulumi does not pass a component's depends_on to its children, so a component records it here and
@@ -84,7 +80,7 @@ def secret(
     name and namespace → ``DeleteBeforeReplace``), which is the window a rotation must not have. So:
     the name and namespace are fixed (consumers reference them), ``type`` is a constant of each
     component, ``immutable`` is never set, no replace/delete-before-replace option is passed, and
-    :func:`require_mutable_secrets` refuses to run on a provider without ``enableSecretMutable``.
+    :func:`components.config.require_mutable_secrets` refuses to run on a provider without ``enableSecretMutable``.
 
     ``keys_vary`` marks a Secret whose set of data keys changes with config (PrometheusAuth's app
     Secret during a rotation). It is written as base64 ``data`` rather than ``stringData``: a key
@@ -160,10 +156,6 @@ def rollout_annotations(
     return pulumi.Output.unsecret(pulumi.Output.all(rollout_key, string_data, namespace, name).apply(compute))
 
 
-MUTABLE_MARK = "_secret_chain_enable_secret_mutable"
-"""Attribute set on a provider made by :func:`mutable_secrets_provider`: the only explicit provider whose flag is known."""
-
-
 def mutable_secrets_provider(name: str, opts: pulumi.ResourceOptions | None = None, **kwargs: object) -> pulumi.ProviderResource:
     """A ``pulumi_kubernetes.Provider`` with ``enable_secret_mutable=True``, which the components accept in ``opts``.
 
@@ -178,60 +170,3 @@ def mutable_secrets_provider(name: str, opts: pulumi.ResourceOptions | None = No
     provider: pulumi.ProviderResource = Provider(name, opts=opts, enable_secret_mutable=True, **kwargs)  # type: ignore[call-overload]
     setattr(provider, MUTABLE_MARK, True)
     return provider
-
-
-def _kubernetes_provider(opts: pulumi.ResourceOptions | None) -> pulumi.ProviderResource | None:
-    """The explicit Kubernetes provider a child created with ``opts`` would use, or None for the default one.
-
-    The SDK's order (pulumi/resource.py ``Resource.__init__``): ``provider``, then ``providers`` by package,
-    then the parent's providers.
-    """
-    if opts is None:
-        return None
-
-    def kubernetes(candidate: object) -> bool:
-        return isinstance(candidate, pulumi.ProviderResource) and candidate.package == "kubernetes"
-
-    if isinstance(opts.provider, pulumi.ProviderResource) and kubernetes(opts.provider):
-        return opts.provider
-    providers = opts.providers
-    listed: list[object] = list(providers.values()) if isinstance(providers, Mapping) else list(providers) if isinstance(providers, Sequence) else []
-    parent_providers = getattr(opts.parent, "_providers", None)
-    if isinstance(parent_providers, Mapping):
-        listed.append(parent_providers.get("kubernetes"))
-    found = [p for p in listed if isinstance(p, pulumi.ProviderResource) and kubernetes(p)]
-    return found[0] if found else None
-
-
-def require_mutable_secrets(reader: ConfigReader, opts: pulumi.ResourceOptions | None) -> None:
-    """Record a problem unless the Kubernetes provider in use updates Secrets in place.
-
-    The default provider reads ``kubernetes:enableSecretMutable`` from stack config and, only when that
-    key is absent, ``PULUMI_K8S_ENABLE_SECRET_MUTABLE``; either is on exactly for the string ``true``
-    (:func:`components.pulumi_rules.provider_flag_enabled`, a port of provider.go ``Configure``). An
-    explicit provider in ``opts`` is accepted only when made by :func:`mutable_secrets_provider`: its flag
-    cannot be read back from the object.
-    """
-    from components.config import raw
-    from components.pulumi_rules import provider_flag_enabled
-
-    provider = _kubernetes_provider(opts)
-    if provider is not None:
-        if not getattr(provider, MUTABLE_MARK, False):
-            reader.fail(
-                "the explicit Kubernetes provider in opts cannot be confirmed to update Secrets in place (a provider does not "
-                "expose its enable_secret_mutable). Fix: create it with components.kube.mutable_secrets_provider(name, ...)"
-            )
-        return
-    configured, environment = raw(MUTABLE_SECRETS_KEY), os.environ.get(MUTABLE_SECRETS_ENV)
-    if provider_flag_enabled(configured, environment):
-        return
-    if configured is None and environment is not None:
-        from components.validators import shown
-
-        reader.fail(
-            f"environment variable {MUTABLE_SECRETS_ENV} is {shown(environment) or 'a value'}, not exactly true, so pulumi-kubernetes "
-            f"replaces a Secret whenever its data changes. Fix: export {MUTABLE_SECRETS_ENV}=true, or pulumi config set {MUTABLE_SECRETS_KEY} true"
-        )
-        return
-    reader.plain(MUTABLE_SECRETS_KEY, required=True)

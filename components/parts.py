@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from components import catalog, certmanager, flux, ghcr, github_actions, grafana, kube, prometheus
 from components.catalog import Key
-from components.config import ESC_ENVIRONMENT_KEY, lookup
+from components.config import ESC_ENVIRONMENT_KEY, MUTABLE_SECRETS_KEY, lookup
 from components.validators import Invalid
 
 PARTS_KEY = "secret-chain:parts"
@@ -68,7 +68,7 @@ GATEWAY_NAMESPACE = _key("secret-chain:gatewayNamespace")
 ESC_ENVIRONMENT = _key(ESC_ENVIRONMENT_KEY)
 DECLARED_PARTS = _key(PARTS_KEY)
 ROLLOUT_KEY = _key(kube.ROLLOUT_KEY)
-MUTABLE_SECRETS = _key(kube.MUTABLE_SECRETS_KEY)
+MUTABLE_SECRETS = _key(MUTABLE_SECRETS_KEY)
 GITHUB_PROVIDER_TOKEN = _key("github:token")
 DIGITALOCEAN_PROVIDER_TOKEN = _key(certmanager.PROVIDER_TOKEN_KEY)
 
