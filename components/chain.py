@@ -15,6 +15,7 @@ import pulumi
 
 from components import certmanager, flux, ghcr, github_actions, grafana, parts, prometheus
 from components import validators as v
+from components._component import ChainComponent
 from components.catalog import Key
 from components.config import ConfigReader, Known, describe_problem, raw, require_mutable_secrets, string
 from components.validators import Invalid
@@ -271,7 +272,7 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
 _NO_ARGS = SecretChainArgs()
 
 
-class SecretChain(pulumi.ComponentResource):
+class SecretChain(ChainComponent):
     """The whole secret chain of one stack: the parts it declares, as :mod:`components.parts` lays down per stack kind.
 
     A stack declares its parts in ``secret-chain:parts``; where nothing is declared, every part whose config is present.

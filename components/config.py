@@ -682,7 +682,7 @@ def gated(spec: object, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceO
     ``prepare_resource`` before its own RegisterResource, fails before the engine sees it. Nothing under the
     component is registered. An Output still unknown (preview) resolves to None there and is skipped, exactly as
     the values' own children would be planned. Only the component gets these options: its children are given
-    ``opts`` as before (:func:`components.kube.adopt`), and the gate resolves to None (no extra dependency but
+    ``opts`` as before (:meth:`components._component.ChainComponent.inherit_depends_on`), and the gate resolves to None (no extra dependency but
     the resources the values came from, which the children depend on anyway).
     """
     outputs = outputs_in(spec)

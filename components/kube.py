@@ -6,12 +6,12 @@ import base64
 import hashlib
 import hmac
 import json
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import pulumi
 
+from components._component import ChainComponent
 from components.config import MUTABLE_MARK
 from components.errors import ConfigError
 
@@ -28,23 +28,6 @@ ROLLOUT_ANNOTATION_PREFIX = "secret-chain/rollout-hmac-sha256-"
 """Rollout annotation keys are this prefix plus the Secret's name. The key says what the value is, a keyed
 SHA-256 digest, which is also what the policy pack's no-secret-looking-metadata rule exempts from its
 long-hex check (``HASH_KEYS``): the value is a digest, not a token."""
-
-
-# Pulumi does not pass a component's depends_on to its children, so a component records it here and
-# every child it creates waits for the same resources (e.g. a PR stack's Namespace).
-_INHERITED: weakref.WeakKeyDictionary[pulumi.Resource, tuple[pulumi.Resource, ...]] = weakref.WeakKeyDictionary()
-
-
-def adopt(component: pulumi.Resource, opts: pulumi.ResourceOptions | None) -> None:
-    """Record the resources ``component`` was told to depend on, for :func:`child_opts`."""
-    depends = opts.depends_on if opts is not None else None
-    items: list[object] = [depends] if isinstance(depends, pulumi.Resource) else list(depends) if isinstance(depends, (list, tuple)) else []
-    _INHERITED[component] = tuple(d for d in items if isinstance(d, pulumi.Resource))
-
-
-def child_opts(parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
-    """Options of a component's child: parented to it, waiting for what the component waits for."""
-    return pulumi.ResourceOptions(parent=parent, depends_on=[*_INHERITED.get(parent, ()), *depends_on])
 
 
 def labels(component: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -65,7 +48,7 @@ def secret(
     string_data: pulumi.Output[dict[str, str]],
     config_keys: Sequence[str],
     component: str,
-    parent: pulumi.Resource,
+    parent: ChainComponent,
     type_: str = "Opaque",
     depends_on: Sequence[pulumi.Resource] = (),
     keys_vary: bool = False,
@@ -102,7 +85,7 @@ def secret(
         type=type_,
         data=data,
         string_data=plain,
-        opts=child_opts(parent, depends_on),
+        opts=parent.child_opts(depends_on),
     )
 
 
