@@ -210,26 +210,8 @@ def kind_of(stack: str) -> Kind:
     return Kind.PREVIEW_PR if stack.startswith("preview-pr-") else Kind(stack)
 
 
-def check_declared(text: str) -> str:
-    """Check ``secret-chain:parts`` (JSON text of a list of part names); return it normalised.
-
-    Only the shape and the names are checked here; whether the stack kind builds each part is :func:`select`'s.
-    """
-    try:
-        names = json.loads(text)
-    except ValueError:
-        names = None
-    declarable = ", ".join(p.name for p in PARTS if p.declarable)
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise Invalid(f"must be a list of part names (in the stack file, a YAML list) of: {declarable}")
-    unknown = [str(i) for i, n in enumerate(names) if n not in BY_NAME or not BY_NAME[n].declarable]
-    if unknown:
-        raise Invalid(f"item(s) {', '.join(unknown)} name no part that can be declared; the parts are: {declarable}")
-    if not names:
-        raise Invalid(f"is an empty list: a stack that declares no part would delete everything it built; list its parts, of: {declarable}")
-    if len(set(names)) != len(names):
-        raise Invalid("lists the same part twice")
-    return json.dumps(names)
+check_declared = catalog.check_declared_parts
+"""Check ``secret-chain:parts`` (JSON text of a list of part names); return it normalised (the catalog entry's check)."""
 
 
 def declared_parts(get: Callable[[str], str | None]) -> tuple[str, ...] | None:
