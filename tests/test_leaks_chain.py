@@ -41,10 +41,10 @@ from components import (
     SecretChain,
     catalog,
     flux,
-    plan,
 )
 from components.catalog import Key
 from components.errors import ConfigError
+from components.ops import plan
 from components.ops.cli import main as cli
 from components.ops.offline import DEFAULT_INVOKES, Evaluation, is_secret, iter_strings, unwrap
 from components.program import main as program_main
