@@ -38,7 +38,7 @@ import pulumi  # noqa: E402
 from pydantic import ConfigDict, TypeAdapter, ValidationError  # noqa: E402
 
 from components import config, prometheus  # noqa: E402
-from components.offline import evaluate, load_config_file  # noqa: E402
+from components.ops.offline import evaluate, load_config_file  # noqa: E402
 
 # What ForwardRef("Output[T]") inside pulumi.Input resolves against when a TypeAdapter is built in this module.
 Output = pulumi.Output

@@ -1,4 +1,4 @@
-"""Benchmark secret-chain on Pulumi's in-process mock runtime (components.offline): no CLI, engine or cluster.
+"""Benchmark secret-chain on Pulumi's in-process mock runtime (components.ops.offline): no CLI, engine or cluster.
 
 1. Import: each module imported in a fresh interpreter (bytecode cached), against ``import pulumi``, and
    which provider SDKs (``pulumi_*``) that import loads.
@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
 import pulumi  # noqa: E402
 from pulumi.runtime import rpc  # noqa: E402
 
-from components.offline import Evaluation, Registration, evaluate, is_secret, load_config_file  # noqa: E402
+from components.ops.offline import Evaluation, Registration, evaluate, is_secret, load_config_file  # noqa: E402
 
 PRODUCTION = ROOT / "examples" / "config" / "production.json"
 IMPORTS = ("pulumi", "components", "components.chain", "components.provider")

@@ -1,7 +1,7 @@
-"""``python -m components``: the secret-chain command line."""
+"""``python -m components``: the secret-chain command line (:mod:`components.ops.cli`)."""
 
 import sys
 
-from components.cli import main
+from components.ops.cli import main
 
 sys.exit(main())

@@ -9,6 +9,7 @@ tables all read this module; nothing else restates it.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -185,11 +186,43 @@ def _must_be_true(value: str) -> str:
     return value
 
 
-def _declared_parts(value: str) -> str:
-    """Check ``secret-chain:parts`` against the table of parts (:func:`components.parts.check_declared`)."""
-    from components.parts import check_declared  # the table reads the catalog: imported when first checked
+DECLARABLE_PARTS: tuple[str, ...] = (
+    "GhcrPullSecret",
+    "PrometheusAuth",
+    "FluxGitCredentials",
+    "CertManagerDnsIssuer",
+    "GrafanaOAuth",
+    "GrafanaOAuth.mail",
+    "GitHubActionsSecrets",
+    "GitHubActionsSecrets.fallback",
+)
+"""The parts ``secret-chain:parts`` may list: the declarable rows of :data:`components.parts.PARTS`, in its order.
 
-    return check_declared(value)
+Written here because the table reads the catalog, so the catalog cannot read the table (no import cycle);
+tests/test_import_graph.py keeps the two equal."""
+
+
+def check_declared_parts(text: str) -> str:
+    """Check ``secret-chain:parts`` (JSON text of a list of part names); return it normalised.
+
+    Only the shape and the names are checked here; whether the stack kind builds each part is
+    :func:`components.parts.select`'s.
+    """
+    try:
+        names = json.loads(text)
+    except ValueError:
+        names = None
+    declarable = ", ".join(DECLARABLE_PARTS)
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise v.Invalid(f"must be a list of part names (in the stack file, a YAML list) of: {declarable}")
+    unknown = [str(i) for i, n in enumerate(names) if n not in DECLARABLE_PARTS]
+    if unknown:
+        raise v.Invalid(f"item(s) {', '.join(unknown)} name no part that can be declared; the parts are: {declarable}")
+    if not names:
+        raise v.Invalid(f"is an empty list: a stack that declares no part would delete everything it built; list its parts, of: {declarable}")
+    if len(set(names)) != len(names):
+        raise v.Invalid("lists the same part twice")
+    return json.dumps(names)
 
 
 # --- when consumers pick up a new value (checked against the upstream sources named) --------------
@@ -977,7 +1010,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         "secret-chain:parts",
         secret=False,
-        check=_declared_parts,
+        check=check_declared_parts,
         json_types=("array",),
         purpose=(
             "The parts this stack builds (a YAML list in the stack file, e.g. [GhcrPullSecret, PrometheusAuth]): a declared part "

@@ -17,6 +17,7 @@ import pulumi
 
 from components import kube
 from components import validators as v
+from components._component import ChainComponent
 from components.config import ConfigReader, Known, apply_knowing_secrecy, each, gated, lift, string, validated
 from components.errors import SecretChainError
 from components.validators import Invalid
@@ -272,7 +273,7 @@ def resolve(args: CertManagerDnsIssuerArgs, reader: ConfigReader) -> CertManager
     )
 
 
-class CertManagerDnsIssuer(pulumi.ComponentResource):
+class CertManagerDnsIssuer(ChainComponent):
     """A Let's Encrypt ``ClusterIssuer`` whose DNS-01 solver uses DigitalOcean DNS, and optional wildcard Certificates.
 
     Reads ``gateway:digitaloceanDnsToken`` (unless given as ``token``) and stores it in a Secret
@@ -308,7 +309,7 @@ class CertManagerDnsIssuer(pulumi.ComponentResource):
 
     def _build(self, name: str, spec: CertManagerSpec, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("secret-chain:index:CertManagerDnsIssuer", name, None, gated(spec, opts))
-        kube.adopt(self, opts)
+        self.inherit_depends_on(opts)
         from pulumi_kubernetes.apiextensions import CustomResource
 
         solver: dict[str, pulumi.Input[object]]
@@ -357,7 +358,7 @@ class CertManagerDnsIssuer(pulumi.ComponentResource):
                     "solvers": [solver],
                 }
             },
-            opts=kube.child_opts(self, depends_on),
+            opts=self.child_opts(depends_on),
         )
         legacy = [legacy_certificate_name(host) for host in spec.wildcard_hosts]
         for host, (cert_name, tls_name) in spec.certificates.items():
@@ -365,7 +366,7 @@ class CertManagerDnsIssuer(pulumi.ComponentResource):
             # name was shared (then the old state held only one of them, and two aliases to it would be refused).
             old = legacy_certificate_name(host)
             aliases = [pulumi.Alias(name=f"{name}-{old}")] if old != cert_name and legacy.count(old) == 1 else []
-            cert_opts = kube.child_opts(self, [issuer])
+            cert_opts = self.child_opts([issuer])
             cert_opts.aliases = aliases
             CustomResource(
                 f"{name}-{cert_name}",

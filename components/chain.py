@@ -15,8 +15,9 @@ import pulumi
 
 from components import certmanager, flux, ghcr, github_actions, grafana, parts, prometheus
 from components import validators as v
+from components._component import ChainComponent
 from components.catalog import Key
-from components.config import ConfigReader, Known, describe_problem, raw, string
+from components.config import ConfigReader, Known, describe_problem, raw, require_mutable_secrets, string
 from components.validators import Invalid
 
 _PR_STACK = re.compile(r"preview-pr-([1-9][0-9]{0,8})")
@@ -156,7 +157,7 @@ def select(args: SecretChainArgs, stack: StackKind, reader: ConfigReader) -> par
         reader.fail(refusal.line())
     for item in selection.unset():
         if item.key is parts.MUTABLE_SECRETS:
-            continue  # kube.require_mutable_secrets: an explicit provider may set it instead
+            continue  # config.require_mutable_secrets: an explicit provider may set it instead
         reader.problems.append(describe_problem(item.key, f"is missing: {item.why}", reader.environment))
     for item in selection.conflicts:
         reader.fail(f'config "{item.key.key}" conflicts with another alternative: {item.why}')
@@ -275,7 +276,7 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
 _NO_ARGS = SecretChainArgs()
 
 
-class SecretChain(pulumi.ComponentResource):
+class SecretChain(ChainComponent):
     """The whole secret chain of one stack: the parts it declares, as :mod:`components.parts` lays down per stack kind.
 
     A stack declares its parts in ``secret-chain:parts``; where nothing is declared, every part whose config is present.
@@ -306,9 +307,7 @@ class SecretChain(pulumi.ComponentResource):
         # Unknown (mistyped) argument keys and args that are no mapping: one ConfigError, as every component's.
         spec = resolve(args, reader) if check_args(reader, args, SecretChainArgs) else None
         if spec is not None and spec.cluster is None and spec.builds_secrets:
-            from components import kube
-
-            kube.require_mutable_secrets(reader, opts)  # the DigitalOcean cluster's provider sets it itself
+            require_mutable_secrets(reader, opts)  # the DigitalOcean cluster's provider sets it itself
         reader.done()
         assert spec is not None
         # Registered only once every argument given as another resource's output is checked (config.gated): a bad

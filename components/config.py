@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeAlias, TypeVar, cast, is_typeddict
 
@@ -23,6 +24,7 @@ import pulumi
 from components import catalog
 from components.catalog import Key, Tier
 from components.errors import ConfigError, SecretChainError
+from components.pulumi_rules import provider_flag_enabled
 from components.validators import Check, Invalid, NameInvalid, shown
 
 T = TypeVar("T")
@@ -30,6 +32,10 @@ A = TypeVar("A")
 S = TypeVar("S")
 
 ESC_ENVIRONMENT_KEY = "secret-chain:escEnvironment"
+MUTABLE_SECRETS_KEY = "kubernetes:enableSecretMutable"
+MUTABLE_SECRETS_ENV = "PULUMI_K8S_ENABLE_SECRET_MUTABLE"
+MUTABLE_MARK = "_secret_chain_enable_secret_mutable"
+"""Attribute set on a provider made by :func:`components.kube.mutable_secrets_provider`: the only explicit provider whose flag is known."""
 
 Known: TypeAlias = T | pulumi.Output[T]
 """A validated argument: the plain value, or (given as another resource's output) a checked Output of it."""
@@ -685,7 +691,7 @@ def gated(spec: object, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceO
     ``prepare_resource`` before its own RegisterResource, fails before the engine sees it. Nothing under the
     component is registered. An Output still unknown (preview) resolves to None there and is skipped, exactly as
     the values' own children would be planned. Only the component gets these options: its children are given
-    ``opts`` as before (:func:`components.kube.adopt`), and the gate resolves to None (no extra dependency but
+    ``opts`` as before (:meth:`components._component.ChainComponent.inherit_depends_on`), and the gate resolves to None (no extra dependency but
     the resources the values came from, which the children depend on anyway).
     """
     outputs = outputs_in(spec)
@@ -697,6 +703,58 @@ def gated(spec: object, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceO
     existing = base.depends_on
     listed: list[Any] = [] if existing is None else [*existing] if isinstance(existing, Sequence) else [existing]
     return pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[*listed, gate]))
+
+
+def _kubernetes_provider(opts: pulumi.ResourceOptions | None) -> pulumi.ProviderResource | None:
+    """The explicit Kubernetes provider a child created with ``opts`` would use, or None for the default one.
+
+    The SDK's order (pulumi/resource.py ``Resource.__init__``): ``provider``, then ``providers`` by package,
+    then the parent's providers.
+    """
+    if opts is None:
+        return None
+
+    def kubernetes(candidate: object) -> bool:
+        return isinstance(candidate, pulumi.ProviderResource) and candidate.package == "kubernetes"
+
+    if isinstance(opts.provider, pulumi.ProviderResource) and kubernetes(opts.provider):
+        return opts.provider
+    providers = opts.providers
+    listed: list[object] = list(providers.values()) if isinstance(providers, Mapping) else list(providers) if isinstance(providers, Sequence) else []
+    parent_providers = getattr(opts.parent, "_providers", None)
+    if isinstance(parent_providers, Mapping):
+        listed.append(parent_providers.get("kubernetes"))
+    found = [p for p in listed if isinstance(p, pulumi.ProviderResource) and kubernetes(p)]
+    return found[0] if found else None
+
+
+def require_mutable_secrets(reader: ConfigReader, opts: pulumi.ResourceOptions | None) -> None:
+    """Record a problem unless the Kubernetes provider in use updates Secrets in place.
+
+    The default provider reads ``kubernetes:enableSecretMutable`` from stack config and, only when that
+    key is absent, ``PULUMI_K8S_ENABLE_SECRET_MUTABLE``; either is on exactly for the string ``true``
+    (:func:`components.pulumi_rules.provider_flag_enabled`, a port of provider.go ``Configure``). An
+    explicit provider in ``opts`` is accepted only when made by :func:`components.kube.mutable_secrets_provider`: its flag
+    cannot be read back from the object.
+    """
+    provider = _kubernetes_provider(opts)
+    if provider is not None:
+        if not getattr(provider, MUTABLE_MARK, False):
+            reader.fail(
+                "the explicit Kubernetes provider in opts cannot be confirmed to update Secrets in place (a provider does not "
+                "expose its enable_secret_mutable). Fix: create it with components.kube.mutable_secrets_provider(name, ...)"
+            )
+        return
+    configured, environment = raw(MUTABLE_SECRETS_KEY), os.environ.get(MUTABLE_SECRETS_ENV)
+    if provider_flag_enabled(configured, environment):
+        return
+    if configured is None and environment is not None:
+        reader.fail(
+            f"environment variable {MUTABLE_SECRETS_ENV} is {shown(environment) or 'a value'}, not exactly true, so pulumi-kubernetes "
+            f"replaces a Secret whenever its data changes. Fix: export {MUTABLE_SECRETS_ENV}=true, or pulumi config set {MUTABLE_SECRETS_KEY} true"
+        )
+        return
+    reader.plain(MUTABLE_SECRETS_KEY, required=True)
 
 
 def validated(
@@ -712,17 +770,15 @@ def validated(
 
     The args are first held against the component's Args TypedDict (:func:`check_args`: a mapping, with no
     unknown key). ``kubernetes_secrets``: the component writes Kubernetes Secrets, so its provider must update
-    them in place (:func:`components.kube.require_mutable_secrets`). ``environment``: the ESC environment fix
-    commands name (default: the stack's, :func:`esc_environment`; empty: none, only ``pulumi config set``).
+    them in place (:func:`require_mutable_secrets`). ``environment``: the ESC environment fix commands name
+    (default: the stack's, :func:`esc_environment`; empty: none, only ``pulumi config set``).
     """
     reader = ConfigReader(owner, environment)
     if not check_args(reader, args, args_type(resolve)):
         reader.done()
     spec = resolve(args, reader)
     if kubernetes_secrets:
-        from components import kube
-
-        kube.require_mutable_secrets(reader, opts)
+        require_mutable_secrets(reader, opts)
     reader.done()
     assert spec is not None
     return spec

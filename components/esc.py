@@ -61,8 +61,10 @@ class Environment:
 
 
 def _templated(entry: Key) -> bool:
-    """A key the environments carry: set in ESC by a person, always (not during a rotation only, by choice, or to
-    replace a value the stack generates when it is absent)."""
+    """A key the environments carry: set in ESC by a person, always.
+
+    Not one set only during a rotation, by choice, or in place of a value the stack generates when it is absent.
+    """
     return entry.tier is Tier.ESC and not (entry.temporary or entry.opt_in or entry.deprecated or entry.generated_when_absent)
 
 

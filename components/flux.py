@@ -39,6 +39,7 @@ import pulumi
 
 from components import catalog, ghcr, kube
 from components import validators as v
+from components._component import ChainComponent
 from components.config import (
     ConfigReader,
     Known,
@@ -723,7 +724,7 @@ def _raise_if(owner: str, problem: str | None, value: str) -> str:
 # --- component --------------------------------------------------------------------------------------
 
 
-class FluxGitCredentials(pulumi.ComponentResource):
+class FluxGitCredentials(ChainComponent):
     """Flux's credentials for the cluster repository (a token or, recommended, a GitHub App) and its GitRepository.
 
     Reads ``flux:githubToken`` or ``flux:githubAppId``/``flux:githubAppInstallationId``/
@@ -756,7 +757,7 @@ class FluxGitCredentials(pulumi.ComponentResource):
 
     def _build(self, name: str, spec: FluxSpec, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("secret-chain:index:FluxGitCredentials", name, None, gated(spec, opts))
-        kube.adopt(self, opts)
+        self.inherit_depends_on(opts)
         from pulumi_kubernetes.apiextensions import CustomResource
 
         labels = kube.labels("flux-git-credentials")
@@ -787,7 +788,7 @@ class FluxGitCredentials(pulumi.ComponentResource):
                     kind="GitRepository",
                     metadata={"name": spec.name, "namespace": spec.namespace, "labels": labels},
                     spec=git_spec,
-                    opts=kube.child_opts(self, [secret]),
+                    opts=self.child_opts([secret]),
                 )
             ]
         policy_names: list[str] = []
@@ -821,7 +822,7 @@ class FluxGitCredentials(pulumi.ComponentResource):
                     kind="ImageRepository",
                     metadata={"name": image.name, "namespace": spec.namespace, "labels": labels},
                     spec=repository_spec,
-                    opts=kube.child_opts(self, [] if image.public else pull),
+                    opts=self.child_opts([] if image.public else pull),
                 )
                 CustomResource(
                     f"{name}-image-{image.name}-policy",
@@ -829,7 +830,7 @@ class FluxGitCredentials(pulumi.ComponentResource):
                     kind="ImagePolicy",
                     metadata={"name": image.name, "namespace": spec.namespace, "labels": labels},
                     spec={"imageRepositoryRef": {"name": image.name}, "policy": {"semver": {"range": image.semver_range}}},
-                    opts=kube.child_opts(self, [repository]),
+                    opts=self.child_opts([repository]),
                 )
                 policy_names.append(image.name)
             CustomResource(
@@ -850,7 +851,7 @@ class FluxGitCredentials(pulumi.ComponentResource):
                     },
                     "update": {"path": automation.update_path, "strategy": "Setters"},
                 },
-                opts=kube.child_opts(self, source),
+                opts=self.child_opts(source),
             )
         self.secret_name = pulumi.Output.from_input(spec.secret_name)
         self.git_repository_name = pulumi.Output.from_input(spec.name)

@@ -9,6 +9,7 @@ import pulumi
 
 from components import kube
 from components import validators as v
+from components._component import ChainComponent
 from components.config import ConfigReader, Known, gated, lift, string, validated
 from components.validators import Invalid
 
@@ -94,7 +95,7 @@ def _bool(value: bool) -> bool:
     return value
 
 
-class GhcrPullSecret(pulumi.ComponentResource):
+class GhcrPullSecret(ChainComponent):
     """A ``kubernetes.io/dockerconfigjson`` Secret for ghcr.io in each listed namespace.
 
     Reads the fields ``username`` and ``token`` of the object key ``namespace:imagePullSecret`` from the
@@ -117,7 +118,7 @@ class GhcrPullSecret(pulumi.ComponentResource):
 
     def _build(self, name: str, spec: GhcrSpec, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("secret-chain:index:GhcrPullSecret", name, None, gated(spec, opts))
-        kube.adopt(self, opts)
+        self.inherit_depends_on(opts)
         document = pulumi.Output.all(spec.token, spec.registry, spec.username).apply(
             lambda known: {".dockerconfigjson": dockerconfigjson(known[1], known[2], known[0])}
         )
@@ -150,7 +151,7 @@ class GhcrPullSecret(pulumi.ComponentResource):
                     f"{child}-default-sa",
                     metadata={"name": "default", "namespace": namespace},
                     image_pull_secrets=[{"name": spec.secret_name}],
-                    opts=kube.child_opts(self, [secret]),
+                    opts=self.child_opts([secret]),
                 )
         self.secret_names = pulumi.Output.from_input(
             lift(lambda secret_name, *namespaces: dict.fromkeys(namespaces, secret_name), spec.secret_name, *spec.namespaces)

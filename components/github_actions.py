@@ -14,8 +14,9 @@ from typing import Any, NamedTuple, Required, Self, TypedDict
 
 import pulumi
 
-from components import catalog, kube
+from components import catalog
 from components import validators as v
+from components._component import ChainComponent
 from components.config import ConfigReader, Known, apply_knowing_secrecy, each, gated, lift, raw, string, validated
 from components.errors import SecretChainError
 from components.validators import Invalid
@@ -254,7 +255,7 @@ def resolve(args: GitHubActionsSecretsArgs, reader: ConfigReader) -> GitHubSpec 
     return GitHubSpec(owner, name, environment, tuple(org_repos or ()), tuple(values))
 
 
-class GitHubActionsSecrets(pulumi.ComponentResource):
+class GitHubActionsSecrets(ChainComponent):
     """Actions secrets and variables of a repository (or its environment, or its organisation).
 
     Creates the variables ``PULUMI_ORG``, ``PULUMI_TOKEN_TYPE``, ``PULUMI_TEAM`` (Pulumi Cloud by OIDC) and
@@ -282,10 +283,10 @@ class GitHubActionsSecrets(pulumi.ComponentResource):
 
     def _build(self, name: str, spec: GitHubSpec, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("secret-chain:index:GitHubActionsSecrets", name, None, gated(spec, opts))
-        kube.adopt(self, opts)
+        self.inherit_depends_on(opts)
         import pulumi_github as github
 
-        child = kube.child_opts(self)
+        child = self.child_opts()
         repo_ids: pulumi.Output[list[int]] | None = None
         if spec.organization_repositories:
             full_names = [lift("{}/{}".format, spec.owner, repo) for repo in spec.organization_repositories]

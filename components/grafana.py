@@ -7,6 +7,7 @@ import pulumi
 
 from components import catalog, kube
 from components import validators as v
+from components._component import ChainComponent
 from components.config import ConfigReader, Known, alias_keys, current_project, describe_problem, gated, lift, raw, string, validated
 from components.validators import Invalid
 
@@ -361,7 +362,7 @@ def resolve(args: GrafanaOAuthArgs, reader: ConfigReader) -> GrafanaSpec | None:
     )
 
 
-class GrafanaOAuth(pulumi.ComponentResource):
+class GrafanaOAuth(ChainComponent):
     """A Secret of ``GF_*`` environment variables: GitHub OAuth sign-in for one organization, one admin, SMTP.
 
     Members of ``grafana:githubOrg`` may sign in (Grafana compares organisation logins case-insensitively:
@@ -420,7 +421,7 @@ class GrafanaOAuth(pulumi.ComponentResource):
 
     def _build(self, name: str, spec: GrafanaSpec, opts: pulumi.ResourceOptions | None, shared_key: pulumi.Output[str] | None = None) -> None:
         super().__init__("secret-chain:index:GrafanaOAuth", name, None, gated(spec, opts))
-        kube.adopt(self, opts)
+        self.inherit_depends_on(opts)
         secrets: dict[str, Known[str]] = {"client_id": spec.client_id, "client_secret": spec.client_secret, **spec.known_values()}
         if spec.mail is not None and spec.mail_enabled:
             secrets.update({"smtp_host": spec.mail.host, "smtp_user": spec.mail.user, "smtp_password": spec.mail.password})

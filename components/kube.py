@@ -6,19 +6,17 @@ import base64
 import hashlib
 import hmac
 import json
-import os
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import pulumi
 
+from components._component import ChainComponent
+from components.config import MUTABLE_MARK
 from components.errors import ConfigError
 
 if TYPE_CHECKING:
     import pulumi_kubernetes as k8s
-
-    from components.config import ConfigReader
 
 PART_OF = "secret-chain"
 CONFIG_KEYS_ANNOTATION = "secret-chain/config-keys"
@@ -33,25 +31,6 @@ ROLLOUT_ANNOTATION_PREFIX = "secret-chain/rollout-hmac-sha256-"
 """Rollout annotation keys are this prefix plus the Secret's name. The key says what the value is, a keyed
 SHA-256 digest, which is also what the policy pack's no-secret-looking-metadata rule exempts from its
 long-hex check (``HASH_KEYS``): the value is a digest, not a token."""
-MUTABLE_SECRETS_KEY = "kubernetes:enableSecretMutable"
-MUTABLE_SECRETS_ENV = "PULUMI_K8S_ENABLE_SECRET_MUTABLE"
-
-
-# Pulumi does not pass a component's depends_on to its children, so a component records it here and
-# every child it creates waits for the same resources (e.g. a PR stack's Namespace).
-_INHERITED: weakref.WeakKeyDictionary[pulumi.Resource, tuple[pulumi.Resource, ...]] = weakref.WeakKeyDictionary()
-
-
-def adopt(component: pulumi.Resource, opts: pulumi.ResourceOptions | None) -> None:
-    """Record the resources ``component`` was told to depend on, for :func:`child_opts`."""
-    depends = opts.depends_on if opts is not None else None
-    items: list[object] = [depends] if isinstance(depends, pulumi.Resource) else list(depends) if isinstance(depends, (list, tuple)) else []
-    _INHERITED[component] = tuple(d for d in items if isinstance(d, pulumi.Resource))
-
-
-def child_opts(parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
-    """Options of a component's child: parented to it, waiting for what the component waits for."""
-    return pulumi.ResourceOptions(parent=parent, depends_on=[*_INHERITED.get(parent, ()), *depends_on])
 
 
 def labels(component: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -72,7 +51,7 @@ def secret(
     string_data: pulumi.Output[dict[str, str]],
     config_keys: Sequence[str],
     component: str,
-    parent: pulumi.Resource,
+    parent: ChainComponent,
     type_: str = "Opaque",
     depends_on: Sequence[pulumi.Resource] = (),
     keys_vary: bool = False,
@@ -87,7 +66,7 @@ def secret(
     name and namespace → ``DeleteBeforeReplace``), which is the window a rotation must not have. So:
     the name and namespace are fixed (consumers reference them), ``type`` is a constant of each
     component, ``immutable`` is never set, no replace/delete-before-replace option is passed, and
-    :func:`require_mutable_secrets` refuses to run on a provider without ``enableSecretMutable``.
+    :func:`components.config.require_mutable_secrets` refuses to run on a provider without ``enableSecretMutable``.
 
     ``keys_vary`` marks a Secret whose set of data keys changes with config (PrometheusAuth's app
     Secret during a rotation). It is written as base64 ``data`` rather than ``stringData``: a key
@@ -109,7 +88,7 @@ def secret(
         type=type_,
         data=data,
         string_data=plain,
-        opts=child_opts(parent, depends_on),
+        opts=parent.child_opts(depends_on),
     )
 
 
@@ -194,10 +173,6 @@ def rollout_key_of(
     return generated_rollout_key(f"{name}-rollout-key", component)
 
 
-MUTABLE_MARK = "_secret_chain_enable_secret_mutable"
-"""Attribute set on a provider made by :func:`mutable_secrets_provider`: the only explicit provider whose flag is known."""
-
-
 def mutable_secrets_provider(name: str, opts: pulumi.ResourceOptions | None = None, **kwargs: object) -> pulumi.ProviderResource:
     """A ``pulumi_kubernetes.Provider`` with ``enable_secret_mutable=True``, which the components accept in ``opts``.
 
@@ -212,60 +187,3 @@ def mutable_secrets_provider(name: str, opts: pulumi.ResourceOptions | None = No
     provider: pulumi.ProviderResource = Provider(name, opts=opts, enable_secret_mutable=True, **kwargs)  # type: ignore[call-overload]
     setattr(provider, MUTABLE_MARK, True)
     return provider
-
-
-def _kubernetes_provider(opts: pulumi.ResourceOptions | None) -> pulumi.ProviderResource | None:
-    """The explicit Kubernetes provider a child created with ``opts`` would use, or None for the default one.
-
-    The SDK's order (pulumi/resource.py ``Resource.__init__``): ``provider``, then ``providers`` by package,
-    then the parent's providers.
-    """
-    if opts is None:
-        return None
-
-    def kubernetes(candidate: object) -> bool:
-        return isinstance(candidate, pulumi.ProviderResource) and candidate.package == "kubernetes"
-
-    if isinstance(opts.provider, pulumi.ProviderResource) and kubernetes(opts.provider):
-        return opts.provider
-    providers = opts.providers
-    listed: list[object] = list(providers.values()) if isinstance(providers, Mapping) else list(providers) if isinstance(providers, Sequence) else []
-    parent_providers = getattr(opts.parent, "_providers", None)
-    if isinstance(parent_providers, Mapping):
-        listed.append(parent_providers.get("kubernetes"))
-    found = [p for p in listed if isinstance(p, pulumi.ProviderResource) and kubernetes(p)]
-    return found[0] if found else None
-
-
-def require_mutable_secrets(reader: ConfigReader, opts: pulumi.ResourceOptions | None) -> None:
-    """Record a problem unless the Kubernetes provider in use updates Secrets in place.
-
-    The default provider reads ``kubernetes:enableSecretMutable`` from stack config and, only when that
-    key is absent, ``PULUMI_K8S_ENABLE_SECRET_MUTABLE``; either is on exactly for the string ``true``
-    (:func:`components.pulumi_rules.provider_flag_enabled`, a port of provider.go ``Configure``). An
-    explicit provider in ``opts`` is accepted only when made by :func:`mutable_secrets_provider`: its flag
-    cannot be read back from the object.
-    """
-    from components.config import raw
-    from components.pulumi_rules import provider_flag_enabled
-
-    provider = _kubernetes_provider(opts)
-    if provider is not None:
-        if not getattr(provider, MUTABLE_MARK, False):
-            reader.fail(
-                "the explicit Kubernetes provider in opts cannot be confirmed to update Secrets in place (a provider does not "
-                "expose its enable_secret_mutable). Fix: create it with components.kube.mutable_secrets_provider(name, ...)"
-            )
-        return
-    configured, environment = raw(MUTABLE_SECRETS_KEY), os.environ.get(MUTABLE_SECRETS_ENV)
-    if provider_flag_enabled(configured, environment):
-        return
-    if configured is None and environment is not None:
-        from components.validators import shown
-
-        reader.fail(
-            f"environment variable {MUTABLE_SECRETS_ENV} is {shown(environment) or 'a value'}, not exactly true, so pulumi-kubernetes "
-            f"replaces a Secret whenever its data changes. Fix: export {MUTABLE_SECRETS_ENV}=true, or pulumi config set {MUTABLE_SECRETS_KEY} true"
-        )
-        return
-    reader.plain(MUTABLE_SECRETS_KEY, required=True)

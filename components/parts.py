@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from components import catalog, certmanager, flux, ghcr, github_actions, grafana, kube, prometheus
 from components.catalog import Key
-from components.config import ESC_ENVIRONMENT_KEY, lookup
+from components.config import ESC_ENVIRONMENT_KEY, MUTABLE_SECRETS_KEY, lookup
 from components.validators import Invalid
 
 PARTS_KEY = "secret-chain:parts"
@@ -74,7 +74,7 @@ DEFAULT_BRANCH = _key("secret-chain:defaultBranch")
 ESC_ENVIRONMENT = _key(ESC_ENVIRONMENT_KEY)
 DECLARED_PARTS = _key(PARTS_KEY)
 ROLLOUT_KEY = _key(kube.ROLLOUT_KEY)
-MUTABLE_SECRETS = _key(kube.MUTABLE_SECRETS_KEY)
+MUTABLE_SECRETS = _key(MUTABLE_SECRETS_KEY)
 GITHUB_PROVIDER_TOKEN = _key("github:token")
 DIGITALOCEAN_PROVIDER_TOKEN = _key(certmanager.PROVIDER_TOKEN_KEY)
 
@@ -228,26 +228,8 @@ def kind_of(stack: str) -> Kind:
     return Kind.PREVIEW_PR if stack.startswith("preview-pr-") else Kind(stack)
 
 
-def check_declared(text: str) -> str:
-    """Check ``secret-chain:parts`` (JSON text of a list of part names); return it normalised.
-
-    Only the shape and the names are checked here; whether the stack kind builds each part is :func:`select`'s.
-    """
-    try:
-        names = json.loads(text)
-    except ValueError:
-        names = None
-    declarable = ", ".join(p.name for p in PARTS if p.declarable)
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise Invalid(f"must be a list of part names (in the stack file, a YAML list) of: {declarable}")
-    unknown = [str(i) for i, n in enumerate(names) if n not in BY_NAME or not BY_NAME[n].declarable]
-    if unknown:
-        raise Invalid(f"item(s) {', '.join(unknown)} name no part that can be declared; the parts are: {declarable}")
-    if not names:
-        raise Invalid(f"is an empty list: a stack that declares no part would delete everything it built; list its parts, of: {declarable}")
-    if len(set(names)) != len(names):
-        raise Invalid("lists the same part twice")
-    return json.dumps(names)
+check_declared = catalog.check_declared_parts
+"""Check ``secret-chain:parts`` (JSON text of a list of part names); return it normalised (the catalog entry's check)."""
 
 
 def declared_parts(get: Callable[[str], str | None]) -> tuple[str, ...] | None:

@@ -15,6 +15,7 @@ import pulumi
 
 from components import kube
 from components import validators as v
+from components._component import ChainComponent
 from components.config import ConfigReader, Known, gated, lift, string, validated
 from components.validators import Invalid
 
@@ -220,7 +221,7 @@ def resolve(args: PrometheusAuthArgs, reader: ConfigReader) -> PrometheusSpec | 
     )
 
 
-class PrometheusAuth(pulumi.ComponentResource):
+class PrometheusAuth(ChainComponent):
     """Bearer-token auth between Prometheus and an app's /metrics endpoint.
 
     Creates the app's Secret (env ``PROMETHEUS_AUTH_TOKEN``), the Secret the ServiceMonitor reads
@@ -263,7 +264,7 @@ class PrometheusAuth(pulumi.ComponentResource):
 
     def _build(self, name: str, spec: PrometheusSpec, opts: pulumi.ResourceOptions | None, shared_key: pulumi.Output[str] | None = None) -> None:
         super().__init__("secret-chain:index:PrometheusAuth", name, None, gated(spec, opts))
-        kube.adopt(self, opts)
+        self.inherit_depends_on(opts)
         from pulumi_kubernetes.apiextensions import CustomResource
 
         previous: pulumi.Output[str | None] = spec.previous_token if spec.previous_token is not None else pulumi.Output.from_input(None)
@@ -313,7 +314,7 @@ class PrometheusAuth(pulumi.ComponentResource):
                 "namespaceSelector": {"matchNames": [spec.namespace]},
                 "endpoints": [endpoint],
             },
-            opts=kube.child_opts(self, [monitor_secret]),
+            opts=self.child_opts([monitor_secret]),
         )
         self.secret_name = pulumi.Output.from_input(spec.secret_name)
         self.monitor_secret_name = pulumi.Output.from_input(spec.monitor_secret_name)

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from components.errors import ConfigError
-from components.offline import Evaluation
+from components.ops.offline import Evaluation
 from tests.runtime import evaluate
 
 
@@ -101,7 +101,7 @@ def secret_data(inputs: dict[str, Any]) -> dict[str, str]:
     """A registered Kubernetes Secret's content as plain strings, from ``stringData`` or base64 ``data``."""
     import base64
 
-    from components.offline import unwrap
+    from components.ops.offline import unwrap
 
     if "data" in inputs:
         return {k: base64.b64decode(v).decode() for k, v in unwrap(inputs["data"]).items()}

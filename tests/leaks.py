@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from components.offline import Evaluation, Registration, is_secret, iter_strings
+from components.ops.offline import Evaluation, Registration, is_secret, iter_strings
 
 MIN_FRAGMENT = 16
 """Shortest line of a multi-line secret searched for on its own, and the length of a run that counts as a partial leak."""

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from benchmarks import run
-from components.offline import evaluate, load_config_file
+from components.ops.offline import evaluate, load_config_file
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
-from components import bootstrap, catalog, esc, parts, preflight
+from components import bootstrap, catalog, esc, parts
 from components.errors import ConfigError
-from components.offline import Evaluation, Registration, evaluate, parse_config
+from components.ops import preflight
+from components.ops.offline import Evaluation, Registration, evaluate, parse_config
 from components.program import main
 from tests.test_esc import composed
 

@@ -15,7 +15,7 @@ from components.certmanager import (
     certificate_name,
     tls_secret_name,
 )
-from components.offline import Evaluation, is_secret, unwrap
+from components.ops.offline import Evaluation, is_secret, unwrap
 from tests.conftest import Run, config_error
 from tests.leaks import find_leaks
 from tests.schemas import validate
@@ -244,7 +244,7 @@ def test_argument_errors(run: Run, dns_config: Config, args: dict[str, Any], exp
 _FAILED_LOOKUP = """
 import json, sys
 from components.certmanager import CertManagerDnsIssuer
-from components.offline import DEFAULT_INVOKES, evaluate
+from components.ops.offline import DEFAULT_INVOKES, evaluate
 
 def no_domain(args):
     raise RuntimeError("domain " + str(args["name"]) + " not found (404)")

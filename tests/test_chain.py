@@ -8,7 +8,7 @@ import pytest
 
 from components import SecretChain
 from components.errors import ConfigError
-from components.offline import Evaluation, unwrap
+from components.ops.offline import Evaluation, unwrap
 from tests.conftest import canary_config, rsa_pem, secret_data
 from tests.leaks import find_leaks
 from tests.runtime import evaluate
@@ -114,7 +114,7 @@ def test_digitalocean_cluster_kubeconfig_is_fetched_and_secret() -> None:
     config, secret_keys = full_config()
     ev = evaluate(lambda: SecretChain("chain", {"digitalocean_cluster": "prod-cluster"}), config=config, secret_keys=secret_keys, stack="production")
     (provider,) = ev.of_type("pulumi:providers:kubernetes")
-    from components.offline import is_secret
+    from components.ops.offline import is_secret
 
     assert is_secret(provider.inputs["kubeconfig"])
     kube = [r for r in ev.resources if r.type.startswith("kubernetes:")]

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from components import catalog, inventory
+from components import catalog
 from components.catalog import Tier
-from components.cli import main
 from components.github_actions import ENTRIES
+from components.ops import inventory
+from components.ops.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.cli import main
+from components.ops.cli import main
 from tests.conftest import canary_config
 from tests.leaks import fragments
 from tests.runtime import cli_json

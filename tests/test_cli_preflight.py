@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from components import catalog
-from components.cli import main
+from components.ops.cli import main
 from components.parts import PARTS, PARTS_KEY
 from tests.conftest import rsa_pem
 

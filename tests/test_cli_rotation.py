@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from components import catalog
-from components.cli import main
-from components.rotation import parse_time
+from components.ops.cli import main
+from components.ops.rotation import parse_time
 
 ROOT = Path(__file__).resolve().parents[1]
 STATE = ROOT / "tests" / "data" / "stack-export.json"

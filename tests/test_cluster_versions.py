@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from components.cli import main
+from components.ops.cli import main
 from components.upstream import SERVED_APIS, served_api_problems
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "config" / "production.json"

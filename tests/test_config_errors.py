@@ -11,7 +11,7 @@ import pytest
 
 from components import GhcrPullSecret, GitHubActionsSecrets, PrometheusAuth, catalog
 from components.errors import ConfigError, SecretChainError
-from components.offline import is_secret, unwrap
+from components.ops.offline import is_secret, unwrap
 from tests.conftest import canary_config
 from tests.runtime import evaluate
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.offline import Evaluation, Registration, unwrap
+from components.ops.offline import Evaluation, Registration, unwrap
 from components.program import main
 from tests.conftest import canary_config
 from tests.runtime import evaluate
@@ -17,7 +17,7 @@ STACKS = ["production", "preview-base", "preview-pr-42"]
 
 def _serialise(value: Any) -> Any:
     """Secret markers kept, as a plain structure json.dumps can write."""
-    from components.offline import is_secret
+    from components.ops.offline import is_secret
 
     if is_secret(value):
         return {"<secret>": _serialise(unwrap(value))}

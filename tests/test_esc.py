@@ -26,7 +26,8 @@ ESC_DIR = ROOT / "esc"
 FILES = {env.name: env.file for env in esc.ENVIRONMENTS}
 ESC_KEYS = {k.key: k for k in catalog.KEYS if k.tier is catalog.Tier.ESC and not k.temporary}
 # The templates hold every key a person sets, but not the deprecated ones nor those set only by choice (issue 14).
-TEMPLATE_KEYS = {key for key, k in ESC_KEYS.items() if not k.deprecated and not k.opt_in}
+# Nor those a stack generates when they are absent (the rollout key: issue 14 §4).
+TEMPLATE_KEYS = {key for key, k in ESC_KEYS.items() if not k.deprecated and not k.opt_in and not k.generated_when_absent}
 TEMPORARY_KEYS = [k.key for k in catalog.KEYS if k.temporary]
 STACK_FILES = {
     parts.Kind.PRODUCTION: "Pulumi.production.yaml",

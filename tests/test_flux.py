@@ -16,7 +16,7 @@ from components.flux import (
     image_name,
     semver_range,
 )
-from components.offline import is_secret, unwrap
+from components.ops.offline import is_secret, unwrap
 from components.validators import Invalid
 from tests.conftest import Run, config_error, rsa_pem, secret_data
 from tests.leaks import find_leaks

@@ -4,7 +4,7 @@ import pytest
 
 from components import GitHubActionsSecrets, catalog
 from components.errors import ConfigError
-from components.offline import is_secret, unwrap
+from components.ops.offline import is_secret, unwrap
 from tests.conftest import Run
 from tests.leaks import find_leaks
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from components.grafana import MAIL_KEYS, GrafanaOAuth, GrafanaOAuthArgs
-from components.offline import Evaluation, is_secret, unwrap
+from components.ops.offline import Evaluation, is_secret, unwrap
 from tests.conftest import Run, config_error, secret_data
 from tests.leaks import find_leaks
 from tests.schemas import validate

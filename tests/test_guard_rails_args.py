@@ -32,12 +32,12 @@ from components import (
     GitHubActionsSecrets,
     GrafanaOAuth,
     PrometheusAuth,
-    offline,
 )
 from components import config as config_layer
 from components.chain import SecretChain, SecretChainArgs
 from components.config import ConfigReader
 from components.errors import ConfigError, SecretChainError
+from components.ops import offline
 from tests import policies
 from tests.conftest import Run, canary_config, config_error, rsa_pem
 from tests.runtime import evaluate

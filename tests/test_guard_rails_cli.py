@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.cli import main
+from components.ops.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 CANARY = "ghp_CANARY0123456789abcdefCANARY0123456"

@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 from components import CertManagerDnsIssuer, FluxGitCredentials, GhcrPullSecret, GitHubActionsSecrets, GrafanaOAuth, PrometheusAuth, catalog
 from components import validators as v
 from components.chain import SecretChain
-from components.cli import main
 from components.errors import ConfigError
-from components.offline import unwrap
+from components.ops.cli import main
+from components.ops.offline import unwrap
 from components.validators import Invalid
 from tests.conftest import Run, canary_config, config_error, rsa_pem
 from tests.runtime import evaluate

@@ -28,7 +28,7 @@ from components.flux import FluxGitCredentials
 from components.ghcr import GhcrPullSecret
 from components.github_actions import GitHubActionsSecrets
 from components.grafana import GrafanaOAuth
-from components.offline import Evaluation, Registration, is_secret, unwrap
+from components.ops.offline import Evaluation, Registration, is_secret, unwrap
 from components.prometheus import PrometheusAuth
 from tests.conftest import canary_config, rsa_pem, secret_data
 from tests.runtime import evaluate

@@ -41,12 +41,12 @@ from components import (
     SecretChain,
     catalog,
     flux,
-    plan,
 )
 from components.catalog import Key
-from components.cli import main as cli
 from components.errors import ConfigError
-from components.offline import DEFAULT_INVOKES, Evaluation, is_secret, iter_strings, unwrap
+from components.ops import plan
+from components.ops.cli import main as cli
+from components.ops.offline import DEFAULT_INVOKES, Evaluation, is_secret, iter_strings, unwrap
 from components.program import main as program_main
 from components.validators import Invalid
 from tests import leaks
@@ -474,7 +474,7 @@ def _observe_failing(program: Callable[[], Any], config: dict[str, str], secret_
 
 
 def _preflight_json(config: dict[str, str], secret_keys: list[str]) -> dict[str, Any]:
-    from components import preflight
+    from components.ops import preflight
 
     return preflight.check(config, secret_keys, "production").as_json()
 

@@ -35,7 +35,7 @@ import pytest
 from components import catalog, parts
 from components.chain import SecretChainArgs
 from components.errors import ConfigError
-from components.offline import Evaluation, Registration, load_config_file, unwrap
+from components.ops.offline import Evaluation, Registration, load_config_file, unwrap
 from tests import policies
 from tests.runtime import evaluate
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from components import catalog, inventory, parts, preflight
+from components import catalog, parts
 from components.chain import SecretChainArgs
 from components.config import fix_command
 from components.errors import ConfigError
-from components.offline import Evaluation, parse_config
+from components.ops import inventory, preflight
+from components.ops.offline import Evaluation, parse_config
 from components.pulumi_rules import parse_key_path
 from tests.test_stacks import PARTS_KEY, STACKS, build, cli_entry, stack_document
 
@@ -139,7 +140,7 @@ def test_the_readme_parts_table_is_the_table() -> None:
 
 
 def test_plan_and_inventory_read_the_table(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    from components.cli import main
+    from components.ops.cli import main
 
     path = tmp_path / "config.json"
     path.write_text(json.dumps(stack_document("preview-base")))

@@ -17,9 +17,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from components import catalog, preflight
+from components import catalog
 from components.errors import ConfigError
-from components.offline import Evaluation, parse_config
+from components.ops import preflight
+from components.ops.offline import Evaluation, parse_config
 from components.parts import PARTS, Kind
 from tests.test_cli_preflight import malformed
 from tests.test_stacks import PARTS_KEY, STACKS, build, cli_entry, stack_document
@@ -118,7 +119,7 @@ def test_preflight_is_ready_exactly_when_the_program_builds() -> None:
 def test_the_rollout_key_is_optional_wherever_its_parts_are_built() -> None:
     """Issue 14 §4: without ``secret-chain:rolloutKey`` every stack builds and preflight says READY; a stack that
     builds PrometheusAuth or GrafanaOAuth generates exactly one key (a RandomBytes under the chain), the others none."""
-    from components.offline import RANDOM_BYTES
+    from components.ops.offline import RANDOM_BYTES
 
     rollout_key = catalog.get("secret-chain:rolloutKey")
     for stack in sorted(STACKS):

@@ -20,7 +20,7 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Secret, St
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from components.offline import is_secret, unwrap
+from components.ops.offline import is_secret, unwrap
 from components.program import main
 from tests import policies
 from tests.conftest import canary_config

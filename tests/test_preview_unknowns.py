@@ -21,14 +21,14 @@ import pulumi
 import pytest
 from pulumi.runtime import rpc
 
-from components import plan
 from components.certmanager import CertManagerDnsIssuer
 from components.chain import SecretChain
 from components.flux import FluxGitCredentials
 from components.ghcr import GhcrPullSecret
 from components.github_actions import GitHubActionsSecrets
 from components.grafana import GrafanaOAuth
-from components.offline import UNKNOWN, Evaluation, Registration, is_secret, is_unknown, load_config_file, unknown_paths, unwrap
+from components.ops import plan
+from components.ops.offline import UNKNOWN, Evaluation, Registration, is_secret, is_unknown, load_config_file, unknown_paths, unwrap
 from components.program import main
 from components.prometheus import PrometheusAuth
 from tests.conftest import canary_config, rsa_pem, secret_data

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from components.offline import load_config_file, unwrap
+from components.ops.offline import load_config_file, unwrap
 from tests.leaks import find_leaks
 from tests.runtime import evaluate
 from tests.schemas import validate

@@ -5,7 +5,7 @@ import pytest
 from components import PrometheusAuth
 from components.errors import ConfigError
 from components.kube import rollout_digest
-from components.offline import is_secret, unwrap
+from components.ops.offline import is_secret, unwrap
 from tests.conftest import Run, secret_data
 from tests.leaks import find_leaks
 from tests.schemas import SchemaError, validate

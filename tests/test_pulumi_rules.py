@@ -24,7 +24,7 @@ import yaml
 from components import catalog
 from components.config import ESC_PROJECT, fix_command, set_command
 from components.errors import ConfigError
-from components.offline import parse_config
+from components.ops.offline import parse_config
 from components.pulumi_rules import (
     ConfigKey,
     RuleError,
@@ -416,7 +416,7 @@ def test_a_ghcr_object_with_a_bad_field_fails_in_the_program_naming_the_field(ru
 
 
 def _cli_output(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    from components.cli import main
+    from components.ops.cli import main
 
     main(list(argv))
     captured = capsys.readouterr()

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from components import GrafanaOAuth, PrometheusAuth, SecretChain, catalog, kube, parts, preflight
+from components import GrafanaOAuth, PrometheusAuth, SecretChain, catalog, kube, parts
 from components.kube import rollout_digest
-from components.offline import RANDOM_BYTES, Evaluation, is_secret, is_unknown, random_bytes_stand_in, unwrap
+from components.ops import preflight
+from components.ops.offline import RANDOM_BYTES, Evaluation, is_secret, is_unknown, random_bytes_stand_in, unwrap
 from components.program import main
 from tests.conftest import Run, canary_config, config_error, secret_data
 from tests.leaks import find_leaks
@@ -269,7 +270,7 @@ def test_the_random_provider_is_imported_only_to_generate_a_key() -> None:
     probe = """
 import secrets, sys
 from components import PrometheusAuth
-from components.offline import evaluate
+from components.ops.offline import evaluate
 assert "pulumi_random" not in sys.modules, "imported by the package"
 config = {"prometheus:authToken": secrets.token_hex(32), "kubernetes:enableSecretMutable": "true"}
 key = secrets.token_hex(32)

@@ -22,10 +22,11 @@ import pulumi
 import pytest
 import yaml
 
-from components import CertManagerDnsIssuer, FluxGitCredentials, GhcrPullSecret, GrafanaOAuth, PrometheusAuth, SecretChain, catalog, inventory
-from components.cli import main as cli
+from components import CertManagerDnsIssuer, FluxGitCredentials, GhcrPullSecret, GrafanaOAuth, PrometheusAuth, SecretChain, catalog
 from components.kube import canonical_json, rollout_annotation_key, rollout_digest
-from components.offline import Evaluation, Registration, is_secret, redact, unwrap
+from components.ops import inventory
+from components.ops.cli import main as cli
+from components.ops.offline import Evaluation, Registration, is_secret, redact, unwrap
 from components.program import main as program
 from tests import policies
 from tests.conftest import Run, config_error, rsa_pem, secret_data

@@ -9,6 +9,9 @@ builds (tests/test_parts_matrix.py). No message produced here contains a configu
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +21,7 @@ from components.catalog import Key
 from components.chain import StackKind, parse_stack
 from components.config import ESC_ENVIRONMENT_KEY, esc_environment, fix_command, lookup
 from components.errors import SecretChainError
+from components.ops import _io
 from components.validators import Invalid
 
 CATALOG_NAMESPACES = frozenset(k.namespace for k in catalog.KEYS)
@@ -133,7 +137,7 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
         if name != entry.key:
             problem(entry, "alias", f'is read from the older key "{name}"; move it to "{entry.key}"', part, warn=True)
         if entry.temporary:
-            from components.inventory import doc_link
+            from components.ops.inventory import doc_link
 
             problem(
                 entry,
@@ -236,3 +240,57 @@ def render_text(report: Report) -> str:
         lines += [f"  ! {p.line()}" for p in report.warnings]
     lines += ["", "OK: the config is ready for `pulumi up`." if report.ok else "NOT READY: fix the problems above, then run preflight again."]
     return "\n".join(lines) + "\n"
+
+
+# --- the command: secret-chain preflight -----------------------------------------------------------
+
+EXAMPLES = """examples:
+  secret-chain preflight --stack production
+  secret-chain preflight --stack preview-base --config preview.json
+  pulumi config --show-secrets --json --stack production | secret-chain preflight --stack production --config -
+
+Exit status: 0 when the config is ready, 1 when something is missing or malformed, 2 on bad arguments.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add ``preflight`` to the command line."""
+    p = subparsers.add_parser(
+        "preflight",
+        help="check a stack's config against the catalog before `pulumi up` (missing, malformed, wrong kind)",
+        description="Check every key the config enables: missing, malformed or of the wrong kind, each with the exact fix.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--stack", required=True, type=_io.stack, help="production, preview-base or preview-pr-<N>")
+    p.add_argument("--config", help=_io.CONFIG_HELP)
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument(
+        "--cluster",
+        action="store_true",
+        help="also check, with kubectl, that the running cluster serves the CRD versions the built parts write (components/upstream.py)",
+    )
+    p.add_argument("--context", help="kubeconfig context for --cluster (default: kubectl's current context)")
+    p.set_defaults(func=main)
+
+
+def check_cluster(report: Report, crd: Callable[[str], dict[str, Any] | None]) -> None:
+    """Add a problem for each CRD version a built part writes that the cluster (``crd(name)``, its CRD or None) does not serve."""
+    from components.upstream import served_api_problems
+
+    app_mode = "flux:githubAppId" in report.checked
+    for line in served_api_problems(set(report.built), app_mode, crd):
+        report.problems.append(Problem("cluster", "cluster", line, "", ""))
+
+
+def main(args: argparse.Namespace) -> int:
+    """Check the stack's config against the catalog; exit 1 when anything is wrong."""
+    config, secret_keys = _io.load_config(args)
+    report = check(config, secret_keys, args.stack)
+    if args.cluster:
+        check_cluster(report, lambda name: _io.kubectl_crd(name, args.context))
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2, sort_keys=True))
+    else:
+        sys.stdout.write(render_text(report))
+    return 0 if report.ok else 1

@@ -8,7 +8,10 @@ their markers. ``docs/rotation.md`` is generated whole from
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -355,3 +358,47 @@ def sync_rotation_doc(path: Path) -> bool:
     except UnicodeDecodeError:
         raise SecretChainError(f"cannot read {path}: not UTF-8 text") from None
     return True
+
+
+# --- the command: secret-chain inventory -----------------------------------------------------------
+
+EXAMPLES = """examples:
+  secret-chain inventory
+  secret-chain inventory --environment preview --json
+  secret-chain inventory --readme README.md --rotation-doc docs/rotation.md
+"""
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add ``inventory`` to the command line."""
+    p = subparsers.add_parser(
+        "inventory",
+        help="print the secret catalog as the runbook's tables (Markdown or JSON)",
+        description="The catalog as tables: GitHub secrets, ESC values, stack settings, flows and rotation.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--environment", choices=("preview", "production"), help="only the values this ESC environment carries")
+    p.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+    p.add_argument("--readme", metavar="FILE", help="rewrite the block between the secret-inventory markers of FILE")
+    p.add_argument("--rotation-doc", metavar="FILE", help="write the rotation guide (every secret's rotation steps) to FILE")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Print the catalog as the runbook's tables, or rewrite the README block and/or the rotation guide."""
+    if args.readme is not None or args.rotation_doc is not None:
+        if args.environment or args.json:
+            raise SecretChainError("--readme and --rotation-doc write whole documents: do not combine them with --environment or --json")
+        if args.readme is not None:
+            changed = sync_readme(Path(args.readme))
+            print(f"{args.readme}: secret inventory {'updated' if changed else 'already up to date'}")
+        if args.rotation_doc is not None:
+            changed = sync_rotation_doc(Path(args.rotation_doc))
+            print(f"{args.rotation_doc}: rotation guide {'updated' if changed else 'already up to date'}")
+        return 0
+    if args.json:
+        print(json.dumps(as_json(args.environment), indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        sys.stdout.write(render_markdown(args.environment))
+    return 0

@@ -9,18 +9,23 @@ time is an upper bound on the age of each value.
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
+import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from components import catalog
+from components import validators as v
 from components.chain import parse_stack
 from components.config import esc_environment, fix_command
 from components.errors import SecretChainError
 from components.github_actions import BY_GITHUB_NAME
-from components.inventory import doc_link, rotation_steps
 from components.kube import CONFIG_KEYS_ANNOTATION
+from components.ops import _io
+from components.ops.inventory import doc_link, rotation_steps
 from components.validators import Invalid
 
 SECRET_TYPE = "kubernetes:core/v1:Secret"
@@ -206,3 +211,81 @@ def render_text(items: list[Item], environment: str, now: datetime, warn_days: i
         lines.append("  no chain secrets found in the state")
     lines += ["", f"{overdue} overdue, {due} due soon, {ok} ok, {unscheduled} rotated on events only, {len(unknown)} unknown"]
     return "\n".join(lines) + "\n"
+
+
+def render_json(items: list[Item], environment: str, now: datetime, warn_days: int) -> dict[str, Any]:
+    """Machine report: the counts, and every item with its fix."""
+    return {
+        "now": now.isoformat(),
+        "warnDays": warn_days,
+        "escEnvironment": environment,
+        "overdue": sum(1 for i in items if i.status == "overdue"),
+        "due": sum(1 for i in items if i.status == "due"),
+        "items": [i.as_json(environment) for i in items],
+    }
+
+
+# --- the command: secret-chain rotation ------------------------------------------------------------
+
+EXAMPLES = """examples:
+  pulumi stack export --stack production > state.json
+  secret-chain rotation --state state.json
+  secret-chain rotation --state state.json --warn-days 30 --json
+  secret-chain rotation --state state.json --now 2026-06-01
+
+Exit status: 0 when nothing is overdue, 1 when something is overdue, 2 on bad arguments.
+"""
+
+MAX_WARN_DAYS = 3650
+"""--warn-days above ten years says nothing a rotation schedule (at most annual) can use, and a date that far out
+overflows Python's datetime."""
+
+
+def _warn_days(value: str) -> int:
+    """Argparse type of --warn-days: a whole number of days from 0 to :data:`MAX_WARN_DAYS`."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("is not a whole number of days") from None
+    if not 0 <= number <= MAX_WARN_DAYS:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_WARN_DAYS} days")
+    return number
+
+
+def _esc_environment(value: str) -> str:
+    """Argparse type of --esc-environment: pasted into printed commands, so only a valid reference passes."""
+    try:
+        return v.esc_environment(value)
+    except Invalid as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add ``rotation`` to the command line."""
+    p = subparsers.add_parser(
+        "rotation",
+        help="list secrets due or overdue for rotation, from `pulumi stack export` state",
+        description="Compare each chain secret's last modification in the state with the catalog's rotation schedule.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--state", required=True, metavar="FILE", help="`pulumi stack export` JSON (- for stdin)")
+    p.add_argument("--warn-days", type=_warn_days, default=14, help="report as due this many days ahead (default 14)")
+    p.add_argument("--now", help="evaluate at this ISO date/time instead of now (e.g. 2026-06-01)")
+    p.add_argument("--esc-environment", type=_esc_environment, help="ESC environment named in fix commands (default: from the stack in the state)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Report due and overdue secrets from ``pulumi stack export``; exit 1 when something is overdue."""
+    now = parse_time(args.now, "--now") if args.now else datetime.now(UTC)
+    source = "stdin" if args.state == "-" else args.state
+    resources = load_resources(_io.parse_json(_io.read_text(args.state, "state file"), f"state file {source}"), source)
+    items = scan(resources, now, args.warn_days)
+    environment = environment_for(resources, args.esc_environment)
+    if args.json:
+        print(json.dumps(render_json(items, environment, now, args.warn_days), indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        sys.stdout.write(render_text(items, environment, now, args.warn_days))
+    return 1 if any(i.status == "overdue" for i in items) else 0

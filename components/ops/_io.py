@@ -1,0 +1,124 @@
+"""What the commands share: reading a file or stdin, parsing JSON, running ``pulumi config`` (with a spinner) and ``kubectl``.
+
+Every failure is a one-line :class:`~components.errors.SecretChainError` that never quotes what was read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from components.errors import SecretChainError
+
+CONFIG_HELP = (
+    "JSON as printed by `pulumi config --show-secrets --json` (- for stdin); default: run that command for --stack when the pulumi CLI is on PATH"
+)
+
+
+def stack(value: str) -> str:
+    """Argparse type of --stack: production, preview-base or preview-pr-<N>."""
+    from components.chain import parse_stack
+    from components.validators import Invalid
+
+    try:
+        return parse_stack(value, bootstrap=True).name
+    except Invalid as err:
+        from components.validators import shown
+
+        # Quoted shortened and escaped (validators.shown): an error is one line, and a control character would split it.
+        raise argparse.ArgumentTypeError(f"{shown(value) or 'the value'} {err}") from None
+
+
+def read_text(source: str, what: str) -> str:
+    """The text of file ``source``, or of stdin for ``-``."""
+    try:
+        return sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) else "not UTF-8 text"
+        raise SecretChainError(f"cannot read {what} {source}: {reason}") from None
+
+
+def parse_json(text: str, what: str) -> Any:
+    """``text`` as JSON; an error gives the position only."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        # The position only: the message of a JSON error can quote the document, which may hold secrets.
+        raise SecretChainError(f"{what} is not valid JSON (line {err.lineno}, column {err.colno})") from None
+
+
+def kubectl_crd(name: str, context: str | None) -> dict[str, Any] | None:
+    """``kubectl get crd NAME -o json`` (None when the cluster has no such CRD): what the running cluster serves."""
+    exe = shutil.which("kubectl")
+    if exe is None:
+        raise SecretChainError("--cluster reads the running cluster's CRDs with kubectl, which is not on PATH")
+    command = [exe, "get", "crd", name, "-o", "json", *(["--context", context] if context else [])]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise SecretChainError(f"cannot run kubectl: {getattr(err, 'strerror', None) or 'timed out'}") from None
+    if result.returncode != 0:
+        if "NotFound" in result.stderr or "not found" in result.stderr:
+            return None
+        detail = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit status {result.returncode}"
+        raise SecretChainError(f"`kubectl get crd {name}` failed: {detail}")
+    document = parse_json(result.stdout, f"`kubectl get crd {name}` output")
+    return document if isinstance(document, dict) else None
+
+
+def run_pulumi_config(stack: str) -> str:
+    """``pulumi config --show-secrets --json --stack S``, with progress on stderr while it runs."""
+    exe = shutil.which("pulumi")
+    if exe is None:
+        raise SecretChainError("the pulumi CLI is not on PATH: pass the config with --config FILE (or - for stdin)")
+    command = [exe, "config", "--show-secrets", "--json", "--stack", stack]
+    done = threading.Event()
+    tty = sys.stderr.isatty()
+
+    def progress() -> None:
+        for frame in itertools.cycle("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"):
+            if done.wait(0.1):
+                break
+            sys.stderr.write(f"\r{frame} reading config of stack {stack} (pulumi config)…")
+            sys.stderr.flush()
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+
+    if tty:
+        spinner = threading.Thread(target=progress, daemon=True)
+        spinner.start()
+    else:
+        print(f"reading config of stack {stack} (pulumi config)…", file=sys.stderr)
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as err:
+        raise SecretChainError(f"cannot run the pulumi CLI: {err.strerror}") from None
+    finally:
+        done.set()
+        if tty:
+            spinner.join()
+    if result.returncode != 0:
+        # pulumi's stderr names the stack and the problem; stdout (which may hold values) is never shown.
+        detail = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit status {result.returncode}"
+        raise SecretChainError(f"`pulumi config --json --stack {stack}` failed: {detail}")
+    return result.stdout
+
+
+def load_config(args: argparse.Namespace) -> tuple[dict[str, str], list[str]]:
+    """The stack's config and secret keys, from ``--config`` (a file or stdin) or ``pulumi config`` of ``--stack``."""
+    from components.ops.offline import parse_config
+
+    if args.config is not None:
+        what = "config from stdin" if args.config == "-" else f"config file {args.config}"
+        text = read_text(args.config, "config file")
+    else:
+        what = f"`pulumi config` output of stack {args.stack}"
+        text = run_pulumi_config(args.stack)
+    return parse_config(parse_json(text, what))
