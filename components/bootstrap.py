@@ -12,7 +12,9 @@ provider (pulumi-pulumiservice):
 People set the secret values afterwards with ``pulumi env set``; the bootstrap must never write over them. The
 provider's Update pushes the whole definition (pulumi-pulumiservice provider/pkg/resources/environment.go ``Update``:
 ``UpdateEnvironmentWithRevision`` with the new YAML) whenever its Diff finds the ``yaml`` input changed (``Diff``:
-``olds.Diff(news)``), and a ``pulumi refresh`` reads the live definition into the inputs (``Read``). So each
+``olds.Diff(news)``), and a ``pulumi refresh`` reads the live definition into the inputs (``Read``; undecrypted:
+``GetEnvironment(…, decrypt=false)`` asks pulumi/esc's client for the definition without ``/decrypt``, so state then
+holds ESC ciphertext, never a secret value). So each
 environment is registered with ``ignore_changes=["yaml"]``: the engine then keeps the old input (pulumi/pulumi
 pkg/resource/deploy/step_generator.go ``processIgnoreChanges``: the ignored path is reset to ``old.Inputs``), the
 provider sees no change, and the definition is written once, at creation. A key the catalog gains later reaches an
