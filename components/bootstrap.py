@@ -19,7 +19,14 @@ environment is registered with ``ignore_changes=["yaml"]``: the engine then keep
 pkg/resource/deploy/step_generator.go ``processIgnoreChanges``: the ignored path is reset to ``old.Inputs``), the
 provider sees no change, and the definition is written once, at creation. A key the catalog gains later reaches an
 environment through ``pulumi env set`` (``secret-chain preflight`` prints the command). ``retain_on_delete`` keeps the
-environments, which hold people's secrets, when the bootstrap stack is destroyed.
+environments, which hold people's secrets, when the bootstrap stack is destroyed. Where the engine does send the
+program's definition again — a replacement (a changed organisation, project or name is delete-before-replace in
+``Diff``, and the retained delete leaves the old one), ``--target-replace`` — ``Create`` meets the existing
+environment and fails before pushing any YAML (``Create`` calls ``CreateEnvironmentWithProject`` first and returns its
+error) instead of overwriting it. A ``pulumi refresh``
+whose read fails forgets the environment (``Read`` returns no ID on any error): bring it back with ``pulumi import``.
+The OIDC issuer is not retained: destroying the bootstrap stack ends CI's logins. The values the bootstrap fills in
+(the token type, the team) are written once too: change them later in Base with ``pulumi env set`` as well.
 
 The stacks' ESC bindings stay in their stack files (``environment:``): the provider's only stack-config resource,
 ``pulumiservice:api/stacks:Config``, moves a stack's whole configuration into the service, which would replace the
@@ -141,19 +148,34 @@ class EscBootstrap(pulumi.ComponentResource):
         super().__init__("secret-chain:index:EscBootstrap", name, None, gated(spec, opts))
         import pulumi_pulumiservice as service
 
+        if spec.token_type == "organization":
+            pulumi.log.warn(
+                "EscBootstrap: CI logs in with an organization token, which can open every environment of the organisation; a "
+                "pull request's workflow runs with it too. With Enterprise, prefer ci:pulumiTokenType team (docs/least-privilege.md).",
+                self,
+            )
         child = pulumi.ResourceOptions(parent=self)
-        created: dict[str, str] = {}
+        created: dict[str, pulumi.Resource] = {}
         for env in esc.ENVIRONMENTS:
-            service.Environment(
+            # The provider's Create checks the definition, imports and implicit imports included, against the service
+            # (environment.go Create: CheckYAMLEnvironment), so an environment that reads Base waits for it.
+            reads = {*env.imports, *(f"{ESC_PROJECT}/{source}" for _, source in env.references)}
+            created[env.name] = service.Environment(
                 f"{name}-{env.file.removesuffix('.yaml')}",
                 organization=spec.organization,
                 project=ESC_PROJECT,
                 name=env.name,
                 yaml=pulumi.StringAsset(esc.render(env, spec.organization, _known_for(env, spec.known()))),
                 # Written once: people own the values after creation (module docstring); kept on destroy.
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["yaml"], retain_on_delete=True)),
+                opts=pulumi.ResourceOptions.merge(
+                    child,
+                    pulumi.ResourceOptions(
+                        ignore_changes=["yaml"],
+                        retain_on_delete=True,
+                        depends_on=[created[esc.BY_REF[ref].name] for ref in sorted(reads)],
+                    ),
+                ),
             )
-            created[env.name] = f"{spec.organization}/{ESC_PROJECT}/{env.name}"
         issuer = service.OidcIssuer(
             f"{name}-github-actions",
             name="github-actions",
@@ -163,7 +185,7 @@ class EscBootstrap(pulumi.ComponentResource):
             policies=spec.policies(),
             opts=child,
         )
-        self.environments = pulumi.Output.from_input(created)
+        self.environments = pulumi.Output.from_input({n: f"{spec.organization}/{ESC_PROJECT}/{n}" for n in created})
         self.issuer = issuer.id
         self.register_outputs({"environments": self.environments, "issuer": self.issuer})
 

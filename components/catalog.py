@@ -430,7 +430,7 @@ KEYS: tuple[Key, ...] = (
         ),
         scopes=(
             "none itself; the organisation registers the OIDC issuer https://token.actions.githubusercontent.com with a policy "
-            "for aud urn:pulumi:org:<org> and sub repo:<owner>/<repo>:* (docs/least-privilege.md)"
+            "for aud urn:pulumi:org:<org> and this repository's pull_request and default-branch subjects (the bootstrap stack)"
         ),
     ),
     Key(

@@ -28,10 +28,14 @@ ORG = "example-org"
 STACK_FILE = ROOT / "stacks" / "Pulumi.bootstrap.yaml"
 
 
+def committed_settings() -> dict[str, str]:
+    return {k: str(v) for k, v in yaml.safe_load(STACK_FILE.read_text())["config"].items()}
+
+
 def stack_settings() -> dict[str, str]:
-    """The committed bootstrap stack file's settings, plus the organisation Pulumi Cloud would give the stack."""
-    config = {k: str(v) for k, v in yaml.safe_load(STACK_FILE.read_text())["config"].items()}
-    return {**config, "ci:pulumiOrganization": ORG}
+    """The committed bootstrap stack file's settings, the repository its operator sets (the README's real path), and
+    the organisation Pulumi Cloud would give the stack."""
+    return {**committed_settings(), "secret-chain:githubRepository": "example-org/platform", "ci:pulumiOrganization": ORG}
 
 
 def run(config: dict[str, str], preview: bool = False) -> Evaluation:
@@ -105,6 +109,17 @@ def test_environments_are_written_once_and_kept_on_destroy() -> None:
         assert registration.retain_on_delete
 
 
+@pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
+def test_environments_that_read_base_are_created_after_it(preview: bool) -> None:
+    """The provider's Create checks a definition's imports and implicit imports against the service
+    (environment.go Create: CheckYAMLEnvironment), so Preview, Production and PullRequest wait for Base."""
+    created = environments(run(stack_settings(), preview))
+    base = created["Base"].urn
+    assert base not in created["Base"].dependencies
+    for name in ("Preview", "Production", "PullRequest"):
+        assert base in created[name].dependencies, name
+
+
 # --- never overwrite a value a person set -------------------------------------------------------------------------
 
 
@@ -170,8 +185,12 @@ def test_every_workflow_that_logs_in_to_pulumi_runs_on_a_subject_the_policy_allo
         text = path.read_text()
         if "pulumi/auth-actions@" not in text:
             continue
-        triggers = set(yaml.safe_load(text)[True])
+        workflow = yaml.safe_load(text)
+        triggers = set(workflow[True])
         assert triggers <= allowed, f"{path.name} logs in on {sorted(triggers - allowed)}"
+        # A job environment makes the subject repo:<repo>:environment:<name>, which no rule allows.
+        for name, job in workflow["jobs"].items():
+            assert "environment" not in job, f"{path.name} job {name}"
 
 
 def test_a_team_token_names_the_team_in_the_policy_and_in_base() -> None:
@@ -221,11 +240,29 @@ def test_bootstrap_is_deterministic() -> None:
     assert snapshot() == snapshot()
 
 
-def test_bootstrap_stack_file_is_ready_for_preflight_and_a_chain_stack_name_is_not_a_bootstrap() -> None:
+def test_bootstrap_stack_file_is_ready_for_preflight_once_the_repository_is_set() -> None:
     config, secret_keys = parse_config({k: {"value": v, "secret": False} for k, v in stack_settings().items()})
     report = preflight.check(config, secret_keys, "bootstrap")
     assert report.ok and report.environment == ""
     assert [p.name for p in parts.select(parts.Kind.BOOTSTRAP, config.get, None).built] == ["EscBootstrap"]
+
+
+def test_the_committed_bootstrap_file_trusts_no_repository_until_one_is_set() -> None:
+    """A committed example repository would let someone else's workflows log in: preflight and the program both
+    stop on the missing setting, with the command that sets it."""
+    committed = {**committed_settings(), "ci:pulumiOrganization": ORG}
+    assert "secret-chain:githubRepository" not in committed
+    config, secret_keys = parse_config({k: {"value": v, "secret": False} for k, v in committed.items()})
+    report = preflight.check(config, secret_keys, "bootstrap")
+    assert not report.ok and [(p.key, p.kind) for p in report.problems] == [("secret-chain:githubRepository", "missing")]
+    assert "pulumi config set secret-chain:githubRepository" in errors(committed)
+
+
+def test_an_organization_token_is_called_out_and_a_team_token_is_not() -> None:
+    warned = [line for line in run(stack_settings()).logs if "organization token" in line]
+    assert warned
+    team = run({**stack_settings(), "ci:pulumiTokenType": "team", "ci:pulumiTeam": "ci-deployers"})
+    assert not [line for line in team.logs if "organization token" in line]
 
 
 def test_branch_names_are_checked_as_git_checks_them() -> None:

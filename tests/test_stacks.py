@@ -283,3 +283,16 @@ def test_production_and_preview_base_can_share_one_cluster() -> None:
     production, preview_base = identities("production"), identities("preview-base")
     assert production and preview_base
     assert production & preview_base == set()
+
+
+def test_the_pr_stack_needs_every_key_its_environment_holds_and_no_other() -> None:
+    """Issue 14 §3, on the program itself: with the template and exactly PullRequest's values the PR stack builds;
+    without any one of them it stops, naming that key."""
+    document = stack_document("preview-pr-7")
+    held = sorted(esc_keys("pull-request.yaml"))
+    assert held and set(held) <= set(document)
+    assert not isinstance(build("preview-pr-7", *parse_config(document)), ConfigError)
+    for key in held:
+        result = build("preview-pr-7", *parse_config({k: v for k, v in document.items() if k != key}))
+        assert isinstance(result, ConfigError), f"the PR stack built without {key}"
+        assert f'"{key}' in str(result), key
