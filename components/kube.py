@@ -58,20 +58,10 @@ def secret(
 ) -> k8s.core.v1.Secret:
     """Create a chain Secret whose whole content (``stringData``, or ``data``) is one secret Output.
 
-    A changed value must be an in-place update of the same object, never a delete-then-create. What
-    pulumi-kubernetes replaces for a v1 Secret (provider/pkg/provider/diff.go, ``forceNewProperties``):
-    ``metadata.name`` and ``metadata.namespace`` always; ``type`` always; ``data`` and ``stringData``
-    unless the provider runs with ``enableSecretMutable`` and the Secret is not ``immutable``. A replaced
-    object with a fixed name is deleted before it is created again (provider.go ``Diff``: named, same
-    name and namespace → ``DeleteBeforeReplace``), which is the window a rotation must not have. So:
-    the name and namespace are fixed (consumers reference them), ``type`` is a constant of each
-    component, ``immutable`` is never set, no replace/delete-before-replace option is passed, and
-    :func:`components.config.require_mutable_secrets` refuses to run on a provider without ``enableSecretMutable``.
-
-    ``keys_vary`` marks a Secret whose set of data keys changes with config (PrometheusAuth's app
-    Secret during a rotation). It is written as base64 ``data`` rather than ``stringData``: a key
-    dropped from ``stringData`` is never removed from the live Secret, by client-side or server-side
-    apply (kubernetes/kubernetes#89938, #108008), so the old token would stay behind.
+    A changed value is an in-place update, never a delete-then-create: fixed name, namespace and ``type``, no
+    ``immutable``, no replace option (pulumi-kubernetes diff.go ``forceNewProperties``; docs/design.md#in-place-secret-updates).
+    ``keys_vary``: the set of data keys changes with config, so write base64 ``data``, since a key dropped from
+    ``stringData`` stays in the live Secret (kubernetes/kubernetes#89938).
     """
     from pulumi_kubernetes.core.v1 import Secret
 
@@ -145,20 +135,13 @@ def rollout_annotations(
 def generated_rollout_key(resource_name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
     """A rollout key made and kept by a ``pulumi_random.RandomBytes`` child of ``parent``: its ``hex``, as a secret.
 
-    For a stack that configures no ``secret-chain:rolloutKey``. The provider draws the bytes once, when it creates
-    the resource, and keeps them in state; ``length`` requires a replacement (hashicorp/terraform-provider-random
-    ``internal/provider/resource_bytes.go``: ``Create`` reads ``crypto/rand``, ``length`` has ``RequiresReplace``,
-    ``hex`` ``UseStateForUnknown``). With constant inputs the key therefore never changes on its own; it is
-    rotated by replacing the resource (``pulumi up --replace <its URN>``). The name comes from the component's
-    name only, so it is the same on every run and says nothing about the key.
-
-    ``hex`` is secret in state already (the SDK registers it with ``additional_secret_outputs=["base64", "hex"]``:
-    pulumi/pulumi-random ``sdk/python/pulumi_random/random_bytes.py``); it is wrapped again so that it stays secret
-    under any runtime, mocks included, and never depends on the provider SDK's options.
+    Drawn once and kept in state; only ``length`` replaces it (terraform-provider-random resource_bytes.go), so it
+    never changes on its own (docs/design.md#in-place-secret-updates). The name comes from the component's name only.
     """
     from pulumi_random import RandomBytes
 
     key = RandomBytes(resource_name, length=ROLLOUT_KEY_BYTES, opts=pulumi.ResourceOptions(parent=parent))
+    # secret in state already (pulumi-random additional_secret_outputs); wrapped so it stays secret under mocks too
     return pulumi.Output.secret(key.hex)
 
 

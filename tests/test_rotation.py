@@ -548,22 +548,55 @@ def test_flux_token_keeps_the_old_token_for_24_hours_as_the_seed_guide_says() ->
 
 
 def test_rotation_doc_matches_the_catalog() -> None:
-    """Fails when docs/rotation.md and the catalog disagree: run `secret-chain inventory --rotation-doc docs/rotation.md`."""
+    """Fails when docs/rotation.md's generated block and the catalog disagree: run `secret-chain inventory --rotation-doc docs/rotation.md`."""
     text = (ROOT / inventory.ROTATION_DOC).read_text(encoding="utf-8")
-    assert text == inventory.rotation_doc(), "docs/rotation.md is stale: run `secret-chain inventory --rotation-doc docs/rotation.md`"
+    block = inventory.current_rotation_block(text)
+    assert block == inventory.rotation_block(), "docs/rotation.md is stale: run `secret-chain inventory --rotation-doc docs/rotation.md`"
     for entry in catalog.KEYS:
         if entry.secret:
-            assert f'<a id="{inventory.anchor(entry.key)}"></a>' in text and f"### `{entry.key}`" in text
+            assert f'<a id="{inventory.anchor(entry.key)}"></a>' in block and f"### `{entry.key}`" in block
+    # The hand-written intro stays out of Python: no prose of it is generated.
+    intro = text[: text.index(inventory.ROTATION_BEGIN)]
+    assert intro.startswith("# Rotating secrets\n") and intro.strip() not in inventory.rotation_block()
 
 
 def test_rotation_doc_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "docs" / "rotation.md"
+    target.parent.mkdir()
+    target.write_text(f"# Hand-written\n\nintro\n\n{inventory.ROTATION_BEGIN}\nstale steps\n{inventory.ROTATION_END}\n\nafter\n")
     assert cli(["inventory", "--rotation-doc", str(target)]) == 0
     assert "rotation guide updated" in capsys.readouterr().out
-    assert target.read_text() == inventory.rotation_doc()
+    text = target.read_text()
+    assert text.startswith("# Hand-written\n\nintro\n\n") and text.endswith("\n\nafter\n") and "stale steps" not in text
+    assert inventory.current_rotation_block(text) == inventory.rotation_block()
     assert cli(["inventory", "--rotation-doc", str(target)]) == 0
     assert "already up to date" in capsys.readouterr().out
     assert cli(["inventory", "--rotation-doc", str(target), "--json"]) == 2
+
+
+def test_rotation_doc_sync_keeps_the_hand_written_text_and_a_stale_block_is_caught(tmp_path: Path) -> None:
+    """A sync of the real guide with a stale block restores the block and keeps every hand-written line."""
+    real = (ROOT / inventory.ROTATION_DOC).read_text(encoding="utf-8")
+    block = inventory.current_rotation_block(real)
+    stale = real.replace(block, block.replace("## Per value", "## Per value (edited by hand)"), 1)
+    edited = stale.replace("# Rotating secrets\n", "# Rotating secrets\n\nA local note kept across syncs.\n", 1)
+    assert inventory.current_rotation_block(edited) != inventory.rotation_block()  # what the staleness check sees
+    path = tmp_path / "rotation.md"
+    path.write_text(edited, encoding="utf-8")
+    assert inventory.sync_rotation_doc(path) is True
+    synced = path.read_text(encoding="utf-8")
+    assert synced == real.replace("# Rotating secrets\n", "# Rotating secrets\n\nA local note kept across syncs.\n", 1)
+    assert inventory.sync_rotation_doc(path) is False
+
+
+def test_rotation_doc_without_markers_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "rotation.md"
+    path.write_text("# Rotating secrets\n\nno markers\n")
+    assert cli(["inventory", "--rotation-doc", str(path)]) == 2
+    assert "markers" in capsys.readouterr().err
+    assert path.read_text() == "# Rotating secrets\n\nno markers\n"
+    assert cli(["inventory", "--rotation-doc", str(tmp_path / "missing.md")]) == 2
+    assert capsys.readouterr().err.startswith("error: cannot read")
 
 
 def test_rotation_report_links_each_due_key_to_its_steps(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
