@@ -2,28 +2,15 @@
 
 Two auth modes, chosen by which config is present (configuring both is an error that says which to drop):
 
-* **GitHub App (recommended)** — ``flux:githubAppId``, ``flux:githubAppInstallationId`` and
-  ``flux:githubAppPrivateKey``. The Secret holds the keys source-controller and
-  image-automation-controller read (``githubAppID``, ``githubAppInstallationID``,
-  ``githubAppPrivateKey``, optionally ``githubAppBaseURL`` for GitHub Enterprise Server), and the
-  GitRepository gets ``spec.provider: github``. The controllers mint a one-hour installation token
-  from the key whenever they need one, so there is no long-lived personal access token whose expiry
-  silently breaks reconciliation and image automation, nothing stored is a usable Git credential on
-  its own for more than an hour, and commits and pushes come from the organisation's App identity
-  instead of a person's account. The provider is derived from the mode and is never an argument:
-  without ``provider: github`` Flux refuses the Secret ("secretRef has github app data but provider
-  is not set to github"), and with it a token Secret would not work, so the wrong combination cannot
-  be built.
-* **Token** — ``flux:githubToken`` (the seed guide's ``<project>:github.token``, i.e.
-  ``secret-chain:github.token``, is read when it is absent). The Secret holds HTTPS basic-auth keys
-  ``username`` and ``password``. GitHub accepts any non-empty username with a personal access token
-  over HTTPS; the component uses ``git``, as ``flux bootstrap`` does. The token must be renewed before
-  it expires (quarterly, see the catalog).
+* **GitHub App (recommended)**: ``flux:githubAppId``, ``flux:githubAppInstallationId``, ``flux:githubAppPrivateKey``.
+  The Secret holds ``githubAppID``, ``githubAppInstallationID``, ``githubAppPrivateKey`` (and ``githubAppBaseURL`` on
+  GitHub Enterprise Server) and the GitRepository gets ``spec.provider: github``: the controllers mint one-hour
+  installation tokens, so no long-lived PAT can expire and commits come from the App. The provider follows from the
+  mode and is never an argument (Flux refuses App data without ``provider: github``, and a token with it).
+* **Token**: ``flux:githubToken`` (or the seed guide's ``<project>:github.token``). The Secret holds HTTPS basic auth,
+  ``username`` ``git`` (as ``flux bootstrap`` writes; GitHub ignores it for a PAT) and ``password``.
 
-Given ``image_automation``, it also builds a :class:`~components.flux_images.FluxImageAutomation` as its child,
-for its GitRepository.
-
-Every argument and config value is validated before anything is registered.
+Given ``image_automation``, it also builds a :class:`~components.flux_images.FluxImageAutomation` as its child.
 """
 
 from dataclasses import dataclass, field
