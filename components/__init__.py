@@ -20,6 +20,8 @@ _EXPORTS: dict[str, str] = {
     "GitHubActionsSecretsArgs": "components.github_actions",
     "FluxGitCredentials": "components.flux",
     "FluxGitCredentialsArgs": "components.flux",
+    "FluxImageAutomation": "components.flux_images",
+    "FluxImageAutomationArgs": "components.flux_images",
     "CertManagerDnsIssuer": "components.certmanager",
     "CertManagerDnsIssuerArgs": "components.certmanager",
     "GrafanaOAuth": "components.grafana",
@@ -36,6 +38,8 @@ __all__ = [
     "ConfigError",
     "FluxGitCredentials",
     "FluxGitCredentialsArgs",
+    "FluxImageAutomation",
+    "FluxImageAutomationArgs",
     "GhcrPullSecret",
     "GhcrPullSecretArgs",
     "GitHubActionsSecrets",
@@ -54,6 +58,7 @@ if TYPE_CHECKING:
     from components.chain import SecretChain, SecretChainArgs
     from components.errors import ConfigError, SecretChainError
     from components.flux import FluxGitCredentials, FluxGitCredentialsArgs
+    from components.flux_images import FluxImageAutomation, FluxImageAutomationArgs
     from components.ghcr import GhcrPullSecret, GhcrPullSecretArgs
     from components.github_actions import GitHubActionsSecrets, GitHubActionsSecretsArgs
     from components.grafana import GrafanaOAuth, GrafanaOAuthArgs

@@ -1,20 +1,37 @@
-"""The base class of every chain component: its children are parented to it and wait for what it waits for.
+"""The base class of every chain component: built from a validated spec, its children parented to it.
 
 Pulumi does not pass a component's ``depends_on`` to its children, so a component keeps it (on the instance,
 :meth:`ChainComponent.inherit_depends_on`) and every child it creates with :meth:`ChainComponent.child_opts`
 waits for the same resources (e.g. a PR stack's Namespace).
+
+Each component's ``__init__`` stays its own (the provider's schema analyser reads its signature): it validates
+its args into a spec (:func:`components.config.validated`) and calls ``_build``. :meth:`ChainComponent.from_spec`
+builds from a spec validated earlier, so that SecretChain can validate every part before it registers any.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, Self, TypeVar
 
 import pulumi
 
+SpecT = TypeVar("SpecT")
 
-class ChainComponent(pulumi.ComponentResource):
-    """A ``ComponentResource`` that hands its ``depends_on`` down to its children."""
+
+class ChainComponent(pulumi.ComponentResource, Generic[SpecT]):
+    """A ``ComponentResource`` built from a validated spec that hands its ``depends_on`` down to its children."""
 
     _inherited_depends_on: tuple[pulumi.Resource, ...] = ()
     """The resources the component was told to depend on (private: not an output of the schema)."""
+
+    _build: Callable[..., None]
+    """``_build(name, spec, opts, **extra)``: register the component and its children from a validated spec."""
+
+    @classmethod
+    def from_spec(cls, name: str, spec: SpecT, opts: pulumi.ResourceOptions | None = None, **extra: Any) -> Self:
+        """Build from an already validated spec (SecretChain validates every part first); ``extra`` goes to ``_build``."""
+        self = cls.__new__(cls)
+        self._build(name, spec, opts, **extra)
+        return self
 
     def inherit_depends_on(self, opts: pulumi.ResourceOptions | None) -> None:
         """Keep the resources the component was told to depend on in ``opts``, for :meth:`child_opts`."""

@@ -9,16 +9,17 @@ Two different DigitalOcean tokens are involved, under two different config keys:
 """
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Required, Self, TypedDict
+from typing import Any, Required, TypedDict
 
 import pulumi
 
 from components import kube
 from components import validators as v
 from components._component import ChainComponent
-from components.config import ConfigReader, Known, apply_knowing_secrecy, each, gated, lift, string, validated
+from components._resolve import arg, resolve_spec
+from components.config import ConfigReader, Known, apply_knowing_secrecy, gated, lift, string, validated
 from components.errors import SecretChainError
 from components.validators import Invalid
 
@@ -80,24 +81,33 @@ class CertManagerDnsIssuerArgs(TypedDict, total=False):
     """Namespace of the wildcard Certificates and their TLS Secrets. Default: default."""
 
 
+def _solver(value: str) -> Solver:
+    try:
+        return Solver(value)
+    except ValueError:
+        raise Invalid("must be dns01 or http01") from None
+
+
 @dataclass(frozen=True)
 class CertManagerSpec:
     """Validated inputs of a CertManagerDnsIssuer."""
 
-    email: Known[str]
-    domain: Known[str]
-    staging: bool
-    issuer_name: Known[str]
-    dns_zones: Known[tuple[str, ...]]
+    email: Known[str] = field(metadata=arg(string(v.acme_email), required=True))
+    domain: Known[str] = field(metadata=arg(string(v.hostname), required=True))
+    staging: bool = field(metadata=arg(v.boolean, default=False, plain=True))
+    issuer_name: Known[str] = field(
+        metadata=arg(string(v.dns1123_subdomain), default=lambda got: "letsencrypt-staging" if got["staging"] else DEFAULT_ISSUER)
+    )
+    dns_zones: Known[tuple[str, ...]] = field(metadata=arg(v.hostname, plain=True, each=True))
     """The zones; an Output when they include a domain given as another resource's output (checked once known)."""
-    solver: Solver
-    http01_ingress_class: str
-    cluster_resource_namespace: Known[str]
-    secret_name: Known[str]
-    token: pulumi.Output[str] | None
+    solver: Solver = field(metadata=arg(string(_solver), default="dns01", plain=True))
+    http01_ingress_class: str = field(metadata=arg(string(v.dns1123_subdomain), default="nginx", plain=True))
+    cluster_resource_namespace: Known[str] = field(metadata=arg(string(v.namespace), default="cert-manager"))
+    secret_name: Known[str] = field(metadata=arg(string(v.dns1123_subdomain), default=DEFAULT_SECRET_NAME))
+    wildcard_hosts: tuple[str, ...] = field(metadata=arg(v.wildcard_host, plain=True, each=True))
+    certificate_namespace: Known[str] = field(metadata=arg(string(v.namespace), default="default"))
+    token: pulumi.Output[str] | None = field(metadata=arg(key=TOKEN_KEY, when=lambda got: got["solver"] == Solver.DNS01))
     """The DNS token; None exactly when the solver is http01 (no token is read then)."""
-    wildcard_hosts: tuple[str, ...]
-    certificate_namespace: Known[str]
 
     @property
     def server(self) -> str:
@@ -113,14 +123,6 @@ class CertManagerSpec:
     def certificates(self) -> dict[str, tuple[str, str]]:
         """Wildcard host → (Certificate name, TLS Secret name)."""
         return {host: (certificate_name(host), tls_secret_name(host)) for host in self.wildcard_hosts}
-
-
-def wildcard_host(value: str) -> str:
-    """Check a wildcard DNS name such as ``*.pr.example.com``."""
-    text = value.strip().lower()
-    if not text.startswith("*."):
-        raise Invalid("is not a wildcard name: it must start with '*.' (e.g. *.pr.example.com)")
-    return "*." + v.hostname(text[2:])
 
 
 def in_zone(name: str, zone: str) -> bool:
@@ -162,19 +164,6 @@ def tls_secret_name(host: str) -> str:
     return certificate_name(host) + "-tls"
 
 
-def _bool(value: bool) -> bool:
-    if not isinstance(value, bool):
-        raise Invalid(f"must be true or false, got {type(value).__name__}")
-    return value
-
-
-def _solver(value: str) -> Solver:
-    try:
-        return Solver(value)
-    except ValueError:
-        raise Invalid("must be dns01 or http01") from None
-
-
 def _zones_problem(zones: list[str], domain: str) -> str | None:
     """The problem of DNS-01 zones that are not the domain or under it, if any."""
     outside = [i for i, zone in enumerate(zones) if not in_zone(zone, domain)]
@@ -201,79 +190,48 @@ def _hosts_problem(hosts: list[str], zones: list[str], secret: bool = False) -> 
 
 def resolve(args: CertManagerDnsIssuerArgs, reader: ConfigReader) -> CertManagerSpec | None:
     """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
-    email = reader.input("email", args.get("email"), string(v.acme_email), required=True)
-    domain = reader.input("domain", args.get("domain"), string(v.hostname), required=True)
-    staging = reader.arg("staging", args.get("staging", False), _bool)
-    default_issuer = "letsencrypt-staging" if staging else DEFAULT_ISSUER
-    issuer_name = reader.input("issuer_name", args.get("issuer_name", default_issuer), string(v.dns1123_subdomain))
-    zones = reader.arg("dns_zones", args.get("dns_zones"), each(v.hostname))
-    solver = reader.arg("solver", args.get("solver", "dns01"), string(_solver))
-    ingress_class = reader.arg("http01_ingress_class", args.get("http01_ingress_class", "nginx"), string(v.dns1123_subdomain))
-    namespace = reader.input("cluster_resource_namespace", args.get("cluster_resource_namespace", "cert-manager"), string(v.namespace))
-    secret_name = reader.input("secret_name", args.get("secret_name", DEFAULT_SECRET_NAME), string(v.dns1123_subdomain))
-    hosts = reader.arg("wildcard_hosts", args.get("wildcard_hosts"), each(wildcard_host))
-    cert_namespace = reader.input("certificate_namespace", args.get("certificate_namespace", "default"), string(v.namespace))
-    token: pulumi.Output[str] | None = None
-    if solver == "dns01":
-        token = reader.secret(TOKEN_KEY, args.get("token"), arg_name="token")
+    return resolve_spec(CertManagerSpec, args, reader, then=lambda got: _zones_and_hosts(got, args.get("dns_zones") is None, reader))
+
+
+def _zones_and_hosts(got: dict[str, Any], default_zones: bool, reader: ConfigReader) -> dict[str, Any]:
+    """The DNS zones (the domain by default) and wildcard hosts, checked against the domain and each other."""
+    domain, solver = got["domain"], got["solver"]
+    zones: list[str] | None = None if got["dns_zones"] is None else list(got["dns_zones"])
+    hosts: list[str] | None = None if got["wildcard_hosts"] is None else list(got["wildcard_hosts"])
     if hosts and solver == "http01":
         reader.fail(
             "wildcard_hosts needs the dns01 solver: ACME (Let's Encrypt) issues wildcard certificates only "
             'through DNS-01 challenges. Fix: use solver "dns01" (the default) or drop wildcard_hosts'
         )
         hosts = None
-    default_zones = zones is None and args.get("dns_zones") is None
-    checked_zones: Known[tuple[str, ...]] | None = None
     if isinstance(domain, pulumi.Output):
         # The zone checks need the domain: they run once it is known, raising the line the
         # ConfigError would have held; the checked zones go into the ClusterIssuer's inputs.
-        owner, given_zones, given_hosts = reader.owner, zones, hosts
+        owner = reader.owner
 
         def check(known: str, secret: bool) -> tuple[str, ...]:
-            found = [known] if default_zones or given_zones is None else given_zones
+            found = [known] if default_zones or zones is None else zones
             problem = _zones_problem(found, known) if solver == "dns01" else None
-            problem = problem or (_hosts_problem(given_hosts, found, secret) if given_hosts else None)
+            problem = problem or (_hosts_problem(hosts, found, secret) if hosts else None)
             if problem is not None:
                 raise SecretChainError(f"{owner}: {problem}")
             return tuple(found)
 
-        checked_zones = apply_knowing_secrecy(domain, check)
-    else:
-        if domain is not None and default_zones:
-            zones = [domain]
-        if domain is not None and zones is not None and solver == "dns01":
-            problem = _zones_problem(zones, domain)
-            if problem is not None:
-                reader.fail(problem)
-                zones = None
-        if hosts and zones is not None:
-            problem = _hosts_problem(hosts, zones)
-            if problem is not None:
-                reader.fail(problem)
-                hosts = None
-        checked_zones = None if zones is None else tuple(zones)
-    values = (email, domain, staging, issuer_name, checked_zones, solver, ingress_class, namespace, secret_name, cert_namespace)
-    if any(x is None for x in values) or (solver == "dns01" and token is None) or reader.problems:
-        return None
-    assert email and domain and staging is not None and issuer_name and checked_zones and ingress_class
-    assert namespace and secret_name and cert_namespace and solver is not None
-    return CertManagerSpec(
-        email=email,
-        domain=domain,
-        staging=staging,
-        issuer_name=issuer_name,
-        dns_zones=checked_zones,
-        solver=solver,
-        http01_ingress_class=ingress_class,
-        cluster_resource_namespace=namespace,
-        secret_name=secret_name,
-        token=token,
-        wildcard_hosts=tuple(hosts or ()),
-        certificate_namespace=cert_namespace,
-    )
+        return {"dns_zones": apply_knowing_secrecy(domain, check), "wildcard_hosts": tuple(hosts or ())}
+    if domain is not None and default_zones:
+        zones = [domain]
+    if domain is not None and zones is not None and solver == "dns01":
+        problem = _zones_problem(zones, domain)
+        if problem is not None:
+            reader.fail(problem)
+    if hosts and zones is not None:
+        problem = _hosts_problem(hosts, zones)
+        if problem is not None:
+            reader.fail(problem)
+    return {"dns_zones": None if zones is None else tuple(zones), "wildcard_hosts": tuple(hosts or ())}
 
 
-class CertManagerDnsIssuer(ChainComponent):
+class CertManagerDnsIssuer(ChainComponent[CertManagerSpec]):
     """A Let's Encrypt ``ClusterIssuer`` whose DNS-01 solver uses DigitalOcean DNS, and optional wildcard Certificates.
 
     Reads ``gateway:digitaloceanDnsToken`` (unless given as ``token``) and stores it in a Secret
@@ -300,12 +258,6 @@ class CertManagerDnsIssuer(ChainComponent):
     def __init__(self, name: str, args: CertManagerDnsIssuerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         self._build(name, validated("CertManagerDnsIssuer", resolve, args, opts), opts)
 
-    @classmethod
-    def from_spec(cls, name: str, spec: CertManagerSpec, opts: pulumi.ResourceOptions | None = None) -> Self:
-        """Build from an already validated spec (used by SecretChain, which validates everything first)."""
-        self = cls.__new__(cls)
-        self._build(name, spec, opts)
-        return self
 
     def _build(self, name: str, spec: CertManagerSpec, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("secret-chain:index:CertManagerDnsIssuer", name, None, gated(spec, opts))

@@ -13,7 +13,7 @@ from typing import Any, TypedDict, cast
 
 import pulumi
 
-from components import certmanager, flux, ghcr, github_actions, grafana, parts, prometheus
+from components import certmanager, flux, flux_images, ghcr, github_actions, grafana, parts, prometheus
 from components import validators as v
 from components._component import ChainComponent
 from components.catalog import Key
@@ -236,7 +236,7 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
         if url is not None:
             flux_args: flux.FluxGitCredentialsArgs = {"repository_url": url}
             if suffix:
-                flux_args["name"] = flux.DEFAULT_NAME + suffix
+                flux_args["name"] = flux_images.DEFAULT_NAME + suffix
                 flux_args["secret_name"] = flux.DEFAULT_SECRET_NAME + suffix
             flux_spec = flux.resolve(flux_args, reader)
 
@@ -276,7 +276,7 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
 _NO_ARGS = SecretChainArgs()
 
 
-class SecretChain(ChainComponent):
+class SecretChain(ChainComponent[ChainSpec]):
     """The whole secret chain of one stack: the parts it declares, as :mod:`components.parts` lays down per stack kind.
 
     A stack declares its parts in ``secret-chain:parts``; where nothing is declared, every part whose config is present.

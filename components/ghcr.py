@@ -2,16 +2,16 @@
 
 import base64
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Required, Self, TypedDict
+from dataclasses import dataclass, field
+from typing import Required, TypedDict
 
 import pulumi
 
 from components import kube
 from components import validators as v
 from components._component import ChainComponent
+from components._resolve import arg, resolve_spec
 from components.config import ConfigReader, Known, gated, lift, string, validated
-from components.validators import Invalid
 
 USERNAME_KEY = "namespace:imagePullSecret.username"
 TOKEN_KEY = "namespace:imagePullSecret.token"
@@ -48,13 +48,6 @@ class GhcrPullSecretArgs(TypedDict, total=False):
     whole list in one place."""
 
 
-def registry_host(value: str) -> str:
-    """Check a registry host: a DNS hostname with an optional :port."""
-    host, _, port = value.strip().partition(":")
-    checked = v.hostname(host)
-    return f"{checked}:{v.port(port)}" if port else checked
-
-
 def dockerconfigjson(registry: str, username: str, token: str) -> str:
     """The ``.dockerconfigjson`` document for one registry, serialised by the JSON library.
 
@@ -68,34 +61,20 @@ def dockerconfigjson(registry: str, username: str, token: str) -> str:
 class GhcrSpec:
     """Validated inputs of a GhcrPullSecret."""
 
-    namespaces: tuple[Known[str], ...]
-    registry: Known[str]
-    secret_name: Known[str]
-    username: Known[str]
-    token: pulumi.Output[str]
-    attach: bool
+    namespaces: tuple[Known[str], ...] = field(metadata=arg(v.namespace, required=True, each=True))
+    registry: Known[str] = field(metadata=arg(string(v.registry_host), default="ghcr.io"))
+    secret_name: Known[str] = field(metadata=arg(string(v.dns1123_subdomain), default="ghcr-pull-secret"))
+    attach: bool = field(metadata=arg(v.boolean, name="attach_to_default_service_account", default=False, plain=True))
+    username: Known[str] = field(metadata=arg(key=USERNAME_KEY))
+    token: pulumi.Output[str] = field(metadata=arg(key=TOKEN_KEY))
 
 
 def resolve(args: GhcrPullSecretArgs, reader: ConfigReader) -> GhcrSpec | None:
     """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
-    namespaces = reader.items("namespaces", args.get("namespaces"), v.namespace, required=True)
-    registry = reader.input("registry", args.get("registry", "ghcr.io"), string(registry_host))
-    secret_name = reader.input("secret_name", args.get("secret_name", "ghcr-pull-secret"), string(v.dns1123_subdomain))
-    attach = reader.arg("attach_to_default_service_account", args.get("attach_to_default_service_account", False), _bool)
-    username = reader.plain_input(USERNAME_KEY, args.get("username"), arg_name="username")
-    token = reader.secret(TOKEN_KEY, args.get("token"), arg_name="token")
-    if namespaces is None or registry is None or secret_name is None or attach is None or username is None or token is None:
-        return None
-    return GhcrSpec(tuple(namespaces), registry, secret_name, username, token, attach)
+    return resolve_spec(GhcrSpec, args, reader)
 
 
-def _bool(value: bool) -> bool:
-    if not isinstance(value, bool):
-        raise Invalid(f"must be true or false, got {type(value).__name__}")
-    return value
-
-
-class GhcrPullSecret(ChainComponent):
+class GhcrPullSecret(ChainComponent[GhcrSpec]):
     """A ``kubernetes.io/dockerconfigjson`` Secret for ghcr.io in each listed namespace.
 
     Reads the fields ``username`` and ``token`` of the object key ``namespace:imagePullSecret`` from the
@@ -108,13 +87,6 @@ class GhcrPullSecret(ChainComponent):
 
     def __init__(self, name: str, args: GhcrPullSecretArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         self._build(name, validated("GhcrPullSecret", resolve, args, opts), opts)
-
-    @classmethod
-    def from_spec(cls, name: str, spec: GhcrSpec, opts: pulumi.ResourceOptions | None = None) -> Self:
-        """Build from an already validated spec (used by SecretChain, which validates everything first)."""
-        self = cls.__new__(cls)
-        self._build(name, spec, opts)
-        return self
 
     def _build(self, name: str, spec: GhcrSpec, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("secret-chain:index:GhcrPullSecret", name, None, gated(spec, opts))

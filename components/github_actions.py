@@ -8,15 +8,16 @@ PULUMI_ACCESS_TOKEN and WORKFLOW_DISPATCH_TOKEN keys stay readable for one relea
 """
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple, Required, Self, TypedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Required, TypedDict, cast
 
 import pulumi
 
 from components import catalog
 from components import validators as v
 from components._component import ChainComponent
+from components._resolve import arg, resolve_spec
 from components.config import ConfigReader, Known, apply_knowing_secrecy, each, gated, lift, raw, string, validated
 from components.errors import SecretChainError
 from components.validators import Invalid
@@ -92,24 +93,33 @@ class GitHubActionsSecretsArgs(TypedDict, total=False):
     """GitHub App private key (PEM). Default: config ci:githubAppPrivateKey."""
 
 
-@dataclass(frozen=True)
-class GitHubSpec:
-    """Validated inputs of a GitHubActionsSecrets."""
-
-    owner: Known[str | None]
-    repository: Known[str]
-    """The repository's name, without the owner."""
-    environment: Known[str] | None
-    organization_repositories: tuple[Known[str], ...]
-    values: tuple[tuple[Entry, pulumi.Output[str] | str], ...]
-
-
 def _entry_names(value: list[str]) -> list[str]:
     names = each(v.nonempty)(value)
     for index, name in enumerate(names):
         if name not in BY_GITHUB_NAME:
             raise Invalid(f"item {index} is not one of {', '.join(e.github_name for e in ENTRIES if not e.deprecated)}")
     return names
+
+
+def _repo_name(value: str) -> str:
+    return v.github_repository_name(value)
+
+
+def _repository(value: str) -> str:
+    return v.github_repository(value) if "/" in value else _repo_name(value)
+
+
+@dataclass(frozen=True)
+class GitHubSpec:
+    """Validated inputs of a GitHubActionsSecrets."""
+
+    repository: Known[str] = field(metadata=arg(string(_repository), required=True))
+    """The repository's name, without the owner."""
+    required: tuple[str, ...] = field(metadata=arg(_entry_names, plain=True))
+    environment: Known[str] | None = field(metadata=arg(string(v.nonempty)))
+    organization_repositories: tuple[Known[str], ...] = field(metadata=arg(_repo_name, each=True))
+    owner: Known[str | None]
+    values: tuple[tuple[Entry, pulumi.Output[str] | str], ...]
 
 
 def deprecation_warning(entry: Entry, named: str) -> str:
@@ -143,14 +153,6 @@ def _login_settings(reader: ConfigReader, values: dict[str, pulumi.Output[str] |
                 f'config "{lacks}" is missing: the stored-token fallback needs ci:pulumiAuth {catalog.STORED_TOKEN_FALLBACK} '
                 f"and ci:pulumiFallbackAccessToken together (found only {other}). Fix: set both, or remove {other} to log in by OIDC"
             )
-
-
-def _repo_name(value: str) -> str:
-    return v.github_repository_name(value)
-
-
-def _repository(value: str) -> str:
-    return v.github_repository(value) if "/" in value else _repo_name(value)
 
 
 def provider_owner(config_owner: str | None) -> str | None:
@@ -201,13 +203,16 @@ def _owner_and_name(
 
 def resolve(args: GitHubActionsSecretsArgs, reader: ConfigReader) -> GitHubSpec | None:
     """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
-    repository = reader.input("repository", args.get("repository"), string(_repository), required=True)
-    required = reader.arg("required", args.get("required", []) or None, _entry_names) or []
+    given: Mapping[str, Any] = {**args, "required": args.get("required") or None}  # [] is the default: nothing required
+    return resolve_spec(GitHubSpec, given, reader, then=lambda got: _derived(args, got, reader))
+
+
+def _derived(args: GitHubActionsSecretsArgs, got: dict[str, Any], reader: ConfigReader) -> dict[str, Any]:
+    """The owner and name of the repository, and the values of the entries, checked together."""
+    repository, required, environment, org_repos = got["repository"], got["required"] or (), got["environment"], got["organization_repositories"]
     for required_name in required:
         if BY_GITHUB_NAME[required_name].deprecated:
             pulumi.log.warn(deprecation_warning(BY_GITHUB_NAME[required_name], required_name))
-    environment = reader.input("environment", args.get("environment"), string(v.nonempty))
-    org_repos = reader.items("organization_repositories", args.get("organization_repositories"), _repo_name)
     if environment is not None and org_repos is not None:
         reader.fail(
             'arguments "environment" and "organization_repositories" exclude each other: environment secrets belong to '
@@ -233,7 +238,7 @@ def resolve(args: GitHubActionsSecretsArgs, reader: ConfigReader) -> GitHubSpec 
         owner, name = parts.apply(lambda p: p[0]), parts.apply(lambda p: p[1])
     values: list[tuple[Entry, pulumi.Output[str] | str]] = []
     for entry in ENTRIES:
-        override: Any = args.get(entry.arg)
+        override: Any = cast(Mapping[str, Any], args).get(entry.arg)
         if entry.deprecated:
             # Readable for one release: found in args or config, it warns; its value is never read.
             if override is not None:
@@ -250,12 +255,11 @@ def resolve(args: GitHubActionsSecretsArgs, reader: ConfigReader) -> GitHubSpec 
         if value is not None:
             values.append((entry, value))
     _login_settings(reader, {entry.github_name: value for entry, value in values})
-    if reader.problems or repository is None or name is None:
-        return None
-    return GitHubSpec(owner, name, environment, tuple(org_repos or ()), tuple(values))
+    org_repos = tuple(org_repos or ())
+    return {"repository": name, "required": tuple(required), "organization_repositories": org_repos, "owner": owner, "values": tuple(values)}
 
 
-class GitHubActionsSecrets(ChainComponent):
+class GitHubActionsSecrets(ChainComponent[GitHubSpec]):
     """Actions secrets and variables of a repository (or its environment, or its organisation).
 
     Creates the variables ``PULUMI_ORG``, ``PULUMI_TOKEN_TYPE``, ``PULUMI_TEAM`` (Pulumi Cloud by OIDC) and
@@ -274,12 +278,6 @@ class GitHubActionsSecrets(ChainComponent):
     def __init__(self, name: str, args: GitHubActionsSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         self._build(name, validated("GitHubActionsSecrets", resolve, args, opts, kubernetes_secrets=False), opts)
 
-    @classmethod
-    def from_spec(cls, name: str, spec: GitHubSpec, opts: pulumi.ResourceOptions | None = None) -> Self:
-        """Build from an already validated spec (used by SecretChain, which validates everything first)."""
-        self = cls.__new__(cls)
-        self._build(name, spec, opts)
-        return self
 
     def _build(self, name: str, spec: GitHubSpec, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("secret-chain:index:GitHubActionsSecrets", name, None, gated(spec, opts))

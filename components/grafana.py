@@ -1,13 +1,15 @@
 """GrafanaOAuth: one Secret of ``GF_*`` variables for Grafana's GitHub sign-in and alert mail."""
 
-from dataclasses import dataclass
-from typing import Required, Self, TypedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Required, TypedDict, cast
 
 import pulumi
 
 from components import catalog, kube
 from components import validators as v
 from components._component import ChainComponent
+from components._resolve import arg, resolve_spec, spec_args
 from components.config import ConfigReader, Known, alias_keys, current_project, describe_problem, gated, lift, raw, string, validated
 from components.validators import Invalid
 
@@ -37,17 +39,8 @@ PREVIEW_HOST_PREFIX = "pr-grafana"
 """Preview PR ``N``'s Grafana is ``N.pr-grafana.<domain>``; the preview OAuth App registers ``pr-grafana.<domain>``."""
 SCOPES = "user:email,read:org"
 STARTTLS_POLICIES = ("OpportunisticStartTLS", "MandatoryStartTLS", "NoStartTLS")
-
-# args field → config key, for the values that have one
-_MAIL_ARGS = {
-    SMTP_HOST_KEY: "smtp_host",
-    SMTP_PORT_KEY: "smtp_port",
-    SMTP_USER_KEY: "smtp_user",
-    SMTP_PASSWORD_KEY: "smtp_password",
-    SMTP_FROM_KEY: "smtp_from_address",
-    ALERT_EMAIL_KEY: "alert_email",
-}
-
+_DEFAULT_STARTTLS = {"587": "MandatoryStartTLS"}
+"""GF_SMTP_STARTTLS_POLICY by port: STARTTLS is mandatory on the submission port; otherwise Grafana's default."""
 
 class GrafanaOAuthArgs(TypedDict, total=False):
     """Arguments of :class:`GrafanaOAuth`. Values left out are read from ESC-injected config."""
@@ -95,33 +88,52 @@ class GrafanaOAuthArgs(TypedDict, total=False):
     when that is absent a key generated once and kept in state (a RandomBytes child named ``<name>-rollout-key``)."""
 
 
+def _starttls(value: str) -> str:
+    if value not in STARTTLS_POLICIES:
+        raise Invalid(f"must be one of {', '.join(STARTTLS_POLICIES)}")
+    return value
+
+
 @dataclass(frozen=True)
 class MailSpec:
-    """Validated SMTP settings."""
+    """Validated SMTP settings (all of them or none: :func:`_resolve_mail`)."""
 
-    host: pulumi.Output[str]
-    port: str
-    user: pulumi.Output[str]
-    password: pulumi.Output[str]
-    from_address: Known[str]
-    alert_email: Known[str]
-    starttls_policy: str | None
+    host: pulumi.Output[str] = field(metadata=arg(key=SMTP_HOST_KEY, name="smtp_host"))
+    port: str = field(metadata=arg(key=SMTP_PORT_KEY, name="smtp_port", plain=True))
+    user: pulumi.Output[str] = field(metadata=arg(key=SMTP_USER_KEY, name="smtp_user"))
+    password: pulumi.Output[str] = field(metadata=arg(key=SMTP_PASSWORD_KEY, name="smtp_password"))
+    from_address: Known[str] = field(metadata=arg(key=SMTP_FROM_KEY, name="smtp_from_address"))
+    alert_email: Known[str] = field(metadata=arg(key=ALERT_EMAIL_KEY))
+    starttls_policy: str | None = field(
+        metadata=arg(string(_starttls), name="smtp_starttls_policy", plain=True, default=lambda got: _DEFAULT_STARTTLS.get(got["port"]))
+    )
+
+
+def _default_host(got: dict[str, Any]) -> Known[str] | None:
+    """grafana.<domain>, or for a preview PR <pr_number>.pr-grafana.<domain> (None when the domain or PR number is bad)."""
+    domain, pr_number = got["domain"], got["pr_number"]
+    if domain is None:
+        return None
+    return lift(f"{pr_number}.{PREVIEW_HOST_PREFIX}.{{}}".format if pr_number is not None else "grafana.{}".format, domain)
 
 
 @dataclass(frozen=True)
 class GrafanaSpec:
     """Validated inputs of a GrafanaOAuth."""
 
-    namespace: Known[str]
-    host: Known[str]
-    secret_name: Known[str]
-    client_id: pulumi.Output[str]
-    client_secret: pulumi.Output[str]
-    github_org: Known[str]
-    admin_user: Known[str]
+    namespace: Known[str] = field(metadata=arg(string(v.namespace), required=True))
+    domain: Known[str] = field(metadata=arg(string(v.hostname), required=True))
+    pr_number: int | None = field(metadata=arg(v.positive_int, plain=True))
+    host: Known[str] = field(metadata=arg(string(v.hostname), default=_default_host))
+    mail_enabled: bool = field(metadata=arg(v.boolean, name="alerting_mail", plain=True, default=lambda got: got["pr_number"] is None))
+    """Alert mail is on (``alerting_mail``); the Spec keeps it on only when the mail settings are there."""
+    secret_name: Known[str] = field(metadata=arg(string(v.dns1123_subdomain), default="grafana-oauth"))
+    client_id: pulumi.Output[str] = field(metadata=arg(key=CLIENT_ID_KEY))
+    client_secret: pulumi.Output[str] = field(metadata=arg(key=CLIENT_SECRET_KEY))
+    github_org: Known[str] = field(metadata=arg(key=ORG_KEY))
+    admin_user: Known[str] = field(metadata=arg(key=ADMIN_KEY))
     mail: MailSpec | None
-    mail_enabled: bool
-    rollout_key: pulumi.Output[str] | None
+    rollout_key: pulumi.Output[str] | None = field(metadata=arg(key=kube.ROLLOUT_KEY, required=False))
     """The configured (or passed) rollout key; None: the component generates one (kube.generated_rollout_key)."""
     callback_host: Known[str]
     """The host of the callback URL to register: the Grafana host, or for a preview PR ``pr-grafana.<domain>``."""
@@ -245,24 +257,6 @@ def environment(spec: GrafanaSpec, values: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def _bool(value: bool) -> bool:
-    if not isinstance(value, bool):
-        raise Invalid(f"must be true or false, got {type(value).__name__}")
-    return value
-
-
-def _pr_number(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise Invalid("must be a positive whole number")
-    return value
-
-
-def _starttls(value: str) -> str:
-    if value not in STARTTLS_POLICIES:
-        raise Invalid(f"must be one of {', '.join(STARTTLS_POLICIES)}")
-    return value
-
-
 def _present(key: str, override: object) -> bool:
     if override is not None:
         return True
@@ -277,92 +271,49 @@ def _port_text(value: object) -> object:
 
 def _resolve_mail(args: GrafanaOAuthArgs, reader: ConfigReader) -> tuple[bool, MailSpec | None]:
     """(ok, mail): the mail settings, all or none."""
-    overrides: dict[str, object] = {key: args.get(name) for key, name in _MAIL_ARGS.items()}
+    overrides = {how.key: cast(Mapping[str, Any], args).get(how.name or name) for name, how in spec_args(MailSpec).items()}
     present = [key for key in MAIL_KEYS if _present(key, overrides[key])]
     if not present:
         return True, None
     missing = [key for key in MAIL_KEYS if key not in present]
+    for key in missing:
+        what = f"is missing: the mail settings are all or nothing ({len(present)} of {len(MAIL_KEYS)} are set)"
+        reader.problems.append(describe_problem(catalog.get(key), what, reader.environment))
     if missing:
-        for key in missing:
-            reader.problems.append(
-                describe_problem(
-                    catalog.get(key),
-                    f"is missing: the mail settings are all or nothing ({len(present)} of {len(MAIL_KEYS)} are set)",
-                    reader.environment,
-                )
-            )
         return False, None
-    port_override = _port_text(overrides[SMTP_PORT_KEY])
-    if port_override is not None and not isinstance(port_override, str):
-        reader.arg("smtp_port", port_override, string(v.port))  # records a clear type error
+    port = _port_text(args.get("smtp_port"))
+    if port is not None and not isinstance(port, str):
+        reader.arg("smtp_port", port, string(v.port))  # records a clear type error
         return False, None
-    host = reader.secret(SMTP_HOST_KEY, args.get("smtp_host"), arg_name="smtp_host")
-    port = reader.plain(SMTP_PORT_KEY, port_override, arg_name="smtp_port")
-    user = reader.secret(SMTP_USER_KEY, args.get("smtp_user"), arg_name="smtp_user")
-    password = reader.secret(SMTP_PASSWORD_KEY, args.get("smtp_password"), arg_name="smtp_password")
-    from_address = reader.plain_input(SMTP_FROM_KEY, args.get("smtp_from_address"), arg_name="smtp_from_address")
-    alert_email = reader.plain_input(ALERT_EMAIL_KEY, args.get("alert_email"), arg_name="alert_email")
-    default_policy = "MandatoryStartTLS" if port == "587" else None
-    policy = reader.arg("smtp_starttls_policy", args.get("smtp_starttls_policy", default_policy), string(_starttls))
-    if host is None or port is None or user is None or password is None or from_address is None or alert_email is None:
-        return False, None
-    return True, MailSpec(host, port, user, password, from_address, alert_email, policy)
+    mail = resolve_spec(MailSpec, {**args, "smtp_port": port}, reader)
+    return mail is not None, mail
 
 
 def resolve(args: GrafanaOAuthArgs, reader: ConfigReader) -> GrafanaSpec | None:
     """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
-    namespace = reader.input("namespace", args.get("namespace"), string(v.namespace), required=True)
-    domain = reader.input("domain", args.get("domain"), string(v.hostname), required=True)
-    pr_number = reader.arg("pr_number", args.get("pr_number"), _pr_number)
-    pr_ok = args.get("pr_number") is None or pr_number is not None
-    host_arg: pulumi.Input[str] | None = args.get("host")
-    callback_host_arg: Known[str] | None = None
-    if host_arg is None and domain is not None and pr_ok:
-        host_arg = lift(f"{pr_number}.{PREVIEW_HOST_PREFIX}.{{}}".format if pr_number is not None else "grafana.{}".format, domain)
-        if pr_number is not None:
-            callback_host_arg = lift(f"{PREVIEW_HOST_PREFIX}.{{}}".format, domain)
-    host = reader.input("host", host_arg, string(v.hostname))
-    alerting_arg = args.get("alerting_mail")
-    alerting = reader.arg("alerting_mail", alerting_arg if alerting_arg is not None else pr_number is None, _bool)
-    secret_name = reader.input("secret_name", args.get("secret_name", "grafana-oauth"), string(v.dns1123_subdomain))
-    client_id = reader.secret(CLIENT_ID_KEY, args.get("client_id"), arg_name="client_id")
-    client_secret = reader.secret(CLIENT_SECRET_KEY, args.get("client_secret"), arg_name="client_secret")
-    github_org = reader.plain_input(ORG_KEY, args.get("github_org"), arg_name="github_org")
-    admin_user = reader.plain_input(ADMIN_KEY, args.get("admin_user"), arg_name="admin_user")
     owner = reader.owner
-    if isinstance(admin_user, str) and admin_user_id(admin_user) is None:
-        pulumi.log.warn(login_warning(owner))
-    elif isinstance(admin_user, pulumi.Output):
-        admin_user = admin_user.apply(lambda known: _warn_if_login(owner, known))
-    mail_ok, mail = _resolve_mail(args, reader)
-    # Optional: absent, the component generates the key (a bad configured one is still refused).
-    rollout_key = reader.secret(kube.ROLLOUT_KEY, args.get("rollout_key"), required=False, arg_name="rollout_key")
-    if mail_ok and mail is None and alerting_arg is True:
-        reader.fail(
-            "alerting_mail is true but no mail settings are configured. Fix: set "
-            + ", ".join(MAIL_KEYS)
-            + " (pulumi env set …), or leave alerting_mail out"
-        )
-    if namespace is None or host is None or alerting is None or secret_name is None or not mail_ok or reader.problems:
-        return None
-    if client_id is None or client_secret is None or github_org is None or admin_user is None:
-        return None
-    return GrafanaSpec(
-        namespace=namespace,
-        host=host,
-        secret_name=secret_name,
-        client_id=client_id,
-        client_secret=client_secret,
-        github_org=github_org,
-        admin_user=admin_user,
-        mail=mail,
-        mail_enabled=bool(alerting and mail is not None),
-        rollout_key=rollout_key,
-        callback_host=host if callback_host_arg is None else callback_host_arg,
-    )
+
+    def derived(got: dict[str, Any]) -> dict[str, Any]:
+        admin_user = got["admin_user"]
+        if isinstance(admin_user, str) and admin_user_id(admin_user) is None:
+            pulumi.log.warn(login_warning(owner))
+        elif isinstance(admin_user, pulumi.Output):
+            admin_user = admin_user.apply(lambda known: _warn_if_login(owner, known))
+        mail_ok, mail = _resolve_mail(args, reader)
+        if mail_ok and mail is None and args.get("alerting_mail") is True:
+            reader.fail(
+                "alerting_mail is true but no mail settings are configured. Fix: set "
+                + ", ".join(MAIL_KEYS)
+                + " (pulumi env set …), or leave alerting_mail out"
+            )
+        pr_number, domain = got["pr_number"], got["domain"]
+        callback = lift(f"{PREVIEW_HOST_PREFIX}.{{}}".format, domain) if pr_number is not None and args.get("host") is None else got["host"]
+        return {"admin_user": admin_user, "mail": mail, "mail_enabled": bool(got["mail_enabled"] and mail is not None), "callback_host": callback}
+
+    return resolve_spec(GrafanaSpec, args, reader, then=derived)
 
 
-class GrafanaOAuth(ChainComponent):
+class GrafanaOAuth(ChainComponent[GrafanaSpec]):
     """A Secret of ``GF_*`` environment variables: GitHub OAuth sign-in for one organization, one admin, SMTP.
 
     Members of ``grafana:githubOrg`` may sign in (Grafana compares organisation logins case-insensitively:
@@ -407,19 +358,9 @@ class GrafanaOAuth(ChainComponent):
     def __init__(self, name: str, args: GrafanaOAuthArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         self._build(name, validated("GrafanaOAuth", resolve, args, opts), opts)
 
-    @classmethod
-    def from_spec(
-        cls, name: str, spec: GrafanaSpec, opts: pulumi.ResourceOptions | None = None, *, rollout_key: pulumi.Output[str] | None = None
-    ) -> Self:
-        """Build from an already validated spec (used by SecretChain, which validates everything first).
 
-        ``rollout_key``: the key to use when the spec has none (SecretChain's one generated key per stack).
-        """
-        self = cls.__new__(cls)
-        self._build(name, spec, opts, rollout_key)
-        return self
-
-    def _build(self, name: str, spec: GrafanaSpec, opts: pulumi.ResourceOptions | None, shared_key: pulumi.Output[str] | None = None) -> None:
+    def _build(self, name: str, spec: GrafanaSpec, opts: pulumi.ResourceOptions | None, rollout_key: pulumi.Output[str] | None = None) -> None:
+        """``rollout_key``: the key to use when the spec has none (SecretChain's one generated key per stack)."""
         super().__init__("secret-chain:index:GrafanaOAuth", name, None, gated(spec, opts))
         self.inherit_depends_on(opts)
         secrets: dict[str, Known[str]] = {"client_id": spec.client_id, "client_secret": spec.client_secret, **spec.known_values()}
@@ -439,8 +380,8 @@ class GrafanaOAuth(ChainComponent):
         self.callback_url = pulumi.Output.from_input(spec.callback_url)
         self.root_url = pulumi.Output.from_input(spec.root_url)
         self.secret_name = pulumi.Output.from_input(spec.secret_name)
-        rollout_key = kube.rollout_key_of(self, name, spec.rollout_key, shared_key)
-        self.rollout_annotations = kube.rollout_annotations(rollout_key, spec.namespace, spec.secret_name, string_data)
+        key = kube.rollout_key_of(self, name, spec.rollout_key, rollout_key)
+        self.rollout_annotations = kube.rollout_annotations(key, spec.namespace, spec.secret_name, string_data)
         self.register_outputs(
             {
                 "callback_url": self.callback_url,

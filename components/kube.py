@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 
@@ -51,7 +51,7 @@ def secret(
     string_data: pulumi.Output[dict[str, str]],
     config_keys: Sequence[str],
     component: str,
-    parent: ChainComponent,
+    parent: ChainComponent[Any],
     type_: str = "Opaque",
     depends_on: Sequence[pulumi.Resource] = (),
     keys_vary: bool = False,

@@ -7,17 +7,16 @@ monitor's Secret to the new token. Each phase is an in-place update of the same 
 ServiceMonitor always reads key ``token`` of its own Secret and never changes.
 """
 
-import re
-from dataclasses import dataclass
-from typing import Required, Self, TypedDict
+from dataclasses import dataclass, field
+from typing import Any, Required, TypedDict
 
 import pulumi
 
 from components import kube
 from components import validators as v
 from components._component import ChainComponent
+from components._resolve import Valid, arg, resolve_spec
 from components.config import ConfigReader, Known, gated, lift, string, validated
-from components.validators import Invalid
 
 TOKEN_KEY = "prometheus:authToken"
 PREVIOUS_TOKEN_KEY = "prometheus:previousAuthToken"
@@ -60,24 +59,31 @@ class PrometheusAuthArgs(TypedDict, total=False):
     when that is absent a key generated once and kept in state (a RandomBytes child named ``<name>-rollout-key``)."""
 
 
+def _default_selector(got: dict[str, Any]) -> Valid | dict[str, str]:
+    """``app.kubernetes.io/name=<app>``; an app given as an output is a checked DNS-1123 label, a valid label value."""
+    app = got["app"]
+    return Valid({"app.kubernetes.io/name": app}) if isinstance(app, pulumi.Output) else {"app.kubernetes.io/name": app or "api"}
+
+
 @dataclass(frozen=True)
 class PrometheusSpec:
     """Validated inputs of a PrometheusAuth."""
 
-    namespace: Known[str]
-    monitor_namespace: Known[str]
-    app: Known[str]
-    service_labels: dict[str, Known[str]]
-    port: str
-    path: str
-    scheme: str
-    interval: str
-    monitor_labels: dict[str, str]
-    secret_name: Known[str]
-    token: pulumi.Output[str]
-    rollout_key: pulumi.Output[str] | None
-    """The configured (or passed) rollout key; None: the component generates one (kube.generated_rollout_key)."""
-    previous_token: pulumi.Output[str] | None = None
+    namespace: Known[str] = field(metadata=arg(string(v.namespace), required=True))
+    monitor_namespace: Known[str] = field(metadata=arg(string(v.namespace), default="monitoring"))
+    app: Known[str] = field(metadata=arg(string(v.dns1123_label), default="api"))
+    service_labels: dict[str, Known[str]] = field(metadata=arg(v.label_map, default=_default_selector, plain=True))
+    port: str = field(metadata=arg(string(v.dns1123_label), default="http", plain=True))
+    path: str = field(metadata=arg(string(v.metrics_path), default="/metrics", plain=True))
+    scheme: str = field(metadata=arg(string(v.scrape_scheme), default="http", plain=True))
+    interval: str = field(metadata=arg(string(v.prometheus_duration), default="30s", plain=True))
+    monitor_labels: dict[str, str] = field(metadata=arg(v.label_map, default={"release": "kube-prometheus-stack"}, plain=True))
+    secret_name: Known[str] = field(metadata=arg(string(v.dns1123_subdomain), default="prometheus-auth"))
+    token: pulumi.Output[str] = field(metadata=arg(key=TOKEN_KEY))
+    previous_token: pulumi.Output[str] | None = field(metadata=arg(key=PREVIOUS_TOKEN_KEY, required=False))
+    rollout_key: pulumi.Output[str] | None = field(metadata=arg(key=kube.ROLLOUT_KEY, required=False))
+    """The configured (or passed) rollout key; None: the component generates one (kube.generated_rollout_key).
+    Optional: absent, the component generates the key (a bad configured one is still refused)."""
 
     @property
     def monitor_secret_name(self) -> Known[str]:
@@ -118,110 +124,18 @@ def monitor_data(token: str, previous: str | None) -> dict[str, str]:
     return {MONITOR_TOKEN_KEY: previous if previous is not None else token}
 
 
-def label_map(value: dict[str, str]) -> dict[str, str]:
-    """Check a Kubernetes label map: qualified-name keys, valid label values."""
-    if not isinstance(value, dict) or not value:
-        raise Invalid("must be a non-empty map of label names to values")
-    for key, item in value.items():
-        if not isinstance(key, str):
-            raise Invalid(f"has a label name that is not a string ({type(key).__name__})")
-        prefix, _, name = key.rpartition("/")
-        if (prefix and not _is_subdomain(prefix)) or not _QUALIFIED.fullmatch(name) or len(name) > 63:
-            raise Invalid(f"has an invalid label name at position {list(value).index(key)}")
-        if not isinstance(item, str) or len(item) > 63 or (item and not _QUALIFIED.fullmatch(item)):
-            raise Invalid(f"has an invalid value for label {key!s}")
-    return dict(sorted(value.items()))
-
-
-def _is_subdomain(text: str) -> bool:
-    try:
-        v.dns1123_subdomain(text)
-    except Invalid:
-        return False
-    return True
-
-
-_QUALIFIED = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
-DURATION_PATTERN = r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"
-"""The ServiceMonitor CRD's pattern of ``spec.endpoints[].interval`` (prometheus-operator
-``pkg/apis/monitoring/v1/types.go`` ``Duration``, ``+kubebuilder:validation:Pattern``; the same in the generated
-``example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml``): units in the fixed order
-y, w, d, h, m, s, ms, each at most once, so ``30s1m`` is refused as the API server refuses it."""
-_DURATION = re.compile(DURATION_PATTERN)
-
-
-def duration(value: str) -> str:
-    """Check a Prometheus duration such as 30s or 1m30s against the ServiceMonitor CRD's pattern."""
-    text = value.strip()
-    if not text or not _DURATION.fullmatch(text):
-        raise Invalid("is not a duration such as 30s, 1m or 1m30s (units in the order y, w, d, h, m, s, ms, each at most once)")
-    return text
-
-
-def metrics_path(value: str) -> str:
-    """Check an HTTP path that starts with '/'."""
-    if not value.startswith("/") or any(c.isspace() for c in value):
-        raise Invalid("must be an absolute HTTP path such as /metrics")
-    return value
-
-
-def scheme(value: str) -> str:
-    """Check a scrape scheme: http or https."""
-    if value not in ("http", "https"):
-        raise Invalid("must be http or https")
-    return value
-
-
 def resolve(args: PrometheusAuthArgs, reader: ConfigReader) -> PrometheusSpec | None:
     """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
-    namespace = reader.input("namespace", args.get("namespace"), string(v.namespace), required=True)
-    monitor_namespace = reader.input("monitor_namespace", args.get("monitor_namespace", "monitoring"), string(v.namespace))
-    app = reader.input("app", args.get("app", "api"), string(v.dns1123_label))
-    service_labels: dict[str, Known[str]] | None
-    if args.get("service_labels") is None and isinstance(app, pulumi.Output):
-        # The default selector names the app; a checked app name (a DNS-1123 label) is a valid label value.
-        service_labels = {"app.kubernetes.io/name": app}
-    else:
-        labels = reader.arg("service_labels", args.get("service_labels", {"app.kubernetes.io/name": app or "api"}), label_map)
-        service_labels = None if labels is None else dict[str, Known[str]](labels)
-    port = reader.arg("port", args.get("port", "http"), string(v.dns1123_label))
-    path = reader.arg("path", args.get("path", "/metrics"), string(metrics_path))
-    scrape_scheme = reader.arg("scheme", args.get("scheme", "http"), string(scheme))
-    interval = reader.arg("interval", args.get("interval", "30s"), string(duration))
-    monitor_labels = reader.arg("monitor_labels", args.get("monitor_labels", {"release": "kube-prometheus-stack"}), label_map)
-    secret_name = reader.input("secret_name", args.get("secret_name", "prometheus-auth"), string(v.dns1123_subdomain))
-    token = reader.secret(TOKEN_KEY, args.get("token"), arg_name="token")
-    previous = reader.secret(PREVIOUS_TOKEN_KEY, args.get("previous_token"), required=False, arg_name="previous_token")
-    reader.differ(
-        TOKEN_KEY,
-        PREVIOUS_TOKEN_KEY,
-        f"phase 1 of a rotation needs the new token in {TOKEN_KEY} and the old one in {PREVIOUS_TOKEN_KEY}",
-    )
-    # Optional: absent, the component generates the key (a bad configured one is still refused).
-    rollout_key = reader.secret(kube.ROLLOUT_KEY, args.get("rollout_key"), required=False, arg_name="rollout_key")
-    # Each value above is None only when its problem was recorded (every arg has a default or is required).
-    if reader.problems:
-        return None
-    assert namespace and monitor_namespace and app and service_labels and port and path and scrape_scheme
-    assert interval and monitor_labels and secret_name and token is not None
-    return PrometheusSpec(
-        namespace,
-        monitor_namespace,
-        app,
-        service_labels,
-        port,
-        path,
-        scrape_scheme,
-        interval,
-        monitor_labels,
-        secret_name,
-        token,
-        rollout_key,
-        previous,
-    )
+
+    def rotation(_: dict[str, Any]) -> dict[str, Any]:
+        why = f"phase 1 of a rotation needs the new token in {TOKEN_KEY} and the old one in {PREVIOUS_TOKEN_KEY}"
+        reader.differ(TOKEN_KEY, PREVIOUS_TOKEN_KEY, why)
+        return {}
+
+    return resolve_spec(PrometheusSpec, args, reader, then=rotation)
 
 
-class PrometheusAuth(ChainComponent):
+class PrometheusAuth(ChainComponent[PrometheusSpec]):
     """Bearer-token auth between Prometheus and an app's /metrics endpoint.
 
     Creates the app's Secret (env ``PROMETHEUS_AUTH_TOKEN``), the Secret the ServiceMonitor reads
@@ -250,19 +164,8 @@ class PrometheusAuth(ChainComponent):
     def __init__(self, name: str, args: PrometheusAuthArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         self._build(name, validated("PrometheusAuth", resolve, args, opts), opts)
 
-    @classmethod
-    def from_spec(
-        cls, name: str, spec: PrometheusSpec, opts: pulumi.ResourceOptions | None = None, *, rollout_key: pulumi.Output[str] | None = None
-    ) -> Self:
-        """Build from an already validated spec (used by SecretChain, which validates everything first).
-
-        ``rollout_key``: the key to use when the spec has none (SecretChain's one generated key per stack).
-        """
-        self = cls.__new__(cls)
-        self._build(name, spec, opts, rollout_key)
-        return self
-
-    def _build(self, name: str, spec: PrometheusSpec, opts: pulumi.ResourceOptions | None, shared_key: pulumi.Output[str] | None = None) -> None:
+    def _build(self, name: str, spec: PrometheusSpec, opts: pulumi.ResourceOptions | None, rollout_key: pulumi.Output[str] | None = None) -> None:
+        """``rollout_key``: the key to use when the spec has none (SecretChain's one generated key per stack)."""
         super().__init__("secret-chain:index:PrometheusAuth", name, None, gated(spec, opts))
         self.inherit_depends_on(opts)
         from pulumi_kubernetes.apiextensions import CustomResource
@@ -320,8 +223,8 @@ class PrometheusAuth(ChainComponent):
         self.monitor_secret_name = pulumi.Output.from_input(spec.monitor_secret_name)
         self.env_var_name = pulumi.Output.from_input(ENV_VAR)
         self.monitor_name = pulumi.Output.from_input(spec.monitor_name)
-        rollout_key = kube.rollout_key_of(self, name, spec.rollout_key, shared_key)
-        self.rollout_annotations = kube.rollout_annotations(rollout_key, spec.namespace, spec.secret_name, app_string_data)
+        key = kube.rollout_key_of(self, name, spec.rollout_key, rollout_key)
+        self.rollout_annotations = kube.rollout_annotations(key, spec.namespace, spec.secret_name, app_string_data)
         self.register_outputs(
             {
                 "secret_name": self.secret_name,

@@ -51,6 +51,7 @@ SECRET_INPUTS: dict[str, frozenset[str]] = {
     "PrometheusAuth": frozenset({"token", "previousToken", "rolloutKey"}),
     "GitHubActionsSecrets": frozenset({"pulumiAccessToken", "workflowDispatchToken", "appPrivateKey", "pulumiFallbackAccessToken"}),
     "FluxGitCredentials": frozenset({"token", "githubAppPrivateKey"}),
+    "FluxImageAutomation": frozenset(),
     "CertManagerDnsIssuer": frozenset({"token"}),
     "GrafanaOAuth": frozenset({"clientId", "clientSecret", "smtpHost", "smtpUser", "smtpPassword", "rolloutKey"}),
     "SecretChain": frozenset(),

@@ -577,3 +577,210 @@ def https_git_url(value: str) -> str:
     if len([p for p in parts.path.split("/") if p]) < 2:
         raise Invalid("has no owner/repository path (e.g. https://github.com/acme/cluster)")
     return text
+
+
+def boolean(value: bool) -> bool:
+    """Check for a real ``true``/``false`` (a string such as ``"yes"`` is refused, not read as true)."""
+    if not isinstance(value, bool):
+        raise Invalid(f"must be true or false, got {type(value).__name__}")
+    return value
+
+
+def positive_int(value: int) -> int:
+    """Check for a whole number of at least 1 (a bool is refused)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise Invalid("must be a positive whole number")
+    return value
+
+
+def registry_host(value: str) -> str:
+    """Check a registry host: a DNS hostname with an optional :port."""
+    host, _, port_text = value.strip().partition(":")
+    checked = hostname(host)
+    return f"{checked}:{port(port_text)}" if port_text else checked
+
+
+def wildcard_host(value: str) -> str:
+    """Check a wildcard DNS name such as ``*.pr.example.com``."""
+    text = value.strip().lower()
+    if not text.startswith("*."):
+        raise Invalid("is not a wildcard name: it must start with '*.' (e.g. *.pr.example.com)")
+    return "*." + hostname(text[2:])
+
+
+# --- Prometheus (ServiceMonitor) -------------------------------------------------------------------
+
+_QUALIFIED = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+DURATION_PATTERN = r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"
+"""The ServiceMonitor CRD's pattern of ``spec.endpoints[].interval`` (prometheus-operator
+``pkg/apis/monitoring/v1/types.go`` ``Duration``, ``+kubebuilder:validation:Pattern``; the same in the generated
+``example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml``): units in the fixed order
+y, w, d, h, m, s, ms, each at most once, so ``30s1m`` is refused as the API server refuses it."""
+_DURATION = re.compile(DURATION_PATTERN)
+
+
+def label_map(value: dict[str, str]) -> dict[str, str]:
+    """Check a Kubernetes label map: qualified-name keys, valid label values."""
+    if not isinstance(value, dict) or not value:
+        raise Invalid("must be a non-empty map of label names to values")
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise Invalid(f"has a label name that is not a string ({type(key).__name__})")
+        prefix, _, name = key.rpartition("/")
+        if (prefix and not _is_subdomain(prefix)) or not _QUALIFIED.fullmatch(name) or len(name) > 63:
+            raise Invalid(f"has an invalid label name at position {list(value).index(key)}")
+        if not isinstance(item, str) or len(item) > 63 or (item and not _QUALIFIED.fullmatch(item)):
+            raise Invalid(f"has an invalid value for label {key!s}")
+    return dict(sorted(value.items()))
+
+
+def _is_subdomain(text: str) -> bool:
+    try:
+        dns1123_subdomain(text)
+    except Invalid:
+        return False
+    return True
+
+
+def prometheus_duration(value: str) -> str:
+    """Check a Prometheus duration such as 30s or 1m30s against the ServiceMonitor CRD's pattern."""
+    text = value.strip()
+    if not text or not _DURATION.fullmatch(text):
+        raise Invalid("is not a duration such as 30s, 1m or 1m30s (units in the order y, w, d, h, m, s, ms, each at most once)")
+    return text
+
+
+def metrics_path(value: str) -> str:
+    """Check an HTTP path that starts with '/'."""
+    if not value.startswith("/") or any(c.isspace() for c in value):
+        raise Invalid("must be an absolute HTTP path such as /metrics")
+    return value
+
+
+def scrape_scheme(value: str) -> str:
+    """Check a scrape scheme: http or https."""
+    if value not in ("http", "https"):
+        raise Invalid("must be http or https")
+    return value
+
+
+# --- Flux -------------------------------------------------------------------------------------------
+
+_FLUX_DURATION = re.compile(r"([0-9]+(\.[0-9]+)?(ms|s|m|h))+")
+_IMAGE_PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+_SEMVER_VERSION = r"v?(?:0|[1-9][0-9]*|[xX*])(?:\.(?:0|[1-9][0-9]*|[xX*])){0,2}(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?"
+_SEMVER_COMPARATOR = re.compile(rf"(?:=|!=|>=|<=|>|<|~>|~|\^)?\s*{_SEMVER_VERSION}")
+_SEMVER_HYPHEN = re.compile(rf"{_SEMVER_VERSION}\s+-\s+{_SEMVER_VERSION}")
+BOT_EMAIL_DOMAIN = "users.noreply.github.com"
+
+
+def flux_duration(value: str) -> str:
+    """Check a Flux interval such as 1m, 30s or 1h30m (the CRDs' duration pattern)."""
+    text = value.strip()
+    if not _FLUX_DURATION.fullmatch(text):
+        raise Invalid("is not a duration such as 30s, 1m, 5m or 1h30m")
+    return text
+
+
+def flux_branch(value: str) -> str:
+    """Check a Git branch Flux checks out or pushes (the rules of ``git check-ref-format --branch`` that matter there)."""
+    text = nonempty(value)
+    bad = (
+        any(c.isspace() or c in "~^:?*[\\" or ord(c) < 32 for c in text)
+        or ".." in text
+        or "@{" in text
+        or "//" in text
+        or text.startswith(("-", "/", "."))
+        or text.endswith(("/", ".", ".lock"))
+        or text == "@"
+    )
+    if bad:
+        raise Invalid("is not a valid Git branch name (e.g. main or flux-image-updates)")
+    return text
+
+
+def repository_path(value: str) -> str:
+    """Check a relative path inside the repository, such as ./clusters."""
+    text = nonempty(value)
+    parts = [p for p in text.split("/") if p not in ("", ".")]
+    if text.startswith("/") or ".." in parts or any(c.isspace() for c in text):
+        raise Invalid("must be a relative path inside the repository, such as ./clusters")
+    return text
+
+
+def image_name(value: str) -> str:
+    """Check an image repository reference without tag or digest, e.g. ghcr.io/acme/api."""
+    text = nonempty(value)
+    if "@" in text:
+        raise Invalid("has a digest; give the image repository only (e.g. ghcr.io/acme/api)")
+    head, _, rest = text.partition("/")
+    if rest and ("." in head or ":" in head or head == "localhost"):
+        host, _, port_text = head.partition(":")
+        try:
+            if host != "localhost":
+                hostname(host)
+            if port_text:
+                port(port_text)
+        except Invalid:
+            raise Invalid("has an invalid registry host (e.g. ghcr.io/acme/api)") from None
+        path = rest
+    else:
+        path = text
+    segments = path.split("/")
+    if ":" in segments[-1]:
+        raise Invalid("has a tag; give the image repository only (e.g. ghcr.io/acme/api), the policy picks the tag")
+    if not all(_IMAGE_PATH_COMPONENT.fullmatch(c) for c in segments) or len(text) > 255:
+        raise Invalid("is not a valid image repository: lower-case path segments such as ghcr.io/acme/api")
+    return text
+
+
+def semver_range(value: str) -> str:
+    """Check a semver constraint as Flux's ImagePolicy reads it (Masterminds), e.g. ^1.4.0 or >=1.0.0 <2.0.0."""
+    text = nonempty(value)
+    for alternative in text.split("||"):
+        alternative = alternative.strip()
+        if not alternative:
+            raise Invalid("has an empty alternative around ||")
+        if _SEMVER_HYPHEN.fullmatch(alternative):
+            continue
+        comparators = [c for c in re.split(r"\s*,\s*|\s+(?=[=!<>~^v0-9xX*])", alternative) if c]
+        if not comparators or not all(_SEMVER_COMPARATOR.fullmatch(c) for c in comparators):
+            raise Invalid("is not a semver range such as ^1.4.0, ~1.4.0 or >=1.0.0 <2.0.0")
+    return text
+
+
+def author_name(value: str) -> str:
+    """Check a commit author name: one non-empty line."""
+    text = nonempty(value)
+    if "\n" in text or "\r" in text or "<" in text or ">" in text:
+        raise Invalid("must be one line without < or >")
+    return text
+
+
+def author_email(value: str) -> str:
+    """Check a commit author email; a GitHub App bot's no-reply address (``…[bot]@…``) is kept as it is."""
+    text = nonempty(value)
+    local, at, domain = text.rpartition("@")
+    if at and domain == BOT_EMAIL_DOMAIN and re.fullmatch(r"[0-9]+\+[a-z0-9-]+\[bot\]", local):
+        return text
+    return email(text)
+
+
+def github_app_slug(value: str) -> str:
+    """Check a GitHub App slug (lower-case letters, digits and hyphens)."""
+    text = nonempty(value)
+    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?", text):
+        raise Invalid("is not a GitHub App slug (the lower-case name in github.com/apps/<slug>)")
+    return text
+
+
+def api_base_url(value: str) -> str:
+    """Check a GitHub Enterprise Server API base URL (https, no credentials)."""
+    from urllib.parse import urlsplit
+
+    text = nonempty(value).rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password or parts.query or parts.fragment:
+        raise Invalid("is not an https:// API base URL without credentials (e.g. https://ghe.example.com/api/v3)")
+    hostname(parts.hostname)
+    return text

@@ -165,6 +165,18 @@ CASES = [
         wired=("githubAppPrivateKey", SECRET_TYPE, 1),
     ),
     Case(
+        "FluxImageAutomation",
+        {"images": [{"image": "ghcr.io/acme/api", "semverRange": "^1.4.0"}], "authorName": "Image Bot", "authorEmail": "images@example.org"},
+        {
+            SECRET_TYPE: 1,
+            "kubernetes:image.toolkit.fluxcd.io/v1:ImageRepository": 1,
+            "kubernetes:image.toolkit.fluxcd.io/v1:ImagePolicy": 1,
+            "kubernetes:image.toolkit.fluxcd.io/v1:ImageUpdateAutomation": 1,
+        },
+        [SECRET_TYPE],
+        outputs={"pushBranch": "flux-image-updates", "imagePolicyNames": ["api"]},
+    ),
+    Case(
         "CertManagerDnsIssuer",
         {"email": "ops@example.com", "domain": "example.com", "wildcardHosts": ["*.pr.example.com"]},
         {SECRET_TYPE: 1, "kubernetes:cert-manager.io/v1:ClusterIssuer": 1, "kubernetes:cert-manager.io/v1:Certificate": 1},

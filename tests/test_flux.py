@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 
@@ -8,25 +7,17 @@ import pytest
 
 from components import FluxGitCredentials
 from components.errors import ConfigError
-from components.flux import (
-    FluxGitCredentialsArgs,
-    GitHubAppAuth,
-    TokenAuth,
-    git_branch,
-    image_name,
-    semver_range,
-)
+from components.flux import FluxGitCredentialsArgs, GitHubAppAuth, TokenAuth
 from components.ops.offline import is_secret, unwrap
 from components.validators import Invalid
-from tests.conftest import Run, config_error, rsa_pem, secret_data
+from components.validators import flux_branch as git_branch
+from tests.conftest import Run, rsa_pem, secret_data
 from tests.leaks import find_leaks
 from tests.runtime import evaluate
 from tests.schemas import validate
 
 SECRET = "kubernetes:core/v1:Secret"
 GIT_REPOSITORY = "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository"
-IMAGE_REPOSITORY = "kubernetes:image.toolkit.fluxcd.io/v1:ImageRepository"
-IMAGE_POLICY = "kubernetes:image.toolkit.fluxcd.io/v1:ImagePolicy"
 IMAGE_AUTOMATION = "kubernetes:image.toolkit.fluxcd.io/v1:ImageUpdateAutomation"
 URL = "https://github.com/acme/cluster"
 PEM = rsa_pem()
@@ -71,8 +62,8 @@ def flux(args: FluxGitCredentialsArgs | None = None) -> None:
 
 
 def outputs(ev: Any) -> dict[str, Any]:
-    (component,) = ev.components
-    assert component.type == "secret-chain:index:FluxGitCredentials"
+    """The FluxGitCredentials' outputs (with image automation, a FluxImageAutomation is its child)."""
+    (component,) = [c for c in ev.components if c.type == "secret-chain:index:FluxGitCredentials"]
     result: dict[str, Any] = ev.component_outputs[component.urn]
     return result
 
@@ -297,113 +288,6 @@ def test_arguments_are_validated(run: Run, args: FluxGitCredentialsArgs, expecte
         run(lambda: flux(args), config, secret_keys)
 
 
-def test_image_automation_objects(run: Run) -> None:
-    config, secret_keys = app_config()
-    ev = run(lambda: flux(automation_args()), config, secret_keys)
-    for reg in ev.resources:
-        validate(unwrap(reg.inputs))
-    repos = {r.inputs["metadata"]["name"]: unwrap(r.inputs) for r in ev.of_type(IMAGE_REPOSITORY)}
-    assert set(repos) == {"api", "web-ui"}
-    assert repos["api"]["spec"] == {"image": "ghcr.io/acme/api", "interval": "5m", "secretRef": {"name": "ghcr-pull-secret"}}
-    assert repos["web-ui"]["spec"] == {"image": "ghcr.io/acme/web_ui", "interval": "5m"}  # public: no secretRef
-    policies = {r.inputs["metadata"]["name"]: unwrap(r.inputs) for r in ev.of_type(IMAGE_POLICY)}
-    assert policies["api"]["spec"] == {"imageRepositoryRef": {"name": "api"}, "policy": {"semver": {"range": "^1.4.0"}}}
-    assert policies["web-ui"]["spec"]["policy"] == {"semver": {"range": ">=2.0.0 <3.0.0"}}
-    for obj in [*repos.values(), *policies.values()]:
-        assert obj["apiVersion"] == "image.toolkit.fluxcd.io/v1"
-        assert obj["metadata"]["namespace"] == "flux-system"
-    (automation,) = ev.of_type(IMAGE_AUTOMATION)
-    spec = unwrap(automation.inputs)["spec"]
-    assert spec["sourceRef"] == {"kind": "GitRepository", "name": "secret-chain"}
-    assert unwrap(automation.inputs)["metadata"]["name"] == "secret-chain"
-    assert spec["git"]["checkout"] == {"ref": {"branch": "main"}}
-    assert spec["git"]["push"] == {"branch": "flux-image-updates"}
-    assert spec["git"]["commit"]["author"] == {"name": "Image Bot", "email": "images@example.com"}
-    assert spec["update"] == {"path": "./clusters", "strategy": "Setters"}
-    template = spec["git"]["commit"]["messageTemplate"]
-    assert ".Changed.Objects" in template and ".Updated" not in template
-    assert "$change.OldValue }} -> {{ $change.NewValue" in template
-    (git_repo,) = ev.of_type(GIT_REPOSITORY)
-    assert git_repo.urn in automation.dependencies
-    names = sorted(r.name for r in ev.resources)
-    assert names == [
-        "flux-gitrepository",
-        "flux-image-api-policy",
-        "flux-image-api-repository",
-        "flux-image-update-automation",
-        "flux-image-web-ui-policy",
-        "flux-image-web-ui-repository",
-        "flux-pull-secret",
-        "flux-secret",
-    ]
-    out = outputs(ev)
-    assert out["push_branch"] == "flux-image-updates"
-    assert out["image_policy_names"] == ["api", "web-ui"]
-    assert find_leaks(ev, [PEM]) == []
-
-
-def test_image_automation_overrides(run: Run) -> None:
-    config, secret_keys = token_config()
-    args: FluxGitCredentialsArgs = {
-        "repository_url": URL,
-        "image_automation": {
-            "images": [{"image": "registry.example.com:5000/team/api", "semver_range": "~1.2", "name": "team-api"}],
-            "name": "apps",
-            "push_branch": "bot/images",
-            "update_path": "clusters/production",
-            "interval": "1h",
-            "scan_interval": "10m",
-            "pull_secret_name": "regcred",
-            "author_name": "Image Bot",
-            "author_email": "images@example.com",
-        },
-    }
-    ev = run(lambda: flux(args), config, secret_keys)
-    for reg in ev.resources:
-        validate(unwrap(reg.inputs))
-    (repo,) = ev.of_type(IMAGE_REPOSITORY)
-    assert unwrap(repo.inputs)["spec"] == {"image": "registry.example.com:5000/team/api", "interval": "10m", "secretRef": {"name": "regcred"}}
-    (automation,) = ev.of_type(IMAGE_AUTOMATION)
-    obj = unwrap(automation.inputs)
-    assert obj["metadata"]["name"] == "apps"
-    assert obj["spec"]["interval"] == "1h"
-    assert obj["spec"]["git"]["push"] == {"branch": "bot/images"}
-    assert obj["spec"]["git"]["commit"]["author"] == {"name": "Image Bot", "email": "images@example.com"}
-    assert obj["spec"]["update"]["path"] == "clusters/production"
-    assert outputs(ev)["push_branch"] == "bot/images"
-
-
-@pytest.mark.parametrize(
-    ("automation", "expected"),
-    [
-        ({}, r'"image_automation.images" must be a non-empty list'),
-        ({"images": []}, r'"image_automation.images" must be a non-empty list'),
-        ({"images": [{"image": "ghcr.io/acme/api"}]}, r'"image_automation.images\[0\].semver_range" is required'),
-        ({"images": [{"image": "ghcr.io/acme/api:1.2.3", "semver_range": "^1"}]}, r"images\[0\].image\" has a tag"),
-        ({"images": [{"image": "ghcr.io/Acme/api", "semver_range": "^1"}]}, r"images\[0\].image\" is not a valid image"),
-        ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "latest"}]}, r"semver_range\" is not a semver range"),
-        (
-            {"images": [{"image": "ghcr.io/a/api", "semver_range": "^1"}, {"image": "ghcr.io/b/api", "semver_range": "^1"}]},
-            r"share the ImageRepository/ImagePolicy name\(s\) api",
-        ),
-        ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1", "tag": "x"}]}, r"unknown field\(s\) tag"),
-        ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}], "push_branch": "main"}, "would skip review"),
-        ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}], "update_path": "/abs"}, "relative path"),
-        ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}], "author_name": "x", "author_email": "nobody"}, "author_email"),
-        ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}]}, "needs a commit author: give author_name and author_email"),
-        ({"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}], "author_name": "x"}, "give author_email"),
-        (
-            {"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}], "github_app_slug": "acme-flux"},
-            "apply only to GitHub App mode",
-        ),
-    ],
-)
-def test_image_automation_is_validated(run: Run, automation: Any, expected: str) -> None:
-    config, secret_keys = token_config()
-    with pytest.raises(ConfigError, match=expected):
-        run(lambda: flux({"repository_url": URL, "image_automation": automation}), config, secret_keys)
-
-
 def test_every_problem_is_reported_together(run: Run) -> None:
     args: Any = {
         "repository_url": "http://github.com/acme/cluster",
@@ -454,28 +338,6 @@ def test_leaks_across_everything_observable(run: Run) -> None:
     (secret,) = [s for s in ev.of_type(SECRET) if s.name == "flux-secret"]
     assert is_secret(secret.inputs["data"])
     assert config["flux:githubToken"] in secret_data(secret.inputs).values()
-
-
-@pytest.mark.parametrize("value", ["^1.4.0", "~1.2", ">=1.0.0 <2.0.0", ">=1.0.0, <2.0.0", "1.x", "1.2 - 1.4.5", "^1 || ^2", "v1.2.3-rc.1"])
-def test_semver_ranges_accepted(value: str) -> None:
-    assert semver_range(value) == value
-
-
-@pytest.mark.parametrize("value", ["latest", ">=", "1.2.3.4", "^1 ||", "~> x.y"])
-def test_semver_ranges_refused(value: str) -> None:
-    with pytest.raises(Invalid):
-        semver_range(value)
-
-
-@pytest.mark.parametrize("value", ["ghcr.io/acme/api", "nginx", "library/nginx", "localhost:5000/app", "ghcr.io/acme/team/api-server"])
-def test_image_names_accepted(value: str) -> None:
-    assert image_name(value) == value
-
-
-@pytest.mark.parametrize("value", ["ghcr.io/acme/api@sha256:abc", "ghcr.io/acme/API", "ghcr.io/acme/", "ghcr.io/acme/api:v1"])
-def test_image_names_refused(value: str) -> None:
-    with pytest.raises(Invalid):
-        image_name(value)
 
 
 @pytest.mark.parametrize("value", ["main", "flux-image-updates", "release/v2"])
@@ -551,35 +413,6 @@ def test_flux_install_is_validated(run: Run) -> None:
         run(lambda: flux({"repository_url": URL, "flux_install": "helm"}), config, secret_keys)  # type: ignore[typeddict-item]
 
 
-def test_app_mode_commits_as_the_apps_bot(run: Run) -> None:
-    """<slug>[bot] and <bot user id>+<slug>[bot]@users.noreply.github.com (GitHub docs: no-reply address ID+USERNAME)."""
-    config, secret_keys = app_config()
-    args = automation_args()
-    automation = dict(args["image_automation"])
-    del automation["author_name"], automation["author_email"]
-    automation.update({"github_app_slug": "acme-flux", "github_app_bot_user_id": "198765432"})
-    args["image_automation"] = automation  # type: ignore[typeddict-item]
-    ev = run(lambda: flux(args), config, secret_keys)
-    (obj,) = [unwrap(a.inputs) for a in ev.of_type(IMAGE_AUTOMATION)]
-    validate(obj)
-    assert obj["spec"]["git"]["commit"]["author"] == {
-        "name": "acme-flux[bot]",
-        "email": "198765432+acme-flux[bot]@users.noreply.github.com",
-    }
-
-
-def test_no_commit_author_defaults_to_a_real_account(run: Run) -> None:
-    config, secret_keys = app_config()
-    args: Any = {"repository_url": URL, "image_automation": {"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}]}}
-    with pytest.raises(ConfigError) as caught:
-        run(lambda: flux(args), config, secret_keys)
-    text = str(caught.value)
-    assert "github_app_slug" in text and "github_app_bot_user_id" in text and "fluxcdbot" in text
-    args["image_automation"]["github_app_slug"] = "acme-flux"  # slug alone: the name, but no email
-    with pytest.raises(ConfigError, match="give author_email"):
-        run(lambda: flux(args), config, secret_keys)
-
-
 @pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
 @pytest.mark.parametrize("project", ["oceanid-cluster", "secret-chain"])
 def test_seed_guides_project_key_is_accepted_with_a_deprecation_note(preview: bool, project: str) -> None:
@@ -597,45 +430,3 @@ def test_another_projects_github_token_is_not_read(run: Run) -> None:
     config, secret_keys = token_config("other-project:github.token")
     with pytest.raises(ConfigError, match="no Git credentials"):
         evaluate(flux, config=config, secret_keys=secret_keys, project="oceanid-cluster")
-
-
-# --- image automation can pull from GHCR (issue: what a real cluster does, item 9) ---------------------------------
-
-
-def test_image_automation_writes_the_pull_secret_where_its_image_repositories_read_it(run: Run) -> None:
-    """An ImageRepository's secretRef is a LocalObjectReference: image-reflector-controller reads the Secret in the
-    ImageRepository's own namespace (image.toolkit.fluxcd.io/v1 ImageRepositorySpec.secretRef), so a pull secret in
-    the app namespace alone leaves every private image unscanned."""
-    config, secret_keys = app_config()
-    ev = run(lambda: flux(automation_args()), config, secret_keys)
-    (pull,) = [s for s in ev.of_type(SECRET) if s.name == "flux-pull-secret"]
-    meta = unwrap(pull.inputs)["metadata"]
-    assert (meta["namespace"], meta["name"], pull.inputs["type"]) == ("flux-system", "ghcr-pull-secret", "kubernetes.io/dockerconfigjson")
-    assert is_secret(pull.inputs["stringData"])
-    document = json.loads(unwrap(pull.inputs["stringData"])[".dockerconfigjson"])
-    assert document["auths"]["ghcr.io"]["password"] == config["namespace:imagePullSecret.token"]
-    repos = {r.inputs["metadata"]["name"]: r for r in ev.of_type(IMAGE_REPOSITORY)}
-    assert unwrap(repos["api"].inputs)["spec"]["secretRef"] == {"name": meta["name"]}
-    assert pull.urn in repos["api"].dependencies and pull.urn not in repos["web-ui"].dependencies  # web-ui is public
-    validate(unwrap(pull.inputs))
-
-
-def test_image_automation_needs_the_ghcr_credentials_for_private_images(run: Run) -> None:
-    config, secret_keys = app_config()
-    del config["namespace:imagePullSecret.token"]
-    error = config_error(run, lambda: flux(automation_args()), config, secret_keys)
-    assert 'config "namespace:imagePullSecret.token" is missing' in str(error)
-
-
-def test_a_pull_secret_managed_elsewhere_or_public_images_only_write_none(run: Run) -> None:
-    config, secret_keys = app_config()
-    for key in ("namespace:imagePullSecret.username", "namespace:imagePullSecret.token"):
-        del config[key]
-    args = automation_args()
-    args["image_automation"]["create_pull_secret"] = False
-    ev = run(lambda: flux(args), config, secret_keys)
-    assert [s.name for s in ev.of_type(SECRET)] == ["flux-secret"]
-    public = automation_args()
-    public["image_automation"]["images"] = [{"image": "ghcr.io/acme/web_ui", "semver_range": "^2.0.0", "public": True}]
-    ev = run(lambda: flux(public), config, secret_keys)
-    assert [s.name for s in ev.of_type(SECRET)] == ["flux-secret"]

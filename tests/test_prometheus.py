@@ -113,7 +113,7 @@ def _crd_interval_pattern() -> str:
 
 def test_interval_pattern_is_the_crds_own() -> None:
     """The check is the CRD's ordered pattern (cloudcoil-models-prometheus-operator, generated from the upstream CRD)."""
-    from components.prometheus import DURATION_PATTERN
+    from components.validators import DURATION_PATTERN
 
     assert _crd_interval_pattern() == DURATION_PATTERN
 
@@ -122,8 +122,8 @@ def test_interval_pattern_is_the_crds_own() -> None:
 def test_interval_out_of_order_or_malformed_is_refused(interval: str) -> None:
     import re
 
-    from components.prometheus import duration
     from components.validators import Invalid
+    from components.validators import prometheus_duration as duration
 
     assert not re.fullmatch(_crd_interval_pattern(), interval) or interval == ""
     with pytest.raises(Invalid):
@@ -147,8 +147,8 @@ def test_interval_check_agrees_with_the_crd_pattern() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from components.prometheus import duration
     from components.validators import Invalid
+    from components.validators import prometheus_duration as duration
 
     crd = re.compile(_crd_interval_pattern())
     unit = st.sampled_from(["y", "w", "d", "h", "m", "s", "ms"])

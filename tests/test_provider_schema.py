@@ -78,6 +78,18 @@ EXPECTED: dict[str, tuple[dict[str, tuple[PropertyType, str, bool | None]], dict
         },
         {"secretName": (S, "")},
     ),
+    "FluxImageAutomation": (
+        {
+            "namespace": (S, "flux-system", False),
+            "gitRepositoryName": (S, "GitRepository", False),
+            "branch": (S, "checks out", False),
+            "name": (S, "ImageUpdateAutomation", False),
+            "pushBranch": (S, "flux-image-updates", False),
+            "interval": (S, "30m", True),
+            "createPullSecret": (B, "GHCR", True),
+        },
+        {"pushBranch": (S, ""), "imagePolicyNames": (A, "")},
+    ),
     "CertManagerDnsIssuer": (
         {
             "email": (S, "ACME", False),
@@ -134,6 +146,7 @@ def test_every_exported_component_present_is_hosted() -> None:
         "PrometheusAuth",
         "GitHubActionsSecrets",
         "FluxGitCredentials",
+        "FluxImageAutomation",
         "CertManagerDnsIssuer",
         "GrafanaOAuth",
         "SecretChain",

@@ -383,7 +383,7 @@ def _body_module() -> Any:
 
 
 def test_flux_updates_get_a_pull_request_opened_with_an_app_token() -> None:
-    from components.flux import DEFAULT_PUSH_BRANCH
+    from components.flux_images import DEFAULT_PUSH_BRANCH
 
     workflow = load(FLUX_PR)
     # image-automation-controller pushes the branch; the push (made with Flux's own credentials, not
