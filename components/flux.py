@@ -40,26 +40,25 @@ import pulumi
 from components import catalog, ghcr, kube
 from components import validators as v
 from components._component import ChainComponent
+from components.catalog import Key
 from components.config import (
     ConfigReader,
     Known,
-    alias_keys,
     apply_knowing_secrecy,
-    current_project,
-    esc_path,
     fix_command,
     gated,
-    raw,
+    problem_line,
+    remove_command,
     string,
     validated,
 )
 from components.errors import SecretChainError
 from components.validators import Invalid
 
-TOKEN_KEY = "flux:githubToken"
-APP_ID_KEY = "flux:githubAppId"
-APP_INSTALLATION_ID_KEY = "flux:githubAppInstallationId"
-APP_PRIVATE_KEY_KEY = "flux:githubAppPrivateKey"
+TOKEN_KEY = catalog.FLUX_GITHUB_TOKEN
+APP_ID_KEY = catalog.FLUX_GITHUB_APP_ID
+APP_INSTALLATION_ID_KEY = catalog.FLUX_GITHUB_APP_INSTALLATION_ID
+APP_PRIVATE_KEY_KEY = catalog.FLUX_GITHUB_APP_PRIVATE_KEY
 APP_KEYS = (APP_ID_KEY, APP_INSTALLATION_ID_KEY, APP_PRIVATE_KEY_KEY)
 """The GitHub App keys, all three needed."""
 
@@ -202,7 +201,7 @@ class TokenAuth:
     mode: ClassVar[AuthMode] = "token"
     provider: ClassVar[str | None] = None
     """No provider: plain HTTPS basic auth."""
-    config_keys: ClassVar[tuple[str, ...]] = (TOKEN_KEY,)
+    config_keys: ClassVar[tuple[Key, ...]] = (TOKEN_KEY,)
 
     def string_data(self) -> pulumi.Output[dict[str, str]]:
         """The Secret's data (a secret Output)."""
@@ -221,7 +220,7 @@ class GitHubAppAuth:
     mode: ClassVar[AuthMode] = "github-app"
     provider: ClassVar[str | None] = GITHUB_PROVIDER
     """Fixed by the mode, so the Secret's App data and ``provider: github`` always come together."""
-    config_keys: ClassVar[tuple[str, ...]] = APP_KEYS
+    config_keys: ClassVar[tuple[Key, ...]] = APP_KEYS
 
     def string_data(self) -> pulumi.Output[dict[str, str]]:
         """The Secret's data (a secret Output), keys sorted."""
@@ -399,23 +398,19 @@ def _default_object_name(image: str) -> str:
 # --- resolve ----------------------------------------------------------------------------------------
 
 
-def _source(reader: ConfigReader, key: str, override: object, arg_name: str) -> str | None:
-    """Where a value is set: ``argument "…"``, ``config "…"`` (the key or alias found), or None."""
+def _source(reader: ConfigReader, entry: Key, override: object, arg_name: str) -> str | None:
+    """Where a value is set: ``argument "…"``, ``config "…"`` (the key or alias found, with its removal), or None."""
     if override is not None:
         return f'argument "{arg_name}"'
-    entry = catalog.get(key)
-    for candidate in (entry.key, *alias_keys(entry, current_project())):
-        if raw(candidate) is not None:
-            env = reader.environment
-            return f'config "{candidate}" (pulumi env rm {env} {esc_path(candidate)}, or pulumi config rm {candidate})'
-    return None
+    used = reader.found(entry)
+    return None if used is None else f'config "{used}" ({remove_command(used, reader.environment)})'
 
 
 def _string_or_none(reader: ConfigReader, name: str, value: object) -> bool:
     """Record a problem unless ``value`` is None or a string (IDs given as numbers would be skipped silently)."""
     if value is None or isinstance(value, str):
         return True
-    reader.problems.append(f'{reader.owner} argument "{name}" must be a string, got {type(value).__name__}. Fix: pass it in quotes')
+    reader.invalid(name, f"must be a string, got {type(value).__name__}", fix="pass it in quotes")
     return False
 
 
@@ -444,9 +439,10 @@ def _enterprise_api_for_github_com(repository_url: str, base_url: str) -> str | 
     api = (urlsplit(base_url).hostname or "").lower()
     if host != "github.com" or api in ("api.github.com", "github.com"):
         return None
-    return (
+    return problem_line(
         f'argument "github_app_base_url" names GitHub Enterprise Server ({api}) but the repository is on github.com: '
-        "Flux would mint the App's token there, and it never reads a github.com repository. Fix: drop github_app_base_url"
+        "Flux would mint the App's token there, and it never reads a github.com repository",
+        "drop github_app_base_url",
     )
 
 
@@ -479,11 +475,11 @@ def _resolve_auth(args: FluxGitCredentialsArgs, reader: ConfigReader, repository
         return None
     if token_source is None and not app_set:
         env = reader.environment
-        app_fixes = "; ".join(fix_command(catalog.get(k), env) for k in APP_KEYS)
+        app_fixes = "; ".join(fix_command(k, env) for k in APP_KEYS)
         reader.fail(
             "no Git credentials for Flux: configure either a GitHub App (recommended) — "
-            f"{', '.join(APP_KEYS)} — or a token — {TOKEN_KEY}. "
-            f"Fix (GitHub App): {app_fixes}. Fix (token): {fix_command(catalog.get(TOKEN_KEY), env)}"
+            f"{', '.join(map(str, APP_KEYS))} — or a token — {TOKEN_KEY}",
+            f"(GitHub App) {app_fixes}; or (token) {fix_command(TOKEN_KEY, env)}",
         )
         return None
     if token_source is not None:
@@ -496,8 +492,8 @@ def _resolve_auth(args: FluxGitCredentialsArgs, reader: ConfigReader, repository
     if missing:
         present = [key for key, source in app_sources.items() if source is not None]
         reader.fail(
-            f"the GitHub App config is incomplete: {', '.join(present)} set but {', '.join(missing)} missing. "
-            f"Set the missing key(s), or remove {', '.join(present)} to use a token ({TOKEN_KEY}) instead"
+            f"the GitHub App config is incomplete: {', '.join(map(str, present))} set but {', '.join(map(str, missing))} missing. "
+            f"Set the missing key(s), or remove {', '.join(map(str, present))} to use a token ({TOKEN_KEY}) instead"
         )
     id_arg = app_args[APP_ID_KEY][1]
     installation_arg = app_args[APP_INSTALLATION_ID_KEY][1]
@@ -526,22 +522,19 @@ def _resolve_auth(args: FluxGitCredentialsArgs, reader: ConfigReader, repository
 
 def _resolve_images(reader: ConfigReader, images: object) -> list[ImageSpec] | None:
     if isinstance(images, (str, dict)) or not isinstance(images, (list, tuple)) or not images:
-        reader.problems.append(
-            f'{reader.owner} argument "image_automation.images" must be a non-empty list of '
-            '{"image": ..., "semver_range": ...}. Fix: pass a valid value'
-        )
+        reader.invalid("image_automation.images", 'must be a non-empty list of {"image": ..., "semver_range": ...}')
         return None
     specs: list[ImageSpec] = []
     ok = True
     for index, item in enumerate(images):
         where = f"image_automation.images[{index}]"
         if not isinstance(item, Mapping):
-            reader.problems.append(f'{reader.owner} argument "{where}" must be a map with "image" and "semver_range". Fix: pass a valid value')
+            reader.invalid(where, 'must be a map with "image" and "semver_range"')
             ok = False
             continue
         unknown = sorted(set(item) - ImageArgs.__required_keys__ - ImageArgs.__optional_keys__)
         if unknown:
-            reader.problems.append(f'{reader.owner} argument "{where}" has unknown field(s) {", ".join(map(str, unknown))}. Fix: remove them')
+            reader.invalid(where, f"has unknown field(s) {', '.join(map(str, unknown))}", fix="remove them")
             ok = False
         image = reader.arg(f"{where}.image", item.get("image"), string(image_name), required=True)
         constraint = reader.arg(f"{where}.semver_range", item.get("semver_range"), string(semver_range), required=True)
@@ -625,11 +618,11 @@ def _resolve_automation(
     reader: ConfigReader, value: object, branch: Known[str] | None, app_mode: bool = False, namespace: Known[str] | None = None
 ) -> AutomationSpec | None:
     if not isinstance(value, Mapping):
-        reader.problems.append(f'{reader.owner} argument "image_automation" must be a map with "images". Fix: pass a valid value')
+        reader.invalid("image_automation", 'must be a map with "images"')
         return None
     unknown = sorted(set(value) - ImageAutomationArgs.__required_keys__ - ImageAutomationArgs.__optional_keys__)
     if unknown:
-        reader.problems.append(f'{reader.owner} argument "image_automation" has unknown field(s) {", ".join(map(str, unknown))}. Fix: remove them')
+        reader.invalid("image_automation", f"has unknown field(s) {', '.join(map(str, unknown))}", fix="remove them")
     images = _resolve_images(reader, value.get("images"))
     name = reader.input("image_automation.name", value.get("name", DEFAULT_NAME), string(v.dns1123_subdomain))
     push_branch = reader.input("image_automation.push_branch", value.get("push_branch", DEFAULT_PUSH_BRANCH), string(git_branch))

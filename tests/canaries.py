@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from components import catalog, flux, github_actions
 from components.catalog import Key
-from components.parts import PARTS_KEY
+from components.parts import DECLARED_PARTS
 from components.validators import Invalid
 from tests.conftest import rsa_pem
 
@@ -202,7 +202,7 @@ def chain_config(
     a rotation is in progress (the catalog's ``temporary`` keys), as between rotations.
     """
     config = {key: c.raw for key, c in canaries.values.items() if rotating or not getattr(catalog.get(key), "temporary", False)}
-    config.pop(PARTS_KEY)  # a declaration, not a value: the whole chain is what the config enables
+    config.pop(DECLARED_PARTS.key)  # a declaration, not a value: the whole chain is what the config enables
     secret_keys = [key for key in config if canaries.values[key].secret]
     config["secret-chain:escEnvironment"] = esc_environment_for(stack)
     repository = config.get("secret-chain:githubRepository", "")
@@ -210,17 +210,17 @@ def chain_config(
         config["github:owner"] = repository.split("/", 1)[0]  # the provider writes to its owner (github_actions.owner_problem)
     drop: tuple[str, ...] = _CI_DROP[ci_mode]
     if flux_mode == "app":
-        drop += (flux.TOKEN_KEY,)
+        drop += (flux.TOKEN_KEY.key,)
     elif flux_mode in ("token", "token-alias"):
-        drop += flux.APP_KEYS
+        drop += tuple(k.key for k in flux.APP_KEYS)
     else:
         raise ValueError(flux_mode)
     for key in drop:
         config.pop(key, None)
     config.update(_CI_SET[ci_mode])
     if flux_mode == "token-alias":
-        alias = catalog.get(flux.TOKEN_KEY).aliases[0]
-        config[alias] = config.pop(flux.TOKEN_KEY)
+        alias = flux.TOKEN_KEY.aliases[0]
+        config[alias] = config.pop(flux.TOKEN_KEY.key)
         secret_keys.append(alias)
     present = [k for k in secret_keys if k in config]
     return config, present if flagged else []

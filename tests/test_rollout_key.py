@@ -30,7 +30,7 @@ from tests.runtime import evaluate
 from tests.test_chain import full_config
 
 ROOT = Path(__file__).resolve().parent.parent
-KEY = kube.ROLLOUT_KEY
+KEY = kube.ROLLOUT_KEY.key
 Config = tuple[dict[str, str], list[str]]
 GRAFANA_ARGS = {"namespace": "monitoring", "domain": "example.com"}
 BUILDERS: dict[str, Callable[[], object]] = {

@@ -17,7 +17,7 @@ from typing import Any
 
 from components import catalog, parts
 from components.catalog import Key, Rotation, Tier
-from components.config import set_command
+from components.config import DOC_ENVIRONMENT, remove_command, set_command, set_command_shape
 from components.errors import SecretChainError
 from components.github_actions import ENTRIES
 
@@ -35,8 +35,7 @@ _ROTATION_LABELS = {
 }
 ROTATION_DOC = "docs/rotation.md"
 """Where the rotation guide lives, relative to the repository root (named in `secret-chain rotation` output)."""
-DOC_ENVIRONMENT = "<org>/secret-chain/<Environment>"
-"""The ESC environment named in the guide's commands."""
+
 
 
 def rotation_label(rotation: Rotation) -> str:
@@ -147,7 +146,7 @@ def render_markdown(environment: str | None = None, heading: str = "###") -> str
         ],
     )
     out += ["", f"{heading} Pulumi ESC environment values{scope}", ""]
-    out.append('Set with `pulumi env set <org>/secret-chain/<Environment> pulumiConfig.<key> <value> [--secret]`.')
+    out.append(f"Set with `{set_command_shape(DOC_ENVIRONMENT)}`.")
     out.append("")
     out += _table(
         ["Key", "Purpose", "Rotation Schedule", "Environment", "Secret"],
@@ -174,7 +173,7 @@ def render_markdown(environment: str | None = None, heading: str = "###") -> str
         out += ["", f"{heading} Deprecated keys{scope}", ""]
         out.append(
             f"Still read for one release, with a warning naming the key; nothing is written from them (`pulumi up` deletes "
-            f"what an older version wrote). Remove them: `pulumi env rm {DOC_ENVIRONMENT} pulumiConfig.<key>`."
+            f"what an older version wrote). Remove them: `{remove_command('<key>', DOC_ENVIRONMENT, stack=False)}`."
         )
         out.append("")
         out += _table(["Deprecated key", "Replaced by", "Removed in"], [[f"`{k.key}`", k.deprecated, catalog.REMOVED_IN] for k in deprecated])
@@ -275,7 +274,7 @@ due and links to their section below.
    Secrets have fixed names, a replacement would be delete-then-create (`provider.go`, `Diff`): a
    window in which pods that start cannot find the Secret. So names and types never depend on a value,
    `immutable` is never set, and every component refuses to run (one `ConfigError`, nothing
-   registered) unless `kubernetes:enableSecretMutable` is exactly `true`, the only value the provider reads
+   registered) unless `{mutable}` is exactly `true`, the only value the provider reads
    as on (`provider.go`, `Configure`) — the files in `stacks/` set it, and SecretChain's DigitalOcean
    cluster provider sets `enable_secret_mutable=True` itself. An explicit Kubernetes provider passed in
    `opts` must be made with `components.kube.mutable_secrets_provider`: a provider object cannot be
@@ -290,7 +289,7 @@ due and links to their section below.
    the consumer's pod template; a rotated value changes it and the Deployment rolls. A plain hash would
    let anyone who sees the Deployment test guesses of a low-entropy value (an SMTP password) offline;
    the HMAC cannot be computed without the key, which never leaves Pulumi. The key is generated when
-   `secret-chain:rolloutKey` is not set: a `pulumi_random` `RandomBytes` (32 bytes, one per stack, kept
+   `{rollout}` is not set: a `pulumi_random` `RandomBytes` (32 bytes, one per stack, kept
    as a secret in its state, unchanged from run to run); set the key only to share one across stacks or
    to rotate it by hand. Rotating the key itself (replacing that resource, or setting a new value)
    restarts every such consumer once.
@@ -321,7 +320,7 @@ the Grafana Helm chart or kube-prometheus-stack's `grafana:` values, as `podAnno
 
 def rotation_doc() -> str:
     """The whole rotation guide, generated from the catalog."""
-    out = [_ROTATION_INTRO.format(marker=ROTATION_DOC_MARKER).rstrip("\n"), ""]
+    out = [_ROTATION_INTRO.format(marker=ROTATION_DOC_MARKER, mutable=catalog.MUTABLE_SECRETS, rollout=catalog.ROLLOUT_KEY).rstrip("\n"), ""]
     rotated = [k for k in catalog.KEYS if k.rotate]
     out += _table(
         ["Key", "Lands in", "Picked up"],
