@@ -30,8 +30,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 import pulumi
 
-from components import catalog
-from components import esc
+from components import catalog, esc
 from components.config import ESC_PROJECT, ConfigReader, gated, validated
 
 if TYPE_CHECKING:

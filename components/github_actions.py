@@ -19,11 +19,11 @@ from components import validators as v
 from components._component import ChainComponent
 from components.catalog import Key
 from components.config import (
+    DOC_ENVIRONMENT,
     ConfigReader,
     Known,
     apply_knowing_secrecy,
     config_set,
-    DOC_ENVIRONMENT,
     each,
     gated,
     lift,
@@ -202,7 +202,8 @@ def owner_problem(owner: str, configured_owner: str | None, *, secret: bool = Fa
             fix,
         )
     if configured_owner.lower() != owner.lower():
-        return problem_line(f'{what} names {named} but config "{GITHUB_OWNER}" is {configured_owner}: the provider would write to the wrong account', fix)
+        wrong = f'{what} names {named} but config "{GITHUB_OWNER}" is {configured_owner}: the provider would write to the wrong account'
+        return problem_line(wrong, fix)
     return None
 
 

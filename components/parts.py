@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from components import catalog, certmanager, flux, ghcr, github_actions, grafana, kube, prometheus
+from components import catalog, certmanager, flux, ghcr, github_actions, grafana, prometheus
 from components.catalog import Key
 from components.config import lookup
 from components.validators import Invalid

@@ -13,8 +13,7 @@ from typing import Required, Self, TypedDict
 
 import pulumi
 
-from components import catalog
-from components import kube
+from components import catalog, kube
 from components import validators as v
 from components._component import ChainComponent
 from components.catalog import Key
