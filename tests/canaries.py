@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from components import catalog, flux, github_actions
 from components.catalog import Key
+from components.ops import runbook
 from components.parts import DECLARED_PARTS
 from components.validators import Invalid
 from tests.conftest import rsa_pem
@@ -55,7 +56,7 @@ def _lower(length: int) -> str:
 def candidates(entry: Key) -> Iterator[str]:
     """Candidate values for ``entry``, most specific first; each has at least 16 random characters."""
     example = entry.example.strip()
-    hints = f"{example} {entry.generate} {entry.purpose}".lower()
+    hints = f"{example} {runbook.of(entry).generate} {entry.purpose}".lower()
     # A token prefix followed by an ellipsis: ghp_…, github_pat_…, pul-…, dop_v1_…
     if example.endswith("…") and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*[_-]", example[:-1]):
         prefix = example[:-1]
@@ -64,7 +65,7 @@ def candidates(entry: Key) -> Iterator[str]:
         yield prefix + _alnum(36)
         yield prefix + _alnum(22) + "_" + _alnum(59)
     # A random value as made by openssl: `openssl rand -hex 32`, `openssl rand -base64 32`.
-    for kind, size in re.findall(r"openssl rand -(hex|base64) (\d+)", f"{example} {entry.generate}"):
+    for kind, size in re.findall(r"openssl rand -(hex|base64) (\d+)", f"{example} {runbook.of(entry).generate}"):
         yield secrets.token_hex(int(size)) if kind == "hex" else base64.b64encode(secrets.token_bytes(int(size))).decode()
     # A PEM private key file (GitHub App keys).
     if ".pem" in hints or "private key" in hints:

@@ -13,7 +13,7 @@ from typing import Any
 from components import catalog, parts
 from components.errors import ConfigError, SecretChainError
 from components.kube import CONFIG_KEYS_ANNOTATION
-from components.ops import _io
+from components.ops import _io, runbook
 from components.ops.offline import Evaluation, Registration, evaluate, is_secret, redact, unwrap
 
 
@@ -90,7 +90,7 @@ def links(evaluation: Evaluation) -> list[Link]:
             keys = str(meta.get("annotations", {}).get(CONFIG_KEYS_ANNOTATION, ""))
             target = f"Secret {meta.get('namespace')}/{meta.get('name')} [{', '.join(_data_keys(reg))}]"
             for key in filter(None, keys.split(",")):
-                out.append(Link(key, target, catalog.get(key).consumers))
+                out.append(Link(key, target, runbook.of(catalog.get(key)).consumers))
         elif reg.type.startswith("github:index/actions"):
             name = reg.inputs.get("secretName") or reg.inputs.get("variableName")
             if name is None:
@@ -101,7 +101,7 @@ def links(evaluation: Evaluation) -> list[Link]:
             kind = "secret" if entry.secret else "variable"
             where = reg.inputs.get("environment")
             scope = f"environment {where}" if where else ("organisation" if "Organization" in reg.type else "repository")
-            out.append(Link(entry.config_key, f"GitHub Actions {kind} {name} ({scope})", catalog.get(entry.config_key).consumers))
+            out.append(Link(entry.config_key, f"GitHub Actions {kind} {name} ({scope})", runbook.of(catalog.get(entry.config_key)).consumers))
     return sorted(set(out), key=lambda link: (link.config_key, link.target))
 
 

@@ -21,7 +21,7 @@ from components.catalog import Key
 from components.chain import StackKind, parse_stack
 from components.config import ESC_ENVIRONMENT_KEY, FIX, esc_environment, fix_command, lookup, problem_line
 from components.errors import SecretChainError
-from components.ops import _io
+from components.ops import _io, runbook
 from components.validators import Invalid
 
 CATALOG_NAMESPACES = frozenset(k.namespace for k in catalog.KEYS)
@@ -153,7 +153,7 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
             problem(
                 entry,
                 "secret-plain",
-                f"is stored as a secret, but it is not one: the chain writes it in plain text ({entry.flows_to or 'as config'}); "
+                f"is stored as a secret, but it is not one: the chain writes it in plain text ({runbook.of(entry).flows_to or 'as config'}); "
                 "set it again without --secret, and keep anything that must stay secret out of it",
                 part,
                 warn=True,
