@@ -13,7 +13,7 @@ import pytest
 from components import catalog
 from components.catalog import Tier
 from components.github_actions import ENTRIES
-from components.ops import inventory, runbook
+from components.ops import inventory, plan, runbook
 from components.ops.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +58,7 @@ def test_markdown_tables_follow_the_runbook(capsys: pytest.CaptureFixture[str]) 
     assert {r[0].strip("`") for r in stack} == {k.key for k in catalog.KEYS if k.tier is Tier.STACK}
     flows = {r[0].strip("`"): r for r in table_rows(out, "| Key | Flows to |")}
     token = catalog.get("namespace:imagePullSecret.token")
-    assert flows[token.key][1:] == [runbook.of(token).flows_to, runbook.of(token).consumers, runbook.of(token).symptom, runbook.of(token).scopes]
+    assert flows[token.key][1:] == [plan.flows_to(token), runbook.of(token).consumers, runbook.of(token).symptom, runbook.of(token).scopes]
 
 
 def test_json_inventory(capsys: pytest.CaptureFixture[str]) -> None:

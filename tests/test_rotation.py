@@ -24,7 +24,7 @@ import yaml
 
 from components import CertManagerDnsIssuer, FluxGitCredentials, GhcrPullSecret, GrafanaOAuth, PrometheusAuth, SecretChain, catalog
 from components.kube import canonical_json, rollout_annotation_key, rollout_digest
-from components.ops import inventory, runbook
+from components.ops import inventory, plan, runbook
 from components.ops.cli import main as cli
 from components.ops.offline import Evaluation, Registration, is_secret, redact, unwrap
 from components.program import main as program
@@ -135,8 +135,9 @@ def _content(reg: Registration) -> Any:
 
 
 def _object_name(reg: Registration) -> str:
+    """How the derived flows (components.ops.plan.flows_to) name the object: a PR stack's name as preview-pr-<N>."""
     if reg.type == SECRET:
-        return f"Secret {reg.inputs['metadata']['name']}/"
+        return f"/{reg.inputs['metadata']['name'].replace(PR_STACK, 'preview-pr-<N>')} ["
     return f"GitHub Actions secret {reg.inputs.get('secretName')}"
 
 
@@ -175,9 +176,9 @@ def test_a_new_value_is_an_in_place_update_of_exactly_the_objects_that_hold_it(k
     changed = [ra for ra, rb in zip(by_urn_a, by_urn_b, strict=True) if ra.custom and _content(ra) != _content(rb)]
     holders = [r for r in by_urn_a if r.custom and _holds(r, key)]
     assert [r.urn for r in changed] == [r.urn for r in holders]
-    flows_to = runbook.of(catalog.get(key)).flows_to.replace("<app namespace>", APP_NAMESPACE[stack])
+    flows_to = plan.flows_to(catalog.get(key))
     for reg in changed:
-        assert _object_name(reg) in flows_to, f"{key}: catalog flows_to does not name {reg.urn}"
+        assert _object_name(reg) in flows_to, f"{key}: the derived flows do not name {reg.urn}"
     if stack == "production" and "provider config" not in flows_to and key != "secret-chain:rolloutKey":
         assert changed, f"{key}: the production chain consumes it, yet nothing changed"
     # 4. Rollout triggers: a start-up consumer's annotation changes exactly when its Secret's data (or the key) does.

@@ -21,7 +21,7 @@ from components.catalog import Key
 from components.chain import StackKind, parse_stack
 from components.config import ESC_ENVIRONMENT_KEY, FIX, esc_environment, fix_command, lookup, problem_line
 from components.errors import SecretChainError
-from components.ops import _io, runbook
+from components.ops import _io
 from components.validators import Invalid
 
 CATALOG_NAMESPACES = frozenset(k.namespace for k in catalog.KEYS)
@@ -153,7 +153,7 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
             problem(
                 entry,
                 "secret-plain",
-                f"is stored as a secret, but it is not one: the chain writes it in plain text ({runbook.of(entry).flows_to or 'as config'}); "
+                f"is stored as a secret, but it is not one: the chain writes it in plain text ({_written(entry)}); "
                 "set it again without --secret, and keep anything that must stay secret out of it",
                 part,
                 warn=True,
@@ -173,6 +173,18 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
             label, suggestion = unknown_key_label(key)
             report.warnings.append(Problem(label, "unknown", f"is not a key secret-chain knows (a typo?{suggestion}); it is ignored", "", ""))
     return report
+
+
+def _written(entry: Key) -> str:
+    """Where the chain writes a key's value, without evaluating it: its GitHub Actions value, or the Secret of its parts."""
+    from components.github_actions import ENTRIES
+    from components.ops.plan import actions_target
+
+    actions = next((e for e in ENTRIES if e.key.key == entry.key), None)
+    if actions is not None:
+        return actions_target(actions, "repository")
+    writers = [p.name for p in parts.PARTS if entry in p.keys and p.writes_secrets]
+    return f"into the Secret of {', '.join(writers)}" if writers else "as config"
 
 
 def unknown_key_label(key: str) -> tuple[str, str]:

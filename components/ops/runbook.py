@@ -21,7 +21,9 @@ class Runbook:
     """What the runbook says about one key."""
 
     flows_to: str = ""
-    """Where the value lands: Kubernetes Secret/key or GitHub secret/variable name."""
+    """Only for a key whose value lands in no object the chain registers (provider config, the rollout key): where it goes.
+
+    Where every other value lands is derived from the registrations (:func:`components.ops.plan.flows_to`)."""
     consumers: str = ""
     """Who reads it at run time."""
     generate: str = ""
@@ -92,12 +94,10 @@ def _overlap(new: str, up: str, verify: str, revoke: str) -> tuple[str, ...]:
 
 RUNBOOK: dict[Key, Runbook] = {
     catalog.GHCR_USERNAME: Runbook(
-        flows_to="Secret ghcr-pull-secret/.dockerconfigjson (username, auth)",
         consumers="kubelet (imagePullSecrets)",
         symptom="ImagePullBackOff / 401 Unauthorized on pods pulling from ghcr.io",
     ),
     catalog.GHCR_TOKEN: Runbook(
-        flows_to="Secret ghcr-pull-secret/.dockerconfigjson (password, auth)",
         consumers="kubelet (imagePullSecrets), Flux image-reflector-controller (ImageRepository secretRef)",
         generate=(
             'github.com/settings/tokens → "Generate new token (classic)", scopes read:packages '
@@ -115,10 +115,6 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_KUBELET,
     ),
     catalog.PROMETHEUS_TOKEN: Runbook(
-        flows_to=(
-            "Secret prometheus-auth/PROMETHEUS_AUTH_TOKEN (app namespace) and Secret <app namespace>-prometheus-auth/token "
-            "(monitor namespace, read by the ServiceMonitor; holds prometheus:previousAuthToken instead while that is set)"
-        ),
         consumers="the app (env PROMETHEUS_AUTH_TOKEN), Prometheus (ServiceMonitor authorization)",
         generate="openssl rand -hex 32",
         symptom="Prometheus target down with 401 on /metrics",
@@ -146,10 +142,6 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_PROMETHEUS_APP,
     ),
     catalog.PROMETHEUS_PREVIOUS_TOKEN: Runbook(
-        flows_to=(
-            "Secret prometheus-auth/PROMETHEUS_AUTH_TOKEN_PREVIOUS (app namespace) and Secret <app namespace>-prometheus-auth/token "
-            "(monitor namespace) while it is set"
-        ),
         consumers="the app (env PROMETHEUS_AUTH_TOKEN_PREVIOUS, accepted as well), Prometheus (ServiceMonitor authorization)",
         symptom="Left set after the rollout: Prometheus keeps the old token and the app keeps accepting it (remove it: phase 2)",
         scopes="none (the previous shared random value)",
@@ -160,7 +152,6 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_PROMETHEUS_APP,
     ),
     catalog.CI_PULUMI_ORGANIZATION: Runbook(
-        flows_to="GitHub Actions variable PULUMI_ORG",
         consumers=f"pulumi/auth-actions (organization) and the stack names <org>/<stack> in {_OIDC_WORKFLOWS}",
         symptom=(
             "'Check the Pulumi Cloud login settings' fails (PULUMI_ORG unset), or the token exchange is refused: the "
@@ -172,7 +163,6 @@ RUNBOOK: dict[Key, Runbook] = {
         ),
     ),
     catalog.CI_PULUMI_TOKEN_TYPE: Runbook(
-        flows_to="GitHub Actions variable PULUMI_TOKEN_TYPE",
         consumers=f"pulumi/auth-actions (requested-token-type urn:pulumi:token-type:access_token:<type>) in {_OIDC_WORKFLOWS}",
         symptom="the token exchange is refused: the issuer's policy allows another token type, or the edition lacks it",
         scopes=(
@@ -181,17 +171,14 @@ RUNBOOK: dict[Key, Runbook] = {
         ),
     ),
     catalog.CI_PULUMI_TEAM: Runbook(
-        flows_to="GitHub Actions variable PULUMI_TEAM",
         consumers=f"pulumi/auth-actions (scope team:<team>) in {_OIDC_WORKFLOWS}",
         symptom="'Check the Pulumi Cloud login settings' fails (unset with team), or the exchange is refused (no policy for the team)",
     ),
     catalog.CI_PULUMI_AUTH: Runbook(
-        flows_to="GitHub Actions variable PULUMI_AUTH",
         consumers=f"the step conditions of the Pulumi login in {_OIDC_WORKFLOWS}",
         symptom="CI logs in with the stored token although OIDC would work (remove it), or 'the secret PULUMI_FALLBACK_ACCESS_TOKEN is empty'",
     ),
     catalog.CI_PULUMI_FALLBACK_ACCESS_TOKEN: Runbook(
-        flows_to="GitHub Actions secret PULUMI_FALLBACK_ACCESS_TOKEN",
         consumers=f"the gated fallback login step of {_OIDC_WORKFLOWS} (only while PULUMI_AUTH is {STORED_TOKEN_FALLBACK})",
         generate=(
             "Pulumi Cloud → the team's or organisation's Access tokens → Create token (a team token on Enterprise, else an "
@@ -211,21 +198,18 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_ACTIONS,
     ),
     catalog.CI_PULUMI_ACCESS_TOKEN: Runbook(
-        flows_to=f"nothing since {DEPRECATED_SINCE} (was GitHub Actions secret PULUMI_ACCESS_TOKEN, which pulumi up now deletes)",
         consumers="none (the workflows log in by OIDC)",
         symptom="a deprecation warning at pulumi preview/up; remove the key",
         rotate=_retire(catalog.CI_PULUMI_ACCESS_TOKEN, "replaced by OIDC", "PULUMI_ACCESS_TOKEN"),
         reload=_ACTIONS,
     ),
     catalog.CI_WORKFLOW_DISPATCH_TOKEN: Runbook(
-        flows_to=f"nothing since {DEPRECATED_SINCE} (was GitHub Actions secret WORKFLOW_DISPATCH_TOKEN, which pulumi up now deletes)",
         consumers="none (dispatches use a one-hour GitHub App token)",
         symptom="a deprecation warning at pulumi preview/up; remove the key",
         rotate=_retire(catalog.CI_WORKFLOW_DISPATCH_TOKEN, "replaced by the CI GitHub App's tokens", "WORKFLOW_DISPATCH_TOKEN"),
         reload=_ACTIONS,
     ),
     catalog.CI_GITHUB_APP_ID: Runbook(
-        flows_to="GitHub Actions variable APP_ID",
         consumers=(
             "actions/create-github-app-token in every workflow that writes to GitHub "
             "(preview-deploy.yml, scheduled-checks.yml, flux-image-updates-pr.yml)"
@@ -233,7 +217,6 @@ RUNBOOK: dict[Key, Runbook] = {
         symptom="create-github-app-token fails: 'Not Found' or 'A JSON web token could not be decoded'",
     ),
     catalog.CI_GITHUB_APP_PRIVATE_KEY: Runbook(
-        flows_to="GitHub Actions secret APP_PRIVATE_KEY",
         consumers="actions/create-github-app-token",
         generate="GitHub App settings → Private keys → Generate a private key (delete the old key after the switch)",
         symptom="create-github-app-token fails: 'A JSON web token could not be decoded'",
@@ -250,7 +233,6 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_ACTIONS,
     ),
     catalog.FLUX_GITHUB_TOKEN: Runbook(
-        flows_to="Secret github-token/username, password (flux-system)",
         consumers="Flux source-controller (GitRepository), image-automation-controller (push)",
         generate=(
             "github.com/settings/tokens → fine-grained token for the cluster repository only: Contents read (sync) or write "
@@ -274,17 +256,14 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_FLUX,
     ),
     catalog.FLUX_GITHUB_APP_ID: Runbook(
-        flows_to="Secret github-token/githubAppID (flux-system)",
         consumers="Flux source-controller, image-automation-controller (provider: github)",
         symptom="GitRepository not ready: 'failed to get GitHub App token'",
     ),
     catalog.FLUX_GITHUB_APP_INSTALLATION_ID: Runbook(
-        flows_to="Secret github-token/githubAppInstallationID (flux-system)",
         consumers="Flux source-controller, image-automation-controller (provider: github)",
         symptom="GitRepository not ready: 'failed to get GitHub App token' (404 on installation)",
     ),
     catalog.FLUX_GITHUB_APP_PRIVATE_KEY: Runbook(
-        flows_to="Secret github-token/githubAppPrivateKey (flux-system)",
         consumers="Flux source-controller, image-automation-controller (provider: github)",
         generate="GitHub App settings → Private keys → Generate a private key; delete the old key after the switch",
         symptom="GitRepository not ready: 'could not parse private key' or 401 from GitHub",
@@ -298,7 +277,6 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_FLUX,
     ),
     catalog.DIGITALOCEAN_DNS_TOKEN: Runbook(
-        flows_to="Secret digitalocean-dns/access-token (cert-manager)",
         consumers="cert-manager (ClusterIssuer DNS-01 solver)",
         generate=('cloud.digitalocean.com/account/api/tokens → "Generate New Token", Custom Scopes: domain:read, domain:create, domain:delete'),
         symptom="cert-manager DNS-01 challenge fails; Certificate stays not ready",
@@ -334,7 +312,6 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_PROVIDER,
     ),
     catalog.GRAFANA_CLIENT_ID: Runbook(
-        flows_to="Secret grafana-oauth/GF_AUTH_GITHUB_CLIENT_ID",
         consumers="Grafana",
         generate="github.com/organizations/<org>/settings/applications → New OAuth App (callback https://<host>/login/github)",
         symptom="Grafana login: 'redirect_uri is not associated with this application' or 404 at GitHub",
@@ -354,7 +331,6 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_GRAFANA,
     ),
     catalog.GRAFANA_CLIENT_SECRET: Runbook(
-        flows_to="Secret grafana-oauth/GF_AUTH_GITHUB_CLIENT_SECRET",
         consumers="Grafana",
         generate="OAuth App settings → Generate a new client secret (keep the old one until Grafana restarted)",
         symptom="Grafana login fails: 'incorrect_client_credentials'",
@@ -372,17 +348,14 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_GRAFANA,
     ),
     catalog.GRAFANA_GITHUB_ORG: Runbook(
-        flows_to="Secret grafana-oauth/GF_AUTH_GITHUB_ALLOWED_ORGANIZATIONS",
         consumers="Grafana",
         symptom="Grafana login: 'User not a member of one of the required organizations'",
     ),
     catalog.GRAFANA_ADMIN_USER: Runbook(
-        flows_to="Secret grafana-oauth/GF_AUTH_GITHUB_ROLE_ATTRIBUTE_PATH",
         consumers="Grafana",
         symptom="Nobody can manage dashboards, users or data sources",
     ),
     catalog.GRAFANA_SMTP_HOST: Runbook(
-        flows_to="Secret grafana-oauth/GF_SMTP_HOST",
         consumers="Grafana alerting",
         symptom="Alert emails not delivered: 'dial tcp: lookup … no such host'",
         rotate=(
@@ -395,12 +368,10 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_GRAFANA,
     ),
     catalog.GRAFANA_SMTP_PORT: Runbook(
-        flows_to="Secret grafana-oauth/GF_SMTP_HOST (host:port)",
         consumers="Grafana alerting",
         symptom="Alert emails not delivered: connection refused or timed out",
     ),
     catalog.GRAFANA_SMTP_USER: Runbook(
-        flows_to="Secret grafana-oauth/GF_SMTP_USER",
         consumers="Grafana alerting",
         symptom="Alert emails not delivered: '535 Username and Password not accepted'",
         rotate=(
@@ -412,7 +383,6 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_GRAFANA,
     ),
     catalog.GRAFANA_SMTP_PASSWORD: Runbook(
-        flows_to="Secret grafana-oauth/GF_SMTP_PASSWORD",
         consumers="Grafana alerting",
         generate="myaccount.google.com/apppasswords → Create (copy the 16 characters; spaces are stripped)",
         symptom="Alert emails not delivered: '535 Username and Password not accepted'",
@@ -427,13 +397,11 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_GRAFANA,
     ),
     catalog.GRAFANA_SMTP_FROM_ADDRESS: Runbook(
-        flows_to="Secret grafana-oauth/GF_SMTP_FROM_ADDRESS",
         consumers="Grafana alerting",
         symptom="Alert emails rejected by the SMTP server (sender not allowed)",
     ),
     catalog.GRAFANA_ALERT_EMAIL: Runbook(
-        flows_to="Secret grafana-oauth/GF_SECRET_CHAIN_ALERT_EMAIL (read only by a provisioned contact point: ${GF_SECRET_CHAIN_ALERT_EMAIL})",
-        consumers="Grafana alerting",
+        consumers="Grafana alerting (read only by a provisioned contact point: ${GF_SECRET_CHAIN_ALERT_EMAIL})",
         symptom="Alerts fire but nobody is mailed",
     ),
     catalog.GITHUB_PROVIDER_TOKEN: Runbook(
