@@ -141,7 +141,8 @@ def esc_environment(stack: str | None = None, configured: str | None = None) -> 
     into a command: it is reported on its own by the catalog check.
     """
     if configured is None:
-        configured = raw(ESC_ENVIRONMENT_KEY.key)
+        found = lookup(ESC_ENVIRONMENT_KEY, raw)
+        configured = None if found is None else found[1]
     if configured:
         try:
             return ESC_ENVIRONMENT_KEY.check(configured)
@@ -347,7 +348,8 @@ def config_type_problems(types: Mapping[str, str], config: Mapping[str, str]) ->
     and the type expected, with the fix, and never the value. An object key is checked field by field.
     """
     problems: list[str] = []
-    configured = config.get(ESC_ENVIRONMENT_KEY.key, "")
+    set_to = lookup(ESC_ENVIRONMENT_KEY, config.get)
+    configured = "" if set_to is None else set_to[1]
     environment = esc_environment("production", configured) if configured else f"<org>/{ESC_PROJECT}/<Environment>"
     for entry in catalog.KEYS:
         found = types.get(entry.config_key)
@@ -827,7 +829,8 @@ def require_mutable_secrets(reader: ConfigReader, opts: pulumi.ResourceOptions |
                 "expose its enable_secret_mutable). Fix: create it with components.kube.mutable_secrets_provider(name, ...)"
             )
         return
-    configured, environment = raw(MUTABLE_SECRETS_KEY.key), os.environ.get(MUTABLE_SECRETS_ENV)
+    found = lookup(MUTABLE_SECRETS_KEY, raw)
+    configured, environment = None if found is None else found[1], os.environ.get(MUTABLE_SECRETS_ENV)
     if provider_flag_enabled(configured, environment):
         return
     if configured is None and environment is not None:

@@ -150,3 +150,22 @@ def test_the_checks_see_what_they_are_meant_to() -> None:
     assert "namespace:imagePullSecret" not in texts
     assert [t for t in texts if FIX_COMMAND.search(t)] == ["pulumi env rm {} pulumiConfig.x", "Fix: y"]
     assert not _inside("ci:pulumiTeam").search("ci:pulumiTeams")
+
+
+def test_problems_are_recorded_only_through_the_reader_methods() -> None:
+    """Outside config.py nothing appends to a ConfigReader's problems: missing, invalid, conflict and fail do."""
+    found: list[str] = []
+    for path in sources():
+        if path == DOOR:
+            continue
+        for node in ast.walk(ast.parse((ROOT / path).read_text())):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "append"
+                and isinstance(node.value, ast.Attribute)
+                and node.value.attr == "problems"
+                and isinstance(node.value.value, ast.Name)
+                and node.value.value.id in ("reader", "self")
+            ):
+                found.append(f"{path}:{node.lineno}")
+    assert not found, "record problems with reader.missing/invalid/conflict/fail:\n" + "\n".join(found)

@@ -91,7 +91,8 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
         kind: StackKind = parse_stack(stack, bootstrap=True)
     except Invalid as err:
         raise SecretChainError(f'--stack "{stack}" {err}') from None
-    configured_env = config.get(ESC_ENVIRONMENT_KEY.key, "")
+    found_env = lookup(ESC_ENVIRONMENT_KEY, config.get)
+    configured_env = "" if found_env is None else found_env[1]
     try:
         environment = esc_environment(kind.name, ESC_ENVIRONMENT_KEY.check(configured_env) if configured_env else "")
     except Invalid:
@@ -206,7 +207,8 @@ def _check_github_owner(config: Mapping[str, str], selection: parts.Selection, r
     """The repository's owner against the GitHub provider's, with the component's own rule (github_actions.owner_problem)."""
     from components.github_actions import GITHUB_OWNER, owner_problem, provider_owner
 
-    repository = config.get(REPOSITORY_KEY.key, "")
+    set_to = lookup(REPOSITORY_KEY, config.get)
+    repository = "" if set_to is None else set_to[1]
     if not any(p.name == "GitHubActionsSecrets" for p in selection.built) or "/" not in repository:
         return
     try:
