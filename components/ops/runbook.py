@@ -467,8 +467,12 @@ RUNBOOK: dict[Key, Runbook] = {
 
 
 _BY_KEY = {entry.key: prose for entry, prose in RUNBOOK.items()}
+_NONE = Runbook()
 
 
 def of(entry: Key) -> Runbook:
-    """The runbook's prose about ``entry`` (found by its key, so an entry changed with ``dataclasses.replace`` still has it)."""
-    return _BY_KEY[entry.key]
+    """The runbook's prose about ``entry`` (found by its key, so an entry changed with ``dataclasses.replace`` still has it).
+
+    A key the catalog does not hold (one a test makes up) has none; every catalog key has an entry (tests/test_runbook.py).
+    """
+    return _BY_KEY.get(entry.key, _NONE)
