@@ -37,7 +37,7 @@ class Arg:
     check: Callable[[Any], Any] | None
     name: str | None
     default: Any
-    key: str | None
+    key: catalog.Key | None
     required: bool
     plain: bool
     each: bool
@@ -53,7 +53,7 @@ def arg(
     *,
     name: str | None = None,
     default: Any = None,
-    key: str | None = None,
+    key: catalog.Key | None = None,
     required: bool | None = None,
     plain: bool = False,
     each: bool = False,
@@ -97,7 +97,7 @@ def read(spec_type: type, args: Mapping[str, Any], reader: ConfigReader, *, pref
             continue
         shown = prefix + name
         if how.key is not None:
-            if catalog.get(how.key).secret:
+            if how.key.secret:
                 got[field_name] = reader.secret(how.key, value, required=how.required, arg_name=shown)
             elif how.plain:
                 got[field_name] = reader.plain(how.key, value, required=how.required, arg_name=shown)

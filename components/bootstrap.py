@@ -39,17 +39,17 @@ from typing import TYPE_CHECKING, TypedDict
 
 import pulumi
 
-from components import esc
+from components import catalog, esc
 from components.config import ESC_PROJECT, ConfigReader, gated, validated
 
 if TYPE_CHECKING:
     import pulumi_pulumiservice as service
 
-ORGANIZATION_KEY = "ci:pulumiOrganization"
-TOKEN_TYPE_KEY = "ci:pulumiTokenType"
-TEAM_KEY = "ci:pulumiTeam"
-REPOSITORY_KEY = "secret-chain:githubRepository"
-BRANCH_KEY = "secret-chain:defaultBranch"
+ORGANIZATION_KEY = catalog.CI_PULUMI_ORGANIZATION
+TOKEN_TYPE_KEY = catalog.CI_PULUMI_TOKEN_TYPE
+TEAM_KEY = catalog.CI_PULUMI_TEAM
+REPOSITORY_KEY = catalog.GITHUB_REPOSITORY
+BRANCH_KEY = catalog.DEFAULT_BRANCH
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 """GitHub Actions' OIDC issuer (Pulumi docs, "Configuring OpenID Connect for GitHub": register the issuer URL)."""
@@ -85,9 +85,9 @@ class BootstrapSpec:
 
     def known(self) -> dict[str, str]:
         """The non-secret Base values the bootstrap fills in: CI logs in with exactly what the policy allows."""
-        values = {ORGANIZATION_KEY: self.organization, TOKEN_TYPE_KEY: self.token_type}
+        values = {ORGANIZATION_KEY.key: self.organization, TOKEN_TYPE_KEY.key: self.token_type}
         if self.team is not None:
-            values[TEAM_KEY] = self.team
+            values[TEAM_KEY.key] = self.team
         return values
 
     def subjects(self) -> tuple[str, ...]:
@@ -151,7 +151,7 @@ class EscBootstrap(pulumi.ComponentResource):
         if spec.token_type == "organization":
             pulumi.log.warn(
                 "EscBootstrap: CI logs in with an organization token, which can open every environment of the organisation; a "
-                "pull request's workflow runs with it too. With Enterprise, prefer ci:pulumiTokenType team (docs/least-privilege.md).",
+                f"pull request's workflow runs with it too. With Enterprise, prefer {TOKEN_TYPE_KEY} team (docs/least-privilege.md).",
                 self,
             )
         child = pulumi.ResourceOptions(parent=self)

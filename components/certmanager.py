@@ -15,16 +15,16 @@ from typing import Any, Required, TypedDict
 
 import pulumi
 
-from components import kube
+from components import catalog, kube
 from components import validators as v
 from components._component import ChainComponent
 from components._resolve import arg, resolve_spec
-from components.config import ConfigReader, Known, apply_knowing_secrecy, gated, lift, string, validated
+from components.config import ConfigReader, Known, apply_knowing_secrecy, gated, lift, problem_line, string, validated
 from components.errors import SecretChainError
 from components.validators import Invalid
 
-TOKEN_KEY = "gateway:digitaloceanDnsToken"
-PROVIDER_TOKEN_KEY = "digitalocean:token"
+TOKEN_KEY = catalog.DIGITALOCEAN_DNS_TOKEN
+PROVIDER_TOKEN_KEY = catalog.DIGITALOCEAN_PROVIDER_TOKEN
 TOKEN_SECRET_KEY = "access-token"
 STAGING_SERVER = "https://acme-staging-v02.api.letsencrypt.org/directory"
 PRODUCTION_SERVER = "https://acme-v02.api.letsencrypt.org/directory"
@@ -169,10 +169,10 @@ def _zones_problem(zones: list[str], domain: str) -> str | None:
     outside = [i for i, zone in enumerate(zones) if not in_zone(zone, domain)]
     if not outside:
         return None
-    return (
+    return problem_line(
         f"dns_zones item(s) {', '.join(map(str, outside))} are not in the DigitalOcean domain given as "
-        '"domain": the DNS-01 solver can only write challenge records inside that domain. '
-        "Fix: list only the domain or names under it"
+        '"domain": the DNS-01 solver can only write challenge records inside that domain',
+        "list only the domain or names under it",
     )
 
 
@@ -181,10 +181,10 @@ def _hosts_problem(hosts: list[str], zones: list[str], secret: bool = False) -> 
     outside_hosts = [f"{i} ({host})" for i, host in enumerate(hosts) if not any(in_zone(host[2:], z) for z in zones)]
     if not outside_hosts:
         return None
-    return (
+    return problem_line(
         f"wildcard_hosts item(s) {', '.join(outside_hosts)} lie outside every DNS zone of the issuer"
-        f"{'' if secret else ' (' + ', '.join(zones) + ')'}, so their DNS-01 challenges could not be answered. "
-        "Fix: add their zone to dns_zones (under the domain) or use hosts under the domain"
+        f"{'' if secret else ' (' + ', '.join(zones) + ')'}, so their DNS-01 challenges could not be answered",
+        "add their zone to dns_zones (under the domain) or use hosts under the domain",
     )
 
 
@@ -200,8 +200,8 @@ def _zones_and_hosts(got: dict[str, Any], default_zones: bool, reader: ConfigRea
     hosts: list[str] | None = None if got["wildcard_hosts"] is None else list(got["wildcard_hosts"])
     if hosts and solver == "http01":
         reader.fail(
-            "wildcard_hosts needs the dns01 solver: ACME (Let's Encrypt) issues wildcard certificates only "
-            'through DNS-01 challenges. Fix: use solver "dns01" (the default) or drop wildcard_hosts'
+            "wildcard_hosts needs the dns01 solver: ACME (Let's Encrypt) issues wildcard certificates only through DNS-01 challenges",
+            'use solver "dns01" (the default) or drop wildcard_hosts',
         )
         hosts = None
     if isinstance(domain, pulumi.Output):

@@ -17,7 +17,7 @@ from components import certmanager, flux, flux_images, ghcr, github_actions, gra
 from components import validators as v
 from components._component import ChainComponent
 from components.catalog import Key
-from components.config import ConfigReader, Known, describe_problem, raw, require_mutable_secrets, string
+from components.config import ConfigReader, Known, raw, require_mutable_secrets, string
 from components.validators import Invalid
 
 _PR_STACK = re.compile(r"preview-pr-([1-9][0-9]{0,8})")
@@ -128,8 +128,8 @@ def _setting(reader: ConfigReader, args: SecretChainArgs, setting: Key) -> Known
     name = parts.arg_name(setting)
     override = cast(Mapping[str, Any], args).get(name)  # each of SETTINGS is a SecretChainArgs field (tests/test_parts.py)
     if setting is parts.DOMAIN:
-        return reader.plain(setting.key, override, required=False, arg_name=name)
-    return reader.plain_input(setting.key, override, required=False, arg_name=name)
+        return reader.plain(setting, override, required=False, arg_name=name)
+    return reader.plain_input(setting, override, required=False, arg_name=name)
 
 
 def _read(reader: ConfigReader, entry: Key) -> None:
@@ -140,9 +140,9 @@ def _read(reader: ConfigReader, entry: Key) -> None:
     if entry.deprecated:
         return
     if entry.secret:
-        reader.secret(entry.key, required=False)
+        reader.secret(entry, required=False)
     else:
-        reader.plain(entry.key, required=False)
+        reader.plain(entry, required=False)
 
 
 def select(args: SecretChainArgs, stack: StackKind, reader: ConfigReader) -> parts.Selection | None:
@@ -150,17 +150,17 @@ def select(args: SecretChainArgs, stack: StackKind, reader: ConfigReader) -> par
     declared_text = reader.plain(parts.PARTS_KEY, required=False)
     if reader.problems:
         return None
-    declared = parts.declared_parts(lambda key: declared_text if key == parts.PARTS_KEY else None)
+    declared = parts.declared_parts(lambda key: declared_text if key == parts.PARTS_KEY.key else None)
     given = {s.key for s in SETTINGS if cast(Mapping[str, Any], args).get(parts.arg_name(s)) is not None}
     selection = parts.select(stack.kind, raw, declared, given)
     for refusal in selection.problems:
-        reader.fail(refusal.line())
+        reader.fail(*refusal.line())
     for item in selection.unset():
         if item.key is parts.MUTABLE_SECRETS:
             continue  # config.require_mutable_secrets: an explicit provider may set it instead
-        reader.problems.append(describe_problem(item.key, f"is missing: {item.why}", reader.environment))
+        reader.missing(item.key, item.why)
     for item in selection.conflicts:
-        reader.fail(f'config "{item.key.key}" conflicts with another alternative: {item.why}')
+        reader.conflict(item.key, f"conflicts with another alternative: {item.why}")
     for entry in selection.read:
         if entry is not parts.MUTABLE_SECRETS:
             _read(reader, entry)
@@ -180,7 +180,8 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
     if stack.name != running and (stack.is_pr or _PR_STACK.fullmatch(running)):
         reader.fail(
             f'argument "stack" is {stack.name} but the running stack is {running}: a preview-pr-<N> layout is built only by '
-            "the stack of that name, and a PR stack builds nothing else. Fix: drop the stack argument"
+            "the stack of that name, and a PR stack builds nothing else",
+            "drop the stack argument",
         )
         return None
     selection = select(args, stack, reader)
@@ -203,7 +204,8 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
         if stack.is_pr and pull_namespaces is not None and pull_namespaces != [app_namespace]:
             reader.fail(
                 f'argument "image_pull_namespaces" lists namespaces other than {app_namespace}: a PR stack writes only in its own '
-                "namespace. Fix: drop image_pull_namespaces on preview-pr-<N> stacks"
+                "namespace",
+                "drop image_pull_namespaces on preview-pr-<N> stacks",
             )
         elif pull_namespaces is not None:
             ghcr_spec = ghcr.resolve({"namespaces": pull_namespaces}, reader)

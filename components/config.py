@@ -31,8 +31,8 @@ T = TypeVar("T")
 A = TypeVar("A")
 S = TypeVar("S")
 
-ESC_ENVIRONMENT_KEY = "secret-chain:escEnvironment"
-MUTABLE_SECRETS_KEY = "kubernetes:enableSecretMutable"
+ESC_ENVIRONMENT_KEY = catalog.ESC_ENVIRONMENT
+MUTABLE_SECRETS_KEY = catalog.MUTABLE_SECRETS
 MUTABLE_SECRETS_ENV = "PULUMI_K8S_ENABLE_SECRET_MUTABLE"
 MUTABLE_MARK = "_secret_chain_enable_secret_mutable"
 """Attribute set on a provider made by :func:`components.kube.mutable_secrets_provider`: the only explicit provider whose flag is known."""
@@ -141,10 +141,11 @@ def esc_environment(stack: str | None = None, configured: str | None = None) -> 
     into a command: it is reported on its own by the catalog check.
     """
     if configured is None:
-        configured = raw(ESC_ENVIRONMENT_KEY)
+        found = lookup(ESC_ENVIRONMENT_KEY, raw)
+        configured = None if found is None else found[1]
     if configured:
         try:
-            return catalog.get(ESC_ENVIRONMENT_KEY).check(configured)
+            return ESC_ENVIRONMENT_KEY.check(configured)
         except Invalid:
             pass
     if stack is None:
@@ -157,7 +158,11 @@ def _config_path(entry: Key) -> str:
     return entry.key
 
 
-def set_command(entry: Key, environment: str) -> str:
+DOC_ENVIRONMENT = f"<org>/{ESC_PROJECT}/<Environment>"
+"""The ESC environment named where any of them is meant (docs, warnings that do not know the stack)."""
+
+
+def set_command(entry: Key, environment: str, value: str | None = None) -> str:
     """The one command that sets ``entry`` where it belongs: ``pulumi env set …`` (ESC) or ``pulumi config set …`` (stack).
 
     ``pulumi env set <org>/<project>/<env> pulumiConfig.<key>[.<field>] <value>``: the path is parsed by
@@ -167,7 +172,8 @@ def set_command(entry: Key, environment: str) -> str:
     flag = " --secret" if entry.secret else ""
     if entry.tier is Tier.STACK:
         return _config_set(entry)
-    value = _esc_file_value(entry.example_file) if entry.example_file else entry.example
+    if value is None:
+        value = _esc_file_value(entry.example_file) if entry.example_file else entry.example
     return f"pulumi env set {environment} {esc_path(entry)} {value}{flag}"
 
 
@@ -219,10 +225,48 @@ def fix_command(entry: Key, environment: str) -> str:
     return f"{set_command(entry, environment)} (or, for this stack only: {_config_set(entry)})"
 
 
+FIX = ". Fix: "
+"""What joins a problem to its fix in every line (:func:`problem_line`); ``preflight`` splits its lines there."""
+
+
+def problem_line(message: str, fix: str | None) -> str:
+    """One problem line: ``message`` (the subject and what is wrong), then ``. Fix: <fix>`` when there is one.
+
+    Every line of a :class:`~components.errors.ConfigError` and every ``preflight`` problem is made here.
+    """
+    return f"{message}{FIX}{fix}" if fix else message
+
+
 def describe_problem(entry: Key, what: str | Invalid, environment: str, value: object = None) -> str:
     """One line: which key, what is wrong, how to fix it; ``value`` (the refused one) is quoted only for a non-secret key."""
     said = str(what) if entry.secret else with_value(what, value)
-    return f'config "{entry.key}" {said}. Fix: {fix_command(entry, environment)}'
+    return problem_line(f'config "{entry.key}" {said}', fix_command(entry, environment))
+
+
+def remove_command(key: Key | str, environment: str, *, stack: bool = True) -> str:
+    """The command that removes ``key`` (a catalog key, or the alias actually set) from the ESC environment.
+
+    ``pulumi env rm <env> <path>`` always with the path: without it, ``pulumi env rm`` deletes the whole environment.
+    ``stack``: add the per-stack alternative, for a key that may have been set with ``pulumi config set``.
+    """
+    name = key.key if isinstance(key, Key) else key
+    command = f"pulumi env rm {environment} {esc_path(key)}" if environment else f"pulumi config rm {name}"
+    return f"{command}, or pulumi config rm {name}" if stack and environment else command
+
+
+def config_set(key: str, value: str) -> str:
+    """``pulumi config set KEY VALUE`` for a stack setting the catalog does not hold (a provider's, such as ``github:owner``)."""
+    return f"pulumi config set {key} {value}"
+
+
+def set_command_shape(environment: str) -> str:
+    """How any key is set in ``environment``, for docs and templates: ``pulumi env set <env> pulumiConfig.<key> <value> [--secret]``."""
+    return f"pulumi env set {environment} pulumiConfig.<key> <value> [--secret]"
+
+
+def init_command(environment: str, file: str) -> str:
+    """The command that creates ``environment`` from a template file (what the bootstrap stack does by itself)."""
+    return f"pulumi env init {environment} --file {file}"
 
 
 def object_fields(config_key: str) -> tuple[str, ...]:
@@ -293,10 +337,7 @@ def _json_object(config_key: str, text: str) -> dict[str, Any]:
     return document
 
 
-RUNBOOK_KEYS = {
-    "namespace:imagePullSecret:username": "username of namespace:imagePullSecret",
-    "namespace:imagePullSecret:token": "token of namespace:imagePullSecret",
-}
+RUNBOOK_KEYS = {f"{e.config_key}:{e.field}": f"{e.field} of {e.config_key}" for e in (catalog.GHCR_USERNAME, catalog.GHCR_TOKEN)}
 """The runbook's GHCR keys, which the CLI cannot parse (two colons), and the field that replaced each."""
 
 
@@ -307,7 +348,8 @@ def config_type_problems(types: Mapping[str, str], config: Mapping[str, str]) ->
     and the type expected, with the fix, and never the value. An object key is checked field by field.
     """
     problems: list[str] = []
-    configured = config.get(ESC_ENVIRONMENT_KEY, "")
+    set_to = lookup(ESC_ENVIRONMENT_KEY, config.get)
+    configured = "" if set_to is None else set_to[1]
     environment = esc_environment("production", configured) if configured else f"<org>/{ESC_PROJECT}/<Environment>"
     for entry in catalog.KEYS:
         found = types.get(entry.config_key)
@@ -366,6 +408,14 @@ class ConfigReader:
             self._environment = esc_environment()
         return self._environment
 
+    def found(self, entry: Key) -> str | None:
+        """The key ``entry`` is set under in stack config (itself or an alias), or None: :func:`lookup`, without reading the value."""
+        try:
+            hit = lookup(entry, raw)
+        except Invalid:
+            return entry.key  # set, but not the object the catalog declares: reading it reports that
+        return None if hit is None else hit[0]
+
     def _lookup(self, entry: Key) -> str | None:
         found = lookup(entry, raw)
         if found is not None and found[0] != entry.key:
@@ -375,9 +425,8 @@ class ConfigReader:
             )
         return None if found is None else found[1]
 
-    def _value(self, key: str, override: Any, required: bool, arg_name: str | None) -> tuple[Key, str | None, bool]:
+    def _value(self, entry: Key, override: Any, required: bool, arg_name: str | None) -> tuple[Key, str | None, bool]:
         """Validate ``override`` or the configured value; return (entry, normalised, from_args)."""
-        entry = catalog.get(key)
         if override is not None and not isinstance(override, str):
             if entry.secret and isinstance(override, pulumi.Output):
                 return entry, None, True  # another resource's output: known only later, kept secret
@@ -387,11 +436,11 @@ class ConfigReader:
         try:
             value = override if from_args else self._lookup(entry)
         except Invalid as err:  # an object key that is not the object the catalog declares
-            self.problems.append(describe_problem(entry, str(err), self.environment))
+            self.invalid(entry, str(err))
             return entry, None, False
         if value is None:
             if required:
-                self.problems.append(describe_problem(entry, f"is missing ({entry.purpose})", self.environment))
+                self.missing(entry)
             return entry, None, False
         try:
             normalised = entry.shape(value)
@@ -400,7 +449,7 @@ class ConfigReader:
                 name = arg_name or entry.name
                 self.problems.append(arg_problem(self.owner, name, err, keyed_fix(entry), None if entry.secret else value))
             else:
-                self.problems.append(describe_problem(entry, err, self.environment, value))
+                self.invalid(entry, err, value)
             return entry, None, from_args
         if entry.secret:
             self._digests[entry.key] = hashlib.sha256(normalised.encode()).digest()
@@ -409,7 +458,7 @@ class ConfigReader:
         return entry, normalised, from_args
 
     def secret(
-        self, key: str, override: pulumi.Input[str] | None = None, *, required: bool = True, arg_name: str | None = None
+        self, entry: Key, override: pulumi.Input[str] | None = None, *, required: bool = True, arg_name: str | None = None
     ) -> pulumi.Output[str] | None:
         """Read a secret key (or its ``args`` override) and return it as a secret Output.
 
@@ -419,40 +468,39 @@ class ConfigReader:
         output = as_output(override)
         if output is not None:  # an awaitable is an Input too
             override = output
-        entry, value, _ = self._value(key, override, required, arg_name)
+        entry, value, _ = self._value(entry, override, required, arg_name)
         if isinstance(override, pulumi.Output):
             # Known only once the other resource exists: checked and normalised then, like a configured value.
             return pulumi.Output.secret(self._checked_keyed(override, arg_name or entry.name, entry))
         if value is None:
             return None
-        assert entry.secret, f"{key} is not declared secret in the catalog"
+        assert entry.secret, f"{entry} is not declared secret in the catalog"
         return pulumi.Output.secret(value)
 
-    def plain(self, key: str, override: str | None = None, *, required: bool = True, arg_name: str | None = None) -> str | None:
+    def plain(self, entry: Key, override: str | None = None, *, required: bool = True, arg_name: str | None = None) -> str | None:
         """Read a non-secret key (or its ``args`` override) and return the normalised string."""
-        entry, value, _ = self._value(key, override, required, arg_name)
-        assert not entry.secret, f"{key} is declared secret: read it with secret()"
+        entry, value, _ = self._value(entry, override, required, arg_name)
+        assert not entry.secret, f"{entry} is declared secret: read it with secret()"
         return value
 
-    def plain_input(self, key: str, override: Any = None, *, required: bool = True, arg_name: str | None = None) -> Known[str] | None:
+    def plain_input(self, entry: Key, override: Any = None, *, required: bool = True, arg_name: str | None = None) -> Known[str] | None:
         """Like :meth:`plain`, but the override may be another resource's output: then it is checked once known."""
         output = as_output(override)
         if output is None:
-            return self.plain(key, override, required=required, arg_name=arg_name)
-        entry = catalog.get(key)
-        assert not entry.secret, f"{key} is declared secret: read it with secret()"
+            return self.plain(entry, override, required=required, arg_name=arg_name)
+        assert not entry.secret, f"{entry} is declared secret: read it with secret()"
         return self._checked_keyed(output, arg_name or entry.name, entry)
 
     def arg(self, name: str, value: Any, check: Callable[[Any], T], *, required: bool = False) -> T | None:
         """Validate a component argument that has no config key (e.g. a namespace list)."""
         if value is None:
             if required:
-                self.problems.append(f'{self.owner} argument "{name}" is required. Fix: pass it in the args')
+                self.missing(name)
             return None
         try:
             return check(value)
         except Invalid as err:
-            self.problems.append(arg_problem(self.owner, name, err, value=value))
+            self.invalid(name, err, value)
             return None
 
     def input(self, name: str, value: Any, check: Callable[[Any], T], *, required: bool = False) -> Known[T] | None:
@@ -518,24 +566,60 @@ class ConfigReader:
 
         return apply_knowing_secrecy(output, check)
 
-    def differ(self, key: str, other: str, what: str) -> None:
-        """Record a problem on ``key`` when it holds the same (normalised) secret as ``other``.
+    def differ(self, entry: Key, other: Key, what: str) -> None:
+        """Record a problem on ``entry`` when it holds the same (normalised) secret as ``other``.
 
         Both must have been read by this reader; values given as Outputs are not known yet and are not compared.
         ``what`` says why they must differ; the values themselves are never part of the message.
         """
+        key = entry.key
         digest = self._digests.get(key)
-        if digest is None or digest != self._digests.get(other):
+        if digest is None or digest != self._digests.get(other.key):
             return
-        entry = catalog.get(key)
-        if key in self._from_args or other in self._from_args:
-            self.problems.append(f'{self.owner}: the values for "{key}" and "{other}" are the same; {what}. Fix: pass a new value for "{key}"')
+        if key in self._from_args or other.key in self._from_args:
+            self.fail(f'the values for "{key}" and "{other}" are the same; {what}', f'pass a new value for "{key}"')
         else:
-            self.problems.append(describe_problem(entry, f'is the same as "{other}"; {what}', self.environment))
+            self.invalid(entry, f'is the same as "{other}"; {what}')
 
-    def fail(self, message: str) -> None:
-        """Record a problem that is not about one value (e.g. two options that exclude each other)."""
-        self.problems.append(f"{self.owner}: {message}")
+    # --- the one door of every problem: each names its subject, says what is wrong and gives the fix -------
+
+    def missing(self, subject: Key | str, why: str = "") -> None:
+        """Record that a config key (``subject`` a :class:`Key`) or a required argument (its name) is not set.
+
+        A key's line says ``why`` it is needed (default: its purpose) and gives the command that sets it.
+        """
+        if isinstance(subject, Key):
+            what = f"is missing: {why}" if why else f"is missing ({subject.purpose})"
+            self.problems.append(describe_problem(subject, what, self.environment))
+        else:
+            self.problems.append(arg_problem(self.owner, subject, "is required", "pass it in the args"))
+
+    def invalid(self, subject: Key | str, what: str | Invalid, value: object = None, *, fix: str = VALID_FIX) -> None:
+        """Record that a config key (``subject`` a :class:`Key`) or an argument (its name) holds a value that is wrong.
+
+        ``what`` says why, never repeating a secret; ``value``: the refused value, quoted only when it is a public name
+        (:func:`with_value`) and the key is not secret. A key's fix is its set command; an argument's is ``fix``.
+        """
+        if isinstance(subject, Key):
+            self.problems.append(describe_problem(subject, what, self.environment, value))
+        else:
+            self.problems.append(arg_problem(self.owner, subject, what, fix, value))
+
+    def conflict(self, entry: Key, why: str, *, found: str | None = None) -> None:
+        """Record that ``entry`` (found under ``found``, an alias, when not the key itself) must not be set with another value.
+
+        The fix removes it (:func:`remove_command`); ``why`` names what it conflicts with.
+        """
+        used = found or entry.key
+        self.problems.append(problem_line(f'{self.owner}: config "{used}" {why}', remove_command(used, self.environment)))
+
+    def fail(self, message: str, fix: str | None = None) -> None:
+        """Record a problem that is not about one value (e.g. two options that exclude each other), with its ``fix``.
+
+        ``fix`` is the action or the command (from this module's helpers: :func:`fix_command`, :func:`remove_command`,
+        :func:`config_set`); without one, ``message`` must already say what to do.
+        """
+        self.problems.append(problem_line(f"{self.owner}: {message}", fix))
 
     def done(self) -> None:
         """Raise one :class:`ConfigError` with every problem recorded, if any."""
@@ -745,7 +829,8 @@ def require_mutable_secrets(reader: ConfigReader, opts: pulumi.ResourceOptions |
                 "expose its enable_secret_mutable). Fix: create it with components.kube.mutable_secrets_provider(name, ...)"
             )
         return
-    configured, environment = raw(MUTABLE_SECRETS_KEY), os.environ.get(MUTABLE_SECRETS_ENV)
+    found = lookup(MUTABLE_SECRETS_KEY, raw)
+    configured, environment = None if found is None else found[1], os.environ.get(MUTABLE_SECRETS_ENV)
     if provider_flag_enabled(configured, environment):
         return
     if configured is None and environment is not None:

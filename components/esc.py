@@ -24,7 +24,7 @@ import yaml
 
 from components import catalog, parts
 from components.catalog import Key, Tier
-from components.config import ESC_PROJECT, esc_path
+from components.config import ESC_PROJECT, init_command, set_command, set_command_shape
 
 SECRET = "fn::secret"
 
@@ -161,9 +161,9 @@ def render(env: Environment, org: str = "example-org", known: Mapping[str, str] 
     head = [
         f"# {env.name}: {env.purpose}.",
         "# Generated from components/catalog.py and components/parts.py (components/esc.py); the bootstrap stack creates it.",
-        f"# By hand (Pulumi Cloud): pulumi env init {full} --file esc/{env.file}",
+        f"# By hand (Pulumi Cloud): {init_command(full, f'esc/{env.file}')}",
         "# Every <set me: …> is a placeholder that `secret-chain preflight` rejects; set the real value with",
-        f"#   pulumi env set {full} pulumiConfig.<key> <value> [--secret]",
+        f"#   {set_command_shape(full)}",
         "# never by committing it here.",
     ]
     document = definition(env, known)
@@ -191,7 +191,7 @@ def render(env: Environment, org: str = "example-org", known: Mapping[str, str] 
     for entry in temporary:
         body += (
             f"    # {entry.key} is absent here on purpose: it is set only during phase 1 of a rotation\n"
-            f"    # (docs/rotation.md), with: pulumi env set {full} {esc_path(entry)} <value> --secret\n"
+            f"    # (docs/rotation.md), with: {set_command(entry, full, '<value>')}\n"
         )
     return "\n".join(head) + "\n" + body
 

@@ -23,16 +23,15 @@ from components import catalog, flux_images, kube
 from components import validators as v
 from components._component import ChainComponent
 from components._resolve import arg, resolve_spec
+from components.catalog import Key
 from components.config import (
     ConfigReader,
     Known,
-    alias_keys,
     apply_knowing_secrecy,
-    current_project,
-    esc_path,
     fix_command,
     gated,
-    raw,
+    problem_line,
+    remove_command,
     string,
     validated,
 )
@@ -40,10 +39,10 @@ from components.errors import SecretChainError
 from components.flux_images import DEFAULT_NAME, AutomationSpec, FluxImageAutomation, ImageAutomationArgs
 from components.validators import Invalid
 
-TOKEN_KEY = "flux:githubToken"
-APP_ID_KEY = "flux:githubAppId"
-APP_INSTALLATION_ID_KEY = "flux:githubAppInstallationId"
-APP_PRIVATE_KEY_KEY = "flux:githubAppPrivateKey"
+TOKEN_KEY = catalog.FLUX_GITHUB_TOKEN
+APP_ID_KEY = catalog.FLUX_GITHUB_APP_ID
+APP_INSTALLATION_ID_KEY = catalog.FLUX_GITHUB_APP_INSTALLATION_ID
+APP_PRIVATE_KEY_KEY = catalog.FLUX_GITHUB_APP_PRIVATE_KEY
 APP_KEYS = (APP_ID_KEY, APP_INSTALLATION_ID_KEY, APP_PRIVATE_KEY_KEY)
 """The GitHub App keys, all three needed."""
 
@@ -119,7 +118,7 @@ class TokenAuth:
     mode: ClassVar[AuthMode] = "token"
     provider: ClassVar[str | None] = None
     """No provider: plain HTTPS basic auth."""
-    config_keys: ClassVar[tuple[str, ...]] = (TOKEN_KEY,)
+    config_keys: ClassVar[tuple[Key, ...]] = (TOKEN_KEY,)
 
     def string_data(self) -> pulumi.Output[dict[str, str]]:
         """The Secret's data (a secret Output)."""
@@ -138,7 +137,7 @@ class GitHubAppAuth:
     mode: ClassVar[AuthMode] = "github-app"
     provider: ClassVar[str | None] = GITHUB_PROVIDER
     """Fixed by the mode, so the Secret's App data and ``provider: github`` always come together."""
-    config_keys: ClassVar[tuple[str, ...]] = APP_KEYS
+    config_keys: ClassVar[tuple[Key, ...]] = APP_KEYS
 
     def string_data(self) -> pulumi.Output[dict[str, str]]:
         """The Secret's data (a secret Output), keys sorted."""
@@ -181,16 +180,12 @@ class FluxSpec:
         return self.flux_install == "standalone"
 
 
-def _source(reader: ConfigReader, key: str, override: object, arg_name: str) -> str | None:
-    """Where a value is set: ``argument "…"``, ``config "…"`` (the key or alias found), or None."""
+def _source(reader: ConfigReader, entry: Key, override: object, arg_name: str) -> str | None:
+    """Where a value is set: ``argument "…"``, ``config "…"`` (the key or alias found, with its removal), or None."""
     if override is not None:
         return f'argument "{arg_name}"'
-    entry = catalog.get(key)
-    for candidate in (entry.key, *alias_keys(entry, current_project())):
-        if raw(candidate) is not None:
-            env = reader.environment
-            return f'config "{candidate}" (pulumi env rm {env} {esc_path(candidate)}, or pulumi config rm {candidate})'
-    return None
+    used = reader.found(entry)
+    return None if used is None else f'config "{used}" ({remove_command(used, reader.environment)})'
 
 
 def _not_on_github_com(repository_url: str, secret: bool = False) -> str | None:
@@ -218,9 +213,10 @@ def _enterprise_api_for_github_com(repository_url: str, base_url: str) -> str | 
     api = (urlsplit(base_url).hostname or "").lower()
     if host != "github.com" or api in ("api.github.com", "github.com"):
         return None
-    return (
+    return problem_line(
         f'argument "github_app_base_url" names GitHub Enterprise Server ({api}) but the repository is on github.com: '
-        "Flux would mint the App's token there, and it never reads a github.com repository. Fix: drop github_app_base_url"
+        "Flux would mint the App's token there, and it never reads a github.com repository",
+        "drop github_app_base_url",
     )
 
 
@@ -245,11 +241,11 @@ def _resolve_auth(args: FluxGitCredentialsArgs, reader: ConfigReader, repository
         return None
     if token_source is None and not app_set:
         env = reader.environment
-        app_fixes = "; ".join(fix_command(catalog.get(k), env) for k in APP_KEYS)
+        app_fixes = "; ".join(fix_command(k, env) for k in APP_KEYS)
         reader.fail(
             "no Git credentials for Flux: configure either a GitHub App (recommended) — "
-            f"{', '.join(APP_KEYS)} — or a token — {TOKEN_KEY}. "
-            f"Fix (GitHub App): {app_fixes}. Fix (token): {fix_command(catalog.get(TOKEN_KEY), env)}"
+            f"{', '.join(map(str, APP_KEYS))} — or a token — {TOKEN_KEY}",
+            f"(GitHub App) {app_fixes}; or (token) {fix_command(TOKEN_KEY, env)}",
         )
         return None
     if token_source is not None:
@@ -261,8 +257,8 @@ def _resolve_auth(args: FluxGitCredentialsArgs, reader: ConfigReader, repository
     if missing:
         present = [key for key, source in app_sources.items() if source is not None]
         reader.fail(
-            f"the GitHub App config is incomplete: {', '.join(present)} set but {', '.join(missing)} missing. "
-            f"Set the missing key(s), or remove {', '.join(present)} to use a token ({TOKEN_KEY}) instead"
+            f"the GitHub App config is incomplete: {', '.join(map(str, present))} set but {', '.join(map(str, missing))} missing. "
+            f"Set the missing key(s), or remove {', '.join(map(str, present))} to use a token ({TOKEN_KEY}) instead"
         )
 
     def hosts(got: dict[str, Any]) -> dict[str, Any]:

@@ -194,15 +194,13 @@ def push_branch_problem(prefix: str, branch: str, secret: bool = False) -> str:
 
 def _images(reader: ConfigReader, images: object, prefix: str) -> tuple[ImageSpec, ...] | None:
     if isinstance(images, (str, dict)) or not isinstance(images, (list, tuple)) or not images:
-        reader.problems.append(
-            f'{reader.owner} argument "{prefix}images" must be a non-empty list of {{"image": ..., "semver_range": ...}}. Fix: pass a valid value'
-        )
+        reader.invalid(f"{prefix}images", 'must be a non-empty list of {"image": ..., "semver_range": ...}')
         return None
     start, specs = len(reader.problems), []
     for index, item in enumerate(images):
         where = f"{prefix}images[{index}]"
         if not isinstance(item, Mapping):
-            reader.problems.append(f'{reader.owner} argument "{where}" must be a map with "image" and "semver_range". Fix: pass a valid value')
+            reader.invalid(where, 'must be a map with "image" and "semver_range"')
             continue
         _unknown_fields(reader, where, item, ImageArgs)
         specs.append(resolve_spec(ImageSpec, item, reader, prefix=f"{where}."))
@@ -218,7 +216,7 @@ def _images(reader: ConfigReader, images: object, prefix: str) -> tuple[ImageSpe
 def _unknown_fields(reader: ConfigReader, where: str, value: Mapping[str, Any], typed_dict: type) -> None:
     unknown = sorted(set(value) - typed_dict.__required_keys__ - typed_dict.__optional_keys__)  # type: ignore[attr-defined]
     if unknown:
-        reader.problems.append(f'{reader.owner} argument "{where}" has unknown field(s) {", ".join(map(str, unknown))}. Fix: remove them')
+        reader.invalid(where, f"has unknown field(s) {', '.join(map(str, unknown))}", fix="remove them")
 
 
 def _author(reader: ConfigReader, args: Mapping[str, Any], got: Mapping[str, Any], app_mode: bool | None, prefix: str) -> dict[str, Any]:
@@ -285,7 +283,7 @@ def resolve_nested(
 ) -> AutomationSpec | None:
     """FluxGitCredentials' ``image_automation``: its GitRepository, branch and namespace are the credentials' own."""
     if not isinstance(value, Mapping):
-        reader.problems.append(f'{reader.owner} argument "image_automation" must be a map with "images". Fix: pass a valid value')
+        reader.invalid("image_automation", 'must be a map with "images"')
         return None
     start = len(reader.problems)
     _unknown_fields(reader, "image_automation", value, ImageAutomationArgs)

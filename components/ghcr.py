@@ -7,14 +7,14 @@ from typing import Required, TypedDict
 
 import pulumi
 
-from components import kube
+from components import catalog, kube
 from components import validators as v
 from components._component import ChainComponent
 from components._resolve import arg, resolve_spec
 from components.config import ConfigReader, Known, gated, lift, string, validated
 
-USERNAME_KEY = "namespace:imagePullSecret.username"
-TOKEN_KEY = "namespace:imagePullSecret.token"
+USERNAME_KEY = catalog.GHCR_USERNAME
+TOKEN_KEY = catalog.GHCR_TOKEN
 """Fields ``username`` and ``token`` of the object config key ``namespace:imagePullSecret`` (the runbook writes them
 as ``namespace:imagePullSecret:username``/``:token``, which the Pulumi CLI cannot parse as keys)."""
 

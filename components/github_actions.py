@@ -18,7 +18,23 @@ from components import catalog
 from components import validators as v
 from components._component import ChainComponent
 from components._resolve import arg, resolve_spec
-from components.config import ConfigReader, Known, apply_knowing_secrecy, each, gated, lift, raw, string, validated
+from components.catalog import Key
+from components.config import (
+    DOC_ENVIRONMENT,
+    ConfigReader,
+    Known,
+    apply_knowing_secrecy,
+    config_set,
+    each,
+    gated,
+    lift,
+    problem_line,
+    raw,
+    remove_command,
+    set_command,
+    string,
+    validated,
+)
 from components.errors import SecretChainError
 from components.validators import Invalid
 
@@ -27,30 +43,37 @@ class Entry(NamedTuple):
     """One Actions secret or variable and the config key it comes from."""
 
     github_name: str
-    config_key: str
+    key: Key
     secret: bool
     arg: str
 
     @property
+    def config_key(self) -> str:
+        """The config key it comes from."""
+        return self.key.key
+
+    @property
     def deprecated(self) -> bool:
         """No longer written: its key is deprecated in the catalog (read only to warn)."""
-        return bool(catalog.get(self.config_key).deprecated)
+        return bool(self.key.deprecated)
 
 
 ENTRIES: tuple[Entry, ...] = (
-    Entry("PULUMI_ORG", "ci:pulumiOrganization", False, "pulumi_organization"),
-    Entry("PULUMI_TOKEN_TYPE", "ci:pulumiTokenType", False, "pulumi_token_type"),
-    Entry("PULUMI_TEAM", "ci:pulumiTeam", False, "pulumi_team"),
-    Entry("APP_ID", "ci:githubAppId", False, "app_id"),
-    Entry("APP_PRIVATE_KEY", "ci:githubAppPrivateKey", True, "app_private_key"),
-    Entry("PULUMI_AUTH", "ci:pulumiAuth", False, "pulumi_auth"),
-    Entry("PULUMI_FALLBACK_ACCESS_TOKEN", "ci:pulumiFallbackAccessToken", True, "pulumi_fallback_access_token"),
+    Entry("PULUMI_ORG", catalog.CI_PULUMI_ORGANIZATION, False, "pulumi_organization"),
+    Entry("PULUMI_TOKEN_TYPE", catalog.CI_PULUMI_TOKEN_TYPE, False, "pulumi_token_type"),
+    Entry("PULUMI_TEAM", catalog.CI_PULUMI_TEAM, False, "pulumi_team"),
+    Entry("APP_ID", catalog.CI_GITHUB_APP_ID, False, "app_id"),
+    Entry("APP_PRIVATE_KEY", catalog.CI_GITHUB_APP_PRIVATE_KEY, True, "app_private_key"),
+    Entry("PULUMI_AUTH", catalog.CI_PULUMI_AUTH, False, "pulumi_auth"),
+    Entry("PULUMI_FALLBACK_ACCESS_TOKEN", catalog.CI_PULUMI_FALLBACK_ACCESS_TOKEN, True, "pulumi_fallback_access_token"),
     # Deprecated in catalog.DEPRECATED_SINCE, removed in catalog.REMOVED_IN: a warning, nothing written (so a
     # pulumi up deletes the Actions secrets an older version wrote). Kept here so old states still map.
-    Entry("PULUMI_ACCESS_TOKEN", "ci:pulumiAccessToken", True, "pulumi_access_token"),
-    Entry("WORKFLOW_DISPATCH_TOKEN", "ci:workflowDispatchToken", True, "workflow_dispatch_token"),
+    Entry("PULUMI_ACCESS_TOKEN", catalog.CI_PULUMI_ACCESS_TOKEN, True, "pulumi_access_token"),
+    Entry("WORKFLOW_DISPATCH_TOKEN", catalog.CI_WORKFLOW_DISPATCH_TOKEN, True, "workflow_dispatch_token"),
 )
 BY_GITHUB_NAME = {e.github_name: e for e in ENTRIES}
+GITHUB_OWNER = "github:owner"
+"""pulumi-github's own setting of the account it writes to: a provider key the chain reads but does not hold (not in the catalog)."""
 HAND_SET_VARIABLES = ("DO_CLUSTER_NAME", "FLUX_BASE_BRANCH")
 """Repository variables the workflows read that the chain does not write (README, CI workflows)."""
 
@@ -124,34 +147,36 @@ class GitHubSpec:
 
 def deprecation_warning(entry: Entry, named: str) -> str:
     """The warning for a deprecated entry found under ``named`` (its config key, argument or required name)."""
-    key = catalog.get(entry.config_key)
-    return (
+    return problem_line(
         f'GitHubActionsSecrets: "{named}" is deprecated since {catalog.DEPRECATED_SINCE} and removed in {catalog.REMOVED_IN}; '
-        f"{entry.github_name} is no longer written (pulumi up deletes it). Replaced by: {key.deprecated}. "
-        f"Fix: pulumi env rm <org>/secret-chain/<Environment> pulumiConfig.{key.key}"
+        f"{entry.github_name} is no longer written (pulumi up deletes it). Replaced by: {entry.key.deprecated}",
+        remove_command(entry.key, DOC_ENVIRONMENT, stack=False),
     )
 
 
 def _login_settings(reader: ConfigReader, values: dict[str, pulumi.Output[str] | str]) -> None:
     """The Pulumi login settings that only make sense together (checked when known now)."""
     token_type, team = values.get("PULUMI_TOKEN_TYPE"), values.get("PULUMI_TEAM")
+    token_type_key, team_key = catalog.CI_PULUMI_TOKEN_TYPE, catalog.CI_PULUMI_TEAM
     if token_type == "team" and team is None:
         reader.fail(
-            'config "ci:pulumiTeam" is missing: ci:pulumiTokenType team needs the team whose token CI requests. '
-            f"Fix: pulumi env set {reader.environment} pulumiConfig.ci:pulumiTeam <team>"
+            f'config "{team_key}" is missing: {token_type_key} team needs the team whose token CI requests',
+            set_command(team_key, reader.environment, "<team>"),
         )
     if isinstance(token_type, str) and token_type != "team" and isinstance(team, str):
         reader.fail(
-            'config "ci:pulumiTeam" is only for ci:pulumiTokenType team (an organization token has no team). '
-            f"Fix: pulumi env set {reader.environment} pulumiConfig.ci:pulumiTokenType team, or remove ci:pulumiTeam"
+            f'config "{team_key}" is only for {token_type_key} team (an organization token has no team)',
+            f"{set_command(token_type_key, reader.environment, 'team')}, or remove {team_key}",
         )
     # The fallback is opt-in twice over: the switch and the token, or neither.
-    for have, lacks in (("PULUMI_AUTH", "ci:pulumiFallbackAccessToken"), ("PULUMI_FALLBACK_ACCESS_TOKEN", "ci:pulumiAuth")):
+    switch, token = catalog.CI_PULUMI_AUTH, catalog.CI_PULUMI_FALLBACK_ACCESS_TOKEN
+    for have, lacks in (("PULUMI_AUTH", token), ("PULUMI_FALLBACK_ACCESS_TOKEN", switch)):
         other = BY_GITHUB_NAME[have].config_key
-        if have in values and not any(e.config_key == lacks and e.github_name in values for e in ENTRIES):
+        if have in values and not any(e.key is lacks and e.github_name in values for e in ENTRIES):
             reader.fail(
-                f'config "{lacks}" is missing: the stored-token fallback needs ci:pulumiAuth {catalog.STORED_TOKEN_FALLBACK} '
-                f"and ci:pulumiFallbackAccessToken together (found only {other}). Fix: set both, or remove {other} to log in by OIDC"
+                f'config "{lacks}" is missing: the stored-token fallback needs {switch} {catalog.STORED_TOKEN_FALLBACK} '
+                f"and {token} together (found only {other})",
+                f"set both, or remove {other} to log in by OIDC",
             )
 
 
@@ -171,14 +196,16 @@ def owner_problem(owner: str, configured_owner: str | None, *, secret: bool = Fa
     account, not to ``owner``; set to another account, it writes there. GitHub logins compare case-insensitively.
     """
     named = "an owner (not shown: the value is secret)" if secret else f"owner {owner}"
-    fix = f"pulumi config set github:owner {'<its owner>' if secret else owner}"
+    fix = config_set(GITHUB_OWNER, "<its owner>" if secret else owner)
     if not configured_owner:
-        return (
-            f"{what} names {named} but the GitHub provider has no owner (config github:owner and GITHUB_OWNER are unset), "
-            f"so it would write to its token's own account. Fix: {fix}"
+        return problem_line(
+            f"{what} names {named} but the GitHub provider has no owner (config {GITHUB_OWNER} and GITHUB_OWNER are unset), "
+            "so it would write to its token's own account",
+            fix,
         )
     if configured_owner.lower() != owner.lower():
-        return f'{what} names {named} but config "github:owner" is {configured_owner}: the provider would write to the wrong account. Fix: {fix}'
+        wrong = f'{what} names {named} but config "{GITHUB_OWNER}" is {configured_owner}: the provider would write to the wrong account'
+        return problem_line(wrong, fix)
     return None
 
 
@@ -196,7 +223,7 @@ def _owner_and_name(
     if organisation and not configured_owner:
         return None, repository, (
             'argument "organization_repositories" needs the organisation: pass repository as owner/name, '
-            "or set it with: pulumi config set github:owner <org>"
+            f"or set it with: {config_set(GITHUB_OWNER, '<org>')}"
         )
     return (configured_owner if organisation else None), repository, None
 
@@ -216,9 +243,10 @@ def _derived(args: GitHubActionsSecretsArgs, got: dict[str, Any], reader: Config
     if environment is not None and org_repos is not None:
         reader.fail(
             'arguments "environment" and "organization_repositories" exclude each other: environment secrets belong to '
-            "one repository, organisation secrets to many. Fix: drop one of them from the args"
+            "one repository, organisation secrets to many",
+            "drop one of them from the args",
         )
-    configured_owner = provider_owner(raw("github:owner"))
+    configured_owner = provider_owner(raw(GITHUB_OWNER))
     organisation = org_repos is not None
     owner: Known[str | None] = None
     name: Known[str] | None = None
@@ -243,15 +271,15 @@ def _derived(args: GitHubActionsSecretsArgs, got: dict[str, Any], reader: Config
             # Readable for one release: found in args or config, it warns; its value is never read.
             if override is not None:
                 pulumi.log.warn(deprecation_warning(entry, entry.arg))
-            elif raw(entry.config_key) is not None:
-                pulumi.log.warn(deprecation_warning(entry, entry.config_key))
+            elif (found := reader.found(entry.key)) is not None:
+                pulumi.log.warn(deprecation_warning(entry, found))
             continue
         must = entry.github_name in required
         value: pulumi.Output[str] | str | None
         if entry.secret:
-            value = reader.secret(entry.config_key, override, required=must, arg_name=entry.arg)
+            value = reader.secret(entry.key, override, required=must, arg_name=entry.arg)
         else:
-            value = reader.plain_input(entry.config_key, override, required=must, arg_name=entry.arg)
+            value = reader.plain_input(entry.key, override, required=must, arg_name=entry.arg)
         if value is not None:
             values.append((entry, value))
     _login_settings(reader, {entry.github_name: value for entry, value in values})

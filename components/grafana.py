@@ -10,19 +10,28 @@ from components import catalog, kube
 from components import validators as v
 from components._component import ChainComponent
 from components._resolve import arg, resolve_spec, spec_args
-from components.config import ConfigReader, Known, alias_keys, current_project, describe_problem, gated, lift, raw, string, validated
+from components.catalog import Key
+from components.config import (
+    ConfigReader,
+    Known,
+    gated,
+    lift,
+    set_command_shape,
+    string,
+    validated,
+)
 from components.validators import Invalid
 
-CLIENT_ID_KEY = "grafana:githubClientId"
-CLIENT_SECRET_KEY = "grafana:githubClientSecret"
-ORG_KEY = "grafana:githubOrg"
-ADMIN_KEY = "grafana:adminUser"
-SMTP_HOST_KEY = "grafana:smtpHost"
-SMTP_PORT_KEY = "grafana:smtpPort"
-SMTP_USER_KEY = "grafana:smtpUser"
-SMTP_PASSWORD_KEY = "grafana:smtpPassword"
-SMTP_FROM_KEY = "grafana:smtpFromAddress"
-ALERT_EMAIL_KEY = "grafana:alertEmail"
+CLIENT_ID_KEY = catalog.GRAFANA_CLIENT_ID
+CLIENT_SECRET_KEY = catalog.GRAFANA_CLIENT_SECRET
+ORG_KEY = catalog.GRAFANA_GITHUB_ORG
+ADMIN_KEY = catalog.GRAFANA_ADMIN_USER
+SMTP_HOST_KEY = catalog.GRAFANA_SMTP_HOST
+SMTP_PORT_KEY = catalog.GRAFANA_SMTP_PORT
+SMTP_USER_KEY = catalog.GRAFANA_SMTP_USER
+SMTP_PASSWORD_KEY = catalog.GRAFANA_SMTP_PASSWORD
+SMTP_FROM_KEY = catalog.GRAFANA_SMTP_FROM_ADDRESS
+ALERT_EMAIL_KEY = catalog.GRAFANA_ALERT_EMAIL
 
 OAUTH_KEYS = (CLIENT_ID_KEY, CLIENT_SECRET_KEY, ORG_KEY, ADMIN_KEY)
 MAIL_KEYS = (SMTP_HOST_KEY, SMTP_PORT_KEY, SMTP_USER_KEY, SMTP_PASSWORD_KEY, SMTP_FROM_KEY, ALERT_EMAIL_KEY)
@@ -168,7 +177,7 @@ class GrafanaSpec:
         return values
 
     @property
-    def config_keys(self) -> tuple[str, ...]:
+    def config_keys(self) -> tuple[Key, ...]:
         """Config keys the Secret's data comes from (names only)."""
         return OAUTH_KEYS + (MAIL_KEYS if self.mail is not None and self.mail_enabled else ())
 
@@ -198,7 +207,7 @@ def login_warning(owner: str) -> str:
     """The warning of an admin given by login (names no value)."""
     return (
         f"{owner}: the Grafana admin is given by GitHub login, compared case-sensitively: it must be spelled exactly "
-        "as GitHub shows it, and a renamed account loses admin. Prefer its numeric id: set grafana:adminUser to "
+        f"as GitHub shows it, and a renamed account loses admin. Prefer its numeric id: set {ADMIN_KEY} to "
         "id:<number> (gh api users/<login> --jq .id)"
     )
 
@@ -257,11 +266,8 @@ def environment(spec: GrafanaSpec, values: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def _present(key: str, override: object) -> bool:
-    if override is not None:
-        return True
-    entry = catalog.get(key)
-    return any(raw(k) is not None for k in (entry.key, *alias_keys(entry, current_project())))
+def _present(reader: ConfigReader, entry: Key, override: object) -> bool:
+    return override is not None or reader.found(entry) is not None
 
 
 def _port_text(value: object) -> object:
@@ -272,13 +278,12 @@ def _port_text(value: object) -> object:
 def _resolve_mail(args: GrafanaOAuthArgs, reader: ConfigReader) -> tuple[bool, MailSpec | None]:
     """(ok, mail): the mail settings, all or none."""
     overrides = {how.key: cast(Mapping[str, Any], args).get(how.name or name) for name, how in spec_args(MailSpec).items()}
-    present = [key for key in MAIL_KEYS if _present(key, overrides[key])]
+    present = [key for key in MAIL_KEYS if _present(reader, key, overrides[key])]
     if not present:
         return True, None
     missing = [key for key in MAIL_KEYS if key not in present]
     for key in missing:
-        what = f"is missing: the mail settings are all or nothing ({len(present)} of {len(MAIL_KEYS)} are set)"
-        reader.problems.append(describe_problem(catalog.get(key), what, reader.environment))
+        reader.missing(key, f"the mail settings are all or nothing ({len(present)} of {len(MAIL_KEYS)} are set)")
     if missing:
         return False, None
     port = _port_text(args.get("smtp_port"))
@@ -302,9 +307,8 @@ def resolve(args: GrafanaOAuthArgs, reader: ConfigReader) -> GrafanaSpec | None:
         mail_ok, mail = _resolve_mail(args, reader)
         if mail_ok and mail is None and args.get("alerting_mail") is True:
             reader.fail(
-                "alerting_mail is true but no mail settings are configured. Fix: set "
-                + ", ".join(MAIL_KEYS)
-                + " (pulumi env set …), or leave alerting_mail out"
+                "alerting_mail is true but no mail settings are configured",
+                f"set {', '.join(map(str, MAIL_KEYS))} ({set_command_shape(reader.environment)}), or leave alerting_mail out",
             )
         pr_number, domain = got["pr_number"], got["domain"]
         callback = lift(f"{PREVIEW_HOST_PREFIX}.{{}}".format, domain) if pr_number is not None and args.get("host") is None else got["host"]

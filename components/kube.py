@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 
+from components import catalog
 from components._component import ChainComponent
-from components.config import MUTABLE_MARK
+from components.config import MUTABLE_MARK, problem_line
 from components.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ PART_OF = "secret-chain"
 CONFIG_KEYS_ANNOTATION = "secret-chain/config-keys"
 """Annotation on every chain Secret listing the config keys its data comes from (names, never values)."""
 
-ROLLOUT_KEY = "secret-chain:rolloutKey"
+ROLLOUT_KEY = catalog.ROLLOUT_KEY
 """Config key of the HMAC key behind every rollout annotation; when it is absent the key is generated
 (:func:`generated_rollout_key`)."""
 ROLLOUT_KEY_BYTES = 32
@@ -49,7 +50,7 @@ def secret(
     name: pulumi.Input[str],
     namespace: pulumi.Input[str],
     string_data: pulumi.Output[dict[str, str]],
-    config_keys: Sequence[str],
+    config_keys: Sequence[catalog.Key],
     component: str,
     parent: ChainComponent[Any],
     type_: str = "Opaque",
@@ -73,7 +74,7 @@ def secret(
             "name": name,
             "namespace": namespace,
             "labels": labels(component),
-            "annotations": {CONFIG_KEYS_ANNOTATION: ",".join(config_keys)},
+            "annotations": {CONFIG_KEYS_ANNOTATION: ",".join(k.key for k in config_keys)},
         },
         type=type_,
         data=data,
@@ -166,7 +167,7 @@ def mutable_secrets_provider(name: str, opts: pulumi.ResourceOptions | None = No
     from pulumi_kubernetes import Provider
 
     if kwargs.pop("enable_secret_mutable", True) is not True:
-        raise ConfigError(['mutable_secrets_provider: enable_secret_mutable must be True (or left out). Fix: drop the argument'])
+        raise ConfigError([problem_line("mutable_secrets_provider: enable_secret_mutable must be True (or left out)", "drop the argument")])
     provider: pulumi.ProviderResource = Provider(name, opts=opts, enable_secret_mutable=True, **kwargs)  # type: ignore[call-overload]
     setattr(provider, MUTABLE_MARK, True)
     return provider

@@ -22,12 +22,12 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from components import catalog, certmanager, flux, ghcr, github_actions, grafana, kube, prometheus
+from components import catalog, certmanager, flux, ghcr, github_actions, grafana, prometheus
 from components.catalog import Key
-from components.config import ESC_ENVIRONMENT_KEY, MUTABLE_SECRETS_KEY, lookup
+from components.config import lookup
 from components.validators import Invalid
 
-PARTS_KEY = "secret-chain:parts"
+PARTS_KEY = catalog.DECLARED_PARTS
 """The stack setting that declares the parts a stack builds (its catalog entry checks it with :func:`check_declared`)."""
 
 
@@ -52,33 +52,29 @@ class Kind(StrEnum):
 class Enable(StrEnum):
     """How a part comes to be built."""
 
-    DECLARED = "declared in secret-chain:parts; where nothing is declared, by any of its own keys"
+    DECLARED = f"declared in {catalog.DECLARED_PARTS}; where nothing is declared, by any of its own keys"
     KEYS = "by any of its own keys, within its parent; required when declared"
     TEMPORARY = "by its key, within its parent, only while a rotation is in progress; never declared"
     ALWAYS = "on every stack of its kinds (the chain's own settings)"
     WITH_PARENT = "with its part, on every stack of its kinds; never declared"
 
 
-def _key(name: str) -> Key:
-    return catalog.get(name)
-
-
 # Stack settings the chain reads (defined once, in the catalog).
-DOMAIN = _key("secret-chain:domain")
-ACME_EMAIL = _key("secret-chain:acmeEmail")
-GITHUB_REPOSITORY = _key("secret-chain:githubRepository")
-FLUX_REPOSITORY_URL = _key("secret-chain:fluxRepositoryUrl")
-APP_NAMESPACE = _key("secret-chain:appNamespace")
-GATEWAY_NAMESPACE = _key("secret-chain:gatewayNamespace")
-DEFAULT_BRANCH = _key("secret-chain:defaultBranch")
-ESC_ENVIRONMENT = _key(ESC_ENVIRONMENT_KEY)
-DECLARED_PARTS = _key(PARTS_KEY)
-ROLLOUT_KEY = _key(kube.ROLLOUT_KEY)
-MUTABLE_SECRETS = _key(MUTABLE_SECRETS_KEY)
-GITHUB_PROVIDER_TOKEN = _key("github:token")
-DIGITALOCEAN_PROVIDER_TOKEN = _key(certmanager.PROVIDER_TOKEN_KEY)
+DOMAIN = catalog.DOMAIN
+ACME_EMAIL = catalog.ACME_EMAIL
+GITHUB_REPOSITORY = catalog.GITHUB_REPOSITORY
+FLUX_REPOSITORY_URL = catalog.FLUX_REPOSITORY_URL
+APP_NAMESPACE = catalog.APP_NAMESPACE
+GATEWAY_NAMESPACE = catalog.GATEWAY_NAMESPACE
+DEFAULT_BRANCH = catalog.DEFAULT_BRANCH
+ESC_ENVIRONMENT = catalog.ESC_ENVIRONMENT
+DECLARED_PARTS = catalog.DECLARED_PARTS
+ROLLOUT_KEY = catalog.ROLLOUT_KEY
+MUTABLE_SECRETS = catalog.MUTABLE_SECRETS
+GITHUB_PROVIDER_TOKEN = catalog.GITHUB_PROVIDER_TOKEN
+DIGITALOCEAN_PROVIDER_TOKEN = catalog.DIGITALOCEAN_PROVIDER_TOKEN
 
-_ACTIONS = {name: entry.config_key for name, entry in github_actions.BY_GITHUB_NAME.items()}
+_ACTIONS = {name: entry.key for name, entry in github_actions.BY_GITHUB_NAME.items()}
 
 CHAIN_KINDS = frozenset({Kind.PRODUCTION, Kind.PREVIEW_BASE, Kind.PREVIEW_PR})
 """The stacks that build the chain (and attach an ESC environment)."""
@@ -136,21 +132,21 @@ class Part:
 PARTS: tuple[Part, ...] = (
     Part("Stack settings", CHAIN_KINDS, Enable.ALWAYS, uses=(ESC_ENVIRONMENT, DECLARED_PARTS)),
     Part("Application namespace", frozenset({Kind.PRODUCTION}), Enable.ALWAYS, uses=(APP_NAMESPACE,)),
-    Part("GhcrPullSecret", APP_KINDS, Enable.DECLARED, all_of=tuple(map(_key, (ghcr.USERNAME_KEY, ghcr.TOKEN_KEY))), writes_secrets=True),
+    Part("GhcrPullSecret", APP_KINDS, Enable.DECLARED, all_of=(ghcr.USERNAME_KEY, ghcr.TOKEN_KEY), writes_secrets=True),
     # The rollout key is read when set; absent, the chain (or the component on its own) generates it.
-    Part("PrometheusAuth", APP_KINDS, Enable.DECLARED, all_of=(_key(prometheus.TOKEN_KEY),), uses=(ROLLOUT_KEY,), writes_secrets=True),
+    Part("PrometheusAuth", APP_KINDS, Enable.DECLARED, all_of=(prometheus.TOKEN_KEY,), uses=(ROLLOUT_KEY,), writes_secrets=True),
     Part(
         "PrometheusAuth.rotation",
         APP_KINDS,
         Enable.TEMPORARY,
-        optional=(_key(prometheus.PREVIOUS_TOKEN_KEY),),
+        optional=(prometheus.PREVIOUS_TOKEN_KEY,),
         parent="PrometheusAuth",
     ),
     Part(
         "FluxGitCredentials",
         SHARED_KINDS,
         Enable.DECLARED,
-        one_of=(tuple(map(_key, flux.APP_KEYS)), (_key(flux.TOKEN_KEY),)),
+        one_of=(flux.APP_KEYS, (flux.TOKEN_KEY,)),
         needs=(FLUX_REPOSITORY_URL,),
         writes_secrets=True,
     ),
@@ -158,7 +154,7 @@ PARTS: tuple[Part, ...] = (
         "CertManagerDnsIssuer",
         SHARED_KINDS,
         Enable.DECLARED,
-        all_of=(_key(certmanager.TOKEN_KEY),),
+        all_of=(certmanager.TOKEN_KEY,),
         needs=(DOMAIN, ACME_EMAIL),
         uses=(DIGITALOCEAN_PROVIDER_TOKEN,),
         writes_secrets=True,
@@ -176,7 +172,7 @@ PARTS: tuple[Part, ...] = (
         "GrafanaOAuth",
         frozenset({Kind.PRODUCTION, Kind.PREVIEW_PR}),
         Enable.DECLARED,
-        all_of=tuple(map(_key, grafana.OAUTH_KEYS)),
+        all_of=grafana.OAUTH_KEYS,
         needs=(DOMAIN,),
         uses=(ROLLOUT_KEY,),
         writes_secrets=True,
@@ -186,7 +182,7 @@ PARTS: tuple[Part, ...] = (
         "GrafanaOAuth.mail",
         frozenset({Kind.PRODUCTION, Kind.PREVIEW_PR}),
         Enable.KEYS,
-        all_of=tuple(map(_key, grafana.MAIL_KEYS)),
+        all_of=grafana.MAIL_KEYS,
         parent="GrafanaOAuth",
     ),
     # Every CI workflow logs in to Pulumi Cloud by OIDC for PULUMI_ORG and mints GitHub App tokens (APP_ID,
@@ -196,8 +192,8 @@ PARTS: tuple[Part, ...] = (
         "GitHubActionsSecrets",
         SHARED_KINDS,
         Enable.DECLARED,
-        all_of=tuple(_key(_ACTIONS[name]) for name in ("PULUMI_ORG", "APP_ID", "APP_PRIVATE_KEY")),
-        optional=tuple(_key(_ACTIONS[name]) for name in ("PULUMI_TOKEN_TYPE", "PULUMI_TEAM")),
+        all_of=tuple(_ACTIONS[name] for name in ("PULUMI_ORG", "APP_ID", "APP_PRIVATE_KEY")),
+        optional=tuple(_ACTIONS[name] for name in ("PULUMI_TOKEN_TYPE", "PULUMI_TEAM")),
         needs=(GITHUB_REPOSITORY,),
         uses=(GITHUB_PROVIDER_TOKEN, *(e for e in catalog.KEYS if e.namespace == "ci" and e.deprecated)),
     ),
@@ -205,7 +201,7 @@ PARTS: tuple[Part, ...] = (
         "GitHubActionsSecrets.fallback",
         SHARED_KINDS,
         Enable.KEYS,
-        all_of=tuple(_key(_ACTIONS[name]) for name in ("PULUMI_AUTH", "PULUMI_FALLBACK_ACCESS_TOKEN")),
+        all_of=tuple(_ACTIONS[name] for name in ("PULUMI_AUTH", "PULUMI_FALLBACK_ACCESS_TOKEN")),
         parent="GitHubActionsSecrets",
     ),
     # The bootstrap stack creates the environments and the OIDC trust CI logs in with (its own stack settings:
@@ -215,7 +211,7 @@ PARTS: tuple[Part, ...] = (
         frozenset({Kind.BOOTSTRAP}),
         Enable.ALWAYS,
         needs=(GITHUB_REPOSITORY,),
-        uses=(DEFAULT_BRANCH, *(_key(_ACTIONS[name]) for name in ("PULUMI_ORG", "PULUMI_TOKEN_TYPE", "PULUMI_TEAM"))),
+        uses=(DEFAULT_BRANCH, *(_ACTIONS[name] for name in ("PULUMI_ORG", "PULUMI_TOKEN_TYPE", "PULUMI_TEAM"))),
     ),
 )
 BY_NAME: dict[str, Part] = {p.name: p for p in PARTS}
@@ -234,11 +230,11 @@ check_declared = catalog.check_declared_parts
 
 def declared_parts(get: Callable[[str], str | None]) -> tuple[str, ...] | None:
     """The parts ``secret-chain:parts`` declares, or None when it is absent or invalid (its check reports that)."""
-    text = get(PARTS_KEY)
-    if text is None:
+    found = lookup(PARTS_KEY, get)
+    if found is None:
         return None
     try:
-        return tuple(json.loads(check_declared(text)))
+        return tuple(json.loads(check_declared(found[1])))
     except Invalid:
         return None
 
@@ -260,9 +256,9 @@ class Refusal:
     message: str
     fix: str
 
-    def line(self) -> str:
-        """One line: what is wrong with the declaration, and the fix."""
-        return f"{PARTS_KEY} {self.message}. Fix: {self.fix}"
+    def line(self) -> tuple[str, str]:
+        """(problem, fix): what is wrong with the declaration, and what to do (:meth:`components.config.ConfigReader.fail`)."""
+        return f"{PARTS_KEY} {self.message}", self.fix
 
 
 @dataclass

@@ -12,14 +12,15 @@ from typing import Any, Required, TypedDict
 
 import pulumi
 
-from components import kube
+from components import catalog, kube
 from components import validators as v
 from components._component import ChainComponent
 from components._resolve import Valid, arg, resolve_spec
+from components.catalog import Key
 from components.config import ConfigReader, Known, gated, lift, string, validated
 
-TOKEN_KEY = "prometheus:authToken"
-PREVIOUS_TOKEN_KEY = "prometheus:previousAuthToken"
+TOKEN_KEY = catalog.PROMETHEUS_TOKEN
+PREVIOUS_TOKEN_KEY = catalog.PROMETHEUS_PREVIOUS_TOKEN
 ENV_VAR = "PROMETHEUS_AUTH_TOKEN"
 PREVIOUS_ENV_VAR = "PROMETHEUS_AUTH_TOKEN_PREVIOUS"
 """Set only during phase 1 of a rotation: the app must accept this token as well as ``PROMETHEUS_AUTH_TOKEN``."""
@@ -100,7 +101,7 @@ class PrometheusSpec:
         return MONITOR_TOKEN_KEY
 
     @property
-    def config_keys(self) -> tuple[str, ...]:
+    def config_keys(self) -> tuple[Key, ...]:
         """Config keys both Secrets' data comes from (names only)."""
         return (TOKEN_KEY, PREVIOUS_TOKEN_KEY) if self.previous_token is not None else (TOKEN_KEY,)
 

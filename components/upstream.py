@@ -7,6 +7,8 @@ running cluster can tell: the CRD versions it serves.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from components.config import problem_line
+
 
 @dataclass(frozen=True)
 class Requirement:
@@ -151,7 +153,7 @@ def served_api_problems(parts: set[str], app_mode: bool, get_crd: Callable[[str]
         who = ", ".join(p for p in api.parts if p in parts)
         if crd is None:
             failed.add(api.crd)
-            problems.append(f"cluster: CRD {api.crd} is not installed, but {who} writes its objects. Fix: install {api.upgrade}")
+            problems.append(problem_line(f"cluster: CRD {api.crd} is not installed, but {who} writes its objects", f"install {api.upgrade}"))
             continue
         spec = crd.get("spec")
         versions = spec.get("versions", []) if isinstance(spec, dict) else []
@@ -160,8 +162,10 @@ def served_api_problems(parts: set[str], app_mode: bool, get_crd: Callable[[str]
             failed.add(api.crd)
             served = sorted(str(v.get("name")) for v in versions if isinstance(v, dict) and v.get("served"))
             problems.append(
-                f"cluster: CRD {api.crd} serves {', '.join(served) or 'no version'}, not {api.version}, which {who} writes. "
-                f"Fix: upgrade to {api.upgrade}"
+                problem_line(
+                    f"cluster: CRD {api.crd} serves {', '.join(served) or 'no version'}, not {api.version}, which {who} writes",
+                    f"upgrade to {api.upgrade}",
+                )
             )
             continue
         if not api.field_path:
@@ -171,10 +175,12 @@ def served_api_problems(parts: set[str], app_mode: bool, get_crd: Callable[[str]
         node = _schema_at(root, api.field_path) if isinstance(root, dict) else None
         dotted = ".".join(api.field_path)
         if node is None:
-            problems.append(f"cluster: CRD {api.crd} {api.version} has no {dotted}, which {who} sets. Fix: upgrade to {api.upgrade}")
+            problems.append(problem_line(f"cluster: CRD {api.crd} {api.version} has no {dotted}, which {who} sets", f"upgrade to {api.upgrade}"))
         elif api.enum_value and api.enum_value not in _as_list(node.get("enum")):
             problems.append(
-                f"cluster: CRD {api.crd} {api.version} does not allow {dotted}: {api.enum_value}, which {who} sets. "
-                f"Fix: upgrade to {api.upgrade}"
+                problem_line(
+                    f"cluster: CRD {api.crd} {api.version} does not allow {dotted}: {api.enum_value}, which {who} sets",
+                    f"upgrade to {api.upgrade}",
+                )
             )
     return problems

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 from components import catalog, flux, github_actions
 from components.catalog import Key
-from components.parts import PARTS_KEY
+from components.ops import runbook
+from components.parts import DECLARED_PARTS
 from components.validators import Invalid
 from tests.conftest import rsa_pem
 
@@ -55,7 +56,7 @@ def _lower(length: int) -> str:
 def candidates(entry: Key) -> Iterator[str]:
     """Candidate values for ``entry``, most specific first; each has at least 16 random characters."""
     example = entry.example.strip()
-    hints = f"{example} {entry.generate} {entry.purpose}".lower()
+    hints = f"{example} {runbook.of(entry).generate} {entry.purpose}".lower()
     # A token prefix followed by an ellipsis: ghp_…, github_pat_…, pul-…, dop_v1_…
     if example.endswith("…") and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*[_-]", example[:-1]):
         prefix = example[:-1]
@@ -64,7 +65,7 @@ def candidates(entry: Key) -> Iterator[str]:
         yield prefix + _alnum(36)
         yield prefix + _alnum(22) + "_" + _alnum(59)
     # A random value as made by openssl: `openssl rand -hex 32`, `openssl rand -base64 32`.
-    for kind, size in re.findall(r"openssl rand -(hex|base64) (\d+)", f"{example} {entry.generate}"):
+    for kind, size in re.findall(r"openssl rand -(hex|base64) (\d+)", f"{example} {runbook.of(entry).generate}"):
         yield secrets.token_hex(int(size)) if kind == "hex" else base64.b64encode(secrets.token_bytes(int(size))).decode()
     # A PEM private key file (GitHub App keys).
     if ".pem" in hints or "private key" in hints:
@@ -202,7 +203,7 @@ def chain_config(
     a rotation is in progress (the catalog's ``temporary`` keys), as between rotations.
     """
     config = {key: c.raw for key, c in canaries.values.items() if rotating or not getattr(catalog.get(key), "temporary", False)}
-    config.pop(PARTS_KEY)  # a declaration, not a value: the whole chain is what the config enables
+    config.pop(DECLARED_PARTS.key)  # a declaration, not a value: the whole chain is what the config enables
     secret_keys = [key for key in config if canaries.values[key].secret]
     config["secret-chain:escEnvironment"] = esc_environment_for(stack)
     repository = config.get("secret-chain:githubRepository", "")
@@ -210,17 +211,17 @@ def chain_config(
         config["github:owner"] = repository.split("/", 1)[0]  # the provider writes to its owner (github_actions.owner_problem)
     drop: tuple[str, ...] = _CI_DROP[ci_mode]
     if flux_mode == "app":
-        drop += (flux.TOKEN_KEY,)
+        drop += (flux.TOKEN_KEY.key,)
     elif flux_mode in ("token", "token-alias"):
-        drop += flux.APP_KEYS
+        drop += tuple(k.key for k in flux.APP_KEYS)
     else:
         raise ValueError(flux_mode)
     for key in drop:
         config.pop(key, None)
     config.update(_CI_SET[ci_mode])
     if flux_mode == "token-alias":
-        alias = catalog.get(flux.TOKEN_KEY).aliases[0]
-        config[alias] = config.pop(flux.TOKEN_KEY)
+        alias = flux.TOKEN_KEY.aliases[0]
+        config[alias] = config.pop(flux.TOKEN_KEY.key)
         secret_keys.append(alias)
     present = [k for k in secret_keys if k in config]
     return config, present if flagged else []

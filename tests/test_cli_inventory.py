@@ -13,7 +13,7 @@ import pytest
 from components import catalog
 from components.catalog import Tier
 from components.github_actions import ENTRIES
-from components.ops import inventory
+from components.ops import inventory, plan, runbook
 from components.ops.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +58,7 @@ def test_markdown_tables_follow_the_runbook(capsys: pytest.CaptureFixture[str]) 
     assert {r[0].strip("`") for r in stack} == {k.key for k in catalog.KEYS if k.tier is Tier.STACK}
     flows = {r[0].strip("`"): r for r in table_rows(out, "| Key | Flows to |")}
     token = catalog.get("namespace:imagePullSecret.token")
-    assert flows[token.key][1:] == [token.flows_to, token.consumers, token.symptom, token.scopes]
+    assert flows[token.key][1:] == [plan.flows_to(token), runbook.of(token).consumers, runbook.of(token).symptom, runbook.of(token).scopes]
 
 
 def test_json_inventory(capsys: pytest.CaptureFixture[str]) -> None:
@@ -70,7 +70,7 @@ def test_json_inventory(capsys: pytest.CaptureFixture[str]) -> None:
     for k in catalog.KEYS:
         assert rows[k.key]["rotationDays"] == k.rotation.days
         assert rows[k.key]["secret"] is k.secret
-        assert rows[k.key]["generate"] == k.generate
+        assert rows[k.key]["generate"] == runbook.of(k).generate
     assert rows["flux:githubToken"]["rotationDays"] == 90 and rows["flux:githubToken"]["aliases"] == ["secret-chain:github.token"]
 
 

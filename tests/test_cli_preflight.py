@@ -14,8 +14,10 @@ import pytest
 
 from components import catalog
 from components.ops.cli import main
-from components.parts import PARTS, PARTS_KEY
+from components.parts import DECLARED_PARTS, PARTS
 from tests.conftest import rsa_pem
+
+PARTS_KEY = DECLARED_PARTS.key
 
 ROOT = Path(__file__).resolve().parents[1]
 PEM = rsa_pem()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from components import catalog
+from components.ops import runbook
 from components.ops.cli import main
 from components.ops.rotation import parse_time
 
@@ -47,7 +48,7 @@ def test_json_statuses_at_fixed_date(capsys: pytest.CaptureFixture[str]) -> None
     items = {(i["configKey"], i["resource"]): i for i in data["items"]}
     flux = items[("flux:githubToken", "Secret flux-system/github-token")]
     assert flux["scheduleDays"] == 90 and flux["due"].startswith("2025-11-30")
-    assert flux["generate"] == catalog.get("flux:githubToken").generate
+    assert flux["generate"] == runbook.of(catalog.get("flux:githubToken")).generate
     assert flux["fix"].startswith('pulumi env set <org>/secret-chain/Production pulumiConfig.flux:githubToken github_pat_… --secret')
     ghcr = items[("namespace:imagePullSecret.token", "Secret default/ghcr-pull-secret")]
     assert ghcr["modified"].startswith("2025-01-10T08:00:00.123456")  # nanosecond RFC 3339 from the state

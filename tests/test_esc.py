@@ -101,7 +101,7 @@ def stack_selection(kind: parts.Kind, env: str) -> parts.Selection:
     stack = yaml.safe_load((ROOT / "stacks" / STACK_FILES[kind]).read_text(encoding="utf-8"))
     settings = {k: v for k, v in stack["config"].items()}
     values = {key: "set" for key in composed(env)}
-    declared = settings.pop(parts.PARTS_KEY)
+    declared = settings.pop(parts.PARTS_KEY.key)
 
     def get_json(key: str) -> str | None:
         fields = {e.field: "x" for e in catalog.held_in(key) if e.field and e.key in values}

@@ -5,11 +5,14 @@ from typing import Any
 
 import pytest
 
-from components.grafana import MAIL_KEYS, GrafanaOAuth, GrafanaOAuthArgs
+from components.grafana import MAIL_KEYS as MAIL_ENTRIES
+from components.grafana import GrafanaOAuth, GrafanaOAuthArgs
 from components.ops.offline import Evaluation, is_secret, unwrap
 from tests.conftest import Run, config_error, secret_data
 from tests.leaks import find_leaks
 from tests.schemas import validate
+
+MAIL_KEYS = [k.key for k in MAIL_ENTRIES]
 
 SECRET = "kubernetes:core/v1:Secret"
 ARGS: GrafanaOAuthArgs = {"namespace": "monitoring", "domain": "example.com"}

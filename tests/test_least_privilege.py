@@ -35,6 +35,7 @@ import pytest
 from components import catalog, parts
 from components.chain import SecretChainArgs
 from components.errors import ConfigError
+from components.ops import runbook
 from components.ops.offline import Evaluation, Registration, load_config_file, unwrap
 from tests import policies
 from tests.runtime import evaluate
@@ -367,7 +368,7 @@ def test_every_secret_lives_only_where_it_is_read(stack: str, flux: str, preview
     assert placement_problems(ev, expected) == []
     assert len(registered_secrets(ev)) == len(expected) >= (2 if stack == "preview-base" else 3)
     for want in expected.values():
-        assert want.reader in catalog.get(want.key).consumers, (want.key, want.reader)
+        assert want.reader in runbook.of(catalog.get(want.key)).consumers, (want.key, want.reader)
 
 
 @pytest.mark.parametrize(("stack", "flux", "preview"), EVALUATIONS, ids=EVALUATION_IDS)
@@ -473,7 +474,7 @@ def test_every_secret_of_the_platform_has_a_registered_reader_in_its_namespace(p
     refs = {(r.namespace, r.name) for r in secret_references(ev, "cert-manager-resources")}
     assert refs == set(registered_secrets(ev)) == set(PLATFORM_EXPECTED)
     for want in PLATFORM_EXPECTED.values():
-        assert want.reader in catalog.get(want.key).consumers, (want.key, want.reader)
+        assert want.reader in runbook.of(catalog.get(want.key)).consumers, (want.key, want.reader)
 
 
 # --- the checks can fail: hand-built registrations --------------------------------------------------

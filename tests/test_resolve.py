@@ -11,7 +11,7 @@ from typing import Any, TypedDict
 
 import pytest
 
-from components import catalog, certmanager, flux, flux_images, ghcr, github_actions, grafana, prometheus
+from components import certmanager, flux, flux_images, ghcr, github_actions, grafana, prometheus
 from components._resolve import Valid, arg, spec_args
 from components.config import argument_names
 
@@ -89,7 +89,7 @@ def default_mismatches(typed_dict: type, specs: tuple[type, ...]) -> tuple[list[
         if name not in docs:
             continue
         if how.key is not None:
-            entry = catalog.get(how.key)
+            entry = how.key
             if entry.config_key not in docs[name] or entry.field not in docs[name]:
                 problems.append(f"{name}: the docstring should name config {how.key}")
             continue

@@ -21,7 +21,7 @@ import pytest
 
 from components import GrafanaOAuth, PrometheusAuth, SecretChain, catalog, kube, parts
 from components.kube import rollout_digest
-from components.ops import preflight
+from components.ops import preflight, runbook
 from components.ops.offline import RANDOM_BYTES, Evaluation, is_secret, is_unknown, random_bytes_stand_in, unwrap
 from components.program import main
 from tests.conftest import Run, canary_config, config_error, secret_data
@@ -30,7 +30,7 @@ from tests.runtime import evaluate
 from tests.test_chain import full_config
 
 ROOT = Path(__file__).resolve().parent.parent
-KEY = kube.ROLLOUT_KEY
+KEY = kube.ROLLOUT_KEY.key
 Config = tuple[dict[str, str], list[str]]
 GRAFANA_ARGS = {"namespace": "monitoring", "domain": "example.com"}
 BUILDERS: dict[str, Callable[[], object]] = {
@@ -208,8 +208,8 @@ def test_the_documented_urn_is_the_one_the_stack_program_registers() -> None:
     ev = evaluate(main, config=config, secret_keys=secret_keys, stack="production")
     (key,) = ev.of_type(RANDOM_BYTES)
     documented = key.urn.replace("urn:pulumi:production::", "urn:pulumi:<stack>::")
-    assert any(documented in step for step in catalog.get(KEY).rotate)
-    assert "pulumi up --replace" in " ".join(catalog.get(KEY).rotate)
+    assert any(documented in step for step in runbook.of(catalog.get(KEY)).rotate)
+    assert "pulumi up --replace" in " ".join(runbook.of(catalog.get(KEY)).rotate)
 
 
 @pytest.mark.parametrize("stack", ["production", "preview-pr-7"])
@@ -262,7 +262,7 @@ def test_the_catalog_says_the_key_is_optional_and_how_it_is_made() -> None:
     entry = catalog.get(KEY)
     assert entry.secret and entry.generated_when_absent
     assert f"RandomBytes of {kube.ROLLOUT_KEY_BYTES} bytes" in entry.generated_when_absent
-    assert "share one key across stacks" in entry.generate and "rotate it by hand" in entry.generate
+    assert "share one key across stacks" in runbook.of(entry).generate and "rotate it by hand" in runbook.of(entry).generate
 
 
 def test_the_random_provider_is_imported_only_to_generate_a_key() -> None:

@@ -24,7 +24,7 @@ import yaml
 
 from components import CertManagerDnsIssuer, FluxGitCredentials, GhcrPullSecret, GrafanaOAuth, PrometheusAuth, SecretChain, catalog
 from components.kube import canonical_json, rollout_annotation_key, rollout_digest
-from components.ops import inventory
+from components.ops import inventory, plan, runbook
 from components.ops.cli import main as cli
 from components.ops.offline import Evaluation, Registration, is_secret, redact, unwrap
 from components.program import main as program
@@ -135,8 +135,9 @@ def _content(reg: Registration) -> Any:
 
 
 def _object_name(reg: Registration) -> str:
+    """How the derived flows (components.ops.plan.flows_to) name the object: a PR stack's name as preview-pr-<N>."""
     if reg.type == SECRET:
-        return f"Secret {reg.inputs['metadata']['name']}/"
+        return f"/{reg.inputs['metadata']['name'].replace(PR_STACK, 'preview-pr-<N>')} ["
     return f"GitHub Actions secret {reg.inputs.get('secretName')}"
 
 
@@ -175,9 +176,9 @@ def test_a_new_value_is_an_in_place_update_of_exactly_the_objects_that_hold_it(k
     changed = [ra for ra, rb in zip(by_urn_a, by_urn_b, strict=True) if ra.custom and _content(ra) != _content(rb)]
     holders = [r for r in by_urn_a if r.custom and _holds(r, key)]
     assert [r.urn for r in changed] == [r.urn for r in holders]
-    flows_to = catalog.get(key).flows_to.replace("<app namespace>", APP_NAMESPACE[stack])
+    flows_to = plan.flows_to(catalog.get(key))
     for reg in changed:
-        assert _object_name(reg) in flows_to, f"{key}: catalog flows_to does not name {reg.urn}"
+        assert _object_name(reg) in flows_to, f"{key}: the derived flows do not name {reg.urn}"
     if stack == "production" and "provider config" not in flows_to and key != "secret-chain:rolloutKey":
         assert changed, f"{key}: the production chain consumes it, yet nothing changed"
     # 4. Rollout triggers: a start-up consumer's annotation changes exactly when its Secret's data (or the key) does.
@@ -523,8 +524,8 @@ def test_every_secret_key_has_a_rotation_path_and_says_when_it_is_picked_up() ->
     for entry in catalog.KEYS:
         if not entry.secret:
             continue
-        assert entry.rotate and all(step.strip() for step in entry.rotate), f"{entry.key} has no rotation steps"
-        assert entry.reload, f"{entry.key} does not say when its consumers pick up a new value"
+        assert runbook.of(entry).rotate and all(step.strip() for step in runbook.of(entry).rotate), f"{entry.key} has no rotation steps"
+        assert runbook.of(entry).reload, f"{entry.key} does not say when its consumers pick up a new value"
         steps = inventory.rotation_steps(entry)
         assert not any("{set}" in step for step in steps)
         if not entry.temporary:
@@ -533,7 +534,7 @@ def test_every_secret_key_has_a_rotation_path_and_says_when_it_is_picked_up() ->
 
 def test_no_trigger_consumers_are_documented_from_upstream() -> None:
     """The parts without a rollout trigger say which upstream code reads their Secret at use time."""
-    reload = {k.key: k.reload for k in catalog.KEYS}
+    reload = {k.key: runbook.of(k).reload for k in catalog.KEYS}
     assert "getPullSecretsForPod" in reload["namespace:imagePullSecret.token"]
     assert "getAuthOpts" in reload["flux:githubToken"] and "getAuthOpts" in reload["flux:githubAppPrivateKey"]
     assert "solverForChallenge" in reload["gateway:digitaloceanDnsToken"]
@@ -543,7 +544,7 @@ def test_no_trigger_consumers_are_documented_from_upstream() -> None:
 
 
 def test_flux_token_keeps_the_old_token_for_24_hours_as_the_seed_guide_says() -> None:
-    steps = " ".join(catalog.get("flux:githubToken").rotate)
+    steps = " ".join(runbook.of(catalog.get("flux:githubToken")).rotate)
     assert "24 hours" in steps and steps.index("{set}") < steps.index("After 24 hours")
 
 
@@ -622,7 +623,7 @@ def test_rotation_report_links_each_due_key_to_its_steps(tmp_path: Path, capsys:
     path.write_text(json.dumps(state))
     assert cli(["rotation", "--state", str(path), "--now", "2026-01-01"]) == 1
     out = capsys.readouterr().out
-    assert f"without downtime: {len(catalog.get('prometheus:authToken').rotate)} steps in docs/rotation.md#prometheus-authtoken" in out
+    assert f"without downtime: {len(runbook.of(catalog.get('prometheus:authToken')).rotate)} steps in docs/rotation.md#prometheus-authtoken" in out
     assert cli(["rotation", "--state", str(path), "--now", "2026-01-01", "--json"]) == 1
     (item,) = json.loads(capsys.readouterr().out)["items"]
     assert item["guide"] == "docs/rotation.md#prometheus-authtoken"

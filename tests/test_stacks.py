@@ -24,7 +24,7 @@ from components.catalog import Tier
 from components.errors import ConfigError
 from components.ops import preflight
 from components.ops.offline import Evaluation, evaluate, parse_config
-from components.parts import PARTS_KEY
+from components.parts import DECLARED_PARTS
 from components.program import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +47,9 @@ STACKS: dict[str, tuple[str, str, str, list[str]]] = {
     # As .github/workflows/preview-deploy.yml builds it: the committed template plus the PR-only environment.
     "preview-pr-7": ("Pulumi.preview-pr.yaml", "pull-request.yaml", "preview.json", ["GhcrPullSecret", "PrometheusAuth", "GrafanaOAuth"]),
 }
+
+PARTS_KEY = DECLARED_PARTS.key
+"""The stack setting ``secret-chain:parts``, as the stack file spells it."""
 
 
 def _yaml(path: Path) -> dict[str, Any]:

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import base64
+import functools
 import importlib
 import json
 import sys
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from components import catalog, parts
+from components.catalog import Key
+from components.config import lookup
 from components.errors import ConfigError, SecretChainError
 from components.kube import CONFIG_KEYS_ANNOTATION
-from components.ops import _io
-from components.ops.offline import Evaluation, Registration, evaluate, is_secret, redact, unwrap
+from components.ops import _io, runbook
+from components.ops.offline import Evaluation, Registration, evaluate, is_secret, load_config_file, redact, unwrap
+from components.validators import Invalid
+
+if TYPE_CHECKING:
+    from components.github_actions import Entry
+
+
+SECRET = "kubernetes:core/v1:Secret"
 
 
 @dataclass(frozen=True)
@@ -81,27 +93,42 @@ def _data_keys(reg: Registration) -> list[str]:
     return sorted(keys)
 
 
-def links(evaluation: Evaluation) -> list[Link]:
-    """The chain of every configured value, derived from what was registered."""
+def _annotated(reg: Registration) -> list[str]:
+    """The config keys a Secret's data comes from, as its ``secret-chain/config-keys`` annotation names them."""
+    meta = reg.inputs.get("metadata", {})
+    return [key for key in str(meta.get("annotations", {}).get(CONFIG_KEYS_ANNOTATION, "")).split(",") if key]
+
+
+def actions_target(entry: Entry, scope: str) -> str:
+    """``GitHub Actions secret NAME (scope)``: what GitHubActionsSecrets writes for ``entry``."""
+    return f"GitHub Actions {'secret' if entry.secret else 'variable'} {entry.github_name} ({scope})"
+
+
+def links(evaluation: Evaluation, reached: Mapping[tuple[str, str], Collection[str]] | None = None) -> list[Link]:
+    """The chain of every configured value, derived from what was registered.
+
+    ``reached``: for (Secret URN, config key), the data keys the key's value reaches (:func:`reached`); by default
+    every data key of a Secret whose annotation names the key.
+    """
+    from components.github_actions import BY_GITHUB_NAME
+
     out: list[Link] = []
     for reg in evaluation.resources:
-        if reg.type == "kubernetes:core/v1:Secret":
+        if reg.type == SECRET:
             meta = reg.inputs.get("metadata", {})
-            keys = str(meta.get("annotations", {}).get(CONFIG_KEYS_ANNOTATION, ""))
-            target = f"Secret {meta.get('namespace')}/{meta.get('name')} [{', '.join(_data_keys(reg))}]"
-            for key in filter(None, keys.split(",")):
-                out.append(Link(key, target, catalog.get(key).consumers))
+            for key in _annotated(reg):
+                data_keys = _data_keys(reg) if reached is None or (reg.urn, key) not in reached else sorted(reached[reg.urn, key])
+                if data_keys:
+                    target = f"Secret {meta.get('namespace')}/{meta.get('name')} [{', '.join(data_keys)}]"
+                    out.append(Link(key, target, runbook.of(catalog.get(key)).consumers))
         elif reg.type.startswith("github:index/actions"):
             name = reg.inputs.get("secretName") or reg.inputs.get("variableName")
             if name is None:
                 continue  # the repository-access resources of organisation secrets carry no value
-            from components.github_actions import BY_GITHUB_NAME
-
             entry = BY_GITHUB_NAME[str(name)]
-            kind = "secret" if entry.secret else "variable"
             where = reg.inputs.get("environment")
             scope = f"environment {where}" if where else ("organisation" if "Organization" in reg.type else "repository")
-            out.append(Link(entry.config_key, f"GitHub Actions {kind} {name} ({scope})", catalog.get(entry.config_key).consumers))
+            out.append(Link(entry.config_key, actions_target(entry, scope), runbook.of(entry.key).consumers))
     return sorted(set(out), key=lambda link: (link.config_key, link.target))
 
 
@@ -244,3 +271,169 @@ def main(args: argparse.Namespace) -> int:
         if args.manifests:
             print(f"\nWrote {len(written)} manifest(s) to {args.manifests} (secret values replaced by <secret:…> placeholders)")
     return 0
+
+
+# --- where each value flows: derived from the example stacks' registrations ---------------------------
+
+EXAMPLE_CONFIGS = Path(__file__).resolve().parents[2] / "examples" / "config"
+"""The example configs (``pulumi config --json`` form) the flows are derived from."""
+EXAMPLE_STACKS = (("production", "production.json"), ("preview-base", "preview.json"), ("preview-pr-1", "preview.json"))
+"""Each stack kind, with the example config it is evaluated with."""
+PR_STACK = "preview-pr-<N>"
+
+
+def _data_value(reg: Registration, data_key: str) -> object:
+    """The value of one data key of a Secret (decoded when it is in ``data``); compared, never shown."""
+    string_data = unwrap(reg.inputs.get("stringData"))
+    if isinstance(string_data, dict) and data_key in string_data:
+        return unwrap(string_data[data_key])
+    data = unwrap(reg.inputs.get("data"))
+    value = unwrap(data.get(data_key)) if isinstance(data, dict) else None
+    return base64.b64decode(value).decode(errors="replace") if isinstance(value, str) else value
+
+
+def other_value(entry: Key, config: Mapping[str, str]) -> dict[str, str] | None:
+    """``config`` with ``entry``'s value replaced by another of the same shape (one letter or digit changed), or None.
+
+    The stand-in is checked with the key's own format check; a value no single change keeps valid (a PEM key) has none.
+    """
+    try:
+        found = lookup(entry, config.get)
+    except Invalid:
+        return None
+    if found is None:
+        return None
+    used, value = found
+    tries = 0
+    for index in reversed(range(len(value))):
+        char = value[index]
+        if not char.isascii() or not char.isalnum():
+            continue
+        tries += 1
+        if tries > 24:
+            break
+        swap = str((int(char) + 1) % 10) if char.isdigit() else chr(ord(char) + 1) if char not in "zZ" else chr(ord(char) - 1)
+        candidate = value[:index] + swap + value[index + 1 :]
+        try:
+            if entry.shape(candidate) == entry.shape(value):
+                continue
+        except Invalid:
+            continue
+        out = dict(config)
+        if entry.field:
+            document = json.loads(config[entry.config_key])
+            document[entry.field] = candidate
+            out[entry.config_key] = json.dumps(document)
+        else:
+            out[used] = candidate
+        return out
+    return None
+
+
+def _evaluated(config: Mapping[str, str], secret_keys: list[str], stack: str) -> Evaluation | None:
+    from components.program import main as program
+
+    try:
+        return evaluate(program, config=config, secret_keys=secret_keys, stack=stack)
+    except SecretChainError:
+        return None
+
+
+def reached(
+    evaluation: Evaluation, config: Mapping[str, str], secret_keys: list[str], keys: Collection[str] | None = None
+) -> dict[tuple[str, str], set[str]]:
+    """For each (Secret URN, config key) of a Secret with several data keys: the data keys the key's value reaches.
+
+    Found by evaluating again with the key's value changed (:func:`other_value`) and comparing each data key's value
+    (values are compared here and never leave this function). A key with no stand-in value (a PEM key) reaches the
+    data keys that hold exactly its normalised value. ``keys``: trace only these.
+    """
+    secrets = [r for r in evaluation.resources if r.type == SECRET and len(_data_keys(r)) > 1]
+    out: dict[tuple[str, str], set[str]] = {}
+    for key in sorted({k for r in secrets for k in _annotated(r)}):
+        if keys is not None and key not in keys:
+            continue
+        entry = catalog.get(key)
+        changed = other_value(entry, config)
+        other = _evaluated(changed, secret_keys, evaluation.stack) if changed is not None else None
+        by_urn = {r.urn: r for r in other.resources} if other is not None else {}
+        for reg in (r for r in secrets if key in _annotated(r)):
+            if reg.urn in by_urn:
+                out[reg.urn, key] = {d for d in _data_keys(reg) if _data_value(reg, d) != _data_value(by_urn[reg.urn], d)}
+                continue
+            found = lookup(entry, config.get)
+            normalised = entry.shape(found[1]) if found is not None else None
+            out[reg.urn, key] = {d for d in _data_keys(reg) if _data_value(reg, d) == normalised}
+    return out
+
+
+def _variants(config: dict[str, str], secret_keys: list[str]) -> list[tuple[dict[str, str], list[str], set[str]]]:
+    """Configs that set what an example leaves unset: (config, secret keys, the keys they add)."""
+    out = []
+    with_previous = other_value(catalog.PROMETHEUS_TOKEN, config)
+    if with_previous is not None:
+        previous = catalog.PROMETHEUS_PREVIOUS_TOKEN.key
+        added = {**config, previous: with_previous[catalog.PROMETHEUS_TOKEN.key]}
+        out.append((added, [*secret_keys, previous], {previous}))
+    token = lookup(catalog.GHCR_TOKEN, config.get)  # a classic PAT: also a valid Flux token
+    if token is not None:
+        app = {k.key for k in (catalog.FLUX_GITHUB_APP_ID, catalog.FLUX_GITHUB_APP_INSTALLATION_ID, catalog.FLUX_GITHUB_APP_PRIVATE_KEY)}
+        flux_token = catalog.FLUX_GITHUB_TOKEN.key
+        token_mode = {**{k: v for k, v in config.items() if k not in app}, flux_token: token[1]}
+        out.append((token_mode, [*(k for k in secret_keys if k not in app), flux_token], {flux_token}))
+    return out
+
+
+@functools.cache
+def flows() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """Where each config key's value lands, derived from the example stacks: key → ((target, stack kinds), …).
+
+    Each stack kind is evaluated offline with its example config (:data:`EXAMPLE_STACKS`), and again with the keys
+    the example leaves unset (the previous Prometheus token, a Flux token instead of the App). A target is
+    :func:`links`' ``Secret <namespace>/<name> [<data keys>]``, with only the data keys the value reaches
+    (:func:`reached`), or a GitHub Actions secret or variable. Empty when the examples are not there (an installed package).
+    """
+    found: dict[str, dict[str, list[str]]] = {}
+
+    def collect(evaluation: Evaluation, traced: Mapping[tuple[str, str], Collection[str]], only: Collection[str] | None = None) -> None:
+        label = PR_STACK if evaluation.stack.startswith("preview-pr-") else evaluation.stack
+        for link in links(evaluation, traced):
+            if only is None or link.config_key in only:
+                target = link.target.replace(evaluation.stack, PR_STACK) if label == PR_STACK else link.target
+                stacks = found.setdefault(link.config_key, {}).setdefault(target, [])
+                if label not in stacks:
+                    stacks.append(label)
+
+    for stack, example in EXAMPLE_STACKS:
+        path = EXAMPLE_CONFIGS / example
+        if not path.is_file():
+            return {}
+        config, secret_keys = load_config_file(path)
+        evaluation = _evaluated(config, secret_keys, stack)
+        if evaluation is None:
+            continue
+        collect(evaluation, reached(evaluation, config, secret_keys))
+        for variant, variant_secrets, added in _variants(config, secret_keys):
+            other = _evaluated(variant, variant_secrets, stack)
+            if other is not None:
+                collect(other, reached(other, variant, variant_secrets, added), added)
+    return {key: tuple((target, tuple(stacks)) for target, stacks in targets.items()) for key, targets in sorted(found.items())}
+
+
+def flows_to(entry: Key) -> str:
+    """One line: where ``entry``'s value lands in each stack kind (:func:`flows`), or what the runbook says when it lands in no object.
+
+    A GitHub Actions value the examples do not set is named from GitHubActionsSecrets' own table; a deprecated one
+    says that nothing is written any more.
+    """
+    from components.github_actions import ENTRIES
+
+    derived = flows().get(entry.key)
+    if derived:
+        return "; ".join(f"{target} in {', '.join(stacks)}" for target, stacks in derived)
+    actions = next((e for e in ENTRIES if e.key.key == entry.key), None)
+    if actions is not None and entry.deprecated:
+        return f"nothing since {catalog.DEPRECATED_SINCE} (was {actions_target(actions, 'repository')}, which pulumi up now deletes)"
+    if actions is not None:
+        return f"{actions_target(actions, 'repository')}, when set"
+    return runbook.of(entry).flows_to

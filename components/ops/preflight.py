@@ -19,7 +19,7 @@ from typing import Any
 from components import catalog, parts
 from components.catalog import Key
 from components.chain import StackKind, parse_stack
-from components.config import ESC_ENVIRONMENT_KEY, esc_environment, fix_command, lookup
+from components.config import ESC_ENVIRONMENT_KEY, FIX, esc_environment, fix_command, lookup, problem_line
 from components.errors import SecretChainError
 from components.ops import _io
 from components.validators import Invalid
@@ -27,7 +27,7 @@ from components.validators import Invalid
 CATALOG_NAMESPACES = frozenset(k.namespace for k in catalog.KEYS)
 PREVIOUS_PROMETHEUS_TOKEN = parts.BY_NAME["PrometheusAuth.rotation"].optional[0]
 PROMETHEUS_TOKEN = parts.BY_NAME["PrometheusAuth"].all_of[0]
-REPOSITORY_KEY = catalog.get("secret-chain:githubRepository")
+REPOSITORY_KEY = catalog.GITHUB_REPOSITORY
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Problem:
         """One line: key, what is wrong, the fix (a problem of the running cluster says its own subject)."""
         if self.kind == "cluster":
             return self.message
-        return f'config "{self.key}" {self.message}. Fix: {self.fix}' if self.fix else f'config "{self.key}" {self.message}'
+        return problem_line(f'config "{self.key}" {self.message}', self.fix)
 
 
 @dataclass
@@ -91,9 +91,10 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
         kind: StackKind = parse_stack(stack, bootstrap=True)
     except Invalid as err:
         raise SecretChainError(f'--stack "{stack}" {err}') from None
-    configured_env = config.get(ESC_ENVIRONMENT_KEY, "")
+    found_env = lookup(ESC_ENVIRONMENT_KEY, config.get)
+    configured_env = "" if found_env is None else found_env[1]
     try:
-        environment = esc_environment(kind.name, catalog.get(ESC_ENVIRONMENT_KEY).check(configured_env) if configured_env else "")
+        environment = esc_environment(kind.name, ESC_ENVIRONMENT_KEY.check(configured_env) if configured_env else "")
     except Invalid:
         environment = esc_environment(kind.name, "")
     report = Report(stack=kind.name, environment=environment)
@@ -110,7 +111,7 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
 
     owner = {k.key: p.name for p in reversed(selection.built) for k in p.keys}
     for refusal in selection.problems:
-        report.problems.append(Problem(parts.PARTS_KEY, "declared", refusal.message, refusal.fix, refusal.part))
+        report.problems.append(Problem(parts.PARTS_KEY.key, "declared", refusal.message, refusal.fix, refusal.part))
     for missing in selection.unset():
         problem(missing.key, "missing", f"is missing: {missing.why}", missing.part)
     for conflict in selection.conflicts:
@@ -153,7 +154,7 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
             problem(
                 entry,
                 "secret-plain",
-                f"is stored as a secret, but it is not one: the chain writes it in plain text ({entry.flows_to or 'as config'}); "
+                f"is stored as a secret, but it is not one: the chain writes it in plain text ({_written(entry)}); "
                 "set it again without --secret, and keep anything that must stay secret out of it",
                 part,
                 warn=True,
@@ -175,6 +176,18 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
     return report
 
 
+def _written(entry: Key) -> str:
+    """Where the chain writes a key's value, without evaluating it: its GitHub Actions value, or the Secret of its parts."""
+    from components.github_actions import ENTRIES
+    from components.ops.plan import actions_target
+
+    actions = next((e for e in ENTRIES if e.key.key == entry.key), None)
+    if actions is not None:
+        return actions_target(actions, "repository")
+    writers = [p.name for p in parts.PARTS if entry in p.keys and p.writes_secrets]
+    return f"into the Secret of {', '.join(writers)}" if writers else "as config"
+
+
 def unknown_key_label(key: str) -> tuple[str, str]:
     """(a name for an unknown config key that cannot carry a value, a suggestion) for printing.
 
@@ -192,26 +205,27 @@ def unknown_key_label(key: str) -> tuple[str, str]:
 
 def _check_github_owner(config: Mapping[str, str], selection: parts.Selection, report: Report) -> None:
     """The repository's owner against the GitHub provider's, with the component's own rule (github_actions.owner_problem)."""
-    from components.github_actions import owner_problem, provider_owner
+    from components.github_actions import GITHUB_OWNER, owner_problem, provider_owner
 
-    repository = config.get(REPOSITORY_KEY.key, "")
+    set_to = lookup(REPOSITORY_KEY, config.get)
+    repository = "" if set_to is None else set_to[1]
     if not any(p.name == "GitHubActionsSecrets" for p in selection.built) or "/" not in repository:
         return
     try:
         REPOSITORY_KEY.check(repository)
     except Invalid:
         return  # reported as malformed already
-    found = owner_problem(repository.split("/", 1)[0], provider_owner(config.get("github:owner")), what=f'config "{REPOSITORY_KEY.key}"')
+    found = owner_problem(repository.split("/", 1)[0], provider_owner(config.get(GITHUB_OWNER)), what=f'config "{REPOSITORY_KEY.key}"')
     if found is not None:
-        message, _, fix = found.partition(". Fix: ")
+        message, _, fix = found.partition(FIX)
         message = message.removeprefix(f'config "{REPOSITORY_KEY.key}" ')
         report.problems.append(Problem(REPOSITORY_KEY.key, "owner", message, fix, "GitHubActionsSecrets"))
 
 
 def _check_previous_token(config: Mapping[str, str], problem: Callable[..., None]) -> None:
     """During a rotation the previous Prometheus token must differ from the new one (compared, never shown)."""
-    new, old = config.get(PROMETHEUS_TOKEN.key), config.get(PREVIOUS_PROMETHEUS_TOKEN.key)
-    if new is None or old is None or new.strip() != old.strip():
+    new, old = lookup(PROMETHEUS_TOKEN, config.get), lookup(PREVIOUS_PROMETHEUS_TOKEN, config.get)
+    if new is None or old is None or new[1].strip() != old[1].strip():
         return
     problem(
         PROMETHEUS_TOKEN,
@@ -278,7 +292,7 @@ def check_cluster(report: Report, crd: Callable[[str], dict[str, Any] | None]) -
     """Add a problem for each CRD version a built part writes that the cluster (``crd(name)``, its CRD or None) does not serve."""
     from components.upstream import served_api_problems
 
-    app_mode = "flux:githubAppId" in report.checked
+    app_mode = catalog.FLUX_GITHUB_APP_ID.key in report.checked
     for line in served_api_problems(set(report.built), app_mode, crd):
         report.problems.append(Problem("cluster", "cluster", line, "", ""))
 

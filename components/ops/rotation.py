@@ -24,7 +24,7 @@ from components.config import esc_environment, fix_command
 from components.errors import SecretChainError
 from components.github_actions import BY_GITHUB_NAME
 from components.kube import CONFIG_KEYS_ANNOTATION
-from components.ops import _io
+from components.ops import _io, runbook
 from components.ops.inventory import doc_link, rotation_steps
 from components.validators import Invalid
 
@@ -66,7 +66,7 @@ class Item:
             "rotation": entry.rotation.value,
             "due": self.due.isoformat() if self.due else None,
             "status": self.status,
-            "generate": entry.generate,
+            "generate": runbook.of(entry).generate,
             "fix": fix_command(entry, environment),
             "steps": rotation_steps(entry, environment),
             "guide": doc_link(self.config_key),
@@ -194,12 +194,12 @@ def render_text(items: list[Item], environment: str, now: datetime, warn_days: i
         lines += [
             "",
             f"  {item.status.upper()}: {item.config_key} in {item.resource} ({age}; {entry.rotation.value}, due {when})",
-            f"    new value: {entry.generate or 'see the runbook'}",
+            f"    new value: {runbook.of(entry).generate or 'see the runbook'}",
             f"    then: {fix_command(entry, environment)}",
             "    and: pulumi up",
         ]
-        if entry.rotate:
-            lines.append(f"    without downtime: {len(entry.rotate)} steps in {doc_link(item.config_key)}")
+        if runbook.of(entry).rotate:
+            lines.append(f"    without downtime: {len(runbook.of(entry).rotate)} steps in {doc_link(item.config_key)}")
     unknown = [i for i in items if i.status == "unknown"]
     for item in unknown:
         lines.append(f"  UNKNOWN: {item.config_key} in {item.resource}: the state has no created/modified time")
