@@ -143,3 +143,29 @@ def test_deprecated_keys_have_their_own_table(capsys: pytest.CaptureFixture[str]
     by_key = {r["key"]: r for r in data["esc"]}
     assert by_key["ci:pulumiAccessToken"]["deprecated"] == catalog.get("ci:pulumiAccessToken").deprecated
     assert by_key["ci:pulumiFallbackAccessToken"]["optIn"] is True and by_key["ci:githubAppId"]["deprecated"] == ""
+
+
+# --- issue 14: the long-lived secrets that remain, per tier ------------------------------------------------------
+
+
+def test_every_secret_says_why_it_is_long_lived_or_not_held() -> None:
+    for entry in catalog.KEYS:
+        if entry.secret:
+            assert runbook.of(entry).stays, f"{entry.key}: say why it must stay (runbook stays)"
+
+
+def test_the_inventory_lists_the_long_lived_secrets_per_tier_and_why() -> None:
+    remaining = inventory.long_lived()
+    # GitHub: only the CI App's key is stored for good (and the opt-in fallback); no Pulumi or GitHub token.
+    assert [(r["name"], r["optIn"]) for r in remaining["github"]] == [("APP_PRIVATE_KEY", "no"), ("PULUMI_FALLBACK_ACCESS_TOKEN", "yes")]
+    written = {e.github_name for e in ENTRIES if e.secret and not e.key.deprecated}
+    assert {r["name"] for r in remaining["github"]} == written
+    esc_keys = [r["key"] for r in remaining["esc"]]
+    for gone in ("ci:pulumiAccessToken", "ci:workflowDispatchToken", "secret-chain:rolloutKey", "prometheus:previousAuthToken", "grafana:githubClientId"):
+        assert gone not in esc_keys
+    assert all(r["why"] for tier in remaining.values() for r in tier)
+    # Kubernetes: the copies the chain writes, derived from the registrations (Secret <namespace>/<name> [...]).
+    assert remaining["kubernetes"] and all(r["secret"].startswith("Secret ") and r["key"] in esc_keys for r in remaining["kubernetes"])
+    assert {r["key"] for r in remaining["kubernetes"]} >= {"namespace:imagePullSecret.token", "flux:githubAppPrivateKey", "gateway:digitaloceanDnsToken"}
+    text = inventory.render_markdown()
+    assert "Long-lived secrets that remain, and why each must stay" in text and "`APP_PRIVATE_KEY`" in text

@@ -107,6 +107,33 @@ def key_row(entry: Key) -> dict[str, Any]:
     }
 
 
+def long_lived(environment: str | None = None) -> dict[str, list[dict[str, str]]]:
+    """The long-lived secrets that remain, per tier, and why each one must stay (the runbook's ``stays``).
+
+    A secret counts when a person must hold it: not a deprecated key, not one set only during a rotation, not one the
+    stack generates, not one that is no credential. GitHub: the Actions secrets GitHubActionsSecrets writes; ESC: the
+    values people set; Kubernetes: where the chain copies them (derived from the registrations, :func:`plan.flows`).
+    """
+    held = [
+        k
+        for k in keys(environment, Tier.ESC)
+        if k.secret and not (k.deprecated or k.temporary or k.generated_when_absent) and not runbook.of(k).stays.startswith("no credential")
+    ]
+    esc = [{"key": k.key, "why": runbook.of(k).stays, "optIn": "yes" if k.opt_in else "no"} for k in held]
+    github = [
+        {"name": e.github_name, "key": e.config_key, "why": runbook.of(e.key).stays, "optIn": "yes" if e.key.opt_in else "no"}
+        for e in ENTRIES
+        if e.secret and e.key in held
+    ]
+    kubernetes = [
+        {"key": k.key, "secret": target, "stacks": ", ".join(stacks), "why": runbook.of(k).stays}
+        for k in held
+        for target, stacks in plan.flows().get(k.key, ())
+        if target.startswith("Secret ")
+    ]
+    return {"github": github, "esc": esc, "kubernetes": kubernetes}
+
+
 def as_json(environment: str | None = None) -> dict[str, Any]:
     """The inventory for machines."""
     return {
@@ -115,6 +142,7 @@ def as_json(environment: str | None = None) -> dict[str, Any]:
         "esc": [key_row(k) for k in keys(environment, Tier.ESC)],
         "stack": [key_row(k) for k in keys(environment, Tier.STACK)],
         "parts": parts.rows(),
+        "longLived": long_lived(environment),
     }
 
 
@@ -169,6 +197,20 @@ def render_markdown(environment: str | None = None, heading: str = "###") -> str
     if rotated:
         out += ["", f"{heading} How to make a new value{scope}", ""]
         out += _table(["Key", "Rotation Schedule", "Generate"], [[f"`{k.key}`", rotation_label(k.rotation), runbook.of(k).generate] for k in rotated])
+    remaining = long_lived(environment)
+    counts = ", ".join(f"{tier} {sum(1 for r in rows if r.get('optIn') != 'yes')}" for tier, rows in remaining.items())
+    out += ["", f"{heading} Long-lived secrets that remain, and why each must stay{scope}", ""]
+    out.append(
+        f"Values a person must hold (opt-in ones marked): {counts}. CI holds no stored Pulumi or GitHub token (OIDC and the "
+        "CI App's one-hour tokens); every other value here is kept because its consumer offers no short-lived alternative."
+    )
+    out.append("")
+    out += _table(
+        ["Tier", "Secret", "Why it must stay"],
+        [["GitHub", f"`{r['name']}`" + (" (opt-in)" if r["optIn"] == "yes" else ""), r["why"]] for r in remaining["github"]]
+        + [["ESC", f"`{r['key']}`" + (" (opt-in)" if r["optIn"] == "yes" else ""), r["why"]] for r in remaining["esc"]]
+        + [["Kubernetes", f"{r['secret']} ({r['stacks']}), from `{r['key']}`", "a copy its consumer reads in the cluster"] for r in remaining["kubernetes"]],
+    )
     deprecated = [k for k in keys(environment) if k.deprecated]
     if deprecated:
         out += ["", f"{heading} Deprecated keys{scope}", ""]

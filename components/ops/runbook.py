@@ -38,6 +38,8 @@ class Runbook:
     ``{set}`` in a step stands for this key's ``pulumi env set`` (or ``pulumi config set``) command."""
     reload: str = ""
     """When the consumers pick up a new value, and so whether they need a restart (a rollout trigger)."""
+    stays: str = ""
+    """For a secret: why it is a long-lived value someone must hold, rather than a short-lived token (or why it is no credential)."""
 
 
 # --- when consumers pick up a new value (checked against the upstream sources named) --------------
@@ -98,6 +100,7 @@ RUNBOOK: dict[Key, Runbook] = {
         symptom="ImagePullBackOff / 401 Unauthorized on pods pulling from ghcr.io",
     ),
     catalog.GHCR_TOKEN: Runbook(
+        stays="ghcr.io takes only a classic personal access token for pulls from outside GitHub Actions (no fine-grained, App or OIDC token): the kubelet needs a stored one",
         consumers="kubelet (imagePullSecrets), Flux image-reflector-controller (ImageRepository secretRef)",
         generate=(
             'github.com/settings/tokens → "Generate new token (classic)", scopes read:packages '
@@ -115,6 +118,7 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_KUBELET,
     ),
     catalog.PROMETHEUS_TOKEN: Runbook(
+        stays="a bearer secret shared by Prometheus and the app, with no identity provider between them in the cluster",
         consumers="the app (env PROMETHEUS_AUTH_TOKEN), Prometheus (ServiceMonitor authorization)",
         generate="openssl rand -hex 32",
         symptom="Prometheus target down with 401 on /metrics",
@@ -129,7 +133,7 @@ RUNBOOK: dict[Key, Runbook] = {
             "both of which the app must accept; the ServiceMonitor's Secret keeps the old token, so Prometheus keeps "
             "sending a token every pod accepts; the rollout annotation changes and the app's pods roll.",
             "Wait for the rollout: kubectl rollout status deployment/<app> -n <namespace>.",
-            'Phase 2: pulumi env rm <org>/secret-chain/<Environment> pulumiConfig.prometheus:previousAuthToken (always with the path: '
+            "Phase 2: pulumi env rm <org>/secret-chain/<Environment> pulumiConfig.prometheus:previousAuthToken (always with the path: "
             "without it, pulumi env rm deletes the whole environment).",
             "Switch Prometheus first: pulumi up --target <URN of the Secret ending in prometheus-monitor> (pulumi stack "
             "--show-urns lists it): the Secret Prometheus reads now holds the new token while every pod still accepts both; "
@@ -142,12 +146,13 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_PROMETHEUS_APP,
     ),
     catalog.PROMETHEUS_PREVIOUS_TOKEN: Runbook(
+        stays="not held: set only during a rotation, removed in its phase 2",
         consumers="the app (env PROMETHEUS_AUTH_TOKEN_PREVIOUS, accepted as well), Prometheus (ServiceMonitor authorization)",
         symptom="Left set after the rollout: Prometheus keeps the old token and the app keeps accepting it (remove it: phase 2)",
         scopes="none (the previous shared random value)",
         rotate=(
             "Not rotated itself: it is set in phase 1 of prometheus:authToken's rotation and removed in phase 2 "
-            '(pulumi env rm <org>/secret-chain/<Environment> pulumiConfig.prometheus:previousAuthToken, then pulumi up).',
+            "(pulumi env rm <org>/secret-chain/<Environment> pulumiConfig.prometheus:previousAuthToken, then pulumi up).",
         ),
         reload=_PROMETHEUS_APP,
     ),
@@ -179,6 +184,7 @@ RUNBOOK: dict[Key, Runbook] = {
         symptom="CI logs in with the stored token although OIDC would work (remove it), or 'the secret PULUMI_FALLBACK_ACCESS_TOKEN is empty'",
     ),
     catalog.CI_PULUMI_FALLBACK_ACCESS_TOKEN: Runbook(
+        stays="opt-in only, for a Pulumi Cloud without OIDC issuers; absent, CI logs in by OIDC with nothing stored",
         consumers=f"the gated fallback login step of {_OIDC_WORKFLOWS} (only while PULUMI_AUTH is {STORED_TOKEN_FALLBACK})",
         generate=(
             "Pulumi Cloud → the team's or organisation's Access tokens → Create token (a team token on Enterprise, else an "
@@ -198,12 +204,14 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_ACTIONS,
     ),
     catalog.CI_PULUMI_ACCESS_TOKEN: Runbook(
+        stays="not needed: deprecated (CI logs in by OIDC); remove it",
         consumers="none (the workflows log in by OIDC)",
         symptom="a deprecation warning at pulumi preview/up; remove the key",
         rotate=_retire(catalog.CI_PULUMI_ACCESS_TOKEN, "replaced by OIDC", "PULUMI_ACCESS_TOKEN"),
         reload=_ACTIONS,
     ),
     catalog.CI_WORKFLOW_DISPATCH_TOKEN: Runbook(
+        stays="not needed: deprecated (the CI App's one-hour tokens); remove it",
         consumers="none (dispatches use a one-hour GitHub App token)",
         symptom="a deprecation warning at pulumi preview/up; remove the key",
         rotate=_retire(catalog.CI_WORKFLOW_DISPATCH_TOKEN, "replaced by the CI GitHub App's tokens", "WORKFLOW_DISPATCH_TOKEN"),
@@ -217,6 +225,7 @@ RUNBOOK: dict[Key, Runbook] = {
         symptom="create-github-app-token fails: 'Not Found' or 'A JSON web token could not be decoded'",
     ),
     catalog.CI_GITHUB_APP_PRIVATE_KEY: Runbook(
+        stays="signs the JWT that mints the one-hour installation tokens: GitHub has no token exchange for App installation tokens, so this one key is stored (it never leaves the runner)",
         consumers="actions/create-github-app-token",
         generate="GitHub App settings → Private keys → Generate a private key (delete the old key after the switch)",
         symptom="create-github-app-token fails: 'A JSON web token could not be decoded'",
@@ -233,6 +242,7 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_ACTIONS,
     ),
     catalog.FLUX_GITHUB_TOKEN: Runbook(
+        stays="the alternative to the Flux App, expiring every 90 days: use the App key instead and drop it",
         consumers="Flux source-controller (GitRepository), image-automation-controller (push)",
         generate=(
             "github.com/settings/tokens → fine-grained token for the cluster repository only: Contents read (sync) or write "
@@ -264,6 +274,7 @@ RUNBOOK: dict[Key, Runbook] = {
         symptom="GitRepository not ready: 'failed to get GitHub App token' (404 on installation)",
     ),
     catalog.FLUX_GITHUB_APP_PRIVATE_KEY: Runbook(
+        stays="Flux mints one-hour installation tokens from it in the cluster: a GitHub App token needs the App's key",
         consumers="Flux source-controller, image-automation-controller (provider: github)",
         generate="GitHub App settings → Private keys → Generate a private key; delete the old key after the switch",
         symptom="GitRepository not ready: 'could not parse private key' or 401 from GitHub",
@@ -277,6 +288,7 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_FLUX,
     ),
     catalog.DIGITALOCEAN_DNS_TOKEN: Runbook(
+        stays="cert-manager's DigitalOcean DNS-01 solver reads an API token from a Secret; DigitalOcean documents no token exchange for workloads",
         consumers="cert-manager (ClusterIssuer DNS-01 solver)",
         generate=('cloud.digitalocean.com/account/api/tokens → "Generate New Token", Custom Scopes: domain:read, domain:create, domain:delete'),
         symptom="cert-manager DNS-01 challenge fails; Certificate stays not ready",
@@ -292,6 +304,7 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_CERT_MANAGER,
     ),
     catalog.DIGITALOCEAN_PROVIDER_TOKEN: Runbook(
+        stays="pulumi-digitalocean authenticates with an API token; DigitalOcean documents no OIDC exchange for it",
         flows_to="pulumi-digitalocean provider config",
         consumers="pulumi-digitalocean (cluster and domain look-ups)",
         generate=(
@@ -312,6 +325,7 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_PROVIDER,
     ),
     catalog.GRAFANA_CLIENT_ID: Runbook(
+        stays="no credential: the OAuth client ID is public (it is in every login redirect); kept secret only as the runbook does",
         consumers="Grafana",
         generate="github.com/organizations/<org>/settings/applications → New OAuth App (callback https://<host>/login/github)",
         symptom="Grafana login: 'redirect_uri is not associated with this application' or 404 at GitHub",
@@ -331,6 +345,7 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_GRAFANA,
     ),
     catalog.GRAFANA_CLIENT_SECRET: Runbook(
+        stays="a GitHub OAuth App authenticates Grafana's token request with its client secret; Grafana's GitHub login has no other way",
         consumers="Grafana",
         generate="OAuth App settings → Generate a new client secret (keep the old one until Grafana restarted)",
         symptom="Grafana login fails: 'incorrect_client_credentials'",
@@ -356,6 +371,7 @@ RUNBOOK: dict[Key, Runbook] = {
         symptom="Nobody can manage dashboards, users or data sources",
     ),
     catalog.GRAFANA_SMTP_HOST: Runbook(
+        stays="no credential: secret only to keep the mail setup private",
         consumers="Grafana alerting",
         symptom="Alert emails not delivered: 'dial tcp: lookup … no such host'",
         rotate=(
@@ -372,6 +388,7 @@ RUNBOOK: dict[Key, Runbook] = {
         symptom="Alert emails not delivered: connection refused or timed out",
     ),
     catalog.GRAFANA_SMTP_USER: Runbook(
+        stays="no credential: secret only to keep the address private",
         consumers="Grafana alerting",
         symptom="Alert emails not delivered: '535 Username and Password not accepted'",
         rotate=(
@@ -383,6 +400,7 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_GRAFANA,
     ),
     catalog.GRAFANA_SMTP_PASSWORD: Runbook(
+        stays="the mail server authenticates Grafana's SMTP client with a password (a Google app password): Grafana's SMTP has no OAuth",
         consumers="Grafana alerting",
         generate="myaccount.google.com/apppasswords → Create (copy the 16 characters; spaces are stripped)",
         symptom="Alert emails not delivered: '535 Username and Password not accepted'",
@@ -405,6 +423,7 @@ RUNBOOK: dict[Key, Runbook] = {
         symptom="Alerts fire but nobody is mailed",
     ),
     catalog.GITHUB_PROVIDER_TOKEN: Runbook(
+        stays="pulumi-github writes the Actions secrets with a token (its App authentication needs a stored App key too); stacks also run outside Actions",
         flows_to="pulumi-github provider config",
         consumers="pulumi-github (GitHubActionsSecrets)",
         generate="fine-grained token on the repository with Secrets: write, Variables: write (org secrets: Organization secrets write)",
@@ -422,6 +441,7 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_PROVIDER,
     ),
     catalog.ROLLOUT_KEY: Runbook(
+        stays="not held by a person: generated when absent (RandomBytes) and kept secret in Pulumi state",
         flows_to=(
             "nowhere: only HMACs made with it leave the program (PrometheusAuth and GrafanaOAuth rollout_annotations); "
             "a generated key lives only in the stack's state, as a secret"
@@ -434,8 +454,7 @@ RUNBOOK: dict[Key, Runbook] = {
         symptom="Short or a placeholder: pulumi up stops with a ConfigError before anything changes (absent is fine: a key is generated)",
         scopes="none (a random value that never leaves Pulumi)",
         rotate=(
-            "Only on compromise: rotating it changes every rollout annotation, so every env-var consumer (the app, Grafana) "
-            "restarts once.",
+            "Only on compromise: rotating it changes every rollout annotation, so every env-var consumer (the app, Grafana) restarts once.",
             "If secret-chain:rolloutKey is not set (the key is generated): on each stack, find the URN of the RandomBytes that holds "
             "it with pulumi stack --show-urns | grep rollout-key (the stack program's is "
             "urn:pulumi:<stack>::secret-chain::secret-chain:index:SecretChain$random:index/randomBytes:RandomBytes::secret-chain-rollout-key), "
