@@ -209,7 +209,10 @@ def render_markdown(environment: str | None = None, heading: str = "###") -> str
         ["Tier", "Secret", "Why it must stay"],
         [["GitHub", f"`{r['name']}`" + (" (opt-in)" if r["optIn"] == "yes" else ""), r["why"]] for r in remaining["github"]]
         + [["ESC", f"`{r['key']}`" + (" (opt-in)" if r["optIn"] == "yes" else ""), r["why"]] for r in remaining["esc"]]
-        + [["Kubernetes", f"{r['secret']} ({r['stacks']}), from `{r['key']}`", "a copy its consumer reads in the cluster"] for r in remaining["kubernetes"]],
+        + [
+            ["Kubernetes", f"{r['secret']} ({r['stacks']}), from `{r['key']}`", "a copy its consumer reads in the cluster"]
+            for r in remaining["kubernetes"]
+        ],
     )
     deprecated = [k for k in keys(environment) if k.deprecated]
     if deprecated:

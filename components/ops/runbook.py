@@ -100,7 +100,10 @@ RUNBOOK: dict[Key, Runbook] = {
         symptom="ImagePullBackOff / 401 Unauthorized on pods pulling from ghcr.io",
     ),
     catalog.GHCR_TOKEN: Runbook(
-        stays="ghcr.io takes only a classic personal access token for pulls from outside GitHub Actions (no fine-grained, App or OIDC token): the kubelet needs a stored one",
+        stays=(
+            'ghcr.io takes only a classic personal access token for pulls from outside GitHub Actions (no fine-grained, App or OIDC token): '
+            'the kubelet needs a stored one'
+        ),
         consumers="kubelet (imagePullSecrets), Flux image-reflector-controller (ImageRepository secretRef)",
         generate=(
             'github.com/settings/tokens → "Generate new token (classic)", scopes read:packages '
@@ -225,7 +228,10 @@ RUNBOOK: dict[Key, Runbook] = {
         symptom="create-github-app-token fails: 'Not Found' or 'A JSON web token could not be decoded'",
     ),
     catalog.CI_GITHUB_APP_PRIVATE_KEY: Runbook(
-        stays="signs the JWT that mints the one-hour installation tokens: GitHub has no token exchange for App installation tokens, so this one key is stored (it never leaves the runner)",
+        stays=(
+            'signs the JWT that mints the one-hour installation tokens: GitHub has no token exchange for App installation tokens, so this '
+            'one key is stored (it never leaves the runner)'
+        ),
         consumers="actions/create-github-app-token",
         generate="GitHub App settings → Private keys → Generate a private key (delete the old key after the switch)",
         symptom="create-github-app-token fails: 'A JSON web token could not be decoded'",
@@ -423,7 +429,10 @@ RUNBOOK: dict[Key, Runbook] = {
         symptom="Alerts fire but nobody is mailed",
     ),
     catalog.GITHUB_PROVIDER_TOKEN: Runbook(
-        stays="pulumi-github writes the Actions secrets with a token (its App authentication needs a stored App key too); stacks also run outside Actions",
+        stays=(
+            'pulumi-github writes the Actions secrets with a token (its App authentication needs a stored App key too); stacks also run '
+            'outside Actions'
+        ),
         flows_to="pulumi-github provider config",
         consumers="pulumi-github (GitHubActionsSecrets)",
         generate="fine-grained token on the repository with Secrets: write, Variables: write (org secrets: Organization secrets write)",
