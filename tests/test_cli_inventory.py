@@ -161,11 +161,21 @@ def test_the_inventory_lists_the_long_lived_secrets_per_tier_and_why() -> None:
     written = {e.github_name for e in ENTRIES if e.secret and not e.key.deprecated}
     assert {r["name"] for r in remaining["github"]} == written
     esc_keys = [r["key"] for r in remaining["esc"]]
-    for gone in ("ci:pulumiAccessToken", "ci:workflowDispatchToken", "secret-chain:rolloutKey", "prometheus:previousAuthToken", "grafana:githubClientId"):
+    for gone in (
+        "ci:pulumiAccessToken",
+        "ci:workflowDispatchToken",
+        "secret-chain:rolloutKey",
+        "prometheus:previousAuthToken",
+        "grafana:githubClientId",
+    ):
         assert gone not in esc_keys
     assert all(r["why"] for tier in remaining.values() for r in tier)
     # Kubernetes: the copies the chain writes, derived from the registrations (Secret <namespace>/<name> [...]).
     assert remaining["kubernetes"] and all(r["secret"].startswith("Secret ") and r["key"] in esc_keys for r in remaining["kubernetes"])
-    assert {r["key"] for r in remaining["kubernetes"]} >= {"namespace:imagePullSecret.token", "flux:githubAppPrivateKey", "gateway:digitaloceanDnsToken"}
+    assert {r["key"] for r in remaining["kubernetes"]} >= {
+        "namespace:imagePullSecret.token",
+        "flux:githubAppPrivateKey",
+        "gateway:digitaloceanDnsToken",
+    }
     text = inventory.render_markdown()
     assert "Long-lived secrets that remain, and why each must stay" in text and "`APP_PRIVATE_KEY`" in text
