@@ -34,12 +34,13 @@ committed stack files that declare each stack's parts.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pulumi
 
 from components import catalog, esc
+from components._resolve import arg, resolve_spec
 from components.config import ESC_PROJECT, ConfigReader, gated, validated
 
 if TYPE_CHECKING:
@@ -75,13 +76,13 @@ class EscBootstrapArgs(TypedDict, total=False):
 
 @dataclass(frozen=True)
 class BootstrapSpec:
-    """Validated inputs of an EscBootstrap."""
+    """Validated inputs of an EscBootstrap (each read from its argument, else the bootstrap stack's config)."""
 
-    organization: str
-    repository: str
-    branch: str
-    token_type: str
-    team: str | None
+    organization: str = field(metadata=arg(key=ORGANIZATION_KEY, required=False, plain=True))
+    repository: str = field(metadata=arg(key=REPOSITORY_KEY, name="github_repository", plain=True))
+    branch: str = field(metadata=arg(key=BRANCH_KEY, name="default_branch", required=False, plain=True))
+    token_type: str = field(metadata=arg(key=TOKEN_TYPE_KEY, required=False, plain=True))
+    team: str | None = field(metadata=arg(key=TEAM_KEY, required=False, plain=True))
 
     def known(self) -> dict[str, str]:
         """The non-secret Base values the bootstrap fills in: CI logs in with exactly what the policy allows."""
@@ -123,16 +124,26 @@ class BootstrapSpec:
 
 
 def resolve(args: EscBootstrapArgs, reader: ConfigReader) -> BootstrapSpec | None:
-    """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
-    running = pulumi.get_organization() or None  # the stack's own organisation (none outside Pulumi Cloud)
-    organization = reader.plain(ORGANIZATION_KEY, args.get("organization"), required=running is None, arg_name="organization") or running
-    repository = reader.plain(REPOSITORY_KEY, args.get("github_repository"), arg_name="github_repository")
-    branch = reader.plain(BRANCH_KEY, args.get("default_branch"), required=False, arg_name="default_branch") or "main"
-    token_type = reader.plain(TOKEN_TYPE_KEY, args.get("token_type"), required=False, arg_name="token_type") or "organization"
-    team = reader.plain(TEAM_KEY, args.get("team"), required=token_type == "team", arg_name="team")
-    if organization is None or repository is None or reader.problems:
-        return None
-    return BootstrapSpec(organization, repository, branch, token_type, team if token_type == "team" else None)
+    """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any).
+
+    The defaults apply after the config (the stack's organisation, main, organization), so they live in the hook.
+    """
+
+    def defaults(got: dict[str, Any]) -> dict[str, Any]:
+        running = pulumi.get_organization() or None  # the stack's own organisation (none outside Pulumi Cloud)
+        if got["organization"] is None and running is None:
+            reader.missing(ORGANIZATION_KEY)
+        token_type = got["token_type"] or "organization"
+        if token_type == "team" and got["team"] is None:
+            reader.missing(TEAM_KEY)
+        return {
+            "organization": got["organization"] or running,
+            "branch": got["branch"] or "main",
+            "token_type": token_type,
+            "team": got["team"] if token_type == "team" else None,
+        }
+
+    return resolve_spec(BootstrapSpec, args, reader, then=defaults)
 
 
 class EscBootstrap(pulumi.ComponentResource):
