@@ -22,10 +22,13 @@ setup: $(VENV)/.installed
 demo: setup
 	$(PY) -m components plan --stack production --config examples/config/production.json
 
+# pytest-xdist: one worker per logical CPU; worksteal keeps each worker on a contiguous run of tests (module fixtures and
+# caches stay warm) and moves tests from a busy worker to an idle one at the end. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= logical
 test: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 # Regenerate esc/ from the catalog and the parts table (tests/test_esc.py fails until it is run after a change).
 esc: setup

@@ -6,14 +6,21 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-import hypothesis  # noqa: F401  # imported (and assertion-rewritten) at start-up, not lazily at the session end (see below)
+import hypothesis  # imported (and assertion-rewritten) at start-up, not lazily at the session end (see below)
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from components.errors import ConfigError
 from components.ops.offline import Evaluation
+from tests import leaks  # imported at start-up: the controller prints its summary at the end (see pytest_sessionfinish)
 from tests.runtime import evaluate
+
+# Hypothesis's time limits (200 ms per example, and its too-slow health check on data generation) measure the machine's
+# load, not the code: with pytest-xdist workers, and other jobs, on two cores an example can stall past them and fail
+# the run as Flaky. No property here is about speed; every other setting stays Hypothesis's default.
+hypothesis.settings.register_profile("secret-chain", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow])
+hypothesis.settings.load_profile("secret-chain")
 
 
 def rsa_pem() -> str:
@@ -109,6 +116,37 @@ def secret_data(inputs: dict[str, Any]) -> dict[str, str]:
     return data
 
 
+# --- the leak scan's figures, also from pytest-xdist workers ---------------------------------------------------------
+
+_LEAK_SCAN = "secret_chain_leak_scan"
+_leak_scans_from_workers: list[dict[str, int]] = []
+
+
+def report_leak_scan(config: pytest.Config, figures: dict[str, int]) -> None:
+    """Print the leak scan's figures on the terminal now (also with -q). A pytest-xdist worker's output is not shown:
+    there the figures go to the controller, which prints the sum of all workers' at the end."""
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput.setdefault(_LEAK_SCAN, []).append(figures)
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("\n" + leaks.summary(figures))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object | None) -> None:
+    """A pytest-xdist worker finished: keep the figures it handed over."""
+    _leak_scans_from_workers.extend(getattr(node, "workeroutput", {}).get(_LEAK_SCAN, []))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _leak_scans_from_workers:
+        terminalreporter.write_line(leaks.summary(leaks.merge(_leak_scans_from_workers)))
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Collect garbage before the terminal summary runs.
@@ -117,7 +155,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     ``__del__`` logs a traceback whenever the garbage collector runs. On CPython 3.11.7, one running inside
     the ``compile`` of a lazily imported module (the hypothesis plugin imports ``hypothesis`` in its terminal
     summary) failed the run with ``SystemError: AST constructor recursion depth mismatch`` after every test
-    had passed. Collecting here runs those finalizers outside any compile.
+    had passed. Collecting here runs those finalizers outside any compile. Under pytest-xdist this hook runs in every
+    worker too (each is a whole pytest session), before the worker reports back and exits.
     """
     import gc
 

@@ -33,6 +33,28 @@ MIN_FRAGMENT = 16
 STATS: Counter[str] = Counter()
 """Running totals of this process's scans: evaluations, texts, strings and characters scanned, needles, leaks found."""
 
+_LARGEST = ("needles", "secret keys")
+"""Figures that are a largest value, not a total."""
+
+
+def merge(figures: Iterable[Mapping[str, int]]) -> Counter[str]:
+    """Scan figures of several processes (pytest-xdist workers) as one: totals added, largest values kept."""
+    merged: Counter[str] = Counter()
+    for one in figures:
+        for key, value in one.items():
+            merged[key] = max(merged[key], value) if key in _LARGEST else merged[key] + value
+    return merged
+
+
+def summary(figures: Mapping[str, int]) -> str:
+    """One line of scan figures (``STATS`` differences, plus the ``needles`` and ``secret keys`` searched for)."""
+    f = Counter(figures)
+    return (
+        f"leak scan: {f['evaluations']} evaluations ({f['registrations']} registrations), {f['texts']} command outputs "
+        f"and messages, {f['strings']} strings ({f['characters']} characters) scanned for up to {f['needles']} needles "
+        f"of {f['secret keys']} secret keys; {f['planted']} planted canaries found ({f['planted hits']} hits); {f['leaks']} leaks"
+    )
+
 Secrets = Mapping[str, str] | Iterable[str]
 """Secrets to search for: label → value (labels name them in reports), or values alone."""
 

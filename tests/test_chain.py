@@ -14,9 +14,12 @@ from tests.leaks import find_leaks
 from tests.runtime import evaluate
 from tests.schemas import validate
 
+_FLUX_PEM = rsa_pem()
+"""The Flux App key of every full_config: an RSA key takes ~80 ms to generate (conftest's ci:githubAppPrivateKey is shared likewise)."""
+
 
 def full_config() -> tuple[dict[str, str], list[str]]:
-    """Every key of the chain, secrets as fresh canaries."""
+    """Every key of the chain, secrets as fresh canaries (but the two RSA keys, generated once per process)."""
     config, secret_keys = canary_config()
     extra = {
         "secret-chain:domain": ("example.com", False),
@@ -25,7 +28,7 @@ def full_config() -> tuple[dict[str, str], list[str]]:
         "secret-chain:fluxRepositoryUrl": ("https://github.com/acme/cluster", False),
         "flux:githubAppId": ("234567", False),
         "flux:githubAppInstallationId": ("3456789", False),
-        "flux:githubAppPrivateKey": (rsa_pem(), True),
+        "flux:githubAppPrivateKey": (_FLUX_PEM, True),
         "gateway:digitaloceanDnsToken": ("dop_v1_" + secrets.token_hex(32), True),
         "grafana:githubClientId": ("Ov23li" + secrets.token_hex(7), True),
         "grafana:githubClientSecret": (secrets.token_hex(20), True),

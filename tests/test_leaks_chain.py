@@ -62,6 +62,7 @@ from tests.canaries import (
     malformed_variants,
     plain_value,
 )
+from tests.conftest import report_leak_scan
 from tests.leaks import find_in_text, find_leaks, misplaced_secrets, scan, secret_fields, unwrapped_secret_fields, wrapped_strings
 from tests.runtime import evaluate
 
@@ -80,19 +81,11 @@ def canaries() -> Canaries:
 
 @pytest.fixture(scope="module", autouse=True)
 def _report_figures(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Print the scan's figures at the end of the module (also with -q)."""
+    """Print the scan's figures at the end of the module (also with -q; under pytest-xdist, the workers' sum at the end)."""
     before = leaks.STATS.copy()
     yield
-    stats = leaks.STATS - before
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is not None and capture is not None:
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(
-                f"\nleak scan: {stats['evaluations']} evaluations ({stats['registrations']} registrations), {stats['texts']} command outputs "
-                f"and messages, {stats['strings']} strings ({stats['characters']} characters) scanned for up to {leaks.STATS['needles']} needles "
-                f"of {len(SECRET_KEYS)} secret keys; {stats['planted']} planted canaries found ({stats['planted hits']} hits); {stats['leaks']} leaks"
-            )
+    figures = {**(leaks.STATS - before), "needles": leaks.STATS["needles"], "secret keys": len(SECRET_KEYS)}
+    report_leak_scan(request.config, figures)
 
 
 # --- observing an evaluation ----------------------------------------------------------------------

@@ -104,9 +104,10 @@ def test_schema_check_catches_a_misspelt_field() -> None:
 
 def _crd_interval_pattern() -> str:
     """The pattern of ServiceMonitor ``spec.endpoints[].interval`` as the PyPI model of the upstream CRD carries it."""
-    from cloudcoil.models.prometheus_operator.v1 import ServiceMonitorSpecEndpointsItem
+    from tests.schemas import crd_models
 
-    (constraint,) = [m for m in ServiceMonitorSpecEndpointsItem.model_fields["interval"].metadata if getattr(m, "pattern", None)]
+    endpoint = crd_models("cloudcoil.models.prometheus_operator.v1").ServiceMonitorSpecEndpointsItem
+    (constraint,) = [m for m in endpoint.model_fields["interval"].metadata if getattr(m, "pattern", None)]
     pattern: str = constraint.pattern
     return pattern
 

@@ -10,6 +10,7 @@ same loader as the CLI (:func:`components.ops.offline.parse_config`).
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from functools import cache
@@ -52,18 +53,26 @@ PARTS_KEY = DECLARED_PARTS.key
 """The stack setting ``secret-chain:parts``, as the stack file spells it."""
 
 
-def _yaml(path: Path) -> dict[str, Any]:
+@cache
+def _parsed(path: Path) -> dict[str, Any]:
+    """A committed YAML file, parsed once per session (the matrix tests build thousands of documents from these)."""
     document: dict[str, Any] = yaml.safe_load(path.read_text())
     return document
 
 
-def esc_keys(environment_file: str) -> set[str]:
+def _yaml(path: Path) -> dict[str, Any]:
+    """A committed YAML file's document (a copy: callers may change it)."""
+    return copy.deepcopy(_parsed(path))
+
+
+@cache
+def esc_keys(environment_file: str) -> frozenset[str]:
     """The ``pulumiConfig`` keys an ESC environment file defines, with those of the files it imports."""
-    document = _yaml(ROOT / "esc" / environment_file)
+    document = _parsed(ROOT / "esc" / environment_file)
     keys = set(document["values"]["pulumiConfig"])
     for imported in document.get("imports", []):
         keys |= esc_keys(imported.rsplit("/", 1)[-1].lower() + ".yaml")
-    return keys
+    return frozenset(keys)
 
 
 def cli_entry(value: Any, secret: bool = False) -> dict[str, Any]:

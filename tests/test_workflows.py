@@ -10,6 +10,8 @@ installation token from actions/create-github-app-token holding only the permiss
 
 from __future__ import annotations
 
+import copy
+import functools
 import importlib.resources
 import json
 import re
@@ -36,13 +38,19 @@ GITHUB_WRITE = re.compile(
 WRITE_SCOPES = {"actions", "contents", "pull-requests", "issues", "packages", "deployments", "statuses", "checks", "id-token"}
 
 
-def load(path: Path) -> dict[str, Any]:
+@functools.cache
+def _parsed(path: Path) -> dict[str, Any]:
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert isinstance(document, dict)
     # YAML 1.1 reads the key `on` as the boolean True; the workflow schema wants the string.
     if True in document:
         document["on"] = document.pop(True)
     return document
+
+
+def load(path: Path) -> dict[str, Any]:
+    """A workflow file's document (parsed once per session; a copy, which the caller may change)."""
+    return copy.deepcopy(_parsed(path))
 
 
 def workflow_schema() -> dict[str, Any]:
