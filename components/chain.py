@@ -88,6 +88,9 @@ class SecretChainArgs(TypedDict, total=False):
     digitalocean_cluster: str
     """Name of a DigitalOcean Kubernetes cluster to deploy to; its kubeconfig is fetched on every run
     (DigitalOcean rotates it every 7 days). Default: the ambient kubeconfig."""
+    image_automation: flux_images.ImageAutomationArgs
+    """Flux image automation of the cluster repository: a FluxImageAutomation next to FluxGitCredentials, on its
+    GitRepository, branch and namespace (production and preview-base). Default: none."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,8 @@ class ChainSpec:
     prometheus: prometheus.PrometheusSpec | None
     github: github_actions.GitHubSpec | None
     flux: flux.FluxSpec | None
+    flux_images: flux_images.AutomationSpec | None
+    """Image automation of the cluster repository, wired to :attr:`flux` (only with it)."""
     certmanager: certmanager.CertManagerSpec | None
     grafana: grafana.GrafanaSpec | None
     cluster: str | None
@@ -108,7 +113,7 @@ class ChainSpec:
     @property
     def builds_secrets(self) -> bool:
         """Whether any part creates a Kubernetes Secret (and so needs Secrets updated in place)."""
-        return any(part is not None for part in (self.ghcr, self.prometheus, self.flux, self.certmanager, self.grafana))
+        return any(part is not None for part in (self.ghcr, self.prometheus, self.flux, self.flux_images, self.certmanager, self.grafana))
 
 
 # The table's components, looked up once: a name the table does not have fails at import, never builds less.
@@ -241,6 +246,19 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
                 flux_args["name"] = flux_images.DEFAULT_NAME + suffix
                 flux_args["secret_name"] = flux.DEFAULT_SECRET_NAME + suffix
             flux_spec = flux.resolve(flux_args, reader)
+    automation = args.get("image_automation")
+    images_spec = None
+    if automation is not None and flux_spec is not None:
+        images_spec = flux_images.resolve_nested(
+            reader,
+            automation,
+            namespace=flux_spec.namespace,
+            branch=flux_spec.branch,
+            source=flux_spec.name,
+            app_mode=isinstance(flux_spec.auth, flux.GitHubAppAuth),
+        )
+    elif automation is not None and _FLUX not in built:
+        reader.invalid("image_automation", f"needs FluxGitCredentials, which {stack.name} does not build", fix="leave it out on this stack")
 
     cert_spec = None
     if _CERTMANAGER in built:
@@ -271,7 +289,7 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
 
     if reader.problems:
         return None
-    return ChainSpec(stack, app_namespace, ghcr_spec, prom_spec, github_spec, flux_spec, cert_spec, grafana_spec, cluster)
+    return ChainSpec(stack, app_namespace, ghcr_spec, prom_spec, github_spec, flux_spec, images_spec, cert_spec, grafana_spec, cluster)
 
 
 # Read-only default: the schema analyzer of the component provider host accepts no `| None` on args.
@@ -346,8 +364,13 @@ class SecretChain(ChainComponent[ChainSpec]):
             rollouts["PrometheusAuth"] = metrics.rollout_annotations
             parts.append("PrometheusAuth")
         if spec.flux is not None:
-            flux.FluxGitCredentials.from_spec(f"{name}-flux", spec.flux, kube_opts)
+            credentials = flux.FluxGitCredentials.from_spec(f"{name}-flux", spec.flux, kube_opts)
             parts.append("FluxGitCredentials")
+            if spec.flux_images is not None:
+                # After the credentials: its ImageUpdateAutomation pushes with the GitRepository's Secret.
+                images_opts = pulumi.ResourceOptions.merge(kube_opts, pulumi.ResourceOptions(depends_on=[credentials]))
+                flux_images.FluxImageAutomation.from_spec(f"{name}-flux-images", spec.flux_images, images_opts)
+                parts.append("FluxImageAutomation")
         if spec.certmanager is not None:
             certmanager.CertManagerDnsIssuer.from_spec(f"{name}-certmanager", spec.certmanager, kube_opts)
             parts.append("CertManagerDnsIssuer")

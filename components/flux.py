@@ -282,6 +282,10 @@ def resolve(args: FluxGitCredentialsArgs, reader: ConfigReader) -> FluxSpec | No
         automation_args: object = args.get("image_automation")
         automation = None
         if automation_args is not None:
+            pulumi.log.warn(
+                f"{reader.owner}: image_automation is deprecated in {catalog.DEPRECATED_SINCE} and goes in {catalog.REMOVED_IN}: "
+                "FluxGitCredentials is credentials and source only. Use FluxImageAutomation, or SecretChain's image_automation"
+            )
             app_mode = isinstance(auth, GitHubAppAuth)
             automation = flux_images.resolve_nested(
                 reader, automation_args, namespace=got["namespace"], branch=got["branch"], source=got["name"], app_mode=app_mode

@@ -177,3 +177,58 @@ def test_a_chain_arg_from_another_resource_is_checked_once_known() -> None:
     except Exception as err:  # the engine reports a failed registration; the mock runtime raises it
         failures.append(str(err))
     assert failures and 'argument "acme_email"' in failures[0] and "not a valid email" in failures[0]
+
+
+# --- issue 15 item 4: SecretChain wires FluxImageAutomation to FluxGitCredentials ----------------------------------
+
+IMAGES = {
+    "images": [{"image": "ghcr.io/acme/api", "semver_range": "^1.0.0"}],
+    "github_app_slug": "acme-flux",
+    "github_app_bot_user_id": "41898282",
+}
+
+
+def _chain_with_images(stack: str, preview: bool) -> Evaluation:
+    config, secret_keys = full_config()
+    return evaluate(lambda: SecretChain("chain", {"image_automation": IMAGES}), config=config, secret_keys=secret_keys, stack=stack, preview=preview)
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
+@pytest.mark.parametrize("stack", ["production", "preview-base"])
+def test_the_chain_wires_image_automation_to_its_flux_source(stack: str, preview: bool) -> None:
+    ev = _chain_with_images(stack, preview)
+    (chain,) = [c for c in ev.components if c.type == "secret-chain:index:SecretChain"]
+    (credentials,) = [c for c in ev.components if c.type == "secret-chain:index:FluxGitCredentials"]
+    (images,) = [c for c in ev.components if c.type == "secret-chain:index:FluxImageAutomation"]
+    # Two components side by side under the chain, the automation after the credentials it pushes with.
+    assert credentials.parent == chain.urn and images.parent == chain.urn
+    # depends_on a component is on its resources (the SDK expands it): the credentials' Secret and GitRepository.
+    owned = {r.urn for r in ev.resources if r.parent == credentials.urn}
+    assert owned and owned <= set(images.dependencies)
+    assert "FluxImageAutomation" in ev.component_outputs[chain.urn]["parts"]
+    (source,) = [unwrap(r.inputs) for r in ev.resources if r.type.endswith(":GitRepository")]
+    (automation,) = [unwrap(r.inputs) for r in ev.resources if r.type.endswith(":ImageUpdateAutomation")]
+    # The automation runs on the chain's own GitRepository, in its namespace (preview-base: the -preview one).
+    assert automation["spec"]["sourceRef"]["name"] == source["metadata"]["name"]
+    assert automation["metadata"]["namespace"] == source["metadata"]["namespace"]
+    for obj in ev.kubernetes_objects():
+        validate(obj)
+
+
+def test_a_pr_stack_refuses_image_automation_it_cannot_build() -> None:
+    config, secret_keys = full_config()
+    caught: list[ConfigError] = []
+
+    def program() -> None:
+        try:
+            SecretChain("chain", {"image_automation": IMAGES})
+        except ConfigError as err:
+            caught.append(err)
+
+    ev = evaluate(program, config=config, secret_keys=secret_keys, stack="preview-pr-3")
+    assert caught and 'argument "image_automation" needs FluxGitCredentials' in str(caught[0])
+    assert not ev.resources
+
+
+def test_the_chain_without_image_automation_registers_what_it_did() -> None:
+    assert not [c for c in _run("production", False).components if c.type == "secret-chain:index:FluxImageAutomation"]

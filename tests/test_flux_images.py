@@ -346,3 +346,12 @@ def test_standalone_children_carry_no_alias(run: Run, monkeypatch: pytest.Monkey
     config, secret_keys = token_config()
     ev = run(lambda: images(STANDALONE), config, secret_keys)
     assert ev.resources and all(aliases[r.name] == [] for r in ev.resources)
+
+
+def test_image_automation_inside_flux_git_credentials_is_deprecated(run: Run) -> None:
+    """FluxGitCredentials is credentials and source only: its image_automation still builds (one release), with a warning."""
+    config, secret_keys = token_config()
+    ev = run(lambda: flux(automation_args()), config, secret_keys)
+    assert [line for line in ev.logs if "image_automation is deprecated" in line and "FluxImageAutomation" in line]
+    plain = run(lambda: flux(), config, secret_keys)
+    assert not [line for line in plain.logs if "deprecated" in line]
