@@ -248,12 +248,17 @@ def current_parts_block(text: str) -> str:
     return match.group(0) if match else ""
 
 
+def _marked(pattern: re.Pattern[str], text: str, what: str, name: str) -> str:
+    """The generated block ``pattern`` finds in ``text`` (markers included), or the error naming the missing markers."""
+    match = pattern.search(text)
+    if match is None:
+        raise SecretChainError(f"{what} has no <!-- BEGIN {name} … --> / <!-- END {name} --> markers")
+    return match.group(0)
+
+
 def current_block(text: str) -> str:
     """The block between (and including) the markers of a README's text."""
-    match = _BLOCK.search(text)
-    if match is None:
-        raise SecretChainError("README has no <!-- BEGIN secret-inventory … --> / <!-- END secret-inventory --> markers")
-    return match.group(0)
+    return _marked(_BLOCK, text, "README", "secret-inventory")
 
 
 def _read(path: Path) -> str:
@@ -343,10 +348,7 @@ def rotation_block() -> str:
 
 def current_rotation_block(text: str) -> str:
     """The rotation guide's generated block as it stands (markers included)."""
-    match = _ROTATION_BLOCK.search(text)
-    if match is None:
-        raise SecretChainError("rotation guide has no <!-- BEGIN rotation-guide … --> / <!-- END rotation-guide --> markers")
-    return match.group(0)
+    return _marked(_ROTATION_BLOCK, text, "rotation guide", "rotation-guide")
 
 
 def sync_rotation_doc(path: Path) -> bool:

@@ -248,7 +248,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--stack", required=True, type=_io.stack, help="production, preview-base or preview-pr-<N>")
+    p.add_argument("--stack", required=True, type=_io.stack, help="production, preview-base, preview-pr-<N> or bootstrap")
     p.add_argument("--config", help=_io.CONFIG_HELP)
     p.add_argument("--preview", action="store_true", help="evaluate in preview mode instead of update mode")
     p.add_argument("--manifests", metavar="DIR", help="also write each Kubernetes object as YAML to DIR, secrets as placeholders")

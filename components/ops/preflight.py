@@ -276,7 +276,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--stack", required=True, type=_io.stack, help="production, preview-base or preview-pr-<N>")
+    p.add_argument("--stack", required=True, type=_io.stack, help="production, preview-base, preview-pr-<N> or bootstrap")
     p.add_argument("--config", help=_io.CONFIG_HELP)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument(
