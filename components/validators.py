@@ -683,18 +683,14 @@ def flux_duration(value: str) -> str:
 
 
 def flux_branch(value: str) -> str:
-    """Check a Git branch Flux checks out or pushes (the rules of ``git check-ref-format --branch`` that matter there)."""
+    """Check a Git branch Flux checks out or pushes: :func:`git_branch` (git's own rule), and no Unicode space or lone ``@``."""
     text = nonempty(value)
-    bad = (
-        any(c.isspace() or c in "~^:?*[\\" or ord(c) < 32 for c in text)
-        or ".." in text
-        or "@{" in text
-        or "//" in text
-        or text.startswith(("-", "/", "."))
-        or text.endswith(("/", ".", ".lock"))
-        or text == "@"
-    )
-    if bad:
+    try:
+        git_branch(text)
+        ok = text != "@" and not any(c.isspace() for c in text)
+    except Invalid:
+        ok = False
+    if not ok:
         raise Invalid("is not a valid Git branch name (e.g. main or flux-image-updates)")
     return text
 
