@@ -122,15 +122,24 @@ ESC_PROJECT = "secret-chain"
 """The ESC project that holds the chain's environments: ``<org>/secret-chain/{Base,Preview,Production}``."""
 
 
-def default_esc_environment(stack: str) -> str:
-    """The environment a stack imports by convention (:func:`components.esc.for_stack`).
+def environment_name(stack: str) -> str:
+    """The name of the environment a stack attaches (the one place it is decided; :func:`components.esc.for_stack`).
 
-    ``production`` reads Production, ``preview-base`` Preview, a ``preview-pr-<N>`` stack the PR-only PullRequest.
+    ``production`` reads Production, ``preview-base`` Preview, a ``preview-pr-<N>`` stack the PR-only PullRequest, and
+    the bootstrap stack none (it creates the environments): an empty name.
     """
     if stack == "bootstrap":
-        return ""  # it creates the environments and attaches none: its fixes are `pulumi config set`
-    name = "Production" if stack == "production" else "PullRequest" if stack.startswith("preview-pr-") else "Preview"
-    return f"<org>/{ESC_PROJECT}/{name}"
+        return ""
+    return "Production" if stack == "production" else "PullRequest" if stack.startswith("preview-pr-") else "Preview"
+
+
+def default_esc_environment(stack: str) -> str:
+    """The environment a stack imports by convention, as ``<org>/<project>/<env>``.
+
+    Empty for the bootstrap stack, whose fixes are ``pulumi config set``.
+    """
+    name = environment_name(stack)
+    return f"<org>/{ESC_PROJECT}/{name}" if name else ""
 
 
 def esc_environment(stack: str | None = None, configured: str | None = None) -> str:

@@ -24,7 +24,7 @@ import yaml
 
 from components import catalog, parts
 from components.catalog import Key, Tier
-from components.config import ESC_PROJECT, init_command, set_command, set_command_shape
+from components.config import ESC_PROJECT, environment_name, init_command, set_command, set_command_shape
 
 SECRET = "fn::secret"
 
@@ -105,7 +105,7 @@ BY_NAME: dict[str, Environment] = {e.name: e for e in ENVIRONMENTS}
 
 def for_stack(kind: parts.Kind) -> Environment:
     """The environment a stack of this kind attaches (``environment:`` in its stack file; the bootstrap stack none)."""
-    return {parts.Kind.PRODUCTION: PRODUCTION, parts.Kind.PREVIEW_BASE: PREVIEW, parts.Kind.PREVIEW_PR: PULL_REQUEST}[kind]
+    return BY_NAME[environment_name(kind.label)]
 
 
 def reference(entry: Key, environment: str) -> str:
