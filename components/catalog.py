@@ -685,6 +685,20 @@ MUTABLE_SECRETS = Key(
     tier=Tier.STACK,
 )
 
+FLUX_APP_KEYS: tuple[Key, ...] = (FLUX_GITHUB_APP_ID, FLUX_GITHUB_APP_INSTALLATION_ID, FLUX_GITHUB_APP_PRIVATE_KEY)
+"""Flux's GitHub App: all three or none (FluxGitCredentials and the table of parts read this one tuple)."""
+GRAFANA_OAUTH_KEYS: tuple[Key, ...] = (GRAFANA_CLIENT_ID, GRAFANA_CLIENT_SECRET, GRAFANA_GITHUB_ORG, GRAFANA_ADMIN_USER)
+"""Grafana's GitHub OAuth sign-in (GrafanaOAuth and the table of parts read this one tuple)."""
+GRAFANA_MAIL_KEYS: tuple[Key, ...] = (
+    GRAFANA_SMTP_HOST,
+    GRAFANA_SMTP_PORT,
+    GRAFANA_SMTP_USER,
+    GRAFANA_SMTP_PASSWORD,
+    GRAFANA_SMTP_FROM_ADDRESS,
+    GRAFANA_ALERT_EMAIL,
+)
+"""Grafana's mail settings: all of them or none (GrafanaOAuth and the table of parts read this one tuple)."""
+
 KEYS: tuple[Key, ...] = (
     GHCR_USERNAME,
     GHCR_TOKEN,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeAlias, TypeVar, cast, is_typeddict
@@ -23,8 +22,15 @@ import pulumi
 
 from components import catalog
 from components.catalog import Key, Tier
+from components.environments import ESC_PROJECT as ESC_PROJECT
+from components.environments import environment_name as environment_name
+from components.environments import home_of
 from components.errors import ConfigError, SecretChainError
 from components.pulumi_rules import provider_flag_enabled
+from components.reading import json_type as json_type
+from components.reading import lookup as lookup
+from components.reading import object_fields
+from components.reading import raw as raw
 from components.validators import Check, Invalid, NameInvalid, shown
 
 T = TypeVar("T")
@@ -106,33 +112,6 @@ def apply_knowing_secrecy(output: pulumi.Output[Any], fn: Callable[[Any, bool], 
     return pulumi.Output.all(output, secret).apply(lambda known: fn(known[0], bool(known[1])))
 
 
-def raw(key: str) -> str | None:
-    """Return the raw string of a full config key, or None when it is not set.
-
-    ``get_config`` is the SDK's own look-up (explicit config, then ``PULUMI_CONFIG_*``); a raw string
-    read here never leaves this module unwrapped when the key is secret.
-    """
-    from pulumi.runtime.config import get_config
-
-    value = get_config(key)
-    return None if value is None else str(value)
-
-
-ESC_PROJECT = "secret-chain"
-"""The ESC project that holds the chain's environments: ``<org>/secret-chain/{Base,Preview,Production}``."""
-
-
-def environment_name(stack: str) -> str:
-    """The name of the environment a stack attaches (the one place it is decided; :func:`components.esc.for_stack`).
-
-    ``production`` reads Production, ``preview-base`` Preview, a ``preview-pr-<N>`` stack the PR-only PullRequest, and
-    the bootstrap stack none (it creates the environments): an empty name.
-    """
-    if stack == "bootstrap":
-        return ""
-    return "Production" if stack == "production" else "PullRequest" if stack.startswith("preview-pr-") else "Preview"
-
-
 def default_esc_environment(stack: str) -> str:
     """The environment a stack imports by convention, as ``<org>/<project>/<env>``.
 
@@ -177,13 +156,18 @@ def set_command(entry: Key, environment: str, value: str | None = None) -> str:
     ``pulumi env set <org>/<project>/<env> pulumiConfig.<key>[.<field>] <value>``: the path is parsed by
     ``resource.ParsePropertyPath`` (a bare segment runs to the next ``.``), so ``pulumiConfig``, the key and the
     field are its elements, exactly as Pulumi's own docs write ``pulumiConfig.kubernetes:enableSecretMutable``.
+
+    ``environment`` is the one the stack attaches; the command names the one whose own definition holds the key's node
+    (:func:`components.environments.home_of`): ``pulumi env set`` edits the named environment's YAML only
+    (pulumi/pulumi pkg/cmd/esc/cli/env_set.go), so aimed at one that imports the key it writes a shadowing copy,
+    and aimed through an implicit import (PullRequest's ``namespace:imagePullSecret``) it fails or replaces it.
     """
     flag = " --secret" if entry.secret else ""
     if entry.tier is Tier.STACK:
         return _config_set(entry)
     if value is None:
         value = _esc_file_value(entry.example_file) if entry.example_file else entry.example
-    return f"pulumi env set {environment} {esc_path(entry)} {value}{flag}"
+    return f"pulumi env set {home_of(entry, environment)} {esc_path(entry)} {value}{flag}"
 
 
 def esc_path(entry: Key | str) -> str:
@@ -253,13 +237,15 @@ def describe_problem(entry: Key, what: str | Invalid, environment: str, value: o
 
 
 def remove_command(key: Key | str, environment: str, *, stack: bool = True) -> str:
-    """The command that removes ``key`` (a catalog key, or the alias actually set) from the ESC environment.
+    """The command that removes ``key`` (a catalog key, or the alias actually set) from the ESC environment that holds it.
 
     ``pulumi env rm <env> <path>`` always with the path: without it, ``pulumi env rm`` deletes the whole environment.
     ``stack``: add the per-stack alternative, for a key that may have been set with ``pulumi config set``.
     """
     name = key.key if isinstance(key, Key) else key
-    command = f"pulumi env rm {environment} {esc_path(key)}" if environment else f"pulumi config rm {name}"
+    entry = key if isinstance(key, Key) else catalog.BY_KEY.get(key) or next((e for e in catalog.KEYS if key in e.aliases), None)
+    holder = home_of(entry, environment) if entry is not None and environment else environment
+    command = f"pulumi env rm {holder} {esc_path(key)}" if environment else f"pulumi config rm {name}"
     return f"{command}, or pulumi config rm {name}" if stack and environment else command
 
 
@@ -276,74 +262,6 @@ def set_command_shape(environment: str) -> str:
 def init_command(environment: str, file: str) -> str:
     """The command that creates ``environment`` from a template file (what the bootstrap stack does by itself)."""
     return f"pulumi env init {environment} --file {file}"
-
-
-def object_fields(config_key: str) -> tuple[str, ...]:
-    """The fields the catalog declares for an object-valued config key (empty for a plain key)."""
-    return tuple(e.field for e in catalog.KEYS if e.field and e.config_key == config_key)
-
-
-def current_project() -> str | None:
-    """The Pulumi project of the running program, or None outside one (the CLI commands)."""
-    try:
-        project = pulumi.get_project()
-    except Exception:  # no program is running
-        return None
-    return project or None
-
-
-def alias_keys(entry: Key, project: str | None = None) -> tuple[str, ...]:
-    """The older keys read for ``entry`` when it is absent: its aliases, then ``<project>:<name>`` of its project aliases."""
-    extra = tuple(f"{project}:{name}" for name in entry.project_aliases) if project else ()
-    return tuple(dict.fromkeys(k for k in (*entry.aliases, *extra) if k != entry.key))
-
-
-def lookup(entry: Key, get: Callable[[str], str | None], project: str | None = None) -> tuple[str, str] | None:
-    """(key actually used, raw string) of ``entry``, or None when it is not set; the one answer to "is it set?".
-
-    ``get`` reads a flat config key: the SDK's config at run time (:func:`raw`), a ``pulumi config --json``
-    dict in ``preflight``. A plain key is read as it is, then its aliases in order (with ``get`` = :func:`raw`, also
-    the project aliases in the running program's namespace; otherwise those of ``project``). A field is read from its
-    object key's JSON text (how the SDK hands an object value to the program); a value that is not a JSON
-    object, a field that is not a string, or a field the catalog does not know raises :class:`Invalid`, whose
-    message names fields and JSON types but never a value.
-    """
-    if entry.field:
-        text = get(entry.config_key)
-        if text is None:
-            return None
-        document = _json_object(entry.config_key, text)
-        value = document.get(entry.field)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise Invalid(f"is a JSON {json_type(value)} in object {entry.config_key}; expected a string")
-        return entry.key, value
-    if project is None and get is raw:
-        project = current_project()
-    for name in (entry.key, *alias_keys(entry, project)):
-        value = get(name)
-        if value is not None:
-            return name, value
-    return None
-
-
-def _json_object(config_key: str, text: str) -> dict[str, Any]:
-    """The JSON object an object-valued key holds, with only the fields the catalog knows."""
-    fields = object_fields(config_key)
-    try:
-        document = json.loads(text)
-    except ValueError:
-        document = None
-    if not isinstance(document, dict):
-        raise Invalid(
-            f"is read from {config_key}, which must be an object with fields {', '.join(fields)} "
-            f"(set each with pulumi config set --path {config_key}.<field>, or in ESC as a YAML mapping)"
-        )
-    unknown = sorted(str(k) for k in document if k not in fields)
-    if unknown:
-        raise Invalid(f"is read from {config_key}, whose fields are {', '.join(fields)}; it also has {len(unknown)} unknown field(s)")
-    return document
 
 
 RUNBOOK_KEYS = {f"{e.config_key}:{e.field}": f"{e.field} of {e.config_key}" for e in (catalog.GHCR_USERNAME, catalog.GHCR_TOKEN)}
@@ -378,21 +296,6 @@ def config_type_problems(types: Mapping[str, str], config: Mapping[str, str]) ->
             except Invalid as err:
                 problems.append(describe_problem(entry, str(err), environment))
     return list(dict.fromkeys(problems))
-
-
-def json_type(value: object) -> str:
-    """The JSON type name of a decoded value (``pulumi config --json`` ``objectValue``)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 class ConfigReader:

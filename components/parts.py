@@ -22,9 +22,9 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from components import catalog, certmanager, flux, ghcr, github_actions, grafana, prometheus
+from components import catalog
 from components.catalog import Key
-from components.config import lookup
+from components.reading import lookup
 from components.validators import Invalid
 
 PARTS_KEY = catalog.DECLARED_PARTS
@@ -74,7 +74,6 @@ MUTABLE_SECRETS = catalog.MUTABLE_SECRETS
 GITHUB_PROVIDER_TOKEN = catalog.GITHUB_PROVIDER_TOKEN
 DIGITALOCEAN_PROVIDER_TOKEN = catalog.DIGITALOCEAN_PROVIDER_TOKEN
 
-_ACTIONS = {name: entry.key for name, entry in github_actions.BY_GITHUB_NAME.items()}
 
 CHAIN_KINDS = frozenset({Kind.PRODUCTION, Kind.PREVIEW_BASE, Kind.PREVIEW_PR})
 """The stacks that build the chain (and attach an ESC environment)."""
@@ -132,21 +131,21 @@ class Part:
 PARTS: tuple[Part, ...] = (
     Part("Stack settings", CHAIN_KINDS, Enable.ALWAYS, uses=(ESC_ENVIRONMENT, DECLARED_PARTS)),
     Part("Application namespace", frozenset({Kind.PRODUCTION}), Enable.ALWAYS, uses=(APP_NAMESPACE,)),
-    Part("GhcrPullSecret", APP_KINDS, Enable.DECLARED, all_of=(ghcr.USERNAME_KEY, ghcr.TOKEN_KEY), writes_secrets=True),
+    Part("GhcrPullSecret", APP_KINDS, Enable.DECLARED, all_of=(catalog.GHCR_USERNAME, catalog.GHCR_TOKEN), writes_secrets=True),
     # The rollout key is read when set; absent, the chain (or the component on its own) generates it.
-    Part("PrometheusAuth", APP_KINDS, Enable.DECLARED, all_of=(prometheus.TOKEN_KEY,), uses=(ROLLOUT_KEY,), writes_secrets=True),
+    Part("PrometheusAuth", APP_KINDS, Enable.DECLARED, all_of=(catalog.PROMETHEUS_TOKEN,), uses=(ROLLOUT_KEY,), writes_secrets=True),
     Part(
         "PrometheusAuth.rotation",
         APP_KINDS,
         Enable.TEMPORARY,
-        optional=(prometheus.PREVIOUS_TOKEN_KEY,),
+        optional=(catalog.PROMETHEUS_PREVIOUS_TOKEN,),
         parent="PrometheusAuth",
     ),
     Part(
         "FluxGitCredentials",
         SHARED_KINDS,
         Enable.DECLARED,
-        one_of=(flux.APP_KEYS, (flux.TOKEN_KEY,)),
+        one_of=(catalog.FLUX_APP_KEYS, (catalog.FLUX_GITHUB_TOKEN,)),
         needs=(FLUX_REPOSITORY_URL,),
         writes_secrets=True,
     ),
@@ -154,7 +153,7 @@ PARTS: tuple[Part, ...] = (
         "CertManagerDnsIssuer",
         SHARED_KINDS,
         Enable.DECLARED,
-        all_of=(certmanager.TOKEN_KEY,),
+        all_of=(catalog.DIGITALOCEAN_DNS_TOKEN,),
         needs=(DOMAIN, ACME_EMAIL),
         uses=(DIGITALOCEAN_PROVIDER_TOKEN,),
         writes_secrets=True,
@@ -172,7 +171,7 @@ PARTS: tuple[Part, ...] = (
         "GrafanaOAuth",
         frozenset({Kind.PRODUCTION, Kind.PREVIEW_PR}),
         Enable.DECLARED,
-        all_of=grafana.OAUTH_KEYS,
+        all_of=catalog.GRAFANA_OAUTH_KEYS,
         needs=(DOMAIN,),
         uses=(ROLLOUT_KEY,),
         writes_secrets=True,
@@ -182,7 +181,7 @@ PARTS: tuple[Part, ...] = (
         "GrafanaOAuth.mail",
         frozenset({Kind.PRODUCTION, Kind.PREVIEW_PR}),
         Enable.KEYS,
-        all_of=grafana.MAIL_KEYS,
+        all_of=catalog.GRAFANA_MAIL_KEYS,
         parent="GrafanaOAuth",
     ),
     # Every CI workflow logs in to Pulumi Cloud by OIDC for PULUMI_ORG and mints GitHub App tokens (APP_ID,
@@ -192,8 +191,8 @@ PARTS: tuple[Part, ...] = (
         "GitHubActionsSecrets",
         SHARED_KINDS,
         Enable.DECLARED,
-        all_of=tuple(_ACTIONS[name] for name in ("PULUMI_ORG", "APP_ID", "APP_PRIVATE_KEY")),
-        optional=tuple(_ACTIONS[name] for name in ("PULUMI_TOKEN_TYPE", "PULUMI_TEAM")),
+        all_of=(catalog.CI_PULUMI_ORGANIZATION, catalog.CI_GITHUB_APP_ID, catalog.CI_GITHUB_APP_PRIVATE_KEY),
+        optional=(catalog.CI_PULUMI_TOKEN_TYPE, catalog.CI_PULUMI_TEAM),
         needs=(GITHUB_REPOSITORY,),
         uses=(GITHUB_PROVIDER_TOKEN, *(e for e in catalog.KEYS if e.namespace == "ci" and e.deprecated)),
     ),
@@ -201,7 +200,7 @@ PARTS: tuple[Part, ...] = (
         "GitHubActionsSecrets.fallback",
         SHARED_KINDS,
         Enable.KEYS,
-        all_of=tuple(_ACTIONS[name] for name in ("PULUMI_AUTH", "PULUMI_FALLBACK_ACCESS_TOKEN")),
+        all_of=(catalog.CI_PULUMI_AUTH, catalog.CI_PULUMI_FALLBACK_ACCESS_TOKEN),
         parent="GitHubActionsSecrets",
     ),
     # The bootstrap stack creates the environments and the OIDC trust CI logs in with (its own stack settings:
@@ -211,7 +210,7 @@ PARTS: tuple[Part, ...] = (
         frozenset({Kind.BOOTSTRAP}),
         Enable.ALWAYS,
         needs=(GITHUB_REPOSITORY,),
-        uses=(DEFAULT_BRANCH, *(_ACTIONS[name] for name in ("PULUMI_ORG", "PULUMI_TOKEN_TYPE", "PULUMI_TEAM"))),
+        uses=(DEFAULT_BRANCH, catalog.CI_PULUMI_ORGANIZATION, catalog.CI_PULUMI_TOKEN_TYPE, catalog.CI_PULUMI_TEAM),
     ),
 )
 BY_NAME: dict[str, Part] = {p.name: p for p in PARTS}

@@ -270,7 +270,8 @@ def test_every_key_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str], k
         assert report["problems"][0]["fix"].startswith(
             f"pulumi config set {entry.key}"
             if entry.tier is catalog.Tier.STACK
-            else f"pulumi env set acme/secret-chain/Production pulumiConfig.{key}"
+            # aimed at the environment that holds the key: Production's own values, Base's shared ones
+            else f"pulumi env set acme/secret-chain/{'Production' if entry.per_environment else 'Base'} pulumiConfig.{key}"
         )
     else:
         assert code == 0, report["problems"]

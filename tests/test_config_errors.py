@@ -64,7 +64,9 @@ def test_every_key_fails_clearly_before_any_resource(key: str, problem: str, pre
     assert ("is missing" in line) == (problem == "missing")
     # a multi-line value (a PEM key) is read from its file in a form the CLI keeps whole (tests/test_pulumi_rules.py)
     example = entry.example if not entry.example_file else "\"$(printf"
-    assert f"pulumi env set acme/secret-chain/Production pulumiConfig.{key} {example}" in line
+    # aimed at the environment that holds the key (esc/production.yaml holds the per-environment ones; Base the others)
+    holder = "Production" if entry.per_environment or entry.temporary else "Base"
+    assert f"pulumi env set acme/secret-chain/{holder} pulumiConfig.{key} {example}" in line
     assert f"pulumi config set{' --path' if entry.field else ''}{' --secret' if entry.secret else ''} {key} " in line
     assert "CANARY" not in line and "\n" not in line
     for secret_key in secret_keys:
