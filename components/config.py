@@ -31,6 +31,7 @@ from components.reading import json_type as json_type
 from components.reading import lookup as lookup
 from components.reading import object_fields
 from components.reading import raw as raw
+from components.rules import Facts, Remove, Rule, Step, Violation, facts_of
 from components.validators import Check, Invalid, NameInvalid, shown
 
 T = TypeVar("T")
@@ -194,8 +195,10 @@ def _esc_file_value(path: str) -> str:
     return f"\"$(printf '|\\n'; sed 's/^/  /' {path})\""
 
 
-def _config_set(entry: Key) -> str:
-    """``pulumi config set [--path] [--secret] KEY VALUE`` for this stack only."""
+def _config_set(entry: Key, value: str | None = None) -> str:
+    """``pulumi config set [--path] [--secret] KEY VALUE`` for this stack only (``value``: its catalog example by default)."""
+    if value is not None:
+        return f"pulumi config set{' --path' if entry.field else ''}{' --secret' if entry.secret else ''} {_config_path(entry)} {value}"
     if entry.json_types == ("array",):
         # A list item: "pulumi config set --path 'names[0]' a will set the value to a list with the first item a"
         # (https://www.pulumi.com/docs/iac/cli/commands/pulumi_config_set/).
@@ -247,6 +250,26 @@ def remove_command(key: Key | str, environment: str, *, stack: bool = True) -> s
     holder = home_of(entry, environment) if entry is not None and environment else environment
     command = f"pulumi env rm {holder} {esc_path(key)}" if environment else f"pulumi config rm {name}"
     return f"{command}, or pulumi config rm {name}" if stack and environment else command
+
+
+def _step(step: Step, environment: str) -> str:
+    """One step of a rule's fix as a command: set the key (where it belongs) or remove it."""
+    if isinstance(step, Remove):
+        return remove_command(step.key, environment)
+    if step.key.tier is Tier.STACK or not environment:
+        return _config_set(step.key, step.value or None)
+    return set_command(step.key, environment, step.value or None)
+
+
+def rule_fix(violation: Violation, environment: str) -> str:
+    """The fix of a rule's violation: its alternatives, each its steps as commands (``environment``: the attached one)."""
+    return "; or ".join(" and ".join(_step(step, environment) for step in steps) for steps in violation.fixes)
+
+
+def rule_line(owner: str, violation: Violation, environment: str, label: str | None = None) -> str:
+    """The problem line of a rule's violation: ``config "<key>" …`` (or ``<owner> argument "<arg>" …``), then its fix."""
+    said = f"{owner} {label}" if label and not label.startswith("config ") else label or f'config "{violation.subject.key}"'
+    return problem_line(f"{said} {violation.message}", rule_fix(violation, environment))
 
 
 def config_set(key: str, value: str) -> str:
@@ -309,9 +332,11 @@ class ConfigReader:
         self.owner = owner
         self.problems: list[str] = []
         self._environment = environment
-        # Digests (never the values) of the secrets read, and which came from args: for differ().
+        # Digests (never the values) of the secrets read: for same().
         self._digests: dict[str, bytes] = {}
-        self._from_args: set[str] = set()
+        # Keys whose value was read from config, and those given as arguments: a rule's problem names the one used.
+        self._configured: set[str] = set()
+        self._given: set[str] = set()
 
     @property
     def environment(self) -> str:
@@ -354,6 +379,7 @@ class ConfigReader:
             if required:
                 self.missing(entry)
             return entry, None, False
+        (self._given if from_args else self._configured).add(entry.key)
         try:
             normalised = entry.shape(value)
         except Invalid as err:
@@ -365,8 +391,6 @@ class ConfigReader:
             return entry, None, from_args
         if entry.secret:
             self._digests[entry.key] = hashlib.sha256(normalised.encode()).digest()
-            if from_args:
-                self._from_args.add(entry.key)
         return entry, normalised, from_args
 
     def secret(
@@ -478,20 +502,40 @@ class ConfigReader:
 
         return apply_knowing_secrecy(output, check)
 
-    def differ(self, entry: Key, other: Key, what: str) -> None:
-        """Record a problem on ``entry`` when it holds the same (normalised) secret as ``other``.
+    def same(self, entry: Key, other: Key) -> bool | None:
+        """Whether two secrets this reader read hold the same normalised value (compared by digest); None unless both are known."""
+        first, second = self._digests.get(entry.key), self._digests.get(other.key)
+        return None if first is None or second is None else first == second
 
-        Both must have been read by this reader; values given as Outputs are not known yet and are not compared.
-        ``what`` says why they must differ; the values themselves are never part of the message.
+    def subject(self, entry: Key, arg_name: str, *, given: bool = False) -> str:
+        """How a problem names ``entry``: as the argument that gave its value, else as the config key.
+
+        ``argument "<arg_name>"`` when the value was read as that argument, or is ``given`` by the caller and not read
+        from config; ``config "<key>"`` when it was read from config, or is absent.
         """
-        key = entry.key
-        digest = self._digests.get(key)
-        if digest is None or digest != self._digests.get(other.key):
+        if entry.key in self._given or (given and entry.key not in self._configured):
+            return f'argument "{arg_name}"'
+        return f'config "{entry.key}"'
+
+    def facts(self, values: Mapping[str, object], shown: Callable[[Key], bool] = lambda _: True) -> Facts:
+        """The facts a rule reads (:mod:`components.rules`): ``values`` by catalog key as this component resolved them.
+
+        A key is present when it has a value here or is set in config (valid or not, as :meth:`found` says).
+        """
+        return facts_of(values, lambda entry: values.get(entry.key) is not None or self.found(entry) is not None, self.same, shown)
+
+    def rule(self, rule: Rule, facts: Facts, arg_names: Mapping[Key, str] | None = None) -> None:
+        """Record the violation of a cross-key ``rule`` (:mod:`components.rules`), if ``facts`` break it.
+
+        ``arg_names``: the argument that stands in for a key (the subject is named by :meth:`subject`: the key when its
+        value came from config, else the argument).
+        """
+        found = rule.find(facts)
+        if found is None:
             return
-        if key in self._from_args or other.key in self._from_args:
-            self.fail(f'the values for "{key}" and "{other}" are the same; {what}', f'pass a new value for "{key}"')
-        else:
-            self.invalid(entry, f'is the same as "{other}"; {what}')
+        named, subject = (arg_names or {}).get(found.subject), found.subject
+        given = facts.present(subject) and self.found(subject) is None  # a value that config does not hold: an argument's
+        self.problems.append(rule_line(self.owner, found, self.environment, self.subject(subject, named, given=given) if named else None))
 
     # --- the one door of every problem: each names its subject, says what is wrong and gives the fix -------
 

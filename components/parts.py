@@ -22,9 +22,10 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from components import catalog
+from components import catalog, rules
 from components.catalog import Key
 from components.reading import lookup
+from components.rules import Rule
 from components.validators import Invalid
 
 PARTS_KEY = catalog.DECLARED_PARTS
@@ -106,6 +107,8 @@ class Part:
     """For a sub-group: the part it belongs to (built only with it)."""
     writes_secrets: bool = False
     """Writes Kubernetes Secrets: the default provider must update them in place (``kubernetes:enableSecretMutable``)."""
+    rules: tuple[Rule, ...] = ()
+    """Cross-key rules (:mod:`components.rules`) the part's component evaluates, and ``preflight`` wherever the part is built."""
 
     @property
     def declarable(self) -> bool:
@@ -140,6 +143,7 @@ PARTS: tuple[Part, ...] = (
         Enable.TEMPORARY,
         optional=(catalog.PROMETHEUS_PREVIOUS_TOKEN,),
         parent="PrometheusAuth",
+        rules=(rules.ROTATION_NEEDS_TWO_TOKENS,),
     ),
     Part(
         "FluxGitCredentials",
@@ -148,6 +152,7 @@ PARTS: tuple[Part, ...] = (
         one_of=(catalog.FLUX_APP_KEYS, (catalog.FLUX_GITHUB_TOKEN,)),
         needs=(FLUX_REPOSITORY_URL,),
         writes_secrets=True,
+        rules=(rules.FLUX_APP_NEEDS_GITHUB_COM,),
     ),
     Part(
         "CertManagerDnsIssuer",
@@ -195,6 +200,7 @@ PARTS: tuple[Part, ...] = (
         optional=(catalog.CI_PULUMI_TOKEN_TYPE, catalog.CI_PULUMI_TEAM),
         needs=(GITHUB_REPOSITORY,),
         uses=(GITHUB_PROVIDER_TOKEN, *(e for e in catalog.KEYS if e.namespace == "ci" and e.deprecated)),
+        rules=rules.LOGIN_RULES,
     ),
     Part(
         "GitHubActionsSecrets.fallback",
@@ -211,11 +217,17 @@ PARTS: tuple[Part, ...] = (
         Enable.ALWAYS,
         needs=(GITHUB_REPOSITORY,),
         uses=(DEFAULT_BRANCH, catalog.CI_PULUMI_ORGANIZATION, catalog.CI_PULUMI_TOKEN_TYPE, catalog.CI_PULUMI_TEAM),
+        rules=rules.LOGIN_RULES,
     ),
 )
 BY_NAME: dict[str, Part] = {p.name: p for p in PARTS}
 COMPONENTS: tuple[Part, ...] = tuple(p for p in PARTS if p.enable is Enable.DECLARED)
 """The parts that are components of their own, in the order the chain builds them."""
+
+
+def rules_of(component: str) -> tuple[Rule, ...]:
+    """The cross-key rules a component evaluates: those of its row and of its sub-groups' rows, each once."""
+    return tuple(dict.fromkeys(r for p in PARTS if component in (p.name, p.parent) for r in p.rules))
 
 
 def kind_of(stack: str) -> Kind:

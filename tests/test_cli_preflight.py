@@ -147,6 +147,7 @@ REQUIRED_WITH_GROUP = {
     "secret-chain:gatewayNamespace",  # needed by preview-base's wildcard certificates (checked there: STACK_OF)
     "kubernetes:enableSecretMutable",  # needed by every component that writes a Kubernetes Secret
     "prometheus:authToken",  # needed while prometheus:previousAuthToken is set (a rotation in progress)
+    "ci:pulumiTeam",  # needed by ci:pulumiTokenType team (full_config's), a cross-key rule of the table
     "ci:pulumiOrganization",  # every CI workflow logs in to Pulumi Cloud by OIDC for this org (GitHubActionsSecrets)
     "ci:githubAppId",  # the CI GitHub App: ID and key together
     "ci:githubAppPrivateKey",
@@ -156,7 +157,6 @@ REQUIRED_WITH_GROUP = {
 OPTIONAL_ALONE = {
     "secret-chain:defaultBranch",  # the bootstrap stack's; default main
     "ci:pulumiTokenType",
-    "ci:pulumiTeam",
     "ci:pulumiAccessToken",  # deprecated: warned about, never required
     "ci:workflowDispatchToken",
     "prometheus:previousAuthToken",
@@ -265,7 +265,8 @@ def test_every_key_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str], k
     report = json.loads(out)
     if key in REQUIRED_WITH_GROUP:
         assert code == 1
-        assert [(p["key"], p["kind"]) for p in report["problems"]] == [(key, "missing")]
+        # full_config asks for a team token: without its team, the table's cross-key rule refuses it (components/rules.py)
+        assert [(p["key"], p["kind"]) for p in report["problems"]] == [(key, "rule" if key == "ci:pulumiTeam" else "missing")]
         entry = catalog.get(key)
         assert report["problems"][0]["fix"].startswith(
             f"pulumi config set {entry.key}"
@@ -534,6 +535,6 @@ def test_rotation_in_progress_warns_and_refuses_the_same_token_twice(tmp_path: P
     code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), "--json")
     report = json.loads(out)
     assert code == 1
-    assert [(p["key"], p["kind"]) for p in report["problems"]] == [("prometheus:authToken", "conflict")]
+    assert [(p["key"], p["kind"]) for p in report["problems"]] == [("prometheus:authToken", "rule")]
     assert 'pulumi env set acme/secret-chain/Production pulumiConfig.prometheus:authToken' in report["problems"][0]["fix"]
     assert_no_leak(out, values)

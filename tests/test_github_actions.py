@@ -59,7 +59,7 @@ def test_required_entry_missing_is_an_error(run: Run, chain_config: ChainConfig)
     with pytest.raises(ConfigError) as caught:
         run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "required": ["APP_PRIVATE_KEY"]}), config, secret_keys)
     assert 'config "ci:githubAppPrivateKey" is missing' in str(caught.value)
-    assert "pulumi env set acme/secret-chain/Production pulumiConfig.ci:githubAppPrivateKey" in str(caught.value)
+    assert "pulumi env set acme/secret-chain/Base pulumiConfig.ci:githubAppPrivateKey" in str(caught.value)  # Base holds it
 
 
 # --- issue 14: CI without stored Pulumi or GitHub tokens ---------------------------------------------
