@@ -32,7 +32,7 @@ from components.reading import lookup as lookup
 from components.reading import object_fields
 from components.reading import raw as raw
 from components.rules import Facts, Remove, Rule, Step, Violation, facts_of
-from components.validators import Check, Invalid, NameInvalid, shown
+from components.validators import Check, Invalid, NameInvalid, placeholder_for, shown
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -134,7 +134,7 @@ def esc_environment(stack: str | None = None, configured: str | None = None) -> 
         configured = None if found is None else found[1]
     if configured:
         try:
-            return ESC_ENVIRONMENT_KEY.check(configured)
+            return ESC_ENVIRONMENT_KEY.shape(configured)  # the environment it names, example org or not (preflight refuses that)
         except Invalid:
             pass
     if stack is None:
@@ -167,8 +167,17 @@ def set_command(entry: Key, environment: str, value: str | None = None) -> str:
     if entry.tier is Tier.STACK:
         return _config_set(entry)
     if value is None:
-        value = _esc_file_value(entry.example_file) if entry.example_file else entry.example
+        value = _esc_file_value(entry.example_file) if entry.example_file else typed_value(entry)
     return f"pulumi env set {home_of(entry, environment)} {esc_path(entry)} {value}{flag}"
+
+
+def typed_value(entry: Key) -> str:
+    """What a fix command says to type for ``entry``'s value: its catalog example, or a placeholder to replace.
+
+    The placeholder for a value that names the operator's own domain, mailbox or account
+    (:attr:`~components.catalog.Key.not_example`): any example there is one the go/no-go check refuses, or someone else's.
+    """
+    return placeholder_for(entry.not_example) if entry.not_example is not None else entry.example
 
 
 def esc_path(entry: Key | str) -> str:
@@ -196,7 +205,9 @@ def _esc_file_value(path: str) -> str:
 
 
 def _config_set(entry: Key, value: str | None = None) -> str:
-    """``pulumi config set [--path] [--secret] KEY VALUE`` for this stack only (``value``: its catalog example by default)."""
+    """``pulumi config set [--path] [--secret] KEY VALUE`` for this stack only (``value``: :func:`typed_value` by default)."""
+    if value is None and entry.not_example is not None:
+        value = typed_value(entry)
     if value is not None:
         return f"pulumi config set{' --path' if entry.field else ''}{' --secret' if entry.secret else ''} {_config_path(entry)} {value}"
     if entry.json_types == ("array",):
@@ -211,14 +222,15 @@ def _config_set(entry: Key, value: str | None = None) -> str:
     return f"pulumi config set{path}{flag} {_config_path(entry)} {entry.example}"
 
 
-def fix_command(entry: Key, environment: str) -> str:
+def fix_command(entry: Key, environment: str, value: str | None = None) -> str:
     """The exact command(s) that set ``entry``: ``pulumi env set …`` and the per-stack alternative.
 
     ``environment`` empty: the stack attaches no ESC environment (the bootstrap stack), so only ``pulumi config set``.
+    ``value``: what to type for the value (default: the catalog's example; a placeholder where the example is refused).
     """
     if entry.tier is Tier.STACK or not environment:
-        return _config_set(entry)
-    return f"{set_command(entry, environment)} (or, for this stack only: {_config_set(entry)})"
+        return _config_set(entry, value)
+    return f"{set_command(entry, environment, value)} (or, for this stack only: {_config_set(entry, value)})"
 
 
 FIX = ". Fix: "

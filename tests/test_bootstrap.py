@@ -24,7 +24,8 @@ from components.program import main
 from tests.test_esc import composed
 
 ROOT = Path(__file__).resolve().parent.parent
-ORG = "example-org"
+ORG = "acme"
+"""The operator's organisation (not an example name: preflight refuses those, issue 19)."""
 STACK_FILE = ROOT / "stacks" / "Pulumi.bootstrap.yaml"
 
 
@@ -35,7 +36,7 @@ def committed_settings() -> dict[str, str]:
 def stack_settings() -> dict[str, str]:
     """The committed bootstrap stack file's settings, the repository its operator sets (the README's real path), and
     the organisation Pulumi Cloud would give the stack."""
-    return {**committed_settings(), "secret-chain:githubRepository": "example-org/platform", "ci:pulumiOrganization": ORG}
+    return {**committed_settings(), "secret-chain:githubRepository": f"{ORG}/platform", "ci:pulumiOrganization": ORG}
 
 
 def run(config: dict[str, str], preview: bool = False) -> Evaluation:
@@ -171,8 +172,8 @@ def test_oidc_policy_allows_only_this_repositorys_pull_requests_and_default_bran
     assert registration.inputs["maxExpirationSeconds"] == 3600
     policies = registration.inputs["policies"]
     assert [p["rules"] for p in policies] == [
-        {"aud": f"urn:pulumi:org:{ORG}", "sub": "repo:example-org/platform:pull_request"},
-        {"aud": f"urn:pulumi:org:{ORG}", "sub": "repo:example-org/platform:ref:refs/heads/main"},
+        {"aud": f"urn:pulumi:org:{ORG}", "sub": f"repo:{ORG}/platform:pull_request"},
+        {"aud": f"urn:pulumi:org:{ORG}", "sub": f"repo:{ORG}/platform:ref:refs/heads/main"},
     ]
     assert all(p["decision"] == "allow" and p["tokenType"] == "organization" and p["authorizedPermissions"] == ["admin"] for p in policies)
 
@@ -204,7 +205,7 @@ def test_a_team_token_names_the_team_in_the_policy_and_in_base() -> None:
 
 def test_a_default_branch_setting_narrows_the_branch_subject() -> None:
     policies = issuer(run({**stack_settings(), "secret-chain:defaultBranch": "trunk"})).inputs["policies"]
-    assert policies[1]["rules"]["sub"] == "repo:example-org/platform:ref:refs/heads/trunk"
+    assert policies[1]["rules"]["sub"] == f"repo:{ORG}/platform:ref:refs/heads/trunk"
 
 
 @pytest.mark.parametrize(

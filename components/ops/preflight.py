@@ -21,11 +21,11 @@ from typing import Any
 from components import catalog, parts
 from components.catalog import Key
 from components.chain import StackKind, parse_stack
-from components.config import ESC_ENVIRONMENT_KEY, FIX, esc_environment, fix_command, lookup, problem_line, rule_fix
+from components.config import ESC_ENVIRONMENT_KEY, FIX, config_set, esc_environment, fix_command, lookup, problem_line, rule_fix
 from components.errors import SecretChainError
 from components.ops import _io
 from components.rules import Facts, facts_of
-from components.validators import Invalid
+from components.validators import Invalid, Reserved, real_owner
 
 CATALOG_NAMESPACES = frozenset(k.namespace for k in catalog.KEYS)
 REPOSITORY_KEY = catalog.GITHUB_REPOSITORY
@@ -37,7 +37,8 @@ class Problem:
 
     key: str
     kind: str
-    """missing, malformed, conflict, rule (a cross-key rule of the table), declared, plaintext, alias, ignored, rotation or unknown."""
+    """missing, malformed, example (a value reserved for documentation), conflict, rule (a cross-key rule of the table),
+    declared, plaintext, alias, ignored, rotation or unknown."""
     message: str
     fix: str
     group: str
@@ -95,7 +96,7 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
     found_env = lookup(ESC_ENVIRONMENT_KEY, config.get)
     configured_env = "" if found_env is None else found_env[1]
     try:
-        environment = esc_environment(kind.name, ESC_ENVIRONMENT_KEY.check(configured_env) if configured_env else "")
+        environment = esc_environment(kind.name, ESC_ENVIRONMENT_KEY.shape(configured_env) if configured_env else "")
     except Invalid:
         environment = esc_environment(kind.name, "")
     report = Report(stack=kind.name, environment=environment)
@@ -131,6 +132,9 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
             assert found is not None  # selection.read holds set keys only
             name, value = found
             entry.check(value)
+        except Reserved as err:  # well-formed, but the documentation's example: the fix names a placeholder to replace
+            report.problems.append(Problem(entry.key, "example", str(err), fix_command(entry, environment, err.fix), part))
+            continue
         except Invalid as err:
             problem(entry, "malformed", f"{err}" if str(err).startswith("is ") else f"is invalid: {err}", part)
             continue
@@ -212,9 +216,18 @@ def _check_github_owner(config: Mapping[str, str], selection: parts.Selection, r
     """The repository's owner against the GitHub provider's, with the component's own rule (github_actions.owner_problem)."""
     from components.github_actions import GITHUB_OWNER, owner_problem, provider_owner
 
+    if not any(p.name == "GitHubActionsSecrets" for p in selection.built):
+        return
+    configured = config.get(GITHUB_OWNER)
+    if configured:
+        try:
+            real_owner(configured)
+        except Reserved as err:  # the committed example owner: pulumi-github would write to someone else's account
+            report.problems.append(Problem(GITHUB_OWNER, "example", str(err), config_set(GITHUB_OWNER, err.fix), "GitHubActionsSecrets"))
+            return
     set_to = lookup(REPOSITORY_KEY, config.get)
     repository = "" if set_to is None else set_to[1]
-    if not any(p.name == "GitHubActionsSecrets" for p in selection.built) or "/" not in repository:
+    if "/" not in repository:
         return
     try:
         REPOSITORY_KEY.check(repository)
