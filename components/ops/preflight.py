@@ -270,7 +270,11 @@ def config_facts(config: Mapping[str, str]) -> Facts:
 
 def render_text(report: Report) -> str:
     """Human-readable report; names keys, never values."""
-    where = f"fixes write to ESC environment {report.environment}" if report.environment else "no ESC environment: fixes are pulumi config set"
+    where = (
+        f"attaches ESC environment {report.environment}; each fix names the environment that holds its key"
+        if report.environment
+        else "no ESC environment: fixes are pulumi config set"
+    )
     lines = [f"Preflight of stack {report.stack} ({where})"]
     if report.declared is not None:
         lines.append(f"  parts declared in {parts.PARTS_KEY}: {', '.join(report.declared) or 'none'}")
