@@ -564,3 +564,24 @@ def test_the_interpolation_port_agrees_with_grafanas_tests(raw: str, expected: s
     env = {"INT": "1", "STRING": "test", "EMPTYSTRING": ""}
     assert interpolate(raw, lambda name: env.get(name, "")) == expected
 
+
+def test_the_readme_shows_the_chart_values_that_deliver_the_file_and_the_variable() -> None:
+    """The README's Helm values turn the chart's alerts sidecar on (values.yaml: sidecar.alerts.enabled defaults to
+    false) with the label the ConfigMap carries, and give Grafana the Secret's variables (envFromSecret)."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from components.grafana import ALERTING_CONFIGMAP, SIDECAR_LABEL, SIDECAR_LABEL_VALUE
+
+    readme = Path(__file__).resolve().parents[1].joinpath("README.md").read_text()
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "sidecar:" in b]
+    (values,) = [b for b in blocks if isinstance(b, dict) and "envFromSecret" in b]
+    assert values["envFromSecret"] == "grafana-oauth"  # the Secret's default name
+    alerts = values["sidecar"]["alerts"]
+    assert alerts["enabled"] is True
+    assert alerts.get("label", "grafana_alert") == SIDECAR_LABEL  # the chart's default label when left out
+    assert alerts.get("labelValue", "") in ("", SIDECAR_LABEL_VALUE)  # "" selects on the label's presence alone
+    assert "searchNamespace" not in alerts  # default: the sidecar's own namespace, which is Grafana's
+    assert f"`{ALERTING_CONFIGMAP}`" in readme
