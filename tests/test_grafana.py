@@ -585,3 +585,20 @@ def test_the_readme_shows_the_chart_values_that_deliver_the_file_and_the_variabl
     assert alerts.get("labelValue", "") in ("", SIDECAR_LABEL_VALUE)  # "" selects on the label's presence alone
     assert "searchNamespace" not in alerts  # default: the sidecar's own namespace, which is Grafana's
     assert f"`{ALERTING_CONFIGMAP}`" in readme
+
+
+@pytest.mark.parametrize("address", ["on$call@example.com", "${GF_SMTP_PASSWORD}@example.com", "a$$b@example.com"])
+def test_an_alert_address_with_a_dollar_is_refused_grafana_would_expand_it(run: Run, grafana_config: Config, address: str) -> None:
+    """interpolateValue runs setting.ExpandVar and then os.ExpandEnv on the expanded text (values.go), so a `$` in the
+    variable's value is expanded again: the address changes, or another variable (the SMTP password) is spliced into
+    the recipient. The address is refused before anything is created."""
+    from components.grafana import ALERT_EMAIL_ENV, alerting_file
+    from tests.grafana_provisioning import read_alerting_file
+
+    env = {ALERT_EMAIL_ENV: address, "GF_SMTP_PASSWORD": "hunter2"}
+    provisioned = read_alerting_file("a.json", alerting_file(), lambda name: env.get(name, ""))
+    assert provisioned is not None and provisioned.contact_points[0].receivers[0].addresses != (address,)  # why
+    config, secret_keys = grafana_config
+    config["grafana:alertEmail"] = address
+    message = _error(run, config, secret_keys, ARGS)
+    assert 'config "grafana:alertEmail"' in message and "$" in message and address not in message
