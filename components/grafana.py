@@ -258,7 +258,8 @@ def contact_point_provisioning(name: str = CONTACT_POINT) -> dict[str, object]:
     loads the file (``pkg/services/provisioning/values/values.go`` ``interpolateValue``; docs, "Provision Grafana" →
     "Using environment variables"). The variable must be set wherever the file is loaded: with an empty address the
     email integration is refused ("could not find addresses in settings", grafana/alerting
-    ``receivers/email/v1/config.go``) and so is the whole provisioning, which stops Grafana at start-up.
+    ``receivers/email/v1/config.go``) and so is the whole alerting provisioning, which stops Grafana at start-up
+    (``pkg/services/provisioning/provisioning.go`` ``RunInitProvisioners`` returns the error).
     """
     return {
         "apiVersion": 1,
