@@ -549,7 +549,7 @@ GRAFANA_ALERT_EMAIL = Key(
     "grafana:alertEmail",
     per_environment=True,
     secret=False,
-    check=v.email,
+    check=v.provisioned_email,  # read by Grafana through provisioning interpolation (components/grafana.py)
     purpose="Email address that receives Grafana alerts",
     example="oncall@example.com",
 )

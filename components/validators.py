@@ -329,6 +329,19 @@ def email(value: str) -> str:
         raise Invalid("is not a valid email address (expected name@domain.tld)") from None
 
 
+def provisioned_email(value: str) -> str:
+    """Check for an email address (:func:`email`) that a Grafana provisioning file can interpolate unchanged: no ``$``.
+
+    Grafana expands ``$NAME``/``${NAME}`` in the text a variable expands to, too (grafana/grafana
+    ``pkg/services/provisioning/values/values.go`` ``interpolateValue`` runs ``setting.ExpandVar``, then
+    ``os.ExpandEnv`` on its result), so a ``$`` would change the address or splice another variable into it.
+    """
+    text = email(value)
+    if "$" in text:
+        raise Invalid("contains '$', which Grafana's provisioning would expand as an environment variable (the alert mail would go elsewhere)")
+    return text
+
+
 def dns1123_label(value: str) -> str:
     """Check for a Kubernetes DNS-1123 label (namespace names): lower-case, digits, '-', ≤ 63."""
     text = _nonblank(value)

@@ -425,8 +425,11 @@ RUNBOOK: dict[Key, Runbook] = {
         symptom="Alert emails rejected by the SMTP server (sender not allowed)",
     ),
     catalog.GRAFANA_ALERT_EMAIL: Runbook(
-        consumers="Grafana alerting (read only by a provisioned contact point: ${GF_SECRET_CHAIN_ALERT_EMAIL})",
-        symptom="Alerts fire but nobody is mailed",
+        consumers=(
+            "Grafana alerting, through the contact point alert-email of ConfigMap grafana-alert-email (its alerting "
+            "provisioning file interpolates ${GF_SECRET_CHAIN_ALERT_EMAIL}; the Helm chart's alerts sidecar loads it)"
+        ),
+        symptom="Alerts fire but nobody is mailed: is sidecar.alerts.enabled on in the Grafana chart?",
     ),
     catalog.GITHUB_PROVIDER_TOKEN: Runbook(
         stays=(
