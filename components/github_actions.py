@@ -72,6 +72,9 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("WORKFLOW_DISPATCH_TOKEN", catalog.CI_WORKFLOW_DISPATCH_TOKEN, True, "workflow_dispatch_token"),
 )
 BY_GITHUB_NAME = {e.github_name: e for e in ENTRIES}
+CORE: tuple[str, ...] = ("PULUMI_ORG", "APP_ID", "APP_PRIVATE_KEY")
+"""The entries every CI workflow reads (the Pulumi login's organisation, the CI App's ID and key): what the table of parts
+requires once GitHubActionsSecrets is built (:mod:`components.parts`), and what a component with nothing to write asks for."""
 GITHUB_OWNER = "github:owner"
 """pulumi-github's own setting of the account it writes to: a provider key the chain reads but does not hold (not in the catalog)."""
 HAND_SET_VARIABLES = ("DO_CLUSTER_NAME", "FLUX_BASE_BRANCH")
@@ -87,8 +90,9 @@ class GitHubActionsSecretsArgs(TypedDict, total=False):
     """Entries that must be configured (PULUMI_ORG, PULUMI_TOKEN_TYPE, PULUMI_TEAM, APP_ID, APP_PRIVATE_KEY,
     PULUMI_AUTH, PULUMI_FALLBACK_ACCESS_TOKEN).
 
-    The others are created only when their config is present. The deprecated PULUMI_ACCESS_TOKEN and
-    WORKFLOW_DISPATCH_TOKEN are accepted with a warning and ignored."""
+    The others are created only when their config is present; with none present at all (nothing to write), PULUMI_ORG,
+    APP_ID and APP_PRIVATE_KEY are reported missing. The deprecated PULUMI_ACCESS_TOKEN and WORKFLOW_DISPATCH_TOKEN are
+    accepted with a warning and ignored."""
     environment: pulumi.Input[str]
     """Write the entries as secrets/variables of this deployment environment of the repository instead of repository-wide."""
     organization_repositories: Sequence[pulumi.Input[str]]
@@ -265,6 +269,7 @@ def _derived(args: GitHubActionsSecretsArgs, got: dict[str, Any], reader: Config
         parts = apply_knowing_secrecy(repository, split)
         owner, name = parts.apply(lambda p: p[0]), parts.apply(lambda p: p[1])
     values: list[tuple[Entry, pulumi.Output[str] | str]] = []
+    before = len(reader.problems)
     for entry in ENTRIES:
         override: Any = cast(Mapping[str, Any], args).get(entry.arg)
         if entry.deprecated:
@@ -282,6 +287,15 @@ def _derived(args: GitHubActionsSecretsArgs, got: dict[str, Any], reader: Config
             value = reader.plain_input(entry.key, override, required=must, arg_name=entry.arg)
         if value is not None:
             values.append((entry, value))
+    if not values and len(reader.problems) == before:
+        # Nothing set, nothing passed: registering no secret would make the next pulumi up delete every one this
+        # component wrote (a detached ESC environment, a renamed key). Stop as every component does on missing config.
+        for github_name in CORE:
+            reader.missing(
+                BY_GITHUB_NAME[github_name].key,
+                f"GitHubActionsSecrets has nothing to write (no ci:* key is set and no value is passed), and writing nothing "
+                f"would delete the Actions secrets it wrote; {github_name} is one every CI workflow reads",
+            )
     _login_settings(reader, {entry.github_name: value for entry, value in values})
     org_repos = tuple(org_repos or ())
     return {"repository": name, "required": tuple(required), "organization_repositories": org_repos, "owner": owner, "values": tuple(values)}
@@ -294,8 +308,9 @@ class GitHubActionsSecrets(ChainComponent[GitHubSpec]):
     ``APP_ID`` and the secret ``APP_PRIVATE_KEY`` (the CI GitHub App), and, only on opt-in, the variable
     ``PULUMI_AUTH`` with the secret ``PULUMI_FALLBACK_ACCESS_TOKEN`` (a Pulumi Cloud without OIDC), each
     only when its ``ci:*`` config is present (or it is listed in ``required``, which makes a missing
-    value an error). The deprecated ``PULUMI_ACCESS_TOKEN`` and ``WORKFLOW_DISPATCH_TOKEN`` are no longer
-    written: their keys warn.
+    value an error). With nothing to write at all, it stops with a missing-config error naming the keys of
+    ``PULUMI_ORG``, ``APP_ID`` and ``APP_PRIVATE_KEY`` (writing nothing would delete what it wrote before). The
+    deprecated ``PULUMI_ACCESS_TOKEN`` and ``WORKFLOW_DISPATCH_TOKEN`` are no longer written: their keys warn.
     """
 
     secret_names: pulumi.Output[list[str]]

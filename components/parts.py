@@ -192,7 +192,7 @@ PARTS: tuple[Part, ...] = (
         "GitHubActionsSecrets",
         SHARED_KINDS,
         Enable.DECLARED,
-        all_of=tuple(_ACTIONS[name] for name in ("PULUMI_ORG", "APP_ID", "APP_PRIVATE_KEY")),
+        all_of=tuple(_ACTIONS[name] for name in github_actions.CORE),
         optional=tuple(_ACTIONS[name] for name in ("PULUMI_TOKEN_TYPE", "PULUMI_TEAM")),
         needs=(GITHUB_REPOSITORY,),
         uses=(GITHUB_PROVIDER_TOKEN, *(e for e in catalog.KEYS if e.namespace == "ci" and e.deprecated)),

@@ -5,7 +5,7 @@ import pytest
 from components import GitHubActionsSecrets, catalog
 from components.errors import ConfigError
 from components.ops.offline import is_secret, unwrap
-from tests.conftest import Run
+from tests.conftest import Run, config_error
 from tests.leaks import find_leaks
 
 ChainConfig = tuple[dict[str, str], list[str]]
@@ -61,6 +61,37 @@ def test_required_entry_missing_is_an_error(run: Run, chain_config: ChainConfig)
     assert 'config "ci:githubAppPrivateKey" is missing' in str(caught.value)
     assert "pulumi env set acme/secret-chain/Production pulumiConfig.ci:githubAppPrivateKey" in str(caught.value)
 
+
+
+# --- issue 19: on its own with nothing to write ----------------------------------------------------------------------
+
+CORE_KEYS = ("ci:pulumiOrganization", "ci:githubAppId", "ci:githubAppPrivateKey")
+
+
+@pytest.mark.parametrize("args", [{}, {"environment": "production"}, {"required": []}], ids=["repository", "environment", "required-empty"])
+def test_on_its_own_with_none_of_its_config_is_a_missing_config_error(run: Run, chain_config: ChainConfig, args: dict[str, object]) -> None:
+    """With no ci:* key and no value passed, it registered nothing and raised nothing: a detached ESC environment would then
+    make the next pulumi up delete every Actions secret it wrote (the engine deletes a resource the program no longer
+    registers: pulumi/pulumi pkg/resource/deploy/step_generator.go, GenerateDeletes). Like every other component it now
+    stops with one missing-config error naming each key CI needs and the pulumi env set that sets it."""
+    config, secret_keys = chain_config
+    for key in [k for k in config if k.startswith("ci:")]:
+        del config[key]
+    build = lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", **args})  # type: ignore[typeddict-item]  # noqa: E731
+    error = config_error(run, build, config, [k for k in secret_keys if k in config])
+    for key in CORE_KEYS:
+        (line,) = [line for line in error.problems if f'config "{key}" is missing' in line]
+        assert "nothing to write" in line and f"pulumi env set acme/secret-chain/Production pulumiConfig.{key} " in line, line
+    assert len(error.problems) == len(CORE_KEYS)
+
+
+def test_one_configured_entry_is_enough_to_build(run: Run, chain_config: ChainConfig) -> None:
+    """Only nothing at all is refused: a component given one entry writes that one (the others stay optional)."""
+    config, secret_keys = chain_config
+    for key in [k for k in config if k.startswith("ci:")]:
+        del config[key]
+    ev = run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "app_id": "123456"}), config, secret_keys)
+    assert _names(ev) == ["APP_ID"]
 
 # --- issue 14: CI without stored Pulumi or GitHub tokens ---------------------------------------------
 
