@@ -256,3 +256,61 @@ def test_bad_app_key_is_refused_without_echo(run: Run, chain_config: ChainConfig
         run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform"}), config, secret_keys)
     assert 'config "ci:githubAppPrivateKey" has PEM armour but does not parse' in str(caught.value)
     assert "notbase64" not in str(caught.value)
+
+
+# --- issue 19: environment names, and the environment a stack owns ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("environment", "reason"),
+    [
+        ("x" * 256, "at most 255 characters"),
+        ("prod\nuction", "control character"),
+        ("pre\tview", "control character"),
+        ("   ", "empty"),
+    ],
+    ids=["256-chars", "newline", "tab", "blank"],
+)
+def test_an_environment_name_github_refuses_is_refused_before_anything(
+    run: Run, chain_config: ChainConfig, environment: str, reason: str
+) -> None:
+    """GitHub docs, "Managing environments for deployment" (Creating an environment): "Environment names are not case
+    sensitive. An environment name may not exceed 255 characters and must be unique within the repository." A control
+    character could never be typed into a job's ``environment:`` nor match its OIDC subject
+    ``repo:<owner>/<repo>:environment:<name>`` (GitHub docs, "OpenID Connect reference")."""
+    config, secret_keys = chain_config
+    error = config_error(run, lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "environment": environment}), config, secret_keys)
+    assert 'argument "environment" is not a GitHub environment name' in str(error) and reason in str(error)
+
+
+def test_environment_names_of_255_characters_and_any_case_are_taken(run: Run, chain_config: ChainConfig) -> None:
+    config, secret_keys = chain_config
+    for environment in ("P" * 255, "Production", "preview/pr deploys"):
+        ev = run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "environment": environment}), config, secret_keys)  # noqa: B023
+        assert {r.inputs["environment"] for r in ev.resources} == {environment}  # kept as given: GitHub keeps its case
+
+
+def test_create_environment_creates_it_first_and_direct_users_keep_theirs(run: Run, chain_config: ChainConfig) -> None:
+    """Direct users of ``environment`` write into an environment they manage (nothing else is created); with
+    ``create_environment`` the component owns it: a RepositoryEnvironment that every secret and variable waits for (an
+    environment secret is encrypted with the environment's public key: terraform-provider-github
+    github/resource_github_actions_environment_secret.go, getEnvironmentPublicKeyDetails)."""
+    config, secret_keys = chain_config
+    theirs = run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "environment": "preview"}), config, secret_keys)
+    assert not theirs.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
+    ours = run(
+        lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "environment": "preview", "create_environment": True}),
+        config,
+        secret_keys,
+    )
+    (created,) = ours.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
+    assert created.inputs == {"repository": "platform", "environment": "preview"}
+    written = [r for r in ours.resources if r is not created]
+    assert {r.type.rsplit(":", 1)[-1] for r in written} == {"ActionsEnvironmentSecret", "ActionsEnvironmentVariable"}
+    assert all(created.urn in r.dependencies and r.inputs["environment"] == "preview" for r in written)
+
+
+def test_create_environment_needs_an_environment(run: Run, chain_config: ChainConfig) -> None:
+    config, secret_keys = chain_config
+    error = config_error(run, lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "create_environment": True}), config, secret_keys)
+    assert 'argument "create_environment" needs "environment"' in str(error)
