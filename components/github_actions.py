@@ -101,8 +101,8 @@ class GitHubActionsSecretsArgs(TypedDict, total=False):
     255 characters, no control characters. SecretChain passes production or preview (:data:`components.parts.GITHUB_ENVIRONMENTS`)."""
     create_environment: bool
     """Also create that environment (pulumi-github RepositoryEnvironment), owned by this component: ``pulumi destroy``
-    deletes it. Its protection rules stay the repository admins' (changes to them are ignored). Default false: the
-    environment must exist already (an environment secret is encrypted with the environment's own public key)."""
+    deletes it. Its protection rules stay the repository admins' (changes to them are ignored). Default: false (the
+    environment must exist already: an environment secret is encrypted with the environment's own public key)."""
     organization_repositories: Sequence[pulumi.Input[str]]
     """Write the entries as organisation secrets/variables of the repository's owner, visible only to these repositories (names).
     The list is plain; each name may be another resource's output."""
