@@ -549,6 +549,14 @@ class Runner:
         environment_name = job.get("environment")
         if isinstance(environment_name, dict):
             environment_name = environment_name.get("name")
+        if environment_name is not None:
+            # jobs.<job_id>.environment may use the github, inputs, vars, needs, strategy and matrix contexts
+            # (GitHub docs, "Contexts" → context availability).
+            early = {
+                "github": {"event_name": event.name, "event": event.payload, "repository": self.repo, "ref": event.ref},
+                "matrix": dict(matrix or {}),
+            }
+            environment_name = interpolate(to_string(environment_name), early) or None
         with Locked(self.world_path) as world:
             variables = world.github.visible("variable", self.repo, environment_name)
             secrets_ = world.github.visible("secret", self.repo, environment_name)
@@ -580,14 +588,14 @@ class Runner:
             "inputs": {},
             "strategy": {},
         }
-        workflow_env = {k: interpolate(str(v), contexts) for k, v in (document.get("env") or {}).items()}
+        workflow_env = {k: interpolate(to_string(v), contexts) for k, v in (document.get("env") or {}).items()}
         contexts["env"] = dict(workflow_env)
         if not condition(job.get("if"), contexts, {"success": True, "failure": False, "cancelled": False}):
             result.skipped = True
             return result
         job_env = dict(workflow_env)
         for k, v in (job.get("env") or {}).items():
-            job_env[k] = interpolate(str(v), contexts)
+            job_env[k] = interpolate(to_string(v), contexts)
         defaults = ((document.get("defaults") or {}).get("run") or {}) | ((job.get("defaults") or {}).get("run") or {})
         github_env: dict[str, str] = {}
         path_entries: list[str] = []
@@ -604,7 +612,7 @@ class Runner:
                 continue
             step_env = {**job_env, **github_env}
             for k, v in (step.get("env") or {}).items():
-                step_env[k] = interpolate(str(v), contexts)
+                step_env[k] = interpolate(to_string(v), contexts)
             files = {n: temp / f"{n.lower()}-{index}" for n in ("GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")}
             for f in files.values():
                 f.write_text("")
@@ -631,7 +639,7 @@ class Runner:
             }
             try:
                 if "uses" in step:
-                    with_ = {k: interpolate(str(v), contexts) for k, v in (step.get("with") or {}).items()}
+                    with_ = {k: interpolate(to_string(v), contexts) for k, v in (step.get("with") or {}).items()}
                     outcome, log, outputs, exported, added = self._uses(
                         str(step["uses"]), with_, workspace, event, environment_name, permissions, masks
                     )

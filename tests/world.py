@@ -1077,6 +1077,7 @@ class Engine:
                 gh.delete_environment(repo, res.world_ref[2], owner, self.world)
             else:
                 gh.put_environment(repo, res.world_ref[2], owner, self.world)
+                res.observed = owner
             return
         match = re.fullmatch(r"Actions(Environment|Organization)?(Secret|Variable)", kind_name)
         if match is None:
@@ -1090,7 +1091,7 @@ class Engine:
             scope = ("org", account)
         else:
             scope = ("repo", f"{account}/{inputs['repository']}")
-        value = str(inputs.get("plaintextValue") if kind == "secret" else inputs.get("value"))
+        value = str(inputs.get("value") if inputs.get("plaintextValue") is None else inputs.get("plaintextValue"))
         res.world_ref = (kind, scope, name)
         if op == "delete":
             gh.delete_entry(kind, scope, name, owner, self.world)
@@ -1310,7 +1311,6 @@ class Engine:
                     self._github(provider)
                     if res.world_ref[0] == "environment":
                         live = self.world.github.environments.get((res.world_ref[1], res.world_ref[2]))
-                        live = None if live is None else res.observed
                     else:
                         table = self.world.github.secrets if res.world_ref[0] == "secret" else self.world.github.variables
                         entry = table.get((res.world_ref[1], str(res.world_ref[2]).upper()))
