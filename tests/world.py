@@ -350,10 +350,13 @@ def _yaml_set(node: Any, prefix: list[str | int], path: list[str | int], new: An
 
 def _yaml_get(node: Any, path: list[str | int]) -> tuple[bool, Any]:
     for part in path:
-        if (isinstance(node, dict) and isinstance(part, str) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
             node = node[part]
-        else:
-            return False, None
+            continue
+        if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            continue
+        return False, None
     return True, node
 
 
