@@ -269,6 +269,7 @@ def test_the_whole_life_on_one_world(platform: Platform, capsys: pytest.CaptureF
     world = p.world
     world.advance(8 * 86400)
     world.save(p.path)
+    github_before_cleanup = {k: v for k, v in world.owners().items() if k.startswith("github:")}
     with _timed(timings, "PR 7 cleanup"):
         cleanup = p.runner.run_job("preview-cleanup.yml", "destroy", pull_request(REPO, 7, "closed", merged=True))
     _assert_job(cleanup)
@@ -277,6 +278,8 @@ def test_the_whole_life_on_one_world(platform: Platform, capsys: pytest.CaptureF
     assert {k: v for k, v in deployed.items() if k not in pr7} == after_cleanup, "PR cleanup changed objects it does not own"
     assert ("core/Namespace", "", "preview-pr-7") not in p.world.cluster(CLUSTER).objects
     assert f"{ORG}/secret-chain/preview-pr-7" not in p.world.cloud.stacks
+    assert {k: v for k, v in p.world.owners().items() if k.startswith("github:")} == github_before_cleanup
+    assert p.world.violations == []
     # No secret value and no kubeconfig credential lands in the job's log (the runner masks only registered secrets).
     secret_values = [v for k, v in p.values.items() if k in catalog.BY_KEY and catalog.get(k).secret]
     for value in [*secret_values, *p.world.digitalocean.kube_tokens]:

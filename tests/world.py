@@ -9,7 +9,7 @@ What it holds:
 * :class:`GitHub`: repositories, their deployment environments, Actions secrets and variables at repository,
   environment and organisation scope (each name with its owning stack), GitHub Apps, pull-request comments.
 * :class:`Esc` (Pulumi ESC): environments ``<org>/<project>/<name>`` as YAML documents with imports and
-  interpolations; :meth:`Esc.open` evaluates them, :meth:`Esc.set` is ``pulumi env set``.
+  interpolations; :meth:`Esc.open` evaluates them, :meth:`Esc.set` is ``pulumi env set``, :meth:`Esc.remove` ``env rm``.
 * :class:`PulumiCloud`: access tokens (a person's; short-lived OIDC-exchanged ones), OIDC issuers and their
   policies, and every stack's state (:class:`StackState`).
 * :class:`DigitalOcean`: API tokens, Kubernetes clusters by name (kubeconfigs that expire), DNS domains.
@@ -1246,7 +1246,7 @@ class Engine:
                 stack.resources[reg.urn] = new
                 order.append(reg.urn)
             # Deletes: what the program no longer registers, in reverse order of the state (dependents first).
-            gone = [urn for urn in reversed(list(stack.resources)) if urn not in new_urns and urn not in order]
+            gone = delete_order(stack.resources, [urn for urn in stack.resources if urn not in new_urns and urn not in order])
             for urn in gone:
                 res = stack.resources[urn]
                 if not res.retain_on_delete:
@@ -1276,7 +1276,7 @@ class Engine:
         providers = {urn: r.inputs for urn, r in stack.resources.items() if r.type.startswith("pulumi:providers:")}
         providers.update(providers_from_program or {})
         try:
-            for urn in reversed(list(stack.resources)):
+            for urn in delete_order(stack.resources, list(stack.resources)):
                 res = stack.resources[urn]
                 if not res.retain_on_delete:
                     self._apply("delete", res, self._provider_inputs(res.provider, providers), stack)
@@ -1330,6 +1330,28 @@ class Engine:
         except WorldError as err:
             result.ok, result.error = False, str(err)
         return result
+
+
+def delete_order(resources: Mapping[str, StateResource], urns: list[str]) -> list[str]:
+    """``urns`` ordered so that every resource is deleted before what it depends on (its dependencies, its parent and its
+    provider): the reverse of a topological order of the state (pulumi/pulumi pkg/resource/deploy/step_generator.go
+    ``ScheduleDeletes``: "deletes must be done in reverse dependency order")."""
+    wanted = set(urns)
+    ordered: list[str] = []
+    seen: set[str] = set()
+
+    def visit(urn: str) -> None:
+        if urn in seen or urn not in resources:
+            return
+        seen.add(urn)
+        res = resources[urn]
+        for dep in (*res.dependencies, res.parent, res.provider):
+            visit(dep)
+        ordered.append(urn)
+
+    for urn in resources:
+        visit(urn)
+    return [urn for urn in reversed(ordered) if urn in wanted]
 
 
 def _read(path: str) -> str | None:
