@@ -1,9 +1,9 @@
 """Command line: ``secret-chain`` (or ``python -m components``): the top-level parser and the dispatcher.
 
 Commands: ``preflight`` (check a stack's config before ``pulumi up``), ``inventory`` (the catalog as
-the runbook's tables), ``plan`` (offline render of what ``pulumi up`` would create) and ``rotation``
-(what is due or overdue in a ``pulumi stack export``), ``forget-shared`` (an upgrade step: a state without the objects
-another stack holds too). Each command's module (:mod:`components.ops.preflight`,
+the runbook's tables), ``plan`` (offline render of what ``pulumi up`` would create), ``rotation``
+(what is due or overdue in a ``pulumi stack export``) and ``forget-shared`` (an upgrade step: a state without the
+objects another stack holds too). Each command's module (:mod:`components.ops.preflight`,
 …) owns its parser (``register``) and its logic; this module only dispatches, and is the one place that
 turns a :class:`~components.errors.SecretChainError` into one ``error:`` line. No command ever prints a secret value.
 """
