@@ -7,7 +7,9 @@ provider (pulumi-pulumiservice):
   every secret a ``fn::secret`` placeholder and every non-secret value the bootstrap knows filled in (the
   organisation and the token type CI logs in with);
 * the OIDC issuer ``https://token.actions.githubusercontent.com`` and its authorisation policy: GitHub's ID token
-  of this repository's pull-request and default-branch workflows, exchanged for a Pulumi token of the type CI requests.
+  of this repository's pull-request and default-branch workflows and of its jobs in the GitHub environments preview and
+  production (where the chain writes CI's settings: :data:`components.parts.GITHUB_ENVIRONMENTS`), exchanged for a Pulumi
+  token of the type CI requests.
 
 People set the secret values afterwards with ``pulumi env set``; the bootstrap must never write over them. The
 provider's Update pushes the whole definition (pulumi-pulumiservice provider/pkg/resources/environment.go ``Update``:
@@ -39,7 +41,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import pulumi
 
-from components import catalog, esc
+from components import catalog, esc, parts
 from components._resolve import arg, resolve_spec
 from components.config import ESC_PROJECT, ConfigReader, gated, validated
 
@@ -92,13 +94,20 @@ class BootstrapSpec:
         return values
 
     def subjects(self) -> tuple[str, ...]:
-        """The GitHub ``sub`` claims allowed: this repository's pull requests and its default branch.
+        """The GitHub ``sub`` claims allowed: this repository's pull requests, default branch and chain environments.
 
-        GitHub's subject is ``repo:<owner>/<repo>:pull_request`` for a ``pull_request`` run and
-        ``repo:<owner>/<repo>:ref:refs/heads/<branch>`` for a branch run, such as a schedule on the default branch
-        (GitHub docs, "OpenID Connect reference": example subject claims).
+        The environments are those the chain writes CI's settings to (:data:`components.parts.GITHUB_ENVIRONMENTS`: preview,
+        production). GitHub's subject is ``repo:<owner>/<repo>:pull_request`` for a ``pull_request`` run and
+        ``repo:<owner>/<repo>:ref:refs/heads/<branch>`` for a branch run, such as a schedule on the default branch, "but
+        only if the job doesn't reference an environment"; a job that does has ``repo:<owner>/<repo>:environment:<name>``
+        (GitHub docs, "OpenID Connect reference": filtering for a specific environment). The jobs that read the
+        environment-scoped PULUMI_ORG, APP_ID and APP_PRIVATE_KEY declare ``environment:``, so they log in with that subject.
         """
-        return (f"repo:{self.repository}:pull_request", f"repo:{self.repository}:ref:refs/heads/{self.branch}")
+        return (
+            f"repo:{self.repository}:pull_request",
+            f"repo:{self.repository}:ref:refs/heads/{self.branch}",
+            *(f"repo:{self.repository}:environment:{name}" for name in sorted(set(parts.GITHUB_ENVIRONMENTS.values()))),
+        )
 
     def policies(self) -> list["service.AuthPolicyDefinitionArgs"]:
         """The issuer's authorisation policies: one allow rule per subject, audience this organisation.

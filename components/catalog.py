@@ -550,7 +550,7 @@ GRAFANA_ALERT_EMAIL = Key(
     "grafana:alertEmail",
     per_environment=True,
     secret=False,
-    check=v.email,
+    check=v.provisioned_email,  # read by Grafana through provisioning interpolation (components/grafana.py)
     purpose="Email address that receives Grafana alerts",
     example="oncall@example.com",
 )
@@ -645,7 +645,8 @@ DEFAULT_BRANCH = Key(
     check=v.git_branch,
     purpose=(
         "The repository's default branch (bootstrap stack): the OIDC policy lets CI log in to Pulumi Cloud from pull "
-        "requests and from this branch only (GitHub's sub claim repo:<owner>/<repo>:ref:refs/heads/<branch>); default main"
+        "requests, from this branch (GitHub's sub claim repo:<owner>/<repo>:ref:refs/heads/<branch>) and from jobs in the "
+        "GitHub environments preview and production (repo:<owner>/<repo>:environment:<name>) only; default main"
     ),
     example="main",
     tier=Tier.STACK,

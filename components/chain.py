@@ -69,7 +69,8 @@ class SecretChainArgs(TypedDict, total=False):
     image_pull_namespaces: Sequence[pulumi.Input[str]]
     """Namespaces that get the GHCR pull secret (a list; each item may come from another resource). Default: the app namespace."""
     github_repository: pulumi.Input[str]
-    """owner/name of the repository whose Actions secrets the chain writes (not in PR stacks). Default: config secret-chain:githubRepository."""
+    """owner/name of the repository whose Actions secrets the chain writes (not in PR stacks), into the repository's GitHub
+    environment production or preview, which the stack creates. Default: config secret-chain:githubRepository."""
     monitor_namespace: pulumi.Input[str]
     """Namespace of the ServiceMonitor. PR stacks use their own namespace. Default: monitoring."""
     stack: str
@@ -238,7 +239,15 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
             # The entries the built parts require (declared sub-groups included): never fewer than the table says.
             needed = {k.key for p in selection.built for k in p.required}
             required = [e.github_name for e in github_actions.ENTRIES if e.config_key in needed]
-            github_spec = github_actions.resolve({"repository": repository, "required": required}, reader)
+            # production and preview-base write the same names: each to its own GitHub environment, which it creates
+            # (parts.GITHUB_ENVIRONMENTS), so no name has two owners.
+            github_args: github_actions.GitHubActionsSecretsArgs = {
+                "repository": repository,
+                "required": required,
+                "environment": parts.GITHUB_ENVIRONMENTS[stack.kind],
+                "create_environment": True,
+            }
+            github_spec = github_actions.resolve(github_args, reader)
 
     cluster = reader.arg("digitalocean_cluster", args.get("digitalocean_cluster"), string(v.dns1123_label))
     domain = cast(str | None, _setting(reader, args, parts.DOMAIN)) if built & {_CERTMANAGER, _GRAFANA} else None

@@ -83,6 +83,16 @@ SHARED_KINDS = frozenset({Kind.PRODUCTION, Kind.PREVIEW_BASE})
 """Cluster-wide objects and the repository's Actions secrets: a PR stack shares preview-base's."""
 APP_KINDS = frozenset({Kind.PRODUCTION, Kind.PREVIEW_PR})
 """Stacks that run the application: preview-base runs none, so it writes nothing into an application namespace."""
+GITHUB_ENVIRONMENTS: dict[Kind, str] = {Kind.PRODUCTION: "production", Kind.PREVIEW_BASE: "preview"}
+"""The GitHub deployment environment of ``secret-chain:githubRepository`` that each stack kind building GitHubActionsSecrets
+writes its Actions secrets and variables to, and creates (the one place these names are written).
+
+Both stacks write the same names (PULUMI_ORG, APP_ID, APP_PRIVATE_KEY, …): written repository-wide, the second stack's
+first ``pulumi up`` would fail, as terraform-provider-github creates a variable with a plain POST
+(``github/resource_github_actions_variable.go``: ``CreateRepoVariable``) and GitHub answers 409 for a name that exists.
+Environment secrets and variables are scoped to their environment (REST API ``/repos/{owner}/{repo}/environments/
+{environment_name}/secrets`` and ``…/variables``), so each name has one owner. A workflow job sees them only with
+``environment: <name>`` (GitHub docs, "Using environments for deployment")."""
 
 
 @dataclass(frozen=True)
@@ -205,7 +215,7 @@ PARTS: tuple[Part, ...] = (
         "GitHubActionsSecrets",
         SHARED_KINDS,
         Enable.DECLARED,
-        all_of=tuple(_ACTIONS[name] for name in ("PULUMI_ORG", "APP_ID", "APP_PRIVATE_KEY")),
+        all_of=tuple(_ACTIONS[name] for name in github_actions.CORE),
         optional=tuple(_ACTIONS[name] for name in ("PULUMI_TOKEN_TYPE", "PULUMI_TEAM")),
         needs=(GITHUB_REPOSITORY,),
         uses=(GITHUB_PROVIDER_TOKEN, *(e for e in catalog.KEYS if e.namespace == "ci" and e.deprecated)),

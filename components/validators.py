@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -329,6 +330,19 @@ def email(value: str) -> str:
         raise Invalid("is not a valid email address (expected name@domain.tld)") from None
 
 
+def provisioned_email(value: str) -> str:
+    """Check for an email address (:func:`email`) that a Grafana provisioning file can interpolate unchanged: no ``$``.
+
+    Grafana expands ``$NAME``/``${NAME}`` in the text a variable expands to, too (grafana/grafana
+    ``pkg/services/provisioning/values/values.go`` ``interpolateValue`` runs ``setting.ExpandVar``, then
+    ``os.ExpandEnv`` on its result), so a ``$`` would change the address or splice another variable into it.
+    """
+    text = email(value)
+    if "$" in text:
+        raise Invalid("contains '$', which Grafana's provisioning would expand as an environment variable (the alert mail would go elsewhere)")
+    return text
+
+
 def dns1123_label(value: str) -> str:
     """Check for a Kubernetes DNS-1123 label (namespace names): lower-case, digits, '-', ≤ 63."""
     text = _nonblank(value)
@@ -490,6 +504,34 @@ def github_repository(value: str) -> str:
         raise NameInvalid("is not a GitHub repository in owner/name form (e.g. acme/platform)")
     github_repository_name(name)
     return text
+
+
+GITHUB_ENVIRONMENT_MAX = 255
+"""The longest name of a repository's deployment environment (GitHub docs, "Managing environments for deployment")."""
+
+
+def github_environment_name(value: str) -> str:
+    """Check the name of a repository's deployment environment, which Actions secrets and variables may be scoped to.
+
+    GitHub docs, "Managing environments for deployment" (Creating an environment): "Environment names are not case
+    sensitive. An environment name may not exceed 255 characters and must be unique within the repository." So
+    ``Production`` and ``production`` are one environment: compare names with :func:`github_environment_key`. A control
+    character (a newline, a tab, DEL) is refused too: the name is typed into a workflow's ``environment:`` and ends up in
+    the job's OIDC subject ``repo:<owner>/<repo>:environment:<name>`` (GitHub docs, "OpenID Connect reference"), where it
+    could never be matched. The name is returned as given (GitHub keeps its case).
+    """
+    if not value or not value.strip():
+        raise NameInvalid("is not a GitHub environment name: it is empty")
+    if len(value) > GITHUB_ENVIRONMENT_MAX:
+        raise NameInvalid(f"is not a GitHub environment name: at most {GITHUB_ENVIRONMENT_MAX} characters (it has {len(value)})")
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise NameInvalid("is not a GitHub environment name: it holds a control character (a newline, tab or the like)")
+    return value
+
+
+def github_environment_key(name: str) -> str:
+    """The identity of an environment name: GitHub compares them case-insensitively (see :func:`github_environment_name`)."""
+    return name.casefold()
 
 
 _REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")

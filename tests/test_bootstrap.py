@@ -165,7 +165,12 @@ def issuer(ev: Evaluation) -> Registration:
     return next(r for r in ev.registrations if r.type == "pulumiservice:index:OidcIssuer")
 
 
-def test_oidc_policy_allows_only_this_repositorys_pull_requests_and_default_branch() -> None:
+def test_oidc_policy_allows_only_this_repositorys_pull_requests_default_branch_and_chain_environments() -> None:
+    """Issue 19: CI's settings live in the GitHub environments preview and production (parts.GITHUB_ENVIRONMENTS), so the
+    jobs that read them declare ``environment:``, and such a job's subject is ``repo:<repo>:environment:<name>``, not the
+    pull_request or branch one (GitHub docs, "OpenID Connect reference": "The subject claim includes the environment name
+    when the job references an environment"; the pull_request form applies "only if the job doesn't reference an
+    environment"). Without these two rules every such job's token exchange is refused."""
     registration = issuer(run(stack_settings()))
     assert registration.inputs["url"] == "https://token.actions.githubusercontent.com"
     assert registration.inputs["maxExpirationSeconds"] == 3600
@@ -173,24 +178,37 @@ def test_oidc_policy_allows_only_this_repositorys_pull_requests_and_default_bran
     assert [p["rules"] for p in policies] == [
         {"aud": f"urn:pulumi:org:{ORG}", "sub": "repo:example-org/platform:pull_request"},
         {"aud": f"urn:pulumi:org:{ORG}", "sub": "repo:example-org/platform:ref:refs/heads/main"},
+        {"aud": f"urn:pulumi:org:{ORG}", "sub": "repo:example-org/platform:environment:preview"},
+        {"aud": f"urn:pulumi:org:{ORG}", "sub": "repo:example-org/platform:environment:production"},
     ]
     assert all(p["decision"] == "allow" and p["tokenType"] == "organization" and p["authorizedPermissions"] == ["admin"] for p in policies)
 
 
 def test_every_workflow_that_logs_in_to_pulumi_runs_on_a_subject_the_policy_allows() -> None:
-    """GitHub's sub claim is repo:<repo>:pull_request for pull_request runs and repo:<repo>:ref:refs/heads/<branch>
-    for a schedule (the default branch): a workflow on any other trigger would be refused at the exchange."""
+    """GitHub's sub claim is repo:<repo>:environment:<name> for a job that references an environment; otherwise
+    repo:<repo>:pull_request for pull_request runs and repo:<repo>:ref:refs/heads/<branch> for a schedule (the default
+    branch). A job on any other subject would be refused at the exchange: its environment must be one the policy names
+    (an expression such as matrix.stack == 'production' && 'production' || 'preview' may name only those)."""
+    import re
+
     allowed = {"pull_request", "schedule", "workflow_dispatch"}
+    environments = set(parts.GITHUB_ENVIRONMENTS.values())
     for path in sorted((ROOT / ".github" / "workflows").glob("*.yml")):
         text = path.read_text()
         if "pulumi/auth-actions@" not in text:
             continue
         workflow = yaml.safe_load(text)
-        triggers = set(workflow[True])
-        assert triggers <= allowed, f"{path.name} logs in on {sorted(triggers - allowed)}"
-        # A job environment makes the subject repo:<repo>:environment:<name>, which no rule allows.
         for name, job in workflow["jobs"].items():
-            assert "environment" not in job, f"{path.name} job {name}"
+            if "pulumi/auth-actions@" not in json.dumps(job):
+                continue
+            environment = job.get("environment")
+            named = environment.get("name") if isinstance(environment, dict) else environment
+            if named is None:
+                triggers = set(workflow[True])
+                assert triggers <= allowed, f"{path.name} job {name} logs in on {sorted(triggers - allowed)}"
+                continue
+            literals = set(re.findall(r"'([^']*)'", named)) if "${{" in named else {named}
+            assert literals and literals <= environments, f"{path.name} job {name}: environment {named}"
 
 
 def test_a_team_token_names_the_team_in_the_policy_and_in_base() -> None:

@@ -62,7 +62,8 @@ def test_production_builds_every_part(preview: bool) -> None:
     (chain,) = [c for c in ev.components if c.type == "secret-chain:index:SecretChain"]
     parts = ev.component_outputs[chain.urn]["parts"]
     assert parts == ["GhcrPullSecret", "PrometheusAuth", "FluxGitCredentials", "CertManagerDnsIssuer", "GrafanaOAuth", "GitHubActionsSecrets"]
-    assert {"ClusterIssuer", "GitRepository", "Secret", "ServiceMonitor", "ActionsSecret", "ActionsVariable"} <= _kinds(ev)
+    assert {"ClusterIssuer", "GitRepository", "Secret", "ServiceMonitor", "ActionsEnvironmentSecret", "ActionsEnvironmentVariable"} <= _kinds(ev)
+    assert "RepositoryEnvironment" in _kinds(ev) and not {"ActionsSecret", "ActionsVariable"} & _kinds(ev)
     assert "Certificate" not in _kinds(ev)  # wildcard certificates are preview-base's
     assert ev.component_outputs[chain.urn]["grafana_callback_url"] == "https://grafana.example.com/login/github"
     for obj in ev.kubernetes_objects():
@@ -365,3 +366,106 @@ def test_preflight_and_the_program_agree_on_the_image_automation_setting(stack: 
     assert isinstance(outcome, ConfigError) and f'"{key}' in str(outcome), outcome
     report = preflight.check(config, secret_keys, stack)
     assert key in {p.key for p in report.problems}, [p.line() for p in report.problems]
+
+
+# --- issue 19 item 2: one owner for each GitHub name ----------------------------------------------------------------
+
+
+def github_writes(ev: Evaluation) -> set[tuple[str, str, str, str]]:
+    """(scope, repository, environment, name) of everything a stack writes on GitHub, as GitHub identifies it.
+
+    Scope: ``repository``/``environment``/``organization`` plus ``secret`` or ``variable`` (GitHub keeps secrets and variables
+    apart, REST API ``…/actions/secrets`` and ``…/actions/variables``), or ``environment itself`` for a RepositoryEnvironment.
+    Repository and environment names are compared case-insensitively: GitHub docs, "Managing environments for deployment":
+    "Environment names are not case sensitive"; repository names likewise resolve in any case.
+    """
+    found: set[tuple[str, str, str, str]] = set()
+    for reg in ev.resources:
+        if not reg.type.startswith("github:index/"):
+            continue
+        kind = reg.type.rsplit(":", 1)[-1]
+        inputs = unwrap(reg.inputs)
+        repository = str(inputs.get("repository", "")).lower()
+        environment = str(inputs.get("environment", "")).casefold()
+        name = str(inputs.get("secretName") or inputs.get("variableName") or "")
+        if kind == "RepositoryEnvironment":
+            found.add(("environment itself", repository, environment, ""))
+        elif kind.endswith("Repositories"):
+            continue  # which repositories see an organisation secret: no name of its own
+        else:
+            where = "environment" if "Environment" in kind else "organization" if "Organization" in kind else "repository"
+            found.add((f"{where} {'secret' if kind.endswith('Secret') else 'variable'}", repository, environment, name))
+    return found
+
+
+def _every_stack_kind() -> dict[str, Evaluation]:
+    """Each kind of stack as its committed stack file and ESC environment build it (tests/test_stacks.py), the real program."""
+    from components.program import main
+    from tests.test_bootstrap import stack_settings
+    from tests.test_stacks import STACKS, stack_config
+
+    built = {"bootstrap": evaluate(main, config=stack_settings(), stack="bootstrap")}
+    for stack in sorted(STACKS):
+        config, secret_keys = stack_config(stack)
+        built[stack] = evaluate(main, config=config, secret_keys=secret_keys, stack=stack)
+    return built
+
+
+def test_no_github_name_is_written_by_two_stacks() -> None:
+    """production and preview-base both write PULUMI_ORG, APP_ID, APP_PRIVATE_KEY (…) for one repository. Written
+    repository-wide, the second stack's first pulumi up fails: terraform-provider-github creates a variable with a plain
+    POST (github/resource_github_actions_variable.go, resourceGithubActionsVariableCreate: CreateRepoVariable), which
+    GitHub answers 409 for a name that exists; and each stack's refresh would see the other's APP_PRIVATE_KEY as drift.
+    Each now writes to its own environment (components.parts.GITHUB_ENVIRONMENTS), and no (scope, repository,
+    environment, name) is written by two stacks of any kind."""
+    from components import parts
+
+    writes = {stack: github_writes(ev) for stack, ev in _every_stack_kind().items()}
+    assert {parts.kind_of(stack) for stack in writes} == set(parts.Kind)
+    owners: dict[tuple[str, str, str, str], list[str]] = {}
+    for stack, written in writes.items():
+        for item in written:
+            owners.setdefault(item, []).append(stack)
+    assert {item: stacks for item, stacks in owners.items() if len(stacks) > 1} == {}
+    for stack in ("production", "preview-base"):
+        environment = parts.GITHUB_ENVIRONMENTS[parts.kind_of(stack)]
+        assert {(scope, name) for scope, _, env, name in writes[stack] if env == environment} >= {
+            ("environment itself", ""),
+            ("environment variable", "PULUMI_ORG"),
+            ("environment variable", "APP_ID"),
+            ("environment secret", "APP_PRIVATE_KEY"),
+        }, stack
+        assert {env for _, _, env, _ in writes[stack]} == {environment}, stack
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
+@pytest.mark.parametrize(("stack", "environment"), [("production", "production"), ("preview-base", "preview")])
+def test_each_stack_creates_its_github_environment_before_writing_to_it(stack: str, environment: str, preview: bool) -> None:
+    """An environment secret is encrypted with the environment's public key, which GitHub has only for an environment that
+    exists (terraform-provider-github github/resource_github_actions_environment_secret.go: getEnvironmentPublicKeyDetails
+    before CreateOrUpdateEnvSecret); so the stack creates the environment (RepositoryEnvironment, a PUT: create or update,
+    github/resource_github_repository_environment.go) and every name in it waits for it. Its protection rules (pulumi-github's
+    inputs of RepositoryEnvironment) stay the repository admins': the engine ignores changes to them."""
+    from components import parts
+
+    ev = _run(stack, preview)
+    created = ev.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
+    assert len(created) == 1, [r.type for r in ev.resources if r.type.startswith("github:")]
+    assert created[0].inputs["environment"] == environment == parts.GITHUB_ENVIRONMENTS[parts.kind_of(stack)]
+    assert created[0].inputs["repository"] == "platform"
+    assert set(created[0].ignore_changes) == {"canAdminsBypass", "deploymentBranchPolicy", "preventSelfReview", "reviewers", "waitTimer"}
+    scoped = [r for r in ev.resources if r.type.startswith("github:index/actions")]
+    assert scoped and all(r.type.startswith("github:index/actionsEnvironment") and created[0].urn in r.dependencies for r in scoped)
+    assert {r.inputs["environment"] for r in scoped} == {environment}
+
+
+def test_every_kind_that_writes_github_names_has_an_environment_of_its_own() -> None:
+    """The table of parts and the environment names agree: each kind that builds GitHubActionsSecrets has one, no two
+    share one (GitHub compares environment names case-insensitively), and each is a name GitHub takes."""
+    from components import parts
+    from components.validators import github_environment_key, github_environment_name
+
+    assert set(parts.GITHUB_ENVIRONMENTS) == set(parts.BY_NAME["GitHubActionsSecrets"].kinds)
+    names = list(parts.GITHUB_ENVIRONMENTS.values())
+    assert len({github_environment_key(n) for n in names}) == len(names)
+    assert all(github_environment_name(n) == n for n in names)

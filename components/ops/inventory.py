@@ -166,6 +166,11 @@ def render_markdown(environment: str | None = None, heading: str = "###") -> str
     scope = f" ({environment})" if environment else ""
     out: list[str] = [f"{heading} GitHub repository secrets and variables{scope}", ""]
     out.append("Written by `GitHubActionsSecrets` from the ESC keys named; never set them by hand.")
+    owners = ", ".join(f"{kind.label} to `{env}`" for kind, env in parts.GITHUB_ENVIRONMENTS.items())
+    out.append(
+        f"Each stack writes them to its own GitHub environment of `{parts.GITHUB_REPOSITORY.key}`, which it creates ({owners}), "
+        "so no name has two owners; a workflow job reads them only when it declares that `environment:`."
+    )
     out.append("")
     out += _table(
         ["Secret Name", "Purpose", "Rotation Schedule", "Used By", "ESC key"],

@@ -66,7 +66,7 @@ _PROMETHEUS_APP = (
 
 # --- rotation steps shared by several keys ----------------------------------------------------------
 _UP = "pulumi up on every stack that imports the environment: the value is updated in place (same object, no delete-then-create)"
-_UP_ACTIONS = "pulumi up on production and preview-base (the stacks that write the repository's Actions secrets)"
+_UP_ACTIONS = "pulumi up on production and preview-base (the stacks that write the Actions secrets of the GitHub environments production and preview)"
 
 
 _OIDC_WORKFLOWS = "preview-deploy.yml, preview-cleanup.yml, scheduled-checks.yml"
@@ -167,7 +167,8 @@ RUNBOOK: dict[Key, Runbook] = {
         ),
         scopes=(
             "none itself; the organisation registers the OIDC issuer https://token.actions.githubusercontent.com with a policy "
-            "for aud urn:pulumi:org:<org> and this repository's pull_request and default-branch subjects (the bootstrap stack)"
+            "for aud urn:pulumi:org:<org> and this repository's pull_request, default-branch and environment (preview, production) "
+            "subjects (the bootstrap stack)"
         ),
     ),
     catalog.CI_PULUMI_TOKEN_TYPE: Runbook(
@@ -425,8 +426,11 @@ RUNBOOK: dict[Key, Runbook] = {
         symptom="Alert emails rejected by the SMTP server (sender not allowed)",
     ),
     catalog.GRAFANA_ALERT_EMAIL: Runbook(
-        consumers="Grafana alerting (read only by a provisioned contact point: ${GF_SECRET_CHAIN_ALERT_EMAIL})",
-        symptom="Alerts fire but nobody is mailed",
+        consumers=(
+            "Grafana alerting, through the contact point alert-email of ConfigMap grafana-alert-email (its alerting "
+            "provisioning file interpolates ${GF_SECRET_CHAIN_ALERT_EMAIL}; the Helm chart's alerts sidecar loads it)"
+        ),
+        symptom="Alerts fire but nobody is mailed: is sidecar.alerts.enabled on in the Grafana chart?",
     ),
     catalog.GITHUB_PROVIDER_TOKEN: Runbook(
         stays=(
@@ -435,14 +439,20 @@ RUNBOOK: dict[Key, Runbook] = {
         ),
         flows_to="pulumi-github provider config",
         consumers="pulumi-github (GitHubActionsSecrets)",
-        generate="fine-grained token on the repository with Secrets: write, Variables: write (org secrets: Organization secrets write)",
+        generate=(
+            "fine-grained token on the repository with Environments: write and Administration: write (the chain writes to, and "
+            "creates, the GitHub environments production and preview); repository-wide use: Secrets: write, Variables: write "
+            "(org secrets: Organization secrets write)"
+        ),
         symptom="pulumi up fails on github:ActionsSecret with 403 Resource not accessible",
         scopes=(
-            "fine-grained: Secrets write, Variables write, Environments write (environment secrets), Metadata read; organisation "
+            "fine-grained: Environments write (environment secrets and variables) and Administration write (PUT "
+            "/repos/{owner}/{repo}/environments/{name}: the chain creates its environments), Metadata read; repository-wide "
+            "secrets/variables (GitHubActionsSecrets used on its own): Secrets write, Variables write; organisation "
             "secrets/variables: organisation Secrets and Variables write; classic: repo (+ admin:org for organisation secrets)"
         ),
         rotate=_overlap(
-            "Create a new fine-grained token on the repository (Secrets write, Variables write) at github.com/settings/tokens.",
+            "Create a new fine-grained token on the repository (Environments write, Administration write) at github.com/settings/tokens.",
             "pulumi up on production and preview-base: pulumi-github writes the Actions secrets with the new token",
             "the update shows no 403 Resource not accessible",
             "delete it at github.com/settings/tokens",
