@@ -181,6 +181,7 @@ DECLARABLE_PARTS: tuple[str, ...] = (
     "GhcrPullSecret",
     "PrometheusAuth",
     "FluxGitCredentials",
+    "FluxImageAutomation",
     "CertManagerDnsIssuer",
     "GrafanaOAuth",
     "GrafanaOAuth.mail",
@@ -660,6 +661,26 @@ FLUX_REPOSITORY_URL = Key(
     tier=Tier.STACK,
 )
 
+IMAGE_AUTOMATION = Key(
+    "secret-chain:imageAutomation",
+    secret=False,
+    check=v.image_automation_setting,
+    json_types=("object",),
+    purpose=(
+        "Flux image automation of the cluster repository (a YAML mapping in the stack file: images, each with image and "
+        "semver_range, and the commit author): production and preview-base build a FluxImageAutomation on their own "
+        "GitRepository, each with its own names and push branch"
+    ),
+    example=json.dumps(
+        {
+            "images": [{"image": "ghcr.io/acme/api", "semver_range": "^1.4.0"}],
+            "author_name": "acme-images",
+            "author_email": "images@example.com",
+        }
+    ),
+    tier=Tier.STACK,
+)
+
 DECLARED_PARTS = Key(
     "secret-chain:parts",
     secret=False,
@@ -726,6 +747,7 @@ KEYS: tuple[Key, ...] = (
     GITHUB_REPOSITORY,
     DEFAULT_BRANCH,
     FLUX_REPOSITORY_URL,
+    IMAGE_AUTOMATION,
     DECLARED_PARTS,
     MUTABLE_SECRETS,
 )

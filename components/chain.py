@@ -6,6 +6,7 @@ declared every part whose config is present. The chain reads all of its config a
 part before it registers anything, so a bad or missing value anywhere leaves the stack untouched.
 """
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -91,7 +92,9 @@ class SecretChainArgs(TypedDict, total=False):
     (DigitalOcean rotates it every 7 days). Default: the ambient kubeconfig."""
     image_automation: flux_images.ImageAutomationArgs
     """Flux image automation of the cluster repository: a FluxImageAutomation next to FluxGitCredentials, on its
-    GitRepository, branch and namespace (production and preview-base). Default: none."""
+    GitRepository, branch and namespace (production and preview-base). On preview-base every object name and the push
+    branch end in -preview, so that the two stacks never share an object or a branch. Default: config
+    secret-chain:imageAutomation (its images and commit author), else none."""
 
 
 @dataclass(frozen=True)
@@ -118,9 +121,17 @@ class ChainSpec:
 
 
 # The table's components, looked up once: a name the table does not have fails at import, never builds less.
-_GHCR, _PROMETHEUS, _FLUX, _CERTMANAGER, _GRAFANA, _GITHUB = (
+_GHCR, _PROMETHEUS, _FLUX, _IMAGES, _CERTMANAGER, _GRAFANA, _GITHUB = (
     parts.BY_NAME[name].name
-    for name in ("GhcrPullSecret", "PrometheusAuth", "FluxGitCredentials", "CertManagerDnsIssuer", "GrafanaOAuth", "GitHubActionsSecrets")
+    for name in (
+        "GhcrPullSecret",
+        "PrometheusAuth",
+        "FluxGitCredentials",
+        "FluxImageAutomation",
+        "CertManagerDnsIssuer",
+        "GrafanaOAuth",
+        "GitHubActionsSecrets",
+    )
 )
 SETTINGS = (parts.APP_NAMESPACE, parts.DOMAIN, parts.ACME_EMAIL, parts.GITHUB_REPOSITORY, parts.FLUX_REPOSITORY_URL, parts.GATEWAY_NAMESPACE)
 """Stack settings a SecretChain argument may stand in for (``secret-chain:acmeEmail`` ↔ ``acme_email``)."""
@@ -244,7 +255,7 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
     # production and preview-base may share one cluster (README, Prerequisites): preview-base names its cluster-wide
     # and shared-namespace objects apart, so neither stack takes, or on destroy deletes, the other's. Production keeps
     # the names it always had (renaming live objects would re-create them).
-    suffix = "-preview" if stack.name == "preview-base" else ""
+    suffix = v.PREVIEW_SUFFIX if stack.name == "preview-base" else ""
 
     flux_spec = None
     if _FLUX in built:
@@ -255,9 +266,14 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
                 flux_args["name"] = flux_images.DEFAULT_NAME + suffix
                 flux_args["secret_name"] = flux.DEFAULT_SECRET_NAME + suffix
             flux_spec = flux.resolve(flux_args, reader)
-    automation = args.get("image_automation")
+    automation: object = args.get("image_automation")
+    if automation is None and _IMAGES in built:
+        # The stack's own setting (the table has enabled the part, or required the setting where it is declared).
+        text = reader.plain(parts.IMAGE_AUTOMATION, required=False)
+        automation = None if text is None else json.loads(text)
     images_spec = None
     if automation is not None and flux_spec is not None:
+        # preview-base's automation gets its own names and push branch (flux_images.suffixed), production keeps its own.
         images_spec = flux_images.resolve_nested(
             reader,
             automation,
@@ -265,6 +281,7 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
             branch=flux_spec.branch,
             source=flux_spec.name,
             app_mode=isinstance(flux_spec.auth, flux.GitHubAppAuth),
+            suffix=suffix,
         )
     elif automation is not None and _FLUX not in built:
         reader.invalid("image_automation", f"needs FluxGitCredentials, which {stack.name} does not build", fix="leave it out on this stack")

@@ -69,6 +69,7 @@ GATEWAY_NAMESPACE = catalog.GATEWAY_NAMESPACE
 DEFAULT_BRANCH = catalog.DEFAULT_BRANCH
 ESC_ENVIRONMENT = catalog.ESC_ENVIRONMENT
 DECLARED_PARTS = catalog.DECLARED_PARTS
+IMAGE_AUTOMATION = catalog.IMAGE_AUTOMATION
 ROLLOUT_KEY = catalog.ROLLOUT_KEY
 MUTABLE_SECRETS = catalog.MUTABLE_SECRETS
 GITHUB_PROVIDER_TOKEN = catalog.GITHUB_PROVIDER_TOKEN
@@ -158,6 +159,18 @@ PARTS: tuple[Part, ...] = (
         Enable.DECLARED,
         one_of=(flux.APP_KEYS, (flux.TOKEN_KEY,)),
         needs=(FLUX_REPOSITORY_URL,),
+        writes_secrets=True,
+    ),
+    # The stack's image automation (secret-chain:imageAutomation), on FluxGitCredentials' GitRepository: it scans the
+    # private images with the GHCR pull secret, written into the Flux namespace (an ImageRepository's secretRef is
+    # local to its namespace). preview-base builds it under its own names and push branch (components/chain.py).
+    Part(
+        "FluxImageAutomation",
+        SHARED_KINDS,
+        Enable.KEYS,
+        all_of=(IMAGE_AUTOMATION,),
+        needs=(ghcr.USERNAME_KEY, ghcr.TOKEN_KEY),
+        parent="FluxGitCredentials",
         writes_secrets=True,
     ),
     Part(

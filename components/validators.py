@@ -822,3 +822,127 @@ def api_base_url(value: str) -> str:
         raise Invalid("is not an https:// API base URL without credentials (e.g. https://ghe.example.com/api/v3)")
     hostname(parts.hostname)
     return text
+
+
+def label_value_name(value: str) -> str:
+    """Check an object name that is also a label value: a DNS-1123 subdomain of at most 63 characters.
+
+    k8s.io/apimachinery ``pkg/util/validation/validation.go`` ``IsValidLabelValue``: at most 63 characters of
+    ``(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?``, which every subdomain that short matches.
+    """
+    text = dns1123_subdomain(value)
+    if len(text) > 63:
+        raise NameInvalid(f"is {len(text)} characters, at most 63: it is also the value of a label (its ImagePolicies are selected by it)")
+    return text
+
+
+PREVIEW_SUFFIX = "-preview"
+"""What preview-base appends to the names (and the push branch) of the shared objects it builds, production's
+unchanged: two stacks on one cluster never share a Kubernetes object or a branch (``components.chain``)."""
+
+IMAGE_FIELDS = ("image", "semver_range", "name", "public")
+"""The fields of one image in ``secret-chain:imageAutomation`` (those of ``flux_images.ImageArgs``)."""
+IMAGE_AUTOMATION_FIELDS = (
+    "images",
+    "update_path",
+    "interval",
+    "scan_interval",
+    "author_name",
+    "author_email",
+    "github_app_slug",
+    "github_app_bot_user_id",
+)
+"""The fields ``secret-chain:imageAutomation`` takes: those of ``flux_images.ImageAutomationArgs`` but the names, the
+push branch and the pull secret, which the chain sets per stack (production and preview-base never share them)."""
+
+
+def image_object_name(image: str) -> str:
+    """The last path segment of an image, made a DNS-1123 label (``_`` and ``.`` become ``-``)."""
+    last = image.rsplit("/", 1)[-1]
+    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", last)).strip("-")[:63] or "image"
+
+
+def _text_field(where: str, value: object, check: Check) -> None:
+    if not isinstance(value, str):
+        raise Invalid(f"field {where} must be a string")
+    try:
+        check(value)
+    except Invalid as err:
+        raise Invalid(f"field {where} {err}") from None
+
+
+def image_automation_setting(text: str) -> str:
+    """Check ``secret-chain:imageAutomation``: JSON text of an object of :data:`IMAGE_AUTOMATION_FIELDS`; return it normalised.
+
+    Everything the value alone decides is checked here, so ``preflight`` refuses what the program refuses: each
+    image's reference, semver range and name (distinct, and short enough for preview-base's ``-preview``), the
+    durations and the path, and a commit author (given, or a GitHub App bot's slug and user id). Whether the App
+    fields fit Flux's auth mode is the program's to check.
+    """
+    import json
+
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        raise Invalid(f"must be an object with fields {', '.join(IMAGE_AUTOMATION_FIELDS)} (in the stack file, a YAML mapping)")
+    unknown = sorted(str(k) for k in document if k not in IMAGE_AUTOMATION_FIELDS)
+    if unknown:
+        raise Invalid(
+            f"has unknown field(s) {', '.join(unknown)}: it takes {', '.join(IMAGE_AUTOMATION_FIELDS)} "
+            "(the names, push branch and pull secret are set per stack)"
+        )
+    images = document.get("images")
+    if not isinstance(images, list) or not images:
+        raise Invalid('field images must be a non-empty list of {"image": ..., "semver_range": ...}')
+    names: list[str] = []
+    longest = 63 - len(PREVIEW_SUFFIX)
+    for index, item in enumerate(images):
+        where = f"images[{index}]"
+        if not isinstance(item, dict):
+            raise Invalid(f'field {where} must be a map with "image" and "semver_range"')
+        unknown = sorted(str(k) for k in item if k not in IMAGE_FIELDS)
+        if unknown:
+            raise Invalid(f"field {where} has unknown field(s) {', '.join(unknown)}: it takes {', '.join(IMAGE_FIELDS)}")
+        for required in ("image", "semver_range"):
+            if required not in item:
+                raise Invalid(f"field {where}.{required} is required")
+        _text_field(f"{where}.image", item["image"], image_name)
+        _text_field(f"{where}.semver_range", item["semver_range"], semver_range)
+        if "public" in item and not isinstance(item["public"], bool):
+            raise Invalid(f"field {where}.public must be true or false")
+        name = item.get("name", image_object_name(item["image"]))
+        _text_field(f"{where}.name", name, dns1123_label)
+        if len(name) > longest:
+            raise Invalid(f"field {where}.name is {len(name)} characters, at most {longest}: preview-base names it <name>{PREVIEW_SUFFIX}")
+        names.append(name)
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise Invalid(
+            f"field images: two images would share the ImageRepository/ImagePolicy name(s) {', '.join(duplicates)}; give each a distinct name"
+        )
+    bot_id = document.get("github_app_bot_user_id")
+    if isinstance(bot_id, int) and not isinstance(bot_id, bool):
+        # `pulumi config set --path` stores an integer as a number ("integers are treated as numbers": pulumi config set).
+        document["github_app_bot_user_id"] = str(bot_id)
+    for key, check in (
+        ("update_path", repository_path),
+        ("interval", flux_duration),
+        ("scan_interval", flux_duration),
+        ("author_name", author_name),
+        ("author_email", author_email),
+        ("github_app_slug", github_app_slug),
+        ("github_app_bot_user_id", numeric_id),
+    ):
+        if key in document:
+            _text_field(key, document[key], check)
+    has_slug = "github_app_slug" in document
+    has_name = "author_name" in document or has_slug
+    has_email = "author_email" in document or (has_slug and "github_app_bot_user_id" in document)
+    if not (has_name and has_email):
+        raise Invalid(
+            "needs a commit author: author_name and author_email, or (GitHub App) github_app_slug and github_app_bot_user_id. There is no "
+            "default: the old fluxcdbot@users.noreply.github.com belongs to a real account, which GitHub credited with the commits"
+        )
+    return json.dumps(document, sort_keys=True)

@@ -235,6 +235,139 @@ def test_the_chain_without_image_automation_registers_what_it_did() -> None:
     assert not [c for c in _run("production", False).components if c.type == "secret-chain:index:FluxImageAutomation"]
 
 
+# --- issue 19: image automation on production and preview-base, built by the stack program ------------------------
+
+SETTING = {
+    "images": [
+        {"image": "ghcr.io/acme/api", "semver_range": "^1.4.0"},
+        {"image": "ghcr.io/acme/web_ui", "semver_range": "^2.0.0", "public": True},
+    ],
+    "github_app_slug": "acme-flux",
+    "github_app_bot_user_id": 41898282,  # `pulumi config set --path` stores an integer as a number
+}
+"""``secret-chain:imageAutomation`` as a stack file holds it (a YAML mapping): two images, the App's bot as author."""
+
+SHARING_STACKS = ("production", "preview-base", "preview-pr-7")
+IA = "secret-chain:imageAutomation"
+
+
+def _program_with_setting(stack: str) -> Evaluation:
+    """The stack program on the committed stack file and its ESC values, plus the image automation setting."""
+    from components.ops.offline import parse_config
+    from tests.test_stacks import build, cli_entry, stack_document
+
+    document = stack_document(stack)
+    document["secret-chain:imageAutomation"] = cli_entry(SETTING)
+    outcome = build(stack, *parse_config(document))
+    assert isinstance(outcome, Evaluation), f"{stack}: {outcome}"
+    return outcome
+
+
+def _identity(obj: dict[str, object]) -> tuple[str, str, str, str]:
+    """What the API server keys an object by: API group, kind, namespace (empty: cluster-scoped) and name."""
+    meta = obj["metadata"]
+    assert isinstance(meta, dict)
+    group = str(obj["apiVersion"]).rpartition("/")[0]
+    return group, str(obj["kind"]), str(meta.get("namespace", "")), str(meta["name"])
+
+
+@pytest.mark.parametrize("how", ["stack setting", "SecretChain argument"])
+def test_image_automation_on_every_stack_shares_no_object_and_no_push_branch(how: str) -> None:
+    """Issue 19: with image automation on production and preview-base (and a PR stack beside them), no Kubernetes
+    kind/namespace/name is built by two stacks and no two automations push one branch.
+
+    The rules: the API server refuses a second create of one kind/namespace/name, and pulumi-kubernetes creates with a
+    plain POST unless ``upsertExistingObjects`` (pulumi/pulumi-kubernetes provider/pkg/await/await.go ``Creation``), so
+    the second stack's ``pulumi up`` fails, and destroying one stack deletes the other's objects.
+    image-automation-controller force-pushes its push branch whenever it differs from the checkout branch
+    (fluxcd/image-automation-controller internal/features/features.go ``GitForcePushBranch``, on by default;
+    internal/controller/imageupdateautomation_controller.go), so two automations on one branch overwrite each other.
+    And an automation without ``policySelector`` applies every ImagePolicy of its namespace (api/v1
+    imageupdateautomation_types.go ``PolicySelector``; ``getPolicies``): each must select only its own.
+    """
+    if how == "stack setting":
+        runs = {stack: _program_with_setting(stack) for stack in SHARING_STACKS}
+    else:
+        args = {k: (str(v) if k == "github_app_bot_user_id" else v) for k, v in SETTING.items()}
+        runs = {stack: evaluate(lambda: SecretChain("secret-chain", {"image_automation": args}), stack=stack, config=full_config()[0],
+                                secret_keys=full_config()[1]) for stack in SHARING_STACKS[:2]}  # fmt: skip
+    owners: dict[tuple[str, str, str, str], list[str]] = {}
+    branches: dict[str, list[str]] = {}
+    for stack, ev in runs.items():
+        objects = ev.kubernetes_objects()
+        for obj in objects:
+            validate(obj)
+            owners.setdefault(_identity(obj), []).append(stack)
+        automations = [o for o in objects if o["kind"] == "ImageUpdateAutomation"]
+        if stack.startswith("preview-pr-"):
+            assert not automations  # a PR stack builds no Flux object at all
+            continue
+        (automation,) = automations
+        branches.setdefault(automation["spec"]["git"]["push"]["branch"], []).append(stack)
+        # The automation applies exactly its own stack's ImagePolicies.
+        selector = automation["spec"]["policySelector"]["matchLabels"]
+        policies = [o for r in runs.values() for o in r.kubernetes_objects() if o["kind"] == "ImagePolicy"]
+        selected = {o["metadata"]["name"] for o in policies if selector.items() <= o["metadata"]["labels"].items()}
+        assert selected == {o["metadata"]["name"] for o in objects if o["kind"] == "ImagePolicy"}, stack
+    shared = {identity: stacks for identity, stacks in owners.items() if len(stacks) > 1}
+    assert shared == {}
+    assert {b: s for b, s in branches.items() if len(s) > 1} == {}
+    # Production keeps the names it always had; preview-base's end in -preview.
+    assert branches == {"flux-image-updates": ["production"], "flux-image-updates-preview": ["preview-base"]}
+    flux = {stack: {i for i, s in owners.items() if stack in s and i[0] == "image.toolkit.fluxcd.io"} for stack in runs}
+    assert {i[3] for i in flux["production"]} == {"api", "web-ui", "secret-chain"}
+    assert {i[3] for i in flux["preview-base"]} == {"api-preview", "web-ui-preview", "secret-chain-preview"}
+    pull_secrets = {(i[2], i[3]) for i, s in owners.items() if i[1] == "Secret" and i[2] == "flux-system" and "ghcr" in i[3]}
+    assert pull_secrets == {("flux-system", "ghcr-pull-secret"), ("flux-system", "ghcr-pull-secret-preview")}
+
+
+def test_the_stack_program_builds_the_image_automation_its_stack_sets() -> None:
+    """Issue 19: the stack program builds FluxImageAutomation from ``secret-chain:imageAutomation`` (read through the
+    catalog and the parts table), on production and preview-base, next to FluxGitCredentials."""
+    for stack in ("production", "preview-base"):
+        ev = _program_with_setting(stack)
+        assert "FluxImageAutomation" in ev.stack_outputs["parts"], stack
+        (images,) = ev.of_type("secret-chain:index:FluxImageAutomation")
+        (chain,) = ev.of_type("secret-chain:index:SecretChain")
+        assert images.parent == chain.urn
+        (automation,) = [o for o in ev.kubernetes_objects() if o["kind"] == "ImageUpdateAutomation"]
+        assert automation["spec"]["git"]["commit"]["author"] == {
+            "name": "acme-flux[bot]",
+            "email": "41898282+acme-flux[bot]@users.noreply.github.com",
+        }
+        (source,) = [o for o in ev.kubernetes_objects() if o["kind"] == "GitRepository"]
+        assert automation["spec"]["sourceRef"] == {"kind": "GitRepository", "name": source["metadata"]["name"]}
+
+
+@pytest.mark.parametrize(
+    ("stack", "change", "key"),
+    [
+        ("production", {"secret-chain:parts": ["FluxGitCredentials", "FluxImageAutomation"]}, "secret-chain:imageAutomation"),
+        ("production", {"secret-chain:imageAutomation": {**SETTING, "images": [{"image": "ghcr.io/a/api", "semver_range": "latest"}]}}, IA),
+        ("preview-base", {"secret-chain:imageAutomation": {**SETTING, "push_branch": "main"}}, "secret-chain:imageAutomation"),
+        ("preview-base", {"secret-chain:imageAutomation": SETTING, "namespace:imagePullSecret": None}, "namespace:imagePullSecret.token"),
+    ],
+    ids=["declared-without-setting", "bad-range", "names-are-the-chains", "no-pull-secret"],
+)
+def test_preflight_and_the_program_agree_on_the_image_automation_setting(stack: str, change: dict[str, object], key: str) -> None:
+    """Both refuse, naming the same key: preflight reads the setting through the same catalog check and parts table."""
+    from components.ops import preflight
+    from components.ops.offline import parse_config
+    from tests.test_stacks import build, cli_entry, stack_document
+
+    document = stack_document(stack)
+    for name, value in change.items():
+        if value is None:
+            document.pop(name)
+        else:
+            document[name] = cli_entry(value)
+    config, secret_keys = parse_config(document)
+    outcome = build(stack, config, secret_keys)
+    assert isinstance(outcome, ConfigError) and f'"{key}' in str(outcome), outcome
+    report = preflight.check(config, secret_keys, stack)
+    assert key in {p.key for p in report.problems}, [p.line() for p in report.problems]
+
+
 # --- issue 19 item 2: one owner for each GitHub name ----------------------------------------------------------------
 
 

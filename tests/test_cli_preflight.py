@@ -119,6 +119,7 @@ def malformed(key: str) -> str:
         "secret-chain:githubRepository": "platform",
         "secret-chain:fluxRepositoryUrl": "git@github.com:acme/cluster.git",
         "secret-chain:defaultBranch": "feature..x",
+        "secret-chain:imageAutomation": '{"images": []}',
         PARTS_KEY: '["GhcrPullSecret", "NoSuchPart"]',
     }[key]
 
@@ -167,6 +168,7 @@ OPTIONAL_ALONE = {
     "secret-chain:escEnvironment",
     "secret-chain:appNamespace",
     "secret-chain:rolloutKey",  # read by PrometheusAuth and GrafanaOAuth when set; generated when absent
+    "secret-chain:imageAutomation",  # enables FluxImageAutomation (within FluxGitCredentials) when set
 }
 # Every key but the declared parts (a list, tested in tests/test_parts.py): full_config() declares nothing,
 # so here the config enables the parts.
@@ -185,6 +187,8 @@ def to_json(values: dict[str, tuple[str, bool]]) -> str:
             out[entry.config_key]["secret"] = bool(out[entry.config_key]["secret"]) or secret
         else:
             out[key] = {"value": value, "secret": secret}
+            if entry is not None and entry.json_types in (("object",), ("array",)):
+                out[key]["objectValue"] = json.loads(value)  # a YAML mapping or list: the CLI prints it so
     for key, fields in objects.items():
         out[key].update({"value": json.dumps(fields), "objectValue": fields})
     return json.dumps(out)
@@ -253,6 +257,8 @@ def config_for(key: str) -> dict[str, tuple[str, bool]]:
         values[key] = ("gateway", False)
     if key == "secret-chain:defaultBranch":
         values[key] = ("main", False)
+    if key == "secret-chain:imageAutomation":
+        values[key] = (catalog.IMAGE_AUTOMATION.example, False)
     return values
 
 

@@ -15,7 +15,6 @@ import functools
 import importlib.resources
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -369,126 +368,7 @@ def test_no_untrusted_pull_request_text_is_interpolated_into_scripts(path: Path)
             assert "${{" not in run, f"{path.name}: pass values to run steps through env, not ${{{{ }}}} (script injection)"
 
 
-# --- Flux image-update pull requests ------------------------------------------------------------------
-
-FLUX_PR = WORKFLOWS / "flux-image-updates-pr.yml"
-BODY_SCRIPT = WORKFLOWS.parent / "scripts" / "flux_image_updates_pr_body.py"
-# The title of the pull request the Flux guide expects ("Example PR Created by Flux"; /work/shared/seeds).
-GUIDE_TITLE = "chore: automated image updates for non-breaking changes"
-
-
-def _body_module() -> Any:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("flux_image_updates_pr_body", BODY_SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    import sys
-
-    sys.modules[spec.name] = module  # dataclasses look the module up while building the class
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_flux_updates_get_a_pull_request_opened_with_an_app_token() -> None:
-    from components.flux_images import DEFAULT_PUSH_BRANCH
-
-    workflow = load(FLUX_PR)
-    # image-automation-controller pushes the branch; the push (made with Flux's own credentials, not
-    # GITHUB_TOKEN) starts this workflow.
-    assert workflow["on"] == {"push": {"branches": [DEFAULT_PUSH_BRANCH]}}
-    (job,) = workflow["jobs"].values()
-    assert job["env"]["TITLE"] == GUIDE_TITLE and job["env"]["HEAD_BRANCH"] == DEFAULT_PUSH_BRANCH
-    run = "\n".join(str(s.get("run", "")) for s in steps(job))
-    assert '--title "$TITLE" --body-file "$RUNNER_TEMP/body.md"' in run and "gh pr create" in run
-    assert 'flux_image_updates_pr_body.py "origin/$BASE_BRANCH" HEAD' in run
-    checkout = next(s for s in steps(job) if str(s.get("uses", "")).startswith("actions/checkout@"))
-    assert checkout["with"] == {"fetch-depth": 0, "persist-credentials": False}  # the base's history, no stored credential
-    # The step that reads the branch sees no secret and no token.
-    reader = next(s for s in steps(job) if s.get("id") == "body")
-    assert "env" not in reader
-
-
-FULL_DIFF = """diff --git a/apps/api.yaml b/apps/api.yaml
---- a/apps/api.yaml
-+++ b/apps/api.yaml
-@@ -18,7 +18,7 @@ spec:
-       containers:
-         - name: api
--          image: ghcr.io/acme/api:1.4.0 # {"$imagepolicy": "flux-system:api"}
-+          image: ghcr.io/acme/api:1.4.1 # {"$imagepolicy": "flux-system:api"}
-diff --git a/infra/cert-manager.yaml b/infra/cert-manager.yaml
---- a/infra/cert-manager.yaml
-+++ b/infra/cert-manager.yaml
-@@ -3,6 +3,6 @@
-   image:
-     repository: quay.io/jetstack/cert-manager-controller # {"$imagepolicy": "flux-system:cm:name"}
--    tag: "v1.16.2" # {"$imagepolicy": "flux-system:cm:tag"}
-+    tag: "v1.18.2" # {"$imagepolicy": "flux-system:cm:tag"}
-   webhook:
--    image: quay.io/jetstack/cert-manager-webhook@sha256:aaaa # {"$imagepolicy": "flux-system:wh"}
-+    image: quay.io/jetstack/cert-manager-webhook@sha256:bbbb # {"$imagepolicy": "flux-system:wh"}
--  replicas: 1
-+  replicas: 2
-"""
-
-
-def test_the_body_lists_each_changed_image_from_the_diff() -> None:
-    m = _body_module()
-    changes = m.changes_from_diff(FULL_DIFF)
-    assert [c.line() for c in changes] == [
-        "- ghcr.io/acme/api: 1.4.0 → 1.4.1",
-        "- quay.io/jetstack/cert-manager-controller: v1.16.2 → v1.18.2",
-        "- quay.io/jetstack/cert-manager-webhook: sha256:aaaa → sha256:bbbb",
-    ]
-    text = m.body("main", changes, ["chore(images): automated image updates"])
-    assert text.startswith(m.HEADER) and "- ghcr.io/acme/api: 1.4.0 → 1.4.1" in text
-    assert "replicas" not in text  # only marked values are image changes
-
-
-def test_the_body_falls_back_to_flux_commit_messages_then_subjects() -> None:
-    m = _body_module()
-    # What components/flux.py MESSAGE_TEMPLATE renders for one changed Deployment.
-    message = (
-        "chore(images): automated image updates\n\n- Deployment apps/api:\n"
-        "  - ghcr.io/acme/api:1.4.0 -> ghcr.io/acme/api:1.4.1\n  - v1 -> v2\n"
-    )
-    assert [c.line() for c in m.changes_from_messages(message)] == ["- ghcr.io/acme/api: 1.4.0 → 1.4.1", "- image: v1 → v2"]
-    assert m.changes_from_diff("+++ b/x.yaml\n-  replicas: 1\n+  replicas: 2\n") == []
-    text = m.body("main", [], ["chore(images): automated image updates"])
-    assert "- chore(images): automated image updates" in text and "No `$imagepolicy` change" in text
-
-
-def test_the_body_keeps_branch_text_inert() -> None:
-    m = _body_module()
-    hostile = '+++ b/x.yaml\n-  image: a/b:1 # {"$imagepolicy": "ns:p"}\n+  image: a/b:`x`<script>[l](u) # {"$imagepolicy": "ns:p"}\n'
-    (line,) = [c.line() for c in m.changes_from_diff(hostile)]
-    assert not set("`<>[]") & set(line.split(": ", 1)[1])
-    many = [m.Change(f"img{i}", "1", "2") for i in range(m.MAX_LINES + 5)]
-    assert "… and 5 more" in m.body("main", many, [])
-
-
-def test_the_body_script_reads_a_real_git_branch(tmp_path: Path) -> None:
-    import subprocess
-
-    def git(*args: str) -> str:
-        names = {f"GIT_{who}_{what}": "t@e" for who in ("AUTHOR", "COMMITTER") for what in ("NAME", "EMAIL")}
-        env = {**names, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-        return subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True, text=True, env=env).stdout
-
-    manifest = tmp_path / "api.yaml"
-    git("init", "-q", "-b", "main")
-    manifest.write_text('spec:\n  image: ghcr.io/acme/api:1.4.0 # {"$imagepolicy": "flux-system:api"}\n')
-    git("add", ".")
-    git("commit", "-q", "-m", "base")
-    git("switch", "-q", "-c", "flux-image-updates")
-    manifest.write_text('spec:\n  image: ghcr.io/acme/api:1.5.0 # {"$imagepolicy": "flux-system:api"}\n')
-    git("commit", "-q", "-am", "chore(images): automated image updates")
-    done = subprocess.run(
-        [sys.executable, str(BODY_SCRIPT), "main", "HEAD"], cwd=tmp_path, capture_output=True, text=True, check=True, timeout=30
-    )
-    assert "- ghcr.io/acme/api: 1.4.0 → 1.5.0" in done.stdout and "against `main`" in done.stdout
-
+# --- Flux image-update pull requests: tests/test_flux_workflow.py ---------------------------------------
 
 # --- the documentation of the workflows --------------------------------------------------------------
 
