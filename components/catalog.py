@@ -456,7 +456,10 @@ DIGITALOCEAN_PROVIDER_TOKEN = Key(
     "digitalocean:token",
     secret=True,
     check=v.digitalocean_token,
-    purpose="DigitalOcean API access for cluster management (pulumi-digitalocean provider)",
+    purpose=(
+        "DigitalOcean API token the pulumi-digitalocean provider reads: the kubeconfig of secret-chain:digitaloceanCluster "
+        "(fetched on every run) and CertManagerDnsIssuer's domain look-up"
+    ),
     example="dop_v1_…",
     rotation=Rotation.ANNUALLY,
 )
@@ -659,6 +662,19 @@ FLUX_REPOSITORY_URL = Key(
     tier=Tier.STACK,
 )
 
+DIGITALOCEAN_CLUSTER = Key(
+    "secret-chain:digitaloceanCluster",
+    secret=False,
+    check=v.dns1123_label,
+    purpose=(
+        "Name of the DigitalOcean Kubernetes cluster the stack deploys to: its kubeconfig is fetched on every run with "
+        "digitalocean:token (getKubernetesCluster) for an explicit Kubernetes provider, and kept secret; without it, "
+        "pulumi-kubernetes uses the ambient kubeconfig"
+    ),
+    example="my-cluster",
+    tier=Tier.STACK,
+)
+
 DECLARED_PARTS = Key(
     "secret-chain:parts",
     secret=False,
@@ -725,6 +741,7 @@ KEYS: tuple[Key, ...] = (
     GITHUB_REPOSITORY,
     DEFAULT_BRANCH,
     FLUX_REPOSITORY_URL,
+    DIGITALOCEAN_CLUSTER,
     DECLARED_PARTS,
     MUTABLE_SECRETS,
 )

@@ -119,6 +119,7 @@ def malformed(key: str) -> str:
         "secret-chain:githubRepository": "platform",
         "secret-chain:fluxRepositoryUrl": "git@github.com:acme/cluster.git",
         "secret-chain:defaultBranch": "feature..x",
+        "secret-chain:digitaloceanCluster": "Prod_Cluster",
         PARTS_KEY: '["GhcrPullSecret", "NoSuchPart"]',
     }[key]
 
@@ -167,6 +168,7 @@ OPTIONAL_ALONE = {
     "secret-chain:escEnvironment",
     "secret-chain:appNamespace",
     "secret-chain:rolloutKey",  # read by PrometheusAuth and GrafanaOAuth when set; generated when absent
+    "secret-chain:digitaloceanCluster",  # without it, pulumi-kubernetes uses the ambient kubeconfig
 }
 # Every key but the declared parts (a list, tested in tests/test_parts.py): full_config() declares nothing,
 # so here the config enables the parts.
@@ -253,6 +255,8 @@ def config_for(key: str) -> dict[str, tuple[str, bool]]:
         values[key] = ("gateway", False)
     if key == "secret-chain:defaultBranch":
         values[key] = ("main", False)
+    if key == "secret-chain:digitaloceanCluster":
+        values[key] = ("prod-cluster", False)
     return values
 
 

@@ -484,6 +484,7 @@ RUNBOOK: dict[Key, Runbook] = {
     catalog.GITHUB_REPOSITORY: Runbook(),
     catalog.DEFAULT_BRANCH: Runbook(),
     catalog.FLUX_REPOSITORY_URL: Runbook(),
+    catalog.DIGITALOCEAN_CLUSTER: Runbook(),
     catalog.DECLARED_PARTS: Runbook(),
     catalog.MUTABLE_SECRETS: Runbook(
         flows_to="pulumi-kubernetes provider config (the default provider; an explicit one: components.kube.mutable_secrets_provider)",
