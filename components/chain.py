@@ -314,6 +314,32 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
     return ChainSpec(stack, app_namespace, ghcr_spec, prom_spec, github_spec, flux_spec, images_spec, cert_spec, grafana_spec, cluster)
 
 
+def ambient_kubeconfig(config: Mapping[str, str], environ: Mapping[str, str], home: str) -> str | None:
+    """Where the default Kubernetes provider finds a cluster when the chain has no cluster setting, or None.
+
+    pulumi-kubernetes reads ``kubernetes:kubeconfig`` when set, and otherwise client-go's default loading rules
+    (provider/pkg/provider/provider.go ``Configure``: ``clientcmd.NewDefaultClientConfigLoadingRules``, deferred loading):
+    the files listed in ``KUBECONFIG`` (``os.pathsep``-separated; missing ones are skipped), else ``~/.kube/config``, and
+    with neither, the in-cluster config of a pod (``KUBERNETES_SERVICE_HOST``, ``_PORT`` and its service account token). Finding nothing, it marks
+    the cluster unreachable and fails every create, read and delete ("configured Kubernetes cluster is unreachable").
+    """
+    import os.path
+
+    if config.get("kubernetes:kubeconfig"):
+        return "kubernetes:kubeconfig"
+    listed = [p for p in environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    if listed:
+        found = [p for p in listed if os.path.isfile(p)]
+        return f"KUBECONFIG ({found[0]})" if found else None
+    default = os.path.join(home, ".kube", "config")
+    if os.path.isfile(default):
+        return default
+    in_cluster = environ.get("KUBERNETES_SERVICE_HOST") and environ.get("KUBERNETES_SERVICE_PORT")
+    if in_cluster and os.path.isfile("/var/run/secrets/kubernetes.io/serviceaccount/token"):  # client-go rest.InClusterConfig
+        return "the pod's in-cluster config"
+    return None
+
+
 KUBECONFIG_EXPIRY_SECONDS = 3600
 """How long the kubeconfig fetched for :meth:`SecretChain._cluster_provider` stays valid: one hour, longer than any run
 (DigitalOcean API, "Retrieve the kubeconfig for a Kubernetes Cluster": ``expiry_seconds``, 7 days when unset or 0).
