@@ -641,18 +641,6 @@ GITHUB_REPOSITORY = Key(
     tier=Tier.STACK,
 )
 
-DEFAULT_BRANCH = Key(
-    "secret-chain:defaultBranch",
-    secret=False,
-    check=v.git_branch,
-    purpose=(
-        "The repository's default branch (bootstrap stack): the OIDC policy lets CI log in to Pulumi Cloud from pull "
-        "requests and from this branch only (GitHub's sub claim repo:<owner>/<repo>:ref:refs/heads/<branch>); default main"
-    ),
-    example="main",
-    tier=Tier.STACK,
-)
-
 FLUX_REPOSITORY_URL = Key(
     "secret-chain:fluxRepositoryUrl",
     secret=False,
@@ -739,7 +727,6 @@ KEYS: tuple[Key, ...] = (
     DOMAIN,
     ACME_EMAIL,
     GITHUB_REPOSITORY,
-    DEFAULT_BRANCH,
     FLUX_REPOSITORY_URL,
     DIGITALOCEAN_CLUSTER,
     DECLARED_PARTS,

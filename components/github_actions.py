@@ -74,7 +74,7 @@ ENTRIES: tuple[Entry, ...] = (
 BY_GITHUB_NAME = {e.github_name: e for e in ENTRIES}
 GITHUB_OWNER = "github:owner"
 """pulumi-github's own setting of the account it writes to: a provider key the chain reads but does not hold (not in the catalog)."""
-HAND_SET_VARIABLES = ("DO_CLUSTER_NAME", "FLUX_BASE_BRANCH")
+HAND_SET_VARIABLES = ("FLUX_BASE_BRANCH",)
 """Repository variables the workflows read that the chain does not write (README, CI workflows)."""
 
 

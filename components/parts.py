@@ -67,7 +67,6 @@ GITHUB_REPOSITORY = catalog.GITHUB_REPOSITORY
 FLUX_REPOSITORY_URL = catalog.FLUX_REPOSITORY_URL
 APP_NAMESPACE = catalog.APP_NAMESPACE
 GATEWAY_NAMESPACE = catalog.GATEWAY_NAMESPACE
-DEFAULT_BRANCH = catalog.DEFAULT_BRANCH
 ESC_ENVIRONMENT = catalog.ESC_ENVIRONMENT
 DECLARED_PARTS = catalog.DECLARED_PARTS
 ROLLOUT_KEY = catalog.ROLLOUT_KEY
@@ -228,7 +227,7 @@ PARTS: tuple[Part, ...] = (
         frozenset({Kind.BOOTSTRAP}),
         Enable.ALWAYS,
         needs=(GITHUB_REPOSITORY,),
-        uses=(DEFAULT_BRANCH, *(_ACTIONS[name] for name in ("PULUMI_ORG", "PULUMI_TOKEN_TYPE", "PULUMI_TEAM"))),
+        uses=tuple(_ACTIONS[name] for name in ("PULUMI_ORG", "PULUMI_TOKEN_TYPE", "PULUMI_TEAM")),
     ),
 )
 BY_NAME: dict[str, Part] = {p.name: p for p in PARTS}

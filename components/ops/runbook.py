@@ -167,7 +167,8 @@ RUNBOOK: dict[Key, Runbook] = {
         ),
         scopes=(
             "none itself; the organisation registers the OIDC issuer https://token.actions.githubusercontent.com with a policy "
-            "for aud urn:pulumi:org:<org> and this repository's pull_request and default-branch subjects (the bootstrap stack)"
+            "for aud urn:pulumi:org:<org> and this repository's environment subjects, environment:preview and "
+            "environment:production (the bootstrap stack)"
         ),
     ),
     catalog.CI_PULUMI_TOKEN_TYPE: Runbook(
@@ -482,7 +483,6 @@ RUNBOOK: dict[Key, Runbook] = {
     catalog.DOMAIN: Runbook(),
     catalog.ACME_EMAIL: Runbook(),
     catalog.GITHUB_REPOSITORY: Runbook(),
-    catalog.DEFAULT_BRANCH: Runbook(),
     catalog.FLUX_REPOSITORY_URL: Runbook(),
     catalog.DIGITALOCEAN_CLUSTER: Runbook(),
     catalog.DECLARED_PARTS: Runbook(),
