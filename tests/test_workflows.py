@@ -666,12 +666,9 @@ def test_every_pulumi_operation_on_the_cluster_comes_after_the_cluster_credentia
     assert earlier[-1].get("if") in (*ALWAYS, step.get("if")), f"{workflow}/{name}: the credentials may be skipped while {step.get('name')!r} runs"
 
 
-STACK_RUNS = {"production": "production", "preview-base": "preview-base", "preview-pr": "preview-pr-7"}
-
-
 @pytest.mark.parametrize("stack", ["production", "preview-base", "preview-pr-7"])
 def test_every_stack_ci_runs_names_its_cluster_and_its_environment_holds_the_token(stack: str) -> None:
-    """The program's own path to the cluster (issue 19, plan decision 2): each stack file CI runs names the cluster
+    """The program's own path to the cluster (issue 19, cluster access is explicit): each stack file CI runs names the cluster
     (secret-chain:digitaloceanCluster), its ESC environment holds digitalocean:token, and so the program, from exactly
     those, builds the explicit Kubernetes provider every object uses, with the kubeconfig it fetched (kept secret)."""
     from components.ops.offline import Evaluation, is_secret
@@ -904,8 +901,8 @@ def test_drift_is_a_changed_resource_not_the_providers_new_kubeconfig(tmp_path: 
         assert events[0]["resOutputsEvent"]["metadata"]["urn"] in done.stdout
 
 
-# The names GitHubActionsSecrets writes: each stack writes them into its own GitHub environment (plan decision 1:
-# production into `production`, preview-base into `preview`), so a job sees them only if it references that environment
+# The names GitHubActionsSecrets writes: each stack writes them into its own GitHub environment (issue 19, one owner
+# per GitHub name: production into `production`, preview-base into `preview`), so a job sees them only if it references that environment
 # (GitHub docs, "Deployment environments": a job can access an environment's secrets only once it references it and is
 # sent to a runner; environment variables likewise).
 ENVIRONMENT_OF_STACK = {"production": "production", "preview-base": "preview", "preview-pr": "preview"}
@@ -991,3 +988,33 @@ def test_preflight_in_ci_says_when_a_stack_can_reach_no_cluster(
     kubeconfig.write_text("apiVersion: v1\nkind: Config\n", encoding="utf-8")
     assert preflight(unnamed, CI="true", KUBECONFIG=str(kubeconfig))[0] == 0
     assert preflight(unnamed, CI="true", KUBECONFIG=str(tmp_path / "missing"))[0] == 1
+
+
+def test_the_docs_say_which_digitalocean_token_each_stack_uses_and_what_a_pr_job_reaches() -> None:
+    """Issue 19: the narrowest DigitalOcean token, its scopes with DigitalOcean's page, and what a PR's job reaches."""
+    from components import catalog
+    from components.ops import runbook
+
+    text = (ROOT / "docs" / "least-privilege.md").read_text(encoding="utf-8")
+    section = text[text.index("- **DigitalOcean token and kubeconfig") : text.index("- **ESC.**")]
+    for fact in (
+        "one token for every stack",
+        "https://docs.digitalocean.com/reference/api/scopes/",
+        "`kubernetes:read`",
+        "`kubernetes:access_cluster`",
+        "`regions:read`",
+        "`sizes:read`",
+        "`actions:read`",
+        "`domain:read`",
+        "**every** Kubernetes cluster",
+        "production's included",
+        "token's owner",
+        "a later issue narrows it",
+    ):
+        assert fact in " ".join(section.split()), fact
+    scopes = runbook.of(catalog.DIGITALOCEAN_PROVIDER_TOKEN).scopes
+    for scope in ("kubernetes:read", "kubernetes:access_cluster", "domain:read", "regions:read", "sizes:read", "actions:read"):
+        assert scope in scopes
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    preview = readme[readme.index("## Preview per pull request") : readme.index("\n## ", readme.index("## Preview per pull request") + 1)]
+    assert "`secret-chain:digitaloceanCluster`" in preview and "pulumi destroy --run-program" in preview
