@@ -457,7 +457,10 @@ DIGITALOCEAN_PROVIDER_TOKEN = Key(
     "digitalocean:token",
     secret=True,
     check=v.digitalocean_token,
-    purpose="DigitalOcean API access for cluster management (pulumi-digitalocean provider)",
+    purpose=(
+        "DigitalOcean API token the pulumi-digitalocean provider reads: the kubeconfig of secret-chain:digitaloceanCluster "
+        "(fetched on every run) and CertManagerDnsIssuer's domain look-up"
+    ),
     example="dop_v1_…",
     rotation=Rotation.ANNUALLY,
 )
@@ -639,19 +642,6 @@ GITHUB_REPOSITORY = Key(
     tier=Tier.STACK,
 )
 
-DEFAULT_BRANCH = Key(
-    "secret-chain:defaultBranch",
-    secret=False,
-    check=v.git_branch,
-    purpose=(
-        "The repository's default branch (bootstrap stack): the OIDC policy lets CI log in to Pulumi Cloud from pull "
-        "requests, from this branch (GitHub's sub claim repo:<owner>/<repo>:ref:refs/heads/<branch>) and from jobs in the "
-        "GitHub environments preview and production (repo:<owner>/<repo>:environment:<name>) only; default main"
-    ),
-    example="main",
-    tier=Tier.STACK,
-)
-
 FLUX_REPOSITORY_URL = Key(
     "secret-chain:fluxRepositoryUrl",
     secret=False,
@@ -678,6 +668,19 @@ IMAGE_AUTOMATION = Key(
             "author_email": "images@example.com",
         }
     ),
+    tier=Tier.STACK,
+)
+
+DIGITALOCEAN_CLUSTER = Key(
+    "secret-chain:digitaloceanCluster",
+    secret=False,
+    check=v.dns1123_label,
+    purpose=(
+        "Name of the DigitalOcean Kubernetes cluster the stack deploys to: its kubeconfig is fetched on every run with "
+        "digitalocean:token (getKubernetesCluster) for an explicit Kubernetes provider, and kept secret; without it, "
+        "pulumi-kubernetes uses the ambient kubeconfig"
+    ),
+    example="my-cluster",
     tier=Tier.STACK,
 )
 
@@ -745,9 +748,9 @@ KEYS: tuple[Key, ...] = (
     DOMAIN,
     ACME_EMAIL,
     GITHUB_REPOSITORY,
-    DEFAULT_BRANCH,
     FLUX_REPOSITORY_URL,
     IMAGE_AUTOMATION,
+    DIGITALOCEAN_CLUSTER,
     DECLARED_PARTS,
     MUTABLE_SECRETS,
 )

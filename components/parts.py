@@ -57,6 +57,7 @@ class Enable(StrEnum):
     TEMPORARY = "by its key, within its parent, only while a rotation is in progress; never declared"
     ALWAYS = "on every stack of its kinds (the chain's own settings)"
     WITH_PARENT = "with its part, on every stack of its kinds; never declared"
+    SETTING = "by its stack setting (or the SecretChain argument standing in for it), on every stack of its kinds; never declared"
 
 
 # Stack settings the chain reads (defined once, in the catalog).
@@ -66,7 +67,6 @@ GITHUB_REPOSITORY = catalog.GITHUB_REPOSITORY
 FLUX_REPOSITORY_URL = catalog.FLUX_REPOSITORY_URL
 APP_NAMESPACE = catalog.APP_NAMESPACE
 GATEWAY_NAMESPACE = catalog.GATEWAY_NAMESPACE
-DEFAULT_BRANCH = catalog.DEFAULT_BRANCH
 ESC_ENVIRONMENT = catalog.ESC_ENVIRONMENT
 DECLARED_PARTS = catalog.DECLARED_PARTS
 IMAGE_AUTOMATION = catalog.IMAGE_AUTOMATION
@@ -74,6 +74,7 @@ ROLLOUT_KEY = catalog.ROLLOUT_KEY
 MUTABLE_SECRETS = catalog.MUTABLE_SECRETS
 GITHUB_PROVIDER_TOKEN = catalog.GITHUB_PROVIDER_TOKEN
 DIGITALOCEAN_PROVIDER_TOKEN = catalog.DIGITALOCEAN_PROVIDER_TOKEN
+DIGITALOCEAN_CLUSTER = catalog.DIGITALOCEAN_CLUSTER
 
 _ACTIONS = {name: entry.key for name, entry in github_actions.BY_GITHUB_NAME.items()}
 
@@ -118,6 +119,9 @@ class Part:
     """For a sub-group: the part it belongs to (built only with it)."""
     writes_secrets: bool = False
     """Writes Kubernetes Secrets: the default provider must update them in place (``kubernetes:enableSecretMutable``)."""
+    provides: tuple[Key, ...] = ()
+    """Keys it stands in for once built: no other built part then needs them (cluster access's explicit provider
+    updates Secrets in place itself, so ``kubernetes:enableSecretMutable`` is not required)."""
 
     @property
     def declarable(self) -> bool:
@@ -143,6 +147,18 @@ class Part:
 PARTS: tuple[Part, ...] = (
     Part("Stack settings", CHAIN_KINDS, Enable.ALWAYS, uses=(ESC_ENVIRONMENT, DECLARED_PARTS)),
     Part("Application namespace", frozenset({Kind.PRODUCTION}), Enable.ALWAYS, uses=(APP_NAMESPACE,)),
+    # The cluster a stack deploys to: with the setting, the program fetches its kubeconfig on every run with the
+    # environment's digitalocean:token (pulumi-digitalocean getKubernetesCluster) and gives it to an explicit Kubernetes
+    # provider that updates Secrets in place (components.chain); without it, pulumi-kubernetes uses the ambient
+    # kubeconfig and the default provider's kubernetes:enableSecretMutable.
+    Part(
+        "Cluster access",
+        CHAIN_KINDS,
+        Enable.SETTING,
+        optional=(DIGITALOCEAN_CLUSTER,),
+        needs=(DIGITALOCEAN_PROVIDER_TOKEN,),
+        provides=(MUTABLE_SECRETS,),
+    ),
     Part("GhcrPullSecret", APP_KINDS, Enable.DECLARED, all_of=(ghcr.USERNAME_KEY, ghcr.TOKEN_KEY), writes_secrets=True),
     # The rollout key is read when set; absent, the chain (or the component on its own) generates it.
     Part("PrometheusAuth", APP_KINDS, Enable.DECLARED, all_of=(prometheus.TOKEN_KEY,), uses=(ROLLOUT_KEY,), writes_secrets=True),
@@ -234,7 +250,7 @@ PARTS: tuple[Part, ...] = (
         frozenset({Kind.BOOTSTRAP}),
         Enable.ALWAYS,
         needs=(GITHUB_REPOSITORY,),
-        uses=(DEFAULT_BRANCH, *(_ACTIONS[name] for name in ("PULUMI_ORG", "PULUMI_TOKEN_TYPE", "PULUMI_TEAM"))),
+        uses=tuple(_ACTIONS[name] for name in ("PULUMI_ORG", "PULUMI_TOKEN_TYPE", "PULUMI_TEAM")),
     ),
 )
 BY_NAME: dict[str, Part] = {p.name: p for p in PARTS}
@@ -364,6 +380,8 @@ def select(kind: Kind, get: Callable[[str], str | None], declared: Sequence[str]
             continue
         if part.enable is Enable.ALWAYS:
             built = True
+        elif part.enable is Enable.SETTING:
+            built = any(k.key in present for k in part.own)
         elif part.parent:
             with_parent = part.enable is Enable.WITH_PARENT or part.name in wanted or any(k.key in present for k in part.own)
             built = BY_NAME[part.parent] in selection.built and with_parent
@@ -374,7 +392,12 @@ def select(kind: Kind, get: Callable[[str], str | None], declared: Sequence[str]
         if not built:
             continue
         selection.built.append(part)
-        reason = f"{part.name} is declared in {PARTS_KEY}" if part.name in wanted else f"{part.name} is enabled by the config"
+        if part.name in wanted:
+            reason = f"{part.name} is declared in {PARTS_KEY}"
+        elif part.enable is Enable.SETTING:
+            reason = f"{part.name} is enabled by {' or '.join(k.key for k in part.own)} (or the argument that stands in for it)"
+        else:
+            reason = f"{part.name} is enabled by the config"
         for key in part.required:
             if key.key not in present:
                 selection.missing.append(Missing(key, part.name, f"{reason} and needs it"))
@@ -388,6 +411,8 @@ def select(kind: Kind, get: Callable[[str], str | None], declared: Sequence[str]
             for key in (chosen[0] if chosen else part.one_of[0]):
                 if key.key not in present:
                     selection.missing.append(Missing(key, part.name, f"{reason} and needs {choices}"))
+    provided = {k.key for p in selection.built for k in p.provides}
+    selection.missing = [m for m in selection.missing if m.key.key not in provided]
     read = {k.key for p in selection.built for k in p.keys}
     selection.read = [e for e in catalog.KEYS if e.key in read and e.key in present and e.key not in given]
     for entry in catalog.KEYS:
@@ -405,14 +430,15 @@ def select(kind: Kind, get: Callable[[str], str | None], declared: Sequence[str]
 
 
 def esc_keys_required(kind: Kind) -> tuple[Key, ...]:
-    """The ESC-tier keys a stack of this kind needs for every part it can declare.
+    """The ESC-tier keys a stack of this kind needs for every part it can declare or enable by a stack setting.
 
     Each part's required keys and the recommended alternative of a choice, with the sub-groups built with their
-    part (not the optional ones). This is what the environment a stack attaches must carry (:mod:`components.esc`), in catalog order.
+    part and the parts a setting enables (cluster access: ``digitalocean:token``), not the optional ones. This is what
+    the environment a stack attaches must carry (:mod:`components.esc`), in catalog order.
     """
     wanted: set[str] = set()
     for part in PARTS:
-        if kind not in part.kinds or not (part.enable is Enable.DECLARED or part.enable is Enable.WITH_PARENT):
+        if kind not in part.kinds or part.enable not in (Enable.DECLARED, Enable.WITH_PARENT, Enable.SETTING):
             continue
         wanted.update(k.key for k in part.required + (part.one_of[0] if part.one_of else ()))
     return tuple(e for e in catalog.KEYS if e.key in wanted and e.tier is catalog.Tier.ESC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 
 import pytest
@@ -116,6 +117,8 @@ def test_unknown_stack_name_is_refused_before_anything() -> None:
 
 def test_digitalocean_cluster_kubeconfig_is_fetched_and_secret() -> None:
     config, secret_keys = full_config()
+    config["digitalocean:token"] = "dop_v1_" + secrets.token_hex(32)
+    secret_keys.append("digitalocean:token")
     ev = evaluate(lambda: SecretChain("chain", {"digitalocean_cluster": "prod-cluster"}), config=config, secret_keys=secret_keys, stack="production")
     (provider,) = ev.of_type("pulumi:providers:kubernetes")
     from components.ops.offline import is_secret
@@ -125,6 +128,107 @@ def test_digitalocean_cluster_kubeconfig_is_fetched_and_secret() -> None:
     assert kube and all(r.provider.startswith(provider.urn + "::") for r in kube)
     github = [r for r in ev.resources if r.type.startswith("github:")]
     assert github and all(not r.provider.startswith(provider.urn) for r in github)
+
+
+# --- issue 19: cluster access is explicit (the stack setting secret-chain:digitaloceanCluster) --------------------------
+
+GET_CLUSTER = "digitalocean:index/getKubernetesCluster:getKubernetesCluster"
+
+
+def _cluster_config(cluster: str | None = "prod-cluster") -> tuple[dict[str, str], list[str], str]:
+    """full_config with the cluster setting (None: without it) and the stack's DigitalOcean token; and that token."""
+    config, secret_keys = full_config()
+    token = "dop_v1_" + secrets.token_hex(32)
+    config["digitalocean:token"] = token
+    if cluster is not None:
+        config["secret-chain:digitaloceanCluster"] = cluster
+    del config["kubernetes:enableSecretMutable"]  # the chain's own provider updates Secrets in place
+    return config, [*secret_keys, "digitalocean:token"], token
+
+
+def _fetching(kubeconfig: str, calls: list[dict[str, object]]) -> dict[str, object]:
+    """The mock runtime's invokes, with getKubernetesCluster answering ``kubeconfig`` and recording its arguments."""
+    from components.ops.offline import DEFAULT_INVOKES
+
+    def cluster(args: dict[str, object]) -> dict[str, object]:
+        calls.append(dict(args))
+        return {"id": f"{args['name']}-uuid", "name": args["name"], "kubeConfigs": [{"rawConfig": kubeconfig, "expiresAt": "soon"}]}
+
+    return {**DEFAULT_INVOKES, GET_CLUSTER: cluster}
+
+
+@pytest.mark.parametrize("stack", ["production", "preview-base", "preview-pr-7"])
+@pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
+def test_the_cluster_setting_builds_an_explicit_provider_from_the_fetched_kubeconfig(stack: str, preview: bool) -> None:
+    """Issue 19, CI cannot reach the cluster: with ``secret-chain:digitaloceanCluster`` the program fetches the kubeconfig on
+    this run (pulumi-digitalocean getKubernetesCluster: a preview runs invokes too) and every Kubernetes object uses the
+    explicit provider built from it, kept secret. Without it pulumi-kubernetes falls back to the ambient kubeconfig, and
+    with none it marks the cluster unreachable and fails create, read and delete (pulumi-kubernetes
+    provider/pkg/provider/provider.go: "configured Kubernetes cluster is unreachable")."""
+    from components.chain import KUBECONFIG_EXPIRY_SECONDS
+    from components.ops.offline import is_secret
+
+    user_token = "doks_" + secrets.token_hex(24)
+    kubeconfig = json.dumps({"apiVersion": "v1", "kind": "Config", "users": [{"name": "u", "user": {"token": user_token}}]})
+    calls: list[dict[str, object]] = []
+    config, secret_keys, token = _cluster_config()
+    ev = evaluate(lambda: SecretChain("chain"), config=config, secret_keys=secret_keys, stack=stack, preview=preview,
+                  invokes=_fetching(kubeconfig, calls))  # fmt: skip
+    # Fetched on this run, for the cluster the setting names, valid for an hour (not DigitalOcean's default 7 days).
+    assert calls == [{"name": "prod-cluster", "kubeconfigExpireSeconds": KUBECONFIG_EXPIRY_SECONDS}]
+    (provider,) = ev.of_type("pulumi:providers:kubernetes")
+    assert is_secret(provider.inputs["kubeconfig"]) and unwrap(provider.inputs["kubeconfig"]) == kubeconfig
+    assert unwrap(provider.inputs)["enableSecretMutable"] in (True, "true")
+    assert unwrap(provider.inputs)["clusterIdentifier"] == "prod-cluster-uuid"  # a new token each run is no replacement
+    kube = [r for r in ev.resources if r.type.startswith("kubernetes:")]
+    assert kube and all(r.provider.startswith(provider.urn + "::") for r in kube)
+    # The cluster's token is only in the provider's kubeconfig, a secret there; the DigitalOcean token is nowhere.
+    assert find_leaks(ev, [token, user_token, *(config[k] for k in secret_keys)]) == []
+
+
+def test_the_argument_wins_over_the_cluster_setting() -> None:
+    calls: list[dict[str, object]] = []
+    config, secret_keys, _ = _cluster_config("from-setting")
+    evaluate(lambda: SecretChain("chain", {"digitalocean_cluster": "from-argument"}), config=config, secret_keys=secret_keys,
+             invokes=_fetching("{}", calls))  # fmt: skip
+    assert [c["name"] for c in calls] == ["from-argument"]
+
+
+def test_without_the_setting_the_chain_uses_the_ambient_kubeconfig() -> None:
+    calls: list[dict[str, object]] = []
+    config, secret_keys, _ = _cluster_config(None)
+    config["kubernetes:enableSecretMutable"] = "true"  # the default provider's flag is needed again
+    ev = evaluate(lambda: SecretChain("chain"), config=config, secret_keys=secret_keys, invokes=_fetching("{}", calls))
+    assert calls == [] and ev.of_type("pulumi:providers:kubernetes") == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"digitalocean:token": None}, 'config "digitalocean:token" is missing'),
+        ({"secret-chain:digitaloceanCluster": "Prod_Cluster"}, 'config "secret-chain:digitaloceanCluster"'),
+    ],
+    ids=["no-token", "bad-name"],
+)
+def test_the_cluster_setting_needs_the_token_and_a_valid_name(change: dict[str, str | None], message: str) -> None:
+    """The fetch needs the environment's ``digitalocean:token``: its absence stops the program before anything exists."""
+    config, secret_keys, _ = _cluster_config()
+    for key, value in change.items():
+        if value is None:
+            del config[key]
+        else:
+            config[key] = value
+    caught: list[ConfigError] = []
+
+    def program() -> None:
+        try:
+            SecretChain("chain")
+        except ConfigError as err:
+            caught.append(err)
+
+    ev = evaluate(program, config=config, secret_keys=secret_keys)
+    assert caught and message in str(caught[0])
+    assert not ev.resources
 
 
 # --- arguments that come from other resources (issue: first real run, item 6) ------------------------------------

@@ -150,8 +150,11 @@ def test_the_pr_environment_exposes_exactly_the_keys_a_pr_stack_reads() -> None:
     read = {k.key for k in selection.read if k.tier is catalog.Tier.ESC}
     assert set(composed("PullRequest")) == read
     # What a PR job must never open.
-    for key in ("flux:githubAppPrivateKey", "github:token", "ci:githubAppPrivateKey", "digitalocean:token", "gateway:digitaloceanDnsToken"):
+    for key in ("flux:githubAppPrivateKey", "github:token", "ci:githubAppPrivateKey", "gateway:digitaloceanDnsToken"):
         assert key not in composed("PullRequest")
+    # Issue 19: a PR stack fetches its cluster's kubeconfig (secret-chain:digitaloceanCluster) with Base's DigitalOcean token,
+    # by implicit import; what that token reaches from a PR's job is docs/least-privilege.md's "DigitalOcean token".
+    assert references("PullRequest")["digitalocean:token"][2] == "Base"
 
 
 def test_every_key_is_set_in_one_place() -> None:

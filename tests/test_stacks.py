@@ -173,8 +173,9 @@ def test_the_pr_stack_as_ci_builds_it_plans_its_namespace_and_passes_preflight(c
     assert cli(["plan", "--stack", "preview-pr-7", "--config", str(path), "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
     kinds = sorted(r["type"].rsplit(":", 1)[-1] for r in plan["resources"])
-    # PullRequest carries no rollout key (generated when absent: issue 14 §4), so the stack makes its own.
-    assert kinds == ["Namespace", "RandomBytes", "Secret", "Secret", "Secret", "Secret", "ServiceMonitor"]
+    # PullRequest carries no rollout key (generated when absent: issue 14 §4), so the stack makes its own; and it deploys
+    # through the Kubernetes provider of its cluster (secret-chain:digitaloceanCluster, issue 19).
+    assert kinds == ["Namespace", "RandomBytes", "Secret", "Secret", "Secret", "Secret", "ServiceMonitor", "kubernetes"]
 
 
 @pytest.mark.parametrize("stack", sorted(STACKS))
