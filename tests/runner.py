@@ -467,6 +467,21 @@ exec /usr/bin/make "$@"
 """
 
 
+def _matrix_run(job: Mapping[str, Any], wanted: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The one run of the job's matrix that has every value of ``wanted`` (all of that run's values, ``include``'s
+    extra keys too), as the runner expands ``strategy.matrix`` (tests.test_workflows.matrix_entries; GitHub docs,
+    "Running variations of jobs in a workflow"); a job without a matrix runs once, with an empty matrix context."""
+    from tests.test_workflows import matrix_entries
+
+    runs = matrix_entries(dict(job))
+    if runs == [{}] and not wanted:
+        return {}
+    chosen = [run for run in runs if all(run.get(k) == v for k, v in (wanted or {}).items())]
+    if len(chosen) != 1:
+        raise AssertionError(f"matrix {dict(wanted or {})} selects {len(chosen)} of the job's runs {runs}, not one")
+    return chosen[0]
+
+
 class Runner:
     """Runs workflow jobs and a person's shell commands against the world file ``world_path``."""
 
@@ -537,6 +552,7 @@ class Runner:
         if True in document:  # YAML 1.1 reads `on` as true
             document["on"] = document.pop(True)
         job = document["jobs"][job_id]
+        matrix = _matrix_run(job, matrix)
         result = JobResult(workflow, job_id)
         run_dir = self.tmp / f"run-{workflow}-{job_id}-{len(list(self.tmp.glob('run-*')))}"
         workspace = run_dir / "workspace"

@@ -124,8 +124,6 @@ def _world() -> tuple[World, dict[str, str], str]:
     )
     token = "pul-" + secrets.token_hex(20)
     world.cloud.tokens[token] = (ORG, world.now + 3650 * 86400)
-    # A repository variable the workflows read that no stack writes (README, CI workflows: set by hand).
-    world.github.create_variable(("repo", REPO), "DO_CLUSTER_NAME", CLUSTER, "person:repository-admin", world)
     return world, values, token
 
 

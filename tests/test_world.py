@@ -205,11 +205,16 @@ def test_a_create_in_a_missing_or_terminating_namespace_fails(world: World) -> N
     """kubernetes plugin/pkg/admission/namespace/lifecycle/admission.go: NotFound for a missing namespace, Forbidden
     "unable to create new content in namespace x because it is being terminated" for a terminating one."""
     cluster = world.cluster("acme-prod")
-    with pytest.raises(WorldError, match='namespaces "preview-pr-7" not found'):
+    with pytest.raises(WorldError) as missing:
         cluster.create(secret("s", "preview-pr-7"), PROD, world)
+    assert (missing.value.status, missing.value.message) == ("NotFound", 'namespaces "preview-pr-7" not found')
     cluster.objects[("core/Namespace", "", "monitoring")].terminating = True
-    with pytest.raises(WorldError, match="being terminated"):
+    with pytest.raises(WorldError) as terminating:
         cluster.create(secret("s", "monitoring"), PROD, world)
+    assert (terminating.value.status, terminating.value.message) == (
+        "Forbidden",
+        'secrets "s" is forbidden: unable to create new content in namespace monitoring because it is being terminated',
+    )
 
 
 def test_a_create_of_an_existing_object_is_already_exists_and_a_second_owner_is_recorded(world: World) -> None:
@@ -217,9 +222,15 @@ def test_a_create_of_an_existing_object_is_already_exists_and_a_second_owner_is_
     API server answers 409 AlreadyExists."""
     cluster = world.cluster("acme-prod")
     cluster.create(secret("ghcr"), PROD, world)
-    with pytest.raises(WorldError, match='"ghcr" already exists'):
+    with pytest.raises(WorldError) as exists:
         cluster.create(secret("ghcr"), PREVIEW, world)
+    assert (exists.value.status, exists.value.message) == ("AlreadyExists", 'secrets "ghcr" already exists')
     assert [v.second for v in world.violations] == [PREVIEW]
+    certificate = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "dup", "namespace": "default"}}
+    cluster.create(certificate, PROD, world)
+    with pytest.raises(WorldError) as crd:
+        cluster.create(certificate, PROD, world)
+    assert crd.value.message == 'certificates.cert-manager.io "dup" already exists'
 
 
 def test_an_update_or_delete_by_a_stack_that_does_not_own_the_object_fails(world: World) -> None:

@@ -36,6 +36,8 @@ import os
 import pickle
 import re
 import secrets
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -758,6 +760,16 @@ def object_key(manifest: Mapping[str, Any]) -> ObjectKey:
     return (f"{group}/{kind}", namespace, str(metadata.get("name", "")))
 
 
+def resource_name(kind: str) -> str:
+    """How the API server names a kind in its messages: the plural resource, ``.<group>`` for a non-core group
+    (``secrets``, ``certificates.cert-manager.io``, ``gitrepositories.source.toolkit.fluxcd.io``): the CRDs' and the
+    core types' ``names.plural``, lower case, ``-y`` → ``-ies`` for the kinds the chain creates."""
+    group, name = kind.split("/", 1)
+    lower = name.lower()
+    plural = lower[:-1] + "ies" if lower.endswith("y") else lower + "s"
+    return plural if group == "core" else f"{plural}.{group}"
+
+
 @dataclass
 class KubeObject:
     manifest: dict[str, Any]
@@ -783,15 +795,16 @@ class Cluster:
         (provider/pkg/provider/provider.go). The namespace must exist and not be terminating: the NamespaceLifecycle
         admission plugin (kubernetes plugin/pkg/admission/namespace/lifecycle/admission.go) answers NotFound
         (``namespaces "x" not found``) for a missing namespace and Forbidden (``unable to create new content in
-        namespace x because it is being terminated``) for a terminating one.
+        namespace x because it is being terminated``) for a terminating one. The messages are the ones a real
+        kube-apiserver v1.36.2 returned for these requests (POST of a Secret, ConfigMap and cert-manager Certificate).
         """
         key = object_key(manifest)
         kind, namespace, name = key
-        resource = kind.split("/", 1)[1].lower() + "s"
+        resource = resource_name(kind)
         if namespace:
             ns = self.objects.get(("core/Namespace", "", namespace))
             if ns is None:
-                raise WorldError("Kubernetes", f'{resource} "{name}" is forbidden: namespaces "{namespace}" not found', status="NotFound")
+                raise WorldError("Kubernetes", f'namespaces "{namespace}" not found', status="NotFound")
             if ns.terminating:
                 raise WorldError(
                     "Kubernetes",
@@ -1561,6 +1574,8 @@ class PulumiCli:
             return self.config_set(words[2:], opts)
         if words == ["config"]:
             return self.config_show(opts)
+        if words[:2] == ["config", "get"] and len(words) == 3:
+            return self.config_get(words[2], opts)
         if words[:1] in (["up"], ["update"]):
             return self.up(opts)
         if words[:1] == ["preview"]:
@@ -1674,6 +1689,18 @@ class PulumiCli:
         self.out(json.dumps(document, indent=4))
         return 0
 
+    def config_get(self, key: str, opts: dict[str, Any]) -> int:
+        """``pulumi config get <key>``: one value of the stack file over its opened environments (``--open`` is on by
+        default), printed decrypted; an absent key is an error (pulumi/pulumi pkg/cmd/pulumi/config/config.go
+        ``getConfig``: "configuration key '<key>' not found for stack '<stack>'")."""
+        ws = self._workspace()
+        stack = self._stack(opts, ws)
+        flat, _ = self.flat(self.config_of(stack, ws))
+        if key not in flat:
+            raise CliError(f"configuration key '{key}' not found for stack '{stack.fqn}'")
+        self.out(flat[key])
+        return 0
+
     def _ensure_login(self, stack: StackState) -> None:
         self.world.cloud.check_token(self.env.get("PULUMI_ACCESS_TOKEN"), stack.org, self.world.now)
 
@@ -1735,6 +1762,8 @@ class PulumiCli:
         providers = self._program_providers(stack, ws) if opts.get("run-program") else None
         result = Engine(self.world, self.env).refresh(stack, providers)
         self._report("refresh", result)
+        if opts.get("event-log"):
+            self._write_event_log(Path(str(opts["event-log"])), stack, result, providers)
         if not result.ok:
             return 255
         changed = result.changes["update"] + result.changes["delete"]
@@ -1745,6 +1774,30 @@ class PulumiCli:
             for urn in result.changes["delete"]:
                 stack.resources.pop(urn, None)
         return 0
+
+    def _write_event_log(self, path: Path, stack: StackState, result: StepResult, providers: Mapping[str, dict[str, Any]] | None) -> None:
+        """``--event-log``: one engine event per line (pulumi/pulumi sdk/go/common/apitype/events.go ``EngineEvent``).
+        A refresh preview reports each refreshed resource in a ``resOutputsEvent`` whose ``metadata.op`` is the
+        refresh's result (pkg/engine/update.go ``previewActions.OnResourceStepPost``: ``RefreshStep.ResultOp``);
+        with --run-program the providers the program registers are stepped as in an update: a provider whose inputs
+        differ from the state's (a new kubeconfig every run) is an ``update``."""
+        events: list[dict[str, Any]] = []
+
+        def metadata(op: str, urn: str, *, gone: bool = False) -> dict[str, Any]:
+            res = stack.resources[urn]
+            state = {"type": res.type, "urn": urn, "custom": res.custom}
+            return {"op": op, "urn": urn, "type": res.type, "old": state, "new": None if gone else state}
+
+        for op in ("same", "update", "delete"):
+            for urn in result.changes.get(op, []):
+                events.append({"resOutputsEvent": {"metadata": metadata(op, urn, gone=op == "delete"), "planning": True}})
+        for urn, inputs in (providers or {}).items():
+            if urn in stack.resources:
+                op = "same" if inputs == stack.resources[urn].inputs else "update"
+                events.append({"resOutputsEvent": {"metadata": metadata(op, urn), "planning": True}})
+        with path.open("w") as log:
+            for sequence, event in enumerate(events, start=1):
+                log.write(json.dumps({"sequence": sequence, "timestamp": int(self.world.now), **event}) + "\n")
 
     def _report(self, what: str, result: StepResult) -> None:
         for kind, urns in result.changes.items():
@@ -1844,7 +1897,7 @@ class PulumiCli:
         return 0
 
 
-_FLAGS_WITH_VALUE = {"stack", "s", "format", "cwd", "C", "config-file", "target", "parallel", "message", "m"}
+_FLAGS_WITH_VALUE = {"stack", "s", "format", "cwd", "C", "config-file", "target", "parallel", "message", "m", "event-log"}
 
 
 def _parse_args(argv: list[str]) -> tuple[list[str], dict[str, Any]]:
@@ -1959,12 +2012,34 @@ def curl_main(world: World, argv: list[str], env: Mapping[str, str], out: Callab
         return 22
 
 
+def _real_tool(name: str, env: Mapping[str, str]) -> str | None:
+    """The first ``name`` on the job's PATH that is not one of the world's stand-ins (tests/runner.py ``_STANDIN``)."""
+    for directory in env.get("PATH", "").split(os.pathsep):
+        found = shutil.which(name, path=directory) if directory else None
+        if found is not None and "tests/world.py" not in Path(found).read_text(errors="replace")[:400]:
+            return found
+    return None
+
+
 def kubectl_main(world: World, argv: list[str], env: Mapping[str, str], out: Callable[[str], None], err: Callable[[str], None]) -> int:
-    """``kubectl get namespace <name> [--ignore-not-found] [-o name|yaml]`` with ``$KUBECONFIG``.
+    """``kubectl get namespace <name> [--ignore-not-found] [-o name|yaml]`` with ``$KUBECONFIG``; ``kubectl config …``.
 
     kubectl (k8s.io/kubectl pkg/cmd/get/get.go): ``--ignore-not-found`` prints nothing for an absent object; a cluster
     it cannot authenticate to is an error (exit 1).
     """
+    if argv[:1] == ["config"]:
+        # `kubectl config …` reads and writes kubeconfig files only and never reaches a cluster: the real kubectl
+        # (installed on the machine) answers it.
+        real = _real_tool("kubectl", env)
+        if real is None:
+            err("kubectl: command not found (the machine has no kubectl besides this stand-in)")
+            return 127
+        done = subprocess.run([real, *argv], capture_output=True, text=True, env=dict(env), check=False)
+        if done.stdout:
+            out(done.stdout.rstrip("\n"))
+        if done.stderr:
+            err(done.stderr.rstrip("\n"))
+        return done.returncode
     words, opts = _parse_args([a for a in argv])
     output = opts.get("o") or opts.get("output")
     if len(words) < 3 or words[0] != "get" or words[1] not in ("namespace", "namespaces", "ns"):
