@@ -7,7 +7,8 @@ provider (pulumi-pulumiservice):
   every secret a ``fn::secret`` placeholder and every non-secret value the bootstrap knows filled in (the
   organisation and the token type CI logs in with);
 * the OIDC issuer ``https://token.actions.githubusercontent.com`` and its authorisation policy: GitHub's ID token
-  of this repository's pull-request and default-branch workflows, exchanged for a Pulumi token of the type CI requests.
+  of this repository's jobs in the GitHub environments ``preview`` and ``production`` (:data:`CI_ENVIRONMENTS`, where the
+  chain writes CI's settings), exchanged for a Pulumi token of the type CI requests.
 
 People set the secret values afterwards with ``pulumi env set``; the bootstrap must never write over them. The
 provider's Update pushes the whole definition (pulumi-pulumiservice provider/pkg/resources/environment.go ``Update``:
@@ -39,7 +40,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import pulumi
 
-from components import catalog, esc
+from components import catalog, esc, parts
 from components._resolve import arg, resolve_spec
 from components.config import ESC_PROJECT, ConfigReader, gated, validated
 from components.parts import rules_of
@@ -51,10 +52,13 @@ ORGANIZATION_KEY = catalog.CI_PULUMI_ORGANIZATION
 TOKEN_TYPE_KEY = catalog.CI_PULUMI_TOKEN_TYPE
 TEAM_KEY = catalog.CI_PULUMI_TEAM
 REPOSITORY_KEY = catalog.GITHUB_REPOSITORY
-BRANCH_KEY = catalog.DEFAULT_BRANCH
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 """GitHub Actions' OIDC issuer (Pulumi docs, "Configuring OpenID Connect for GitHub": register the issuer URL)."""
+CI_ENVIRONMENTS = tuple(sorted(set(parts.GITHUB_ENVIRONMENTS.values())))
+"""The GitHub environments CI's Pulumi jobs run in, each holding the Actions values of the stack that owns it
+(preview-base writes ``preview``, production ``production``): PR deploys and cleanups and preview-base's checks run in
+``preview``, production's checks in ``production`` (.github/workflows; tests/test_workflows.py holds the jobs to it)."""
 TOKEN_LIFETIME_SECONDS = 3600
 """The longest Pulumi token the exchange may mint: CI jobs ask for 30 minutes (auth-actions ``token-expiration``)."""
 
@@ -67,8 +71,6 @@ class EscBootstrapArgs(TypedDict, total=False):
     the organisation of the running stack."""
     github_repository: str
     """Repository (owner/name) whose workflows may log in to Pulumi Cloud. Default: config `secret-chain:githubRepository`."""
-    default_branch: str
-    """The repository's default branch (scheduled workflows run there). Default: config `secret-chain:defaultBranch`, else main."""
     token_type: str
     """The Pulumi token CI requests: organization or team. Default: config `ci:pulumiTokenType`, else organization."""
     team: str
@@ -81,7 +83,6 @@ class BootstrapSpec:
 
     organization: str = field(metadata=arg(key=ORGANIZATION_KEY, required=False, plain=True))
     repository: str = field(metadata=arg(key=REPOSITORY_KEY, name="github_repository", plain=True))
-    branch: str = field(metadata=arg(key=BRANCH_KEY, name="default_branch", required=False, plain=True))
     token_type: str = field(metadata=arg(key=TOKEN_TYPE_KEY, required=False, plain=True))
     team: str | None = field(metadata=arg(key=TEAM_KEY, required=False, plain=True))
 
@@ -93,13 +94,16 @@ class BootstrapSpec:
         return values
 
     def subjects(self) -> tuple[str, ...]:
-        """The GitHub ``sub`` claims allowed: this repository's pull requests and its default branch.
+        """The GitHub ``sub`` claims allowed: this repository's jobs in the environments of :data:`CI_ENVIRONMENTS`.
 
-        GitHub's subject is ``repo:<owner>/<repo>:pull_request`` for a ``pull_request`` run and
-        ``repo:<owner>/<repo>:ref:refs/heads/<branch>`` for a branch run, such as a schedule on the default branch
-        (GitHub docs, "OpenID Connect reference": example subject claims).
+        A job that references an environment gets ``repo:<owner>/<repo>:environment:<name>``, whatever its event; the
+        ``pull_request`` and ``ref:refs/heads/<branch>`` subjects are given "only if the job doesn't reference an
+        environment" (GitHub docs, "OpenID Connect reference", example subject claims: "Filtering for a specific
+        environment"). Every job that logs in to Pulumi references one (the environment that holds its stack's Actions
+        values), so these are the only subjects CI presents; a job in no environment, or in another one, is refused at
+        the exchange. Which branches may run a job in an environment is the environment's deployment branch policy.
         """
-        return (f"repo:{self.repository}:pull_request", f"repo:{self.repository}:ref:refs/heads/{self.branch}")
+        return tuple(f"repo:{self.repository}:environment:{name}" for name in CI_ENVIRONMENTS)
 
     def policies(self) -> list["service.AuthPolicyDefinitionArgs"]:
         """The issuer's authorisation policies: one allow rule per subject, audience this organisation.
@@ -127,7 +131,7 @@ class BootstrapSpec:
 def resolve(args: EscBootstrapArgs, reader: ConfigReader) -> BootstrapSpec | None:
     """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any).
 
-    The defaults apply after the config (the stack's organisation, main, organization), so they live in the hook.
+    The defaults apply after the config (the stack's organisation, organization), so they live in the hook.
     """
 
     def defaults(got: dict[str, Any]) -> dict[str, Any]:
@@ -142,7 +146,6 @@ def resolve(args: EscBootstrapArgs, reader: ConfigReader) -> BootstrapSpec | Non
         token_type = got["token_type"] or "organization"
         return {
             "organization": got["organization"] or running,
-            "branch": got["branch"] or "main",
             "token_type": token_type,
             "team": got["team"] if token_type == "team" else None,
         }

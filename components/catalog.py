@@ -188,6 +188,7 @@ DECLARABLE_PARTS: tuple[str, ...] = (
     "GhcrPullSecret",
     "PrometheusAuth",
     "FluxGitCredentials",
+    "FluxImageAutomation",
     "CertManagerDnsIssuer",
     "GrafanaOAuth",
     "GrafanaOAuth.mail",
@@ -465,7 +466,10 @@ DIGITALOCEAN_PROVIDER_TOKEN = Key(
     "digitalocean:token",
     secret=True,
     check=v.digitalocean_token,
-    purpose="DigitalOcean API access for cluster management (pulumi-digitalocean provider)",
+    purpose=(
+        "DigitalOcean API token the pulumi-digitalocean provider reads: the kubeconfig of secret-chain:digitaloceanCluster "
+        "(fetched on every run) and CertManagerDnsIssuer's domain look-up"
+    ),
     example="dop_v1_…",
     rotation=Rotation.ANNUALLY,
 )
@@ -560,7 +564,7 @@ GRAFANA_ALERT_EMAIL = Key(
     "grafana:alertEmail",
     per_environment=True,
     secret=False,
-    check=v.email,
+    check=v.provisioned_email,  # read by Grafana through provisioning interpolation (components/grafana.py)
     not_example=v.real_email,
     purpose="Email address that receives Grafana alerts",
     example="oncall@example.com",
@@ -654,18 +658,6 @@ GITHUB_REPOSITORY = Key(
     tier=Tier.STACK,
 )
 
-DEFAULT_BRANCH = Key(
-    "secret-chain:defaultBranch",
-    secret=False,
-    check=v.git_branch,
-    purpose=(
-        "The repository's default branch (bootstrap stack): the OIDC policy lets CI log in to Pulumi Cloud from pull "
-        "requests and from this branch only (GitHub's sub claim repo:<owner>/<repo>:ref:refs/heads/<branch>); default main"
-    ),
-    example="main",
-    tier=Tier.STACK,
-)
-
 FLUX_REPOSITORY_URL = Key(
     "secret-chain:fluxRepositoryUrl",
     secret=False,
@@ -673,6 +665,40 @@ FLUX_REPOSITORY_URL = Key(
     not_example=v.real_git_url,
     purpose="HTTPS URL of the cluster repository Flux syncs",
     example="https://github.com/acme/cluster",
+    tier=Tier.STACK,
+)
+
+IMAGE_AUTOMATION = Key(
+    "secret-chain:imageAutomation",
+    secret=False,
+    check=v.image_automation_setting,
+    json_types=("object",),
+    purpose=(
+        "Flux image automation of the cluster repository (a YAML mapping in the stack file: images, each with image and "
+        "semver_range, and the commit author): production and preview-base build a FluxImageAutomation on their own "
+        "GitRepository, each with its own names and push branch"
+    ),
+    example=json.dumps(
+        {
+            "images": [{"image": "ghcr.io/acme/api", "semver_range": "^1.4.0"}],
+            "author_name": "acme-images",
+            "author_email": "images@example.com",
+        }
+    ),
+    tier=Tier.STACK,
+)
+
+DIGITALOCEAN_CLUSTER = Key(
+    "secret-chain:digitaloceanCluster",
+    secret=False,
+    check=v.dns1123_label,
+    not_example=v.real_cluster,
+    purpose=(
+        "Name of the DigitalOcean Kubernetes cluster the stack deploys to: its kubeconfig is fetched on every run with "
+        "digitalocean:token (getKubernetesCluster) for an explicit Kubernetes provider, and kept secret; without it, "
+        "pulumi-kubernetes uses the ambient kubeconfig"
+    ),
+    example="my-cluster",
     tier=Tier.STACK,
 )
 
@@ -702,6 +728,9 @@ MUTABLE_SECRETS = Key(
     tier=Tier.STACK,
 )
 
+CI_CORE_KEYS: tuple[Key, ...] = (CI_PULUMI_ORGANIZATION, CI_GITHUB_APP_ID, CI_GITHUB_APP_PRIVATE_KEY)
+"""What every CI workflow reads (the Pulumi login's organisation, the CI App's ID and key): GitHubActionsSecrets' CORE
+entries and what the table of parts requires once it is built (both read this one tuple)."""
 FLUX_APP_KEYS: tuple[Key, ...] = (FLUX_GITHUB_APP_ID, FLUX_GITHUB_APP_INSTALLATION_ID, FLUX_GITHUB_APP_PRIVATE_KEY)
 """Flux's GitHub App: all three or none (FluxGitCredentials and the table of parts read this one tuple)."""
 GRAFANA_OAUTH_KEYS: tuple[Key, ...] = (GRAFANA_CLIENT_ID, GRAFANA_CLIENT_SECRET, GRAFANA_GITHUB_ORG, GRAFANA_ADMIN_USER)
@@ -754,8 +783,9 @@ KEYS: tuple[Key, ...] = (
     DOMAIN,
     ACME_EMAIL,
     GITHUB_REPOSITORY,
-    DEFAULT_BRANCH,
     FLUX_REPOSITORY_URL,
+    IMAGE_AUTOMATION,
+    DIGITALOCEAN_CLUSTER,
     DECLARED_PARTS,
     MUTABLE_SECRETS,
 )

@@ -6,6 +6,7 @@ declared every part whose config is present. The chain reads all of its config a
 part before it registers anything, so a bad or missing value anywhere leaves the stack untouched.
 """
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -68,7 +69,8 @@ class SecretChainArgs(TypedDict, total=False):
     image_pull_namespaces: Sequence[pulumi.Input[str]]
     """Namespaces that get the GHCR pull secret (a list; each item may come from another resource). Default: the app namespace."""
     github_repository: pulumi.Input[str]
-    """owner/name of the repository whose Actions secrets the chain writes (not in PR stacks). Default: config secret-chain:githubRepository."""
+    """owner/name of the repository whose Actions secrets the chain writes (not in PR stacks), into the repository's GitHub
+    environment production or preview, which the stack creates. Default: config secret-chain:githubRepository."""
     monitor_namespace: pulumi.Input[str]
     """Namespace of the ServiceMonitor. PR stacks use their own namespace. Default: monitoring."""
     stack: str
@@ -86,11 +88,14 @@ class SecretChainArgs(TypedDict, total=False):
     grafana_namespace: pulumi.Input[str]
     """Namespace of Grafana in production. PR stacks use their own namespace. Default: monitoring."""
     digitalocean_cluster: str
-    """Name of a DigitalOcean Kubernetes cluster to deploy to; its kubeconfig is fetched on every run
-    (DigitalOcean rotates it every 7 days). Default: the ambient kubeconfig."""
+    """Name of the DigitalOcean Kubernetes cluster to deploy to: its kubeconfig is fetched on every run with the stack's
+    ``digitalocean:token`` and given to an explicit Kubernetes provider (a DigitalOcean kubeconfig expires). Default:
+    config secret-chain:digitaloceanCluster, else the ambient kubeconfig."""
     image_automation: flux_images.ImageAutomationArgs
     """Flux image automation of the cluster repository: a FluxImageAutomation next to FluxGitCredentials, on its
-    GitRepository, branch and namespace (production and preview-base). Default: none."""
+    GitRepository, branch and namespace (production and preview-base). On preview-base every object name and the push
+    branch end in -preview, so that the two stacks never share an object or a branch. Default: config
+    secret-chain:imageAutomation (its images and commit author), else none."""
 
 
 @dataclass(frozen=True)
@@ -117,22 +122,40 @@ class ChainSpec:
 
 
 # The table's components, looked up once: a name the table does not have fails at import, never builds less.
-_GHCR, _PROMETHEUS, _FLUX, _CERTMANAGER, _GRAFANA, _GITHUB = (
+_GHCR, _PROMETHEUS, _FLUX, _IMAGES, _CERTMANAGER, _GRAFANA, _GITHUB, _CLUSTER = (
     parts.BY_NAME[name].name
-    for name in ("GhcrPullSecret", "PrometheusAuth", "FluxGitCredentials", "CertManagerDnsIssuer", "GrafanaOAuth", "GitHubActionsSecrets")
+    for name in (
+        "GhcrPullSecret",
+        "PrometheusAuth",
+        "FluxGitCredentials",
+        "FluxImageAutomation",
+        "CertManagerDnsIssuer",
+        "GrafanaOAuth",
+        "GitHubActionsSecrets",
+        "Cluster access",
+    )
 )
-SETTINGS = (parts.APP_NAMESPACE, parts.DOMAIN, parts.ACME_EMAIL, parts.GITHUB_REPOSITORY, parts.FLUX_REPOSITORY_URL, parts.GATEWAY_NAMESPACE)
+SETTINGS = (
+    parts.APP_NAMESPACE,
+    parts.DOMAIN,
+    parts.ACME_EMAIL,
+    parts.GITHUB_REPOSITORY,
+    parts.FLUX_REPOSITORY_URL,
+    parts.GATEWAY_NAMESPACE,
+    parts.DIGITALOCEAN_CLUSTER,
+)
 """Stack settings a SecretChain argument may stand in for (``secret-chain:acmeEmail`` ↔ ``acme_email``)."""
 
 
 def _setting(reader: ConfigReader, args: SecretChainArgs, setting: Key) -> Known[str] | None:
     """A stack setting, from its argument when given (which may be another resource's output), else from config.
 
-    The table has said whether it is required. The domain alone must be plain (see SecretChainArgs.domain).
+    The table has said whether it is required. The domain and the cluster must be plain (see SecretChainArgs.domain; the
+    cluster names the provider's kubeconfig look-up, which runs before anything is registered).
     """
     name = parts.arg_name(setting)
     override = cast(Mapping[str, Any], args).get(name)  # each of SETTINGS is a SecretChainArgs field (tests/test_parts.py)
-    if setting is parts.DOMAIN:
+    if setting is parts.DOMAIN or setting is parts.DIGITALOCEAN_CLUSTER:
         return reader.plain(setting, override, required=False, arg_name=name)
     return reader.plain_input(setting, override, required=False, arg_name=name)
 
@@ -166,8 +189,11 @@ def select(args: SecretChainArgs, stack: StackKind, reader: ConfigReader) -> par
         reader.missing(item.key, item.why)
     for item in selection.conflicts:
         reader.conflict(item.key, f"conflicts with another alternative: {item.why}")
+    # The mutable-Secrets flag is config.require_mutable_secrets' unless a built part stands in for it (cluster access's
+    # own provider): then it is only checked when set, as preflight does.
+    provided = {k.key for p in selection.built for k in p.provides}
     for entry in selection.read:
-        if entry is not parts.MUTABLE_SECRETS:
+        if entry is not parts.MUTABLE_SECRETS or entry.key in provided:
             _read(reader, entry)
     return selection
 
@@ -227,15 +253,24 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
             # The entries the built parts require (declared sub-groups included): never fewer than the table says.
             needed = {k.key for p in selection.built for k in p.required}
             required = [e.github_name for e in github_actions.ENTRIES if e.config_key in needed]
-            github_spec = github_actions.resolve({"repository": repository, "required": required}, reader)
+            # production and preview-base write the same names: each to its own GitHub environment, which it creates
+            # (parts.GITHUB_ENVIRONMENTS), so no name has two owners.
+            github_args: github_actions.GitHubActionsSecretsArgs = {
+                "repository": repository,
+                "required": required,
+                "environment": parts.GITHUB_ENVIRONMENTS[stack.kind],
+                "create_environment": True,
+            }
+            github_spec = github_actions.resolve(github_args, reader)
 
-    cluster = reader.arg("digitalocean_cluster", args.get("digitalocean_cluster"), string(v.dns1123_label))
+    # The argument wins over the setting; either builds the explicit provider (the table's "Cluster access").
+    cluster = cast(str | None, _setting(reader, args, parts.DIGITALOCEAN_CLUSTER)) if _CLUSTER in built else None
     domain = cast(str | None, _setting(reader, args, parts.DOMAIN)) if built & {_CERTMANAGER, _GRAFANA} else None
 
     # production and preview-base may share one cluster (README, Prerequisites): preview-base names its cluster-wide
     # and shared-namespace objects apart, so neither stack takes, or on destroy deletes, the other's. Production keeps
     # the names it always had (renaming live objects would re-create them).
-    suffix = "-preview" if stack.name == "preview-base" else ""
+    suffix = v.PREVIEW_SUFFIX if stack.name == "preview-base" else ""
 
     flux_spec = None
     if _FLUX in built:
@@ -246,9 +281,14 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
                 flux_args["name"] = flux_images.DEFAULT_NAME + suffix
                 flux_args["secret_name"] = flux.DEFAULT_SECRET_NAME + suffix
             flux_spec = flux.resolve(flux_args, reader)
-    automation = args.get("image_automation")
+    automation: object = args.get("image_automation")
+    if automation is None and _IMAGES in built:
+        # The stack's own setting (the table has enabled the part, or required the setting where it is declared).
+        text = reader.plain(parts.IMAGE_AUTOMATION, required=False)
+        automation = None if text is None else json.loads(text)
     images_spec = None
     if automation is not None and flux_spec is not None:
+        # preview-base's automation gets its own names and push branch (flux_images.suffixed), production keeps its own.
         images_spec = flux_images.resolve_nested(
             reader,
             automation,
@@ -256,6 +296,7 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
             branch=flux_spec.branch,
             source=flux_spec.name,
             app_mode=isinstance(flux_spec.auth, flux.GitHubAppAuth),
+            suffix=suffix,
         )
     elif automation is not None and _FLUX not in built:
         reader.invalid("image_automation", f"needs FluxGitCredentials, which {stack.name} does not build", fix="leave it out on this stack")
@@ -291,6 +332,37 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
         return None
     return ChainSpec(stack, app_namespace, ghcr_spec, prom_spec, github_spec, flux_spec, images_spec, cert_spec, grafana_spec, cluster)
 
+
+def ambient_kubeconfig(config: Mapping[str, str], environ: Mapping[str, str], home: str) -> str | None:
+    """Where the default Kubernetes provider finds a cluster when the chain has no cluster setting, or None.
+
+    pulumi-kubernetes reads ``kubernetes:kubeconfig`` when set, and otherwise client-go's default loading rules
+    (provider/pkg/provider/provider.go ``Configure``: ``clientcmd.NewDefaultClientConfigLoadingRules``, deferred loading):
+    the files listed in ``KUBECONFIG`` (``os.pathsep``-separated; missing ones are skipped), else ``~/.kube/config``, and
+    with neither, the in-cluster config of a pod (``KUBERNETES_SERVICE_HOST``, ``_PORT`` and its service account token). Finding nothing, it marks
+    the cluster unreachable and fails every create, read and delete ("configured Kubernetes cluster is unreachable").
+    """
+    import os.path
+
+    if config.get("kubernetes:kubeconfig"):
+        return "kubernetes:kubeconfig"
+    listed = [p for p in environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    if listed:
+        found = [p for p in listed if os.path.isfile(p)]
+        return f"KUBECONFIG ({found[0]})" if found else None
+    default = os.path.join(home, ".kube", "config")
+    if os.path.isfile(default):
+        return default
+    in_cluster = environ.get("KUBERNETES_SERVICE_HOST") and environ.get("KUBERNETES_SERVICE_PORT")
+    if in_cluster and os.path.isfile("/var/run/secrets/kubernetes.io/serviceaccount/token"):  # client-go rest.InClusterConfig
+        return "the pod's in-cluster config"
+    return None
+
+
+KUBECONFIG_EXPIRY_SECONDS = 3600
+"""How long the kubeconfig fetched for :meth:`SecretChain._cluster_provider` stays valid: one hour, longer than any run
+(DigitalOcean API, "Retrieve the kubeconfig for a Kubernetes Cluster": ``expiry_seconds``, 7 days when unset or 0).
+Every run fetches a new one; the copy in state is dead an hour later."""
 
 # Read-only default: the schema analyzer of the component provider host accepts no `| None` on args.
 _NO_ARGS = SecretChainArgs()
@@ -398,16 +470,32 @@ class SecretChain(ChainComponent[ChainSpec]):
         )
 
     def _cluster_provider(self, name: str, cluster: str) -> pulumi.ProviderResource:
-        """A Kubernetes provider for a DigitalOcean cluster, with its kubeconfig fetched on this run."""
+        """A Kubernetes provider for a DigitalOcean cluster, with a kubeconfig fetched on this run.
+
+        pulumi-digitalocean's ``getKubernetesCluster`` (the provider's default instance, so ``digitalocean:token`` of the
+        stack's ESC environment) lists the team's clusters, picks the one of this name and, having no stored credentials,
+        asks for new ones (terraform-provider-digitalocean ``dataSourceDigitalOceanKubernetesClusterRead`` →
+        ``digitaloceanKubernetesClusterRead``: ``GetCredentials`` with ``kubeconfig_expire_seconds``). The kubeconfig is a
+        secret Output, so state holds it encrypted; it expires after :data:`KUBECONFIG_EXPIRY_SECONDS`, and
+        ``pulumi destroy``/``refresh`` must run the program (``--run-program``) to configure the provider with a fresh one
+        instead of the one stored in state (pulumi/pulumi ``pkg/cmd/pulumi/operations/destroy.go``, #19044).
+        """
         import pulumi_digitalocean as digitalocean
 
         from components import kube
 
-        found = digitalocean.get_kubernetes_cluster_output(name=cluster, opts=pulumi.InvokeOutputOptions(parent=self))
+        found = digitalocean.get_kubernetes_cluster_output(
+            name=cluster, kubeconfig_expire_seconds=KUBECONFIG_EXPIRY_SECONDS, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
         kubeconfig = found.kube_configs.apply(lambda configs: configs[0].raw_config)
         # enable_secret_mutable: a rotated value updates each Secret in place (see kube.secret).
+        # cluster_identifier: each run's kubeconfig carries a new token, an update of the provider; without the identifier
+        # pulumi-kubernetes would plan a replacement of the provider (and of every object it manages) whenever the
+        # kubeconfig's active cluster entry changes; with it, only when the identifier does (provider.go DiffConfig).
+        # The cluster's ID, not its name: a cluster re-created under the same name is another cluster.
         return kube.mutable_secrets_provider(
             f"{name}-cluster",
             kubeconfig=pulumi.Output.secret(kubeconfig),
+            cluster_identifier=found.id,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 import os
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeAlias, TypeVar, cast, is_typeddict
 
@@ -214,12 +216,26 @@ def _config_set(entry: Key, value: str | None = None) -> str:
         # A list item: "pulumi config set --path 'names[0]' a will set the value to a list with the first item a"
         # (https://www.pulumi.com/docs/iac/cli/commands/pulumi_config_set/).
         return f"pulumi config set --path '{entry.key}[0]' {entry.example}"
+    if entry.json_types == ("object",):
+        # A mapping, one leaf per command: "pulumi config set --path parent.nested value will set the value of parent
+        # to a map nested: value" (same page); the example is the JSON of a complete value.
+        leaves = _leaves(entry.key, json.loads(entry.example))
+        return " && ".join(f"pulumi config set --path {shlex.quote(path)} {shlex.quote(leaf)}" for path, leaf in leaves)
     path = " --path" if entry.field else ""
     flag = " --secret" if entry.secret else ""
     if entry.example_file:
         # `--` ends the flags: the key's first line, -----BEGIN, would be parsed as a flag (pflag) and printed in the error.
         return f'pulumi config set{path}{flag} {_config_path(entry)} -- "$(cat {entry.example_file})"'
     return f"pulumi config set{path}{flag} {_config_path(entry)} {entry.example}"
+
+
+def _leaves(path: str, value: object) -> list[tuple[str, str]]:
+    """(``--path`` of each leaf, its text) of a JSON value under ``path``: ``key.field``, ``key.list[0].field``."""
+    if isinstance(value, dict):
+        return [leaf for name, item in value.items() for leaf in _leaves(f"{path}.{name}", item)]
+    if isinstance(value, list):
+        return [leaf for index, item in enumerate(value) for leaf in _leaves(f"{path}[{index}]", item)]
+    return [(path, json.dumps(value) if isinstance(value, bool) else str(value))]
 
 
 def fix_command(entry: Key, environment: str, value: str | None = None) -> str:

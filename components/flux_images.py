@@ -9,7 +9,6 @@ builds one as its child when given ``image_automation``: then its objects keep t
 credentials' own children (``aliases``), so existing stacks see no replacement.
 """
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Required, TypedDict
@@ -26,6 +25,13 @@ from components.errors import SecretChainError
 DEFAULT_NAME = "secret-chain"
 """Default name of the ImageUpdateAutomation, and of the GitRepository FluxGitCredentials creates: never bootstrap's."""
 DEFAULT_PUSH_BRANCH = "flux-image-updates"
+DEFAULT_PULL_SECRET_NAME = "ghcr-pull-secret"
+POLICY_LABEL = "secret-chain/image-automation"
+"""Label of each ImagePolicy, naming its ImageUpdateAutomation, which selects its own policies by it
+(``spec.policySelector``): without a selector an automation applies every ImagePolicy of its namespace
+(fluxcd/image-automation-controller api/v1/imageupdateautomation_types.go ``PolicySelector``: "By default includes all
+policies in namespace"; internal/controller/imageupdateautomation_controller.go ``getPolicies``), so production's
+automation would also push preview-base's updates, and the reverse."""
 FLUX_NAMESPACE = "flux-system"
 
 MESSAGE_TEMPLATE = """chore(images): automated image updates
@@ -134,10 +140,41 @@ class FluxImageAutomationArgs(TypedDict, total=False):
     ``gh api '/users/<slug>[bot]' --jq .id``), for the default author email."""
 
 
-def default_object_name(image: str) -> str:
-    """The last path segment of an image, made a DNS-1123 label (``_`` and ``.`` become ``-``)."""
-    last = image.rsplit("/", 1)[-1]
-    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", last)).strip("-")[:63] or "image"
+default_object_name = v.image_object_name
+"""The last path segment of an image, made a DNS-1123 label (``_`` and ``.`` become ``-``)."""
+
+
+def suffixed(args: Mapping[str, Any], suffix: str) -> dict[str, Any]:
+    """``args`` (ImageAutomationArgs) with ``suffix`` after every object name and the push branch, given or default.
+
+    preview-base builds its automation so (``suffix`` ``-preview``) next to production's on one cluster: the
+    ImageRepositories, ImagePolicies, the ImageUpdateAutomation and the pull secret in the Flux namespace are
+    distinct objects, and the two automations push distinct branches. Both matter: the API server refuses a second
+    create of one kind/namespace/name (pulumi-kubernetes creates with a plain POST unless ``upsertExistingObjects``:
+    pulumi/pulumi-kubernetes provider/pkg/await/await.go ``Creation``), and image-automation-controller force-pushes
+    its push branch whenever it differs from the checkout branch (fluxcd/image-automation-controller
+    internal/features/features.go ``GitForcePushBranch``, on by default; internal/controller/
+    imageupdateautomation_controller.go), so two automations on one branch would overwrite each other's commits.
+    A value that is not a string is left as it is, for its own check to refuse.
+    """
+    if not suffix:
+        return dict(args)
+
+    def add(value: object) -> object:
+        if isinstance(value, str):
+            return value + suffix
+        if isinstance(value, pulumi.Output):
+            return pulumi.Output.concat(value, suffix)
+        return value
+
+    out = dict(args)
+    for key, default in (("name", DEFAULT_NAME), ("push_branch", DEFAULT_PUSH_BRANCH), ("pull_secret_name", DEFAULT_PULL_SECRET_NAME)):
+        given = out.get(key)
+        out[key] = add(default if given is None else given)
+    images = out.get("images")
+    if isinstance(images, (list, tuple)):
+        out["images"] = [_suffixed_image(image, add, 63 - len(suffix)) for image in images]
+    return out
 
 
 @dataclass(frozen=True)
@@ -157,12 +194,12 @@ class AutomationSpec:
     namespace: Known[str] = field(metadata=arg(string(v.namespace), default=FLUX_NAMESPACE))
     git_repository_name: Known[str] = field(metadata=arg(string(v.dns1123_subdomain), default=DEFAULT_NAME))
     branch: Known[str] = field(metadata=arg(string(v.flux_branch), default="main"))
-    name: Known[str] = field(metadata=arg(string(v.dns1123_subdomain), default=DEFAULT_NAME))
+    name: Known[str] = field(metadata=arg(string(v.label_value_name), default=DEFAULT_NAME))
     push_branch: Known[str] = field(metadata=arg(string(v.flux_branch), default=DEFAULT_PUSH_BRANCH))
     update_path: str = field(metadata=arg(string(v.repository_path), default="./clusters", plain=True))
     interval: str = field(metadata=arg(string(v.flux_duration), default="30m", plain=True))
     scan_interval: str = field(metadata=arg(string(v.flux_duration), default="5m", plain=True))
-    pull_secret_name: Known[str] = field(metadata=arg(string(v.dns1123_subdomain), default="ghcr-pull-secret"))
+    pull_secret_name: Known[str] = field(metadata=arg(string(v.dns1123_subdomain), default=DEFAULT_PULL_SECRET_NAME))
     github_app_slug: str | None = field(metadata=arg(string(v.github_app_slug), plain=True))
     github_app_bot_user_id: str | None = field(metadata=arg(string(v.numeric_id), plain=True))
     create_pull_secret: bool = field(metadata=arg(v.boolean, default=True, plain=True))
@@ -182,6 +219,16 @@ def bot_author(slug: str, bot_user_id: str | None) -> tuple[str, str | None]:
     """
     login = f"{slug}[bot]"
     return login, None if bot_user_id is None else f"{bot_user_id}+{login}@{v.BOT_EMAIL_DOMAIN}"
+
+
+def _suffixed_image(image: object, add: Any, room: int) -> object:
+    """One image of :func:`suffixed`: its object name (given, or derived from the image and cut to ``room``) with the suffix."""
+    if not isinstance(image, Mapping):
+        return image
+    if "name" in image:
+        return {**image, "name": add(image["name"])}
+    reference = image.get("image")
+    return {**image, "name": add(default_object_name(reference)[:room].rstrip("-"))} if isinstance(reference, str) else dict(image)
 
 
 def push_branch_problem(prefix: str, branch: str, secret: bool = False) -> str:
@@ -279,16 +326,26 @@ def resolve_automation(reader: ConfigReader, args: Mapping[str, Any], *, prefix:
 
 
 def resolve_nested(
-    reader: ConfigReader, value: object, *, namespace: Known[str] | None, branch: Known[str] | None, source: Known[str] | None, app_mode: bool
+    reader: ConfigReader,
+    value: object,
+    *,
+    namespace: Known[str] | None,
+    branch: Known[str] | None,
+    source: Known[str] | None,
+    app_mode: bool,
+    suffix: str = "",
 ) -> AutomationSpec | None:
-    """FluxGitCredentials' ``image_automation``: its GitRepository, branch and namespace are the credentials' own."""
+    """FluxGitCredentials' ``image_automation``: its GitRepository, branch and namespace are the credentials' own.
+
+    ``suffix``: appended to every object name and the push branch (:func:`suffixed`; the chain's preview-base).
+    """
     if not isinstance(value, Mapping):
         reader.invalid("image_automation", 'must be a map with "images"')
         return None
     start = len(reader.problems)
     _unknown_fields(reader, "image_automation", value, ImageAutomationArgs)
     context = {"namespace": Valid(namespace), "branch": Valid(branch), "git_repository_name": Valid(source)}
-    spec = resolve_automation(reader, {**value, **context}, prefix="image_automation.", app_mode=app_mode)
+    spec = resolve_automation(reader, {**suffixed(value, suffix), **context}, prefix="image_automation.", app_mode=app_mode)
     return None if len(reader.problems) > start else spec
 
 
@@ -339,6 +396,7 @@ class FluxImageAutomation(ChainComponent[AutomationSpec]):
         from components import kube
 
         labels = kube.labels("flux-git-credentials")
+        selector: dict[str, Any] = {POLICY_LABEL: spec.name}
         pull: list[pulumi.Resource] = []
         if spec.pull_secret is not None:
             creds = spec.pull_secret
@@ -373,7 +431,7 @@ class FluxImageAutomation(ChainComponent[AutomationSpec]):
                 f"{name}-image-{image.name}-policy",
                 api_version="image.toolkit.fluxcd.io/v1",
                 kind="ImagePolicy",
-                metadata={"name": image.name, "namespace": spec.namespace, "labels": labels},
+                metadata={"name": image.name, "namespace": spec.namespace, "labels": {**labels, **selector}},
                 spec={"imageRepositoryRef": {"name": image.name}, "policy": {"semver": {"range": image.semver_range}}},
                 opts=self.child_opts([repository]),
             )
@@ -384,6 +442,7 @@ class FluxImageAutomation(ChainComponent[AutomationSpec]):
             metadata={"name": spec.name, "namespace": spec.namespace, "labels": labels},
             spec={
                 "interval": spec.interval,
+                "policySelector": {"matchLabels": selector},
                 "sourceRef": {"kind": "GitRepository", "name": spec.git_repository_name},
                 "git": {
                     "checkout": {"ref": {"branch": spec.branch}},

@@ -72,9 +72,15 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("WORKFLOW_DISPATCH_TOKEN", catalog.CI_WORKFLOW_DISPATCH_TOKEN, True, "workflow_dispatch_token"),
 )
 BY_GITHUB_NAME = {e.github_name: e for e in ENTRIES}
+CORE: tuple[str, ...] = tuple(e.github_name for k in catalog.CI_CORE_KEYS for e in ENTRIES if e.key is k)
+"""The entries every CI workflow reads (the Pulumi login's organisation, the CI App's ID and key): what the table of parts
+requires once GitHubActionsSecrets is built (:mod:`components.parts`, from the same catalog.CI_CORE_KEYS), and what a
+component with nothing to write asks for."""
 GITHUB_OWNER = "github:owner"
 """pulumi-github's own setting of the account it writes to: a provider key the chain reads but does not hold (not in the catalog)."""
-HAND_SET_VARIABLES = ("DO_CLUSTER_NAME", "FLUX_BASE_BRANCH")
+PROTECTION_RULES = ("canAdminsBypass", "deploymentBranchPolicy", "preventSelfReview", "reviewers", "waitTimer")
+"""A RepositoryEnvironment's protection settings (pulumi-github's input names): left to the repository's admins."""
+HAND_SET_VARIABLES = ("FLUX_REPOSITORY", "FLUX_BASE_BRANCH")
 """Repository variables the workflows read that the chain does not write (README, CI workflows)."""
 
 
@@ -87,10 +93,17 @@ class GitHubActionsSecretsArgs(TypedDict, total=False):
     """Entries that must be configured (PULUMI_ORG, PULUMI_TOKEN_TYPE, PULUMI_TEAM, APP_ID, APP_PRIVATE_KEY,
     PULUMI_AUTH, PULUMI_FALLBACK_ACCESS_TOKEN).
 
-    The others are created only when their config is present. The deprecated PULUMI_ACCESS_TOKEN and
-    WORKFLOW_DISPATCH_TOKEN are accepted with a warning and ignored."""
+    The others are created only when their config is present; with none present at all (nothing to write), PULUMI_ORG,
+    APP_ID and APP_PRIVATE_KEY are reported missing. The deprecated PULUMI_ACCESS_TOKEN and WORKFLOW_DISPATCH_TOKEN are
+    accepted with a warning and ignored."""
     environment: pulumi.Input[str]
-    """Write the entries as secrets/variables of this deployment environment of the repository instead of repository-wide."""
+    """Write the entries as secrets/variables of this deployment environment of the repository instead of repository-wide
+    (a job reads them only with ``environment: <name>``). GitHub compares environment names case-insensitively; at most
+    255 characters, no control characters. SecretChain passes production or preview (:data:`components.parts.GITHUB_ENVIRONMENTS`)."""
+    create_environment: bool
+    """Also create that environment (pulumi-github RepositoryEnvironment), owned by this component: ``pulumi destroy``
+    deletes it. Its protection rules stay the repository admins' (changes to them are ignored). Default: false (the
+    environment must exist already: an environment secret is encrypted with the environment's own public key)."""
     organization_repositories: Sequence[pulumi.Input[str]]
     """Write the entries as organisation secrets/variables of the repository's owner, visible only to these repositories (names).
     The list is plain; each name may be another resource's output."""
@@ -139,7 +152,8 @@ class GitHubSpec:
     repository: Known[str] = field(metadata=arg(string(_repository), required=True))
     """The repository's name, without the owner."""
     required: tuple[str, ...] = field(metadata=arg(_entry_names, plain=True))
-    environment: Known[str] | None = field(metadata=arg(string(v.nonempty)))
+    environment: Known[str] | None = field(metadata=arg(string(v.github_environment_name)))
+    create_environment: bool = field(metadata=arg(v.boolean, default=False, plain=True))
     organization_repositories: tuple[Known[str], ...] = field(metadata=arg(_repo_name, each=True))
     owner: Known[str | None]
     values: tuple[tuple[Entry, pulumi.Output[str] | str], ...]
@@ -241,6 +255,8 @@ def _derived(args: GitHubActionsSecretsArgs, got: dict[str, Any], reader: Config
             "one repository, organisation secrets to many",
             "drop one of them from the args",
         )
+    if got["create_environment"] and environment is None:
+        reader.fail('argument "create_environment" needs "environment": the environment to create', 'pass "environment" too, or drop it')
     configured_owner = provider_owner(raw(GITHUB_OWNER))
     organisation = org_repos is not None
     owner: Known[str | None] = None
@@ -260,6 +276,7 @@ def _derived(args: GitHubActionsSecretsArgs, got: dict[str, Any], reader: Config
         parts = apply_knowing_secrecy(repository, split)
         owner, name = parts.apply(lambda p: p[0]), parts.apply(lambda p: p[1])
     values: list[tuple[Entry, pulumi.Output[str] | str]] = []
+    before = len(reader.problems)
     for entry in ENTRIES:
         override: Any = cast(Mapping[str, Any], args).get(entry.arg)
         if entry.deprecated:
@@ -277,6 +294,15 @@ def _derived(args: GitHubActionsSecretsArgs, got: dict[str, Any], reader: Config
             value = reader.plain_input(entry.key, override, required=must, arg_name=entry.arg)
         if value is not None:
             values.append((entry, value))
+    if not values and len(reader.problems) == before:
+        # Nothing set, nothing passed: registering no secret would make the next pulumi up delete every one this
+        # component wrote (a detached ESC environment, a renamed key). Stop as every component does on missing config.
+        for github_name in CORE:
+            reader.missing(
+                BY_GITHUB_NAME[github_name].key,
+                f"GitHubActionsSecrets has nothing to write (no ci:* key is set and no value is passed), and writing nothing "
+                f"would delete the Actions secrets it wrote; {github_name} is one every CI workflow reads",
+            )
     _login_settings(reader, {entry.github_name: value for entry, value in values})
     org_repos = tuple(org_repos or ())
     return {"repository": name, "required": tuple(required), "organization_repositories": org_repos, "owner": owner, "values": tuple(values)}
@@ -289,8 +315,9 @@ class GitHubActionsSecrets(ChainComponent[GitHubSpec]):
     ``APP_ID`` and the secret ``APP_PRIVATE_KEY`` (the CI GitHub App), and, only on opt-in, the variable
     ``PULUMI_AUTH`` with the secret ``PULUMI_FALLBACK_ACCESS_TOKEN`` (a Pulumi Cloud without OIDC), each
     only when its ``ci:*`` config is present (or it is listed in ``required``, which makes a missing
-    value an error). The deprecated ``PULUMI_ACCESS_TOKEN`` and ``WORKFLOW_DISPATCH_TOKEN`` are no longer
-    written: their keys warn.
+    value an error). With nothing to write at all, it stops with a missing-config error naming the keys of
+    ``PULUMI_ORG``, ``APP_ID`` and ``APP_PRIVATE_KEY`` (writing nothing would delete what it wrote before). The
+    deprecated ``PULUMI_ACCESS_TOKEN`` and ``WORKFLOW_DISPATCH_TOKEN`` are no longer written: their keys warn.
     """
 
     secret_names: pulumi.Output[list[str]]
@@ -308,6 +335,19 @@ class GitHubActionsSecrets(ChainComponent[GitHubSpec]):
         import pulumi_github as github
 
         child = self.child_opts()
+        scoped = child
+        if spec.create_environment and spec.environment is not None:
+            # Created with a PUT (create or update: terraform-provider-github github/resource_github_repository_environment.go,
+            # CreateUpdateEnvironment), so an environment a job already made by naming it is adopted, not refused. The
+            # environment's secrets and variables wait for it: the secret is encrypted with the environment's public key
+            # (resource_github_actions_environment_secret.go: getEnvironmentPublicKeyDetails), which a missing one lacks.
+            environment_opts = self.child_opts()
+            # Protection rules (reviewers, branch policy, wait timer) are set by people in the repository's settings.
+            environment_opts.ignore_changes = list(PROTECTION_RULES)
+            created = github.RepositoryEnvironment(
+                f"{name}-environment", repository=spec.repository, environment=spec.environment, opts=environment_opts
+            )
+            scoped = self.child_opts(depends_on=[created])
         repo_ids: pulumi.Output[list[int]] | None = None
         if spec.organization_repositories:
             full_names = [lift("{}/{}".format, spec.owner, repo) for repo in spec.organization_repositories]
@@ -334,7 +374,7 @@ class GitHubActionsSecrets(ChainComponent[GitHubSpec]):
                 )
             elif spec.environment is not None:
                 getattr(github, f"ActionsEnvironment{kind}")(
-                    resource, repository=spec.repository, environment=spec.environment, value=value, opts=child, **named
+                    resource, repository=spec.repository, environment=spec.environment, value=value, opts=scoped, **named
                 )
             else:
                 getattr(github, f"Actions{kind}")(resource, repository=spec.repository, value=value, opts=child, **named)

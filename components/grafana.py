@@ -1,5 +1,6 @@
-"""GrafanaOAuth: one Secret of ``GF_*`` variables for Grafana's GitHub sign-in and alert mail."""
+"""GrafanaOAuth: a Secret of ``GF_*`` variables for Grafana's GitHub sign-in and alert mail, and its alerting file."""
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Required, TypedDict, cast
@@ -44,6 +45,26 @@ overrides apply only to keys that exist in its configuration (grafana/grafana ``
 and there is no such key. Provisioning files read it by interpolation, ``${GF_SECRET_CHAIN_ALERT_EMAIL}``
 (grafana/grafana ``docs/sources/administration/provisioning/index.md``, "Using environment variables": ``$NAME``
 or ``${NAME}``, for values only): see :func:`contact_point_provisioning`."""
+CONTACT_POINT = "alert-email"
+"""Name of the provisioned email contact point, and uid of its one receiver."""
+ALERTING_CONFIGMAP = "grafana-alert-email"
+"""The ConfigMap, in Grafana's namespace, that holds the alerting provisioning file (only while alert mail is on)."""
+ALERTING_FILE = "secret-chain-alert-email.json"
+"""The ConfigMap's one key, which the Helm chart's alerts sidecar writes as a file of that name into
+``/etc/grafana/provisioning/alerting`` (kiwigrid/k8s-sidecar ``src/resources.py``: each ``data`` key is a file name).
+Grafana reads the ``.yaml``, ``.yml`` and ``.json`` files of that folder and skips others
+(grafana/grafana ``pkg/services/provisioning/alerting/config_reader.go`` ``readConfig``); JSON is parsed by the same
+YAML decoder (``parseConfig``: ``yaml.Unmarshal``), so the file is ``json.dumps`` of the document, never hand-built."""
+SIDECAR_LABEL = "grafana_alert"
+"""The label the Grafana Helm chart's alerts sidecar selects ConfigMaps by: ``sidecar.alerts.label``, default
+``grafana_alert`` (grafana-community/helm-charts, formerly grafana/helm-charts, ``charts/grafana/values.yaml``).
+The chart leaves ``LABEL_VALUE`` unset by default (``sidecar.alerts.labelValue: ""``), and the sidecar then selects
+on the label's presence (kiwigrid/k8s-sidecar ``src/resources.py``: ``f"{label}={label_value}" if label_value else
+label``), so any value matches; set ``labelValue`` to :data:`SIDECAR_LABEL_VALUE` to match exactly."""
+SIDECAR_LABEL_VALUE = "1"
+ROOT_POLICY_GROUP_BY = ("grafana_folder", "alertname")
+"""``group_by`` of Grafana's own default root policy (grafana/grafana ``pkg/setting/setting_unified_alerting.go``,
+``alertmanagerDefaultConfiguration``), kept when the root policy is provisioned to the contact point."""
 PREVIEW_HOST_PREFIX = "pr-grafana"
 """Preview PR ``N``'s Grafana is ``N.pr-grafana.<domain>``; the preview OAuth App registers ``pr-grafana.<domain>``."""
 SCOPES = "user:email,read:org"
@@ -65,6 +86,11 @@ class GrafanaOAuthArgs(TypedDict, total=False):
     alerting_mail: bool
     """Send alert mail (GF_SMTP_ENABLED). Default: true, but false when pr_number is set; SMTP is still
     configured either way when the mail settings are present. True without mail settings is an error."""
+    route_alerts: bool
+    """While alert mail is on, also provision Grafana's root notification policy so that every alert goes to the
+    alert email contact point. Default: true (Grafana's own root policy mails a placeholder,
+    ``<example@email.com>``). A provisioned policy replaces the organisation's whole policy tree and cannot be edited
+    in the UI: set false to keep your own tree and route to the contact point ``alert-email`` yourself."""
     secret_name: pulumi.Input[str]
     """Name of the Secret. Default: grafana-oauth."""
     smtp_starttls_policy: str
@@ -136,6 +162,8 @@ class GrafanaSpec:
     host: Known[str] = field(metadata=arg(string(v.hostname), default=_default_host))
     mail_enabled: bool = field(metadata=arg(v.boolean, name="alerting_mail", plain=True, default=lambda got: got["pr_number"] is None))
     """Alert mail is on (``alerting_mail``); the Spec keeps it on only when the mail settings are there."""
+    route_alerts: bool = field(metadata=arg(v.boolean, plain=True, default=True))
+    """The alerting provisioning file also routes every alert to the contact point (``route_alerts``)."""
     secret_name: Known[str] = field(metadata=arg(string(v.dns1123_subdomain), default="grafana-oauth"))
     client_id: pulumi.Output[str] = field(metadata=arg(key=CLIENT_ID_KEY))
     client_secret: pulumi.Output[str] = field(metadata=arg(key=CLIENT_SECRET_KEY))
@@ -218,11 +246,20 @@ def _warn_if_login(owner: str, known: str) -> str:
     return known
 
 
-def contact_point_provisioning(name: str = "alert-email") -> dict[str, object]:
-    """A Grafana alerting provisioning file (``provisioning/alerting/*.yaml``) with an email contact point.
+def contact_point_provisioning(name: str = CONTACT_POINT) -> dict[str, object]:
+    """A Grafana alerting provisioning document (``provisioning/alerting/*``) with one email contact point.
 
-    It mails the alert recipient of the Secret, ``${GF_SECRET_CHAIN_ALERT_EMAIL}``, interpolated by Grafana from its
-    environment when it loads the file. Mount it next to the Secret's ``envFrom`` (Helm chart: ``alerting:``).
+    The format is the documented one (grafana/grafana docs, "Use configuration files to provision alerting
+    resources" → contact points: ``apiVersion: 1``; ``contactPoints`` of ``orgId``, ``name``, ``receivers`` of
+    ``uid``, ``type``, ``settings``; email settings ``addresses``), as Grafana reads it:
+    ``pkg/services/provisioning/alerting/file_v1.go`` ``AlertingFileV1`` and ``contact_point_types.go``
+    ``ContactPointV1``/``ReceiverV1``. It mails the alert recipient of the Secret, ``${GF_SECRET_CHAIN_ALERT_EMAIL}``:
+    every string of ``settings`` is a ``values.JSONValue``, which Grafana expands from its own environment when it
+    loads the file (``pkg/services/provisioning/values/values.go`` ``interpolateValue``; docs, "Provision Grafana" →
+    "Using environment variables"). The variable must be set wherever the file is loaded: with an empty address the
+    email integration is refused ("could not find addresses in settings", grafana/alerting
+    ``receivers/email/v1/config.go``) and so is the whole alerting provisioning, which stops Grafana at start-up
+    (``pkg/services/provisioning/provisioning.go`` ``RunInitProvisioners`` returns the error).
     """
     return {
         "apiVersion": 1,
@@ -234,6 +271,26 @@ def contact_point_provisioning(name: str = "alert-email") -> dict[str, object]:
             }
         ],
     }
+
+
+def alerting_provisioning(*, route_alerts: bool = True) -> dict[str, object]:
+    """The ConfigMap's alerting provisioning document: the contact point, and with ``route_alerts`` the root policy.
+
+    The root notification policy sends every alert to the contact point. A ``policies`` entry is the organisation's
+    whole routing tree: ``orgId`` and the root route's fields (grafana/grafana
+    ``pkg/services/provisioning/alerting/notification_policy_types.go`` ``NotificiationPolicyV1``; docs, "Use
+    configuration files to provision alerting resources" → notification policies). Grafana provisions contact
+    points before policies (``provisioner.go`` ``Provision``), so the policy's receiver exists when it is checked.
+    """
+    document = contact_point_provisioning()
+    if route_alerts:
+        document["policies"] = [{"orgId": 1, "receiver": CONTACT_POINT, "group_by": list(ROOT_POLICY_GROUP_BY)}]
+    return document
+
+
+def alerting_file(*, route_alerts: bool = True) -> str:
+    """The text of :data:`ALERTING_FILE`: :func:`alerting_provisioning` as JSON (same input, same bytes)."""
+    return json.dumps(alerting_provisioning(route_alerts=route_alerts), indent=2, sort_keys=True) + "\n"
 
 
 def environment(spec: GrafanaSpec, values: dict[str, str]) -> dict[str, str]:
@@ -317,6 +374,29 @@ def resolve(args: GrafanaOAuthArgs, reader: ConfigReader) -> GrafanaSpec | None:
     return resolve_spec(GrafanaSpec, args, reader, then=derived)
 
 
+def _alerting_config_map(resource_name: str, spec: GrafanaSpec, *, parent: ChainComponent[Any], after: pulumi.Resource) -> pulumi.Resource:
+    """The ConfigMap of the alerting provisioning file, in Grafana's namespace, labelled for the alerts sidecar.
+
+    It holds no secret (the address is a ``${…}`` reference, not a value). It waits for the Secret, so the variable
+    it refers to exists before a Grafana can load it. The sidecar searches its own pod's namespace unless
+    ``sidecar.alerts.searchNamespace`` says otherwise (``values.yaml``; k8s-sidecar ``src/sidecar.py``), hence
+    Grafana's namespace. No ``k8s-sidecar-target-directory`` annotation: it would put the file into a sub-folder,
+    and Grafana does not read sub-folders of ``provisioning/alerting`` (``config_reader.go`` reads one directory).
+    """
+    from pulumi_kubernetes.core.v1 import ConfigMap
+
+    return ConfigMap(
+        resource_name,
+        metadata={
+            "name": ALERTING_CONFIGMAP,
+            "namespace": spec.namespace,
+            "labels": kube.labels("grafana-oauth", {SIDECAR_LABEL: SIDECAR_LABEL_VALUE}),
+        },
+        data={ALERTING_FILE: alerting_file(route_alerts=spec.route_alerts)},
+        opts=parent.child_opts([after]),
+    )
+
+
 class GrafanaOAuth(ChainComponent[GrafanaSpec]):
     """A Secret of ``GF_*`` environment variables: GitHub OAuth sign-in for one organization, one admin, SMTP.
 
@@ -331,7 +411,13 @@ class GrafanaOAuth(ChainComponent[GrafanaSpec]):
     ``smtpFromAddress``, ``alertEmail``) are present and mail is on, ``GF_SMTP_*`` are set. With mail off
     (preview-PR stacks, ``pr_number``, or ``alerting_mail: false``) the Secret holds only ``GF_SMTP_ENABLED=false``:
     no SMTP credential and no alert address. The alert recipient is ``GF_SECRET_CHAIN_ALERT_EMAIL``, which Grafana
-    does not read as a setting: provision a contact point that interpolates it (:func:`contact_point_provisioning`).
+    does not read as a setting: while mail is on, the component also writes the ConfigMap ``grafana-alert-email``
+    (label ``grafana_alert: "1"``) holding an alerting provisioning file, :func:`alerting_provisioning`: an email
+    contact point ``alert-email`` whose address Grafana interpolates from that variable, and (``route_alerts``) the
+    root notification policy that sends every alert to it. The Grafana Helm chart's alerts sidecar
+    (``sidecar.alerts.enabled: true``) puts it into Grafana's ``provisioning/alerting`` folder and has Grafana reload
+    it. With mail off there is no ConfigMap: without the variable the contact point would have no address, which
+    Grafana refuses (and with it the whole alerting provisioning).
 
     The whole ``stringData`` is one secret Output. Grafana consumes it in either of two ways:
 
@@ -371,7 +457,7 @@ class GrafanaOAuth(ChainComponent[GrafanaSpec]):
         if spec.mail is not None and spec.mail_enabled:
             secrets.update({"smtp_host": spec.mail.host, "smtp_user": spec.mail.user, "smtp_password": spec.mail.password})
         string_data = pulumi.Output.all(**secrets).apply(lambda values: environment(spec, values))
-        kube.secret(
+        env_secret = kube.secret(
             f"{name}-env",
             name=spec.secret_name,
             namespace=spec.namespace,
@@ -381,6 +467,8 @@ class GrafanaOAuth(ChainComponent[GrafanaSpec]):
             parent=self,
             keys_vary=True,  # the GF_SMTP_* keys go when mail is turned off
         )
+        if spec.mail is not None and spec.mail_enabled:  # the file needs GF_SECRET_CHAIN_ALERT_EMAIL: only beside it
+            _alerting_config_map(f"{name}-alerting", spec, parent=self, after=env_secret)
         self.callback_url = pulumi.Output.from_input(spec.callback_url)
         self.root_url = pulumi.Output.from_input(spec.root_url)
         self.secret_name = pulumi.Output.from_input(spec.secret_name)

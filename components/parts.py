@@ -58,6 +58,7 @@ class Enable(StrEnum):
     TEMPORARY = "by its key, within its parent, only while a rotation is in progress; never declared"
     ALWAYS = "on every stack of its kinds (the chain's own settings)"
     WITH_PARENT = "with its part, on every stack of its kinds; never declared"
+    SETTING = "by its stack setting (or the SecretChain argument standing in for it), on every stack of its kinds; never declared"
 
 
 # Stack settings the chain reads (defined once, in the catalog).
@@ -67,13 +68,14 @@ GITHUB_REPOSITORY = catalog.GITHUB_REPOSITORY
 FLUX_REPOSITORY_URL = catalog.FLUX_REPOSITORY_URL
 APP_NAMESPACE = catalog.APP_NAMESPACE
 GATEWAY_NAMESPACE = catalog.GATEWAY_NAMESPACE
-DEFAULT_BRANCH = catalog.DEFAULT_BRANCH
 ESC_ENVIRONMENT = catalog.ESC_ENVIRONMENT
 DECLARED_PARTS = catalog.DECLARED_PARTS
+IMAGE_AUTOMATION = catalog.IMAGE_AUTOMATION
 ROLLOUT_KEY = catalog.ROLLOUT_KEY
 MUTABLE_SECRETS = catalog.MUTABLE_SECRETS
 GITHUB_PROVIDER_TOKEN = catalog.GITHUB_PROVIDER_TOKEN
 DIGITALOCEAN_PROVIDER_TOKEN = catalog.DIGITALOCEAN_PROVIDER_TOKEN
+DIGITALOCEAN_CLUSTER = catalog.DIGITALOCEAN_CLUSTER
 
 
 CHAIN_KINDS = frozenset({Kind.PRODUCTION, Kind.PREVIEW_BASE, Kind.PREVIEW_PR})
@@ -82,6 +84,16 @@ SHARED_KINDS = frozenset({Kind.PRODUCTION, Kind.PREVIEW_BASE})
 """Cluster-wide objects and the repository's Actions secrets: a PR stack shares preview-base's."""
 APP_KINDS = frozenset({Kind.PRODUCTION, Kind.PREVIEW_PR})
 """Stacks that run the application: preview-base runs none, so it writes nothing into an application namespace."""
+GITHUB_ENVIRONMENTS: dict[Kind, str] = {Kind.PRODUCTION: "production", Kind.PREVIEW_BASE: "preview"}
+"""The GitHub deployment environment of ``secret-chain:githubRepository`` that each stack kind building GitHubActionsSecrets
+writes its Actions secrets and variables to, and creates (the one place these names are written).
+
+Both stacks write the same names (PULUMI_ORG, APP_ID, APP_PRIVATE_KEY, …): written repository-wide, the second stack's
+first ``pulumi up`` would fail, as terraform-provider-github creates a variable with a plain POST
+(``github/resource_github_actions_variable.go``: ``CreateRepoVariable``) and GitHub answers 409 for a name that exists.
+Environment secrets and variables are scoped to their environment (REST API ``/repos/{owner}/{repo}/environments/
+{environment_name}/secrets`` and ``…/variables``), so each name has one owner. A workflow job sees them only with
+``environment: <name>`` (GitHub docs, "Using environments for deployment")."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,9 @@ class Part:
     """Writes Kubernetes Secrets: the default provider must update them in place (``kubernetes:enableSecretMutable``)."""
     rules: tuple[Rule, ...] = ()
     """Cross-key rules (:mod:`components.rules`) the part's component evaluates, and ``preflight`` wherever the part is built."""
+    provides: tuple[Key, ...] = ()
+    """Keys it stands in for once built: no other built part then needs them (cluster access's explicit provider
+    updates Secrets in place itself, so ``kubernetes:enableSecretMutable`` is not required)."""
 
     @property
     def declarable(self) -> bool:
@@ -134,6 +149,18 @@ class Part:
 PARTS: tuple[Part, ...] = (
     Part("Stack settings", CHAIN_KINDS, Enable.ALWAYS, uses=(ESC_ENVIRONMENT, DECLARED_PARTS)),
     Part("Application namespace", frozenset({Kind.PRODUCTION}), Enable.ALWAYS, uses=(APP_NAMESPACE,)),
+    # The cluster a stack deploys to: with the setting, the program fetches its kubeconfig on every run with the
+    # environment's digitalocean:token (pulumi-digitalocean getKubernetesCluster) and gives it to an explicit Kubernetes
+    # provider that updates Secrets in place (components.chain); without it, pulumi-kubernetes uses the ambient
+    # kubeconfig and the default provider's kubernetes:enableSecretMutable.
+    Part(
+        "Cluster access",
+        CHAIN_KINDS,
+        Enable.SETTING,
+        optional=(DIGITALOCEAN_CLUSTER,),
+        needs=(DIGITALOCEAN_PROVIDER_TOKEN,),
+        provides=(MUTABLE_SECRETS,),
+    ),
     Part("GhcrPullSecret", APP_KINDS, Enable.DECLARED, all_of=(catalog.GHCR_USERNAME, catalog.GHCR_TOKEN), writes_secrets=True),
     # The rollout key is read when set; absent, the chain (or the component on its own) generates it.
     Part("PrometheusAuth", APP_KINDS, Enable.DECLARED, all_of=(catalog.PROMETHEUS_TOKEN,), uses=(ROLLOUT_KEY,), writes_secrets=True),
@@ -153,6 +180,18 @@ PARTS: tuple[Part, ...] = (
         needs=(FLUX_REPOSITORY_URL,),
         writes_secrets=True,
         rules=(rules.FLUX_APP_NEEDS_GITHUB_COM,),
+    ),
+    # The stack's image automation (secret-chain:imageAutomation), on FluxGitCredentials' GitRepository: it scans the
+    # private images with the GHCR pull secret, written into the Flux namespace (an ImageRepository's secretRef is
+    # local to its namespace). preview-base builds it under its own names and push branch (components/chain.py).
+    Part(
+        "FluxImageAutomation",
+        SHARED_KINDS,
+        Enable.KEYS,
+        all_of=(IMAGE_AUTOMATION,),
+        needs=(catalog.GHCR_USERNAME, catalog.GHCR_TOKEN),
+        parent="FluxGitCredentials",
+        writes_secrets=True,
     ),
     Part(
         "CertManagerDnsIssuer",
@@ -196,7 +235,7 @@ PARTS: tuple[Part, ...] = (
         "GitHubActionsSecrets",
         SHARED_KINDS,
         Enable.DECLARED,
-        all_of=(catalog.CI_PULUMI_ORGANIZATION, catalog.CI_GITHUB_APP_ID, catalog.CI_GITHUB_APP_PRIVATE_KEY),
+        all_of=catalog.CI_CORE_KEYS,
         optional=(catalog.CI_PULUMI_TOKEN_TYPE, catalog.CI_PULUMI_TEAM),
         needs=(GITHUB_REPOSITORY,),
         uses=(GITHUB_PROVIDER_TOKEN, *(e for e in catalog.KEYS if e.namespace == "ci" and e.deprecated)),
@@ -216,7 +255,7 @@ PARTS: tuple[Part, ...] = (
         frozenset({Kind.BOOTSTRAP}),
         Enable.ALWAYS,
         needs=(GITHUB_REPOSITORY,),
-        uses=(DEFAULT_BRANCH, catalog.CI_PULUMI_ORGANIZATION, catalog.CI_PULUMI_TOKEN_TYPE, catalog.CI_PULUMI_TEAM),
+        uses=(catalog.CI_PULUMI_ORGANIZATION, catalog.CI_PULUMI_TOKEN_TYPE, catalog.CI_PULUMI_TEAM),
         rules=rules.LOGIN_RULES,
     ),
 )
@@ -352,6 +391,8 @@ def select(kind: Kind, get: Callable[[str], str | None], declared: Sequence[str]
             continue
         if part.enable is Enable.ALWAYS:
             built = True
+        elif part.enable is Enable.SETTING:
+            built = any(k.key in present for k in part.own)
         elif part.parent:
             with_parent = part.enable is Enable.WITH_PARENT or part.name in wanted or any(k.key in present for k in part.own)
             built = BY_NAME[part.parent] in selection.built and with_parent
@@ -362,7 +403,12 @@ def select(kind: Kind, get: Callable[[str], str | None], declared: Sequence[str]
         if not built:
             continue
         selection.built.append(part)
-        reason = f"{part.name} is declared in {PARTS_KEY}" if part.name in wanted else f"{part.name} is enabled by the config"
+        if part.name in wanted:
+            reason = f"{part.name} is declared in {PARTS_KEY}"
+        elif part.enable is Enable.SETTING:
+            reason = f"{part.name} is enabled by {' or '.join(k.key for k in part.own)} (or the argument that stands in for it)"
+        else:
+            reason = f"{part.name} is enabled by the config"
         for key in part.required:
             if key.key not in present:
                 selection.missing.append(Missing(key, part.name, f"{reason} and needs it"))
@@ -376,6 +422,8 @@ def select(kind: Kind, get: Callable[[str], str | None], declared: Sequence[str]
             for key in (chosen[0] if chosen else part.one_of[0]):
                 if key.key not in present:
                     selection.missing.append(Missing(key, part.name, f"{reason} and needs {choices}"))
+    provided = {k.key for p in selection.built for k in p.provides}
+    selection.missing = [m for m in selection.missing if m.key.key not in provided]
     read = {k.key for p in selection.built for k in p.keys}
     selection.read = [e for e in catalog.KEYS if e.key in read and e.key in present and e.key not in given]
     for entry in catalog.KEYS:
@@ -393,14 +441,15 @@ def select(kind: Kind, get: Callable[[str], str | None], declared: Sequence[str]
 
 
 def esc_keys_required(kind: Kind) -> tuple[Key, ...]:
-    """The ESC-tier keys a stack of this kind needs for every part it can declare.
+    """The ESC-tier keys a stack of this kind needs for every part it can declare or enable by a stack setting.
 
     Each part's required keys and the recommended alternative of a choice, with the sub-groups built with their
-    part (not the optional ones). This is what the environment a stack attaches must carry (:mod:`components.esc`), in catalog order.
+    part and the parts a setting enables (cluster access: ``digitalocean:token``), not the optional ones. This is what
+    the environment a stack attaches must carry (:mod:`components.esc`), in catalog order.
     """
     wanted: set[str] = set()
     for part in PARTS:
-        if kind not in part.kinds or not (part.enable is Enable.DECLARED or part.enable is Enable.WITH_PARENT):
+        if kind not in part.kinds or part.enable not in (Enable.DECLARED, Enable.WITH_PARENT, Enable.SETTING):
             continue
         wanted.update(k.key for k in part.required + (part.one_of[0] if part.one_of else ()))
     return tuple(e for e in catalog.KEYS if e.key in wanted and e.tier is catalog.Tier.ESC)

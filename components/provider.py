@@ -232,7 +232,9 @@ class _Servicer(server.ProviderServicer):
     ``InputPropertiesError`` details and any other exception as its message plus a Python traceback. A
     component raises at construction (wrapped in ``ComponentInitError``) or, for an input wired from another
     resource's output, when that output resolves (raised from the SDK's wait for outstanding RPCs); both
-    happen inside ``_construct``.
+    happen inside ``_construct``. The conversion must happen here: a SecretChainError is a ``RunError``
+    (:mod:`components.errors`), which the SDK's ``Construct`` re-raises untouched (``if isinstance(e, RunError): raise``)
+    instead of answering with input-property details.
     """
 
     async def _construct(self, request: Any, context: Any) -> Any:

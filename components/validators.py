@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -329,6 +330,19 @@ def email(value: str) -> str:
         raise Invalid("is not a valid email address (expected name@domain.tld)") from None
 
 
+def provisioned_email(value: str) -> str:
+    """Check for an email address (:func:`email`) that a Grafana provisioning file can interpolate unchanged: no ``$``.
+
+    Grafana expands ``$NAME``/``${NAME}`` in the text a variable expands to, too (grafana/grafana
+    ``pkg/services/provisioning/values/values.go`` ``interpolateValue`` runs ``setting.ExpandVar``, then
+    ``os.ExpandEnv`` on its result), so a ``$`` would change the address or splice another variable into it.
+    """
+    text = email(value)
+    if "$" in text:
+        raise Invalid("contains '$', which Grafana's provisioning would expand as an environment variable (the alert mail would go elsewhere)")
+    return text
+
+
 def dns1123_label(value: str) -> str:
     """Check for a Kubernetes DNS-1123 label (namespace names): lower-case, digits, '-', ≤ 63."""
     text = _nonblank(value)
@@ -490,6 +504,34 @@ def github_repository(value: str) -> str:
         raise NameInvalid("is not a GitHub repository in owner/name form (e.g. acme/platform)")
     github_repository_name(name)
     return text
+
+
+GITHUB_ENVIRONMENT_MAX = 255
+"""The longest name of a repository's deployment environment (GitHub docs, "Managing environments for deployment")."""
+
+
+def github_environment_name(value: str) -> str:
+    """Check the name of a repository's deployment environment, which Actions secrets and variables may be scoped to.
+
+    GitHub docs, "Managing environments for deployment" (Creating an environment): "Environment names are not case
+    sensitive. An environment name may not exceed 255 characters and must be unique within the repository." So
+    ``Production`` and ``production`` are one environment: compare names with :func:`github_environment_key`. A control
+    character (a newline, a tab, DEL) is refused too: the name is typed into a workflow's ``environment:`` and ends up in
+    the job's OIDC subject ``repo:<owner>/<repo>:environment:<name>`` (GitHub docs, "OpenID Connect reference"), where it
+    could never be matched. The name is returned as given (GitHub keeps its case).
+    """
+    if not value or not value.strip():
+        raise NameInvalid("is not a GitHub environment name: it is empty")
+    if len(value) > GITHUB_ENVIRONMENT_MAX:
+        raise NameInvalid(f"is not a GitHub environment name: at most {GITHUB_ENVIRONMENT_MAX} characters (it has {len(value)})")
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise NameInvalid("is not a GitHub environment name: it holds a control character (a newline, tab or the like)")
+    return value
+
+
+def github_environment_key(name: str) -> str:
+    """The identity of an environment name: GitHub compares them case-insensitively (see :func:`github_environment_name`)."""
+    return name.casefold()
 
 
 _REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
@@ -803,6 +845,7 @@ PLACEHOLDERS: dict[str, str] = {
     "real_repository": "<owner>/<repo>",
     "real_git_url": "https://github.com/<owner>/<repo>",
     "real_esc_environment": "<org>/secret-chain/<Environment>",
+    "real_cluster": "<your-cluster>",
 }
 """What a fix command names in place of a refused example, by the check that refuses it (a person types their own)."""
 
@@ -864,6 +907,13 @@ def real_owner(value: str) -> str:
     return value
 
 
+def real_cluster(value: str) -> str:
+    """Refuse a cluster named like the examples (``example-cluster``): the program would fetch someone else's kubeconfig, or none."""
+    if EXAMPLE_WORD in value.lower().split("-"):
+        raise Reserved(f'is an example cluster: it is named for documentation (the word "{EXAMPLE_WORD}"), not yours', PLACEHOLDERS["real_cluster"])
+    return value
+
+
 def real_repository(value: str) -> str:
     """Refuse ``owner/name`` whose owner is named like the examples (``example-org/platform``)."""
     owner = value.partition("/")[0]
@@ -894,3 +944,127 @@ def real_esc_environment(value: str) -> str:
     if why is not None:
         raise Reserved(f"is an example environment: {why}", f"<org>/{rest}")
     return value
+
+
+def label_value_name(value: str) -> str:
+    """Check an object name that is also a label value: a DNS-1123 subdomain of at most 63 characters.
+
+    k8s.io/apimachinery ``pkg/util/validation/validation.go`` ``IsValidLabelValue``: at most 63 characters of
+    ``(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?``, which every subdomain that short matches.
+    """
+    text = dns1123_subdomain(value)
+    if len(text) > 63:
+        raise NameInvalid(f"is {len(text)} characters, at most 63: it is also the value of a label (its ImagePolicies are selected by it)")
+    return text
+
+
+PREVIEW_SUFFIX = "-preview"
+"""What preview-base appends to the names (and the push branch) of the shared objects it builds, production's
+unchanged: two stacks on one cluster never share a Kubernetes object or a branch (``components.chain``)."""
+
+IMAGE_FIELDS = ("image", "semver_range", "name", "public")
+"""The fields of one image in ``secret-chain:imageAutomation`` (those of ``flux_images.ImageArgs``)."""
+IMAGE_AUTOMATION_FIELDS = (
+    "images",
+    "update_path",
+    "interval",
+    "scan_interval",
+    "author_name",
+    "author_email",
+    "github_app_slug",
+    "github_app_bot_user_id",
+)
+"""The fields ``secret-chain:imageAutomation`` takes: those of ``flux_images.ImageAutomationArgs`` but the names, the
+push branch and the pull secret, which the chain sets per stack (production and preview-base never share them)."""
+
+
+def image_object_name(image: str) -> str:
+    """The last path segment of an image, made a DNS-1123 label (``_`` and ``.`` become ``-``)."""
+    last = image.rsplit("/", 1)[-1]
+    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", last)).strip("-")[:63] or "image"
+
+
+def _text_field(where: str, value: object, check: Check) -> None:
+    if not isinstance(value, str):
+        raise Invalid(f"field {where} must be a string")
+    try:
+        check(value)
+    except Invalid as err:
+        raise Invalid(f"field {where} {err}") from None
+
+
+def image_automation_setting(text: str) -> str:
+    """Check ``secret-chain:imageAutomation``: JSON text of an object of :data:`IMAGE_AUTOMATION_FIELDS`; return it normalised.
+
+    Everything the value alone decides is checked here, so ``preflight`` refuses what the program refuses: each
+    image's reference, semver range and name (distinct, and short enough for preview-base's ``-preview``), the
+    durations and the path, and a commit author (given, or a GitHub App bot's slug and user id). Whether the App
+    fields fit Flux's auth mode is the program's to check.
+    """
+    import json
+
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        raise Invalid(f"must be an object with fields {', '.join(IMAGE_AUTOMATION_FIELDS)} (in the stack file, a YAML mapping)")
+    unknown = sorted(str(k) for k in document if k not in IMAGE_AUTOMATION_FIELDS)
+    if unknown:
+        raise Invalid(
+            f"has unknown field(s) {', '.join(unknown)}: it takes {', '.join(IMAGE_AUTOMATION_FIELDS)} "
+            "(the names, push branch and pull secret are set per stack)"
+        )
+    images = document.get("images")
+    if not isinstance(images, list) or not images:
+        raise Invalid('field images must be a non-empty list of {"image": ..., "semver_range": ...}')
+    names: list[str] = []
+    longest = 63 - len(PREVIEW_SUFFIX)
+    for index, item in enumerate(images):
+        where = f"images[{index}]"
+        if not isinstance(item, dict):
+            raise Invalid(f'field {where} must be a map with "image" and "semver_range"')
+        unknown = sorted(str(k) for k in item if k not in IMAGE_FIELDS)
+        if unknown:
+            raise Invalid(f"field {where} has unknown field(s) {', '.join(unknown)}: it takes {', '.join(IMAGE_FIELDS)}")
+        for required in ("image", "semver_range"):
+            if required not in item:
+                raise Invalid(f"field {where}.{required} is required")
+        _text_field(f"{where}.image", item["image"], image_name)
+        _text_field(f"{where}.semver_range", item["semver_range"], semver_range)
+        if "public" in item and not isinstance(item["public"], bool):
+            raise Invalid(f"field {where}.public must be true or false")
+        name = item.get("name", image_object_name(item["image"]))
+        _text_field(f"{where}.name", name, dns1123_label)
+        if len(name) > longest:
+            raise Invalid(f"field {where}.name is {len(name)} characters, at most {longest}: preview-base names it <name>{PREVIEW_SUFFIX}")
+        names.append(name)
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise Invalid(
+            f"field images: two images would share the ImageRepository/ImagePolicy name(s) {', '.join(duplicates)}; give each a distinct name"
+        )
+    bot_id = document.get("github_app_bot_user_id")
+    if isinstance(bot_id, int) and not isinstance(bot_id, bool):
+        # `pulumi config set --path` stores an integer as a number ("integers are treated as numbers": pulumi config set).
+        document["github_app_bot_user_id"] = str(bot_id)
+    for key, check in (
+        ("update_path", repository_path),
+        ("interval", flux_duration),
+        ("scan_interval", flux_duration),
+        ("author_name", author_name),
+        ("author_email", author_email),
+        ("github_app_slug", github_app_slug),
+        ("github_app_bot_user_id", numeric_id),
+    ):
+        if key in document:
+            _text_field(key, document[key], check)
+    has_slug = "github_app_slug" in document
+    has_name = "author_name" in document or has_slug
+    has_email = "author_email" in document or (has_slug and "github_app_bot_user_id" in document)
+    if not (has_name and has_email):
+        raise Invalid(
+            "needs a commit author: author_name and author_email, or (GitHub App) github_app_slug and github_app_bot_user_id. There is no "
+            "default: the old fluxcdbot@users.noreply.github.com belongs to a real account, which GitHub credited with the commits"
+        )
+    return json.dumps(document, sort_keys=True)

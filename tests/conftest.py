@@ -56,6 +56,9 @@ def _no_ambient_provider_flags(monkeypatch: pytest.MonkeyPatch) -> None:
     """The mutable-Secrets check also honours an environment variable: keep the runner's out of the tests."""
     monkeypatch.delenv("PULUMI_K8S_ENABLE_SECRET_MUTABLE", raising=False)
     monkeypatch.delenv("GITHUB_OWNER", raising=False)  # pulumi-github's owner fallback, read like github:owner
+    # GitHub Actions sets CI=true (test.yml runs this suite there): preflight then also asks for a way to the cluster
+    # (components.ops.preflight.check_cluster_access), which the tests that want it set themselves.
+    monkeypatch.delenv("CI", raising=False)
 
 
 @pytest.fixture

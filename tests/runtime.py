@@ -53,7 +53,8 @@ def cli_json(config: Mapping[str, Any], secret_keys: Sequence[str] | None = None
     out: dict[str, Any] = {}
     for key, value in flat.items():
         entry: dict[str, Any] = {"value": value, "secret": key in secrets}
-        if any(e.field and e.config_key == key for e in catalog.KEYS):
-            entry["objectValue"] = json.loads(value)
+        structured = key in catalog.BY_KEY and catalog.get(key).json_types in (("object",), ("array",))
+        if structured or any(e.field and e.config_key == key for e in catalog.KEYS):
+            entry["objectValue"] = json.loads(value)  # a mapping or list setting: the CLI prints the YAML value so
         out[key] = entry
     return out

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components import bootstrap, catalog, esc, parts
+from components import bootstrap, esc, parts
+from components import validators as v
 from components.errors import ConfigError
 from components.ops import preflight
 from components.ops.offline import Evaluation, Registration, evaluate, parse_config
@@ -166,32 +167,38 @@ def issuer(ev: Evaluation) -> Registration:
     return next(r for r in ev.registrations if r.type == "pulumiservice:index:OidcIssuer")
 
 
-def test_oidc_policy_allows_only_this_repositorys_pull_requests_and_default_branch() -> None:
+def test_oidc_policy_allows_only_this_repositorys_preview_and_production_environments() -> None:
+    """Issue 19: each Pulumi job runs in the GitHub environment holding its stack's Actions values, and a job in an
+    environment presents sub repo:<owner>/<repo>:environment:<name> (GitHub docs, "OpenID Connect reference",
+    "Filtering for a specific environment"; the pull_request and branch subjects only "if the job doesn't reference an
+    environment"). The policy's rules are claim matches on aud and sub (Pulumi docs, "Configuring OpenID Connect for
+    GitHub"; pulumi-pulumiservice AuthPolicyDefinition rules): exactly the two environments, no pull_request or branch."""
     registration = issuer(run(stack_settings()))
     assert registration.inputs["url"] == "https://token.actions.githubusercontent.com"
     assert registration.inputs["maxExpirationSeconds"] == 3600
     policies = registration.inputs["policies"]
     assert [p["rules"] for p in policies] == [
-        {"aud": f"urn:pulumi:org:{ORG}", "sub": f"repo:{ORG}/platform:pull_request"},
-        {"aud": f"urn:pulumi:org:{ORG}", "sub": f"repo:{ORG}/platform:ref:refs/heads/main"},
+        {"aud": f"urn:pulumi:org:{ORG}", "sub": f"repo:{ORG}/platform:environment:preview"},
+        {"aud": f"urn:pulumi:org:{ORG}", "sub": f"repo:{ORG}/platform:environment:production"},
     ]
     assert all(p["decision"] == "allow" and p["tokenType"] == "organization" and p["authorizedPermissions"] == ["admin"] for p in policies)
 
 
-def test_every_workflow_that_logs_in_to_pulumi_runs_on_a_subject_the_policy_allows() -> None:
-    """GitHub's sub claim is repo:<repo>:pull_request for pull_request runs and repo:<repo>:ref:refs/heads/<branch>
-    for a schedule (the default branch): a workflow on any other trigger would be refused at the exchange."""
-    allowed = {"pull_request", "schedule", "workflow_dispatch"}
+def test_every_job_that_logs_in_to_pulumi_runs_on_a_subject_the_policy_allows() -> None:
+    """Whatever its trigger, a job in an environment presents that environment's subject: every job that logs in names
+    one the policy allows (a matrix job through its include entries); a job without one would be refused."""
+    from tests.test_workflows import job_environment, matrix_entries
+
+    found = set()
     for path in sorted((ROOT / ".github" / "workflows").glob("*.yml")):
-        text = path.read_text()
-        if "pulumi/auth-actions@" not in text:
-            continue
-        workflow = yaml.safe_load(text)
-        triggers = set(workflow[True])
-        assert triggers <= allowed, f"{path.name} logs in on {sorted(triggers - allowed)}"
-        # A job environment makes the subject repo:<repo>:environment:<name>, which no rule allows.
-        for name, job in workflow["jobs"].items():
-            assert "environment" not in job, f"{path.name} job {name}"
+        for name, job in yaml.safe_load(path.read_text())["jobs"].items():
+            if "pulumi/auth-actions@" not in yaml.safe_dump(job):
+                continue
+            for entry in matrix_entries(job):
+                environment = job_environment(job, entry)
+                assert environment in bootstrap.CI_ENVIRONMENTS, f"{path.name} job {name} logs in from environment {environment}"
+                found.add(environment)
+    assert found == set(bootstrap.CI_ENVIRONMENTS)
 
 
 def test_a_team_token_names_the_team_in_the_policy_and_in_base() -> None:
@@ -203,18 +210,12 @@ def test_a_team_token_names_the_team_in_the_policy_and_in_base() -> None:
     assert base["ci:pulumiTokenType"] == "team" and base["ci:pulumiTeam"] == "ci-deployers"
 
 
-def test_a_default_branch_setting_narrows_the_branch_subject() -> None:
-    policies = issuer(run({**stack_settings(), "secret-chain:defaultBranch": "trunk"})).inputs["policies"]
-    assert policies[1]["rules"]["sub"] == f"repo:{ORG}/platform:ref:refs/heads/trunk"
-
-
 @pytest.mark.parametrize(
     "change, key",
     [
         ({"ci:pulumiTokenType": "team"}, "ci:pulumiTeam"),
         ({"ci:pulumiTokenType": "personal"}, "ci:pulumiTokenType"),
         ({"secret-chain:githubRepository": "platform"}, "secret-chain:githubRepository"),
-        ({"secret-chain:defaultBranch": "main*"}, "secret-chain:defaultBranch"),
     ],
 )
 def test_bad_bootstrap_settings_stop_before_anything_is_registered(change: dict[str, str], key: str) -> None:
@@ -296,7 +297,7 @@ def test_branch_names_are_checked_as_git_checks_them() -> None:
         # Outside a repository, so that --branch expands no @{-N} or @ against a checkout.
         git = subprocess.run(["git", "check-ref-format", "--branch", name], capture_output=True, check=False, cwd="/").returncode == 0
         try:
-            catalog.get("secret-chain:defaultBranch").check(name)
+            v.git_branch(name)  # the check behind flux_branch (and once the bootstrap's default-branch setting)
             ours = True
         except ValueError:
             ours = False

@@ -118,7 +118,8 @@ def malformed(key: str) -> str:
         "secret-chain:acmeEmail": "ops",
         "secret-chain:githubRepository": "platform",
         "secret-chain:fluxRepositoryUrl": "git@github.com:acme/cluster.git",
-        "secret-chain:defaultBranch": "feature..x",
+        "secret-chain:imageAutomation": '{"images": []}',
+        "secret-chain:digitaloceanCluster": "Prod_Cluster",
         PARTS_KEY: '["GhcrPullSecret", "NoSuchPart"]',
     }[key]
 
@@ -155,7 +156,6 @@ REQUIRED_WITH_GROUP = {
     "ci:pulumiFallbackAccessToken",
 }
 OPTIONAL_ALONE = {
-    "secret-chain:defaultBranch",  # the bootstrap stack's; default main
     "ci:pulumiTokenType",
     "ci:pulumiAccessToken",  # deprecated: warned about, never required
     "ci:workflowDispatchToken",
@@ -167,6 +167,8 @@ OPTIONAL_ALONE = {
     "secret-chain:escEnvironment",
     "secret-chain:appNamespace",
     "secret-chain:rolloutKey",  # read by PrometheusAuth and GrafanaOAuth when set; generated when absent
+    "secret-chain:imageAutomation",  # enables FluxImageAutomation (within FluxGitCredentials) when set
+    "secret-chain:digitaloceanCluster",  # without it, pulumi-kubernetes uses the ambient kubeconfig
 }
 # Every key but the declared parts (a list, tested in tests/test_parts.py): full_config() declares nothing,
 # so here the config enables the parts.
@@ -185,6 +187,8 @@ def to_json(values: dict[str, tuple[str, bool]]) -> str:
             out[entry.config_key]["secret"] = bool(out[entry.config_key]["secret"]) or secret
         else:
             out[key] = {"value": value, "secret": secret}
+            if entry is not None and entry.json_types in (("object",), ("array",)):
+                out[key]["objectValue"] = json.loads(value)  # a YAML mapping or list: the CLI prints it so
     for key, fields in objects.items():
         out[key].update({"value": json.dumps(fields), "objectValue": fields})
     return json.dumps(out)
@@ -243,7 +247,7 @@ def test_full_config_is_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         assert "OK: the config is ready" in out
 
 
-STACK_OF = {"secret-chain:gatewayNamespace": "preview-base", "secret-chain:defaultBranch": "bootstrap"}
+STACK_OF = {"secret-chain:gatewayNamespace": "preview-base"}
 """Keys only another stack kind reads: checked on that stack, with the full config plus the key."""
 
 
@@ -251,8 +255,10 @@ def config_for(key: str) -> dict[str, tuple[str, bool]]:
     values = full_config("token" if key == "flux:githubToken" else "app")
     if key == "secret-chain:gatewayNamespace":
         values[key] = ("gateway", False)
-    if key == "secret-chain:defaultBranch":
-        values[key] = ("main", False)
+    if key == "secret-chain:imageAutomation":
+        values[key] = (catalog.IMAGE_AUTOMATION.example, False)
+    if key == "secret-chain:digitaloceanCluster":
+        values[key] = ("prod-cluster", False)
     return values
 
 

@@ -112,6 +112,7 @@ class Case:
 
 SECRET_TYPE = "kubernetes:core/v1:Secret"
 ACTIONS_SECRET = "github:index/actionsSecret:ActionsSecret"
+ENVIRONMENT_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
 
 CASES = [
     # examples/yaml/Pulumi.yaml's three resources, with exactly its properties.
@@ -195,8 +196,14 @@ CASES = [
     Case(
         "SecretChain",
         {},
-        {SECRET_TYPE: 6, ACTIONS_SECRET: 1, "kubernetes:cert-manager.io/v1:ClusterIssuer": 1},
-        [SECRET_TYPE, ACTIONS_SECRET],
+        # issue 19: production writes CI's settings to its GitHub environment, which it creates
+        {
+            SECRET_TYPE: 6,
+            ENVIRONMENT_SECRET: 1,
+            "github:index/repositoryEnvironment:RepositoryEnvironment": 1,
+            "kubernetes:cert-manager.io/v1:ClusterIssuer": 1,
+        },
+        [SECRET_TYPE, ENVIRONMENT_SECRET],
         stack="production",
     ),
 ]

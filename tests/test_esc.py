@@ -96,10 +96,13 @@ def unwrap(value: Any) -> tuple[str, bool]:
 
 
 def stack_selection(kind: parts.Kind, env: str) -> parts.Selection:
-    """What the parts table makes of a stack of ``kind``: its committed stack file's parts and settings, plus the
-    environment's values (each counts as set)."""
+    """What the parts table makes of a stack of ``kind``: its committed stack file's parts and settings, the settings its
+    operator sets (tests/test_stacks.py: none is committed), plus the environment's values (each counts as set)."""
+    from tests.test_stacks import OPERATOR_SETTINGS
+
     stack = yaml.safe_load((ROOT / "stacks" / STACK_FILES[kind]).read_text(encoding="utf-8"))
-    settings = {k: v for k, v in stack["config"].items()}
+    operator = OPERATOR_SETTINGS["preview-pr-7" if kind is parts.Kind.PREVIEW_PR else kind.value]
+    settings = {**stack["config"], **operator}
     values = {key: "set" for key in composed(env)}
     declared = settings.pop(parts.PARTS_KEY.key)
 
@@ -150,8 +153,11 @@ def test_the_pr_environment_exposes_exactly_the_keys_a_pr_stack_reads() -> None:
     read = {k.key for k in selection.read if k.tier is catalog.Tier.ESC}
     assert set(composed("PullRequest")) == read
     # What a PR job must never open.
-    for key in ("flux:githubAppPrivateKey", "github:token", "ci:githubAppPrivateKey", "digitalocean:token", "gateway:digitaloceanDnsToken"):
+    for key in ("flux:githubAppPrivateKey", "github:token", "ci:githubAppPrivateKey", "gateway:digitaloceanDnsToken"):
         assert key not in composed("PullRequest")
+    # Issue 19: a PR stack fetches its cluster's kubeconfig (secret-chain:digitaloceanCluster) with Base's DigitalOcean token,
+    # by implicit import; what that token reaches from a PR's job is docs/least-privilege.md's "DigitalOcean token".
+    assert references("PullRequest")["digitalocean:token"][2] == "Base"
 
 
 def test_every_key_is_set_in_one_place() -> None:

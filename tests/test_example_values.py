@@ -115,8 +115,9 @@ def test_no_committed_stack_file_survives_preflight_with_its_example_values(stac
     expected = {key for key, _ in operator_settings(kind_of(stack) if stack != "bootstrap" else Kind.BOOTSTRAP)}
     asked_settings = {k for k in asked if k in expected}
     assert asked == asked_settings, f"{stack}: preflight asks for {sorted(asked - expected)} too"
-    # escEnvironment is optional (fixes then name <org>); github:owner is asked for once the repository names its owner.
-    later = {catalog.ESC_ENVIRONMENT.key, GITHUB_OWNER}
+    # escEnvironment is optional (fixes then name <org>); github:owner is asked for once the repository names its owner;
+    # the cluster is optional for the program (the ambient kubeconfig), and CI's preflight asks for it (CI=true).
+    later = {catalog.ESC_ENVIRONMENT.key, GITHUB_OWNER, catalog.DIGITALOCEAN_CLUSTER.key}
     assert expected - asked <= later, f"{stack}: preflight does not ask for {sorted(expected - asked)}"
     if GITHUB_OWNER in expected:
         repository = catalog.GITHUB_REPOSITORY.key

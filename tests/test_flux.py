@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import json
+import re
 import secrets
+import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from components import FluxGitCredentials
 from components.errors import ConfigError
@@ -52,7 +57,7 @@ def automation_args() -> FluxGitCredentialsArgs:
             "images": [
                 {"image": "ghcr.io/acme/api", "semver_range": "^1.4.0"},
                 {"image": "ghcr.io/acme/web_ui", "semver_range": ">=2.0.0 <3.0.0", "public": True},
-            ]
+            ],
         },
     }
 
@@ -225,7 +230,7 @@ def test_no_credentials_lists_both_options(run: Run) -> None:
     assert "no Git credentials for Flux" in message
     assert "GitHub App (recommended)" in message
     for key in ("flux:githubAppId", "flux:githubAppInstallationId", "flux:githubAppPrivateKey", "flux:githubToken"):
-        assert f'pulumiConfig.{key}' in message
+        assert f"pulumiConfig.{key}" in message
 
 
 def test_bad_app_id_and_bad_pem(run: Run) -> None:
@@ -430,3 +435,110 @@ def test_another_projects_github_token_is_not_read(run: Run) -> None:
     config, secret_keys = token_config("other-project:github.token")
     with pytest.raises(ConfigError, match="no Git credentials"):
         evaluate(flux, config=config, secret_keys=secret_keys, project="oceanid-cluster")
+
+
+# --- issue 19 item 3: the README's `flux bootstrap` step keeps the cluster's own source syncing ------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def bootstrap_sync_url(command: str, owner: str, repository: str) -> str:
+    """The URL ``flux bootstrap github`` writes into GitRepository ``flux-system``: HTTPS with ``--token-auth``, else SSH.
+
+    fluxcd/flux2 cmd/flux/bootstrap_github.go: ``if bootstrapArgs.tokenAuth { … WithSyncTransportType("https") }``;
+    pkg/bootstrap/bootstrap_provider.go: ``syncTransportType: "ssh"`` by default, and ``ReconcileSyncConfig`` sets
+    ``options.URL`` from ``getCloneURL(repository, syncTransportType)`` (go-git-providers: ``ssh://git@github.com/…``).
+    """
+    words = command.split()
+    if "--token-auth" in words or "--token-auth=true" in words:
+        return f"https://github.com/{owner}/{repository}.git"
+    return f"ssh://git@github.com/{owner}/{repository}"
+
+
+def source_controller_auth(url: str, data: dict[str, str], provider: str | None) -> str | None:
+    """The error source-controller's GitRepository reconciler stops with while building its auth, or None.
+
+    A port of ``getAuthOpts`` (fluxcd/source-controller internal/controller/gitrepository_controller.go): first
+    ``git.NewAuthOptions(url, secret.Data)`` (fluxcd/pkg git/options.go), whose ``Validate`` for the ``ssh`` transport
+    requires ``host``, ``identity`` and ``known_hosts``, and for http(s) a ``password`` only with a ``username``; only
+    then the ``provider`` switch, where ``github`` needs GitHub App data in the Secret ("secretRef with github app data
+    must be specified when provider is set to github"; fluxcd/pkg auth/githubapp: ``githubAppID``, and
+    ``githubAppInstallationID`` or ``githubAppInstallationOwner``, and ``githubAppPrivateKey``).
+    """
+    from urllib.parse import urlsplit
+
+    transport = urlsplit(url).scheme
+    if transport == "ssh":
+        for needed in ("identity", "known_hosts"):
+            if not data.get(needed):
+                return f"failed to configure authentication options: invalid 'ssh' auth option: '{needed}' is required"
+    elif transport in ("https", "http"):
+        if data.get("password") and not data.get("username"):
+            return f"invalid '{transport}' auth option: 'password' requires 'username' to be set"
+    else:
+        return f"unknown transport '{transport}'"
+    if provider == "github":
+        app = data.get("githubAppID") and (data.get("githubAppInstallationID") or data.get("githubAppInstallationOwner"))
+        if not (app and data.get("githubAppPrivateKey")):
+            return "secretRef with github app data must be specified when provider is set to github"
+    elif not (data.get("password") or data.get("identity") or data.get("bearerToken")):
+        return "no credentials: a private repository answers 'authentication required'"
+    return None
+
+
+def _readme_bootstrap_step() -> tuple[str, str]:
+    """(the `flux bootstrap github` command, the kustomization patch) the README's bootstrap install mode documents."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index('- `flux_install: "bootstrap"`')
+    section = text[start : text.index("\nImage-update commits need an author", start)]
+    (shell,) = re.findall(r"```sh\n(.*?)```", section, re.S)
+    command = " ".join(line.strip().rstrip("\\").strip() for line in shell.splitlines() if line.strip())
+    (patch_yaml,) = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    return command, textwrap.dedent(patch_yaml)
+
+
+def _apply(document: dict[str, Any], operations: list[dict[str, Any]]) -> dict[str, Any]:
+    """RFC 6902 ``add``/``replace`` on an object path (what kustomize's JSON6902 patches do with these ops)."""
+    out = json.loads(json.dumps(document))
+    for op in operations:
+        *parents, last = op["path"].strip("/").split("/")
+        target = out
+        for name in parents:
+            target = target[name]
+        assert op["op"] in ("add", "replace") and (op["op"] == "add" or last in target), op
+        target[last] = op["value"]
+    return out
+
+
+@pytest.mark.parametrize("mode", ["github-app", "token"])
+def test_the_readme_bootstrap_step_keeps_flux_system_syncing(run: Run, mode: str) -> None:
+    """Issue 19: bootstrap as the README says, patch GitRepository ``flux-system`` as it says, and source-controller
+    still builds its auth from the Secret FluxGitCredentials writes (the App's, or the token's)."""
+    command, patch_yaml = _readme_bootstrap_step()
+    assert command.startswith("flux bootstrap github ")
+    (entry,) = yaml.safe_load(patch_yaml)["patches"]
+    assert entry["target"] == {"kind": "GitRepository", "name": "flux-system"}
+    chunks = re.split(r"(?m)^(?=- op:)", entry["patch"])  # each operation with its own comment
+    operations = [(yaml.safe_load(chunk)[0], "GitHub App keys only" in chunk) for chunk in chunks if chunk.strip()]
+    # What bootstrap generates (fluxcd/flux2 pkg/manifestgen/sync/sync.go Generate; --secret-name defaults to flux-system).
+    generated = {
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "GitRepository",
+        "metadata": {"name": "flux-system", "namespace": "flux-system"},
+        "spec": {
+            "interval": "1m0s",
+            "ref": {"branch": "main"},
+            "secretRef": {"name": "flux-system"},
+            "url": bootstrap_sync_url(command, "acme", "cluster"),
+        },
+    }
+    config, secret_keys = app_config() if mode == "github-app" else token_config()
+    ev = run(lambda: flux({"repository_url": URL, "flux_install": "bootstrap"}), config, secret_keys)
+    (secret,) = ev.of_type(SECRET)
+    patched = _apply(generated, [op for op, app_only in operations if mode == "github-app" or not app_only])
+    assert patched["spec"]["secretRef"]["name"] == secret.inputs["metadata"]["name"]
+    data = secret_data(secret.inputs)
+    assert source_controller_auth(patched["spec"]["url"], data, patched["spec"].get("provider")) is None
+    # The rule the step rests on: the same patch on bootstrap's default (SSH) URL stops the sync.
+    ssh = {**patched, "spec": {**patched["spec"], "url": bootstrap_sync_url("flux bootstrap github", "acme", "cluster")}}
+    assert "'identity' is required" in str(source_controller_auth(ssh["spec"]["url"], data, ssh["spec"].get("provider")))

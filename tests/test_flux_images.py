@@ -355,3 +355,58 @@ def test_image_automation_inside_flux_git_credentials_is_deprecated(run: Run) ->
     assert [line for line in ev.logs if "image_automation is deprecated" in line and "FluxImageAutomation" in line]
     plain = run(lambda: flux(), config, secret_keys)
     assert not [line for line in plain.logs if "deprecated" in line]
+
+
+# --- issue 19: secret-chain:imageAutomation, and each automation selecting its own ImagePolicies -----------------
+
+
+def test_the_setting_takes_the_args_fields_but_the_per_stack_names() -> None:
+    """The setting's fields are ImageAutomationArgs' own, less the names, push branch and pull secret the chain sets."""
+    from components.flux_images import ImageArgs, ImageAutomationArgs
+    from components.validators import IMAGE_AUTOMATION_FIELDS, IMAGE_FIELDS
+
+    chains_own = {"name", "push_branch", "pull_secret_name", "create_pull_secret"}
+    assert set(IMAGE_AUTOMATION_FIELDS) == set(ImageAutomationArgs.__annotations__) - chains_own
+    assert set(IMAGE_FIELDS) == set(ImageArgs.__annotations__)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('["ghcr.io/acme/api"]', "must be an object"),
+        ('{"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}], "push_branch": "main"}', "unknown field"),
+        ('{"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}]}', "needs a commit author"),
+        ('{"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1", "name": "' + "a" * 56 + '"}], "github_app_slug": "x"}', "at most 55"),
+        ('{"images": [{"image": "ghcr.io/a/api", "semver_range": "^1"}, {"image": "ghcr.io/b/api", "semver_range": "^2"}]}', "share"),
+        ('{"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1", "public": "yes"}]}', "true or false"),
+    ],
+)
+def test_the_setting_is_refused_by_its_catalog_check(value: str, expected: str) -> None:
+    from components import catalog
+
+    with pytest.raises(Invalid, match=expected):
+        catalog.IMAGE_AUTOMATION.check(value)
+
+
+def test_the_setting_takes_a_numeric_bot_user_id() -> None:
+    """``pulumi config set --path …github_app_bot_user_id 41898282`` stores a number ("integers are treated as numbers")."""
+    from components import catalog
+
+    text = '{"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}], "github_app_slug": "acme-flux", "github_app_bot_user_id": 41898282}'
+    assert json.loads(catalog.IMAGE_AUTOMATION.check(text))["github_app_bot_user_id"] == "41898282"
+
+
+def test_each_automation_selects_only_its_own_image_policies(run: Run) -> None:
+    """Without ``policySelector`` an ImageUpdateAutomation applies every ImagePolicy of its namespace
+    (fluxcd/image-automation-controller api/v1/imageupdateautomation_types.go ``PolicySelector``: "By default includes
+    all policies in namespace"; internal/controller/imageupdateautomation_controller.go ``getPolicies``)."""
+    from components.flux_images import POLICY_LABEL
+
+    config, secret_keys = token_config()
+    ev = run(lambda: images(STANDALONE), config, secret_keys)
+    (automation,) = [unwrap(a.inputs) for a in ev.of_type(IMAGE_AUTOMATION)]
+    assert automation["spec"]["policySelector"] == {"matchLabels": {POLICY_LABEL: automation["metadata"]["name"]}}
+    for policy in ev.of_type(IMAGE_POLICY):
+        assert unwrap(policy.inputs)["metadata"]["labels"][POLICY_LABEL] == automation["metadata"]["name"]
+    with pytest.raises(ConfigError, match="at most 63"):
+        run(lambda: images({**STANDALONE, "name": "a" * 64}), config, secret_keys)

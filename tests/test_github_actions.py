@@ -5,7 +5,7 @@ import pytest
 from components import GitHubActionsSecrets, catalog
 from components.errors import ConfigError
 from components.ops.offline import is_secret, unwrap
-from tests.conftest import Run
+from tests.conftest import Run, config_error
 from tests.leaks import find_leaks
 
 ChainConfig = tuple[dict[str, str], list[str]]
@@ -61,6 +61,37 @@ def test_required_entry_missing_is_an_error(run: Run, chain_config: ChainConfig)
     assert 'config "ci:githubAppPrivateKey" is missing' in str(caught.value)
     assert "pulumi env set acme/secret-chain/Base pulumiConfig.ci:githubAppPrivateKey" in str(caught.value)  # Base holds it
 
+
+
+# --- issue 19: on its own with nothing to write ----------------------------------------------------------------------
+
+CORE_KEYS = ("ci:pulumiOrganization", "ci:githubAppId", "ci:githubAppPrivateKey")
+
+
+@pytest.mark.parametrize("args", [{}, {"environment": "production"}, {"required": []}], ids=["repository", "environment", "required-empty"])
+def test_on_its_own_with_none_of_its_config_is_a_missing_config_error(run: Run, chain_config: ChainConfig, args: dict[str, object]) -> None:
+    """With no ci:* key and no value passed, it registered nothing and raised nothing: a detached ESC environment would then
+    make the next pulumi up delete every Actions secret it wrote (the engine deletes a resource the program no longer
+    registers: pulumi/pulumi pkg/resource/deploy/step_generator.go, GenerateDeletes). Like every other component it now
+    stops with one missing-config error naming each key CI needs and the pulumi env set that sets it."""
+    config, secret_keys = chain_config
+    for key in [k for k in config if k.startswith("ci:")]:
+        del config[key]
+    build = lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", **args})  # type: ignore[typeddict-item]  # noqa: E731
+    error = config_error(run, build, config, [k for k in secret_keys if k in config])
+    for key in CORE_KEYS:
+        (line,) = [line for line in error.problems if f'config "{key}" is missing' in line]
+        assert "nothing to write" in line and f"pulumi env set acme/secret-chain/Base pulumiConfig.{key} " in line, line  # Base holds them
+    assert len(error.problems) == len(CORE_KEYS)
+
+
+def test_one_configured_entry_is_enough_to_build(run: Run, chain_config: ChainConfig) -> None:
+    """Only nothing at all is refused: a component given one entry writes that one (the others stay optional)."""
+    config, secret_keys = chain_config
+    for key in [k for k in config if k.startswith("ci:")]:
+        del config[key]
+    ev = run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "app_id": "123456"}), config, secret_keys)
+    assert _names(ev) == ["APP_ID"]
 
 # --- issue 14: CI without stored Pulumi or GitHub tokens ---------------------------------------------
 
@@ -225,3 +256,61 @@ def test_bad_app_key_is_refused_without_echo(run: Run, chain_config: ChainConfig
         run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform"}), config, secret_keys)
     assert 'config "ci:githubAppPrivateKey" has PEM armour but does not parse' in str(caught.value)
     assert "notbase64" not in str(caught.value)
+
+
+# --- issue 19: environment names, and the environment a stack owns ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("environment", "reason"),
+    [
+        ("x" * 256, "at most 255 characters"),
+        ("prod\nuction", "control character"),
+        ("pre\tview", "control character"),
+        ("   ", "empty"),
+    ],
+    ids=["256-chars", "newline", "tab", "blank"],
+)
+def test_an_environment_name_github_refuses_is_refused_before_anything(
+    run: Run, chain_config: ChainConfig, environment: str, reason: str
+) -> None:
+    """GitHub docs, "Managing environments for deployment" (Creating an environment): "Environment names are not case
+    sensitive. An environment name may not exceed 255 characters and must be unique within the repository." A control
+    character could never be typed into a job's ``environment:`` nor match its OIDC subject
+    ``repo:<owner>/<repo>:environment:<name>`` (GitHub docs, "OpenID Connect reference")."""
+    config, secret_keys = chain_config
+    error = config_error(run, lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "environment": environment}), config, secret_keys)
+    assert 'argument "environment" is not a GitHub environment name' in str(error) and reason in str(error)
+
+
+def test_environment_names_of_255_characters_and_any_case_are_taken(run: Run, chain_config: ChainConfig) -> None:
+    config, secret_keys = chain_config
+    for environment in ("P" * 255, "Production", "preview/pr deploys"):
+        ev = run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "environment": environment}), config, secret_keys)  # noqa: B023
+        assert {r.inputs["environment"] for r in ev.resources} == {environment}  # kept as given: GitHub keeps its case
+
+
+def test_create_environment_creates_it_first_and_direct_users_keep_theirs(run: Run, chain_config: ChainConfig) -> None:
+    """Direct users of ``environment`` write into an environment they manage (nothing else is created); with
+    ``create_environment`` the component owns it: a RepositoryEnvironment that every secret and variable waits for (an
+    environment secret is encrypted with the environment's public key: terraform-provider-github
+    github/resource_github_actions_environment_secret.go, getEnvironmentPublicKeyDetails)."""
+    config, secret_keys = chain_config
+    theirs = run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "environment": "preview"}), config, secret_keys)
+    assert not theirs.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
+    ours = run(
+        lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "environment": "preview", "create_environment": True}),
+        config,
+        secret_keys,
+    )
+    (created,) = ours.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
+    assert created.inputs == {"repository": "platform", "environment": "preview"}
+    written = [r for r in ours.resources if r is not created]
+    assert {r.type.rsplit(":", 1)[-1] for r in written} == {"ActionsEnvironmentSecret", "ActionsEnvironmentVariable"}
+    assert all(created.urn in r.dependencies and r.inputs["environment"] == "preview" for r in written)
+
+
+def test_create_environment_needs_an_environment(run: Run, chain_config: ChainConfig) -> None:
+    config, secret_keys = chain_config
+    error = config_error(run, lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "create_environment": True}), config, secret_keys)
+    assert 'argument "create_environment" needs "environment"' in str(error)

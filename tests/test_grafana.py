@@ -390,3 +390,222 @@ def test_role_attribute_path_evaluates_as_grafana_reads_it(admin: str, user: dic
     from components.grafana import role_attribute_path
 
     assert jmespath.search(role_attribute_path(admin), {**user, "groups": []}) == role
+
+
+# --- the alert email reaches Grafana: the alerting provisioning file, delivered by the Helm chart's sidecar ------
+#
+# Upstream rules these tests rest on (ported in tests/grafana_provisioning.py, each step citing its source):
+# - grafana/grafana docs "Use configuration files to provision alerting resources" (apiVersion 1; contactPoints of
+#   orgId, name, receivers of uid, type, settings; email settings.addresses) and the code that reads it:
+#   pkg/services/provisioning/alerting/{config_reader.go,file_v1.go,contact_point_types.go,notification_policy_types.go};
+# - provisioning env interpolation: pkg/services/provisioning/values/values.go interpolateValue, docs "Provision
+#   Grafana" → "Using environment variables" ($NAME or ${NAME}, $$ for a literal $);
+# - the email integration: grafana/alerting receivers/email/v1/config.go ("could not find addresses in settings");
+# - the Helm chart's alerts sidecar: grafana-community/helm-charts (formerly grafana/helm-charts) charts/grafana
+#   values.yaml (sidecar.alerts.enabled false, label grafana_alert, labelValue "", searchNamespace null: the pod's own
+#   namespace) and templates/_pod.tpl (FOLDER /etc/grafana/provisioning/alerting, mounted into Grafana too;
+#   envFromSecret → envFrom secretRef of the grafana container); kiwigrid/k8s-sidecar src/resources.py (label
+#   selector `label` alone when LABEL_VALUE is unset; each data key becomes a file of that name).
+
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+
+
+def _alerting(ev: Evaluation) -> dict[str, Any]:
+    """The one alerting ConfigMap as a manifest, checked against the Kubernetes schema."""
+    (config_map,) = ev.of_type(CONFIG_MAP)
+    manifest: dict[str, Any] = unwrap(config_map.inputs)
+    validate(manifest)
+    return manifest
+
+
+def test_mail_on_writes_the_alerting_file_where_the_charts_sidecar_finds_it(run: Run, grafana_config: Config) -> None:
+    config, secret_keys = grafana_config
+    ev = run(lambda: GrafanaOAuth("grafana", ARGS), config, secret_keys)
+    manifest = _alerting(ev)
+    metadata = manifest["metadata"]
+    assert (metadata["namespace"], metadata["name"]) == ("monitoring", "grafana-alert-email")  # Grafana's namespace
+    assert metadata["labels"]["grafana_alert"] == "1"  # the chart's default sidecar.alerts.label
+    assert "k8s-sidecar-target-directory" not in metadata.get("annotations", {})  # Grafana does not read sub-folders
+    assert list(manifest["data"]) == ["secret-chain-alert-email.json"]  # a suffix Grafana reads (.yaml, .yml, .json)
+    (config_map,) = ev.of_type(CONFIG_MAP)
+    (secret,) = ev.of_type(SECRET)
+    assert config_map.parent == secret.parent  # a child of the component
+    assert secret.urn in config_map.dependencies  # the variable exists before a Grafana can load the file
+    assert find_leaks(ev, _secret_values(config, secret_keys)) == []
+
+
+def test_grafana_reads_the_alert_email_from_the_file_and_the_secrets_environment(run: Run, grafana_config: Config) -> None:
+    """The file as Grafana provisions it, with the environment the Secret gives Grafana: one email contact point that
+    mails exactly grafana:alertEmail, and the root policy that routes every alert to it."""
+    from components.grafana import ALERTING_FILE
+    from tests.grafana_provisioning import read_alerting_file
+
+    config, secret_keys = grafana_config
+    ev = run(lambda: GrafanaOAuth("grafana", ARGS), config, secret_keys)
+    env = _env(ev)  # Grafana's process environment: envFromSecret makes every key of the Secret a variable
+    provisioned = read_alerting_file(ALERTING_FILE, _alerting(ev)["data"][ALERTING_FILE], lambda name: env.get(name, ""))
+    assert provisioned is not None
+    (point,) = provisioned.contact_points
+    assert (point.org_id, point.name) == (1, "alert-email")
+    (receiver,) = point.receivers
+    assert (receiver.uid, receiver.type) == ("alert-email", "email")
+    assert receiver.addresses == (config["grafana:alertEmail"],)
+    (policy,) = provisioned.policies
+    assert policy.org_id == 1 and policy.route == {"receiver": "alert-email", "group_by": ["grafana_folder", "alertname"]}
+
+
+def test_the_file_mails_nobody_without_the_variable_so_grafana_would_refuse_it(run: Run, grafana_config: Config) -> None:
+    """Why the ConfigMap exists only beside GF_SECRET_CHAIN_ALERT_EMAIL: without it the address interpolates to ""
+    and Grafana refuses the contact point, and with it the whole alerting provisioning (at start-up, Grafana)."""
+    from components.grafana import ALERTING_FILE
+    from tests.grafana_provisioning import ProvisioningError, read_alerting_file
+
+    config, secret_keys = grafana_config
+    text = _alerting(run(lambda: GrafanaOAuth("grafana", ARGS), config, secret_keys))["data"][ALERTING_FILE]
+    with pytest.raises(ProvisioningError, match="could not find addresses in settings"):
+        read_alerting_file(ALERTING_FILE, text, lambda name: "")
+
+
+@pytest.mark.parametrize(
+    ("case", "args", "stack"),
+    [
+        ("PR stack", {**ARGS, "namespace": "preview-pr-42", "pr_number": 42}, "preview-pr-42"),
+        ("alerting_mail false", {**ARGS, "alerting_mail": False}, "production"),
+    ],
+)
+def test_mail_off_writes_no_alerting_file(run: Run, grafana_config: Config, case: str, args: GrafanaOAuthArgs, stack: str) -> None:
+    """GF_SMTP_ENABLED=false: no alert address in the Secret, so no file that would interpolate it to nothing."""
+    config, secret_keys = grafana_config
+    ev = run(lambda: GrafanaOAuth("grafana", args), config, secret_keys, stack)
+    assert _env(ev)["GF_SMTP_ENABLED"] == "false" and "GF_SECRET_CHAIN_ALERT_EMAIL" not in _env(ev)
+    assert ev.of_type(CONFIG_MAP) == []
+
+
+def test_no_mail_settings_write_no_alerting_file(run: Run, oauth_config: Config) -> None:
+    config, secret_keys = oauth_config
+    assert run(lambda: GrafanaOAuth("grafana", ARGS), config, secret_keys).of_type(CONFIG_MAP) == []
+
+
+def test_a_pr_stack_that_opts_in_to_mail_gets_its_file_in_its_own_namespace(run: Run, grafana_config: Config) -> None:
+    config, secret_keys = grafana_config
+    args: GrafanaOAuthArgs = {**ARGS, "namespace": "preview-pr-7", "pr_number": 7, "alerting_mail": True}
+    metadata = _alerting(run(lambda: GrafanaOAuth("grafana", args), config, secret_keys, "preview-pr-7"))["metadata"]
+    assert (metadata["namespace"], metadata["name"]) == ("preview-pr-7", "grafana-alert-email")
+
+
+def test_route_alerts_false_provisions_only_the_contact_point(run: Run, grafana_config: Config) -> None:
+    from components.grafana import ALERTING_FILE
+    from tests.grafana_provisioning import read_alerting_file
+
+    config, secret_keys = grafana_config
+    ev = run(lambda: GrafanaOAuth("grafana", {**ARGS, "route_alerts": False}), config, secret_keys)
+    env = _env(ev)
+    provisioned = read_alerting_file(ALERTING_FILE, _alerting(ev)["data"][ALERTING_FILE], lambda name: env.get(name, ""))
+    assert provisioned is not None and provisioned.policies == ()
+    assert [p.name for p in provisioned.contact_points] == ["alert-email"]
+
+
+def test_route_alerts_must_be_a_bool(run: Run, grafana_config: Config) -> None:
+    config, secret_keys = grafana_config
+    assert 'argument "route_alerts" must be true or false' in _error(run, config, secret_keys, {**ARGS, "route_alerts": "no"})  # type: ignore[typeddict-item]
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
+def test_the_chain_gives_production_the_file_and_pr_stacks_none(preview: bool) -> None:
+    """Per stack: production's Grafana namespace gets the ConfigMap; a PR stack (mail off) gets none, so no two stacks
+    share its kind/namespace/name; preview-base builds no Grafana."""
+    from components import SecretChain
+    from tests.runtime import evaluate
+    from tests.test_chain import full_config
+
+    config, secret_keys = full_config()
+    owned = {}
+    for stack in ("production", "preview-base", "preview-pr-7", "preview-pr-8"):
+        ev = evaluate(lambda: SecretChain("chain"), config=config, secret_keys=secret_keys, stack=stack, preview=preview)
+        owned[stack] = [(unwrap(r.inputs)["metadata"]["namespace"], unwrap(r.inputs)["metadata"]["name"]) for r in ev.of_type(CONFIG_MAP)]
+        for obj in ev.kubernetes_objects():
+            validate(obj)
+        assert find_leaks(ev, [config[k] for k in secret_keys]) == []
+    assert owned == {"production": [("monitoring", "grafana-alert-email")], "preview-base": [], "preview-pr-7": [], "preview-pr-8": []}
+
+
+def test_the_file_is_the_documented_format_and_only_fields_grafana_reads() -> None:
+    """Every key the file has is one Grafana's structs read (its YAML decoder drops unknown keys silently)."""
+    import json
+
+    from components.grafana import ALERT_EMAIL_ENV, alerting_file
+    from tests.grafana_provisioning import read_alerting_file
+
+    for route in (True, False):
+        text = alerting_file(route_alerts=route)
+        document = json.loads(text)
+        assert document["apiVersion"] == 1
+        assert document["contactPoints"][0]["receivers"][0]["settings"] == {"addresses": "${" + ALERT_EMAIL_ENV + "}"}
+        assert read_alerting_file("x.json", text, {ALERT_EMAIL_ENV: "a@example.com"}.__getitem__) is not None
+        assert text == alerting_file(route_alerts=route)  # same input, same bytes: no spurious diff
+
+
+# --- the port of Grafana's interpolation, against Grafana's own test cases ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # pkg/services/provisioning/values/values_test.go (INT=1, STRING=test, EMPTYSTRING="")
+        ("$STRING", "test"),
+        ("$INT", "1"),
+        ("$EMPTYSTRING", ""),
+        ("$$", "$"),
+        ("mY,Passwo$$rd", "mY,Passwo$rd"),
+        ("Some text with $STRING\n", "Some text with test\n"),
+        # the documented ${NAME} form (docs, "Using environment variables"), and an unset variable (os.ExpandEnv: "")
+        ("${STRING}", "test"),
+        ("${UNSET}", ""),
+        ("a$STRING.b", "atest.b"),
+        ("trailing $", "trailing $"),
+    ],
+)
+def test_the_interpolation_port_agrees_with_grafanas_tests(raw: str, expected: str) -> None:
+    from tests.grafana_provisioning import interpolate
+
+    env = {"INT": "1", "STRING": "test", "EMPTYSTRING": ""}
+    assert interpolate(raw, lambda name: env.get(name, "")) == expected
+
+
+def test_the_readme_shows_the_chart_values_that_deliver_the_file_and_the_variable() -> None:
+    """The README's Helm values turn the chart's alerts sidecar on (values.yaml: sidecar.alerts.enabled defaults to
+    false) with the label the ConfigMap carries, and give Grafana the Secret's variables (envFromSecret)."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from components.grafana import ALERTING_CONFIGMAP, SIDECAR_LABEL, SIDECAR_LABEL_VALUE
+
+    readme = Path(__file__).resolve().parents[1].joinpath("README.md").read_text()
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "sidecar:" in b]
+    (values,) = [b for b in blocks if isinstance(b, dict) and "envFromSecret" in b]
+    assert values["envFromSecret"] == "grafana-oauth"  # the Secret's default name
+    alerts = values["sidecar"]["alerts"]
+    assert alerts["enabled"] is True
+    assert alerts.get("label", "grafana_alert") == SIDECAR_LABEL  # the chart's default label when left out
+    assert alerts.get("labelValue", "") in ("", SIDECAR_LABEL_VALUE)  # "" selects on the label's presence alone
+    assert "searchNamespace" not in alerts  # default: the sidecar's own namespace, which is Grafana's
+    assert f"`{ALERTING_CONFIGMAP}`" in readme
+
+
+@pytest.mark.parametrize("address", ["on$call@example.com", "${GF_SMTP_PASSWORD}@example.com", "a$$b@example.com"])
+def test_an_alert_address_with_a_dollar_is_refused_grafana_would_expand_it(run: Run, grafana_config: Config, address: str) -> None:
+    """interpolateValue runs setting.ExpandVar and then os.ExpandEnv on the expanded text (values.go), so a `$` in the
+    variable's value is expanded again: the address changes, or another variable (the SMTP password) is spliced into
+    the recipient. The address is refused before anything is created."""
+    from components.grafana import ALERT_EMAIL_ENV, alerting_file
+    from tests.grafana_provisioning import read_alerting_file
+
+    env = {ALERT_EMAIL_ENV: address, "GF_SMTP_PASSWORD": "hunter2"}
+    provisioned = read_alerting_file("a.json", alerting_file(), lambda name: env.get(name, ""))
+    assert provisioned is not None and provisioned.contact_points[0].receivers[0].addresses != (address,)  # why
+    config, secret_keys = grafana_config
+    config["grafana:alertEmail"] = address
+    message = _error(run, config, secret_keys, ARGS)
+    assert 'config "grafana:alertEmail"' in message and "$" in message and address not in message

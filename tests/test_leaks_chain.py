@@ -479,7 +479,9 @@ SIG_KEY, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d7
 
 def write_config(path: Path, config: dict[str, str], secret_keys: list[str]) -> Path:
     """The config in the form `pulumi config --show-secrets --json` prints."""
-    path.write_text(json.dumps({k: {"value": v, "secret": k in secret_keys} for k, v in config.items()}, indent=2))
+    from tests.runtime import cli_json
+
+    path.write_text(json.dumps(cli_json(config, secret_keys), indent=2))
     return path
 
 

@@ -29,7 +29,7 @@ def test_every_catalog_key_is_read_by_a_part_and_every_setting_is_an_argument() 
     fields = SecretChainArgs.__annotations__  # names only (get_type_hints would resolve pulumi.Input's forward reference)
     from components.chain import SETTINGS
 
-    names = ["app_namespace", "domain", "acme_email", "github_repository", "flux_repository_url", "gateway_namespace"]
+    names = ["app_namespace", "domain", "acme_email", "github_repository", "flux_repository_url", "gateway_namespace", "digitalocean_cluster"]
     assert [parts.arg_name(s) for s in SETTINGS] == names
     assert all(parts.arg_name(s) in fields for s in SETTINGS)
     assert parts.DECLARED_PARTS.key == PARTS_KEY and catalog.get(PARTS_KEY).tier is catalog.Tier.STACK

@@ -30,7 +30,7 @@ def test_stack_program_file_runs_on_the_example_config(preview: bool) -> None:
     ev = evaluate(lambda: runpy.run_path(str(ROOT / "__main__.py")), config=config, secret_keys=secret_keys, preview=preview)
     types = {r.type for r in ev.resources}
     assert "kubernetes:core/v1:Secret" in types
-    assert "github:index/actionsSecret:ActionsSecret" in types
+    assert "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret" in types  # issue 19: production writes to its GitHub environment
     assert "kubernetes:monitoring.coreos.com/v1:ServiceMonitor" in types
     for obj in ev.kubernetes_objects():
         validate(obj)

@@ -446,6 +446,8 @@ def test_every_command_the_operator_commands_print_is_accepted_by_the_cli(tmp_pa
         bad[entry.key] = {"value": "#", "secret": False}
         if entry.json_types == ("array",):  # a list setting (secret-chain:parts) as the CLI prints a YAML list
             bad[entry.key] = {"value": '["#"]', "objectValue": ["#"], "secret": False}
+        elif entry.json_types == ("object",):  # a mapping setting (secret-chain:imageAutomation) as it prints a YAML mapping
+            bad[entry.key] = {"value": '{"images": "#"}', "objectValue": {"images": "#"}, "secret": False}
     bad["namespace:imagePullSecret"] = {"value": '{"token": "#", "username": "#"}', "objectValue": {"token": "#", "username": "#"}, "secret": False}
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(bad))

@@ -512,6 +512,8 @@ def test_an_explicit_provider_or_the_environment_variable_is_accepted(run: Run, 
 def test_the_digitalocean_cluster_provider_updates_secrets_in_place() -> None:
     config, secret_keys = full_config()
     del config["kubernetes:enableSecretMutable"]  # not needed: the chain's own provider sets it
+    config["digitalocean:token"] = VALUES["digitalocean:token"]()  # the cluster's kubeconfig is fetched with it
+    secret_keys = [*secret_keys, "digitalocean:token"]
     ev = evaluate(lambda: SecretChain("chain", {"digitalocean_cluster": "prod"}), config=config, secret_keys=secret_keys)
     (provider,) = ev.of_type("pulumi:providers:kubernetes")
     assert unwrap(provider.inputs)["enableSecretMutable"] in (True, "true")

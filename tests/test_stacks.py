@@ -112,6 +112,7 @@ def own_secrets(key: str, entry: dict[str, Any]) -> dict[str, Any]:
 OPERATOR = "acme"
 """The organisation and GitHub owner of the operator modelled here (not an example name: preflight refuses those)."""
 OPERATOR_DOMAIN = "acme-platform.dev"
+OPERATOR_CLUSTER = "acme-prod"
 OPERATOR_SETTINGS: dict[str, dict[str, str]] = {
     "production": {
         "secret-chain:escEnvironment": f"{OPERATOR}/secret-chain/Production",
@@ -120,6 +121,7 @@ OPERATOR_SETTINGS: dict[str, dict[str, str]] = {
         "secret-chain:domain": OPERATOR_DOMAIN,
         "secret-chain:acmeEmail": f"ops@{OPERATOR_DOMAIN}",
         "secret-chain:fluxRepositoryUrl": f"https://github.com/{OPERATOR}/cluster",
+        "secret-chain:digitaloceanCluster": OPERATOR_CLUSTER,
     },
     "preview-base": {
         "secret-chain:escEnvironment": f"{OPERATOR}/secret-chain/Preview",
@@ -128,9 +130,14 @@ OPERATOR_SETTINGS: dict[str, dict[str, str]] = {
         "secret-chain:domain": OPERATOR_DOMAIN,
         "secret-chain:acmeEmail": f"ops@{OPERATOR_DOMAIN}",
         "secret-chain:fluxRepositoryUrl": f"https://github.com/{OPERATOR}/cluster",
+        "secret-chain:digitaloceanCluster": OPERATOR_CLUSTER,
     },
-    # The domain is committed into the template by the operator (CI copies it); CI sets secret-chain:escEnvironment.
-    "preview-pr-7": {"secret-chain:escEnvironment": f"{OPERATOR}/secret-chain/PullRequest", "secret-chain:domain": OPERATOR_DOMAIN},
+    # The domain and cluster are committed into the template by the operator (CI copies it); CI sets the environment.
+    "preview-pr-7": {
+        "secret-chain:escEnvironment": f"{OPERATOR}/secret-chain/PullRequest",
+        "secret-chain:domain": OPERATOR_DOMAIN,
+        "secret-chain:digitaloceanCluster": OPERATOR_CLUSTER,
+    },
 }
 """What a person sets on each stack besides its committed file (the README's real path): the committed files hold no
 example value (issue 19 item 3), so a stack that deploys has these. tests/test_examples.py holds the README to them."""
@@ -226,8 +233,9 @@ def test_the_pr_stack_as_ci_builds_it_plans_its_namespace_and_passes_preflight(c
     assert cli(["plan", "--stack", "preview-pr-7", "--config", str(path), "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
     kinds = sorted(r["type"].rsplit(":", 1)[-1] for r in plan["resources"])
-    # PullRequest carries no rollout key (generated when absent: issue 14 §4), so the stack makes its own.
-    assert kinds == ["Namespace", "RandomBytes", "Secret", "Secret", "Secret", "Secret", "ServiceMonitor"]
+    # PullRequest carries no rollout key (generated when absent: issue 14 §4), so the stack makes its own; and it deploys
+    # through the Kubernetes provider of its cluster (secret-chain:digitaloceanCluster, issue 19).
+    assert kinds == ["Namespace", "RandomBytes", "Secret", "Secret", "Secret", "Secret", "ServiceMonitor", "kubernetes"]
 
 
 @pytest.mark.parametrize("stack", sorted(STACKS))

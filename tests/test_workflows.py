@@ -15,6 +15,8 @@ import functools
 import importlib.resources
 import json
 import re
+import secrets
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -348,13 +350,13 @@ def test_the_workflows_run_what_the_brief_says() -> None:
     assert deploy.index('cp stacks/Pulumi.preview-pr.yaml "stacks/Pulumi.$STACK.yaml"') < deploy.index("pulumi stack select --create")
     cleanup = runs("preview-cleanup.yml")
     assert cleanup.index("pulumi destroy") < cleanup.index("pulumi stack rm") < cleanup.index("kubectl get namespace")
-    # kubectl needs a kubeconfig: fetched for the named cluster, the token masked before any use.
-    assert cleanup.index("::add-mask::$token") < cleanup.index("curl") < cleanup.index('export KUBECONFIG="$RUNNER_TEMP/kubeconfig"')
-    assert cleanup.index("export KUBECONFIG") < cleanup.index("kubectl get namespace")
+    # kubectl needs a kubeconfig: fetched for the stack's cluster before the destroy (issue 19), the token masked first.
+    assert cleanup.index("::add-mask::$token") < cleanup.index("curl") < cleanup.index('KUBECONFIG=$kubeconfig" >> "$GITHUB_ENV"')
+    assert cleanup.index('KUBECONFIG=$kubeconfig" >> "$GITHUB_ENV"') < cleanup.index("pulumi destroy") < cleanup.index("kubectl get namespace")
     checks = runs("scheduled-checks.yml")
     assert "secret-chain rotation --state <(pulumi stack export" in checks
     assert "secret-chain preflight --stack" in checks
-    assert "pulumi refresh --diff --preview-only" in checks
+    assert "pulumi refresh --run-program --diff --preview-only" in checks
     # the inventory PR regenerates both generated documents, exactly as the README says to
     assert "secret-chain inventory --readme README.md --rotation-doc docs/rotation.md" in checks
     assert "git diff --quiet -- README.md docs/rotation.md" in checks
@@ -369,126 +371,7 @@ def test_no_untrusted_pull_request_text_is_interpolated_into_scripts(path: Path)
             assert "${{" not in run, f"{path.name}: pass values to run steps through env, not ${{{{ }}}} (script injection)"
 
 
-# --- Flux image-update pull requests ------------------------------------------------------------------
-
-FLUX_PR = WORKFLOWS / "flux-image-updates-pr.yml"
-BODY_SCRIPT = WORKFLOWS.parent / "scripts" / "flux_image_updates_pr_body.py"
-# The title of the pull request the Flux guide expects ("Example PR Created by Flux"; /work/shared/seeds).
-GUIDE_TITLE = "chore: automated image updates for non-breaking changes"
-
-
-def _body_module() -> Any:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("flux_image_updates_pr_body", BODY_SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    import sys
-
-    sys.modules[spec.name] = module  # dataclasses look the module up while building the class
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_flux_updates_get_a_pull_request_opened_with_an_app_token() -> None:
-    from components.flux_images import DEFAULT_PUSH_BRANCH
-
-    workflow = load(FLUX_PR)
-    # image-automation-controller pushes the branch; the push (made with Flux's own credentials, not
-    # GITHUB_TOKEN) starts this workflow.
-    assert workflow["on"] == {"push": {"branches": [DEFAULT_PUSH_BRANCH]}}
-    (job,) = workflow["jobs"].values()
-    assert job["env"]["TITLE"] == GUIDE_TITLE and job["env"]["HEAD_BRANCH"] == DEFAULT_PUSH_BRANCH
-    run = "\n".join(str(s.get("run", "")) for s in steps(job))
-    assert '--title "$TITLE" --body-file "$RUNNER_TEMP/body.md"' in run and "gh pr create" in run
-    assert 'flux_image_updates_pr_body.py "origin/$BASE_BRANCH" HEAD' in run
-    checkout = next(s for s in steps(job) if str(s.get("uses", "")).startswith("actions/checkout@"))
-    assert checkout["with"] == {"fetch-depth": 0, "persist-credentials": False}  # the base's history, no stored credential
-    # The step that reads the branch sees no secret and no token.
-    reader = next(s for s in steps(job) if s.get("id") == "body")
-    assert "env" not in reader
-
-
-FULL_DIFF = """diff --git a/apps/api.yaml b/apps/api.yaml
---- a/apps/api.yaml
-+++ b/apps/api.yaml
-@@ -18,7 +18,7 @@ spec:
-       containers:
-         - name: api
--          image: ghcr.io/acme/api:1.4.0 # {"$imagepolicy": "flux-system:api"}
-+          image: ghcr.io/acme/api:1.4.1 # {"$imagepolicy": "flux-system:api"}
-diff --git a/infra/cert-manager.yaml b/infra/cert-manager.yaml
---- a/infra/cert-manager.yaml
-+++ b/infra/cert-manager.yaml
-@@ -3,6 +3,6 @@
-   image:
-     repository: quay.io/jetstack/cert-manager-controller # {"$imagepolicy": "flux-system:cm:name"}
--    tag: "v1.16.2" # {"$imagepolicy": "flux-system:cm:tag"}
-+    tag: "v1.18.2" # {"$imagepolicy": "flux-system:cm:tag"}
-   webhook:
--    image: quay.io/jetstack/cert-manager-webhook@sha256:aaaa # {"$imagepolicy": "flux-system:wh"}
-+    image: quay.io/jetstack/cert-manager-webhook@sha256:bbbb # {"$imagepolicy": "flux-system:wh"}
--  replicas: 1
-+  replicas: 2
-"""
-
-
-def test_the_body_lists_each_changed_image_from_the_diff() -> None:
-    m = _body_module()
-    changes = m.changes_from_diff(FULL_DIFF)
-    assert [c.line() for c in changes] == [
-        "- ghcr.io/acme/api: 1.4.0 → 1.4.1",
-        "- quay.io/jetstack/cert-manager-controller: v1.16.2 → v1.18.2",
-        "- quay.io/jetstack/cert-manager-webhook: sha256:aaaa → sha256:bbbb",
-    ]
-    text = m.body("main", changes, ["chore(images): automated image updates"])
-    assert text.startswith(m.HEADER) and "- ghcr.io/acme/api: 1.4.0 → 1.4.1" in text
-    assert "replicas" not in text  # only marked values are image changes
-
-
-def test_the_body_falls_back_to_flux_commit_messages_then_subjects() -> None:
-    m = _body_module()
-    # What components/flux.py MESSAGE_TEMPLATE renders for one changed Deployment.
-    message = (
-        "chore(images): automated image updates\n\n- Deployment apps/api:\n"
-        "  - ghcr.io/acme/api:1.4.0 -> ghcr.io/acme/api:1.4.1\n  - v1 -> v2\n"
-    )
-    assert [c.line() for c in m.changes_from_messages(message)] == ["- ghcr.io/acme/api: 1.4.0 → 1.4.1", "- image: v1 → v2"]
-    assert m.changes_from_diff("+++ b/x.yaml\n-  replicas: 1\n+  replicas: 2\n") == []
-    text = m.body("main", [], ["chore(images): automated image updates"])
-    assert "- chore(images): automated image updates" in text and "No `$imagepolicy` change" in text
-
-
-def test_the_body_keeps_branch_text_inert() -> None:
-    m = _body_module()
-    hostile = '+++ b/x.yaml\n-  image: a/b:1 # {"$imagepolicy": "ns:p"}\n+  image: a/b:`x`<script>[l](u) # {"$imagepolicy": "ns:p"}\n'
-    (line,) = [c.line() for c in m.changes_from_diff(hostile)]
-    assert not set("`<>[]") & set(line.split(": ", 1)[1])
-    many = [m.Change(f"img{i}", "1", "2") for i in range(m.MAX_LINES + 5)]
-    assert "… and 5 more" in m.body("main", many, [])
-
-
-def test_the_body_script_reads_a_real_git_branch(tmp_path: Path) -> None:
-    import subprocess
-
-    def git(*args: str) -> str:
-        names = {f"GIT_{who}_{what}": "t@e" for who in ("AUTHOR", "COMMITTER") for what in ("NAME", "EMAIL")}
-        env = {**names, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-        return subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True, text=True, env=env).stdout
-
-    manifest = tmp_path / "api.yaml"
-    git("init", "-q", "-b", "main")
-    manifest.write_text('spec:\n  image: ghcr.io/acme/api:1.4.0 # {"$imagepolicy": "flux-system:api"}\n')
-    git("add", ".")
-    git("commit", "-q", "-m", "base")
-    git("switch", "-q", "-c", "flux-image-updates")
-    manifest.write_text('spec:\n  image: ghcr.io/acme/api:1.5.0 # {"$imagepolicy": "flux-system:api"}\n')
-    git("commit", "-q", "-am", "chore(images): automated image updates")
-    done = subprocess.run(
-        [sys.executable, str(BODY_SCRIPT), "main", "HEAD"], cwd=tmp_path, capture_output=True, text=True, check=True, timeout=30
-    )
-    assert "- ghcr.io/acme/api: 1.4.0 → 1.5.0" in done.stdout and "against `main`" in done.stdout
-
+# --- Flux image-update pull requests: tests/test_flux_workflow.py ---------------------------------------
 
 # --- the documentation of the workflows --------------------------------------------------------------
 
@@ -538,3 +421,480 @@ def test_least_privilege_doc_covers_ci_without_stored_tokens() -> None:
         row = next(line for line in section.splitlines() if line.startswith(f"| `{workflow}`") and f"`{job}`" in line)
         for name, level in permissions.items():
             assert f"`{name}: {level}`" in row, (workflow, job, name)
+
+
+# --- issue 19: cluster access is explicit ---------------------------------------------------------------------------
+#
+# The steps are read as the runner reads them: YAML with `on` fixed, each job's steps in order with their `if:`, a matrix
+# job once per matrix entry, and each `run:` as the bash script GitHub runs (`shell: bash` is `bash --noprofile --norc
+# -eo pipefail {0}`: GitHub docs, "Workflow syntax", defaults.run.shell), split into commands the way bash does.
+
+CREDENTIALS = "Fetch the cluster's kubeconfig (DigitalOcean; this job only, never printed)"
+"""The one step that gives a job the cluster's credentials (the same script in every job that needs it)."""
+CLUSTER_OPERATIONS = ("up", "preview", "refresh", "destroy")
+"""The pulumi commands that talk to the cluster through pulumi-kubernetes."""
+ALWAYS = (None, "${{ !cancelled() }}")
+"""`if:` values under which a step runs whenever a later one with the same or any other condition can."""
+_KEYWORDS = {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "for", "!", "time", "{", "}"}
+
+
+def commands(script: str) -> list[list[str]]:
+    """The simple commands of a bash script, each as its words (quotes removed), in order.
+
+    Full-line comments are dropped; lines continued with a backslash are joined; quoted text (a jq program over several
+    lines) stays one word. Commands are split where bash splits them: newlines, ``;``, ``&&``, ``||``, ``|``, ``&``, and
+    the parentheses of subshells and substitutions such as ``<(…)``; leading keywords (``if !``) and variable
+    assignments are dropped. Command substitutions inside double quotes stay inside their word.
+    """
+    import shlex
+
+    text = "\n".join(line for line in script.replace("\\\n", " ").splitlines() if not line.lstrip().startswith("#"))
+    lexer = shlex.shlex(text, posix=True, punctuation_chars="();<>|&\n")
+    lexer.whitespace = " \t\r"
+    lexer.commenters = ""
+    lexer.whitespace_split = True
+    out: list[list[str]] = []
+    current: list[str] = []
+    for token in lexer:
+        if token and set(token) <= set("();<>|&\n"):
+            if current:
+                out.append(current)
+            current = []
+            continue
+        if not current and (token in _KEYWORDS or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", token, re.DOTALL)):
+            continue
+        current.append(token)
+    if current:
+        out.append(current)
+    return out
+
+
+def test_commands_are_split_as_bash_splits_them() -> None:
+    script = (
+        'if ! pulumi stack select "$ORG/$STACK"; then\n  exit 0\nfi\n'
+        "# pulumi destroy in a comment is no command\n"
+        '(umask 077 && pulumi refresh --run-program \\\n  --preview-only --stack "$S")\n'
+        "x=\"$(jq -r 'select(.a)\n  | .b' \"$f\" | sort -u)\"\n"
+        "secret-chain rotation --state <(pulumi stack export --stack s)\n"
+    )
+    assert commands(script) == [
+        ["pulumi", "stack", "select", "$ORG/$STACK"],
+        ["exit", "0"],
+        ["umask", "077"],
+        ["pulumi", "refresh", "--run-program", "--preview-only", "--stack", "$S"],
+        ["secret-chain", "rotation", "--state"],
+        ["pulumi", "stack", "export", "--stack", "s"],
+    ]
+
+
+def cluster_operations(step: dict[str, Any]) -> list[list[str]]:
+    """The `pulumi up|preview|refresh|destroy` commands a step runs."""
+    return [c for c in commands(str(step.get("run", ""))) if c[:1] == ["pulumi"] and c[1:2] and c[1] in CLUSTER_OPERATIONS]
+
+
+def matrix_entries(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """One matrix context per run of the job: the combinations of its `strategy.matrix` lists, then each `include`
+    entry that extends none of them as a run of its own (GitHub docs, "Running variations of jobs in a workflow":
+    include; the workflows here add no include to a combination, and use no exclude)."""
+    import itertools
+
+    matrix = dict(job.get("strategy", {}).get("matrix") or {})
+    if not matrix:
+        return [{}]
+    include = matrix.pop("include", [])
+    assert "exclude" not in matrix
+    runs = [dict(zip(matrix, values, strict=True)) for values in itertools.product(*matrix.values())] if matrix else []
+    return runs + [dict(entry) for entry in include]
+
+
+def job_environment(job: dict[str, Any], entry: dict[str, Any]) -> str | None:
+    """The GitHub environment one run of the job references (`environment:` a name, an object with `name`, or
+    `${{ matrix.<key> }}`: the name may be an expression over the matrix; GitHub docs, "Using environments for jobs")."""
+    declared = job.get("environment")
+    if isinstance(declared, dict):
+        declared = declared.get("name")
+    if declared is None:
+        return None
+    found = re.fullmatch(r"\$\{\{\s*matrix\.(\w+)\s*\}\}", str(declared))
+    return str(entry[found.group(1)]) if found else str(declared)
+
+
+def operation_steps() -> list[tuple[str, str, int]]:
+    return [
+        (w, n, i) for w, n, job in all_jobs() for i, step in enumerate(steps(job)) if cluster_operations(step)
+    ]
+
+
+def test_the_workflows_run_pulumi_against_the_cluster() -> None:
+    found = {(w, " ".join(c[:2])) for w, n, job in all_jobs() for s in steps(job) for c in cluster_operations(s)}
+    assert found == {
+        ("preview-deploy.yml", "pulumi up"),
+        ("preview-cleanup.yml", "pulumi destroy"),
+        ("scheduled-checks.yml", "pulumi refresh"),
+    }
+
+
+@pytest.mark.parametrize(("workflow", "name", "index"), operation_steps(), ids=[f"{w}/{n}/{i}" for w, n, i in operation_steps()])
+def test_every_pulumi_operation_on_the_cluster_comes_after_the_cluster_credentials(workflow: str, name: str, index: int) -> None:
+    """Issue 19, "CI cannot reach the cluster": without a kubeconfig pulumi-kubernetes marks the cluster unreachable and
+    fails every create, read and delete (pulumi/pulumi-kubernetes provider/pkg/provider/provider.go: "configured
+    Kubernetes cluster is unreachable"). preview-cleanup.yml fetched one only after `pulumi destroy`. Every such step now
+    comes after the job's credentials step, which runs whenever the step does."""
+    job_steps = steps(load(WORKFLOWS / workflow)["jobs"][name])
+    step = job_steps[index]
+    earlier = [s for s in job_steps[:index] if s.get("name") == CREDENTIALS]
+    assert earlier, f"{workflow}/{name}: step {step.get('name')!r} runs pulumi on the cluster before {CREDENTIALS!r}"
+    assert earlier[-1].get("if") in (*ALWAYS, step.get("if")), f"{workflow}/{name}: the credentials may be skipped while {step.get('name')!r} runs"
+
+
+@pytest.mark.parametrize("stack", ["production", "preview-base", "preview-pr-7"])
+def test_every_stack_ci_runs_names_its_cluster_and_its_environment_holds_the_token(stack: str) -> None:
+    """The program's own path to the cluster (issue 19, cluster access is explicit): each stack file CI runs names the cluster
+    (secret-chain:digitaloceanCluster), its ESC environment holds digitalocean:token, and so the program, from exactly
+    those, builds the explicit Kubernetes provider every object uses, with the kubeconfig it fetched (kept secret)."""
+    from components.ops.offline import Evaluation, is_secret
+    from tests.test_stacks import STACKS, build, esc_keys, stack_config
+
+    stack_file, environment_file, _, _ = STACKS[stack]
+    # The cluster is the operator's (issue 19: no example value is committed): the stack file says how to set it, and the
+    # stack CI runs, its file as the operator committed it in the fork (tests/test_stacks.py), names it.
+    assert "secret-chain:digitaloceanCluster" in (ROOT / "stacks" / stack_file).read_text(encoding="utf-8"), f"{stack_file} never names the cluster"
+    assert stack_config(stack)[0].get("secret-chain:digitaloceanCluster"), f"{stack} names no cluster"
+    assert "digitalocean:token" in esc_keys(environment_file), f"esc/{environment_file} has no digitalocean:token"
+    ev = build(stack, *stack_config(stack))
+    assert isinstance(ev, Evaluation), str(ev)
+    (provider,) = ev.of_type("pulumi:providers:kubernetes")
+    assert is_secret(provider.inputs["kubeconfig"])
+    kube = [r for r in ev.resources if r.type.startswith("kubernetes:")]
+    assert kube and all(r.provider.startswith(provider.urn + "::") for r in kube)
+
+
+def test_destroy_and_refresh_run_the_program() -> None:
+    """`pulumi destroy` and `pulumi refresh` configure providers from the inputs stored in state unless `--run-program`
+    is given ("Run the program to determine up-to-date state for providers to destroy resources": pulumi/pulumi
+    pkg/cmd/pulumi/operations/destroy.go and refresh.go; added by pulumi/pulumi#19044). The chain's provider holds a
+    kubeconfig that expires (components.chain.KUBECONFIG_EXPIRY_SECONDS; DigitalOcean's default is 7 days) and a PR may
+    stay open longer: only the program fetches a fresh one."""
+    found = [
+        (w, n, c) for w, n, job in all_jobs() for s in steps(job) for c in cluster_operations(s) if c[1] in ("destroy", "refresh")
+    ]
+    assert {(w, c[1]) for w, _, c in found} == {("preview-cleanup.yml", "destroy"), ("scheduled-checks.yml", "refresh")}
+    for workflow, name, command in found:
+        assert "--run-program" in command, f"{workflow}/{name}: {' '.join(command)}"
+
+
+def test_the_cleanup_makes_the_stack_file_the_program_reads_before_it_destroys() -> None:
+    """`destroy --run-program` runs the program, which reads the stack's config; the deploy job's stack file is not in the
+    cleanup's checkout, so the cleanup makes it again, with the same commands."""
+    deploy = [c for s in steps(load(WORKFLOWS / "preview-deploy.yml")["jobs"]["deploy"]) for c in commands(str(s.get("run", "")))]
+    cleanup_steps = steps(load(WORKFLOWS / "preview-cleanup.yml")["jobs"]["destroy"])
+    cleanup = [c for s in cleanup_steps for c in commands(str(s.get("run", "")))]
+    made = [c for c in deploy if c[:1] == ["cp"] or c[:3] in (["pulumi", "config", "env"], ["pulumi", "config", "set"])]
+    assert len(made) == 3
+    destroy = next(i for i, c in enumerate(cleanup) if c[:2] == ["pulumi", "destroy"])
+    for command in made:
+        assert command in cleanup[:destroy], f"the cleanup does not run {' '.join(command)} before its destroy"
+
+
+def _credentials_steps() -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    return [(w, n, job, s) for w, n, job in all_jobs() for s in steps(job) if s.get("name") == CREDENTIALS]
+
+
+def test_the_credentials_step_is_one_script() -> None:
+    found = _credentials_steps()
+    assert {(w, n) for w, n, _, _ in found} == {w_n for w_n in {(w, n) for w, n, _ in operation_steps()}}
+    assert len({str(s["run"]) for _, _, _, s in found}) == 1
+    for workflow, name, job, step in found:
+        # The kubeconfig lives no longer than the job may run (DigitalOcean API, kubeconfig: expiry_seconds).
+        assert step["env"] == {"KUBECONFIG_EXPIRY_SECONDS": 60 * job["timeout-minutes"]}, f"{workflow}/{name}"
+
+
+def _stand_in(directory: Path, name: str, source: str) -> None:
+    path = directory / name
+    path.write_text(f"#!{sys.executable}\n{source}", encoding="utf-8")
+    path.chmod(0o755)
+
+
+_PULUMI_STAND_IN = """
+import os, sys
+args = sys.argv[1:]
+if args[:2] == ["config", "get"]:
+    value = {"secret-chain:digitaloceanCluster": os.environ.get("FAKE_CLUSTER", ""), "digitalocean:token": os.environ["FAKE_DO_TOKEN"]}.get(args[2])
+    if value:
+        print(value)
+        sys.exit(0)
+    print(f"error: configuration key '{args[2]}' not found for stack", file=sys.stderr)
+    sys.exit(255)
+sys.exit(3)
+"""
+_CURL_STAND_IN = """
+import json, os, sys
+args = sys.argv[1:]
+url = next(a for a in args if a.startswith("https://"))
+assert "-H" in args and args[args.index("-H") + 1] == "Authorization: Bearer " + os.environ["FAKE_DO_TOKEN"], args
+with open(os.environ["CURL_LOG"], "a") as log:
+    log.write(url + "\\n")
+api = "https://api.digitalocean.com/v2/kubernetes/clusters"
+if url == api + "?per_page=200":
+    print(json.dumps({"kubernetes_clusters": [{"name": "other", "id": "c-other"}, {"name": os.environ["FAKE_CLUSTER"], "id": "c-123"}]}))
+elif url.startswith(api + "/c-123/kubeconfig?"):
+    print("apiVersion: v1\\nkind: Config\\nclusters:\\n- name: do\\n  cluster: {server: 'https://c.invalid'}\\n"
+          "contexts:\\n- name: do\\n  context: {cluster: do, user: do-admin}\\ncurrent-context: do\\n"
+          "users:\\n- name: do-admin\\n  user: {token: '" + os.environ["FAKE_KUBE_TOKEN"] + "'}")
+else:
+    print("curl: (22) The requested URL returned error: 404", file=sys.stderr)
+    sys.exit(22)
+"""
+
+
+def _run_credentials(tmp_path: Path, cluster: str) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    import shutil
+    import subprocess
+
+    if shutil.which("kubectl") is None or shutil.which("jq") is None:
+        pytest.skip("kubectl and jq (as on GitHub's runners) are needed to run the step")
+    step = _credentials_steps()[0][3]
+    bin_dir, runner_temp = tmp_path / "bin", tmp_path / "runner-temp"
+    bin_dir.mkdir()
+    runner_temp.mkdir()
+    _stand_in(bin_dir, "pulumi", _PULUMI_STAND_IN)
+    _stand_in(bin_dir, "curl", _CURL_STAND_IN)
+    for tool in ("kubectl", "jq"):
+        (bin_dir / tool).symlink_to(str(shutil.which(tool)))
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "RUNNER_TEMP": str(runner_temp),
+        "GITHUB_ENV": str(tmp_path / "github-env"),
+        "CURL_LOG": str(tmp_path / "curl.log"),
+        "PULUMI_ORG": "acme",
+        "STACK": "preview-pr-7",
+        "FAKE_CLUSTER": cluster,
+        "FAKE_DO_TOKEN": "dop_v1_" + secrets.token_hex(32),
+        "FAKE_KUBE_TOKEN": "doks_" + secrets.token_hex(24),
+        **{k: str(v) for k, v in step["env"].items()},
+    }
+    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", str(step["run"])], env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    return done, env
+
+
+def test_the_credentials_step_fetches_a_short_lived_kubeconfig_and_prints_no_credential(tmp_path: Path) -> None:
+    """Run as the runner runs it, with stand-ins for pulumi and the DigitalOcean API (real bash, jq and kubectl). The
+    DigitalOcean token and the kubeconfig's own credential reach the log only inside `::add-mask::`, which hides them
+    from then on (GitHub docs, "Workflow commands": masking a value); the kubeconfig is a 0600 file in the runner's temp
+    directory that later steps find through `$GITHUB_ENV`, valid for the job's length."""
+    import stat
+
+    done, env = _run_credentials(tmp_path, "prod-cluster")
+    assert done.returncode == 0, done.stdout + done.stderr
+    output = (done.stdout + done.stderr).splitlines()
+    for secret in (env["FAKE_DO_TOKEN"], env["FAKE_KUBE_TOKEN"]):
+        assert f"::add-mask::{secret}" in output
+        assert all(line == f"::add-mask::{secret}" for line in output if secret in line)
+    kubeconfig = Path(env["RUNNER_TEMP"]) / "kubeconfig"
+    assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600 and env["FAKE_KUBE_TOKEN"] in kubeconfig.read_text()
+    assert (tmp_path / "github-env").read_text() == f"KUBECONFIG={kubeconfig}\n"
+    urls = (tmp_path / "curl.log").read_text().splitlines()
+    assert urls[-1] == f"https://api.digitalocean.com/v2/kubernetes/clusters/c-123/kubeconfig?expiry_seconds={env['KUBECONFIG_EXPIRY_SECONDS']}"
+
+
+def test_the_credentials_step_stops_when_the_stack_names_no_cluster(tmp_path: Path) -> None:
+    done, env = _run_credentials(tmp_path, "")
+    assert done.returncode == 1 and "::error::" in done.stdout and "secret-chain:digitaloceanCluster" in done.stdout
+    assert not (Path(env["RUNNER_TEMP"]) / "kubeconfig").exists() and not (tmp_path / "github-env").exists()
+
+
+# A run step may not print these: a kubeconfig, a token variable, or the shell's trace of every command.
+_PRINTS_CREDENTIAL = re.compile(
+    r"\bset\s+-[a-wyz]*x|\bcat\b[^|\n]*(kubeconfig|KUBECONFIG)|\becho\s+\"?\$\{?(token|value|FALLBACK_TOKEN)\b"
+    r"|kubectl\s+config\s+view(?![^\n]*-o\s+jsonpath)|\|\s*tee\b"
+)
+
+
+@pytest.mark.parametrize("path", FILES, ids=NAMES)
+def test_no_step_prints_the_kubeconfig_or_keeps_it_as_an_artifact(path: Path) -> None:
+    """Issue 19: the kubeconfig never lands in a log or an artifact. No step prints a kubeconfig or a token (masks
+    aside), traces its commands (`set -x`), or uploads an artifact; a fetched kubeconfig goes only to a file under
+    `$RUNNER_TEMP` created with umask 077, and `--show-secrets` output goes only into `secret-chain preflight`."""
+    for name, job in load(path)["jobs"].items():
+        for step in steps(job):
+            assert not str(step.get("uses", "")).startswith(("actions/upload-artifact@", "actions/cache@")), f"{path.name}/{name}"
+            run = str(step.get("run", ""))
+            for line in run.splitlines():
+                if line.lstrip().startswith("#") or "::add-mask::" in line:
+                    continue
+                assert not _PRINTS_CREDENTIAL.search(line), f"{path.name}/{name}: {line.strip()}"
+                if "/kubeconfig" in line and "curl" in line:
+                    written = re.search(r'\(umask 077 && curl [^)]*> "\$(\w+)"\)', line)
+                    assert written, f"{path.name}/{name}: write the kubeconfig to a file, created with umask 077: {line.strip()}"
+                    target = re.search(rf'\b{written.group(1)}="\$RUNNER_TEMP/[^"$]+"', run)
+                    assert target, f"{path.name}/{name}: ${written.group(1)} is not a file in $RUNNER_TEMP"
+                if "--show-secrets" in line:
+                    assert re.search(r"--show-secrets[^|]*\|\s*secret-chain preflight\b", line), line
+    assert not _PRINTS_CREDENTIAL.search("true") and _PRINTS_CREDENTIAL.search('cat "$KUBECONFIG"')
+
+
+_DRIFT_PULUMI = """
+import json, os, sys
+args = sys.argv[1:]
+assert args[0] == "refresh" and "--run-program" in args and "--preview-only" in args, args
+log = args[args.index("--event-log") + 1]
+events = json.loads(os.environ["FAKE_EVENTS"])
+with open(log, "w") as out:
+    for event in events:
+        out.write(json.dumps(event) + "\\n")
+"""
+
+
+def _outputs_event(op: str, type_: str, custom: bool = True) -> dict[str, Any]:
+    urn = f"urn:pulumi:production::secret-chain::{type_}::x"
+    state = {"type": type_, "urn": urn, **({"custom": True} if custom else {})}
+    return {"sequence": 1, "resOutputsEvent": {"metadata": {"op": op, "urn": urn, "type": type_, "old": state, "new": state}, "planning": True}}
+
+
+@pytest.mark.parametrize(
+    ("events", "drift"),
+    [
+        ([_outputs_event("same", "kubernetes:core/v1:Secret"), _outputs_event("update", "pulumi:providers:kubernetes")], False),
+        ([_outputs_event("update", "secret-chain:index:SecretChain", custom=False)], False),
+        ([_outputs_event("update", "kubernetes:core/v1:Secret")], True),
+        ([_outputs_event("delete", "github:index/actionsVariable:ActionsVariable")], True),
+    ],
+    ids=["provider-token-only", "component", "secret-changed", "variable-gone"],
+)
+def test_drift_is_a_changed_resource_not_the_providers_new_kubeconfig(tmp_path: Path, events: list[dict[str, Any]], drift: bool) -> None:
+    """With `--run-program`, refresh creates and updates providers as `pulumi up` would (pulumi/pulumi
+    docs/architecture/deployment-execution: "Component resources and providers are created and updated as if `up` had
+    been run"), and the chain's provider gets a new kubeconfig token every run, which `--expect-no-changes` would count
+    every week. The Drift step fails on refreshed resources that changed or are gone, read from the engine's event log
+    (resOutputsEvent: the refresh's result op, pkg/engine/update.go)."""
+    import subprocess
+
+    (step,) = [s for s in steps(load(WORKFLOWS / "scheduled-checks.yml")["jobs"]["stack-checks"]) if s.get("name") == "Drift"]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _stand_in(bin_dir, "pulumi", _DRIFT_PULUMI)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "RUNNER_TEMP": str(tmp_path), "PULUMI_ORG": "acme", "STACK": "production",
+           "FAKE_EVENTS": json.dumps(events)}  # fmt: skip
+    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", str(step["run"])], env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert (done.returncode != 0) is drift, done.stdout + done.stderr
+    if drift:
+        assert events[0]["resOutputsEvent"]["metadata"]["urn"] in done.stdout
+
+
+# The names GitHubActionsSecrets writes: each stack writes them into its own GitHub environment (issue 19, one owner
+# per GitHub name: production into `production`, preview-base into `preview`), so a job sees them only if it references that environment
+# (GitHub docs, "Deployment environments": a job can access an environment's secrets only once it references it and is
+# sent to a runner; environment variables likewise).
+ENVIRONMENT_OF_STACK = {"production": "production", "preview-base": "preview", "preview-pr": "preview"}
+EXPECTED_ENVIRONMENT = {
+    ("preview-deploy.yml", "deploy"): "preview",  # a PR stack uses preview-base's Actions values
+    ("preview-cleanup.yml", "destroy"): "preview",
+    ("scheduled-checks.yml", "inventory"): "preview",  # the CI App key, preview-base's copy (the same App as production's)
+    ("flux-image-updates-pr.yml", "pull-request"): "production",  # production's App key, for production's cluster repository
+}
+
+
+def _environment_jobs() -> list[Any]:
+    out: list[Any] = []
+    for workflow, name, job in all_jobs():
+        for entry in matrix_entries(job):
+            label = f"{workflow}/{name}" + (f"/{entry.get('stack')}" if entry else "")
+            out.append(pytest.param(workflow, name, entry, id=label))
+    return out
+
+
+@pytest.mark.parametrize(("workflow", "name", "entry"), _environment_jobs())
+def test_jobs_that_read_environment_values_declare_that_environment(workflow: str, name: str, entry: dict[str, Any]) -> None:
+    from components.github_actions import BY_GITHUB_NAME
+
+    job = load(WORKFLOWS / workflow)["jobs"][name]
+    read = set(re.findall(r"\b(?:vars|secrets)\.(\w+)", yaml.safe_dump(job))) & set(BY_GITHUB_NAME)
+    environment = job_environment(job, entry)
+    if not read:
+        assert environment is None, f"{workflow}/{name} reads no environment value: it needs no environment"
+        return
+    stack = entry.get("stack")
+    expected = ENVIRONMENT_OF_STACK[str(stack)] if stack else EXPECTED_ENVIRONMENT[(workflow, name)]
+    assert environment == expected, f"{workflow}/{name} reads {sorted(read)}: declare environment {expected}"
+
+
+def test_the_oidc_policy_trusts_exactly_the_environments_of_the_jobs_that_log_in() -> None:
+    """A job that references an environment gets the subject `repo:<owner>/<repo>:environment:<name>`, whatever its
+    event (GitHub docs, "OpenID Connect reference", example subject claims: "Filtering for a specific environment"; the
+    `pull_request` and branch subjects apply "only if the job doesn't reference an environment"). The bootstrap's
+    policy allows exactly the environments the Pulumi jobs run in."""
+    from components.bootstrap import BootstrapSpec
+
+    logging_in = {
+        job_environment(job, entry)
+        for _, _, job in all_jobs()
+        if any(str(s.get("uses", "")).startswith(AUTH_ACTION) for s in steps(job))
+        for entry in matrix_entries(job)
+    }
+    spec = BootstrapSpec(organization="acme", repository="acme/platform", token_type="organization", team=None)
+    assert set(spec.subjects()) == {f"repo:acme/platform:environment:{e}" for e in logging_in}
+
+
+def test_preflight_in_ci_says_when_a_stack_can_reach_no_cluster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Where a stack names no cluster and the CI job has no kubeconfig (client-go's loading rules: KUBECONFIG, then
+    ~/.kube/config, then in-cluster), preflight says so before `pulumi up` fails on an unreachable cluster."""
+    from components.ops.cli import main as cli
+    from tests.test_stacks import stack_document
+
+    def preflight(document: dict[str, Any], **environ: str) -> tuple[int, str]:
+        for variable in ("CI", "KUBECONFIG", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"):
+            monkeypatch.delenv(variable, raising=False)
+        for variable, value in environ.items():
+            monkeypatch.setenv(variable, value)
+        monkeypatch.setenv("HOME", str(tmp_path))
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps(document), encoding="utf-8")
+        code = cli(["preflight", "--stack", "production", "--config", str(path)])
+        return code, capsys.readouterr().out
+
+    named = stack_document("production")
+    unnamed = {k: v for k, v in named.items() if k != "secret-chain:digitaloceanCluster"}
+    code, out = preflight(unnamed, CI="true")
+    assert code == 1 and 'config "secret-chain:digitaloceanCluster" is not set, and this CI job has no kubeconfig' in out
+    assert "Fix: pulumi config set secret-chain:digitaloceanCluster" in out
+    assert preflight(named, CI="true")[0] == 0
+    assert preflight(unnamed)[0] == 0  # a person's own kubeconfig is the ambient one
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\n", encoding="utf-8")
+    assert preflight(unnamed, CI="true", KUBECONFIG=str(kubeconfig))[0] == 0
+    assert preflight(unnamed, CI="true", KUBECONFIG=str(tmp_path / "missing"))[0] == 1
+
+
+def test_the_docs_say_which_digitalocean_token_each_stack_uses_and_what_a_pr_job_reaches() -> None:
+    """Issue 19: the narrowest DigitalOcean token, its scopes with DigitalOcean's page, and what a PR's job reaches."""
+    from components import catalog
+    from components.ops import runbook
+
+    text = (ROOT / "docs" / "least-privilege.md").read_text(encoding="utf-8")
+    section = text[text.index("- **DigitalOcean token and kubeconfig") : text.index("- **ESC.**")]
+    for fact in (
+        "one token for every stack",
+        "https://docs.digitalocean.com/reference/api/scopes/",
+        "`kubernetes:read`",
+        "`kubernetes:access_cluster`",
+        "`regions:read`",
+        "`sizes:read`",
+        "`actions:read`",
+        "`domain:read`",
+        "**every** Kubernetes cluster",
+        "production's included",
+        "token's owner",
+        "a later issue narrows it",
+    ):
+        assert fact in " ".join(section.split()), fact
+    scopes = runbook.of(catalog.DIGITALOCEAN_PROVIDER_TOKEN).scopes
+    for scope in ("kubernetes:read", "kubernetes:access_cluster", "domain:read", "regions:read", "sizes:read", "actions:read"):
+        assert scope in scopes
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    preview = readme[readme.index("## Preview per pull request") : readme.index("\n## ", readme.index("## Preview per pull request") + 1)]
+    assert "`secret-chain:digitaloceanCluster`" in preview and "pulumi destroy --run-program" in preview

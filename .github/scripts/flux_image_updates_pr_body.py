@@ -1,22 +1,26 @@
-"""Body of the pull request for Flux's image updates: the images branch flux-image-updates changes.
+"""Body of the pull request for Flux's image updates: the images a push branch changes against its base.
 
-image-automation-controller pushes its commits to ``flux-image-updates`` but opens no pull request;
-flux-image-updates-pr.yml opens (or updates) it and takes its body from here. The list comes from the
-diff of the branch against its base: Flux's setters rewrite only values marked with
-``# {"$imagepolicy": "<namespace>:<policy>"}`` (the whole reference), ``...:tag``, ``...:name`` or
-``...:digest`` (Flux docs, "Configure image updates" → setters), so a removed and an added marked line
-of the same policy and field are one change. When no marker is found (markers outside the diff context),
-the "- <old> -> <new>" lines of the commit messages (the template in components/flux.py MESSAGE_TEMPLATE,
-from .Changed) are used, and failing those, the commit subjects. Standard library only; reads git.
+image-automation-controller pushes its commits to a branch of the cluster repository (production's
+``flux-image-updates``, preview-base's ``flux-image-updates-preview``) but opens no pull request;
+flux-image-updates-pr.yml opens (or updates) it and takes its body from here. The input is the JSON GitHub's
+REST API returns for "Compare two commits" (``GET /repos/{owner}/{repo}/compare/{base}...{head}``: ``ahead_by``,
+``commits[].commit.message``, ``files[].filename`` and ``files[].patch``, the patch absent for binary files):
+the pushed branch is read as data, never checked out, and nothing from it runs. The list comes from the patches:
+Flux's setters rewrite only values marked with ``# {"$imagepolicy": "<namespace>:<policy>"}`` (the whole
+reference), ``...:tag``, ``...:name`` or ``...:digest`` (Flux docs, "Configure image updates" → setters), so a
+removed and an added marked line of the same policy and field are one change. When no marker is found (markers
+outside the diff context), the "- <old> -> <new>" lines of the commit messages (the template in
+components/flux_images.py MESSAGE_TEMPLATE, from .Changed) are used, and failing those, the commit subjects.
+Standard library only; no network, no git.
 
-Usage: python3 flux_image_updates_pr_body.py <base-ref> [<head-ref>]  (prints the Markdown body)
+Usage: python3 flux_image_updates_pr_body.py <compare.json> <base-branch> <head-branch>
+       (prints the Markdown body, or nothing when the head has no commit the base lacks)
 """
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from dataclasses import dataclass
 
@@ -146,9 +150,9 @@ def _unique(changes: list[Change]) -> list[Change]:
     return list(dict.fromkeys(changes))
 
 
-def body(base: str, changes: list[Change], subjects: list[str]) -> str:
+def body(base: str, changes: list[Change], subjects: list[str], head: str = "flux-image-updates") -> str:
     """The Markdown body: the changed images (or, without any, the commit subjects)."""
-    lines = [HEADER, f"Images that Flux image automation moved on `flux-image-updates` (against `{_plain(base)}`):", ""]
+    lines = [HEADER, f"Images that Flux image automation moved on `{_plain(head)}` (against `{_plain(base)}`):", ""]
     if changes:
         lines += [c.line() for c in changes[:MAX_LINES]]
         if len(changes) > MAX_LINES:
@@ -166,22 +170,41 @@ def body(base: str, changes: list[Change], subjects: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _git(*args: str) -> str:
-    return subprocess.run(["git", *args], check=True, capture_output=True, text=True).stdout
+def from_compare(document: object) -> tuple[int, str, str, list[str]]:
+    """(commits ahead, unified diff, commit messages, commit subjects) of a "Compare two commits" response.
+
+    Anything not shaped as the API documents it counts as nothing (the values are text, never run).
+    """
+    if not isinstance(document, dict):
+        return 0, "", "", []
+    ahead = document.get("ahead_by")
+    files = document.get("files") if isinstance(document.get("files"), list) else []
+    commits = document.get("commits") if isinstance(document.get("commits"), list) else []
+    diff: list[str] = []
+    for item in files or []:
+        if isinstance(item, dict) and isinstance(item.get("filename"), str) and isinstance(item.get("patch"), str):
+            diff += [f"+++ b/{item['filename']}", item["patch"]]
+    messages = [
+        str(c["commit"]["message"])
+        for c in commits or []
+        if isinstance(c, dict) and isinstance(c.get("commit"), dict) and isinstance(c["commit"].get("message"), str)
+    ]
+    subjects = [m.splitlines()[0] for m in messages if m.strip()]
+    return (ahead if isinstance(ahead, int) and not isinstance(ahead, bool) else 0), "\n".join(diff), "\n".join(messages), subjects
 
 
 def main(argv: list[str]) -> int:
-    """Print the body for ``argv[1]`` (the base) and ``argv[2]`` (the head, default HEAD)."""
-    if len(argv) not in (2, 3):
-        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
+    """Print the body for the compare JSON ``argv[1]``, base ``argv[2]`` and head ``argv[3]`` (nothing if not ahead)."""
+    if len(argv) != 4:
+        print(__doc__.strip().splitlines()[-2].strip(), file=sys.stderr)
         return 2
-    base, head = argv[1], argv[2] if len(argv) == 3 else "HEAD"
-    merge_base = _git("merge-base", base, head).strip()
-    diff = _git("diff", "--no-color", "--no-ext-diff", "--unified=3", merge_base, head)
-    messages = _git("log", "--format=%B", f"{merge_base}..{head}")
-    subjects = _git("log", "--format=%s", f"{merge_base}..{head}").splitlines()
+    with open(argv[1], encoding="utf-8") as handle:
+        document = json.load(handle)
+    ahead, diff, messages, subjects = from_compare(document)
+    if ahead < 1:
+        return 0
     changes = changes_from_diff(diff) or changes_from_messages(messages)
-    sys.stdout.write(body(base.removeprefix("origin/"), changes, subjects))
+    sys.stdout.write(body(argv[2], changes, subjects, argv[3]))
     return 0
 
 

@@ -1,8 +1,9 @@
 """Command line: ``secret-chain`` (or ``python -m components``): the top-level parser and the dispatcher.
 
 Commands: ``preflight`` (check a stack's config before ``pulumi up``), ``inventory`` (the catalog as
-the runbook's tables), ``plan`` (offline render of what ``pulumi up`` would create) and ``rotation``
-(what is due or overdue in a ``pulumi stack export``). Each command's module (:mod:`components.ops.preflight`,
+the runbook's tables), ``plan`` (offline render of what ``pulumi up`` would create), ``rotation``
+(what is due or overdue in a ``pulumi stack export``) and ``forget-shared`` (an upgrade step: a state without the
+objects another stack holds too). Each command's module (:mod:`components.ops.preflight`,
 …) owns its parser (``register``) and its logic; this module only dispatches, and is the one place that
 turns a :class:`~components.errors.SecretChainError` into one ``error:`` line. No command ever prints a secret value.
 """
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from components.errors import SecretChainError
-from components.ops import inventory, offline, plan, preflight, rotation
+from components.ops import inventory, offline, plan, preflight, rotation, upgrade
 
 EXAMPLES = """examples:
   secret-chain preflight --stack production                      # reads `pulumi config` of the stack
@@ -26,6 +27,7 @@ EXAMPLES = """examples:
   secret-chain plan --stack production --config examples/config/production.json --manifests out/
   pulumi config --show-secrets --json --stack production | secret-chain plan --stack production --config -
   pulumi stack export --stack production > state.json && secret-chain rotation --state state.json
+  secret-chain forget-shared --state preview-base.json --other production.json --out preview-base.forgotten.json
 """
 
 
@@ -55,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for command in (preflight, inventory, plan, rotation):
+    for command in (preflight, inventory, plan, rotation, upgrade):
         command.register(sub)
     return parser
 

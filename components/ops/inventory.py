@@ -167,6 +167,11 @@ def render_markdown(environment: str | None = None, heading: str = "###") -> str
     scope = f" ({environment})" if environment else ""
     out: list[str] = [f"{heading} GitHub repository secrets and variables{scope}", ""]
     out.append("Written by `GitHubActionsSecrets` from the ESC keys named; never set them by hand.")
+    owners = ", ".join(f"{kind.label} to `{env}`" for kind, env in parts.GITHUB_ENVIRONMENTS.items())
+    out.append(
+        f"Each stack writes them to its own GitHub environment of `{parts.GITHUB_REPOSITORY.key}`, which it creates ({owners}), "
+        "so no name has two owners; a workflow job reads them only when it declares that `environment:`."
+    )
     out.append("")
     out += _table(
         ["Secret Name", "Purpose", "Rotation Schedule", "Used By", "ESC key"],
@@ -299,8 +304,10 @@ def operator_settings(kind: parts.Kind) -> list[tuple[str, str]]:
     from components.environments import environment_name
     from components.github_actions import GITHUB_OWNER
 
-    built = [p for p in parts.PARTS if kind in p.kinds and p.enable in (parts.Enable.DECLARED, parts.Enable.ALWAYS)]
-    needed = {k.key for p in built for k in p.required if k.tier is Tier.STACK and k.not_example is not None}
+    built = [p for p in parts.PARTS if kind in p.kinds and p.enable in (parts.Enable.DECLARED, parts.Enable.ALWAYS, parts.Enable.SETTING)]
+    # A setting part's own key (the cluster) is optional for the program, but CI's jobs need it (they fetch its kubeconfig).
+    named = [k for p in built for k in (*p.required, *(p.own if p.enable is parts.Enable.SETTING else ()))]
+    needed = {k.key for k in named if k.tier is Tier.STACK and k.not_example is not None}
     out: list[tuple[str, str]] = []
     name = environment_name(kind.label)
     if name:

@@ -435,5 +435,7 @@ def flows_to(entry: Key) -> str:
     if actions is not None and entry.deprecated:
         return f"nothing since {catalog.DEPRECATED_SINCE} (was {actions_target(actions, 'repository')}, which pulumi up now deletes)"
     if actions is not None:
-        return f"{actions_target(actions, 'repository')}, when set"
+        # Each stack that writes GitHub names writes them to its own environment (parts.GITHUB_ENVIRONMENTS).
+        owners = parts.GITHUB_ENVIRONMENTS.items()
+        return "; ".join(f"{actions_target(actions, f'environment {env}')} in {kind.label}" for kind, env in owners) + ", when set"
     return runbook.of(entry).flows_to

@@ -333,10 +333,45 @@ def check_cluster(report: Report, crd: Callable[[str], dict[str, Any] | None]) -
         report.problems.append(Problem("cluster", "cluster", line, "", ""))
 
 
+def check_cluster_access(report: Report, config: Mapping[str, str], environ: Mapping[str, str], home: str) -> None:
+    """In CI, a problem when a chain stack can reach no cluster: no cluster setting and no kubeconfig.
+
+    CI is ``CI`` set, as GitHub Actions always sets it (GitHub docs, "Variables", default environment variables). The
+    stack names no cluster (``secret-chain:digitaloceanCluster``) and the job has no kubeconfig for the default provider
+    either (:func:`components.chain.ambient_kubeconfig`): every create, refresh and delete would fail.
+
+    Outside CI a person's own kubeconfig is the ambient one, so nothing is said; the stack program itself never looks.
+    """
+    from components.chain import ambient_kubeconfig
+
+    if report.stack == parts.Kind.BOOTSTRAP or environ.get("CI", "").lower() not in ("true", "1"):
+        return
+    if any(p == _CLUSTER_ACCESS for p in report.built) or ambient_kubeconfig(config, environ, home) is not None:
+        return
+    report.problems.append(
+        Problem(
+            catalog.DIGITALOCEAN_CLUSTER.key,
+            "missing",
+            "is not set, and this CI job has no kubeconfig either (KUBECONFIG, ~/.kube/config, in-cluster): pulumi-kubernetes "
+            "would mark the cluster unreachable and fail every create, refresh and delete (provider.go: configured Kubernetes "
+            "cluster is unreachable). Name the DigitalOcean cluster in the stack file, whose kubeconfig the program then "
+            f"fetches on every run with {catalog.DIGITALOCEAN_PROVIDER_TOKEN.key}",
+            fix_command(catalog.DIGITALOCEAN_CLUSTER, report.environment),
+            _CLUSTER_ACCESS,
+        )
+    )
+
+
+_CLUSTER_ACCESS = parts.BY_NAME["Cluster access"].name
+
+
 def main(args: argparse.Namespace) -> int:
     """Check the stack's config against the catalog; exit 1 when anything is wrong."""
+    import os
+
     config, secret_keys = _io.load_config(args)
     report = check(config, secret_keys, args.stack)
+    check_cluster_access(report, config, os.environ, os.path.expanduser("~"))
     if args.cluster:
         check_cluster(report, lambda name: _io.kubectl_crd(name, args.context))
     if args.json:

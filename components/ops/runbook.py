@@ -66,7 +66,7 @@ _PROMETHEUS_APP = (
 
 # --- rotation steps shared by several keys ----------------------------------------------------------
 _UP = "pulumi up on every stack that imports the environment: the value is updated in place (same object, no delete-then-create)"
-_UP_ACTIONS = "pulumi up on production and preview-base (the stacks that write the repository's Actions secrets)"
+_UP_ACTIONS = "pulumi up on production and preview-base (the stacks that write the Actions secrets of the GitHub environments production and preview)"
 
 
 _OIDC_WORKFLOWS = "preview-deploy.yml, preview-cleanup.yml, scheduled-checks.yml"
@@ -167,7 +167,8 @@ RUNBOOK: dict[Key, Runbook] = {
         ),
         scopes=(
             "none itself; the organisation registers the OIDC issuer https://token.actions.githubusercontent.com with a policy "
-            "for aud urn:pulumi:org:<org> and this repository's pull_request and default-branch subjects (the bootstrap stack)"
+            "for aud urn:pulumi:org:<org> and this repository's environment subjects, environment:preview and "
+            "environment:production (the bootstrap stack)"
         ),
     ),
     catalog.CI_PULUMI_TOKEN_TYPE: Runbook(
@@ -310,23 +311,39 @@ RUNBOOK: dict[Key, Runbook] = {
         reload=_CERT_MANAGER,
     ),
     catalog.DIGITALOCEAN_PROVIDER_TOKEN: Runbook(
-        stays="pulumi-digitalocean authenticates with an API token; DigitalOcean documents no OIDC exchange for it",
-        flows_to="pulumi-digitalocean provider config",
-        consumers="pulumi-digitalocean (cluster and domain look-ups)",
-        generate=(
-            'cloud.digitalocean.com/account/api/tokens → "Generate New Token", Custom Scopes: domain:read; '
-            "with digitalocean_cluster also kubernetes:access_cluster (and the read scopes it requires)"
+        stays="pulumi-digitalocean and the CI jobs authenticate with an API token; DigitalOcean documents no OIDC exchange for it",
+        flows_to=(
+            "pulumi-digitalocean provider config (every stack: production and preview-base through Base, preview-pr-<N> through "
+            "PullRequest's implicit import of Base), and the CI jobs' kubeconfig fetch (pulumi config get)"
         ),
-        symptom="DNS records not created / cluster look-up fails with 401",
+        consumers=(
+            "pulumi-digitalocean (getKubernetesCluster: the kubeconfig of secret-chain:digitaloceanCluster on every run; "
+            "CertManagerDnsIssuer's getDomain), the cluster-credentials step of preview-deploy.yml, preview-cleanup.yml, "
+            "scheduled-checks.yml"
+        ),
+        generate=(
+            'cloud.digitalocean.com/account/api/tokens → "Generate New Token", Custom Scopes: kubernetes:read, '
+            "kubernetes:access_cluster, domain:read (DigitalOcean adds the scopes they require: regions:read, sizes:read, "
+            "actions:read)"
+        ),
+        symptom=(
+            "pulumi up fails in getKubernetesCluster (401, or 403 without kubernetes:access_cluster), or the CI step "
+            "'Fetch the cluster's kubeconfig' finds no cluster; CertManagerDnsIssuer's domain look-up fails"
+        ),
         scopes=(
-            "DigitalOcean custom scopes: domain:read; with digitalocean_cluster also kubernetes:access_cluster "
-            "(the fetched kubeconfig acts as the token's owner: never give it to PR stacks)"
+            "DigitalOcean custom scopes: kubernetes:read (list clusters), kubernetes:access_cluster (download a kubeconfig), "
+            "domain:read (CertManagerDnsIssuer's zone look-up), with regions:read, sizes:read, actions:read, which "
+            "kubernetes:access_cluster requires. Scopes are team-wide: it downloads a kubeconfig of every cluster of the "
+            "team, acting as the token's owner (docs/least-privilege.md: what a PR's job reaches)"
         ),
         rotate=_overlap(
-            "Create a new token at cloud.digitalocean.com/account/api/tokens (kubernetes:read, domain:read).",
-            "pulumi preview on every stack that imports the environment: the provider's look-ups run with the new token",
+            "Create a new token at cloud.digitalocean.com/account/api/tokens with the same custom scopes (kubernetes:read, "
+            "kubernetes:access_cluster, domain:read).",
+            "pulumi preview on every stack that imports the environment: the provider's look-ups and the kubeconfig fetch run "
+            "with the new token",
             "the preview shows no 401 from the DigitalOcean API",
-            "delete it at cloud.digitalocean.com/account/api/tokens",
+            "delete it at cloud.digitalocean.com/account/api/tokens (kubeconfigs already fetched stay valid until they expire: "
+            "an hour for the program's, the job's length for CI's)",
         ),
         reload=_PROVIDER,
     ),
@@ -425,8 +442,11 @@ RUNBOOK: dict[Key, Runbook] = {
         symptom="Alert emails rejected by the SMTP server (sender not allowed)",
     ),
     catalog.GRAFANA_ALERT_EMAIL: Runbook(
-        consumers="Grafana alerting (read only by a provisioned contact point: ${GF_SECRET_CHAIN_ALERT_EMAIL})",
-        symptom="Alerts fire but nobody is mailed",
+        consumers=(
+            "Grafana alerting, through the contact point alert-email of ConfigMap grafana-alert-email (its alerting "
+            "provisioning file interpolates ${GF_SECRET_CHAIN_ALERT_EMAIL}; the Helm chart's alerts sidecar loads it)"
+        ),
+        symptom="Alerts fire but nobody is mailed: is sidecar.alerts.enabled on in the Grafana chart?",
     ),
     catalog.GITHUB_PROVIDER_TOKEN: Runbook(
         stays=(
@@ -435,14 +455,20 @@ RUNBOOK: dict[Key, Runbook] = {
         ),
         flows_to="pulumi-github provider config",
         consumers="pulumi-github (GitHubActionsSecrets)",
-        generate="fine-grained token on the repository with Secrets: write, Variables: write (org secrets: Organization secrets write)",
+        generate=(
+            "fine-grained token on the repository with Environments: write and Administration: write (the chain writes to, and "
+            "creates, the GitHub environments production and preview); repository-wide use: Secrets: write, Variables: write "
+            "(org secrets: Organization secrets write)"
+        ),
         symptom="pulumi up fails on github:ActionsSecret with 403 Resource not accessible",
         scopes=(
-            "fine-grained: Secrets write, Variables write, Environments write (environment secrets), Metadata read; organisation "
+            "fine-grained: Environments write (environment secrets and variables) and Administration write (PUT "
+            "/repos/{owner}/{repo}/environments/{name}: the chain creates its environments), Metadata read; repository-wide "
+            "secrets/variables (GitHubActionsSecrets used on its own): Secrets write, Variables write; organisation "
             "secrets/variables: organisation Secrets and Variables write; classic: repo (+ admin:org for organisation secrets)"
         ),
         rotate=_overlap(
-            "Create a new fine-grained token on the repository (Secrets write, Variables write) at github.com/settings/tokens.",
+            "Create a new fine-grained token on the repository (Environments write, Administration write) at github.com/settings/tokens.",
             "pulumi up on production and preview-base: pulumi-github writes the Actions secrets with the new token",
             "the update shows no 403 Resource not accessible",
             "delete it at github.com/settings/tokens",
@@ -482,8 +508,9 @@ RUNBOOK: dict[Key, Runbook] = {
     catalog.DOMAIN: Runbook(),
     catalog.ACME_EMAIL: Runbook(),
     catalog.GITHUB_REPOSITORY: Runbook(),
-    catalog.DEFAULT_BRANCH: Runbook(),
     catalog.FLUX_REPOSITORY_URL: Runbook(),
+    catalog.IMAGE_AUTOMATION: Runbook(),
+    catalog.DIGITALOCEAN_CLUSTER: Runbook(),
     catalog.DECLARED_PARTS: Runbook(),
     catalog.MUTABLE_SECRETS: Runbook(
         flows_to="pulumi-kubernetes provider config (the default provider; an explicit one: components.kube.mutable_secrets_provider)",

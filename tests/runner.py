@@ -1,0 +1,783 @@
+"""Run a GitHub Actions job as the runner runs it, against the simulated world (:mod:`tests.world`).
+
+:meth:`Runner.run_job` loads ``.github/workflows/<file>``, takes an event (:func:`pull_request`, :func:`schedule`,
+:func:`dispatch`), evaluates the job's ``if``, ``env``, ``with`` and ``run`` expressions (``${{ … }}``: the contexts
+``github``, ``vars``, ``secrets``, ``env``, ``steps``, ``matrix``, ``runner``, ``job``; the functions ``format``,
+``contains``, ``startsWith``, ``endsWith``, ``toJSON``, ``fromJSON``, ``success``, ``always``, ``cancelled``,
+``failure``; the operators ``==``, ``!=``, ``<``, ``>``, ``&&``, ``||``, ``!``), and runs each ``run:`` step with
+``bash --noprofile --norc -eo pipefail`` in a workspace that is a copy of the repository, honouring ``GITHUB_ENV``,
+``GITHUB_PATH`` and ``GITHUB_OUTPUT`` (GitHub docs, "Workflow commands for GitHub Actions" → "Environment files").
+
+``uses:`` steps get stand-ins that act on the same world: ``actions/checkout`` (copies the repository into the
+workspace), ``actions/setup-python`` (the test interpreter is the Python), ``pulumi/actions`` (puts the ``pulumi``
+stand-in on PATH), ``pulumi/auth-actions`` (exchanges the job's OIDC token against the policy the bootstrap stack
+registered), ``actions/create-github-app-token``. The programs the steps call are stand-ins on PATH too: ``pulumi``,
+``gh``, ``curl`` (DigitalOcean API), ``kubectl`` (:func:`tests.world.main`), and ``make setup`` (links the test
+interpreter into ``.venv`` instead of installing). ``secret-chain`` is the real CLI (``python -m components``) of
+the workspace's copy.
+
+:meth:`Runner.shell` runs a person's commands (the README's real path) with the same stand-ins, so the lifecycle's
+direct stack runs and the workflow runs go through one engine.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.world import WORLD_ENV, Locked, WorldError
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+# --------------------------------------------------------------------------------------------------------------------
+# Expressions (GitHub docs, "Evaluate expressions in workflows and actions")
+# --------------------------------------------------------------------------------------------------------------------
+
+
+class ExpressionError(ValueError):
+    pass
+
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<num>-?\d+(?:\.\d+)?)|(?P<str>'(?:[^']|'')*')|(?P<op>==|!=|<=|>=|&&|\|\||[()\[\].,!<>*])|(?P<id>[A-Za-z_][A-Za-z0-9_-]*))"
+)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        match = _TOKEN.match(text, pos)
+        if match is None or match.end() == pos:
+            raise ExpressionError(f"unexpected character at {pos} in {text!r}")
+        kind = match.lastgroup
+        assert kind is not None
+        out.append((kind, match.group(kind)))
+        pos = match.end()
+    return out
+
+
+def to_string(value: Any) -> str:
+    """GitHub's string coercion: null is '', booleans 'true'/'false', objects and arrays JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def truthy(value: Any) -> bool:
+    """Falsy: false, 0, -0, "", null, NaN (GitHub docs, "Operators")."""
+    if value is None or value is False or value == "":
+        return False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value != 0 and not math.isnan(value)
+    return True
+
+
+def _number(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip()) if value.strip() else 0.0
+        except ValueError:
+            return math.nan
+    return math.nan
+
+
+def loose_equal(a: Any, b: Any) -> bool:
+    """GitHub's loose equality: strings compare ignoring case; other mismatched types are coerced to numbers
+    (GitHub docs, "Operators": "GitHub performs loose equality comparisons")."""
+    if isinstance(a, str) and isinstance(b, str):
+        return a.casefold() == b.casefold()
+    if type(a) is type(b) and not isinstance(a, (int, float)):
+        return bool(a == b)
+    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
+        return a is b
+    return _number(a) == _number(b)
+
+
+def _format(fmt: str, *args: Any) -> str:
+    out, i = "", 0
+    while i < len(fmt):
+        if fmt.startswith("{{", i):
+            out, i = out + "{", i + 2
+        elif fmt.startswith("}}", i):
+            out, i = out + "}", i + 2
+        elif fmt[i] == "{":
+            end = fmt.index("}", i)
+            out, i = out + to_string(args[int(fmt[i + 1 : end])]), end + 1
+        else:
+            out, i = out + fmt[i], i + 1
+    return out
+
+
+class _Parser:
+    def __init__(self, text: str, contexts: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]) -> None:
+        self.tokens = _tokens(text)
+        self.pos = 0
+        self.contexts = contexts
+        self.functions = functions
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self, value: str | None = None) -> tuple[str, str]:
+        token = self.peek()
+        if token is None or (value is not None and token[1] != value):
+            raise ExpressionError(f"expected {value!r}, got {token!r}")
+        self.pos += 1
+        return token
+
+    def parse(self) -> Any:
+        value = self.or_()
+        if self.peek() is not None:
+            raise ExpressionError(f"unexpected {self.peek()!r}")
+        return value
+
+    def or_(self) -> Any:
+        value = self.and_()
+        while self.peek() == ("op", "||"):
+            self.take()
+            right = self.and_()
+            value = value if truthy(value) else right
+        return value
+
+    def and_(self) -> Any:
+        value = self.eq()
+        while self.peek() == ("op", "&&"):
+            self.take()
+            right = self.eq()
+            value = right if truthy(value) else value
+        return value
+
+    def eq(self) -> Any:
+        value = self.cmp()
+        while self.peek() in (("op", "=="), ("op", "!=")):
+            op = self.take()[1]
+            right = self.cmp()
+            value = loose_equal(value, right) if op == "==" else not loose_equal(value, right)
+        return value
+
+    def cmp(self) -> Any:
+        value = self.unary()
+        while self.peek() in (("op", "<"), ("op", ">"), ("op", "<="), ("op", ">=")):
+            op = self.take()[1]
+            a, b = _number(value), _number(self.unary())
+            value = {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
+        return value
+
+    def unary(self) -> Any:
+        if self.peek() == ("op", "!"):
+            self.take()
+            return not truthy(self.unary())
+        return self.postfix()
+
+    def postfix(self) -> Any:
+        value = self.primary()
+        while self.peek() in (("op", "."), ("op", "[")):
+            if self.take()[1] == ".":
+                name = self.take()[1]
+                value = _index(value, name)
+            else:
+                key = self.or_()
+                self.take("]")
+                value = _index(value, key)
+        return value
+
+    def primary(self) -> Any:
+        kind, text = self.take()
+        if kind == "num":
+            return float(text)
+        if kind == "str":
+            return text[1:-1].replace("''", "'")
+        if (kind, text) == ("op", "("):
+            value = self.or_()
+            self.take(")")
+            return value
+        if kind == "id":
+            lowered = text.lower()
+            if lowered in ("true", "false"):
+                return lowered == "true"
+            if lowered == "null":
+                return None
+            if self.peek() == ("op", "("):
+                self.take()
+                args: list[Any] = []
+                while self.peek() != ("op", ")"):
+                    args.append(self.or_())
+                    if self.peek() == ("op", ","):
+                        self.take()
+                self.take(")")
+                function = self.functions.get(lowered)
+                if function is None:
+                    raise ExpressionError(f"unknown function {text}")
+                return function(*args)
+            if lowered not in self.contexts:
+                raise ExpressionError(f"unrecognized named-value: '{text}'")
+            return self.contexts[lowered]
+        raise ExpressionError(f"unexpected {text!r}")
+
+
+def _index(value: Any, key: Any) -> Any:
+    if isinstance(value, dict):
+        if isinstance(key, str):
+            for k, v in value.items():
+                if k.lower() == key.lower():  # context property names are case-insensitive
+                    return v
+        return value.get(key)
+    if isinstance(value, list) and isinstance(key, (int, float)) and 0 <= int(key) < len(value):
+        return value[int(key)]
+    return None
+
+
+def evaluate(text: str, contexts: Mapping[str, Any], status: Mapping[str, bool] | None = None) -> Any:
+    """The value of one expression (without ``${{ }}``)."""
+    status = status or {"success": True, "failure": False, "cancelled": False}
+    functions: dict[str, Callable[..., Any]] = {
+        "format": lambda fmt, *args: _format(to_string(fmt), *args),
+        "contains": lambda a, b: (to_string(b).lower() in to_string(a).lower()) if not isinstance(a, list) else any(loose_equal(x, b) for x in a),
+        "startswith": lambda a, b: to_string(a).lower().startswith(to_string(b).lower()),
+        "endswith": lambda a, b: to_string(a).lower().endswith(to_string(b).lower()),
+        "tojson": lambda v: json.dumps(v, indent=2),
+        "fromjson": lambda v: json.loads(to_string(v)),
+        "join": lambda a, sep=",": to_string(sep).join(to_string(x) for x in a) if isinstance(a, list) else to_string(a),
+        "success": lambda: status["success"],
+        "failure": lambda: status["failure"],
+        "cancelled": lambda: status["cancelled"],
+        "always": lambda: True,
+    }
+    return _Parser(text, {k.lower(): v for k, v in contexts.items()}, functions).parse()
+
+
+def interpolate(text: str, contexts: Mapping[str, Any]) -> str:
+    """Replace every ``${{ expr }}`` in ``text`` with its value as a string."""
+    out, rest = "", text
+    while "${{" in rest:
+        before, _, after = rest.partition("${{")
+        end = after.find("}}")
+        if end < 0:
+            raise ExpressionError(f"unclosed expression in {text!r}")
+        out += before + to_string(evaluate(after[:end], contexts))
+        rest = after[end + 2 :]
+    return out + rest
+
+
+_STATUS_FUNCTIONS = re.compile(r"\b(success|failure|cancelled|always)\s*\(", re.IGNORECASE)
+
+
+def condition(expr: Any, contexts: Mapping[str, Any], status: Mapping[str, bool]) -> bool:
+    """A job's or step's ``if``: ``${{ }}`` optional; without a status function it means ``success() && (expr)``
+    (GitHub docs, "Workflow syntax" → ``jobs.<job_id>.steps[*].if``)."""
+    if expr is None:
+        return status["success"]
+    if isinstance(expr, bool):
+        return expr and status["success"]
+    text = str(expr).strip()
+    if text.startswith("${{") and text.endswith("}}"):
+        text = text[3:-2]
+    if not _STATUS_FUNCTIONS.search(text):
+        return status["success"] and truthy(evaluate(text, contexts, status))
+    return truthy(evaluate(text, contexts, status))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Events
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Event:
+    name: str
+    payload: dict[str, Any]
+    ref: str
+    sha: str
+
+    @property
+    def ref_name(self) -> str:
+        return self.ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
+
+
+def pull_request(repo: str, number: int, action: str, *, branch: str | None = None, merged: bool = False, fork: str | None = None) -> Event:
+    """A ``pull_request`` event (GitHub docs, "Events that trigger workflows" → pull_request: ``GITHUB_REF``
+    ``refs/pull/<n>/merge``; webhook payload with ``number`` and ``pull_request.head.repo.full_name``)."""
+    head = branch or f"feature-{number}"
+    sha = f"{number:040x}"
+    payload = {
+        "action": action,
+        "number": number,
+        "pull_request": {
+            "number": number,
+            "merged": merged,
+            "head": {"ref": head, "sha": sha, "repo": {"full_name": fork or repo}},
+            "base": {"ref": "main", "repo": {"full_name": repo}},
+        },
+        "repository": {"full_name": repo, "default_branch": "main"},
+    }
+    return Event("pull_request", payload, f"refs/pull/{number}/merge", sha)
+
+
+def schedule(repo: str, cron: str = "17 6 * * 1") -> Event:
+    """A ``schedule`` event: runs on the default branch's last commit (``GITHUB_REF`` the default branch)."""
+    return Event("schedule", {"schedule": cron, "repository": {"full_name": repo, "default_branch": "main"}}, "refs/heads/main", "f" * 40)
+
+
+def dispatch(repo: str, ref: str = "refs/heads/main") -> Event:
+    return Event("workflow_dispatch", {"inputs": {}, "ref": ref, "repository": {"full_name": repo, "default_branch": "main"}}, ref, "e" * 40)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Environment files (GitHub docs, "Workflow commands for GitHub Actions" → "Environment files")
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def parse_env_file(text: str) -> dict[str, str]:
+    """``NAME=value`` lines, and ``NAME<<DELIMITER`` … ``DELIMITER`` for multiline values ("Multiline strings")."""
+    out: dict[str, str] = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line.strip():
+            continue
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            value: list[str] = []
+            while i < len(lines) and lines[i] != delimiter:
+                value.append(lines[i])
+                i += 1
+            if i >= len(lines):
+                raise ExpressionError(f"Matching delimiter not found '{delimiter}'")
+            i += 1
+            out[name] = "\n".join(value)
+        elif "=" in line:
+            name, value_text = line.split("=", 1)
+            out[name] = value_text
+        else:
+            raise ExpressionError(f"Invalid format '{line}'")
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The runner
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StepResult:
+    name: str
+    outcome: str
+    """success, failure or skipped (GitHub's ``steps.<id>.outcome``)."""
+    log: str = ""
+    outputs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class JobResult:
+    workflow: str
+    job: str
+    steps: list[StepResult] = field(default_factory=list)
+    skipped: bool = False
+    masks: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(s.outcome != "failure" for s in self.steps)
+
+    @property
+    def log(self) -> str:
+        return "\n".join(f"## {s.name} [{s.outcome}]\n{s.log}" for s in self.steps)
+
+    def failed(self) -> list[StepResult]:
+        return [s for s in self.steps if s.outcome == "failure"]
+
+
+_NOT_IN_A_CHECKOUT = {".venv", ".pulumi", "__pycache__", ".git", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis"}
+
+
+def repository_files(root: Path = ROOT) -> list[str]:
+    """The files of the repository: in a git work tree the tracked and untracked-but-not-ignored ones; in a plain
+    directory (the simulated origin a person pushes to) every file but local tool state."""
+    if (root / ".git").exists():
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root, capture_output=True, check=True
+        ).stdout.decode()
+        return [p for p in listed.split("\0") if p and (root / p).is_file()]
+    return [str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and not (_NOT_IN_A_CHECKOUT & set(p.relative_to(root).parts))]
+
+
+def copy_repository(dest: Path, root: Path = ROOT) -> None:
+    """``actions/checkout``: the repository's files at the event's ref (here: the working tree's) into ``dest``."""
+    for rel in repository_files(root):
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / rel, target)
+
+
+_STANDIN = """#!/bin/bash
+# {tool} stand-in of the simulated world (tests/world.py); the code is the workspace's copy when it has one.
+code_root="${{GITHUB_WORKSPACE:-{root}}}"
+[ -f "$code_root/tests/world.py" ] || code_root="{root}"
+PYTHONPATH="$code_root${{PYTHONPATH:+:$PYTHONPATH}}" exec "{python}" -c 'import sys; from tests.world import main; sys.exit(main("{tool}"))' "$@"
+"""
+
+_MAKE = """#!/bin/bash
+# make stand-in: `make setup` links the test interpreter (which has every dependency) as .venv/bin/python and the
+# package's console script as .venv/bin/secret-chain (the workspace's own copy), instead of installing; other targets
+# go to the real make.
+if [ "$1" = setup ] && [ $# -eq 1 ]; then
+  ws="$PWD"
+  mkdir -p .venv/bin
+  ln -sf "{python}" .venv/bin/python
+  ln -sf "{python}" .venv/bin/python3
+  cat > .venv/bin/secret-chain <<EOF
+#!/bin/bash
+PYTHONPATH="$ws\\${{PYTHONPATH:+:\\$PYTHONPATH}}" exec "{python}" -m components "\\$@"
+EOF
+  chmod +x .venv/bin/secret-chain
+  touch .venv/.installed
+  echo "make setup: .venv links the test interpreter"
+  exit 0
+fi
+exec /usr/bin/make "$@"
+"""
+
+
+def _matrix_run(job: Mapping[str, Any], wanted: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The one run of the job's matrix that has every value of ``wanted`` (all of that run's values, ``include``'s
+    extra keys too), as the runner expands ``strategy.matrix`` (tests.test_workflows.matrix_entries; GitHub docs,
+    "Running variations of jobs in a workflow"); a job without a matrix runs once, with an empty matrix context."""
+    from tests.test_workflows import matrix_entries
+
+    runs = matrix_entries(dict(job))
+    if runs == [{}] and not wanted:
+        return {}
+    chosen = [run for run in runs if all(run.get(k) == v for k, v in (wanted or {}).items())]
+    if len(chosen) != 1:
+        raise AssertionError(f"matrix {dict(wanted or {})} selects {len(chosen)} of the job's runs {runs}, not one")
+    return chosen[0]
+
+
+class Runner:
+    """Runs workflow jobs and a person's shell commands against the world file ``world_path``."""
+
+    def __init__(self, world_path: Path, repo: str, tmp: Path, root: Path = ROOT) -> None:
+        self.world_path = world_path
+        self.repo = repo
+        self.tmp = tmp
+        self.root = root
+        self.tools = tmp / "tools"
+        self.pulumi_bin = tmp / "pulumi-cli"
+        self._write_standins()
+
+    def _write_standins(self) -> None:
+        self.tools.mkdir(parents=True, exist_ok=True)
+        self.pulumi_bin.mkdir(parents=True, exist_ok=True)
+        for tool, directory in (("gh", self.tools), ("curl", self.tools), ("kubectl", self.tools), ("pulumi", self.pulumi_bin)):
+            path = directory / tool
+            path.write_text(_STANDIN.format(tool=tool, root=self.root, python=sys.executable))
+            path.chmod(0o755)
+        make = self.tools / "make"
+        make.write_text(_MAKE.format(python=sys.executable))
+        make.chmod(0o755)
+
+    def base_path(self) -> str:
+        """The runner image's PATH: the tool stand-ins, then the system's (bash, jq, git, coreutils)."""
+        return f"{self.tools}:/usr/local/bin:/usr/bin:/bin"
+
+    # --- a person at a terminal --------------------------------------------------------------------------------------
+
+    def workspace(self, name: str) -> Path:
+        """A clone of the repository for a person (made once; ``make setup`` done)."""
+        path = self.tmp / "people" / name
+        if not path.exists():
+            path.mkdir(parents=True)
+            copy_repository(path, self.root)
+            subprocess.run([str(self.tools / "make"), "setup"], cwd=path, check=True, capture_output=True)
+        return path
+
+    def push(self, workspace: Path, *paths: str) -> None:
+        """``git commit && git push``: a person's changed files land in the repository the workflows check out."""
+        for rel in paths:
+            target = self.root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(workspace / rel, target)
+
+    def shell(self, script: str, *, cwd: Path, env: Mapping[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run a person's commands (bash -eo pipefail) with the stand-ins on PATH, ``pulumi`` included."""
+        home = self.tmp / "home-person"
+        home.mkdir(exist_ok=True)
+        environment = {
+            "PATH": f"{cwd / '.venv' / 'bin'}:{self.pulumi_bin}:{self.base_path()}",
+            "HOME": str(home),
+            WORLD_ENV: str(self.world_path),
+            "LANG": "C.UTF-8",
+            **(env or {}),
+        }
+        done = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=cwd, env=environment, capture_output=True, text=True
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"command failed ({done.returncode}):\n{script}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}")
+        return done
+
+    # --- a workflow job ----------------------------------------------------------------------------------------------
+
+    def run_job(self, workflow: str, job_id: str, event: Event, *, matrix: Mapping[str, Any] | None = None) -> JobResult:
+        document = yaml.safe_load((self.root / ".github" / "workflows" / workflow).read_text())
+        if True in document:  # YAML 1.1 reads `on` as true
+            document["on"] = document.pop(True)
+        job = document["jobs"][job_id]
+        matrix = _matrix_run(job, matrix)
+        result = JobResult(workflow, job_id)
+        run_dir = self.tmp / f"run-{workflow}-{job_id}-{len(list(self.tmp.glob('run-*')))}"
+        workspace = run_dir / "workspace"
+        temp = run_dir / "temp"
+        home = run_dir / "home"
+        for d in (workspace, temp, home):
+            d.mkdir(parents=True)
+        event_path = temp / "event.json"
+        event_path.write_text(json.dumps(event.payload))
+        environment_name = job.get("environment")
+        if isinstance(environment_name, dict):
+            environment_name = environment_name.get("name")
+        if environment_name is not None:
+            # jobs.<job_id>.environment may use the github, inputs, vars, needs, strategy and matrix contexts
+            # (GitHub docs, "Contexts" → context availability).
+            early = {
+                "github": {"event_name": event.name, "event": event.payload, "repository": self.repo, "ref": event.ref},
+                "matrix": dict(matrix or {}),
+            }
+            environment_name = interpolate(to_string(environment_name), early) or None
+        with Locked(self.world_path) as world:
+            variables = world.github.visible("variable", self.repo, environment_name)
+            secrets_ = world.github.visible("secret", self.repo, environment_name)
+        github = {
+            "event_name": event.name,
+            "event": event.payload,
+            "repository": self.repo,
+            "repository_owner": self.repo.split("/")[0],
+            "ref": event.ref,
+            "ref_name": event.ref_name if event.name != "pull_request" else f"{event.payload['number']}/merge",
+            "sha": event.sha,
+            "workspace": str(workspace),
+            "run_id": "1",
+            "actor": "octocat",
+            "server_url": "https://github.com",
+            "job": job_id,
+        }
+        masks = [v for v in secrets_.values() if v]
+        result.masks = masks
+        contexts: dict[str, Any] = {
+            "github": github,
+            "vars": variables,
+            "secrets": secrets_,
+            "matrix": dict(matrix or {}),
+            "runner": {"temp": str(temp), "os": "Linux"},
+            "steps": {},
+            "job": {"status": "success"},
+            "env": {},
+            "inputs": {},
+            "strategy": {},
+        }
+        workflow_env = {k: interpolate(to_string(v), contexts) for k, v in (document.get("env") or {}).items()}
+        contexts["env"] = dict(workflow_env)
+        if not condition(job.get("if"), contexts, {"success": True, "failure": False, "cancelled": False}):
+            result.skipped = True
+            return result
+        job_env = dict(workflow_env)
+        for k, v in (job.get("env") or {}).items():
+            job_env[k] = interpolate(to_string(v), contexts)
+        defaults = ((document.get("defaults") or {}).get("run") or {}) | ((job.get("defaults") or {}).get("run") or {})
+        github_env: dict[str, str] = {}
+        path_entries: list[str] = []
+        permissions = job.get("permissions", document.get("permissions")) or {}
+        failed = False
+        for index, step in enumerate(job.get("steps") or []):
+            name = step.get("name") or step.get("uses") or (step.get("run") or "").splitlines()[0]
+            contexts["env"] = {**job_env, **github_env}
+            status = {"success": not failed, "failure": failed, "cancelled": False}
+            if not condition(step.get("if"), contexts, status):
+                result.steps.append(StepResult(name, "skipped"))
+                if step.get("id"):
+                    contexts["steps"][step["id"]] = {"outputs": {}, "outcome": "skipped", "conclusion": "skipped"}
+                continue
+            step_env = {**job_env, **github_env}
+            for k, v in (step.get("env") or {}).items():
+                step_env[k] = interpolate(to_string(v), contexts)
+            files = {n: temp / f"{n.lower()}-{index}" for n in ("GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")}
+            for f in files.values():
+                f.write_text("")
+            process_env = {
+                "PATH": ":".join([*reversed(path_entries), self.base_path()]),
+                "HOME": str(home),
+                "LANG": "C.UTF-8",
+                "CI": "true",
+                "GITHUB_ACTIONS": "true",
+                "GITHUB_WORKSPACE": str(workspace),
+                "GITHUB_REPOSITORY": self.repo,
+                "GITHUB_REPOSITORY_OWNER": self.repo.split("/")[0],
+                "GITHUB_SHA": event.sha,
+                "GITHUB_REF": event.ref,
+                "GITHUB_REF_NAME": str(github["ref_name"]),
+                "GITHUB_EVENT_NAME": event.name,
+                "GITHUB_EVENT_PATH": str(event_path),
+                "GITHUB_JOB": job_id,
+                "RUNNER_TEMP": str(temp),
+                "RUNNER_OS": "Linux",
+                WORLD_ENV: str(self.world_path),
+                **{k: str(v) for k, v in files.items()},
+                **step_env,
+            }
+            try:
+                if "uses" in step:
+                    with_ = {k: interpolate(to_string(v), contexts) for k, v in (step.get("with") or {}).items()}
+                    outcome, log, outputs, exported, added = self._uses(
+                        str(step["uses"]), with_, workspace, event, environment_name, permissions, masks
+                    )
+                    github_env.update(exported)
+                    path_entries.extend(added)
+                else:
+                    script = interpolate(str(step["run"]), contexts)
+                    shell = step.get("shell") or defaults.get("shell") or "bash"
+                    outcome, log = self._run(
+                        script,
+                        shell,
+                        workspace / str(step.get("working-directory") or defaults.get("working-directory") or "."),
+                        process_env,
+                        temp,
+                        index,
+                    )
+                    outputs = parse_env_file(files["GITHUB_OUTPUT"].read_text())
+                    github_env.update(parse_env_file(files["GITHUB_ENV"].read_text()))
+                    path_entries.extend(line for line in files["GITHUB_PATH"].read_text().splitlines() if line.strip())
+                    for line in log.splitlines():
+                        if line.startswith("::add-mask::"):
+                            masks.append(line.removeprefix("::add-mask::"))
+            except (ExpressionError, WorldError) as err:
+                outcome, log, outputs = "failure", f"##[error]{err}", {}
+            for mask in sorted((m for m in masks if m), key=len, reverse=True):
+                log = log.replace(mask, "***")
+            result.steps.append(StepResult(name, outcome, log, outputs))
+            if step.get("id"):
+                contexts["steps"][step["id"]] = {"outputs": outputs, "outcome": outcome, "conclusion": outcome}
+            if outcome == "failure" and not step.get("continue-on-error"):
+                failed = True
+                contexts["job"] = {"status": "failure"}
+        return result
+
+    def _run(self, script: str, shell: str, cwd: Path, env: Mapping[str, str], temp: Path, index: int) -> tuple[str, str]:
+        """A ``run:`` step: ``bash --noprofile --norc -eo pipefail {0}`` for ``shell: bash`` (GitHub docs, "Workflow
+        syntax" → ``jobs.<job_id>.steps[*].shell``), the script written to a file in the runner's temp directory."""
+        if shell not in ("bash", "sh"):
+            return "failure", f"the runner stand-in runs only bash steps, not {shell}"
+        path = temp / f"step-{index}.sh"
+        path.write_text(script)
+        command = ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(path)] if shell == "bash" else ["sh", "-e", str(path)]
+        done = subprocess.run(command, cwd=cwd, env=dict(env), capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        return ("success" if done.returncode == 0 else "failure"), done.stdout + done.stderr + (
+            f"\nexit {done.returncode}" if done.returncode else ""
+        )
+
+    def _uses(
+        self,
+        uses: str,
+        with_: Mapping[str, str],
+        workspace: Path,
+        event: Event,
+        environment: str | None,
+        permissions: Any,
+        masks: list[str],
+    ) -> tuple[str, str, dict[str, str], dict[str, str], list[str]]:
+        """(outcome, log, outputs, exported env, PATH additions) of a ``uses:`` step's stand-in."""
+        action = uses.split("@", 1)[0]
+        if action == "actions/checkout":
+            copy_repository(workspace, self.root)
+            return "success", f"checked out {self.repo} at {event.ref}", {}, {}, []
+        if action == "actions/setup-python":
+            return "success", f"Python {sys.version.split()[0]} (the test interpreter)", {"python-version": sys.version.split()[0]}, {}, []
+        if action == "pulumi/actions":
+            return "success", "pulumi stand-in on PATH", {"pulumi-version": "3"}, {}, [str(self.pulumi_bin)]
+        if action == "pulumi/auth-actions":
+            return self._pulumi_oidc(with_, event, environment, permissions, masks)
+        if action == "actions/create-github-app-token":
+            return self._app_token(with_, masks)
+        return "failure", f"the runner has no stand-in for {uses}", {}, {}, []
+
+    def subject(self, event: Event, environment: str | None) -> str:
+        """The ``sub`` claim of the job's GitHub OIDC token (GitHub docs, "OpenID Connect reference" → example subject
+        claims): ``repo:<repo>:environment:<name>`` for a job with an environment, ``repo:<repo>:pull_request`` for a
+        pull_request event, else ``repo:<repo>:ref:<ref>``."""
+        if environment:
+            return f"repo:{self.repo}:environment:{environment}"
+        if event.name == "pull_request":
+            return f"repo:{self.repo}:pull_request"
+        return f"repo:{self.repo}:ref:{event.ref}"
+
+    def _pulumi_oidc(
+        self, with_: Mapping[str, str], event: Event, environment: str | None, permissions: Any, masks: list[str]
+    ) -> tuple[str, str, dict[str, str], dict[str, str], list[str]]:
+        """pulumi/auth-actions: request GitHub's ID token (needs ``permissions: id-token: write``: GitHub docs, "OpenID
+        Connect" → "Adding permissions settings"), exchange it at Pulumi Cloud, export ``PULUMI_ACCESS_TOKEN``
+        (``export-environment-variables``)."""
+        if not (isinstance(permissions, dict) and permissions.get("id-token") == "write"):
+            return (
+                "failure",
+                "Error: Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable (the job lacks permissions: id-token: write)",
+                {},
+                {},
+                [],
+            )
+        org = with_.get("organization", "")
+        token_type = with_.get("requested-token-type", "").rsplit(":", 1)[-1]
+        subject = self.subject(event, environment)
+        try:
+            with Locked(self.world_path) as world:
+                token = world.cloud.exchange(org, subject, token_type, with_.get("scope", ""), int(with_.get("token-expiration") or 7200), world.now)
+        except WorldError as err:
+            return "failure", f"Error: token exchange failed for {subject}: {err}", {}, {}, []
+        masks.append(token)
+        exported = {"PULUMI_ACCESS_TOKEN": token} if with_.get("export-environment-variables", "true") == "true" else {}
+        return "success", f"Pulumi access token for {org} ({subject})", {"pulumi-access-token": token}, exported, []
+
+    def _app_token(self, with_: Mapping[str, str], masks: list[str]) -> tuple[str, str, dict[str, str], dict[str, str], list[str]]:
+        """actions/create-github-app-token: a JWT signed with the App's key is exchanged for an installation token of the
+        repository owner (GitHub docs, "Authenticating as a GitHub App installation"); a wrong key is 401."""
+        app_id, key = with_.get("app-id", ""), with_.get("private-key", "")
+        if not app_id or not key:
+            return "failure", "Error: Input required and not supplied: app-id / private-key", {}, {}, []
+        owner = self.repo.split("/")[0]
+        with Locked(self.world_path) as world:
+            app = world.github.apps.get(app_id)
+            if app is None or app.private_key.strip() != key.strip():
+                return "failure", "HttpError: A JSON web token could not be decoded (401)", {}, {}, []
+            if owner not in app.installations:
+                return "failure", f"HttpError: the App is not installed on {owner} (404)", {}, {}, []
+            token = f"ghs_{os.urandom(16).hex()}"
+            world.github.tokens[token] = owner
+        masks.append(token)
+        return "success", f"installation token of {app.slug}", {"token": token, "app-slug": app.slug, "installation-id": "1"}, {}, []
