@@ -43,6 +43,7 @@ import pulumi
 from components import catalog, esc, parts
 from components._resolve import arg, resolve_spec
 from components.config import ESC_PROJECT, ConfigReader, gated, validated
+from components.parts import rules_of
 
 if TYPE_CHECKING:
     import pulumi_pulumiservice as service
@@ -137,9 +138,12 @@ def resolve(args: EscBootstrapArgs, reader: ConfigReader) -> BootstrapSpec | Non
         running = pulumi.get_organization() or None  # the stack's own organisation (none outside Pulumi Cloud)
         if got["organization"] is None and running is None:
             reader.missing(ORGANIZATION_KEY)
+        # The cross-key rules of CI's login are the table's (a team token names its team, a team only with one): the
+        # objects GitHubActionsSecrets and preflight evaluate too, on the values as configured (before the default).
+        configured = {TOKEN_TYPE_KEY.key: got["token_type"], TEAM_KEY.key: got["team"]}
+        for rule in rules_of("EscBootstrap"):
+            reader.rule(rule, reader.facts(configured), {TOKEN_TYPE_KEY: "token_type", TEAM_KEY: "team"})
         token_type = got["token_type"] or "organization"
-        if token_type == "team" and got["team"] is None:
-            reader.missing(TEAM_KEY)
         return {
             "organization": got["organization"] or running,
             "token_type": token_type,

@@ -100,6 +100,11 @@ class Key:
     deprecated: str = ""
     """Set on a key that is no longer used but stays readable for one release: what replaced it. Reading the
     key then warns (naming the key and this), never fails; the key goes in :data:`REMOVED_IN`."""
+    not_example: Check | None = None
+    """For a value that names a domain, a mailbox or an account: refuses the documentation's reserved examples
+    (``example.com``, ``ops@example.com``, ``example-org``: :func:`~components.validators.real_domain` and its kin) in
+    the go/no-go ``check`` only, like a published secret: a stack deployed with them aims CI at someone else's account
+    and ACME at a domain nobody serves, while ``plan`` still renders the example configs (``shape``)."""
 
     shape: Check = dataclasses.field(default=v.nonempty, init=False, repr=False, compare=False)
     """What a stack program accepts (set from ``check``): the declared format check, refusing first a value that is
@@ -111,9 +116,11 @@ class Key:
         declared = self.check
         shape = v.utf8_text(_then(v.placeholder, declared))
         object.__setattr__(self, "shape", shape)
-        # ``check`` becomes the go/no-go (what ``preflight`` runs): the shape, and for a secret no published or
-        # made-up value (components.published), so the example configs are NOT READY although they render.
-        object.__setattr__(self, "check", v.utf8_text(_then(shape, _published)) if self.secret else shape)
+        # ``check`` becomes the go/no-go (what ``preflight`` runs): the shape, no value reserved for documentation
+        # (not_example), and for a secret no published or made-up value (components.published), so the example
+        # configs are NOT READY although they render.
+        guarded = _then(shape, self.not_example) if self.not_example is not None else shape
+        object.__setattr__(self, "check", v.utf8_text(_then(guarded, _published)) if self.secret else guarded)
 
     def __str__(self) -> str:
         """The key as people and the CLI write it (``namespace:name``), so a message can say ``f"{entry}"``."""
@@ -263,6 +270,7 @@ GHCR_USERNAME = Key(
     field="username",
     secret=False,
     check=v.github_login,
+    not_example=v.real_owner,
     purpose="GitHub username for GHCR authentication",
     example="your-github-username",
 )
@@ -305,6 +313,7 @@ CI_PULUMI_ORGANIZATION = Key(
     "ci:pulumiOrganization",
     secret=False,
     check=_pulumi_name,
+    not_example=v.real_owner,
     purpose="Pulumi Cloud organisation CI logs in to by OIDC (audience urn:pulumi:org:<org>) and whose stacks it runs",
     example="acme",
 )
@@ -490,6 +499,7 @@ GRAFANA_GITHUB_ORG = Key(
     "grafana:githubOrg",
     secret=False,
     check=v.github_login,
+    not_example=v.real_owner,
     purpose="GitHub organization whose members may sign in to Grafana (compared case-insensitively)",
     example="your-org",
 )
@@ -545,6 +555,7 @@ GRAFANA_SMTP_FROM_ADDRESS = Key(
     "grafana:smtpFromAddress",
     secret=False,
     check=v.email,
+    not_example=v.real_email,
     purpose='Email "From" address for alerts',
     example="alerts@example.com",
 )
@@ -554,6 +565,7 @@ GRAFANA_ALERT_EMAIL = Key(
     per_environment=True,
     secret=False,
     check=v.provisioned_email,  # read by Grafana through provisioning interpolation (components/grafana.py)
+    not_example=v.real_email,
     purpose="Email address that receives Grafana alerts",
     example="oncall@example.com",
 )
@@ -589,6 +601,7 @@ ESC_ENVIRONMENT = Key(
     "secret-chain:escEnvironment",
     secret=False,
     check=v.esc_environment,
+    not_example=v.real_esc_environment,
     purpose="The ESC environment this stack imports, as <org>/<project>/<env> (named in fix commands)",
     example="acme/secret-chain/Production",
     tier=Tier.STACK,
@@ -619,6 +632,7 @@ DOMAIN = Key(
     "secret-chain:domain",
     secret=False,
     check=v.hostname,
+    not_example=v.real_domain,
     purpose="The platform's DNS domain (hostnames, certificates, Grafana callback URL)",
     example="example.com",
     tier=Tier.STACK,
@@ -628,6 +642,7 @@ ACME_EMAIL = Key(
     "secret-chain:acmeEmail",
     secret=False,
     check=v.acme_email,
+    not_example=v.real_email,
     purpose="ACME account contact for Let's Encrypt (no expiry emails: Let's Encrypt ended them on 2025-06-04)",
     example="ops@example.com",
     tier=Tier.STACK,
@@ -637,6 +652,7 @@ GITHUB_REPOSITORY = Key(
     "secret-chain:githubRepository",
     secret=False,
     check=v.github_repository,
+    not_example=v.real_repository,
     purpose="Repository (owner/name) whose Actions secrets and variables the chain writes",
     example="acme/platform",
     tier=Tier.STACK,
@@ -646,6 +662,7 @@ FLUX_REPOSITORY_URL = Key(
     "secret-chain:fluxRepositoryUrl",
     secret=False,
     check=v.https_git_url,
+    not_example=v.real_git_url,
     purpose="HTTPS URL of the cluster repository Flux syncs",
     example="https://github.com/acme/cluster",
     tier=Tier.STACK,
@@ -675,6 +692,7 @@ DIGITALOCEAN_CLUSTER = Key(
     "secret-chain:digitaloceanCluster",
     secret=False,
     check=v.dns1123_label,
+    not_example=v.real_cluster,
     purpose=(
         "Name of the DigitalOcean Kubernetes cluster the stack deploys to: its kubeconfig is fetched on every run with "
         "digitalocean:token (getKubernetesCluster) for an explicit Kubernetes provider, and kept secret; without it, "
@@ -709,6 +727,23 @@ MUTABLE_SECRETS = Key(
     example="true",
     tier=Tier.STACK,
 )
+
+CI_CORE_KEYS: tuple[Key, ...] = (CI_PULUMI_ORGANIZATION, CI_GITHUB_APP_ID, CI_GITHUB_APP_PRIVATE_KEY)
+"""What every CI workflow reads (the Pulumi login's organisation, the CI App's ID and key): GitHubActionsSecrets' CORE
+entries and what the table of parts requires once it is built (both read this one tuple)."""
+FLUX_APP_KEYS: tuple[Key, ...] = (FLUX_GITHUB_APP_ID, FLUX_GITHUB_APP_INSTALLATION_ID, FLUX_GITHUB_APP_PRIVATE_KEY)
+"""Flux's GitHub App: all three or none (FluxGitCredentials and the table of parts read this one tuple)."""
+GRAFANA_OAUTH_KEYS: tuple[Key, ...] = (GRAFANA_CLIENT_ID, GRAFANA_CLIENT_SECRET, GRAFANA_GITHUB_ORG, GRAFANA_ADMIN_USER)
+"""Grafana's GitHub OAuth sign-in (GrafanaOAuth and the table of parts read this one tuple)."""
+GRAFANA_MAIL_KEYS: tuple[Key, ...] = (
+    GRAFANA_SMTP_HOST,
+    GRAFANA_SMTP_PORT,
+    GRAFANA_SMTP_USER,
+    GRAFANA_SMTP_PASSWORD,
+    GRAFANA_SMTP_FROM_ADDRESS,
+    GRAFANA_ALERT_EMAIL,
+)
+"""Grafana's mail settings: all of them or none (GrafanaOAuth and the table of parts read this one tuple)."""
 
 KEYS: tuple[Key, ...] = (
     GHCR_USERNAME,

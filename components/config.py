@@ -24,9 +24,17 @@ import pulumi
 
 from components import catalog
 from components.catalog import Key, Tier
+from components.environments import ESC_PROJECT as ESC_PROJECT
+from components.environments import environment_name as environment_name
+from components.environments import home_of
 from components.errors import ConfigError, SecretChainError
 from components.pulumi_rules import provider_flag_enabled
-from components.validators import Check, Invalid, NameInvalid, shown
+from components.reading import json_type as json_type
+from components.reading import lookup as lookup
+from components.reading import object_fields
+from components.reading import raw as raw
+from components.rules import Facts, Remove, Rule, Step, Violation, facts_of
+from components.validators import Check, Invalid, NameInvalid, placeholder_for, shown
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -107,33 +115,6 @@ def apply_knowing_secrecy(output: pulumi.Output[Any], fn: Callable[[Any, bool], 
     return pulumi.Output.all(output, secret).apply(lambda known: fn(known[0], bool(known[1])))
 
 
-def raw(key: str) -> str | None:
-    """Return the raw string of a full config key, or None when it is not set.
-
-    ``get_config`` is the SDK's own look-up (explicit config, then ``PULUMI_CONFIG_*``); a raw string
-    read here never leaves this module unwrapped when the key is secret.
-    """
-    from pulumi.runtime.config import get_config
-
-    value = get_config(key)
-    return None if value is None else str(value)
-
-
-ESC_PROJECT = "secret-chain"
-"""The ESC project that holds the chain's environments: ``<org>/secret-chain/{Base,Preview,Production}``."""
-
-
-def environment_name(stack: str) -> str:
-    """The name of the environment a stack attaches (the one place it is decided; :func:`components.esc.for_stack`).
-
-    ``production`` reads Production, ``preview-base`` Preview, a ``preview-pr-<N>`` stack the PR-only PullRequest, and
-    the bootstrap stack none (it creates the environments): an empty name.
-    """
-    if stack == "bootstrap":
-        return ""
-    return "Production" if stack == "production" else "PullRequest" if stack.startswith("preview-pr-") else "Preview"
-
-
 def default_esc_environment(stack: str) -> str:
     """The environment a stack imports by convention, as ``<org>/<project>/<env>``.
 
@@ -155,7 +136,7 @@ def esc_environment(stack: str | None = None, configured: str | None = None) -> 
         configured = None if found is None else found[1]
     if configured:
         try:
-            return ESC_ENVIRONMENT_KEY.check(configured)
+            return ESC_ENVIRONMENT_KEY.shape(configured)  # the environment it names, example org or not (preflight refuses that)
         except Invalid:
             pass
     if stack is None:
@@ -178,13 +159,27 @@ def set_command(entry: Key, environment: str, value: str | None = None) -> str:
     ``pulumi env set <org>/<project>/<env> pulumiConfig.<key>[.<field>] <value>``: the path is parsed by
     ``resource.ParsePropertyPath`` (a bare segment runs to the next ``.``), so ``pulumiConfig``, the key and the
     field are its elements, exactly as Pulumi's own docs write ``pulumiConfig.kubernetes:enableSecretMutable``.
+
+    ``environment`` is the one the stack attaches; the command names the one whose own definition holds the key's node
+    (:func:`components.environments.home_of`): ``pulumi env set`` edits the named environment's YAML only
+    (pulumi/pulumi pkg/cmd/esc/cli/env_set.go), so aimed at one that imports the key it writes a shadowing copy,
+    and aimed through an implicit import (PullRequest's ``namespace:imagePullSecret``) it fails or replaces it.
     """
     flag = " --secret" if entry.secret else ""
     if entry.tier is Tier.STACK:
         return _config_set(entry)
     if value is None:
-        value = _esc_file_value(entry.example_file) if entry.example_file else entry.example
-    return f"pulumi env set {environment} {esc_path(entry)} {value}{flag}"
+        value = _esc_file_value(entry.example_file) if entry.example_file else typed_value(entry)
+    return f"pulumi env set {home_of(entry, environment)} {esc_path(entry)} {value}{flag}"
+
+
+def typed_value(entry: Key) -> str:
+    """What a fix command says to type for ``entry``'s value: its catalog example, or a placeholder to replace.
+
+    The placeholder for a value that names the operator's own domain, mailbox or account
+    (:attr:`~components.catalog.Key.not_example`): any example there is one the go/no-go check refuses, or someone else's.
+    """
+    return placeholder_for(entry.not_example) if entry.not_example is not None else entry.example
 
 
 def esc_path(entry: Key | str) -> str:
@@ -211,8 +206,12 @@ def _esc_file_value(path: str) -> str:
     return f"\"$(printf '|\\n'; sed 's/^/  /' {path})\""
 
 
-def _config_set(entry: Key) -> str:
-    """``pulumi config set [--path] [--secret] KEY VALUE`` for this stack only."""
+def _config_set(entry: Key, value: str | None = None) -> str:
+    """``pulumi config set [--path] [--secret] KEY VALUE`` for this stack only (``value``: :func:`typed_value` by default)."""
+    if value is None and entry.not_example is not None:
+        value = typed_value(entry)
+    if value is not None:
+        return f"pulumi config set{' --path' if entry.field else ''}{' --secret' if entry.secret else ''} {_config_path(entry)} {value}"
     if entry.json_types == ("array",):
         # A list item: "pulumi config set --path 'names[0]' a will set the value to a list with the first item a"
         # (https://www.pulumi.com/docs/iac/cli/commands/pulumi_config_set/).
@@ -239,14 +238,15 @@ def _leaves(path: str, value: object) -> list[tuple[str, str]]:
     return [(path, json.dumps(value) if isinstance(value, bool) else str(value))]
 
 
-def fix_command(entry: Key, environment: str) -> str:
+def fix_command(entry: Key, environment: str, value: str | None = None) -> str:
     """The exact command(s) that set ``entry``: ``pulumi env set …`` and the per-stack alternative.
 
     ``environment`` empty: the stack attaches no ESC environment (the bootstrap stack), so only ``pulumi config set``.
+    ``value``: what to type for the value (default: the catalog's example; a placeholder where the example is refused).
     """
     if entry.tier is Tier.STACK or not environment:
-        return _config_set(entry)
-    return f"{set_command(entry, environment)} (or, for this stack only: {_config_set(entry)})"
+        return _config_set(entry, value)
+    return f"{set_command(entry, environment, value)} (or, for this stack only: {_config_set(entry, value)})"
 
 
 FIX = ". Fix: "
@@ -268,14 +268,36 @@ def describe_problem(entry: Key, what: str | Invalid, environment: str, value: o
 
 
 def remove_command(key: Key | str, environment: str, *, stack: bool = True) -> str:
-    """The command that removes ``key`` (a catalog key, or the alias actually set) from the ESC environment.
+    """The command that removes ``key`` (a catalog key, or the alias actually set) from the ESC environment that holds it.
 
     ``pulumi env rm <env> <path>`` always with the path: without it, ``pulumi env rm`` deletes the whole environment.
     ``stack``: add the per-stack alternative, for a key that may have been set with ``pulumi config set``.
     """
     name = key.key if isinstance(key, Key) else key
-    command = f"pulumi env rm {environment} {esc_path(key)}" if environment else f"pulumi config rm {name}"
+    entry = key if isinstance(key, Key) else catalog.BY_KEY.get(key) or next((e for e in catalog.KEYS if key in e.aliases), None)
+    holder = home_of(entry, environment) if entry is not None and environment else environment
+    command = f"pulumi env rm {holder} {esc_path(key)}" if environment else f"pulumi config rm {name}"
     return f"{command}, or pulumi config rm {name}" if stack and environment else command
+
+
+def _step(step: Step, environment: str) -> str:
+    """One step of a rule's fix as a command: set the key (where it belongs) or remove it."""
+    if isinstance(step, Remove):
+        return remove_command(step.key, environment)
+    if step.key.tier is Tier.STACK or not environment:
+        return _config_set(step.key, step.value or None)
+    return set_command(step.key, environment, step.value or None)
+
+
+def rule_fix(violation: Violation, environment: str) -> str:
+    """The fix of a rule's violation: its alternatives, each its steps as commands (``environment``: the attached one)."""
+    return "; or ".join(" and ".join(_step(step, environment) for step in steps) for steps in violation.fixes)
+
+
+def rule_line(owner: str, violation: Violation, environment: str, label: str | None = None) -> str:
+    """The problem line of a rule's violation: ``config "<key>" …`` (or ``<owner> argument "<arg>" …``), then its fix."""
+    said = f"{owner} {label}" if label and not label.startswith("config ") else label or f'config "{violation.subject.key}"'
+    return problem_line(f"{said} {violation.message}", rule_fix(violation, environment))
 
 
 def config_set(key: str, value: str) -> str:
@@ -291,74 +313,6 @@ def set_command_shape(environment: str) -> str:
 def init_command(environment: str, file: str) -> str:
     """The command that creates ``environment`` from a template file (what the bootstrap stack does by itself)."""
     return f"pulumi env init {environment} --file {file}"
-
-
-def object_fields(config_key: str) -> tuple[str, ...]:
-    """The fields the catalog declares for an object-valued config key (empty for a plain key)."""
-    return tuple(e.field for e in catalog.KEYS if e.field and e.config_key == config_key)
-
-
-def current_project() -> str | None:
-    """The Pulumi project of the running program, or None outside one (the CLI commands)."""
-    try:
-        project = pulumi.get_project()
-    except Exception:  # no program is running
-        return None
-    return project or None
-
-
-def alias_keys(entry: Key, project: str | None = None) -> tuple[str, ...]:
-    """The older keys read for ``entry`` when it is absent: its aliases, then ``<project>:<name>`` of its project aliases."""
-    extra = tuple(f"{project}:{name}" for name in entry.project_aliases) if project else ()
-    return tuple(dict.fromkeys(k for k in (*entry.aliases, *extra) if k != entry.key))
-
-
-def lookup(entry: Key, get: Callable[[str], str | None], project: str | None = None) -> tuple[str, str] | None:
-    """(key actually used, raw string) of ``entry``, or None when it is not set; the one answer to "is it set?".
-
-    ``get`` reads a flat config key: the SDK's config at run time (:func:`raw`), a ``pulumi config --json``
-    dict in ``preflight``. A plain key is read as it is, then its aliases in order (with ``get`` = :func:`raw`, also
-    the project aliases in the running program's namespace; otherwise those of ``project``). A field is read from its
-    object key's JSON text (how the SDK hands an object value to the program); a value that is not a JSON
-    object, a field that is not a string, or a field the catalog does not know raises :class:`Invalid`, whose
-    message names fields and JSON types but never a value.
-    """
-    if entry.field:
-        text = get(entry.config_key)
-        if text is None:
-            return None
-        document = _json_object(entry.config_key, text)
-        value = document.get(entry.field)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise Invalid(f"is a JSON {json_type(value)} in object {entry.config_key}; expected a string")
-        return entry.key, value
-    if project is None and get is raw:
-        project = current_project()
-    for name in (entry.key, *alias_keys(entry, project)):
-        value = get(name)
-        if value is not None:
-            return name, value
-    return None
-
-
-def _json_object(config_key: str, text: str) -> dict[str, Any]:
-    """The JSON object an object-valued key holds, with only the fields the catalog knows."""
-    fields = object_fields(config_key)
-    try:
-        document = json.loads(text)
-    except ValueError:
-        document = None
-    if not isinstance(document, dict):
-        raise Invalid(
-            f"is read from {config_key}, which must be an object with fields {', '.join(fields)} "
-            f"(set each with pulumi config set --path {config_key}.<field>, or in ESC as a YAML mapping)"
-        )
-    unknown = sorted(str(k) for k in document if k not in fields)
-    if unknown:
-        raise Invalid(f"is read from {config_key}, whose fields are {', '.join(fields)}; it also has {len(unknown)} unknown field(s)")
-    return document
 
 
 RUNBOOK_KEYS = {f"{e.config_key}:{e.field}": f"{e.field} of {e.config_key}" for e in (catalog.GHCR_USERNAME, catalog.GHCR_TOKEN)}
@@ -395,21 +349,6 @@ def config_type_problems(types: Mapping[str, str], config: Mapping[str, str]) ->
     return list(dict.fromkeys(problems))
 
 
-def json_type(value: object) -> str:
-    """The JSON type name of a decoded value (``pulumi config --json`` ``objectValue``)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
 class ConfigReader:
     """Reads the keys one component needs and collects every problem before anything is registered.
 
@@ -421,9 +360,11 @@ class ConfigReader:
         self.owner = owner
         self.problems: list[str] = []
         self._environment = environment
-        # Digests (never the values) of the secrets read, and which came from args: for differ().
+        # Digests (never the values) of the secrets read: for same().
         self._digests: dict[str, bytes] = {}
-        self._from_args: set[str] = set()
+        # Keys whose value was read from config, and those given as arguments: a rule's problem names the one used.
+        self._configured: set[str] = set()
+        self._given: set[str] = set()
 
     @property
     def environment(self) -> str:
@@ -466,6 +407,7 @@ class ConfigReader:
             if required:
                 self.missing(entry)
             return entry, None, False
+        (self._given if from_args else self._configured).add(entry.key)
         try:
             normalised = entry.shape(value)
         except Invalid as err:
@@ -477,8 +419,6 @@ class ConfigReader:
             return entry, None, from_args
         if entry.secret:
             self._digests[entry.key] = hashlib.sha256(normalised.encode()).digest()
-            if from_args:
-                self._from_args.add(entry.key)
         return entry, normalised, from_args
 
     def secret(
@@ -590,20 +530,40 @@ class ConfigReader:
 
         return apply_knowing_secrecy(output, check)
 
-    def differ(self, entry: Key, other: Key, what: str) -> None:
-        """Record a problem on ``entry`` when it holds the same (normalised) secret as ``other``.
+    def same(self, entry: Key, other: Key) -> bool | None:
+        """Whether two secrets this reader read hold the same normalised value (compared by digest); None unless both are known."""
+        first, second = self._digests.get(entry.key), self._digests.get(other.key)
+        return None if first is None or second is None else first == second
 
-        Both must have been read by this reader; values given as Outputs are not known yet and are not compared.
-        ``what`` says why they must differ; the values themselves are never part of the message.
+    def subject(self, entry: Key, arg_name: str, *, given: bool = False) -> str:
+        """How a problem names ``entry``: as the argument that gave its value, else as the config key.
+
+        ``argument "<arg_name>"`` when the value was read as that argument, or is ``given`` by the caller and not read
+        from config; ``config "<key>"`` when it was read from config, or is absent.
         """
-        key = entry.key
-        digest = self._digests.get(key)
-        if digest is None or digest != self._digests.get(other.key):
+        if entry.key in self._given or (given and entry.key not in self._configured):
+            return f'argument "{arg_name}"'
+        return f'config "{entry.key}"'
+
+    def facts(self, values: Mapping[str, object], shown: Callable[[Key], bool] = lambda _: True) -> Facts:
+        """The facts a rule reads (:mod:`components.rules`): ``values`` by catalog key as this component resolved them.
+
+        A key is present when it has a value here or is set in config (valid or not, as :meth:`found` says).
+        """
+        return facts_of(values, lambda entry: values.get(entry.key) is not None or self.found(entry) is not None, self.same, shown)
+
+    def rule(self, rule: Rule, facts: Facts, arg_names: Mapping[Key, str] | None = None) -> None:
+        """Record the violation of a cross-key ``rule`` (:mod:`components.rules`), if ``facts`` break it.
+
+        ``arg_names``: the argument that stands in for a key (the subject is named by :meth:`subject`: the key when its
+        value came from config, else the argument).
+        """
+        found = rule.find(facts)
+        if found is None:
             return
-        if key in self._from_args or other.key in self._from_args:
-            self.fail(f'the values for "{key}" and "{other}" are the same; {what}', f'pass a new value for "{key}"')
-        else:
-            self.invalid(entry, f'is the same as "{other}"; {what}')
+        named, subject = (arg_names or {}).get(found.subject), found.subject
+        given = facts.present(subject) and self.found(subject) is None  # a value that config does not hold: an argument's
+        self.problems.append(rule_line(self.owner, found, self.environment, self.subject(subject, named, given=given) if named else None))
 
     # --- the one door of every problem: each names its subject, says what is wrong and gives the fix -------
 

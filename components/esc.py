@@ -1,4 +1,4 @@
-"""The ESC tier as data: the environments the chain reads, generated from the catalog and the parts table.
+"""The ESC tier as files: the environments the chain reads, rendered from their layout (:mod:`components.environments`).
 
 Four environments in the project ``secret-chain`` of the Pulumi organisation:
 
@@ -18,94 +18,44 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import yaml
 
 from components import catalog, parts
-from components.catalog import Key, Tier
-from components.config import ESC_PROJECT, environment_name, init_command, set_command, set_command_shape
+from components.catalog import Key
+from components.config import init_command, set_command, set_command_shape
+from components.environments import (
+    BASE,
+    BY_NAME,
+    BY_REF,
+    ENVIRONMENTS,
+    ESC_PROJECT,
+    PREVIEW,
+    PRODUCTION,
+    PULL_REQUEST,
+    Environment,
+    for_stack,
+)
+
+__all__ = [
+    "BASE",
+    "BY_NAME",
+    "BY_REF",
+    "ENVIRONMENTS",
+    "ESC_PROJECT",
+    "PREVIEW",
+    "PRODUCTION",
+    "PULL_REQUEST",
+    "Environment",
+    "definition",
+    "for_stack",
+    "placeholder",
+    "reference",
+    "render",
+    "write_files",
+]
 
 SECRET = "fn::secret"
-
-
-@dataclass(frozen=True)
-class Environment:
-    """One ESC environment of the chain."""
-
-    name: str
-    """``<org>/secret-chain/<name>``."""
-    file: str
-    """Its definition in ``esc/``."""
-    purpose: str
-    imports: tuple[str, ...]
-    """Explicit imports (``<project>/<env>``), merged under the environment's own values."""
-    own: tuple[Key, ...]
-    """Keys whose values it holds (placeholders until a person sets them)."""
-    references: tuple[tuple[Key, str], ...] = ()
-    """Keys it reads from another environment of the project by implicit import: (key, environment name)."""
-
-    @property
-    def ref(self) -> str:
-        """The name an import or a stack file uses: ``secret-chain/<name>``."""
-        return f"{ESC_PROJECT}/{self.name}"
-
-    def exposed(self) -> tuple[Key, ...]:
-        """Every key a stack importing it reads from it (own, imported, referenced)."""
-        keys: dict[str, Key] = {}
-        for imported in self.imports:
-            keys.update({k.key: k for k in BY_REF[imported].exposed()})
-        keys.update({k.key: k for k in self.own})
-        keys.update({k.key: k for k, _ in self.references})
-        return tuple(e for e in catalog.KEYS if e.key in keys)
-
-
-def _templated(entry: Key) -> bool:
-    """A key the environments carry: set in ESC by a person, always.
-
-    Not one set only during a rotation, by choice, or in place of a value the stack generates when it is absent.
-    """
-    return entry.tier is Tier.ESC and not (entry.temporary or entry.opt_in or entry.deprecated or entry.generated_when_absent)
-
-
-def _required(kind: parts.Kind) -> tuple[Key, ...]:
-    return tuple(k for k in parts.esc_keys_required(kind) if _templated(k))
-
-
-_SHARED = tuple(k for k in catalog.KEYS if _templated(k) and not k.per_environment)
-_PR = _required(parts.Kind.PREVIEW_PR)
-
-BASE = Environment("Base", "base.yaml", "credentials shared by every stack (imported by Preview and Production)", (), _SHARED)
-PRODUCTION = Environment(
-    "Production",
-    "production.yaml",
-    "Base plus the production stack's own values",
-    (BASE.ref,),
-    tuple(k for k in catalog.KEYS if _templated(k) and k.per_environment),
-)
-PREVIEW = Environment(
-    "Preview",
-    "preview.yaml",
-    "Base plus what preview-base reads besides it",
-    (BASE.ref,),
-    tuple(k for k in _required(parts.Kind.PREVIEW_BASE) if k.per_environment),
-)
-PULL_REQUEST = Environment(
-    "PullRequest",
-    "pull-request.yaml",
-    "exactly what a preview-pr-<N> stack reads: its own values, and Base's by implicit import (no explicit import)",
-    (),
-    tuple(k for k in _PR if k.per_environment),
-    tuple((k, BASE.name) for k in _PR if not k.per_environment),
-)
-ENVIRONMENTS: tuple[Environment, ...] = (BASE, PREVIEW, PRODUCTION, PULL_REQUEST)
-BY_REF: dict[str, Environment] = {e.ref: e for e in ENVIRONMENTS}
-BY_NAME: dict[str, Environment] = {e.name: e for e in ENVIRONMENTS}
-
-
-def for_stack(kind: parts.Kind) -> Environment:
-    """The environment a stack of this kind attaches (``environment:`` in its stack file; the bootstrap stack none)."""
-    return BY_NAME[environment_name(kind.label)]
 
 
 def reference(entry: Key, environment: str) -> str:

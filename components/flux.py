@@ -13,6 +13,7 @@ Two auth modes, chosen by which config is present (configuring both is an error 
 Given ``image_automation``, it also builds a :class:`~components.flux_images.FluxImageAutomation` as its child.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Required, TypedDict
 from urllib.parse import urlsplit
@@ -37,13 +38,17 @@ from components.config import (
 )
 from components.errors import SecretChainError
 from components.flux_images import DEFAULT_NAME, AutomationSpec, FluxImageAutomation, ImageAutomationArgs
+from components.parts import rules_of
+from components.rules import Facts
 from components.validators import Invalid
 
 TOKEN_KEY = catalog.FLUX_GITHUB_TOKEN
 APP_ID_KEY = catalog.FLUX_GITHUB_APP_ID
 APP_INSTALLATION_ID_KEY = catalog.FLUX_GITHUB_APP_INSTALLATION_ID
 APP_PRIVATE_KEY_KEY = catalog.FLUX_GITHUB_APP_PRIVATE_KEY
-APP_KEYS = (APP_ID_KEY, APP_INSTALLATION_ID_KEY, APP_PRIVATE_KEY_KEY)
+APP_KEYS = catalog.FLUX_APP_KEYS
+URL_KEY = catalog.FLUX_REPOSITORY_URL
+"""The chain's setting for the repository URL (the component takes it as argument ``repository_url``)."""
 """The GitHub App keys, all three needed."""
 
 TOKEN_USERNAME = "git"
@@ -188,18 +193,14 @@ def _source(reader: ConfigReader, entry: Key, override: object, arg_name: str) -
     return None if used is None else f'config "{used}" ({remove_command(used, reader.environment)})'
 
 
-def _not_on_github_com(repository_url: str, secret: bool = False) -> str | None:
-    """The problem of a GitHub App without a base URL for a repository that is not on github.com, if it is one.
+def _facts(reader: ConfigReader, url: object, token: str | None, app: Mapping[Key, str | None], secret: bool = False) -> Facts:
+    """What the table's rules read of Flux's auth: the repository URL, and which of the token and App keys are set.
 
-    ``secret``: the URL came as a secret output, so the problem does not quote its host.
+    ``secret``: the URL came as a secret output, so a message does not quote its host.
     """
-    host = (urlsplit(repository_url).hostname or "").lower()
-    if host == "github.com":
-        return None
-    return (
-        f"the repository is not on github.com{'' if secret else f' ({host})'}; for a GitHub App on GitHub Enterprise Server pass "
-        'argument "github_app_base_url" (e.g. https://ghe.example.com/api/v3)'
-    )
+    sources = {TOKEN_KEY: token, **app}
+    facts = reader.facts({URL_KEY.key: url}, shown=lambda _: not secret)
+    return Facts(facts.value, lambda entry: sources.get(entry) is not None if entry in sources else facts.present(entry), facts.same, facts.shown)
 
 
 def _enterprise_api_for_github_com(repository_url: str, base_url: str) -> str | None:
@@ -263,9 +264,12 @@ def _resolve_auth(args: FluxGitCredentialsArgs, reader: ConfigReader, repository
 
     def hosts(got: dict[str, Any]) -> dict[str, Any]:
         base_url = got["base_url"]
-        if isinstance(repository_url, str):
-            problem = _not_on_github_com(repository_url) if base_url is None and base_url_arg is None else None
-            problem = problem or (_enterprise_api_for_github_com(repository_url, base_url) if base_url is not None else None)
+        if base_url is None and base_url_arg is None:
+            # The table's cross-key rule (components.rules, evaluated by preflight too): the App reads github.com only.
+            for rule in rules_of("FluxGitCredentials"):
+                reader.rule(rule, _facts(reader, repository_url, token_source, app_sources), {URL_KEY: "repository_url"})
+        elif isinstance(repository_url, str) and base_url is not None:
+            problem = _enterprise_api_for_github_com(repository_url, base_url)
             if problem is not None:
                 reader.fail(problem)
         return {}
@@ -291,19 +295,21 @@ def resolve(args: FluxGitCredentialsArgs, reader: ConfigReader) -> FluxSpec | No
                 reader, automation_args, namespace=got["namespace"], branch=got["branch"], source=got["name"], app_mode=app_mode
             )
         if isinstance(repository_url, pulumi.Output) and isinstance(auth, GitHubAppAuth) and auth.base_url is None:
-            # Known only later: checked then, raising the line the ConfigError would have held.
-            owner = reader.owner
-            repository_url = apply_knowing_secrecy(repository_url, lambda url, secret: _raise_if(owner, _not_on_github_com(url, secret), url))
+            # Known only later: the same rules then, raising the line the ConfigError would have held.
+            repository_url = apply_knowing_secrecy(repository_url, lambda url, secret: _raise_if_broken(reader, url, secret))
         return {"repository_url": repository_url, "auth": auth, "automation": automation}
 
     return resolve_spec(FluxSpec, args, reader, then=derived)
 
 
-def _raise_if(owner: str, problem: str | None, value: str) -> str:
-    """``value``, or a SecretChainError with the line ``problem`` would have been in the ConfigError."""
-    if problem is not None:
-        raise SecretChainError(f"{owner}: {problem}")
-    return value
+def _raise_if_broken(reader: ConfigReader, url: str, secret: bool) -> str:
+    """``url``, or a SecretChainError with the line the ConfigError would have held (App mode: every App key is set)."""
+    probe = ConfigReader(reader.owner, reader.environment)
+    for rule in rules_of("FluxGitCredentials"):
+        probe.rule(rule, _facts(probe, url, None, dict.fromkeys(APP_KEYS, "set"), secret), {URL_KEY: "repository_url"})
+    if probe.problems:
+        raise SecretChainError(probe.problems[0])
+    return url
 
 
 # --- component --------------------------------------------------------------------------------------

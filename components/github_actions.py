@@ -31,11 +31,11 @@ from components.config import (
     problem_line,
     raw,
     remove_command,
-    set_command,
     string,
     validated,
 )
 from components.errors import SecretChainError
+from components.parts import rules_of
 from components.validators import Invalid
 
 
@@ -72,9 +72,10 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("WORKFLOW_DISPATCH_TOKEN", catalog.CI_WORKFLOW_DISPATCH_TOKEN, True, "workflow_dispatch_token"),
 )
 BY_GITHUB_NAME = {e.github_name: e for e in ENTRIES}
-CORE: tuple[str, ...] = ("PULUMI_ORG", "APP_ID", "APP_PRIVATE_KEY")
+CORE: tuple[str, ...] = tuple(e.github_name for k in catalog.CI_CORE_KEYS for e in ENTRIES if e.key is k)
 """The entries every CI workflow reads (the Pulumi login's organisation, the CI App's ID and key): what the table of parts
-requires once GitHubActionsSecrets is built (:mod:`components.parts`), and what a component with nothing to write asks for."""
+requires once GitHubActionsSecrets is built (:mod:`components.parts`, from the same catalog.CI_CORE_KEYS), and what a
+component with nothing to write asks for."""
 GITHUB_OWNER = "github:owner"
 """pulumi-github's own setting of the account it writes to: a provider key the chain reads but does not hold (not in the catalog)."""
 PROTECTION_RULES = ("canAdminsBypass", "deploymentBranchPolicy", "preventSelfReview", "reviewers", "waitTimer")
@@ -168,19 +169,14 @@ def deprecation_warning(entry: Entry, named: str) -> str:
 
 
 def _login_settings(reader: ConfigReader, values: dict[str, pulumi.Output[str] | str]) -> None:
-    """The Pulumi login settings that only make sense together (checked when known now)."""
-    token_type, team = values.get("PULUMI_TOKEN_TYPE"), values.get("PULUMI_TEAM")
-    token_type_key, team_key = catalog.CI_PULUMI_TOKEN_TYPE, catalog.CI_PULUMI_TEAM
-    if token_type == "team" and team is None:
-        reader.fail(
-            f'config "{team_key}" is missing: {token_type_key} team needs the team whose token CI requests',
-            set_command(team_key, reader.environment, "<team>"),
-        )
-    if isinstance(token_type, str) and token_type != "team" and isinstance(team, str):
-        reader.fail(
-            f'config "{team_key}" is only for {token_type_key} team (an organization token has no team)',
-            f"{set_command(token_type_key, reader.environment, 'team')}, or remove {team_key}",
-        )
+    """The Pulumi login settings that only make sense together (checked when known now).
+
+    The cross-key rules are the table's (:func:`components.parts.rules_of`: a team token and its team), the objects ``preflight``
+    evaluates too; an argument given as another resource's output is not known yet, and its rule waits.
+    """
+    resolved = {BY_GITHUB_NAME[name].key.key: value for name, value in values.items()}
+    for rule in rules_of("GitHubActionsSecrets"):
+        reader.rule(rule, reader.facts(resolved), {e.key: e.arg for e in ENTRIES})
     # The fallback is opt-in twice over: the switch and the token, or neither.
     switch, token = catalog.CI_PULUMI_AUTH, catalog.CI_PULUMI_FALLBACK_ACCESS_TOKEN
     for have, lacks in (("PULUMI_AUTH", token), ("PULUMI_FALLBACK_ACCESS_TOKEN", switch)):

@@ -22,9 +22,10 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from components import catalog, certmanager, flux, ghcr, github_actions, grafana, prometheus
+from components import catalog, rules
 from components.catalog import Key
-from components.config import lookup
+from components.reading import lookup
+from components.rules import Rule
 from components.validators import Invalid
 
 PARTS_KEY = catalog.DECLARED_PARTS
@@ -76,7 +77,6 @@ GITHUB_PROVIDER_TOKEN = catalog.GITHUB_PROVIDER_TOKEN
 DIGITALOCEAN_PROVIDER_TOKEN = catalog.DIGITALOCEAN_PROVIDER_TOKEN
 DIGITALOCEAN_CLUSTER = catalog.DIGITALOCEAN_CLUSTER
 
-_ACTIONS = {name: entry.key for name, entry in github_actions.BY_GITHUB_NAME.items()}
 
 CHAIN_KINDS = frozenset({Kind.PRODUCTION, Kind.PREVIEW_BASE, Kind.PREVIEW_PR})
 """The stacks that build the chain (and attach an ESC environment)."""
@@ -119,6 +119,8 @@ class Part:
     """For a sub-group: the part it belongs to (built only with it)."""
     writes_secrets: bool = False
     """Writes Kubernetes Secrets: the default provider must update them in place (``kubernetes:enableSecretMutable``)."""
+    rules: tuple[Rule, ...] = ()
+    """Cross-key rules (:mod:`components.rules`) the part's component evaluates, and ``preflight`` wherever the part is built."""
     provides: tuple[Key, ...] = ()
     """Keys it stands in for once built: no other built part then needs them (cluster access's explicit provider
     updates Secrets in place itself, so ``kubernetes:enableSecretMutable`` is not required)."""
@@ -159,23 +161,25 @@ PARTS: tuple[Part, ...] = (
         needs=(DIGITALOCEAN_PROVIDER_TOKEN,),
         provides=(MUTABLE_SECRETS,),
     ),
-    Part("GhcrPullSecret", APP_KINDS, Enable.DECLARED, all_of=(ghcr.USERNAME_KEY, ghcr.TOKEN_KEY), writes_secrets=True),
+    Part("GhcrPullSecret", APP_KINDS, Enable.DECLARED, all_of=(catalog.GHCR_USERNAME, catalog.GHCR_TOKEN), writes_secrets=True),
     # The rollout key is read when set; absent, the chain (or the component on its own) generates it.
-    Part("PrometheusAuth", APP_KINDS, Enable.DECLARED, all_of=(prometheus.TOKEN_KEY,), uses=(ROLLOUT_KEY,), writes_secrets=True),
+    Part("PrometheusAuth", APP_KINDS, Enable.DECLARED, all_of=(catalog.PROMETHEUS_TOKEN,), uses=(ROLLOUT_KEY,), writes_secrets=True),
     Part(
         "PrometheusAuth.rotation",
         APP_KINDS,
         Enable.TEMPORARY,
-        optional=(prometheus.PREVIOUS_TOKEN_KEY,),
+        optional=(catalog.PROMETHEUS_PREVIOUS_TOKEN,),
         parent="PrometheusAuth",
+        rules=(rules.ROTATION_NEEDS_TWO_TOKENS,),
     ),
     Part(
         "FluxGitCredentials",
         SHARED_KINDS,
         Enable.DECLARED,
-        one_of=(flux.APP_KEYS, (flux.TOKEN_KEY,)),
+        one_of=(catalog.FLUX_APP_KEYS, (catalog.FLUX_GITHUB_TOKEN,)),
         needs=(FLUX_REPOSITORY_URL,),
         writes_secrets=True,
+        rules=(rules.FLUX_APP_NEEDS_GITHUB_COM,),
     ),
     # The stack's image automation (secret-chain:imageAutomation), on FluxGitCredentials' GitRepository: it scans the
     # private images with the GHCR pull secret, written into the Flux namespace (an ImageRepository's secretRef is
@@ -185,7 +189,7 @@ PARTS: tuple[Part, ...] = (
         SHARED_KINDS,
         Enable.KEYS,
         all_of=(IMAGE_AUTOMATION,),
-        needs=(ghcr.USERNAME_KEY, ghcr.TOKEN_KEY),
+        needs=(catalog.GHCR_USERNAME, catalog.GHCR_TOKEN),
         parent="FluxGitCredentials",
         writes_secrets=True,
     ),
@@ -193,7 +197,7 @@ PARTS: tuple[Part, ...] = (
         "CertManagerDnsIssuer",
         SHARED_KINDS,
         Enable.DECLARED,
-        all_of=(certmanager.TOKEN_KEY,),
+        all_of=(catalog.DIGITALOCEAN_DNS_TOKEN,),
         needs=(DOMAIN, ACME_EMAIL),
         uses=(DIGITALOCEAN_PROVIDER_TOKEN,),
         writes_secrets=True,
@@ -211,7 +215,7 @@ PARTS: tuple[Part, ...] = (
         "GrafanaOAuth",
         frozenset({Kind.PRODUCTION, Kind.PREVIEW_PR}),
         Enable.DECLARED,
-        all_of=grafana.OAUTH_KEYS,
+        all_of=catalog.GRAFANA_OAUTH_KEYS,
         needs=(DOMAIN,),
         uses=(ROLLOUT_KEY,),
         writes_secrets=True,
@@ -221,7 +225,7 @@ PARTS: tuple[Part, ...] = (
         "GrafanaOAuth.mail",
         frozenset({Kind.PRODUCTION, Kind.PREVIEW_PR}),
         Enable.KEYS,
-        all_of=grafana.MAIL_KEYS,
+        all_of=catalog.GRAFANA_MAIL_KEYS,
         parent="GrafanaOAuth",
     ),
     # Every CI workflow logs in to Pulumi Cloud by OIDC for PULUMI_ORG and mints GitHub App tokens (APP_ID,
@@ -231,16 +235,17 @@ PARTS: tuple[Part, ...] = (
         "GitHubActionsSecrets",
         SHARED_KINDS,
         Enable.DECLARED,
-        all_of=tuple(_ACTIONS[name] for name in github_actions.CORE),
-        optional=tuple(_ACTIONS[name] for name in ("PULUMI_TOKEN_TYPE", "PULUMI_TEAM")),
+        all_of=catalog.CI_CORE_KEYS,
+        optional=(catalog.CI_PULUMI_TOKEN_TYPE, catalog.CI_PULUMI_TEAM),
         needs=(GITHUB_REPOSITORY,),
         uses=(GITHUB_PROVIDER_TOKEN, *(e for e in catalog.KEYS if e.namespace == "ci" and e.deprecated)),
+        rules=rules.LOGIN_RULES,
     ),
     Part(
         "GitHubActionsSecrets.fallback",
         SHARED_KINDS,
         Enable.KEYS,
-        all_of=tuple(_ACTIONS[name] for name in ("PULUMI_AUTH", "PULUMI_FALLBACK_ACCESS_TOKEN")),
+        all_of=(catalog.CI_PULUMI_AUTH, catalog.CI_PULUMI_FALLBACK_ACCESS_TOKEN),
         parent="GitHubActionsSecrets",
     ),
     # The bootstrap stack creates the environments and the OIDC trust CI logs in with (its own stack settings:
@@ -250,12 +255,18 @@ PARTS: tuple[Part, ...] = (
         frozenset({Kind.BOOTSTRAP}),
         Enable.ALWAYS,
         needs=(GITHUB_REPOSITORY,),
-        uses=tuple(_ACTIONS[name] for name in ("PULUMI_ORG", "PULUMI_TOKEN_TYPE", "PULUMI_TEAM")),
+        uses=(catalog.CI_PULUMI_ORGANIZATION, catalog.CI_PULUMI_TOKEN_TYPE, catalog.CI_PULUMI_TEAM),
+        rules=rules.LOGIN_RULES,
     ),
 )
 BY_NAME: dict[str, Part] = {p.name: p for p in PARTS}
 COMPONENTS: tuple[Part, ...] = tuple(p for p in PARTS if p.enable is Enable.DECLARED)
 """The parts that are components of their own, in the order the chain builds them."""
+
+
+def rules_of(component: str) -> tuple[Rule, ...]:
+    """The cross-key rules a component evaluates: those of its row and of its sub-groups' rows, each once."""
+    return tuple(dict.fromkeys(r for p in PARTS if component in (p.name, p.parent) for r in p.rules))
 
 
 def kind_of(stack: str) -> Kind:

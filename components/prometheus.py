@@ -18,6 +18,7 @@ from components._component import ChainComponent
 from components._resolve import Valid, arg, resolve_spec
 from components.catalog import Key
 from components.config import ConfigReader, Known, gated, lift, string, validated
+from components.parts import rules_of
 
 TOKEN_KEY = catalog.PROMETHEUS_TOKEN
 PREVIOUS_TOKEN_KEY = catalog.PROMETHEUS_PREVIOUS_TOKEN
@@ -129,8 +130,9 @@ def resolve(args: PrometheusAuthArgs, reader: ConfigReader) -> PrometheusSpec | 
     """Validate ``args`` and config into a spec; problems go to ``reader`` (None if any)."""
 
     def rotation(_: dict[str, Any]) -> dict[str, Any]:
-        why = f"phase 1 of a rotation needs the new token in {TOKEN_KEY} and the old one in {PREVIOUS_TOKEN_KEY}"
-        reader.differ(TOKEN_KEY, PREVIOUS_TOKEN_KEY, why)
+        # The table's cross-key rule (components.rules, evaluated by preflight too): two different tokens.
+        for rule in rules_of("PrometheusAuth"):
+            reader.rule(rule, reader.facts({}), {TOKEN_KEY: "token", PREVIOUS_TOKEN_KEY: "previous_token"})
         return {}
 
     return resolve_spec(PrometheusSpec, args, reader, then=rotation)

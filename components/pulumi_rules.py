@@ -258,3 +258,78 @@ def esc_interpolation(text: str) -> list[str | int]:
     if rest:
         raise ValueError("text follows the interpolation: it would be a string, not a symbol")
     return accessors
+
+
+class _Empty:
+    """A node ``yamlNode.set`` has just appended to a mapping or sequence (``yaml.Node{}``, ``Kind`` 0)."""
+
+    def __repr__(self) -> str:
+        return "<empty node>"
+
+
+EMPTY_NODE = _Empty()
+
+
+def _go_path(prefix: list[PathElement]) -> str:
+    """``fmt.Sprintf("%v", prefix)`` of a ``resource.PropertyPath`` (a ``[]interface{}``): ``[a b 0]``."""
+    return "[" + " ".join(str(p) for p in prefix) + "]"
+
+
+def _yaml_set(node: object, prefix: list[PathElement], path: list[PathElement], new: object) -> object:
+    """``yamlNode.set`` of pulumi/pulumi pkg/cmd/esc/cli/env_set.go, on decoded YAML.
+
+    The same code as pulumi/esc syntax/encoding/yaml.go ``YAMLSyntax.Set``: a dict is a mapping node, a list a
+    sequence node, anything else a scalar. Returns the node that takes ``node``'s place. An empty path replaces the
+    node whatever it was (so a string that is an ESC interpolation is overwritten, not followed); a path through a
+    scalar fails with ``expected an array or an object``.
+    """
+    if not path:
+        return new
+    head, prefix = path[0], [*prefix, path[0]]
+    if node is EMPTY_NODE:
+        # case 0: the accessor decides the kind, then the same node is set again
+        return _yaml_set([] if isinstance(head, int) else {}, prefix[:-1], path, new)
+    if isinstance(node, list):
+        if not isinstance(head, int):
+            raise RuleError(f"{_go_path(prefix)}: key for an array must be an int")
+        if head < 0 or head > len(node):
+            raise RuleError(f"{_go_path(prefix)}: array index out of range")
+        if head == len(node):
+            node.append(EMPTY_NODE)
+        node[head] = _yaml_set(node[head], prefix, path[1:], new)
+        return node
+    if isinstance(node, dict):
+        if not isinstance(head, str):
+            raise RuleError(f"{_go_path(prefix)}: key for a map must be a string")
+        node[head] = _yaml_set(node.get(head, EMPTY_NODE), prefix, path[1:], new)
+        return node
+    raise RuleError(f"{_go_path(prefix)}: expected an array or an object")
+
+
+def esc_env_set(definition: object, path: str, value: object, *, secret: bool = False) -> dict[str, object]:
+    """The definition ``pulumi env set <env> <path> <value> [--secret]`` stores, from the one it fetched.
+
+    A port of ``newEnvSetCmd``'s ``RunE`` (pulumi/pulumi pkg/cmd/esc/cli/env_set.go): the path is a property path
+    (:func:`parse_property_path`), ``--secret`` wraps the value as ``{"fn::secret": value}``, a path that starts with
+    ``imports`` edits the document's root and any other one the ``values`` mapping (created when absent), with
+    ``yamlNode.set``. ``value`` is the already-decoded YAML value (the CLI ``yaml.Unmarshal``s its argument). The
+    definition is copied, never changed; a :class:`RuleError` carries the CLI's own message.
+    """
+    import copy
+
+    elements = parse_property_path(path)
+    if not elements:
+        raise RuleError("path must contain at least one element")
+    new = {"fn::secret": value} if secret else value
+    document: object = copy.deepcopy(definition) if isinstance(definition, dict) else EMPTY_NODE
+    if elements[0] == "imports":
+        result = _yaml_set(document, [], elements, new)
+    else:
+        root = document if isinstance(document, dict) else {}
+        values = root.get("values", EMPTY_NODE)
+        if values is EMPTY_NODE:
+            values = {}
+        root["values"] = _yaml_set(values, [], elements, new)
+        result = root
+    assert isinstance(result, dict)
+    return result

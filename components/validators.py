@@ -824,6 +824,128 @@ def api_base_url(value: str) -> str:
     return text
 
 
+# --- values reserved for documentation -------------------------------------------------------------------------
+
+RESERVED_TOP_LEVEL = ("test", "example", "invalid", "localhost")
+"""RFC 2606 section 2 (and RFC 6761 sections 6.2–6.5): top-level names reserved for testing and documentation; no
+registry delegates them, so no DNS zone, mailbox or certificate exists under them."""
+RESERVED_SECOND_LEVEL = ("example.com", "example.net", "example.org")
+"""RFC 2606 section 3 (RFC 6761 section 6.5): second-level names reserved for examples. Let's Encrypt refuses an
+ACME account contact at them (letsencrypt/boulder policy/pa.go ``forbiddenMailDomains``, "frequently used when
+copy-pasting example configurations")."""
+EXAMPLE_WORD = "example"
+"""An account (GitHub owner, Pulumi organisation) named by the word RFC 2606 reserves for documentation, as this
+project's own examples do (``example-org``): no registry reserves account names, so it may exist, as someone else's."""
+
+
+PLACEHOLDERS: dict[str, str] = {
+    "real_domain": "<your-domain>",
+    "real_email": "<your-address>",
+    "real_owner": "<your-account>",
+    "real_repository": "<owner>/<repo>",
+    "real_git_url": "https://github.com/<owner>/<repo>",
+    "real_esc_environment": "<org>/secret-chain/<Environment>",
+    "real_cluster": "<your-cluster>",
+}
+"""What a fix command names in place of a refused example, by the check that refuses it (a person types their own)."""
+
+
+def placeholder_for(check: Check) -> str:
+    """The placeholder a fix names for a value ``check`` (one of the ``real_*`` checks) guards."""
+    return PLACEHOLDERS.get(getattr(check, "__name__", ""), "<value>")
+
+
+class Reserved(NameInvalid):
+    """A well-formed value reserved for documentation: a copied example, not the operator's own. ``fix``: what to set."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+def reserved_domain(host: str) -> str | None:
+    """Why ``host`` (a DNS name) is reserved for documentation (RFC 2606, RFC 6761), or None when it is not."""
+    labels = host.strip().rstrip(".").lower().split(".")
+    if labels[-1] in RESERVED_TOP_LEVEL:
+        return f"its top-level name .{labels[-1]} is reserved for testing and documentation (RFC 2606 section 2)"
+    if ".".join(labels[-2:]) in RESERVED_SECOND_LEVEL:
+        return f"{'.'.join(labels[-2:])} is reserved for documentation examples (RFC 2606 section 3)"
+    return None
+
+
+def _reserved_owner(owner: str) -> str | None:
+    if EXAMPLE_WORD in owner.lower().split("-"):
+        return f'its account is named for documentation (the word "{EXAMPLE_WORD}", which RFC 2606 reserves for examples), not yours'
+    return None
+
+
+def real_domain(value: str) -> str:
+    """Refuse a DNS name reserved for documentation: the platform's domain must be one its DNS zone serves."""
+    why = reserved_domain(value)
+    if why is not None:
+        raise Reserved(f"is an example domain: {why}; set your platform's own domain", PLACEHOLDERS["real_domain"])
+    return value
+
+
+def real_email(value: str) -> str:
+    """Refuse an email address at a domain reserved for documentation.
+
+    No mail reaches it, and Let's Encrypt refuses it as an ACME contact (boulder policy/pa.go ``ValidEmail``:
+    ``forbiddenMailDomains``, and a domain must end in a public suffix, which the reserved top-level names are not).
+    """
+    why = reserved_domain(value.rpartition("@")[2])
+    if why is not None:
+        raise Reserved(f"is an example address: {why}; set an address you read", PLACEHOLDERS["real_email"])
+    return value
+
+
+def real_owner(value: str) -> str:
+    """Refuse a GitHub owner or Pulumi organisation named like the examples (``example-org``)."""
+    why = _reserved_owner(value)
+    if why is not None:
+        raise Reserved(f"is an example name: {why}", PLACEHOLDERS["real_owner"])
+    return value
+
+
+def real_cluster(value: str) -> str:
+    """Refuse a cluster named like the examples (``example-cluster``): the program would fetch someone else's kubeconfig, or none."""
+    if EXAMPLE_WORD in value.lower().split("-"):
+        raise Reserved(f'is an example cluster: it is named for documentation (the word "{EXAMPLE_WORD}"), not yours', PLACEHOLDERS["real_cluster"])
+    return value
+
+
+def real_repository(value: str) -> str:
+    """Refuse ``owner/name`` whose owner is named like the examples (``example-org/platform``)."""
+    owner = value.partition("/")[0]
+    why = _reserved_owner(owner)
+    if why is not None:
+        raise Reserved(f"is an example repository: {why}", PLACEHOLDERS["real_repository"])
+    return value
+
+
+def real_git_url(value: str) -> str:
+    """Refuse a repository URL on a documentation domain, or on github.com under an owner named like the examples."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value.strip())
+    host = (parts.hostname or "").lower()
+    owner = next((p for p in parts.path.split("/") if p), "")
+    why = reserved_domain(host) if host else None
+    why = why or (_reserved_owner(owner) if host == "github.com" else None)
+    if why is not None:
+        raise Reserved(f"is an example repository URL: {why}", PLACEHOLDERS["real_git_url"])
+    return value
+
+
+def real_esc_environment(value: str) -> str:
+    """Refuse an ESC environment whose organisation is named like the examples (``example-org/secret-chain/…``)."""
+    org, _, rest = value.strip().partition("/")
+    why = _reserved_owner(org)
+    if why is not None:
+        raise Reserved(f"is an example environment: {why}", f"<org>/{rest}")
+    return value
+
+
 def label_value_name(value: str) -> str:
     """Check an object name that is also a label value: a DNS-1123 subdomain of at most 63 characters.
 

@@ -77,6 +77,8 @@ def candidates(entry: Key) -> Iterator[str]:
     if re.fullmatch(r"[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", example):
         local, domain = example.split("@")
         yield f"{local}-{secrets.token_hex(8)}@{domain}".lower()
+        # at a domain of its own: a go/no-go check refuses the documentation's example.com (RFC 2606)
+        yield f"{local}-{secrets.token_hex(8)}@mail-{secrets.token_hex(4)}.dev".lower()
     # A hostname: a random first label in the example's domain.
     if re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", example):
         first, rest = example.split(".", 1)

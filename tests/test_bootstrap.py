@@ -25,7 +25,8 @@ from components.program import main
 from tests.test_esc import composed
 
 ROOT = Path(__file__).resolve().parent.parent
-ORG = "example-org"
+ORG = "acme"
+"""The operator's organisation (not an example name: preflight refuses those, issue 19)."""
 STACK_FILE = ROOT / "stacks" / "Pulumi.bootstrap.yaml"
 
 
@@ -36,7 +37,7 @@ def committed_settings() -> dict[str, str]:
 def stack_settings() -> dict[str, str]:
     """The committed bootstrap stack file's settings, the repository its operator sets (the README's real path), and
     the organisation Pulumi Cloud would give the stack."""
-    return {**committed_settings(), "secret-chain:githubRepository": "example-org/platform", "ci:pulumiOrganization": ORG}
+    return {**committed_settings(), "secret-chain:githubRepository": f"{ORG}/platform", "ci:pulumiOrganization": ORG}
 
 
 def run(config: dict[str, str], preview: bool = False) -> Evaluation:
@@ -177,8 +178,8 @@ def test_oidc_policy_allows_only_this_repositorys_preview_and_production_environ
     assert registration.inputs["maxExpirationSeconds"] == 3600
     policies = registration.inputs["policies"]
     assert [p["rules"] for p in policies] == [
-        {"aud": f"urn:pulumi:org:{ORG}", "sub": "repo:example-org/platform:environment:preview"},
-        {"aud": f"urn:pulumi:org:{ORG}", "sub": "repo:example-org/platform:environment:production"},
+        {"aud": f"urn:pulumi:org:{ORG}", "sub": f"repo:{ORG}/platform:environment:preview"},
+        {"aud": f"urn:pulumi:org:{ORG}", "sub": f"repo:{ORG}/platform:environment:production"},
     ]
     assert all(p["decision"] == "allow" and p["tokenType"] == "organization" and p["authorizedPermissions"] == ["admin"] for p in policies)
 

@@ -55,13 +55,13 @@ def full_config(flux: str = "app") -> dict[str, tuple[str, bool]]:
         "grafana:smtpPort": ("587", False),
         "grafana:smtpUser": ("alerts-" + hex_(8) + "@example.com", True),
         "grafana:smtpPassword": ("abcd efgh " + hex_(8), True),
-        "grafana:smtpFromAddress": ("alerts@example.com", False),
-        "grafana:alertEmail": ("oncall@example.com", False),
+        "grafana:smtpFromAddress": ("alerts@acme-platform.dev", False),  # not an example domain: preflight refuses those
+        "grafana:alertEmail": ("oncall@acme-platform.dev", False),
         "github:token": ("github_pat_" + hex_(60), True),
         "secret-chain:escEnvironment": ("acme/secret-chain/Production", False),
         "secret-chain:appNamespace": ("default", False),
-        "secret-chain:domain": ("example.com", False),
-        "secret-chain:acmeEmail": ("ops@example.com", False),
+        "secret-chain:domain": ("acme-platform.dev", False),
+        "secret-chain:acmeEmail": ("ops@acme-platform.dev", False),
         "secret-chain:githubRepository": ("acme/platform", False),
         "github:owner": ("acme", False),
         "secret-chain:fluxRepositoryUrl": ("https://github.com/acme/cluster", False),
@@ -148,6 +148,7 @@ REQUIRED_WITH_GROUP = {
     "secret-chain:gatewayNamespace",  # needed by preview-base's wildcard certificates (checked there: STACK_OF)
     "kubernetes:enableSecretMutable",  # needed by every component that writes a Kubernetes Secret
     "prometheus:authToken",  # needed while prometheus:previousAuthToken is set (a rotation in progress)
+    "ci:pulumiTeam",  # needed by ci:pulumiTokenType team (full_config's), a cross-key rule of the table
     "ci:pulumiOrganization",  # every CI workflow logs in to Pulumi Cloud by OIDC for this org (GitHubActionsSecrets)
     "ci:githubAppId",  # the CI GitHub App: ID and key together
     "ci:githubAppPrivateKey",
@@ -156,7 +157,6 @@ REQUIRED_WITH_GROUP = {
 }
 OPTIONAL_ALONE = {
     "ci:pulumiTokenType",
-    "ci:pulumiTeam",
     "ci:pulumiAccessToken",  # deprecated: warned about, never required
     "ci:workflowDispatchToken",
     "prometheus:previousAuthToken",
@@ -271,12 +271,14 @@ def test_every_key_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str], k
     report = json.loads(out)
     if key in REQUIRED_WITH_GROUP:
         assert code == 1
-        assert [(p["key"], p["kind"]) for p in report["problems"]] == [(key, "missing")]
+        # full_config asks for a team token: without its team, the table's cross-key rule refuses it (components/rules.py)
+        assert [(p["key"], p["kind"]) for p in report["problems"]] == [(key, "rule" if key == "ci:pulumiTeam" else "missing")]
         entry = catalog.get(key)
         assert report["problems"][0]["fix"].startswith(
             f"pulumi config set {entry.key}"
             if entry.tier is catalog.Tier.STACK
-            else f"pulumi env set acme/secret-chain/Production pulumiConfig.{key}"
+            # aimed at the environment that holds the key: Production's own values, Base's shared ones
+            else f"pulumi env set acme/secret-chain/{'Production' if entry.per_environment else 'Base'} pulumiConfig.{key}"
         )
     else:
         assert code == 0, report["problems"]
@@ -539,6 +541,6 @@ def test_rotation_in_progress_warns_and_refuses_the_same_token_twice(tmp_path: P
     code, out, _ = run(capsys, "preflight", "--stack", "production", "--config", write(tmp_path, values), "--json")
     report = json.loads(out)
     assert code == 1
-    assert [(p["key"], p["kind"]) for p in report["problems"]] == [("prometheus:authToken", "conflict")]
+    assert [(p["key"], p["kind"]) for p in report["problems"]] == [("prometheus:authToken", "rule")]
     assert 'pulumi env set acme/secret-chain/Production pulumiConfig.prometheus:authToken' in report["problems"][0]["fix"]
     assert_no_leak(out, values)

@@ -10,6 +10,7 @@ import pulumi
 import pytest
 
 from components import GhcrPullSecret, GitHubActionsSecrets, PrometheusAuth, catalog
+from components.config import typed_value
 from components.errors import ConfigError, SecretChainError
 from components.ops.offline import is_secret, unwrap
 from tests.conftest import canary_config
@@ -63,8 +64,10 @@ def test_every_key_fails_clearly_before_any_resource(key: str, problem: str, pre
     assert line.startswith(f'config "{key}" ')
     assert ("is missing" in line) == (problem == "missing")
     # a multi-line value (a PEM key) is read from its file in a form the CLI keeps whole (tests/test_pulumi_rules.py)
-    example = entry.example if not entry.example_file else "\"$(printf"
-    assert f"pulumi env set acme/secret-chain/Production pulumiConfig.{key} {example}" in line
+    example = typed_value(entry) if not entry.example_file else "\"$(printf"  # a placeholder for an account, domain or mailbox
+    # aimed at the environment that holds the key (esc/production.yaml holds the per-environment ones; Base the others)
+    holder = "Production" if entry.per_environment or entry.temporary else "Base"
+    assert f"pulumi env set acme/secret-chain/{holder} pulumiConfig.{key} {example}" in line
     assert f"pulumi config set{' --path' if entry.field else ''}{' --secret' if entry.secret else ''} {key} " in line
     assert "CANARY" not in line and "\n" not in line
     for secret_key in secret_keys:

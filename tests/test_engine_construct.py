@@ -12,6 +12,7 @@ no secret value.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Iterator
@@ -281,6 +282,10 @@ def test_construct(plugin: Plugin, config: tuple[dict[str, str], list[str]], cas
 EXAMPLE = ROOT / "examples" / "yaml" / "Pulumi.yaml"
 
 
+OWN_CONFIG = {"githubRepository": "acme/platform"}
+"""The YAML example's own config values (examples/yaml/Pulumi.yaml ``config:``), as its operator sets them."""
+
+
 @pytest.mark.parametrize("dry_run", [False, True], ids=["update", "preview"])
 def test_yaml_example_constructs_as_written(plugin: Plugin, config: tuple[dict[str, str], list[str]], dry_run: bool) -> None:
     """Every resource of examples/yaml/Pulumi.yaml, with exactly its properties; its outputs exist."""
@@ -289,7 +294,9 @@ def test_yaml_example_constructs_as_written(plugin: Plugin, config: tuple[dict[s
     states: dict[str, dict[str, Any]] = {}
     for name, spec in program["resources"].items():
         component = spec["type"].removeprefix("secret-chain:index:")
-        outcome = plugin.construct(component, name, spec.get("properties", {}), config=values, secret_keys=secret_keys, dry_run=dry_run)
+        # The example's own config values (`config:`, e.g. ${githubRepository}) as its operator sets them.
+        properties = json.loads(re.sub(r"\$\{(\w+)\}", lambda m: OWN_CONFIG[m.group(1)], json.dumps(spec.get("properties", {}))))
+        outcome = plugin.construct(component, name, properties, config=values, secret_keys=secret_keys, dry_run=dry_run)
         assert outcome.failure is None, (name, outcome.failure)
         assert outcome.children(), name
         assert_no_secret_in_clear(outcome, secret_values(values, secret_keys))

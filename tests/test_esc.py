@@ -96,10 +96,13 @@ def unwrap(value: Any) -> tuple[str, bool]:
 
 
 def stack_selection(kind: parts.Kind, env: str) -> parts.Selection:
-    """What the parts table makes of a stack of ``kind``: its committed stack file's parts and settings, plus the
-    environment's values (each counts as set)."""
+    """What the parts table makes of a stack of ``kind``: its committed stack file's parts and settings, the settings its
+    operator sets (tests/test_stacks.py: none is committed), plus the environment's values (each counts as set)."""
+    from tests.test_stacks import OPERATOR_SETTINGS
+
     stack = yaml.safe_load((ROOT / "stacks" / STACK_FILES[kind]).read_text(encoding="utf-8"))
-    settings = {k: v for k, v in stack["config"].items()}
+    operator = OPERATOR_SETTINGS["preview-pr-7" if kind is parts.Kind.PREVIEW_PR else kind.value]
+    settings = {**stack["config"], **operator}
     values = {key: "set" for key in composed(env)}
     declared = settings.pop(parts.PARTS_KEY.key)
 

@@ -95,7 +95,7 @@ def test_a_declared_part_with_no_config_names_every_key_and_its_fix() -> None:
     text = str(outcome)
     for key in ("flux:githubAppId", "flux:githubAppInstallationId", "flux:githubAppPrivateKey", "gateway:digitaloceanDnsToken"):
         assert f'config "{key}" is missing' in text
-        assert fix_command(catalog.get(key), "example-org/secret-chain/Production") in text
+        assert fix_command(catalog.get(key), "acme/secret-chain/Production") in text  # the operator's (tests/test_stacks.py)
     assert "FluxGitCredentials is declared in secret-chain:parts" in text and "flux:githubToken" in text  # the other alternative
     report = preflight.check(config, secret_keys, "production")
     assert sorted(p.key for p in report.problems) == sorted(

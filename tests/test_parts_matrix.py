@@ -1,11 +1,13 @@
-"""`preflight` says READY exactly when the stack program builds: every stack kind × every config variant.
+"""`preflight` says READY exactly when the stack program builds: every rule × every stack kind.
 
 Stacks: production, preview-base and a PR stack, each as its stack file plus its ESC environment's example
-values (the PR stack as ``preview-deploy.yml`` builds it: the template plus the Preview environment), with
-and without the declared parts (``secret-chain:parts``). Variants of each: as committed, every present key
-dropped, every catalog key made bad (one malformed value per key, from ``test_cli_preflight.malformed``),
-the ESC environment detached, and each part a stack kind never builds declared. Each variant is evaluated
-once on the mock runtime (identical configs share one evaluation) and checked with ``preflight.check``;
+values (the PR stack as ``preview-deploy.yml`` builds it: the template plus the PullRequest environment), with
+and without the declared parts (``secret-chain:parts``), and the bootstrap stack (its stack file and the values its
+operator sets). Variants of each: as committed, every present key dropped, every catalog key made bad (one malformed
+value per key, from ``test_cli_preflight.malformed``: every single-key rule), every cross-key rule broken (each
+``breaking`` change of every rule of :mod:`components.rules`, on every stack kind, whether or not the kind builds the
+part that holds it), the ESC environment detached, and each part a stack kind never builds declared. Each variant is
+evaluated once on the mock runtime (identical configs share one evaluation) and checked with ``preflight.check``;
 when both refuse, every key preflight names must be named by the program's ConfigError too.
 
 Not in the matrix, on purpose: a secret stored in plain text, which preflight refuses and the program (which
@@ -17,13 +19,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from components import catalog
+from components import catalog, rules
 from components.errors import ConfigError
 from components.ops import preflight
 from components.ops.offline import Evaluation, parse_config
 from components.parts import PARTS, Kind
 from tests.test_cli_preflight import malformed
+from tests.test_rules import BOOTSTRAP_OPERATOR, bootstrap_document
 from tests.test_stacks import PARTS_KEY, STACKS, build, cli_entry, stack_document
+
+BOOTSTRAP = "bootstrap"
 
 Document = dict[str, dict[str, Any]]
 
@@ -61,10 +66,35 @@ def _bad(entry: catalog.Key) -> Any:
     return ["NoSuchPart"] if entry.key == PARTS_KEY else malformed(entry.key)
 
 
+def broken(document: Document, change: dict[catalog.Key, str | catalog.Key | None]) -> Document:
+    """``document`` with a rule's ``breaking`` change applied: a value, the value another key holds, or removed."""
+    out = document
+    for entry, value in change.items():
+        if isinstance(value, catalog.Key):
+            config, _ = parse_config(document)
+            value = config.get(value.key)  # the same secret twice (absent where the stack holds no such key)
+        out = _set(out, entry, value)
+    return out
+
+
+def rule_variants(base: Document, mode: str) -> list[tuple[str, Document]]:
+    """Every cross-key rule broken, each way its ``breaking`` lists."""
+    return [(f"{mode}: breaks {rule}", broken(base, change)) for rule in rules.RULES for change in rule.breaking]
+
+
 def variants(stack: str) -> list[tuple[str, Document]]:
     """(label, config document) of every variant of one stack."""
+    if stack == BOOTSTRAP:
+        base = bootstrap_document()
+        out = [("bootstrap: as committed", base)]
+        # Without ci:pulumiOrganization the bootstrap uses the stack's own organisation, which Pulumi Cloud always has and
+        # the mock runtime does not (pulumi.get_organization()): that variant would test the runtime, not the rules.
+        absent = [e for e in _present(base) if e.key not in BOOTSTRAP_OPERATOR or e.key == "secret-chain:githubRepository"]
+        out += [(f"bootstrap: without {e.key}", _set(base, e, None)) for e in absent]
+        out += [(f"bootstrap: bad {e.key}", _set(base, e, _bad(e))) for e in catalog.KEYS if e.key != PARTS_KEY]
+        return out + rule_variants(base, "bootstrap")
     kind = Kind.PREVIEW_PR if stack.startswith("preview-pr-") else Kind(stack)
-    out: list[tuple[str, Document]] = []
+    out = []
     for declared in (True, False):
         mode = "declared" if declared else "derived"
         base = stack_document(stack, declared=declared)
@@ -72,6 +102,7 @@ def variants(stack: str) -> list[tuple[str, Document]]:
         out.append((f"{mode}: ESC detached", stack_document(stack, esc=False, declared=declared)))
         out += [(f"{mode}: without {e.key}", _set(base, e, None)) for e in _present(base)]
         out += [(f"{mode}: bad {e.key}", _set(base, e, _bad(e))) for e in catalog.KEYS if declared or e.key != PARTS_KEY]
+        out += rule_variants(base, mode)
     committed = stack_document(stack)[PARTS_KEY]["objectValue"]
     for part in PARTS:
         if part.declarable and kind not in part.kinds:
@@ -85,7 +116,9 @@ def test_preflight_is_ready_exactly_when_the_program_builds() -> None:
     """Per stack and config: None when the program built, else its ConfigError's text."""
     disagreements: list[str] = []
     cases = refused = 0
-    for stack in sorted(STACKS):
+    caught: set[str] = set()
+    """The cross-key rules both sides refused somewhere, naming the rule's key."""
+    for stack in [*sorted(STACKS), BOOTSTRAP]:
         for label, document in variants(stack):
             cases += 1
             try:
@@ -97,7 +130,7 @@ def test_preflight_is_ready_exactly_when_the_program_builds() -> None:
             if signature not in evaluations:
                 outcome = build(stack, config, secret_keys)
                 evaluations[signature] = None if isinstance(outcome, Evaluation) else str(outcome)
-                if isinstance(outcome, Evaluation) and label.startswith("declared"):
+                if isinstance(outcome, Evaluation) and label.startswith("declared") and label.endswith("as committed"):
                     assert outcome.stack_outputs["parts"] == STACKS[stack][3], (stack, label)
             error = evaluations[signature]
             report = preflight.check(config, secret_keys, stack)
@@ -109,9 +142,12 @@ def test_preflight_is_ready_exactly_when_the_program_builds() -> None:
                 unnamed = [p.key for p in report.problems if f'"{p.key}"' not in error and not error.count(f"{p.key} ")]
                 if unnamed:
                     disagreements.append(f"{stack} / {label}: preflight names {unnamed}, the program's error does not")
+                caught |= {label.split("breaks ", 1)[1] for p in report.problems if p.kind == "rule" and "breaks " in label}
     elapsed = time.perf_counter() - started
     assert disagreements == [], "\n".join(disagreements)
-    assert cases > 3 * 2 * len(catalog.KEYS) and refused < 10
+    assert cases > 4 * 2 * len(catalog.KEYS) and refused < 10
+    # Every cross-key rule was broken where its part is built, and both sides refused it (the enumeration is not vacuous).
+    assert caught == {str(rule) for rule in rules.RULES}, {str(rule) for rule in rules.RULES} - caught
     print(f"{cases} cases, {len(evaluations)} evaluations, {elapsed:.1f} s")
     assert elapsed < 60
 

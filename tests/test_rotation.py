@@ -432,7 +432,7 @@ def test_previous_token_from_args_and_its_checks(run: Run, chain_config: tuple[d
     config, secret_keys = chain_config
     token = config["prometheus:authToken"]
     err = config_error(run, lambda: PrometheusAuth("m", {"namespace": "default", "previous_token": token}), config, secret_keys)
-    assert 'the values for "prometheus:authToken" and "prometheus:previousAuthToken" are the same' in str(err) and token not in str(err)
+    assert 'config "prometheus:authToken" is the same as "prometheus:previousAuthToken"' in str(err) and token not in str(err)
     err = config_error(run, lambda: PrometheusAuth("m", {"namespace": "default", "previous_token": "0123abcd" * 2}), config, secret_keys)
     assert 'argument "previous_token" is too short' in str(err)
     config["prometheus:previousAuthToken"] = "CANARY"

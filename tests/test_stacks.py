@@ -109,19 +109,79 @@ def own_secrets(key: str, entry: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def stack_document(stack: str, *, esc: bool = True, declared: bool = True) -> dict[str, dict[str, Any]]:
-    """The stack's config in ``pulumi config --show-secrets --json`` form: its ESC values, then its stack file.
+OPERATOR = "acme"
+"""The organisation and GitHub owner of the operator modelled here (not an example name: preflight refuses those)."""
+OPERATOR_DOMAIN = "acme-platform.dev"
+OPERATOR_CLUSTER = "acme-prod"
+OPERATOR_SETTINGS: dict[str, dict[str, str]] = {
+    "production": {
+        "secret-chain:escEnvironment": f"{OPERATOR}/secret-chain/Production",
+        "secret-chain:githubRepository": f"{OPERATOR}/platform",
+        "github:owner": OPERATOR,
+        "secret-chain:domain": OPERATOR_DOMAIN,
+        "secret-chain:acmeEmail": f"ops@{OPERATOR_DOMAIN}",
+        "secret-chain:fluxRepositoryUrl": f"https://github.com/{OPERATOR}/cluster",
+        "secret-chain:digitaloceanCluster": OPERATOR_CLUSTER,
+    },
+    "preview-base": {
+        "secret-chain:escEnvironment": f"{OPERATOR}/secret-chain/Preview",
+        "secret-chain:githubRepository": f"{OPERATOR}/platform",
+        "github:owner": OPERATOR,
+        "secret-chain:domain": OPERATOR_DOMAIN,
+        "secret-chain:acmeEmail": f"ops@{OPERATOR_DOMAIN}",
+        "secret-chain:fluxRepositoryUrl": f"https://github.com/{OPERATOR}/cluster",
+        "secret-chain:digitaloceanCluster": OPERATOR_CLUSTER,
+    },
+    # The domain and cluster are committed into the template by the operator (CI copies it); CI sets the environment.
+    "preview-pr-7": {
+        "secret-chain:escEnvironment": f"{OPERATOR}/secret-chain/PullRequest",
+        "secret-chain:domain": OPERATOR_DOMAIN,
+        "secret-chain:digitaloceanCluster": OPERATOR_CLUSTER,
+    },
+}
+"""What a person sets on each stack besides its committed file (the README's real path): the committed files hold no
+example value (issue 19 item 3), so a stack that deploys has these. tests/test_examples.py holds the README to them."""
+_EXAMPLE_NAMES = {"example-org": OPERATOR, "example-bot": f"{OPERATOR}-bot", "example.com": OPERATOR_DOMAIN}
+"""The example configs' account and domain names, and the operator's own in their place."""
+
+
+def own_values(key: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """An example config entry as an operator's ESC environment holds it: fresh secrets (:func:`own_secrets`), and the
+    operator's own accounts and domain where the example names documentation's (``example-org``, ``example.com``)."""
+
+
+    def own(value: str) -> str:
+        for example, name in _EXAMPLE_NAMES.items():
+            value = value.replace(example, name)
+        return value
+
+    entry = own_secrets(key, entry)
+    fields = entry.get("objectValue")
+    if isinstance(fields, dict):  # an object key: its plain fields (the GHCR username), whatever the object's secrecy
+        plain = {f: own(v) if isinstance(v, str) and not catalog.get(f"{key}.{f}").secret else v for f, v in fields.items()}
+        return {**entry, "value": json.dumps(plain, sort_keys=True), "objectValue": plain}
+    if entry.get("secret") or not isinstance(entry.get("value"), str):
+        return entry
+    return {**entry, "value": own(entry["value"])}
+
+
+def stack_document(stack: str, *, esc: bool = True, declared: bool = True, operator: bool = True) -> dict[str, dict[str, Any]]:
+    """The stack's config in ``pulumi config --show-secrets --json`` form: its ESC values, its stack file, and the
+    settings its operator set (:data:`OPERATOR_SETTINGS`).
 
     ``esc=False``: the ESC environment detached. ``declared=False``: the stack file without ``secret-chain:parts``.
+    ``operator=False``: without the operator's settings (the committed stack file as it is).
     """
     stack_file, environment_file, example, _ = STACKS[stack]
     document: dict[str, dict[str, Any]] = {}
     if esc:
         values = json.loads((ROOT / "examples" / "config" / example).read_text())
-        document.update({key: own_secrets(key, entry) for key, entry in values.items() if key in esc_keys(environment_file)})
+        document.update({key: own_values(key, entry) for key, entry in values.items() if key in esc_keys(environment_file)})
     for key, value in _yaml(ROOT / "stacks" / stack_file)["config"].items():
         if declared or key != PARTS_KEY:
             document[key] = cli_entry(value)
+    if operator:
+        document.update({key: cli_entry(value) for key, value in OPERATOR_SETTINGS[stack].items()})
     return document
 
 
@@ -199,7 +259,7 @@ def test_detaching_the_esc_environment_stops_the_stack_instead_of_deleting_its_p
     assert expected <= missing
     for key in missing:
         assert f'config "{key}"' in str(outcome)
-    assert "Fix: pulumi env set example-org/secret-chain/" in str(outcome)
+    assert f"Fix: pulumi env set {OPERATOR}/secret-chain/" in str(outcome)
 
 
 def _esc_entries(stack: str) -> list[catalog.Key]:

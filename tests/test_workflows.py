@@ -556,8 +556,10 @@ def test_every_stack_ci_runs_names_its_cluster_and_its_environment_holds_the_tok
     from tests.test_stacks import STACKS, build, esc_keys, stack_config
 
     stack_file, environment_file, _, _ = STACKS[stack]
-    settings = yaml.safe_load((ROOT / "stacks" / stack_file).read_text(encoding="utf-8"))["config"]
-    assert settings.get("secret-chain:digitaloceanCluster"), f"{stack_file} names no cluster"
+    # The cluster is the operator's (issue 19: no example value is committed): the stack file says how to set it, and the
+    # stack CI runs, its file as the operator committed it in the fork (tests/test_stacks.py), names it.
+    assert "secret-chain:digitaloceanCluster" in (ROOT / "stacks" / stack_file).read_text(encoding="utf-8"), f"{stack_file} never names the cluster"
+    assert stack_config(stack)[0].get("secret-chain:digitaloceanCluster"), f"{stack} names no cluster"
     assert "digitalocean:token" in esc_keys(environment_file), f"esc/{environment_file} has no digitalocean:token"
     ev = build(stack, *stack_config(stack))
     assert isinstance(ev, Evaluation), str(ev)

@@ -3,8 +3,10 @@
 Which keys are required depends on which parts the stack builds. That knowledge is the table of parts
 (:mod:`components.parts`), the same one the stack program reads: :func:`check` asks it which parts the
 stack declares or the config enables, which of their keys are missing, and which set keys they read,
-then runs each read key's catalog format check. So ``preflight`` says READY exactly when the program
-builds (tests/test_parts_matrix.py). No message produced here contains a configured value or any part of one.
+then runs each read key's catalog format check and the cross-key rules the table holds for the parts built
+(:mod:`components.rules`: the objects the components evaluate). So ``preflight`` says READY exactly when the program
+builds (tests/test_parts_matrix.py: every rule, single-key and cross-key, on every stack kind). No message produced
+here contains a configured value or any part of one.
 """
 
 from __future__ import annotations
@@ -19,14 +21,13 @@ from typing import Any
 from components import catalog, parts
 from components.catalog import Key
 from components.chain import StackKind, parse_stack
-from components.config import ESC_ENVIRONMENT_KEY, FIX, esc_environment, fix_command, lookup, problem_line
+from components.config import ESC_ENVIRONMENT_KEY, FIX, config_set, esc_environment, fix_command, lookup, problem_line, rule_fix
 from components.errors import SecretChainError
 from components.ops import _io
-from components.validators import Invalid
+from components.rules import Facts, facts_of
+from components.validators import Invalid, Reserved, real_owner
 
 CATALOG_NAMESPACES = frozenset(k.namespace for k in catalog.KEYS)
-PREVIOUS_PROMETHEUS_TOKEN = parts.BY_NAME["PrometheusAuth.rotation"].optional[0]
-PROMETHEUS_TOKEN = parts.BY_NAME["PrometheusAuth"].all_of[0]
 REPOSITORY_KEY = catalog.GITHUB_REPOSITORY
 
 
@@ -36,7 +37,8 @@ class Problem:
 
     key: str
     kind: str
-    """missing, malformed, conflict, declared, plaintext, alias, ignored, rotation or unknown."""
+    """missing, malformed, example (a value reserved for documentation), conflict, rule (a cross-key rule of the table),
+    declared, plaintext, alias, ignored, rotation or unknown."""
     message: str
     fix: str
     group: str
@@ -94,7 +96,7 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
     found_env = lookup(ESC_ENVIRONMENT_KEY, config.get)
     configured_env = "" if found_env is None else found_env[1]
     try:
-        environment = esc_environment(kind.name, ESC_ENVIRONMENT_KEY.check(configured_env) if configured_env else "")
+        environment = esc_environment(kind.name, ESC_ENVIRONMENT_KEY.shape(configured_env) if configured_env else "")
     except Invalid:
         environment = esc_environment(kind.name, "")
     report = Report(stack=kind.name, environment=environment)
@@ -130,6 +132,9 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
             assert found is not None  # selection.read holds set keys only
             name, value = found
             entry.check(value)
+        except Reserved as err:  # well-formed, but the documentation's example: the fix names a placeholder to replace
+            report.problems.append(Problem(entry.key, "example", str(err), fix_command(entry, environment, err.fix), part))
+            continue
         except Invalid as err:
             problem(entry, "malformed", f"{err}" if str(err).startswith("is ") else f"is invalid: {err}", part)
             continue
@@ -161,8 +166,12 @@ def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> 
                 fix=False,
             )
 
-    if PREVIOUS_PROMETHEUS_TOKEN in selection.read and PROMETHEUS_TOKEN in selection.read:
-        _check_previous_token(config, problem)
+    facts = config_facts(config)
+    for rule in dict.fromkeys(r for p in selection.built for r in p.rules):
+        broken = rule.find(facts)
+        if broken is not None:
+            subject = broken.subject.key
+            report.problems.append(Problem(subject, "rule", broken.message, rule_fix(broken, environment), owner.get(subject, "")))
     _check_github_owner(config, selection, report)
     for key in sorted(config):
         namespace = key.split(":", 1)[0]
@@ -207,9 +216,18 @@ def _check_github_owner(config: Mapping[str, str], selection: parts.Selection, r
     """The repository's owner against the GitHub provider's, with the component's own rule (github_actions.owner_problem)."""
     from components.github_actions import GITHUB_OWNER, owner_problem, provider_owner
 
+    if not any(p.name == "GitHubActionsSecrets" for p in selection.built):
+        return
+    configured = config.get(GITHUB_OWNER)
+    if configured:
+        try:
+            real_owner(configured)
+        except Reserved as err:  # the committed example owner: pulumi-github would write to someone else's account
+            report.problems.append(Problem(GITHUB_OWNER, "example", str(err), config_set(GITHUB_OWNER, err.fix), "GitHubActionsSecrets"))
+            return
     set_to = lookup(REPOSITORY_KEY, config.get)
     repository = "" if set_to is None else set_to[1]
-    if not any(p.name == "GitHubActionsSecrets" for p in selection.built) or "/" not in repository:
+    if "/" not in repository:
         return
     try:
         REPOSITORY_KEY.check(repository)
@@ -222,23 +240,41 @@ def _check_github_owner(config: Mapping[str, str], selection: parts.Selection, r
         report.problems.append(Problem(REPOSITORY_KEY.key, "owner", message, fix, "GitHubActionsSecrets"))
 
 
-def _check_previous_token(config: Mapping[str, str], problem: Callable[..., None]) -> None:
-    """During a rotation the previous Prometheus token must differ from the new one (compared, never shown)."""
-    new, old = lookup(PROMETHEUS_TOKEN, config.get), lookup(PREVIOUS_PROMETHEUS_TOKEN, config.get)
-    if new is None or old is None or new[1].strip() != old[1].strip():
-        return
-    problem(
-        PROMETHEUS_TOKEN,
-        "conflict",
-        f'is the same as "{PREVIOUS_PROMETHEUS_TOKEN.key}": phase 1 of a rotation needs the new token in {PROMETHEUS_TOKEN.key} '
-        f"and the old one in {PREVIOUS_PROMETHEUS_TOKEN.key}",
-        "PrometheusAuth",
-    )
+def config_facts(config: Mapping[str, str]) -> Facts:
+    """What the cross-key rules read (:mod:`components.rules`) of a flat config: each key as the program reads it.
+
+    A value is the key's normalised value when its own check passes (None otherwise: refused on its own, as the
+    program's reader leaves it); a key is present when it is set at all; two secrets are compared, never shown.
+    """
+
+    def normalised(entry: Key) -> str | None:
+        try:
+            found = lookup(entry, config.get)
+            return None if found is None else entry.shape(found[1])
+        except Invalid:
+            return None
+
+    def present(entry: Key) -> bool:
+        try:
+            return lookup(entry, config.get) is not None
+        except Invalid:
+            return True
+
+    def same(entry: Key, other: Key) -> bool | None:
+        first, second = normalised(entry), normalised(other)
+        return None if first is None or second is None else first == second
+
+    values = {e.key: normalised(e) for e in catalog.KEYS if not e.secret}
+    return facts_of(values, present, same)
 
 
 def render_text(report: Report) -> str:
     """Human-readable report; names keys, never values."""
-    where = f"fixes write to ESC environment {report.environment}" if report.environment else "no ESC environment: fixes are pulumi config set"
+    where = (
+        f"attaches ESC environment {report.environment}; each fix names the environment that holds its key"
+        if report.environment
+        else "no ESC environment: fixes are pulumi config set"
+    )
     lines = [f"Preflight of stack {report.stack} ({where})"]
     if report.declared is not None:
         lines.append(f"  parts declared in {parts.PARTS_KEY}: {', '.join(report.declared) or 'none'}")
