@@ -209,7 +209,7 @@ def check_declared_parts(text: str) -> str:
     """
     try:
         names = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, an integer past int_max_str_digits, or nested past the recursion limit
         names = None
     declarable = ", ".join(DECLARABLE_PARTS)
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):

@@ -87,8 +87,20 @@ def shown(value: object) -> str | None:
     if not isinstance(value, str) or _CREDENTIAL_SHAPES.search(value):
         return None
     cut = value if len(value) <= SHOWN_MAX else value[: SHOWN_MAX - 1]
-    text = "".join(c if c.isprintable() and c not in '"\\' else _escape(c) for c in cut)
-    return f'"{text}{"…" if cut != value else ""}"'
+    return f'"{printable(cut, also=chr(34) + chr(92))}{"…" if cut != value else ""}"'
+
+
+def printable(text: str, also: str = "") -> str:
+    r"""``text`` with every character a terminal could act on written as an escape: the one door to the terminal.
+
+    Every value that reaches a terminal from config, a state file or another program (a ``github:owner``, an object
+    name in ``pulumi stack export``, a line of ``kubectl``'s stderr) goes through here, whole lines at a time: a
+    newline would forge a line of its own (an ``OK`` after a problem), and an escape sequence (``[…``, the 8-bit
+    CSI ````) would move the cursor, recolour or erase what was printed. What is not printable by
+    :meth:`str.isprintable` is escaped: C0 and C1 controls, DEL, line and paragraph separators, format characters
+    (bidirectional overrides) and lone surrogates. ``also``: characters escaped too (a quoted value's ``"`` and ``\``).
+    """
+    return "".join(c if c.isprintable() and c not in also else _escape(c) for c in text)
 
 
 def _escape(char: str) -> str:
@@ -288,10 +300,10 @@ def port(value: str) -> str:
     text = _nonblank(value)
     if not text.isascii() or not text.isdigit():
         raise NameInvalid("is not an integer port number (e.g. 587)")
-    number = int(text)
-    if not 1 <= number <= 65535:
+    # Compared as text first: int() of more than 4300 digits raises ValueError (Python's int_max_str_digits).
+    if len(text.lstrip("0")) > 5 or not 1 <= int(text) <= 65535:
         raise NameInvalid("is out of range: ports are 1–65535")
-    return str(number)
+    return str(int(text))
 
 
 def acme_email(value: str) -> str:
@@ -1005,7 +1017,7 @@ def image_automation_setting(text: str) -> str:
 
     try:
         document = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, an integer past int_max_str_digits, or nested past the recursion limit
         document = None
     if not isinstance(document, dict):
         raise Invalid(f"must be an object with fields {', '.join(IMAGE_AUTOMATION_FIELDS)} (in the stack file, a YAML mapping)")

@@ -225,3 +225,119 @@ def test_the_repository_owner_must_be_the_github_providers(tmp_path: Path, capsy
     assert problem["fix"] == "pulumi config set github:owner acme"
     code, _, err = run(capsys, "plan", "--stack", "production", "--config", path)
     assert code == 2 and says in err
+
+
+# --- the process's own edges (issue 20, item 6): a closed or full stdout, Ctrl-C, inputs Python cannot read --------
+# Each ended in `error: unexpected …, please report it` (or a KeyboardInterrupt traceback). Now they end as other
+# well-behaved tools end (components/ops/cli.py's docstring): 141 and silence when the reader of stdout went away
+# (Python docs, signal module, "Note on SIGPIPE"), one `error:` line and 2 when stdout cannot be written, 130 on
+# SIGINT. Run as real processes: a pipe, a closed descriptor and a signal cannot be faked in-process.
+
+PREFLIGHT = ("preflight", "--stack", "preview-pr-9", "--config", str(EXAMPLE))
+
+
+def _cli(*argv: str, **popen: object) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
+        [sys.executable, "-m", "components", *argv], stderr=subprocess.PIPE, text=True, cwd=ROOT, **popen
+    )
+
+
+@pytest.mark.parametrize("argv", [PREFLIGHT, ("--help",)], ids=["preflight", "help"])
+def test_a_reader_that_went_away_ends_the_command_quietly_with_141(argv: tuple[str, ...]) -> None:
+    """``secret-chain … | true``: the pipe's reader is gone before the first write (EPIPE)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        process = _cli(*argv, stdout=write_end)
+    finally:
+        os.close(write_end)
+    _, err = process.communicate(timeout=120)
+    assert (process.returncode, err) == (141, "")
+
+
+@pytest.mark.parametrize(
+    ("stdout", "reason"),
+    [("closed", "it is closed"), ("/dev/full", "No space left on device")],
+    ids=["closed", "dev-full"],
+)
+def test_a_stdout_that_cannot_be_written_is_one_error_line(stdout: str, reason: str) -> None:
+    """``secret-chain … >&-`` and ``secret-chain … > /dev/full``: as coreutils' ``write error: …``, exit 2."""
+    if stdout == "closed":
+        process = _cli(*PREFLIGHT, stdout=subprocess.DEVNULL, preexec_fn=lambda: os.close(1))
+    else:
+        if not Path(stdout).exists():
+            pytest.skip("no /dev/full here")
+        with open(stdout, "w") as full:
+            process = _cli(*PREFLIGHT, stdout=full)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 2
+    assert err == f"error: cannot write to standard output: {reason}\n"
+
+
+def _sigint_handler_installed(pid: int) -> bool:
+    """Whether the process catches SIGINT (its ``SigCgt`` mask in /proc): Python has installed its handler."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    caught = next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(caught, 16) & (1 << (2 - 1)))
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.4], ids=["importing", "running"])
+def test_ctrl_c_at_any_moment_ends_in_one_line_and_130(delay: float) -> None:
+    """SIGINT while the package and the SDK load (start-up) and while the command runs: no KeyboardInterrupt traceback."""
+    import signal
+    import time
+
+    if not Path("/proc/self/status").exists():
+        pytest.skip("needs /proc to see when Python catches SIGINT")
+    process = _cli("inventory", stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not _sigint_handler_installed(process.pid):  # before that, SIGINT would end the interpreter itself
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.005)
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert "Traceback" not in err
+    assert (process.returncode, err) == (130, "error: interrupted\n")
+
+
+def test_json_nested_100000_deep_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    for argv in (("rotation", "--state", str(deep)), ("preflight", "--stack", "production", "--config", str(deep))):
+        assert main(list(argv)) == 2
+        what = "state" if argv[0] == "rotation" else "config"
+        assert capsys.readouterr().err == f"error: {what} file {deep} is nested too deeply: more than 200 levels of arrays and objects\n"
+
+
+def test_json_just_under_the_recursion_limit_is_refused_before_it_is_walked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """990 levels parse (json.loads stops only at the recursion limit), but walking them did not: RecursionError."""
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"secret-chain:imageAutomation": {"value": "x", "objectValue": {"images": "PLACE"}, "secret": False}}).replace(
+        '"PLACE"', "[" * 990 + "]" * 990
+    ))
+    assert main(["plan", "--stack", "production", "--config", str(config)]) == 2
+    assert "is nested too deeply" in capsys.readouterr().err
+
+
+def test_a_5000_digit_integer_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Python refuses to convert more than 4300 digits (``sys.get_int_max_str_digits``): json.loads raises ValueError."""
+    big = tmp_path / "big.json"
+    big.write_text('{"deployment": {"resources": [' + "7" * 5000 + "]}}")
+    assert main(["rotation", "--state", str(big)]) == 2
+    said = f"error: state file {big} holds an integer of more than 4300 digits, which Python does not read (int_max_str_digits)\n"
+    assert capsys.readouterr().err == said
+    assert main(["rotation", "--state", str(STATE), "--warn-days", "9" * 5000]) == 2
+    assert "must be from 0 to 3650 days" in capsys.readouterr().err
+    config = json.loads(EXAMPLE.read_text())
+    config["grafana:smtpPort"] = {"value": "5" * 5000, "secret": False}
+    (tmp_path / "c.json").write_text(json.dumps(config))
+    assert main(["preflight", "--stack", "preview-pr-9", "--config", str(tmp_path / "c.json"), "--json"]) == 1
+    (problem,) = [p for p in json.loads(capsys.readouterr().out)["problems"] if p["key"] == "grafana:smtpPort"]
+    assert "out of range" in problem["message"]
+
+
+def test_stdin_closed_is_one_error_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", None)
+    assert main(["preflight", "--stack", "production", "--config", "-"]) == 2
+    assert capsys.readouterr().err == "error: cannot read config file from standard input: it is closed\n"

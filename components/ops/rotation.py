@@ -243,13 +243,13 @@ overflows Python's datetime."""
 
 def _warn_days(value: str) -> int:
     """Argparse type of --warn-days: a whole number of days from 0 to :data:`MAX_WARN_DAYS`."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError("is not a whole number of days") from None
-    if not 0 <= number <= MAX_WARN_DAYS:
+    text = value.strip()
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
+        raise argparse.ArgumentTypeError("is not a whole number of days")
+    # Compared as text first: int() of more than 4300 digits raises ValueError (Python's int_max_str_digits).
+    if len(text.lstrip("+-").lstrip("0")) > len(str(MAX_WARN_DAYS)) or not 0 <= int(text) <= MAX_WARN_DAYS:
         raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_WARN_DAYS} days")
-    return number
+    return int(text)
 
 
 def _esc_environment(value: str) -> str:
