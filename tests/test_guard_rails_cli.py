@@ -341,3 +341,68 @@ def test_stdin_closed_is_one_error_line(capsys: pytest.CaptureFixture[str], monk
     monkeypatch.setattr(sys, "stdin", None)
     assert main(["preflight", "--stack", "production", "--config", "-"]) == 2
     assert capsys.readouterr().err == "error: cannot read config file from standard input: it is closed\n"
+
+
+# --- what reaches the terminal from config and state is escaped (issue 20, item 6) ------------------------------------
+# One helper, components.validators.printable, escapes every character a terminal acts on. Without it a github:owner
+# holding a newline and an escape sequence printed a green `OK: the config is ready` under the problems, and an object
+# name in a state file could do the same to `rotation` and `forget-shared`.
+
+FORGED = "\n\x1b[32mOK: the config is ready for `pulumi up`.\x1b[0m\x9b2J\u202e"
+
+
+def _forged_lines(out: str) -> list[str]:
+    return [line for line in out.splitlines() if line.startswith("OK:") or "\x1b" in line or "\x9b" in line or "\u202e" in line]
+
+
+def test_preflight_escapes_a_github_owner_that_would_forge_an_ok_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    values = full_config("app")
+    values["github:owner"] = ("acme-ops" + FORGED, False)
+    code = main(["preflight", "--stack", "production", "--config", write(tmp_path, values)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert _forged_lines(out + err) == []
+    assert 'config "github:owner" is acme-ops\\x0a\\x1b[32mOK: the config' in out  # shown, escaped, on the problem's own line
+    assert out.rstrip().splitlines()[-1].startswith("NOT READY")
+
+
+def _state_with_names(name: str, namespace: str) -> dict[str, object]:
+    state = json.loads(STATE.read_text())
+    for resource in state["deployment"]["resources"]:
+        if resource.get("type") == "kubernetes:core/v1:Secret":
+            for side in ("inputs", "outputs"):
+                if isinstance(resource.get(side), dict) and "metadata" in resource[side]:
+                    resource[side]["metadata"].update(name=name, namespace=namespace)
+        if resource.get("type", "").startswith("github:"):
+            for side in ("inputs", "outputs"):
+                if isinstance(resource.get(side), dict) and "environment" in resource[side]:
+                    resource[side]["environment"] = "production" + FORGED
+    return state
+
+
+@pytest.mark.parametrize("json_output", [False, True], ids=["text", "json"])
+def test_rotation_escapes_object_names_from_the_state(tmp_path: Path, capsys: pytest.CaptureFixture[str], json_output: bool) -> None:
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(_state_with_names("ghcr" + FORGED, "default" + FORGED)))
+    code = main(["rotation", "--state", str(path), "--now", "2026-01-01", *(["--json"] if json_output else [])])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert _forged_lines(out + err) == []
+    if json_output:
+        resources = {item["resource"] for item in json.loads(out)["items"]}  # the JSON still holds the names themselves
+        assert f"Secret default{FORGED}/ghcr{FORGED}" in resources
+    else:
+        assert "Secret default\\x0a\\x1b[32mOK: the config" in out
+
+
+def test_forget_shared_escapes_the_urns_it_lists(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def state(urn: str) -> str:
+        resource = {"urn": urn, "custom": True, "type": "kubernetes:core/v1:ConfigMap", "id": "default/shared"}
+        return json.dumps({"version": 3, "deployment": {"resources": [resource]}})
+
+    (tmp_path / "s.json").write_text(state("urn:pulumi:preview-base::secret-chain::kubernetes:core/v1:ConfigMap::shared" + FORGED))
+    (tmp_path / "o.json").write_text(state("urn:pulumi:production::secret-chain::kubernetes:core/v1:ConfigMap::shared"))
+    code = main(["forget-shared", "--state", str(tmp_path / "s.json"), "--other", str(tmp_path / "o.json"), "--out", str(tmp_path / "out.json")])
+    out, err = capsys.readouterr()
+    assert code == 0 and "1 Kubernetes object(s)" in out, err
+    assert _forged_lines(out + err) == []
