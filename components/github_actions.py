@@ -213,7 +213,7 @@ def owner_problem(owner: str, configured_owner: str | None, *, secret: bool = Fa
             fix,
         )
     if configured_owner.lower() != owner.lower():
-        wrong = f'{what} names {named} but config "{GITHUB_OWNER}" is {configured_owner}: the provider would write to the wrong account'
+        wrong = f'{what} names {named} but config "{GITHUB_OWNER}" is {v.printable(configured_owner)}: the provider would write to the wrong account'
         return problem_line(wrong, fix)
     return None
 

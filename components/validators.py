@@ -528,7 +528,8 @@ def github_environment_name(value: str) -> str:
     GitHub docs, "Managing environments for deployment" (Creating an environment): "Environment names are not case
     sensitive. An environment name may not exceed 255 characters and must be unique within the repository." So
     ``Production`` and ``production`` are one environment: compare names with :func:`github_environment_key`. A control
-    character (a newline, a tab, DEL) is refused too: the name is typed into a workflow's ``environment:`` and ends up in
+    character (a newline, a tab, DEL) is refused too, and so is any other character Python does not print (a line or
+    paragraph separator, a bidirectional override, a zero-width space): the name is typed into a workflow's ``environment:`` and ends up in
     the job's OIDC subject ``repo:<owner>/<repo>:environment:<name>`` (GitHub docs, "OpenID Connect reference"), where it
     could never be matched. The name is returned as given (GitHub keeps its case).
     """
@@ -538,6 +539,8 @@ def github_environment_name(value: str) -> str:
         raise NameInvalid(f"is not a GitHub environment name: at most {GITHUB_ENVIRONMENT_MAX} characters (it has {len(value)})")
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         raise NameInvalid("is not a GitHub environment name: it holds a control character (a newline, tab or the like)")
+    if any(not ch.isprintable() and ch != " " for ch in value):  # U+2028 line separator, bidi overrides, zero-width…
+        raise NameInvalid("is not a GitHub environment name: it holds an invisible or line-breaking character (U+2028, a bidi override…)")
     return value
 
 
@@ -595,6 +598,51 @@ def app_password(value: str) -> str:
     return value
 
 
+GRAFANA_EXPANSION = re.compile(r"\$(|__\w+)\{[^}]+\}")
+r"""What Grafana expands in a setting: ``${NAME}``, ``$__env{NAME}``, ``$__file{path}`` and, in Grafana Enterprise,
+``$__vault{…}`` (grafana/grafana pkg/setting/expanders.go: ``regexp.MustCompile(`\$(|__\w+){([^}]+)}`)``)."""
+
+
+def grafana_setting(check: Check) -> Check:
+    """Wrap the check of a value the chain hands Grafana as a ``GF_*`` variable: refuse what Grafana would not use as set.
+
+    Grafana applies the ``GF_<SECTION>_<KEY>`` environment overrides to its ini settings and then expands every setting
+    (grafana/grafana pkg/setting/setting.go ``loadConfiguration``: ``applyEnvVariableOverrides``, then ``expandConfig``;
+    pkg/setting/expanders.go): ``$__file{path}`` becomes the contents of any file Grafana can read (its service account
+    token), ``$__env{NAME}`` and ``${NAME}`` any of its environment variables (the other ``GF_*`` secrets), ``$__vault{…}``
+    a Vault secret. A client ID of ``$__file{/var/run/secrets/kubernetes.io/serviceaccount/token}`` would send that token
+    to GitHub. Refused as well, on the normalised value: a line break or another control character (an ini setting is one
+    line) and a PEM block (a key pasted into the wrong field). The reason never repeats the value.
+    """
+
+    def checked(value: str) -> str:
+        normalised = check(value)
+        if "-----BEGIN" in normalised:
+            raise Invalid("holds a PEM block (-----BEGIN …): a key pasted into the wrong field?")
+        if any(not c.isprintable() for c in normalised):
+            raise Invalid("holds a line break or another control character: Grafana reads each setting as one line")
+        if GRAFANA_EXPANSION.search(normalised):
+            raise Invalid(
+                "holds a Grafana expansion ($__file{…}, $__env{…}, ${…} or $__vault{…}): Grafana would replace it with a "
+                "file's contents or a variable's value (pkg/setting/expanders.go), so it would not use the value set"
+            )
+        return normalised
+
+    checked.__doc__ = check.__doc__
+    return checked
+
+
+_OAUTH_CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
+def oauth_client_id(value: str) -> str:
+    """Check a GitHub OAuth or GitHub App client ID (``Ov23li…``, ``Iv1.…``, 20 hex digits of older apps)."""
+    text = _nonblank(value)
+    if not _OAUTH_CLIENT_ID.fullmatch(text):
+        raise Invalid("is not a GitHub OAuth client ID: letters, digits, '.', '_' and '-' only, at most 100 (e.g. Ov23li… or Iv1.…)")
+    return text
+
+
 _ESC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -619,11 +667,41 @@ def esc_environment(value: str) -> str:
     return text
 
 
+_SECRET_SHAPED = re.compile(r"gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|dop_v1_[0-9a-fA-F]{20,}|pul-[0-9a-fA-F]{20,}|-----BEGIN")
+"""A credential anywhere in a value: a GitHub, DigitalOcean or Pulumi token (its prefix and a body), a PEM block."""
+
+
 def https_git_url(value: str) -> str:
-    """Check for an HTTPS Git repository URL (``https://host/owner/repo``), as Flux's HTTPS auth needs."""
+    """Check for an HTTPS Git repository URL (``https://host/owner/repo``), as Flux's HTTPS auth needs.
+
+    The URL is a plain setting: it lands in the GitRepository's ``spec.url``, which the cluster stores and shows in
+    plain text (``kubectl get gitrepository -o yaml``, the plan's manifests, Pulumi state), so it must carry nothing
+    secret. Refused, and never quoted: a user or password (``https://x-access-token:ghp_…@github.com/…``), a query
+    (``?access_token=ghp_…``), a fragment, whitespace or control characters, and anything shaped like a credential.
+    Flux's own credentials go in ``flux:githubToken`` or the GitHub App keys, which the chain keeps in a Secret.
+    """
     from urllib.parse import urlsplit
 
     text = _nonblank(value)
+    if not text.lower().startswith("https://"):
+        raise Invalid("is not an https:// Git URL without credentials (e.g. https://github.com/acme/cluster)")
+    carries = [
+        what
+        for what, found in (
+            ("a user or password (…@)", "@" in text.split("//", 1)[-1].split("/", 1)[0]),
+            ("a query (?…)", "?" in text),
+            ("a fragment (#…)", "#" in text),
+            ("whitespace or a control character", any(c.isspace() or not c.isprintable() for c in text)),
+            ("something shaped like a token or key", bool(_SECRET_SHAPED.search(text))),
+        )
+        if found
+    ]
+    if carries:
+        raise Invalid(
+            f"is not an https:// Git URL without credentials: it has {' and '.join(carries)}, and the URL is stored and shown in plain "
+            "text (the GitRepository's spec.url); give Flux its credentials in flux:githubToken or the GitHub App keys "
+            "instead (e.g. https://github.com/acme/cluster)"
+        )
     parts = urlsplit(text)
     if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
         raise Invalid("is not an https:// Git URL without credentials (e.g. https://github.com/acme/cluster)")
