@@ -17,7 +17,8 @@ import inspect
 import json
 import os
 import shlex
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeAlias, TypeVar, cast, is_typeddict
 
 import pulumi
@@ -62,15 +63,19 @@ def as_output(value: object) -> pulumi.Output[Any] | None:
     return None
 
 
-def arg_problem(owner: str, name: str, reason: object, fix: str = VALID_FIX, value: object = None) -> str:
+def arg_problem(owner: str, name: str, reason: object, fix: str = VALID_FIX, value: object = None, *, label: str | None = None) -> str:
     """The one line for a bad argument, the same whether the value was plain or became known later.
+
+    ``label``: how the line names the argument, when not ``argument "<name>"`` (:meth:`ConfigReader.naming`: the
+    argument the caller passed, of which this one is a part's copy).
 
     ``value``: the refused value when it is not secret; a public name (a
     :class:`~components.validators.NameInvalid`: namespace, DNS name, repository, port) is quoted, shortened and
     made printable (:func:`with_value`), so nobody has to guess which value is meant. Secret values are never
     passed here.
     """
-    return f'{owner} argument "{name}" {with_value(reason, value)}. Fix: {fix}'
+    subject = label or f'argument "{name}"'
+    return f"{owner} {subject} {with_value(reason, value)}. Fix: {fix}"
 
 
 def with_value(reason: object, value: object) -> str:
@@ -365,6 +370,29 @@ class ConfigReader:
         # Keys whose value was read from config, and those given as arguments: a rule's problem names the one used.
         self._configured: set[str] = set()
         self._given: set[str] = set()
+        # How a part's argument is named in a problem when a caller passed it under another name (naming()).
+        self._labels: dict[str, str] = {}
+
+    def label(self, name: str) -> str:
+        """How a problem names argument ``name``: ``argument "<name>"``, or what :meth:`naming` says it was passed as."""
+        return self._labels.get(name) or f'argument "{name}"'
+
+    @contextmanager
+    def naming(self, labels: Mapping[str, str]) -> Iterator[None]:
+        """Within the block, a part's argument ``name`` is named ``labels[name]`` in every problem.
+
+        A composite (SecretChain) resolves its parts with this reader, handing each a value it took under its own name:
+        the Grafana part's ``namespace`` is the chain's ``grafana_namespace`` argument, the Flux part's ``repository_url``
+        the chain's ``flux_repository_url`` argument or its ``secret-chain:fluxRepositoryUrl`` setting. A problem must
+        name what the caller passed (``argument "grafana_namespace"``, ``config "secret-chain:fluxRepositoryUrl"``),
+        never the part's own name for it, which the caller never wrote.
+        """
+        saved = self._labels
+        self._labels = {**saved, **labels}
+        try:
+            yield
+        finally:
+            self._labels = saved
 
     @property
     def environment(self) -> str:
@@ -395,7 +423,7 @@ class ConfigReader:
         if override is not None and not isinstance(override, str):
             if entry.secret and isinstance(override, pulumi.Output):
                 return entry, None, True  # another resource's output: known only later, kept secret
-            self.problems.append(_not_a_string(self.owner, arg_name or entry.name, override, entry))
+            self.problems.append(_not_a_string(self.owner, arg_name or entry.name, override, entry, self.label(arg_name or entry.name)))
             return entry, None, True
         from_args = override is not None
         try:
@@ -413,7 +441,7 @@ class ConfigReader:
         except Invalid as err:
             if from_args:
                 name = arg_name or entry.name
-                self.problems.append(arg_problem(self.owner, name, err, keyed_fix(entry), None if entry.secret else value))
+                self.problems.append(arg_problem(self.owner, name, err, keyed_fix(entry), None if entry.secret else value, label=self.label(name)))
             else:
                 self.invalid(entry, err, value)
             return entry, None, from_args
@@ -491,7 +519,9 @@ class ConfigReader:
         other items' values.
         """
         if as_output(values) is not None:
-            self.problems.append(arg_problem(self.owner, name, "must be a list, not one Output: each item may be an Output", "pass a list"))
+            self.problems.append(
+                arg_problem(self.owner, name, "must be a list, not one Output: each item may be an Output", "pass a list", label=self.label(name))
+            )
             return None
         if not isinstance(values, (list, tuple)) or all(as_output(item) is None for item in values):
             checked = self.arg(name, values, each(check), required=required)
@@ -507,26 +537,27 @@ class ConfigReader:
                 try:
                     return each(check, only=index, quote=not secret)(known)[index]
                 except Invalid as err:
-                    raise SecretChainError(arg_problem(self.owner, name, err)) from None
+                    raise SecretChainError(arg_problem(self.owner, name, err, label=label)) from None
 
             return checked
 
         joined = pulumi.Output.all(*inputs)
+        label = self.label(name)
         return [apply_knowing_secrecy(joined, pick(index)) if index in placeholders else plain[index] for index in range(len(values))]
 
     def _checked(self, output: pulumi.Output[Any], name: str, check: Callable[[Any], T], fix: str = VALID_FIX) -> pulumi.Output[T]:
         """``output`` checked and normalised once known; a bad value raises the plain value's message."""
-        owner = self.owner
-        return apply_knowing_secrecy(output, lambda known, secret: _check_output(owner, name, check, known, fix, quote=not secret))
+        owner, label = self.owner, self.label(name)
+        return apply_knowing_secrecy(output, lambda known, secret: _check_output(owner, name, check, known, fix, quote=not secret, label=label))
 
     def _checked_keyed(self, output: pulumi.Output[Any], name: str, entry: Key) -> pulumi.Output[str]:
         """Like :meth:`_checked`, for an argument that overrides config key ``entry`` (its catalog check and messages)."""
-        owner = self.owner
+        owner, label = self.owner, self.label(name)
 
         def check(known: Any, secret: bool) -> str:
             if not isinstance(known, str):
-                raise SecretChainError(_not_a_string(owner, name, known, entry))
-            return _check_output(owner, name, entry.shape, known, keyed_fix(entry), quote=not (secret or entry.secret))
+                raise SecretChainError(_not_a_string(owner, name, known, entry, label))
+            return _check_output(owner, name, entry.shape, known, keyed_fix(entry), quote=not (secret or entry.secret), label=label)
 
         return apply_knowing_secrecy(output, check)
 
@@ -542,7 +573,7 @@ class ConfigReader:
         from config; ``config "<key>"`` when it was read from config, or is absent.
         """
         if entry.key in self._given or (given and entry.key not in self._configured):
-            return f'argument "{arg_name}"'
+            return self.label(arg_name)
         return f'config "{entry.key}"'
 
     def facts(self, values: Mapping[str, object], shown: Callable[[Key], bool] = lambda _: True) -> Facts:
@@ -576,7 +607,7 @@ class ConfigReader:
             what = f"is missing: {why}" if why else f"is missing ({subject.purpose})"
             self.problems.append(describe_problem(subject, what, self.environment))
         else:
-            self.problems.append(arg_problem(self.owner, subject, "is required", "pass it in the args"))
+            self.problems.append(arg_problem(self.owner, subject, "is required", "pass it in the args", label=self.label(subject)))
 
     def invalid(self, subject: Key | str, what: str | Invalid, value: object = None, *, fix: str = VALID_FIX) -> None:
         """Record that a config key (``subject`` a :class:`Key`) or an argument (its name) holds a value that is wrong.
@@ -587,7 +618,7 @@ class ConfigReader:
         if isinstance(subject, Key):
             self.problems.append(describe_problem(subject, what, self.environment, value))
         else:
-            self.problems.append(arg_problem(self.owner, subject, what, fix, value))
+            self.problems.append(arg_problem(self.owner, subject, what, fix, value, label=self.label(subject)))
 
     def conflict(self, entry: Key, why: str, *, found: str | None = None) -> None:
         """Record that ``entry`` (found under ``found``, an alias, when not the key itself) must not be set with another value.
@@ -668,7 +699,9 @@ def string(check: Callable[[str], T]) -> Callable[[str], T]:
     return checked
 
 
-def _check_output(owner: str, name: str, check: Callable[[Any], T], value: Any, fix: str = VALID_FIX, *, quote: bool = True) -> T:
+def _check_output(
+    owner: str, name: str, check: Callable[[Any], T], value: Any, fix: str = VALID_FIX, *, quote: bool = True, label: str | None = None
+) -> T:
     """Check and normalise an argument given as another resource's Output, once its value is known.
 
     Runs inside ``apply``, after every plain value has been checked and resources are registered, so
@@ -679,12 +712,13 @@ def _check_output(owner: str, name: str, check: Callable[[Any], T], value: Any, 
     try:
         return check(value)
     except Invalid as err:
-        raise SecretChainError(arg_problem(owner, name, err, fix, value if quote else None)) from None
+        raise SecretChainError(arg_problem(owner, name, err, fix, value if quote else None, label=label)) from None
 
 
-def _not_a_string(owner: str, name: str, value: object, entry: Key) -> str:
+def _not_a_string(owner: str, name: str, value: object, entry: Key, label: str | None = None) -> str:
     """The line for an argument overriding config key ``entry`` that is not a string (its type only, never the value)."""
-    return arg_problem(owner, name, f"must be a string, got {type(value).__name__}", f'pass a string, or leave it out to read config "{entry.key}"')
+    fix = f'pass a string, or leave it out to read config "{entry.key}"'
+    return arg_problem(owner, name, f"must be a string, got {type(value).__name__}", fix, label=label)
 
 
 def args_type(resolve: Callable[..., object]) -> type:
