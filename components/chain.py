@@ -65,14 +65,15 @@ class SecretChainArgs(TypedDict, total=False):
     """Arguments of :class:`SecretChain`. Each value left out is read from stack config ``secret-chain:<camelCaseName>``."""
 
     app_namespace: pulumi.Input[str]
-    """The application's namespace. PR stacks always use preview-pr-<N>. Default: config secret-chain:appNamespace, else default."""
+    """The application's namespace (production). PR stacks always use preview-pr-<N> and refuse any other value; preview-base,
+    which runs no application, refuses it. Default: config secret-chain:appNamespace, else default."""
     image_pull_namespaces: Sequence[pulumi.Input[str]]
     """Namespaces that get the GHCR pull secret (a list; each item may come from another resource). Default: the app namespace."""
     github_repository: pulumi.Input[str]
     """owner/name of the repository whose Actions secrets the chain writes (not in PR stacks), into the repository's GitHub
     environment production or preview, which the stack creates. Default: config secret-chain:githubRepository."""
     monitor_namespace: pulumi.Input[str]
-    """Namespace of the ServiceMonitor. PR stacks use their own namespace. Default: monitoring."""
+    """Namespace of the ServiceMonitor. PR stacks use their own namespace and refuse any other value. Default: monitoring."""
     stack: str
     """Stack name to build for. Default: the running stack."""
     domain: str
@@ -86,7 +87,7 @@ class SecretChainArgs(TypedDict, total=False):
     """preview-base: namespace of the shared Gateway that serves the PR hosts; the wildcard certificates' Secrets go there.
     Default: config secret-chain:gatewayNamespace (required on preview-base)."""
     grafana_namespace: pulumi.Input[str]
-    """Namespace of Grafana in production. PR stacks use their own namespace. Default: monitoring."""
+    """Namespace of Grafana in production. PR stacks use their own namespace and refuse any other value. Default: monitoring."""
     digitalocean_cluster: str
     """Name of the DigitalOcean Kubernetes cluster to deploy to: its kubeconfig is fetched on every run with the stack's
     ``digitalocean:token`` and given to an explicit Kubernetes provider (a DigitalOcean kubeconfig expires). Default:
