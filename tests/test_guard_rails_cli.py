@@ -281,9 +281,12 @@ def _sigint_handler_installed(pid: int) -> bool:
     return bool(int(caught, 16) & (1 << (2 - 1)))
 
 
-@pytest.mark.parametrize("delay", [0.05, 0.4], ids=["importing", "running"])
+@pytest.mark.parametrize("delay", [0.3, 1.2], ids=["importing", "running"])
 def test_ctrl_c_at_any_moment_ends_in_one_line_and_130(delay: float) -> None:
-    """SIGINT while the package and the SDK load (start-up) and while the command runs: no KeyboardInterrupt traceback."""
+    """SIGINT while the package and the SDK load (start-up) and while the command runs: no KeyboardInterrupt traceback.
+
+    Raised as KeyboardInterrupt in the running command it was also swallowed (a weakref callback printed ``Exception
+    ignored`` and the command exited 0) or hung the process (a task left waiting on a thread): cli._interrupted."""
     import signal
     import time
 

@@ -19,13 +19,16 @@ How the process ends, as well-behaved command-line tools end:
 * standard output that cannot be written (closed with ``>&-``, a full disk, ``/dev/full``): one ``error: cannot write to
   standard output: <reason>`` line, exit status 2, as coreutils' ``write error: No space left on device``.
 * Ctrl-C (SIGINT), whenever it comes, start-up included: ``error: interrupted``, exit status 130 (128 + SIGINT). This
-  module imports only the standard library when loaded: the package and the Pulumi SDK load inside :func:`main`, where
-  the ``KeyboardInterrupt`` is caught (Python docs, signal module, "Note on Signal Handlers and Exceptions").
+  module imports only the standard library when loaded, and :func:`main` installs its SIGINT handler
+  (:func:`_interrupted`) before the package and the Pulumi SDK load. It ends the process rather than raising
+  ``KeyboardInterrupt``: Python raises that wherever the main thread is (Python docs, signal module, "Note on Signal
+  Handlers and Exceptions"), and code there may swallow it. Once the command is done, SIGINT is the default again.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
 import signal
@@ -188,6 +191,20 @@ def _silence_stdout() -> None:
         pass
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    """SIGINT while the command runs (as the program): one line, then exit 130 at once.
+
+    Python's own handler raises ``KeyboardInterrupt`` wherever the main thread happens to be, and in this program that
+    is often inside the SDK's asyncio machinery or a finaliser, which swallow it: a weakref callback printed
+    ``Exception ignored … KeyboardInterrupt`` and the command went on to exit 0, and a task left waiting on a thread hung
+    the process for good. Nothing an interrupted command was doing is worth finishing, so it ends here, without the
+    interpreter's shutdown (``os._exit``), whose half-run tasks would print after the line.
+    """
+    with contextlib.suppress(OSError):
+        os.write(2, b"error: interrupted\n")
+    os._exit(EXIT_INTERRUPTED)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; every error is printed as one ``error:`` message (exit 2), never a traceback.
 
@@ -198,16 +215,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     as_program = argv is None
     try:
         if as_program:
+            signal.signal(signal.SIGINT, _interrupted)
             _hold_closed_descriptors()
-        return _main(argv, as_program)
-    except KeyboardInterrupt:
+        code = _main(argv, as_program)
+    except KeyboardInterrupt:  # called in-process (a test, another program): the caller's SIGINT handling stands
         _say("error: interrupted")
         return EXIT_INTERRUPTED
+    if as_program:
+        # The command is done; a Ctrl-C during the interpreter's shutdown now ends it as SIGINT ends any tool (the shell
+        # reports 130), instead of a KeyboardInterrupt in a finaliser ("Exception ignored in …") and exit status 0.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    return code
 
 
 def _main(argv: Sequence[str] | None, as_program: bool) -> int:
     real_stdout = sys.stdout
     sys.stdout = _Stdout(real_stdout)
+    interrupted = False
     try:
         from components.errors import SecretChainError
 
@@ -233,9 +257,14 @@ def _main(argv: Sequence[str] | None, as_program: bool) -> int:
         except Exception as err:  # the last line of defence against a traceback
             _say(f"error: unexpected {type(err).__name__} (not shown: it may quote a value); please report it")
             return EXIT_ERROR
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
     finally:
         sys.stdout = real_stdout
-        if as_program and "components.ops.offline" in sys.modules:
+        # Not after Ctrl-C: the evaluation it cut short can leave a task waiting on a thread that will never answer, and
+        # closing the loop waits for every pending task (offline.close_event_loop): the command would hang.
+        if as_program and not interrupted and "components.ops.offline" in sys.modules:
             # Run as the program (arguments from sys.argv): close the SDK's event loop now, not at interpreter exit
             # (see offline.close_event_loop). Called in-process with arguments, the caller's loop is left alone.
             sys.modules["components.ops.offline"].close_event_loop()
