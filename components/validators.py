@@ -678,7 +678,7 @@ def https_git_url(value: str) -> str:
     plain text (``kubectl get gitrepository -o yaml``, the plan's manifests, Pulumi state), so it must carry nothing
     secret. Refused, and never quoted: a user or password (``https://x-access-token:ghp_…@github.com/…``), a query
     (``?access_token=ghp_…``), a fragment, whitespace or control characters, and anything shaped like a credential.
-    Flux's own credentials go in ``flux:githubToken`` or the GitHub App keys, which the chain keeps in a Secret.
+    Flux's own credentials (its token or GitHub App key) have secret settings of their own, which the chain keeps in a Secret.
     """
     from urllib.parse import urlsplit
 
@@ -699,8 +699,8 @@ def https_git_url(value: str) -> str:
     if carries:
         raise Invalid(
             f"is not an https:// Git URL without credentials: it has {' and '.join(carries)}, and the URL is stored and shown in plain "
-            "text (the GitRepository's spec.url); give Flux its credentials in flux:githubToken or the GitHub App keys "
-            "instead (e.g. https://github.com/acme/cluster)"
+            "text (the GitRepository's spec.url); Flux's token or GitHub App key belongs in its own secret settings, which the "
+            "chain keeps in a Secret (e.g. https://github.com/acme/cluster)"
         )
     parts = urlsplit(text)
     if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
