@@ -16,6 +16,7 @@ import hashlib
 import inspect
 import json
 import os
+import re
 import shlex
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -169,13 +170,45 @@ def set_command(entry: Key, environment: str, value: str | None = None) -> str:
     (:func:`components.environments.home_of`): ``pulumi env set`` edits the named environment's YAML only
     (pulumi/pulumi pkg/cmd/esc/cli/env_set.go), so aimed at one that imports the key it writes a shadowing copy,
     and aimed through an implicit import (PullRequest's ``namespace:imagePullSecret``) it fails or replaces it.
+
+    A secret is never on the command line (:func:`secret_source`): ``ps`` and ``/proc/<pid>/cmdline`` show every
+    process's arguments to every user of the machine, and the shell's history keeps them. ``pulumi env set`` reads
+    the value from a file or standard input with ``--file`` ("If set, the value is read from the specified file. Pass
+    `-` to read from standard input": pulumi/esc cmd/esc/cli/env_set.go, the same in pulumi/pulumi
+    pkg/cmd/esc/cli/env_set.go), and ``--string`` takes it as it is rather than as YAML: a PEM key keeps its lines, and
+    a value YAML would read as a number cannot reach the ``--secret`` branch that re-reads ``args[1]``, which with
+    ``--file`` does not exist. ``value`` (a placeholder) is used for a non-secret key only.
     """
-    flag = " --secret" if entry.secret else ""
     if entry.tier is Tier.STACK:
         return _config_set(entry)
-    if value is None:
-        value = _esc_file_value(entry.example_file) if entry.example_file else typed_value(entry)
-    return f"pulumi env set {home_of(entry, environment)} {esc_path(entry)} {value}{flag}"
+    command = f"pulumi env set {home_of(entry, environment)} {esc_path(entry)}"
+    if entry.secret:
+        kind, source = secret_source(entry)
+        if kind == "file":
+            return f"{command} --secret --string --file {source}"
+        # A generated or typed value arrives on standard input; tr drops the newline that ends it (--string keeps it).
+        made = source if kind == "generate" else "head -n 1"
+        return f"{made} | tr -d '\\n' | {command} --secret --string --file -"
+    return f"{command} {typed_value(entry) if value is None else value}"
+
+
+_GENERATED = re.compile(r"\$\((?P<command>[^()]+)\)")
+"""A catalog example that is a command substitution, ``$(openssl rand -hex 32)``: the command makes the value."""
+
+
+def secret_source(entry: Key) -> tuple[str, str]:
+    """Where a fix command takes a secret's value from, so that it is never an argument of any process.
+
+    ``("generate", command)``: a command makes it (the catalog example ``$(openssl rand -hex 32)``), piped in.
+    ``("file", path)``: a file holds it (a PEM key, :attr:`~components.catalog.Key.example_file`), read by the CLI.
+    ``("stdin", example)``: a person pastes it (a token shaped like ``example``), read from standard input.
+    """
+    generated = _GENERATED.fullmatch(entry.example.strip())
+    if generated:
+        return "generate", generated.group("command")
+    if entry.example_file:
+        return "file", entry.example_file
+    return "stdin", typed_value(entry)
 
 
 def typed_value(entry: Key) -> str:
@@ -200,23 +233,23 @@ def esc_path(entry: Key | str) -> str:
     return f"pulumiConfig.{key}{'.' + field if field else ''}"
 
 
-def _esc_file_value(path: str) -> str:
-    """A multi-line file as the value of ``pulumi env set``: a YAML literal block (``|``), indented.
-
-    ``pulumi env set`` reads its value as YAML (pulumi/esc cmd/esc/cli/env_set.go: ``yaml.Unmarshal``), where a
-    plain multi-line value has its newlines folded into spaces, which breaks a PEM key; and a value that starts
-    with ``-`` (``-----BEGIN``) is taken for a flag by the CLI's flag parser (pflag: ``bad flag syntax``), which
-    prints the whole argument. A literal block keeps the newlines and starts with ``|``.
-    """
-    return f"\"$(printf '|\\n'; sed 's/^/  /' {path})\""
-
-
 def _config_set(entry: Key, value: str | None = None) -> str:
-    """``pulumi config set [--path] [--secret] KEY VALUE`` for this stack only (``value``: :func:`typed_value` by default)."""
+    """``pulumi config set [--path] [--secret] KEY VALUE`` for this stack only (``value``: :func:`typed_value` by default).
+
+    A secret's value is never an argument: ``pulumi config set`` reads it from standard input when the value is left
+    out, and on a terminal prompts for it without echo with ``--secret`` (pulumi/pulumi pkg/cmd/pulumi/config/config.go,
+    ``configSetCmd.Run``: ``case !term.IsTerminal(int(stdin.Fd())): io.ReadAll(stdin)``, trailing newlines removed unless
+    ``--raw``; ``case c.Secret: cmdutil.ReadConsoleNoEcho("value")``). So a generated value is piped in, a file is
+    redirected in, and a typed one is asked for.
+    """
+    if entry.secret:
+        command = f"pulumi config set{' --path' if entry.field else ''} --secret {_config_path(entry)}"
+        kind, source = secret_source(entry)
+        return f"{source} | {command}" if kind == "generate" else f"{command} < {source}" if kind == "file" else command
     if value is None and entry.not_example is not None:
         value = typed_value(entry)
     if value is not None:
-        return f"pulumi config set{' --path' if entry.field else ''}{' --secret' if entry.secret else ''} {_config_path(entry)} {value}"
+        return f"pulumi config set{' --path' if entry.field else ''} {_config_path(entry)} {value}"
     if entry.json_types == ("array",):
         # A list item: "pulumi config set --path 'names[0]' a will set the value to a list with the first item a"
         # (https://www.pulumi.com/docs/iac/cli/commands/pulumi_config_set/).
@@ -226,12 +259,7 @@ def _config_set(entry: Key, value: str | None = None) -> str:
         # to a map nested: value" (same page); the example is the JSON of a complete value.
         leaves = _leaves(entry.key, json.loads(entry.example))
         return " && ".join(f"pulumi config set --path {shlex.quote(path)} {shlex.quote(leaf)}" for path, leaf in leaves)
-    path = " --path" if entry.field else ""
-    flag = " --secret" if entry.secret else ""
-    if entry.example_file:
-        # `--` ends the flags: the key's first line, -----BEGIN, would be parsed as a flag (pflag) and printed in the error.
-        return f'pulumi config set{path}{flag} {_config_path(entry)} -- "$(cat {entry.example_file})"'
-    return f"pulumi config set{path}{flag} {_config_path(entry)} {entry.example}"
+    return f"pulumi config set{' --path' if entry.field else ''} {_config_path(entry)} {entry.example}"
 
 
 def _leaves(path: str, value: object) -> list[tuple[str, str]]:
@@ -250,8 +278,17 @@ def fix_command(entry: Key, environment: str, value: str | None = None) -> str:
     ``value``: what to type for the value (default: the catalog's example; a placeholder where the example is refused).
     """
     if entry.tier is Tier.STACK or not environment:
-        return _config_set(entry, value)
-    return f"{set_command(entry, environment, value)} (or, for this stack only: {_config_set(entry, value)})"
+        return _config_set(entry, value) + _typed_hint(entry, alone=True)
+    return f"{set_command(entry, environment, value)} (or, for this stack only: {_config_set(entry, value)}){_typed_hint(entry)}"
+
+
+def _typed_hint(entry: Key, *, alone: bool = False) -> str:
+    """What to do once a fix that reads a typed secret runs: it waits for the value on standard input."""
+    if not entry.secret or secret_source(entry)[0] != "stdin":
+        return ""
+    if alone:
+        return f"; it asks for the value ({typed_value(entry)}) without showing it"
+    return f"; either reads the value ({typed_value(entry)}) from standard input, never the command line: paste it and press Enter"
 
 
 FIX = ". Fix: "
@@ -310,9 +347,21 @@ def config_set(key: str, value: str) -> str:
     return f"pulumi config set {key} {value}"
 
 
-def set_command_shape(environment: str) -> str:
-    """How any key is set in ``environment``, for docs and templates: ``pulumi env set <env> pulumiConfig.<key> <value> [--secret]``."""
-    return f"pulumi env set {environment} pulumiConfig.<key> <value> [--secret]"
+def set_command_shape(environment: str, *, secret: bool = False) -> str:
+    """How any key is set in ``environment``, for docs and templates: a plain value as an argument.
+
+    A secret (``secret``) is read from a file (``--file -``: standard input), never given as an argument (:func:`set_command`).
+    """
+    if secret:
+        return f"pulumi env set {environment} pulumiConfig.<key> --secret --string --file <file>"
+    return f"pulumi env set {environment} pulumiConfig.<key> <value>"
+
+
+SECRET_INPUT_NOTE = (
+    "never as an argument, which ps and /proc/<pid>/cmdline show every user of the machine (and the shell's history "
+    "keeps): --file - reads standard input, so pipe the value in, or run head -n 1 | tr -d '\\n' | … and paste it"
+)
+"""Why and how a secret reaches ``pulumi env set`` (:func:`set_command`), for docs and templates."""
 
 
 def init_command(environment: str, file: str) -> str:
