@@ -29,8 +29,16 @@ def load(name: str = NAME) -> ModuleType:
 
 
 @dataclass
+class Options:
+    """What ``PolicyResourceOptions`` offers: the parent's URN (``None`` for the engine's default providers)."""
+
+    parent: str | None = None
+
+
+@dataclass
 class Args:
-    """What ``ResourceValidationArgs`` offers the policies: type, props, urn, name, provider and ``get_config()``."""
+    """What ``ResourceValidationArgs`` offers the policies: type, props, urn, name, opts (the parent), provider and
+    ``get_config()``. The URN defaults to a child of the stack's SecretChain, as the chain's own resources are."""
 
     resource_type: str
     props: Any
@@ -39,9 +47,15 @@ class Args:
     provider: Any = None
     config: Mapping[str, Any] | None = None
     stack: str = "production"
+    parent: str | None = None
 
     def __post_init__(self) -> None:
         self.urn = self.urn or f"urn:pulumi:{self.stack}::secret-chain::secret-chain:index:SecretChain${self.resource_type}::{self.name}"
+
+    @property
+    def opts(self) -> Options:
+        """The resource options pulumi-policy builds from the request (``_get_resource_options``): here, the parent."""
+        return Options(self.parent)
 
     def get_config(self) -> Mapping[str, Any]:
         """The policy's configuration, as the engine sends it (empty when the stack configures nothing)."""

@@ -40,6 +40,7 @@ NAMES = [
     "no-secret-looking-metadata",
     "no-deprecated-api-versions",
     "github-secret-no-deprecated-args",
+    "pr-stack-allow-list",
     "pr-stack-confined-to-its-namespace",
 ]
 
@@ -101,10 +102,12 @@ def test_the_pack_loads_in_pulumi_policy_with_every_config_schema(served: _Polic
     assert sorted(schemas["pr-stack-confined-to-its-namespace"]) == [
         "clusterScopedKinds",
         "namespacedKinds",
-        "outsideKubernetes",
-        "prNamespaceLabels",
+        "prNamespaceLabelKeys",
         "prStackPattern",
     ]
+    assert schemas["pr-stack-confined-to-its-namespace"]["prNamespaceLabelKeys"]["default"] == list(P.PR_NAMESPACE_LABEL_KEYS)
+    assert sorted(schemas["pr-stack-allow-list"]) == ["allowedTypes", "clusterIdentifiers", "defaultProviders", "prStackPattern"]
+    assert schemas["pr-stack-allow-list"]["allowedTypes"]["default"] == list(P.PR_ALLOWED_TYPES)
     assert schemas["pr-stack-confined-to-its-namespace"]["namespacedKinds"]["default"] == list(P.NAMESPACED_KINDS)
     assert schemas["pr-stack-confined-to-its-namespace"]["prStackPattern"]["default"] == P.PR_STACK.pattern
     assert len(schemas["no-deprecated-api-versions"]["deprecatedApis"]["default"]) == len(P.DEPRECATED_APIS)
@@ -119,13 +122,15 @@ def test_the_served_pack_reads_its_config(served: _PolicyAnalyzerServicer) -> No
     """Configure → Analyze as the engine calls them: the defaults apply unconfigured, a stack's config changes them."""
     widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "preview-pr-3"}}
     found = _analyze(served, "kubernetes:example.com/v1:Widget", widget, stack="preview-pr-3")
-    assert [name for name, _ in found] == ["pr-stack-confined-to-its-namespace"] and "not known to be namespaced" in found[0][1]
+    assert [name for name, _ in found] == ["pr-stack-allow-list", "pr-stack-confined-to-its-namespace"]
+    assert "not known to be namespaced" in found[1][1]
     annotated = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "annotations": {"example.com/etag": "ab" * 16}}}
     assert [name for name, _ in _analyze(served, "kubernetes:core/v1:ConfigMap", annotated)] == ["no-secret-looking-metadata"]
     _configure(
         served,
         {
             "pr-stack-confined-to-its-namespace": {"namespacedKinds": ["example.com/Widget"]},
+            "pr-stack-allow-list": {"allowedTypes": [*P.PR_ALLOWED_TYPES, "kubernetes:example.com/v1:Widget"]},
             "no-secret-looking-metadata": {"digestAnnotations": {"example.com/etag": "md5"}},
         },
     )
