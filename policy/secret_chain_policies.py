@@ -2,6 +2,7 @@
 
 * :mod:`policy_secrets`: Kubernetes Secret data is secret, dockerconfigjson shape, monitor credentials in the
   monitor's namespace (per resource and across the stack), no secret-looking metadata, GitHub secret arguments.
+* :mod:`policy_secrets` also: no secret-shaped value in any plain input (ConfigMaps, env values, Helm values, variables).
 * :mod:`policy_allowlist`: a pull request's stack creates only the types the chain creates there.
 * :mod:`policy_namespaces`: a pull request's stack stays in its namespace; nothing else points into, grants to, or
   copies into one (:mod:`policy_grants`: RBAC users and groups, label selectors, replication annotations).
@@ -31,6 +32,7 @@ POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     monitor_credentials_same_namespace,  # noqa: F405
     monitor_secrets_in_monitor_namespace,  # noqa: F405
     no_secret_looking_metadata,  # noqa: F405
+    no_secret_shaped_plain_values,  # noqa: F405
     no_deprecated_api_versions,  # noqa: F405
     github_secret_no_deprecated_args,  # noqa: F405
     pr_stack_allow_list,  # noqa: F405

@@ -38,6 +38,7 @@ NAMES = [
     "monitor-credentials-same-namespace",
     "monitor-secrets-in-monitor-namespace",
     "no-secret-looking-metadata",
+    "no-secret-shaped-plain-values",
     "no-deprecated-api-versions",
     "github-secret-no-deprecated-args",
     "pr-stack-allow-list",
@@ -108,6 +109,7 @@ def test_the_pack_loads_in_pulumi_policy_with_every_config_schema(served: _Polic
     assert schemas["pr-stack-confined-to-its-namespace"]["prNamespaceLabelKeys"]["default"] == list(P.PR_NAMESPACE_LABEL_KEYS)
     assert sorted(schemas["pr-stack-allow-list"]) == ["allowedTypes", "clusterIdentifiers", "defaultProviders", "prStackPattern"]
     assert schemas["pr-stack-allow-list"]["allowedTypes"]["default"] == list(P.PR_ALLOWED_TYPES)
+    assert sorted(schemas["no-secret-shaped-plain-values"]) == ["extraSecretShapes", "secretInputs"]
     assert schemas["pr-stack-confined-to-its-namespace"]["namespacedKinds"]["default"] == list(P.NAMESPACED_KINDS)
     assert schemas["pr-stack-confined-to-its-namespace"]["prStackPattern"]["default"] == P.PR_STACK.pattern
     assert len(schemas["no-deprecated-api-versions"]["deprecatedApis"]["default"]) == len(P.DEPRECATED_APIS)
