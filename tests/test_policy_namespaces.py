@@ -540,6 +540,7 @@ GRANTS = [
         _flux("HelmRelease", "helm.toolkit.fluxcd.io/v2", storageNamespace=PR, chartRef={"kind": "OCIRepository", "name": "app"}),
         ("HelmRelease names namespace 'preview-pr-7' (spec.storageNamespace)",),
     ),
+    # refused before issue 20 already (a plain namespace field), kept beside the Flux rows
     Case(
         GRANT,
         "Flux Kustomization reading a source in a PR namespace",
