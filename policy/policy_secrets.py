@@ -682,9 +682,17 @@ def _secret_inputs(args: Any) -> frozenset[str]:
 
 
 def plain_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """(path, text) of every string in a value, but metadata and label/annotation maps (the metadata policy's)."""
+    """(path, text) of every string in a value, but metadata and label/annotation maps (the metadata policy's).
+
+    A ``pulumi.StringAsset`` (what pulumi-policy's ``deserialize`` makes of a text asset, e.g. a
+    ``pulumiservice:index:Environment``'s ``yaml``) is plain text too: its ``text`` is read.
+    """
     if isinstance(value, str):
         yield path, value
+        return
+    text = getattr(value, "text", None)
+    if isinstance(text, str) and not isinstance(value, Mapping):
+        yield path, text
         return
     for key, child in items(value):
         if key == "metadata" or key in LABEL_MAPS:

@@ -167,9 +167,13 @@ def test_the_served_pack_analyzes_the_stack_and_remediates(served: _PolicyAnalyz
 
 @pytest.mark.parametrize("rollout_key", ["configured", "generated"])
 @pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
-@pytest.mark.parametrize("stack", ["production", "preview-base", "preview-pr-42"])
+@pytest.mark.parametrize("stack", ["production", "preview-base", "preview-pr-42", "preview-pr-42+cluster"])
 def test_the_chain_passes_every_policy(preview: bool, stack: str, rollout_key: str) -> None:
     config, secret_keys = canary_config()
+    stack, cluster = stack.removesuffix("+cluster"), stack.endswith("+cluster")
+    if cluster:  # the chain's own Kubernetes provider, from secret-chain:digitaloceanCluster (issue 19)
+        config.update({"secret-chain:digitaloceanCluster": "preview", "digitalocean:token": "dop_v1_" + "cd" * 32})
+        secret_keys = [*secret_keys, "digitalocean:token"]
     if rollout_key == "generated":  # the chain registers a RandomBytes for it (issue 14 §4)
         del config["secret-chain:rolloutKey"]
         secret_keys.remove("secret-chain:rolloutKey")
@@ -187,10 +191,11 @@ def test_the_chain_passes_every_policy(preview: bool, stack: str, rollout_key: s
         secret_keys = [*secret_keys, "gateway:digitaloceanDnsToken"]
     ev = evaluate(main, config=config, secret_keys=secret_keys, preview=preview, stack=stack)
     found: list[str] = []
-    for reg in ev.resources:
+    for reg in ev.registrations:  # the engine analyses every registration: the stack, components, providers
         for policy in P.POLICIES:
             if isinstance(policy, ResourceValidationPolicy):
-                found += run(policy.validate, Args(reg.type, unwrap(reg.inputs), reg.name, reg.urn))
+                found += run(policy.validate, Args(reg.type, unwrap(reg.inputs), reg.name, reg.urn, parent=reg.parent or None))
+    for reg in ev.resources:
         # the remediation sees the markers the engine would send: the chain's Secret data is already secret
         marked = {k: Secret(unwrap(v)) if is_secret(v) else unwrap(v) for k, v in reg.inputs.items()}
         assert P.remediate_secret_data(Args(reg.type, marked, reg.name, reg.urn)) is None
@@ -200,6 +205,22 @@ def test_the_chain_passes_every_policy(preview: bool, stack: str, rollout_key: s
     # preview-base runs no application, so no ServiceMonitor
     assert any(r.type == SECRET for r in ev.resources) and any(r.type == MONITOR for r in ev.resources) == (stack != "preview-base")
     assert any(r.type == "kubernetes:core/v1:Namespace" for r in ev.resources) == stack.startswith("preview-pr-")
+    assert any(r.type == "pulumi:providers:kubernetes" for r in ev.resources) == cluster
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
+def test_the_bootstrap_stack_passes_every_policy(preview: bool) -> None:
+    """Its Pulumi Cloud resources (ESC environments, the OIDC issuer and policies) are secret where their schema says."""
+    from tests.test_bootstrap import stack_settings
+
+    ev = evaluate(main, config=stack_settings(), stack="bootstrap", preview=preview)
+    assert any(r.type.startswith("pulumiservice:") for r in ev.resources)
+    found: list[str] = []
+    for reg in ev.registrations:
+        for policy in P.POLICIES:
+            if isinstance(policy, ResourceValidationPolicy):
+                found += run(policy.validate, Args(reg.type, unwrap(reg.inputs), reg.name, reg.urn, parent=reg.parent or None))
+    assert found == []
 
 
 def test_the_chain_monitor_fails_the_stack_policy_when_its_secret_moves() -> None:

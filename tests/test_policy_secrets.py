@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pulumi
 import pytest
 from pulumi_policy import Secret
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
@@ -791,7 +792,24 @@ PLAIN_VALUES = [
         _workload("GitRepository", "source.toolkit.fluxcd.io/v1", {"url": f"https://x:{TOKEN}@github.com/o/r"}),
         ("spec.url holds a GitHub token",),
     ),
+    Case(
+        R5,
+        "a token in an ESC environment's definition (a plain text asset)",
+        "pulumiservice:index:Environment",
+        {"organization": "acme", "project": "secret-chain", "name": "Base", "yaml": pulumi.StringAsset(f"values:\n  github:\n    token: {TOKEN}\n")},
+        ("yaml holds a GitHub token",),
+    ),
     # secret inputs by their schema, and plain inputs with nothing secret in them
+    Case(
+        R5,
+        "an ESC environment's definition with its secret encrypted",
+        "pulumiservice:index:Environment",
+        {
+            "organization": "acme",
+            "name": "Base",
+            "yaml": pulumi.StringAsset("values:\n  token:\n    fn::secret:\n      ciphertext: ZXNjeAAAAAEAAAEAhKJ2bJ8vXKfKw8p1lcbMaFQ3xkYe\n"),
+        },
+    ),
     Case(R5, "Secret stringData", SECRET, _secret(stringData={"token": TOKEN})),
     Case(R5, "a CustomResource Secret's data", CR_SECRET, _secret(data={"key": b64(PEM)})),
     Case(
