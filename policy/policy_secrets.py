@@ -695,9 +695,18 @@ def plain_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
         yield path, text
         return
     for key, child in items(value):
-        if key == "metadata" or key in LABEL_MAPS:
+        if key in LABEL_MAPS:
+            continue
+        if key == "metadata" and isinstance(child, Mapping):
+            for field, grandchild in items(child):
+                if field not in _METADATA_POLICY_FIELDS:
+                    yield from plain_strings(grandchild, join(join(path, key), field))
             continue
         yield from plain_strings(child, join(path, key))
+
+
+_METADATA_POLICY_FIELDS = frozenset({"name", "generateName", "labels", "annotations"})
+"""What ``no-secret-looking-metadata`` reads in every ``metadata`` (reported there, not twice)."""
 
 
 def validate_no_plain_secret_values(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -707,9 +716,9 @@ def validate_no_plain_secret_values(args: ResourceValidationArgs, report_violati
     extra = extra_shapes(args)
     secret_fields = _secret_inputs(args)
     for key, child in items(args.props):
-        if key in secret_fields or key == "metadata":
+        if key in secret_fields:
             continue
-        for path, text in plain_strings(child, str(key)):
+        for path, text in plain_strings({key: child}):
             kind = secret_shape(text, allow_hex=True, extra=extra)
             if kind is not None:
                 report_violation(

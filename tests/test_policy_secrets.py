@@ -876,6 +876,13 @@ PLAIN_VALUES = [
             "spec": {"template": {"metadata": {"annotations": {"t": TOKEN}}}},
         },
     ),
+    Case(
+        R5,
+        "a token under a values key named metadata",
+        "kubernetes:helm.sh/v3:Release",
+        {"chart": "app", "values": {"metadata": {"name": "app", "token": TOKEN}}},
+        ("values.metadata.token holds a GitHub token",),
+    ),
     # config
     Case(R5, "config secretInputs", "example:index:Thing", {"password": TOKEN}, config={"secretInputs": ["example:index:Thing.password"]}),
     Case(
