@@ -143,7 +143,7 @@ def validate_pr_stack_allow_list(args: ResourceValidationArgs, report_violation:
             report_violation(
                 f"{where(args)}: a pull request's stack ({stack}) may use no provider but the engine's default ones "
                 f"({', '.join(sorted(packages))}) and the chain's own Kubernetes provider (<chain>-cluster, child of its "
-                "SecretChain, from secret-chain:digitaloceanCluster); an explicit provider can reach another cluster or account",
+                "SecretChain, for the cluster its stack settings name); an explicit provider can reach another cluster or account",
                 None,
             )
         for problem in problems or ():
