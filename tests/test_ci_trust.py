@@ -273,6 +273,8 @@ def test_pull_request_code_runs_only_unprivileged() -> None:
     for name in ("preview-deploy.yml", "preview-cleanup.yml"):
         assert set(triggers(workflows[name])) == {"pull_request_target"}, name
         for job in workflows[name]["jobs"].values():
+            # pull_request_target offers a fork's pull request the job's credentials too: forks get no preview.
+            assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository", name
             checkouts = [s for s in steps(job) if str(s.get("uses", "")).startswith("actions/checkout@")]
             assert checkouts and all(set(s.get("with") or {}) == {"persist-credentials"} for s in checkouts), name
     plan = workflows["preview-plan.yml"]
@@ -484,6 +486,16 @@ def test_the_pulumi_stand_in_runs_the_policy_pack_on_preview_and_up(tmp_path: Pa
     cli, _, out = _cli_with(tmp_path / "ok", monkeypatch, [_registration("c", "kubernetes:core/v1:ConfigMap", fine)])
     assert cli.run(["preview", "--policy-pack", "policy", "--stack", "acme/preview-pr-7"]) == 0
     assert any("no violations" in line for line in out)
+
+
+def test_the_pulumi_stand_in_refuses_to_pretend_a_remediation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine would apply a remediation and go on with the changed inputs (step_generator.go: "Use the transformed
+    inputs rather than the old ones from this point onwards"); the world does not model that, so it stops instead of
+    deploying inputs the real engine would not."""
+    plain = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "preview-pr-7"}, "stringData": {"k": "v"}}
+    cli, _, out = _cli_with(tmp_path, monkeypatch, [_registration("s", "kubernetes:core/v1:Secret", plain)])
+    assert cli.run(["preview", "--policy-pack", "policy", "--stack", "acme/preview-pr-7"]) != 0
+    assert "the world does not apply remediations (kubernetes-secret-data-is-secret)" in out[-1]
 
 
 def test_the_policy_pack_passes_the_chains_pr_stack_as_the_engine_sends_it() -> None:
