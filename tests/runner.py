@@ -8,6 +8,9 @@
 ``bash --noprofile --norc -eo pipefail`` in a workspace that is a copy of the repository, honouring ``GITHUB_ENV``,
 ``GITHUB_PATH`` and ``GITHUB_OUTPUT`` (GitHub docs, "Workflow commands for GitHub Actions" → "Environment files").
 
+:func:`pull_request_target` runs a workflow as GitHub runs one on that event: the default branch's definition and
+checkout, the pull request only in the payload. A job is refused an event its workflow's ``on`` does not name.
+
 ``uses:`` steps get stand-ins that act on the same world: ``actions/checkout`` (copies the repository into the
 workspace), ``actions/setup-python`` (the test interpreter is the Python), ``pulumi/actions`` (puts the ``pulumi``
 stand-in on PATH), ``pulumi/auth-actions`` (exchanges the job's OIDC token against the policy the bootstrap stack
@@ -340,6 +343,17 @@ def pull_request(repo: str, number: int, action: str, *, branch: str | None = No
     return Event("pull_request", payload, f"refs/pull/{number}/merge", sha)
 
 
+def pull_request_target(repo: str, number: int, action: str, *, branch: str | None = None, merged: bool = False, fork: str | None = None) -> Event:
+    """A ``pull_request_target`` event: the payload of :func:`pull_request`, but the run is the default branch's
+    (GitHub docs, "Events that trigger workflows" → pull_request_target: ``GITHUB_SHA`` "Last commit on the PR base
+    branch", ``GITHUB_REF`` "PR base branch"; since 2025-12-08 always the default branch, GitHub changelog 2025-11-07
+    "Actions pull_request_target and environment branch protections changes"). So the workflow definition and what
+    ``actions/checkout`` checks out without a ``ref`` are the default branch's (here: the repository's one tree), never
+    the pull request's head."""
+    event = pull_request(repo, number, action, branch=branch, merged=merged, fork=fork)
+    return Event("pull_request_target", event.payload, "refs/heads/main", "d" * 40)
+
+
 def schedule(repo: str, cron: str = "17 6 * * 1") -> Event:
     """A ``schedule`` event: runs on the default branch's last commit (``GITHUB_REF`` the default branch)."""
     return Event("schedule", {"schedule": cron, "repository": {"full_name": repo, "default_branch": "main"}}, "refs/heads/main", "f" * 40)
@@ -447,8 +461,15 @@ PYTHONPATH="$code_root${{PYTHONPATH:+:$PYTHONPATH}}" exec "{python}" -c 'import 
 
 _MAKE = """#!/bin/bash
 # make stand-in: `make setup` links the test interpreter (which has every dependency) as .venv/bin/python and the
-# package's console script as .venv/bin/secret-chain (the workspace's own copy), instead of installing; other targets
-# go to the real make.
+# package's console script as .venv/bin/secret-chain (the workspace's own copy), instead of installing; `make
+# policy-venv` links it as policy/venv/bin/python (the pack's virtualenv); other targets go to the real make.
+if [ "$1" = setup ] && [ "$2" = policy-venv ] && [ $# -eq 2 ]; then
+  mkdir -p policy/venv/bin
+  ln -sf "{python}" policy/venv/bin/python
+  touch policy/venv/.installed
+  echo "make policy-venv: policy/venv links the test interpreter"
+  set -- setup
+fi
 if [ "$1" = setup ] && [ $# -eq 1 ]; then
   ws="$PWD"
   mkdir -p .venv/bin
@@ -465,6 +486,24 @@ EOF
 fi
 exec /usr/bin/make "$@"
 """
+
+
+# The events whose activity types a workflow may filter with `types` (GitHub docs, "Events that trigger workflows").
+_DEFAULT_TYPES = {"pull_request": ("opened", "synchronize", "reopened"), "pull_request_target": ("opened", "synchronize", "reopened")}
+
+
+def _check_trigger(workflow: str, on: Any, event: Event) -> None:
+    """GitHub starts a workflow only for the events its ``on`` names, and for ``pull_request``/``pull_request_target``
+    only for the activity types in ``types`` (by default opened, synchronize, reopened: "Events that trigger workflows"
+    → pull_request, pull_request_target). A test that sends a workflow an event it does not run on is wrong."""
+    triggers = {on: None} if isinstance(on, str) else ({t: None for t in on} if isinstance(on, list) else dict(on or {}))
+    if event.name not in triggers:
+        raise AssertionError(f"{workflow} does not run on {event.name} (on: {sorted(triggers)})")
+    action = event.payload.get("action")
+    if event.name in _DEFAULT_TYPES and action is not None:
+        types = (triggers[event.name] or {}).get("types") or _DEFAULT_TYPES[event.name]
+        if action not in types:
+            raise AssertionError(f"{workflow} does not run on {event.name} {action} (types: {list(types)})")
 
 
 def _matrix_run(job: Mapping[str, Any], wanted: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -551,6 +590,7 @@ class Runner:
         document = yaml.safe_load((self.root / ".github" / "workflows" / workflow).read_text())
         if True in document:  # YAML 1.1 reads `on` as true
             document["on"] = document.pop(True)
+        _check_trigger(workflow, document["on"], event)
         job = document["jobs"][job_id]
         matrix = _matrix_run(job, matrix)
         result = JobResult(workflow, job_id)

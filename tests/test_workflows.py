@@ -132,7 +132,8 @@ def test_jobs_with_secrets_on_pull_requests_have_the_fork_guard(path: Path) -> N
 
 def test_preview_deploy_is_guarded_against_forks() -> None:
     deploy = load(WORKFLOWS / "preview-deploy.yml")
-    assert set(deploy["on"]) == {"pull_request"}
+    # pull_request_target (issue 20): the default branch's code only; tests/test_ci_trust.py holds it to that.
+    assert set(deploy["on"]) == {"pull_request_target"}
     for job in deploy["jobs"].values():
         assert job["if"] == FORK_GUARD
 
@@ -528,6 +529,7 @@ def operation_steps() -> list[tuple[str, str, int]]:
 def test_the_workflows_run_pulumi_against_the_cluster() -> None:
     found = {(w, " ".join(c[:2])) for w, n, job in all_jobs() for s in steps(job) for c in cluster_operations(s)}
     assert found == {
+        ("preview-deploy.yml", "pulumi preview"),  # with the policy pack, before up (issue 20, tests/test_ci_trust.py)
         ("preview-deploy.yml", "pulumi up"),
         ("preview-cleanup.yml", "pulumi destroy"),
         ("scheduled-checks.yml", "pulumi refresh"),

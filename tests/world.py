@@ -1704,6 +1704,24 @@ class PulumiCli:
     def _ensure_login(self, stack: StackState) -> None:
         self.world.cloud.check_token(self.env.get("PULUMI_ACCESS_TOKEN"), stack.org, self.world.now)
 
+    def _policies(self, opts: dict[str, Any], evaluation: Any, operation: str) -> bool:
+        """``--policy-pack <dir>`` (relative to the working directory): the local pack's policies over the program's
+        registrations (tests/policy_analysis.py); False when a mandatory policy is violated ("error: <operation>
+        failed", as the CLI ends then)."""
+        if not opts.get("policy-pack"):
+            return True
+        from tests.policy_analysis import PolicyPackError, analyze
+
+        try:
+            run = analyze((self.cwd / str(opts["policy-pack"])).resolve(), evaluation.registrations)
+        except PolicyPackError as err:
+            raise CliError(str(err)) from None
+        self.out(run.report())
+        if run.mandatory:
+            self.err(f"error: {operation} failed: {len(run.mandatory)} mandatory policy violation(s) of {run.pack}")
+            return False
+        return True
+
     def up(self, opts: dict[str, Any]) -> int:
         ws = self._workspace()
         stack = self._stack(opts, ws)
@@ -1714,6 +1732,8 @@ class PulumiCli:
         except Exception as exc:  # the program failed: nothing is applied
             self.err(f"error: Program failed: {exc}")
             return 255
+        if not self._policies(opts, evaluation, "update"):  # the world applies nothing then (tests/policy_analysis.py)
+            return 255
         result = Engine(self.world, self.env).up(stack, evaluation, config=config)
         self._report("update", result)
         return 0 if result.ok else 255
@@ -1722,14 +1742,14 @@ class PulumiCli:
         ws = self._workspace()
         stack = self._stack(opts, ws)
         try:
-            self.evaluate(stack, ws, preview=True)
+            evaluation, _ = self.evaluate(stack, ws, preview=True)
         except WorldError:
             raise
         except Exception as exc:
             self.err(f"error: Program failed: {exc}")
             return 255
         self.out("Previewing update")
-        return 0
+        return 0 if self._policies(opts, evaluation, "preview") else 255
 
     def _program_providers(self, stack: StackState, ws: Workspace) -> dict[str, dict[str, Any]]:
         """``--run-program``: the providers as the program configures them now (its explicit providers, and the
@@ -1898,6 +1918,7 @@ class PulumiCli:
 
 
 _FLAGS_WITH_VALUE = {"stack", "s", "format", "cwd", "C", "config-file", "target", "parallel", "message", "m", "event-log"}
+_FLAGS_WITH_VALUE |= {"policy-pack", "policy-pack-config"}  # pulumi preview/up: a local policy pack (tests/policy_analysis.py)
 
 
 def _parse_args(argv: list[str]) -> tuple[list[str], dict[str, Any]]:
