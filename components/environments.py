@@ -101,8 +101,8 @@ class Environment:
 
         The environment that holds its node (:meth:`holder`); for a key held nowhere the stack looks (set only by
         choice, during a rotation, or generated when absent), where the layout puts a key of its kind: a shared one in
-        Base when this environment imports it (the bootstrap writes ``ci:pulumiTeam`` there), anything else here,
-        which a stack attaching it then reads directly.
+        Base when this environment imports it, anything else here (a per-environment one: the bootstrap writes
+        ``ci:pulumiTeam`` into Production and Preview), which a stack attaching it then reads directly.
         """
         found = self.holder(entry)
         if found is not None:
