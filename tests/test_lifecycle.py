@@ -217,7 +217,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Platform:
     world = p.world
     assert not list(placeholders(world)), "a placeholder is left"
     assert (
-        world.esc.open(f"{ORG}/secret-chain/Base")["pulumiConfig"]["ci:githubAppPrivateKey"].value.strip() == values["ci:githubAppPrivateKey"].strip()
+        world.esc.open(f"{ORG}/secret-chain/Production")["pulumiConfig"]["ci:githubAppPrivateKey"].value.strip()
+        == values["ci:githubAppPrivateKey"].strip()
     )
     assert world.esc.replaced_interpolations == [], "env set replaced an interpolation of another environment"
 

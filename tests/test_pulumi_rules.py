@@ -515,8 +515,8 @@ def test_a_pem_key_fix_command_keeps_the_key_whole(entry: catalog.Key, tmp_path:
     (tmp_path / entry.example_file).write_text(pem)
     esc_command, stack_command = fix_command(entry, "acme/secret-chain/Production").split(" (or, for this stack only: ")
     flags, positional = _pflag_value(_argv_through_bash(esc_command, tmp_path))
-    # both App keys are shared: Base holds them (Production imports it)
-    assert positional[:4] == ["env", "set", "acme/secret-chain/Base", f"pulumiConfig.{entry.key}"] and "--secret" in flags
+    # both App keys are each environment's own (issue 20): Production holds production's
+    assert positional[:4] == ["env", "set", "acme/secret-chain/Production", f"pulumiConfig.{entry.key}"] and "--secret" in flags
     stored = yaml.safe_load(positional[4])
     assert stored.strip() == pem.strip()
     serialization.load_pem_private_key(stored.encode(), password=None)  # a key that still parses

@@ -880,7 +880,7 @@ def test_the_docs_say_which_digitalocean_token_each_stack_uses_and_what_a_pr_job
     text = (ROOT / "docs" / "least-privilege.md").read_text(encoding="utf-8")
     section = text[text.index("- **DigitalOcean token and kubeconfig") : text.index("- **ESC.**")]
     for fact in (
-        "one token for every stack",
+        "PullRequest's own",  # issue 20: each environment its own token (before: "one token for every stack")
         "https://docs.digitalocean.com/reference/api/scopes/",
         "`kubernetes:read`",
         "`kubernetes:access_cluster`",
@@ -891,7 +891,7 @@ def test_the_docs_say_which_digitalocean_token_each_stack_uses_and_what_a_pr_job
         "**every** Kubernetes cluster",
         "production's included",
         "token's owner",
-        "a later issue narrows it",
+        "left for a later issue",
     ):
         assert fact in " ".join(section.split()), fact
     scopes = runbook.of(catalog.DIGITALOCEAN_PROVIDER_TOKEN).scopes
