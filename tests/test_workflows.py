@@ -24,7 +24,7 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.runner import job_environment, matrix_entries
+from tests.runner import JobResult, StepResult, job_environment, matrix_entries
 from tests.world import World
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / ".github" / "workflows"
@@ -577,7 +577,7 @@ def test_the_credentials_step_is_one_script() -> None:
         assert step["env"] == {"KUBECONFIG_EXPIRY_SECONDS": 60 * job["timeout-minutes"]}, f"{workflow}/{name}"
 
 
-def _credentials_job(tmp_path: Path, *, cluster_named: bool) -> tuple[World, Any, Any]:
+def _credentials_job(tmp_path: Path, *, cluster_named: bool) -> tuple[World, JobResult, StepResult]:
     """Run preview-cleanup.yml's destroy job for PR 7, as the runner runs it, up to its credentials step, on a small world:
     the PR stack exists, its ESC environment holds digitalocean:token, the token sees two clusters (the one the PR stack
     template names, and another). ``cluster_named=False``: the committed template names no cluster. Returns (the world
