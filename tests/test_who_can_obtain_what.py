@@ -286,10 +286,9 @@ def test_no_row_lets_an_unapproved_pull_request_reach_production() -> None:
         assert not unapproved or "nothing of production" in row.reaches, row.credential
 
 
-KNOWN_PREVIEW_JOBS_BEYOND_PULL_REQUESTS = {"scheduled-checks.yml:stack-checks[preview-base]"}
-"""Jobs that log in from ``preview`` for a stack other than a PR's: preview-base's drift check, which with the preview
-team cannot open Preview. It runs no pull request's code and belongs in ``production`` (docs/least-privilege.md,
-"Preview-base's checks"); .github/workflows/scheduled-checks.yml is helper ci-workflows'. Remove it here once moved."""
+KNOWN_PREVIEW_JOBS_BEYOND_PULL_REQUESTS: set[str] = set()
+"""Jobs that log in from ``preview`` for a stack other than a PR's: none. Preview-base's checks, which with the preview
+team could not open Preview, run in ``production`` (docs/least-privilege.md, "Preview-base's checks")."""
 
 
 @pytest.mark.parametrize("environment", [bootstrap.PULL_REQUEST_ENVIRONMENT])
