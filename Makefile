@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test setup lock clean sdk-floor esc
+.PHONY: demo test setup policy-venv lock clean sdk-floor esc
 
 # Exact, hash-checked versions from the lock files; the package itself on top without resolving again.
 $(VENV)/.installed: pyproject.toml requirements-dev.lock requirements-crd.lock Makefile
@@ -19,6 +19,15 @@ $(VENV)/.installed: pyproject.toml requirements-dev.lock requirements-crd.lock M
 
 setup: $(VENV)/.installed
 
+# The policy pack's own virtualenv (policy/PulumiPolicy.yaml: runtime.options.virtualenv venv), from its hash-pinned lock:
+# the Pulumi CLI runs the pack as policy/venv/bin/python -m pulumi.policy (policy/README.md).
+policy/venv/.installed: policy/requirements.lock
+	$(PYTHON) -m venv policy/venv
+	policy/venv/bin/python -m pip install --quiet --require-hashes --no-deps -r policy/requirements.lock
+	touch $@
+
+policy-venv: policy/venv/.installed
+
 demo: setup
 	$(PY) -m components plan --stack production --config examples/config/production.json
 
@@ -28,6 +37,9 @@ PYTEST_WORKERS ?= logical
 test: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	# The workflows' static audit (issue 20): zizmor from the lock file, offline, at its most sensitive persona; its
+	# findings are fixed or justified line by line in .github/zizmor.yml (tests/test_ci_trust.py checks that too).
+	$(VENV)/bin/zizmor --offline --persona auditor --no-progress .github/workflows
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 # Regenerate esc/ from the catalog and the parts table (tests/test_esc.py fails until it is run after a change).
@@ -54,4 +66,4 @@ sdk-floor: setup
 	SECRET_CHAIN_PLUGIN_PYTHON=$(FLOOR_VENV)/bin/python $(PY) -m pytest tests/test_engine_schema.py tests/test_engine_construct.py
 
 clean:
-	rm -rf $(VENV) $(FLOOR_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(FLOOR_VENV) policy/venv .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -90,8 +90,10 @@ class Key:
     """The JSON types ``pulumi config --json`` may show for the value (``value`` is a string; ``objectValue``
     carries the others): anything else is refused, never coerced."""
     per_environment: bool = False
-    """Differs between environments (a PR's Grafana OAuth app is not production's): held by Production and by the
-    PR-only environment, never by Base (:mod:`components.esc`)."""
+    """Held by each environment whose stacks read it, never by Base (:mod:`components.environments`): a value that
+    differs between environments (a PR's Grafana OAuth app is not production's), or a credential that reaches beyond
+    the stack that reads it (a GitHub App key, a DigitalOcean token: each environment holds its own, so opening what a
+    pull request may open never yields production's; docs/least-privilege.md, "Who can obtain what")."""
     opt_in: bool = False
     """Set only by a deliberate choice (a team token, the stored-token fallback): absent otherwise, so not in the ESC templates."""
     generated_when_absent: str = ""
@@ -249,6 +251,21 @@ def _pulumi_name(value: str) -> str:
     return text
 
 
+_POLICY_TEAM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
+
+
+def _policy_team_name(value: str) -> str:
+    """Check a Pulumi team name an OIDC policy rule names: no '.', which a policy's team scope matches as any one character."""
+    text = value.strip()
+    if not _POLICY_TEAM.fullmatch(text):
+        raise v.Invalid(
+            "is not a Pulumi team name an OIDC policy can name exactly (letters, digits, '-' and '_', at most 100): a policy's "
+            "team scope treats '.' as any one character (Pulumi docs, OIDC Issuers: wildcards), so a pull request could "
+            "request the token of a team whose name differs there"
+        )
+    return text
+
+
 def _pulumi_token_type(value: str) -> str:
     if value not in PULUMI_TOKEN_TYPES:
         raise v.Invalid(
@@ -320,6 +337,7 @@ CI_PULUMI_ORGANIZATION = Key(
 
 CI_PULUMI_TOKEN_TYPE = Key(
     "ci:pulumiTokenType",
+    per_environment=True,
     secret=False,
     check=_pulumi_token_type,
     purpose=(
@@ -331,6 +349,7 @@ CI_PULUMI_TOKEN_TYPE = Key(
 
 CI_PULUMI_TEAM = Key(
     "ci:pulumiTeam",
+    per_environment=True,
     secret=False,
     check=_pulumi_name,
     purpose="Pulumi team whose team token CI requests when ci:pulumiTokenType is team (scope team:<team>)",
@@ -338,8 +357,22 @@ CI_PULUMI_TEAM = Key(
     example="ci-deployers",
 )
 
+CI_PULUMI_PREVIEW_TEAM = Key(
+    "ci:pulumiPreviewTeam",
+    secret=False,
+    check=_policy_team_name,
+    tier=Tier.STACK,
+    purpose=(
+        "The bootstrap stack's Pulumi team for the jobs that run a pull request's code (GitHub environment preview): "
+        "their OIDC token is this team's, which the bootstrap creates with open on PullRequest and Base only (Enterprise, "
+        "Business Critical); unset, they get the organization token of ci:pulumiTokenType"
+    ),
+    example="ci-previews",
+)
+
 CI_PULUMI_AUTH = Key(
     "ci:pulumiAuth",
+    per_environment=True,
     secret=False,
     check=_stored_token_fallback,
     opt_in=True,
@@ -352,6 +385,7 @@ CI_PULUMI_AUTH = Key(
 
 CI_PULUMI_FALLBACK_ACCESS_TOKEN = Key(
     "ci:pulumiFallbackAccessToken",
+    per_environment=True,
     secret=True,
     opt_in=True,
     check=v.pulumi_access_token,
@@ -391,6 +425,7 @@ CI_WORKFLOW_DISPATCH_TOKEN = Key(
 
 CI_GITHUB_APP_ID = Key(
     "ci:githubAppId",
+    per_environment=True,
     secret=False,
     # `pulumi env set … 123456` stores a YAML integer (esc env_set.go reads the value as YAML)
     json_types=("string", "integer"),
@@ -402,6 +437,7 @@ CI_GITHUB_APP_ID = Key(
 
 CI_GITHUB_APP_PRIVATE_KEY = Key(
     "ci:githubAppPrivateKey",
+    per_environment=True,
     secret=True,
     check=v.pem_private_key,
     purpose="Private key of the CI GitHub App (signs the JWT that mints installation tokens)",
@@ -413,6 +449,7 @@ CI_GITHUB_APP_PRIVATE_KEY = Key(
 # --- FluxGitCredentials -----------------------------------------------------------------------
 FLUX_GITHUB_TOKEN = Key(
     "flux:githubToken",
+    per_environment=True,
     secret=True,
     check=v.github_token("ghp_", "github_pat_"),
     purpose="HTTPS token Flux uses to read the cluster repo and push image updates",
@@ -424,6 +461,7 @@ FLUX_GITHUB_TOKEN = Key(
 
 FLUX_GITHUB_APP_ID = Key(
     "flux:githubAppId",
+    per_environment=True,
     secret=False,
     # `pulumi env set … 123456` stores a YAML integer (esc env_set.go reads the value as YAML)
     json_types=("string", "integer"),
@@ -434,6 +472,7 @@ FLUX_GITHUB_APP_ID = Key(
 
 FLUX_GITHUB_APP_INSTALLATION_ID = Key(
     "flux:githubAppInstallationId",
+    per_environment=True,
     secret=False,
     # `pulumi env set … 123456` stores a YAML integer (esc env_set.go reads the value as YAML)
     json_types=("string", "integer"),
@@ -444,6 +483,7 @@ FLUX_GITHUB_APP_INSTALLATION_ID = Key(
 
 FLUX_GITHUB_APP_PRIVATE_KEY = Key(
     "flux:githubAppPrivateKey",
+    per_environment=True,
     secret=True,
     check=v.pem_private_key,
     purpose="Private key of Flux's GitHub App (mints 1-hour installation tokens in-cluster)",
@@ -455,6 +495,7 @@ FLUX_GITHUB_APP_PRIVATE_KEY = Key(
 # --- CertManagerDnsIssuer ---------------------------------------------------------------------
 DIGITALOCEAN_DNS_TOKEN = Key(
     "gateway:digitaloceanDnsToken",
+    per_environment=True,
     secret=True,
     check=v.digitalocean_token,
     purpose="DNS API access for cert-manager wildcard TLS (DNS-01 challenges)",
@@ -464,6 +505,7 @@ DIGITALOCEAN_DNS_TOKEN = Key(
 
 DIGITALOCEAN_PROVIDER_TOKEN = Key(
     "digitalocean:token",
+    per_environment=True,
     secret=True,
     check=v.digitalocean_token,
     purpose=(
@@ -517,6 +559,7 @@ GRAFANA_ADMIN_USER = Key(
 
 GRAFANA_SMTP_HOST = Key(
     "grafana:smtpHost",
+    per_environment=True,
     secret=True,
     check=v.hostname,
     purpose="SMTP server hostname for alert emails",
@@ -526,6 +569,7 @@ GRAFANA_SMTP_HOST = Key(
 
 GRAFANA_SMTP_PORT = Key(
     "grafana:smtpPort",
+    per_environment=True,
     secret=False,
     check=v.port,
     json_types=("string", "integer"),
@@ -535,6 +579,7 @@ GRAFANA_SMTP_PORT = Key(
 
 GRAFANA_SMTP_USER = Key(
     "grafana:smtpUser",
+    per_environment=True,
     secret=True,
     check=v.grafana_setting(v.nonempty),
     purpose="SMTP authentication username",
@@ -544,6 +589,7 @@ GRAFANA_SMTP_USER = Key(
 
 GRAFANA_SMTP_PASSWORD = Key(
     "grafana:smtpPassword",
+    per_environment=True,
     secret=True,
     check=v.grafana_setting(v.no_spaces(v.app_password)),
     purpose="SMTP authentication password (a Google app password; spaces are removed)",
@@ -553,6 +599,7 @@ GRAFANA_SMTP_PASSWORD = Key(
 
 GRAFANA_SMTP_FROM_ADDRESS = Key(
     "grafana:smtpFromAddress",
+    per_environment=True,
     secret=False,
     check=v.grafana_setting(v.email),
     not_example=v.real_email,
@@ -573,6 +620,7 @@ GRAFANA_ALERT_EMAIL = Key(
 # --- providers and stack settings (read by providers or the stack program) -------------------
 GITHUB_PROVIDER_TOKEN = Key(
     "github:token",
+    per_environment=True,
     secret=True,
     check=v.github_token("ghp_", "github_pat_", "ghs_"),
     purpose="Token pulumi-github uses to write Actions secrets and variables",
@@ -753,6 +801,7 @@ KEYS: tuple[Key, ...] = (
     CI_PULUMI_ORGANIZATION,
     CI_PULUMI_TOKEN_TYPE,
     CI_PULUMI_TEAM,
+    CI_PULUMI_PREVIEW_TEAM,
     CI_PULUMI_AUTH,
     CI_PULUMI_FALLBACK_ACCESS_TOKEN,
     CI_PULUMI_ACCESS_TOKEN,

@@ -2,13 +2,20 @@
 
 Four environments in the project ``secret-chain`` of the Pulumi organisation (:mod:`components.esc` renders them):
 
-* ``Base``: every value shared by the stacks (credentials of GitHub, Flux, DigitalOcean, CI).
-* ``Production``: imports Base; the production stack's own values (its Grafana OAuth app, Prometheus token…).
-* ``Preview``: imports Base; what ``preview-base`` reads besides Base (nothing today: it runs no application).
-* ``PullRequest``: what a ``preview-pr-<N>`` stack reads and nothing else. It imports no environment: the values
-  it shares with Base are *implicit imports*, ``${environments.secret-chain.Base.pulumiConfig["<key>"]}``, which
-  expose only the referenced value (Pulumi docs, ESC "Importing other environments": implicit imports, "Only
-  referenced values visible"), so a PR job never opens the Flux App key, ``github:token`` or the CI secrets.
+* ``Base``: the values the stacks share that reach nothing in production on their own: the GHCR pull credentials
+  (``read:packages``), the Pulumi organisation, Grafana's GitHub organisation and admin. Every secret it holds is one a
+  pull request's stack reads anyway, so a job that may open PullRequest may open Base too (the preview team does).
+* ``Production``: imports Base; the production stack's own values and every credential that reaches production (the
+  Flux and CI GitHub App keys, ``github:token``, the DigitalOcean tokens, the mail account, its Grafana OAuth app…).
+* ``Preview``: imports Base; preview-base's own values and credentials (catalog ``per_environment``: set them to
+  preview-only credentials, docs/least-privilege.md).
+* ``PullRequest``: what a ``preview-pr-<N>`` stack reads and nothing else: its own values (a DigitalOcean token of
+  its own among them) and Base's shared ones as *implicit imports*,
+  ``${environments.secret-chain.Base.pulumiConfig["<key>"]}``, which expose only the referenced value (Pulumi docs,
+  ESC "Importing other environments": implicit imports, "Only referenced values visible"). It imports no environment.
+
+A key marked ``per_environment`` in the catalog is held by each environment whose stacks read it, never by Base: what
+a pull request may open (PullRequest, and Base for its implicit imports) then holds nothing that reaches production.
 
 The layout is data computed from the catalog and the table of parts, below the config layer: the fix commands
 (:func:`components.config.set_command` and its kin) name :meth:`Environment.home`, the environment whose own
@@ -94,8 +101,8 @@ class Environment:
 
         The environment that holds its node (:meth:`holder`); for a key held nowhere the stack looks (set only by
         choice, during a rotation, or generated when absent), where the layout puts a key of its kind: a shared one in
-        Base when this environment imports it (the bootstrap writes ``ci:pulumiTeam`` there), anything else here,
-        which a stack attaching it then reads directly.
+        Base when this environment imports it, anything else here (a per-environment one: the bootstrap writes
+        ``ci:pulumiTeam`` into Production and Preview), which a stack attaching it then reads directly.
         """
         found = self.holder(entry)
         if found is not None:
@@ -115,24 +122,43 @@ def _templated(entry: Key) -> bool:
 
 
 def _required(kind: parts.Kind) -> tuple[Key, ...]:
-    return tuple(k for k in parts.esc_keys_required(kind) if _templated(k))
+    """The templated keys a stack of ``kind`` reads.
+
+    Those its parts need and those they read when present (the token type CI logs in with), of every part it can
+    declare or a setting enables.
+    """
+    optional = {
+        k.key
+        for p in parts.PARTS
+        if kind in p.kinds and p.enable in (parts.Enable.DECLARED, parts.Enable.WITH_PARENT, parts.Enable.SETTING)
+        for k in p.optional + p.uses
+    }
+    wanted = {k.key for k in parts.esc_keys_required(kind)} | optional
+    return tuple(k for k in catalog.KEYS if k.key in wanted and _templated(k))
 
 
 _SHARED = tuple(k for k in catalog.KEYS if _templated(k) and not k.per_environment)
 _PR = _required(parts.Kind.PREVIEW_PR)
 
-BASE = Environment("Base", "base.yaml", "credentials shared by every stack (imported by Preview and Production)", (), _SHARED)
+BASE = Environment(
+    "Base",
+    "base.yaml",
+    "the values every stack shares, none of which reaches production on its own (imported by Preview and Production, "
+    "referenced by PullRequest)",
+    (),
+    _SHARED,
+)
 PRODUCTION = Environment(
     "Production",
     "production.yaml",
-    "Base plus the production stack's own values",
+    "Base plus the production stack's own values and credentials",
     (BASE.ref,),
     tuple(k for k in catalog.KEYS if _templated(k) and k.per_environment),
 )
 PREVIEW = Environment(
     "Preview",
     "preview.yaml",
-    "Base plus what preview-base reads besides it",
+    "Base plus preview-base's own values and credentials (never production's)",
     (BASE.ref,),
     tuple(k for k in _required(parts.Kind.PREVIEW_BASE) if k.per_environment),
 )

@@ -2,13 +2,15 @@
 
 Four environments in the project ``secret-chain`` of the Pulumi organisation:
 
-* ``Base``: every value shared by the stacks (credentials of GitHub, Flux, DigitalOcean, CI).
-* ``Production``: imports Base; the production stack's own values (its Grafana OAuth app, Prometheus token…).
-* ``Preview``: imports Base; what ``preview-base`` reads besides Base (nothing today: it runs no application).
-* ``PullRequest``: what a ``preview-pr-<N>`` stack reads and nothing else. It imports no environment: the values
-  it shares with Base are *implicit imports*, ``${environments.secret-chain.Base.pulumiConfig["<key>"]}``, which
-  expose only the referenced value (Pulumi docs, ESC "Importing other environments": implicit imports, "Only
-  referenced values visible"), so a PR job never opens the Flux App key, ``github:token`` or the CI secrets.
+* ``Base``: the shared values that reach nothing in production on their own (GHCR pull credentials, the Pulumi
+  organisation, Grafana's GitHub organisation and admin).
+* ``Production``: imports Base; the production stack's own values and every credential that reaches production.
+* ``Preview``: imports Base; preview-base's own values and credentials.
+* ``PullRequest``: what a ``preview-pr-<N>`` stack reads and nothing else: its own values (its own DigitalOcean
+  token among them) and Base's by *implicit import*, ``${environments.secret-chain.Base.pulumiConfig["<key>"]}``,
+  which exposes only the referenced value (Pulumi docs, ESC "Importing other environments": implicit imports, "Only
+  referenced values visible"). So a PR job never opens the Flux or CI App key, ``github:token`` or the DNS token, and
+  Base, which it may open for those implicit imports, holds none of them either (:mod:`components.environments`).
 
 The files in ``esc/`` are :func:`render`'s output (``tests/test_esc.py`` keeps them equal) and the bootstrap stack
 (:mod:`components.bootstrap`) creates the environments from the same function.
@@ -91,7 +93,7 @@ def definition(env: Environment, known: Mapping[str, str] | None = None) -> dict
             config[entry.config_key] = value
     for key, value in known.items():
         entry = catalog.get(key)
-        if entry not in env.own and env is BASE and not entry.secret and not entry.per_environment and entry.field == "":
+        if entry not in env.own and env.home(entry) is env and not entry.secret and entry.field == "":
             config[entry.config_key] = value  # a value set only by choice (ci:pulumiTeam), known to the bootstrap
     for entry, source in env.references:
         config[entry.config_key] = reference(entry, source)

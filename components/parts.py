@@ -249,14 +249,15 @@ PARTS: tuple[Part, ...] = (
         parent="GitHubActionsSecrets",
     ),
     # The bootstrap stack creates the environments and the OIDC trust CI logs in with (its own stack settings:
-    # no environment exists yet). The organisation defaults to the stack's; a team token names its team.
+    # no environment exists yet). The organisation defaults to the stack's; a team token names its team, and the jobs
+    # that run a pull request's code get a team of their own (ci:pulumiPreviewTeam) where the edition has teams.
     Part(
         "EscBootstrap",
         frozenset({Kind.BOOTSTRAP}),
         Enable.ALWAYS,
         needs=(GITHUB_REPOSITORY,),
-        uses=(catalog.CI_PULUMI_ORGANIZATION, catalog.CI_PULUMI_TOKEN_TYPE, catalog.CI_PULUMI_TEAM),
-        rules=rules.LOGIN_RULES,
+        uses=(catalog.CI_PULUMI_ORGANIZATION, catalog.CI_PULUMI_TOKEN_TYPE, catalog.CI_PULUMI_TEAM, catalog.CI_PULUMI_PREVIEW_TEAM),
+        rules=rules.OIDC_POLICY_RULES,
     ),
 )
 BY_NAME: dict[str, Part] = {p.name: p for p in PARTS}

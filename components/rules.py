@@ -158,6 +158,52 @@ TEAM_ONLY_WITH_A_TEAM_TOKEN = Rule(
 )
 
 
+PREVIEW_TEAM = catalog.CI_PULUMI_PREVIEW_TEAM
+
+
+def _pull_requests_get_their_own_team(facts: Facts) -> Violation | None:
+    if facts.value(TOKEN_TYPE) != TEAM_TOKEN or facts.present(PREVIEW_TEAM):
+        return None
+    return Violation(
+        PREVIEW_TEAM,
+        f"is missing: with {TOKEN_TYPE} {TEAM_TOKEN} the edition has team tokens, so the jobs that run a pull request's code "
+        f"(GitHub environment preview) get a team of their own, not the team of {TEAM}, whose token reaches production",
+        ((Set(PREVIEW_TEAM, "<team>"),),),
+    )
+
+
+PULL_REQUESTS_GET_THEIR_OWN_TEAM = Rule(
+    "pull requests get a team of their own where the edition has teams",
+    (TOKEN_TYPE, TEAM, PREVIEW_TEAM),
+    "Pulumi docs, OIDC issuers, token types by edition: team tokens need Enterprise or Business Critical, where ESC "
+    "environments and stacks are permissioned per team (ESC docs, access control); each policy rule names the token "
+    "type and team its subject gets (components/bootstrap.py)",
+    _pull_requests_get_their_own_team,
+    breaking=({TOKEN_TYPE: TEAM_TOKEN, TEAM: "ci-deployers", PREVIEW_TEAM: None},),
+)
+
+
+def _preview_team_is_not_productions(facts: Facts) -> Violation | None:
+    team, preview = facts.value(TEAM), facts.value(PREVIEW_TEAM)
+    if facts.value(TOKEN_TYPE) != TEAM_TOKEN or not isinstance(team, str) or team != preview:
+        return None
+    return Violation(
+        PREVIEW_TEAM,
+        f"is the team of {TEAM}: a pull request's jobs would get production's team token; name a team of their own",
+        ((Set(PREVIEW_TEAM, "<team>"),),),
+    )
+
+
+PREVIEW_TEAM_IS_NOT_PRODUCTIONS = Rule(
+    "the pull requests' team is not production's",
+    (TOKEN_TYPE, TEAM, PREVIEW_TEAM),
+    "Pulumi docs, access tokens: a team token's permissions are the union of the team's roles; one team for both "
+    "subjects gives a pull request production's",
+    _preview_team_is_not_productions,
+    breaking=({TOKEN_TYPE: TEAM_TOKEN, TEAM: "ci-deployers", PREVIEW_TEAM: "ci-deployers"},),
+)
+
+
 FLUX_URL, FLUX_TOKEN = catalog.FLUX_REPOSITORY_URL, catalog.FLUX_GITHUB_TOKEN
 GITHUB_COM = "github.com"
 
@@ -219,7 +265,16 @@ ROTATION_NEEDS_TWO_TOKENS = Rule(
     breaking=({PREVIOUS_TOKEN: PROMETHEUS_TOKEN},),
 )
 
-RULES: tuple[Rule, ...] = (TEAM_TOKEN_NEEDS_ITS_TEAM, TEAM_ONLY_WITH_A_TEAM_TOKEN, FLUX_APP_NEEDS_GITHUB_COM, ROTATION_NEEDS_TWO_TOKENS)
+RULES: tuple[Rule, ...] = (
+    TEAM_TOKEN_NEEDS_ITS_TEAM,
+    TEAM_ONLY_WITH_A_TEAM_TOKEN,
+    PULL_REQUESTS_GET_THEIR_OWN_TEAM,
+    PREVIEW_TEAM_IS_NOT_PRODUCTIONS,
+    FLUX_APP_NEEDS_GITHUB_COM,
+    ROTATION_NEEDS_TWO_TOKENS,
+)
 """Every cross-key rule (each is held by the rows of the table of parts that evaluate it)."""
 LOGIN_RULES: tuple[Rule, ...] = (TEAM_TOKEN_NEEDS_ITS_TEAM, TEAM_ONLY_WITH_A_TEAM_TOKEN)
 """How CI logs in to Pulumi Cloud: GitHubActionsSecrets writes it, the bootstrap's OIDC policy allows it."""
+OIDC_POLICY_RULES: tuple[Rule, ...] = (*LOGIN_RULES, PULL_REQUESTS_GET_THEIR_OWN_TEAM, PREVIEW_TEAM_IS_NOT_PRODUCTIONS)
+"""What the bootstrap's OIDC policy gives each subject: the login rules, and a pull request's own team where there are teams."""

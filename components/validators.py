@@ -963,8 +963,13 @@ def reserved_domain(host: str) -> str | None:
     return None
 
 
+def _example_named(name: str) -> bool:
+    """Whether a dash-separated name has the word RFC 2606 reserves for examples (``example-org``, ``example-cluster``)."""
+    return EXAMPLE_WORD in name.lower().split("-")
+
+
 def _reserved_owner(owner: str) -> str | None:
-    if EXAMPLE_WORD in owner.lower().split("-"):
+    if _example_named(owner):
         return f'its account is named for documentation (the word "{EXAMPLE_WORD}", which RFC 2606 reserves for examples), not yours'
     return None
 
@@ -999,7 +1004,7 @@ def real_owner(value: str) -> str:
 
 def real_cluster(value: str) -> str:
     """Refuse a cluster named like the examples (``example-cluster``): the program would fetch someone else's kubeconfig, or none."""
-    if EXAMPLE_WORD in value.lower().split("-"):
+    if _example_named(value):
         raise Reserved(f'is an example cluster: it is named for documentation (the word "{EXAMPLE_WORD}"), not yours', PLACEHOLDERS["real_cluster"])
     return value
 

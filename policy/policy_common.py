@@ -216,3 +216,17 @@ def stack_of(urn: str) -> str | None:
     if not urn.startswith("urn:pulumi:"):
         return None
     return urn[len("urn:pulumi:") :].split("::", 1)[0] or None
+
+
+def urn_parts(urn: str | None) -> tuple[str, str, str, str] | None:
+    """(stack, project, qualified type, name) of ``urn:pulumi:<stack>::<project>::<qualified type>::<name>``, or None.
+
+    The qualified type is the parents' types and the resource's own, joined by ``$`` (pulumi/pulumi
+    ``sdk/go/common/resource/urn.go``: ``NewURN``, ``QualifiedType``); the name is everything after the third ``::``.
+    """
+    if not isinstance(urn, str) or not urn.startswith("urn:pulumi:"):
+        return None
+    parts = urn[len("urn:pulumi:") :].split("::", 3)
+    if len(parts) != 4 or not all(parts[:3]):
+        return None
+    return parts[0], parts[1], parts[2], parts[3]

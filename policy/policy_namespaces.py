@@ -1,7 +1,9 @@
 """The pack's namespace guard rail.
 
-A pull request's stack stays in its namespace, and no other stack writes into, or points anything at, a pull
-request's namespace.
+A pull request's stack stays in its namespace, and no other stack writes into, points anything at, or grants
+anything to, a pull request's namespace: not by a ``namespace`` field, a ``targetNamespace``/``storageNamespace``,
+an RBAC user or group name, a namespace selector, or a replication annotation (:mod:`policy_grants`). What a PR
+stack may create at all is :mod:`policy_allowlist`'s business; this rail decides where it writes.
 
 Namespacedness is decided from the object's API group and kind, never from whether ``metadata.namespace`` is
 set: the API server ignores ``metadata.namespace`` on a cluster-scoped object, so a ResourceSlice "in" the PR
@@ -18,6 +20,16 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from policy_common import ObjectId, api_version_of, get, is_list, items, join, object_ids, peek, setting, stack_of, where
+from policy_grants import (
+    NAME_LABEL,
+    PR_NAMESPACE_LABEL_KEYS,
+    Model,
+    Ref,
+    classify,
+    replication_refs,
+    structured_selector,
+    subject_refs,
+)
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
 PR_STACK = re.compile(r"preview-pr-[1-9][0-9]{0,8}")
@@ -178,19 +190,14 @@ CLUSTER_SCOPED_KINDS: tuple[str, ...] = (
 """Custom resource kinds known to be cluster-scoped (default of config ``clusterScopedKinds``): only the wording
 of messages depends on it, since anything not provably namespaced is refused on PR stacks anyway."""
 
-OUTSIDE_KUBERNETES: tuple[str, ...] = ("github:", "digitalocean:")
-"""Type-token prefixes of resources outside any namespace (repository/organisation secrets, cloud DNS and
-clusters): shared by every pull request, so a PR stack must not write them. Default of config ``outsideKubernetes``."""
-
-PR_NAMESPACE_LABELS: tuple[str, ...] = ("secret-chain/pr",)
-"""Labels only PR namespaces carry (components/chain.py sets ``secret-chain/pr: <N>``): a namespaceSelector on
-one selects pull requests' namespaces. Default of config ``prNamespaceLabels``."""
-
-NAME_LABEL = "kubernetes.io/metadata.name"
-"""The label the API server sets on every Namespace to its name (NamespaceDefaultLabelName, GA in Kubernetes 1.22:
-https://kubernetes.io/docs/reference/labels-annotations-taints/#kubernetes-io-metadata-name)."""
-
 _SKIPPED = frozenset({"metadata", "data", "stringData", "binaryData"})
+_NAMESPACE_KEY = re.compile(r"[a-z][A-Za-z0-9]*Namespace")
+"""``targetNamespace`` (Flux Kustomization and HelmRelease: where every object is written), ``storageNamespace``
+(HelmRelease: where Helm's release Secret is written) and their like: a namespace by name, whatever the prefix
+(Flux API: kustomize.toolkit.fluxcd.io/v1 ``KustomizationSpec.targetNamespace``, helm.toolkit.fluxcd.io/v2
+``HelmReleaseSpec.targetNamespace``/``storageNamespace``, as in the CRDs the cloudcoil-models-fluxcd package is
+generated from)."""
+_NAMESPACES_KEY = re.compile(r"(?:[a-z][A-Za-z0-9]*Namespaces|namespaces|matchNames)")
 
 
 def _kind_set(args: Any, key: str, default: tuple[str, ...]) -> frozenset[tuple[str, str]]:
@@ -236,76 +243,100 @@ def _target_namespace(args: ResourceValidationArgs, identity: ObjectId) -> str |
     return None
 
 
-def namespace_refs(props: Any, pr_labels: frozenset[str], *, skip: frozenset[str] = _SKIPPED) -> Iterator[tuple[str, str, str]]:
-    """(how, path, value) of every reference to a namespace in an object, outside its own metadata and data.
+def model_of(args: Any, pattern: re.Pattern[str]) -> Model:
+    """What a pull request's namespace can look like under the policy's config."""
+    return Model(pattern, frozenset(str(k) for k in setting(args, "prNamespaceLabelKeys", list(PR_NAMESPACE_LABEL_KEYS))))
 
-    ``how`` is ``name`` (a ``namespace`` string, a ``namespaces``/``matchNames`` list entry, a namespaceSelector on
-    :data:`NAME_LABEL`), ``any`` (Prometheus Operator ``namespaceSelector.any: true``, every namespace) or
-    ``label`` (value: the label; a namespaceSelector on a PR-only label). Values unknown during preview are skipped.
+
+def namespace_refs(props: Any, model: Model, *, skip: frozenset[str] = _SKIPPED) -> Iterator[Ref]:
+    """Every reference to namespaces in an object, outside its own metadata and data (:class:`policy_grants.Ref`).
+
+    ``name``: a ``namespace`` string, a ``…Namespace`` string (``targetNamespace``, ``storageNamespace``), a
+    ``namespaces``/``matchNames``/``…Namespaces`` list entry, a namespaceSelector on :data:`NAME_LABEL`, the namespace
+    in an RBAC ``User``/``Group`` name; ``all``: a group holding every namespace's accounts; ``any``: Prometheus
+    Operator ``namespaceSelector.any: true``; ``label``/``selector``: a namespaceSelector on other labels. Values
+    unknown during preview are skipped.
     """
     for key, child in items(props):
         if key not in skip:
-            yield from _refs(child, str(key), key, pr_labels)
+            yield from _refs(child, str(key), key, model)
 
 
-def _refs(value: Any, path: str, key: str | int, pr_labels: frozenset[str]) -> Iterator[tuple[str, str, str]]:
-    if key == "namespace" and isinstance(value, str):
-        yield "name", path, value
+def _refs(value: Any, path: str, key: str | int, model: Model) -> Iterator[Ref]:
+    if isinstance(key, str) and isinstance(value, str) and (key == "namespace" or _NAMESPACE_KEY.fullmatch(key)):
+        yield Ref("name", path, value)
         return
-    if key in ("namespaces", "matchNames") and is_list(value):
+    if isinstance(key, str) and _NAMESPACES_KEY.fullmatch(key) and is_list(value):
         for index, item in items(value):
             if isinstance(item, str):
-                yield "name", join(path, index), item
+                yield Ref("name", join(path, index), item)
         return
     if key == "namespaceSelector" and isinstance(value, Mapping):
-        yield from _selector(value, path, pr_labels)
+        yield from _selector(value, path, model)
+    if key == "namespaceSelectors" and is_list(value):  # e.g. external-secrets ClusterExternalSecret
+        for index, selector in items(value):
+            if isinstance(selector, Mapping):
+                yield from _selector(selector, join(path, index), model)
+    if isinstance(value, Mapping):
+        yield from subject_refs(value, path)
     for child_key, child in items(value):
-        if isinstance(child, Mapping) or is_list(child) or (child_key == "namespace" and isinstance(child, str)):
-            yield from _refs(child, join(path, child_key), child_key, pr_labels)
+        if isinstance(child, Mapping) or is_list(child) or (isinstance(child_key, str) and isinstance(child, str) and child_key.endswith("amespace")):
+            yield from _refs(child, join(path, child_key), child_key, model)
 
 
-def _selector(selector: Mapping[str, Any], path: str, pr_labels: frozenset[str]) -> Iterator[tuple[str, str, str]]:
+def _selector(selector: Mapping[str, Any], path: str, model: Model) -> Iterator[Ref]:
     # Prometheus Operator NamespaceSelector: any: true selects every namespace; matchNames lists them; empty selects
     # the monitor's own (https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.NamespaceSelector).
     if peek(selector, "any") is True:
-        yield "any", f"{path}.any", ""
+        yield Ref("any", f"{path}.any", "")
+    pinned = False
     for label, value in items(peek(selector, "matchLabels")):
         if label == NAME_LABEL and isinstance(value, str):
-            yield "name", f'{path}.matchLabels["{label}"]', value
-        elif label in pr_labels:
-            yield "label", f"{path}.matchLabels", str(label)
+            pinned = True
+            yield Ref("name", f'{path}.matchLabels["{label}"]', value)
     for index, expression in items(peek(selector, "matchExpressions")):
         label, operator = peek(expression, "key"), peek(expression, "operator")
         if label == NAME_LABEL and operator == "In":
+            pinned = True
             for value_index, value in items(peek(expression, "values")):
                 if isinstance(value, str):
-                    yield "name", f"{path}.matchExpressions[{index}].values[{value_index}]", value
-        elif label in pr_labels and operator in ("In", "Exists"):
-            yield "label", f"{path}.matchExpressions[{index}]", str(label)
+                    yield Ref("name", f"{path}.matchExpressions[{index}].values[{value_index}]", value)
+    requirements = structured_selector(selector)
+    how = None if pinned or not requirements else classify(requirements, model, copies=False)
+    if how is not None:
+        shown = ", ".join(f"{r.key} {r.operator} {'|'.join(r.values)}".strip() for r in requirements if r.key != NAME_LABEL)
+        yield Ref(how, path, shown)
+
+
+def _own_namespace_labels(args: ResourceValidationArgs, own: str, model: Model) -> list[str]:
+    """Label keys of a PR stack's own Namespace that are not the chain's: another could make a selector pick it."""
+    labels = peek(args.props, "metadata", "labels")
+    found = []
+    for key, value in items(labels):
+        if key == NAME_LABEL and value == own:
+            continue
+        if key not in model.keys:
+            found.append(str(key))
+    return sorted(found)
 
 
 def validate_pr_stack_confinement(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """A ``preview-pr-<N>`` stack writes only in namespace ``preview-pr-<N>``; other stacks leave PR namespaces alone.
 
     The stack comes from the resource's URN (``urn:pulumi:<stack>::…``), which the engine sends with every
-    resource. On a PR stack: the only cluster-scoped object allowed is the Namespace ``preview-pr-<N>``; every
-    other Kubernetes object must be of a kind provably namespaced and written to that namespace (its
-    ``metadata.namespace``, or the Kubernetes provider's default namespace), and name no other namespace
-    (subjects, ``namespaces`` lists, namespaceSelectors); resources outside Kubernetes are refused. On every
-    other stack: nothing is written into a PR namespace, and no object names one or selects PR namespaces.
+    resource. On a PR stack: the only cluster-scoped object allowed is the Namespace ``preview-pr-<N>``, carrying
+    only the chain's label keys; every other Kubernetes object must be of a kind provably namespaced and written to
+    that namespace (its ``metadata.namespace``, or the Kubernetes provider's default namespace), and name, select or
+    copy into no other namespace. Resources outside Kubernetes are not this rail's: ``pr-stack-allow-list`` admits
+    only the few the chain needs. On every other stack: nothing is written into a PR namespace, and no object names
+    one, selects PR namespaces, grants to their accounts, or copies anything into them.
     """
     stack = stack_of(args.urn)
     if stack is None:
         return
     pattern = re.compile(str(setting(args, "prStackPattern", PR_STACK.pattern)))
     own = stack if pattern.fullmatch(stack) else None
-    if own is not None and args.resource_type.startswith(tuple(setting(args, "outsideKubernetes", list(OUTSIDE_KUBERNETES)))):
-        report_violation(
-            f"{where(args)}: a pull request's stack ({own}) writes only in its namespace; this resource lives outside "
-            "Kubernetes and is shared by every pull request. Create it from preview-base or production",
-            None,
-        )
-        return
+    model = model_of(args, pattern)
     identities = _identities(args)
     if not identities:
         return
@@ -317,6 +348,15 @@ def validate_pr_stack_confinement(args: ResourceValidationArgs, report_violation
             report_violation(f"{where(args)}: stack {own} may create only its own Namespace {own!r}, not {name!r}", None)
         elif own is None and isinstance(name, str) and pattern.fullmatch(name):
             report_violation(f"{where(args)}: Namespace {name!r} belongs to stack {name}; stack {stack} must not create it", None)
+        elif own is not None:
+            extra = _own_namespace_labels(args, own, model)
+            if extra:
+                report_violation(
+                    f"{where(args)}: Namespace {own!r} carries label {', '.join(extra)}; a pull request's namespace carries only "
+                    f"the chain's label keys ({', '.join(sorted(model.keys))}: policy config prNamespaceLabelKeys), or another "
+                    "stack's namespace selector or replication rule could pick it",
+                    None,
+                )
         return
     scopes = [scope_of(i, args) for i in identities]
     namespaced = all(s is True for s in scopes)
@@ -348,26 +388,38 @@ def validate_pr_stack_confinement(args: ResourceValidationArgs, report_violation
     if own is None and namespace is not None and pattern.fullmatch(namespace):
         report_violation(f"{where(args)}: {kind} is written to namespace {namespace!r}, which belongs to stack {namespace}", None)
         return
-    pr_labels = frozenset(str(label) for label in setting(args, "prNamespaceLabels", list(PR_NAMESPACE_LABELS)))
     skip = _SKIPPED | ({"namespace"} if (identity.group, kind) == HELM_RELEASE else set())
     shown_kind = f"cluster-scoped {kind}" if cluster_scoped else kind
-    for how, path, value in namespace_refs(args.props, pr_labels, skip=frozenset(skip)):
-        if how == "label":
-            report_violation(
-                f"{where(args)}: {shown_kind} selects pull-request namespaces by their label {value} ({path}); "
-                + (f"stack {own} may point only at {own!r}" if own else "nothing outside a pull request's stack may depend on its namespace"),
-                None,
+    refs = [*namespace_refs(args.props, model, skip=frozenset(skip)), *replication_refs(args.props, model)]
+    for message in _ref_violations(refs, own, shown_kind, pattern):
+        report_violation(f"{where(args)}: {message}", None)
+
+
+def _ref_violations(refs: list[Ref], own: str | None, kind: str, pattern: re.Pattern[str]) -> Iterator[str]:
+    """What each reference breaks: on a PR stack, anything beyond its own namespace; elsewhere, anything reaching a PR's."""
+    stay = f"stack {own} may point only at {own!r}"
+    keep_out = "nothing outside a pull request's stack may reach into its namespace"
+    for how, path, value in refs:
+        if how == "name" and own is not None and value != own:
+            yield f"{kind} names namespace {value!r} ({path}); {stay}"
+        elif how == "name" and own is None and pattern.fullmatch(value):
+            yield f"{kind} names namespace {value!r} ({path}); nothing outside stack {value} may depend on a pull request's namespace"
+        elif how == "all":
+            yield f"{kind} {path}: {value}, pull requests' namespaces included; " + (stay if own else keep_out)
+        elif how == "pattern":
+            yield (
+                f"{kind} {path} names namespaces by the pattern {value!r}, which may match a pull request's namespace (list "
+                "the namespaces by name); " + (stay if own else keep_out)
             )
+        elif how == "label":
+            yield (
+                f"{kind} selects namespaces by label ({path}: {value}), which a pull request's namespace carries or may be "
+                "given; " + (stay if own else keep_out)
+            )
+        elif own is not None and how == "selector":
+            yield f"{kind} selects namespaces by label ({path}: {value}); {stay}"
         elif own is not None and how == "any":
-            report_violation(f"{where(args)}: {kind} {path} selects every namespace; stack {own} may point only at {own!r}", None)
-        elif own is not None and how == "name" and value != own:
-            report_violation(f"{where(args)}: {kind} names namespace {value!r} ({path}); stack {own} may point only at {own!r}", None)
-        elif own is None and how == "name" and pattern.fullmatch(value):
-            report_violation(
-                f"{where(args)}: {shown_kind} names namespace {value!r} ({path}); nothing outside stack {value} may depend on "
-                "a pull request's namespace",
-                None,
-            )
+            yield f"{kind} {path} selects every namespace; {stay}"
 
 
 def _kinds_schema(description: str, default: tuple[str, ...]) -> dict[str, Any]:
@@ -377,9 +429,10 @@ def _kinds_schema(description: str, default: tuple[str, ...]) -> dict[str, Any]:
 pr_stack_confined_to_its_namespace = ResourceValidationPolicy(
     name="pr-stack-confined-to-its-namespace",
     description=(
-        "A preview-pr-<N> stack writes only in namespace preview-pr-<N> (its Namespace is its only cluster-scoped object; "
-        "only provably namespaced kinds; no references to other namespaces; no GitHub or DigitalOcean resources); other stacks "
-        "write nothing in, and point nothing at, a PR namespace."
+        "A preview-pr-<N> stack writes only in namespace preview-pr-<N> (its Namespace, with the chain's labels only, is its "
+        "only cluster-scoped object; only provably namespaced kinds; no references to other namespaces); other stacks write "
+        "nothing in, point nothing at, grant nothing to (RBAC users and groups, namespace selectors) and copy nothing into "
+        "(replication annotations) a PR namespace."
     ),
     validate=validate_pr_stack_confinement,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -396,17 +449,11 @@ pr_stack_confined_to_its_namespace = ResourceValidationPolicy(
             "clusterScopedKinds": _kinds_schema(
                 "Custom resource kinds (group/Kind) known to be cluster-scoped (message wording).", CLUSTER_SCOPED_KINDS
             ),
-            "outsideKubernetes": {
+            "prNamespaceLabelKeys": {
                 "type": "array",
                 "items": {"type": "string"},
-                "description": "Type-token prefixes of resources shared by every pull request, refused on PR stacks.",
-                "default": list(OUTSIDE_KUBERNETES),
-            },
-            "prNamespaceLabels": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "Labels only PR namespaces carry; a namespaceSelector on one selects pull requests' namespaces.",
-                "default": list(PR_NAMESPACE_LABELS),
+                "description": "Label keys a PR namespace may carry (the chain's own); a selector requiring one may pick a PR namespace.",
+                "default": list(PR_NAMESPACE_LABEL_KEYS),
             },
         }
     ),
@@ -418,9 +465,9 @@ __all__ = [
     "NAMESPACED_KINDS",
     "NAME_LABEL",
     "NOT_STORED_KINDS",
-    "OUTSIDE_KUBERNETES",
-    "PR_NAMESPACE_LABELS",
+    "PR_NAMESPACE_LABEL_KEYS",
     "PR_STACK",
+    "model_of",
     "namespace_refs",
     "pr_stack_confined_to_its_namespace",
     "scope_of",

@@ -611,6 +611,146 @@ no_secret_looking_metadata = ResourceValidationPolicy(
 )
 
 
+# --- 5. No secret-shaped plain values ----------------------------------------------------------------
+#
+# A validation cannot see Pulumi's secret markers (module docstring), so "plain" is decided by the schema: an input
+# is secret when its provider's schema says so. The SDKs generated from those schemas wrap exactly those inputs in
+# ``pulumi.Output.secret`` (e.g. ``pulumi_github/actions_secret.py``: ``plaintext_value``, ``encrypted_value``,
+# ``value``, ``value_encrypted``; ``pulumi_kubernetes/core/v1/Secret.py``: ``data``, ``string_data``);
+# tests/test_policy_secrets.py reads the installed SDKs and holds :data:`SECRET_INPUTS` to them. Every other string
+# input of every resource is plain: ConfigMap ``data``/``binaryData``, a container's ``env[].value`` in every pod
+# template spelling, Helm ``values`` (``helm.sh/v3:Release``, ``helm.sh/v4:Chart``, Flux HelmRelease
+# ``spec.values``), a GitHub Actions variable's ``value``, a URL, a command line…
+
+SECRET_INPUTS: dict[str, tuple[str, ...]] = {
+    "digitalocean:index/certificate:Certificate": ("privateKey",),
+    "digitalocean:index/databaseLogsinkOpensearch:DatabaseLogsinkOpensearch": ("caCert",),
+    "digitalocean:index/databaseLogsinkRsyslog:DatabaseLogsinkRsyslog": ("caCert", "clientKey"),
+    "digitalocean:index/dedicatedInference:DedicatedInference": ("huggingFaceToken",),
+    "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": ("encryptedValue", "plaintextValue", "value", "valueEncrypted"),
+    "github:index/actionsOrganizationSecret:ActionsOrganizationSecret": ("encryptedValue", "plaintextValue", "value", "valueEncrypted"),
+    "github:index/actionsSecret:ActionsSecret": ("encryptedValue", "plaintextValue", "value", "valueEncrypted"),
+    "github:index/codespacesOrganizationSecret:CodespacesOrganizationSecret": ("encryptedValue", "plaintextValue"),
+    "github:index/codespacesSecret:CodespacesSecret": ("encryptedValue", "plaintextValue"),
+    "github:index/codespacesUserSecret:CodespacesUserSecret": ("encryptedValue", "plaintextValue"),
+    "github:index/dependabotOrganizationSecret:DependabotOrganizationSecret": ("encryptedValue", "plaintextValue", "value", "valueEncrypted"),
+    "github:index/dependabotSecret:DependabotSecret": ("encryptedValue", "plaintextValue", "value", "valueEncrypted"),
+    "kubernetes:core/v1:Secret": ("data", "stringData"),
+    "kubernetes:core/v1:SecretPatch": ("data", "stringData"),
+    "pulumiservice:api/esc:Environment": ("yaml",),
+    "pulumiservice:api/esc:EnvironmentSchedule": ("secretRotationRequest",),
+    "pulumiservice:api/esc:Webhook": ("secret",),
+    "pulumiservice:api/stacks:Config": ("secretsProvider",),
+    "pulumiservice:api/stacks:Webhook": ("secret",),
+    "pulumiservice:api:OrganizationWebhook": ("secret",),
+    "pulumiservice:index:Webhook": ("secret",),
+}
+"""Resource type → its top-level inputs that are secret by the provider's schema (the installed pulumi-github,
+pulumi-kubernetes, pulumi-digitalocean, pulumi-pulumiservice SDKs). Policy config ``secretInputs`` adds more."""
+
+UNSCANNED_PREFIXES: tuple[str, ...] = ("pulumi:providers:", "secret-chain:")
+"""Providers (their configuration is credentials by design: each provider's schema marks its tokens secret) and the
+chain's own components (their args carry secrets, which the components wrap as secrets before use)."""
+
+_PLAIN_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(^|\.)env\[\d+\]\.value$"), "use env[].valueFrom.secretKeyRef"),
+    (re.compile(r"^(data|binaryData)\b"), "put it in a Secret"),
+    (re.compile(r"(^|\.)values\b"), "read it from a Secret (Flux valuesFrom, the chart's existingSecret)"),
+)
+
+
+def _plain_hint(resource_type: str, path: str) -> str:
+    if resource_type.startswith("github:") and "Variable" in resource_type:
+        return "use an Actions secret, not a variable"
+    for pattern, hint in _PLAIN_HINTS:
+        if pattern.search(path):
+            return hint
+    return "pass it through a secret (a Kubernetes Secret, a secret input)"
+
+
+def _secret_inputs(args: Any) -> frozenset[str]:
+    table: dict[str, list[str]] = {k: list(v) for k, v in SECRET_INPUTS.items()}
+    for entry in setting(args, "secretInputs", []):
+        token, _, field = str(entry).rpartition(".")
+        table.setdefault(token, []).append(field)
+    fields = set(table.get(args.resource_type, ()))
+    if is_kind(args.resource_type, args.props, "core", "Secret"):
+        fields |= {"data", "stringData"}
+    if is_kind(args.resource_type, args.props, "core", "SecretList"):
+        fields.add("items")
+    return frozenset(fields)
+
+
+def plain_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(path, text) of every string in a value, but metadata and label/annotation maps (the metadata policy's).
+
+    A ``pulumi.StringAsset`` (what pulumi-policy's ``deserialize`` makes of a text asset, e.g. a
+    ``pulumiservice:index:Environment``'s ``yaml``) is plain text too: its ``text`` is read.
+    """
+    if isinstance(value, str):
+        yield path, value
+        return
+    text = getattr(value, "text", None)
+    if isinstance(text, str) and not isinstance(value, Mapping):
+        yield path, text
+        return
+    for key, child in items(value):
+        if key in LABEL_MAPS:
+            continue
+        if key == "metadata" and isinstance(child, Mapping):
+            for field, grandchild in items(child):
+                if field not in _METADATA_POLICY_FIELDS:
+                    yield from plain_strings(grandchild, join(join(path, key), field))
+            continue
+        yield from plain_strings(child, join(path, key))
+
+
+_METADATA_POLICY_FIELDS = frozenset({"name", "generateName", "labels", "annotations"})
+"""What ``no-secret-looking-metadata`` reads in every ``metadata`` (reported there, not twice)."""
+
+
+def validate_no_plain_secret_values(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """No plain (not secret by schema) input of any resource holds a secret-shaped value, plainly or base64-encoded."""
+    if args.resource_type.startswith(UNSCANNED_PREFIXES):
+        return
+    extra = extra_shapes(args)
+    secret_fields = _secret_inputs(args)
+    for key, child in items(args.props):
+        if key in secret_fields:
+            continue
+        for path, text in plain_strings({key: child}):
+            kind = secret_shape(text, allow_hex=True, extra=extra)
+            if kind is not None:
+                report_violation(
+                    f"{where(args)}: {path} holds {kind} in a plain input, which state, previews and the API show unencrypted; "
+                    f"{_plain_hint(args.resource_type, path)}",
+                    None,
+                )
+
+
+no_secret_shaped_plain_values = ResourceValidationPolicy(
+    name="no-secret-shaped-plain-values",
+    description=(
+        "No plain input holds a token or private key (ConfigMap data/binaryData, container env values, Helm values, GitHub "
+        "Actions variables, any input its provider's schema does not mark secret); Kubernetes Secret data and GitHub "
+        "secrets' values are secret inputs."
+    ),
+    validate=validate_no_plain_secret_values,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=PolicyConfigSchema(
+        properties={
+            "extraSecretShapes": EXTRA_SHAPES_SCHEMA,
+            "secretInputs": {
+                "type": "array",
+                "items": {"type": "string", "pattern": "^.+\\.[A-Za-z0-9_]+$"},
+                "description": "More inputs that are secret by their provider's schema: '<type token>.<input name>'.",
+                "default": [],
+            },
+        }
+    ),
+)
+
+
 # --- 6. GitHub secrets: no deprecated value arguments ------------------------------------------------
 
 DEPRECATED_GITHUB_ARGS = {
@@ -647,9 +787,11 @@ __all__ = [
     "HEADER_REFS",
     "LONG_HEX",
     "MONITOR_KINDS",
+    "SECRET_INPUTS",
     "SECRET_REFS",
     "SECRET_SHAPES",
     "SPEC_MONITOR_KINDS",
+    "UNSCANNED_PREFIXES",
     "digest_algorithm",
     "dockerconfigjson_shape",
     "github_secret_no_deprecated_args",
@@ -660,6 +802,8 @@ __all__ = [
     "monitor_kind",
     "monitor_secrets_in_monitor_namespace",
     "no_secret_looking_metadata",
+    "no_secret_shaped_plain_values",
+    "plain_strings",
     "remediate_secret_data",
     "secret_objects",
     "secret_shape",
@@ -669,6 +813,7 @@ __all__ = [
     "validate_github_secret_args",
     "validate_monitor_credentials",
     "validate_monitor_secret_namespaces",
+    "validate_no_plain_secret_values",
     "validate_no_secret_metadata",
     "validate_secret_data",
 ]

@@ -8,16 +8,23 @@
 ``bash --noprofile --norc -eo pipefail`` in a workspace that is a copy of the repository, honouring ``GITHUB_ENV``,
 ``GITHUB_PATH`` and ``GITHUB_OUTPUT`` (GitHub docs, "Workflow commands for GitHub Actions" → "Environment files").
 
+:func:`pull_request_target` runs a workflow as GitHub runs one on that event: the default branch's definition and
+checkout, the pull request only in the payload. A job is refused an event its workflow's ``on`` does not name.
+
 ``uses:`` steps get stand-ins that act on the same world: ``actions/checkout`` (copies the repository into the
 workspace), ``actions/setup-python`` (the test interpreter is the Python), ``pulumi/actions`` (puts the ``pulumi``
 stand-in on PATH), ``pulumi/auth-actions`` (exchanges the job's OIDC token against the policy the bootstrap stack
-registered), ``actions/create-github-app-token``. The programs the steps call are stand-ins on PATH too: ``pulumi``,
+registered), ``actions/create-github-app-token`` (an installation token narrowed to its ``owner``, ``repositories``
+and ``permission-*`` inputs). A matrix job runs once per :func:`matrix_entries` entry; its GitHub environment is
+:func:`job_environment`. The programs the steps call are stand-ins on PATH too: ``pulumi``,
 ``gh``, ``curl`` (DigitalOcean API), ``kubectl`` (:func:`tests.world.main`), and ``make setup`` (links the test
 interpreter into ``.venv`` instead of installing). ``secret-chain`` is the real CLI (``python -m components``) of
-the workspace's copy.
+the workspace's copy. A job can stop after a named step (``until``); each step keeps its raw output, exit code and
+``GITHUB_ENV`` writes next to the masked log.
 
 :meth:`Runner.shell` runs a person's commands (the README's real path) with the same stand-ins, so the lifecycle's
-direct stack runs and the workflow runs go through one engine.
+direct stack runs and the workflow runs go through one engine; :meth:`Runner.pulumi_here` runs one of a person's
+``pulumi`` commands in this process, on the same world file.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from typing import Any
 
 import yaml
 
-from tests.world import WORLD_ENV, Locked, WorldError
+from tests.world import WORLD_ENV, Call, InstallationToken, Locked, PulumiCli, WorldError
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -340,6 +347,17 @@ def pull_request(repo: str, number: int, action: str, *, branch: str | None = No
     return Event("pull_request", payload, f"refs/pull/{number}/merge", sha)
 
 
+def pull_request_target(repo: str, number: int, action: str, *, branch: str | None = None, merged: bool = False, fork: str | None = None) -> Event:
+    """A ``pull_request_target`` event: the payload of :func:`pull_request`, but the run is the default branch's
+    (GitHub docs, "Events that trigger workflows" → pull_request_target: ``GITHUB_SHA`` "Last commit on the PR base
+    branch", ``GITHUB_REF`` "PR base branch"; since 2025-12-08 always the default branch, GitHub changelog 2025-11-07
+    "Actions pull_request_target and environment branch protections changes"). So the workflow definition and what
+    ``actions/checkout`` checks out without a ``ref`` are the default branch's (here: the repository's one tree), never
+    the pull request's head."""
+    event = pull_request(repo, number, action, branch=branch, merged=merged, fork=fork)
+    return Event("pull_request_target", event.payload, "refs/heads/main", "d" * 40)
+
+
 def schedule(repo: str, cron: str = "17 6 * * 1") -> Event:
     """A ``schedule`` event: runs on the default branch's last commit (``GITHUB_REF`` the default branch)."""
     return Event("schedule", {"schedule": cron, "repository": {"full_name": repo, "default_branch": "main"}}, "refs/heads/main", "f" * 40)
@@ -393,7 +411,16 @@ class StepResult:
     outcome: str
     """success, failure or skipped (GitHub's ``steps.<id>.outcome``)."""
     log: str = ""
+    """What the job's log shows: the step's output with every mask applied."""
     outputs: dict[str, str] = field(default_factory=dict)
+    stdout: str = ""
+    stderr: str = ""
+    """What a ``run:`` step printed, before the runner masked anything (workflow commands such as ``::add-mask::``
+    included)."""
+    code: int | None = None
+    """A ``run:`` step's exit status."""
+    github_env: str = ""
+    """What the step wrote to its ``$GITHUB_ENV`` file."""
 
 
 @dataclass
@@ -403,6 +430,10 @@ class JobResult:
     steps: list[StepResult] = field(default_factory=list)
     skipped: bool = False
     masks: list[str] = field(default_factory=list)
+    temp: Path | None = None
+    """The job's ``$RUNNER_TEMP`` (``runner.temp``)."""
+    workspace: Path | None = None
+    """The job's ``$GITHUB_WORKSPACE``."""
 
     @property
     def ok(self) -> bool:
@@ -447,8 +478,15 @@ PYTHONPATH="$code_root${{PYTHONPATH:+:$PYTHONPATH}}" exec "{python}" -c 'import 
 
 _MAKE = """#!/bin/bash
 # make stand-in: `make setup` links the test interpreter (which has every dependency) as .venv/bin/python and the
-# package's console script as .venv/bin/secret-chain (the workspace's own copy), instead of installing; other targets
-# go to the real make.
+# package's console script as .venv/bin/secret-chain (the workspace's own copy), instead of installing; `make
+# policy-venv` links it as policy/venv/bin/python (the pack's virtualenv); other targets go to the real make.
+if [ "$1" = setup ] && [ "$2" = policy-venv ] && [ $# -eq 2 ]; then
+  mkdir -p policy/venv/bin
+  ln -sf "{python}" policy/venv/bin/python
+  touch policy/venv/.installed
+  echo "make policy-venv: policy/venv links the test interpreter"
+  set -- setup
+fi
 if [ "$1" = setup ] && [ $# -eq 1 ]; then
   ws="$PWD"
   mkdir -p .venv/bin
@@ -467,12 +505,53 @@ exec /usr/bin/make "$@"
 """
 
 
+# The events whose activity types a workflow may filter with `types` (GitHub docs, "Events that trigger workflows").
+_DEFAULT_TYPES = {"pull_request": ("opened", "synchronize", "reopened"), "pull_request_target": ("opened", "synchronize", "reopened")}
+
+
+def _check_trigger(workflow: str, on: Any, event: Event) -> None:
+    """GitHub starts a workflow only for the events its ``on`` names, and for ``pull_request``/``pull_request_target``
+    only for the activity types in ``types`` (by default opened, synchronize, reopened: "Events that trigger workflows"
+    → pull_request, pull_request_target). A test that sends a workflow an event it does not run on is wrong."""
+    triggers = {on: None} if isinstance(on, str) else ({t: None for t in on} if isinstance(on, list) else dict(on or {}))
+    if event.name not in triggers:
+        raise AssertionError(f"{workflow} does not run on {event.name} (on: {sorted(triggers)})")
+    action = event.payload.get("action")
+    if event.name in _DEFAULT_TYPES and action is not None:
+        types = (triggers[event.name] or {}).get("types") or _DEFAULT_TYPES[event.name]
+        if action not in types:
+            raise AssertionError(f"{workflow} does not run on {event.name} {action} (types: {list(types)})")
+def matrix_entries(job: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One matrix context per run of the job: the combinations of its `strategy.matrix` lists, then each `include`
+    entry that extends none of them as a run of its own (GitHub docs, "Running variations of jobs in a workflow":
+    include; the workflows here add no include to a combination, and use no exclude)."""
+    import itertools
+
+    matrix = dict((job.get("strategy") or {}).get("matrix") or {})
+    if not matrix:
+        return [{}]
+    include = matrix.pop("include", [])
+    assert "exclude" not in matrix
+    runs = [dict(zip(matrix, values, strict=True)) for values in itertools.product(*matrix.values())] if matrix else []
+    return runs + [dict(entry) for entry in include]
+
+
+def job_environment(job: Mapping[str, Any], matrix: Mapping[str, Any], github: Mapping[str, Any] | None = None) -> str | None:
+    """The GitHub environment one run of the job references: `environment:` a name or an object with `name`, which may
+    be an expression over the github, inputs, vars, needs, strategy and matrix contexts (GitHub docs, "Using
+    environments for jobs"; "Contexts" → context availability)."""
+    declared = job.get("environment")
+    if isinstance(declared, dict):
+        declared = declared.get("name")
+    if declared is None:
+        return None
+    return interpolate(to_string(declared), {"github": dict(github or {}), "matrix": dict(matrix)}) or None
+
+
 def _matrix_run(job: Mapping[str, Any], wanted: Mapping[str, Any] | None) -> dict[str, Any]:
     """The one run of the job's matrix that has every value of ``wanted`` (all of that run's values, ``include``'s
-    extra keys too), as the runner expands ``strategy.matrix`` (tests.test_workflows.matrix_entries; GitHub docs,
+    extra keys too), as the runner expands ``strategy.matrix`` (:func:`matrix_entries`; GitHub docs,
     "Running variations of jobs in a workflow"); a job without a matrix runs once, with an empty matrix context."""
-    from tests.test_workflows import matrix_entries
-
     runs = matrix_entries(dict(job))
     if runs == [{}] and not wanted:
         return {}
@@ -527,6 +606,17 @@ class Runner:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(workspace / rel, target)
 
+    def pulumi_here(self, argv: list[str], *, cwd: Path, env: Mapping[str, str]) -> tuple[int, str]:
+        """One ``pulumi`` command of a person, run in this process (the same :class:`tests.world.PulumiCli` the stand-in
+        runs, on the same world file): set-up steps without a subprocess each, and a program a test has patched (an
+        older release) runs as it is here. Returns (exit code, output)."""
+        lines: list[str] = []
+        with Locked(self.world_path) as world:
+            code = PulumiCli(world, cwd, {"HOME": str(self.tmp), **env}, lines.append, lines.append).run(list(argv))
+            world.log.append(f"pulumi {' '.join(argv)} -> {code}")
+            world.calls.append(Call("pulumi", list(argv), code, env.get("PULUMI_ACCESS_TOKEN", "")))
+        return code, "\n".join(lines)
+
     def shell(self, script: str, *, cwd: Path, env: Mapping[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run a person's commands (bash -eo pipefail) with the stand-ins on PATH, ``pulumi`` included."""
         home = self.tmp / "home-person"
@@ -547,10 +637,13 @@ class Runner:
 
     # --- a workflow job ----------------------------------------------------------------------------------------------
 
-    def run_job(self, workflow: str, job_id: str, event: Event, *, matrix: Mapping[str, Any] | None = None) -> JobResult:
+    def run_job(self, workflow: str, job_id: str, event: Event, *, matrix: Mapping[str, Any] | None = None, until: str | None = None) -> JobResult:
+        """Run one job of ``workflow`` for ``event`` (one run of its matrix). ``until`` names a step (its ``name`` or
+        ``id``): the job stops after it, as if cancelled there, so a test can look at the state that step leaves."""
         document = yaml.safe_load((self.root / ".github" / "workflows" / workflow).read_text())
         if True in document:  # YAML 1.1 reads `on` as true
             document["on"] = document.pop(True)
+        _check_trigger(workflow, document["on"], event)
         job = document["jobs"][job_id]
         matrix = _matrix_run(job, matrix)
         result = JobResult(workflow, job_id)
@@ -560,19 +653,11 @@ class Runner:
         home = run_dir / "home"
         for d in (workspace, temp, home):
             d.mkdir(parents=True)
+        result.temp, result.workspace = temp, workspace
         event_path = temp / "event.json"
         event_path.write_text(json.dumps(event.payload))
-        environment_name = job.get("environment")
-        if isinstance(environment_name, dict):
-            environment_name = environment_name.get("name")
-        if environment_name is not None:
-            # jobs.<job_id>.environment may use the github, inputs, vars, needs, strategy and matrix contexts
-            # (GitHub docs, "Contexts" → context availability).
-            early = {
-                "github": {"event_name": event.name, "event": event.payload, "repository": self.repo, "ref": event.ref},
-                "matrix": dict(matrix or {}),
-            }
-            environment_name = interpolate(to_string(environment_name), early) or None
+        early = {"event_name": event.name, "event": event.payload, "repository": self.repo, "ref": event.ref}
+        environment_name = job_environment(job, matrix or {}, early)
         with Locked(self.world_path) as world:
             variables = world.github.visible("variable", self.repo, environment_name)
             secrets_ = world.github.visible("secret", self.repo, environment_name)
@@ -653,6 +738,7 @@ class Runner:
                 **{k: str(v) for k, v in files.items()},
                 **step_env,
             }
+            done: subprocess.CompletedProcess[str] | None = None
             try:
                 if "uses" in step:
                     with_ = {k: interpolate(to_string(v), contexts) for k, v in (step.get("with") or {}).items()}
@@ -664,7 +750,7 @@ class Runner:
                 else:
                     script = interpolate(str(step["run"]), contexts)
                     shell = step.get("shell") or defaults.get("shell") or "bash"
-                    outcome, log = self._run(
+                    outcome, log, done = self._run(
                         script,
                         shell,
                         workspace / str(step.get("working-directory") or defaults.get("working-directory") or "."),
@@ -682,26 +768,33 @@ class Runner:
                 outcome, log, outputs = "failure", f"##[error]{err}", {}
             for mask in sorted((m for m in masks if m), key=len, reverse=True):
                 log = log.replace(mask, "***")
-            result.steps.append(StepResult(name, outcome, log, outputs))
+            step_result = StepResult(name, outcome, log, outputs)
+            if done is not None:
+                step_result.stdout, step_result.stderr, step_result.code = done.stdout, done.stderr, done.returncode
+                step_result.github_env = files["GITHUB_ENV"].read_text()
+            result.steps.append(step_result)
             if step.get("id"):
                 contexts["steps"][step["id"]] = {"outputs": outputs, "outcome": outcome, "conclusion": outcome}
             if outcome == "failure" and not step.get("continue-on-error"):
                 failed = True
                 contexts["job"] = {"status": "failure"}
+            if until is not None and until in (step.get("name"), step.get("id")):
+                break
         return result
 
-    def _run(self, script: str, shell: str, cwd: Path, env: Mapping[str, str], temp: Path, index: int) -> tuple[str, str]:
+    def _run(
+        self, script: str, shell: str, cwd: Path, env: Mapping[str, str], temp: Path, index: int
+    ) -> tuple[str, str, subprocess.CompletedProcess[str] | None]:
         """A ``run:`` step: ``bash --noprofile --norc -eo pipefail {0}`` for ``shell: bash`` (GitHub docs, "Workflow
         syntax" → ``jobs.<job_id>.steps[*].shell``), the script written to a file in the runner's temp directory."""
         if shell not in ("bash", "sh"):
-            return "failure", f"the runner stand-in runs only bash steps, not {shell}"
+            return "failure", f"the runner stand-in runs only bash steps, not {shell}", None
         path = temp / f"step-{index}.sh"
         path.write_text(script)
         command = ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(path)] if shell == "bash" else ["sh", "-e", str(path)]
         done = subprocess.run(command, cwd=cwd, env=dict(env), capture_output=True, text=True, stdin=subprocess.DEVNULL)
-        return ("success" if done.returncode == 0 else "failure"), done.stdout + done.stderr + (
-            f"\nexit {done.returncode}" if done.returncode else ""
-        )
+        log = done.stdout + done.stderr + (f"\nexit {done.returncode}" if done.returncode else "")
+        return ("success" if done.returncode == 0 else "failure"), log, done
 
     def _uses(
         self,
@@ -765,19 +858,39 @@ class Runner:
         return "success", f"Pulumi access token for {org} ({subject})", {"pulumi-access-token": token}, exported, []
 
     def _app_token(self, with_: Mapping[str, str], masks: list[str]) -> tuple[str, str, dict[str, str], dict[str, str], list[str]]:
-        """actions/create-github-app-token: a JWT signed with the App's key is exchanged for an installation token of the
-        repository owner (GitHub docs, "Authenticating as a GitHub App installation"); a wrong key is 401."""
+        """actions/create-github-app-token: a JWT signed with the App's key is exchanged for an installation token (GitHub
+        docs, "Authenticating as a GitHub App installation"); a wrong key is 401. action.yml (v3.1.1): ``owner`` "defaults
+        to current repository owner"; ``repositories`` (comma or newline separated) "defaults to current repository if
+        owner is unset", and with ``owner`` set and no ``repositories`` the token reaches all of the owner's
+        repositories the App is installed on; each ``permission-<name>`` asks for one permission, and without any the
+        token has the installation's (:class:`tests.world.InstallationToken`)."""
         app_id, key = with_.get("app-id", ""), with_.get("private-key", "")
         if not app_id or not key:
             return "failure", "Error: Input required and not supplied: app-id / private-key", {}, {}, []
-        owner = self.repo.split("/")[0]
+        owner = with_.get("owner") or self.repo.split("/")[0]
+        names = [n.strip() for n in re.split(r"[,\n]", with_.get("repositories", "")) if n.strip()]
+        if not names and not with_.get("owner"):
+            names = [self.repo.split("/")[1]]
+        permissions = {k.removeprefix("permission-").replace("-", "_"): v for k, v in with_.items() if k.startswith("permission-") and v}
         with Locked(self.world_path) as world:
             app = world.github.apps.get(app_id)
             if app is None or app.private_key.strip() != key.strip():
                 return "failure", "HttpError: A JSON web token could not be decoded (401)", {}, {}, []
             if owner not in app.installations:
                 return "failure", f"HttpError: the App is not installed on {owner} (404)", {}, {}, []
+            missing = [n for n in names if f"{owner}/{n}" not in world.github.repositories]
+            if missing:
+                return (
+                    "failure",
+                    f"HttpError: There is at least one repository that does not exist or is not accessible ({missing}) (422)",
+                    {},
+                    {},
+                    [],
+                )
             token = f"ghs_{os.urandom(16).hex()}"
             world.github.tokens[token] = owner
+            world.github.installation_tokens[token] = InstallationToken(
+                owner, frozenset(f"{owner}/{n}" for n in names) if names else None, permissions or None
+            )
         masks.append(token)
         return "success", f"installation token of {app.slug}", {"token": token, "app-slug": app.slug, "installation-id": "1"}, {}, []

@@ -75,7 +75,13 @@ def test_bootstrap_registers_the_four_environments_and_the_issuer_under_its_comp
 def test_bootstrap_environments_equal_esc_files_and_the_catalog() -> None:
     """Issue 14 §2: bootstrap stack == esc/ == catalog; only the values the bootstrap knows differ from placeholders."""
     created = environments(run(stack_settings()))
-    known = {"ci:pulumiOrganization": ORG, "ci:pulumiTokenType": "organization"}
+    known = {
+        "Base": {"ci:pulumiOrganization": ORG},
+        # Each CI environment's token type, which GitHubActionsSecrets writes to the GitHub environment of its jobs.
+        "Production": {"ci:pulumiTokenType": "organization"},
+        "Preview": {"ci:pulumiTokenType": "organization"},
+        "PullRequest": {},
+    }
     for env in esc.ENVIRONMENTS:
         document = definition(created[env.name])
         committed = yaml.safe_load((ROOT / "esc" / env.file).read_text())
@@ -83,12 +89,12 @@ def test_bootstrap_environments_equal_esc_files_and_the_catalog() -> None:
         mine, theirs = document["values"]["pulumiConfig"] or {}, committed["values"]["pulumiConfig"] or {}
         assert list(mine) == list(theirs), env.name
         for key, value in mine.items():
-            if env is esc.BASE and key in known:
-                assert value == known[key] and theirs[key].startswith("<set me: ")
+            if key in known[env.name]:
+                assert value == known[env.name][key] and theirs[key].startswith("<set me: ")
             else:
                 assert value == theirs[key], (env.name, key)
         # The same text esc/ holds, but for the organisation in its comments and the known values.
-        assert created[env.name].inputs["yaml"].text == esc.render(env, ORG, known if env is esc.BASE else None)
+        assert created[env.name].inputs["yaml"].text == esc.render(env, ORG, known[env.name])
 
 
 def test_every_secret_the_bootstrap_writes_is_a_placeholder() -> None:
@@ -201,13 +207,77 @@ def test_every_job_that_logs_in_to_pulumi_runs_on_a_subject_the_policy_allows() 
     assert found == set(bootstrap.CI_ENVIRONMENTS)
 
 
-def test_a_team_token_names_the_team_in_the_policy_and_in_base() -> None:
-    ev = run({**stack_settings(), "ci:pulumiTokenType": "team", "ci:pulumiTeam": "ci-deployers"})
-    assert all(
-        p["tokenType"] == "team" and p["teamName"] == "ci-deployers" and "authorizedPermissions" not in p for p in issuer(ev).inputs["policies"]
-    )
-    base = definition(environments(ev)["Base"])["values"]["pulumiConfig"]
-    assert base["ci:pulumiTokenType"] == "team" and base["ci:pulumiTeam"] == "ci-deployers"
+TEAMS = {"ci:pulumiTokenType": "team", "ci:pulumiTeam": "ci-deployers", "ci:pulumiPreviewTeam": "ci-previews"}
+"""Enterprise: production's team, and the pull requests' own."""
+
+
+def policy_of(ev: Evaluation, environment: str) -> dict[str, Any]:
+    found = [p for p in issuer(ev).inputs["policies"] if p["rules"]["sub"] == f"repo:{ORG}/platform:environment:{environment}"]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_a_team_token_names_its_team_in_the_policy_and_in_the_environment_of_its_jobs() -> None:
+    """Each subject's rule and the ESC environment whose values GitHubActionsSecrets writes to that subject's GitHub
+    environment (PULUMI_TOKEN_TYPE, PULUMI_TEAM: what its jobs request) name the same team."""
+    ev = run({**stack_settings(), **TEAMS})
+    for environment, esc_name, team in (("production", "Production", "ci-deployers"), ("preview", "Preview", "ci-previews")):
+        policy = policy_of(ev, environment)
+        assert policy["tokenType"] == "team" and policy["teamName"] == team and "authorizedPermissions" not in policy
+        values = definition(environments(ev)[esc_name])["values"]["pulumiConfig"]
+        assert values["ci:pulumiTokenType"] == "team" and values["ci:pulumiTeam"] == team, esc_name
+    for name in ("Base", "PullRequest"):
+        assert not {"ci:pulumiTokenType", "ci:pulumiTeam"} & set(definition(environments(ev)[name])["values"]["pulumiConfig"])
+
+
+def test_the_subject_of_pull_request_code_gets_its_own_team_never_productions_token() -> None:
+    """Issue 20 §1: the rule for repo:<repo>:environment:preview (the jobs that run a pull request's code) issues the
+    team token of ci:pulumiPreviewTeam, while production keeps its own token; before, both subjects got the same
+    token, with an organization token authorizedPermissions [admin] (Pulumi docs, "OIDC Issuers": each policy states
+    the token type and the team it is scoped to)."""
+    for settings in ({"ci:pulumiPreviewTeam": "ci-previews"}, TEAMS):
+        ev = run({**stack_settings(), **settings})
+        preview, production = policy_of(ev, "preview"), policy_of(ev, "production")
+        assert preview["tokenType"] == "team" and preview["teamName"] == "ci-previews" and "authorizedPermissions" not in preview
+        assert production != {**preview, "rules": production["rules"]}
+    production = policy_of(run({**stack_settings(), "ci:pulumiPreviewTeam": "ci-previews"}), "production")
+    assert production["tokenType"] == "organization" and production["authorizedPermissions"] == ["admin"]
+
+
+def test_the_preview_team_is_created_with_open_on_pull_request_and_base_and_nothing_else() -> None:
+    """The team of the preview subject exists before the policy names it, has no members (the provider removes any
+    added by hand) and may open exactly PullRequest and Base (ESC docs, "Access control": Environment opener)."""
+    ev = run({**stack_settings(), **TEAMS})
+    teams = [r for r in ev.registrations if r.type == "pulumiservice:index:Team"]
+    assert [(t.inputs["name"], t.inputs["teamType"], t.inputs["organizationName"]) for t in teams] == [("ci-previews", "pulumi", ORG)]
+    assert "members" not in teams[0].inputs
+    grants = [r for r in ev.registrations if r.type == "pulumiservice:index:TeamEnvironmentPermission"]
+    assert sorted((g.inputs["team"], g.inputs["project"], g.inputs["environment"], g.inputs["permission"]) for g in grants) == [
+        ("ci-previews", "secret-chain", "Base", "open"),
+        ("ci-previews", "secret-chain", "PullRequest", "open"),
+    ]
+    created = environments(ev)
+    for grant in grants:
+        assert teams[0].urn in grant.dependencies and created[grant.inputs["environment"]].urn in grant.dependencies
+    assert {teams[0].urn, *(g.urn for g in grants)} <= set(issuer(ev).dependencies)
+    # Without a preview team (the Team edition) the bootstrap creates no team.
+    assert not [r for r in run(stack_settings()).registrations if r.type.startswith("pulumiservice:index:Team")]
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"ci:pulumiTokenType": "team", "ci:pulumiTeam": "ci-deployers"}, '"ci:pulumiPreviewTeam" is missing'),
+        ({**TEAMS, "ci:pulumiPreviewTeam": "ci-deployers"}, "production's team token"),
+        ({"ci:pulumiPreviewTeam": "ci.previews"}, "any one character"),
+    ],
+    ids=["team token without a preview team", "the preview team is production's", "a wildcard in the team name"],
+)
+def test_a_pull_request_never_gets_productions_team(settings: dict[str, str], message: str) -> None:
+    """Where the edition has teams (a team token for production), a pull request's jobs must get a team of their own,
+    not production's, named exactly (a policy's team scope matches '.' as any one character)."""
+    text = errors({**stack_settings(), **settings})
+    assert message in text and "pulumi config set ci:pulumiPreviewTeam" in text
 
 
 @pytest.mark.parametrize(
@@ -260,11 +330,18 @@ def test_the_committed_bootstrap_file_trusts_no_repository_until_one_is_set() ->
     assert "pulumi config set secret-chain:githubRepository" in errors(committed)
 
 
-def test_an_organization_token_is_called_out_and_a_team_token_is_not() -> None:
+def test_an_organization_token_for_pull_request_code_is_called_out_and_a_preview_team_is_not() -> None:
     warned = [line for line in run(stack_settings()).logs if "organization token" in line]
-    assert warned
-    team = run({**stack_settings(), "ci:pulumiTokenType": "team", "ci:pulumiTeam": "ci-deployers"})
-    assert not [line for line in team.logs if "organization token" in line]
+    assert warned and "open Production" in warned[0] and "ci:pulumiPreviewTeam" in warned[0]
+    for settings in ({"ci:pulumiPreviewTeam": "ci-previews"}, TEAMS):
+        assert not [line for line in run({**stack_settings(), **settings}).logs if "organization token" in line]
+
+
+def test_a_repository_name_a_policy_matches_as_a_pattern_is_called_out() -> None:
+    """A policy's claim values are patterns: '.' matches any one character (Pulumi docs, OIDC Issuers)."""
+    assert not [line for line in run(stack_settings()).logs if "any one character" in line]
+    dotted = run({**stack_settings(), "secret-chain:githubRepository": f"{ORG}/platform.io"})
+    assert [line for line in dotted.logs if "any one character" in line]
 
 
 def test_branch_names_are_checked_as_git_checks_them() -> None:

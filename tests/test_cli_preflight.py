@@ -88,6 +88,7 @@ def malformed(key: str) -> str:
         "ci:pulumiOrganization": "acme org",
         "ci:pulumiTokenType": "personal",
         "ci:pulumiTeam": "ci deployers",
+        "ci:pulumiPreviewTeam": "ci.previews",  # '.' is a wildcard in an OIDC policy's team scope
         "ci:pulumiAuth": "token",
         "ci:pulumiFallbackAccessToken": "pul-" + canary,
         "ci:pulumiAccessToken": "pul-" + canary,
@@ -149,6 +150,7 @@ REQUIRED_WITH_GROUP = {
     "kubernetes:enableSecretMutable",  # needed by every component that writes a Kubernetes Secret
     "prometheus:authToken",  # needed while prometheus:previousAuthToken is set (a rotation in progress)
     "ci:pulumiTeam",  # needed by ci:pulumiTokenType team (full_config's), a cross-key rule of the table
+    "ci:pulumiPreviewTeam",  # the bootstrap's: needed by ci:pulumiTokenType team, a cross-key rule (issue 20)
     "ci:pulumiOrganization",  # every CI workflow logs in to Pulumi Cloud by OIDC for this org (GitHubActionsSecrets)
     "ci:githubAppId",  # the CI GitHub App: ID and key together
     "ci:githubAppPrivateKey",
@@ -247,7 +249,7 @@ def test_full_config_is_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         assert "OK: the config is ready" in out
 
 
-STACK_OF = {"secret-chain:gatewayNamespace": "preview-base"}
+STACK_OF = {"secret-chain:gatewayNamespace": "preview-base", "ci:pulumiPreviewTeam": "bootstrap"}
 """Keys only another stack kind reads: checked on that stack, with the full config plus the key."""
 
 
@@ -259,6 +261,8 @@ def config_for(key: str) -> dict[str, tuple[str, bool]]:
         values[key] = (catalog.IMAGE_AUTOMATION.example, False)
     if key == "secret-chain:digitaloceanCluster":
         values[key] = ("prod-cluster", False)
+    if key == "ci:pulumiPreviewTeam":
+        values[key] = ("ci-previews", False)
     return values
 
 
@@ -272,7 +276,8 @@ def test_every_key_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str], k
     if key in REQUIRED_WITH_GROUP:
         assert code == 1
         # full_config asks for a team token: without its team, the table's cross-key rule refuses it (components/rules.py)
-        assert [(p["key"], p["kind"]) for p in report["problems"]] == [(key, "rule" if key == "ci:pulumiTeam" else "missing")]
+        rule = key in ("ci:pulumiTeam", "ci:pulumiPreviewTeam")
+        assert [(p["key"], p["kind"]) for p in report["problems"]] == [(key, "rule" if rule else "missing")]
         entry = catalog.get(key)
         fix = report["problems"][0]["fix"]
         if entry.tier is catalog.Tier.STACK:

@@ -49,8 +49,8 @@ def test_json_statuses_at_fixed_date(capsys: pytest.CaptureFixture[str]) -> None
     flux = items[("flux:githubToken", "Secret flux-system/github-token")]
     assert flux["scheduleDays"] == 90 and flux["due"].startswith("2025-11-30")
     assert flux["generate"] == runbook.of(catalog.get("flux:githubToken")).generate
-    # flux:githubToken lives in Base, which Production imports: the fix sets it there, not a copy in Production
-    assert flux["fix"].startswith("head -n 1 | tr -d '\\n' | pulumi env set <org>/secret-chain/Base pulumiConfig.flux:githubToken --secret")
+    # flux:githubToken is each environment's own (issue 20): production's fix sets it in Production, read from stdin
+    assert flux["fix"].startswith("head -n 1 | tr -d '\\n' | pulumi env set <org>/secret-chain/Production pulumiConfig.flux:githubToken --secret")
     assert "github_pat_" not in flux["fix"].split("; ")[0]  # a placeholder in an argument would tell a person to type it there
     ghcr = items[("namespace:imagePullSecret.token", "Secret default/ghcr-pull-secret")]
     assert ghcr["modified"].startswith("2025-01-10T08:00:00.123456")  # nanosecond RFC 3339 from the state

@@ -155,9 +155,9 @@ def test_the_pr_environment_exposes_exactly_the_keys_a_pr_stack_reads() -> None:
     # What a PR job must never open.
     for key in ("flux:githubAppPrivateKey", "github:token", "ci:githubAppPrivateKey", "gateway:digitaloceanDnsToken"):
         assert key not in composed("PullRequest")
-    # Issue 19: a PR stack fetches its cluster's kubeconfig (secret-chain:digitaloceanCluster) with Base's DigitalOcean token,
-    # by implicit import; what that token reaches from a PR's job is docs/least-privilege.md's "DigitalOcean token".
-    assert references("PullRequest")["digitalocean:token"][2] == "Base"
+    # Issue 19: a PR stack fetches its cluster's kubeconfig (secret-chain:digitaloceanCluster) with a DigitalOcean token.
+    # Issue 20: its own (a token of a DigitalOcean team without production's cluster), never Base's or Production's.
+    assert "digitalocean:token" in own_config("PullRequest") and "digitalocean:token" not in references("PullRequest")
 
 
 def test_every_key_is_set_in_one_place() -> None:
@@ -223,8 +223,57 @@ def test_keys_set_only_during_a_rotation_are_absent_but_explained() -> None:
 
 
 def test_per_environment_values_are_never_shared_through_base() -> None:
-    """A preview never shares an OAuth app, a scrape token or a digest key with production."""
+    """A preview never shares an OAuth app, a scrape token, a digest key or a credential with production: each
+    environment that needs one holds its own, and Base none."""
     per_environment = {k.key for k in catalog.KEYS if k.per_environment}
     assert per_environment
     assert not per_environment & set(own_config("Base"))
-    assert not per_environment & set(composed("Preview"))
+    for env in ("Preview", "Production", "PullRequest"):
+        imported = {key for ref in load(env).get("imports", []) for key in composed(ref.split("/")[1])}
+        assert not per_environment & imported, env
+        assert not per_environment & set(references(env)), env
+
+
+# Issue 20: the credentials the issue names as reaching production (each beyond the stack that reads it): the Flux App
+# key and token (write to the cluster repository production syncs), github:token (writes the Actions secrets of every
+# GitHub environment of the repository), the CI App key (Contents write), the DNS token (every domain of the
+# DigitalOcean team) and the DigitalOcean token (a kubeconfig of every cluster of the team: DigitalOcean API scopes,
+# kubernetes:access_cluster "View and download Kubernetes cluster credentials", per resource type, not per cluster).
+PRODUCTION_REACHING = (
+    "flux:githubAppPrivateKey",
+    "flux:githubToken",
+    "github:token",
+    "ci:githubAppPrivateKey",
+    "gateway:digitaloceanDnsToken",
+    "digitalocean:token",
+)
+
+
+def pr_may_open() -> list[str]:
+    """The environments a pull request's jobs may open: PullRequest, and those its implicit imports read (the preview
+    team's open grants, components/bootstrap.py PREVIEW_TEAM_OPENS)."""
+    return ["PullRequest", *sorted({str(accessors[2]) for accessors in references("PullRequest").values()})]
+
+
+def test_what_a_pull_request_may_open_holds_nothing_of_production() -> None:
+    """Issue 20 §2: no environment a PR job may open holds (own, imported or referenced) a production-reaching value;
+    the one credential of that kind a PR stack needs, a DigitalOcean token, is PullRequest's own."""
+    from components import bootstrap
+
+    assert pr_may_open() == ["PullRequest", "Base"] == [e.name for e in bootstrap.PREVIEW_TEAM_OPENS]
+    for env in pr_may_open():
+        held = set(composed(env))
+        for key in PRODUCTION_REACHING:
+            if env == "PullRequest" and key == "digitalocean:token":
+                assert key in own_config(env)  # its own: a token of the preview clusters' DigitalOcean team
+                continue
+            assert key not in held, f"{env}, which a pull request's jobs may open, holds {key}"
+    for key in PRODUCTION_REACHING:
+        assert catalog.get(key).per_environment, key
+        assert key in own_config("Production")
+
+
+def test_base_holds_no_secret_a_pull_request_does_not_read_anyway() -> None:
+    """Opening Base (for PullRequest's implicit imports) gives a PR job no secret beyond what PullRequest exposes."""
+    secrets = {key for key, value in own_config("Base").items() if unwrap(value)[1]}
+    assert secrets and secrets <= set(composed("PullRequest"))

@@ -235,7 +235,7 @@ def test_the_port_refuses_what_the_pr_environment_used_to_be_told() -> None:
     assert "expected an array or an object" in str(problem(token, "PullRequest"))
     org = f"pulumi env set {ORG}/secret-chain/PullRequest pulumiConfig.grafana:githubOrg acme"
     assert "replaces the implicit import PullRequest/grafana:githubOrg" in str(problem(org, "PullRequest"))
-    copy_in_production = f"pulumi env set {ORG}/secret-chain/Production pulumiConfig.flux:githubToken VALUE --secret"
+    copy_in_production = f"pulumi env set {ORG}/secret-chain/Production pulumiConfig.grafana:githubOrg acme"
     assert "defined in Base, Production" in str(problem(copy_in_production, "Production"))
 
 

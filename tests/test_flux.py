@@ -195,7 +195,7 @@ def test_both_modes_present_is_an_error_naming_what_to_drop(run: Run) -> None:
     message = str(caught.value)
     assert "both a token and a GitHub App are configured" in message
     assert 'To keep the GitHub App (recommended: 1-hour tokens, no PAT expiry), remove config "flux:githubToken"' in message
-    assert 'pulumi env rm acme/secret-chain/Base pulumiConfig.flux:githubToken' in message  # Base holds it (issue 19)
+    assert 'pulumi env rm acme/secret-chain/Production pulumiConfig.flux:githubToken' in message  # its own (issue 20)
     assert 'To keep the token, remove config "flux:githubAppId"' in message
     assert "flux:githubAppPrivateKey" in message
     assert config["flux:githubToken"] not in message
@@ -219,7 +219,7 @@ def test_partial_app_config_names_the_missing_keys(run: Run) -> None:
     message = str(caught.value)
     assert "the GitHub App config is incomplete: flux:githubAppId set but flux:githubAppInstallationId, flux:githubAppPrivateKey missing" in message
     assert 'config "flux:githubAppPrivateKey" is missing' in message
-    assert 'pulumi env set acme/secret-chain/Base pulumiConfig.flux:githubAppInstallationId 12345678' in message  # Base holds it
+    assert 'pulumi env set acme/secret-chain/Production pulumiConfig.flux:githubAppInstallationId 12345678' in message  # its own (issue 20)
     assert "to use a token (flux:githubToken) instead" in message
 
 

@@ -12,14 +12,16 @@ token use) are tests/test_workflows.py's; the body script's own rules are here t
 from __future__ import annotations
 
 import json
-import os
 import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from tests.runner import JobResult, Runner, schedule
 from tests.test_workflows import WORKFLOWS, load, steps
+from tests.world import Call, GitHubApp, PullRequest, World
 
 FLUX_PR = WORKFLOWS / "flux-image-updates-pr.yml"
 ROOT = WORKFLOWS.parent.parent
@@ -95,106 +97,101 @@ def test_the_app_token_is_the_production_environments_and_for_the_cluster_reposi
     assert writes and all("$GITHUB_REPOSITORY" not in w and '"$FLUX_REPOSITORY"' in w for w in writes)
 
 
-# --- the steps, run as the runner runs them, against a stand-in `gh` --------------------------------------------
+# --- the steps, run as the runner runs them, on the simulated world (tests/world.py: GitHub's compare and pull request
+# API, the `gh` stand-in, App installation tokens) ------------------------------------------------------------------
 
-FAKE_GH = r"""
-import json, os, sys
-args = sys.argv[1:]
-with open(os.environ["FAKE_GH_LOG"], "a") as log:
-    log.write(json.dumps({"argv": args, "token": os.environ.get("GH_TOKEN", "")}) + "\n")
-if args[:1] == ["api"] and "/compare/" in args[1]:
-    path = os.environ.get("FAKE_COMPARE", "")
-    if not path:
-        sys.stderr.write("gh: Not Found (HTTP 404)\n")
-        sys.exit(1)
-    sys.stdout.write(open(path).read())
-elif args[:2] == ["pr", "list"]:
-    sys.stdout.write(os.environ.get("FAKE_PR", ""))
+REPO = "acme/platform"
+APP_ID = "424242"
+MANIFEST = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: apps
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: api
+  template:
+    metadata:
+      labels:
+        app: api
+    spec:
+      serviceAccountName: api
+      securityContext:
+        runAsNonRoot: true
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:{tag} # {{"$imagepolicy": "flux-system:api-preview"}}
+          ports:
+            - containerPort: 8080
 """
 
-EXPRESSIONS = {
-    "${{ vars.FLUX_REPOSITORY }}": CLUSTER,
-    "${{ vars.FLUX_BASE_BRANCH || 'main' }}": "main",
-    "${{ steps.app-token.outputs.token }}": "ghs_installationtoken",
-}
+
+def cluster_world(head: str | None, message: str = "chore(images): automated image updates", *, ahead: bool = True) -> World:
+    """This repository (its ``production`` environment holding FLUX_REPOSITORY, APP_ID and the App key), the CI App
+    installed on ``acme``, and the cluster repository: ``main`` with one Deployment, and, unless ``head`` is None, the
+    push branch ``head``: Flux's commit of a new tag on top of ``main`` (``ahead``), or ``main`` itself."""
+    world = World(now=1_800_000_000.0)
+    gh = world.github
+    gh.repositories.update({REPO, CLUSTER})
+    gh.environments[(REPO, "production")] = "acme (set up by hand)"
+    scope = ("env", REPO, "production")
+    gh.create_variable(scope, "FLUX_REPOSITORY", CLUSTER, "acme (set up by hand)", world)
+    gh.create_variable(scope, "APP_ID", APP_ID, "acme (set up by hand)", world)
+    key = "-----BEGIN RSA PRIVATE KEY-----\n" + secrets.token_hex(32) + "\n-----END RSA PRIVATE KEY-----"
+    gh.put_secret(scope, "APP_PRIVATE_KEY", key, "acme (set up by hand)", world)
+    gh.apps[APP_ID] = GitHubApp(APP_ID, key, "acme-ci", {"acme"})
+    gh.push(CLUSTER, "main", "clusters: the api", {"clusters/apps/api.yaml": MANIFEST.format(tag="1.4.0")})
+    if head is not None:
+        if ahead:
+            gh.push(CLUSTER, head, message, {"clusters/apps/api.yaml": MANIFEST.format(tag="1.4.1")}, start="main")
+        else:
+            gh.branch(CLUSTER, head, "main")
+    return world
 
 
-def run_job(tmp_path: Path, head: str, compare: dict[str, Any] | None, open_pr: str = "") -> list[dict[str, Any]]:
-    """Run the job's steps for one matrix branch as the runner does (bash -eo pipefail, GITHUB_OUTPUT, step ``if``s),
-    the checkout being this repository and the App token action a stand-in; return the calls made to ``gh``."""
-    bindir = tmp_path / "bin"
-    bindir.mkdir(exist_ok=True)
-    gh = bindir / "gh"
-    gh.write_text(f"#!{sys.executable}\n{FAKE_GH}")
-    gh.chmod(0o755)
-    log = tmp_path / "gh.log"
-    log.write_text("")
-    env = {"PATH": f"{bindir}{os.pathsep}/usr/bin:/bin", "RUNNER_TEMP": str(tmp_path), "FAKE_GH_LOG": str(log), "FAKE_PR": open_pr}
-    if compare is not None:
-        (tmp_path / "fixture.json").write_text(json.dumps(compare))
-        env["FAKE_COMPARE"] = str(tmp_path / "fixture.json")
-    expressions = {**EXPRESSIONS, "${{ matrix.head }}": head}
-    job = _job()
-    env.update({k: expressions.get(str(v), str(v)) for k, v in job["env"].items()})
-    outputs: dict[str, dict[str, str]] = {}
-    for step in steps(job):
-        condition = step.get("if")
-        if condition is not None:
-            found = re.fullmatch(r"steps\.([\w-]+)\.outputs\.(\w+) == 'true'", condition)
-            assert found, condition
-            if outputs.get(found[1], {}).get(found[2]) != "true":
-                continue
-        if "uses" in step:
-            if str(step["uses"]).startswith("actions/create-github-app-token@"):
-                outputs["app-token"] = {"token": expressions["${{ steps.app-token.outputs.token }}"]}
-            continue
-        out = tmp_path / f"output-{len(outputs)}"
-        out.write_text("")
-        step_env = {**env, **{k: expressions.get(str(v), str(v)) for k, v in step.get("env", {}).items()}, "GITHUB_OUTPUT": str(out)}
-        done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=ROOT, env=step_env,
-                              capture_output=True, text=True, timeout=60)  # fmt: skip
-        assert done.returncode == 0, (step.get("name"), done.stdout, done.stderr)
-        outputs[step.get("id", f"step-{len(outputs)}")] = dict(line.split("=", 1) for line in out.read_text().splitlines() if "=" in line)
-    return [json.loads(line) for line in log.read_text().splitlines()]
-
-
-def compare_of(patch: str, message: str, ahead: int = 1) -> dict[str, Any]:
-    """A "Compare two commits" response with one changed file and one commit (the fields the script reads)."""
-    return {
-        "status": "ahead",
-        "ahead_by": ahead,
-        "behind_by": 0,
-        "total_commits": ahead,
-        "commits": [{"sha": "a" * 40, "commit": {"message": message}}],
-        "files": [{"filename": "clusters/apps/api.yaml", "status": "modified", "patch": patch}],
-    }
-
-
-API_PATCH = """@@ -18,7 +18,7 @@ spec:
-       containers:
-         - name: api
--          image: ghcr.io/acme/api:1.4.0 # {"$imagepolicy": "flux-system:api-preview"}
-+          image: ghcr.io/acme/api:1.4.1 # {"$imagepolicy": "flux-system:api-preview"}"""
+def run_job(tmp_path: Path, world: World, head: str) -> tuple[World, JobResult, list[Call]]:
+    """Run the job for one matrix branch as the runner runs it; return the world after it, the job, and the calls made
+    to ``gh``."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / f"world-{head}.pickle"
+    world.save(path)
+    job = Runner(path, REPO, tmp_path / head).run_job(FLUX_PR.name, "pull-request", schedule(REPO), matrix={"head": head})
+    assert job.ok, job.log
+    after = World.load(path)
+    return after, job, [c for c in after.calls if c.tool == "gh"]
 
 
 def test_the_steps_open_the_pull_request_in_the_cluster_repository(tmp_path: Path) -> None:
-    calls = run_job(tmp_path, "flux-image-updates-preview", compare_of(API_PATCH, "chore(images): automated image updates"))
-    assert [c["argv"][:2] for c in calls] == [["api", f"repos/{CLUSTER}/compare/main...flux-image-updates-preview"], ["pr", "list"], ["pr", "create"]]
-    create = calls[-1]["argv"]
+    world, job, calls = run_job(tmp_path, cluster_world("flux-image-updates-preview"), "flux-image-updates-preview")
+    assert [c.argv[:2] for c in calls] == [["api", f"repos/{CLUSTER}/compare/main...flux-image-updates-preview"], ["pr", "list"], ["pr", "create"]]
+    create = calls[-1].argv
     assert create[create.index("--repo") + 1] == CLUSTER and create[create.index("--head") + 1] == "flux-image-updates-preview"
     assert create[create.index("--base") + 1] == "main" and create[create.index("--title") + 1] == GUIDE_TITLE
     body = Path(create[create.index("--body-file") + 1]).read_text()
     assert "- ghcr.io/acme/api: 1.4.0 → 1.4.1" in body and "`flux-image-updates-preview` (against `main`)" in body
-    assert all(c["token"] == "ghs_installationtoken" for c in calls)
+    (token,) = [s.outputs["token"] for s in job.steps if s.outputs.get("token")]
+    assert all(c.credential == token for c in calls)
+    (pr,) = world.github.pulls.values()
+    assert (pr.head, pr.base, pr.title, pr.body, pr.author) == ("flux-image-updates-preview", "main", GUIDE_TITLE, body, "app-bot")
 
 
 def test_the_steps_update_an_open_pull_request_and_skip_a_branch_with_nothing_to_propose(tmp_path: Path) -> None:
-    calls = run_job(tmp_path, "flux-image-updates", compare_of(API_PATCH, "x"), open_pr="12")
-    assert calls[-1]["argv"][:4] == ["api", "--method", "PATCH", f"repos/{CLUSTER}/pulls/12"]
-    assert [c["argv"][:2] for c in run_job(tmp_path, "flux-image-updates", compare_of(API_PATCH, "x", ahead=0))] == [
+    world = cluster_world("flux-image-updates", "x")
+    world.github.pulls[(CLUSTER, 12)] = PullRequest(12, "flux-image-updates", "main", "old title", "old body", "app-bot")
+    world, _, calls = run_job(tmp_path / "open", world, "flux-image-updates")
+    assert calls[-1].argv[:4] == ["api", "--method", "PATCH", f"repos/{CLUSTER}/pulls/12"]
+    assert world.github.pulls[(CLUSTER, 12)].title == GUIDE_TITLE and len(world.github.pulls) == 1
+    assert [c.argv[:2] for c in run_job(tmp_path / "even", cluster_world("flux-image-updates", "x", ahead=False), "flux-image-updates")[2]] == [
         ["api", f"repos/{CLUSTER}/compare/main...flux-image-updates"]
     ]
-    assert len(run_job(tmp_path, "flux-image-updates", None)) == 1  # no such branch (404): nothing else is called
+    assert len(run_job(tmp_path / "none", cluster_world(None), "flux-image-updates")[2]) == 1  # no such branch (404): nothing else is called
+
+
+def compare_of(message: str, *, ahead: bool = True) -> dict[str, Any]:
+    """The "Compare two commits" response for Flux's push branch (GitHub.compare of the world above)."""
+    return cluster_world("flux-image-updates", message, ahead=ahead).github.compare(CLUSTER, "main", "flux-image-updates")
 
 
 # --- the body script ------------------------------------------------------------------------------------
@@ -271,10 +268,10 @@ def test_the_body_keeps_branch_text_inert() -> None:
 
 def test_the_body_script_reads_a_compare_response(tmp_path: Path) -> None:
     path = tmp_path / "compare.json"
-    path.write_text(json.dumps(compare_of(API_PATCH, "chore(images): automated image updates\n\n- Deployment apps/api:")))
+    path.write_text(json.dumps(compare_of("chore(images): automated image updates\n\n- Deployment apps/api:")))
     argv = [sys.executable, str(BODY_SCRIPT), str(path), "main", "flux-image-updates"]
     done = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=30, cwd=tmp_path)
     assert "- ghcr.io/acme/api: 1.4.0 → 1.4.1" in done.stdout and "against `main`" in done.stdout
-    path.write_text(json.dumps(compare_of(API_PATCH, "x", ahead=0)))
+    path.write_text(json.dumps(compare_of("x", ahead=False)))
     assert subprocess.run(argv, capture_output=True, text=True, check=True, timeout=30).stdout == ""
     assert "subprocess" not in BODY_SCRIPT.read_text()  # no git, no network: the branch is only ever data

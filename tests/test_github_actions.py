@@ -59,7 +59,7 @@ def test_required_entry_missing_is_an_error(run: Run, chain_config: ChainConfig)
     with pytest.raises(ConfigError) as caught:
         run(lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "required": ["APP_PRIVATE_KEY"]}), config, secret_keys)
     assert 'config "ci:githubAppPrivateKey" is missing' in str(caught.value)
-    assert "pulumi env set acme/secret-chain/Base pulumiConfig.ci:githubAppPrivateKey" in str(caught.value)  # Base holds it
+    assert "pulumi env set acme/secret-chain/Production pulumiConfig.ci:githubAppPrivateKey" in str(caught.value)  # its own (issue 20)
 
 
 
@@ -81,7 +81,8 @@ def test_on_its_own_with_none_of_its_config_is_a_missing_config_error(run: Run, 
     error = config_error(run, build, config, [k for k in secret_keys if k in config])
     for key in CORE_KEYS:
         (line,) = [line for line in error.problems if f'config "{key}" is missing' in line]
-        assert "nothing to write" in line and f"pulumi env set acme/secret-chain/Base pulumiConfig.{key} " in line, line  # Base holds them
+        holder = "Production" if catalog.get(key).per_environment else "Base"  # the App is each environment's own (issue 20)
+        assert "nothing to write" in line and f"pulumi env set acme/secret-chain/{holder} pulumiConfig.{key} " in line, line
     assert len(error.problems) == len(CORE_KEYS)
 
 

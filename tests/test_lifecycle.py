@@ -28,7 +28,7 @@ import yaml
 
 from components import catalog
 from tests.canaries import canary_for, plain_value
-from tests.runner import ROOT, JobResult, Runner, copy_repository, pull_request, schedule
+from tests.runner import ROOT, JobResult, Runner, copy_repository, pull_request_target, schedule
 from tests.world import GitHubApp, World
 
 ORG = "acme-platform"
@@ -217,7 +217,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Platform:
     world = p.world
     assert not list(placeholders(world)), "a placeholder is left"
     assert (
-        world.esc.open(f"{ORG}/secret-chain/Base")["pulumiConfig"]["ci:githubAppPrivateKey"].value.strip() == values["ci:githubAppPrivateKey"].strip()
+        world.esc.open(f"{ORG}/secret-chain/Production")["pulumiConfig"]["ci:githubAppPrivateKey"].value.strip()
+        == values["ci:githubAppPrivateKey"].strip()
     )
     assert world.esc.replaced_interpolations == [], "env set replaced an interpolation of another environment"
 
@@ -251,10 +252,14 @@ def test_the_whole_life_on_one_world(platform: Platform, capsys: pytest.CaptureF
     before = _kube_objects(p.world)
     assert _owned(before, "production") and _owned(before, "preview-base")
 
-    # PR 7 and PR 8 deploy: preview-deploy.yml, as the runner runs it.
+    # PR 7 and PR 8 deploy: preview-deploy.yml, as the runner runs it (pull_request_target: the default branch's code).
     for number in (7, 8):
         with _timed(timings, f"PR {number} deploy"):
-            _assert_job(p.runner.run_job("preview-deploy.yml", "deploy", pull_request(REPO, number, "opened")))
+            deploy = p.runner.run_job("preview-deploy.yml", "deploy", pull_request_target(REPO, number, "opened"))
+        _assert_job(deploy)
+        # The default branch's policy pack ran over the PR stack's registrations before `pulumi up` (issue 20).
+        (policy,) = [s for s in deploy.steps if s.name == "pulumi preview with the policy pack"]
+        assert "secret-chain@v" in policy.log and "no violations" in policy.log, policy.log
         world = p.world
         assert world.violations == []
         assert ("core/Namespace", "", f"preview-pr-{number}") in world.cluster(CLUSTER).objects
@@ -269,7 +274,7 @@ def test_the_whole_life_on_one_world(platform: Platform, capsys: pytest.CaptureF
     world.save(p.path)
     github_before_cleanup = {k: v for k, v in world.owners().items() if k.startswith("github:")}
     with _timed(timings, "PR 7 cleanup"):
-        cleanup = p.runner.run_job("preview-cleanup.yml", "destroy", pull_request(REPO, 7, "closed", merged=True))
+        cleanup = p.runner.run_job("preview-cleanup.yml", "destroy", pull_request_target(REPO, 7, "closed", merged=True))
     _assert_job(cleanup)
     after_cleanup = _kube_objects(p.world)
     assert set(deployed) - set(after_cleanup) == pr7, "PR cleanup removed something other than PR 7's objects"

@@ -38,8 +38,10 @@ NAMES = [
     "monitor-credentials-same-namespace",
     "monitor-secrets-in-monitor-namespace",
     "no-secret-looking-metadata",
+    "no-secret-shaped-plain-values",
     "no-deprecated-api-versions",
     "github-secret-no-deprecated-args",
+    "pr-stack-allow-list",
     "pr-stack-confined-to-its-namespace",
 ]
 
@@ -101,10 +103,13 @@ def test_the_pack_loads_in_pulumi_policy_with_every_config_schema(served: _Polic
     assert sorted(schemas["pr-stack-confined-to-its-namespace"]) == [
         "clusterScopedKinds",
         "namespacedKinds",
-        "outsideKubernetes",
-        "prNamespaceLabels",
+        "prNamespaceLabelKeys",
         "prStackPattern",
     ]
+    assert schemas["pr-stack-confined-to-its-namespace"]["prNamespaceLabelKeys"]["default"] == list(P.PR_NAMESPACE_LABEL_KEYS)
+    assert sorted(schemas["pr-stack-allow-list"]) == ["allowedTypes", "clusterIdentifiers", "defaultProviders", "prStackPattern"]
+    assert schemas["pr-stack-allow-list"]["allowedTypes"]["default"] == list(P.PR_ALLOWED_TYPES)
+    assert sorted(schemas["no-secret-shaped-plain-values"]) == ["extraSecretShapes", "secretInputs"]
     assert schemas["pr-stack-confined-to-its-namespace"]["namespacedKinds"]["default"] == list(P.NAMESPACED_KINDS)
     assert schemas["pr-stack-confined-to-its-namespace"]["prStackPattern"]["default"] == P.PR_STACK.pattern
     assert len(schemas["no-deprecated-api-versions"]["deprecatedApis"]["default"]) == len(P.DEPRECATED_APIS)
@@ -119,13 +124,15 @@ def test_the_served_pack_reads_its_config(served: _PolicyAnalyzerServicer) -> No
     """Configure → Analyze as the engine calls them: the defaults apply unconfigured, a stack's config changes them."""
     widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "preview-pr-3"}}
     found = _analyze(served, "kubernetes:example.com/v1:Widget", widget, stack="preview-pr-3")
-    assert [name for name, _ in found] == ["pr-stack-confined-to-its-namespace"] and "not known to be namespaced" in found[0][1]
+    assert [name for name, _ in found] == ["pr-stack-allow-list", "pr-stack-confined-to-its-namespace"]
+    assert "not known to be namespaced" in found[1][1]
     annotated = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "annotations": {"example.com/etag": "ab" * 16}}}
     assert [name for name, _ in _analyze(served, "kubernetes:core/v1:ConfigMap", annotated)] == ["no-secret-looking-metadata"]
     _configure(
         served,
         {
             "pr-stack-confined-to-its-namespace": {"namespacedKinds": ["example.com/Widget"]},
+            "pr-stack-allow-list": {"allowedTypes": [*P.PR_ALLOWED_TYPES, "kubernetes:example.com/v1:Widget"]},
             "no-secret-looking-metadata": {"digestAnnotations": {"example.com/etag": "md5"}},
         },
     )
@@ -160,9 +167,13 @@ def test_the_served_pack_analyzes_the_stack_and_remediates(served: _PolicyAnalyz
 
 @pytest.mark.parametrize("rollout_key", ["configured", "generated"])
 @pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
-@pytest.mark.parametrize("stack", ["production", "preview-base", "preview-pr-42"])
+@pytest.mark.parametrize("stack", ["production", "preview-base", "preview-pr-42", "preview-pr-42+cluster"])
 def test_the_chain_passes_every_policy(preview: bool, stack: str, rollout_key: str) -> None:
     config, secret_keys = canary_config()
+    stack, cluster = stack.removesuffix("+cluster"), stack.endswith("+cluster")
+    if cluster:  # the chain's own Kubernetes provider, from secret-chain:digitaloceanCluster (issue 19)
+        config.update({"secret-chain:digitaloceanCluster": "preview", "digitalocean:token": "dop_v1_" + "cd" * 32})
+        secret_keys = [*secret_keys, "digitalocean:token"]
     if rollout_key == "generated":  # the chain registers a RandomBytes for it (issue 14 §4)
         del config["secret-chain:rolloutKey"]
         secret_keys.remove("secret-chain:rolloutKey")
@@ -180,10 +191,11 @@ def test_the_chain_passes_every_policy(preview: bool, stack: str, rollout_key: s
         secret_keys = [*secret_keys, "gateway:digitaloceanDnsToken"]
     ev = evaluate(main, config=config, secret_keys=secret_keys, preview=preview, stack=stack)
     found: list[str] = []
-    for reg in ev.resources:
+    for reg in ev.registrations:  # the engine analyses every registration: the stack, components, providers
         for policy in P.POLICIES:
             if isinstance(policy, ResourceValidationPolicy):
-                found += run(policy.validate, Args(reg.type, unwrap(reg.inputs), reg.name, reg.urn))
+                found += run(policy.validate, Args(reg.type, unwrap(reg.inputs), reg.name, reg.urn, parent=reg.parent or None))
+    for reg in ev.resources:
         # the remediation sees the markers the engine would send: the chain's Secret data is already secret
         marked = {k: Secret(unwrap(v)) if is_secret(v) else unwrap(v) for k, v in reg.inputs.items()}
         assert P.remediate_secret_data(Args(reg.type, marked, reg.name, reg.urn)) is None
@@ -193,6 +205,22 @@ def test_the_chain_passes_every_policy(preview: bool, stack: str, rollout_key: s
     # preview-base runs no application, so no ServiceMonitor
     assert any(r.type == SECRET for r in ev.resources) and any(r.type == MONITOR for r in ev.resources) == (stack != "preview-base")
     assert any(r.type == "kubernetes:core/v1:Namespace" for r in ev.resources) == stack.startswith("preview-pr-")
+    assert any(r.type == "pulumi:providers:kubernetes" for r in ev.resources) == cluster
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
+def test_the_bootstrap_stack_passes_every_policy(preview: bool) -> None:
+    """Its Pulumi Cloud resources (ESC environments, the OIDC issuer and policies) are secret where their schema says."""
+    from tests.test_bootstrap import stack_settings
+
+    ev = evaluate(main, config=stack_settings(), stack="bootstrap", preview=preview)
+    assert any(r.type.startswith("pulumiservice:") for r in ev.resources)
+    found: list[str] = []
+    for reg in ev.registrations:
+        for policy in P.POLICIES:
+            if isinstance(policy, ResourceValidationPolicy):
+                found += run(policy.validate, Args(reg.type, unwrap(reg.inputs), reg.name, reg.urn, parent=reg.parent or None))
+    assert found == []
 
 
 def test_the_chain_monitor_fails_the_stack_policy_when_its_secret_moves() -> None:

@@ -1,7 +1,8 @@
 """The pack's namespace guard rail (``policy/policy_namespaces.py``): ``pr-stack-confined-to-its-namespace``.
 
 Each row is a stack, a resource, and either nothing (the rail lets it through) or the violation that stops it.
-Rows marked ``# attack`` were ways past the pack before issue 13: each failed against the pack as it was.
+Rows marked ``# attack`` were ways past the pack before issue 13 (CASES) or issue 20 (GRANTS, REPLICATION, PR_LABELS):
+each failed against the pack as it was.
 """
 
 from __future__ import annotations
@@ -167,10 +168,6 @@ CASES = [
         ("GitRepository is written to namespace 'flux-system'",),
     ),
     Case(OWN, "a generic ClusterIssuer", PR, GENERIC_CR, _object("ClusterIssuer", api_version="cert-manager.io/v1"), ("is cluster-scoped",)),
-    Case(
-        OWN, "a GitHub secret", PR, "github:index/actionsSecret:ActionsSecret", {"repository": "r", "secretName": "S"}, ("lives outside Kubernetes",)
-    ),
-    Case(OWN, "a DigitalOcean record", PR, "digitalocean:index/dnsRecord:DnsRecord", {"domain": "example.com"}, ("lives outside Kubernetes",)),
     # attack: cluster-scoped kinds missing from the old list, given a metadata.namespace
     Case(
         SCOPE,
@@ -232,15 +229,6 @@ CASES = [
         _object("ServiceMonitor", PR, api_version="monitoring.coreos.com/v1"),
         ("ServiceMonitor (monitoring.coreos.com) is not known to be namespaced",),
         config={"namespacedKinds": []},
-    ),
-    Case(
-        OWN,
-        "config outsideKubernetes: an AWS resource",
-        PR,
-        "aws:s3/bucket:Bucket",
-        {"bucket": "b"},
-        ("lives outside Kubernetes",),
-        config={"outsideKubernetes": ["aws:"]},
     ),
     Case(
         OWN,
@@ -389,7 +377,7 @@ CASES = [
             api_version="admissionregistration.k8s.io/v1",
             webhooks=[{"name": "w", "namespaceSelector": {"matchLabels": {"secret-chain/pr": "7"}}}],
         ),
-        ("selects pull-request namespaces by their label secret-chain/pr (webhooks[0].namespaceSelector.matchLabels)",),
+        ("selects namespaces by label (webhooks[0].namespaceSelector: secret-chain/pr = 7), which a pull request's namespace carries",),
     ),
     Case(
         INTO,
@@ -402,7 +390,7 @@ CASES = [
             api_version="networking.k8s.io/v1",
             spec={"egress": [{"to": [{"namespaceSelector": {"matchExpressions": [{"key": "secret-chain/pr", "operator": "Exists"}]}}]}]},
         ),
-        ("selects pull-request namespaces by their label secret-chain/pr (spec.egress[0].to[0].namespaceSelector.matchExpressions[0])",),
+        ("selects namespaces by label (spec.egress[0].to[0].namespaceSelector: secret-chain/pr exists), which a pull request's",),
     ),
     Case(
         INTO,
@@ -434,7 +422,459 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.tried)
+# --- issue 20: grants into a PR namespace, in every spelling ------------------------------------------------------
+
+GRANT = "a grant from another stack reaches no PR namespace: RBAC users and groups, Flux targets"
+COPY = "no stack copies a Secret into a PR namespace, or lets one be copied there (replication annotations)"
+OWN_LABELS = "a PR namespace carries only the chain's label keys, so no selector of another stack can be made to pick it"
+RBAC = "rbac.authorization.k8s.io/v1"
+KUSTOMIZATION = "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization"
+HELM_RELEASE = "kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease"
+CONFIGMAP = "kubernetes:core/v1:ConfigMap"
+CERTIFICATE = "kubernetes:cert-manager.io/v1:Certificate"
+REFLECTOR = "reflector.v1.k8s.emberstack.com/"
+REPLICATOR = "replicator.v1.mittwald.de/"
+
+
+def _binding(kind: str, subject: dict[str, Any], namespace: str | None = None) -> dict[str, Any]:
+    return _object(kind, namespace, api_version=RBAC, subjects=[subject], roleRef={"apiGroup": RBAC, "kind": "ClusterRole", "name": "edit"})
+
+
+def _annotated(kind: str, namespace: str, annotations: dict[str, str], api_version: str = "v1", **extra: Any) -> dict[str, Any]:
+    obj = _object(kind, namespace, api_version=api_version, **extra)
+    obj["metadata"]["annotations"] = annotations
+    return obj
+
+
+def _flux(kind: str, api_version: str, **spec: Any) -> dict[str, Any]:
+    return _object(kind, "flux-system", api_version=api_version, spec={"interval": "10m", **spec})
+
+
+GRANTS = [
+    # attack: RBAC subjects naming a PR namespace's accounts by user or group name
+    Case(
+        GRANT,
+        "ClusterRoleBinding to User system:serviceaccount:<PR>:default",
+        "production",
+        CRB,
+        _binding("ClusterRoleBinding", {"kind": "User", "apiGroup": RBAC, "name": f"system:serviceaccount:{PR}:default"}),
+        ("cluster-scoped ClusterRoleBinding names namespace 'preview-pr-7' (subjects[0].name)",),
+    ),
+    Case(
+        GRANT,
+        "ClusterRoleBinding to Group system:serviceaccounts:<PR>",
+        "preview-base",
+        CRB,
+        _binding("ClusterRoleBinding", {"kind": "Group", "apiGroup": RBAC, "name": f"system:serviceaccounts:{PR}"}),
+        ("names namespace 'preview-pr-7' (subjects[0].name)",),
+    ),
+    Case(
+        GRANT,
+        "RoleBinding in production to a PR's service account user",
+        "production",
+        ROLE_BINDING,
+        _binding("RoleBinding", {"kind": "User", "apiGroup": RBAC, "name": f"system:serviceaccount:{PR}:app"}, "default"),
+        ("RoleBinding names namespace 'preview-pr-7' (subjects[0].name)",),
+    ),
+    Case(
+        GRANT,
+        "ClusterRoleBinding to Group system:serviceaccounts (every namespace's)",
+        "production",
+        CRB,
+        _binding("ClusterRoleBinding", {"kind": "Group", "apiGroup": RBAC, "name": "system:serviceaccounts"}),
+        ("subjects[0].name: group system:serviceaccounts holds every ServiceAccount of every namespace, pull requests' namespaces included",),
+    ),
+    Case(
+        GRANT,
+        "RoleBinding to Group system:authenticated",
+        "production",
+        ROLE_BINDING,
+        _binding("RoleBinding", {"kind": "Group", "apiGroup": RBAC, "name": "system:authenticated"}, "default"),
+        ("subjects[0].name: group system:authenticated holds",),
+    ),
+    Case(
+        GRANT,
+        "RoleBinding to a production service account user",
+        "production",
+        ROLE_BINDING,
+        _binding("RoleBinding", {"kind": "User", "name": "system:serviceaccount:default:app"}, "default"),
+    ),
+    Case(GRANT, "ClusterRoleBinding to a person", "production", CRB, _binding("ClusterRoleBinding", {"kind": "User", "name": "alice@example.com"})),
+    Case(
+        OUT,
+        "a PR's RoleBinding to a production service account user",
+        PR,
+        ROLE_BINDING,
+        _binding("RoleBinding", {"kind": "User", "name": "system:serviceaccount:default:app"}, PR),
+        ("RoleBinding names namespace 'default' (subjects[0].name); stack preview-pr-7 may point only at 'preview-pr-7'",),
+    ),
+    # attack: Flux objects whose target is a PR namespace
+    Case(
+        GRANT,
+        "Flux Kustomization with spec.targetNamespace",
+        "production",
+        KUSTOMIZATION,
+        _flux(
+            "Kustomization", "kustomize.toolkit.fluxcd.io/v1", targetNamespace=PR, sourceRef={"kind": "GitRepository", "name": "app"}, path="./app"
+        ),
+        ("Kustomization names namespace 'preview-pr-7' (spec.targetNamespace)",),
+    ),
+    Case(
+        GRANT,
+        "Flux HelmRelease with spec.targetNamespace (generic CustomResource)",
+        "preview-base",
+        GENERIC_CR,
+        _flux(
+            "HelmRelease",
+            "helm.toolkit.fluxcd.io/v2",
+            targetNamespace=PR,
+            chart={"spec": {"chart": "app", "sourceRef": {"kind": "HelmRepository", "name": "r"}}},
+        ),
+        ("HelmRelease names namespace 'preview-pr-7' (spec.targetNamespace)",),
+    ),
+    Case(
+        GRANT,
+        "Flux HelmRelease with spec.storageNamespace",
+        "production",
+        HELM_RELEASE,
+        _flux("HelmRelease", "helm.toolkit.fluxcd.io/v2", storageNamespace=PR, chartRef={"kind": "OCIRepository", "name": "app"}),
+        ("HelmRelease names namespace 'preview-pr-7' (spec.storageNamespace)",),
+    ),
+    # refused before issue 20 already (a plain namespace field), kept beside the Flux rows
+    Case(
+        GRANT,
+        "Flux Kustomization reading a source in a PR namespace",
+        "production",
+        KUSTOMIZATION,
+        _flux("Kustomization", "kustomize.toolkit.fluxcd.io/v1", sourceRef={"kind": "GitRepository", "name": "app", "namespace": PR}, path="./"),
+        ("names namespace 'preview-pr-7' (spec.sourceRef.namespace)",),
+    ),
+    Case(
+        GRANT,
+        "Flux HelmRelease chart from a PR namespace",
+        "production",
+        HELM_RELEASE,
+        _flux(
+            "HelmRelease",
+            "helm.toolkit.fluxcd.io/v2",
+            chart={"spec": {"chart": "a", "sourceRef": {"kind": "HelmRepository", "name": "r", "namespace": PR}}},
+        ),
+        ("names namespace 'preview-pr-7' (spec.chart.spec.sourceRef.namespace)",),
+    ),
+    # Flux impersonates serviceAccountName in the object's own namespace ("The name of the Kubernetes service account to
+    # impersonate when reconciling this Kustomization": kustomize.toolkit.fluxcd.io/v1 KustomizationSpec), so the name
+    # alone crosses nothing
+    Case(
+        GRANT,
+        "Flux Kustomization with spec.serviceAccountName",
+        "production",
+        KUSTOMIZATION,
+        _flux(
+            "Kustomization",
+            "kustomize.toolkit.fluxcd.io/v1",
+            serviceAccountName="deployer",
+            sourceRef={"kind": "GitRepository", "name": "app"},
+            path="./",
+        ),
+    ),
+    Case(
+        OUT,
+        "a PR's Kustomization targeting production",
+        PR,
+        KUSTOMIZATION,
+        {**_flux("Kustomization", "kustomize.toolkit.fluxcd.io/v1", targetNamespace="default"), "metadata": {"name": "k", "namespace": PR}},
+        ("Kustomization names namespace 'default' (spec.targetNamespace)",),
+    ),
+    # namespace selectors on the labels a PR namespace carries
+    Case(
+        GRANT,
+        "NetworkPolicy admitting namespaces labelled part-of secret-chain",
+        "production",
+        NETPOL,
+        _object(
+            "NetworkPolicy",
+            "default",
+            api_version="networking.k8s.io/v1",
+            spec={"ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"app.kubernetes.io/part-of": "secret-chain"}}}]}]},
+        ),
+        ("selects namespaces by label (spec.ingress[0].from[0].namespaceSelector: app.kubernetes.io/part-of = secret-chain)",),
+    ),
+    Case(
+        GRANT,
+        "NetworkPolicy admitting namespaces labelled team=payments (a label a PR namespace cannot carry)",
+        "production",
+        NETPOL,
+        _object(
+            "NetworkPolicy",
+            "default",
+            api_version="networking.k8s.io/v1",
+            spec={"ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"team": "payments"}}}]}]},
+        ),
+    ),
+    Case(
+        GRANT,
+        "ClusterExternalSecret namespaceSelectors on the PR label",
+        "production",
+        *_cr("external-secrets.io/v1", "ClusterExternalSecret", spec={"namespaceSelectors": [{"matchLabels": {"secret-chain/pr": "7"}}]}),
+        ("selects namespaces by label (spec.namespaceSelectors[0]: secret-chain/pr = 7)",),
+    ),
+    Case(
+        OUT,
+        "a PR's ServiceMonitor selecting namespaces by team",
+        PR,
+        MONITOR,
+        _object("ServiceMonitor", PR, api_version="monitoring.coreos.com/v1", spec={"namespaceSelector": {"matchLabels": {"team": "payments"}}}),
+        ("selects namespaces by label (spec.namespaceSelector: team = payments); stack preview-pr-7 may point only at 'preview-pr-7'",),
+    ),
+]
+
+REPLICATION = [
+    # attack: emberstack/kubernetes-reflector
+    Case(
+        COPY,
+        "reflector: reflection allowed into a PR namespace",
+        "production",
+        SECRET,
+        _annotated("Secret", "default", {f"{REFLECTOR}reflection-allowed": "true", f"{REFLECTOR}reflection-allowed-namespaces": f"monitoring,{PR}"}),
+        (f"Secret names namespace 'preview-pr-7' (metadata.annotations[\"{REFLECTOR}reflection-allowed-namespaces\"])",),
+    ),
+    Case(
+        COPY,
+        "reflector: reflection allowed with no namespace list (every namespace)",
+        "production",
+        SECRET,
+        _annotated("Secret", "default", {f"{REFLECTOR}reflection-allowed": "true", f"{REFLECTOR}reflection-auto-enabled": "true"}),
+        ("reflection allowed into every namespace (no allowed namespaces, no selector), pull requests' namespaces included",),
+    ),
+    Case(
+        COPY,
+        "reflector: reflection allowed into a pattern",
+        "preview-base",
+        SECRET,
+        _annotated("Secret", "gateway", {f"{REFLECTOR}reflection-allowed": "True", f"{REFLECTOR}reflection-allowed-namespaces": "preview-pr-[0-9]+"}),
+        ("names namespaces by the pattern 'preview-pr-[0-9]+', which may match a pull request's namespace",),
+    ),
+    Case(
+        COPY,
+        "reflector: reflection allowed into namespaces selected by the PR label",
+        "production",
+        SECRET,
+        _annotated(
+            "Secret", "default", {f"{REFLECTOR}reflection-allowed": "true", f"{REFLECTOR}reflection-allowed-namespaces-selector": "secret-chain/pr"}
+        ),
+        ("selects namespaces by label",),
+    ),
+    Case(
+        COPY,
+        "reflector: a production mirror of a PR namespace's Secret",
+        "production",
+        SECRET,
+        _annotated("Secret", "default", {f"{REFLECTOR}reflects": f"{PR}/app-config"}),
+        ("names namespace 'preview-pr-7'",),
+    ),
+    Case(
+        COPY,
+        "reflector via a Certificate's secretTemplate",
+        "preview-base",
+        CERTIFICATE,
+        _object(
+            "Certificate",
+            "gateway",
+            api_version="cert-manager.io/v1",
+            spec={
+                "secretName": "wildcard",
+                "secretTemplate": {"annotations": {f"{REFLECTOR}reflection-allowed": "true", f"{REFLECTOR}reflection-allowed-namespaces": ""}},
+            },
+        ),
+        ("spec.secretTemplate.annotations",),
+    ),
+    Case(
+        COPY,
+        "reflector via an Ingress cert-manager.io/secret-template",
+        "production",
+        "kubernetes:networking.k8s.io/v1:Ingress",
+        _annotated(
+            "Ingress",
+            "default",
+            {
+                "cert-manager.io/secret-template": json.dumps(
+                    {"annotations": {f"{REFLECTOR}reflection-allowed": "true", f"{REFLECTOR}reflection-allowed-namespaces": PR}}
+                )
+            },
+            api_version="networking.k8s.io/v1",
+        ),
+        ("names namespace 'preview-pr-7' (metadata.annotations[\"cert-manager.io/secret-template\"].annotations",),
+    ),
+    Case(
+        COPY,
+        "reflector (older cert-manager extension) on a Certificate",
+        "preview-base",
+        CERTIFICATE,
+        _annotated("Certificate", "gateway", {f"{REFLECTOR}secret-reflection-allowed": "true"}, api_version="cert-manager.io/v1"),
+        ('secret-reflection-allowed"]: reflection allowed into every namespace',),
+    ),
+    Case(
+        COPY,
+        "reflector: reflection allowed into named production namespaces",
+        "production",
+        SECRET,
+        _annotated("Secret", "default", {f"{REFLECTOR}reflection-allowed": "true", f"{REFLECTOR}reflection-allowed-namespaces": "monitoring, app"}),
+    ),
+    # attack: mittwald/kubernetes-replicator
+    Case(
+        COPY,
+        "replicator: replicate-to a PR namespace",
+        "production",
+        SECRET,
+        _annotated("Secret", "default", {f"{REPLICATOR}replicate-to": PR}),
+        ("names namespace 'preview-pr-7'",),
+    ),
+    Case(
+        COPY,
+        "replicator: replicate-to a pattern",
+        "production",
+        CONFIGMAP,
+        _annotated("ConfigMap", "default", {f"{REPLICATOR}replicate-to": "app,preview-.*"}),
+        ("names namespaces by the pattern 'preview-.*'",),
+    ),
+    Case(
+        COPY,
+        "replicator: replicate-to-matching the chain's labels",
+        "production",
+        SECRET,
+        _annotated("Secret", "default", {f"{REPLICATOR}replicate-to-matching": "app.kubernetes.io/managed-by=pulumi"}),
+        ("selects namespaces by label",),
+    ),
+    Case(
+        COPY,
+        "replicator: replicate-to-matching a label PR namespaces cannot carry",
+        "production",
+        SECRET,
+        _annotated("Secret", "default", {f"{REPLICATOR}replicate-to-matching": "team in (payments, billing)"}),
+    ),
+    Case(
+        COPY,
+        "replicator: replicate-to-matching everything but one label",
+        "production",
+        SECRET,
+        _annotated("Secret", "default", {f"{REPLICATOR}replicate-to-matching": "team!=payments"}),
+        ("selects namespaces by label",),
+    ),
+    Case(
+        COPY,
+        "replicator: replication allowed into a PR namespace (pull)",
+        "production",
+        SECRET,
+        _annotated("Secret", "default", {f"{REPLICATOR}replication-allowed": "true", f"{REPLICATOR}replication-allowed-namespaces": f"app,{PR}"}),
+        ("names namespace 'preview-pr-7'",),
+    ),
+    Case(
+        COPY,
+        "replicator: replication allowed with no namespace list (none: generic-replicator.go)",
+        "production",
+        SECRET,
+        _annotated("Secret", "default", {f"{REPLICATOR}replication-allowed": "true"}),
+    ),
+    Case(
+        COPY,
+        "replicator: a production replica of a PR namespace's Secret",
+        "production",
+        SECRET,
+        _annotated("Secret", "default", {f"{REPLICATOR}replicate-from": f"{PR}/db"}),
+        ("names namespace 'preview-pr-7'",),
+    ),
+    # attack: config-syncer (kubed), synator
+    Case(
+        COPY,
+        "kubed: sync into every namespace",
+        "production",
+        SECRET,
+        _annotated("Secret", "default", {"kubed.appscode.com/sync": ""}),
+        ("config-syncer (kubed) copies into every namespace, pull requests' namespaces included",),
+    ),
+    Case(
+        COPY,
+        "kubed: sync into namespaces with the PR label",
+        "production",
+        SECRET,
+        _annotated("Secret", "default", {"kubed.appscode.com/sync": "secret-chain/pr"}),
+        ("selects namespaces by label",),
+    ),
+    Case(
+        COPY,
+        "synator: sync into every namespace",
+        "production",
+        SECRET,
+        _annotated("Secret", "default", {"synator/sync": "yes", "synator/exclude-namespaces": "kube-system"}),
+        ("synator copies into every namespace",),
+    ),
+    Case(
+        COPY,
+        "synator: include a PR namespace",
+        "production",
+        SECRET,
+        _annotated("Secret", "default", {"synator/sync": "yes", "synator/include-namespaces": PR}),
+        ("names namespace 'preview-pr-7'",),
+    ),
+    # a PR stack reaching out through them
+    Case(
+        OUT,
+        "a PR's mirror of a production Secret (reflector)",
+        PR,
+        SECRET,
+        _annotated("Secret", PR, {f"{REFLECTOR}reflects": "default/app-credentials"}),
+        ("names namespace 'default'",),
+    ),
+    Case(
+        OUT,
+        "a PR's replica of a production Secret (replicator)",
+        PR,
+        SECRET,
+        _annotated("Secret", PR, {f"{REPLICATOR}replicate-from": "flux-system/github-token"}),
+        ("names namespace 'flux-system'",),
+    ),
+    Case(
+        OUT,
+        "a PR pushing a Secret into production",
+        PR,
+        SECRET,
+        _annotated("Secret", PR, {f"{REPLICATOR}replicate-to": "default"}),
+        ("names namespace 'default'",),
+    ),
+]
+
+PR_LABELS = [
+    Case(
+        OWN_LABELS,
+        "its Namespace with the chain's labels",
+        PR,
+        "kubernetes:core/v1:Namespace",
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": PR,
+                "labels": {
+                    "app.kubernetes.io/managed-by": "pulumi",
+                    "app.kubernetes.io/part-of": "secret-chain",
+                    "app.kubernetes.io/component": "preview",
+                    "secret-chain/pr": "7",
+                },
+            },
+        },
+    ),
+    Case(
+        OWN_LABELS,
+        "its Namespace labelled like production's",
+        PR,
+        "kubernetes:core/v1:Namespace",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PR, "labels": {"team": "payments", "secret-chain/pr": "7"}}},
+        ("Namespace 'preview-pr-7' carries label team; a pull request's namespace carries only the chain's label keys",),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", [*CASES, *GRANTS, *REPLICATION, *PR_LABELS], ids=lambda c: c.tried)
 def test_pr_stack_confinement(case: Case) -> None:
     found = confinement(case.stack, case.resource_type, case.props, config=case.config)
     assert len(found) == len(case.expected), found

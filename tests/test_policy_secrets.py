@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pulumi
 import pytest
 from pulumi_policy import Secret
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
@@ -615,3 +616,315 @@ def test_secret_shapes_find_what_they_describe() -> None:
             assert found is not None and kind in found and sample not in found
     assert P.secret_shape("ghcr-pull-secret") is None
     assert P.secret_shape(HEX, allow_hex=True) is None and P.secret_shape(b64(HEX), allow_hex=True) is None
+
+
+# --- 5. no-secret-shaped-plain-values (issue 20) ----------------------------------------------------------------
+
+R5 = "no plain input holds a secret-shaped value, in any field"
+PAT = "github_pat_" + "11ABCDEFG0" * 4
+GHS = "ghs_" + "Zx9" * 12
+DO = "dop_v1_" + "ab" * 32
+PLAIN_NEVER_SHOWN = (PAT, GHS, DO, b64(PEM))
+
+
+def _pod_spec(value: str, where: str = "containers") -> dict[str, Any]:
+    return {
+        where: [{"name": "app", "image": "ghcr.io/acme/app@sha256:" + HEX, "env": [{"name": "A", "value": "1"}, {"name": "TOKEN", "value": value}]}]
+    }
+
+
+def _workload(kind: str, api_version: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": api_version, "kind": kind, "metadata": {"name": "app", "namespace": "default"}, "spec": spec}
+
+
+def _configmap(**extra: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "default"}, **extra}
+
+
+ENV = "holds a GitHub token (ghp_/gho_/ghu_/ghs_/ghr_) in a plain input"
+TEMPLATE = {"metadata": {"labels": {"app": "a"}}, "spec": _pod_spec(TOKEN)}
+PLAIN_VALUES = [
+    # attack: the issue's four fields, each of which passed every policy before issue 20
+    Case(
+        R5,
+        "ConfigMap data",
+        "kubernetes:core/v1:ConfigMap",
+        _configmap(data={"config.yaml": f"github:\n  token: {TOKEN}\n"}),
+        ("data.config.yaml " + ENV,),
+    ),
+    Case(
+        R5,
+        "ConfigMap binaryData (base64 of a PEM key)",
+        "kubernetes:core/v1:ConfigMap",
+        _configmap(binaryData={"key.pem": b64(PEM)}),
+        ("binaryData.key.pem holds a base64-encoded PEM private key in a plain input, which state, previews and the API show unencrypted",),
+    ),
+    Case(
+        R5,
+        "Pod env value",
+        "kubernetes:core/v1:Pod",
+        _workload("Pod", "v1", _pod_spec(TOKEN)),
+        ("spec.containers[0].env[1].value " + ENV + ", which state, previews and the API show unencrypted; use env[].valueFrom.secretKeyRef",),
+    ),
+    Case(
+        R5,
+        "Pod initContainers env",
+        "kubernetes:core/v1:Pod",
+        _workload("Pod", "v1", _pod_spec(GHS, "initContainers")),
+        ("spec.initContainers[0].env[1].value holds a GitHub token",),
+    ),
+    Case(
+        R5,
+        "Pod ephemeralContainers env",
+        "kubernetes:core/v1:Pod",
+        _workload("Pod", "v1", _pod_spec(PAT, "ephemeralContainers")),
+        ("spec.ephemeralContainers[0].env[1].value holds a GitHub fine-grained token",),
+    ),
+    Case(
+        R5,
+        "Deployment env value",
+        "kubernetes:apps/v1:Deployment",
+        _workload("Deployment", "apps/v1", {"template": TEMPLATE}),
+        ("spec.template.spec.containers[0].env[1].value " + ENV,),
+    ),
+    Case(
+        R5,
+        "StatefulSet env value",
+        "kubernetes:apps/v1:StatefulSet",
+        _workload("StatefulSet", "apps/v1", {"template": TEMPLATE}),
+        ("spec.template.spec.containers[0].env[1].value",),
+    ),
+    Case(
+        R5,
+        "DaemonSet env value",
+        "kubernetes:apps/v1:DaemonSet",
+        _workload("DaemonSet", "apps/v1", {"template": TEMPLATE}),
+        ("spec.template.spec.containers[0].env[1].value",),
+    ),
+    Case(
+        R5,
+        "ReplicaSet env value",
+        "kubernetes:apps/v1:ReplicaSet",
+        _workload("ReplicaSet", "apps/v1", {"template": TEMPLATE}),
+        ("spec.template.spec.containers[0].env[1].value",),
+    ),
+    Case(
+        R5,
+        "Job env value",
+        "kubernetes:batch/v1:Job",
+        _workload("Job", "batch/v1", {"template": TEMPLATE}),
+        ("spec.template.spec.containers[0].env[1].value",),
+    ),
+    Case(
+        R5,
+        "CronJob env value",
+        "kubernetes:batch/v1:CronJob",
+        _workload("CronJob", "batch/v1", {"schedule": "@daily", "jobTemplate": {"spec": {"template": TEMPLATE}}}),
+        ("spec.jobTemplate.spec.template.spec.containers[0].env[1].value " + ENV,),
+    ),
+    Case(
+        R5,
+        "PodTemplate env value",
+        "kubernetes:core/v1:PodTemplate",
+        {"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": "t"}, "template": TEMPLATE},
+        ("template.spec.containers[0].env[1].value",),
+    ),
+    Case(
+        R5,
+        "ReplicationController env value",
+        "kubernetes:core/v1:ReplicationController",
+        _workload("ReplicationController", "v1", {"template": TEMPLATE}),
+        ("spec.template.spec.containers[0].env[1].value",),
+    ),
+    Case(
+        R5,
+        "a container argument",
+        "kubernetes:core/v1:Pod",
+        _workload("Pod", "v1", {"containers": [{"name": "a", "args": ["--token", DO]}]}),
+        ("spec.containers[0].args[1] holds a DigitalOcean token",),
+    ),
+    Case(
+        R5,
+        "Helm release values (helm.sh/v3 Release)",
+        "kubernetes:helm.sh/v3:Release",
+        {"chart": "grafana", "namespace": "monitoring", "values": {"grafana.ini": {"auth.github": {"client_secret": TOKEN}}, "replicas": 1}},
+        ("values.grafana.ini.auth.github.client_secret " + ENV + ", which state, previews and the API show unencrypted; read it from a Secret",),
+    ),
+    Case(
+        R5,
+        "Helm chart values (helm.sh/v4 Chart)",
+        "kubernetes:helm.sh/v4:Chart",
+        {"chart": "app", "values": {"env": {"TOKEN": GHS}}},
+        ("values.env.TOKEN holds a GitHub token",),
+    ),
+    Case(
+        R5,
+        "Flux HelmRelease spec.values",
+        "kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease",
+        _workload("HelmRelease", "helm.toolkit.fluxcd.io/v2", {"chart": {"spec": {"chart": "app"}}, "values": {"github": {"token": PAT}}}),
+        ("spec.values.github.token holds a GitHub fine-grained token",),
+    ),
+    Case(
+        R5,
+        "GitHub Actions variable",
+        "github:index/actionsVariable:ActionsVariable",
+        {"repository": "platform", "variableName": "DEPLOY_TOKEN", "value": TOKEN},
+        ("value " + ENV + ", which state, previews and the API show unencrypted; use an Actions secret, not a variable",),
+    ),
+    Case(
+        R5,
+        "GitHub environment variable",
+        "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
+        {"environment": "production", "variableName": "K", "value": PEM},
+        ("value holds a PEM private key",),
+    ),
+    Case(
+        R5,
+        "GitHub organisation variable",
+        "github:index/actionsOrganizationVariable:ActionsOrganizationVariable",
+        {"variableName": "K", "value": DO},
+        ("value holds a DigitalOcean token",),
+    ),
+    Case(
+        R5,
+        "a token in a Flux GitRepository URL",
+        "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository",
+        _workload("GitRepository", "source.toolkit.fluxcd.io/v1", {"url": f"https://x:{TOKEN}@github.com/o/r"}),
+        ("spec.url holds a GitHub token",),
+    ),
+    Case(
+        R5,
+        "a token in an ESC environment's definition (a plain text asset)",
+        "pulumiservice:index:Environment",
+        {"organization": "acme", "project": "secret-chain", "name": "Base", "yaml": pulumi.StringAsset(f"values:\n  github:\n    token: {TOKEN}\n")},
+        ("yaml holds a GitHub token",),
+    ),
+    # secret inputs by their schema, and plain inputs with nothing secret in them
+    Case(
+        R5,
+        "an ESC environment's definition with its secret encrypted",
+        "pulumiservice:index:Environment",
+        {
+            "organization": "acme",
+            "name": "Base",
+            "yaml": pulumi.StringAsset("values:\n  token:\n    fn::secret:\n      ciphertext: ZXNjeAAAAAEAAAEAhKJ2bJ8vXKfKw8p1lcbMaFQ3xkYe\n"),
+        },
+    ),
+    Case(R5, "Secret stringData", SECRET, _secret(stringData={"token": TOKEN})),
+    Case(R5, "a CustomResource Secret's data", CR_SECRET, _secret(data={"key": b64(PEM)})),
+    Case(
+        R5,
+        "a SecretList's items",
+        "kubernetes:core/v1:SecretList",
+        {"apiVersion": "v1", "kind": "SecretList", "items": [_secret(stringData={"t": TOKEN})]},
+    ),
+    Case(
+        R5,
+        "a GitHub Actions secret",
+        "github:index/actionsSecret:ActionsSecret",
+        {"repository": "r", "secretName": "S", "plaintextValue": PEM, "value": TOKEN},
+    ),
+    Case(
+        R5,
+        "a GitHub environment secret",
+        "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
+        {"environment": "e", "secretName": "S", "value": PEM},
+    ),
+    Case(
+        R5, "an ESC environment's definition", "pulumiservice:api/esc:Environment", {"organization": "acme", "yaml": f"values:\n  token: {TOKEN}\n"}
+    ),
+    Case(R5, "a provider's configuration", "pulumi:providers:kubernetes", {"kubeconfig": f"users:\n- user:\n    client-key-data: {b64(PEM)}\n"}),
+    Case(R5, "the chain's component args", "secret-chain:index:GhcrPullSecret", {"token": TOKEN}),
+    Case(
+        R5,
+        "env from a Secret, a digest and a commit",
+        "kubernetes:apps/v1:Deployment",
+        _workload(
+            "Deployment",
+            "apps/v1",
+            {
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "a",
+                                "image": "ghcr.io/acme/app@sha256:" + HEX,
+                                "env": [
+                                    {"name": "T", "valueFrom": {"secretKeyRef": {"name": "s", "key": "t"}}},
+                                    {"name": "GIT_SHA", "value": "0123abcd" * 5},
+                                ],
+                            }
+                        ]
+                    }
+                }
+            },
+        ),
+    ),
+    Case(
+        R5,
+        "ConfigMap with plain configuration",
+        "kubernetes:core/v1:ConfigMap",
+        _configmap(data={"log-level": "info", "url": "https://ghcr.io/acme"}),
+    ),
+    Case(
+        R5,
+        "an annotation is the metadata policy's, not reported twice",
+        "kubernetes:core/v1:ConfigMap",
+        {
+            **_configmap(),
+            "metadata": {"name": "c", "annotations": {"note": TOKEN}},
+            "spec": {"template": {"metadata": {"annotations": {"t": TOKEN}}}},
+        },
+    ),
+    Case(
+        R5,
+        "a token under a values key named metadata",
+        "kubernetes:helm.sh/v3:Release",
+        {"chart": "app", "values": {"metadata": {"name": "app", "token": TOKEN}}},
+        ("values.metadata.token holds a GitHub token",),
+    ),
+    # config
+    Case(R5, "config secretInputs", "example:index:Thing", {"password": TOKEN}, config={"secretInputs": ["example:index:Thing.password"]}),
+    Case(
+        R5,
+        "config extraSecretShapes",
+        "kubernetes:core/v1:ConfigMap",
+        _configmap(data={"slack": "xoxb-" + "1" * 24}),
+        ("data.slack holds a Slack bot token",),
+        config={"extraSecretShapes": [{"description": "a Slack bot token", "pattern": "xoxb-[0-9]{10,}"}]},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", PLAIN_VALUES, ids=lambda c: c.id)
+def test_no_secret_shaped_plain_values(case: Case) -> None:
+    check(P.validate_no_plain_secret_values, case)
+    for message in run(P.validate_no_plain_secret_values, Args(case.resource_type, case.props, case.name, config=case.config)):
+        assert not any(secret in message for secret in PLAIN_NEVER_SHOWN)
+
+
+def test_plain_values_unknown_during_preview_are_skipped() -> None:
+    unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi_policy's UNKNOWN_STRING_VALUE
+    props = _configmap(data={"pending": unknown, "token": TOKEN})
+    (message,) = run(P.validate_no_plain_secret_values, Args("kubernetes:core/v1:ConfigMap", unknown_checking_proxy(deserialize_properties(props))))
+    assert message.startswith("kubernetes:core/v1:ConfigMap 'res': data.token holds a GitHub token")
+
+
+def test_the_secret_inputs_are_those_the_provider_schemas_mark_secret() -> None:
+    """SECRET_INPUTS is what the installed provider SDKs wrap in ``pulumi.Output.secret`` (their schemas' ``secret: true``
+    inputs), resource by resource: a new secret input upstream fails here until the pack knows it."""
+    import importlib.util
+    import re
+    from pathlib import Path
+
+    found: dict[str, tuple[str, ...]] = {}
+    for package in ("pulumi_github", "pulumi_kubernetes", "pulumi_digitalocean", "pulumi_pulumiservice", "pulumi_random"):
+        spec = importlib.util.find_spec(package)
+        assert spec is not None and spec.submodule_search_locations, package
+        for path in sorted(Path(next(iter(spec.submodule_search_locations))).rglob("*.py")):
+            text = path.read_text(encoding="utf-8")
+            names = re.findall(r'__props__\.__dict__\["(\w+)"\] = None if \w+ is None else pulumi\.Output\.secret', text)
+            tokens = re.findall(r"super\(\w+, __self__\)\.__init__\(\s*['\"]([^'\"]+)['\"]", text)
+            for token in (t for t in tokens if names and ":" in t):  # resources only: providers are not scanned
+                found[token] = tuple(sorted({re.sub(r"_(\w)", lambda m: m.group(1).upper(), n) for n in names}))
+    assert found == P.SECRET_INPUTS

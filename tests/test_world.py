@@ -16,9 +16,12 @@ from components.ops.offline import Evaluation, Registration
 from tests.runner import condition, evaluate, interpolate, parse_env_file
 from tests.world import (
     DAY,
+    SECRET_SIG,
+    SIG_KEY,
     Engine,
     EscError,
     GitHubApp,
+    InstallationToken,
     PulumiCli,
     StackState,
     StateResource,
@@ -451,3 +454,313 @@ def test_app_tokens_need_the_apps_key(world: World, tmp_path: Path) -> None:
     assert runner._app_token({"app-id": "1", "private-key": "OTHER"}, [])[0] == "failure"
     outcome, _, outputs, _, _ = runner._app_token({"app-id": "1", "private-key": "KEY"}, [])
     assert outcome == "success" and World.load(path).github.tokens[outputs["token"]] == "acme"
+
+
+# --- Replacements, upserts and two stacks holding one object ---------------------------------------------------------
+
+
+def _secret_reg(name: str, ref: str, *, retain: bool = False, urn_name: str = "s") -> Registration:
+    return reg(urn_name, "kubernetes:core/v1:Secret", secret(name), provider=ref, retain=retain)
+
+
+def test_a_renamed_object_is_replaced_create_before_delete_and_the_old_states_retain_flag_decides(world: World) -> None:
+    """pulumi-kubernetes provider.go ``Diff``: delete-before-replace only when the name and namespace stay; otherwise
+    the engine creates the new object and deletes the old one after every create (step_generator.go, ``GenerateDeletes``);
+    the delete reads the OLD state's retainOnDelete (step.go ``DeleteStep.Apply``), not the new program's."""
+    stack = StackState("acme", "p", "s")
+    engine = Engine(world, {})
+    prov = provider_reg(world, kubeconfig(world))
+    ref = f"{prov.urn}::id"
+    cluster = world.cluster("acme-prod")
+    assert engine.up(stack, evaluation(prov, _secret_reg("a", ref)), config={}).ok
+    cluster.create(secret("b"), "someone else", world)  # the new name is taken: the create fails before any delete
+    failed = engine.up(stack, evaluation(prov, _secret_reg("b", ref)), config={})
+    assert not failed.ok and "already exists" in failed.error and ("core/Secret", "default", "a") in cluster.objects
+    cluster.objects.pop(("core/Secret", "default", "b"))
+    world.violations.clear()
+    result = engine.up(stack, evaluation(prov, _secret_reg("b", ref, retain=True)), config={})
+    assert result.ok and result.changes["replace"] == ["urn:pulumi:s::p::kubernetes:core/v1:Secret::s"]
+    assert ("core/Secret", "default", "a") not in cluster.objects  # the old state did not retain it
+    assert engine.up(stack, evaluation(prov, _secret_reg("c", ref)), config={}).ok
+    assert ("core/Secret", "default", "b") in cluster.objects  # now the old state retained it: dropped, not deleted
+
+
+def test_an_upsert_takes_over_an_existing_object_only_without_conflicts_or_with_force(world: World) -> None:
+    """pulumi-kubernetes await.go ``Creation``: with server-side apply (default on) and upsertExistingObjects a create
+    is an apply; Kubernetes docs, "Server-Side Apply" → conflicts: another manager's field set to another value fails
+    unless forced. The world records the second holder, who may then update and delete the live object."""
+    cluster = world.cluster("acme-prod")
+    cluster.create(secret("shared", value="production's"), PROD, world)
+    with pytest.raises(WorldError) as conflict:
+        cluster.create(secret("shared", value="preview's"), PREVIEW, world, upsert=True)
+    assert conflict.value.status == "Conflict" and ".stringData.k" in conflict.value.message
+    cluster.create(secret("shared", value="preview's"), PREVIEW, world, upsert=True, force=True)
+    obj = cluster.objects[("core/Secret", "default", "shared")]
+    assert (obj.owner, obj.holders, obj.manifest["stringData"]) == (PROD, {PREVIEW}, {"k": "preview's"})
+    assert [(v.owner, v.second) for v in world.violations] == [(PROD, PREVIEW)]
+    cluster.delete(("core/Secret", "default", "shared"), PREVIEW, world)  # the API server deletes it: production's
+    assert ("core/Secret", "default", "shared") not in cluster.objects and len(world.violations) == 2
+
+
+def test_the_engine_upserts_with_the_providers_flags(world: World) -> None:
+    """provider.go ``Configure``: upsertExistingObjects and enablePatchForce from the provider's config, else
+    PULUMI_K8S_UPSERT_EXISTING_OBJECTS / PULUMI_K8S_ENABLE_PATCH_FORCE; without them a create of an existing object is
+    AlreadyExists."""
+    world.cluster("acme-prod").create(secret("a", value="other"), PROD, world)
+    prov = provider_reg(world, kubeconfig(world))
+    ev = evaluation(prov, _secret_reg("a", f"{prov.urn}::id"))
+    assert "already exists" in Engine(world, {}).up(StackState("acme", "p", "s"), ev, config={}).error
+    env = {"PULUMI_K8S_UPSERT_EXISTING_OBJECTS": "true", "PULUMI_K8S_ENABLE_PATCH_FORCE": "true"}
+    assert Engine(world, env).up(StackState("acme", "p", "s"), ev, config={}).ok
+    assert world.cluster("acme-prod").objects[("core/Secret", "default", "a")].holders == {"acme/p/s"}
+
+
+# --- stack export / import ---------------------------------------------------------------------------------------------
+
+
+def _cli(world: World, tmp_path: Path, out: list[str]) -> PulumiCli:
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\n")
+    world.cloud.tokens["pul-x"] = ("acme", world.now + 100)
+    return PulumiCli(world, tmp_path, {"PULUMI_ACCESS_TOKEN": "pul-x"}, out.append, out.append)
+
+
+def _deployed(world: World) -> tuple[StackState, Registration]:
+    stack = StackState("acme", "p", "s")
+    world.cloud.stacks[stack.fqn] = stack
+    prov = provider_reg(world, kubeconfig(world))
+    ns = reg("ns", "kubernetes:core/v1:Namespace", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "app"}}, provider=f"{prov.urn}::id")
+    inputs = {**secret("a", "app"), "stringData": {SIG_KEY: SECRET_SIG, "value": {"k": "v"}}}  # a secret input
+    a = reg("a", "kubernetes:core/v1:Secret", inputs, provider=f"{prov.urn}::id", deps=(ns.urn,))
+    assert Engine(world, {}).up(stack, evaluation(prov, ns, a), config={}).ok
+    return stack, a
+
+
+def test_stack_export_writes_ids_provider_references_and_encrypted_secrets(world: World, tmp_path: Path) -> None:
+    """pulumi/pulumi apitype ``ResourceV3`` (``id``; ``provider`` as ``<urn>::<id>``; empty fields omitted);
+    pulumi-kubernetes ``fqObjName``: ``namespace/name`` or ``name``; deployment.go: a secret is its signature and
+    ``ciphertext``, with --show-secrets ``plaintext``."""
+    _deployed(world)
+    out: list[str] = []
+    cli = _cli(world, tmp_path, out)
+    assert cli.run(["stack", "export", "--stack", "acme/s"]) == 0
+    resources = {r["urn"].rsplit("::", 1)[1]: r for r in json.loads(out[-1])["deployment"]["resources"]}
+    assert resources["ns"]["id"] == "app" and resources["a"]["id"] == "app/a"
+    provider = resources["cluster"]
+    assert resources["a"]["provider"] == f"{provider['urn']}::{provider['id']}" and "parent" not in resources["a"]
+    encrypted = resources["a"]["inputs"]["stringData"]
+    assert set(encrypted) == {SIG_KEY, "ciphertext"} and encrypted[SIG_KEY] == SECRET_SIG and "plaintext" not in out[-1]
+    assert cli.run(["stack", "export", "--show-secrets", "--stack", "acme/s"]) == 0
+    shown = {r["urn"].rsplit("::", 1)[1]: r for r in json.loads(out[-1])["deployment"]["resources"]}["a"]["inputs"]["stringData"]
+    assert shown == {SIG_KEY: SECRET_SIG, "plaintext": '{"k": "v"}'}
+
+
+def test_stack_import_verifies_the_snapshot_and_the_stack_name(world: World, tmp_path: Path) -> None:
+    """pulumi/pulumi stack_import.go → io.go ``SaveSnapshot``: resources of another stack and a snapshot that fails
+    ``VerifyIntegrity`` (a dependency missing, or after its dependent) are refused unless --force."""
+    stack, a = _deployed(world)
+    out: list[str] = []
+    cli = _cli(world, tmp_path, out)
+    cli.run(["stack", "export", "--stack", "acme/s"])
+    document = json.loads(out[-1])
+    resources = document["deployment"]["resources"]
+    path = tmp_path / "state.json"
+
+    def attempt(changed: list[dict[str, Any]], *flags: str) -> int:
+        path.write_text(json.dumps({**document, "deployment": {**document["deployment"], "resources": changed}}))
+        return cli.run(["stack", "import", "--stack", "acme/s", "--file", str(path), *flags])
+
+    without_namespace = [r for r in resources if not r["urn"].endswith("::ns")]
+    assert attempt(without_namespace) != 0 and "dependency urn:pulumi:s::p::kubernetes:core/v1:Namespace::ns refers to missing resource" in out[-1]
+    assert "importing this file could be dangerous" in out[-1]
+    provider, namespace, secret_a = resources
+    assert attempt([provider, secret_a, namespace]) != 0 and f"dependency {namespace['urn']} comes after it" in out[-1]
+    other = [{**r, "urn": r["urn"].replace("urn:pulumi:s::", "urn:pulumi:t::")} if r["urn"] == a.urn else r for r in resources]
+    assert attempt(other) != 0 and "is from a different stack (t != s)" in out[-1]
+    assert attempt(resources) == 0 and list(stack.resources) == [r["urn"] for r in resources]
+    assert stack.resources[a.urn].inputs["stringData"] == {SIG_KEY: SECRET_SIG, "value": {"k": "v"}}  # decrypted, still secret
+
+
+def test_verify_integrity_is_snapshot_go(world: World) -> None:
+    """snapshot.go ``VerifyIntegrity``: the messages of its reference checks, each reference before its user."""
+    from tests.world import verify_integrity
+
+    with pytest.raises(ValueError, match="refers to unknown provider"):
+        verify_integrity([{"urn": "a", "type": "k", "custom": True, "id": "x", "provider": "urn:pulumi:s::p::pulumi:providers:k::d::1"}])
+    with pytest.raises(ValueError, match="has 'custom false but non-empty ID"):
+        verify_integrity([{"urn": "u", "type": "t", "custom": False, "id": "x"}])
+    with pytest.raises(ValueError, match="child resource c refers to missing parent p"):
+        verify_integrity([{"urn": "c", "type": "t", "parent": "p"}])
+    with pytest.raises(ValueError, match="is specified as being deleted with d, which comes after it"):
+        verify_integrity([{"urn": "c", "type": "t", "deletedWith": "d"}, {"urn": "d", "type": "t"}])
+    with pytest.raises(ValueError, match="duplicate resource u"):
+        verify_integrity([{"urn": "u", "type": "t"}, {"urn": "u", "type": "t"}])
+    verify_integrity([{"urn": "u", "type": "t", "delete": True}, {"urn": "u", "type": "t"}])
+
+
+def test_an_imported_state_naming_anothers_object_holds_it(world: World, tmp_path: Path) -> None:
+    """``pulumi stack import`` changes nothing live: the stack then holds what its state names, another stack's object
+    included (recorded), and stops holding what the state no longer names."""
+    stack, a = _deployed(world)
+    out: list[str] = []
+    cli = _cli(world, tmp_path, out)
+    cli.run(["stack", "export", "--stack", "acme/s"])
+    key = ("core/Secret", "app", "a")
+    cluster = world.cluster("acme-prod")
+    cluster.objects[key].owner = PROD  # production's object, in this stack's state
+    path = tmp_path / "state.json"
+    path.write_text(out[-1])
+    assert cli.run(["stack", "import", "--stack", "acme/s", "--file", str(path)]) == 0
+    assert cluster.objects[key].holders == {"acme/p/s"} and world.violations[-1].second == "acme/p/s"
+    document = json.loads(out[-2])
+    document["deployment"]["resources"] = [r for r in document["deployment"]["resources"] if r["urn"] != a.urn]
+    path.write_text(json.dumps(document))
+    assert cli.run(["stack", "import", "--stack", "acme/s", "--file", str(path)]) == 0
+    assert cluster.objects[key].holders == set() and a.urn not in stack.resources
+
+
+# --- GitHub: contents, compare, pull requests, installation tokens, the gh stand-in -------------------------------------
+
+
+CLUSTER_REPO = "acme/cluster"
+
+
+@pytest.fixture
+def repo(world: World) -> World:
+    world.github.repositories.add(CLUSTER_REPO)
+    world.github.push(CLUSTER_REPO, "main", "one", {"a.yaml": "".join(f"line {i}\n" for i in range(20))})
+    world.github.push(CLUSTER_REPO, "topic", "two", {"a.yaml": "".join(f"line {i}\n" for i in range(19)) + "changed\n"}, start="main")
+    world.github.tokens["ghs_scoped"] = "acme"
+    world.github.installation_tokens["ghs_scoped"] = InstallationToken(
+        "acme", frozenset({CLUSTER_REPO}), {"contents": "read", "pull_requests": "write"}
+    )
+    return world
+
+
+def test_compare_is_git_log_base_head_with_the_merge_bases_diff(repo: World) -> None:
+    """GitHub REST "Compare two commits": status, ahead_by/behind_by, the commits in chronological order, each file's
+    unified-diff hunks (three lines of context); an unknown branch is 404."""
+    gh = repo.github
+    found = gh.compare(CLUSTER_REPO, "main", "topic")
+    assert (found["status"], found["ahead_by"], found["behind_by"]) == ("ahead", 1, 0)
+    assert [c["commit"]["message"] for c in found["commits"]] == ["two"]
+    (changed,) = found["files"]
+    assert changed["status"] == "modified" and changed["patch"].splitlines() == [
+        "@@ -17,4 +17,4 @@",
+        " line 16",
+        " line 17",
+        " line 18",
+        "-line 19",
+        "+changed",
+    ]
+    assert gh.compare(CLUSTER_REPO, "topic", "main")["status"] == "behind"
+    gh.push(CLUSTER_REPO, "main", "three", {"b.yaml": "x\n"})
+    assert gh.compare(CLUSTER_REPO, "main", "topic")["status"] == "diverged"
+    gh.branch(CLUSTER_REPO, "same", "main")
+    assert gh.compare(CLUSTER_REPO, "main", "same")["status"] == "identical"
+    with pytest.raises(WorldError, match="404"):
+        gh.compare(CLUSTER_REPO, "main", "missing")
+
+
+def test_installation_tokens_reach_their_repositories_with_their_permissions(repo: World) -> None:
+    """GitHub REST: "Create an installation access token" narrows repositories and permissions; a repository the token
+    cannot see is 404 ("Troubleshooting the REST API"); a permission it lacks is 403 "Resource not accessible by
+    integration"; each endpoint page names its permission."""
+    gh = repo.github
+    assert gh.authorize("ghs_scoped", CLUSTER_REPO, ("contents",), "read") == "app-bot"
+    with pytest.raises(WorldError, match="403 Resource not accessible by integration"):
+        gh.authorize("ghs_scoped", CLUSTER_REPO, ("contents",), "write")
+    with pytest.raises(WorldError, match="404"):
+        gh.authorize("ghs_scoped", REPO, ("pull_requests",), "read")
+    with pytest.raises(WorldError, match="401"):
+        gh.authorize("ghs_unknown", CLUSTER_REPO, ("contents",), "read")
+
+
+def test_pull_requests_one_open_per_head_and_base(repo: World) -> None:
+    """GitHub REST "Create a pull request": 422 when one is open for the same head and base; "Update a pull request"."""
+    gh = repo.github
+    pr = gh.create_pull(CLUSTER_REPO, "topic", "main", "t", "b", "app-bot")
+    with pytest.raises(WorldError, match="422 Validation Failed: A pull request already exists for acme:topic"):
+        gh.create_pull(CLUSTER_REPO, "topic", "main", "t", "b", "app-bot")
+    assert gh.update_pull(CLUSTER_REPO, pr.number, {"title": "new"}).title == "new"
+    assert [p.number for p in gh.list_pulls(CLUSTER_REPO, head="topic", base="main", state="open")] == [pr.number]
+
+
+def test_the_gh_stand_in_speaks_as_gh(repo: World, tmp_path: Path) -> None:
+    """cli/cli pkg/cmd/api/api.go: an HTTP error is the body on stdout, "gh: <message> (HTTP <code>)" on stderr, exit 1;
+    fields.go: ``-F body=@file`` reads the file; --jq prints a string raw; pr create refuses a second open PR."""
+    from tests.world import gh_main
+
+    out: list[str] = []
+    err: list[str] = []
+    env = {"GH_TOKEN": "ghs_scoped", "PATH": "/usr/bin:/bin"}
+    assert gh_main(repo, ["api", f"repos/{CLUSTER_REPO}/compare/main...missing"], env, out.append, err.append) == 1
+    assert err[-1] == "gh: Not Found (HTTP 404)" and json.loads(out[-1])["message"] == "Not Found"
+    body = tmp_path / "body.md"
+    body.write_text("the body")
+    create = ["pr", "create", "--repo", CLUSTER_REPO, "--head", "topic", "--base", "main", "--title", "t", "--body-file", str(body)]
+    assert gh_main(repo, create, env, out.append, err.append) == 0 and out[-1] == f"https://github.com/{CLUSTER_REPO}/pull/1"
+    assert gh_main(repo, create, env, out.append, err.append) == 1
+    assert 'a pull request for branch "topic" into branch "main" already exists' in err[-1]
+    listing = ["pr", "list", "--repo", CLUSTER_REPO, "--head", "topic", "--state", "open", "--json", "number", "--jq", ".[0].number // empty"]
+    assert gh_main(repo, listing, env, out.append, err.append) == 0 and out[-1] == "1"
+    patch = ["api", "--method", "PATCH", f"repos/{CLUSTER_REPO}/pulls/1", "-f", "title=new", "-F", f"body=@{body}", "--silent"]
+    body.write_text("a new body")
+    assert gh_main(repo, patch, env, out.append, err.append) == 0
+    assert (repo.github.pulls[(CLUSTER_REPO, 1)].title, repo.github.pulls[(CLUSTER_REPO, 1)].body) == ("new", "a new body")
+
+
+def test_app_tokens_are_scoped_as_create_github_app_token_asks(world: World, tmp_path: Path) -> None:
+    """actions/create-github-app-token action.yml: ``owner`` defaults to the repository's owner, ``repositories`` to the
+    current repository when ``owner`` is unset; ``permission-*`` inputs narrow the token."""
+    from tests.runner import Runner
+
+    world.github.repositories.add(CLUSTER_REPO)
+    world.github.apps["1"] = GitHubApp("1", "KEY", "ci", {"acme"})
+    path = tmp_path / "w.pickle"
+    world.save(path)
+    runner = Runner(path, REPO, tmp_path)
+    _, _, plain, _, _ = runner._app_token({"app-id": "1", "private-key": "KEY"}, [])
+    _, _, narrow, _, _ = runner._app_token(
+        {"app-id": "1", "private-key": "KEY", "owner": "acme", "repositories": "cluster", "permission-pull-requests": "write"}, []
+    )
+    tokens = World.load(path).github.installation_tokens
+    assert tokens[plain["token"]] == InstallationToken("acme", frozenset({REPO}), None)
+    assert tokens[narrow["token"]] == InstallationToken("acme", frozenset({CLUSTER_REPO}), {"pull_requests": "write"})
+
+
+def test_a_job_can_stop_after_a_step_and_keeps_each_steps_raw_output(world: World, tmp_path: Path) -> None:
+    """The runner: ``until`` ends the job after the named step; a step's raw stdout (workflow commands and values
+    masked in the log included), exit code and GITHUB_ENV writes are kept."""
+    from tests.runner import Runner, dispatch
+
+    root = tmp_path / "repo"
+    (root / ".github" / "workflows").mkdir(parents=True)
+    workflow = {
+        "on": "workflow_dispatch",
+        "jobs": {"j": {"runs-on": "ubuntu-latest", "steps": [
+            {"name": "one", "run": 'echo "::add-mask::hidden"; echo hidden; echo "X=1" >> "$GITHUB_ENV"'},
+            {"name": "two", "run": "exit 3"},
+        ]}},
+    }  # fmt: skip
+    (root / ".github" / "workflows" / "w.yml").write_text(yaml.safe_dump(workflow))
+    path = tmp_path / "w.pickle"
+    world.save(path)
+    job = Runner(path, REPO, tmp_path, root=root).run_job("w.yml", "j", dispatch(REPO), until="one")
+    (one,) = job.steps
+    assert one.stdout == "::add-mask::hidden\nhidden\n" and "hidden" not in one.log.replace("::add-mask::***", "")
+    assert (one.code, one.github_env) == (0, "X=1\n")
+
+
+def test_refresh_with_the_program_steps_components_as_an_update_would(world: World, tmp_path: Path) -> None:
+    """pulumi/pulumi docs/architecture/deployment-execution: with --run-program "Component resources and providers are
+    created and updated as if `up` had been run": a component whose inputs differ from the state's is an update in the
+    event log (pkg/engine/update.go ``OnResourceStepPost``)."""
+    stack = StackState("acme", "p", "s")
+    component = Registration("my:index:Thing", "thing", "urn:pulumi:s::p::my:index:Thing::thing", "", False, {"a": 1}, (), False, "")
+    stack.resources[component.urn] = StateResource(component.urn, component.type, False, {"a": 0}, "", (), "", False, "", "")
+    out: list[str] = []
+    cli = _cli(world, tmp_path, out)
+    log = tmp_path / "events.jsonl"
+    cli._write_event_log(log, stack, Engine(world, {}).refresh(stack), {}, {component.urn: component.inputs})
+    (event,) = [json.loads(line)["resOutputsEvent"]["metadata"] for line in log.read_text().splitlines()]
+    assert (event["urn"], event["op"], event["new"]["custom"]) == (component.urn, "update", False)

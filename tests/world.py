@@ -1,26 +1,34 @@
 """One simulated world: GitHub, Pulumi Cloud (ESC, OIDC, stack state), DigitalOcean and a Kubernetes cluster.
 
 This module is the single place the rules of the outside systems live. The lifecycle tier
-(``tests/test_lifecycle.py``), the workflow runner (``tests/runner.py``) and the rule tests (``tests/test_world.py``)
-all act on one :class:`World`; each rule carries a comment citing the upstream file or page it follows.
+(``tests/test_lifecycle.py``), the workflow runner (``tests/runner.py``), the rule tests (``tests/test_world.py``) and
+the tests of the upgrade path and the workflows (``tests/test_upgrade.py``, ``tests/test_workflows.py``,
+``tests/test_flux_workflow.py``) all act on one :class:`World`; each rule carries a comment citing the upstream file or
+page it follows.
 
 What it holds:
 
-* :class:`GitHub`: repositories, their deployment environments, Actions secrets and variables at repository,
-  environment and organisation scope (each name with its owning stack), GitHub Apps, pull-request comments.
+* :class:`GitHub`: repositories (their branches and commits, pull requests), their deployment environments, Actions
+  secrets and variables at repository, environment and organisation scope (each name with its owning stack), GitHub
+  Apps and their installation tokens (repositories and permissions), pull-request comments; the REST calls the
+  workflows make (compare two commits, list, create and update pull requests).
 * :class:`Esc` (Pulumi ESC): environments ``<org>/<project>/<name>`` as YAML documents with imports and
   interpolations; :meth:`Esc.open` evaluates them, :meth:`Esc.set` is ``pulumi env set``, :meth:`Esc.remove` ``env rm``.
 * :class:`PulumiCloud`: access tokens (a person's; short-lived OIDC-exchanged ones), OIDC issuers and their
   policies, and every stack's state (:class:`StackState`).
 * :class:`DigitalOcean`: API tokens, Kubernetes clusters by name (kubeconfigs that expire), DNS domains.
-* :class:`Cluster`: Kubernetes objects by (group/kind, namespace, name) with the stack that owns each.
+* :class:`Cluster`: Kubernetes objects by (group/kind, namespace, name) with the stack that owns each, and the other
+  stacks whose state holds it too (an upsert or an imported state put them there).
 * :class:`Engine`: a small Pulumi engine. ``up`` runs the REAL stack program (:func:`components.program.main`, through
   :func:`components.ops.offline.evaluate`) with the stack's config (its stack file over its ESC environments),
   answers its invokes from the world, diffs the registrations against the stack's state by URN and applies each
-  step to the world by resource type. ``destroy`` and ``refresh`` configure providers from the state unless
-  ``run_program``.
+  step to the world by resource type (a renamed Kubernetes object replaced create-before-delete, deletes after the
+  creates, the old state's ``retainOnDelete`` deciding). ``destroy`` and ``refresh`` configure providers from the state
+  unless ``run_program``.
 * The command-line stand-ins the workflow runner puts on PATH (``pulumi``, ``gh``, ``curl``, ``kubectl``): small
-  entry points (:func:`main`) that load the world from the file named by ``$SECRET_CHAIN_WORLD``, act, and save it.
+  entry points (:func:`main`) that load the world from the file named by ``$SECRET_CHAIN_WORLD``, act, and save it
+  (``pulumi stack export`` / ``stack import`` with ``VerifyIntegrity`` among them); every call is kept in
+  :attr:`World.calls`.
 
 A world is a plain picklable object: :meth:`World.save` / :meth:`World.load`.
 """
@@ -73,6 +81,17 @@ class WorldError(Exception):
         self.system = system
         self.status = status
         self.message = message
+
+
+@dataclass
+class Call:
+    """One command run by a stand-in: the tool, its arguments, its exit code, and the credential it acted with (the
+    token ``gh`` read from ``GH_TOKEN``/``GITHUB_TOKEN``, the Pulumi access token, curl's bearer token)."""
+
+    tool: str
+    argv: list[str]
+    code: int
+    credential: str
 
 
 @dataclass
@@ -145,6 +164,46 @@ class GitHubApp:
 
 
 @dataclass
+class InstallationToken:
+    """What an App installation token may reach: its account, its repositories (None: every repository of the
+    installation) and its permissions (None: every permission of the installation).
+
+    GitHub REST docs, "Create an installation access token for an app" (``POST /app/installations/{id}/access_tokens``):
+    ``repositories`` and ``permissions`` narrow the token; left out, it gets all the installation's repositories and
+    permissions. actions/create-github-app-token (action.yml, v3.1.1): ``owner`` defaults to the current repository's
+    owner; ``repositories`` defaults to the current repository when ``owner`` is unset, to all the owner's repositories
+    when it is set; each ``permission-<name>`` input asks for one permission.
+    """
+
+    owner: str
+    repositories: frozenset[str] | None
+    """Full names ``<owner>/<repo>``."""
+    permissions: dict[str, str] | None
+    """Permission name with underscores (``pull_requests``) → ``read`` or ``write``."""
+
+
+@dataclass
+class Commit:
+    """One commit of a repository: its message, its parent and the whole tree it records (path → text)."""
+
+    sha: str
+    message: str
+    parent: str | None
+    tree: dict[str, str]
+
+
+@dataclass
+class PullRequest:
+    number: int
+    head: str
+    base: str
+    title: str
+    body: str
+    author: str
+    state: str = "open"
+
+
+@dataclass
 class GitHub:
     """Repositories, deployment environments, Actions secrets and variables, Apps and PR comments.
 
@@ -164,6 +223,12 @@ class GitHub:
     apps: dict[str, GitHubApp] = field(default_factory=dict)
     comments: dict[tuple[str, int], list[tuple[str, str]]] = field(default_factory=dict)
     """(repo, PR number) → [(author, body)]."""
+    installation_tokens: dict[str, InstallationToken] = field(default_factory=dict)
+    """An App installation token (also in :attr:`tokens`) → what it may reach."""
+    commits: dict[str, Commit] = field(default_factory=dict)
+    branches: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(repo, branch) → the sha of its head commit."""
+    pulls: dict[tuple[str, int], PullRequest] = field(default_factory=dict)
 
     def _repo(self, repo: str) -> None:
         # GitHub REST: an unknown repository is 404 Not Found on every Actions endpoint.
@@ -280,6 +345,151 @@ class GitHub:
                 if s == scope:
                     seen[name] = entry.value
         return seen
+
+    # --- the REST calls the workflows' `gh` makes -----------------------------------------------------------------
+
+    def authorize(self, token: str, repo: str, permissions: tuple[str, ...], level: str) -> str:
+        """The account ``token`` acts as on ``repo`` for an endpoint needing one of ``permissions`` at ``level``.
+
+        A missing or unknown token is ``401 Bad credentials``. A repository the token cannot see is ``404 Not Found``
+        (GitHub docs, "Troubleshooting the REST API" → "404 Not Found for an existing resource": GitHub answers 404, not
+        403, where a token lacks access to a private resource). An App installation token lacking the endpoint's
+        permission is ``403 Resource not accessible by integration``; each endpoint's page lists the permission it needs
+        ("Fine-grained access tokens for …": e.g. "Compare two commits": "Contents" repository permissions (read);
+        "List pull requests": "Pull requests" (read); "Create a pull request" and "Update a pull request": "Pull
+        requests" (write); "Create an issue comment": "Issues" or "Pull requests" (write)); ``write`` includes ``read``.
+        Every installation token of one App acts as the App's bot (``app-bot``); a personal token as ``user``.
+        """
+        if not token or token not in self.tokens:
+            raise WorldError("GitHub", "401 Bad credentials", status="401")
+        self._repo(repo)
+        if self.tokens[token] != repo.split("/", 1)[0]:
+            raise WorldError("GitHub", f"404 Not Found: repository {repo}", status="404")
+        scope = self.installation_tokens.get(token)
+        if scope is None:
+            return "user"
+        if scope.repositories is not None and repo not in scope.repositories:
+            raise WorldError("GitHub", f"404 Not Found: repository {repo}", status="404")
+        if scope.permissions is not None:
+            granted = [scope.permissions.get(p) for p in permissions]
+            if not any(g == "write" or (g == "read" and level == "read") for g in granted):
+                raise WorldError("GitHub", "403 Resource not accessible by integration", status="403")
+        return "app-bot"
+
+    def push(self, repo: str, branch: str, message: str, files: Mapping[str, str | None], *, start: str | None = None) -> str:
+        """``git commit && git push``: a new commit on ``branch`` (made from ``start``'s head when the branch is new) whose
+        tree is its parent's with ``files`` written (``None`` deletes the path). Returns the commit's sha."""
+        self._repo(repo)
+        parent = self.branches.get((repo, branch)) or (self.branches[(repo, start)] if start else None)
+        tree = dict(self.commits[parent].tree) if parent else {}
+        for path, text in files.items():
+            if text is None:
+                tree.pop(path, None)
+            else:
+                tree[path] = text
+        sha = hashlib.sha1(f"{parent}\n{message}\n{json.dumps(tree, sort_keys=True)}".encode()).hexdigest()
+        self.commits[sha] = Commit(sha, message, parent, tree)
+        self.branches[(repo, branch)] = sha
+        return sha
+
+    def branch(self, repo: str, name: str, start: str) -> None:
+        """``git push origin <start>:refs/heads/<name>``: a branch at ``start``'s head commit."""
+        self.branches[(repo, name)] = self.branches[(repo, start)]
+
+    def _history(self, sha: str | None) -> list[str]:
+        out: list[str] = []
+        while sha is not None:
+            out.append(sha)
+            sha = self.commits[sha].parent
+        return out
+
+    def compare(self, repo: str, base: str, head: str) -> dict[str, Any]:
+        """``GET /repos/{owner}/{repo}/compare/{base}...{head}`` (GitHub REST docs, "Compare two commits").
+
+        "The response from the API is equivalent to running the ``git log base..head`` command; however, commits are
+        returned in chronological order", with ``status`` (``diverged``, ``ahead``, ``behind`` or ``identical``),
+        ``ahead_by``, ``behind_by``, ``total_commits``, and ``files``: what changed from the merge base to the head,
+        each with its ``status`` (added, removed, modified) and, for a text change, its ``patch`` (the unified diff's
+        hunks, three lines of context, as ``git diff`` prints them without the file header). An unknown branch is
+        ``404 Not Found``.
+        """
+        import difflib
+
+        self._repo(repo)
+        if (repo, base) not in self.branches or (repo, head) not in self.branches:
+            raise WorldError("GitHub", "404 Not Found", status="404")
+        base_history = self._history(self.branches[(repo, base)])
+        head_history = self._history(self.branches[(repo, head)])
+        merge_base = next(sha for sha in head_history if sha in base_history)
+        ahead = list(reversed(head_history[: head_history.index(merge_base)]))
+        behind = base_history[: base_history.index(merge_base)]
+        status = "identical" if not ahead and not behind else "ahead" if not behind else "behind" if not ahead else "diverged"
+        old, new = self.commits[merge_base].tree, self.commits[head_history[0]].tree
+        files: list[dict[str, Any]] = []
+        for path in sorted(set(old) | set(new)):
+            if old.get(path) == new.get(path):
+                continue
+            before, after = old.get(path, "").splitlines(), new.get(path, "").splitlines()
+            hunks = list(difflib.unified_diff(before, after, n=3, lineterm=""))[2:]
+            additions = sum(1 for line in hunks if line.startswith("+"))
+            deletions = sum(1 for line in hunks if line.startswith("-"))
+            files.append(
+                {
+                    "filename": path,
+                    "status": "added" if path not in old else "removed" if path not in new else "modified",
+                    "additions": additions,
+                    "deletions": deletions,
+                    "changes": additions + deletions,
+                    "patch": "\n".join(hunks),
+                }
+            )
+        return {
+            "status": status,
+            "ahead_by": len(ahead),
+            "behind_by": len(behind),
+            "total_commits": len(ahead),
+            "base_commit": {"sha": base_history[0]},
+            "merge_base_commit": {"sha": merge_base},
+            "commits": [{"sha": sha, "commit": {"message": self.commits[sha].message}} for sha in ahead],
+            "files": files,
+        }
+
+    def list_pulls(self, repo: str, *, head: str | None, base: str | None, state: str) -> list[PullRequest]:
+        """``GET /repos/{owner}/{repo}/pulls`` filtered by head branch, base branch and state (``open``, ``closed`` or
+        ``all``), newest first (GitHub REST docs, "List pull requests"; ``gh pr list`` asks the same of GraphQL)."""
+        self._repo(repo)
+        found = [
+            pr
+            for (r, _), pr in self.pulls.items()
+            if r == repo and (head is None or pr.head == head) and (base is None or pr.base == base) and state in ("all", pr.state)
+        ]
+        return sorted(found, key=lambda pr: -pr.number)
+
+    def create_pull(self, repo: str, head: str, base: str, title: str, body: str, author: str) -> PullRequest:
+        """``POST /repos/{owner}/{repo}/pulls`` (GitHub REST docs, "Create a pull request"): both branches must exist, and
+        an open pull request for the same head and base already existing is ``422 Validation Failed`` ("A pull request
+        already exists for <owner>:<head>."). The number is the repository's next issue number."""
+        self._repo(repo)
+        for branch in (head, base):
+            if (repo, branch) not in self.branches:
+                raise WorldError("GitHub", f"422 Validation Failed: {'head' if branch == head else 'base'} invalid", status="422")
+        if self.list_pulls(repo, head=head, base=base, state="open"):
+            raise WorldError("GitHub", f"422 Validation Failed: A pull request already exists for {repo.split('/')[0]}:{head}.", status="422")
+        number = 1 + max([n for (r, n) in [*self.pulls, *self.comments] if r == repo], default=0)
+        pr = PullRequest(number, head, base, title, body, author)
+        self.pulls[(repo, number)] = pr
+        return pr
+
+    def update_pull(self, repo: str, number: int, fields: Mapping[str, Any]) -> PullRequest:
+        """``PATCH /repos/{owner}/{repo}/pulls/{pull_number}`` (GitHub REST docs, "Update a pull request": ``title``,
+        ``body``, ``state``, ``base``); an unknown number is ``404 Not Found``."""
+        pr = self.pulls.get((repo, number))
+        if pr is None:
+            raise WorldError("GitHub", "404 Not Found", status="404")
+        for name in ("title", "body", "state", "base"):
+            if name in fields:
+                setattr(pr, name, str(fields[name]))
+        return pr
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -585,6 +795,8 @@ class StateResource:
     """Where the resource lives in the world (cluster object key, GitHub name, ESC environment…)."""
     observed: Any = None
     """What the world held right after the engine wrote it (refresh compares against it)."""
+    id: str = ""
+    """The ID its provider gave it (custom resources only; see :func:`resource_id`)."""
 
 
 @dataclass
@@ -775,6 +987,29 @@ class KubeObject:
     manifest: dict[str, Any]
     owner: str
     terminating: bool = False
+    holders: set[str] = field(default_factory=set)
+    """Other stacks whose state holds this object too (an upsert, or an imported state, made them hold it): the API
+    server acts on kind/namespace/name alone, so each of them updates and deletes the one live object."""
+
+
+def _leaves(value: Any, prefix: str = "") -> dict[str, Any]:
+    """The fields of a manifest as ``.a.b`` paths (the notation of server-side apply's conflict messages)."""
+    if isinstance(value, dict) and value:
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(_leaves(item, f"{prefix}.{key}"))
+        return out
+    return {prefix: value}
+
+
+def _apply_merge(live: Any, applied: Any) -> Any:
+    """The object after an apply: the applied configuration's fields set over the live object's (maps merge by key)."""
+    if isinstance(live, dict) and isinstance(applied, dict):
+        out = dict(live)
+        for key, value in applied.items():
+            out[key] = _apply_merge(live.get(key), value)
+        return out
+    return copy.deepcopy(applied)
 
 
 @dataclass
@@ -787,8 +1022,8 @@ class Cluster:
     def namespaces(self) -> set[str]:
         return {name for (kind, _, name), obj in self.objects.items() if kind == "core/Namespace" and not obj.terminating}
 
-    def create(self, manifest: dict[str, Any], owner: str, world: World) -> ObjectKey:
-        """A plain create (POST).
+    def create(self, manifest: dict[str, Any], owner: str, world: World, *, upsert: bool = False, force: bool = False) -> ObjectKey:
+        """A plain create (POST), or with ``upsert`` a server-side apply that takes over an existing object.
 
         pulumi-kubernetes provider/pkg/await/await.go ``Creation``: the object is created with the client's Create (a
         POST), so an existing object answers 409 AlreadyExists, unless the provider's ``upsertExistingObjects`` is set
@@ -812,17 +1047,55 @@ class Cluster:
                     status="Forbidden",
                 )
         current = self.objects.get(key)
+        if current is not None and upsert:
+            self._upsert(key, current, manifest, owner, world, force=force)
+            return key
         if current is not None:
             world.violation("Kubernetes", "/".join(filter(None, key)), current.owner, owner, record=current.owner != owner)
             raise WorldError("Kubernetes", f'{resource} "{name}" already exists', status="AlreadyExists")
         self.objects[key] = KubeObject(copy.deepcopy(manifest), owner)
         return key
 
+    def _upsert(self, key: ObjectKey, current: KubeObject, manifest: dict[str, Any], owner: str, world: World, *, force: bool) -> None:
+        """Server-side apply of ``manifest`` onto an existing object (pulumi-kubernetes ``upsertExistingObjects``).
+
+        pulumi-kubernetes provider/pkg/await/await.go ``Creation``: with server-side apply on (the default,
+        ``enableServerSideApply``) and ``upsertExistingObjects``, a create is an apply PATCH ("we currently always upsert
+        the object"), with ``force`` from the ``pulumi.com/patchForce`` annotation or ``enablePatchForce``
+        (``patchForce``). Kubernetes docs, "Server-Side Apply" → "Conflicts": an apply that sets a field another field
+        manager owns to a different value fails with a conflict unless forced; forced, the applier takes the field
+        over. Each stack's provider applies as its own field manager, so fields the owning stack set and this stack
+        sets differently conflict (the message is the world's, shaped as the API server's "Apply failed with N
+        conflicts"; not compared with a real kube-apiserver). The world then records this stack as a second holder of the object (a
+        :class:`Violation`), and does not refuse: the operator asked for the takeover, and a state where two stacks hold
+        one object (the release before the ``-preview`` names, tests/test_upgrade.py) must be one the world can hold.
+        """
+        if owner != current.owner and owner not in current.holders:
+            live, applied = _leaves(current.manifest), _leaves(manifest)
+            conflicts = sorted(path for path, value in applied.items() if path in live and live[path] != value)
+            if conflicts and not force:
+                raise WorldError(
+                    "Kubernetes",
+                    f"Apply failed with {len(conflicts)} conflict(s): conflict with the field manager of {current.owner}: " + ", ".join(conflicts),
+                    status="Conflict",
+                )
+            world.violation("Kubernetes", "/".join(filter(None, key)), current.owner, owner)
+            current.holders.add(owner)
+        current.manifest = _apply_merge(current.manifest, manifest)
+
+    def _may_act(self, key: ObjectKey, current: KubeObject, actor: str, world: World) -> None:
+        """An update or delete by ``actor``: its owner's, or a holder's (the API server does it; a holder acting on an
+        object another stack owns is recorded); anyone else's is recorded and refused."""
+        if actor != current.owner and actor in current.holders:
+            world.violation("Kubernetes", "/".join(filter(None, key)), current.owner, actor)
+            return
+        world.check_owner("Kubernetes", "/".join(filter(None, key)), current.owner, actor)
+
     def update(self, key: ObjectKey, manifest: dict[str, Any], owner: str, world: World) -> None:
         current = self.objects.get(key)
         if current is None:
             raise WorldError("Kubernetes", f'{key[0]} "{key[2]}" not found', status="NotFound")
-        world.check_owner("Kubernetes", "/".join(filter(None, key)), current.owner, owner)
+        self._may_act(key, current, owner, world)
         current.manifest = copy.deepcopy(manifest)
 
     def delete(self, key: ObjectKey, owner: str, world: World) -> None:
@@ -835,7 +1108,7 @@ class Cluster:
         current = self.objects.get(key)
         if current is None:
             return  # pulumi-kubernetes treats a 404 on delete as already deleted (await.go Deletion)
-        world.check_owner("Kubernetes", "/".join(filter(None, key)), current.owner, owner)
+        self._may_act(key, current, owner, world)
         if key[0] == "core/Namespace":
             for other in [k for k in self.objects if k[1] == key[2]]:
                 del self.objects[other]
@@ -858,6 +1131,8 @@ class World:
     """Cluster ID → cluster."""
     violations: list[Violation] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    """Every command a stand-in ran, in order (tests assert which calls a workflow step made)."""
 
     # --- bookkeeping -------------------------------------------------------------------------------------------------
 
@@ -990,6 +1265,38 @@ def default_provider_urn(stack: str, project: str, package: str) -> str:
     return f"urn:pulumi:{stack}::{project}::pulumi:providers:{package}::default"
 
 
+def resource_id(type_: str, inputs: Mapping[str, Any]) -> str:
+    """The ID a provider gives a custom resource it creates.
+
+    pulumi-kubernetes: ``namespace/name``, or ``name`` for a cluster-scoped object (provider/pkg/provider/util.go
+    ``fqObjName``; the provider fills in namespace ``default`` for a namespaced object without one).
+    terraform-provider-github ``buildID`` (github/util.go, parts joined by ``:``): ``<repo>:<name>`` for a repository
+    Actions secret or variable, ``<repo>:<environment>:<name>`` for an environment's, ``<repo>:<environment>`` for a
+    RepositoryEnvironment (resource_github_actions_*.go, resource_github_repository_environment.go). Provider resources
+    get a random UUID from the engine (pulumi/pulumi pkg/resource/deploy/providers/registry.go ``Create``). Other types
+    get an opaque ID here.
+    """
+    values = unwrap(dict(inputs))
+    if type_.startswith("kubernetes:"):
+        _, namespace, name = object_key(values)
+        return f"{namespace}/{name}" if namespace else name
+    if type_.startswith("github:"):
+        kind = type_.rsplit(":", 1)[1]
+        name = str(values.get("secretName") or values.get("variableName") or "")
+        if kind == "RepositoryEnvironment":
+            return f"{values['repository']}:{values['environment']}"
+        if kind.startswith("ActionsEnvironment"):
+            return f"{values['repository']}:{values['environment']}:{name}"
+        if kind.startswith("ActionsOrganization"):
+            return name
+        return f"{values.get('repository')}:{name}"
+    if type_.startswith("pulumi:providers:"):
+        import uuid
+
+        return str(uuid.uuid4())
+    return secrets.token_hex(8)
+
+
 @dataclass
 class StepResult:
     ok: bool
@@ -1032,6 +1339,15 @@ class Engine:
             text = _read(path)
         return self.world.kube_access(text)
 
+    def _k8s_flag(self, provider: Mapping[str, Any], key: str, variable: str, *, default: bool = False) -> bool:
+        """A pulumi-kubernetes boolean flag as ``Configure`` reads it (components.pulumi_rules.provider_flag_enabled),
+        with its default when neither the config nor the variable exists."""
+        value = provider.get(key)
+        config = None if value is None else str(value).lower()
+        if config is None and self.env.get(variable) is None:
+            return default
+        return provider_flag_enabled(config, self.env.get(variable))
+
     def _github(self, provider: Mapping[str, Any]) -> tuple[str, str]:
         """(owner, token): terraform-provider-github ``github/provider.go``: ``token`` defaults to ``GITHUB_TOKEN``,
         ``owner`` to ``GITHUB_OWNER``; a write with no or an unknown token is 401 Bad credentials."""
@@ -1057,12 +1373,23 @@ class Engine:
         owner = stack.fqn
         package = res.type.split(":", 1)[0]
         inputs = unwrap(res.inputs)
+        if op == "create" and res.custom:
+            res.id = resource_id(res.type, inputs)
         if package == "pulumi" or package == "random" or not res.custom:
             return  # providers, components and random values live in the state only
         if package == "kubernetes":
             cluster = self._kube(provider)
             if op == "create":
-                res.world_ref = (cluster.name, *cluster.create(inputs, owner, self.world))
+                annotations = (inputs.get("metadata") or {}).get("annotations") or {}
+                # provider.go ``Configure``: enableServerSideApply (default on), upsertExistingObjects and
+                # enablePatchForce, each from the provider's config, else its PULUMI_K8S_* variable; await.go
+                # ``patchForce``: the pulumi.com/patchForce annotation forces too.
+                ssa = self._k8s_flag(provider, "enableServerSideApply", "PULUMI_K8S_ENABLE_SERVER_SIDE_APPLY", default=True)
+                upsert = ssa and self._k8s_flag(provider, "upsertExistingObjects", "PULUMI_K8S_UPSERT_EXISTING_OBJECTS")
+                force = annotations.get("pulumi.com/patchForce") == "true" or self._k8s_flag(
+                    provider, "enablePatchForce", "PULUMI_K8S_ENABLE_PATCH_FORCE"
+                )
+                res.world_ref = (cluster.name, *cluster.create(inputs, owner, self.world, upsert=upsert, force=force))
             elif op == "update":
                 assert old is not None
                 cluster.update(tuple(old.world_ref[1:]), inputs, owner, self.world)
@@ -1182,6 +1509,20 @@ class Engine:
             return any(a.get(k) != b.get(k) for k in ("organization", "project", "name"))
         return False
 
+    @staticmethod
+    def _delete_before_replace(old: StateResource, new: StateResource) -> bool:
+        """Whether the provider asks for delete-before-replace (its Diff's ``DeleteBeforeReplace``).
+
+        pulumi-kubernetes provider/pkg/provider/provider.go ``Diff``: only when the object keeps its name and namespace
+        ("the new version of that object MUST have the same name"); an object whose name or namespace changes is
+        replaced create-before-delete. Other providers' replacements keep the world's earlier rule, delete-first (not
+        checked against their Diff).
+        """
+        if not new.type.startswith("kubernetes:"):
+            return True
+        a, b = unwrap(old.inputs), unwrap(new.inputs)
+        return object_key(a)[1:] == object_key(b)[1:]
+
     # --- operations --------------------------------------------------------------------------------------------------
 
     def up(
@@ -1210,8 +1551,14 @@ class Engine:
         for package in PROVIDER_PACKAGES:
             urn = default_provider_urn(name, project, package)
             if any(r.custom and not r.provider and r.type.startswith(package + ":") for r in regs):
-                stack.resources[urn] = StateResource(urn, f"pulumi:providers:{package}", True, providers[urn], "", (), "", False, now, now)
+                before = stack.resources.get(urn)
+                stack.resources[urn] = StateResource(
+                    urn, f"pulumi:providers:{package}", True, providers[urn], "", (), "", False, now, now,
+                    id=before.id if before else resource_id(f"pulumi:providers:{package}", {}),
+                )  # fmt: skip
                 order.append(urn)
+        previous = dict(stack.resources)
+        replaced: list[str] = []
         try:
             for reg in regs:
                 package = reg.type.split(":", 1)[0]
@@ -1237,6 +1584,7 @@ class Engine:
                     old.modified if old else now,
                     old.world_ref if old else (),
                     old.observed if old else None,
+                    old.id if old else "",
                 )
                 provider = self._provider_inputs(provider_ref, providers)
                 if old is None:
@@ -1245,11 +1593,19 @@ class Engine:
                 elif unwrap(old.inputs) == unwrap(new.inputs) and old.type == new.type:
                     result.changes["same"].append(reg.urn)
                 elif self._replaces(old, new, provider, self.env):
-                    # Fixed names (every object here is named): delete the old one first, then create
-                    # (pulumi-kubernetes marks such a replacement deleteBeforeReplace; Pulumi docs, "deleteBeforeReplace").
-                    self._apply("delete", old, self._provider_inputs(old.provider, providers), stack)
                     new.world_ref, new.observed = (), None
-                    self._apply("create", new, provider, stack)
+                    if reg.delete_before_replace or self._delete_before_replace(old, new):
+                        # The old object goes first, then the new one is created (a DeleteStep then a create; the
+                        # delete does nothing where the OLD state retains it: step.go ``DeleteStep.Apply``).
+                        if not old.retain_on_delete:
+                            self._apply("delete", old, self._provider_inputs(old.provider, providers), stack)
+                        self._apply("create", new, provider, stack)
+                    else:
+                        # Create-before-delete, the engine's default (pulumi/pulumi pkg/resource/deploy/
+                        # step_generator.go: CreateReplacementStep and ReplaceStep now; "the delete step is generated
+                        # 'later' on, after all creates/updates finish", in ``GenerateDeletes``).
+                        self._apply("create", new, provider, stack)
+                        replaced.append(reg.urn)
                     new.modified = now
                     result.changes["replace"].append(reg.urn)
                 else:
@@ -1258,16 +1614,19 @@ class Engine:
                     result.changes["update"].append(reg.urn)
                 stack.resources[reg.urn] = new
                 order.append(reg.urn)
-            # Deletes: what the program no longer registers, in reverse order of the state (dependents first).
-            gone = delete_order(stack.resources, [urn for urn in stack.resources if urn not in new_urns and urn not in order])
-            for urn in gone:
-                res = stack.resources[urn]
+            # Deletes (step_generator.go ``GenerateDeletes``, scheduled by ``ScheduleDeletes``): the old resources that
+            # were replaced create-before-delete, and what the program no longer registers, in reverse order of the
+            # previous state (dependents first). A delete calls the provider unless the OLD state's resource has
+            # retainOnDelete (pkg/resource/deploy/step.go ``DeleteStep.Apply``: ``s.old.RetainOnDelete``).
+            gone = [urn for urn in stack.resources if urn not in new_urns and urn not in order]
+            configs = {**{u: r.inputs for u, r in previous.items()}, **{u: r.inputs for u, r in stack.resources.items()}, **providers}
+            for urn in delete_order(previous, [*replaced, *gone]):
+                res = previous[urn]
                 if not res.retain_on_delete:
-                    self._apply(
-                        "delete", res, self._provider_inputs(res.provider, {**{u: r.inputs for u, r in stack.resources.items()}, **providers}), stack
-                    )
-                del stack.resources[urn]
-                result.changes["delete"].append(urn)
+                    self._apply("delete", res, self._provider_inputs(res.provider, configs), stack)
+                if urn in gone:
+                    del stack.resources[urn]
+                    result.changes["delete"].append(urn)
         except WorldError as err:
             result.ok, result.error = False, str(err)
             # What was applied stays in the state (Pulumi checkpoints every step); the rest is as before.
@@ -1365,6 +1724,64 @@ def delete_order(resources: Mapping[str, StateResource], urns: list[str]) -> lis
     for urn in resources:
         visit(urn)
     return [urn for urn in reversed(ordered) if urn in wanted]
+
+
+@dataclass(frozen=True)
+class StateAsset:
+    """A text asset read back from an exported state (``unwrap`` gives ``{"asset": text}`` as for the SDK's assets)."""
+
+    text: str
+
+
+def verify_integrity(resources: list[dict[str, Any]]) -> None:
+    """A port of the reference checks of pulumi/pulumi pkg/resource/deploy/snapshot.go ``Snapshot.VerifyIntegrity``
+    (the magic cookie and snippets aside): every resource has a URN and a type; a component has no ID; a resource's
+    provider reference names a provider earlier in the snapshot; its parent, dependencies, property dependencies,
+    ``deletedWith`` and ``replaceWith`` name resources earlier in it; a URN appears twice only where all, or all but one,
+    of its entries are marked ``delete``. Raises ``ValueError`` with the function's own message."""
+    urns: dict[str, list[dict[str, Any]]] = {}
+    providers: set[str] = set()
+    for i, res in enumerate(resources):
+        urn = str(res.get("urn") or "")
+        if not urn:
+            raise ValueError(f"resource at index {i} missing required 'urn' field")
+        if not res.get("type"):
+            raise ValueError(f"resource '{urn}' missing required 'type' field")
+        if not res.get("custom") and res.get("id"):
+            raise ValueError(f"resource '{urn}' has 'custom false but non-empty ID")
+        if str(res["type"]).startswith("pulumi:providers:"):
+            providers.add(f"{urn}::{res.get('id', '')}")
+        provider = str(res.get("provider") or "")
+        if provider and provider not in providers and not res.get("pendingReplacement"):
+            raise ValueError(f"resource {urn} refers to unknown provider {provider}")
+        later = {str(other.get("urn")) for other in resources[i + 1 :]}
+        references: list[tuple[str, str, str]] = []
+        if res.get("parent"):
+            references.append(("parent", str(res["parent"]), ""))
+        references += [("dependency", str(d), "") for d in res.get("dependencies") or []]
+        references += [("property", str(d), key) for key, deps in (res.get("propertyDependencies") or {}).items() for d in deps]
+        if res.get("deletedWith"):
+            references.append(("deletedWith", str(res["deletedWith"]), ""))
+        references += [("replaceWith", str(d), "") for d in res.get("replaceWith") or []]
+        for kind, ref, key in references:
+            if ref in urns:
+                continue
+            after = ref in later
+            where = "comes after it" if after else "refers to missing resource"
+            if kind == "parent":
+                missing = f"child resource {urn} refers to missing parent {ref}"
+                raise ValueError(f"child resource {urn}'s parent {ref} comes after it" if after else missing)
+            if kind == "dependency":
+                raise ValueError(f"resource {urn}'s dependency {ref} {where}")
+            if kind == "property":
+                raise ValueError(f"resource {urn}'s property dependency {ref} (from property {key}) {where}")
+            verb = "deleted" if kind == "deletedWith" else "replaced"
+            raise ValueError(f"resource {urn} is specified as being {verb} with {ref}, " + ("which comes after it" if after else "which is missing"))
+        urns.setdefault(urn, []).append(res)
+    for urn, states in urns.items():
+        deletes = sum(1 for state in states if state.get("delete"))
+        if len(states) > 1 and deletes not in (len(states) - 1, len(states)):
+            raise ValueError(f"duplicate resource {urn} (not marked for deletion)")
 
 
 def _read(path: str) -> str | None:
@@ -1568,6 +1985,8 @@ class PulumiCli:
             return self.stack_output(words[2:], opts)
         if words[:2] == ["stack", "export"]:
             return self.stack_export(opts)
+        if words[:2] == ["stack", "import"]:
+            return self.stack_import(opts)
         if words[:3] == ["config", "env", "add"]:
             return self.config_env_add(words[3:], opts)
         if words[:2] == ["config", "set"]:
@@ -1704,6 +2123,24 @@ class PulumiCli:
     def _ensure_login(self, stack: StackState) -> None:
         self.world.cloud.check_token(self.env.get("PULUMI_ACCESS_TOKEN"), stack.org, self.world.now)
 
+    def _policies(self, opts: dict[str, Any], evaluation: Any, operation: str) -> bool:
+        """``--policy-pack <dir>`` (relative to the working directory): the local pack's policies over the program's
+        registrations (tests/policy_analysis.py); False when a mandatory policy is violated ("error: <operation>
+        failed", as the CLI ends then)."""
+        if not opts.get("policy-pack"):
+            return True
+        from tests.policy_analysis import PolicyPackError, analyze
+
+        try:
+            run = analyze((self.cwd / str(opts["policy-pack"])).resolve(), evaluation.registrations)
+        except PolicyPackError as err:
+            raise CliError(str(err)) from None
+        self.out(run.report())
+        if run.mandatory:
+            self.err(f"error: {operation} failed: {len(run.mandatory)} mandatory policy violation(s) of {run.pack}")
+            return False
+        return True
+
     def up(self, opts: dict[str, Any]) -> int:
         ws = self._workspace()
         stack = self._stack(opts, ws)
@@ -1714,6 +2151,8 @@ class PulumiCli:
         except Exception as exc:  # the program failed: nothing is applied
             self.err(f"error: Program failed: {exc}")
             return 255
+        if not self._policies(opts, evaluation, "update"):  # the world applies nothing then (tests/policy_analysis.py)
+            return 255
         result = Engine(self.world, self.env).up(stack, evaluation, config=config)
         self._report("update", result)
         return 0 if result.ok else 255
@@ -1722,33 +2161,36 @@ class PulumiCli:
         ws = self._workspace()
         stack = self._stack(opts, ws)
         try:
-            self.evaluate(stack, ws, preview=True)
+            evaluation, _ = self.evaluate(stack, ws, preview=True)
         except WorldError:
             raise
         except Exception as exc:
             self.err(f"error: Program failed: {exc}")
             return 255
         self.out("Previewing update")
-        return 0
+        return 0 if self._policies(opts, evaluation, "preview") else 255
 
-    def _program_providers(self, stack: StackState, ws: Workspace) -> dict[str, dict[str, Any]]:
-        """``--run-program``: the providers as the program configures them now (its explicit providers, and the
-        default ones from the current config)."""
+    def _run_program(self, stack: StackState, ws: Workspace) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """``--run-program``: (the providers as the program configures them now: its explicit providers, and the
+        default ones from the current config; the inputs of the component resources it registers)."""
         evaluation, config = self.evaluate(stack, ws)
         providers: dict[str, dict[str, Any]] = {}
         for package in PROVIDER_PACKAGES:
             providers[default_provider_urn(stack.name, stack.project, package)] = {
                 k.split(":", 1)[1]: v for k, v in config.items() if k.split(":", 1)[0] == package
             }
+        components: dict[str, dict[str, Any]] = {}
         for reg in evaluation.registrations:
             if reg.type.startswith("pulumi:providers:"):
                 providers[reg.urn] = reg.inputs
-        return providers
+            elif not reg.custom:
+                components[reg.urn] = reg.inputs
+        return providers, components
 
     def destroy(self, opts: dict[str, Any]) -> int:
         ws = self._workspace()
         stack = self._stack(opts, ws)
-        providers = self._program_providers(stack, ws) if opts.get("run-program") else None
+        providers = self._run_program(stack, ws)[0] if opts.get("run-program") else None
         result = Engine(self.world, self.env).destroy(stack, providers)
         self._report("destroy", result)
         return 0 if result.ok else 255
@@ -1759,11 +2201,11 @@ class PulumiCli:
         changes were proposed")."""
         ws = self._workspace()
         stack = self._stack(opts, ws)
-        providers = self._program_providers(stack, ws) if opts.get("run-program") else None
+        providers, components = self._run_program(stack, ws) if opts.get("run-program") else (None, None)
         result = Engine(self.world, self.env).refresh(stack, providers)
         self._report("refresh", result)
         if opts.get("event-log"):
-            self._write_event_log(Path(str(opts["event-log"])), stack, result, providers)
+            self._write_event_log(Path(str(opts["event-log"])), stack, result, providers, components)
         if not result.ok:
             return 255
         changed = result.changes["update"] + result.changes["delete"]
@@ -1775,12 +2217,21 @@ class PulumiCli:
                 stack.resources.pop(urn, None)
         return 0
 
-    def _write_event_log(self, path: Path, stack: StackState, result: StepResult, providers: Mapping[str, dict[str, Any]] | None) -> None:
+    def _write_event_log(
+        self,
+        path: Path,
+        stack: StackState,
+        result: StepResult,
+        providers: Mapping[str, dict[str, Any]] | None,
+        components: Mapping[str, dict[str, Any]] | None = None,
+    ) -> None:
         """``--event-log``: one engine event per line (pulumi/pulumi sdk/go/common/apitype/events.go ``EngineEvent``).
         A refresh preview reports each refreshed resource in a ``resOutputsEvent`` whose ``metadata.op`` is the
         refresh's result (pkg/engine/update.go ``previewActions.OnResourceStepPost``: ``RefreshStep.ResultOp``);
-        with --run-program the providers the program registers are stepped as in an update: a provider whose inputs
-        differ from the state's (a new kubeconfig every run) is an ``update``."""
+        with --run-program the providers and component resources the program registers are stepped as in an update
+        (pulumi/pulumi docs/architecture/deployment-execution: "Component resources and providers are created and
+        updated as if ``up`` had been run"): one whose inputs differ from the state's (a provider's new kubeconfig every
+        run) is an ``update``."""
         events: list[dict[str, Any]] = []
 
         def metadata(op: str, urn: str, *, gone: bool = False) -> dict[str, Any]:
@@ -1791,9 +2242,9 @@ class PulumiCli:
         for op in ("same", "update", "delete"):
             for urn in result.changes.get(op, []):
                 events.append({"resOutputsEvent": {"metadata": metadata(op, urn, gone=op == "delete"), "planning": True}})
-        for urn, inputs in (providers or {}).items():
+        for urn, inputs in {**(providers or {}), **(components or {})}.items():
             if urn in stack.resources:
-                op = "same" if inputs == stack.resources[urn].inputs else "update"
+                op = "same" if unwrap(inputs) == unwrap(stack.resources[urn].inputs) else "update"
                 events.append({"resOutputsEvent": {"metadata": metadata(op, urn), "planning": True}})
         with path.open("w") as log:
             for sequence, event in enumerate(events, start=1):
@@ -1832,41 +2283,142 @@ class PulumiCli:
         return 0
 
     def stack_export(self, opts: dict[str, Any]) -> int:
-        """``pulumi stack export``: the deployment (version 3) with secrets as ciphertext (pulumi/pulumi
-        sdk/go/common/apitype/core.go ``DeploymentV3``, ``ResourceV3``: urn, custom, type, inputs, outputs, parent,
-        dependencies, provider, created, modified)."""
+        """``pulumi stack export [--show-secrets]``: the deployment, version 3 (pulumi/pulumi sdk/go/common/apitype/
+        core.go ``DeploymentV3``, ``ResourceV3``: empty fields left out, ``omitempty``; ``provider`` a reference
+        ``<urn>::<id>``). A secret is ``{"4dabf…": "1b47…", "ciphertext": …}``, with --show-secrets ``"plaintext"``: its
+        JSON instead (pkg/resource/stack/deployment.go ``SerializePropertyValue``); an asset carries its signature and
+        text. The state keeps inputs; they are exported as the outputs too."""
         ws = self._workspace()
         stack = self._stack(opts, ws)
+        print_secrets = bool(opts.get("show-secrets"))
 
-        def encrypt(value: Any) -> Any:
+        def encode(value: Any) -> Any:
             if is_secret(value):
-                return {SIG_KEY: SECRET_SIG, "ciphertext": _encrypt(json.dumps(unwrap(value)))}
+                text = json.dumps(unwrap(value))
+                return {SIG_KEY: SECRET_SIG, **({"plaintext": text} if print_secrets else {"ciphertext": _encrypt(text)})}
             if hasattr(value, "text") and type(value).__name__.endswith("Asset"):
                 return {SIG_KEY: ASSET_SIG, "text": str(value.text)}
             if isinstance(value, dict):
-                return {k: encrypt(v) for k, v in value.items()}
+                return {k: encode(v) for k, v in value.items()}
             if isinstance(value, list):
-                return [encrypt(v) for v in value]
+                return [encode(v) for v in value]
             return value
 
-        resources = [
-            {
+        resources = []
+        for r in stack.resources.values():
+            provider = stack.resources.get(r.provider)
+            entry: dict[str, Any] = {
                 "urn": r.urn,
                 "custom": r.custom,
+                "id": r.id if r.custom else "",
                 "type": r.type,
-                "inputs": encrypt(r.inputs),
-                "outputs": encrypt(r.inputs),
+                "inputs": encode(r.inputs),
+                "outputs": encode(r.inputs),
                 "parent": r.parent,
                 "dependencies": list(r.dependencies),
-                "provider": r.provider,
+                "provider": f"{r.provider}::{provider.id}" if provider is not None else "",
                 "retainOnDelete": r.retain_on_delete,
                 "created": r.created,
                 "modified": r.modified,
             }
-            for r in stack.resources.values()
-        ]
-        self.out(json.dumps({"version": 3, "deployment": {"manifest": {"time": iso(self.world.now)}, "resources": resources}}, indent=2))
+            resources.append({k: v for k, v in entry.items() if v not in ("", [], {}, False, None) or k == "custom"})
+        deployment = {"manifest": {"time": iso(self.world.now), "version": "v3 (the world's pulumi stand-in)"}, "resources": resources}
+        self.out(json.dumps({"version": 3, "deployment": deployment}, indent=4))
         return 0
+
+    def stack_import(self, opts: dict[str, Any]) -> int:
+        """``pulumi stack import --file <f> [--force] [--stack <s>]``: replace the stack's state with an exported one.
+
+        pulumi/pulumi pkg/cmd/pulumi/stack/stack_import.go, then pkg/cmd/pulumi/stack/io.go ``SaveSnapshot``: every
+        resource's URN must name this stack ("resource '<urn>' is from a different stack (<a> != <b>)") and the snapshot
+        must pass ``VerifyIntegrity`` (:func:`verify_integrity`, "state file contains errors: …"); any such error stops the
+        import ("importing this file could be dangerous; rerun with --force to proceed anyway") unless ``--force``
+        makes them warnings. Nothing in the cloud or the cluster changes: the stack just holds what the file names
+        (a Kubernetes object another stack owns is then held by both: :attr:`KubeObject.holders`).
+        """
+        ws = self._workspace()
+        stack = self._stack(opts, ws)
+        if "file" not in opts:
+            raise CliError("the pulumi stand-in imports only from --file")
+        try:
+            document = json.loads(Path(str(opts["file"])).read_text())
+        except (OSError, ValueError) as err:
+            raise CliError(f"could not read {opts['file']}: {err}") from None
+        if not isinstance(document, dict) or document.get("version") != 3:
+            raise CliError("the stand-in imports deployments of version 3 (pulumi stack export)")
+        entries = list((document.get("deployment") or {}).get("resources") or [])
+        problems = []
+        for e in entries:
+            of = str(e.get("urn", "")).removeprefix("urn:pulumi:").split("::", 1)[0]  # resource.URN.Stack()
+            if of != stack.name:
+                problems.append(f"resource '{e.get('urn')}' is from a different stack ({of} != {stack.name})")
+        try:
+            verify_integrity(entries)
+        except ValueError as err:
+            problems.append(f"state file contains errors: {err}")
+        if problems:
+            if not opts.get("force"):
+                raise CliError("\n".join([*problems, "importing this file could be dangerous; rerun with --force to proceed anyway"]))
+            for problem in problems:
+                self.err(f"warning: {problem}")
+
+        def decode(value: Any) -> Any:
+            if isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG:
+                text = value["plaintext"] if "plaintext" in value else _decrypt(str(value["ciphertext"]))
+                return {SIG_KEY: SECRET_SIG, "value": json.loads(text)}
+            if isinstance(value, dict) and value.get(SIG_KEY) == ASSET_SIG:
+                return StateAsset(str(value.get("text", "")))
+            if isinstance(value, dict):
+                return {k: decode(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [decode(v) for v in value]
+            return value
+
+        resources: dict[str, StateResource] = {}
+        for e in entries:
+            urn, type_ = str(e["urn"]), str(e["type"])
+            before = stack.resources.get(urn)
+            inputs = decode(e.get("inputs") or {})
+            res = StateResource(
+                urn,
+                type_,
+                bool(e.get("custom")),
+                inputs,
+                str(e.get("parent") or ""),
+                tuple(e.get("dependencies") or ()),
+                str(e.get("provider") or "").rsplit("::", 1)[0],
+                bool(e.get("retainOnDelete")),
+                str(e.get("created") or ""),
+                str(e.get("modified") or ""),
+                id=str(e.get("id") or ""),
+            )
+            if before is not None and before.id == res.id and before.type == type_:
+                res.world_ref, res.observed = before.world_ref, before.observed
+            elif res.custom and type_.startswith("kubernetes:"):
+                res.world_ref, res.observed = ("", *object_key(unwrap(inputs))), unwrap(inputs)
+            elif res.custom and not type_.startswith(("pulumi:", "random:")):
+                raise CliError(f"the stand-in cannot place {urn} in the world: it imports only what the stack held, or Kubernetes objects")
+            resources[urn] = res
+        stack.resources = resources
+        self._hold(stack)
+        self.out("Import complete.")
+        return 0
+
+    def _hold(self, stack: StackState) -> None:
+        """After an import: the Kubernetes objects the stack's state names and another stack owns are held by it too
+        (recorded as a :class:`Violation`); those it no longer names are not."""
+        named: set[ObjectKey] = {
+            tuple(r.world_ref[1:])  # type: ignore[misc]
+            for r in stack.resources.values()
+            if r.custom and r.type.startswith("kubernetes:") and r.world_ref
+        }
+        for cluster in self.world.clusters.values():
+            for key, obj in cluster.objects.items():
+                if key not in named:
+                    obj.holders.discard(stack.fqn)
+                elif obj.owner != stack.fqn and stack.fqn not in obj.holders:
+                    self.world.violation("Kubernetes", "/".join(filter(None, key)), obj.owner, stack.fqn)
+                    obj.holders.add(stack.fqn)
 
     def _env_ref(self, text: str) -> str:
         parsed = parse_env_ref(text)
@@ -1897,7 +2449,8 @@ class PulumiCli:
         return 0
 
 
-_FLAGS_WITH_VALUE = {"stack", "s", "format", "cwd", "C", "config-file", "target", "parallel", "message", "m", "event-log"}
+_FLAGS_WITH_VALUE = {"stack", "s", "format", "cwd", "C", "config-file", "target", "parallel", "message", "m", "event-log", "file"}
+_FLAGS_WITH_VALUE |= {"policy-pack", "policy-pack-config"}  # pulumi preview/up: a local policy pack (tests/policy_analysis.py)
 
 
 def _parse_args(argv: list[str]) -> tuple[list[str], dict[str, Any]]:
@@ -1943,33 +2496,191 @@ def _load_program(root: Path) -> Callable[[], None]:
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def gh_main(world: World, argv: list[str], env: Mapping[str, str], out: Callable[[str], None], err: Callable[[str], None]) -> int:
-    """``gh pr comment <n> --repo <r> [--edit-last] --body-file <f>`` with ``GH_TOKEN`` (an App installation token).
+_GH_FLAGS: dict[str, tuple[dict[str, str], set[str], set[str]]] = {
+    # subcommand → (short → long flag names, flags that take a value, of those the repeatable ones); cli/cli
+    # pkg/cmd/api/api.go, pkg/cmd/pr/{list,create,comment}/*.go ``cmd.Flags()``.
+    "api": (
+        {"X": "method", "f": "raw-field", "F": "field", "H": "header", "q": "jq"},
+        {"method", "raw-field", "field", "header", "jq"},
+        {"raw-field", "field", "header"},
+    ),
+    "pr list": (
+        {"R": "repo", "H": "head", "B": "base", "s": "state", "q": "jq", "L": "limit"},
+        {"repo", "head", "base", "state", "json", "jq", "limit"},
+        set(),
+    ),
+    "pr create": (
+        {"R": "repo", "H": "head", "B": "base", "t": "title", "b": "body", "F": "body-file"},
+        {"repo", "head", "base", "title", "body", "body-file"},
+        set(),
+    ),
+    "pr comment": ({"R": "repo", "b": "body", "F": "body-file"}, {"repo", "body", "body-file"}, set()),
+}
 
-    GitHub CLI ``gh pr comment --edit-last``: edits the current user's last comment, and fails when there is none.
+
+def _gh_args(command: str, argv: list[str]) -> tuple[list[str], dict[str, Any]]:
+    """A gh subcommand's arguments as pflag parses them: ``--name value``, ``--name=value``, ``-x value``; a repeatable
+    flag collects a list."""
+    short, with_value, repeatable = _GH_FLAGS[command]
+    words: list[str] = []
+    opts: dict[str, Any] = {}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg.startswith("-") and len(arg) > 1:
+            name, eq, value = arg.lstrip("-").partition("=")
+            name = short.get(name, name) if not arg.startswith("--") else name
+            if name in with_value and not eq:
+                i += 1
+                value = argv[i]
+            stored: Any = value if name in with_value else True
+            if name in repeatable:
+                opts.setdefault(name, []).append(stored)
+            else:
+                opts[name] = stored
+        else:
+            words.append(arg)
+        i += 1
+    return words, opts
+
+
+def _gh_error(err: Callable[[str], None], exc: WorldError) -> int:
+    """How gh reports an HTTP error (cli/cli pkg/cmd/api/api.go ``processResponse``: "gh: <message> (HTTP <code>)" on
+    stderr; exit 1)."""
+    code, _, text = exc.message.partition(" ")
+    err(f"gh: {text.split(':', 1)[0]} (HTTP {code})")
+    return 1
+
+
+def _gh_jq(expression: str, document: Any, env: Mapping[str, str]) -> str:
+    """``--jq``: gh evaluates the expression with gojq and prints a string result raw, anything else as JSON (cli/cli
+    pkg/jq); the world runs the machine's jq, whose language gojq implements."""
+    jq = _real_tool("jq", env)
+    if jq is None:
+        raise WorldError("gh", "jq is needed for --jq (the machine has none)")
+    done = subprocess.run([jq, "-r", "-c", expression], input=json.dumps(document), capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise WorldError("gh", done.stderr.strip())
+    return done.stdout.rstrip("\n")
+
+
+def gh_main(world: World, argv: list[str], env: Mapping[str, str], out: Callable[[str], None], err: Callable[[str], None]) -> int:
+    """The GitHub CLI calls the workflows make, with ``GH_TOKEN`` (else ``GITHUB_TOKEN``), against :class:`GitHub`.
+
+    * ``gh pr comment <n> --repo <r> [--edit-last] --body-file <f>``: GitHub CLI ``gh pr comment --edit-last`` edits the
+      current user's last comment, and fails when there is none.
+    * ``gh pr list --repo <r> --head <h> --base <b> --state <s> --json number [--jq <q>]``: the open pull requests of
+      that head and base, newest first, as JSON objects of the fields asked for.
+    * ``gh pr create --repo <r> --head <h> --base <b> --title <t> --body-file <f>``: prints the new pull request's URL;
+      an open one for the same branches already existing is an error (cli/cli pkg/cmd/pr/create/create.go ``createRun``:
+      "a pull request for branch %q into branch %q already exists:\n<url>"); without a title and body when not
+      interactive, "must provide `--title` and `--body` … when not running interactively".
+    * ``gh api [--method M] <path> [-f k=v] [-F k=v|@file] [--silent] [--jq q]``: REST ``repos/{o}/{r}/compare/{base}...
+      {head}`` (GET) and ``repos/{o}/{r}/pulls/{n}`` (GET, PATCH). cli/cli pkg/cmd/api/api.go: the method is GET, or POST
+      once a field is given, unless --method; ``-f`` is a string, ``-F`` a typed value (``@file`` the file's text, an
+      integer, true/false/null: fields.go ``magicFieldValue``); an HTTP error prints the error body on stdout and "gh:
+      <message> (HTTP <code>)" on stderr, exit 1.
     """
-    words, opts = _parse_args(argv)
     token = env.get("GH_TOKEN") or env.get("GITHUB_TOKEN") or ""
-    if token not in world.github.tokens:
-        err("HTTP 401: Bad credentials (https://api.github.com/graphql)")
-        return 1
-    if words[:2] != ["pr", "comment"]:
+    command = " ".join(argv[:2]) if argv[:1] == ["pr"] else " ".join(argv[:1])
+    if command not in _GH_FLAGS:
         err(f"the gh stand-in does not simulate `gh {' '.join(argv)}`")
         return 1
-    repo = str(opts.get("repo") or env.get("GITHUB_REPOSITORY"))
-    number = int(words[2])
-    body = Path(str(opts["body-file"])).read_text() if "body-file" in opts else str(opts.get("body", ""))
-    author = "app-bot" if token.startswith("ghs_") else "user"  # every installation token of an App acts as its bot
-    comments = world.github.comments.setdefault((repo, number), [])
+    words, opts = _gh_args(command, argv[len(command.split()) :])
+    gh = world.github
+    if command == "api":
+        return _gh_api(world, words, opts, token, env, out, err)
+    repo = str(opts.get("repo") or env.get("GH_REPO") or env.get("GITHUB_REPOSITORY"))
+    if token not in gh.tokens:
+        err("HTTP 401: Bad credentials (https://api.github.com/graphql)")
+        return 1
+    try:
+        if command == "pr list":
+            author = gh.authorize(token, repo, ("pull_requests",), "read")
+            pulls = gh.list_pulls(repo, head=opts.get("head"), base=opts.get("base"), state=str(opts.get("state") or "open"))
+            fields = str(opts.get("json") or "number").split(",")
+            document = [{f: getattr(pr, f) for f in fields} for pr in pulls]
+            text = _gh_jq(str(opts["jq"]), document, env) if "jq" in opts else json.dumps(document)
+            if text:
+                out(text)
+            return 0
+        body = Path(str(opts["body-file"])).read_text() if "body-file" in opts else opts.get("body")
+        if command == "pr create":
+            author = gh.authorize(token, repo, ("pull_requests",), "write")
+            if not opts.get("title") or body is None:
+                err("must provide `--title` and `--body` (or `--fill` or `fill-first` or `--fillverbose`) when not running interactively")
+                return 1
+            head, base = str(opts.get("head")), str(opts.get("base") or "main")
+            existing = gh.list_pulls(repo, head=head, base=base, state="open")
+            if existing:
+                err(f'a pull request for branch "{head}" into branch "{base}" already exists:\nhttps://github.com/{repo}/pull/{existing[0].number}')
+                return 1
+            pr = gh.create_pull(repo, head, base, str(opts["title"]), str(body), author)
+            out(f"https://github.com/{repo}/pull/{pr.number}")
+            return 0
+        author = gh.authorize(token, repo, ("issues", "pull_requests"), "write")
+    except WorldError as exc:
+        return _gh_error(err, exc)
+    number = int(words[0])
+    comments = gh.comments.setdefault((repo, number), [])
     if opts.get("edit-last"):
         mine = [i for i, (who, _) in enumerate(comments) if who == author]
         if not mine:
             err("no comments found for current user")
             return 1
-        comments[mine[-1]] = (author, body)
+        comments[mine[-1]] = (author, str(body))
     else:
-        comments.append((author, body))
+        comments.append((author, str(body or "")))
     out(f"https://github.com/{repo}/pull/{number}#issuecomment-{len(comments)}")
+    return 0
+
+
+def _gh_api(
+    world: World, words: list[str], opts: dict[str, Any], token: str, env: Mapping[str, str], out: Callable[[str], None], err: Callable[[str], None]
+) -> int:
+    fields: dict[str, Any] = {}
+    for raw in opts.get("raw-field", []):
+        key, _, value = str(raw).partition("=")
+        fields[key] = value
+    for typed in opts.get("field", []):
+        key, _, value = str(typed).partition("=")
+        if value.startswith("@"):
+            fields[key] = Path(value[1:]).read_text()
+        elif re.fullmatch(r"-?\d+", value):
+            fields[key] = int(value)
+        else:
+            fields[key] = {"true": True, "false": False, "null": None}.get(value, value)
+    method = str(opts.get("method") or ("POST" if fields else "GET")).upper()
+    path = words[0].lstrip("/") if words else ""
+    gh = world.github
+    try:
+        compare = re.fullmatch(r"repos/([^/]+/[^/]+)/compare/(.+?)\.\.\.(.+)", path)
+        pull = re.fullmatch(r"repos/([^/]+/[^/]+)/pulls/(\d+)", path)
+        if compare and method == "GET":
+            gh.authorize(token, compare.group(1), ("contents",), "read")
+            document: Any = gh.compare(compare.group(1), compare.group(2), compare.group(3))
+        elif pull and method in ("GET", "PATCH"):
+            repo, number = pull.group(1), int(pull.group(2))
+            gh.authorize(token, repo, ("pull_requests",), "write" if method == "PATCH" else "read")
+            pr = gh.update_pull(repo, number, fields if method == "PATCH" else {})
+            document = {
+                "number": pr.number,
+                "title": pr.title,
+                "body": pr.body,
+                "state": pr.state,
+                "head": {"ref": pr.head},
+                "base": {"ref": pr.base},
+            }
+        else:
+            err(f"the gh stand-in does not simulate `gh api --method {method} {path}`")
+            return 1
+    except WorldError as exc:
+        code, _, text = exc.message.partition(" ")
+        out(json.dumps({"message": text.split(":", 1)[0], "status": code}))
+        return _gh_error(err, exc)
+    if opts.get("silent"):
+        return 0
+    out(_gh_jq(str(opts["jq"]), document, env) if "jq" in opts else json.dumps(document))
     return 0
 
 
@@ -2063,7 +2774,7 @@ def kubectl_main(world: World, argv: list[str], env: Mapping[str, str], out: Cal
 
 
 # kubectl's -o takes a value
-_FLAGS_WITH_VALUE.update({"o", "output", "repo", "body-file", "body"})
+_FLAGS_WITH_VALUE.update({"o", "output"})
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -2089,6 +2800,17 @@ class Locked:
         finally:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             self._lock.close()
+
+
+def _credential(tool: str, argv: list[str], env: Mapping[str, str]) -> str:
+    if tool == "gh":
+        return env.get("GH_TOKEN") or env.get("GITHUB_TOKEN") or ""
+    if tool == "pulumi":
+        return env.get("PULUMI_ACCESS_TOKEN", "")
+    if tool == "curl":
+        headers = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("-H", "--header")]
+        return next((h.split(":", 1)[1].strip().removeprefix("Bearer ").strip() for h in headers if h.lower().startswith("authorization:")), "")
+    return ""
 
 
 def main(tool: str, argv: list[str] | None = None) -> int:
@@ -2118,6 +2840,7 @@ def main(tool: str, argv: list[str] | None = None) -> int:
             err(f"no stand-in named {tool}")
             code = 2
         world.log.append(f"{tool} {' '.join(argv)} -> {code}")
+        world.calls.append(Call(tool, argv, code, _credential(tool, argv, os.environ)))
     sys.stdout.flush()
     return code
 

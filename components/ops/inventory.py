@@ -361,7 +361,14 @@ def real_path_markdown() -> str:
     for part in parts.PARTS:
         if len(part.one_of) > 1:
             _, *others = part.one_of
-            dropped = " and ".join(remove_command(k, f"<org>/{ESC_PROJECT}/Base", stack=False) for alt in others for k in alt)
+            # Each environment that holds the alternative's placeholder (Production's own, since issue 20).
+            dropped = " and ".join(
+                remove_command(k, f"<org>/{ESC_PROJECT}/{env.name}", stack=False)
+                for alt in others
+                for k in alt
+                for env in environments.ENVIRONMENTS
+                if k in env.own
+            )
             lines += [
                 "",
                 f"{part.name} takes one of {' or '.join(' + '.join(f'`{k.key}`' for k in alt) for alt in part.one_of)}: set the "

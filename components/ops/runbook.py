@@ -187,6 +187,14 @@ RUNBOOK: dict[Key, Runbook] = {
         consumers=f"pulumi/auth-actions (scope team:<team>) in {_OIDC_WORKFLOWS}",
         symptom="'Check the Pulumi Cloud login settings' fails (unset with team), or the exchange is refused (no policy for the team)",
     ),
+    catalog.CI_PULUMI_PREVIEW_TEAM: Runbook(
+        consumers=(
+            "the bootstrap stack: the OIDC policy rule of the preview subject (team token of this team), the team itself and its "
+            "open on PullRequest and Base; Preview's ci:pulumiTokenType and ci:pulumiTeam, which preview-base writes to preview"
+        ),
+        symptom="a pull request's deploy is refused at the token exchange (no rule for the team), or cannot open PullRequest",
+        scopes="open on PullRequest and Base; owner of the preview-pr-<N> stacks its token creates; nothing else",
+    ),
     catalog.CI_PULUMI_AUTH: Runbook(
         consumers=f"the step conditions of the Pulumi login in {_OIDC_WORKFLOWS}",
         symptom="CI logs in with the stored token although OIDC would work (remove it), or 'the secret PULUMI_FALLBACK_ACCESS_TOKEN is empty'",
@@ -317,8 +325,9 @@ RUNBOOK: dict[Key, Runbook] = {
     catalog.DIGITALOCEAN_PROVIDER_TOKEN: Runbook(
         stays="pulumi-digitalocean and the CI jobs authenticate with an API token; DigitalOcean documents no OIDC exchange for it",
         flows_to=(
-            "pulumi-digitalocean provider config (every stack: production and preview-base through Base, preview-pr-<N> through "
-            "PullRequest's implicit import of Base), and the CI jobs' kubeconfig fetch (pulumi config get)"
+            "pulumi-digitalocean provider config (each stack its own environment's: Production, Preview, PullRequest; a token "
+            "reaches every cluster of its DigitalOcean team, so PullRequest's and Preview's belong to a team without "
+            "production's cluster), and the CI jobs' kubeconfig fetch (pulumi config get)"
         ),
         consumers=(
             "pulumi-digitalocean (getKubernetesCluster: the kubeconfig of secret-chain:digitaloceanCluster on every run; "

@@ -40,9 +40,11 @@ EXAMPLES = """examples:
   pulumi stack import --stack preview-base --file preview-base.forgotten.json
 """
 
-PLAINTEXT_SIG = "1b47061264138c4ac30d75fd1eb44270"
-"""The value of the ``4dabf18193072939515e22adb298388d`` key that marks a secret in a state (pulumi/pulumi
-sdk/go/common/resource/sig): ``pulumi stack export --show-secrets`` writes the plaintext next to it."""
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+"""The ``SIG_KEY`` value that marks a secret in a state (pulumi/pulumi sdk/go/common/resource/sig). Every secret
+carries it: ``pulumi stack export`` writes ``{sig, ciphertext}``, ``--show-secrets`` writes ``{sig, plaintext}``
+(pkg/resource/stack/deployment.go, ``SerializePropertyValue``)."""
 _REFERENCES = ("dependencies", "propertyDependencies", "deletedWith", "replaceWith")
 
 
@@ -65,9 +67,20 @@ def _resources(state: object, what: str) -> list[dict[str, Any]]:
     resources = deployment.get("resources") if isinstance(deployment, dict) else None
     if not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources):
         raise SecretChainError(f"{what} is not a `pulumi stack export` document (deployment.resources)")
-    if PLAINTEXT_SIG in json.dumps(resources):
+    if _has_plaintext_secret(resources):
         raise SecretChainError(f"{what} holds plaintext secrets: export it without --show-secrets")
     return resources
+
+
+def _has_plaintext_secret(value: object) -> bool:
+    """Whether a secret in ``value`` was exported decrypted (``{sig: SECRET_SIG, plaintext: …}``, not ``ciphertext``)."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG and "plaintext" in value:
+            return True
+        return any(_has_plaintext_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_plaintext_secret(v) for v in value)
+    return False
 
 
 def shared(state: object, other: object) -> list[str]:
@@ -94,9 +107,13 @@ def forget(state: dict[str, Any], urns: list[str]) -> dict[str, Any]:
             resource["propertyDependencies"] = {
                 key: [d for d in deps if d not in gone] for key, deps in resource["propertyDependencies"].items() if isinstance(deps, list)
             }
-        for single in ("deletedWith", "replaceWith"):
-            if resource.get(single) in gone:
-                del resource[single]
+        # deletedWith is one URN, replaceWith a list of them (pulumi/pulumi sdk/go/common/apitype/core.go ResourceV3).
+        if resource.get("deletedWith") in gone:
+            del resource["deletedWith"]
+        if isinstance(resource.get("replaceWith"), list):
+            resource["replaceWith"] = [u for u in resource["replaceWith"] if u not in gone]
+            if not resource["replaceWith"]:
+                del resource["replaceWith"]
         kept.append(resource)
     return {**state, "deployment": {**state["deployment"], "resources": kept}}
 
