@@ -211,7 +211,7 @@ def check_declared_parts(text: str) -> str:
     """
     try:
         names = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, an integer past int_max_str_digits, or nested past the recursion limit
         names = None
     declarable = ", ".join(DECLARABLE_PARTS)
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
@@ -521,7 +521,7 @@ GRAFANA_CLIENT_ID = Key(
     "grafana:githubClientId",
     per_environment=True,
     secret=True,
-    check=v.nonempty,
+    check=v.grafana_setting(v.oauth_client_id),
     purpose="GitHub OAuth App Client ID for Grafana authentication",
     example="YOUR_CLIENT_ID",
     rotation=Rotation.ON_OAUTH_APP_ROTATION,
@@ -531,7 +531,7 @@ GRAFANA_CLIENT_SECRET = Key(
     "grafana:githubClientSecret",
     per_environment=True,
     secret=True,
-    check=v.nonempty,
+    check=v.grafana_setting(v.nonempty),
     purpose="GitHub OAuth App Client Secret for Grafana authentication",
     example="YOUR_CLIENT_SECRET",
     rotation=Rotation.ANNUALLY,
@@ -581,7 +581,7 @@ GRAFANA_SMTP_USER = Key(
     "grafana:smtpUser",
     per_environment=True,
     secret=True,
-    check=v.nonempty,
+    check=v.grafana_setting(v.nonempty),
     purpose="SMTP authentication username",
     example="alerts@example.com",
     rotation=Rotation.ON_PROVIDER_CHANGE,
@@ -591,7 +591,7 @@ GRAFANA_SMTP_PASSWORD = Key(
     "grafana:smtpPassword",
     per_environment=True,
     secret=True,
-    check=v.no_spaces(v.app_password),
+    check=v.grafana_setting(v.no_spaces(v.app_password)),
     purpose="SMTP authentication password (a Google app password; spaces are removed)",
     example="YOUR_APP_PASSWORD",
     rotation=Rotation.QUARTERLY,
@@ -601,7 +601,7 @@ GRAFANA_SMTP_FROM_ADDRESS = Key(
     "grafana:smtpFromAddress",
     per_environment=True,
     secret=False,
-    check=v.email,
+    check=v.grafana_setting(v.email),
     not_example=v.real_email,
     purpose='Email "From" address for alerts',
     example="alerts@example.com",

@@ -65,14 +65,15 @@ class SecretChainArgs(TypedDict, total=False):
     """Arguments of :class:`SecretChain`. Each value left out is read from stack config ``secret-chain:<camelCaseName>``."""
 
     app_namespace: pulumi.Input[str]
-    """The application's namespace. PR stacks always use preview-pr-<N>. Default: config secret-chain:appNamespace, else default."""
+    """The application's namespace (production). PR stacks always use preview-pr-<N> and refuse any other value; preview-base,
+    which runs no application, refuses it. Default: config secret-chain:appNamespace, else default."""
     image_pull_namespaces: Sequence[pulumi.Input[str]]
     """Namespaces that get the GHCR pull secret (a list; each item may come from another resource). Default: the app namespace."""
     github_repository: pulumi.Input[str]
     """owner/name of the repository whose Actions secrets the chain writes (not in PR stacks), into the repository's GitHub
     environment production or preview, which the stack creates. Default: config secret-chain:githubRepository."""
     monitor_namespace: pulumi.Input[str]
-    """Namespace of the ServiceMonitor. PR stacks use their own namespace. Default: monitoring."""
+    """Namespace of the ServiceMonitor. PR stacks use their own namespace and refuse any other value. Default: monitoring."""
     stack: str
     """Stack name to build for. Default: the running stack."""
     domain: str
@@ -86,7 +87,7 @@ class SecretChainArgs(TypedDict, total=False):
     """preview-base: namespace of the shared Gateway that serves the PR hosts; the wildcard certificates' Secrets go there.
     Default: config secret-chain:gatewayNamespace (required on preview-base)."""
     grafana_namespace: pulumi.Input[str]
-    """Namespace of Grafana in production. PR stacks use their own namespace. Default: monitoring."""
+    """Namespace of Grafana in production. PR stacks use their own namespace and refuse any other value. Default: monitoring."""
     digitalocean_cluster: str
     """Name of the DigitalOcean Kubernetes cluster to deploy to: its kubeconfig is fetched on every run with the stack's
     ``digitalocean:token`` and given to an explicit Kubernetes provider (a DigitalOcean kubeconfig expires). Default:
@@ -160,6 +161,53 @@ def _setting(reader: ConfigReader, args: SecretChainArgs, setting: Key) -> Known
     return reader.plain_input(setting, override, required=False, arg_name=name)
 
 
+def _given_as(reader: ConfigReader, args: SecretChainArgs, setting: Key) -> str:
+    """How a problem names a setting's value: as the SecretChain argument when one was passed, else as its config key.
+
+    A part resolved with the value names it with its own argument (FluxGitCredentials' ``repository_url``); the chain
+    hands each part this label (:meth:`~components.config.ConfigReader.naming`), so every line names what the caller wrote.
+    """
+    name = parts.arg_name(setting)
+    return reader.label(name) if cast(Mapping[str, Any], args).get(name) is not None else f'config "{setting.key}"'
+
+
+_PART_ARGUMENTS = {"image_pull_namespaces": _GHCR, "monitor_namespace": _PROMETHEUS, "grafana_namespace": _GRAFANA}
+"""SecretChain arguments that are not stack settings, and the one part that reads each."""
+_OWN_NAMESPACE = ("app_namespace", "monitor_namespace", "grafana_namespace")
+"""The namespace arguments a PR stack replaces by its own namespace (preview-pr-<N>)."""
+
+
+def _refuse_unread(args: SecretChainArgs, stack: StackKind, reader: ConfigReader) -> None:
+    """Refuse each argument this stack never reads: a value silently ignored is one the caller believes is used.
+
+    From the table (:mod:`components.parts`): a stack-setting argument (``flux_repository_url``, ``github_repository``,
+    ``acme_email``, ``gateway_namespace``…) when no part this kind of stack builds reads its key, and the other part
+    arguments when their part is never built here (``monitor_namespace`` on preview-base). On a PR stack, every part
+    writes in the stack's own namespace: ``app_namespace``, ``monitor_namespace`` and ``grafana_namespace`` are replaced
+    by it, so they are refused unless they name it. ``digitalocean_cluster`` is read on every stack kind, PR stacks
+    included (the cluster access part), and so is ``domain`` (PR stacks derive their Grafana host from it).
+    """
+    given = cast(Mapping[str, Any], args)
+    kind = stack.kind
+
+    def refuse(name: str, why: str) -> None:
+        reader.invalid(name, f"is ignored on {kind.label} stacks: {why}", fix=f"leave it out on {kind.label} stacks")
+
+    if stack.is_pr:
+        for name in _OWN_NAMESPACE:
+            if given.get(name) is not None and given.get(name) != stack.name:
+                refuse(name, f"a PR stack builds every part in its own namespace, {stack.name}")
+    for setting in SETTINGS:
+        name = parts.arg_name(setting)
+        readers = [p for p in parts.PARTS if setting in p.keys and p.kinds & parts.CHAIN_KINDS]
+        if given.get(name) is None or (stack.is_pr and name in _OWN_NAMESPACE) or any(kind in p.kinds for p in readers):
+            continue
+        refuse(name, f"they never build {' or '.join(p.name for p in readers)}, which would read it")
+    for name, part in _PART_ARGUMENTS.items():
+        if given.get(name) is not None and kind not in parts.BY_NAME[part].kinds and not (stack.is_pr and name in _OWN_NAMESPACE):
+            refuse(name, f"they never build {part}, which would read it")
+
+
 def _read(reader: ConfigReader, entry: Key) -> None:
     """Check one key the built parts read (a component reading it again records the same problem, once).
 
@@ -215,6 +263,7 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
             "drop the stack argument",
         )
         return None
+    _refuse_unread(args, stack, reader)
     selection = select(args, stack, reader)
     if selection is None:
         return None
@@ -239,12 +288,15 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
                 "drop image_pull_namespaces on preview-pr-<N> stacks",
             )
         elif pull_namespaces is not None:
-            ghcr_spec = ghcr.resolve({"namespaces": pull_namespaces}, reader)
+            given_pull = args.get("image_pull_namespaces") is not None
+            with reader.naming({"namespaces": reader.label("image_pull_namespaces") if given_pull else _given_as(reader, args, parts.APP_NAMESPACE)}):
+                ghcr_spec = ghcr.resolve({"namespaces": pull_namespaces}, reader)
 
     prom_spec = None
     if _PROMETHEUS in built and app_namespace is not None:
         monitor_ns = app_namespace if stack.is_pr else args.get("monitor_namespace", "monitoring")
-        prom_spec = prometheus.resolve({"namespace": app_namespace, "monitor_namespace": monitor_ns}, reader)
+        with reader.naming({"namespace": _given_as(reader, args, parts.APP_NAMESPACE)}):
+            prom_spec = prometheus.resolve({"namespace": app_namespace, "monitor_namespace": monitor_ns}, reader)
 
     github_spec = None
     if _GITHUB in built:
@@ -261,7 +313,8 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
                 "environment": parts.GITHUB_ENVIRONMENTS[stack.kind],
                 "create_environment": True,
             }
-            github_spec = github_actions.resolve(github_args, reader)
+            with reader.naming({"repository": _given_as(reader, args, parts.GITHUB_REPOSITORY)}):
+                github_spec = github_actions.resolve(github_args, reader)
 
     # The argument wins over the setting; either builds the explicit provider (the table's "Cluster access").
     cluster = cast(str | None, _setting(reader, args, parts.DIGITALOCEAN_CLUSTER)) if _CLUSTER in built else None
@@ -280,7 +333,8 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
             if suffix:
                 flux_args["name"] = flux_images.DEFAULT_NAME + suffix
                 flux_args["secret_name"] = flux.DEFAULT_SECRET_NAME + suffix
-            flux_spec = flux.resolve(flux_args, reader)
+            with reader.naming({"repository_url": _given_as(reader, args, parts.FLUX_REPOSITORY_URL)}):
+                flux_spec = flux.resolve(flux_args, reader)
     automation: object = args.get("image_automation")
     if automation is None and _IMAGES in built:
         # The stack's own setting (the table has enabled the part, or required the setting where it is declared).
@@ -316,7 +370,15 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
                 # allows another (Gateway API, GatewayTLSConfig.certificateRefs): the certificates' Secrets go there.
                 cert_args["wildcard_hosts"] = wildcards
                 cert_args["certificate_namespace"] = gateway
-            cert_spec = certmanager.resolve(cert_args, reader)
+            with reader.naming(
+                {
+                    "email": _given_as(reader, args, parts.ACME_EMAIL),
+                    "domain": _given_as(reader, args, parts.DOMAIN),
+                    "wildcard_hosts": _given_as(reader, args, parts.DOMAIN),  # made from the domain
+                    "certificate_namespace": _given_as(reader, args, parts.GATEWAY_NAMESPACE),
+                }
+            ):
+                cert_spec = certmanager.resolve(cert_args, reader)
 
     grafana_spec = None
     if _GRAFANA in built and domain is not None and app_namespace is not None:
@@ -326,7 +388,11 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
         }
         if stack.pr_number is not None:
             grafana_args["pr_number"] = stack.pr_number
-        grafana_spec = grafana.resolve(grafana_args, reader)
+        labels = {"domain": _given_as(reader, args, parts.DOMAIN)}
+        if args.get("grafana_namespace") is not None and not stack.is_pr:
+            labels["namespace"] = reader.label("grafana_namespace")
+        with reader.naming(labels):
+            grafana_spec = grafana.resolve(grafana_args, reader)
 
     if reader.problems:
         return None

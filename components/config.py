@@ -16,8 +16,10 @@ import hashlib
 import inspect
 import json
 import os
+import re
 import shlex
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeAlias, TypeVar, cast, is_typeddict
 
 import pulumi
@@ -62,15 +64,19 @@ def as_output(value: object) -> pulumi.Output[Any] | None:
     return None
 
 
-def arg_problem(owner: str, name: str, reason: object, fix: str = VALID_FIX, value: object = None) -> str:
+def arg_problem(owner: str, name: str, reason: object, fix: str = VALID_FIX, value: object = None, *, label: str | None = None) -> str:
     """The one line for a bad argument, the same whether the value was plain or became known later.
+
+    ``label``: how the line names the argument, when not ``argument "<name>"`` (:meth:`ConfigReader.naming`: the
+    argument the caller passed, of which this one is a part's copy).
 
     ``value``: the refused value when it is not secret; a public name (a
     :class:`~components.validators.NameInvalid`: namespace, DNS name, repository, port) is quoted, shortened and
     made printable (:func:`with_value`), so nobody has to guess which value is meant. Secret values are never
     passed here.
     """
-    return f'{owner} argument "{name}" {with_value(reason, value)}. Fix: {fix}'
+    subject = label or f'argument "{name}"'
+    return f"{owner} {subject} {with_value(reason, value)}. Fix: {fix}"
 
 
 def with_value(reason: object, value: object) -> str:
@@ -164,13 +170,45 @@ def set_command(entry: Key, environment: str, value: str | None = None) -> str:
     (:func:`components.environments.home_of`): ``pulumi env set`` edits the named environment's YAML only
     (pulumi/pulumi pkg/cmd/esc/cli/env_set.go), so aimed at one that imports the key it writes a shadowing copy,
     and aimed through an implicit import (PullRequest's ``namespace:imagePullSecret``) it fails or replaces it.
+
+    A secret is never on the command line (:func:`secret_source`): ``ps`` and ``/proc/<pid>/cmdline`` show every
+    process's arguments to every user of the machine, and the shell's history keeps them. ``pulumi env set`` reads
+    the value from a file or standard input with ``--file`` ("If set, the value is read from the specified file. Pass
+    `-` to read from standard input": pulumi/esc cmd/esc/cli/env_set.go, the same in pulumi/pulumi
+    pkg/cmd/esc/cli/env_set.go), and ``--string`` takes it as it is rather than as YAML: a PEM key keeps its lines, and
+    a value YAML would read as a number cannot reach the ``--secret`` branch that re-reads ``args[1]``, which with
+    ``--file`` does not exist. ``value`` (a placeholder) is used for a non-secret key only.
     """
-    flag = " --secret" if entry.secret else ""
     if entry.tier is Tier.STACK:
         return _config_set(entry)
-    if value is None:
-        value = _esc_file_value(entry.example_file) if entry.example_file else typed_value(entry)
-    return f"pulumi env set {home_of(entry, environment)} {esc_path(entry)} {value}{flag}"
+    command = f"pulumi env set {home_of(entry, environment)} {esc_path(entry)}"
+    if entry.secret:
+        kind, source = secret_source(entry)
+        if kind == "file":
+            return f"{command} --secret --string --file {source}"
+        # A generated or typed value arrives on standard input; tr drops the newline that ends it (--string keeps it).
+        made = source if kind == "generate" else "head -n 1"
+        return f"{made} | tr -d '\\n' | {command} --secret --string --file -"
+    return f"{command} {typed_value(entry) if value is None else value}"
+
+
+_GENERATED = re.compile(r"\$\((?P<command>[^()]+)\)")
+"""A catalog example that is a command substitution, ``$(openssl rand -hex 32)``: the command makes the value."""
+
+
+def secret_source(entry: Key) -> tuple[str, str]:
+    """Where a fix command takes a secret's value from, so that it is never an argument of any process.
+
+    ``("generate", command)``: a command makes it (the catalog example ``$(openssl rand -hex 32)``), piped in.
+    ``("file", path)``: a file holds it (a PEM key, :attr:`~components.catalog.Key.example_file`), read by the CLI.
+    ``("stdin", example)``: a person pastes it (a token shaped like ``example``), read from standard input.
+    """
+    generated = _GENERATED.fullmatch(entry.example.strip())
+    if generated:
+        return "generate", generated.group("command")
+    if entry.example_file:
+        return "file", entry.example_file
+    return "stdin", typed_value(entry)
 
 
 def typed_value(entry: Key) -> str:
@@ -195,23 +233,23 @@ def esc_path(entry: Key | str) -> str:
     return f"pulumiConfig.{key}{'.' + field if field else ''}"
 
 
-def _esc_file_value(path: str) -> str:
-    """A multi-line file as the value of ``pulumi env set``: a YAML literal block (``|``), indented.
-
-    ``pulumi env set`` reads its value as YAML (pulumi/esc cmd/esc/cli/env_set.go: ``yaml.Unmarshal``), where a
-    plain multi-line value has its newlines folded into spaces, which breaks a PEM key; and a value that starts
-    with ``-`` (``-----BEGIN``) is taken for a flag by the CLI's flag parser (pflag: ``bad flag syntax``), which
-    prints the whole argument. A literal block keeps the newlines and starts with ``|``.
-    """
-    return f"\"$(printf '|\\n'; sed 's/^/  /' {path})\""
-
-
 def _config_set(entry: Key, value: str | None = None) -> str:
-    """``pulumi config set [--path] [--secret] KEY VALUE`` for this stack only (``value``: :func:`typed_value` by default)."""
+    """``pulumi config set [--path] [--secret] KEY VALUE`` for this stack only (``value``: :func:`typed_value` by default).
+
+    A secret's value is never an argument: ``pulumi config set`` reads it from standard input when the value is left
+    out, and on a terminal prompts for it without echo with ``--secret`` (pulumi/pulumi pkg/cmd/pulumi/config/config.go,
+    ``configSetCmd.Run``: ``case !term.IsTerminal(int(stdin.Fd())): io.ReadAll(stdin)``, trailing newlines removed unless
+    ``--raw``; ``case c.Secret: cmdutil.ReadConsoleNoEcho("value")``). So a generated value is piped in, a file is
+    redirected in, and a typed one is asked for.
+    """
+    if entry.secret:
+        command = f"pulumi config set{' --path' if entry.field else ''} --secret {_config_path(entry)}"
+        kind, source = secret_source(entry)
+        return f"{source} | {command}" if kind == "generate" else f"{command} < {source}" if kind == "file" else command
     if value is None and entry.not_example is not None:
         value = typed_value(entry)
     if value is not None:
-        return f"pulumi config set{' --path' if entry.field else ''}{' --secret' if entry.secret else ''} {_config_path(entry)} {value}"
+        return f"pulumi config set{' --path' if entry.field else ''} {_config_path(entry)} {value}"
     if entry.json_types == ("array",):
         # A list item: "pulumi config set --path 'names[0]' a will set the value to a list with the first item a"
         # (https://www.pulumi.com/docs/iac/cli/commands/pulumi_config_set/).
@@ -221,12 +259,7 @@ def _config_set(entry: Key, value: str | None = None) -> str:
         # to a map nested: value" (same page); the example is the JSON of a complete value.
         leaves = _leaves(entry.key, json.loads(entry.example))
         return " && ".join(f"pulumi config set --path {shlex.quote(path)} {shlex.quote(leaf)}" for path, leaf in leaves)
-    path = " --path" if entry.field else ""
-    flag = " --secret" if entry.secret else ""
-    if entry.example_file:
-        # `--` ends the flags: the key's first line, -----BEGIN, would be parsed as a flag (pflag) and printed in the error.
-        return f'pulumi config set{path}{flag} {_config_path(entry)} -- "$(cat {entry.example_file})"'
-    return f"pulumi config set{path}{flag} {_config_path(entry)} {entry.example}"
+    return f"pulumi config set{' --path' if entry.field else ''} {_config_path(entry)} {entry.example}"
 
 
 def _leaves(path: str, value: object) -> list[tuple[str, str]]:
@@ -245,8 +278,17 @@ def fix_command(entry: Key, environment: str, value: str | None = None) -> str:
     ``value``: what to type for the value (default: the catalog's example; a placeholder where the example is refused).
     """
     if entry.tier is Tier.STACK or not environment:
-        return _config_set(entry, value)
-    return f"{set_command(entry, environment, value)} (or, for this stack only: {_config_set(entry, value)})"
+        return _config_set(entry, value) + _typed_hint(entry, alone=True)
+    return f"{set_command(entry, environment, value)} (or, for this stack only: {_config_set(entry, value)}){_typed_hint(entry)}"
+
+
+def _typed_hint(entry: Key, *, alone: bool = False) -> str:
+    """What to do once a fix that reads a typed secret runs: it waits for the value on standard input."""
+    if not entry.secret or secret_source(entry)[0] != "stdin":
+        return ""
+    if alone:
+        return f"; it asks for the value ({typed_value(entry)}) without showing it"
+    return f"; either reads the value ({typed_value(entry)}) from standard input, never the command line: paste it and press Enter"
 
 
 FIX = ". Fix: "
@@ -305,9 +347,21 @@ def config_set(key: str, value: str) -> str:
     return f"pulumi config set {key} {value}"
 
 
-def set_command_shape(environment: str) -> str:
-    """How any key is set in ``environment``, for docs and templates: ``pulumi env set <env> pulumiConfig.<key> <value> [--secret]``."""
-    return f"pulumi env set {environment} pulumiConfig.<key> <value> [--secret]"
+def set_command_shape(environment: str, *, secret: bool = False) -> str:
+    """How any key is set in ``environment``, for docs and templates: a plain value as an argument.
+
+    A secret (``secret``) is read from a file (``--file -``: standard input), never given as an argument (:func:`set_command`).
+    """
+    if secret:
+        return f"pulumi env set {environment} pulumiConfig.<key> --secret --string --file <file>"
+    return f"pulumi env set {environment} pulumiConfig.<key> <value>"
+
+
+SECRET_INPUT_NOTE = (
+    "never as an argument, which ps and /proc/<pid>/cmdline show every user of the machine (and the shell's history "
+    "keeps): --file - reads standard input, so pipe the value in, or run head -n 1 | tr -d '\\n' | … and paste it"
+)
+"""Why and how a secret reaches ``pulumi env set`` (:func:`set_command`), for docs and templates."""
 
 
 def init_command(environment: str, file: str) -> str:
@@ -365,6 +419,29 @@ class ConfigReader:
         # Keys whose value was read from config, and those given as arguments: a rule's problem names the one used.
         self._configured: set[str] = set()
         self._given: set[str] = set()
+        # How a part's argument is named in a problem when a caller passed it under another name (naming()).
+        self._labels: dict[str, str] = {}
+
+    def label(self, name: str) -> str:
+        """How a problem names argument ``name``: ``argument "<name>"``, or what :meth:`naming` says it was passed as."""
+        return self._labels.get(name) or f'argument "{name}"'
+
+    @contextmanager
+    def naming(self, labels: Mapping[str, str]) -> Iterator[None]:
+        """Within the block, a part's argument ``name`` is named ``labels[name]`` in every problem.
+
+        A composite (SecretChain) resolves its parts with this reader, handing each a value it took under its own name:
+        the Grafana part's ``namespace`` is the chain's ``grafana_namespace`` argument, the Flux part's ``repository_url``
+        the chain's ``flux_repository_url`` argument or its ``secret-chain:fluxRepositoryUrl`` setting. A problem must
+        name what the caller passed (``argument "grafana_namespace"``, ``config "secret-chain:fluxRepositoryUrl"``),
+        never the part's own name for it, which the caller never wrote.
+        """
+        saved = self._labels
+        self._labels = {**saved, **labels}
+        try:
+            yield
+        finally:
+            self._labels = saved
 
     @property
     def environment(self) -> str:
@@ -395,7 +472,7 @@ class ConfigReader:
         if override is not None and not isinstance(override, str):
             if entry.secret and isinstance(override, pulumi.Output):
                 return entry, None, True  # another resource's output: known only later, kept secret
-            self.problems.append(_not_a_string(self.owner, arg_name or entry.name, override, entry))
+            self.problems.append(_not_a_string(self.owner, arg_name or entry.name, override, entry, self.label(arg_name or entry.name)))
             return entry, None, True
         from_args = override is not None
         try:
@@ -413,7 +490,7 @@ class ConfigReader:
         except Invalid as err:
             if from_args:
                 name = arg_name or entry.name
-                self.problems.append(arg_problem(self.owner, name, err, keyed_fix(entry), None if entry.secret else value))
+                self.problems.append(arg_problem(self.owner, name, err, keyed_fix(entry), None if entry.secret else value, label=self.label(name)))
             else:
                 self.invalid(entry, err, value)
             return entry, None, from_args
@@ -491,7 +568,9 @@ class ConfigReader:
         other items' values.
         """
         if as_output(values) is not None:
-            self.problems.append(arg_problem(self.owner, name, "must be a list, not one Output: each item may be an Output", "pass a list"))
+            self.problems.append(
+                arg_problem(self.owner, name, "must be a list, not one Output: each item may be an Output", "pass a list", label=self.label(name))
+            )
             return None
         if not isinstance(values, (list, tuple)) or all(as_output(item) is None for item in values):
             checked = self.arg(name, values, each(check), required=required)
@@ -507,26 +586,27 @@ class ConfigReader:
                 try:
                     return each(check, only=index, quote=not secret)(known)[index]
                 except Invalid as err:
-                    raise SecretChainError(arg_problem(self.owner, name, err)) from None
+                    raise SecretChainError(arg_problem(self.owner, name, err, label=label)) from None
 
             return checked
 
         joined = pulumi.Output.all(*inputs)
+        label = self.label(name)
         return [apply_knowing_secrecy(joined, pick(index)) if index in placeholders else plain[index] for index in range(len(values))]
 
     def _checked(self, output: pulumi.Output[Any], name: str, check: Callable[[Any], T], fix: str = VALID_FIX) -> pulumi.Output[T]:
         """``output`` checked and normalised once known; a bad value raises the plain value's message."""
-        owner = self.owner
-        return apply_knowing_secrecy(output, lambda known, secret: _check_output(owner, name, check, known, fix, quote=not secret))
+        owner, label = self.owner, self.label(name)
+        return apply_knowing_secrecy(output, lambda known, secret: _check_output(owner, name, check, known, fix, quote=not secret, label=label))
 
     def _checked_keyed(self, output: pulumi.Output[Any], name: str, entry: Key) -> pulumi.Output[str]:
         """Like :meth:`_checked`, for an argument that overrides config key ``entry`` (its catalog check and messages)."""
-        owner = self.owner
+        owner, label = self.owner, self.label(name)
 
         def check(known: Any, secret: bool) -> str:
             if not isinstance(known, str):
-                raise SecretChainError(_not_a_string(owner, name, known, entry))
-            return _check_output(owner, name, entry.shape, known, keyed_fix(entry), quote=not (secret or entry.secret))
+                raise SecretChainError(_not_a_string(owner, name, known, entry, label))
+            return _check_output(owner, name, entry.shape, known, keyed_fix(entry), quote=not (secret or entry.secret), label=label)
 
         return apply_knowing_secrecy(output, check)
 
@@ -542,7 +622,7 @@ class ConfigReader:
         from config; ``config "<key>"`` when it was read from config, or is absent.
         """
         if entry.key in self._given or (given and entry.key not in self._configured):
-            return f'argument "{arg_name}"'
+            return self.label(arg_name)
         return f'config "{entry.key}"'
 
     def facts(self, values: Mapping[str, object], shown: Callable[[Key], bool] = lambda _: True) -> Facts:
@@ -576,7 +656,7 @@ class ConfigReader:
             what = f"is missing: {why}" if why else f"is missing ({subject.purpose})"
             self.problems.append(describe_problem(subject, what, self.environment))
         else:
-            self.problems.append(arg_problem(self.owner, subject, "is required", "pass it in the args"))
+            self.problems.append(arg_problem(self.owner, subject, "is required", "pass it in the args", label=self.label(subject)))
 
     def invalid(self, subject: Key | str, what: str | Invalid, value: object = None, *, fix: str = VALID_FIX) -> None:
         """Record that a config key (``subject`` a :class:`Key`) or an argument (its name) holds a value that is wrong.
@@ -587,7 +667,7 @@ class ConfigReader:
         if isinstance(subject, Key):
             self.problems.append(describe_problem(subject, what, self.environment, value))
         else:
-            self.problems.append(arg_problem(self.owner, subject, what, fix, value))
+            self.problems.append(arg_problem(self.owner, subject, what, fix, value, label=self.label(subject)))
 
     def conflict(self, entry: Key, why: str, *, found: str | None = None) -> None:
         """Record that ``entry`` (found under ``found``, an alias, when not the key itself) must not be set with another value.
@@ -668,7 +748,9 @@ def string(check: Callable[[str], T]) -> Callable[[str], T]:
     return checked
 
 
-def _check_output(owner: str, name: str, check: Callable[[Any], T], value: Any, fix: str = VALID_FIX, *, quote: bool = True) -> T:
+def _check_output(
+    owner: str, name: str, check: Callable[[Any], T], value: Any, fix: str = VALID_FIX, *, quote: bool = True, label: str | None = None
+) -> T:
     """Check and normalise an argument given as another resource's Output, once its value is known.
 
     Runs inside ``apply``, after every plain value has been checked and resources are registered, so
@@ -679,12 +761,13 @@ def _check_output(owner: str, name: str, check: Callable[[Any], T], value: Any, 
     try:
         return check(value)
     except Invalid as err:
-        raise SecretChainError(arg_problem(owner, name, err, fix, value if quote else None)) from None
+        raise SecretChainError(arg_problem(owner, name, err, fix, value if quote else None, label=label)) from None
 
 
-def _not_a_string(owner: str, name: str, value: object, entry: Key) -> str:
+def _not_a_string(owner: str, name: str, value: object, entry: Key, label: str | None = None) -> str:
     """The line for an argument overriding config key ``entry`` that is not a string (its type only, never the value)."""
-    return arg_problem(owner, name, f"must be a string, got {type(value).__name__}", f'pass a string, or leave it out to read config "{entry.key}"')
+    fix = f'pass a string, or leave it out to read config "{entry.key}"'
+    return arg_problem(owner, name, f"must be a string, got {type(value).__name__}", fix, label=label)
 
 
 def args_type(resolve: Callable[..., object]) -> type:

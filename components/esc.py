@@ -19,13 +19,14 @@ The files in ``esc/`` are :func:`render`'s output (``tests/test_esc.py`` keeps t
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Mapping
 
 import yaml
 
 from components import catalog, parts
 from components.catalog import Key
-from components.config import init_command, set_command, set_command_shape
+from components.config import SECRET_INPUT_NOTE, init_command, set_command, set_command_shape
 from components.environments import (
     BASE,
     BY_NAME,
@@ -116,6 +117,8 @@ def render(env: Environment, org: str = "example-org", known: Mapping[str, str] 
         f"# By hand (Pulumi Cloud): {init_command(full, f'esc/{env.file}')}",
         "# Every <set me: …> is a placeholder that `secret-chain preflight` rejects; set the real value with",
         f"#   {set_command_shape(full)}",
+        f"# and a secret with {set_command_shape(full, secret=True)},",
+        *(f"# {line}" for line in textwrap.wrap(f"{SECRET_INPUT_NOTE};", 116, break_on_hyphens=False)),
         "# never by committing it here.",
     ]
     document = definition(env, known)

@@ -188,7 +188,7 @@ class FluxSpec:
 def _source(reader: ConfigReader, entry: Key, override: object, arg_name: str) -> str | None:
     """Where a value is set: ``argument "…"``, ``config "…"`` (the key or alias found, with its removal), or None."""
     if override is not None:
-        return f'argument "{arg_name}"'
+        return reader.label(arg_name)
     used = reader.found(entry)
     return None if used is None else f'config "{used}" ({remove_command(used, reader.environment)})'
 

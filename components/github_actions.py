@@ -213,21 +213,22 @@ def owner_problem(owner: str, configured_owner: str | None, *, secret: bool = Fa
             fix,
         )
     if configured_owner.lower() != owner.lower():
-        wrong = f'{what} names {named} but config "{GITHUB_OWNER}" is {configured_owner}: the provider would write to the wrong account'
+        wrong = f'{what} names {named} but config "{GITHUB_OWNER}" is {v.printable(configured_owner)}: the provider would write to the wrong account'
         return problem_line(wrong, fix)
     return None
 
 
 def _owner_and_name(
-    repository: str, configured_owner: str | None, organisation: bool, secret: bool = False
+    repository: str, configured_owner: str | None, organisation: bool, secret: bool = False, label: str = 'argument "repository"'
 ) -> tuple[str | None, str, str | None]:
     """(owner, name, problem) of a checked repository: the owner it names or, for organisation secrets, github:owner.
 
-    ``secret``: the repository came as a secret output, so a problem does not quote its owner.
+    ``secret``: the repository came as a secret output, so a problem does not quote its owner. ``label``: how the
+    problem names the repository (:meth:`~components.config.ConfigReader.label`: what the caller passed it as).
     """
     if "/" in repository:
         owner, name = repository.split("/", 1)
-        problem = owner_problem(owner, configured_owner, secret=secret, what='argument "repository"')
+        problem = owner_problem(owner, configured_owner, secret=secret, what=label)
         return owner, name, problem
     if organisation and not configured_owner:
         return None, repository, (
@@ -262,13 +263,15 @@ def _derived(args: GitHubActionsSecretsArgs, got: dict[str, Any], reader: Config
     owner: Known[str | None] = None
     name: Known[str] | None = None
     if isinstance(repository, str):
-        owner, name, problem = _owner_and_name(repository, configured_owner, organisation)
+        owner, name, problem = _owner_and_name(repository, configured_owner, organisation, label=reader.label("repository"))
         if problem is not None:
             reader.fail(problem)
     elif repository is not None:
+        label = reader.label("repository")
+
         # Known only later: the same checks then, raising the line the ConfigError would have held.
         def split(known: str, secret: bool) -> tuple[str | None, str]:
-            found_owner, found_name, problem = _owner_and_name(known, configured_owner, organisation, secret)
+            found_owner, found_name, problem = _owner_and_name(known, configured_owner, organisation, secret, label)
             if problem is not None:
                 raise SecretChainError(f"{reader.owner}: {problem}")
             return found_owner, found_name

@@ -365,7 +365,8 @@ def resolve(args: GrafanaOAuthArgs, reader: ConfigReader) -> GrafanaSpec | None:
         if mail_ok and mail is None and args.get("alerting_mail") is True:
             reader.fail(
                 "alerting_mail is true but no mail settings are configured",
-                f"set {', '.join(map(str, MAIL_KEYS))} ({set_command_shape(reader.environment)}), or leave alerting_mail out",
+                f"set {', '.join(map(str, MAIL_KEYS))} ({set_command_shape(reader.environment)}; a secret: "
+                f"{set_command_shape(reader.environment, secret=True)}), or leave alerting_mail out",
             )
         pr_number, domain = got["pr_number"], got["domain"]
         callback = lift(f"{PREVIEW_HOST_PREFIX}.{{}}".format, domain) if pr_number is not None and args.get("host") is None else got["host"]

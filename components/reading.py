@@ -85,7 +85,7 @@ def _json_object(config_key: str, text: str) -> dict[str, Any]:
     fields = object_fields(config_key)
     try:
         document = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, an integer past int_max_str_digits, or nested past the recursion limit
         document = None
     if not isinstance(document, dict):
         raise Invalid(

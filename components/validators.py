@@ -87,8 +87,20 @@ def shown(value: object) -> str | None:
     if not isinstance(value, str) or _CREDENTIAL_SHAPES.search(value):
         return None
     cut = value if len(value) <= SHOWN_MAX else value[: SHOWN_MAX - 1]
-    text = "".join(c if c.isprintable() and c not in '"\\' else _escape(c) for c in cut)
-    return f'"{text}{"…" if cut != value else ""}"'
+    return f'"{printable(cut, also=chr(34) + chr(92))}{"…" if cut != value else ""}"'
+
+
+def printable(text: str, also: str = "") -> str:
+    r"""``text`` with every character a terminal could act on written as an escape: the one door to the terminal.
+
+    Every value that reaches a terminal from config, a state file or another program (a ``github:owner``, an object
+    name in ``pulumi stack export``, a line of ``kubectl``'s stderr) goes through here, whole lines at a time: a
+    newline would forge a line of its own (an ``OK`` after a problem), and an escape sequence (``[…``, the 8-bit
+    CSI ````) would move the cursor, recolour or erase what was printed. What is not printable by
+    :meth:`str.isprintable` is escaped: C0 and C1 controls, DEL, line and paragraph separators, format characters
+    (bidirectional overrides) and lone surrogates. ``also``: characters escaped too (a quoted value's ``"`` and ``\``).
+    """
+    return "".join(c if c.isprintable() and c not in also else _escape(c) for c in text)
 
 
 def _escape(char: str) -> str:
@@ -288,10 +300,10 @@ def port(value: str) -> str:
     text = _nonblank(value)
     if not text.isascii() or not text.isdigit():
         raise NameInvalid("is not an integer port number (e.g. 587)")
-    number = int(text)
-    if not 1 <= number <= 65535:
+    # Compared as text first: int() of more than 4300 digits raises ValueError (Python's int_max_str_digits).
+    if len(text.lstrip("0")) > 5 or not 1 <= int(text) <= 65535:
         raise NameInvalid("is out of range: ports are 1–65535")
-    return str(number)
+    return str(int(text))
 
 
 def acme_email(value: str) -> str:
@@ -516,7 +528,8 @@ def github_environment_name(value: str) -> str:
     GitHub docs, "Managing environments for deployment" (Creating an environment): "Environment names are not case
     sensitive. An environment name may not exceed 255 characters and must be unique within the repository." So
     ``Production`` and ``production`` are one environment: compare names with :func:`github_environment_key`. A control
-    character (a newline, a tab, DEL) is refused too: the name is typed into a workflow's ``environment:`` and ends up in
+    character (a newline, a tab, DEL) is refused too, and so is any other character Python does not print (a line or
+    paragraph separator, a bidirectional override, a zero-width space): the name is typed into a workflow's ``environment:`` and ends up in
     the job's OIDC subject ``repo:<owner>/<repo>:environment:<name>`` (GitHub docs, "OpenID Connect reference"), where it
     could never be matched. The name is returned as given (GitHub keeps its case).
     """
@@ -526,6 +539,8 @@ def github_environment_name(value: str) -> str:
         raise NameInvalid(f"is not a GitHub environment name: at most {GITHUB_ENVIRONMENT_MAX} characters (it has {len(value)})")
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         raise NameInvalid("is not a GitHub environment name: it holds a control character (a newline, tab or the like)")
+    if any(not ch.isprintable() and ch != " " for ch in value):  # U+2028 line separator, bidi overrides, zero-width…
+        raise NameInvalid("is not a GitHub environment name: it holds an invisible or line-breaking character (U+2028, a bidi override…)")
     return value
 
 
@@ -583,6 +598,51 @@ def app_password(value: str) -> str:
     return value
 
 
+GRAFANA_EXPANSION = re.compile(r"\$(|__\w+)\{[^}]+\}")
+r"""What Grafana expands in a setting: ``${NAME}``, ``$__env{NAME}``, ``$__file{path}`` and, in Grafana Enterprise,
+``$__vault{…}`` (grafana/grafana pkg/setting/expanders.go: ``regexp.MustCompile(`\$(|__\w+){([^}]+)}`)``)."""
+
+
+def grafana_setting(check: Check) -> Check:
+    """Wrap the check of a value the chain hands Grafana as a ``GF_*`` variable: refuse what Grafana would not use as set.
+
+    Grafana applies the ``GF_<SECTION>_<KEY>`` environment overrides to its ini settings and then expands every setting
+    (grafana/grafana pkg/setting/setting.go ``loadConfiguration``: ``applyEnvVariableOverrides``, then ``expandConfig``;
+    pkg/setting/expanders.go): ``$__file{path}`` becomes the contents of any file Grafana can read (its service account
+    token), ``$__env{NAME}`` and ``${NAME}`` any of its environment variables (the other ``GF_*`` secrets), ``$__vault{…}``
+    a Vault secret. A client ID of ``$__file{/var/run/secrets/kubernetes.io/serviceaccount/token}`` would send that token
+    to GitHub. Refused as well, on the normalised value: a line break or another control character (an ini setting is one
+    line) and a PEM block (a key pasted into the wrong field). The reason never repeats the value.
+    """
+
+    def checked(value: str) -> str:
+        normalised = check(value)
+        if "-----BEGIN" in normalised:
+            raise Invalid("holds a PEM block (-----BEGIN …): a key pasted into the wrong field?")
+        if any(not c.isprintable() for c in normalised):
+            raise Invalid("holds a line break or another control character: Grafana reads each setting as one line")
+        if GRAFANA_EXPANSION.search(normalised):
+            raise Invalid(
+                "holds a Grafana expansion ($__file{…}, $__env{…}, ${…} or $__vault{…}): Grafana would replace it with a "
+                "file's contents or a variable's value (pkg/setting/expanders.go), so it would not use the value set"
+            )
+        return normalised
+
+    checked.__doc__ = check.__doc__
+    return checked
+
+
+_OAUTH_CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
+def oauth_client_id(value: str) -> str:
+    """Check a GitHub OAuth or GitHub App client ID (``Ov23li…``, ``Iv1.…``, 20 hex digits of older apps)."""
+    text = _nonblank(value)
+    if not _OAUTH_CLIENT_ID.fullmatch(text):
+        raise Invalid("is not a GitHub OAuth client ID: letters, digits, '.', '_' and '-' only, at most 100 (e.g. Ov23li… or Iv1.…)")
+    return text
+
+
 _ESC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -607,11 +667,41 @@ def esc_environment(value: str) -> str:
     return text
 
 
+_SECRET_SHAPED = re.compile(r"gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|dop_v1_[0-9a-fA-F]{20,}|pul-[0-9a-fA-F]{20,}|-----BEGIN")
+"""A credential anywhere in a value: a GitHub, DigitalOcean or Pulumi token (its prefix and a body), a PEM block."""
+
+
 def https_git_url(value: str) -> str:
-    """Check for an HTTPS Git repository URL (``https://host/owner/repo``), as Flux's HTTPS auth needs."""
+    """Check for an HTTPS Git repository URL (``https://host/owner/repo``), as Flux's HTTPS auth needs.
+
+    The URL is a plain setting: it lands in the GitRepository's ``spec.url``, which the cluster stores and shows in
+    plain text (``kubectl get gitrepository -o yaml``, the plan's manifests, Pulumi state), so it must carry nothing
+    secret. Refused, and never quoted: a user or password (``https://x-access-token:ghp_…@github.com/…``), a query
+    (``?access_token=ghp_…``), a fragment, whitespace or control characters, and anything shaped like a credential.
+    Flux's own credentials (its token or GitHub App key) have secret settings of their own, which the chain keeps in a Secret.
+    """
     from urllib.parse import urlsplit
 
     text = _nonblank(value)
+    if not text.lower().startswith("https://"):
+        raise Invalid("is not an https:// Git URL without credentials (e.g. https://github.com/acme/cluster)")
+    carries = [
+        what
+        for what, found in (
+            ("a user or password (…@)", "@" in text.split("//", 1)[-1].split("/", 1)[0]),
+            ("a query (?…)", "?" in text),
+            ("a fragment (#…)", "#" in text),
+            ("whitespace or a control character", any(c.isspace() or not c.isprintable() for c in text)),
+            ("something shaped like a token or key", bool(_SECRET_SHAPED.search(text))),
+        )
+        if found
+    ]
+    if carries:
+        raise Invalid(
+            f"is not an https:// Git URL without credentials: it has {' and '.join(carries)}, and the URL is stored and shown in plain "
+            "text (the GitRepository's spec.url); Flux's token or GitHub App key belongs in its own secret settings, which the "
+            "chain keeps in a Secret (e.g. https://github.com/acme/cluster)"
+        )
     parts = urlsplit(text)
     if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
         raise Invalid("is not an https:// Git URL without credentials (e.g. https://github.com/acme/cluster)")
@@ -1010,7 +1100,7 @@ def image_automation_setting(text: str) -> str:
 
     try:
         document = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, an integer past int_max_str_digits, or nested past the recursion limit
         document = None
     if not isinstance(document, dict):
         raise Invalid(f"must be an object with fields {', '.join(IMAGE_AUTOMATION_FIELDS)} (in the stack file, a YAML mapping)")

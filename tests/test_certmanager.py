@@ -212,7 +212,7 @@ def test_missing_token_names_the_key_and_fix(run: Run, chain_config: Config) -> 
     config, secret_keys = chain_config
     message = _assert_nothing_registered(run, config, secret_keys, ARGS)
     assert f'config "{TOKEN_KEY}" is missing' in message
-    assert f'pulumi env set acme/secret-chain/Production pulumiConfig.{TOKEN_KEY} dop_v1_… --secret' in message  # its own (issue 20)
+    assert f"pulumi env set acme/secret-chain/Production pulumiConfig.{TOKEN_KEY} --secret --string --file -" in message  # its own (issue 20)
 
 
 def test_malformed_token_is_not_echoed(run: Run, chain_config: Config) -> None:

@@ -49,8 +49,9 @@ def test_json_statuses_at_fixed_date(capsys: pytest.CaptureFixture[str]) -> None
     flux = items[("flux:githubToken", "Secret flux-system/github-token")]
     assert flux["scheduleDays"] == 90 and flux["due"].startswith("2025-11-30")
     assert flux["generate"] == runbook.of(catalog.get("flux:githubToken")).generate
-    # flux:githubToken is each environment's own (issue 20): production's fix sets it in Production
-    assert flux["fix"].startswith('pulumi env set <org>/secret-chain/Production pulumiConfig.flux:githubToken github_pat_… --secret')
+    # flux:githubToken is each environment's own (issue 20): production's fix sets it in Production, read from stdin
+    assert flux["fix"].startswith("head -n 1 | tr -d '\\n' | pulumi env set <org>/secret-chain/Production pulumiConfig.flux:githubToken --secret")
+    assert "github_pat_" not in flux["fix"].split("; ")[0]  # a placeholder in an argument would tell a person to type it there
     ghcr = items[("namespace:imagePullSecret.token", "Secret default/ghcr-pull-secret")]
     assert ghcr["modified"].startswith("2025-01-10T08:00:00.123456")  # nanosecond RFC 3339 from the state
     dispatch = items[("ci:workflowDispatchToken", "GitHub Actions secret WORKFLOW_DISPATCH_TOKEN")]
@@ -66,7 +67,10 @@ def test_text_report_lists_actions(capsys: pytest.CaptureFixture[str]) -> None:
     due = [line for line in lines if line.strip().startswith("DUE:")]
     assert len(overdue) == 3 and len(due) == 1
     assert "flux:githubToken in Secret flux-system/github-token (last changed 2025-09-01; quarterly, due 2025-11-30)" in out
-    assert 'then: pulumi env set acme/secret-chain/Production pulumiConfig.prometheus:authToken $(openssl rand -hex 32) --secret' in out
+    assert (
+        "then: openssl rand -hex 32 | tr -d '\\n' | pulumi env set acme/secret-chain/Production pulumiConfig.prometheus:authToken "
+        "--secret --string --file -"
+    ) in out
     assert "new value: openssl rand -hex 32" in out
     assert "ci:pulumiAccessToken" not in out  # ok values are only counted
     assert "3 overdue, 1 due soon, 2 ok, 2 rotated on events only, 1 unknown" in out

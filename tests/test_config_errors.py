@@ -63,12 +63,14 @@ def test_every_key_fails_clearly_before_any_resource(key: str, problem: str, pre
     entry = catalog.get(key)
     assert line.startswith(f'config "{key}" ')
     assert ("is missing" in line) == (problem == "missing")
-    # a multi-line value (a PEM key) is read from its file in a form the CLI keeps whole (tests/test_pulumi_rules.py)
-    example = typed_value(entry) if not entry.example_file else "\"$(printf"  # a placeholder for an account, domain or mailbox
     # aimed at the environment that holds the key (esc/production.yaml holds the per-environment ones; Base the others)
     holder = "Production" if entry.per_environment or entry.temporary else "Base"
-    assert f"pulumi env set acme/secret-chain/{holder} pulumiConfig.{key} {example}" in line
-    assert f"pulumi config set{' --path' if entry.field else ''}{' --secret' if entry.secret else ''} {key} " in line
+    if entry.secret:  # read from a file or standard input, never an argument (issue 20; tests/test_pulumi_rules.py)
+        assert f"pulumi env set acme/secret-chain/{holder} pulumiConfig.{key} --secret --string --file " in line
+        assert f"pulumi config set{' --path' if entry.field else ''} --secret {key}" in line
+    else:
+        assert f"pulumi env set acme/secret-chain/{holder} pulumiConfig.{key} {typed_value(entry)}" in line
+        assert f"pulumi config set{' --path' if entry.field else ''} {key} " in line
     assert "CANARY" not in line and "\n" not in line
     for secret_key in secret_keys:
         assert config.get(secret_key, "<absent>").strip() not in line

@@ -99,7 +99,7 @@ def test_non_classic_tokens_are_refused_with_the_ghcr_rule(
     assert expected in message
     assert "only with a classic personal access token" in message
     assert token not in message
-    assert 'pulumi env set acme/secret-chain/Base pulumiConfig.namespace:imagePullSecret.token ghp_… --secret' in message  # Base holds it
+    assert "pulumi env set acme/secret-chain/Base pulumiConfig.namespace:imagePullSecret.token --secret --string --file -" in message  # Base holds it
 
 
 def test_namespaces_are_required_and_validated(run: Run, chain_config: tuple[dict[str, str], list[str]]) -> None:

@@ -269,8 +269,10 @@ def test_bad_app_key_is_refused_without_echo(run: Run, chain_config: ChainConfig
         ("prod\nuction", "control character"),
         ("pre\tview", "control character"),
         ("   ", "empty"),
+        ("prod\u2028uction", "line-breaking character"),  # issue 20: a line separator splits the name where it is shown
+        ("prod\u202euction", "invisible"),  # a bidi override shows "production" reversed from there on
     ],
-    ids=["256-chars", "newline", "tab", "blank"],
+    ids=["256-chars", "newline", "tab", "blank", "line-separator", "bidi-override"],
 )
 def test_an_environment_name_github_refuses_is_refused_before_anything(
     run: Run, chain_config: ChainConfig, environment: str, reason: str
@@ -315,3 +317,19 @@ def test_create_environment_needs_an_environment(run: Run, chain_config: ChainCo
     config, secret_keys = chain_config
     error = config_error(run, lambda: GitHubActionsSecrets("ci", {"repository": "acme/platform", "create_environment": True}), config, secret_keys)
     assert 'argument "create_environment" needs "environment"' in str(error)
+
+
+def test_an_environment_name_from_another_resource_with_a_newline_is_refused_once_known(chain_config: ChainConfig) -> None:
+    """Issue 20: ``environment: "prod\\nuction"`` given as another resource's output is checked when it is known."""
+    from pulumi import Output
+
+    from components.errors import SecretChainError
+    from tests.runtime import evaluate
+
+    config, secret_keys = chain_config
+
+    def program() -> None:
+        GitHubActionsSecrets("ci", {"repository": "acme/platform", "environment": Output.from_input("x").apply(lambda _: "prod\nuction")})
+
+    with pytest.raises(SecretChainError, match=r'argument "environment" is not a GitHub environment name: it holds a control character'):
+        evaluate(program, config=config, secret_keys=secret_keys, stack="production")

@@ -199,11 +199,13 @@ INTRUSIONS: dict[str, Intrusion] = {
     ),
     "grafana-namespace": Intrusion(lambda: GrafanaOAuth("c", {"namespace": "preview-pr-7", "domain": "acme.io"}), 'argument "namespace"'),
     "chain-app-namespace-arg": Intrusion(lambda: SecretChain("c", {"app_namespace": "preview-pr-7"}), 'argument "app_namespace"'),
-    "chain-image-pull-namespaces": Intrusion(lambda: SecretChain("c", {"image_pull_namespaces": ["preview-pr-7"]}), '"namespaces" item 0'),
+    "chain-image-pull-namespaces": Intrusion(
+        lambda: SecretChain("c", {"image_pull_namespaces": ["preview-pr-7"]}), 'argument "image_pull_namespaces" item 0'
+    ),
     "chain-monitor-namespace": Intrusion(lambda: SecretChain("c", {"monitor_namespace": "preview-pr-7"}), 'argument "monitor_namespace"'),
     "chain-grafana-namespace": Intrusion(
         lambda: SecretChain("c", {"grafana_namespace": "preview-pr-7", "domain": "acme.io", "acme_email": "ops@acme.io"}),
-        'argument "namespace"',
+        'argument "grafana_namespace"',  # the argument the caller passed (issue 20), not the Grafana part's "namespace"
     ),
     "preview-base-into-a-pr": Intrusion(lambda: PrometheusAuth("c", {"namespace": "preview-pr-7"}), 'argument "namespace"', "preview-base"),
     "one-pr-into-another": Intrusion(lambda: PrometheusAuth("c", {"namespace": "preview-pr-8"}), 'argument "namespace"', "preview-pr-7"),
@@ -369,3 +371,90 @@ def test_a_bad_value_from_another_resource_registers_no_part_of_the_chain(record
         evaluate(program, config=config, secret_keys=secret_keys, stack="production")
     (ev,) = recorded
     assert sorted(r.type for r in ev.registrations) == ["pulumi:pulumi:Stack", "test:index:Value"]
+
+
+# --- issue 20, item 6: every error names what the caller passed; a PR stack refuses what it would ignore ---------------
+# SecretChain hands each value to a part, which checked it under its own argument's name: a bad grafana_namespace was
+# reported as `argument "namespace"`, a PR namespace in image_pull_namespaces as `"namespaces" item 0`, a
+# flux_repository_url as `"repository_url"`, a github_repository (or the secret-chain:githubRepository setting) as
+# `argument "repository"`. Now the chain tells the reader how the caller passed each (ConfigReader.naming).
+
+NAMED: dict[str, tuple[dict[str, Any], dict[str, str], str, str]] = {
+    "grafana_namespace": ({"grafana_namespace": "Bad_NS"}, {}, 'SecretChain argument "grafana_namespace" is not a valid', "namespace"),
+    "image_pull_namespaces": (
+        {"image_pull_namespaces": ["default", "Bad_NS"]},
+        {},
+        'SecretChain argument "image_pull_namespaces" item 1',
+        "namespaces",
+    ),
+    "flux_repository_url": (
+        {"flux_repository_url": "https://ghe.acme.io/acme/cluster"},
+        {},
+        'SecretChain argument "flux_repository_url" names a repository that is not on github.com',
+        "repository_url",
+    ),
+    "github_repository": ({"github_repository": "other/platform"}, {}, 'SecretChain: argument "github_repository" names owner other', "repository"),
+    "github_repository_setting": (
+        {},
+        {"secret-chain:githubRepository": "other/platform"},
+        'SecretChain: config "secret-chain:githubRepository" names owner other',
+        "repository",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(NAMED), ids=list(NAMED))
+def test_a_chain_error_names_the_argument_or_setting_the_caller_gave(run: Run, case: str) -> None:
+    args, config, says, part_name = NAMED[case]
+    build = lambda: SecretChain("c", args)  # noqa: E731
+    err = _refused(run, build) if not config else config_error(run, build, {**_config()[0], **config})
+    assert any(p.startswith(says) for p in err.problems), err.problems
+    assert not any(f'argument "{part_name}"' in p for p in err.problems), err.problems
+
+
+def test_a_chain_argument_from_another_resource_is_named_as_passed_once_known() -> None:
+    config, secret_keys = _config()
+
+    def program() -> None:
+        SecretChain("c", {"image_pull_namespaces": ["default", Value("src", "x").id.apply(lambda _: "Bad_NS")]})
+
+    with pytest.raises(SecretChainError, match=r'SecretChain argument "image_pull_namespaces" item 1 is not a valid Kubernetes name'):
+        evaluate(program, config=config, secret_keys=secret_keys, stack="production")
+
+
+IGNORED_ON: dict[str, tuple[str, dict[str, Any], str]] = {
+    "pr-app_namespace": ("preview-pr-7", {"app_namespace": "web"}, "a PR stack builds every part in its own namespace, preview-pr-7"),
+    "pr-monitor_namespace": ("preview-pr-7", {"monitor_namespace": "monitoring"}, "its own namespace"),
+    "pr-grafana_namespace": ("preview-pr-7", {"grafana_namespace": "monitoring"}, "its own namespace"),
+    "pr-flux_repository_url": ("preview-pr-7", {"flux_repository_url": "https://github.com/acme/cluster"}, "never build FluxGitCredentials"),
+    "pr-github_repository": ("preview-pr-7", {"github_repository": "acme/platform"}, "never build GitHubActionsSecrets, which"),
+    "pr-acme_email": ("preview-pr-7", {"acme_email": "ops@acme.io"}, "never build CertManagerDnsIssuer"),
+    "pr-gateway_namespace": ("preview-pr-7", {"gateway_namespace": "gateway"}, "never build CertManagerDnsIssuer.wildcards"),
+    "base-monitor_namespace": ("preview-base", {"monitor_namespace": "monitoring"}, "never build PrometheusAuth"),
+    "base-app_namespace": ("preview-base", {"app_namespace": "web"}, "never build Application namespace"),
+    "production-gateway_namespace": ("production", {"gateway_namespace": "gateway"}, "never build CertManagerDnsIssuer.wildcards"),
+}
+
+
+@pytest.mark.parametrize("case", list(IGNORED_ON), ids=list(IGNORED_ON))
+def test_an_argument_the_stack_would_ignore_is_refused(run: Run, case: str) -> None:
+    """It used to be dropped without a word: the app deployed to web would find its Secrets in preview-pr-7."""
+    stack, args, why = IGNORED_ON[case]
+    (name,) = args
+    err = config_error(run, lambda: SecretChain("c", args), *_config(), stack=stack)
+    label = "preview-pr-<N>" if stack.startswith("preview-pr-") else stack
+    (line,) = [p for p in err.problems if f'argument "{name}"' in p]
+    assert line.startswith(f'SecretChain argument "{name}" is ignored on {label} stacks: ') and why in line
+    assert line.endswith(f"Fix: leave it out on {label} stacks")
+
+
+def test_a_pr_stack_takes_its_own_namespace_and_a_cluster_by_argument(run: Run) -> None:
+    """What a PR stack does read stays accepted: its own namespace named explicitly, and the cluster (Cluster access is
+    built on every stack kind, PR stacks included: components/parts.py), which needs digitalocean:token."""
+    config, secret_keys = _config()
+    own = {"app_namespace": "preview-pr-7", "monitor_namespace": "preview-pr-7", "grafana_namespace": "preview-pr-7"}
+    ev = run(lambda: SecretChain("c", own), config, secret_keys, stack="preview-pr-7")
+    assert {r.inputs["metadata"]["namespace"] for r in ev.of_type("kubernetes:core/v1:Secret")} == {"preview-pr-7"}
+    token = {**config, "digitalocean:token": "dop_v1_" + "0a1b2c3d" * 8}
+    ev = run(lambda: SecretChain("c", {"digitalocean_cluster": "pr-cluster"}), token, [*secret_keys, "digitalocean:token"], stack="preview-pr-7")
+    assert ev.of_type("pulumi:providers:kubernetes")

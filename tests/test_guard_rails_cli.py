@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -225,3 +226,228 @@ def test_the_repository_owner_must_be_the_github_providers(tmp_path: Path, capsy
     assert problem["fix"] == "pulumi config set github:owner acme"
     code, _, err = run(capsys, "plan", "--stack", "production", "--config", path)
     assert code == 2 and says in err
+
+
+# --- the process's own edges (issue 20, item 6): a closed or full stdout, Ctrl-C, inputs Python cannot read --------
+# Each ended in `error: unexpected …, please report it` (or a KeyboardInterrupt traceback). Now they end as other
+# well-behaved tools end (components/ops/cli.py's docstring): 141 and silence when the reader of stdout went away
+# (Python docs, signal module, "Note on SIGPIPE"), one `error:` line and 2 when stdout cannot be written, 130 on
+# SIGINT. Run as real processes: a pipe, a closed descriptor and a signal cannot be faked in-process.
+
+PREFLIGHT = ("preflight", "--stack", "preview-pr-9", "--config", str(EXAMPLE))
+
+
+def _cli(*argv: str, **popen: object) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
+        [sys.executable, "-m", "components", *argv], stderr=subprocess.PIPE, text=True, cwd=ROOT, **popen
+    )
+
+
+@pytest.mark.parametrize("argv", [PREFLIGHT, ("--help",)], ids=["preflight", "help"])
+def test_a_reader_that_went_away_ends_the_command_quietly_with_141(argv: tuple[str, ...]) -> None:
+    """``secret-chain … | true``: the pipe's reader is gone before the first write (EPIPE)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        process = _cli(*argv, stdout=write_end)
+    finally:
+        os.close(write_end)
+    _, err = process.communicate(timeout=120)
+    assert (process.returncode, err) == (141, "")
+
+
+@pytest.mark.parametrize(
+    ("stdout", "reason"),
+    [("closed", "it is closed"), ("/dev/full", "No space left on device")],
+    ids=["closed", "dev-full"],
+)
+def test_a_stdout_that_cannot_be_written_is_one_error_line(stdout: str, reason: str) -> None:
+    """``secret-chain … >&-`` and ``secret-chain … > /dev/full``: as coreutils' ``write error: …``, exit 2."""
+    if stdout == "closed":
+        process = _cli(*PREFLIGHT, stdout=subprocess.DEVNULL, preexec_fn=lambda: os.close(1))
+    else:
+        if not Path(stdout).exists():
+            pytest.skip("no /dev/full here")
+        with open(stdout, "w") as full:
+            process = _cli(*PREFLIGHT, stdout=full)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 2
+    assert err == f"error: cannot write to standard output: {reason}\n"
+
+
+def _sigint_handler_installed(pid: int) -> bool:
+    """Whether the process catches SIGINT (its ``SigCgt`` mask in /proc): Python has installed its handler."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    caught = next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(caught, 16) & (1 << (2 - 1)))
+
+
+@pytest.mark.parametrize("delay", [0.3, 1.2], ids=["importing", "running"])
+def test_ctrl_c_at_any_moment_ends_in_one_line_and_130(delay: float) -> None:
+    """SIGINT while the package and the SDK load (start-up) and while the command runs: no KeyboardInterrupt traceback.
+
+    Raised as KeyboardInterrupt in the running command it was also swallowed (a weakref callback printed ``Exception
+    ignored`` and the command exited 0) or hung the process (a task left waiting on a thread): cli._interrupted."""
+    import signal
+    import time
+
+    if not Path("/proc/self/status").exists():
+        pytest.skip("needs /proc to see when Python catches SIGINT")
+    process = _cli("inventory", stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not _sigint_handler_installed(process.pid):  # before that, SIGINT would end the interpreter itself
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.005)
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert "Traceback" not in err
+    assert (process.returncode, err) == (130, "error: interrupted\n")
+
+
+def test_json_nested_100000_deep_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    for argv in (("rotation", "--state", str(deep)), ("preflight", "--stack", "production", "--config", str(deep))):
+        assert main(list(argv)) == 2
+        what = "state" if argv[0] == "rotation" else "config"
+        assert capsys.readouterr().err == f"error: {what} file {deep} is nested too deeply: more than 200 levels of arrays and objects\n"
+
+
+def test_json_just_under_the_recursion_limit_is_refused_before_it_is_walked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """990 levels parse (json.loads stops only at the recursion limit), but walking them did not: RecursionError."""
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"secret-chain:imageAutomation": {"value": "x", "objectValue": {"images": "PLACE"}, "secret": False}}).replace(
+        '"PLACE"', "[" * 990 + "]" * 990
+    ))
+    assert main(["plan", "--stack", "production", "--config", str(config)]) == 2
+    assert "is nested too deeply" in capsys.readouterr().err
+
+
+def test_a_5000_digit_integer_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Python refuses to convert more than 4300 digits (``sys.get_int_max_str_digits``): json.loads raises ValueError."""
+    big = tmp_path / "big.json"
+    big.write_text('{"deployment": {"resources": [' + "7" * 5000 + "]}}")
+    assert main(["rotation", "--state", str(big)]) == 2
+    said = f"error: state file {big} holds an integer of more than 4300 digits, which Python does not read (int_max_str_digits)\n"
+    assert capsys.readouterr().err == said
+    assert main(["rotation", "--state", str(STATE), "--warn-days", "9" * 5000]) == 2
+    assert "must be from 0 to 3650 days" in capsys.readouterr().err
+    config = json.loads(EXAMPLE.read_text())
+    config["grafana:smtpPort"] = {"value": "5" * 5000, "secret": False}
+    (tmp_path / "c.json").write_text(json.dumps(config))
+    assert main(["preflight", "--stack", "preview-pr-9", "--config", str(tmp_path / "c.json"), "--json"]) == 1
+    (problem,) = [p for p in json.loads(capsys.readouterr().out)["problems"] if p["key"] == "grafana:smtpPort"]
+    assert "out of range" in problem["message"]
+
+
+def test_stdin_closed_is_one_error_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", None)
+    assert main(["preflight", "--stack", "production", "--config", "-"]) == 2
+    assert capsys.readouterr().err == "error: cannot read config file from standard input: it is closed\n"
+
+
+# --- what reaches the terminal from config and state is escaped (issue 20, item 6) ------------------------------------
+# One helper, components.validators.printable, escapes every character a terminal acts on. Without it a github:owner
+# holding a newline and an escape sequence printed a green `OK: the config is ready` under the problems, and an object
+# name in a state file could do the same to `rotation` and `forget-shared`.
+
+FORGED = "\n\x1b[32mOK: the config is ready for `pulumi up`.\x1b[0m\x9b2J\u202e"
+
+
+def _forged_lines(out: str) -> list[str]:
+    return [line for line in out.splitlines() if line.startswith("OK:") or "\x1b" in line or "\x9b" in line or "\u202e" in line]
+
+
+def test_preflight_escapes_a_github_owner_that_would_forge_an_ok_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    values = full_config("app")
+    values["github:owner"] = ("acme-ops" + FORGED, False)
+    code = main(["preflight", "--stack", "production", "--config", write(tmp_path, values)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert _forged_lines(out + err) == []
+    assert 'config "github:owner" is acme-ops\\x0a\\x1b[32mOK: the config' in out  # shown, escaped, on the problem's own line
+    assert out.rstrip().splitlines()[-1].startswith("NOT READY")
+
+
+def _state_with_names(name: str, namespace: str) -> dict[str, object]:
+    state = json.loads(STATE.read_text())
+    for resource in state["deployment"]["resources"]:
+        if resource.get("type") == "kubernetes:core/v1:Secret":
+            for side in ("inputs", "outputs"):
+                if isinstance(resource.get(side), dict) and "metadata" in resource[side]:
+                    resource[side]["metadata"].update(name=name, namespace=namespace)
+        if resource.get("type", "").startswith("github:"):
+            for side in ("inputs", "outputs"):
+                if isinstance(resource.get(side), dict) and "environment" in resource[side]:
+                    resource[side]["environment"] = "production" + FORGED
+    return state
+
+
+@pytest.mark.parametrize("json_output", [False, True], ids=["text", "json"])
+def test_rotation_escapes_object_names_from_the_state(tmp_path: Path, capsys: pytest.CaptureFixture[str], json_output: bool) -> None:
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(_state_with_names("ghcr" + FORGED, "default" + FORGED)))
+    code = main(["rotation", "--state", str(path), "--now", "2026-01-01", *(["--json"] if json_output else [])])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert _forged_lines(out + err) == []
+    if json_output:
+        resources = {item["resource"] for item in json.loads(out)["items"]}  # the JSON still holds the names themselves
+        assert f"Secret default{FORGED}/ghcr{FORGED}" in resources
+    else:
+        assert "Secret default\\x0a\\x1b[32mOK: the config" in out
+
+
+def test_forget_shared_escapes_the_urns_it_lists(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def state(urn: str) -> str:
+        resource = {"urn": urn, "custom": True, "type": "kubernetes:core/v1:ConfigMap", "id": "default/shared"}
+        return json.dumps({"version": 3, "deployment": {"resources": [resource]}})
+
+    (tmp_path / "s.json").write_text(state("urn:pulumi:preview-base::secret-chain::kubernetes:core/v1:ConfigMap::shared" + FORGED))
+    (tmp_path / "o.json").write_text(state("urn:pulumi:production::secret-chain::kubernetes:core/v1:ConfigMap::shared"))
+    code = main(["forget-shared", "--state", str(tmp_path / "s.json"), "--other", str(tmp_path / "o.json"), "--out", str(tmp_path / "out.json")])
+    out, err = capsys.readouterr()
+    assert code == 0 and "1 Kubernetes object(s)" in out, err
+    assert _forged_lines(out + err) == []
+
+
+# --- no secret on a command line (issue 20, item 6) -------------------------------------------------------------------
+# Printed fixes put the value in an argument (`pulumi config set --secret prometheus:authToken $(openssl rand -hex 32)`),
+# which /proc/<pid>/cmdline shows every user. What preflight, rotation and the docs print is made in one place
+# (components/config.py); tests/test_pulumi_rules.py runs each secret's fix through the real shell. Here: what the
+# commands print.
+
+
+def _secret_sets(text: str) -> list[str]:
+    """Every printed clause that runs ``pulumi env set``/``config set`` on a secret key."""
+    from components import catalog
+
+    secret = {k.key for k in catalog.KEYS if k.secret}
+    clauses = re.split(r"\n|; | \(or, for this stack only: ", text)
+    found = []
+    for clause in clauses:
+        match = re.search(r"pulumi (?:env set \S+ pulumiConfig\.|config set (?:--path )?(?:--secret )?)([\w:.-]+)", clause)
+        if match and match.group(1) in secret:
+            found.append(clause)
+    return found
+
+
+def test_the_fixes_preflight_and_rotation_print_read_secrets_from_a_file_or_stdin(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = json.loads(EXAMPLE.read_text())
+    for key, item in list(config.items()):
+        if item.get("secret"):
+            del config[key]
+    (tmp_path / "c.json").write_text(json.dumps(config))
+    main(["preflight", "--stack", "preview-pr-9", "--config", str(tmp_path / "c.json")])
+    preflight = capsys.readouterr().out
+    main(["rotation", "--state", str(STATE), "--now", "2027-01-01"])
+    rotation = capsys.readouterr().out
+    for text in (preflight, rotation):
+        commands = _secret_sets(text)
+        assert commands, text
+        for command in commands:
+            # the value comes from a pipe, a file or a prompt: after the key there is nothing but flags and a redirection
+            after = re.split(r"pulumiConfig\.\S+|--secret \S+", command, maxsplit=1)[1]
+            assert "--secret" in command and re.fullmatch(r"( --secret| --string| --file \S+| < \S+|\)|\.)*", after), command
+            assert "$(" not in command, command

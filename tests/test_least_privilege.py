@@ -400,18 +400,24 @@ NON_DEFAULT: SecretChainArgs = {
 @pytest.mark.parametrize("stack", ["production", "preview-base", "preview-pr-7"])
 @pytest.mark.parametrize("preview", MODES, ids=["update", "preview"])
 def test_secrets_follow_the_namespaces_the_args_name(stack: str, preview: bool) -> None:
-    """Non-default namespaces move each Secret with its reader; a PR stack keeps to its own namespace whatever the args say."""
+    """Non-default namespaces move each Secret with its reader. A PR stack keeps to its own namespace, and preview-base
+    runs no application: each refuses the namespace arguments it would ignore (issue 20: they used to be dropped without
+    a word), and builds in its own places without them."""
     args = dict(NON_DEFAULT)
-    if PR_NAMESPACE.fullmatch(stack):
-        del args["image_pull_namespaces"]  # see test_pr_stack_image_pull_namespaces_stay_in_the_namespace
     config, secret_keys = example_config(stack, "app")
+    if stack != "production":
+        with pytest.raises(ConfigError) as refused:
+            evaluate(chain_program(SecretChainArgs(**args)), config=config, secret_keys=secret_keys, stack=stack, preview=preview)  # type: ignore[typeddict-item]
+        ignored = ["app_namespace", "monitor_namespace", "grafana_namespace"] + ([] if PR_NAMESPACE.fullmatch(stack) else ["image_pull_namespaces"])
+        assert sorted(p.split('"')[1] for p in refused.value.problems if " is ignored on " in p) == sorted(ignored)
+        args = {"image_pull_namespaces": [stack]} if PR_NAMESPACE.fullmatch(stack) else {}
     ev = evaluate(chain_program(SecretChainArgs(**args)), config=config, secret_keys=secret_keys, stack=stack, preview=preview)  # type: ignore[typeddict-item]
     expected = chain_expectations(stack, config, SecretChainArgs(**args))  # type: ignore[typeddict-item]
     assert placement_problems(ev, expected) == []
     namespaces = {ns for ns, _ in registered_secrets(ev)}
     if PR_NAMESPACE.fullmatch(stack):
         assert namespaces == {stack} and confinement_problems(ev) == []
-    elif stack == "preview-base":  # no application there: only the shared objects, whatever the app args say
+    elif stack == "preview-base":  # no application there: only the shared objects
         assert namespaces == {"flux-system", "cert-manager"}
     else:
         assert {"apps", "observability"} <= namespaces and "default" not in namespaces and "monitoring" not in namespaces

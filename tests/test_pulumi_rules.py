@@ -11,6 +11,7 @@ tests they port, so the later ones check against the CLI, not against our idea o
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 from collections.abc import Callable
@@ -117,6 +118,11 @@ def check_command(command: str) -> None:
     """Assert that ``command`` is one the real CLI accepts, as the shell hands it over, with each argument parsed
     by the port of the CLI's own parser. ``<key>``-style placeholders of generic documentation stand for a real key."""
     text = _SUBSTITUTION.sub("VALUE", command).replace("[--secret]", "").replace("<key>", "prometheus:authToken")
+    # A secret reaches the CLI on standard input or from a file, never as an argument (config.set_command, issue 20):
+    # the command is the pulumi stage of a pipeline (`openssl rand -hex 32 | tr -d '\n' | pulumi env set …`), without
+    # its redirection (`pulumi config set --secret KEY < key.pem`).
+    (text,) = [stage.strip() for stage in text.split(" | ") if stage.strip().startswith("pulumi ")]
+    text = text.split(" < ")[0]
     argv = shlex.split(text)
     assert argv[0] == "pulumi", command
     for flag in ("--stack", "--file", "--value", "--env"):  # flags that take a value
@@ -503,25 +509,90 @@ def _pflag_value(argv: list[str]) -> tuple[list[str], list[str]]:
     return flags, positional
 
 
-@pytest.mark.parametrize("entry", [k for k in catalog.KEYS if k.example_file], ids=lambda k: k.key)
-def test_a_pem_key_fix_command_keeps_the_key_whole(entry: catalog.Key, tmp_path: Path) -> None:
-    """`pulumi env set` reads its value as YAML (pulumi/esc cmd/esc/cli/env_set.go: yaml.Unmarshal): a plain multi-line
-    value would have its newlines folded; `pulumi config set` takes the string as given."""
+SECRETS = [k for k in catalog.KEYS if k.secret]
+
+
+def _run_through_bash(command: str, workdir: Path, stdin: str) -> list[dict[str, object]]:
+    """Run ``command`` in the real shell with stub ``pulumi`` and ``openssl`` on PATH; what each stub call received.
+
+    Each call records its argv, its standard input when it is not a terminal, and the files ``--file`` names, as the
+    CLIs read them (pulumi/esc cmd/esc/cli/env_set.go: ``--file -`` reads stdin, ``--file PATH`` the file;
+    pulumi/pulumi pkg/cmd/pulumi/config/config.go: ``config set`` without a value reads stdin).
+    """
+    import subprocess
+    import sys
+
+    log = workdir / "calls.jsonl"
+    stub = (
+        f"#!{sys.executable}\nimport json, os, sys\n"
+        "data = sys.stdin.read() if not sys.stdin.isatty() else None\n"
+        "files = {a: open(a).read() for a in sys.argv[1:] if os.path.isfile(a) and a.endswith('.pem')}\n"
+        f"open({str(log)!r}, 'a').write(json.dumps({{'argv': sys.argv, 'stdin': data, 'files': files}}) + '\\n')\n"
+        "if os.path.basename(sys.argv[0]) == 'openssl': sys.stdout.write(os.urandom(32).hex() + '\\n')\n"
+    )
+    for name in ("pulumi", "openssl"):
+        (workdir / name).write_text(stub)
+        (workdir / name).chmod(0o755)
+    shell_path = {"PATH": f"{workdir}:/usr/bin:/bin"}
+    subprocess.run(["bash", "-c", command], input=stdin, capture_output=True, text=True, cwd=workdir, env=shell_path, check=True)
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    log.unlink()
+    return calls
+
+
+def _received(call: dict[str, object]) -> str:
+    """The value a stub pulumi call received, as the real CLI would store it."""
+    argv = [str(a) for a in call["argv"]]  # type: ignore[attr-defined]
+    files = dict(call["files"])  # type: ignore[call-overload]
+    if "env" in argv[1:3]:  # pulumi env set … --secret --string --file X: the file, or stdin for -, taken as it is
+        source = argv[argv.index("--file") + 1]
+        return str(call["stdin"]) if source == "-" else str(files[next(a for a in files if a.endswith(source))])
+    return str(call["stdin"]).removesuffix("\n")  # config set: "trailing newlines are stripped, unless --raw"
+
+
+@pytest.mark.parametrize("entry", SECRETS, ids=[k.key for k in SECRETS])
+def test_a_secret_fix_command_never_puts_the_value_on_a_command_line(entry: catalog.Key, tmp_path: Path) -> None:
+    """Issue 20: a printed fix put the value in an argument (`pulumi config set --secret prometheus:authToken $(openssl
+    rand -hex 32)`, `pulumi env set … "$(printf '|\\n'; sed … key.pem)"`), which /proc/<pid>/cmdline shows every user and
+    the shell's history keeps. Each command of each secret's fix now runs through the real shell: no process gets the
+    value as an argument, and the CLI receives exactly the value: what the person pastes, the file's key, or the
+    random value the command made."""
     from cryptography.hazmat.primitives import serialization
 
     from tests.conftest import rsa_pem
 
+    # how the catalog says the value is made: a command ($(openssl rand -hex 32)), a file (a PEM key), or a person
+    kind = "generate" if entry.example.startswith("$(") else "file" if entry.example_file else "stdin"
+    source = entry.example_file
+    pasted = "CANARY" + "7f" * 20
     pem = rsa_pem()
-    (tmp_path / entry.example_file).write_text(pem)
+    if kind == "file":
+        (tmp_path / source).write_text(pem)
     esc_command, stack_command = fix_command(entry, "acme/secret-chain/Production").split(" (or, for this stack only: ")
-    flags, positional = _pflag_value(_argv_through_bash(esc_command, tmp_path))
-    # both App keys are each environment's own (issue 20): Production holds production's
-    assert positional[:4] == ["env", "set", "acme/secret-chain/Production", f"pulumiConfig.{entry.key}"] and "--secret" in flags
-    stored = yaml.safe_load(positional[4])
-    assert stored.strip() == pem.strip()
-    serialization.load_pem_private_key(stored.encode(), password=None)  # a key that still parses
-    flags, positional = _pflag_value(_argv_through_bash(stack_command.removesuffix(")"), tmp_path))
-    assert positional == ["config", "set", entry.key, pem.rstrip("\n")]
+    stack_command = stack_command.split(")")[0]
+    for command in (esc_command, stack_command, set_command(entry, "acme/secret-chain/Production")):
+        calls = _run_through_bash(command, tmp_path, pasted + "\n")
+        (call,) = [c for c in calls if os.path.basename(str(c["argv"][0])) == "pulumi"]  # type: ignore[index]
+        argv = [str(a) for a in call["argv"][1:]]  # type: ignore[index]
+        if "--file" in argv:
+            del argv[argv.index("--file") : argv.index("--file") + 2]
+        words = [a for a in argv if not a.startswith("-")]
+        # env set ENV PATH, config set KEY: no value argument (it was the last word: "… ghp_… --secret", "$(openssl …)")
+        assert len(words) == (4 if words[0] == "env" else 3), f"the value is an argument: {command}"
+        value = _received(call)
+        for each in calls:
+            argv = " ".join(map(str, each["argv"]))  # type: ignore[call-overload]
+            assert value not in argv and pasted not in argv and "PRIVATE KEY" not in argv, (command, each["argv"])
+        assert "--secret" in call["argv"]  # type: ignore[operator]
+        if kind == "stdin":
+            assert value == pasted, command
+        elif kind == "file":
+            assert value.strip() == pem.strip(), command
+            serialization.load_pem_private_key(value.encode(), password=None)  # a key that still parses
+        else:
+            entry.check(value)  # 32 random bytes as hex, without the newline openssl ends them with
+        if "env" in call["argv"][1:3]:  # type: ignore[index]
+            assert "--string" in call["argv"]  # type: ignore[operator]
 
 
 def test_a_dotted_key_is_bracket_quoted_in_esc_paths() -> None:

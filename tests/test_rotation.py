@@ -409,7 +409,7 @@ def test_the_documented_steps_are_the_simulated_ones() -> None:
     text = " ".join(steps)
     order = [
         'pulumiConfig.prometheus:previousAuthToken',
-        'pulumiConfig.prometheus:authToken $(openssl rand -hex 32)',
+        "openssl rand -hex 32 | tr -d '\\n' | pulumi env set <org>/secret-chain/<Environment> pulumiConfig.prometheus:authToken",
         "Phase 2",
         "--target",
         "Then pulumi up",
@@ -424,7 +424,10 @@ def test_previous_token_equal_to_the_new_one_is_refused(run: Run, chain_config: 
     err = config_error(run, lambda: PrometheusAuth("metrics", {"namespace": "default"}), config, [*secret_keys, "prometheus:previousAuthToken"])
     (line,) = err.problems
     assert line.startswith('config "prometheus:authToken" is the same as "prometheus:previousAuthToken"')
-    assert 'Fix: pulumi env set acme/secret-chain/Production pulumiConfig.prometheus:authToken $(openssl rand -hex 32) --secret' in line
+    assert (
+        "Fix: openssl rand -hex 32 | tr -d '\\n' | pulumi env set acme/secret-chain/Production pulumiConfig.prometheus:authToken "
+        "--secret --string --file -"
+    ) in line
     assert config["prometheus:authToken"] not in line
 
 
@@ -459,8 +462,8 @@ def test_rollout_key_problems_stop_everything_with_the_fix(run: Run, builder: st
     (line,) = err.problems
     assert line.startswith('config "secret-chain:rolloutKey" ')
     assert line.endswith(
-        'Fix: pulumi env set acme/secret-chain/Production pulumiConfig.secret-chain:rolloutKey $(openssl rand -hex 32) --secret '
-        "(or, for this stack only: pulumi config set --secret secret-chain:rolloutKey $(openssl rand -hex 32))"
+        "Fix: openssl rand -hex 32 | tr -d '\\n' | pulumi env set acme/secret-chain/Production pulumiConfig.secret-chain:rolloutKey "
+        "--secret --string --file - (or, for this stack only: openssl rand -hex 32 | pulumi config set --secret secret-chain:rolloutKey)"
     )
     assert config["secret-chain:rolloutKey"] not in line
 

@@ -38,6 +38,8 @@ def stack(value: str) -> str:
 
 def read_text(source: str, what: str) -> str:
     """The text of file ``source``, or of stdin for ``-``."""
+    if source == "-" and sys.stdin is None:  # started with stdin closed (<&-)
+        raise SecretChainError(f"cannot read {what} from standard input: it is closed")
     try:
         return sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
@@ -45,13 +47,49 @@ def read_text(source: str, what: str) -> str:
         raise SecretChainError(f"cannot read {what} {source}: {reason}") from None
 
 
+MAX_JSON_DEPTH = 200
+"""The deepest nesting of arrays and objects read. ``pulumi config --json`` and ``pulumi stack export`` nest a few dozen
+levels at most (a CRD's schema in state); a deeper document is refused as it is read, because the code that walks it
+(``json.dumps`` of an object value, the checks) recurses once per level, and Python stops at its recursion limit
+(``sys.getrecursionlimit()``, 1000 by default) with a ``RecursionError``."""
+
+
 def parse_json(text: str, what: str) -> Any:
-    """``text`` as JSON; an error gives the position only."""
+    """``text`` as JSON; an error gives the position only, never what the document holds.
+
+    Two more documents are refused with one line: one nested deeper than :data:`MAX_JSON_DEPTH` (``json.loads`` itself
+    raises ``RecursionError`` past the recursion limit), and one holding an integer of more digits than Python converts
+    (``sys.get_int_max_str_digits()``, 4300 by default: ``json.loads`` raises ``ValueError``; Python docs, "Integer string
+    conversion length limitation"). Neither is anything Pulumi writes.
+    """
     try:
-        return json.loads(text)
+        document = json.loads(text)
     except json.JSONDecodeError as err:
         # The position only: the message of a JSON error can quote the document, which may hold secrets.
         raise SecretChainError(f"{what} is not valid JSON (line {err.lineno}, column {err.colno})") from None
+    except RecursionError:
+        raise SecretChainError(f"{what} is nested too deeply: more than {MAX_JSON_DEPTH} levels of arrays and objects") from None
+    except ValueError:  # the only other ValueError of json.loads: an integer past int_max_str_digits
+        limit = sys.get_int_max_str_digits()
+        raise SecretChainError(f"{what} holds an integer of more than {limit} digits, which Python does not read (int_max_str_digits)") from None
+    if _depth(document) > MAX_JSON_DEPTH:
+        raise SecretChainError(f"{what} is nested too deeply: more than {MAX_JSON_DEPTH} levels of arrays and objects")
+    return document
+
+
+def _depth(document: Any) -> int:
+    """How deep arrays and objects nest in ``document`` (0 for a scalar), found without recursion."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        node, level = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if level > MAX_JSON_DEPTH:
+            break
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def kubectl_crd(name: str, context: str | None) -> dict[str, Any] | None:

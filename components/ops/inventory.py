@@ -17,7 +17,7 @@ from typing import Any
 
 from components import catalog, parts
 from components.catalog import Key, Rotation, Tier
-from components.config import DOC_ENVIRONMENT, ESC_PROJECT, config_set, remove_command, set_command, set_command_shape
+from components.config import DOC_ENVIRONMENT, ESC_PROJECT, SECRET_INPUT_NOTE, config_set, remove_command, set_command, set_command_shape
 from components.errors import SecretChainError
 from components.github_actions import ENTRIES
 from components.ops import plan, runbook
@@ -181,7 +181,10 @@ def render_markdown(environment: str | None = None, heading: str = "###") -> str
         ],
     )
     out += ["", f"{heading} Pulumi ESC environment values{scope}", ""]
-    out.append(f"Set with `{set_command_shape(DOC_ENVIRONMENT)}`.")
+    out.append(
+        f"Set with `{set_command_shape(DOC_ENVIRONMENT)}`; a secret with "
+        f"`{set_command_shape(DOC_ENVIRONMENT, secret=True)}`, {SECRET_INPUT_NOTE}."
+    )
     out.append("")
     out += _table(
         ["Key", "Purpose", "Rotation Schedule", "Environment", "Secret"],
@@ -340,7 +343,15 @@ def real_path_markdown() -> str:
             continue
         lines.append(f"# {kind.label} (pulumi stack select --create <org>/{kind.label})")
         lines += [config_set(key, value) for key, value in settings]
-    lines += ["```", "", "ESC values (each `<set me: …>` the bootstrap left), each in the environment that holds it:", "", "```bash"]
+    lines += [
+        "```",
+        "",
+        "ESC values (each `<set me: …>` the bootstrap left), each in the environment that holds it. A secret is never an",
+        "argument, which `ps` shows every user of the machine: `head -n 1 | …` waits for you to paste it and press Enter, a",
+        "key is read from its file, and a random value is piped from the command that makes it:",
+        "",
+        "```bash",
+    ]
     for env in environments.ENVIRONMENTS:
         full = f"<org>/{ESC_PROJECT}/{env.name}"
         for entry in env.own:

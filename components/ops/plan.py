@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import functools
 import importlib
 import json
@@ -20,7 +21,7 @@ from components.errors import ConfigError, SecretChainError
 from components.kube import CONFIG_KEYS_ANNOTATION
 from components.ops import _io, runbook
 from components.ops.offline import Evaluation, Registration, evaluate, is_secret, load_config_file, redact, unwrap
-from components.validators import Invalid
+from components.validators import Invalid, printable
 
 if TYPE_CHECKING:
     from components.github_actions import Entry
@@ -134,7 +135,11 @@ def links(evaluation: Evaluation, reached: Mapping[tuple[str, str], Collection[s
 
 def render_text(evaluation: Evaluation) -> str:
     """Human-readable plan: a resource table and the chain of each value. Never contains a secret."""
-    table = rows(evaluation)
+    table = [
+        # Names and namespaces come from config: each escaped (validators.printable) before it is laid out.
+        dataclasses.replace(r, type=printable(r.type), name=printable(r.name), namespace=printable(r.namespace), object_name=printable(r.object_name))
+        for r in rows(evaluation)
+    ]
     width_type = max([len(r.type) for r in table] + [4])
     width_name = max([len(r.name) for r in table] + [4])
     mode = "preview" if evaluation.preview else "update"
@@ -145,14 +150,14 @@ def render_text(evaluation: Evaluation) -> str:
         lines.append(f"{r.type:<{width_type}}  {r.name:<{width_name}}  {where}")
     lines += ["", "Parts (components/parts.py):"]
     for part in part_rows(evaluation):
-        lines.append(f"  {'✓' if part.built else '·'} {part.part}" + (f" — {part.why}" if part.why else ""))
+        lines.append(f"  {'✓' if part.built else '·'} {part.part}" + (f" — {printable(part.why)}" if part.why else ""))
     lines += ["", "Secret chain (ESC key → where it lands → who reads it); values are never shown:"]
     for link in links(evaluation):
-        lines.append(f"  {link.config_key}\n    → {link.target}\n    → {link.consumers}")
+        lines.append(f"  {link.config_key}\n    → {printable(link.target)}\n    → {printable(link.consumers)}")
     if evaluation.stack_outputs:
         lines += ["", "Outputs:"]
         for key, value in evaluation.stack_outputs.items():
-            lines.append(f"  {key}: {'[secret]' if is_secret(value) else value}")
+            lines.append(f"  {printable(key)}: {'[secret]' if is_secret(value) else printable(str(value))}")
     return "\n".join(lines) + "\n"
 
 

@@ -25,7 +25,7 @@ from components.config import ESC_ENVIRONMENT_KEY, FIX, config_set, esc_environm
 from components.errors import SecretChainError
 from components.ops import _io
 from components.rules import Facts, facts_of
-from components.validators import Invalid, Reserved, real_owner
+from components.validators import Invalid, Reserved, printable, real_owner
 
 CATALOG_NAMESPACES = frozenset(k.namespace for k in catalog.KEYS)
 REPOSITORY_KEY = catalog.GITHUB_REPOSITORY
@@ -269,7 +269,7 @@ def config_facts(config: Mapping[str, str]) -> Facts:
 
 
 def render_text(report: Report) -> str:
-    """Human-readable report; names keys, never values."""
+    """Human-readable report; names keys, never secret values, and escapes what it quotes of the others."""
     where = (
         f"attaches ESC environment {report.environment}; each fix names the environment that holds its key"
         if report.environment
@@ -289,7 +289,9 @@ def render_text(report: Report) -> str:
         lines += ["", f"{len(report.warnings)} warning(s):"]
         lines += [f"  ! {p.line()}" for p in report.warnings]
     lines += ["", "OK: the config is ready for `pulumi up`." if report.ok else "NOT READY: fix the problems above, then run preflight again."]
-    return "\n".join(lines) + "\n"
+    # Each line escaped whole (validators.printable): a value in it (github:owner, a configured name) may hold a newline
+    # or an escape sequence, which would forge a line of its own (an OK after the problems) or rewrite the screen.
+    return "".join(f"{printable(line)}\n" for line in lines)
 
 
 # --- the command: secret-chain preflight -----------------------------------------------------------

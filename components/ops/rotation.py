@@ -210,7 +210,9 @@ def render_text(items: list[Item], environment: str, now: datetime, warn_days: i
     if not items:
         lines.append("  no chain secrets found in the state")
     lines += ["", f"{overdue} overdue, {due} due soon, {ok} ok, {unscheduled} rotated on events only, {len(unknown)} unknown"]
-    return "\n".join(lines) + "\n"
+    # Each line escaped whole (validators.printable): the object names and environments come from the state file, and a
+    # newline or an escape sequence in one would forge a line (an "ok") or rewrite the screen.
+    return "".join(f"{v.printable(line)}\n" for line in lines)
 
 
 def render_json(items: list[Item], environment: str, now: datetime, warn_days: int) -> dict[str, Any]:
@@ -243,13 +245,13 @@ overflows Python's datetime."""
 
 def _warn_days(value: str) -> int:
     """Argparse type of --warn-days: a whole number of days from 0 to :data:`MAX_WARN_DAYS`."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError("is not a whole number of days") from None
-    if not 0 <= number <= MAX_WARN_DAYS:
+    text = value.strip()
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
+        raise argparse.ArgumentTypeError("is not a whole number of days")
+    # Compared as text first: int() of more than 4300 digits raises ValueError (Python's int_max_str_digits).
+    if len(text.lstrip("+-").lstrip("0")) > len(str(MAX_WARN_DAYS)) or not 0 <= int(text) <= MAX_WARN_DAYS:
         raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_WARN_DAYS} days")
-    return number
+    return int(text)
 
 
 def _esc_environment(value: str) -> str:
@@ -285,7 +287,8 @@ def main(args: argparse.Namespace) -> int:
     items = scan(resources, now, args.warn_days)
     environment = environment_for(resources, args.esc_environment)
     if args.json:
-        print(json.dumps(render_json(items, environment, now, args.warn_days), indent=2, sort_keys=True, ensure_ascii=False))
+        # ASCII only: json escapes C0 controls but would pass DEL, the 8-bit CSI (U+009B) and bidi overrides through.
+        print(json.dumps(render_json(items, environment, now, args.warn_days), indent=2, sort_keys=True))
     else:
         sys.stdout.write(render_text(items, environment, now, args.warn_days))
     return 1 if any(i.status == "overdue" for i in items) else 0

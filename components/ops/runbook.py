@@ -128,9 +128,13 @@ RUNBOOK: dict[Key, Runbook] = {
         scopes="none (a shared random value)",
         rotate=(
             "Two phases, so that every scrape succeeds while the app's pods roll (the runbook: keep the old token valid during the switch).",
-            "Phase 1: copy the current token into prometheus:previousAuthToken, without printing it: pulumi env set "
-            '<org>/secret-chain/<Environment> pulumiConfig.prometheus:previousAuthToken "$(pulumi env get <org>/secret-chain/<Environment> '
-            'pulumiConfig.prometheus:authToken --value string --show-secrets)" --secret',
+            # A pipe, not "$(pulumi env get …)" as an argument: the token would be on pulumi env set's command line,
+            # which ps shows every user. env get --value string ends the value with a newline (pulumi/esc
+            # cmd/esc/cli/env_open.go, case "string"), which --string would keep: tr drops it.
+            "Phase 1: copy the current token into prometheus:previousAuthToken, without printing it or putting it on a command "
+            "line: pulumi env get <org>/secret-chain/<Environment> pulumiConfig.prometheus:authToken --value string --show-secrets "
+            "| tr -d '\\n' | pulumi env set <org>/secret-chain/<Environment> pulumiConfig.prometheus:previousAuthToken --secret "
+            "--string --file -",
             "Then set the new token (the command makes it: 32 random bytes): {set}",
             "pulumi up: the app Secret now holds PROMETHEUS_AUTH_TOKEN (new) and PROMETHEUS_AUTH_TOKEN_PREVIOUS (old), "
             "both of which the app must accept; the ServiceMonitor's Secret keeps the old token, so Prometheus keeps "

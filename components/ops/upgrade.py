@@ -31,6 +31,7 @@ from typing import Any
 
 from components.errors import SecretChainError
 from components.ops import _io
+from components.validators import printable
 
 EXAMPLES = """examples:
   pulumi stack export --stack production > production.json
@@ -143,5 +144,5 @@ def main(args: argparse.Namespace) -> int:
     Path(args.out).write_text(json.dumps(forget(state, urns), indent=4) + "\n", encoding="utf-8")
     print(f"{len(urns)} Kubernetes object(s) the other stack also holds, forgotten (not deleted) in {args.out}:")
     for urn in urns:
-        print(f"  {urn}")
+        print(f"  {printable(urn)}")  # from the state file: a newline or escape sequence in it must not reach the terminal
     return 0
