@@ -25,6 +25,7 @@ The plugin runs under ``sys.executable`` unless ``SECRET_CHAIN_PLUGIN_PYTHON`` n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -606,3 +607,16 @@ __all__ = [
     "secret",
     "stack_urn",
 ]
+
+
+@contextlib.contextmanager
+def started_plugin(*, configure: bool = True) -> Iterator[Plugin]:
+    """The component provider plugin, started (and configured, as the engine does before Construct) for a test module's
+    fixture; closed after."""
+    plugin = Plugin()
+    try:
+        if configure:
+            plugin.configure()
+        yield plugin
+    finally:
+        plugin.close()

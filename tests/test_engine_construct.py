@@ -35,6 +35,7 @@ from tests.engine import (
     plain_strings,
     resource_urn,
     secret,
+    started_plugin,
 )
 from tests.test_chain import full_config
 
@@ -45,12 +46,8 @@ NAMESPACE_SOURCE = resource_urn("dev", "kubernetes:core/v1:Namespace", "apps")
 
 @pytest.fixture(scope="module")
 def plugin() -> Iterator[Plugin]:
-    started = Plugin()
-    try:
-        started.configure()
+    with started_plugin() as started:
         yield started
-    finally:
-        started.close()
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import yaml
 import components
 from components import catalog
 from components.provider import PACKAGE_NAME, component_classes
-from tests.engine import Plugin
+from tests.engine import Plugin, started_plugin
 
 METASCHEMA = Path(__file__).resolve().parent / "data" / "pulumi-package.schema.json"
 
@@ -51,11 +51,8 @@ SECRET_INPUTS = {
 
 @pytest.fixture(scope="module")
 def plugin() -> Iterator[Plugin]:
-    started = Plugin()
-    try:
+    with started_plugin(configure=False) as started:
         yield started
-    finally:
-        started.close()
 
 
 @pytest.fixture(scope="module")

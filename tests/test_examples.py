@@ -29,7 +29,7 @@ import yaml
 from components import catalog, environments, parts
 from components.catalog import Key, Tier
 from components.github_actions import GITHUB_OWNER
-from tests.engine import Plugin
+from tests.engine import Plugin, started_plugin
 from tests.test_stacks import OPERATOR, own_values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,12 +120,8 @@ def test_each_example_names_every_setting_its_components_read(example: str) -> N
 
 @pytest.fixture(scope="module")
 def plugin() -> Iterator[Plugin]:
-    started = Plugin()
-    try:
-        started.configure()
+    with started_plugin() as started:
         yield started
-    finally:
-        started.close()
 
 
 def environment_values(env: environments.Environment) -> tuple[dict[str, str], list[str]]:
