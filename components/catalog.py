@@ -330,7 +330,7 @@ CI_PULUMI_ORGANIZATION = Key(
     "ci:pulumiOrganization",
     secret=False,
     check=_pulumi_name,
-    not_example=v.real_owner,
+    not_example=v.real_org,
     purpose="Pulumi Cloud organisation CI logs in to by OIDC (audience urn:pulumi:org:<org>) and whose stacks it runs",
     example="acme",
 )
@@ -430,6 +430,7 @@ CI_GITHUB_APP_ID = Key(
     # `pulumi env set … 123456` stores a YAML integer (esc env_set.go reads the value as YAML)
     json_types=("string", "integer"),
     check=v.numeric_id,
+    not_example=v.real_app_id,
     purpose="ID of the GitHub App CI mints short-lived installation tokens from",
     example="123456",
     rotation=Rotation.NEVER,
@@ -466,6 +467,7 @@ FLUX_GITHUB_APP_ID = Key(
     # `pulumi env set … 123456` stores a YAML integer (esc env_set.go reads the value as YAML)
     json_types=("string", "integer"),
     check=v.numeric_id,
+    not_example=v.real_app_id,
     purpose="ID of the GitHub App Flux authenticates as (recommended over a token)",
     example="123456",
 )
@@ -477,6 +479,7 @@ FLUX_GITHUB_APP_INSTALLATION_ID = Key(
     # `pulumi env set … 123456` stores a YAML integer (esc env_set.go reads the value as YAML)
     json_types=("string", "integer"),
     check=v.numeric_id,
+    not_example=v.real_installation_id,
     purpose="Installation ID of Flux's GitHub App on the organisation that owns the cluster repo",
     example="12345678",
 )
@@ -550,6 +553,7 @@ GRAFANA_ADMIN_USER = Key(
     "grafana:adminUser",
     secret=False,
     check=v.github_user_or_id,
+    not_example=v.real_admin_user,
     purpose=(
         "Who gets Grafana server admin (everyone else is Viewer): id:<numeric GitHub user id> (preferred: survives "
         "renames; gh api users/<login> --jq .id), or a login, compared case-sensitively"

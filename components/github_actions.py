@@ -345,10 +345,19 @@ class GitHubActionsSecrets(ChainComponent[GitHubSpec]):
             # environment's secrets and variables wait for it: the secret is encrypted with the environment's public key
             # (resource_github_actions_environment_secret.go: getEnvironmentPublicKeyDetails), which a missing one lacks.
             environment_opts = self.child_opts()
-            # Protection rules (reviewers, branch policy, wait timer) are set by people in the repository's settings.
+            # Created fail-closed: only protected branches may run a job in it (GitHub REST "Create or update an
+            # environment": deployment_branch_policy.protected_branches, "Whether only branches with branch protection
+            # rules can deploy to this environment"), so a workflow on a pushed branch never gets its secrets, even
+            # before anyone visits the settings. A pull_request_target run's ref is the default branch, which must be
+            # protected (README, GitHub tier). People then own the protection rules (reviewers, wait timer, a narrower
+            # branch policy): later changes are theirs.
             environment_opts.ignore_changes = list(PROTECTION_RULES)
             created = github.RepositoryEnvironment(
-                f"{name}-environment", repository=spec.repository, environment=spec.environment, opts=environment_opts
+                f"{name}-environment",
+                repository=spec.repository,
+                environment=spec.environment,
+                deployment_branch_policy={"protected_branches": True, "custom_branch_policies": False},
+                opts=environment_opts,
             )
             scoped = self.child_opts(depends_on=[created])
         repo_ids: pulumi.Output[list[int]] | None = None

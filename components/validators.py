@@ -936,6 +936,10 @@ PLACEHOLDERS: dict[str, str] = {
     "real_git_url": "https://github.com/<owner>/<repo>",
     "real_esc_environment": "<org>/secret-chain/<Environment>",
     "real_cluster": "<your-cluster>",
+    "real_org": "<org>",
+    "real_app_id": "<app-id>",
+    "real_installation_id": "<installation-id>",
+    "real_admin_user": "id:<your-github-user-id>",
 }
 """What a fix command names in place of a refused example, by the check that refuses it (a person types their own)."""
 
@@ -999,6 +1003,49 @@ def real_owner(value: str) -> str:
     why = _reserved_owner(value)
     if why is not None:
         raise Reserved(f"is an example name: {why}", PLACEHOLDERS["real_owner"])
+    return value
+
+
+def real_org(value: str) -> str:
+    """Refuse a Pulumi organisation named like the examples (``example-org``): the fix names ``<org>``."""
+    why = _reserved_owner(value)
+    if why is not None:
+        raise Reserved(f"is an example name: {why}", PLACEHOLDERS["real_org"])
+    return value
+
+
+DOCUMENTED_APP_IDS = frozenset({"123456"})
+"""The catalog's example App ID (the README once told people to type it): no App of the operator's."""
+DOCUMENTED_INSTALLATION_IDS = frozenset({"12345678"})
+DOCUMENTED_ADMIN_USERS = frozenset({"id:583231", "octocat"})
+"""The catalog's example admin: GitHub's mascot account octocat (user ID 583231), a stranger to every organisation."""
+
+
+def real_app_id(value: str) -> str:
+    """Refuse the documentation's example GitHub App ID: the App's settings page shows its own."""
+    if value.strip() in DOCUMENTED_APP_IDS:
+        raise Reserved("is the documentation's example App ID, not your GitHub App's (its settings page: App ID)", PLACEHOLDERS["real_app_id"])
+    return value
+
+
+def real_installation_id(value: str) -> str:
+    """Refuse the documentation's example installation ID: the installation's settings URL ends in its own."""
+    if value.strip() in DOCUMENTED_INSTALLATION_IDS:
+        raise Reserved(
+            "is the documentation's example installation ID, not your App's installation (its settings URL ends in it)",
+            PLACEHOLDERS["real_installation_id"],
+        )
+    return value
+
+
+def real_admin_user(value: str) -> str:
+    """Refuse the documentation's example Grafana admin (GitHub's octocat), who would become server admin."""
+    if value.strip().lower() in DOCUMENTED_ADMIN_USERS:
+        raise Reserved(
+            "is the documentation's example user (GitHub's octocat), who would become Grafana server admin; set yours "
+            "(gh api users/<login> --jq .id)",
+            PLACEHOLDERS["real_admin_user"],
+        )
     return value
 
 

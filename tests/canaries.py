@@ -86,6 +86,12 @@ def candidates(entry: Key) -> Iterator[str]:
     # A list setting (JSON text of a YAML list, e.g. secret-chain:parts): the example as its one item.
     if "array" in entry.json_types:
         yield json.dumps([example])
+    # A numeric ID (GitHub App and installation IDs) or a GitHub user ID (``id:<number>``): 17 digits, no leading zero.
+    digits = str(1 + secrets.randbelow(9)) + "".join(str(secrets.randbelow(10)) for _ in range(16))
+    if example.isdigit():
+        yield digits
+    if re.fullmatch(r"id:[0-9]+", example):
+        yield "id:" + digits
     # Opaque values (placeholders such as YOUR_CLIENT_ID): letters and digits, hex, base64.
     yield "cnry" + _alnum(28)
     yield secrets.token_hex(32)
@@ -93,7 +99,11 @@ def candidates(entry: Key) -> Iterator[str]:
 
 
 def _passes(entry: Key, value: str) -> str | None:
+    """``value`` as the key's check normalises it, or None when the check, or preflight's refusal of the
+    documentation's examples (:attr:`Key.not_example`), refuses it: a test's operator types their own values."""
     try:
+        if entry.not_example is not None:
+            entry.not_example(value)
         return entry.check(value)
     except Invalid:
         return None

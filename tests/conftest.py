@@ -45,7 +45,7 @@ def canary_config() -> tuple[dict[str, str], list[str]]:
         "prometheus:authToken": (secrets.token_hex(32), True),
         "ci:pulumiOrganization": ("acme", False),
         "ci:pulumiTokenType": ("organization", False),
-        "ci:githubAppId": ("123456", False),
+        "ci:githubAppId": ("424242", False),
         "ci:githubAppPrivateKey": (_PEM, True),
     }
     return {k: v for k, (v, _) in values.items()}, [k for k, (_, s) in values.items() if s]

@@ -43,14 +43,14 @@ def full_config(flux: str = "app") -> dict[str, tuple[str, bool]]:
         "ci:pulumiFallbackAccessToken": ("pul-" + hex_(40), True),
         "ci:pulumiAccessToken": ("pul-" + hex_(40), True),  # deprecated: still readable for one release
         "ci:workflowDispatchToken": ("github_pat_" + hex_(60), True),  # deprecated
-        "ci:githubAppId": ("123456", False),
+        "ci:githubAppId": ("424242", False),
         "ci:githubAppPrivateKey": (PEM, True),
         "gateway:digitaloceanDnsToken": ("dop_v1_" + hex_(64), True),
         "digitalocean:token": ("dop_v1_" + hex_(64), True),
         "grafana:githubClientId": ("Iv1." + hex_(16), True),
         "grafana:githubClientSecret": (hex_(40), True),
         "grafana:githubOrg": ("acme", False),
-        "grafana:adminUser": ("octocat", False),
+        "grafana:adminUser": ("acme-admin", False),
         "grafana:smtpHost": ("smtp.gmail.com", True),
         "grafana:smtpPort": ("587", False),
         "grafana:smtpUser": ("alerts-" + hex_(8) + "@example.com", True),

@@ -61,6 +61,10 @@ EXAMPLES: list[tuple[str, str, dict[str, str]]] = [
     ("grafana:alertEmail", "oncall@example.com", {}),
     ("grafana:smtpFromAddress", "alerts@example.org", {}),
     ("namespace:imagePullSecret.username", "example-bot", {}),
+    # The catalog's example IDs, which the README's real path once told people to type (issue 19 review).
+    ("ci:githubAppId", "123456", {}),
+    ("grafana:adminUser", "id:583231", {}),
+    ("grafana:adminUser", "octocat", {}),
 ]
 
 

@@ -29,7 +29,7 @@ def test_repository_secrets_and_variable(run: Run, chain_config: ChainConfig) ->
     assert set(secrets) == {"APP_PRIVATE_KEY"}
     assert variables == {
         name: {"repository": "platform", "variableName": name, "value": value}
-        for name, value in {"PULUMI_ORG": "acme", "PULUMI_TOKEN_TYPE": "organization", "APP_ID": "123456"}.items()
+        for name, value in {"PULUMI_ORG": "acme", "PULUMI_TOKEN_TYPE": "organization", "APP_ID": "424242"}.items()
     }
     for name, inputs in secrets.items():
         assert inputs["repository"] == "platform"
@@ -307,7 +307,14 @@ def test_create_environment_creates_it_first_and_direct_users_keep_theirs(run: R
         secret_keys,
     )
     (created,) = ours.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
-    assert created.inputs == {"repository": "platform", "environment": "preview"}
+    # Fail-closed from its creation: only protected branches (the default branch) may run a job in it (GitHub REST
+    # "Create or update an environment", deployment_branch_policy); a pushed branch's workflow never gets its secrets.
+    assert created.inputs == {
+        "repository": "platform",
+        "environment": "preview",
+        "deploymentBranchPolicy": {"protectedBranches": True, "customBranchPolicies": False},
+    }
+    assert "deploymentBranchPolicy" in created.ignore_changes  # later changes are the repository admins'
     written = [r for r in ours.resources if r is not created]
     assert {r.type.rsplit(":", 1)[-1] for r in written} == {"ActionsEnvironmentSecret", "ActionsEnvironmentVariable"}
     assert all(created.urn in r.dependencies and r.inputs["environment"] == "preview" for r in written)

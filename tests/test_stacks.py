@@ -143,6 +143,8 @@ OPERATOR_SETTINGS: dict[str, dict[str, str]] = {
 example value (issue 19 item 3), so a stack that deploys has these. tests/test_examples.py holds the README to them."""
 _EXAMPLE_NAMES = {"example-org": OPERATOR, "example-bot": f"{OPERATOR}-bot", "example.com": OPERATOR_DOMAIN}
 """The example configs' account and domain names, and the operator's own in their place."""
+_OWN_IDS = {"ci:githubAppId": "424242", "flux:githubAppId": "515151", "flux:githubAppInstallationId": "61616161", "grafana:adminUser": "id:7654321"}
+"""The operator's own App IDs, installation and Grafana admin, in place of the documentation's (validators.real_app_id …)."""
 
 
 def own_values(key: str, entry: dict[str, Any]) -> dict[str, Any]:
@@ -162,6 +164,8 @@ def own_values(key: str, entry: dict[str, Any]) -> dict[str, Any]:
         return {**entry, "value": json.dumps(plain, sort_keys=True), "objectValue": plain}
     if entry.get("secret") or not isinstance(entry.get("value"), str):
         return entry
+    if key in _OWN_IDS:
+        return {**entry, "value": _OWN_IDS[key]}
     return {**entry, "value": own(entry["value"])}
 
 
