@@ -219,7 +219,7 @@ def test_partial_app_config_names_the_missing_keys(run: Run) -> None:
     message = str(caught.value)
     assert "the GitHub App config is incomplete: flux:githubAppId set but flux:githubAppInstallationId, flux:githubAppPrivateKey missing" in message
     assert 'config "flux:githubAppPrivateKey" is missing' in message
-    assert 'pulumi env set acme/secret-chain/Production pulumiConfig.flux:githubAppInstallationId <installation-id>' in message  # its own (issue 20); a placeholder, never the documentation's example ID
+    assert 'pulumi env set acme/secret-chain/Production pulumiConfig.flux:githubAppInstallationId <installation-id>' in message  # a placeholder
     assert "to use a token (flux:githubToken) instead" in message
 
 
