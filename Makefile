@@ -29,7 +29,7 @@ policy/venv/.installed: policy/requirements.lock
 policy-venv: policy/venv/.installed
 
 demo: setup
-	$(PY) -m components plan --stack production --config examples/config/production.json
+	$(PY) -m secret_chain plan --stack production --config examples/config/production.json
 
 # pytest-xdist: one worker per logical CPU; worksteal keeps each worker on a contiguous run of tests (module fixtures and
 # caches stay warm) and moves tests from a busy worker to an idle one at the end. PYTEST_WORKERS=0 runs in one process.
@@ -44,7 +44,7 @@ test: setup
 
 # Regenerate esc/ from the catalog and the parts table (tests/test_esc.py fails until it is run after a change).
 esc: setup
-	$(PY) -c 'from components import esc; print("\n".join(esc.write_files("esc")))'
+	$(PY) -c 'from secret_chain import esc; print("\n".join(esc.write_files("esc")))'
 
 # Re-resolve requirements-dev.lock after changing dependencies in pyproject.toml (needs PyPI).
 lock: setup

@@ -2,15 +2,15 @@
 
 (a) Import cost in a fresh interpreter (bytecode cached): CPU and wall time and RSS growth of ``import pydantic``
     and ``from pydantic import TypeAdapter`` (pydantic v2 loads lazily: the adapter is what validation needs),
-    against ``import components`` and ``import components.prometheus``, and pydantic on top of the latter.
-(b) A ``TypeAdapter`` over ``components.prometheus.PrometheusAuthArgs`` (fields ``pulumi.Input[str]`` =
+    against ``import secret_chain`` and ``import secret_chain.prometheus``, and pydantic on top of the latter.
+(b) A ``TypeAdapter`` over ``secret_chain.prometheus.PrometheusAuthArgs`` (fields ``pulumi.Input[str]`` =
     ``Union[str, Awaitable[str], "Output[T]"]``): which attempts build at all, what the one that builds does with
     ``pulumi.Output`` values and with values only the resolver refuses, whether the SDK's schema analyser still
     accepts the Args in the form pydantic needs, and build and validation time against the current resolver
-    (``components.config.validated`` → ``components.prometheus.resolve``; ``check_args`` alone is the part that,
+    (``secret_chain.config.validated`` → ``secret_chain.prometheus.resolve``; ``check_args`` alone is the part that,
     like pydantic, only looks at the mapping's keys).
 
-Usage: python benchmarks/pydantic_probe.py [--quick]. Prints figures; changes nothing in ``components``.
+Usage: python benchmarks/pydantic_probe.py [--quick]. Prints figures; changes nothing in ``secret_chain``.
 """
 
 import argparse
@@ -37,8 +37,8 @@ if str(ROOT) not in sys.path:
 import pulumi  # noqa: E402
 from pydantic import ConfigDict, TypeAdapter, ValidationError  # noqa: E402
 
-from components import config, prometheus  # noqa: E402
-from components.ops.offline import evaluate, load_config_file  # noqa: E402
+from secret_chain import config, prometheus  # noqa: E402
+from secret_chain.ops.offline import evaluate, load_config_file  # noqa: E402
 
 # What ForwardRef("Output[T]") inside pulumi.Input resolves against when a TypeAdapter is built in this module.
 Output = pulumi.Output
@@ -60,11 +60,11 @@ print(json.dumps({"cpu": cpu, "wall": wall, "rss_kib": after["VmRSS"] - before["
                   "modules": len(sys.modules)}))
 """
 IMPORTS = {
-    "import components": ("", "import components"),
-    "import components.prometheus": ("", "import components.prometheus"),
+    "import secret_chain": ("", "import secret_chain"),
+    "import secret_chain.prometheus": ("", "import secret_chain.prometheus"),
     "import pydantic": ("", "import pydantic"),
     "from pydantic import TypeAdapter": ("", "from pydantic import TypeAdapter"),
-    "TypeAdapter after components.prometheus": ("import components.prometheus", "from pydantic import TypeAdapter"),
+    "TypeAdapter after secret_chain.prometheus": ("import secret_chain.prometheus", "from pydantic import TypeAdapter"),
 }
 
 
@@ -101,8 +101,8 @@ def copy_of_args(module: str, **pydantic_config: Any) -> type:
 ATTEMPTS: dict[str, Callable[[], type]] = {
     "PrometheusAuthArgs as it is (typing.TypedDict)": lambda: prometheus.PrometheusAuthArgs,
     "typing_extensions copy, default config": lambda: copy_of_args(__name__),
-    "copy + arbitrary_types_allowed, names resolved in components.prometheus": lambda: copy_of_args(
-        "components.prometheus", arbitrary_types_allowed=True
+    "copy + arbitrary_types_allowed, names resolved in secret_chain.prometheus": lambda: copy_of_args(
+        "secret_chain.prometheus", arbitrary_types_allowed=True
     ),
     "copy + arbitrary_types_allowed + extra=forbid, Output and T in scope": lambda: copy_of_args(
         __name__, arbitrary_types_allowed=True, extra="forbid"
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['peak_kib'] / 1024:10.1f} MiB{row['modules']:>9.0f}"
         )
     times = timings(quick)  # first: its first TypeAdapter build is the process's first
-    print("\n(b) TypeAdapter over components.prometheus.PrometheusAuthArgs")
+    print("\n(b) TypeAdapter over secret_chain.prometheus.PrometheusAuthArgs")
     for label, outcome in attempts().items():
         print(f"   {label}:\n      {outcome}")
     adapter: TypeAdapter[Any] = TypeAdapter(ATTEMPTS["copy + arbitrary_types_allowed + extra=forbid, Output and T in scope"]())

@@ -1,8 +1,8 @@
-"""Benchmark secret-chain on Pulumi's in-process mock runtime (components.ops.offline): no CLI, engine or cluster.
+"""Benchmark secret-chain on Pulumi's in-process mock runtime (secret_chain.ops.offline): no CLI, engine or cluster.
 
 1. Import: each module imported in a fresh interpreter (bytecode cached), against ``import pulumi``, and
    which provider SDKs (``pulumi_*``) that import loads.
-2. Whole chain: ``components.program.main`` on examples/config/production.json, against the same
+2. Whole chain: ``secret_chain.program.main`` on examples/config/production.json, against the same
    registrations replayed through the bare SDK. The chain's evaluation is recorded (type, name, inputs with
    secret markers, parent, dependencies, options, component and stack outputs) and registered again as plain
    ``pulumi.CustomResource``/``ComponentResource`` calls: no validation, no provider SDK classes, no twin to keep.
@@ -34,10 +34,10 @@ if str(ROOT) not in sys.path:
 import pulumi  # noqa: E402
 from pulumi.runtime import rpc  # noqa: E402
 
-from components.ops.offline import Evaluation, Registration, evaluate, is_secret, load_config_file  # noqa: E402
+from secret_chain.ops.offline import Evaluation, Registration, evaluate, is_secret, load_config_file  # noqa: E402
 
 PRODUCTION = ROOT / "examples" / "config" / "production.json"
-IMPORTS = ("pulumi", "components", "components.chain", "components.provider")
+IMPORTS = ("pulumi", "secret_chain", "secret_chain.chain", "secret_chain.provider")
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 # ------------------------------------------------------------------------------------------------ 1. imports
@@ -91,7 +91,7 @@ def bench_imports(runs: int) -> dict[str, dict[str, Any]]:
 
 def record(config: dict[str, str], secret_keys: list[str]) -> Evaluation:
     """One evaluation of the stack program: what the replay registers again."""
-    from components.program import main
+    from secret_chain.program import main
 
     return evaluate(main, config=config, secret_keys=secret_keys)
 
@@ -173,7 +173,7 @@ def _interleaved(programs: dict[str, Callable[[], None]], runs: int, config: dic
 
 
 def bench_chain(runs: int) -> dict[str, Any]:
-    from components.program import main
+    from secret_chain.program import main
 
     config, secret_keys = load_config_file(PRODUCTION)
     chain = record(config, secret_keys)
@@ -198,7 +198,7 @@ def bench_chain(runs: int) -> dict[str, Any]:
 
 
 def bench_fanout(sizes: list[int], runs: int) -> dict[str, Any]:
-    from components.ghcr import GhcrPullSecret
+    from secret_chain.ghcr import GhcrPullSecret
 
     config, secret_keys = load_config_file(PRODUCTION)
 
@@ -248,7 +248,7 @@ def report(imports: dict[str, dict[str, Any]], chain: dict[str, Any], fanout: di
             f"   {', '.join(row['providers']) or '(none)'}"
         )
     print(f"\n2. Whole production chain vs the same registrations replayed through the bare SDK ({chain['runs']} interleaved runs)")
-    for name, label in (("chain", "components.program.main"), ("replay", "replay (pulumi.CustomResource/ComponentResource)")):
+    for name, label in (("chain", "secret_chain.program.main"), ("replay", "replay (pulumi.CustomResource/ComponentResource)")):
         print(f"   {label:<52} cpu {_ms(chain[name]['cpu'])}   wall {_ms(chain[name]['wall'])}")
     print(
         f"   {chain['registrations']} registrations ({chain['resources']} resources); replay registers the same (type, name): "

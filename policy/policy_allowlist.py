@@ -4,7 +4,7 @@ A ``preview-pr-<N>`` stack runs code the pull request controls, so what it may r
 not: every resource type outside :data:`PR_ALLOWED_TYPES` is refused there, whatever its package (a Pulumi Cloud
 token, an ESC environment, an OIDC issuer, a ``command:local:Command``, a GitHub secret, a cloud resource…).
 
-The list is what the chain itself registers on a PR stack (``components/chain.py``: its Namespace, the Secrets and
+The list is what the chain itself registers on a PR stack (``components/secret_chain/chain.py``: its Namespace, the Secrets and
 ServiceMonitor of GhcrPullSecret, PrometheusAuth and GrafanaOAuth, the generated rollout key, the components
 around them), and tests/test_policy_allowlist.py holds it to that: it evaluates the stack program on a PR stack in
 every configuration a PR stack accepts and compares the types registered with this list, both ways.
@@ -61,7 +61,7 @@ policy config ``defaultProviders``."""
 CHAIN_TYPE = "secret-chain:index:SecretChain"
 CLUSTER_PROVIDER_TYPE = "pulumi:providers:kubernetes"
 CLUSTER_PROVIDER_SUFFIX = "-cluster"
-"""The chain's Kubernetes provider is named ``f"{name}-cluster"`` after its SecretChain (components/chain.py)."""
+"""The chain's Kubernetes provider is named ``f"{name}-cluster"`` after its SecretChain (components/secret_chain/chain.py)."""
 CLUSTER_PROVIDER_INPUTS = frozenset({"kubeconfig", "clusterIdentifier", "enableSecretMutable"})
 """What ``SecretChain._cluster_provider`` gives ``pulumi_kubernetes.Provider`` (via ``kube.mutable_secrets_provider``)."""
 ENGINE_PROVIDER_INPUTS = frozenset({"version", "pluginDownloadURL", "pluginChecksums", "__internal"})

@@ -71,7 +71,7 @@ PR_NAMESPACE_LABEL_KEYS: tuple[str, ...] = (
     "app.kubernetes.io/component",
     "secret-chain/pr",
 )
-"""The label keys the chain puts on a PR namespace (components/kube.py ``labels``; components/chain.py adds
+"""The label keys the chain puts on a PR namespace (components/secret_chain/kube.py ``labels``; components/secret_chain/chain.py adds
 ``secret-chain/pr: <N>``), the only ones a PR namespace may carry. Default of policy config ``prNamespaceLabelKeys``."""
 
 SERVICE_ACCOUNT_USER = "system:serviceaccount:"

@@ -502,7 +502,7 @@ DIGEST_LENGTHS = {"md5": 32, "sha1": 40, "sha224": 56, "sha256": 64, "sha384": 9
 
 DIGEST_ANNOTATIONS: dict[str, str] = {
     "checksum/*": "sha256",  # Helm's convention: checksum/config: {{ … | sha256sum }} (helm.sh/docs/howto/charts_tips_and_tricks)
-    "secret-chain/rollout-hmac-sha256-*": "sha256",  # components/kube.py: rollout_annotation_key / rollout_digest
+    "secret-chain/rollout-hmac-sha256-*": "sha256",  # components/secret_chain/kube.py: rollout_annotation_key / rollout_digest
 }
 """Label/annotation keys (exact, or a prefix ending in ``*``) whose value is a hex digest, and its algorithm.
 Default of policy config ``digestAnnotations``. A key whose last ``/ . _ -`` segment is an algorithm name

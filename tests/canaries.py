@@ -21,11 +21,11 @@ import string
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from components import catalog, flux, github_actions
-from components.catalog import Key
-from components.ops import runbook
-from components.parts import DECLARED_PARTS
-from components.validators import Invalid
+from secret_chain import catalog, flux, github_actions
+from secret_chain.catalog import Key
+from secret_chain.ops import runbook
+from secret_chain.parts import DECLARED_PARTS
+from secret_chain.validators import Invalid
 from tests.conftest import rsa_pem
 
 PROVIDER_NAMESPACES = frozenset({"github", "digitalocean", "kubernetes"})

@@ -11,8 +11,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from components.errors import ConfigError
-from components.ops.offline import Evaluation
+from secret_chain.errors import ConfigError
+from secret_chain.ops.offline import Evaluation
 from tests import leaks  # imported at start-up: the controller prints its summary at the end (see pytest_sessionfinish)
 from tests.runtime import evaluate
 
@@ -57,7 +57,7 @@ def _no_ambient_provider_flags(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PULUMI_K8S_ENABLE_SECRET_MUTABLE", raising=False)
     monkeypatch.delenv("GITHUB_OWNER", raising=False)  # pulumi-github's owner fallback, read like github:owner
     # GitHub Actions sets CI=true (test.yml runs this suite there): preflight then also asks for a way to the cluster
-    # (components.ops.preflight.check_cluster_access), which the tests that want it set themselves.
+    # (secret_chain.ops.preflight.check_cluster_access), which the tests that want it set themselves.
     monkeypatch.delenv("CI", raising=False)
 
 
@@ -111,7 +111,7 @@ def secret_data(inputs: dict[str, Any]) -> dict[str, str]:
     """A registered Kubernetes Secret's content as plain strings, from ``stringData`` or base64 ``data``."""
     import base64
 
-    from components.ops.offline import unwrap
+    from secret_chain.ops.offline import unwrap
 
     if "data" in inputs:
         return {k: base64.b64decode(v).decode() for k, v in unwrap(inputs["data"]).items()}

@@ -52,7 +52,7 @@ from pulumi.runtime.proto import (
     status_pb2,
 )
 
-from components.ops.offline import RANDOM_BYTES, random_bytes_stand_in
+from secret_chain.ops.offline import RANDOM_BYTES, random_bytes_stand_in
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_DIR = ROOT / "provider"

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from components.ops.offline import Evaluation, Registration, is_secret, iter_strings
+from secret_chain.ops.offline import Evaluation, Registration, is_secret, iter_strings
 
 MIN_FRAGMENT = 16
 """Shortest line of a multi-line secret searched for on its own, and the length of a run that counts as a partial leak."""
@@ -112,7 +112,7 @@ def needles(secrets: Secrets, min_length: int = MIN_FRAGMENT) -> list[tuple[str,
 
 
 ROOT = Path(__file__).resolve().parents[1]
-PUBLIC_TEXT = ("components/**/*.py", "README.md", "docs/**/*.md", "examples/**/*", "stacks/*.yaml")
+PUBLIC_TEXT = ("components/secret_chain/**/*.py", "README.md", "docs/**/*.md", "examples/**/*", "stacks/*.yaml")
 """The project's own text: a run of characters found there is not a secret's (PEM armour, an RSA key's fixed header)."""
 
 

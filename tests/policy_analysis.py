@@ -35,7 +35,7 @@ import yaml
 from google.protobuf import struct_pb2
 from pulumi.runtime import proto, rpc
 
-from components.ops.offline import Registration, is_unknown
+from secret_chain.ops.offline import Registration, is_unknown
 
 ENFORCEMENT = {proto.ADVISORY: "advisory", proto.MANDATORY: "mandatory", proto.DISABLED: "disabled", proto.REMEDIATE: "remediate"}
 

@@ -18,7 +18,7 @@ registered), ``actions/create-github-app-token`` (an installation token narrowed
 and ``permission-*`` inputs). A matrix job runs once per :func:`matrix_entries` entry; its GitHub environment is
 :func:`job_environment`. The programs the steps call are stand-ins on PATH too: ``pulumi``,
 ``gh``, ``curl`` (DigitalOcean API), ``kubectl`` (:func:`tests.world.main`), and ``make setup`` (links the test
-interpreter into ``.venv`` instead of installing). ``secret-chain`` is the real CLI (``python -m components``) of
+interpreter into ``.venv`` instead of installing). ``secret-chain`` is the real CLI (``python -m secret_chain``) of
 the workspace's copy. A job can stop after a named step (``until``); each step keeps its raw output, exit code and
 ``GITHUB_ENV`` writes next to the masked log.
 
@@ -473,7 +473,9 @@ _STANDIN = """#!/bin/bash
 # {tool} stand-in of the simulated world (tests/world.py); the code is the workspace's copy when it has one.
 code_root="${{GITHUB_WORKSPACE:-{root}}}"
 [ -f "$code_root/tests/world.py" ] || code_root="{root}"
-PYTHONPATH="$code_root${{PYTHONPATH:+:$PYTHONPATH}}" exec "{python}" -c 'import sys; from tests.world import main; sys.exit(main("{tool}"))' "$@"
+# The tests from the project directory, the package from its source folder components/.
+code_path="$code_root:$code_root/components"
+PYTHONPATH="$code_path${{PYTHONPATH:+:$PYTHONPATH}}" exec "{python}" -c 'import sys; from tests.world import main; sys.exit(main("{tool}"))' "$@"
 """
 
 _MAKE = """#!/bin/bash
@@ -494,7 +496,7 @@ if [ "$1" = setup ] && [ $# -eq 1 ]; then
   ln -sf "{python}" .venv/bin/python3
   cat > .venv/bin/secret-chain <<EOF
 #!/bin/bash
-PYTHONPATH="$ws\\${{PYTHONPATH:+:\\$PYTHONPATH}}" exec "{python}" -m components "\\$@"
+PYTHONPATH="$ws/components\\${{PYTHONPATH:+:\\$PYTHONPATH}}" exec "{python}" -m secret_chain "\\$@"
 EOF
   chmod +x .venv/bin/secret-chain
   touch .venv/.installed

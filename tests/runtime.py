@@ -13,8 +13,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from components import catalog
-from components.ops import offline
+from secret_chain import catalog
+from secret_chain.ops import offline
 
 
 def fold(config: Mapping[str, Any], secret_keys: Sequence[str] | None = None) -> tuple[dict[str, Any], list[str]]:
@@ -38,7 +38,7 @@ def fold(config: Mapping[str, Any], secret_keys: Sequence[str] | None = None) ->
 
 
 def evaluate(program: Any, config: Mapping[str, Any], secret_keys: Sequence[str] | None = None, **kwargs: Any) -> offline.Evaluation:
-    """:func:`components.ops.offline.evaluate` on the folded config."""
+    """:func:`secret_chain.ops.offline.evaluate` on the folded config."""
     flat, secrets = fold(config, secret_keys)
     return offline.evaluate(program, config=flat, secret_keys=secrets, **kwargs)
 

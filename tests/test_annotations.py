@@ -16,7 +16,7 @@ from typing import Any, ForwardRef, TypedDict
 import pulumi
 import pytest
 
-from components.provider import component_classes
+from secret_chain.provider import component_classes
 
 # pulumi.Input[T] is Union[T, Awaitable[T], "Output[T]"]: the SDK's own forward reference, not ours.
 _SDK_REFS = [a for a in typing.get_args(pulumi.Input[int]) if isinstance(a, ForwardRef)]
@@ -24,7 +24,7 @@ _SDK_REFS = [a for a in typing.get_args(pulumi.Input[int]) if isinstance(a, Forw
 
 def _own(hint: Any) -> bool:
     return inspect.isclass(hint) and (
-        typing.is_typeddict(hint) or dataclasses.is_dataclass(hint) or hint.__module__.split(".")[0] == "components"
+        typing.is_typeddict(hint) or dataclasses.is_dataclass(hint) or hint.__module__.split(".")[0] == "secret_chain"
     )
 
 
@@ -101,4 +101,4 @@ def test_hosted_modules_do_not_import_future_annotations(module: str) -> None:
 
 
 def test_the_hosted_modules_are_the_component_modules() -> None:
-    assert {f"components.{m}" for m in ("chain", "ghcr", "prometheus", "flux", "certmanager", "grafana", "github_actions")} <= set(MODULES)
+    assert {f"secret_chain.{m}" for m in ("chain", "ghcr", "prometheus", "flux", "certmanager", "grafana", "github_actions")} <= set(MODULES)

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components import GhcrPullSecret, GitHubActionsSecrets, PrometheusAuth
-from components import validators as v
-from components.chain import SecretChain
-from components.errors import ConfigError
-from components.kube import canonical_json
-from components.validators import Invalid
+from secret_chain import GhcrPullSecret, GitHubActionsSecrets, PrometheusAuth
+from secret_chain import validators as v
+from secret_chain.chain import SecretChain
+from secret_chain.errors import ConfigError
+from secret_chain.kube import canonical_json
+from secret_chain.validators import Invalid
 from tests.conftest import Run, canary_config, rsa_pem
 
 COMPONENTS: dict[str, tuple[type, dict[str, Any]]] = {

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from benchmarks import run
-from components.ops.offline import evaluate, load_config_file
+from secret_chain.ops.offline import evaluate, load_config_file
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 import yaml
 
-from components import bootstrap, esc, parts
-from components import validators as v
-from components.errors import ConfigError
-from components.ops import preflight
-from components.ops.offline import Evaluation, Registration, evaluate, parse_config
-from components.program import main
+from secret_chain import bootstrap, esc, parts
+from secret_chain import validators as v
+from secret_chain.errors import ConfigError
+from secret_chain.ops import preflight
+from secret_chain.ops.offline import Evaluation, Registration, evaluate, parse_config
+from secret_chain.program import main
 from tests.test_esc import composed
 
 ROOT = Path(__file__).resolve().parent.parent

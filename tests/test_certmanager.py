@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.certmanager import (
+from secret_chain.certmanager import (
     PRODUCTION_SERVER,
     STAGING_SERVER,
     CertManagerDnsIssuer,
@@ -15,7 +15,7 @@ from components.certmanager import (
     certificate_name,
     tls_secret_name,
 )
-from components.ops.offline import Evaluation, is_secret, unwrap
+from secret_chain.ops.offline import Evaluation, is_secret, unwrap
 from tests.conftest import Run, config_error
 from tests.leaks import find_leaks
 from tests.schemas import validate
@@ -243,8 +243,8 @@ def test_argument_errors(run: Run, dns_config: Config, args: dict[str, Any], exp
 
 _FAILED_LOOKUP = """
 import json, sys
-from components.certmanager import CertManagerDnsIssuer
-from components.ops.offline import DEFAULT_INVOKES, evaluate
+from secret_chain.certmanager import CertManagerDnsIssuer
+from secret_chain.ops.offline import DEFAULT_INVOKES, evaluate
 
 def no_domain(args):
     raise RuntimeError("domain " + str(args["name"]) + " not found (404)")
@@ -297,7 +297,7 @@ def test_hosts_that_shared_a_name_get_distinct_certificates(run: Run, dns_config
 
 def test_renamed_certificate_keeps_its_urn_through_an_alias() -> None:
     """A host whose name changed (it has a hyphen) is aliased to its old resource name when that was unique."""
-    from components.certmanager import certificate_name, legacy_certificate_name
+    from secret_chain.certmanager import certificate_name, legacy_certificate_name
 
     assert legacy_certificate_name("*.pr-api.example.com") == "wildcard-pr-api-example-com"
     assert certificate_name("*.pr-api.example.com") != legacy_certificate_name("*.pr-api.example.com")
@@ -313,7 +313,7 @@ _HOST = st.lists(_LABEL, min_size=1, max_size=6).map(lambda labels: "*." + ".".j
 def test_certificate_names_are_injective_and_valid(hosts: list[str]) -> None:
     """Property: two different wildcard hosts never share a Certificate or TLS Secret name; each name is a DNS-1123
     subdomain and its TLS Secret name fits a label value (63)."""
-    from components import validators as v
+    from secret_chain import validators as v
 
     a, b = hosts
     assert certificate_name(a) != certificate_name(b)
@@ -328,7 +328,7 @@ def test_acme_email_is_documented_as_contact_only() -> None:
     """Let's Encrypt ended expiration emails on 2025-06-04: the docs must not promise them."""
     from pathlib import Path
 
-    from components import catalog, certmanager
+    from secret_chain import catalog, certmanager
 
     root = Path(__file__).resolve().parents[1]
     texts = (catalog.get("secret-chain:acmeEmail").purpose, root.joinpath("README.md").read_text(), Path(certmanager.__file__).read_text())

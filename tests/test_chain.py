@@ -7,9 +7,9 @@ import secrets
 
 import pytest
 
-from components import SecretChain
-from components.errors import ConfigError
-from components.ops.offline import Evaluation, unwrap
+from secret_chain import SecretChain
+from secret_chain.errors import ConfigError
+from secret_chain.ops.offline import Evaluation, unwrap
 from tests.conftest import canary_config, rsa_pem, secret_data
 from tests.leaks import find_leaks
 from tests.runtime import evaluate
@@ -121,7 +121,7 @@ def test_digitalocean_cluster_kubeconfig_is_fetched_and_secret() -> None:
     secret_keys.append("digitalocean:token")
     ev = evaluate(lambda: SecretChain("chain", {"digitalocean_cluster": "prod-cluster"}), config=config, secret_keys=secret_keys, stack="production")
     (provider,) = ev.of_type("pulumi:providers:kubernetes")
-    from components.ops.offline import is_secret
+    from secret_chain.ops.offline import is_secret
 
     assert is_secret(provider.inputs["kubeconfig"])
     kube = [r for r in ev.resources if r.type.startswith("kubernetes:")]
@@ -148,7 +148,7 @@ def _cluster_config(cluster: str | None = "prod-cluster") -> tuple[dict[str, str
 
 def _fetching(kubeconfig: str, calls: list[dict[str, object]]) -> dict[str, object]:
     """The mock runtime's invokes, with getKubernetesCluster answering ``kubeconfig`` and recording its arguments."""
-    from components.ops.offline import DEFAULT_INVOKES
+    from secret_chain.ops.offline import DEFAULT_INVOKES
 
     def cluster(args: dict[str, object]) -> dict[str, object]:
         calls.append(dict(args))
@@ -165,8 +165,8 @@ def test_the_cluster_setting_builds_an_explicit_provider_from_the_fetched_kubeco
     explicit provider built from it, kept secret. Without it pulumi-kubernetes falls back to the ambient kubeconfig, and
     with none it marks the cluster unreachable and fails create, read and delete (pulumi-kubernetes
     provider/pkg/provider/provider.go: "configured Kubernetes cluster is unreachable")."""
-    from components.chain import KUBECONFIG_EXPIRY_SECONDS
-    from components.ops.offline import is_secret
+    from secret_chain.chain import KUBECONFIG_EXPIRY_SECONDS
+    from secret_chain.ops.offline import is_secret
 
     user_token = "doks_" + secrets.token_hex(24)
     kubeconfig = json.dumps({"apiVersion": "v1", "kind": "Config", "users": [{"name": "u", "user": {"token": user_token}}]})
@@ -357,7 +357,7 @@ IA = "secret-chain:imageAutomation"
 
 def _program_with_setting(stack: str) -> Evaluation:
     """The stack program on the committed stack file and its ESC values, plus the image automation setting."""
-    from components.ops.offline import parse_config
+    from secret_chain.ops.offline import parse_config
     from tests.test_stacks import build, cli_entry, stack_document
 
     document = stack_document(stack)
@@ -455,8 +455,8 @@ def test_the_stack_program_builds_the_image_automation_its_stack_sets() -> None:
 )
 def test_preflight_and_the_program_agree_on_the_image_automation_setting(stack: str, change: dict[str, object], key: str) -> None:
     """Both refuse, naming the same key: preflight reads the setting through the same catalog check and parts table."""
-    from components.ops import preflight
-    from components.ops.offline import parse_config
+    from secret_chain.ops import preflight
+    from secret_chain.ops.offline import parse_config
     from tests.test_stacks import build, cli_entry, stack_document
 
     document = stack_document(stack)
@@ -504,7 +504,7 @@ def github_writes(ev: Evaluation) -> set[tuple[str, str, str, str]]:
 
 def _every_stack_kind() -> dict[str, Evaluation]:
     """Each kind of stack as its committed stack file and ESC environment build it (tests/test_stacks.py), the real program."""
-    from components.program import main
+    from secret_chain.program import main
     from tests.test_bootstrap import stack_settings
     from tests.test_stacks import STACKS, stack_config
 
@@ -520,9 +520,9 @@ def test_no_github_name_is_written_by_two_stacks() -> None:
     repository-wide, the second stack's first pulumi up fails: terraform-provider-github creates a variable with a plain
     POST (github/resource_github_actions_variable.go, resourceGithubActionsVariableCreate: CreateRepoVariable), which
     GitHub answers 409 for a name that exists; and each stack's refresh would see the other's APP_PRIVATE_KEY as drift.
-    Each now writes to its own environment (components.parts.GITHUB_ENVIRONMENTS), and no (scope, repository,
+    Each now writes to its own environment (secret_chain.parts.GITHUB_ENVIRONMENTS), and no (scope, repository,
     environment, name) is written by two stacks of any kind."""
-    from components import parts
+    from secret_chain import parts
 
     writes = {stack: github_writes(ev) for stack, ev in _every_stack_kind().items()}
     assert {parts.kind_of(stack) for stack in writes} == set(parts.Kind)
@@ -550,7 +550,7 @@ def test_each_stack_creates_its_github_environment_before_writing_to_it(stack: s
     before CreateOrUpdateEnvSecret); so the stack creates the environment (RepositoryEnvironment, a PUT: create or update,
     github/resource_github_repository_environment.go) and every name in it waits for it. Its protection rules (pulumi-github's
     inputs of RepositoryEnvironment) stay the repository admins': the engine ignores changes to them."""
-    from components import parts
+    from secret_chain import parts
 
     ev = _run(stack, preview)
     created = ev.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
@@ -566,8 +566,8 @@ def test_each_stack_creates_its_github_environment_before_writing_to_it(stack: s
 def test_every_kind_that_writes_github_names_has_an_environment_of_its_own() -> None:
     """The table of parts and the environment names agree: each kind that builds GitHubActionsSecrets has one, no two
     share one (GitHub compares environment names case-insensitively), and each is a name GitHub takes."""
-    from components import parts
-    from components.validators import github_environment_key, github_environment_name
+    from secret_chain import parts
+    from secret_chain.validators import github_environment_key, github_environment_name
 
     assert set(parts.GITHUB_ENVIRONMENTS) == set(parts.BY_NAME["GitHubActionsSecrets"].kinds)
     names = list(parts.GITHUB_ENVIRONMENTS.values())

@@ -18,7 +18,7 @@
    docs/ci-trust.md tells the operator to set it on both environments).
 3. Every long-lived secret a workflow reads is an environment secret, read only by jobs in an environment that holds
    it (GitHub docs, "Deployments and environments" → "Environment secrets": "only available to workflow jobs that
-   reference the environment"), and the chain writes it only there (components/github_actions.py,
+   reference the environment"), and the chain writes it only there (components/secret_chain/github_actions.py,
    parts.GITHUB_ENVIRONMENTS).
 4. zizmor (PyPI, pinned in requirements-dev.lock) reports nothing at `--persona auditor` but what .github/zizmor.yml
    justifies line by line, and every line it ignores still has that finding.
@@ -45,8 +45,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.github_actions import BY_GITHUB_NAME
-from components.parts import GITHUB_ENVIRONMENTS
+from secret_chain.github_actions import BY_GITHUB_NAME
+from secret_chain.parts import GITHUB_ENVIRONMENTS
 from tests.test_workflows import cluster_operations, commands, job_environment, matrix_entries
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -313,8 +313,8 @@ def test_every_secret_a_job_reads_is_an_environment_secret_of_its_environment() 
 def test_the_chain_writes_the_long_lived_secrets_only_into_its_environment(stack: str) -> None:
     """The writing side: every Actions secret the stack program registers (the App key, and the opt-in fallback token)
     is an environment secret of the stack's own environment, none repository- or organisation-wide."""
-    from components import catalog
-    from components.parts import Kind
+    from secret_chain import catalog
+    from secret_chain.parts import Kind
     from tests.test_stacks import build, stack_config
 
     config, secret_keys = stack_config(stack)
@@ -447,7 +447,7 @@ def test_the_policy_rule_catches_a_deploy_without_the_pack(tmp_path: Path) -> No
 
 
 def _cli_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registrations: list[Any]) -> tuple[Any, Any, list[str]]:
-    from components.ops.offline import Evaluation
+    from secret_chain.ops.offline import Evaluation
     from tests.world import PulumiCli, StackState, World
 
     world = World(now=1_800_000_000.0)
@@ -466,7 +466,7 @@ def _cli_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registrations: li
 
 
 def _registration(name: str, type_: str, inputs: dict[str, Any]) -> Any:
-    from components.ops.offline import Registration
+    from secret_chain.ops.offline import Registration
 
     urn = f"urn:pulumi:preview-pr-7::secret-chain::{type_}::{name}"
     return Registration(type_, name, urn, "", True, inputs, (), False, "")
@@ -510,7 +510,7 @@ def test_the_pulumi_stand_in_refuses_to_pretend_a_remediation(tmp_path: Path, mo
 def test_the_policy_pack_passes_the_chains_pr_stack_as_the_engine_sends_it(tmp_path: Path) -> None:
     """The real pack over the chain's preview-pr registrations, in update and preview mode (unknowns as the engine's
     sentinel): the deploy job's `pulumi preview --policy-pack` does not refuse what the chain builds."""
-    from components.program import main
+    from secret_chain.program import main
     from tests.conftest import canary_config
     from tests.policy_analysis import analyze, installed_copy
     from tests.runtime import evaluate

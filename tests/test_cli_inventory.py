@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from components import catalog
-from components.catalog import Tier
-from components.github_actions import ENTRIES
-from components.ops import inventory, plan, runbook
-from components.ops.cli import main
+from secret_chain import catalog
+from secret_chain.catalog import Tier
+from secret_chain.github_actions import ENTRIES
+from secret_chain.ops import inventory, plan, runbook
+from secret_chain.ops.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -118,7 +118,7 @@ def test_readme_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 def test_subprocess_inventory() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "components", "inventory", "--json", "--environment", "production"],
+        [sys.executable, "-m", "secret_chain", "inventory", "--json", "--environment", "production"],
         capture_output=True,
         text=True,
         cwd=ROOT,

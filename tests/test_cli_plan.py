@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.ops.cli import main
+from secret_chain.ops.cli import main
 from tests.conftest import canary_config
 from tests.leaks import fragments
 from tests.runtime import cli_json
@@ -104,7 +104,7 @@ def test_subprocess_plan(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "components",
+            "secret_chain",
             "plan",
             "--stack",
             "production",

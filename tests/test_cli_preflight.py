@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from components import catalog
-from components.ops.cli import main
-from components.parts import DECLARED_PARTS, PARTS
+from secret_chain import catalog
+from secret_chain.ops.cli import main
+from secret_chain.parts import DECLARED_PARTS, PARTS
 from tests.conftest import rsa_pem
 
 PARTS_KEY = DECLARED_PARTS.key
@@ -275,7 +275,7 @@ def test_every_key_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str], k
     report = json.loads(out)
     if key in REQUIRED_WITH_GROUP:
         assert code == 1
-        # full_config asks for a team token: without its team, the table's cross-key rule refuses it (components/rules.py)
+        # full_config asks for a team token: without its team, the table's cross-key rule refuses it (components/secret_chain/rules.py)
         rule = key in ("ci:pulumiTeam", "ci:pulumiPreviewTeam")
         assert [(p["key"], p["kind"]) for p in report["problems"]] == [(key, "rule" if rule else "missing")]
         entry = catalog.get(key)
@@ -522,7 +522,7 @@ def test_subprocess_entry_point(tmp_path: Path) -> None:
     values = full_config()
     values["namespace:imagePullSecret.token"] = ("github_pat_CANARY" + hex_(40), True)
     result = subprocess.run(
-        [sys.executable, "-m", "components", "preflight", "--stack", "production", "--config", write(tmp_path, values)],
+        [sys.executable, "-m", "secret_chain", "preflight", "--stack", "production", "--config", write(tmp_path, values)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -532,7 +532,8 @@ def test_subprocess_entry_point(tmp_path: Path) -> None:
     assert 'config "namespace:imagePullSecret.token"' in result.stdout and "classic" in result.stdout
     assert "Traceback" not in result.stderr
     assert_no_leak(result.stdout + result.stderr, values)
-    bad = subprocess.run([sys.executable, "-m", "components", "preflight", "--stack", "prod"], capture_output=True, text=True, cwd=ROOT, check=False)
+    argv = [sys.executable, "-m", "secret_chain", "preflight", "--stack", "prod"]
+    bad = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, check=False)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 

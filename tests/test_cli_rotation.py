@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from components import catalog
-from components.ops import runbook
-from components.ops.cli import main
-from components.ops.rotation import parse_time
+from secret_chain import catalog
+from secret_chain.ops import runbook
+from secret_chain.ops.cli import main
+from secret_chain.ops.rotation import parse_time
 
 ROOT = Path(__file__).resolve().parents[1]
 STATE = ROOT / "tests" / "data" / "stack-export.json"
@@ -131,7 +131,7 @@ def test_parse_time_forms() -> None:
 
 def test_subprocess_rotation() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "components", "rotation", "--state", str(STATE), "--now", "2026-01-01T00:00:00Z"],
+        [sys.executable, "-m", "secret_chain", "rotation", "--state", str(STATE), "--now", "2026-01-01T00:00:00Z"],
         capture_output=True,
         text=True,
         cwd=ROOT,

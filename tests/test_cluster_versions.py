@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from components.ops.cli import main
-from components.upstream import SERVED_APIS, served_api_problems
+from secret_chain.ops.cli import main
+from secret_chain.upstream import SERVED_APIS, served_api_problems
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "config" / "production.json"
 

@@ -9,10 +9,10 @@ from collections.abc import Callable
 import pulumi
 import pytest
 
-from components import GhcrPullSecret, GitHubActionsSecrets, PrometheusAuth, catalog
-from components.config import typed_value
-from components.errors import ConfigError, SecretChainError
-from components.ops.offline import is_secret, unwrap
+from secret_chain import GhcrPullSecret, GitHubActionsSecrets, PrometheusAuth, catalog
+from secret_chain.config import typed_value
+from secret_chain.errors import ConfigError, SecretChainError
+from secret_chain.ops.offline import is_secret, unwrap
 from tests.conftest import canary_config
 from tests.runtime import evaluate
 

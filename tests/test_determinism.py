@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from components.ops.offline import Evaluation, Registration, unwrap
-from components.program import main
+from secret_chain.ops.offline import Evaluation, Registration, unwrap
+from secret_chain.program import main
 from tests.conftest import canary_config
 from tests.runtime import evaluate
 
@@ -17,7 +17,7 @@ STACKS = ["production", "preview-base", "preview-pr-42"]
 
 def _serialise(value: Any) -> Any:
     """Secret markers kept, as a plain structure json.dumps can write."""
-    from components.ops.offline import is_secret
+    from secret_chain.ops.offline import is_secret
 
     if is_secret(value):
         return {"<secret>": _serialise(unwrap(value))}

@@ -29,7 +29,7 @@ CITATIONS = (
     "sdk/python/pulumi_random/random_bytes.py",
 )
 # The places that used to restate it, and now link to it.
-LINKERS = ("components/kube.py", "components/ops/inventory.py", "README.md", "docs/rotation.md")
+LINKERS = ("components/secret_chain/kube.py", "components/secret_chain/ops/inventory.py", "README.md", "docs/rotation.md")
 
 
 def _public_text() -> list[Path]:

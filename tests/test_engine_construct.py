@@ -318,7 +318,7 @@ def test_construct_without_a_rollout_key_generates_one(
     """Issue 14 §4 through the plugin: no secret-chain:rolloutKey, so the component registers a RandomBytes child whose
     bytes the engine keeps secret (additionalSecretOutputs, as pulumi/pulumi-random sdk/python/pulumi_random/random_bytes.py
     asks), and its rollout annotations come from it."""
-    from components.ops.offline import RANDOM_BYTES, random_bytes_stand_in
+    from secret_chain.ops.offline import RANDOM_BYTES, random_bytes_stand_in
 
     values, secret_keys = config
     values = {k: v for k, v in values.items() if k != "secret-chain:rolloutKey"}

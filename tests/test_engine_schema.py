@@ -18,9 +18,9 @@ import jsonschema
 import pytest
 import yaml
 
-import components
-from components import catalog
-from components.provider import PACKAGE_NAME, component_classes
+import secret_chain
+from secret_chain import catalog
+from secret_chain.provider import PACKAGE_NAME, component_classes
 from tests.engine import Plugin, started_plugin
 
 METASCHEMA = Path(__file__).resolve().parent / "data" / "pulumi-package.schema.json"
@@ -75,13 +75,13 @@ def load_metaschema() -> dict[str, Any]:
 def test_plugin_starts_as_the_language_host_runs_it(plugin: Plugin) -> None:
     # The first stdout line was the port (Plugin asserts it); the engine then asks for the plugin's version.
     assert plugin.port > 0
-    assert plugin.plugin_info().version == components.__version__
+    assert plugin.plugin_info().version == secret_chain.__version__
 
 
 def test_schema_validates_against_the_package_metaschema(schema: dict[str, Any]) -> None:
     metaschema = load_metaschema()
     jsonschema.validators.validator_for(metaschema)(metaschema).validate(schema)
-    assert schema["name"] == PACKAGE_NAME and schema["version"] == components.__version__
+    assert schema["name"] == PACKAGE_NAME and schema["version"] == secret_chain.__version__
     assert set(schema["resources"]) == {f"{PACKAGE_NAME}:index:{c.__name__}" for c in component_classes()}
     assert all(r["isComponent"] for r in schema["resources"].values())
 

@@ -1,9 +1,9 @@
 """The ESC environments in esc/ are generated from the catalog and the parts table, and hold what each stack reads.
 
-``esc/*.yaml`` is :func:`components.esc.render` (``make esc``). Evaluated as ESC evaluates them — explicit imports
+``esc/*.yaml`` is :func:`secret_chain.esc.render` (``make esc``). Evaluated as ESC evaluates them — explicit imports
 merged first, then the environment's own values, and implicit imports (``${environments.<project>.<env>.…}``)
 resolved to the one referenced value — each environment carries exactly the keys the stacks attaching it need,
-checked against :func:`components.parts.select` on the committed stack files; every secret is wrapped in
+checked against :func:`secret_chain.parts.select` on the committed stack files; every secret is wrapped in
 ``fn::secret`` and every value a placeholder the key's own check rejects, so an environment created from these
 files fails ``secret-chain preflight`` until a person sets real values.
 """
@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components import catalog, esc, parts
-from components.pulumi_rules import esc_interpolation
-from components.validators import Invalid
+from secret_chain import catalog, esc, parts
+from secret_chain.pulumi_rules import esc_interpolation
+from secret_chain.validators import Invalid
 
 ROOT = Path(__file__).resolve().parent.parent
 ESC_DIR = ROOT / "esc"
@@ -251,14 +251,14 @@ PRODUCTION_REACHING = (
 
 def pr_may_open() -> list[str]:
     """The environments a pull request's jobs may open: PullRequest, and those its implicit imports read (the preview
-    team's open grants, components/bootstrap.py PREVIEW_TEAM_OPENS)."""
+    team's open grants, components/secret_chain/bootstrap.py PREVIEW_TEAM_OPENS)."""
     return ["PullRequest", *sorted({str(accessors[2]) for accessors in references("PullRequest").values()})]
 
 
 def test_what_a_pull_request_may_open_holds_nothing_of_production() -> None:
     """Issue 20 §2: no environment a PR job may open holds (own, imported or referenced) a production-reaching value;
     the one credential of that kind a PR stack needs, a DigitalOcean token, is PullRequest's own."""
-    from components import bootstrap
+    from secret_chain import bootstrap
 
     assert pr_may_open() == ["PullRequest", "Base"] == [e.name for e in bootstrap.PREVIEW_TEAM_OPENS]
     for env in pr_may_open():

@@ -26,12 +26,12 @@ from typing import Any
 import pytest
 import yaml
 
-from components import catalog, esc
-from components.github_actions import GITHUB_OWNER
-from components.ops import preflight
-from components.ops.inventory import REAL_PATH_BEGIN, current_real_path_block, operator_settings, real_path_block
-from components.ops.offline import Evaluation, parse_config
-from components.parts import Kind, kind_of
+from secret_chain import catalog, esc
+from secret_chain.github_actions import GITHUB_OWNER
+from secret_chain.ops import preflight
+from secret_chain.ops.inventory import REAL_PATH_BEGIN, current_real_path_block, operator_settings, real_path_block
+from secret_chain.ops.offline import Evaluation, parse_config
+from secret_chain.parts import Kind, kind_of
 from tests.test_esc import composed
 from tests.test_rules import bootstrap_document
 from tests.test_stacks import OPERATOR_SETTINGS, STACKS, build, cli_entry, esc_keys, stack_document

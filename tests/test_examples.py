@@ -7,7 +7,7 @@ pulumi-github writes to its token's own account: terraform-provider-github ``git
 ``DefaultFunc: EnvDefaultFunc("GITHUB_OWNER")``, else the token's owner).
 
 Here the environment is computed: the ESC keys each component's row of the table of parts needs
-(:mod:`components.parts`), against what each environment exposes (:mod:`components.environments`: own values,
+(:mod:`secret_chain.parts`), against what each environment exposes (:mod:`secret_chain.environments`: own values,
 imports, implicit imports), the smallest one that holds them all. Each example must attach it, and name with
 ``pulumi config set`` every setting its components read from stack config (``kubernetes:enableSecretMutable`` where
 a Secret is written, ``github:owner`` where GitHub is) and every config value of its own. Then each example's
@@ -26,9 +26,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components import catalog, environments, parts
-from components.catalog import Key, Tier
-from components.github_actions import GITHUB_OWNER
+from secret_chain import catalog, environments, parts
+from secret_chain.catalog import Key, Tier
+from secret_chain.github_actions import GITHUB_OWNER
 from tests.engine import Plugin, started_plugin
 from tests.test_stacks import OPERATOR, own_values
 

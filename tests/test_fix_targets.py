@@ -2,7 +2,7 @@
 
 ``pulumi env set <env> <path> <value>`` fetches the named environment's definition, edits it with ``yamlNode.set`` and
 stores it (pulumi/pulumi ``pkg/cmd/esc/cli/env_set.go``; the same code as pulumi/esc ``syntax/encoding/yaml.go``
-``YAMLSyntax.Set``), ported as :func:`components.pulumi_rules.esc_env_set`. Two things go wrong when a fix names the
+``YAMLSyntax.Set``), ported as :func:`secret_chain.pulumi_rules.esc_env_set`. Two things go wrong when a fix names the
 environment a stack *attaches* instead of the one that *holds* the node:
 
 * a path through an implicit import (PullRequest's ``namespace:imagePullSecret`` is the string
@@ -30,13 +30,13 @@ from typing import Any
 import pytest
 import yaml
 
-from components import catalog, environments
-from components.catalog import Key, Tier
-from components.config import esc_environment, fix_command, remove_command, set_command
-from components.errors import ConfigError
-from components.ops import preflight
-from components.ops.offline import parse_config
-from components.pulumi_rules import RuleError, esc_env_set, esc_interpolation, parse_property_path
+from secret_chain import catalog, environments
+from secret_chain.catalog import Key, Tier
+from secret_chain.config import esc_environment, fix_command, remove_command, set_command
+from secret_chain.errors import ConfigError
+from secret_chain.ops import preflight
+from secret_chain.ops.offline import parse_config
+from secret_chain.pulumi_rules import RuleError, esc_env_set, esc_interpolation, parse_property_path
 from tests.test_cli_preflight import malformed
 from tests.test_parts_matrix import _set
 from tests.test_stacks import STACKS, build, stack_document
@@ -211,7 +211,7 @@ def test_remove_commands_name_the_environment_that_holds_the_key() -> None:
 
 
 def test_rotation_fixes_name_the_environment_that_holds_the_key(capsys: pytest.CaptureFixture[str]) -> None:
-    from components.ops.cli import main
+    from secret_chain.ops.cli import main
 
     main(["rotation", "--state", str(ROOT / "tests" / "data" / "stack-export.json"), "--now", "2027-01-01", "--json"])
     items = json.loads(capsys.readouterr().out)["items"]

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 import yaml
 
-from components import FluxGitCredentials
-from components.errors import ConfigError
-from components.flux import FluxGitCredentialsArgs, GitHubAppAuth, TokenAuth
-from components.ops.offline import is_secret, unwrap
-from components.validators import Invalid
-from components.validators import flux_branch as git_branch
+from secret_chain import FluxGitCredentials
+from secret_chain.errors import ConfigError
+from secret_chain.flux import FluxGitCredentialsArgs, GitHubAppAuth, TokenAuth
+from secret_chain.ops.offline import is_secret, unwrap
+from secret_chain.validators import Invalid
+from secret_chain.validators import flux_branch as git_branch
 from tests.conftest import Run, rsa_pem, secret_data
 from tests.leaks import find_leaks
 from tests.runtime import evaluate

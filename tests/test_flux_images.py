@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from components.errors import ConfigError
-from components.flux import FluxGitCredentialsArgs
-from components.flux_images import FluxImageAutomation, FluxImageAutomationArgs
-from components.ops.offline import is_secret, unwrap
-from components.validators import Invalid, image_name, semver_range
+from secret_chain.errors import ConfigError
+from secret_chain.flux import FluxGitCredentialsArgs
+from secret_chain.flux_images import FluxImageAutomation, FluxImageAutomationArgs
+from secret_chain.ops.offline import is_secret, unwrap
+from secret_chain.validators import Invalid, image_name, semver_range
 from tests.conftest import Run, config_error
 from tests.leaks import find_leaks
 from tests.schemas import validate
@@ -293,7 +293,7 @@ def test_standalone_takes_the_apps_bot_as_author(run: Run) -> None:
 
 def _aliases(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     """Resource name → the alias specs its RegisterResource request carried (the offline monitor does not keep them)."""
-    from components.ops import offline
+    from secret_chain.ops import offline
 
     seen: dict[str, list[Any]] = {}
     register = offline._Monitor.RegisterResource
@@ -362,8 +362,8 @@ def test_image_automation_inside_flux_git_credentials_is_deprecated(run: Run) ->
 
 def test_the_setting_takes_the_args_fields_but_the_per_stack_names() -> None:
     """The setting's fields are ImageAutomationArgs' own, less the names, push branch and pull secret the chain sets."""
-    from components.flux_images import ImageArgs, ImageAutomationArgs
-    from components.validators import IMAGE_AUTOMATION_FIELDS, IMAGE_FIELDS
+    from secret_chain.flux_images import ImageArgs, ImageAutomationArgs
+    from secret_chain.validators import IMAGE_AUTOMATION_FIELDS, IMAGE_FIELDS
 
     chains_own = {"name", "push_branch", "pull_secret_name", "create_pull_secret"}
     assert set(IMAGE_AUTOMATION_FIELDS) == set(ImageAutomationArgs.__annotations__) - chains_own
@@ -382,7 +382,7 @@ def test_the_setting_takes_the_args_fields_but_the_per_stack_names() -> None:
     ],
 )
 def test_the_setting_is_refused_by_its_catalog_check(value: str, expected: str) -> None:
-    from components import catalog
+    from secret_chain import catalog
 
     with pytest.raises(Invalid, match=expected):
         catalog.IMAGE_AUTOMATION.check(value)
@@ -390,7 +390,7 @@ def test_the_setting_is_refused_by_its_catalog_check(value: str, expected: str) 
 
 def test_the_setting_takes_a_numeric_bot_user_id() -> None:
     """``pulumi config set --path …github_app_bot_user_id 41898282`` stores a number ("integers are treated as numbers")."""
-    from components import catalog
+    from secret_chain import catalog
 
     text = '{"images": [{"image": "ghcr.io/acme/api", "semver_range": "^1"}], "github_app_slug": "acme-flux", "github_app_bot_user_id": 41898282}'
     assert json.loads(catalog.IMAGE_AUTOMATION.check(text))["github_app_bot_user_id"] == "41898282"
@@ -400,7 +400,7 @@ def test_each_automation_selects_only_its_own_image_policies(run: Run) -> None:
     """Without ``policySelector`` an ImageUpdateAutomation applies every ImagePolicy of its namespace
     (fluxcd/image-automation-controller api/v1/imageupdateautomation_types.go ``PolicySelector``: "By default includes
     all policies in namespace"; internal/controller/imageupdateautomation_controller.go ``getPolicies``)."""
-    from components.flux_images import POLICY_LABEL
+    from secret_chain.flux_images import POLICY_LABEL
 
     config, secret_keys = token_config()
     ev = run(lambda: images(STANDALONE), config, secret_keys)

@@ -247,7 +247,7 @@ def test_the_body_lists_each_changed_image_from_the_diff() -> None:
 
 def test_the_body_falls_back_to_flux_commit_messages_then_subjects() -> None:
     m = _body_module()
-    # What components/flux_images.py MESSAGE_TEMPLATE renders for one changed Deployment.
+    # What components/secret_chain/flux_images.py MESSAGE_TEMPLATE renders for one changed Deployment.
     message = "chore(images): automated image updates\n\n- Deployment apps/api:\n  - ghcr.io/acme/api:1.4.0 -> ghcr.io/acme/api:1.4.1\n  - v1 -> v2\n"
     assert [c.line() for c in m.changes_from_messages(message)] == ["- ghcr.io/acme/api: 1.4.0 → 1.4.1", "- image: v1 → v2"]
     assert m.changes_from_diff("+++ b/x.yaml\n-  replicas: 1\n+  replicas: 2\n") == []

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from components import GhcrPullSecret
-from components.errors import ConfigError
-from components.ops.offline import is_secret, unwrap
+from secret_chain import GhcrPullSecret
+from secret_chain.errors import ConfigError
+from secret_chain.ops.offline import is_secret, unwrap
 from tests.conftest import Run
 from tests.leaks import find_leaks
 from tests.schemas import validate

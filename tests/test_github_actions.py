@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from components import GitHubActionsSecrets, catalog
-from components.errors import ConfigError
-from components.ops.offline import is_secret, unwrap
+from secret_chain import GitHubActionsSecrets, catalog
+from secret_chain.errors import ConfigError
+from secret_chain.ops.offline import is_secret, unwrap
 from tests.conftest import Run, config_error
 from tests.leaks import find_leaks
 
@@ -193,7 +193,7 @@ def test_every_actions_value_the_workflows_read_is_written_by_the_chain() -> Non
     import re
     from pathlib import Path
 
-    from components.github_actions import BY_GITHUB_NAME, ENTRIES, HAND_SET_VARIABLES
+    from secret_chain.github_actions import BY_GITHUB_NAME, ENTRIES, HAND_SET_VARIABLES
 
     text = "".join(p.read_text(encoding="utf-8") for p in sorted((Path(__file__).parent.parent / ".github" / "workflows").glob("*.yml")))
     read = {("secret" if kind == "secrets" else "variable", name) for kind, name in re.findall(r"\b(secrets|vars)\.(\w+)", text)}
@@ -330,7 +330,7 @@ def test_an_environment_name_from_another_resource_with_a_newline_is_refused_onc
     """Issue 20: ``environment: "prod\\nuction"`` given as another resource's output is checked when it is known."""
     from pulumi import Output
 
-    from components.errors import SecretChainError
+    from secret_chain.errors import SecretChainError
     from tests.runtime import evaluate
 
     config, secret_keys = chain_config

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from components.grafana import MAIL_KEYS as MAIL_ENTRIES
-from components.grafana import GrafanaOAuth, GrafanaOAuthArgs
-from components.ops.offline import Evaluation, is_secret, unwrap
+from secret_chain.grafana import MAIL_KEYS as MAIL_ENTRIES
+from secret_chain.grafana import GrafanaOAuth, GrafanaOAuthArgs
+from secret_chain.ops.offline import Evaluation, is_secret, unwrap
 from tests.conftest import Run, config_error, secret_data
 from tests.leaks import find_leaks
 from tests.schemas import validate
@@ -220,7 +220,7 @@ def test_admin_id_malformed(run: Run, oauth_config: Config, value: str) -> None:
 def test_alert_email_reaches_grafana_only_through_a_provisioned_contact_point(run: Run, grafana_config: Config) -> None:
     """Grafana ignores GF_SECRET_CHAIN_ALERT_EMAIL as a setting (applyEnvVariableOverrides only overrides keys of its
     ini file); the contact point provisioning file interpolates it (${NAME}, Grafana provisioning docs)."""
-    from components.grafana import ALERT_EMAIL_ENV, contact_point_provisioning
+    from secret_chain.grafana import ALERT_EMAIL_ENV, contact_point_provisioning
 
     config, secret_keys = grafana_config
     env = _env(run(lambda: GrafanaOAuth("grafana", ARGS), config, secret_keys))
@@ -271,7 +271,7 @@ def _error(run: Run, config: dict[str, str], secret_keys: list[str], args: Grafa
 
 def _holder(key: str) -> str:
     """The environment that holds a key for the production stack: its own values, Base's shared ones (issue 19)."""
-    from components import catalog
+    from secret_chain import catalog
 
     return "Production" if catalog.get(key).per_environment else "Base"
 
@@ -354,7 +354,7 @@ def test_org_is_documented_as_case_insensitive() -> None:
     """Grafana compares organisations with strings.EqualFold (IsOrganizationMember, github_oauth.go)."""
     from pathlib import Path
 
-    from components import catalog
+    from secret_chain import catalog
 
     purpose = catalog.get("grafana:githubOrg").purpose
     assert "case-insensitively" in purpose and "(case-sensitive)" not in purpose
@@ -387,7 +387,7 @@ def test_role_attribute_path_evaluates_as_grafana_reads_it(admin: str, user: dic
     ``UserInfo`` → ``extractRoleAndAdmin``); here the same expression runs on the jmespath reference implementation."""
     import jmespath
 
-    from components.grafana import role_attribute_path
+    from secret_chain.grafana import role_attribute_path
 
     assert jmespath.search(role_attribute_path(admin), {**user, "groups": []}) == role
 
@@ -437,7 +437,7 @@ def test_mail_on_writes_the_alerting_file_where_the_charts_sidecar_finds_it(run:
 def test_grafana_reads_the_alert_email_from_the_file_and_the_secrets_environment(run: Run, grafana_config: Config) -> None:
     """The file as Grafana provisions it, with the environment the Secret gives Grafana: one email contact point that
     mails exactly grafana:alertEmail, and the root policy that routes every alert to it."""
-    from components.grafana import ALERTING_FILE
+    from secret_chain.grafana import ALERTING_FILE
     from tests.grafana_provisioning import read_alerting_file
 
     config, secret_keys = grafana_config
@@ -457,7 +457,7 @@ def test_grafana_reads_the_alert_email_from_the_file_and_the_secrets_environment
 def test_the_file_mails_nobody_without_the_variable_so_grafana_would_refuse_it(run: Run, grafana_config: Config) -> None:
     """Why the ConfigMap exists only beside GF_SECRET_CHAIN_ALERT_EMAIL: without it the address interpolates to ""
     and Grafana refuses the contact point, and with it the whole alerting provisioning (at start-up, Grafana)."""
-    from components.grafana import ALERTING_FILE
+    from secret_chain.grafana import ALERTING_FILE
     from tests.grafana_provisioning import ProvisioningError, read_alerting_file
 
     config, secret_keys = grafana_config
@@ -494,7 +494,7 @@ def test_a_pr_stack_that_opts_in_to_mail_gets_its_file_in_its_own_namespace(run:
 
 
 def test_route_alerts_false_provisions_only_the_contact_point(run: Run, grafana_config: Config) -> None:
-    from components.grafana import ALERTING_FILE
+    from secret_chain.grafana import ALERTING_FILE
     from tests.grafana_provisioning import read_alerting_file
 
     config, secret_keys = grafana_config
@@ -514,7 +514,7 @@ def test_route_alerts_must_be_a_bool(run: Run, grafana_config: Config) -> None:
 def test_the_chain_gives_production_the_file_and_pr_stacks_none(preview: bool) -> None:
     """Per stack: production's Grafana namespace gets the ConfigMap; a PR stack (mail off) gets none, so no two stacks
     share its kind/namespace/name; preview-base builds no Grafana."""
-    from components import SecretChain
+    from secret_chain import SecretChain
     from tests.runtime import evaluate
     from tests.test_chain import full_config
 
@@ -533,7 +533,7 @@ def test_the_file_is_the_documented_format_and_only_fields_grafana_reads() -> No
     """Every key the file has is one Grafana's structs read (its YAML decoder drops unknown keys silently)."""
     import json
 
-    from components.grafana import ALERT_EMAIL_ENV, alerting_file
+    from secret_chain.grafana import ALERT_EMAIL_ENV, alerting_file
     from tests.grafana_provisioning import read_alerting_file
 
     for route in (True, False):
@@ -580,7 +580,7 @@ def test_the_readme_shows_the_chart_values_that_deliver_the_file_and_the_variabl
 
     import yaml
 
-    from components.grafana import ALERTING_CONFIGMAP, SIDECAR_LABEL, SIDECAR_LABEL_VALUE
+    from secret_chain.grafana import ALERTING_CONFIGMAP, SIDECAR_LABEL, SIDECAR_LABEL_VALUE
 
     readme = Path(__file__).resolve().parents[1].joinpath("README.md").read_text()
     blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "sidecar:" in b]
@@ -599,7 +599,7 @@ def test_an_alert_address_with_a_dollar_is_refused_grafana_would_expand_it(run: 
     """interpolateValue runs setting.ExpandVar and then os.ExpandEnv on the expanded text (values.go), so a `$` in the
     variable's value is expanded again: the address changes, or another variable (the SMTP password) is spliced into
     the recipient. The address is refused before anything is created."""
-    from components.grafana import ALERT_EMAIL_ENV, alerting_file
+    from secret_chain.grafana import ALERT_EMAIL_ENV, alerting_file
     from tests.grafana_provisioning import read_alerting_file
 
     env = {ALERT_EMAIL_ENV: address, "GF_SMTP_PASSWORD": "hunter2"}

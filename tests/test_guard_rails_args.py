@@ -1,17 +1,17 @@
 """Guard rails on component arguments, each beside the accident or attack it stops (issue 13, items 1, 3 and 7).
 
 * **Unknown and mistyped keys** (item 1): every component's args are held against its Args TypedDict
-  (:func:`components.config.check_args`, called by :func:`components.config.validated`): a typo such as
+  (:func:`secret_chain.config.check_args`, called by :func:`secret_chain.config.validated`): a typo such as
   ``enviroment`` was ignored and its default used (the CI secrets written repository-wide, production Let's
   Encrypt, alert mail on); now it is a ConfigError naming the key and the closest valid one (difflib). Args
   that are not a mapping (``None``, a list) raised ``AttributeError``; now a ConfigError.
 * **A pull request's namespace** (item 3): ``preview-pr-<N>`` belongs to the stack ``preview-pr-<N>``: its code
   comes from the PR, and destroying it (when the PR closes) deletes the namespace. Any other stack writing a
   Secret there hands it to the PR's code, so every namespace argument and ``secret-chain:appNamespace`` refuse it
-  (:func:`components.validators.namespace`), plain or as an Output once known. The policy pack refuses the same
+  (:func:`secret_chain.validators.namespace`), plain or as an Output once known. The policy pack refuses the same
   object however it was written (policy/policy_namespaces.py), shown at the end.
 * **Never half a component** (item 7): an argument given as another resource's output is checked once known. The
-  component registers only after every such check (:func:`components.config.gated`), so a bad value leaves
+  component registers only after every such check (:func:`secret_chain.config.gated`), so a bad value leaves
   nothing of the component registered: the SDK awaits ``depends_on`` before RegisterResource and every child
   awaits its parent's URN (pulumi/runtime/resource.py ``prepare_resource``; runtime/_depends_on.py).
 """
@@ -25,7 +25,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components import (
+from secret_chain import (
     CertManagerDnsIssuer,
     FluxGitCredentials,
     GhcrPullSecret,
@@ -33,11 +33,11 @@ from components import (
     GrafanaOAuth,
     PrometheusAuth,
 )
-from components import config as config_layer
-from components.chain import SecretChain, SecretChainArgs
-from components.config import ConfigReader
-from components.errors import ConfigError, SecretChainError
-from components.ops import offline
+from secret_chain import config as config_layer
+from secret_chain.chain import SecretChain, SecretChainArgs
+from secret_chain.config import ConfigReader
+from secret_chain.errors import ConfigError, SecretChainError
+from secret_chain.ops import offline
 from tests import policies
 from tests.conftest import Run, canary_config, config_error, rsa_pem
 from tests.runtime import evaluate
@@ -156,7 +156,7 @@ def test_the_valid_keys_are_the_args_typeddict_and_every_one_is_accepted(compone
 
 
 def test_secret_chain_args_get_the_same_check() -> None:
-    """SecretChain (components/chain.py, being rewritten) calls check_args itself once merged; the check is ready."""
+    """SecretChain (components/secret_chain/chain.py, being rewritten) calls check_args itself once merged; the check is ready."""
     reader = ConfigReader("SecretChain")
     assert config_layer.check_args(reader, {"app_namspace": "apps", "domain": "acme.io"}, SecretChainArgs)
     (line,) = reader.problems
@@ -450,7 +450,7 @@ def test_an_argument_the_stack_would_ignore_is_refused(run: Run, case: str) -> N
 
 def test_a_pr_stack_takes_its_own_namespace_and_a_cluster_by_argument(run: Run) -> None:
     """What a PR stack does read stays accepted: its own namespace named explicitly, and the cluster (Cluster access is
-    built on every stack kind, PR stacks included: components/parts.py), which needs digitalocean:token."""
+    built on every stack kind, PR stacks included: components/secret_chain/parts.py), which needs digitalocean:token."""
     config, secret_keys = _config()
     own = {"app_namespace": "preview-pr-7", "monitor_namespace": "preview-pr-7", "grafana_namespace": "preview-pr-7"}
     ev = run(lambda: SecretChain("c", own), config, secret_keys, stack="preview-pr-7")

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.ops.cli import main
+from secret_chain.ops.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 CANARY = "ghp_CANARY0123456789abcdefCANARY0123456"
@@ -162,7 +162,7 @@ def test_fuzzed_files_end_in_a_status_never_a_traceback(content: bytes, command:
 
 def _plan(_: int) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "components", "plan", "--stack", "preview-pr-9", "--config", str(EXAMPLE)],
+        [sys.executable, "-m", "secret_chain", "plan", "--stack", "preview-pr-9", "--config", str(EXAMPLE)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -230,7 +230,7 @@ def test_the_repository_owner_must_be_the_github_providers(tmp_path: Path, capsy
 
 # --- the process's own edges (issue 20, item 6): a closed or full stdout, Ctrl-C, inputs Python cannot read --------
 # Each ended in `error: unexpected …, please report it` (or a KeyboardInterrupt traceback). Now they end as other
-# well-behaved tools end (components/ops/cli.py's docstring): 141 and silence when the reader of stdout went away
+# well-behaved tools end (components/secret_chain/ops/cli.py's docstring): 141 and silence when the reader of stdout went away
 # (Python docs, signal module, "Note on SIGPIPE"), one `error:` line and 2 when stdout cannot be written, 130 on
 # SIGINT. Run as real processes: a pipe, a closed descriptor and a signal cannot be faked in-process.
 
@@ -239,7 +239,7 @@ PREFLIGHT = ("preflight", "--stack", "preview-pr-9", "--config", str(EXAMPLE))
 
 def _cli(*argv: str, **popen: object) -> subprocess.Popen[str]:
     return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
-        [sys.executable, "-m", "components", *argv], stderr=subprocess.PIPE, text=True, cwd=ROOT, **popen
+        [sys.executable, "-m", "secret_chain", *argv], stderr=subprocess.PIPE, text=True, cwd=ROOT, **popen
     )
 
 
@@ -348,7 +348,7 @@ def test_stdin_closed_is_one_error_line(capsys: pytest.CaptureFixture[str], monk
 
 
 # --- what reaches the terminal from config and state is escaped (issue 20, item 6) ------------------------------------
-# One helper, components.validators.printable, escapes every character a terminal acts on. Without it a github:owner
+# One helper, secret_chain.validators.printable, escapes every character a terminal acts on. Without it a github:owner
 # holding a newline and an escape sequence printed a green `OK: the config is ready` under the problems, and an object
 # name in a state file could do the same to `rotation` and `forget-shared`.
 
@@ -415,13 +415,13 @@ def test_forget_shared_escapes_the_urns_it_lists(tmp_path: Path, capsys: pytest.
 # --- no secret on a command line (issue 20, item 6) -------------------------------------------------------------------
 # Printed fixes put the value in an argument (`pulumi config set --secret prometheus:authToken $(openssl rand -hex 32)`),
 # which /proc/<pid>/cmdline shows every user. What preflight, rotation and the docs print is made in one place
-# (components/config.py); tests/test_pulumi_rules.py runs each secret's fix through the real shell. Here: what the
+# (components/secret_chain/config.py); tests/test_pulumi_rules.py runs each secret's fix through the real shell. Here: what the
 # commands print.
 
 
 def _secret_sets(text: str) -> list[str]:
     """Every printed clause that runs ``pulumi env set``/``config set`` on a secret key."""
-    from components import catalog
+    from secret_chain import catalog
 
     secret = {k.key for k in catalog.KEYS if k.secret}
     clauses = re.split(r"\n|; | \(or, for this stack only: ", text)

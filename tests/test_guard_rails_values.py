@@ -5,7 +5,7 @@
   address, a github.com Flux repository with a GitHub Enterprise API base URL, runbook placeholders
   (``YOUR_CLIENT_SECRET``…). An ACME email with a Unicode domain is sent as Let's Encrypt accepts it (punycode).
   Well-formed values that are published or made up (the example configs' PEM key and patterned tokens) still
-  render (``plan``, ``make demo``) but ``preflight`` says NOT READY and why (:mod:`components.published`).
+  render (``plan``, ``make demo``) but ``preflight`` says NOT READY and why (:mod:`secret_chain.published`).
   In the other direction, object names follow Kubernetes' own rule exactly (a port of ``IsDNS1123Subdomain``).
 * **Refused public values are quoted** (item 6): a namespace, object name, DNS name, repository or port that is
   refused is quoted (shortened, printable); a secret, or anything shaped like a credential, never is.
@@ -25,13 +25,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components import CertManagerDnsIssuer, FluxGitCredentials, GhcrPullSecret, GitHubActionsSecrets, GrafanaOAuth, PrometheusAuth, catalog
-from components import validators as v
-from components.chain import SecretChain
-from components.errors import ConfigError
-from components.ops.cli import main
-from components.ops.offline import unwrap
-from components.validators import Invalid
+from secret_chain import CertManagerDnsIssuer, FluxGitCredentials, GhcrPullSecret, GitHubActionsSecrets, GrafanaOAuth, PrometheusAuth, catalog
+from secret_chain import validators as v
+from secret_chain.chain import SecretChain
+from secret_chain.errors import ConfigError
+from secret_chain.ops.cli import main
+from secret_chain.ops.offline import unwrap
+from secret_chain.validators import Invalid
 from tests.conftest import Run, canary_config, config_error, rsa_pem, secret_data
 from tests.runtime import evaluate
 
@@ -201,7 +201,7 @@ def test_the_example_key_is_caught_in_any_pem_form() -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-    from components import published
+    from secret_chain import published
 
     pem = json.loads((EXAMPLES / "production.json").read_text())["ci:githubAppPrivateKey"]["value"]
     pkcs8 = (
@@ -334,7 +334,7 @@ def test_a_refused_public_value_is_quoted_and_a_secret_never(run: Run, case: str
 def test_an_output_value_is_quoted_as_the_plain_one_and_a_secret_output_is_not() -> None:
     import pulumi
 
-    from components.errors import SecretChainError
+    from secret_chain.errors import SecretChainError
     from tests.test_guard_rails_args import Value
 
     config, secret_keys = _config()

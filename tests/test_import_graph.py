@@ -1,15 +1,15 @@
 """The import graph of the package: the library never imports the operator tools, and has no cycle.
 
-The library is every module of ``components`` outside ``components/ops/`` (and ``components/__main__.py``,
-the command line's delegate); the tools (``components.ops``) may
+The library is every module of ``secret_chain`` outside ``components/secret_chain/ops/`` (and ``components/secret_chain/__main__.py``,
+the command line's delegate); the tools (``secret_chain.ops``) may
 import the library, never the reverse. Every import statement counts, wherever it is written: at module
 level, inside a function, under ``if TYPE_CHECKING:``, absolute or relative (``from . import x``), and
 ``importlib.import_module("…")`` with a literal name. A function-level import hides a cycle from the
 interpreter (until the wrong module is imported first), not from this test.
 
-An import of a submodule (``import components.kube``, ``from components import kube``) is an edge to that
-submodule only; the package ``components`` is a node of its own, reached when a name is imported from it
-(``from components import SecretChain``).
+An import of a submodule (``import secret_chain.kube``, ``from secret_chain import kube``) is an edge to that
+submodule only; the package ``secret_chain`` is a node of its own, reached when a name is imported from it
+(``from secret_chain import SecretChain``).
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = "components"
+# The source folder components/ holds the package secret_chain (components/secret_chain/).
+ROOT = Path(__file__).resolve().parent.parent / "components"
+PACKAGE = "secret_chain"
 TOOLS = f"{PACKAGE}.ops"
 
 
 def module_name(path: Path, root: Path) -> str:
-    """``components/ops/cli.py`` → ``components.ops.cli``; ``components/__init__.py`` → ``components``."""
+    """``secret_chain/ops/cli.py`` → ``secret_chain.ops.cli``; ``secret_chain/__init__.py`` → ``secret_chain``."""
     parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
@@ -74,7 +75,7 @@ def imports_of(source: str, importer: str, known: dict[str, Path]) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         for name in _imported(node, importer, known):
-            # `import components.ops.cli` names components.ops.cli; a name below a module (a class) maps to the module.
+            # `import secret_chain.ops.cli` names secret_chain.ops.cli; a name below a module (a class) maps to the module.
             while name and name not in known:
                 name = name.rpartition(".")[0]
             if name and name != importer:
@@ -89,12 +90,12 @@ def graph(root: Path) -> dict[str, set[str]]:
 
 
 def is_tool(name: str) -> bool:
-    """A module of the tools: ``components.ops`` and below, and ``components.__main__`` (``python -m components``, their delegate)."""
+    """A module of the tools: ``secret_chain.ops`` and below, and ``secret_chain.__main__`` (``python -m secret_chain``, their delegate)."""
     return name in (TOOLS, f"{PACKAGE}.__main__") or name.startswith(f"{TOOLS}.")
 
 
 def library_imports_of_tools(edges: dict[str, set[str]]) -> list[str]:
-    """``library → tool`` for every library module that imports ``components.ops``."""
+    """``library → tool`` for every library module that imports ``secret_chain.ops``."""
     return sorted(f"{m} → {t}" for m, targets in edges.items() if not is_tool(m) for t in targets if is_tool(t))
 
 
@@ -145,7 +146,7 @@ def library(edges: dict[str, set[str]]) -> dict[str, set[str]]:
 
 def test_the_library_never_imports_the_operator_tools() -> None:
     edges = graph(ROOT)
-    assert TOOLS in edges, "components/ops/ is missing"
+    assert TOOLS in edges, "components/secret_chain/ops/ is missing"
     assert library_imports_of_tools(edges) == []
 
 
@@ -156,57 +157,57 @@ def test_the_library_has_no_import_cycle() -> None:
 def test_the_graph_sees_the_imports_it_checks() -> None:
     # A sanity check that the parser finds real edges: otherwise the two tests above would pass vacuously.
     edges = graph(ROOT)
-    assert "components.kube" in edges["components.ghcr"]
-    assert "components.config" in edges["components.chain"]
-    assert "components.ops.offline" in edges["components.ops.plan"]
-    assert any(is_tool(t) for t in edges["components.ops.cli"])
+    assert "secret_chain.kube" in edges["secret_chain.ghcr"]
+    assert "secret_chain.config" in edges["secret_chain.chain"]
+    assert "secret_chain.ops.offline" in edges["secret_chain.ops.plan"]
+    assert any(is_tool(t) for t in edges["secret_chain.ops.cli"])
 
 
 # The parser itself, on small made-up modules.
 
 KNOWN = {
-    name: Path(name.replace(".", "/") + ("/__init__.py" if name in ("components", "components.ops") else ".py"))
-    for name in ("components", "components.a", "components.b", "components.ops", "components.ops.cli", "components.ops.plan")
+    name: Path(name.replace(".", "/") + ("/__init__.py" if name in ("secret_chain", "secret_chain.ops") else ".py"))
+    for name in ("secret_chain", "secret_chain.a", "secret_chain.b", "secret_chain.ops", "secret_chain.ops.cli", "secret_chain.ops.plan")
 }
 
 
 def test_every_import_form_is_seen() -> None:
     source = """
-import components.ops.cli
-from components.ops import plan
-from components import b as renamed
-from components.a import Thing
+import secret_chain.ops.cli
+from secret_chain.ops import plan
+from secret_chain import b as renamed
+from secret_chain.a import Thing
 
 def later():
     from .ops import cli
     from . import a
     import importlib
-    importlib.import_module("components.ops.plan")
+    importlib.import_module("secret_chain.ops.plan")
 
 if TYPE_CHECKING:
-    from components.ops.cli import main
+    from secret_chain.ops.cli import main
 """
-    assert imports_of(source, "components.b", KNOWN) == {"components.ops.cli", "components.ops.plan", "components.a"}
+    assert imports_of(source, "secret_chain.b", KNOWN) == {"secret_chain.ops.cli", "secret_chain.ops.plan", "secret_chain.a"}
     relative = "from .. import a\nfrom . import plan\nfrom .cli import x"
-    assert imports_of(relative, "components.ops.plan", KNOWN) == {"components.a", "components.ops.cli"}
-    assert imports_of("from . import a\nfrom .ops import cli", "components", KNOWN) == {"components.a", "components.ops.cli"}
-    assert imports_of("from components import Name", "components.a", KNOWN) == {"components"}
+    assert imports_of(relative, "secret_chain.ops.plan", KNOWN) == {"secret_chain.a", "secret_chain.ops.cli"}
+    assert imports_of("from . import a\nfrom .ops import cli", "secret_chain", KNOWN) == {"secret_chain.a", "secret_chain.ops.cli"}
+    assert imports_of("from secret_chain import Name", "secret_chain.a", KNOWN) == {"secret_chain"}
 
 
 def test_a_function_level_cycle_and_an_import_of_the_tools_are_reported() -> None:
     edges = {
-        "components.a": imports_of("def f():\n    from components import b\n", "components.a", KNOWN),
-        "components.b": imports_of("from . import a\n", "components.b", KNOWN),
-        "components.ops.cli": imports_of("from components import a\n", "components.ops.cli", KNOWN),
+        "secret_chain.a": imports_of("def f():\n    from secret_chain import b\n", "secret_chain.a", KNOWN),
+        "secret_chain.b": imports_of("from . import a\n", "secret_chain.b", KNOWN),
+        "secret_chain.ops.cli": imports_of("from secret_chain import a\n", "secret_chain.ops.cli", KNOWN),
     }
-    assert cycles(library(edges)) == [["components.a", "components.b"]]
+    assert cycles(library(edges)) == [["secret_chain.a", "secret_chain.b"]]
     assert library_imports_of_tools(edges) == []
-    edges["components.a"] |= imports_of("def g():\n    from .ops.cli import main\n", "components.a", KNOWN)
-    assert library_imports_of_tools(edges) == ["components.a → components.ops.cli"]
+    edges["secret_chain.a"] |= imports_of("def g():\n    from .ops.cli import main\n", "secret_chain.a", KNOWN)
+    assert library_imports_of_tools(edges) == ["secret_chain.a → secret_chain.ops.cli"]
 
 
 def test_the_catalog_names_exactly_the_declarable_parts_of_the_table() -> None:
     # The catalog checks secret-chain:parts without importing the table of parts (which imports the catalog).
-    from components import catalog, parts
+    from secret_chain import catalog, parts
 
     assert tuple(p.name for p in parts.PARTS if p.declarable) == catalog.DECLARABLE_PARTS

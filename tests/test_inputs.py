@@ -22,14 +22,14 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.certmanager import CertManagerDnsIssuer
-from components.errors import ConfigError, SecretChainError
-from components.flux import FluxGitCredentials
-from components.ghcr import GhcrPullSecret
-from components.github_actions import GitHubActionsSecrets
-from components.grafana import GrafanaOAuth
-from components.ops.offline import Evaluation, Registration, is_secret, unwrap
-from components.prometheus import PrometheusAuth
+from secret_chain.certmanager import CertManagerDnsIssuer
+from secret_chain.errors import ConfigError, SecretChainError
+from secret_chain.flux import FluxGitCredentials
+from secret_chain.ghcr import GhcrPullSecret
+from secret_chain.github_actions import GitHubActionsSecrets
+from secret_chain.grafana import GrafanaOAuth
+from secret_chain.ops.offline import Evaluation, Registration, is_secret, unwrap
+from secret_chain.prometheus import PrometheusAuth
 from tests.conftest import canary_config, rsa_pem, secret_data
 from tests.runtime import evaluate
 

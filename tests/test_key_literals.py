@@ -1,6 +1,6 @@
 """The catalog is the only place a config key is named, and config.py the only place a fix command is written.
 
-Every module of ``components/`` (``components/ops/`` included) and ``policy/*.py`` is parsed with ``ast``; each
+Every module of ``components/`` (``components/secret_chain/ops/`` included) and ``policy/*.py`` is parsed with ``ast``; each
 string constant that is not a docstring is checked.
 
 How strings are treated:
@@ -8,10 +8,10 @@ How strings are treated:
 * **Docstrings** (a string that is a whole statement: module, class and function docstrings, and the
   attribute docstrings under an assignment) are documentation and are not checked.
 * **Exact**: a constant equal to a catalog key, an alias, or an object config key (``namespace:imagePullSecret``)
-  fails everywhere outside ``components/catalog.py``.
+  fails everywhere outside ``components/secret_chain/catalog.py``.
 * **Inside a longer string**: a key found in a longer constant (a message, a prose step) with word boundaries on
   both sides fails too, because a renamed key would leave the message stale. Messages name keys through the
-  catalog objects: ``f'config "{entry.key}" …'``. Only the runbook prose (``components/ops/runbook.py``: what the
+  catalog objects: ``f'config "{entry.key}" …'``. Only the runbook prose (``components/secret_chain/ops/runbook.py``: what the
   rotation guide and the README say to people, rendered by the ops tools and read by no component) may name keys
   in its sentences; its entries are keyed by catalog objects, so an exact key constant fails there as well.
 * **f-strings** are checked whole, each interpolated value read as ``{}``: ``f"set {entry} and ci:pulumiAuth"``
@@ -27,19 +27,19 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from components import catalog
+from secret_chain import catalog
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOG = Path("components/catalog.py")
-PROSE = Path("components/ops/runbook.py")
+CATALOG = Path("components/secret_chain/catalog.py")
+PROSE = Path("components/secret_chain/ops/runbook.py")
 """The runbook prose: may name keys inside its sentences (never as a whole constant) and show commands to people."""
-DOOR = Path("components/config.py")
+DOOR = Path("components/secret_chain/config.py")
 """The one module that writes fix commands and the ``Fix:`` of a problem line."""
 
 
 def sources() -> list[Path]:
     """Every module checked, relative to the repository root."""
-    files = sorted((ROOT / "components").rglob("*.py")) + sorted((ROOT / "policy").glob("*.py"))
+    files = sorted((ROOT / "components" / "secret_chain").rglob("*.py")) + sorted((ROOT / "policy").glob("*.py"))
     return [path.relative_to(ROOT) for path in files]
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components import (
+from secret_chain import (
     CertManagerDnsIssuer,
     FluxGitCredentials,
     GhcrPullSecret,
@@ -42,13 +42,13 @@ from components import (
     catalog,
     flux,
 )
-from components.catalog import Key
-from components.errors import ConfigError
-from components.ops import plan
-from components.ops.cli import main as cli
-from components.ops.offline import DEFAULT_INVOKES, Evaluation, is_secret, iter_strings, unwrap
-from components.program import main as program_main
-from components.validators import Invalid
+from secret_chain.catalog import Key
+from secret_chain.errors import ConfigError
+from secret_chain.ops import plan
+from secret_chain.ops.cli import main as cli
+from secret_chain.ops.offline import DEFAULT_INVOKES, Evaluation, is_secret, iter_strings, unwrap
+from secret_chain.program import main as program_main
+from secret_chain.validators import Invalid
 from tests import leaks
 from tests.canaries import (
     CI_MODES,
@@ -467,7 +467,7 @@ def _observe_failing(program: Callable[[], Any], config: dict[str, str], secret_
 
 
 def _preflight_json(config: dict[str, str], secret_keys: list[str]) -> dict[str, Any]:
-    from components.ops import preflight
+    from secret_chain.ops import preflight
 
     return preflight.check(config, secret_keys, "production").as_json()
 
@@ -643,11 +643,11 @@ def test_command_error_paths_print_no_secret(
 
 
 def test_real_process_prints_no_secret(canaries: Canaries, tmp_path: Path) -> None:
-    """`python -m components` in its own process: stdout and stderr (warnings, logging to the console) scanned."""
+    """`python -m secret_chain` in its own process: stdout and stderr (warnings, logging to the console) scanned."""
     config, secret_keys = chain_config(canaries)
     path = write_config(tmp_path / "config.json", config, secret_keys)
     argv = ["plan", "--stack", "production", "--config", str(path), "--json"]
-    result = subprocess.run([sys.executable, "-W", "always", "-m", "components", *argv], capture_output=True, text=True, cwd=ROOT, check=False)
+    result = subprocess.run([sys.executable, "-W", "always", "-m", "secret_chain", *argv], capture_output=True, text=True, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["chain"]
     texts = [("stdout of plan", result.stdout), ("stderr of plan", result.stderr)]

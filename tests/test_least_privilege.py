@@ -32,11 +32,11 @@ from typing import Any
 import pulumi
 import pytest
 
-from components import catalog, parts
-from components.chain import SecretChainArgs
-from components.errors import ConfigError
-from components.ops import runbook
-from components.ops.offline import Evaluation, Registration, load_config_file, unwrap
+from secret_chain import catalog, parts
+from secret_chain.chain import SecretChainArgs
+from secret_chain.errors import ConfigError
+from secret_chain.ops import runbook
+from secret_chain.ops.offline import Evaluation, Registration, load_config_file, unwrap
 from tests import policies
 from tests.runtime import evaluate
 
@@ -70,7 +70,7 @@ def example_config(stack: str, flux: str) -> tuple[dict[str, str], list[str]]:
 
 def chain_program(args: SecretChainArgs | None = None) -> Callable[[], None]:
     def program() -> None:
-        from components import SecretChain
+        from secret_chain import SecretChain
 
         SecretChain("secret-chain", args or SecretChainArgs())
 
@@ -217,7 +217,7 @@ def chain_expectations(stack: str, config: Mapping[str, str], args: SecretChainA
         # a field (namespace:imagePullSecret.token) arrives inside its object key when read from a CLI config file
         return any(k in config or (k in catalog.BY_KEY and catalog.get(k).config_key in config) for k in keys)
 
-    # Which parts this stack builds is the table's answer (components/parts.py), as the chain's.
+    # Which parts this stack builds is the table's answer (components/secret_chain/parts.py), as the chain's.
     built = parts.select(parts.kind_of(stack), config.get, parts.declared_parts(config.get)).names()
 
     app = stack if pr else args.get("app_namespace") or config.get("secret-chain:appNamespace") or "default"
@@ -427,7 +427,7 @@ def platform_program() -> None:
     """Every component on its own, with every reader registered too (pods, the Flux image scan, the SA patch)."""
     from pulumi_kubernetes.apps.v1 import Deployment
 
-    from components import CertManagerDnsIssuer, FluxGitCredentials, GhcrPullSecret, GrafanaOAuth, PrometheusAuth
+    from secret_chain import CertManagerDnsIssuer, FluxGitCredentials, GhcrPullSecret, GrafanaOAuth, PrometheusAuth
 
     GhcrPullSecret("pull", {"namespaces": ["apps", "flux-system"], "attach_to_default_service_account": True})
     PrometheusAuth("metrics", {"namespace": "apps", "monitor_namespace": "observability"})
@@ -569,7 +569,7 @@ def escaping_pr_program() -> None:
     """A PR stack that writes outside its namespace in every way the rules forbid."""
     from pulumi_kubernetes.core.v1 import Namespace, Secret
 
-    from components import CertManagerDnsIssuer, FluxGitCredentials, GitHubActionsSecrets
+    from secret_chain import CertManagerDnsIssuer, FluxGitCredentials, GitHubActionsSecrets
 
     chain_program()()
     CertManagerDnsIssuer("tls", {"email": "ops@example.com", "domain": "example.com"})
@@ -619,7 +619,7 @@ def test_a_cluster_object_pointing_into_a_pr_namespace_is_caught() -> None:
         from pulumi_kubernetes.core.v1 import Secret
         from pulumi_kubernetes.rbac.v1 import ClusterRoleBinding
 
-        from components import CertManagerDnsIssuer
+        from secret_chain import CertManagerDnsIssuer
 
         with pytest.raises(ConfigError, match="pull request's namespace"):
             CertManagerDnsIssuer("tls", {"email": "ops@example.com", "domain": "example.com", "cluster_resource_namespace": "preview-pr-7"})

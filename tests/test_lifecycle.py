@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components import catalog
+from secret_chain import catalog
 from tests.canaries import canary_for, plain_value
 from tests.runner import ROOT, JobResult, Runner, copy_repository, pull_request_target, schedule
 from tests.world import GitHubApp, World

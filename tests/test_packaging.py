@@ -9,7 +9,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-import components
+import secret_chain
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -57,7 +57,7 @@ def test_crd_lock_matches_the_schema_models_the_tests_use() -> None:
 
 
 def test_version_and_type_marker() -> None:
-    assert components.__version__ == PYPROJECT["project"]["version"]
-    assert (ROOT / "components" / "py.typed").exists()
-    assert "py.typed" in PYPROJECT["tool"]["setuptools"]["package-data"]["components"]
+    assert secret_chain.__version__ == PYPROJECT["project"]["version"]
+    assert (ROOT / "components" / "secret_chain" / "py.typed").exists()
+    assert "py.typed" in PYPROJECT["tool"]["setuptools"]["package-data"]["secret_chain"]
     assert "Typing :: Typed" in PYPROJECT["project"]["classifiers"]

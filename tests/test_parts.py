@@ -1,4 +1,4 @@
-"""The table of parts (components/parts.py): declared parts, what the stack program and preflight make of them."""
+"""The table of parts (components/secret_chain/parts.py): declared parts, what the stack program and preflight make of them."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from components import catalog, parts
-from components.chain import SecretChainArgs
-from components.config import fix_command
-from components.errors import ConfigError
-from components.ops import inventory, preflight
-from components.ops.offline import Evaluation, parse_config
-from components.pulumi_rules import parse_key_path
+from secret_chain import catalog, parts
+from secret_chain.chain import SecretChainArgs
+from secret_chain.config import fix_command
+from secret_chain.errors import ConfigError
+from secret_chain.ops import inventory, preflight
+from secret_chain.ops.offline import Evaluation, parse_config
+from secret_chain.pulumi_rules import parse_key_path
 from tests.test_stacks import PARTS_KEY, STACKS, build, cli_entry, stack_document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +27,7 @@ def declaring(stack: str, declared: object) -> tuple[dict[str, str], list[str]]:
 def test_every_catalog_key_is_read_by_a_part_and_every_setting_is_an_argument() -> None:
     assert {k.key for p in parts.PARTS for k in p.keys} == {k.key for k in catalog.KEYS}
     fields = SecretChainArgs.__annotations__  # names only (get_type_hints would resolve pulumi.Input's forward reference)
-    from components.chain import SETTINGS
+    from secret_chain.chain import SETTINGS
 
     names = ["app_namespace", "domain", "acme_email", "github_repository", "flux_repository_url", "gateway_namespace", "digitalocean_cluster"]
     assert [parts.arg_name(s) for s in SETTINGS] == names
@@ -140,7 +140,7 @@ def test_the_readme_parts_table_is_the_table() -> None:
 
 
 def test_plan_and_inventory_read_the_table(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    from components.ops.cli import main
+    from secret_chain.ops.cli import main
 
     path = tmp_path / "config.json"
     path.write_text(json.dumps(stack_document("preview-base")))

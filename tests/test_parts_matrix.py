@@ -5,7 +5,7 @@ values (the PR stack as ``preview-deploy.yml`` builds it: the template plus the 
 and without the declared parts (``secret-chain:parts``), and the bootstrap stack (its stack file and the values its
 operator sets). Variants of each: as committed, every present key dropped, every catalog key made bad (one malformed
 value per key, from ``test_cli_preflight.malformed``: every single-key rule), every cross-key rule broken (each
-``breaking`` change of every rule of :mod:`components.rules`, on every stack kind, whether or not the kind builds the
+``breaking`` change of every rule of :mod:`secret_chain.rules`, on every stack kind, whether or not the kind builds the
 part that holds it), the ESC environment detached, and each part a stack kind never builds declared. Each variant is
 evaluated once on the mock runtime (identical configs share one evaluation) and checked with ``preflight.check``;
 when both refuse, every key preflight names must be named by the program's ConfigError too.
@@ -19,11 +19,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from components import catalog, rules
-from components.errors import ConfigError
-from components.ops import preflight
-from components.ops.offline import Evaluation, parse_config
-from components.parts import PARTS, Kind
+from secret_chain import catalog, rules
+from secret_chain.errors import ConfigError
+from secret_chain.ops import preflight
+from secret_chain.ops.offline import Evaluation, parse_config
+from secret_chain.parts import PARTS, Kind
 from tests.test_cli_preflight import malformed
 from tests.test_rules import BOOTSTRAP_OPERATOR, bootstrap_document
 from tests.test_stacks import PARTS_KEY, STACKS, build, cli_entry, stack_document
@@ -155,7 +155,7 @@ def test_preflight_is_ready_exactly_when_the_program_builds() -> None:
 def test_the_rollout_key_is_optional_wherever_its_parts_are_built() -> None:
     """Issue 14 §4: without ``secret-chain:rolloutKey`` every stack builds and preflight says READY; a stack that
     builds PrometheusAuth or GrafanaOAuth generates exactly one key (a RandomBytes under the chain), the others none."""
-    from components.ops.offline import RANDOM_BYTES
+    from secret_chain.ops.offline import RANDOM_BYTES
 
     rollout_key = catalog.get("secret-chain:rolloutKey")
     for stack in sorted(STACKS):

@@ -20,8 +20,8 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Secret, St
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from components.ops.offline import is_secret, unwrap
-from components.program import main
+from secret_chain.ops.offline import is_secret, unwrap
+from secret_chain.program import main
 from tests import policies
 from tests.conftest import canary_config
 from tests.policies import Args, Resource, StackArgs, run

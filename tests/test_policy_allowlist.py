@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from components.ops.offline import Evaluation, unwrap
-from components.program import main
+from secret_chain.ops.offline import Evaluation, unwrap
+from secret_chain.program import main
 from tests import policies
 from tests.policies import Args, run
 from tests.runtime import evaluate

@@ -40,7 +40,7 @@ def test_the_lock_is_the_packs_closure_from_the_dev_lock() -> None:
 
 
 def test_the_pack_imports_only_the_standard_library_pulumi_policy_and_itself() -> None:
-    """The pack runs in its lock's virtualenv, without the project: no module of it may import ``components`` or a provider SDK."""
+    """The pack runs in its lock's virtualenv, without the project: no module of it may import ``secret_chain`` or a provider SDK."""
     own = {path.stem for path in PACK.glob("*.py")}
     allowed = {*sys.stdlib_module_names, "pulumi_policy", "pulumi", *own}
     for path in sorted(PACK.glob("*.py")):

@@ -21,16 +21,16 @@ import pulumi
 import pytest
 from pulumi.runtime import rpc
 
-from components.certmanager import CertManagerDnsIssuer
-from components.chain import SecretChain
-from components.flux import FluxGitCredentials
-from components.ghcr import GhcrPullSecret
-from components.github_actions import GitHubActionsSecrets
-from components.grafana import GrafanaOAuth
-from components.ops import plan
-from components.ops.offline import UNKNOWN, Evaluation, Registration, is_secret, is_unknown, load_config_file, unknown_paths, unwrap
-from components.program import main
-from components.prometheus import PrometheusAuth
+from secret_chain.certmanager import CertManagerDnsIssuer
+from secret_chain.chain import SecretChain
+from secret_chain.flux import FluxGitCredentials
+from secret_chain.ghcr import GhcrPullSecret
+from secret_chain.github_actions import GitHubActionsSecrets
+from secret_chain.grafana import GrafanaOAuth
+from secret_chain.ops import plan
+from secret_chain.ops.offline import UNKNOWN, Evaluation, Registration, is_secret, is_unknown, load_config_file, unknown_paths, unwrap
+from secret_chain.program import main
+from secret_chain.prometheus import PrometheusAuth
 from tests.conftest import canary_config, rsa_pem, secret_data
 from tests.runtime import evaluate
 

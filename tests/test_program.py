@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from components.ops.offline import load_config_file, unwrap
+from secret_chain.ops.offline import load_config_file, unwrap
 from tests.leaks import find_leaks
 from tests.runtime import evaluate
 from tests.schemas import validate
@@ -44,7 +44,7 @@ def test_stack_program_file_runs_on_the_example_config(preview: bool) -> None:
 
 def test_demo_command_prints_resources_and_chains_but_no_secret() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "components", "plan", "--stack", "production", "--config", str(EXAMPLE)],
+        [sys.executable, "-m", "secret_chain", "plan", "--stack", "production", "--config", str(EXAMPLE)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -61,7 +61,7 @@ def test_demo_command_prints_resources_and_chains_but_no_secret() -> None:
 
 def test_plan_json_and_preview_pr_stack() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "components", "plan", "--stack", "preview-pr-42", "--config", str(ROOT / "examples/config/preview.json"), "--json"],
+        [sys.executable, "-m", "secret_chain", "plan", "--stack", "preview-pr-42", "--config", str(ROOT / "examples/config/preview.json"), "--json"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -85,7 +85,7 @@ def test_bad_config_is_one_clear_error_not_a_traceback(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(config))
     result = subprocess.run(
-        [sys.executable, "-m", "components", "plan", "--stack", "production", "--config", str(path)],
+        [sys.executable, "-m", "secret_chain", "plan", "--stack", "production", "--config", str(path)],
         capture_output=True,
         text=True,
         cwd=ROOT,

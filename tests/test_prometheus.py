@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from components import PrometheusAuth
-from components.errors import ConfigError
-from components.kube import rollout_digest
-from components.ops.offline import is_secret, unwrap
+from secret_chain import PrometheusAuth
+from secret_chain.errors import ConfigError
+from secret_chain.kube import rollout_digest
+from secret_chain.ops.offline import is_secret, unwrap
 from tests.conftest import Run, secret_data
 from tests.leaks import find_leaks
 from tests.schemas import SchemaError, validate
@@ -114,7 +114,7 @@ def _crd_interval_pattern() -> str:
 
 def test_interval_pattern_is_the_crds_own() -> None:
     """The check is the CRD's ordered pattern (cloudcoil-models-prometheus-operator, generated from the upstream CRD)."""
-    from components.validators import DURATION_PATTERN
+    from secret_chain.validators import DURATION_PATTERN
 
     assert _crd_interval_pattern() == DURATION_PATTERN
 
@@ -123,8 +123,8 @@ def test_interval_pattern_is_the_crds_own() -> None:
 def test_interval_out_of_order_or_malformed_is_refused(interval: str) -> None:
     import re
 
-    from components.validators import Invalid
-    from components.validators import prometheus_duration as duration
+    from secret_chain.validators import Invalid
+    from secret_chain.validators import prometheus_duration as duration
 
     assert not re.fullmatch(_crd_interval_pattern(), interval) or interval == ""
     with pytest.raises(Invalid):
@@ -148,8 +148,8 @@ def test_interval_check_agrees_with_the_crd_pattern() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from components.validators import Invalid
-    from components.validators import prometheus_duration as duration
+    from secret_chain.validators import Invalid
+    from secret_chain.validators import prometheus_duration as duration
 
     crd = re.compile(_crd_interval_pattern())
     unit = st.sampled_from(["y", "w", "d", "h", "m", "s", "ms"])

@@ -1,9 +1,9 @@
-"""components.provider.input_properties_error: the engine-facing form of a component's ConfigError."""
+"""secret_chain.provider.input_properties_error: the engine-facing form of a component's ConfigError."""
 
 from __future__ import annotations
 
-from components.errors import ConfigError, SecretChainError
-from components.provider import input_properties_error
+from secret_chain.errors import ConfigError, SecretChainError
+from secret_chain.provider import input_properties_error
 
 NAMES = {"secret_name": "secretName", "image_pull_namespaces": "imagePullNamespaces", "app_namespace": "appNamespace"}
 

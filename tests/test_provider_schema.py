@@ -1,6 +1,6 @@
 """The component provider: every exported component passes the SDK's schema analyzer, as hosted.
 
-The plugin (``provider/``) hosts ``components.provider.component_classes()``; these tests analyse that
+The plugin (``provider/``) hosts ``secret_chain.provider.component_classes()``; these tests analyse that
 same list with ``pulumi.provider.experimental.analyzer.Analyzer`` and generate the schema with the
 SDK's ``generate_schema``, which is what ``pulumi package add`` obtains from the running plugin.
 Every component must analyse, and its inputs/outputs must carry the types and descriptions below.
@@ -19,8 +19,8 @@ import yaml
 from pulumi.provider.experimental.analyzer import Analyzer, PropertyType
 from pulumi.provider.experimental.schema import generate_schema
 
-import components
-from components.provider import PACKAGE_NAME, component_classes
+import secret_chain
+from secret_chain.provider import PACKAGE_NAME, component_classes
 
 ROOT = Path(__file__).resolve().parent.parent
 CLASSES = component_classes()
@@ -136,8 +136,8 @@ def analyze(classes: list[type[pulumi.ComponentResource]]) -> Any:
 
 def test_every_exported_component_present_is_hosted() -> None:
     exported = []
-    for name in components.__all__:
-        value = getattr(components, name)
+    for name in secret_chain.__all__:
+        value = getattr(secret_chain, name)
         if inspect.isclass(value) and issubclass(value, pulumi.ComponentResource):
             exported.append(value)
     assert exported == CLASSES
@@ -210,13 +210,13 @@ def test_whole_provider_schema_generates() -> None:
     result = analyze(CLASSES)
     schema = generate_schema(
         PACKAGE_NAME,
-        components.__version__,
+        secret_chain.__version__,
         None,
         result["component_definitions"],
         result["type_definitions"],
         sorted(result["dependencies"], key=lambda d: f"{d.name}{d.version}"),
     ).to_json()
-    assert schema["name"] == PACKAGE_NAME and schema["version"] == components.__version__
+    assert schema["name"] == PACKAGE_NAME and schema["version"] == secret_chain.__version__
     assert set(schema["resources"]) == {f"{PACKAGE_NAME}:index:{c.__name__}" for c in CLASSES}
     for token, resource in schema["resources"].items():
         assert resource["isComponent"] is True, token
@@ -226,12 +226,12 @@ def test_plugin_manifest_and_entry_point() -> None:
     manifest = yaml.safe_load((ROOT / "provider" / "PulumiPlugin.yaml").read_text())
     assert manifest["runtime"] == "python"
     entry = (ROOT / "provider" / "__main__.py").read_text()
-    assert "from components.provider import main" in entry
+    assert "from secret_chain.provider import main" in entry
     # main serves exactly the analysed classes (tests/test_engine_schema.py runs it as the engine does).
-    host_call = inspect.getsource(components.provider.main)
-    assert "SecretChainProvider(component_classes(), PACKAGE_NAME, components.__version__)" in host_call
+    host_call = inspect.getsource(secret_chain.provider.main)
+    assert "SecretChainProvider(component_classes(), PACKAGE_NAME, secret_chain.__version__)" in host_call
     # The root __main__.py stays the stack program.
-    assert "components.program" in (ROOT / "__main__.py").read_text()
+    assert "secret_chain.program" in (ROOT / "__main__.py").read_text()
 
 
 def test_plugin_requirements_match_the_package_dependencies() -> None:

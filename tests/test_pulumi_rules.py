@@ -1,6 +1,6 @@
 """Everything the package names or prints, checked against ports of the Pulumi CLI's and pulumi-kubernetes' own rules.
 
-The ports live in ``components/pulumi_rules.py``; the first tests run them on the cases of the upstream
+The ports live in ``components/secret_chain/pulumi_rules.py``; the first tests run them on the cases of the upstream
 tests they port, so the later ones check against the CLI, not against our idea of it:
 - ``config.ParseKey``: pulumi/pulumi sdk/go/common/resource/config/key_test.go (``TestParseKey``);
 - ``resource.ParsePropertyPath``: pulumi/pulumi sdk/go/common/resource/properties_path_test.go (``TestPropertyPath``);
@@ -22,11 +22,11 @@ import pulumi
 import pytest
 import yaml
 
-from components import catalog
-from components.config import ESC_PROJECT, fix_command, set_command
-from components.errors import ConfigError
-from components.ops.offline import parse_config
-from components.pulumi_rules import (
+from secret_chain import catalog
+from secret_chain.config import ESC_PROJECT, fix_command, set_command
+from secret_chain.errors import ConfigError
+from secret_chain.ops.offline import parse_config
+from secret_chain.pulumi_rules import (
     ConfigKey,
     RuleError,
     parse_env_ref,
@@ -288,7 +288,7 @@ FLAG_VALUES = [None, "true", "True", "TRUE", " true", "true\n", "1", "t", "false
 def test_components_accept_the_flag_exactly_when_the_provider_enables_it(
     run: Run, configured: str | None, environment: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from components import PrometheusAuth
+    from secret_chain import PrometheusAuth
 
     config, secret_keys = canary_config()
     config.pop("kubernetes:enableSecretMutable")
@@ -314,7 +314,7 @@ def test_components_accept_the_flag_exactly_when_the_provider_enables_it(
 
 def _with_provider(make: Callable[[], pulumi.ProviderResource]) -> Callable[[], None]:
     def build() -> None:
-        from components import PrometheusAuth
+        from secret_chain import PrometheusAuth
 
         PrometheusAuth("metrics", {"namespace": "default"}, pulumi.ResourceOptions(providers=[make()]))
 
@@ -351,7 +351,7 @@ def test_an_explicit_provider_whose_flag_cannot_be_read_is_refused(run: Run, fla
 
 
 def test_a_provider_made_by_mutable_secrets_provider_is_accepted(run: Run) -> None:
-    from components.kube import mutable_secrets_provider
+    from secret_chain.kube import mutable_secrets_provider
 
     config, secret_keys = canary_config()
     del config["kubernetes:enableSecretMutable"]
@@ -422,7 +422,7 @@ def test_scalars_the_catalog_accepts_as_json_arrive_as_the_program_sees_them() -
 
 
 def test_a_ghcr_object_with_a_bad_field_fails_in_the_program_naming_the_field(run: Run) -> None:
-    from components import GhcrPullSecret
+    from secret_chain import GhcrPullSecret
 
     config, secret_keys = canary_config()
     raw_config = {k: v for k, v in config.items() if not k.startswith("namespace:imagePullSecret")}
@@ -436,7 +436,7 @@ def test_a_ghcr_object_with_a_bad_field_fails_in_the_program_naming_the_field(ru
 
 
 def _cli_output(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    from components.ops.cli import main
+    from secret_chain.ops.cli import main
 
     main(list(argv))
     captured = capsys.readouterr()
@@ -596,7 +596,7 @@ def test_a_secret_fix_command_never_puts_the_value_on_a_command_line(entry: cata
 
 
 def test_a_dotted_key_is_bracket_quoted_in_esc_paths() -> None:
-    from components.config import esc_path
+    from secret_chain.config import esc_path
 
     path = shlex.split(esc_path("secret-chain:github.token"))[0]
     assert parse_property_path(path) == ["pulumiConfig", "secret-chain:github.token"]

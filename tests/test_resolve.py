@@ -1,4 +1,4 @@
-"""The one resolver (components/_resolve.py): every Spec field read from an argument is declared once, and its
+"""The one resolver (components/secret_chain/_resolve.py): every Spec field read from an argument is declared once, and its
 default is the one the Args docstring documents (the schema description other languages read)."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any, TypedDict
 
 import pytest
 
-from components import certmanager, flux, flux_images, ghcr, github_actions, grafana, prometheus
-from components._resolve import Valid, arg, spec_args
-from components.config import argument_names
+from secret_chain import certmanager, flux, flux_images, ghcr, github_actions, grafana, prometheus
+from secret_chain._resolve import Valid, arg, spec_args
+from secret_chain.config import argument_names
 
 # (Args TypedDict, the Specs that read its fields, fields handled by hand: resolve()'s then= hook)
 SHAPES: dict[str, tuple[type, tuple[type, ...], frozenset[str]]] = {

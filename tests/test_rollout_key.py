@@ -4,7 +4,7 @@ Without ``secret-chain:rolloutKey`` (or the ``rollout_key`` argument) Prometheus
 register one ``pulumi_random`` ``RandomBytes`` of 32 bytes, parented to the component, and key their rollout
 annotations with its ``hex`` (a secret); SecretChain registers one for the whole stack, parented to the chain,
 and hands it to both parts. A configured key or argument is used as before and no RandomBytes is registered.
-Offline, RandomBytes outputs are stand-ins derived from the resource's name (components/offline.py), so the
+Offline, RandomBytes outputs are stand-ins derived from the resource's name (components/secret_chain/offline.py), so the
 expected annotations can be recomputed here.
 """
 
@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from components import GrafanaOAuth, PrometheusAuth, SecretChain, catalog, kube, parts
-from components.kube import rollout_digest
-from components.ops import preflight, runbook
-from components.ops.offline import RANDOM_BYTES, Evaluation, is_secret, is_unknown, random_bytes_stand_in, unwrap
-from components.program import main
+from secret_chain import GrafanaOAuth, PrometheusAuth, SecretChain, catalog, kube, parts
+from secret_chain.kube import rollout_digest
+from secret_chain.ops import preflight, runbook
+from secret_chain.ops.offline import RANDOM_BYTES, Evaluation, is_secret, is_unknown, random_bytes_stand_in, unwrap
+from secret_chain.program import main
 from tests.conftest import Run, canary_config, config_error, secret_data
 from tests.leaks import find_leaks
 from tests.runtime import evaluate
@@ -46,7 +46,7 @@ def without_key(config: Config) -> Config:
 
 
 def stand_in_key(name: str) -> str:
-    """The hex the offline runtime gives the RandomBytes named ``name`` (components/offline.py)."""
+    """The hex the offline runtime gives the RandomBytes named ``name`` (components/secret_chain/offline.py)."""
     value = unwrap(random_bytes_stand_in(RANDOM_BYTES, name, kube.ROLLOUT_KEY_BYTES)["hex"])
     assert isinstance(value, str)
     return value
@@ -269,8 +269,8 @@ def test_the_random_provider_is_imported_only_to_generate_a_key() -> None:
     """pulumi_random is loaded lazily: not by importing the package, nor by a component whose key is configured."""
     probe = """
 import secrets, sys
-from components import PrometheusAuth
-from components.ops.offline import evaluate
+from secret_chain import PrometheusAuth
+from secret_chain.ops.offline import evaluate
 assert "pulumi_random" not in sys.modules, "imported by the package"
 config = {"prometheus:authToken": secrets.token_hex(32), "kubernetes:enableSecretMutable": "true"}
 key = secrets.token_hex(32)

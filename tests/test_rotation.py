@@ -22,12 +22,12 @@ import pulumi
 import pytest
 import yaml
 
-from components import CertManagerDnsIssuer, FluxGitCredentials, GhcrPullSecret, GrafanaOAuth, PrometheusAuth, SecretChain, catalog
-from components.kube import canonical_json, rollout_annotation_key, rollout_digest
-from components.ops import inventory, plan, runbook
-from components.ops.cli import main as cli
-from components.ops.offline import Evaluation, Registration, is_secret, redact, unwrap
-from components.program import main as program
+from secret_chain import CertManagerDnsIssuer, FluxGitCredentials, GhcrPullSecret, GrafanaOAuth, PrometheusAuth, SecretChain, catalog
+from secret_chain.kube import canonical_json, rollout_annotation_key, rollout_digest
+from secret_chain.ops import inventory, plan, runbook
+from secret_chain.ops.cli import main as cli
+from secret_chain.ops.offline import Evaluation, Registration, is_secret, redact, unwrap
+from secret_chain.program import main as program
 from tests import policies
 from tests.conftest import Run, config_error, rsa_pem, secret_data
 from tests.leaks import find_leaks
@@ -135,7 +135,7 @@ def _content(reg: Registration) -> Any:
 
 
 def _object_name(reg: Registration) -> str:
-    """How the derived flows (components.ops.plan.flows_to) name the object: a PR stack's name as preview-pr-<N>."""
+    """How the derived flows (secret_chain.ops.plan.flows_to) name the object: a PR stack's name as preview-pr-<N>."""
     if reg.type == SECRET:
         return f"/{reg.inputs['metadata']['name'].replace(PR_STACK, 'preview-pr-<N>')} ["
     return f"GitHub Actions secret {reg.inputs.get('secretName')}"
@@ -145,7 +145,7 @@ def _holds(reg: Registration, key: str) -> bool:
     """Whether the chain's own record says ``reg`` carries ``key`` (config-keys annotation, GitHub secret name)."""
     if reg.type == SECRET:
         return key in str(reg.inputs["metadata"].get("annotations", {}).get("secret-chain/config-keys", "")).split(",")
-    from components.github_actions import BY_GITHUB_NAME
+    from secret_chain.github_actions import BY_GITHUB_NAME
 
     entry = BY_GITHUB_NAME.get(str(reg.inputs.get("secretName")))
     return reg.type.startswith("github:") and entry is not None and entry.config_key == key
@@ -498,7 +498,7 @@ def test_an_explicit_provider_or_the_environment_variable_is_accepted(run: Run, 
     del config["kubernetes:enableSecretMutable"]
 
     def with_provider() -> None:
-        from components.kube import mutable_secrets_provider
+        from secret_chain.kube import mutable_secrets_provider
 
         provider = mutable_secrets_provider("cluster")
         COMPONENTS[component](pulumi.ResourceOptions(providers=[provider]))

@@ -1,9 +1,9 @@
-"""The cross-key rules are written once (components/rules.py), held by the table of parts and evaluated by both sides.
+"""The cross-key rules are written once (components/secret_chain/rules.py), held by the table of parts and evaluated by both sides.
 
 Issue 19, item 4: ``preflight`` said READY where the program refused on rules that read several keys — a team token
 without its team, an organization token with a team, Flux's GitHub App with a repository that is not on github.com —
 because each rule was written twice (in the component, and not at all in ``preflight``). Now a rule is one object
-(:mod:`components.rules`), held by the rows of the table of parts that build it (``Part.rules``); each component
+(:mod:`secret_chain.rules`), held by the rows of the table of parts that build it (``Part.rules``); each component
 evaluates ``parts.rules_of(<its row>)`` and ``preflight`` the rules of every part the stack builds.
 
 ``tests/test_parts_matrix.py`` enumerates every rule (every single-key check, every cross-key rule's ``breaking``
@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 import yaml
 
-from components import catalog, parts, rules
-from components.errors import ConfigError
-from components.ops import preflight
-from components.ops.offline import Evaluation, parse_config
+from secret_chain import catalog, parts, rules
+from secret_chain.errors import ConfigError
+from secret_chain.ops import preflight
+from secret_chain.ops.offline import Evaluation, parse_config
 from tests.test_stacks import build, cli_entry, stack_document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,14 +100,14 @@ def test_every_rule_is_held_by_the_table_and_cites_its_source() -> None:
 
 def test_each_component_evaluates_the_rules_of_its_own_row() -> None:
     """By construction: the class a row names evaluates ``parts.rules_of(<that row>)`` (no list of its own)."""
-    import components
-    from components import bootstrap
+    import secret_chain
+    from secret_chain import bootstrap
 
     classes: dict[str, object] = {"EscBootstrap": bootstrap.EscBootstrap}
     for part in parts.PARTS:
         if not part.rules:
             continue
         owner = part.parent or part.name
-        cls = classes.get(owner) or getattr(components, owner)
+        cls = classes.get(owner) or getattr(secret_chain, owner)
         source = Path(inspect.getfile(cls)).read_text(encoding="utf-8")  # type: ignore[arg-type]
         assert f'rules_of("{owner}")' in source, f"{owner} does not evaluate its row's rules"

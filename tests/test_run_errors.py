@@ -22,7 +22,7 @@ the error"); an exception raised inside an ``apply`` comes back the same way (``
 manager's ``unhandled_exception``). ``pulumi.RunError`` (``sdk/python/lib/pulumi/errors.py``) is the SDK's error for
 "a clean exit rather than the usual verbose unhandled error logic which emits the source program text and complete
 stack trace". The offline evaluator runs the program through the same ``run_pulumi_func``
-(:func:`components.ops.offline.evaluate`), so :func:`language_host_report` below, a port of the two ``except``
+(:func:`secret_chain.ops.offline.evaluate`), so :func:`language_host_report` below, a port of the two ``except``
 clauses, sees what the language host sees.
 """
 
@@ -36,8 +36,8 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from components import GitHubActionsSecrets, SecretChain
-from components.errors import ConfigError, SecretChainError
+from secret_chain import GitHubActionsSecrets, SecretChain
+from secret_chain.errors import ConfigError, SecretChainError
 from tests.conftest import canary_config
 from tests.runtime import evaluate
 

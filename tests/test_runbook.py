@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from components import catalog
-from components.catalog import Key
-from components.ops import runbook
-from components.ops.runbook import RUNBOOK, Runbook
+from secret_chain import catalog
+from secret_chain.catalog import Key
+from secret_chain.ops import runbook
+from secret_chain.ops.runbook import RUNBOOK, Runbook
 
 
 def test_the_runbook_covers_exactly_the_catalog_keys_in_its_order() -> None:
@@ -33,8 +33,8 @@ def test_every_key_with_a_rotation_schedule_says_how_to_make_and_rotate_it() -> 
 def test_where_a_value_flows_is_derived_and_prose_only_where_nothing_is_registered() -> None:
     """flows_to is derived from the example stacks' registrations (plan.flows); the runbook states it only for keys
     that land in no registered object (provider config, the rollout key), and never restates a derived one."""
-    from components.github_actions import ENTRIES
-    from components.ops import plan
+    from secret_chain.github_actions import ENTRIES
+    from secret_chain.ops import plan
 
     derived = plan.flows()
     actions = {e.config_key for e in ENTRIES}

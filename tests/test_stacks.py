@@ -5,7 +5,7 @@ ESC part is the example config's values of the keys the ESC files (``esc/*.yaml`
 part comes from the stack file alone, so a setting missing from a stack file (the domain Grafana
 needs, say) fails here, not at `pulumi up`. Both are put together in the form ``pulumi config
 --show-secrets --json`` prints them (a YAML list or mapping becomes ``objectValue``), and read with the
-same loader as the CLI (:func:`components.ops.offline.parse_config`).
+same loader as the CLI (:func:`secret_chain.ops.offline.parse_config`).
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 import yaml
 
-from components import catalog
-from components.catalog import Tier
-from components.errors import ConfigError
-from components.ops import preflight
-from components.ops.offline import Evaluation, evaluate, parse_config
-from components.parts import DECLARED_PARTS
-from components.program import main
+from secret_chain import catalog
+from secret_chain.catalog import Tier
+from secret_chain.errors import ConfigError
+from secret_chain.ops import preflight
+from secret_chain.ops.offline import Evaluation, evaluate, parse_config
+from secret_chain.parts import DECLARED_PARTS
+from secret_chain.program import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -228,7 +228,7 @@ def test_preflight_passes_the_stack_that_the_program_builds(stack: str) -> None:
 
 
 def test_the_pr_stack_as_ci_builds_it_plans_its_namespace_and_passes_preflight(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    from components.ops.cli import main as cli
+    from secret_chain.ops.cli import main as cli
 
     path = tmp_path / "config.json"
     path.write_text(json.dumps(stack_document("preview-pr-7")))

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from components import validators
-from components.certmanager import certificate_name
+from secret_chain import validators
+from secret_chain.certmanager import certificate_name
 from tests.runner import ROOT, Runner, copy_repository
 from tests.test_chain import IA, SETTING
 from tests.test_lifecycle import DOMAIN, ORG, REPO, STACK_SETTINGS, _value, _world, _yaml_argument, placeholders
@@ -189,8 +189,8 @@ def test_the_documented_upgrade_keeps_every_object_of_production(old_release: Pl
 
 
 def test_forget_shared_refuses_plaintext_secrets_and_children(tmp_path: Path) -> None:
-    from components.errors import SecretChainError
-    from components.ops.upgrade import forget, shared
+    from secret_chain.errors import SecretChainError
+    from secret_chain.ops.upgrade import forget, shared
 
     secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "plaintext": '"x"'}
     state = {"deployment": {"resources": [{"urn": "a", "custom": True, "type": "kubernetes:core/v1:Secret", "id": "ns/s", "outputs": {"v": secret}}]}}
@@ -206,7 +206,7 @@ def test_forget_shared_takes_an_encrypted_export_and_prunes_replace_with_lists()
     """`pulumi stack export` without --show-secrets writes every secret as {sig, ciphertext}: the same signature value as
     a plaintext one (pulumi/pulumi pkg/resource/stack/deployment.go), so only a `plaintext` key means a decrypted export.
     `replaceWith` is a list of URNs and `deletedWith` one (sdk/go/common/apitype/core.go ResourceV3)."""
-    from components.ops.upgrade import forget, shared
+    from secret_chain.ops.upgrade import forget, shared
 
     encrypted = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:abc"}
     gone = {"urn": "a", "custom": True, "type": "kubernetes:core/v1:Secret", "id": "ns/s", "outputs": {"v": encrypted}}

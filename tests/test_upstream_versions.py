@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from components.upstream import REQUIREMENTS
+from secret_chain.upstream import REQUIREMENTS
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

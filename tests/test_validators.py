@@ -10,9 +10,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components import validators as v
-from components.ghcr import dockerconfigjson
-from components.validators import Invalid
+from secret_chain import validators as v
+from secret_chain.ghcr import dockerconfigjson
+from secret_chain.validators import Invalid
 from tests.conftest import rsa_pem
 
 if TYPE_CHECKING:

@@ -3,10 +3,10 @@
 Each row names a credential, who can obtain it (workflow jobs as ``<workflow>:<job>[<stack>]``, with their events,
 branch, GitHub environment and approval) and what it reaches. Here every row is checked against what decides it:
 
-* the Pulumi token rows against the bootstrap's OIDC rules (components/bootstrap.py, run on the mock runtime) and the
+* the Pulumi token rows against the bootstrap's OIDC rules (components/secret_chain/bootstrap.py, run on the mock runtime) and the
   jobs that log in from each GitHub environment (``pulumi/auth-actions`` with ``environment:``; GitHub docs, "OpenID
   Connect reference": a job that references an environment presents ``repo:<owner>/<repo>:environment:<name>``);
-* the ESC rows against the secrets each environment exposes (components/environments.py) and the preview team's grants;
+* the ESC rows against the secrets each environment exposes (components/secret_chain/environments.py) and the preview team's grants;
 * the GitHub environment rows against the secrets the jobs of that environment read (``secrets.<NAME>``: environment
   secrets reach only jobs that name the environment, GitHub docs, "Using environments for deployment");
 * and the claim of the issue: no job a pull request starts holds a secret or an OIDC token outside the approval-gated
@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components import bootstrap, catalog, esc, parts
-from components.ops.offline import evaluate
-from components.program import main
+from secret_chain import bootstrap, catalog, esc, parts
+from secret_chain.ops.offline import evaluate
+from secret_chain.program import main
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "least-privilege.md"

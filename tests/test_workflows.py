@@ -526,7 +526,7 @@ def test_every_stack_ci_runs_names_its_cluster_and_its_environment_holds_the_tok
     """The program's own path to the cluster (issue 19, cluster access is explicit): each stack file CI runs names the cluster
     (secret-chain:digitaloceanCluster), its ESC environment holds digitalocean:token, and so the program, from exactly
     those, builds the explicit Kubernetes provider every object uses, with the kubeconfig it fetched (kept secret)."""
-    from components.ops.offline import Evaluation, is_secret
+    from secret_chain.ops.offline import Evaluation, is_secret
     from tests.test_stacks import STACKS, build, esc_keys, stack_config
 
     stack_file, environment_file, _, _ = STACKS[stack]
@@ -547,7 +547,7 @@ def test_destroy_and_refresh_run_the_program() -> None:
     """`pulumi destroy` and `pulumi refresh` configure providers from the inputs stored in state unless `--run-program`
     is given ("Run the program to determine up-to-date state for providers to destroy resources": pulumi/pulumi
     pkg/cmd/pulumi/operations/destroy.go and refresh.go; added by pulumi/pulumi#19044). The chain's provider holds a
-    kubeconfig that expires (components.chain.KUBECONFIG_EXPIRY_SECONDS; DigitalOcean's default is 7 days) and a PR may
+    kubeconfig that expires (secret_chain.chain.KUBECONFIG_EXPIRY_SECONDS; DigitalOcean's default is 7 days) and a PR may
     stay open longer: only the program fetches a fresh one."""
     found = [(w, n, c) for w, n, job in all_jobs() for s in steps(job) for c in cluster_operations(s) if c[1] in ("destroy", "refresh")]
     assert {(w, c[1]) for w, _, c in found} == {("preview-cleanup.yml", "destroy"), ("scheduled-checks.yml", "refresh")}
@@ -780,7 +780,7 @@ def _environment_jobs() -> list[Any]:
 
 @pytest.mark.parametrize(("workflow", "name", "entry"), _environment_jobs())
 def test_jobs_that_read_environment_values_declare_that_environment(workflow: str, name: str, entry: dict[str, Any]) -> None:
-    from components.github_actions import BY_GITHUB_NAME
+    from secret_chain.github_actions import BY_GITHUB_NAME
 
     job = load(WORKFLOWS / workflow)["jobs"][name]
     read = set(re.findall(r"\b(?:vars|secrets)\.(\w+)", yaml.safe_dump(job))) & set(BY_GITHUB_NAME)
@@ -798,7 +798,7 @@ def test_the_oidc_policy_trusts_exactly_the_environments_of_the_jobs_that_log_in
     event (GitHub docs, "OpenID Connect reference", example subject claims: "Filtering for a specific environment"; the
     `pull_request` and branch subjects apply "only if the job doesn't reference an environment"). The bootstrap's
     policy allows exactly the environments the Pulumi jobs run in."""
-    from components.bootstrap import BootstrapSpec
+    from secret_chain.bootstrap import BootstrapSpec
 
     logging_in = {
         job_environment(job, entry)
@@ -815,7 +815,7 @@ def test_preflight_in_ci_says_when_a_stack_can_reach_no_cluster(
 ) -> None:
     """Where a stack names no cluster and the CI job has no kubeconfig (client-go's loading rules: KUBECONFIG, then
     ~/.kube/config, then in-cluster), preflight says so before `pulumi up` fails on an unreachable cluster."""
-    from components.ops.cli import main as cli
+    from secret_chain.ops.cli import main as cli
     from tests.test_stacks import stack_document
 
     def preflight(document: dict[str, Any], **environ: str) -> tuple[int, str]:
@@ -844,8 +844,8 @@ def test_preflight_in_ci_says_when_a_stack_can_reach_no_cluster(
 
 def test_the_docs_say_which_digitalocean_token_each_stack_uses_and_what_a_pr_job_reaches() -> None:
     """Issue 19: the narrowest DigitalOcean token, its scopes with DigitalOcean's page, and what a PR's job reaches."""
-    from components import catalog
-    from components.ops import runbook
+    from secret_chain import catalog
+    from secret_chain.ops import runbook
 
     text = (ROOT / "docs" / "least-privilege.md").read_text(encoding="utf-8")
     section = text[text.index("- **DigitalOcean token and kubeconfig") : text.index("- **ESC.**")]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.ops.offline import Evaluation, Registration
+from secret_chain.ops.offline import Evaluation, Registration
 from tests.runner import condition, evaluate, interpolate, parse_env_file
 from tests.world import (
     DAY,

@@ -19,8 +19,8 @@ What it holds:
 * :class:`DigitalOcean`: API tokens, Kubernetes clusters by name (kubeconfigs that expire), DNS domains.
 * :class:`Cluster`: Kubernetes objects by (group/kind, namespace, name) with the stack that owns each, and the other
   stacks whose state holds it too (an upsert or an imported state put them there).
-* :class:`Engine`: a small Pulumi engine. ``up`` runs the REAL stack program (:func:`components.program.main`, through
-  :func:`components.ops.offline.evaluate`) with the stack's config (its stack file over its ESC environments),
+* :class:`Engine`: a small Pulumi engine. ``up`` runs the REAL stack program (:func:`secret_chain.program.main`, through
+  :func:`secret_chain.ops.offline.evaluate`) with the stack's config (its stack file over its ESC environments),
   answers its invokes from the world, diffs the registrations against the stack's state by URN and applies each
   step to the world by resource type (a renamed Kubernetes object replaced create-before-delete, deletes after the
   creates, the old state's ``retainOnDelete`` deciding). ``destroy`` and ``refresh`` configure providers from the state
@@ -56,7 +56,7 @@ from typing import Any
 
 import yaml
 
-from components.pulumi_rules import RuleError, esc_interpolation, parse_env_ref, parse_key_path, parse_property_path, provider_flag_enabled
+from secret_chain.pulumi_rules import RuleError, esc_interpolation, parse_env_ref, parse_key_path, parse_property_path, provider_flag_enabled
 
 WORLD_ENV = "SECRET_CHAIN_WORLD"
 """Environment variable naming the pickled world file the command-line stand-ins act on."""
@@ -677,9 +677,9 @@ class Esc:
         """The environment's evaluated ``values``: imports merged in order, then its own values; interpolations resolved.
 
         ``imports`` name ``<project>/<env>`` in the environment's own organisation (pulumi/esc cmd/esc/cli/env.go
-        ``parseRef``, ported in components.pulumi_rules.parse_env_ref). A string that is one ``${…}`` is a symbol whose
+        ``parseRef``, ported in secret_chain.pulumi_rules.parse_env_ref). A string that is one ``${…}`` is a symbol whose
         value keeps its type; text around interpolations makes a string (pulumi/esc ast/expr.go ``ParseExpr``; the
-        accessors parsed by components.pulumi_rules.esc_interpolation, a port of ast/property.go). ``${environments.
+        accessors parsed by secret_chain.pulumi_rules.esc_interpolation, a port of ast/property.go). ``${environments.
         <project>.<env>.<path>}`` is an implicit import of just that value (Pulumi docs, ESC "Importing other
         environments"). ``fn::secret`` marks a value secret (:class:`EscSecret`).
         """
@@ -1340,7 +1340,7 @@ class Engine:
         return self.world.kube_access(text)
 
     def _k8s_flag(self, provider: Mapping[str, Any], key: str, variable: str, *, default: bool = False) -> bool:
-        """A pulumi-kubernetes boolean flag as ``Configure`` reads it (components.pulumi_rules.provider_flag_enabled),
+        """A pulumi-kubernetes boolean flag as ``Configure`` reads it (secret_chain.pulumi_rules.provider_flag_enabled),
         with its default when neither the config nor the variable exists."""
         value = provider.get(key)
         config = None if value is None else str(value).lower()
@@ -1458,7 +1458,7 @@ class Engine:
                 self.world.esc.create(ref, str(inputs["yaml"]["asset"]))
             elif op == "delete":
                 self.world.esc.definitions.pop(ref, None)
-            # update: the yaml input is ignore_changes (components/bootstrap.py); nothing else changes in place
+            # update: the yaml input is ignore_changes (components/secret_chain/bootstrap.py); nothing else changes in place
             return
         if kind_name == "OidcIssuer":
             key = (org, str(inputs["name"]))
@@ -1483,7 +1483,7 @@ class Engine:
 
         pulumi-kubernetes provider/pkg/provider/diff.go ``forceNewProperties``: a changed ``metadata.name`` /
         ``namespace``, ``kind``/group, and for a Secret its ``type`` and ``immutable``, and its ``data``/``stringData``
-        unless ``enableSecretMutable`` (provider.go; components.pulumi_rules.provider_flag_enabled).
+        unless ``enableSecretMutable`` (provider.go; secret_chain.pulumi_rules.provider_flag_enabled).
         terraform-provider-github: ``variable_name``/``secret_name``, ``environment`` (and a secret's ``repository``) are
         ``ForceNew`` (resource_github_actions_*.go).
         """
@@ -1532,7 +1532,7 @@ class Engine:
         *,
         config: Mapping[str, str],
     ) -> StepResult:
-        """Apply one evaluation (:class:`components.ops.offline.Evaluation`) of the program to the world and the state."""
+        """Apply one evaluation (:class:`secret_chain.ops.offline.Evaluation`) of the program to the world and the state."""
         result = StepResult(ok=True, changes={k: [] for k in ("create", "update", "replace", "delete", "same")})
         now = iso(self.world.now)
         project, name = stack.project, stack.name
@@ -1941,7 +1941,7 @@ class PulumiCli:
 
     def evaluate(self, stack: StackState, ws: Workspace, *, preview: bool = False) -> tuple[Any, dict[str, str]]:
         """Run the workspace's stack program on the mock runtime with the stack's config; invokes answered by the world."""
-        from components.ops import offline
+        from secret_chain.ops import offline
 
         config, secret_keys = self.flat(self.config_of(stack, ws))
         program = _load_program(ws.root)
@@ -2079,7 +2079,7 @@ class PulumiCli:
                 name = f"{key.namespace}:{key.name}"
                 config[name] = _yaml_set(copy.deepcopy(config.get(name, _EMPTY)), [], path[1:], stored)
             else:
-                from components.pulumi_rules import parse_key
+                from secret_chain.pulumi_rules import parse_key
 
                 parse_key(key_text)
                 config[key_text] = stored
@@ -2480,12 +2480,12 @@ def _parse_args(argv: list[str]) -> tuple[list[str], dict[str, Any]]:
 
 
 def _load_program(root: Path) -> Callable[[], None]:
-    """The stack program of the project at ``root``: its ``components.program.main`` (``__main__.py`` calls it).
+    """The stack program of the project at ``root``: its ``secret_chain.program.main`` (``__main__.py`` calls it).
 
-    The stand-in runs with the project directory first on ``sys.path`` (the runner's PYTHONPATH), so the program is
-    the workspace's own copy.
+    The stand-in runs with the project directory and its source folder ``components/`` first on ``sys.path`` (the
+    runner's PYTHONPATH), so the program is the workspace's own copy.
     """
-    from components import program
+    from secret_chain import program
 
     main: Callable[[], None] = program.main
     return main

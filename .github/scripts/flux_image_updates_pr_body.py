@@ -10,7 +10,7 @@ Flux's setters rewrite only values marked with ``# {"$imagepolicy": "<namespace>
 reference), ``...:tag``, ``...:name`` or ``...:digest`` (Flux docs, "Configure image updates" → setters), so a
 removed and an added marked line of the same policy and field are one change. When no marker is found (markers
 outside the diff context), the "- <old> -> <new>" lines of the commit messages (the template in
-components/flux_images.py MESSAGE_TEMPLATE, from .Changed) are used, and failing those, the commit subjects.
+components/secret_chain/flux_images.py MESSAGE_TEMPLATE, from .Changed) are used, and failing those, the commit subjects.
 Standard library only; no network, no git.
 
 Usage: python3 flux_image_updates_pr_body.py <compare.json> <base-branch> <head-branch>
