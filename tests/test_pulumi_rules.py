@@ -601,3 +601,31 @@ def test_a_dotted_key_is_bracket_quoted_in_esc_paths() -> None:
     path = shlex.split(esc_path("secret-chain:github.token"))[0]
     assert parse_property_path(path) == ["pulumiConfig", "secret-chain:github.token"]
     assert parse_property_path(esc_path(catalog.get("prometheus:authToken"))) == ["pulumiConfig", "prometheus:authToken"]
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("string.bar", "string.bar: expected an array or an object"),
+        ("object[0]", "object[0]: key for a map must be a string"),
+        ("array.foo", "array.foo: key for an array must be an int"),
+        ('string["a b"]', 'string["a b"]: expected an array or an object'),
+    ],
+)
+def test_env_set_errors_print_the_path_as_the_esc_cli_does(path: str, message: str) -> None:
+    """The ESC CLI's own test (pulumi/pulumi pkg/cmd/esc/cli/testdata/env-set-invalid.yaml): after `string foo`,
+    `object {}` and `array []`, these sets fail with the path printed by resource.PropertyPath.String, not as a Go slice."""
+    from secret_chain.pulumi_rules import RuleError, esc_env_set
+
+    definition = {"values": {"string": "foo", "object": {}, "array": []}}
+    with pytest.raises(RuleError) as refused:
+        esc_env_set(definition, path, "baz")
+    assert str(refused.value) == message
+
+
+def test_env_set_names_an_unparsable_path_invalid() -> None:
+    """env_set.go: `invalid path: %w` around resource.ParsePropertyPath's error."""
+    from secret_chain.pulumi_rules import RuleError, esc_env_set
+
+    with pytest.raises(RuleError, match=r"^invalid path: "):
+        esc_env_set({"values": {}}, 'a["b', "x")

@@ -56,7 +56,18 @@ from typing import Any
 
 import yaml
 
-from secret_chain.pulumi_rules import RuleError, esc_interpolation, parse_env_ref, parse_key_path, parse_property_path, provider_flag_enabled
+from secret_chain.pulumi_rules import (
+    EMPTY_NODE,
+    RuleError,
+    esc_env_set,
+    esc_interpolation,
+    parse_env_ref,
+    parse_key_path,
+    parse_property_path,
+    property_path_string,
+    provider_flag_enabled,
+    yaml_set,
+)
 
 WORLD_ENV = "SECRET_CHAIN_WORLD"
 """Environment variable naming the pickled world file the command-line stand-ins act on."""
@@ -509,57 +520,6 @@ class EscError(WorldError):
         super().__init__("ESC", message)
 
 
-def _go_path(path: list[str | int]) -> str:
-    """``resource.PropertyPath.String`` (pulumi/pulumi sdk/go/common/resource/properties_path.go): how ``%v`` prints a path.
-
-    A key of only letters, digits and ``_`` is ``.key`` (bare at the start); any other key is ``["key"]``.
-    """
-    out = ""
-    for i, part in enumerate(path):
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z0-9_]*", part):
-            out += part if i == 0 else f".{part}"
-        else:
-            out += '["' + part.replace('"', '\\"') + '"]'
-    return out
-
-
-_EMPTY = object()
-"""A YAML node of kind 0 (no value yet), as env_set.go's ``set`` creates for a new key."""
-
-
-def _yaml_set(node: Any, prefix: list[str | int], path: list[str | int], new: Any) -> Any:
-    """``yamlNode.set`` (pulumi/esc cmd/esc/cli/env_set.go; also syntax/encoding/yaml.go ``YAMLSyntax.Set``) on data.
-
-    An empty path replaces the node, whatever it was (so a path that names an interpolation exactly replaces it). Else
-    the node must be a mapping (string key), a sequence (int index, at most its length) or empty (it becomes one);
-    any other node, a scalar such as an interpolation string, is ``<path>: expected an array or an object``.
-    Returns the new node.
-    """
-    if not path:
-        return new
-    head = path[0]
-    prefix = [*prefix, head]
-    if node is _EMPTY:
-        node = [] if isinstance(head, int) else {}
-    if isinstance(node, list):
-        if not isinstance(head, int):
-            raise EscError(f"{_go_path(prefix)}: key for an array must be an int")
-        if head < 0 or head > len(node):
-            raise EscError(f"{_go_path(prefix)}: array index out of range")
-        if head == len(node):
-            node.append(_EMPTY)
-        node[head] = _yaml_set(node[head], prefix, path[1:], new)
-        return node
-    if isinstance(node, dict):
-        if not isinstance(head, str):
-            raise EscError(f"{_go_path(prefix)}: key for a map must be a string")
-        node[head] = _yaml_set(node.get(head, _EMPTY), prefix, path[1:], new)
-        return node
-    raise EscError(f"{_go_path(prefix)}: expected an array or an object")
-
-
 def _yaml_get(node: Any, path: list[str | int]) -> tuple[bool, Any]:
     for part in path:
         if isinstance(node, dict) and isinstance(part, str) and part in node:
@@ -620,7 +580,8 @@ class Esc:
 
         The path is a property path (``resource.ParsePropertyPath``) under ``values``; the value is read as YAML (an
         empty one is the empty string) and with ``--secret`` wrapped in ``fn::secret`` (a non-string scalar quoted
-        first). The definition is fetched, changed with :func:`_yaml_set` and stored back.
+        first). The definition is fetched, changed with :func:`secret_chain.pulumi_rules.esc_env_set` (the one port
+        of ``yamlNode.set``) and stored back.
         """
         self._ref(ref)
         try:
@@ -636,15 +597,13 @@ class Esc:
             if not isinstance(value, (dict, list)) and not isinstance(value, str):
                 value = value_text
             value = {"fn::secret": value}
-        document = copy.deepcopy(self.definitions[ref])
-        found, old = _yaml_get(document, ["values", *path] if path[0] != "imports" else path)
+        found, old = _yaml_get(self.definitions[ref], ["values", *path] if path[0] != "imports" else path)
         if found and isinstance(old, str) and "${" in old:
             self.replaced_interpolations.append((ref, path_text, old))
-        if path[0] == "imports":
-            document = _yaml_set(document, [], path, value)
-        else:
-            document["values"] = _yaml_set(document.get("values", _EMPTY), [], path, value)
-        self.definitions[ref] = document
+        try:
+            self.definitions[ref] = esc_env_set(self.definitions[ref], path_text, value)
+        except RuleError as err:
+            raise EscError(str(err)) from None
 
     def remove(self, ref: str, path_text: str) -> None:
         """``pulumi env rm <env> <path>`` (pulumi/esc cmd/esc/cli/env_rm.go → ``yamlNode.delete`` in env_set.go): removes
@@ -662,7 +621,7 @@ class Esc:
                     node.pop(part, None)
                     break
                 if part not in node:
-                    raise EscError(f"{_go_path(prefix)}: expected an array or an object")
+                    raise EscError(f"{property_path_string(prefix)}: expected an array or an object")
                 node = node[part]
             elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
                 if last:
@@ -670,7 +629,7 @@ class Esc:
                     break
                 node = node[part]
             else:
-                raise EscError(f"{_go_path(prefix)}: expected an array or an object")
+                raise EscError(f"{property_path_string(prefix)}: expected an array or an object")
         self.definitions[ref] = document
 
     def open(self, ref: str, _seen: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -708,7 +667,7 @@ class Esc:
                     root, secret = root.value, True
                 found, root = _yaml_get(root, [part])
                 if not found:
-                    raise EscError(f"unknown property {_go_path(list(accessors))}")
+                    raise EscError(f"unknown property {property_path_string(list(accessors))}")
             return EscSecret(root) if secret and not isinstance(root, EscSecret) else root
 
         def interpolate(text: str, depth: int) -> Any:
@@ -2077,7 +2036,7 @@ class PulumiCli:
             if opts.get("path"):
                 key, path = parse_key_path(key_text)
                 name = f"{key.namespace}:{key.name}"
-                config[name] = _yaml_set(copy.deepcopy(config.get(name, _EMPTY)), [], path[1:], stored)
+                config[name] = yaml_set(copy.deepcopy(config.get(name, EMPTY_NODE)), [], path[1:], stored)
             else:
                 from secret_chain.pulumi_rules import parse_key
 

@@ -8,6 +8,8 @@ ports; none of them adds a rule of ours.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 PathElement = str | int
@@ -270,12 +272,27 @@ class _Empty:
 EMPTY_NODE = _Empty()
 
 
-def _go_path(prefix: list[PathElement]) -> str:
-    """``fmt.Sprintf("%v", prefix)`` of a ``resource.PropertyPath`` (a ``[]interface{}``): ``[a b 0]``."""
-    return "[" + " ".join(str(p) for p in prefix) + "]"
+def property_path_string(path: Sequence[PathElement]) -> str:
+    """``resource.PropertyPath.String`` (pulumi/pulumi sdk/go/common/resource/properties_path.go), which ``%v`` prints.
+
+    A key of only letters, digits and ``_`` is ``.key`` (bare at the start); any other key is ``["key"]``; an index is
+    ``[i]``. The ESC CLI's own test prints ``string.bar``, ``object[0]`` and ``array.foo`` this way (pulumi/pulumi
+    pkg/cmd/esc/cli/testdata/env-set-invalid.yaml).
+    """
+    out = ""
+    for i, part in enumerate(path):
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z0-9_]*", part):
+            out += part if i == 0 else f".{part}"
+        else:
+            out += '["' + part.replace('"', '\\"') + '"]'
+    return out
 
 
-def _yaml_set(node: object, prefix: list[PathElement], path: list[PathElement], new: object) -> object:
+
+
+def yaml_set(node: object, prefix: list[PathElement], path: list[PathElement], new: object) -> object:
     """``yamlNode.set`` of pulumi/pulumi pkg/cmd/esc/cli/env_set.go, on decoded YAML.
 
     The same code as pulumi/esc syntax/encoding/yaml.go ``YAMLSyntax.Set``: a dict is a mapping node, a list a
@@ -288,22 +305,22 @@ def _yaml_set(node: object, prefix: list[PathElement], path: list[PathElement], 
     head, prefix = path[0], [*prefix, path[0]]
     if node is EMPTY_NODE:
         # case 0: the accessor decides the kind, then the same node is set again
-        return _yaml_set([] if isinstance(head, int) else {}, prefix[:-1], path, new)
+        return yaml_set([] if isinstance(head, int) else {}, prefix[:-1], path, new)
     if isinstance(node, list):
         if not isinstance(head, int):
-            raise RuleError(f"{_go_path(prefix)}: key for an array must be an int")
+            raise RuleError(f"{property_path_string(prefix)}: key for an array must be an int")
         if head < 0 or head > len(node):
-            raise RuleError(f"{_go_path(prefix)}: array index out of range")
+            raise RuleError(f"{property_path_string(prefix)}: array index out of range")
         if head == len(node):
             node.append(EMPTY_NODE)
-        node[head] = _yaml_set(node[head], prefix, path[1:], new)
+        node[head] = yaml_set(node[head], prefix, path[1:], new)
         return node
     if isinstance(node, dict):
         if not isinstance(head, str):
-            raise RuleError(f"{_go_path(prefix)}: key for a map must be a string")
-        node[head] = _yaml_set(node.get(head, EMPTY_NODE), prefix, path[1:], new)
+            raise RuleError(f"{property_path_string(prefix)}: key for a map must be a string")
+        node[head] = yaml_set(node.get(head, EMPTY_NODE), prefix, path[1:], new)
         return node
-    raise RuleError(f"{_go_path(prefix)}: expected an array or an object")
+    raise RuleError(f"{property_path_string(prefix)}: expected an array or an object")
 
 
 def esc_env_set(definition: object, path: str, value: object, *, secret: bool = False) -> dict[str, object]:
@@ -317,19 +334,22 @@ def esc_env_set(definition: object, path: str, value: object, *, secret: bool = 
     """
     import copy
 
-    elements = parse_property_path(path)
+    try:
+        elements = parse_property_path(path)
+    except RuleError as err:
+        raise RuleError(f"invalid path: {err}") from None  # env_set.go: fmt.Errorf("invalid path: %w", err)
     if not elements:
         raise RuleError("path must contain at least one element")
     new = {"fn::secret": value} if secret else value
     document: object = copy.deepcopy(definition) if isinstance(definition, dict) else EMPTY_NODE
     if elements[0] == "imports":
-        result = _yaml_set(document, [], elements, new)
+        result = yaml_set(document, [], elements, new)
     else:
         root = document if isinstance(document, dict) else {}
         values = root.get("values", EMPTY_NODE)
         if values is EMPTY_NODE:
             values = {}
-        root["values"] = _yaml_set(values, [], elements, new)
+        root["values"] = yaml_set(values, [], elements, new)
         result = root
     assert isinstance(result, dict)
     return result
