@@ -93,7 +93,7 @@ def test_pyproject_maps_the_source_folder_to_the_import_name() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     setuptools = pyproject["tool"]["setuptools"]
     assert setuptools["package-dir"] == {"": "components"}
-    assert setuptools["packages"] == ["secret_chain", "secret_chain.ops", "secret_chain.doctor"]
+    assert setuptools["packages"] == ["secret_chain", "secret_chain.doctor", "secret_chain.ops"]
     assert pyproject["project"]["name"] == "secret-chain"
     assert pyproject["project"]["scripts"] == {"secret-chain": "secret_chain.ops.cli:main"}
     assert not (ROOT / "components" / "__init__.py").exists(), "components/ is the source folder, not a package"
