@@ -63,7 +63,7 @@ def test_json_and_text_are_redacted(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     data = json.loads(out)
     assert len(data["manifests"]) == 4
-    assert {link["config_key"] for link in data["chain"]} >= {"namespace:imagePullSecret.token", "prometheus:authToken", "ci:githubAppPrivateKey"}
+    assert {link["configKey"] for link in data["chain"]} >= {"namespace:imagePullSecret.token", "prometheus:authToken", "ci:githubAppPrivateKey"}
     assert_no_secret(out, config, secret_keys)
     assert main(["plan", "--stack", "production", "--config", path, "--preview"]) == 0
     text = capsys.readouterr().out

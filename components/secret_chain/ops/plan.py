@@ -162,13 +162,18 @@ def render_text(evaluation: Evaluation) -> str:
 
 
 def render_json(evaluation: Evaluation) -> dict[str, Any]:
-    """Machine-readable plan (same content as :func:`render_text`)."""
+    """Machine-readable plan (same content as :func:`render_text`).
+
+    Its keys are camelCase, as every command's ``--json`` (and Pulumi's own JSON: ``pulumi stack export``,
+    ``pulumi config --json``'s ``objectValue``). ``outputs`` holds the stack's outputs as the program exports them:
+    their names are camelCase, and what a value holds (a component's name, an annotation key) is data, copied as it is.
+    """
     return {
         "stack": evaluation.stack,
         "preview": evaluation.preview,
-        "resources": [r.__dict__ for r in rows(evaluation)],
-        "parts": [p.__dict__ for p in part_rows(evaluation)],
-        "chain": [link.__dict__ for link in links(evaluation)],
+        "resources": [{"type": r.type, "name": r.name, "namespace": r.namespace, "objectName": r.object_name} for r in rows(evaluation)],
+        "parts": [{"part": p.part, "built": p.built, "why": p.why} for p in part_rows(evaluation)],
+        "chain": [{"configKey": link.config_key, "target": link.target, "consumers": link.consumers} for link in links(evaluation)],
         "outputs": {k: ("[secret]" if is_secret(v) else v) for k, v in evaluation.stack_outputs.items()},
     }
 
