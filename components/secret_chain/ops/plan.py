@@ -195,8 +195,89 @@ def _api_version_kind(type_: str) -> tuple[str, str]:
     return (version if group in ("core", "") else f"{group}/{version}"), kind
 
 
+JSON_DATA_KEYS = {"kubernetes.io/dockerconfigjson": ".dockerconfigjson", "kubernetes.io/dockercfg": ".dockercfg"}
+"""The Secret types whose one data key must hold a JSON object, and that key.
+
+The API server refuses such a Secret otherwise (kubernetes pkg/apis/core/validation/validation.go ``ValidateSecret``:
+``json.Unmarshal(dockerConfigJSONBytes, &map[string]interface{}{})``, "Invalid value: \"<secret contents redacted>\"").
+"""
+REGISTRY_PLACEHOLDER = "<registry>"
+"""The registry named in a ``.dockerconfigjson`` skeleton whose value is not known (a preview)."""
+
+
+def json_skeleton(value: object, placeholder: str) -> str:
+    """A redacted JSON document with ``value``'s shape: its keys kept, every scalar replaced by ``placeholder``.
+
+    ``value``: the document's text (a ``.dockerconfigjson``). Keys are names (a registry, ``auths``, ``username``),
+    never values; a document that is not a JSON object (an unknown of a preview) becomes the shape the kubelet reads,
+    ``{"auths": {"<registry>": {"auth": …}}}`` (kubernetes pkg/credentialprovider/config.go ``DockerConfigJSON``).
+    """
+
+    def scrub(node: object) -> object:
+        if isinstance(node, dict):
+            return {str(k): scrub(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [scrub(v) for v in node]
+        return placeholder
+
+    try:
+        document = json.loads(value) if isinstance(value, str) else None
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        document = {"auths": {REGISTRY_PLACEHOLDER: {"auth": None}}}
+    return json.dumps(scrub(document), sort_keys=True, separators=(",", ":"))
+
+
+def _redacted_secret(inputs: dict[str, Any], placeholder: str) -> dict[str, Any]:
+    """A Secret's ``data`` and ``stringData`` as a manifest an API server accepts, every secret value a placeholder.
+
+    A placeholder in ``data`` is refused: ``data`` values are base64 (the API server answers 400 "illegal base64 data").
+    So each secret value goes to ``stringData``, which takes any string and which the server merges into ``data``
+    (kubernetes pkg/apis/core/v1/conversion.go ``Convert_v1_Secret_To_core_Secret``), under its own key. A key that
+    must hold JSON (:data:`JSON_DATA_KEYS`) gets a skeleton of the real document (:func:`json_skeleton`). A value that
+    is not secret stays where it was.
+    """
+    secret_type = unwrap(inputs.get("type"))
+    json_key = JSON_DATA_KEYS.get(secret_type) if isinstance(secret_type, str) else None
+    data: dict[str, Any] = {}
+    string_data: dict[str, Any] = {}
+    for prop, kept in (("data", data), ("stringData", string_data)):
+        value = inputs.get(prop)
+        entries = unwrap(value)
+        if not isinstance(entries, dict):
+            continue
+        whole = is_secret(value)
+        items = entries.items() if whole or not isinstance(value, dict) else value.items()
+        for key, item in items:
+            if not (whole or is_secret(item)):
+                kept[str(key)] = redact(item, placeholder)
+                continue
+            plain = unwrap(item)
+            if key == json_key:
+                if prop == "data" and isinstance(plain, str):
+                    try:
+                        plain = base64.b64decode(plain, validate=True).decode()
+                    except (ValueError, UnicodeDecodeError):
+                        plain = None
+                string_data[str(key)] = json_skeleton(plain, placeholder)
+            else:
+                string_data[str(key)] = placeholder
+    out = {k: v for k, v in inputs.items() if k not in ("data", "stringData")}
+    out = redact(out, placeholder)
+    if data:
+        out["data"] = data
+    if string_data:
+        out["stringData"] = string_data
+    return dict(out)
+
+
 def redacted_manifests(evaluation: Evaluation) -> list[dict[str, Any]]:
-    """Each Kubernetes object registered, with every secret value replaced by ``<secret:KEYS>``."""
+    """Each Kubernetes object registered, with every secret value replaced by ``<secret:KEYS>``.
+
+    A Secret's secret values are in ``stringData`` (:func:`_redacted_secret`), so ``kubectl apply --dry-run=server``
+    accepts every manifest as written.
+    """
     objects = []
     for reg in evaluation.resources:
         if not reg.type.startswith("kubernetes:"):
@@ -205,13 +286,16 @@ def redacted_manifests(evaluation: Evaluation) -> list[dict[str, Any]]:
         annotations = meta.get("annotations") if isinstance(meta, dict) else None
         keys = annotations.get(CONFIG_KEYS_ANNOTATION) if isinstance(annotations, dict) else None
         placeholder = f"<secret:{keys}>" if isinstance(keys, str) and keys else "[secret]"
-        inputs = dict(reg.inputs)
-        for prop in ("stringData", "data"):
-            value = inputs.get(prop)
-            if is_secret(value) and isinstance(unwrap(value), dict):
-                # Data keys are names, not values: keep them so the manifest still shows its shape.
-                inputs[prop] = {str(k): placeholder for k in unwrap(value)}
-        body = redact(inputs, placeholder)
+        if reg.type == SECRET:
+            body = _redacted_secret(dict(reg.inputs), placeholder)
+        else:
+            inputs = dict(reg.inputs)
+            for prop in ("stringData", "data"):
+                value = inputs.get(prop)
+                if is_secret(value) and isinstance(unwrap(value), dict):
+                    # Data keys are names, not values: keep them so the manifest still shows its shape.
+                    inputs[prop] = {str(k): placeholder for k in unwrap(value)}
+            body = redact(inputs, placeholder)
         api_version, kind = _api_version_kind(reg.type)
         objects.append({"apiVersion": api_version, "kind": kind, **{k: v for k, v in body.items() if k not in ("apiVersion", "kind")}})
     return objects
