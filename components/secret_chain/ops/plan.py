@@ -370,7 +370,11 @@ def main(args: argparse.Namespace) -> int:
 # --- where each value flows: derived from the example stacks' registrations ---------------------------
 
 EXAMPLE_CONFIGS = Path(__file__).resolve().parents[3] / "examples" / "config"
-"""The example configs (``pulumi config --json`` form) the flows are derived from."""
+"""The example configs (``pulumi config --json`` form) the flows are derived from, in a checkout (:func:`derive_flows`)."""
+FLOWS_FILE = "flows.json"
+"""The flows as package data of ``secret_chain.ops`` (pyproject.toml ``[tool.setuptools.package-data]``): an installed
+wheel has no ``examples/`` folder, so :func:`flows` reads what :func:`derive_flows` found in the checkout (``make esc``
+writes it; tests/test_cli_installed.py keeps the two equal)."""
 EXAMPLE_STACKS = (("production", "production.json"), ("preview-base", "preview.json"), ("preview-pr-1", "preview.json"))
 """Each stack kind, with the example config it is evaluated with."""
 PR_STACK = "preview-pr-<N>"
@@ -478,14 +482,54 @@ def _variants(config: dict[str, str], secret_keys: list[str]) -> list[tuple[dict
     return out
 
 
+Flows = dict[str, tuple[tuple[str, tuple[str, ...]], ...]]
+"""config key → ((target, stack kinds), …)."""
+
+
 @functools.cache
-def flows() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+def flows() -> Flows:
+    """Where each config key's value lands: key → ((target, stack kinds), …), as :func:`derive_flows` found it.
+
+    Read from the package's own data (:data:`FLOWS_FILE`), so an installed package says what a checkout says; a
+    package without it is broken, and is told as an error rather than as empty cells.
+    """
+    from importlib import resources
+
+    try:
+        text = resources.files("secret_chain.ops").joinpath(FLOWS_FILE).read_text(encoding="utf-8")
+    except OSError as err:
+        raise SecretChainError(f"the package data secret_chain/ops/{FLOWS_FILE} cannot be read ({err.strerror}): reinstall secret-chain") from None
+    document = json.loads(text)
+    return {key: tuple((target, tuple(stacks)) for target, stacks in targets) for key, targets in document["flows"].items()}
+
+
+def flows_document(found: Flows) -> str:
+    """The text of :data:`FLOWS_FILE` for ``found``: sorted, one target per line, ending in a newline."""
+    def dumped(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    keys = [
+        f"  {dumped(key)}: [\n" + ",\n".join(f"   {dumped([target, list(stacks)])}" for target, stacks in targets) + "\n  ]"
+        for key, targets in sorted(found.items())
+    ]
+    head = dumped("make esc (secret_chain.ops.plan.write_flows), from examples/config; do not edit by hand")
+    return f'{{\n "generatedBy": {head},\n "flows": {{\n' + ",\n".join(keys) + "\n }\n}\n"
+
+
+def write_flows() -> Path:
+    """Write :data:`FLOWS_FILE` next to this module from the checkout's examples (:func:`derive_flows`); its path."""
+    path = Path(__file__).with_name(FLOWS_FILE)
+    path.write_text(flows_document(derive_flows()), encoding="utf-8")
+    return path
+
+
+def derive_flows(configs: Path = EXAMPLE_CONFIGS) -> Flows:
     """Where each config key's value lands, derived from the example stacks: key → ((target, stack kinds), …).
 
-    Each stack kind is evaluated offline with its example config (:data:`EXAMPLE_STACKS`), and again with the keys
-    the example leaves unset (the previous Prometheus token, a Flux token instead of the App). A target is
+    Each stack kind is evaluated offline with its example config (:data:`EXAMPLE_STACKS`, from ``configs``), and again
+    with the keys the example leaves unset (the previous Prometheus token, a Flux token instead of the App). A target is
     :func:`links`' ``Secret <namespace>/<name> [<data keys>]``, with only the data keys the value reaches
-    (:func:`reached`), or a GitHub Actions secret or variable. Empty when the examples are not there (an installed package).
+    (:func:`reached`), or a GitHub Actions secret or variable. Needs the checkout's ``examples/config``.
     """
     found: dict[str, dict[str, list[str]]] = {}
 
@@ -499,9 +543,9 @@ def flows() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
                     stacks.append(label)
 
     for stack, example in EXAMPLE_STACKS:
-        path = EXAMPLE_CONFIGS / example
+        path = configs / example
         if not path.is_file():
-            return {}
+            raise SecretChainError(f"{path} is missing: the flows are derived from the example configs of a checkout")
         config, secret_keys = load_config_file(path)
         evaluation = _evaluated(config, secret_keys, stack)
         if evaluation is None:
