@@ -241,3 +241,16 @@ def test_the_port_refuses_what_the_pr_environment_used_to_be_told() -> None:
 
 def test_every_stack_kind_is_covered() -> None:
     assert set(KINDS) == set(STACKS)
+
+
+@pytest.mark.parametrize("attached", sorted(set(KINDS.values())))
+def test_every_rotation_step_sets_the_node_the_stack_reads(attached: str) -> None:
+    """The rotation guide's steps for a stack attaching each environment (``rotation`` prints them: issue 21, item 8):
+    each ``pulumi env set`` in them (phase 1 of prometheus:authToken sets prometheus:previousAuthToken) is aimed as a fix is."""
+    from secret_chain.ops.inventory import rotation_steps
+
+    environment = f"{ORG}/{environments.ESC_PROJECT}/{attached}"
+    commands = [c for entry in ESC_KEYS for step in rotation_steps(entry, environment) for c in env_set_commands(step)]
+    assert any("previousAuthToken" in c for c in commands)
+    for command in commands:
+        assert problem(command, attached) is None, (command, problem(command, attached))
