@@ -537,7 +537,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument(
         "--docs",
         metavar="PATH",
-        help="rewrite every generated block (secret tables, parts, real path, rotation guide) in PATH, a Markdown file or each *.md under a directory",
+        help="rewrite every generated block (secret tables, parts, real path, rotation steps) in PATH: a Markdown file or each *.md in a directory",
     )
     p.add_argument("--readme", metavar="FILE", help="rewrite the generated blocks of FILE, which must hold the secret-inventory markers")
     p.add_argument("--rotation-doc", metavar="FILE", help="rewrite the block between the rotation-guide markers of FILE (each secret's steps)")
