@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -318,3 +319,54 @@ def test_the_troubleshooting_page_is_the_runbooks_symptoms_with_link_key_and_fix
         ("Pulumi login failed", "ci:pulumiFallbackAccessToken"),
     ):
         assert symptom in runbook.of(catalog.get(key)).symptom
+
+
+def _shell_lines(text: str) -> list[str]:
+    """Every line of the ```bash and ```sh blocks of a page, comments dropped."""
+    return [line.split("  #")[0].strip() for block in re.findall(r"```(?:bash|sh)\n(.*?)```", text, flags=re.S) for line in block.splitlines()]
+
+
+def test_every_secret_chain_command_of_the_docs_is_one_the_cli_accepts() -> None:
+    """Each `secret-chain …` a page tells a person to run (in a code block) parses with the real command line."""
+    from secret_chain.ops.cli import build_parser
+
+    found = []
+    for path in _public_docs():
+        for line in _shell_lines(path.read_text(encoding="utf-8")):
+            for part in re.split(r"\s*(?:&&|\|\||\||;)\s*", line):
+                words = shlex.split(part) if part.startswith("secret-chain ") else []
+                if words:
+                    found.append((path.name, words))
+                    try:
+                        build_parser().parse_args(words[1:])
+                    except SystemExit as refused:
+                        raise AssertionError(f"{path.name}: {' '.join(words)} is refused by the command line") from refused
+    assert {name for name, _ in found} >= {"tutorial.md", "prerequisites.md"}
+    assert {words[1] for _, words in found} >= {"preflight", "forget-shared"}
+
+
+def test_the_tutorial_goes_from_the_bootstrap_to_the_first_preview_in_order() -> None:
+    text = (DOCS / "tutorial.md").read_text(encoding="utf-8")
+    lines = _shell_lines(text)
+    order = [
+        "pulumi stack select --create <org>/bootstrap",
+        "pulumi up",
+        "pulumi stack select --create <org>/production",
+        "pulumi config --show-secrets --json | secret-chain preflight --stack production --config -",
+        "pulumi preview && pulumi up",
+        "pulumi stack select --create <org>/preview-base",
+        "pulumi config --show-secrets --json | secret-chain preflight --stack preview-base --config -",
+        "pulumi preview && pulumi up",
+    ]
+    at = 0
+    for command in order:
+        assert command in lines[at:], f"{command!r} is not where the tutorial's order puts it"
+        at = lines.index(command, at) + 1
+    # the first preview is CI's: each workflow the tutorial names exists, and the deploy runs what the tutorial says
+    named = set(re.findall(r"`([\w-]+\.yml)`", text))
+    assert named >= {"preview-plan.yml", "preview-deploy.yml", "preview-cleanup.yml"}
+    for workflow in named:
+        assert (ROOT / ".github" / "workflows" / workflow).is_file(), workflow
+    deploy = (ROOT / ".github" / "workflows" / "preview-deploy.yml").read_text(encoding="utf-8")
+    for step in ("pulumi preview --policy-pack policy", "pulumi up --yes --skip-preview --policy-pack policy", "secret-chain preflight"):
+        assert step in deploy
