@@ -370,3 +370,20 @@ def test_the_tutorial_goes_from_the_bootstrap_to_the_first_preview_in_order() ->
     deploy = (ROOT / ".github" / "workflows" / "preview-deploy.yml").read_text(encoding="utf-8")
     for step in ("pulumi preview --policy-pack policy", "pulumi up --yes --skip-preview --policy-pack policy", "secret-chain preflight"):
         assert step in deploy
+
+
+def test_sphinx_roles_in_docstrings_become_code_spans() -> None:
+    """The griffe extension mkdocs.yml loads: Markdown has no reST roles, so `:class:`~a.B`` would show as written."""
+    import importlib.util
+
+    import griffe
+
+    spec = importlib.util.spec_from_file_location("docs_hooks", DOCS / "hooks.py")
+    assert spec is not None and spec.loader is not None
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    text = "See :class:`~secret_chain.kube.Thing`, :func:`secret_chain.config.lookup` and ``x``.\n```\nkept\n```"
+    obj = griffe.Class("X", docstring=griffe.Docstring(text))
+    hooks.SphinxRoles().on_object(obj=obj)
+    assert obj.docstring is not None
+    assert obj.docstring.value == "See `Thing`, `lookup` and `x`.\n```\nkept\n```"
