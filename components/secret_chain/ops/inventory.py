@@ -251,12 +251,12 @@ _PARTS_BLOCK = re.compile(r"<!-- BEGIN parts[^\n]*-->.*?<!-- END parts -->", re.
 
 
 def parts_block() -> str:
-    """The README's table of parts (which stack kinds build each, what it needs, how it is enabled), markers included."""
+    """The table of parts (which stack kinds build each, what it needs, how it is enabled), markers included."""
     return f"{PARTS_BEGIN}\n{parts.render_markdown()}{PARTS_END}"
 
 
 def current_parts_block(text: str) -> str:
-    """The README's parts table as it stands (markers included), or "" when it has none."""
+    """A page's parts table as it stands (markers included), or "" when it has none."""
     match = _PARTS_BLOCK.search(text)
     return match.group(0) if match else ""
 
@@ -270,8 +270,8 @@ def _marked(pattern: re.Pattern[str], text: str, what: str, name: str) -> str:
 
 
 def current_block(text: str) -> str:
-    """The block between (and including) the markers of a README's text."""
-    return _marked(_BLOCK, text, "README", "secret-inventory")
+    """The secret tables between (and including) their markers in a page's text."""
+    return _marked(_BLOCK, text, "the page", "secret-inventory")
 
 
 def _read(path: Path) -> str:
@@ -326,7 +326,7 @@ def operator_settings(kind: parts.Kind) -> list[tuple[str, str]]:
 
 
 def real_path_markdown() -> str:
-    """The README's list of every value a person sets, per stack and per ESC environment (generated)."""
+    """Every value a person sets, per stack and per ESC environment (the tutorial's generated list)."""
     from secret_chain import environments
 
     lines = [
@@ -382,12 +382,12 @@ def real_path_markdown() -> str:
 
 
 def real_path_block() -> str:
-    """The README's real-path list, markers included."""
+    """The tutorial's list of values, markers included."""
     return f"{REAL_PATH_BEGIN}\n{real_path_markdown()}{REAL_PATH_END}"
 
 
 def current_real_path_block(text: str) -> str:
-    """The README's real-path list as it stands (markers included), or "" when it has none."""
+    """A page's list of values as it stands (markers included), or "" when it has none."""
     match = _REAL_PATH_BLOCK.search(text)
     return match.group(0) if match else ""
 

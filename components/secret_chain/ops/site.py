@@ -206,7 +206,7 @@ def troubleshooting() -> str:
         out += ["", f'<a id="{_anchor(symptom)}"></a>', "", f"### {symptom}"]
         for e in group:
             out += ["", f"#### `{e['key']}`", "", f"Link of the chain: {e['link']}.", ""]
-            out.append("Fix: set the value again in the environment that holds it, then run `pulumi up` on the stacks that import it:")
+            out.append("To fix it, set the value again in the environment that holds it, then run `pulumi up` on the stacks that import it:")
             out += ["", "```bash", e["fix"], "```"]
             if e["steps"]:
                 out += ["", f"To replace a working value without downtime, follow [its rotation steps]({e['steps']})."]
