@@ -6,7 +6,7 @@ floor is a version the project claims to support that a resolver never chooses, 
 every floor with ``==``) would test exactly that yanked release. The record lists, per requirement string, the
 lowest admitted release, whether it is yanked and why, and the first admitted release that is not.
 
-``python -m tests.pypi_floors`` (run by ``make lock``, needs PyPI) rewrites ``tests/data/pypi-floors.json`` from
+``python -m tests.pypi_floors`` (run by ``make lock`` and ``make floors``, needs PyPI) rewrites ``tests/data/pypi-floors.json`` from
 PyPI's Simple API in its JSON form (PEP 691: ``Accept: application/vnd.pypi.simple.v1+json``), whose files carry
 PEP 592's ``yanked`` (false, true or the reason). That is the source PyPI recommends for release data; the
 ``releases`` key of its project JSON API is deprecated (pypi/warehouse docs/api-reference/json.rst, #11777). A release
