@@ -9,6 +9,7 @@ Every component must analyse, and its inputs/outputs must carry the types and de
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import inspect
 import json
@@ -28,8 +29,8 @@ from pulumi.provider.experimental.schema import generate_schema
 import secret_chain
 from secret_chain.errors import SecretChainError
 from secret_chain.provider import PACKAGE_METADATA, PACKAGE_NAME, SecretChainProvider, component_classes
+from tests.conftest import canary_config, rsa_pem
 from tests.runtime import evaluate
-from tests.test_guard_rails_args import _config as _all_parts_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CLASSES = component_classes()
@@ -357,7 +358,27 @@ MINIMAL_ARGS: dict[str, dict[str, Any]] = {
     "GrafanaOAuth": {"namespace": "monitoring", "domain": "acme.io"},
     "SecretChain": {},
 }
-"""Each hosted component's required args, with valid values (the config is tests/test_guard_rails_args.py's, every part set)."""
+"""Each hosted component's required args, with valid values."""
+
+
+@functools.cache
+def _all_parts_config() -> tuple[dict[str, str], list[str]]:
+    """A valid config for every part (the canaries, plus a Flux App, a DNS token, Grafana's OAuth App and the chain's settings)."""
+    config, secret_keys = canary_config()
+    extra = {
+        "flux:githubAppId": ("234567", False),
+        "flux:githubAppInstallationId": ("34567890", False),
+        "flux:githubAppPrivateKey": (rsa_pem(), True),
+        "gateway:digitaloceanDnsToken": ("dop_v1_" + "5a1b" * 16, True),
+        "grafana:githubClientId": ("Ov23liq8Rk2xT0pLm9Zc", True),
+        "grafana:githubClientSecret": ("c0ffee4b1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a", True),
+        "grafana:githubOrg": ("acme", False),
+        "grafana:adminUser": ("octo", False),
+        "secret-chain:domain": ("acme.io", False),
+        "secret-chain:acmeEmail": ("ops@acme.io", False),
+        "secret-chain:fluxRepositoryUrl": ("https://github.com/acme/cluster", False),
+    }
+    return {**config, **{k: v for k, (v, _) in extra.items()}}, [*secret_keys, *(k for k, (_, secret) in extra.items() if secret)]
 
 
 def _deprecation_warnings(component: type[pulumi.ComponentResource], args: dict[str, Any]) -> list[str]:
@@ -368,7 +389,7 @@ def _deprecation_warnings(component: type[pulumi.ComponentResource], args: dict[
             component("probe", args)  # type: ignore[call-arg]
 
     config, secret_keys = _all_parts_config()
-    return [line for line in evaluate(program, config=config, secret_keys=secret_keys).logs if "deprecated" in line.lower()]
+    return [line for line in evaluate(program, config=dict(config), secret_keys=list(secret_keys)).logs if "deprecated" in line.lower()]
 
 
 def test_every_input_the_code_treats_as_deprecated_has_a_deprecation_message() -> None:
