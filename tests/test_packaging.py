@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -129,7 +130,9 @@ def _recipe(target: str) -> list[str]:
     make = shutil.which("make")
     if make is None:
         pytest.fail("make is not installed: the README's two commands need it")
-    result = subprocess.run([make, "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, check=True)
+    # Not as a sub-make of `make test` (which would pass its MAKEFLAGS and print "make[1]: Entering directory").
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    result = subprocess.run([make, "--no-print-directory", "-n", "-B", target], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     return [line for line in result.stdout.splitlines() if line and not line.startswith("#")]
 
 
