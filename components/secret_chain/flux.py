@@ -22,7 +22,7 @@ import pulumi
 
 from secret_chain import catalog, flux_images, kube
 from secret_chain import validators as v
-from secret_chain._component import ChainComponent
+from secret_chain._component import ChainComponent, deprecation
 from secret_chain._resolve import arg, resolve_spec
 from secret_chain.catalog import Key
 from secret_chain.config import (
@@ -75,6 +75,12 @@ FLUX_INSTALLS: tuple[FluxInstall, ...] = ("bootstrap", "standalone")
 AuthMode = Literal["token", "github-app"]
 
 
+IMAGE_AUTOMATION_REPLACED_BY = "FluxGitCredentials is credentials and source only. Use FluxImageAutomation, or SecretChain's image_automation"
+"""What replaces FluxGitCredentials' ``image_automation``, said in its warning and its deprecation message."""
+DEPRECATED_ARGS: dict[str, str] = {"image_automation": deprecation(f"accepted with a warning. {IMAGE_AUTOMATION_REPLACED_BY}")}
+"""Arguments accepted for one more release, with a warning: their ``deprecationMessage`` in the provider's schema."""
+
+
 class FluxGitCredentialsArgs(TypedDict, total=False):
     """Arguments of :class:`FluxGitCredentials`. Values left out are read from ESC-injected config.
 
@@ -111,7 +117,7 @@ class FluxGitCredentialsArgs(TypedDict, total=False):
     github_app_base_url: str
     """GitHub App mode on GitHub Enterprise Server: the API base URL (https://ghe.example.com/api/v3). Default: none (github.com)."""
     image_automation: ImageAutomationArgs
-    """Flux image automation. Default: none."""
+    """Deprecated: Flux image automation on this GitRepository (use FluxImageAutomation). Default: none."""
 
 
 @dataclass(frozen=True)
@@ -288,7 +294,7 @@ def resolve(args: FluxGitCredentialsArgs, reader: ConfigReader) -> FluxSpec | No
         if automation_args is not None:
             pulumi.log.warn(
                 f"{reader.owner}: image_automation is deprecated in {catalog.DEPRECATED_SINCE} and goes in {catalog.REMOVED_IN}: "
-                "FluxGitCredentials is credentials and source only. Use FluxImageAutomation, or SecretChain's image_automation"
+                f"{IMAGE_AUTOMATION_REPLACED_BY}"
             )
             app_mode = isinstance(auth, GitHubAppAuth)
             automation = flux_images.resolve_nested(
