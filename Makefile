@@ -51,14 +51,15 @@ test: setup
 	# The workflows' static audit (issue 20): zizmor from the lock file, offline, at its most sensitive persona; its
 	# findings are fixed or justified line by line in .github/zizmor.yml (tests/test_ci_trust.py checks that too).
 	$(VENV)/bin/zizmor --offline --persona auditor --no-progress .github/workflows
-	$(MAKE) --no-print-directory docs
+	$(DOCS_BUILD)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 # The documentation site (mkdocs.yml, docs/) into build/site/, offline. --strict: a broken link or anchor, a page left out
 # of the nav, a docstring mkdocstrings cannot render, fails the build (tests/test_docs.py). Not --quiet: it logs only errors,
 # and --strict counts the warnings that are logged (mkdocs/__main__.py, commands/build.py), so --quiet --strict passes them.
+DOCS_BUILD = $(VENV)/bin/mkdocs build --strict
 docs: setup
-	$(VENV)/bin/mkdocs build --strict
+	$(DOCS_BUILD)
 
 # Regenerate esc/ from the catalog and the parts table (tests/test_esc.py fails until it is run after a change), and the
 # package data of where each value flows (secret_chain/ops/flows.json, from examples/config: tests/test_cli_installed.py).
