@@ -32,7 +32,18 @@ from secret_chain.program import main as program
 from tests.test_stacks import STACKS, build, cli_entry, stack_document
 
 ROOT = Path(__file__).resolve().parent.parent
-KEY = catalog.STACK_KIND.key
+KEY = "secret-chain:stackKind"
+"""The stack setting that declares a stack's kind (spelled out: a test of the code before it existed must fail, not error)."""
+
+
+def test_the_catalog_holds_the_setting_with_its_check_and_fix() -> None:
+    entry = catalog.BY_KEY[KEY]
+    assert entry.tier is catalog.Tier.STACK and not entry.secret and entry.example == "production"
+    for kind in ("production", "preview-base", "preview-pr-7", "bootstrap"):
+        assert entry.check(kind) == kind
+    for bad in ("prod", "preview-pr-0", "preview-pr-07", "preview-pr-", "Production", ""):
+        with pytest.raises(ValueError, match="is not a stack kind|empty"):
+            entry.check(bad)
 
 
 def declared(stack: str, kind: str | None) -> dict[str, dict[str, Any]]:
