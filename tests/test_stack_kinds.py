@@ -42,7 +42,7 @@ def test_the_catalog_holds_the_setting_with_its_check_and_fix() -> None:
     for kind in ("production", "preview-base", "preview-pr-7", "bootstrap"):
         assert entry.check(kind) == kind
     for bad in ("prod", "preview-pr-0", "preview-pr-07", "preview-pr-", "Production", ""):
-        with pytest.raises(ValueError, match="is not a stack kind|empty"):
+        with pytest.raises(ValueError, match=r"is not a stack kind|empty"):
             entry.check(bad)
 
 
