@@ -42,9 +42,11 @@ test: setup
 	$(VENV)/bin/zizmor --offline --persona auditor --no-progress .github/workflows
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
-# Regenerate esc/ from the catalog and the parts table (tests/test_esc.py fails until it is run after a change).
+# Regenerate esc/ from the catalog and the parts table (tests/test_esc.py fails until it is run after a change), and the
+# package data of where each value flows (secret_chain/ops/flows.json, from examples/config: tests/test_cli_installed.py).
 esc: setup
 	$(PY) -c 'from secret_chain import esc; print("\n".join(esc.write_files("esc")))'
+	$(PY) -c 'from secret_chain.ops import plan; print(plan.write_flows())'
 
 # Re-resolve requirements-dev.lock after changing dependencies in pyproject.toml (needs PyPI).
 lock: setup

@@ -544,9 +544,13 @@ def _received(call: dict[str, object]) -> str:
     """The value a stub pulumi call received, as the real CLI would store it."""
     argv = [str(a) for a in call["argv"]]  # type: ignore[attr-defined]
     files = dict(call["files"])  # type: ignore[call-overload]
-    if "env" in argv[1:3]:  # pulumi env set … --secret --string --file X: the file, or stdin for -, taken as it is
-        source = argv[argv.index("--file") + 1]
-        return str(call["stdin"]) if source == "-" else str(files[next(a for a in files if a.endswith(source))])
+    if argv[1:3] == ["env", "set"]:  # as the ESC CLI reads it: the one port of env_set.go (pulumi_rules.env_set_value)
+        from secret_chain.pulumi_rules import env_set_value, parse_env_set
+
+        stdin = str(call["stdin"] or "").encode()
+        value = env_set_value(parse_env_set(argv[3:]), stdin=stdin, read_file=lambda name: str(files[name]).encode())
+        assert isinstance(value, dict) and set(value) == {"fn::secret"} and isinstance(value["fn::secret"], str), value
+        return value["fn::secret"]
     return str(call["stdin"]).removesuffix("\n")  # config set: "trailing newlines are stripped, unless --raw"
 
 

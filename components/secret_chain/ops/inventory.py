@@ -406,10 +406,26 @@ def anchor(key: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")
 
 
+_STEP_FIELD = re.compile(r"\{(env|rm):([^{}]+)\}")
+"""A field of a runbook step other than ``{set}``: :func:`secret_chain.ops.runbook.env_of` and :func:`~secret_chain.ops.runbook.remove`."""
+
+
 def rotation_steps(entry: Key, environment: str = DOC_ENVIRONMENT) -> list[str]:
-    """The entry's rotation steps with ``{set}`` replaced by the exact command that sets the key."""
+    """The entry's rotation steps for a stack attaching ``environment``, each command complete.
+
+    ``{set}`` becomes the exact command that sets the key, ``{env:KEY}`` the environment that holds KEY and ``{rm:KEY}``
+    the command that removes it from there (:func:`secret_chain.environments.home_of`, the rule of every fix): so a step
+    names the environment it acts on, never the docs' ``<Environment>`` beside the stack's own.
+    """
+    from secret_chain.config import remove_command
+    from secret_chain.environments import home_of
+
+    def field(match: re.Match[str]) -> str:
+        key = catalog.get(match.group(2))
+        return home_of(key, environment) if match.group(1) == "env" else remove_command(key, environment, stack=False)
+
     command = set_command(entry, environment)
-    return [step.replace("{set}", command) for step in runbook.of(entry).rotate]
+    return [_STEP_FIELD.sub(field, step.replace("{set}", command)) for step in runbook.of(entry).rotate]
 
 
 def doc_link(key: str) -> str:
