@@ -1,11 +1,11 @@
 # Two commands on a fresh machine (python3, pip and make are all they need):
 #   make demo   set up .venv and show, offline, what `pulumi up` would create for the example stack
-#   make test   set up .venv and run lint, type checks and the whole test suite
+#   make test   set up .venv and run lint, type checks, the whole test suite and the documentation site's strict build
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test setup policy-venv lock clean sdk-floor esc
+.PHONY: demo test docs setup policy-venv lock clean sdk-floor esc
 
 # Exact, hash-checked versions from the lock files; the package itself on top without resolving again.
 $(VENV)/.installed: pyproject.toml requirements-dev.lock requirements-crd.lock Makefile
@@ -40,7 +40,14 @@ test: setup
 	# The workflows' static audit (issue 20): zizmor from the lock file, offline, at its most sensitive persona; its
 	# findings are fixed or justified line by line in .github/zizmor.yml (tests/test_ci_trust.py checks that too).
 	$(VENV)/bin/zizmor --offline --persona auditor --no-progress .github/workflows
+	$(MAKE) --no-print-directory docs
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal
+
+# The documentation site (mkdocs.yml, docs/) into build/site/, offline. --strict: a broken link or anchor, a page left out
+# of the nav, a docstring mkdocstrings cannot render, fails the build (tests/test_docs.py). Not --quiet: it logs only errors,
+# and --strict counts the warnings that are logged (mkdocs/__main__.py, commands/build.py), so --quiet --strict passes them.
+docs: setup
+	$(VENV)/bin/mkdocs build --strict
 
 # Regenerate esc/ from the catalog and the parts table (tests/test_esc.py fails until it is run after a change), and the
 # package data of where each value flows (secret_chain/ops/flows.json, from examples/config: tests/test_cli_installed.py).
@@ -68,4 +75,4 @@ sdk-floor: setup
 	SECRET_CHAIN_PLUGIN_PYTHON=$(FLOOR_VENV)/bin/python $(PY) -m pytest tests/test_engine_schema.py tests/test_engine_construct.py
 
 clean:
-	rm -rf $(VENV) $(FLOOR_VENV) policy/venv .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(FLOOR_VENV) policy/venv .pytest_cache .mypy_cache .ruff_cache .hypothesis build/site

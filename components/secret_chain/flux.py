@@ -93,7 +93,7 @@ class FluxGitCredentialsArgs(TypedDict, total=False):
     """How Flux was installed: ``standalone`` or ``bootstrap``. Default: standalone. ``standalone`` (``flux install``, the Helm chart or the Flux
     Operator without a sync): the component creates its own GitRepository. ``bootstrap`` (``flux bootstrap``): it creates no
     GitRepository, only the credentials Secret (and image automation, whose source is bootstrap's GitRepository
-    ``flux-system``); point bootstrap's GitRepository at the Secret in Git (README, "Flux install modes")."""
+    ``flux-system``); point bootstrap's GitRepository at the Secret in Git (docs/reference/flux-git-credentials.md, "Flux install modes")."""
     name: pulumi.Input[str]
     """Name of the GitRepository the component creates (``standalone``), or the GitRepository image automation uses
     (``bootstrap``). Default: secret-chain (standalone), flux-system, bootstrap's own (bootstrap). ``flux-system`` in

@@ -81,7 +81,7 @@ GITHUB_OWNER = "github:owner"
 PROTECTION_RULES = ("canAdminsBypass", "deploymentBranchPolicy", "preventSelfReview", "reviewers", "waitTimer")
 """A RepositoryEnvironment's protection settings (pulumi-github's input names): left to the repository's admins."""
 HAND_SET_VARIABLES = ("FLUX_REPOSITORY", "FLUX_BASE_BRANCH")
-"""Repository variables the workflows read that the chain does not write (README, CI workflows)."""
+"""Repository variables the workflows read that the chain does not write (docs/workflows.md)."""
 
 
 class GitHubActionsSecretsArgs(TypedDict, total=False):
@@ -349,7 +349,7 @@ class GitHubActionsSecrets(ChainComponent[GitHubSpec]):
             # environment": deployment_branch_policy.protected_branches, "Whether only branches with branch protection
             # rules can deploy to this environment"), so a workflow on a pushed branch never gets its secrets, even
             # before anyone visits the settings. A pull_request_target run's ref is the default branch, which must be
-            # protected (README, GitHub tier). People then own the protection rules (reviewers, wait timer, a narrower
+            # protected (docs/workflows.md). People then own the protection rules (reviewers, wait timer, a narrower
             # branch policy): later changes are theirs.
             environment_opts.ignore_changes = list(PROTECTION_RULES)
             created = github.RepositoryEnvironment(

@@ -1,6 +1,6 @@
 """The minimum upstream versions the objects the components create need, each with its source.
 
-README "Prerequisites" lists every row (tests/test_upstream_versions.py holds them together), and says how a
+The prerequisites page (docs/prerequisites.md) lists every row (tests/test_upstream_versions.py holds them together), and says how a
 running cluster can tell: the CRD versions it serves.
 """
 

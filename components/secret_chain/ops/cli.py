@@ -46,8 +46,7 @@ EXAMPLES = """examples:
   secret-chain preflight --stack production                      # reads `pulumi config` of the stack
   secret-chain preflight --stack preview-pr-42 --config config.json --json
   secret-chain inventory --environment production
-  secret-chain inventory --readme README.md                      # rewrite the README's secrets section
-  secret-chain inventory --rotation-doc docs/rotation.md         # rewrite the rotation guide
+  secret-chain inventory --docs docs                             # rewrite the generated blocks of the docs' pages
   secret-chain plan --stack production --config examples/config/production.json --manifests out/
   pulumi config --show-secrets --json --stack production | secret-chain plan --stack production --config -
   pulumi stack export --stack production > state.json && secret-chain rotation --state state.json

@@ -2,10 +2,10 @@
 
 The schema of a key (its name, secrecy, check, tier, purpose and example, which error messages use) is
 :mod:`secret_chain.catalog`; this module holds what people read about it, rendered by the operator tools
-(``secret-chain inventory``: the README's tables and docs/rotation.md; ``secret-chain rotation``). No component
-reads it. :data:`RUNBOOK` has one entry per catalog key, keyed by the catalog's own objects
-(tests/test_runbook.py keeps the two equal); its sentences may name keys, never as a bare string constant
-(tests/test_key_literals.py).
+(``secret-chain inventory``: the tables of docs/secrets.md and docs/rotation.md; ``secret-chain rotation``; the
+troubleshooting page, :mod:`secret_chain.ops.site`). No component reads it. :data:`RUNBOOK` has one entry per
+catalog key, keyed by the catalog's own objects (tests/test_runbook.py keeps the two equal); its sentences may name
+keys, never as a bare string constant (tests/test_key_literals.py).
 """
 
 from __future__ import annotations
