@@ -56,7 +56,7 @@ CASES: dict[str, Case] = {
     "invalid-choice": Case(("inventory", "--environment", CANARY), "invalid choice"),
     "unknown-command": Case((CANARY,), "invalid choice"),
     "missing-argument": Case(("plan",), "the following arguments are required: --stack"),
-    "control-character-stack": Case(("preflight", "--stack", "\r"), "is not a secret-chain stack name"),
+    "control-character-stack": Case(("preflight", "--stack", "\r"), "is not a stack reference"),
     "newline-in-a-path": Case(("preflight", "--stack", "production", "--config", "{tmp}/no\nsuch"), "cannot read config file"),
     "many-problems-one-line": Case(
         ("plan", "--stack", "production", "--config", "{tmp}/c.json"),

@@ -176,6 +176,91 @@ def parse_env_ref(text: str) -> EnvironmentRef:
     return EnvironmentRef(org, project, env, version, ambiguous, legacy)
 
 
+STACK_NAME_MAX_LENGTH = 100
+"""``tokens.ParseStackName``: "a stack name cannot exceed 100 characters" (a length in bytes: Go's ``len``)."""
+_STACK_NAME = re.compile(rb"[A-Za-z0-9_.-]*")
+"""``stackNameRegex`` of pulumi/pulumi sdk/go/common/tokens/stack_name.go (``^[A-Za-z0-9_.-]*``), on the UTF-8 bytes."""
+_STACK_OWNER = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9-_]{1,38}[a-zA-Z0-9]")
+"""``stackOwnerRegexp`` of pulumi/pulumi pkg/backend/httpstate/backend.go ("Name validation rules enforced by the Pulumi
+Service"): 3 to 40 characters, letters, digits, ``-`` and ``_``, neither first nor last a ``-`` or ``_``."""
+_PROJECT_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+"""``tokens.IsName`` (pulumi/pulumi sdk/go/common/tokens/names.go, ``NameRegexpPattern``): letters, digits, ``_ . -``."""
+
+
+def _go_quote_byte(byte: int) -> str:
+    """Go's ``%q`` of one byte (``s[i]``, a ``uint8`` formatted as a rune: ``strconv.QuoteRune``)."""
+    escapes = {0x07: "\\a", 0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x0B: "\\v", 0x27: "\\'", 0x5C: "\\\\"}
+    if byte in escapes:
+        return f"'{escapes[byte]}'"
+    char = chr(byte)
+    if char.isprintable() and byte != 0xAD:
+        return f"'{char}'"
+    return f"'\\x{byte:02x}'" if byte < 0x80 else f"'\\u{byte:04x}'"
+
+
+def parse_stack_name(text: str) -> str:
+    """``tokens.ParseStackName`` (pulumi/pulumi sdk/go/common/tokens/stack_name.go), without ``PULUMI_DISABLE_VALIDATION``.
+
+    Not empty, at most 100 bytes, and only ``A-Z a-z 0-9 _ . -``; the error names the first other byte and its position,
+    as upstream's ``stack_name_test.go`` spells them ("invalid character '/' at position 3").
+    """
+    data = text.encode("utf-8", "surrogateescape")
+    if not data:
+        raise RuleError("a stack name may not be empty")
+    if len(data) > STACK_NAME_MAX_LENGTH:
+        raise RuleError("a stack name cannot exceed 100 characters")
+    match = _STACK_NAME.match(data)
+    failure = -1 if match is not None and match.end() == len(data) else (match.end() if match is not None else 0)
+    if failure != -1:
+        raise RuleError(
+            "a stack name may only contain alphanumeric, hyphens, underscores, or periods: "
+            f"invalid character {_go_quote_byte(data[failure])} at position {failure}"
+        )
+    return text
+
+
+def validate_project_name(text: str) -> str:
+    """``tokens.ValidateProjectName`` (pulumi/pulumi sdk/go/common/tokens/project.go)."""
+    if text == "":
+        raise RuleError("project names may not be empty")
+    if len(text.encode("utf-8", "surrogateescape")) > 100:
+        raise RuleError("project names are limited to 100 characters")
+    if not _PROJECT_NAME.fullmatch(text):
+        raise RuleError("project names may only contain alphanumerics, hyphens, underscores, and periods")
+    return text
+
+
+@dataclass(frozen=True)
+class StackReference:
+    """A stack reference as the Pulumi Cloud backend reads it (``qualifiedStackReference``): "" for an omitted part."""
+
+    owner: str
+    project: str
+    name: str
+
+
+def parse_stack_reference(text: str) -> StackReference:
+    """``(*cloudBackend).ValidateStackName`` (pulumi/pulumi pkg/backend/httpstate/backend.go): how ``--stack`` is read.
+
+    ``parseStackName`` splits on ``/``: ``<stack>``, ``<owner>/<stack>`` or ``<owner>/<project>/<stack>``, and anything
+    else is "could not parse stack name '<s>'". Then the parts given are checked: the owner against ``stackOwnerRegexp``
+    ("invalid stack owner"), the project with ``tokens.ValidateProjectName``, the stack name with
+    ``tokens.ParseStackName`` (:func:`parse_stack_name`). An empty owner or project counts as omitted, as upstream's
+    ``if qualifiedName.Owner != ""`` does (``ParseStackReference`` then infers it from the default org or the current
+    project).
+    """
+    split = text.split("/")
+    if len(split) > 3:
+        raise RuleError(f"could not parse stack name '{text}'")
+    owner, project, name = ([""] * (3 - len(split)) + split) if len(split) != 2 else (split[0], "", split[1])
+    if owner and not _STACK_OWNER.fullmatch(owner):
+        raise RuleError("invalid stack owner")
+    if project:
+        validate_project_name(project)
+    parse_stack_name(name)
+    return StackReference(owner, project, name)
+
+
 def provider_flag_enabled(config_value: str | None, env_value: str | None) -> bool:
     """A pulumi-kubernetes boolean flag (``enableSecretMutable`` and its kin), as ``Configure`` reads it.
 

@@ -12,28 +12,62 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secret_chain.errors import SecretChainError
+
+if TYPE_CHECKING:
+    from secret_chain.stacks import StackKind
 
 CONFIG_HELP = (
     "JSON as printed by `pulumi config --show-secrets --json` (- for stdin); default: run that command for --stack when the pulumi CLI is on PATH"
 )
 
 
+def stack_help() -> str:
+    """The help of --stack (every command that takes one)."""
+    from secret_chain.catalog import STACK_KIND
+
+    return (
+        f"the stack, as the Pulumi CLI takes it: <stack>, <org>/<stack> or <org>/<project>/<stack>; its kind is its "
+        f"{STACK_KIND.key} setting, else its name (production, preview-base, preview-pr-<N> or bootstrap)"
+    )
+
+
 def stack(value: str) -> str:
-    """Argparse type of --stack: production, preview-base or preview-pr-<N>."""
-    from secret_chain.chain import parse_stack
+    """Argparse type of --stack: a stack reference as the Pulumi CLI reads it (:func:`secret_chain.stacks.parse_ref`).
+
+    The text is kept as it was given: ``pulumi config --stack`` is passed the full reference. The stack's kind is
+    known once its config is read (:func:`stack_kind`).
+    """
+    from secret_chain.stacks import parse_ref
     from secret_chain.validators import Invalid
 
     try:
-        return parse_stack(value, bootstrap=True).name
+        parse_ref(value)
     except Invalid as err:
         from secret_chain.validators import shown
 
         # Quoted shortened and escaped (validators.shown): an error is one line, and a control character would split it.
         raise argparse.ArgumentTypeError(f"{shown(value) or 'the value'} {err}") from None
+    return value
+
+
+def stack_kind(ref: str, config: Mapping[str, str], *, bootstrap: bool = True) -> StackKind:
+    """The kind of stack ``ref`` (a --stack value) with flat config ``config``: its ``secret-chain:stackKind``, else its name.
+
+    One :class:`~secret_chain.errors.SecretChainError` line when it is not known, naming the setting and its fix.
+    """
+    from secret_chain.config import stack_kind_problem
+    from secret_chain.stacks import of_config, parse_ref
+    from secret_chain.validators import Invalid
+
+    try:
+        return of_config(parse_ref(ref).name, config.get, bootstrap=bootstrap)
+    except Invalid as err:
+        raise SecretChainError(stack_kind_problem(err)) from None
 
 
 def read_text(source: str, what: str) -> str:
@@ -123,7 +157,11 @@ def kubectl_crd(name: str, context: str | None) -> dict[str, Any] | None:
 
 
 def run_pulumi_config(stack: str) -> str:
-    """``pulumi config --show-secrets --json --stack S``, with progress on stderr while it runs."""
+    """``pulumi config --show-secrets --json --stack S``, with progress on stderr while it runs.
+
+    ``stack`` is the reference as given (``acme/secret-chain/prod``): the CLI resolves the organisation and project
+    itself (pulumi/pulumi ``pkg/backend/httpstate/backend.go`` ``ParseStackReference``), so nothing is dropped.
+    """
     exe = shutil.which("pulumi")
     if exe is None:
         raise SecretChainError("the pulumi CLI is not on PATH: pass the config with --config FILE (or - for stdin)")

@@ -58,11 +58,22 @@ class PartRow:
     why: str
 
 
+def kind_of(evaluation: Evaluation) -> parts.Kind:
+    """The kind of the stack evaluated: the program's ``stackKind`` output, else bootstrap.
+
+    The chain's program exports its stack's kind (declared, else its name's); only the bootstrap stack's exports none.
+    """
+    declared = evaluation.stack_outputs.get("stackKind")
+    if isinstance(declared, str):
+        return parts.kind_of(declared)
+    return parts.Kind.BOOTSTRAP
+
+
 def part_rows(evaluation: Evaluation) -> list[PartRow]:
     """Each component of the table of parts (:mod:`secret_chain.parts`): built here, or why not."""
     built = evaluation.stack_outputs.get("parts")
     built = built if isinstance(built, list) else []
-    kind = parts.kind_of(evaluation.stack)
+    kind = kind_of(evaluation)
     out = []
     for part in parts.COMPONENTS:
         if part.name in built:
@@ -179,11 +190,18 @@ def render_json(evaluation: Evaluation) -> dict[str, Any]:
 
 
 def evaluate_stack(config: dict[str, str], secret_keys: list[str], stack: str, *, preview: bool = False) -> Evaluation:
-    """The stack program evaluated offline with ``config``; an invalid config is one error that says to run preflight."""
-    from secret_chain.program import main as program
+    """The stack program evaluated offline with ``config``; an invalid config is one error that says to run preflight.
 
+    ``stack`` is the stack as ``--stack`` names it (``acme/secret-chain/prod``); the program runs as the stack's name,
+    the last part, which is all ``pulumi.get_stack()`` returns in a real run (:mod:`secret_chain.stacks`). A stack whose
+    kind is not known (neither its name nor ``secret-chain:stackKind`` says it) is that one error.
+    """
+    from secret_chain.program import main as program
+    from secret_chain.stacks import parse_ref
+
+    _io.stack_kind(stack, config)
     try:
-        return evaluate(program, config=config, secret_keys=secret_keys, stack=stack, preview=preview)
+        return evaluate(program, config=config, secret_keys=secret_keys, stack=parse_ref(stack).name, preview=preview)
     except ConfigError as err:
         raise SecretChainError(f"the config of stack {stack} is not valid (run `secret-chain preflight`):\n{err}") from None
 
@@ -342,7 +360,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--stack", required=True, type=_io.stack, help="production, preview-base, preview-pr-<N> or bootstrap")
+    p.add_argument("--stack", required=True, type=_io.stack, help=_io.stack_help())
     p.add_argument("--config", help=_io.CONFIG_HELP)
     p.add_argument("--preview", action="store_true", help="evaluate in preview mode instead of update mode")
     p.add_argument("--manifests", metavar="DIR", help="also write each Kubernetes object as YAML to DIR, secrets as placeholders")

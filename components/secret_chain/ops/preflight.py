@@ -20,12 +20,23 @@ from typing import Any
 
 from secret_chain import catalog, parts
 from secret_chain.catalog import Key
-from secret_chain.chain import StackKind, parse_stack
-from secret_chain.config import ESC_ENVIRONMENT_KEY, FIX, config_set, esc_environment, fix_command, lookup, problem_line, rule_fix
+from secret_chain.config import (
+    ESC_ENVIRONMENT_KEY,
+    FIX,
+    STACK_KIND_KEY,
+    config_set,
+    esc_environment,
+    fix_command,
+    lookup,
+    problem_line,
+    remove_command,
+    rule_fix,
+)
 from secret_chain.errors import SecretChainError
 from secret_chain.ops import _io
 from secret_chain.rules import Facts, facts_of
-from secret_chain.validators import Invalid, Reserved, printable, real_owner
+from secret_chain.stacks import StackKind
+from secret_chain.validators import Invalid, Reserved, for_stack, printable, real_owner
 
 CATALOG_NAMESPACES = frozenset(k.namespace for k in catalog.KEYS)
 REPOSITORY_KEY = catalog.GITHUB_REPOSITORY
@@ -90,8 +101,11 @@ class Report:
     """The outcome of a preflight check."""
 
     stack: str
+    """The stack as --stack names it (``prod``, ``acme/secret-chain/prod``)."""
     environment: str
     """The ESC environment fix commands write to."""
+    kind: str = ""
+    """The stack's kind (``production``, ``preview-pr-7``): its ``secret-chain:stackKind``, else its name."""
     declared: list[str] | None = None
     """The parts ``secret-chain:parts`` declares (None: nothing declared, the config enables them)."""
     enabled: list[str] = field(default_factory=list)
@@ -113,6 +127,7 @@ class Report:
         """Machine-readable report (key names and messages only, never values)."""
         return {
             "stack": self.stack,
+            "kind": self.kind,
             "escEnvironment": self.environment,
             "ok": self.ok,
             "declared": self.declared,
@@ -131,18 +146,58 @@ class Report:
 
 
 def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> Report:
-    """Check ``config`` (flat ``pulumi config`` keys) for stack ``stack`` against the table of parts and the catalog."""
+    """Check ``config`` (flat ``pulumi config`` keys) for stack ``stack`` against the table of parts and the catalog.
+
+    ``stack`` is the stack as ``--stack`` names it (``prod``, ``acme/prod``, ``acme/secret-chain/prod``); its kind is
+    its ``secret-chain:stackKind`` setting, else its name (:func:`secret_chain.ops._io.stack_kind`).
+    """
+    from secret_chain import stacks
+
+    named = stacks.by_name(stacks.parse_ref(stack).name)
+    refused: Invalid | None = None
     try:
-        kind: StackKind = parse_stack(stack, bootstrap=True)
+        kind: StackKind = _io.stack_kind(stack, config)
+    except SecretChainError:
+        if named is None:  # no kind at all: nothing to check the config against
+            raise
+        # The name says a kind: check as that kind, and report the declaration (malformed: its key's own check below).
+        kind, refused = named, _declaration_problem(stack, config)
+    # The pull-request namespace rule (validators.namespace) checks for this stack: the namespace its kind owns.
+    with for_stack(kind.owner):
+        report = _check(config, secret_keys, stack, kind)
+    if isinstance(refused, stacks.StackKindError):
+        report.problems.insert(0, Problem(STACK_KIND_KEY.key, "conflict", refused_message(refused), remove_command(STACK_KIND_KEY, ""), _SETTINGS))
+    return report
+
+
+def _declaration_problem(stack: str, config: Mapping[str, str]) -> Invalid | None:
+    """Why the declared kind of a stack whose name says one is refused (:func:`secret_chain.stacks.resolve`)."""
+    from secret_chain import stacks
+
+    try:
+        stacks.of_config(stacks.parse_ref(stack).name, config.get)
     except Invalid as err:
-        raise SecretChainError(f'--stack "{stack}" {err}') from None
+        return err
+    return None
+
+
+def refused_message(err: Invalid) -> str:
+    """A problem's message about the ``secret-chain:stackKind`` declaration (after ``config "<key>"``)."""
+    return f"is refused: {err}"
+
+
+_SETTINGS = parts.PARTS[0].name
+"""The part that reads the stack's own settings (``Stack settings``)."""
+
+
+def _check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str, kind: StackKind) -> Report:
     found_env = lookup(ESC_ENVIRONMENT_KEY, config.get)
     configured_env = "" if found_env is None else found_env[1]
     try:
-        environment = esc_environment(kind.name, ESC_ENVIRONMENT_KEY.shape(configured_env) if configured_env else "")
+        environment = esc_environment(kind.kind, ESC_ENVIRONMENT_KEY.shape(configured_env) if configured_env else "")
     except Invalid:
-        environment = esc_environment(kind.name, "")
-    report = Report(stack=kind.name, environment=environment)
+        environment = esc_environment(kind.kind, "")
+    report = Report(stack=stack, environment=environment, kind=kind.kind_name)
     secret_set = set(secret_keys)
     declared = parts.declared_parts(config.get)
     selection = parts.select(kind.kind, config.get, declared)
@@ -318,7 +373,8 @@ def render_text(report: Report) -> str:
         if report.environment
         else "no ESC environment: fixes are pulumi config set"
     )
-    lines = [f"Preflight of stack {report.stack} ({where})"]
+    of_kind = f", of kind {report.kind}" if report.kind and report.kind != report.stack else ""
+    lines = [f"Preflight of stack {report.stack}{of_kind} ({where})"]
     if report.declared is not None:
         lines.append(f"  parts declared in {parts.PARTS_KEY}: {', '.join(report.declared) or 'none'}")
         lines.append(f"  parts built: {', '.join(report.enabled) or 'none'}")
@@ -372,6 +428,7 @@ def _cluster_lines(cluster: ClusterCheck | None) -> list[str]:
 EXAMPLES = """examples:
   secret-chain preflight --stack production
   secret-chain preflight --stack preview-base --config preview.json
+  secret-chain preflight --stack acme/secret-chain/prod     # any stack name: its kind is a stack setting
   pulumi config --show-secrets --json --stack production | secret-chain preflight --stack production --config -
 
 Exit status: 0 when the config is ready, 1 when something is missing or malformed (or the cluster serves too old an
@@ -388,7 +445,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--stack", required=True, type=_io.stack, help="production, preview-base, preview-pr-<N> or bootstrap")
+    p.add_argument("--stack", required=True, type=_io.stack, help=_io.stack_help())
     p.add_argument("--config", help=_io.CONFIG_HELP)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument(
@@ -438,7 +495,7 @@ def check_cluster_access(report: Report, config: Mapping[str, str], environ: Map
     """
     from secret_chain.chain import ambient_kubeconfig
 
-    if report.stack == parts.Kind.BOOTSTRAP or environ.get("CI", "").lower() not in ("true", "1"):
+    if report.kind == parts.Kind.BOOTSTRAP or environ.get("CI", "").lower() not in ("true", "1"):
         return
     if any(p == _CLUSTER_ACCESS for p in report.built) or ambient_kubeconfig(config, environ, home) is not None:
         return

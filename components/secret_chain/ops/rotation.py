@@ -23,13 +23,13 @@ from typing import Any
 
 from secret_chain import catalog
 from secret_chain import validators as v
-from secret_chain.chain import parse_stack
 from secret_chain.config import esc_environment, fix_command, remove_command
 from secret_chain.errors import SecretChainError
 from secret_chain.github_actions import BY_GITHUB_NAME
 from secret_chain.kube import CONFIG_KEYS_ANNOTATION
 from secret_chain.ops import _io, runbook
 from secret_chain.ops.inventory import doc_link, rotation_steps
+from secret_chain.stacks import resolve
 from secret_chain.validators import Invalid
 
 SECRET_TYPE = "kubernetes:core/v1:Secret"
@@ -199,10 +199,28 @@ def environment_for(resources: list[dict[str, Any]], override: str | None) -> st
         return override
     stack = stack_of(resources)
     try:
-        kind = parse_stack(stack) if stack else None
+        kind = resolve(stack, declared_kind(resources), bootstrap=False) if stack else None
     except Invalid:
         kind = None
-    return esc_environment(kind.name, "") if kind else "<org>/secret-chain/<Environment>"
+    return esc_environment(kind.kind, "") if kind else "<org>/secret-chain/<Environment>"
+
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def declared_kind(resources: list[dict[str, Any]]) -> str | None:
+    """The stack's kind as its program exported it (``stackKind``, :func:`secret_chain.program.main`), or None.
+
+    ``pulumi stack export`` keeps the root ``pulumi:pulumi:Stack`` resource with its ``outputs`` (the stack outputs),
+    but not the stack's config: so a stack of any name says its kind here (a state written before the output existed
+    says nothing, and the stack's name decides).
+    """
+    for res in resources:
+        outputs = res.get("outputs") if res.get("type") == STACK_TYPE else None
+        value = outputs.get("stackKind") if isinstance(outputs, dict) else None
+        if isinstance(value, str):
+            return value
+    return None
 
 
 def render_text(items: list[Item], environment: str, now: datetime, warn_days: int) -> str:

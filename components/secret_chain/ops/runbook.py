@@ -526,6 +526,7 @@ RUNBOOK: dict[Key, Runbook] = {
         ),
         reload="read only by the stack program at pulumi up",
     ),
+    catalog.STACK_KIND: Runbook(),
     catalog.ESC_ENVIRONMENT: Runbook(),
     catalog.APP_NAMESPACE: Runbook(),
     catalog.GATEWAY_NAMESPACE: Runbook(),
