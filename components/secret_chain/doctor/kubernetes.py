@@ -144,22 +144,24 @@ def digest(key: bytes, data: Mapping[str, str]) -> str:
 
 
 _EVALUATION_LOCK = threading.Lock()
-_EXPECTED: dict[int, tuple[Context, Expected]] = {}
+_EXPECTED: dict[str, Expected] = {}
 
 
 def expected(context: Context) -> Expected:
-    """What the stack owns (cached per context: the checks of one run share one offline evaluation).
+    """What the stack owns, cached per stack and config: the checks of one run share one offline evaluation.
 
-    The evaluation runs Pulumi's mock runtime, whose settings are process-wide: one at a time, under a lock.
+    The cache is keyed by a SHA-256 of the stack's name, kind and config (never the values themselves), and holds no
+    value either (:class:`Owned` has names and keyed digests). The evaluation runs Pulumi's mock runtime, whose settings
+    are process-wide: one at a time, under a lock.
     """
+    key = hashlib.sha256(json.dumps([context.stack, context.kind, flat_config(context)], sort_keys=True).encode()).hexdigest()
     with _EVALUATION_LOCK:
-        cached = _EXPECTED.get(id(context))
-        if cached is not None and cached[0] is context:
-            return cached[1]
-        found = _evaluate(context)
-        if len(_EXPECTED) >= 8:
-            _EXPECTED.clear()
-        _EXPECTED[id(context)] = (context, found)  # the context is kept, so its id is not reused meanwhile
+        found = _EXPECTED.get(key)
+        if found is None:
+            found = _evaluate(context)
+            if len(_EXPECTED) >= 8:
+                _EXPECTED.clear()
+            _EXPECTED[key] = found
         return found
 
 
@@ -762,7 +764,9 @@ def _set(context: Context, entry: Any) -> str:
     """The exact command that sets ``entry`` for this stack (``pulumi env set …`` in its ESC environment)."""
     from secret_chain.config import esc_environment, fix_command
 
-    configured = _config_str(context, "secret-chain:escEnvironment")
+    from secret_chain import catalog
+
+    configured = _config_str(context, catalog.ESC_ENVIRONMENT.key)
     return fix_command(entry, esc_environment(context.stack.rsplit("/", 1)[-1], configured or ""))
 
 
