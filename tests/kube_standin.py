@@ -330,6 +330,7 @@ class KubeApiServer:
         self._hang = threading.Event()
         self._stopped = threading.Event()
         self._failures: list[int] = []
+        self._forbidden: set[str] = set()
         self.requests: list[str] = []
         for obj in objects:
             self.put(obj)
@@ -389,6 +390,10 @@ class KubeApiServer:
         """From now on, accept each request and never answer it (until the server stops)."""
         self._hang.set()
 
+    def forbid(self, plural: str) -> None:
+        """Answer every request for ``plural`` 403 Forbidden, as RBAC does for an identity without get/list on it."""
+        self._forbidden.add(plural)
+
     def fail_next(self, *codes: int) -> None:
         """Answer the next ``len(codes)`` requests with these status codes (a Status body, ``Retry-After: 0``)."""
         self._failures.extend(codes)
@@ -414,6 +419,17 @@ class KubeApiServer:
             return
         plural, namespace, name = route
         api_version, kind, _ = KINDS[plural]
+        if plural in self._forbidden:
+            # apimachinery errors.NewForbidden via the RBAC authorizer: `<plural> "<name>" is forbidden: User "<u>" cannot
+            # <verb> resource "<plural>" in API group "<group>" in the namespace "<ns>"`
+            group = api_version.rpartition("/")[0]
+            verb = "get" if name is not None else "list"
+            message = (
+                f'{plural}{"." + group if group else ""} "{name or ""}" is forbidden: User "doctor" cannot {verb} resource "{plural}" '
+                f'in API group "{group}"' + (f' in the namespace "{namespace}"' if namespace else " at the cluster scope")
+            )
+            self._send(handler, 403, self._status(403, "Forbidden", message, (plural, name or "", api_version)))
+            return
         if name is not None:
             with self._lock:
                 obj = self._objects.get((api_version, kind, namespace or "", name))

@@ -233,6 +233,13 @@ def rotated(stack: Stack, key: str = "prometheus:authToken") -> Stack:
     return Stack(stack.name, config, stack.secret_keys, plan.evaluate_stack(config, stack.secret_keys, stack.name))
 
 
+def test_a_secret_missing_fails_its_rollout_link_too(production: Stack, env: Env) -> None:
+    env.api.delete("v1", "Secret", "default", "prometheus-auth")
+    bad = not_ok(run_doctor(context(production, env), production))
+    assert set(bad) == {"kubernetes.secret/default/prometheus-auth", "kubernetes.rollout/default/prometheus-auth"}
+    assert bad["kubernetes.rollout/default/prometheus-auth"].checked.startswith("Secret default/prometheus-auth: not found")
+
+
 def test_a_secret_behind_its_config_warns_without_showing_either_value(production: Stack, env: Env) -> None:
     after = rotated(production)  # the value changed in ESC, pulumi up has not run
     findings = run_doctor(context(after, env), after)
@@ -370,6 +377,23 @@ def test_a_gitrepository_failing_on_the_app_key_points_at_the_app_key(production
     assert (finding.status, finding.key, finding.facts["reason"]) == (Status.FAIL, "flux:githubAppPrivateKey", "AuthenticationFailed")
 
 
+def test_a_controller_message_quoting_a_secret_is_redacted(tmp_path: Path) -> None:
+    stack = make_stack("production", "production.json", flux_token=True)
+    token = stack.config["flux:githubToken"]
+    with standin.KubeApiServer(cluster(stack)) as api, standin.PrometheusServer(targets_up()) as prometheus:
+        env = Env(api, prometheus, standin.write_kubeconfig(tmp_path / "kc", api.url))
+        # a message quoting the URL with its credentials (as a proxy or an older Git client may print it)
+        fail_git(
+            env,
+            "secret-chain",
+            "GitOperationFailed",
+            f"unable to clone 'https://x-access-token:{token}@github.com/example-org/cluster': authorization failed",
+        )
+        finding = not_ok(run_doctor(context(stack, env), stack))["kubernetes.gitrepository/flux-system/secret-chain"]
+    assert "https://x-access-token:<redacted>@github.com/example-org/cluster" in finding.checked
+    assert finding.key == "flux:githubToken"
+
+
 def test_a_gitrepository_failing_for_another_reason_names_no_key(production: Stack, env: Env) -> None:
     # fluxcd/pkg git/gogit/clone.go: git.ErrRepositoryNotFound "unable to clone: repository not found"
     fail_git(env, "secret-chain", "GitOperationFailed", "failed to checkout and determine revision: unable to clone: repository not found")
@@ -407,8 +431,7 @@ def test_an_issuer_not_ready_fails(production: Stack, env: Env) -> None:
             "status": "False",
             "reason": "ErrRegisterACMEAccount",
             "message": (
-                "Failed to register ACME account: 400 urn:ietf:params:acme:error:invalidContact: "
-                'contact email has forbidden domain "example.com"'
+                'Failed to register ACME account: 400 urn:ietf:params:acme:error:invalidContact: contact email has forbidden domain "example.com"'
             ),
             "lastTransitionTime": standin.rfc3339(NOW),
             "observedGeneration": 1,
@@ -529,10 +552,19 @@ def test_429_and_503_are_retried(production: Stack, env: Env) -> None:
 
 def test_an_api_server_failing_every_try_fails_the_link(production: Stack, env: Env) -> None:
     env.api.fail_next(*[503] * (kube_doctor.RETRIES + 1))
-    ctx = context(production, env)
-    findings = kube_doctor.check_clusterissuers(ctx)
-    assert [(f.status, f.link) for f in findings] == [(Status.FAIL, "kubernetes.clusterissuer")]
-    assert "the check stopped (ApiError)" in findings[0].checked
+    findings = kube_doctor.check_clusterissuers(context(production, env))
+    assert [(f.status, f.link) for f in findings] == [(Status.FAIL, "kubernetes.clusterissuer/letsencrypt-production")]
+    assert findings[0].checked == "ClusterIssuer letsencrypt-production: not read (the Kubernetes API answered 503 ServiceUnavailable)"
+    assert len(env.api.requests) == kube_doctor.RETRIES + 1
+
+
+def test_secrets_rbac_forbids_fail_those_links_only(production: Stack, env: Env) -> None:
+    env.api.forbid("secrets")
+    bad = not_ok(run_doctor(context(production, env), production))
+    secret_links = {link for link in PRODUCTION_LINKS if link.startswith("kubernetes.secret/")}
+    rollout_links = {"kubernetes.rollout/default/prometheus-auth", "kubernetes.rollout/monitoring/grafana-oauth"}
+    assert set(bad) == secret_links | rollout_links  # Flux, cert-manager and Prometheus are still checked, and OK
+    assert all("the Kubernetes API answered 403 Forbidden" in f.checked and "verbs get, list" in f.fix for f in bad.values())
 
 
 def test_no_kubeconfig_fails_with_the_fix(production: Stack) -> None:

@@ -227,6 +227,32 @@ def _first_line(text: str) -> str:
 class Unreachable(Exception):
     """The API could not be read: no kubeconfig, refused, timed out, or an answer that is not the API's."""
 
+    symptom = "doctor cannot reach the cluster, so nothing in it was checked"
+    fix = "check the cluster is up and reachable from here (kubectl get --raw /readyz), or pass --kubeconfig/--context"
+
+
+class PrometheusUnreachable(Unreachable):
+    """Prometheus' HTTP API could not be read."""
+
+    symptom = "doctor cannot reach Prometheus, so the ServiceMonitor's targets were not checked"
+    fix = "check --prometheus-url points at Prometheus' HTTP API (curl <url>/api/v1/targets?state=active answers)"
+
+
+class Refused(Unreachable):
+    """The API answered, but not with the object: 403 Forbidden (RBAC), or an error status after every retry."""
+
+    symptom = "doctor could not read this object, so this link was not checked"
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.fix = (
+            "let doctor's identity get and list this kind, read-only (a Role or ClusterRole with verbs get, list; "
+            "kubectl auth can-i get <kind> -n <namespace>)"
+            if code in (401, 403)
+            else "run doctor again; if it persists, see the API server's health (kubectl get --raw /readyz?verbose)"
+        )
+
 
 @dataclass
 class Kube:
@@ -270,12 +296,23 @@ class Kube:
         except ApiError as err:
             if err.status.code == 404:
                 return None
-            raise
+            raise _refused(err) from None
         return _as_dict(obj)
 
     def list(self, resource: Any, namespace: str, labels: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
         """Every object of ``resource`` in ``namespace`` (matching ``labels``), as dicts."""
-        return [_as_dict(o) for o in self.call(lambda: list(self.client.list(resource, namespace=namespace, labels=dict(labels or {}))))]
+        from lightkube import ApiError
+
+        try:
+            return [_as_dict(o) for o in self.call(lambda: list(self.client.list(resource, namespace=namespace, labels=dict(labels or {}))))]
+        except ApiError as err:
+            raise _refused(err) from None
+
+
+def _refused(err: Any) -> Refused:
+    """The API's error status as a :class:`Refused`: its code and reason, never its message (it may quote the request)."""
+    code = int(err.status.code or 0)
+    return Refused(f"the Kubernetes API answered {code} {err.status.reason or ''}".rstrip(), code)
 
 
 def _as_dict(obj: Any) -> dict[str, Any]:
@@ -372,13 +409,41 @@ def _resources() -> dict[str, Any]:
 # --- findings shared by the checks -------------------------------------------------------------------------------------
 
 
+PLAIN_PROVIDER_SETTINGS = frozenset(
+    {"github:owner", "github:baseUrl", "kubernetes:context", "kubernetes:namespace", "kubernetes:enableSecretMutable"}
+)
+"""Provider settings that are no secret (pulumi-github's owner and base URL, pulumi-kubernetes' context and namespace):
+the only keys outside the catalog whose values a controller's message may keep."""
+
+
+def secret_values(context: Context) -> list[str]:
+    """Every configured value that may be secret: 8 characters or more, longest first.
+
+    A secret catalog key's value or an unknown key's, with the string fields of an object value and the lines of a
+    multi-line one (a PEM key quoted line by line).
+    """
+    from secret_chain import catalog
+
+    found: set[str] = set()
+    for key, value in flat_config(context).items():
+        entry = catalog.BY_KEY.get(key)
+        if (entry is not None and not entry.secret) or key in PLAIN_PROVIDER_SETTINGS:
+            continue
+        candidates = [value, *value.replace("\\n", "\n").splitlines()]
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            candidates += [v for v in parsed.values() if isinstance(v, str)]
+        found.update(c.strip() for c in candidates if len(c.strip()) >= 8)
+    return sorted(found, key=len, reverse=True)
+
+
 def _redact(text: str, context: Context) -> str:
-    """``text`` (a controller's message) with every configured value of 8+ characters cut out, newlines folded."""
-    for value in sorted((v for v in flat_config(context).values() if len(v) >= 8), key=len, reverse=True):
+    """``text`` (a controller's message) with every configured secret value cut out, newlines folded, at most 400 characters."""
+    for value in secret_values(context):
         text = text.replace(value, "<redacted>")
-        for line in value.splitlines():  # a PEM key quoted line by line
-            if len(line.strip()) >= 8:
-                text = text.replace(line.strip(), "<redacted>")
     return " ".join(text.split())[:400]
 
 
@@ -386,14 +451,14 @@ def _link(owned: Owned) -> str:
     return f"kubernetes.{owned.kind.lower()}/{owned.where}"
 
 
-def _unreachable(owned: Iterable[Owned], reason: str, source: str, link: Callable[[Owned], str] = _link) -> list[Finding]:
+def _unreachable(owned: Iterable[Owned], err: Unreachable, source: str, link: Callable[[Owned], str] = _link) -> list[Finding]:
     return [
         Finding(
             link=link(o),
             status=Status.FAIL,
-            checked=f"{o.kind} {o.where}: not read ({reason})",
-            symptom="doctor cannot reach the cluster, so nothing in it was checked",
-            fix="check the cluster is up and reachable from here (kubectl get --raw /readyz), or pass --kubeconfig/--context",
+            checked=f"{o.kind} {o.where}: not read ({err})",
+            symptom=err.symptom,
+            fix=err.fix,
             source=f"{source}; {SOURCE_KUBECONFIG}",
         )
         for o in owned
@@ -432,7 +497,7 @@ def _guarded(
             try:
                 kube = connect(context)
             except Unreachable as err:
-                return _unreachable(owned, str(err), source)
+                return _unreachable(owned, err, source)
             return body(context, found, kube, owned)
         except Exception as err:  # a bug or an answer no rule foresaw: a finding, never a crash of the run
             return [
@@ -533,7 +598,7 @@ def _secrets(context: Context, found: Expected, kube: Kube, owned: list[Owned]) 
         try:
             live = kube.get(resource, o.name, o.namespace)
         except Unreachable as err:
-            out += _unreachable([o], str(err), SOURCE_SECRET)
+            out += _unreachable([o], err, SOURCE_SECRET)
             continue
         up = f"pulumi up --stack {context.stack}"
         if live is None:
@@ -630,9 +695,22 @@ def _rollouts(context: Context, found: Expected, kube: Kube, owned: list[Owned])
             live = kube.get(res["Secret"], secret.name, secret.namespace)
             workloads = [(kind, w) for kind in ("Deployment", "StatefulSet") for w in kube.list(res[kind], secret.namespace)]
         except Unreachable as err:
-            out += _unreachable([secret], str(err), SOURCE_WORKLOADS, _rollout_link)
+            out += _unreachable([secret], err, SOURCE_WORKLOADS, _rollout_link)
             continue
-        want = rollout_digest(key_value, secret.namespace, secret.name, _decoded(live)) if key_value and live is not None else None
+        if live is None:
+            out.append(
+                Finding(
+                    _rollout_link(secret),
+                    Status.FAIL,
+                    f"Secret {secret.where}: not found, so no rollout annotation can match it (see {_link(secret)})",
+                    "its readers cannot start",
+                    key,
+                    f"pulumi up --stack {context.stack}",
+                    SOURCE_WORKLOADS,
+                )
+            )
+            continue
+        want = rollout_digest(key_value, secret.namespace, secret.name, _decoded(live)) if key_value else None
         consumers = [
             (kind, w)
             for kind, w in workloads
@@ -708,7 +786,7 @@ def _rollout_finding(
             else []
         )
     except Unreachable as err:
-        return _unreachable([secret], str(err), SOURCE_WORKLOADS, lambda o: link)[0]
+        return _unreachable([secret], err, SOURCE_WORKLOADS, lambda o: link)[0]
     behind = [p for p in pods if ((p.get("metadata") or {}).get("annotations") or {}).get(annotation) != have]
     facts = {**facts, "pods": str(len(pods)), "podsBehind": str(len(behind))}
     if behind:
@@ -762,9 +840,8 @@ def _flux_key(context: Context) -> str:
 
 def _set(context: Context, entry: Any) -> str:
     """The exact command that sets ``entry`` for this stack (``pulumi env set …`` in its ESC environment)."""
-    from secret_chain.config import esc_environment, fix_command
-
     from secret_chain import catalog
+    from secret_chain.config import esc_environment, fix_command
 
     configured = _config_str(context, catalog.ESC_ENVIRONMENT.key)
     return fix_command(entry, esc_environment(context.stack.rsplit("/", 1)[-1], configured or ""))
@@ -779,7 +856,7 @@ def _gitrepositories(context: Context, found: Expected, kube: Kube, owned: list[
         try:
             obj = kube.get(_resources()["GitRepository"], o.name, o.namespace)
         except Unreachable as err:
-            out += _unreachable([o], str(err), SOURCE_GITREPOSITORY)
+            out += _unreachable([o], err, SOURCE_GITREPOSITORY)
             continue
         condition = _condition(obj) if obj is not None else None
         failing = condition is not None and condition.get("status") != "True"
@@ -823,7 +900,7 @@ def _imagerepositories(context: Context, found: Expected, kube: Kube, owned: lis
         try:
             obj = kube.get(_resources()["ImageRepository"], o.name, o.namespace)
         except Unreachable as err:
-            out += _unreachable([o], str(err), SOURCE_IMAGEREPOSITORY)
+            out += _unreachable([o], err, SOURCE_IMAGEREPOSITORY)
             continue
         condition = _condition(obj) if obj is not None else None
         auth = condition is not None and condition.get("status") != "True" and condition.get("reason") in AUTH_REASONS
@@ -850,7 +927,7 @@ def _clusterissuers(context: Context, found: Expected, kube: Kube, owned: list[O
         try:
             obj = kube.get(_resources()["ClusterIssuer"], o.name)
         except Unreachable as err:
-            out += _unreachable([o], str(err), SOURCE_ISSUER)
+            out += _unreachable([o], err, SOURCE_ISSUER)
             continue
         condition = _condition(obj) if obj is not None else None
         # cert-manager's ACME issuer is Ready once its account is registered (pkg/issuer/acme/setup.go); a registration
@@ -880,7 +957,7 @@ def _certificates(context: Context, found: Expected, kube: Kube, owned: list[Own
         try:
             obj = kube.get(_resources()["Certificate"], o.name, o.namespace)
         except Unreachable as err:
-            out += _unreachable([o], str(err), SOURCE_CERTIFICATE)
+            out += _unreachable([o], err, SOURCE_CERTIFICATE)
             continue
         not_after = _timestamp(((obj or {}).get("status") or {}).get("notAfter"))
         token = catalog.DIGITALOCEAN_DNS_TOKEN
@@ -955,9 +1032,9 @@ def _targets(context: Context, url: str) -> list[dict[str, Any]]:
         try:
             response = httpx2.get(f"{url.rstrip('/')}/api/v1/targets", params={"state": "active"}, timeout=context.timeout, trust_env=False)
         except httpx2.TimeoutException:
-            raise Unreachable(f"Prometheus at {url} did not answer within the timeout") from None
+            raise PrometheusUnreachable(f"Prometheus at {url} did not answer within the timeout") from None
         except httpx2.TransportError as err:
-            raise Unreachable(f"Prometheus at {url} is out of reach ({type(err).__name__})") from None
+            raise PrometheusUnreachable(f"Prometheus at {url} is out of reach ({type(err).__name__})") from None
         if (response.status_code == 429 or response.status_code >= 500) and attempt < RETRIES:
             time.sleep(_wait(response.headers.get("Retry-After"), attempt))
             continue
@@ -966,10 +1043,10 @@ def _targets(context: Context, url: str) -> list[dict[str, Any]]:
         except ValueError:
             body = None
         if response.status_code != 200 or not isinstance(body, dict) or body.get("status") != "success":
-            raise Unreachable(f"Prometheus at {url} answered {response.status_code}, not the API's success envelope")
+            raise PrometheusUnreachable(f"Prometheus at {url} answered {response.status_code}, not the API's success envelope")
         active = (body.get("data") or {}).get("activeTargets")
         return [t for t in active if isinstance(t, dict)] if isinstance(active, list) else []
-    raise Unreachable(f"Prometheus at {url} kept answering {response.status_code}")
+    raise PrometheusUnreachable(f"Prometheus at {url} kept answering {response.status_code}")
 
 
 def _servicemonitors(context: Context, found: Expected, kube: Kube, owned: list[Owned]) -> list[Finding]:
@@ -981,7 +1058,7 @@ def _servicemonitors(context: Context, found: Expected, kube: Kube, owned: list[
     try:
         targets = _targets(context, context.prometheus_url)
     except Unreachable as err:
-        return _unreachable(owned, str(err), SOURCE_TARGETS)
+        return _unreachable(owned, err, SOURCE_TARGETS)
     out = []
     for o in owned:
         pools = set(scrape_pools(o))
