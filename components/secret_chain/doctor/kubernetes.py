@@ -372,6 +372,8 @@ def connect(context: Context) -> Kube:
             config = KubeConfig.from_service_account()
         else:
             raise Unreachable("no kubeconfig: pass --kubeconfig, set KUBECONFIG, or write ~/.kube/config")
+        if cluster_context is not None and cluster_context not in config.contexts:
+            raise Unreachable(f"the kubeconfig has no context {cluster_context!r}: kubectl config get-contexts lists those it has")
         single = config.get(context_name=cluster_context)
         if single is None:
             raise Unreachable("the kubeconfig names no current context: pass --context")
@@ -481,10 +483,16 @@ def _guarded(
     name: str,
     kind: str,
     source: str,
-    body: Callable[[Context, Expected, Kube, list[Owned]], list[Finding]],
+    body: Callable[[Context, Expected, Kube | None, list[Owned]], list[Finding]],
     select: Callable[[Expected], list[Owned]] | None = None,
+    link: Callable[[Owned], str] = _link,
+    cluster: bool = True,
 ) -> Check:
-    """A check of the owned objects of ``kind`` (those ``select`` picks): nothing to check → no finding; never raises."""
+    """A check of the owned objects of ``kind`` (those ``select`` picks): nothing to check → no finding; never raises.
+
+    ``link``: the link id of an owned object (for the findings of a cluster out of reach); ``cluster=False``: the check
+    reads no Kubernetes API (``body`` is given no client).
+    """
 
     def check(context: Context) -> list[Finding]:
         try:
@@ -494,10 +502,12 @@ def _guarded(
             owned = select(found) if select is not None else found.of(kind)
             if not owned:
                 return []
-            try:
-                kube = connect(context)
-            except Unreachable as err:
-                return _unreachable(owned, err, source)
+            kube = None
+            if cluster:
+                try:
+                    kube = connect(context)
+                except Unreachable as err:
+                    return _unreachable(owned, err, source, link)
             return body(context, found, kube, owned)
         except Exception as err:  # a bug or an answer no rule foresaw: a finding, never a crash of the run
             return [
@@ -589,7 +599,8 @@ def _decoded(secret: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): base64.b64decode(str(v)).decode(errors="replace") for k, v in data.items()} if isinstance(data, dict) else {}
 
 
-def _secrets(context: Context, found: Expected, kube: Kube, owned: list[Owned]) -> list[Finding]:
+def _secrets(context: Context, found: Expected, kube: Kube | None, owned: list[Owned]) -> list[Finding]:
+    assert kube is not None
     resource = _resources()["Secret"]
     out = []
     for o in owned:
@@ -677,7 +688,8 @@ def _rollout_link(secret: Owned) -> str:
     return f"kubernetes.rollout/{secret.where}"
 
 
-def _rollouts(context: Context, found: Expected, kube: Kube, owned: list[Owned]) -> list[Finding]:
+def _rollouts(context: Context, found: Expected, kube: Kube | None, owned: list[Owned]) -> list[Finding]:
+    assert kube is not None
     from secret_chain import catalog
     from secret_chain.kube import rollout_annotation_key, rollout_digest
 
@@ -847,7 +859,8 @@ def _set(context: Context, entry: Any) -> str:
     return fix_command(entry, esc_environment(context.stack.rsplit("/", 1)[-1], configured or ""))
 
 
-def _gitrepositories(context: Context, found: Expected, kube: Kube, owned: list[Owned]) -> list[Finding]:
+def _gitrepositories(context: Context, found: Expected, kube: Kube | None, owned: list[Owned]) -> list[Finding]:
+    assert kube is not None
     from secret_chain import catalog
     from secret_chain.ops import runbook
 
@@ -892,7 +905,8 @@ def _gitrepositories(context: Context, found: Expected, kube: Kube, owned: list[
     return out
 
 
-def _imagerepositories(context: Context, found: Expected, kube: Kube, owned: list[Owned]) -> list[Finding]:
+def _imagerepositories(context: Context, found: Expected, kube: Kube | None, owned: list[Owned]) -> list[Finding]:
+    assert kube is not None
     from secret_chain import catalog
 
     out = []
@@ -919,7 +933,8 @@ def _imagerepositories(context: Context, found: Expected, kube: Kube, owned: lis
     return out
 
 
-def _clusterissuers(context: Context, found: Expected, kube: Kube, owned: list[Owned]) -> list[Finding]:
+def _clusterissuers(context: Context, found: Expected, kube: Kube | None, owned: list[Owned]) -> list[Finding]:
+    assert kube is not None
     from secret_chain import catalog
 
     out = []
@@ -948,7 +963,8 @@ def _clusterissuers(context: Context, found: Expected, kube: Kube, owned: list[O
     return out
 
 
-def _certificates(context: Context, found: Expected, kube: Kube, owned: list[Owned]) -> list[Finding]:
+def _certificates(context: Context, found: Expected, kube: Kube | None, owned: list[Owned]) -> list[Finding]:
+    assert kube is not None
     from secret_chain import catalog
     from secret_chain.ops import runbook
 
@@ -1049,7 +1065,7 @@ def _targets(context: Context, url: str) -> list[dict[str, Any]]:
     raise PrometheusUnreachable(f"Prometheus at {url} kept answering {response.status_code}")
 
 
-def _servicemonitors(context: Context, found: Expected, kube: Kube, owned: list[Owned]) -> list[Finding]:
+def _servicemonitors(context: Context, found: Expected, kube: Kube | None, owned: list[Owned]) -> list[Finding]:
     from secret_chain import catalog
     from secret_chain.ops import runbook
 
@@ -1113,12 +1129,12 @@ def _startup_secrets(found: Expected) -> list[Owned]:
 
 
 check_secrets = _guarded("check_secrets", "Secret", SOURCE_SECRET, _secrets)
-check_rollouts = _guarded("check_rollouts", "Secret", SOURCE_WORKLOADS, _rollouts, _startup_secrets)
+check_rollouts = _guarded("check_rollouts", "Secret", SOURCE_WORKLOADS, _rollouts, _startup_secrets, _rollout_link)
 check_gitrepositories = _guarded("check_gitrepositories", "GitRepository", SOURCE_GITREPOSITORY, _gitrepositories)
 check_imagerepositories = _guarded("check_imagerepositories", "ImageRepository", SOURCE_IMAGEREPOSITORY, _imagerepositories)
 check_clusterissuers = _guarded("check_clusterissuers", "ClusterIssuer", SOURCE_ISSUER, _clusterissuers)
 check_certificates = _guarded("check_certificates", "Certificate", SOURCE_CERTIFICATE, _certificates)
-check_servicemonitors = _guarded("check_servicemonitors", "ServiceMonitor", SOURCE_TARGETS, _servicemonitors)
+check_servicemonitors = _guarded("check_servicemonitors", "ServiceMonitor", SOURCE_TARGETS, _servicemonitors, cluster=False)
 
 KUBERNETES_CHECKS: tuple[Check, ...] = (
     check_secrets,
