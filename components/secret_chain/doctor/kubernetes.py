@@ -27,7 +27,6 @@ FAIL of each link it would have read, with the reason, and the other checks go o
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime
 import hashlib
@@ -166,6 +165,8 @@ def expected(context: Context) -> Expected:
 
 
 def _evaluate(context: Context) -> Expected:
+    import asyncio
+
     from secret_chain import catalog
     from secret_chain.errors import SecretChainError
     from secret_chain.kube import CONFIG_KEYS_ANNOTATION, rollout_annotation_key
