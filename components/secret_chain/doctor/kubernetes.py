@@ -412,9 +412,7 @@ def _resources() -> dict[str, Any]:
 # --- findings shared by the checks -------------------------------------------------------------------------------------
 
 
-PLAIN_PROVIDER_SETTINGS = frozenset(
-    {"github:owner", "github:baseUrl", "kubernetes:context", "kubernetes:namespace", "kubernetes:enableSecretMutable"}
-)
+PLAIN_PROVIDER_SETTINGS = frozenset({"github:owner", "github:baseUrl", "kubernetes:context", "kubernetes:namespace"})
 """Provider settings that are no secret (pulumi-github's owner and base URL, pulumi-kubernetes' context and namespace):
 the only keys outside the catalog whose values a controller's message may keep."""
 
