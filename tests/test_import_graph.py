@@ -1,7 +1,7 @@
 """The import graph of the package: the library never imports the operator tools, and has no cycle.
 
-The library is every module of ``secret_chain`` outside ``components/secret_chain/ops/`` (and ``components/secret_chain/__main__.py``,
-the command line's delegate); the tools (``secret_chain.ops``) may
+The library is every module of ``secret_chain`` outside ``components/secret_chain/ops/`` and ``components/secret_chain/doctor/``
+(and ``components/secret_chain/__main__.py``, the command line's delegate); the tools (``secret_chain.ops``, ``secret_chain.doctor``) may
 import the library, never the reverse. Every import statement counts, wherever it is written: at module
 level, inside a function, under ``if TYPE_CHECKING:``, absolute or relative (``from . import x``), and
 ``importlib.import_module("…")`` with a literal name. A function-level import hides a cycle from the
@@ -22,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent / "components"
 PACKAGE = "secret_chain"
 TOOLS = f"{PACKAGE}.ops"
+DOCTOR = f"{PACKAGE}.doctor"
+"""``secret-chain doctor`` (issue 22) is an operator tool too: its checks evaluate the stack program as ``plan`` does."""
 
 
 def module_name(path: Path, root: Path) -> str:
@@ -90,8 +92,9 @@ def graph(root: Path) -> dict[str, set[str]]:
 
 
 def is_tool(name: str) -> bool:
-    """A module of the tools: ``secret_chain.ops`` and below, and ``secret_chain.__main__`` (``python -m secret_chain``, their delegate)."""
-    return name in (TOOLS, f"{PACKAGE}.__main__") or name.startswith(f"{TOOLS}.")
+    """A module of the tools: ``secret_chain.ops`` and ``secret_chain.doctor`` and below, and ``secret_chain.__main__``
+    (``python -m secret_chain``, their delegate)."""
+    return name in (TOOLS, DOCTOR, f"{PACKAGE}.__main__") or name.startswith((f"{TOOLS}.", f"{DOCTOR}."))
 
 
 def library_imports_of_tools(edges: dict[str, set[str]]) -> list[str]:
