@@ -7,14 +7,49 @@ waits for the same resources (e.g. a PR stack's Namespace).
 Each component's ``__init__`` stays its own (the provider's schema analyser reads its signature): it validates
 its args into a spec (:func:`secret_chain.config.validated`) and calls ``_build``. :meth:`ChainComponent.from_spec`
 builds from a spec validated earlier, so that SecretChain can validate every part before it registers any.
+
+Every output is :func:`derived` from the children it describes, so that a consumer waits for them (issue 21 item 3).
 """
 
-from collections.abc import Callable, Sequence
-from typing import Any, Generic, Self, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, Self, TypeVar, cast
 
 import pulumi
 
 SpecT = TypeVar("SpecT")
+T = TypeVar("T")
+
+
+def _awaited(resource: pulumi.Resource) -> list[pulumi.Output[Any]]:
+    """What a consumer must wait for to wait for ``resource``: a custom resource's URN; a component's outputs.
+
+    A custom resource's ``urn`` Output carries the resource itself (pulumi/pulumi sdk/python/lib/pulumi/runtime/resource.py
+    ``resource_output``: ``resources={res}``) and resolves once the engine answered its RegisterResource, which it does
+    only after the resource's step has run (pkg/resource/deploy/source_eval.go ``RegisterResource``: "Now block waiting
+    for the operation to finish"). A component's URN resolves as soon as the component is registered, before its
+    children, so a component is waited for through its registered outputs, which are derived from its children.
+    """
+    if isinstance(resource, ChainComponent):
+        outputs = [o for o in resource._registered_outputs.values() if isinstance(o, pulumi.Output)]
+        if not outputs:
+            raise ValueError(f"{type(resource).__name__} has registered no output to wait for")
+        return outputs
+    return [resource.urn]
+
+
+def derived(value: pulumi.Input[T], *described: pulumi.Resource) -> pulumi.Output[T]:
+    """``value`` as an output of the resources it describes: known once they are, and depending on them.
+
+    ``Output.all`` joins its inputs' resources and ``apply`` keeps them (pulumi/pulumi sdk/python/lib/pulumi/output.py
+    ``Output.all``, ``Output.apply``: ``resources=resources | t_data.resources``), so ``Output.resources()`` of the
+    result holds each described resource, and a resource given the result as an input lists them as its
+    dependencies and is registered only after them. The value itself and its secret-ness are ``value``'s (``apply``
+    keeps ``is_secret``; a URN is not secret), unknown exactly when ``value`` is (in preview a URN is known).
+    """
+    if not described:
+        raise ValueError("an output must describe at least one resource")
+    waits = [output for resource in described for output in _awaited(resource)]
+    return cast("pulumi.Output[T]", pulumi.Output.all(value, *waits).apply(lambda known: known[0]))
 
 
 class ChainComponent(pulumi.ComponentResource, Generic[SpecT]):
@@ -22,6 +57,9 @@ class ChainComponent(pulumi.ComponentResource, Generic[SpecT]):
 
     _inherited_depends_on: tuple[pulumi.Resource, ...] = ()
     """The resources the component was told to depend on (private: not an output of the schema)."""
+
+    _registered_outputs: Mapping[str, object] = {}
+    """What the component passed to :meth:`register_outputs` (private: not an output of the schema); see :func:`derived`."""
 
     _build: Callable[..., None]
     """``_build(name, spec, opts, **extra)``: register the component and its children from a validated spec."""
@@ -42,3 +80,8 @@ class ChainComponent(pulumi.ComponentResource, Generic[SpecT]):
     def child_opts(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
         """Options of a child: parented to the component, waiting for what it waits for and for ``depends_on``."""
         return pulumi.ResourceOptions(parent=self, depends_on=[*self._inherited_depends_on, *depends_on])
+
+    def register_outputs(self, outputs: "pulumi.Inputs") -> None:
+        """Register the component's outputs, keeping them so that a parent's output can wait for them (:func:`derived`)."""
+        self._registered_outputs = dict(outputs)
+        super().register_outputs(outputs)

@@ -22,7 +22,7 @@ import pulumi
 
 from secret_chain import catalog, flux_images, kube
 from secret_chain import validators as v
-from secret_chain._component import ChainComponent
+from secret_chain._component import ChainComponent, derived
 from secret_chain._resolve import arg, resolve_spec
 from secret_chain.catalog import Key
 from secret_chain.config import (
@@ -379,12 +379,14 @@ class FluxGitCredentials(ChainComponent[FluxSpec]):
         images = None
         if spec.automation is not None:
             images = FluxImageAutomation.from_spec(name, spec.automation, self.child_opts(), source=source, moved_from=self)
-        self.secret_name = pulumi.Output.from_input(spec.secret_name)
-        self.git_repository_name = pulumi.Output.from_input(spec.name)
-        self.namespace = pulumi.Output.from_input(spec.namespace)
-        self.auth_mode = pulumi.Output.from_input(spec.auth.mode)
-        self.push_branch = images.push_branch if images is not None else pulumi.Output.from_input(None)
-        self.image_policy_names = images.image_policy_names if images is not None else pulumi.Output.from_input([])
+        # Each output waits for what it describes (secret_chain._component.derived): the Secret, and the GitRepository
+        # where this component creates it (else the Secret, the one object it writes for a GitRepository made elsewhere).
+        self.secret_name = derived(spec.secret_name, secret)
+        self.git_repository_name = derived(spec.name, *source)
+        self.namespace = derived(spec.namespace, secret, *source)
+        self.auth_mode = derived(spec.auth.mode, secret)
+        self.push_branch = images.push_branch if images is not None else derived(None, *source)
+        self.image_policy_names = images.image_policy_names if images is not None else derived([], *source)
         self.register_outputs(
             {
                 "secret_name": self.secret_name,

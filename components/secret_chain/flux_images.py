@@ -17,7 +17,7 @@ import pulumi
 
 from secret_chain import ghcr
 from secret_chain import validators as v
-from secret_chain._component import ChainComponent
+from secret_chain._component import ChainComponent, derived
 from secret_chain._resolve import Valid, arg, resolve_spec
 from secret_chain.config import ConfigReader, Known, apply_knowing_secrecy, gated, string, validated
 from secret_chain.errors import SecretChainError
@@ -415,6 +415,7 @@ class FluxImageAutomation(ChainComponent[AutomationSpec]):
                     type_="kubernetes.io/dockerconfigjson",
                 )
             ]
+        policies: list[pulumi.Resource] = []
         for image in spec.images:
             repository_spec: dict[str, Any] = {"image": image.image, "interval": spec.scan_interval}
             if not image.public:
@@ -427,15 +428,17 @@ class FluxImageAutomation(ChainComponent[AutomationSpec]):
                 spec=repository_spec,
                 opts=self.child_opts([] if image.public else pull),
             )
-            CustomResource(
-                f"{name}-image-{image.name}-policy",
-                api_version="image.toolkit.fluxcd.io/v1",
-                kind="ImagePolicy",
-                metadata={"name": image.name, "namespace": spec.namespace, "labels": {**labels, **selector}},
-                spec={"imageRepositoryRef": {"name": image.name}, "policy": {"semver": {"range": image.semver_range}}},
-                opts=self.child_opts([repository]),
+            policies.append(
+                CustomResource(
+                    f"{name}-image-{image.name}-policy",
+                    api_version="image.toolkit.fluxcd.io/v1",
+                    kind="ImagePolicy",
+                    metadata={"name": image.name, "namespace": spec.namespace, "labels": {**labels, **selector}},
+                    spec={"imageRepositoryRef": {"name": image.name}, "policy": {"semver": {"range": image.semver_range}}},
+                    opts=self.child_opts([repository]),
+                )
             )
-        CustomResource(
+        automation = CustomResource(
             f"{name}-image-update-automation",
             api_version="image.toolkit.fluxcd.io/v1",
             kind="ImageUpdateAutomation",
@@ -453,7 +456,7 @@ class FluxImageAutomation(ChainComponent[AutomationSpec]):
             },
             opts=self.child_opts(source),
         )
-        self.push_branch = pulumi.Output.from_input(spec.push_branch)
-        self.image_policy_names = pulumi.Output.from_input([image.name for image in spec.images])
+        # Each output waits for what it names (secret_chain._component.derived).
+        self.push_branch = derived(spec.push_branch, automation)
+        self.image_policy_names = derived([image.name for image in spec.images], *(policies or [automation]))
         self.register_outputs({"push_branch": self.push_branch, "image_policy_names": self.image_policy_names})
-

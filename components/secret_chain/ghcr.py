@@ -9,7 +9,7 @@ import pulumi
 
 from secret_chain import catalog, kube
 from secret_chain import validators as v
-from secret_chain._component import ChainComponent
+from secret_chain._component import ChainComponent, derived
 from secret_chain._resolve import arg, resolve_spec
 from secret_chain.config import ConfigReader, Known, gated, lift, string, validated
 
@@ -94,6 +94,7 @@ class GhcrPullSecret(ChainComponent[GhcrSpec]):
         document = pulumi.Output.all(spec.token, spec.registry, spec.username).apply(
             lambda known: {".dockerconfigjson": dockerconfigjson(known[1], known[2], known[0])}
         )
+        written: list[pulumi.Resource] = []
         for index, namespace in enumerate(spec.namespaces):
             # A child's logical name (its URN) must be known when it is registered, in preview too, and
             # must not change once deployed. A plain namespace keeps the name it always had, so existing
@@ -112,6 +113,7 @@ class GhcrPullSecret(ChainComponent[GhcrSpec]):
                 parent=self,
                 type_="kubernetes.io/dockerconfigjson",
             )
+            written.append(secret)
             if spec.attach:
                 from pulumi_kubernetes.core.v1 import ServiceAccountPatch
 
@@ -119,13 +121,16 @@ class GhcrPullSecret(ChainComponent[GhcrSpec]):
                 # namespace controller: we own only the imagePullSecrets field, and give it back on destroy.
                 # The list is atomic (one field for SSA), so it cannot be merged with other managers' entries;
                 # the patch is never forced, so a list someone else set is a conflict, not silently replaced.
-                ServiceAccountPatch(
-                    f"{child}-default-sa",
-                    metadata={"name": "default", "namespace": namespace},
-                    image_pull_secrets=[{"name": spec.secret_name}],
-                    opts=self.child_opts([secret]),
+                written.append(
+                    ServiceAccountPatch(
+                        f"{child}-default-sa",
+                        metadata={"name": "default", "namespace": namespace},
+                        image_pull_secrets=[{"name": spec.secret_name}],
+                        opts=self.child_opts([secret]),
+                    )
                 )
-        self.secret_names = pulumi.Output.from_input(
-            lift(lambda secret_name, *namespaces: dict.fromkeys(namespaces, secret_name), spec.secret_name, *spec.namespaces)
+        # Known once every Secret (and ServiceAccount patch) is: a pod that names the secret waits for it.
+        self.secret_names = derived(
+            lift(lambda secret_name, *namespaces: dict.fromkeys(namespaces, secret_name), spec.secret_name, *spec.namespaces), *written
         )
         self.register_outputs({"secret_names": self.secret_names})

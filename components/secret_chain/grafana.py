@@ -9,7 +9,7 @@ import pulumi
 
 from secret_chain import catalog, kube
 from secret_chain import validators as v
-from secret_chain._component import ChainComponent
+from secret_chain._component import ChainComponent, derived
 from secret_chain._resolve import arg, resolve_spec, spec_args
 from secret_chain.catalog import Key
 from secret_chain.config import (
@@ -71,6 +71,7 @@ SCOPES = "user:email,read:org"
 STARTTLS_POLICIES = ("OpportunisticStartTLS", "MandatoryStartTLS", "NoStartTLS")
 _DEFAULT_STARTTLS = {"587": "MandatoryStartTLS"}
 """GF_SMTP_STARTTLS_POLICY by port: STARTTLS is mandatory on the submission port; otherwise Grafana's default."""
+
 
 class GrafanaOAuthArgs(TypedDict, total=False):
     """Arguments of :class:`GrafanaOAuth`. Values left out are read from ESC-injected config."""
@@ -470,11 +471,12 @@ class GrafanaOAuth(ChainComponent[GrafanaSpec]):
         )
         if spec.mail is not None and spec.mail_enabled:  # the file needs GF_SECRET_CHAIN_ALERT_EMAIL: only beside it
             _alerting_config_map(f"{name}-alerting", spec, parent=self, after=env_secret)
-        self.callback_url = pulumi.Output.from_input(spec.callback_url)
-        self.root_url = pulumi.Output.from_input(spec.root_url)
-        self.secret_name = pulumi.Output.from_input(spec.secret_name)
+        # Each output waits for the Secret that carries it (GF_SERVER_ROOT_URL, the OAuth settings): secret_chain._component.derived.
+        self.callback_url = derived(spec.callback_url, env_secret)
+        self.root_url = derived(spec.root_url, env_secret)
+        self.secret_name = derived(spec.secret_name, env_secret)
         key = kube.rollout_key_of(self, name, spec.rollout_key, rollout_key)
-        self.rollout_annotations = kube.rollout_annotations(key, spec.namespace, spec.secret_name, string_data)
+        self.rollout_annotations = kube.rollout_annotations(key, spec.namespace, spec.secret_name, string_data, env_secret)
         self.register_outputs(
             {
                 "callback_url": self.callback_url,

@@ -14,7 +14,7 @@ import pulumi
 
 from secret_chain import catalog, kube
 from secret_chain import validators as v
-from secret_chain._component import ChainComponent
+from secret_chain._component import ChainComponent, derived
 from secret_chain._resolve import Valid, arg, resolve_spec
 from secret_chain.catalog import Key
 from secret_chain.config import ConfigReader, Known, gated, lift, string, validated
@@ -176,7 +176,7 @@ class PrometheusAuth(ChainComponent[PrometheusSpec]):
         previous: pulumi.Output[str | None] = spec.previous_token if spec.previous_token is not None else pulumi.Output.from_input(None)
         tokens = pulumi.Output.all(spec.token, previous)
         app_string_data = tokens.apply(lambda t: app_data(t[0], t[1]))
-        kube.secret(
+        app_secret = kube.secret(
             f"{name}-app",
             name=spec.secret_name,
             namespace=spec.namespace,
@@ -206,7 +206,7 @@ class PrometheusAuth(ChainComponent[PrometheusSpec]):
                 "credentials": {"name": spec.monitor_secret_name, "key": spec.monitor_secret_key},
             },
         }
-        CustomResource(
+        monitor = CustomResource(
             f"{name}-servicemonitor",
             api_version="monitoring.coreos.com/v1",
             kind="ServiceMonitor",
@@ -222,12 +222,13 @@ class PrometheusAuth(ChainComponent[PrometheusSpec]):
             },
             opts=self.child_opts([monitor_secret]),
         )
-        self.secret_name = pulumi.Output.from_input(spec.secret_name)
-        self.monitor_secret_name = pulumi.Output.from_input(spec.monitor_secret_name)
-        self.env_var_name = pulumi.Output.from_input(ENV_VAR)
-        self.monitor_name = pulumi.Output.from_input(spec.monitor_name)
+        # Each output waits for what it names (secret_chain._component.derived).
+        self.secret_name = derived(spec.secret_name, app_secret)
+        self.monitor_secret_name = derived(spec.monitor_secret_name, monitor_secret)
+        self.env_var_name = derived(ENV_VAR, app_secret)
+        self.monitor_name = derived(spec.monitor_name, monitor)
         key = kube.rollout_key_of(self, name, spec.rollout_key, rollout_key)
-        self.rollout_annotations = kube.rollout_annotations(key, spec.namespace, spec.secret_name, app_string_data)
+        self.rollout_annotations = kube.rollout_annotations(key, spec.namespace, spec.secret_name, app_string_data, app_secret)
         self.register_outputs(
             {
                 "secret_name": self.secret_name,
