@@ -79,6 +79,12 @@ class CertManagerDnsIssuerArgs(TypedDict, total=False):
     """Wildcard names to get a Certificate each, e.g. ``*.pr.example.com``; each must lie in a DNS zone. Default: none."""
     certificate_namespace: pulumi.Input[str]
     """Namespace of the wildcard Certificates and their TLS Secrets. Default: default."""
+    provider_enables_mutable_secrets: bool
+    """Set true to state that the explicit Kubernetes provider in opts was created with enable_secret_mutable=True (a
+    provider you or another component made). A provider object does not expose its settings, so an explicit provider is
+    refused without this statement, unless secret_chain.kube.mutable_secrets_provider made it; with it, the provider is
+    taken at your word. Without an explicit provider it changes nothing: the default provider's
+    kubernetes:enableSecretMutable decides. Default: false."""
 
 
 def _solver(value: str) -> Solver:
@@ -93,6 +99,8 @@ class CertManagerSpec:
     """Validated inputs of a CertManagerDnsIssuer."""
 
     email: Known[str] = field(metadata=arg(string(v.acme_email), required=True))
+    provider_enables_mutable_secrets: bool = field(metadata=arg(v.boolean, default=False, plain=True))
+    """The caller states that the explicit Kubernetes provider updates Secrets in place (config.require_mutable_secrets)."""
     domain: Known[str] = field(metadata=arg(string(v.hostname), required=True))
     staging: bool = field(metadata=arg(v.boolean, default=False, plain=True))
     issuer_name: Known[str] = field(

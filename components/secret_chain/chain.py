@@ -97,6 +97,12 @@ class SecretChainArgs(TypedDict, total=False):
     GitRepository, branch and namespace (production and preview-base). On preview-base every object name and the push
     branch end in -preview, so that the two stacks never share an object or a branch. Default: config
     secret-chain:imageAutomation (its images and commit author), else none."""
+    provider_enables_mutable_secrets: bool
+    """Set true to state that the explicit Kubernetes provider in opts was created with enable_secret_mutable=True (a
+    provider you or another component made). A provider object does not expose its settings, so an explicit provider is
+    refused without this statement, unless secret_chain.kube.mutable_secrets_provider made it; with it, the provider is
+    taken at your word. Without an explicit provider it changes nothing: the default provider's
+    kubernetes:enableSecretMutable decides. Not read from config. Default: false."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,8 @@ class ChainSpec:
     certmanager: certmanager.CertManagerSpec | None
     grafana: grafana.GrafanaSpec | None
     cluster: str | None
+    provider_enables_mutable_secrets: bool = False
+    """The caller states that the explicit Kubernetes provider updates Secrets in place (config.require_mutable_secrets)."""
 
     @property
     def builds_secrets(self) -> bool:
@@ -396,7 +404,10 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
 
     if reader.problems:
         return None
-    return ChainSpec(stack, app_namespace, ghcr_spec, prom_spec, github_spec, flux_spec, images_spec, cert_spec, grafana_spec, cluster)
+    stated = reader.arg("provider_enables_mutable_secrets", args.get("provider_enables_mutable_secrets", False), v.boolean)
+    return ChainSpec(
+        stack, app_namespace, ghcr_spec, prom_spec, github_spec, flux_spec, images_spec, cert_spec, grafana_spec, cluster, stated is True
+    )
 
 
 def ambient_kubeconfig(config: Mapping[str, str], environ: Mapping[str, str], home: str) -> str | None:
@@ -465,7 +476,7 @@ class SecretChain(ChainComponent[ChainSpec]):
         # Unknown (mistyped) argument keys and args that are no mapping: one ConfigError, as every component's.
         spec = resolve(args, reader) if check_args(reader, args, SecretChainArgs) else None
         if spec is not None and spec.cluster is None and spec.builds_secrets:
-            require_mutable_secrets(reader, opts)  # the DigitalOcean cluster's provider sets it itself
+            require_mutable_secrets(reader, opts, stated=spec.provider_enables_mutable_secrets)  # the DigitalOcean cluster's provider sets it itself
         reader.done()
         assert spec is not None
         # Registered only once every argument given as another resource's output is checked (config.gated): a bad

@@ -112,6 +112,12 @@ class FluxGitCredentialsArgs(TypedDict, total=False):
     """GitHub App mode on GitHub Enterprise Server: the API base URL (https://ghe.example.com/api/v3). Default: none (github.com)."""
     image_automation: ImageAutomationArgs
     """Flux image automation. Default: none."""
+    provider_enables_mutable_secrets: bool
+    """Set true to state that the explicit Kubernetes provider in opts was created with enable_secret_mutable=True (a
+    provider you or another component made). A provider object does not expose its settings, so an explicit provider is
+    refused without this statement, unless secret_chain.kube.mutable_secrets_provider made it; with it, the provider is
+    taken at your word. Without an explicit provider it changes nothing: the default provider's
+    kubernetes:enableSecretMutable decides. Default: false."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +182,8 @@ class FluxSpec:
         metadata=arg(string(v.dns1123_subdomain), default=lambda got: BOOTSTRAP_NAME if got["flux_install"] == "bootstrap" else DEFAULT_NAME)
     )
     secret_name: Known[str] = field(metadata=arg(string(v.dns1123_subdomain), default=DEFAULT_SECRET_NAME))
+    provider_enables_mutable_secrets: bool = field(metadata=arg(v.boolean, default=False, plain=True))
+    """The caller states that the explicit Kubernetes provider updates Secrets in place (config.require_mutable_secrets)."""
     auth: TokenAuth | GitHubAppAuth
     automation: AutomationSpec | None
 

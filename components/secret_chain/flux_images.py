@@ -138,6 +138,12 @@ class FluxImageAutomationArgs(TypedDict, total=False):
     github_app_bot_user_id: str
     """GitHub App mode: the numeric user id of the App's bot account ``<slug>[bot]`` (not the App ID:
     ``gh api '/users/<slug>[bot]' --jq .id``), for the default author email."""
+    provider_enables_mutable_secrets: bool
+    """Set true to state that the explicit Kubernetes provider in opts was created with enable_secret_mutable=True (a
+    provider you or another component made). A provider object does not expose its settings, so an explicit provider is
+    refused without this statement, unless secret_chain.kube.mutable_secrets_provider made it; with it, the provider is
+    taken at your word. Without an explicit provider it changes nothing: the default provider's
+    kubernetes:enableSecretMutable decides. Default: false."""
 
 
 default_object_name = v.image_object_name
@@ -203,6 +209,8 @@ class AutomationSpec:
     github_app_slug: str | None = field(metadata=arg(string(v.github_app_slug), plain=True))
     github_app_bot_user_id: str | None = field(metadata=arg(string(v.numeric_id), plain=True))
     create_pull_secret: bool = field(metadata=arg(v.boolean, default=True, plain=True))
+    provider_enables_mutable_secrets: bool = field(metadata=arg(v.boolean, default=False, plain=True))
+    """The caller states that the explicit Kubernetes provider updates Secrets in place (config.require_mutable_secrets)."""
     images: tuple[ImageSpec, ...]
     author_name: Known[str]
     author_email: Known[str]

@@ -46,6 +46,12 @@ class GhcrPullSecretArgs(TypedDict, total=False):
     patch``, a Helm chart, another stack) ``pulumi up`` stops with a field-manager conflict instead of dropping the
     other entries. Then leave this off and list the secret in the pods' own ``imagePullSecrets``, or manage the
     whole list in one place."""
+    provider_enables_mutable_secrets: bool
+    """Set true to state that the explicit Kubernetes provider in opts was created with enable_secret_mutable=True (a
+    provider you or another component made). A provider object does not expose its settings, so an explicit provider is
+    refused without this statement, unless secret_chain.kube.mutable_secrets_provider made it; with it, the provider is
+    taken at your word. Without an explicit provider it changes nothing: the default provider's
+    kubernetes:enableSecretMutable decides. Default: false."""
 
 
 def dockerconfigjson(registry: str, username: str, token: str) -> str:
@@ -67,6 +73,8 @@ class GhcrSpec:
     attach: bool = field(metadata=arg(v.boolean, name="attach_to_default_service_account", default=False, plain=True))
     username: Known[str] = field(metadata=arg(key=USERNAME_KEY))
     token: pulumi.Output[str] = field(metadata=arg(key=TOKEN_KEY))
+    provider_enables_mutable_secrets: bool = field(metadata=arg(v.boolean, default=False, plain=True))
+    """The caller states that the explicit Kubernetes provider updates Secrets in place (config.require_mutable_secrets)."""
 
 
 def resolve(args: GhcrPullSecretArgs, reader: ConfigReader) -> GhcrSpec | None:

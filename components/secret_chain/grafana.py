@@ -122,6 +122,12 @@ class GrafanaOAuthArgs(TypedDict, total=False):
     rollout_key: pulumi.Input[str]
     """Key of the HMAC behind rollout_annotations (32+ random bytes). Default: config secret-chain:rolloutKey, and
     when that is absent a key generated once and kept in state (a RandomBytes child named ``<name>-rollout-key``)."""
+    provider_enables_mutable_secrets: bool
+    """Set true to state that the explicit Kubernetes provider in opts was created with enable_secret_mutable=True (a
+    provider you or another component made). A provider object does not expose its settings, so an explicit provider is
+    refused without this statement, unless secret_chain.kube.mutable_secrets_provider made it; with it, the provider is
+    taken at your word. Without an explicit provider it changes nothing: the default provider's
+    kubernetes:enableSecretMutable decides. Default: false."""
 
 
 def _starttls(value: str) -> str:
@@ -166,6 +172,8 @@ class GrafanaSpec:
     route_alerts: bool = field(metadata=arg(v.boolean, plain=True, default=True))
     """The alerting provisioning file also routes every alert to the contact point (``route_alerts``)."""
     secret_name: Known[str] = field(metadata=arg(string(v.dns1123_subdomain), default="grafana-oauth"))
+    provider_enables_mutable_secrets: bool = field(metadata=arg(v.boolean, default=False, plain=True))
+    """The caller states that the explicit Kubernetes provider updates Secrets in place (config.require_mutable_secrets)."""
     client_id: pulumi.Output[str] = field(metadata=arg(key=CLIENT_ID_KEY))
     client_secret: pulumi.Output[str] = field(metadata=arg(key=CLIENT_SECRET_KEY))
     github_org: Known[str] = field(metadata=arg(key=ORG_KEY))

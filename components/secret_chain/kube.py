@@ -174,9 +174,12 @@ def rollout_key_of(
 def mutable_secrets_provider(name: str, opts: pulumi.ResourceOptions | None = None, **kwargs: object) -> pulumi.ProviderResource:
     """A ``pulumi_kubernetes.Provider`` with ``enable_secret_mutable=True``, which the components accept in ``opts``.
 
-    A provider object does not expose its inputs (``pulumi.ProviderResource`` keeps no props), so the
-    components cannot read an explicit provider's flag; they accept only providers made here, where it is
-    set. ``kwargs`` are the Provider's other arguments (``kubeconfig``, ``namespace``, …).
+    A provider object does not expose its inputs when the components are built, so they cannot read an explicit
+    provider's flag; they accept one made here, where it is set, or one you made yourself when you state it in their
+    args (``provider_enables_mutable_secrets=True``: :func:`secret_chain.config.require_mutable_secrets`). Anything but
+    ``True`` is refused here: pulumi-kubernetes turns the flag on only for the string ``true`` (provider.go
+    ``Configure``), and the SDK sends ``True`` as exactly that (``pulumi.runtime.to_json``), while ``"true"`` or ``1``
+    arrive as other text. ``kwargs`` are the Provider's other arguments (``kubeconfig``, ``namespace``, …).
     """
     from pulumi_kubernetes import Provider
 

@@ -59,6 +59,12 @@ class PrometheusAuthArgs(TypedDict, total=False):
     rollout_key: pulumi.Input[str]
     """Key of the HMAC behind rollout_annotations (32+ random bytes). Default: config secret-chain:rolloutKey, and
     when that is absent a key generated once and kept in state (a RandomBytes child named ``<name>-rollout-key``)."""
+    provider_enables_mutable_secrets: bool
+    """Set true to state that the explicit Kubernetes provider in opts was created with enable_secret_mutable=True (a
+    provider you or another component made). A provider object does not expose its settings, so an explicit provider is
+    refused without this statement, unless secret_chain.kube.mutable_secrets_provider made it; with it, the provider is
+    taken at your word. Without an explicit provider it changes nothing: the default provider's
+    kubernetes:enableSecretMutable decides. Default: false."""
 
 
 def _default_selector(got: dict[str, Any]) -> Valid | dict[str, str]:
@@ -72,6 +78,8 @@ class PrometheusSpec:
     """Validated inputs of a PrometheusAuth."""
 
     namespace: Known[str] = field(metadata=arg(string(v.namespace), required=True))
+    provider_enables_mutable_secrets: bool = field(metadata=arg(v.boolean, default=False, plain=True))
+    """The caller states that the explicit Kubernetes provider updates Secrets in place (config.require_mutable_secrets)."""
     monitor_namespace: Known[str] = field(metadata=arg(string(v.namespace), default="monitoring"))
     app: Known[str] = field(metadata=arg(string(v.dns1123_label), default="api"))
     service_labels: dict[str, Known[str]] = field(metadata=arg(v.label_map, default=_default_selector, plain=True))
