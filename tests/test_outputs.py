@@ -339,3 +339,33 @@ def test_output_values_are_unchanged(registered: list[Registered]) -> None:
         "GitHubActionsSecrets": {"secret_names": ["APP_PRIVATE_KEY"], "variable_names": ["PULUMI_ORG", "PULUMI_TOKEN_TYPE", "APP_ID"]},
         "FluxImageAutomation": {"image_policy_names": ["api"], "push_branch": "flux-image-updates"},
     }
+
+
+# --- other languages: the dependencies reach the engine --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def plugin() -> Iterator[Any]:
+    """The provider plugin, started once for this module (tests/engine.py plays the engine)."""
+    from tests.engine import started_plugin
+
+    with started_plugin() as started:
+        yield started
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["update", "preview"])
+@pytest.mark.parametrize(("component", "inputs"), [("GhcrPullSecret", {"namespaces": ["apps"]}), ("PrometheusAuth", {"namespace": "apps"})])
+def test_through_the_provider_each_output_carries_its_childrens_urns(plugin: Any, component: str, inputs: dict[str, Any], dry_run: bool) -> None:
+    """A program in another language gets the outputs from ``Construct`` with their dependencies (the SDK's
+    ``ConstructResponse.stateDependencies``, from each output's ``resources()``: pulumi/provider/server.py), and waits
+    for exactly those resources before using an output."""
+    config, secret_keys = full_config()
+    outcome = plugin.construct(component, "it", inputs, config=config, secret_keys=secret_keys, dry_run=dry_run)
+    assert outcome.failure is None, outcome.failure
+    children = {c.urn for c in outcome.children() if c.custom}
+    secrets = {c.urn for c in outcome.children("kubernetes:core/v1:Secret")}
+    dependencies = {key: set(value.urns) for key, value in outcome.response.stateDependencies.items()}
+    assert set(outcome.state) <= set(dependencies), (set(outcome.state), set(dependencies))
+    for key in outcome.state:
+        assert dependencies[key] & children, (key, dependencies[key])
+    assert secrets & dependencies["secretNames" if component == "GhcrPullSecret" else "secretName"]
