@@ -11,7 +11,7 @@ builds from a spec validated earlier, so that SecretChain can validate every par
 Every output is :func:`derived` from the children it describes, so that a consumer waits for them (issue 21 item 3).
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, Self, TypeVar, cast
 
 import pulumi
@@ -21,20 +21,26 @@ T = TypeVar("T")
 
 
 def _awaited(resource: pulumi.Resource) -> list[pulumi.Output[Any]]:
-    """What a consumer must wait for to wait for ``resource``: a custom resource's URN; a component's outputs.
+    """What a consumer must wait for to wait for ``resource``: the URN of each custom resource it stands for.
 
     A custom resource's ``urn`` Output carries the resource itself (pulumi/pulumi sdk/python/lib/pulumi/runtime/resource.py
     ``resource_output``: ``resources={res}``) and resolves once the engine answered its RegisterResource, which it does
     only after the resource's step has run (pkg/resource/deploy/source_eval.go ``RegisterResource``: "Now block waiting
-    for the operation to finish"). A component's URN resolves as soon as the component is registered, before its
-    children, so a component is waited for through its registered outputs, which are derived from its children.
+    for the operation to finish"). A URN is known in preview too. A local component stands for its descendants, as the
+    SDK expands a ``depends_on`` on one (sdk/python/lib/pulumi/runtime/rpc.py ``_add_dependency``: "Local component
+    resources act as aggregations of their descendents", through ``_childResources``); its own URN resolves as soon as
+    it is registered, before its children. Its outputs are no substitute: one unknown in preview (a generated key's
+    digest) would make everything derived from it unknown.
     """
-    if isinstance(resource, ChainComponent):
-        outputs = [o for o in resource._registered_outputs.values() if isinstance(o, pulumi.Output)]
-        if not outputs:
-            raise ValueError(f"{type(resource).__name__} has registered no output to wait for")
-        return outputs
-    return [resource.urn]
+    found: list[pulumi.Output[Any]] = []
+    pending: list[pulumi.Resource] = [resource]
+    while pending:
+        current = pending.pop(0)
+        if isinstance(current, pulumi.ComponentResource) and not current._remote:
+            pending.extend(sorted(current._childResources, key=lambda child: child._name))
+        else:
+            found.append(current.urn)
+    return found
 
 
 def derived(value: pulumi.Input[T], *described: pulumi.Resource) -> pulumi.Output[T]:
@@ -46,9 +52,9 @@ def derived(value: pulumi.Input[T], *described: pulumi.Resource) -> pulumi.Outpu
     dependencies and is registered only after them. The value itself and its secret-ness are ``value``'s (``apply``
     keeps ``is_secret``; a URN is not secret), unknown exactly when ``value`` is (in preview a URN is known).
     """
-    if not described:
-        raise ValueError("an output must describe at least one resource")
     waits = [output for resource in described for output in _awaited(resource)]
+    if not waits:
+        raise ValueError("an output must describe at least one resource")
     return cast("pulumi.Output[T]", pulumi.Output.all(value, *waits).apply(lambda known: known[0]))
 
 
@@ -57,9 +63,6 @@ class ChainComponent(pulumi.ComponentResource, Generic[SpecT]):
 
     _inherited_depends_on: tuple[pulumi.Resource, ...] = ()
     """The resources the component was told to depend on (private: not an output of the schema)."""
-
-    _registered_outputs: Mapping[str, object] = {}
-    """What the component passed to :meth:`register_outputs` (private: not an output of the schema); see :func:`derived`."""
 
     _build: Callable[..., None]
     """``_build(name, spec, opts, **extra)``: register the component and its children from a validated spec."""
@@ -80,8 +83,3 @@ class ChainComponent(pulumi.ComponentResource, Generic[SpecT]):
     def child_opts(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
         """Options of a child: parented to the component, waiting for what it waits for and for ``depends_on``."""
         return pulumi.ResourceOptions(parent=self, depends_on=[*self._inherited_depends_on, *depends_on])
-
-    def register_outputs(self, outputs: "pulumi.Inputs") -> None:
-        """Register the component's outputs, keeping them so that a parent's output can wait for them (:func:`derived`)."""
-        self._registered_outputs = dict(outputs)
-        super().register_outputs(outputs)
