@@ -216,6 +216,7 @@ def chain_config(
     """
     config = {key: c.raw for key, c in canaries.values.items() if rotating or not getattr(catalog.get(key), "temporary", False)}
     config.pop(DECLARED_PARTS.key)  # a declaration, not a value: the whole chain is what the config enables
+    config.pop(catalog.STACK_KIND.key)  # a declaration too: the stack's name says its kind
     secret_keys = [key for key in config if canaries.values[key].secret]
     config["secret-chain:escEnvironment"] = esc_environment_for(stack)
     repository = config.get("secret-chain:githubRepository", "")

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from secret_chain import GhcrPullSecret, GitHubActionsSecrets, PrometheusAuth
+from secret_chain import GhcrPullSecret, GitHubActionsSecrets, PrometheusAuth, catalog
 from secret_chain import validators as v
 from secret_chain.chain import SecretChain
 from secret_chain.errors import ConfigError
@@ -156,9 +156,10 @@ BAD: dict[str, Bad] = {
         hide=(PEM.splitlines()[1],),
     ),
     # --- SecretChain --------------------------------------------------------------------------------
-    "chain-stack-staging": Bad("chain", 'argument "stack"', stack="staging"),
-    "chain-stack-pr-abc": Bad("chain", 'argument "stack"', stack="preview-pr-abc"),
-    "chain-stack-pr-zero": Bad("chain", 'argument "stack"', stack="preview-pr-0"),
+    # The running stack of no known name and no declared kind (issue 21 item 2): the setting that declares it is named.
+    "chain-stack-staging": Bad("chain", f'config "{catalog.STACK_KIND.key}"', stack="staging"),
+    "chain-stack-pr-abc": Bad("chain", f'config "{catalog.STACK_KIND.key}"', stack="preview-pr-abc"),
+    "chain-stack-pr-zero": Bad("chain", f'config "{catalog.STACK_KIND.key}"', stack="preview-pr-0"),
     "chain-stack-arg-staging": Bad("chain", 'argument "stack"', args={"stack": "staging"}),
     "chain-app-namespace-invalid": Bad("chain", 'argument "app_namespace"', args={"app_namespace": "App_NS"}),
     "chain-app-namespace-config": Bad("chain", 'config "secret-chain:appNamespace"', config={"secret-chain:appNamespace": "UPPER"}),

@@ -7,7 +7,7 @@ import secrets
 
 import pytest
 
-from secret_chain import SecretChain
+from secret_chain import SecretChain, catalog
 from secret_chain.errors import ConfigError
 from secret_chain.ops.offline import Evaluation, unwrap
 from tests.conftest import canary_config, rsa_pem, secret_data
@@ -111,7 +111,10 @@ def test_unknown_stack_name_is_refused_before_anything() -> None:
             caught.append(err)
 
     ev = evaluate(program, config=config, secret_keys=secret_keys, stack="staging")
-    assert "production, preview-base or preview-pr-<N>" in str(caught[0])
+    # Issue 21 item 2: any name, once the stack declares its kind; one line naming the setting and its fix otherwise.
+    (line,) = caught[0].problems
+    assert line.startswith(f'SecretChain: stack staging declares no kind (config "{catalog.STACK_KIND.key}")'), line
+    assert f"Fix: pulumi config set {catalog.STACK_KIND.key} production" in line
     assert [r.type for r in ev.registrations] == ["pulumi:pulumi:Stack"]
 
 

@@ -112,6 +112,7 @@ def malformed(key: str) -> str:
         "grafana:smtpFromAddress": "alerts-at-example.com",
         "grafana:alertEmail": "oncall",
         "github:token": "gho_" + canary,
+        "secret-chain:stackKind": "prod",
         "secret-chain:escEnvironment": "Production",
         "secret-chain:appNamespace": "Default_NS",
         "secret-chain:gatewayNamespace": "Gateway NS",
@@ -166,6 +167,7 @@ OPTIONAL_ALONE = {
     "gateway:digitaloceanDnsToken",
     "digitalocean:token",
     "github:token",
+    "secret-chain:stackKind",  # the stack's name says its kind when it declares none
     "secret-chain:escEnvironment",
     "secret-chain:appNamespace",
     "secret-chain:rolloutKey",  # read by PrometheusAuth and GrafanaOAuth when set; generated when absent
@@ -263,6 +265,8 @@ def config_for(key: str) -> dict[str, tuple[str, bool]]:
         values[key] = ("prod-cluster", False)
     if key == "ci:pulumiPreviewTeam":
         values[key] = ("ci-previews", False)
+    if key == "secret-chain:stackKind":  # the kind the stack's name says: declared or not, the same stack
+        values[key] = ("production", False)
     return values
 
 

@@ -219,7 +219,7 @@ def test_no_other_stack_writes_into_a_pull_requests_namespace(run: Run, case: st
     err = _refused(run, intrusion.build, intrusion.stack)
     (line,) = [p for p in err.problems if "pull request's namespace" in p]
     assert intrusion.names in line
-    assert "only the stack of that name may write into" in line
+    assert "only the stack of that kind may write into" in line
 
 
 def test_the_app_namespace_setting_cannot_name_a_pr_namespace_on_production(run: Run) -> None:

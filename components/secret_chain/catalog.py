@@ -649,6 +649,20 @@ ROLLOUT_KEY = Key(
     ),
 )
 
+STACK_KIND = Key(
+    "secret-chain:stackKind",
+    secret=False,
+    check=v.stack_kind,
+    purpose=(
+        "The kind of this stack: production, preview-base, preview-pr-<N> (N the pull request number) or bootstrap. It "
+        "decides the parts, namespaces, GitHub and ESC environments and object names, so a stack may have any name "
+        "(prod, dev); without it the stack's name must be one of these. A stack named production, preview-base, bootstrap "
+        "or preview-pr-<N> may declare only its own kind"
+    ),
+    example="production",
+    tier=Tier.STACK,
+)
+
 ESC_ENVIRONMENT = Key(
     "secret-chain:escEnvironment",
     secret=False,
@@ -830,6 +844,7 @@ KEYS: tuple[Key, ...] = (
     GRAFANA_ALERT_EMAIL,
     GITHUB_PROVIDER_TOKEN,
     ROLLOUT_KEY,
+    STACK_KIND,
     ESC_ENVIRONMENT,
     APP_NAMESPACE,
     GATEWAY_NAMESPACE,

@@ -7,58 +7,30 @@ part before it registers anything, so a bad or missing value anywhere leaves the
 """
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict, cast
 
 import pulumi
 
-from secret_chain import certmanager, flux, flux_images, ghcr, github_actions, grafana, parts, prometheus
+from secret_chain import certmanager, flux, flux_images, ghcr, github_actions, grafana, parts, prometheus, stacks
 from secret_chain import validators as v
 from secret_chain._component import ChainComponent, derived
 from secret_chain.catalog import Key
-from secret_chain.config import ConfigReader, Known, raw, require_mutable_secrets, string
+from secret_chain.config import ConfigReader, Known, raw, require_mutable_secrets, stack_kind_fix, string
 from secret_chain.validators import Invalid
 
-_PR_STACK = re.compile(r"preview-pr-([1-9][0-9]{0,8})")
+StackKind = stacks.StackKind
+"""A stack and its kind (:class:`secret_chain.stacks.StackKind`)."""
 
 
-@dataclass(frozen=True)
-class StackKind:
-    """What a stack name says: production, the shared preview base, or one pull request's preview."""
+def parse_stack(name: str, *, bootstrap: bool = False, declared: str | None = None) -> StackKind:
+    """The kind of stack ``name``: ``declared`` (its ``secret-chain:stackKind``), else what its name says.
 
-    name: str
-    pr_number: int | None
-
-    @property
-    def is_pr(self) -> bool:
-        """True for ``preview-pr-<N>`` stacks."""
-        return self.pr_number is not None
-
-    @property
-    def kind(self) -> parts.Kind:
-        """The kind of stack, as the table of parts names it."""
-        return parts.kind_of(self.name)
-
-    @property
-    def environment(self) -> str:
-        """The catalog's environment name for this stack: production or preview."""
-        return "production" if self.name == "production" else "preview"
-
-
-def parse_stack(name: str, *, bootstrap: bool = False) -> StackKind:
-    """Parse a stack name; anything but production, preview-base or preview-pr-<N> is an error.
-
-    ``bootstrap``: the operator commands also take the ``bootstrap`` stack, which builds the ESC tier, not a chain.
+    Without a declaration the name must be production, preview-base or preview-pr-<N> (:func:`secret_chain.stacks.resolve`).
+    ``bootstrap``: the operator commands also take the bootstrap kind, which builds the ESC tier, not a chain.
     """
-    if name in (parts.Kind.PRODUCTION, parts.Kind.PREVIEW_BASE) or (bootstrap and name == parts.Kind.BOOTSTRAP):
-        return StackKind(name, None)
-    match = _PR_STACK.fullmatch(name)
-    if match:
-        return StackKind(name, int(match.group(1)))
-    also = ", bootstrap" if bootstrap else ""
-    raise Invalid(f"is not a secret-chain stack name: use production, preview-base{also} or preview-pr-<N> (N the pull request number)")
+    return stacks.resolve(name, declared, bootstrap=bootstrap)
 
 
 class SecretChainArgs(TypedDict, total=False):
@@ -75,7 +47,8 @@ class SecretChainArgs(TypedDict, total=False):
     monitor_namespace: pulumi.Input[str]
     """Namespace of the ServiceMonitor. PR stacks use their own namespace and refuse any other value. Default: monitoring."""
     stack: str
-    """Stack name to build for. Default: the running stack."""
+    """Stack name to build for. Default: the running stack, of the kind its ``secret-chain:stackKind`` declares (else its
+    name says). Another stack's name says its kind itself: production, preview-base or preview-pr-<N>."""
     domain: str
     """The platform's DNS domain (issuer zone, wildcard certificates, Grafana host). Default: config secret-chain:domain.
     A plain string: the wildcard certificates' resource names are made from it, and a name cannot wait for another resource."""
@@ -203,8 +176,8 @@ def _refuse_unread(args: SecretChainArgs, stack: StackKind, reader: ConfigReader
 
     if stack.is_pr:
         for name in _OWN_NAMESPACE:
-            if given.get(name) is not None and given.get(name) != stack.name:
-                refuse(name, f"a PR stack builds every part in its own namespace, {stack.name}")
+            if given.get(name) is not None and given.get(name) != stack.pr_namespace:
+                refuse(name, f"a PR stack builds every part in its own namespace, {stack.pr_namespace}")
     for setting in SETTINGS:
         name = parts.arg_name(setting)
         readers = [p for p in parts.PARTS if setting in p.keys and p.kinds & parts.CHAIN_KINDS]
@@ -259,15 +232,28 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
 
     Which parts are built, and what each needs, comes from the table in :mod:`secret_chain.parts`.
     """
-    stack = reader.arg("stack", args.get("stack") or pulumi.get_stack(), string(parse_stack))
+    given = args.get("stack")
+    running_name = pulumi.get_stack()
+    running: StackKind | None = None
+    try:
+        # The running stack's kind: declared in secret-chain:stackKind, else its name (stacks.resolve).
+        running = stacks.running(bootstrap=given not in (None, running_name))
+    except Invalid as err:
+        if given in (None, running_name):
+            if isinstance(err, stacks.StackKindError):
+                reader.fail(str(err), stack_kind_fix(err))
+            else:  # a declared value that is not a kind
+                reader.invalid(parts.STACK_KIND, err)
+            return None
+    stack = running if given in (None, running_name) else reader.arg("stack", given, string(parse_stack))
     if stack is None:
         return None
-    running = pulumi.get_stack()
     # A PR stack builds only its own namespace's objects, and no other stack builds a PR stack's objects.
-    if stack.name != running and (stack.is_pr or _PR_STACK.fullmatch(running)):
+    if stack is not running and (stack.is_pr or running is None or running.is_pr):
         reader.fail(
-            f'argument "stack" is {stack.name} but the running stack is {running}: a preview-pr-<N> layout is built only by '
-            "the stack of that name, and a PR stack builds nothing else",
+            f'argument "stack" is {stack.name} but the running stack is {running_name}'
+            f"{f' (of kind {running.kind_name})' if running is not None and running.declared else ''}: a preview-pr-<N> layout "
+            "is built only by the stack of that kind, and a PR stack builds nothing else",
             "drop the stack argument",
         )
         return None
@@ -276,10 +262,10 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
     if selection is None:
         return None
     built = selection.names() - selection.incomplete(but=(parts.MUTABLE_SECRETS,))
-    app_namespace: Known[str] | None = None  # preview-base runs no application (README, Prerequisites)
+    app_namespace: Known[str] | None = None  # preview-base runs no application (docs/prerequisites.md)
     if stack.is_pr:
-        app_namespace = stack.name
-    elif stack.name == "production":
+        app_namespace = stack.pr_namespace
+    elif stack.kind is parts.Kind.PRODUCTION:
         app_namespace = _setting(reader, args, parts.APP_NAMESPACE)
         if app_namespace is None and not reader.problems:
             app_namespace = "default"
@@ -328,10 +314,10 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
     cluster = cast(str | None, _setting(reader, args, parts.DIGITALOCEAN_CLUSTER)) if _CLUSTER in built else None
     domain = cast(str | None, _setting(reader, args, parts.DOMAIN)) if built & {_CERTMANAGER, _GRAFANA} else None
 
-    # production and preview-base may share one cluster (README, Prerequisites): preview-base names its cluster-wide
+    # production and preview-base may share one cluster (docs/prerequisites.md): preview-base names its cluster-wide
     # and shared-namespace objects apart, so neither stack takes, or on destroy deletes, the other's. Production keeps
     # the names it always had (renaming live objects would re-create them).
-    suffix = v.PREVIEW_SUFFIX if stack.name == "preview-base" else ""
+    suffix = v.PREVIEW_SUFFIX if stack.kind is parts.Kind.PREVIEW_BASE else ""
 
     flux_spec = None
     if _FLUX in built:
@@ -361,13 +347,13 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
             suffix=suffix,
         )
     elif automation is not None and _FLUX not in built:
-        reader.invalid("image_automation", f"needs FluxGitCredentials, which {stack.name} does not build", fix="leave it out on this stack")
+        reader.invalid("image_automation", f"needs FluxGitCredentials, which {stack.kind_name} stacks do not build", fix="leave it out on this stack")
 
     cert_spec = None
     if _CERTMANAGER in built:
         email = _setting(reader, args, parts.ACME_EMAIL)
         if domain is not None and email is not None:
-            wildcards = [f"*.pr.{domain}", f"*.pr-api.{domain}", f"*.pr-grafana.{domain}"] if stack.name == "preview-base" else []
+            wildcards = [f"*.pr.{domain}", f"*.pr-api.{domain}", f"*.pr-grafana.{domain}"] if stack.kind is parts.Kind.PREVIEW_BASE else []
             cert_args: certmanager.CertManagerDnsIssuerArgs = {"email": email, "domain": domain}
             if suffix:
                 cert_args["issuer_name"] = certmanager.DEFAULT_ISSUER + suffix
@@ -469,10 +455,11 @@ class SecretChain(ChainComponent[ChainSpec]):
 
         stack_name = args.get("stack") if isinstance(args, Mapping) else None
         try:
-            environment_stack = parse_stack(stack_name).name if isinstance(stack_name, str) else pulumi.get_stack()
+            kind = parse_stack(stack_name).kind if isinstance(stack_name, str) and stack_name != pulumi.get_stack() else None
         except Invalid:
-            environment_stack = pulumi.get_stack()
-        reader = ConfigReader("SecretChain", esc_environment(environment_stack))
+            kind = None
+        # The ESC environment of the stack built for (esc_environment: the running stack's kind when kind is None).
+        reader = ConfigReader("SecretChain", esc_environment(kind))
         # Unknown (mistyped) argument keys and args that are no mapping: one ConfigError, as every component's.
         spec = resolve(args, reader) if check_args(reader, args, SecretChainArgs) else None
         if spec is not None and spec.cluster is None and spec.builds_secrets:

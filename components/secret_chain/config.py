@@ -24,7 +24,7 @@ from typing import Any, TypeAlias, TypeVar, cast, is_typeddict
 
 import pulumi
 
-from secret_chain import catalog
+from secret_chain import catalog, parts, stacks
 from secret_chain.catalog import Key, Tier
 from secret_chain.environments import ESC_PROJECT as ESC_PROJECT
 from secret_chain.environments import environment_name as environment_name
@@ -43,6 +43,7 @@ A = TypeVar("A")
 S = TypeVar("S")
 
 ESC_ENVIRONMENT_KEY = catalog.ESC_ENVIRONMENT
+STACK_KIND_KEY = catalog.STACK_KIND
 MUTABLE_SECRETS_KEY = catalog.MUTABLE_SECRETS
 MUTABLE_SECRETS_ENV = "PULUMI_K8S_ENABLE_SECRET_MUTABLE"
 MUTABLE_MARK = "_secret_chain_enable_secret_mutable"
@@ -121,21 +122,22 @@ def apply_knowing_secrecy(output: pulumi.Output[Any], fn: Callable[[Any, bool], 
     return pulumi.Output.all(output, secret).apply(lambda known: fn(known[0], bool(known[1])))
 
 
-def default_esc_environment(stack: str) -> str:
-    """The environment a stack imports by convention, as ``<org>/<project>/<env>``.
+def default_esc_environment(kind: parts.Kind | str) -> str:
+    """The environment a stack of ``kind`` imports by convention, as ``<org>/<project>/<env>`` (:func:`environment_name`).
 
     Empty for the bootstrap stack, whose fixes are ``pulumi config set``.
     """
-    name = environment_name(stack)
+    name = environment_name(kind)
     return f"<org>/{ESC_PROJECT}/{name}" if name else ""
 
 
-def esc_environment(stack: str | None = None, configured: str | None = None) -> str:
+def esc_environment(kind: parts.Kind | str | None = None, configured: str | None = None) -> str:
     """Name of the ESC environment a fix command should write to, as ``<org>/<project>/<env>``.
 
-    The stack setting ``secret-chain:escEnvironment`` wins when it is a valid reference; otherwise the
-    runbook's convention is used (:func:`default_esc_environment`). An invalid setting is never pasted
-    into a command: it is reported on its own by the catalog check.
+    The stack setting ``secret-chain:escEnvironment`` wins when it is a valid reference; otherwise the runbook's
+    convention for the stack's kind (:func:`default_esc_environment`; default: the running stack's,
+    :func:`secret_chain.stacks.running`). An invalid setting is never pasted into a command: it is reported on its own
+    by the catalog check; nor is a guess for a stack whose kind is unknown: the unnamed ``<Environment>``.
     """
     if configured is None:
         found = lookup(ESC_ENVIRONMENT_KEY, raw)
@@ -145,9 +147,41 @@ def esc_environment(stack: str | None = None, configured: str | None = None) -> 
             return ESC_ENVIRONMENT_KEY.shape(configured)  # the environment it names, example org or not (preflight refuses that)
         except Invalid:
             pass
-    if stack is None:
-        stack = pulumi.get_stack()
-    return default_esc_environment(stack)
+    if kind is None:
+        try:
+            kind = stacks.running().kind
+        except Invalid:
+            return DOC_ENVIRONMENT
+    return default_esc_environment(kind)
+
+
+def stack_kind_problem(err: Invalid, environment: str = "") -> str:
+    """One problem line for a stack whose kind is not known (:func:`secret_chain.stacks.resolve`), with its fix.
+
+    A value that is not a kind is the catalog key's own problem; a stack that declares nothing is told to declare
+    ``secret-chain:stackKind``; a reserved name declaring another kind is told to remove the declaration.
+    """
+    if not isinstance(err, stacks.StackKindError):
+        return describe_problem(STACK_KIND_KEY, err, environment)
+    return problem_line(str(err), stack_kind_fix(err))
+
+
+def stack_kind_fix(err: stacks.StackKindError) -> str:
+    """The fix of a stack whose kind is not known: declare it (``pulumi config set``), or remove a refused declaration."""
+    if err.declare:
+        return f"{_config_set(STACK_KIND_KEY)}, or preview-base, preview-pr-<N> or bootstrap: the kind of this stack"
+    return remove_command(STACK_KIND_KEY, "")
+
+
+def running_stack_kind(*, bootstrap: bool = True) -> stacks.StackKind:
+    """The running stack's kind (:func:`secret_chain.stacks.running`); one :class:`ConfigError` line when it is not known.
+
+    Called before anything is registered: a stack of an unknown kind registers nothing.
+    """
+    try:
+        return stacks.running(bootstrap=bootstrap)
+    except Invalid as err:
+        raise ConfigError([stack_kind_problem(err)]) from None
 
 
 def _config_path(entry: Key) -> str:

@@ -37,15 +37,17 @@ ESC_PROJECT = "secret-chain"
 """The ESC project that holds the chain's environments: ``<org>/secret-chain/{Base,Preview,Production,PullRequest}``."""
 
 
-def environment_name(stack: str) -> str:
-    """The name of the environment a stack attaches (the one place it is decided; :func:`for_stack`).
+def environment_name(kind: parts.Kind | str) -> str:
+    """The name of the environment a stack of ``kind`` attaches (the one place it is decided; :func:`for_stack`).
 
-    ``production`` reads Production, ``preview-base`` Preview, a ``preview-pr-<N>`` stack the PR-only PullRequest, and
-    the bootstrap stack none (it creates the environments): an empty name.
+    Production reads Production, preview-base Preview, a pull request's stack (``preview-pr-<N>``) the PR-only
+    PullRequest, and the bootstrap stack none (it creates the environments): an empty name. ``kind`` is a
+    :class:`~secret_chain.parts.Kind`, or a stack name that says one (``production``, ``preview-pr-7``,
+    :func:`secret_chain.parts.kind_of`); the kind of a stack of any other name is its declared one
+    (:mod:`secret_chain.stacks`).
     """
-    if stack == "bootstrap":
-        return ""
-    return "Production" if stack == "production" else "PullRequest" if stack.startswith("preview-pr-") else "Preview"
+    kind = kind if isinstance(kind, parts.Kind) else parts.kind_of(kind)
+    return {parts.Kind.BOOTSTRAP: "", parts.Kind.PRODUCTION: "Production", parts.Kind.PREVIEW_PR: "PullRequest"}.get(kind, "Preview")
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ BY_NAME: dict[str, Environment] = {e.name: e for e in ENVIRONMENTS}
 
 def for_stack(kind: parts.Kind) -> Environment:
     """The environment a stack of this kind attaches (``environment:`` in its stack file; the bootstrap stack none)."""
-    return BY_NAME[environment_name(kind.label)]
+    return BY_NAME[environment_name(kind)]
 
 
 UNNAMED = "<Environment>"

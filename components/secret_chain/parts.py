@@ -4,7 +4,7 @@
 mail settings) the stack kinds that build it, the catalog keys it needs (all of them, one complete
 alternative, or each optional), the shared keys and stack settings it requires, and how it is enabled.
 :func:`select` applies the table to one stack's config. The stack program (:mod:`secret_chain.chain`),
-``preflight``, ``plan``, ``inventory`` and the README's parts table all read it, so ``preflight`` says
+``preflight``, ``plan``, ``inventory`` and the docs' parts table (docs/reference/secret-chain.md) all read it, so ``preflight`` says
 READY exactly when the program builds. Whether a key is set is answered by :func:`secret_chain.config.lookup`
 alone (``get`` is :func:`secret_chain.config.raw` at run time, ``config.get`` of the flat dict in preflight).
 
@@ -69,6 +69,7 @@ FLUX_REPOSITORY_URL = catalog.FLUX_REPOSITORY_URL
 APP_NAMESPACE = catalog.APP_NAMESPACE
 GATEWAY_NAMESPACE = catalog.GATEWAY_NAMESPACE
 ESC_ENVIRONMENT = catalog.ESC_ENVIRONMENT
+STACK_KIND = catalog.STACK_KIND
 DECLARED_PARTS = catalog.DECLARED_PARTS
 IMAGE_AUTOMATION = catalog.IMAGE_AUTOMATION
 ROLLOUT_KEY = catalog.ROLLOUT_KEY
@@ -147,7 +148,8 @@ class Part:
 
 
 PARTS: tuple[Part, ...] = (
-    Part("Stack settings", CHAIN_KINDS, Enable.ALWAYS, uses=(ESC_ENVIRONMENT, DECLARED_PARTS)),
+    # secret-chain:stackKind: the stack's kind, which this table is read for (secret_chain.stacks); read on every kind.
+    Part("Stack settings", CHAIN_KINDS, Enable.ALWAYS, uses=(STACK_KIND, ESC_ENVIRONMENT, DECLARED_PARTS)),
     Part("Application namespace", frozenset({Kind.PRODUCTION}), Enable.ALWAYS, uses=(APP_NAMESPACE,)),
     # The cluster a stack deploys to: with the setting, the program fetches its kubeconfig on every run with the
     # environment's digitalocean:token (pulumi-digitalocean getKubernetesCluster) and gives it to an explicit Kubernetes
@@ -256,7 +258,7 @@ PARTS: tuple[Part, ...] = (
         frozenset({Kind.BOOTSTRAP}),
         Enable.ALWAYS,
         needs=(GITHUB_REPOSITORY,),
-        uses=(catalog.CI_PULUMI_ORGANIZATION, catalog.CI_PULUMI_TOKEN_TYPE, catalog.CI_PULUMI_TEAM, catalog.CI_PULUMI_PREVIEW_TEAM),
+        uses=(STACK_KIND, catalog.CI_PULUMI_ORGANIZATION, catalog.CI_PULUMI_TOKEN_TYPE, catalog.CI_PULUMI_TEAM, catalog.CI_PULUMI_PREVIEW_TEAM),
         rules=rules.OIDC_POLICY_RULES,
     ),
 )
@@ -271,7 +273,10 @@ def rules_of(component: str) -> tuple[Rule, ...]:
 
 
 def kind_of(stack: str) -> Kind:
-    """The kind of a (valid) stack name."""
+    """The kind a stack's name says (``production``, ``preview-base``, ``bootstrap``, ``preview-pr-<N>``), or a kind's value.
+
+    A stack of any other name has the kind it declares in ``secret-chain:stackKind`` (:mod:`secret_chain.stacks`).
+    """
     return Kind.PREVIEW_PR if stack.startswith("preview-pr-") else Kind(stack)
 
 
@@ -487,7 +492,7 @@ def rows() -> list[dict[str, object]]:
 
 
 def render_markdown() -> str:
-    """The README's parts table (generated; ``secret-chain inventory --readme`` rewrites it)."""
+    """The parts table of docs/reference/secret-chain.md (generated; ``secret-chain inventory --docs docs`` rewrites it)."""
     header = ["Part", *(k.label for k in Kind), "Needs (all of)", "One of", "Optional", "Enabled"]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for part in PARTS:

@@ -9,7 +9,7 @@ ports; none of them adds a rule of ours.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 PathElement = str | int
@@ -174,6 +174,91 @@ def parse_env_ref(text: str) -> EnvironmentRef:
     if not sep:
         env, _, version = rest.partition(":")
     return EnvironmentRef(org, project, env, version, ambiguous, legacy)
+
+
+STACK_NAME_MAX_LENGTH = 100
+"""``tokens.ParseStackName``: "a stack name cannot exceed 100 characters" (a length in bytes: Go's ``len``)."""
+_STACK_NAME = re.compile(rb"[A-Za-z0-9_.-]*")
+"""``stackNameRegex`` of pulumi/pulumi sdk/go/common/tokens/stack_name.go (``^[A-Za-z0-9_.-]*``), on the UTF-8 bytes."""
+_STACK_OWNER = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9-_]{1,38}[a-zA-Z0-9]")
+"""``stackOwnerRegexp`` of pulumi/pulumi pkg/backend/httpstate/backend.go ("Name validation rules enforced by the Pulumi
+Service"): 3 to 40 characters, letters, digits, ``-`` and ``_``, neither first nor last a ``-`` or ``_``."""
+_PROJECT_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+"""``tokens.IsName`` (pulumi/pulumi sdk/go/common/tokens/names.go, ``NameRegexpPattern``): letters, digits, ``_ . -``."""
+
+
+def _go_quote_byte(byte: int) -> str:
+    """Go's ``%q`` of one byte (``s[i]``, a ``uint8`` formatted as a rune: ``strconv.QuoteRune``)."""
+    escapes = {0x07: "\\a", 0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x0B: "\\v", 0x27: "\\'", 0x5C: "\\\\"}
+    if byte in escapes:
+        return f"'{escapes[byte]}'"
+    char = chr(byte)
+    if char.isprintable() and byte != 0xAD:
+        return f"'{char}'"
+    return f"'\\x{byte:02x}'" if byte < 0x80 else f"'\\u{byte:04x}'"
+
+
+def parse_stack_name(text: str) -> str:
+    """``tokens.ParseStackName`` (pulumi/pulumi sdk/go/common/tokens/stack_name.go), without ``PULUMI_DISABLE_VALIDATION``.
+
+    Not empty, at most 100 bytes, and only ``A-Z a-z 0-9 _ . -``; the error names the first other byte and its position,
+    as upstream's ``stack_name_test.go`` spells them ("invalid character '/' at position 3").
+    """
+    data = text.encode("utf-8", "surrogateescape")
+    if not data:
+        raise RuleError("a stack name may not be empty")
+    if len(data) > STACK_NAME_MAX_LENGTH:
+        raise RuleError("a stack name cannot exceed 100 characters")
+    match = _STACK_NAME.match(data)
+    failure = -1 if match is not None and match.end() == len(data) else (match.end() if match is not None else 0)
+    if failure != -1:
+        raise RuleError(
+            "a stack name may only contain alphanumeric, hyphens, underscores, or periods: "
+            f"invalid character {_go_quote_byte(data[failure])} at position {failure}"
+        )
+    return text
+
+
+def validate_project_name(text: str) -> str:
+    """``tokens.ValidateProjectName`` (pulumi/pulumi sdk/go/common/tokens/project.go)."""
+    if text == "":
+        raise RuleError("project names may not be empty")
+    if len(text.encode("utf-8", "surrogateescape")) > 100:
+        raise RuleError("project names are limited to 100 characters")
+    if not _PROJECT_NAME.fullmatch(text):
+        raise RuleError("project names may only contain alphanumerics, hyphens, underscores, and periods")
+    return text
+
+
+@dataclass(frozen=True)
+class StackReference:
+    """A stack reference as the Pulumi Cloud backend reads it (``qualifiedStackReference``): "" for an omitted part."""
+
+    owner: str
+    project: str
+    name: str
+
+
+def parse_stack_reference(text: str) -> StackReference:
+    """``(*cloudBackend).ValidateStackName`` (pulumi/pulumi pkg/backend/httpstate/backend.go): how ``--stack`` is read.
+
+    ``parseStackName`` splits on ``/``: ``<stack>``, ``<owner>/<stack>`` or ``<owner>/<project>/<stack>``, and anything
+    else is "could not parse stack name '<s>'". Then the parts given are checked: the owner against ``stackOwnerRegexp``
+    ("invalid stack owner"), the project with ``tokens.ValidateProjectName``, the stack name with
+    ``tokens.ParseStackName`` (:func:`parse_stack_name`). An empty owner or project counts as omitted, as upstream's
+    ``if qualifiedName.Owner != ""`` does (``ParseStackReference`` then infers it from the default org or the current
+    project).
+    """
+    split = text.split("/")
+    if len(split) > 3:
+        raise RuleError(f"could not parse stack name '{text}'")
+    owner, project, name = ([""] * (3 - len(split)) + split) if len(split) != 2 else (split[0], "", split[1])
+    if owner and not _STACK_OWNER.fullmatch(owner):
+        raise RuleError("invalid stack owner")
+    if project:
+        validate_project_name(project)
+    parse_stack_name(name)
+    return StackReference(owner, project, name)
 
 
 def provider_flag_enabled(config_value: str | None, env_value: str | None) -> bool:
@@ -353,3 +438,148 @@ def esc_env_set(definition: object, path: str, value: object, *, secret: bool = 
         result = root
     assert isinstance(result, dict)
     return result
+
+
+@dataclass(frozen=True)
+class EnvSetCommand:
+    """A ``pulumi env set`` command line as the ESC CLI parses it (:func:`parse_env_set`)."""
+
+    environment: str
+    path: str
+    value: str | None
+    """The value argument (``args[1]``), None when there is none (``--file`` gives the value)."""
+    file: str = ""
+    secret: bool = False
+    plaintext: bool = False
+    string: bool = False
+    draft: str = ""
+
+
+_ENV_SET_BOOLS = ("secret", "plaintext", "string")
+_ENV_SET_VALUES = {"file": "", "draft": "new"}
+"""The flags of ``pulumi env set`` that take a value, with their ``NoOptDefVal`` (``--draft`` alone means ``new``)."""
+
+
+def parse_env_set(argv: Sequence[str]) -> EnvSetCommand:
+    """The arguments after ``pulumi env set`` as cobra and spf13/pflag parse them for ``newEnvSetCmd``.
+
+    The flags are env_set.go's own: ``--secret``, ``--plaintext``, ``--string`` (booleans: ``--secret`` or
+    ``--secret=true``), ``--file``/``-f`` (a value: ``--file X``, ``--file=X``, ``-f X``, ``-fX``) and ``--draft``
+    (``NoOptDefVal`` "new": alone it takes no value). pflag (flag.go ``parseArgs``): ``--`` ends the flags, a lone ``-``
+    is an argument, flags and arguments may be interleaved, a value flag at the end is ``flag needs an argument``, an
+    unknown one ``unknown flag``. ``Args: cobra.RangeArgs(1, 3)``: the environment, the path and the value.
+    """
+    flags: dict[str, object] = {}
+    args: list[str] = []
+    rest = list(argv)
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--":
+            args += rest
+            break
+        if not arg.startswith("-") or arg == "-":
+            args.append(arg)
+            continue
+        if arg.startswith("--"):
+            name, eq, value = arg[2:].partition("=")
+            if name in _ENV_SET_BOOLS:
+                if eq and value not in ("true", "false", "1", "0", "t", "f", "TRUE", "FALSE", "True", "False", "T", "F"):
+                    raise RuleError(f'invalid argument "{value}" for "--{name}" flag: strconv.ParseBool: parsing "{value}": invalid syntax')
+                flags[name] = not eq or value in ("true", "1", "t", "TRUE", "True", "T")
+            elif name in _ENV_SET_VALUES:
+                if not eq and _ENV_SET_VALUES[name]:
+                    value = _ENV_SET_VALUES[name]
+                elif not eq:
+                    if not rest:
+                        raise RuleError(f"flag needs an argument: --{name}")
+                    value = rest.pop(0)
+                flags[name] = value
+            else:
+                raise RuleError(f"unknown flag: --{name}")
+            continue
+        short, value = arg[1:2], arg[2:].removeprefix("=")
+        if short != "f":
+            raise RuleError(f"unknown shorthand flag: '{short}' in {arg}")
+        if not value:
+            if not rest:
+                raise RuleError("flag needs an argument: 'f' in -f")
+            value = rest.pop(0)
+        flags["file"] = value
+    if not 1 <= len(args) <= 3:
+        raise RuleError(f"accepts between 1 and 3 arg(s), received {len(args)}")
+    return EnvSetCommand(
+        environment=args[0],
+        path=args[1] if len(args) > 1 else "",
+        value=args[2] if len(args) > 2 else None,
+        file=str(flags.get("file", "")),
+        secret=bool(flags.get("secret", False)),
+        plaintext=bool(flags.get("plaintext", False)),
+        string=bool(flags.get("string", False)),
+        draft=str(flags.get("draft", "")),
+    )
+
+
+def env_set_value(command: EnvSetCommand, *, stdin: bytes = b"", read_file: Callable[[str], bytes] | None = None) -> object:
+    """The value ``command`` stores, decoded (``{"fn::secret": …}`` with ``--secret``).
+
+    ``newEnvSetCmd``'s ``RunE`` up to the fetch of the definition (pulumi/esc cmd/esc/cli/env_set.go; the same code in
+    pulumi/pulumi pkg/cmd/esc/cli/env_set.go).
+
+    * ``--file -`` reads standard input, ``--file PATH`` the file (``could not read file``); either must be UTF-8
+      (``file content must be valid UTF-8``); without ``--file`` the value is the third argument.
+    * ``--string`` takes the text as it is (``yamlValue.SetString(input)``): a PEM key keeps every line and its final
+      newline. Otherwise the text is YAML (``yaml.Unmarshal``; empty is ``""``), read here with PyYAML's safe loader,
+      whose YAML 1.1 differs from gopkg.in/yaml.v3 on words such as ``yes`` (not reached by any command this package
+      prints, which give every secret ``--string``).
+    * ``--secret`` with a scalar that is not a string re-reads ``args[1]`` quoted (``strconv.Quote(args[1])``): with
+      ``--file`` there is no ``args[1]``, and the CLI panics (``index out of range``), raised here as that error.
+    * Not ported: ``looksLikeSecret`` (zxcvbn entropy of a plain value under a key like ``token``), which only refuses
+      a plain value without ``--secret`` or ``--plaintext``.
+    """
+    import yaml
+
+    if not command.file and command.value is None:
+        raise RuleError("expected a path and a value")
+    if not command.path:
+        raise RuleError("expected a path")
+    if command.file:
+        if command.file == "-":
+            content = stdin
+        else:
+            if read_file is None:
+                raise RuleError("could not read file: no file system")
+            try:
+                content = read_file(command.file)
+            except OSError as err:
+                raise RuleError(f"could not read file: {err.strerror}") from None
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RuleError("file content must be valid UTF-8") from None
+    else:
+        text = str(command.value)
+    value: object
+    if command.string:
+        value = text
+    else:
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise RuleError(f"invalid value: {err}") from None
+        if value is None and not text.strip():
+            value = ""
+    if command.secret:
+        if not isinstance(value, (str, dict, list)):
+            if command.value is None:
+                raise RuleError("runtime error: index out of range [1] with length 1")
+            value = command.value
+        value = {"fn::secret": value}
+    return value
+
+
+def esc_env_set_command(
+    definition: object, argv: Sequence[str], *, stdin: bytes = b"", read_file: Callable[[str], bytes] | None = None
+) -> dict[str, object]:
+    """The definition ``pulumi env set <argv…>`` stores: :func:`parse_env_set`, :func:`env_set_value`, :func:`esc_env_set`."""
+    command = parse_env_set(argv)
+    return esc_env_set(definition, command.path, env_set_value(command, stdin=stdin, read_file=read_file))

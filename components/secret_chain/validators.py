@@ -377,15 +377,46 @@ DNS1123_SUBDOMAIN_MAX_LENGTH = 253
 PR_NAMESPACE = re.compile(r"preview-pr-[0-9]+")
 """A pull request's namespace (and stack) name. Any number counts here, so that ``preview-pr-07`` cannot slip by."""
 
+STACK_KINDS = ("production", "preview-base", "bootstrap")
+"""The stack kinds a stack declares (``secret-chain:stackKind``) besides ``preview-pr-<N>``."""
+PR_KIND = re.compile(r"preview-pr-([1-9][0-9]{0,8})")
+"""The kind of one pull request's stack, ``preview-pr-<N>`` (N the pull request number, no leading zero)."""
+
+
+def stack_kind(value: str) -> str:
+    """Check a declared stack kind: ``production``, ``preview-base``, ``preview-pr-<N>`` or ``bootstrap``."""
+    text = _nonblank(value)
+    if text not in STACK_KINDS and not PR_KIND.fullmatch(text):
+        raise Invalid(
+            "is not a stack kind: use production, preview-base, preview-pr-<N> (N the pull request number, e.g. preview-pr-7) "
+            "or bootstrap"
+        )
+    return text
+
+
 STACK: ContextVar[str | None] = ContextVar("secret_chain_stack", default=None)
-"""The stack a namespace is checked for when no Pulumi program is running (``preflight --stack S``): set it with
-:func:`for_stack`. In a program the running stack (``pulumi.get_stack()``) is used."""
+"""Who namespaces are checked for when no Pulumi program is running (``preflight --stack S``), set with :func:`for_stack`:
+the pull request's namespace the stack owns (``preview-pr-<N>``, from its kind), else the stack's name."""
+
+
+def _running_stack_name() -> str | None:
+    from pulumi.runtime.settings import SETTINGS
+
+    running = SETTINGS.stack
+    return running if isinstance(running, str) and running else None
+
+
+running_owner: Callable[[], str | None] = _running_stack_name
+"""Who a running program's namespaces are checked for. This module sits below the catalog and cannot read the stack's
+declared kind (``secret-chain:stackKind``) itself: :mod:`secret_chain.stacks` replaces this, when it is imported, by
+the kind's namespace (``preview-pr-<N>`` for a pull request's stack, whatever its name), else the stack's name. Without it,
+the running stack's name (``pulumi.get_stack()``)."""
 
 
 @contextmanager
-def for_stack(stack: str) -> Iterator[None]:
-    """Check namespaces for stack ``stack`` inside the ``with`` block (a command that runs no program)."""
-    token = STACK.set(stack)
+def for_stack(owner: str) -> Iterator[None]:
+    """Check namespaces for ``owner`` inside the ``with`` block (:data:`STACK`: a command that runs no program)."""
+    token = STACK.set(owner)
     try:
         yield
     finally:
@@ -393,29 +424,27 @@ def for_stack(stack: str) -> Iterator[None]:
 
 
 def current_stack() -> str | None:
-    """The stack namespaces are checked for: :data:`STACK` when set, else the running program's stack, else None."""
+    """Who namespaces are checked for: :data:`STACK` when set, else the running program's (:data:`running_owner`), else None."""
     stack = STACK.get()
     if stack is not None:
         return stack
-    from pulumi.runtime.settings import SETTINGS
-
-    running = SETTINGS.stack
-    return running if isinstance(running, str) and running else None
+    return running_owner()
 
 
 def namespace(value: str) -> str:
     """Check a namespace the chain writes into: a DNS-1123 label, and no other stack's pull-request namespace.
 
-    A namespace ``preview-pr-<N>`` belongs to the stack ``preview-pr-<N>``: that stack's code comes from the pull
-    request, and ``pulumi destroy`` of it (when the PR closes) deletes the namespace with everything in it. A
-    production (or any other) stack writing a Secret there would hand the PR's code its value and lose the
-    Secret when the PR closes, so it is refused unless the running stack (:func:`current_stack`) has that name.
+    A namespace ``preview-pr-<N>`` belongs to the stack of kind ``preview-pr-<N>`` (named so, or declaring it in
+    ``secret-chain:stackKind``): that stack's code comes from the pull request, and ``pulumi destroy`` of it (when the PR
+    closes) deletes the namespace with everything in it. A production (or any other) stack writing a Secret there would
+    hand the PR's code its value and lose the Secret when the PR closes, so it is refused unless the current stack
+    (:func:`current_stack`) owns that namespace.
     """
     text = dns1123_label(value)
     if PR_NAMESPACE.fullmatch(text) and current_stack() != text:
         stack = current_stack()
         raise NameInvalid(
-            f"is a pull request's namespace, which only the stack of that name may write into (this is "
+            f"is a pull request's namespace, which only the stack of that kind may write into (this is "
             f"{'stack ' + stack if stack else 'another stack'}): the PR's code could read what is written there, and "
             "destroying the PR's stack deletes the namespace with it"
         )

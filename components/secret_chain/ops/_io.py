@@ -12,28 +12,62 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secret_chain.errors import SecretChainError
+
+if TYPE_CHECKING:
+    from secret_chain.stacks import StackKind
 
 CONFIG_HELP = (
     "JSON as printed by `pulumi config --show-secrets --json` (- for stdin); default: run that command for --stack when the pulumi CLI is on PATH"
 )
 
 
+def stack_help() -> str:
+    """The help of --stack (every command that takes one)."""
+    from secret_chain.catalog import STACK_KIND
+
+    return (
+        f"the stack, as the Pulumi CLI takes it: <stack>, <org>/<stack> or <org>/<project>/<stack>; its kind is its "
+        f"{STACK_KIND.key} setting, else its name (production, preview-base, preview-pr-<N> or bootstrap)"
+    )
+
+
 def stack(value: str) -> str:
-    """Argparse type of --stack: production, preview-base or preview-pr-<N>."""
-    from secret_chain.chain import parse_stack
+    """Argparse type of --stack: a stack reference as the Pulumi CLI reads it (:func:`secret_chain.stacks.parse_ref`).
+
+    The text is kept as it was given: ``pulumi config --stack`` is passed the full reference. The stack's kind is
+    known once its config is read (:func:`stack_kind`).
+    """
+    from secret_chain.stacks import parse_ref
     from secret_chain.validators import Invalid
 
     try:
-        return parse_stack(value, bootstrap=True).name
+        parse_ref(value)
     except Invalid as err:
         from secret_chain.validators import shown
 
         # Quoted shortened and escaped (validators.shown): an error is one line, and a control character would split it.
         raise argparse.ArgumentTypeError(f"{shown(value) or 'the value'} {err}") from None
+    return value
+
+
+def stack_kind(ref: str, config: Mapping[str, str], *, bootstrap: bool = True) -> StackKind:
+    """The kind of stack ``ref`` (a --stack value) with flat config ``config``: its ``secret-chain:stackKind``, else its name.
+
+    One :class:`~secret_chain.errors.SecretChainError` line when it is not known, naming the setting and its fix.
+    """
+    from secret_chain.config import stack_kind_problem
+    from secret_chain.stacks import of_config, parse_ref
+    from secret_chain.validators import Invalid
+
+    try:
+        return of_config(parse_ref(ref).name, config.get, bootstrap=bootstrap)
+    except Invalid as err:
+        raise SecretChainError(stack_kind_problem(err)) from None
 
 
 def read_text(source: str, what: str) -> str:
@@ -92,18 +126,29 @@ def _depth(document: Any) -> int:
     return deepest
 
 
+NOT_FOUND = "Error from server (NotFound): "
+"""How kubectl prints the API server's 404 for an object (kubernetes staging/src/k8s.io/kubectl/pkg/cmd/util/helpers.go
+``StandardErrorMessage``: ``fmt.Sprintf("Error from server (%s): %s", s.Reason, err.Error())``, reason ``NotFound``).
+Only that is a missing CRD: kubectl's own errors say "not found" too (``context was not found for specified context``)."""
+
+
 def kubectl_crd(name: str, context: str | None) -> dict[str, Any] | None:
-    """``kubectl get crd NAME -o json`` (None when the cluster has no such CRD): what the running cluster serves."""
+    """``kubectl get crd NAME -o json`` (None when the cluster has no such CRD): what the running cluster serves.
+
+    Any other failure (kubectl missing, an unknown context, an unreachable cluster) raises: the cluster was not read.
+    """
     exe = shutil.which("kubectl")
     if exe is None:
         raise SecretChainError("--cluster reads the running cluster's CRDs with kubectl, which is not on PATH")
     command = [exe, "get", "crd", name, "-o", "json", *(["--context", context] if context else [])]
     try:
-        result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+        # stdin closed: kubectl asks for a user name on a terminal when the kubeconfig names none (seen: "Please enter
+        # Username:"), which would hang a check that is meant to read only.
+        result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as err:
         raise SecretChainError(f"cannot run kubectl: {getattr(err, 'strerror', None) or 'timed out'}") from None
     if result.returncode != 0:
-        if "NotFound" in result.stderr or "not found" in result.stderr:
+        if NOT_FOUND in result.stderr:
             return None
         detail = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit status {result.returncode}"
         raise SecretChainError(f"`kubectl get crd {name}` failed: {detail}")
@@ -112,7 +157,11 @@ def kubectl_crd(name: str, context: str | None) -> dict[str, Any] | None:
 
 
 def run_pulumi_config(stack: str) -> str:
-    """``pulumi config --show-secrets --json --stack S``, with progress on stderr while it runs."""
+    """``pulumi config --show-secrets --json --stack S``, with progress on stderr while it runs.
+
+    ``stack`` is the reference as given (``acme/secret-chain/prod``): the CLI resolves the organisation and project
+    itself (pulumi/pulumi ``pkg/backend/httpstate/backend.go`` ``ParseStackReference``), so nothing is dropped.
+    """
     exe = shutil.which("pulumi")
     if exe is None:
         raise SecretChainError("the pulumi CLI is not on PATH: pass the config with --config FILE (or - for stdin)")

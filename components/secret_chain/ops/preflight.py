@@ -20,12 +20,23 @@ from typing import Any
 
 from secret_chain import catalog, parts
 from secret_chain.catalog import Key
-from secret_chain.chain import StackKind, parse_stack
-from secret_chain.config import ESC_ENVIRONMENT_KEY, FIX, config_set, esc_environment, fix_command, lookup, problem_line, rule_fix
+from secret_chain.config import (
+    ESC_ENVIRONMENT_KEY,
+    FIX,
+    STACK_KIND_KEY,
+    config_set,
+    esc_environment,
+    fix_command,
+    lookup,
+    problem_line,
+    remove_command,
+    rule_fix,
+)
 from secret_chain.errors import SecretChainError
 from secret_chain.ops import _io
 from secret_chain.rules import Facts, facts_of
-from secret_chain.validators import Invalid, Reserved, printable, real_owner
+from secret_chain.stacks import StackKind
+from secret_chain.validators import Invalid, Reserved, for_stack, printable, real_owner
 
 CATALOG_NAMESPACES = frozenset(k.namespace for k in catalog.KEYS)
 REPOSITORY_KEY = catalog.GITHUB_REPOSITORY
@@ -51,13 +62,50 @@ class Problem:
         return problem_line(f'config "{self.key}" {self.message}', self.fix)
 
 
+CLUSTER_PERMISSION = "get on customresourcedefinitions (apiextensions.k8s.io, cluster-scoped)"
+"""The one permission ``--cluster`` uses: it reads CRDs with ``kubectl get crd <name> -o json``, nothing else."""
+
+
+@dataclass
+class ClusterCheck:
+    """What ``--cluster`` read of the running cluster with kubectl, what passed, or why it could not run."""
+
+    context: str
+    """The kubeconfig context (empty: kubectl's current one)."""
+    reads: list[str] = field(default_factory=list)
+    """The CRDs read (``kubectl get crd <name> -o json``), in order."""
+    passed: list[str] = field(default_factory=list)
+    """One line per check that passed (:func:`secret_chain.upstream.served_api_problems`)."""
+    error: str = ""
+    """Why the check could not run (kubectl missing, the cluster unreachable); empty when it ran."""
+
+    @property
+    def ran(self) -> bool:
+        """True when every read the check needed was answered."""
+        return not self.error
+
+    def as_json(self) -> dict[str, Any]:
+        """Machine-readable (camelCase, as every command's JSON)."""
+        return {
+            "context": self.context or None,
+            "ran": self.ran,
+            "permission": CLUSTER_PERMISSION,
+            "reads": [f"kubectl get crd {name} -o json" for name in self.reads],
+            "passed": self.passed,
+            "error": self.error or None,
+        }
+
+
 @dataclass
 class Report:
     """The outcome of a preflight check."""
 
     stack: str
+    """The stack as --stack names it (``prod``, ``acme/secret-chain/prod``)."""
     environment: str
     """The ESC environment fix commands write to."""
+    kind: str = ""
+    """The stack's kind (``production``, ``preview-pr-7``): its ``secret-chain:stackKind``, else its name."""
     declared: list[str] | None = None
     """The parts ``secret-chain:parts`` declares (None: nothing declared, the config enables them)."""
     enabled: list[str] = field(default_factory=list)
@@ -67,6 +115,8 @@ class Report:
     warnings: list[Problem] = field(default_factory=list)
     built: list[str] = field(default_factory=list)
     """Every part the stack builds, sub-parts included (for the checks of a running cluster)."""
+    cluster: ClusterCheck | None = None
+    """What ``--cluster`` checked of the running cluster (None: not asked)."""
 
     @property
     def ok(self) -> bool:
@@ -77,6 +127,7 @@ class Report:
         """Machine-readable report (key names and messages only, never values)."""
         return {
             "stack": self.stack,
+            "kind": self.kind,
             "escEnvironment": self.environment,
             "ok": self.ok,
             "declared": self.declared,
@@ -84,22 +135,69 @@ class Report:
             "checked": self.checked,
             "problems": [p.__dict__ for p in self.problems],
             "warnings": [p.__dict__ for p in self.warnings],
+            "cluster": self.cluster.as_json() if self.cluster is not None else None,
         }
+
+    def exit_code(self) -> int:
+        """0 ready; 1 a problem (the config's or the cluster's); 2 the cluster check could not run (the config is fine)."""
+        if self.problems:
+            return 1
+        return 2 if self.cluster is not None and not self.cluster.ran else 0
 
 
 def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> Report:
-    """Check ``config`` (flat ``pulumi config`` keys) for stack ``stack`` against the table of parts and the catalog."""
+    """Check ``config`` (flat ``pulumi config`` keys) for stack ``stack`` against the table of parts and the catalog.
+
+    ``stack`` is the stack as ``--stack`` names it (``prod``, ``acme/prod``, ``acme/secret-chain/prod``); its kind is
+    its ``secret-chain:stackKind`` setting, else its name (:func:`secret_chain.ops._io.stack_kind`).
+    """
+    from secret_chain import stacks
+
+    named = stacks.by_name(stacks.parse_ref(stack).name)
+    refused: Invalid | None = None
     try:
-        kind: StackKind = parse_stack(stack, bootstrap=True)
+        kind: StackKind = _io.stack_kind(stack, config)
+    except SecretChainError:
+        if named is None:  # no kind at all: nothing to check the config against
+            raise
+        # The name says a kind: check as that kind, and report the declaration (malformed: its key's own check below).
+        kind, refused = named, _declaration_problem(stack, config)
+    # The pull-request namespace rule (validators.namespace) checks for this stack: the namespace its kind owns.
+    with for_stack(kind.owner):
+        report = _check(config, secret_keys, stack, kind)
+    if isinstance(refused, stacks.StackKindError):
+        report.problems.insert(0, Problem(STACK_KIND_KEY.key, "conflict", refused_message(refused), remove_command(STACK_KIND_KEY, ""), _SETTINGS))
+    return report
+
+
+def _declaration_problem(stack: str, config: Mapping[str, str]) -> Invalid | None:
+    """Why the declared kind of a stack whose name says one is refused (:func:`secret_chain.stacks.resolve`)."""
+    from secret_chain import stacks
+
+    try:
+        stacks.of_config(stacks.parse_ref(stack).name, config.get)
     except Invalid as err:
-        raise SecretChainError(f'--stack "{stack}" {err}') from None
+        return err
+    return None
+
+
+def refused_message(err: Invalid) -> str:
+    """A problem's message about the ``secret-chain:stackKind`` declaration (after ``config "<key>"``)."""
+    return f"is refused: {err}"
+
+
+_SETTINGS = parts.PARTS[0].name
+"""The part that reads the stack's own settings (``Stack settings``)."""
+
+
+def _check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str, kind: StackKind) -> Report:
     found_env = lookup(ESC_ENVIRONMENT_KEY, config.get)
     configured_env = "" if found_env is None else found_env[1]
     try:
-        environment = esc_environment(kind.name, ESC_ENVIRONMENT_KEY.shape(configured_env) if configured_env else "")
+        environment = esc_environment(kind.kind, ESC_ENVIRONMENT_KEY.shape(configured_env) if configured_env else "")
     except Invalid:
-        environment = esc_environment(kind.name, "")
-    report = Report(stack=kind.name, environment=environment)
+        environment = esc_environment(kind.kind, "")
+    report = Report(stack=stack, environment=environment, kind=kind.kind_name)
     secret_set = set(secret_keys)
     declared = parts.declared_parts(config.get)
     selection = parts.select(kind.kind, config.get, declared)
@@ -275,7 +373,8 @@ def render_text(report: Report) -> str:
         if report.environment
         else "no ESC environment: fixes are pulumi config set"
     )
-    lines = [f"Preflight of stack {report.stack} ({where})"]
+    of_kind = f", of kind {report.kind}" if report.kind and report.kind != report.stack else ""
+    lines = [f"Preflight of stack {report.stack}{of_kind} ({where})"]
     if report.declared is not None:
         lines.append(f"  parts declared in {parts.PARTS_KEY}: {', '.join(report.declared) or 'none'}")
         lines.append(f"  parts built: {', '.join(report.enabled) or 'none'}")
@@ -288,10 +387,40 @@ def render_text(report: Report) -> str:
     if report.warnings:
         lines += ["", f"{len(report.warnings)} warning(s):"]
         lines += [f"  ! {p.line()}" for p in report.warnings]
-    lines += ["", "OK: the config is ready for `pulumi up`." if report.ok else "NOT READY: fix the problems above, then run preflight again."]
+    lines += _cluster_lines(report.cluster)
+    if not report.ok:
+        lines += ["", "NOT READY: fix the problems above, then run preflight again."]
+    elif report.cluster is not None and not report.cluster.ran:
+        lines += ["", "CLUSTER NOT CHECKED: the config is ready for `pulumi up`, but the running cluster could not be checked (above)."]
+    elif report.cluster is not None:
+        lines += ["", "OK: the config is ready for `pulumi up`, and the running cluster serves what the built parts write."]
+    else:
+        lines += ["", "OK: the config is ready for `pulumi up`."]
     # Each line escaped whole (validators.printable): a value in it (github:owner, a configured name) may hold a newline
     # or an escape sequence, which would forge a line of its own (an OK after the problems) or rewrite the screen.
     return "".join(f"{printable(line)}\n" for line in lines)
+
+
+def _cluster_lines(cluster: ClusterCheck | None) -> list[str]:
+    """The running cluster's part of the text report: what kubectl read and what passed, or why nothing could be read."""
+    if cluster is None:
+        return []
+    where = f"context {cluster.context}" if cluster.context else "kubectl's current context"
+    if not cluster.ran:
+        return [
+            "",
+            f"Cluster ({where}): NOT CHECKED: the cluster check could not run: {cluster.error}",
+            "  The config results above stand; run preflight --cluster again once kubectl reaches the cluster.",
+        ]
+    if not cluster.reads:
+        return ["", f"Cluster ({where}): nothing to read: no part this stack builds writes a custom resource."]
+    lines = [
+        "",
+        f"Cluster ({where}), read with kubectl get crd <name> -o json (permission: {CLUSTER_PERMISSION}):",
+        f"  CRDs read: {', '.join(cluster.reads)}",
+    ]
+    lines += [f"  ✓ {line}" for line in cluster.passed]
+    return lines
 
 
 # --- the command: secret-chain preflight -----------------------------------------------------------
@@ -299,9 +428,11 @@ def render_text(report: Report) -> str:
 EXAMPLES = """examples:
   secret-chain preflight --stack production
   secret-chain preflight --stack preview-base --config preview.json
+  secret-chain preflight --stack acme/secret-chain/prod     # any stack name: its kind is a stack setting
   pulumi config --show-secrets --json --stack production | secret-chain preflight --stack production --config -
 
-Exit status: 0 when the config is ready, 1 when something is missing or malformed, 2 on bad arguments.
+Exit status: 0 when the config is ready, 1 when something is missing or malformed (or the cluster serves too old an
+API), 2 on bad arguments or when --cluster could not reach the cluster (the config's results are printed all the same).
 """
 
 
@@ -314,7 +445,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--stack", required=True, type=_io.stack, help="production, preview-base, preview-pr-<N> or bootstrap")
+    p.add_argument("--stack", required=True, type=_io.stack, help=_io.stack_help())
     p.add_argument("--config", help=_io.CONFIG_HELP)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument(
@@ -326,12 +457,30 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(func=main)
 
 
-def check_cluster(report: Report, crd: Callable[[str], dict[str, Any] | None]) -> None:
-    """Add a problem for each CRD version a built part writes that the cluster (``crd(name)``, its CRD or None) does not serve."""
+def check_cluster(report: Report, crd: Callable[[str], dict[str, Any] | None], context: str | None = None) -> None:
+    """Check the running cluster (``crd(name)``: its CRD, or None) against the CRD versions the built parts write.
+
+    A problem for each version it does not serve, and :attr:`Report.cluster` saying what was read and what passed.
+
+    A read that fails (kubectl missing, the cluster unreachable: :func:`secret_chain.ops._io.kubectl_crd` raises) stops
+    the cluster check only: the report keeps the config's results and says that the cluster could not be checked.
+    """
     from secret_chain.upstream import served_api_problems
 
+    cluster = report.cluster = ClusterCheck(context or "")
+
+    def read(name: str) -> dict[str, Any] | None:
+        cluster.reads.append(name)
+        return crd(name)
+
     app_mode = catalog.FLUX_GITHUB_APP_ID.key in report.checked
-    for line in served_api_problems(set(report.built), app_mode, crd):
+    try:
+        lines = served_api_problems(set(report.built), app_mode, read, cluster.passed)
+    except SecretChainError as err:
+        cluster.error = str(err)
+        cluster.passed.clear()
+        return
+    for line in lines:
         report.problems.append(Problem("cluster", "cluster", line, "", ""))
 
 
@@ -346,7 +495,7 @@ def check_cluster_access(report: Report, config: Mapping[str, str], environ: Map
     """
     from secret_chain.chain import ambient_kubeconfig
 
-    if report.stack == parts.Kind.BOOTSTRAP or environ.get("CI", "").lower() not in ("true", "1"):
+    if report.kind == parts.Kind.BOOTSTRAP or environ.get("CI", "").lower() not in ("true", "1"):
         return
     if any(p == _CLUSTER_ACCESS for p in report.built) or ambient_kubeconfig(config, environ, home) is not None:
         return
@@ -375,9 +524,9 @@ def main(args: argparse.Namespace) -> int:
     report = check(config, secret_keys, args.stack)
     check_cluster_access(report, config, os.environ, os.path.expanduser("~"))
     if args.cluster:
-        check_cluster(report, lambda name: _io.kubectl_crd(name, args.context))
+        check_cluster(report, lambda name: _io.kubectl_crd(name, args.context), args.context)
     if args.json:
         print(json.dumps(report.as_json(), indent=2, sort_keys=True))
     else:
         sys.stdout.write(render_text(report))
-    return 0 if report.ok else 1
+    return report.exit_code()
