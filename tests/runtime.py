@@ -15,26 +15,12 @@ from typing import Any
 
 from secret_chain import catalog
 from secret_chain.ops import offline
+from secret_chain.testing import secret_config_keys, stack_config
 
 
 def fold(config: Mapping[str, Any], secret_keys: Sequence[str] | None = None) -> tuple[dict[str, Any], list[str]]:
-    """(runtime config, runtime secret keys) of a config keyed by catalog keys."""
-    out: dict[str, Any] = {}
-    objects: dict[str, dict[str, Any]] = {}
-    secrets: list[str] = []
-    wanted = set(secret_keys or ())
-    for key, value in config.items():
-        entry = catalog.BY_KEY.get(key)
-        target = entry.config_key if entry is not None and entry.field else key
-        if entry is not None and entry.field:
-            objects.setdefault(target, {})[entry.field] = value
-        else:
-            out[key] = value
-        if key in wanted and target not in secrets:
-            secrets.append(target)
-    for key, fields in objects.items():
-        out[key] = json.dumps(fields, sort_keys=True)
-    return out, secrets
+    """(runtime config, runtime secret keys) of a config keyed by catalog keys (the public helper's folding)."""
+    return stack_config(config), secret_config_keys(k for k in secret_keys or () if k in config)
 
 
 def evaluate(program: Any, config: Mapping[str, Any], secret_keys: Sequence[str] | None = None, **kwargs: Any) -> offline.Evaluation:

@@ -43,7 +43,7 @@ SHAPES: dict[str, tuple[type, tuple[type, ...], frozenset[str]]] = {
     ),
     "ImageArgs": (flux_images.ImageArgs, (flux_images.ImageSpec,), frozenset()),
 }
-CONTEXT = {"ImageAutomationArgs": frozenset({"namespace", "branch", "git_repository_name"})}
+CONTEXT = {"ImageAutomationArgs": frozenset({"namespace", "branch", "git_repository_name", "provider_enables_mutable_secrets"})}
 """Spec fields a nested args dict does not have: FluxGitCredentials passes its own."""
 
 

@@ -13,6 +13,8 @@ runtime, so that docstring is written when the class is created (:func:`document
 same field docstrings the provider's schema analyser reads (pulumi/provider/experimental/analyzer.py, ``get_docstring``).
 A module whose component still accepts an argument it no longer uses declares it in ``DEPRECATED_ARGS``
 (:func:`deprecated_args`): the help says so, and the provider's schema gives the input a ``deprecationMessage``.
+
+Every output is :func:`derived` from the children it describes, so that a consumer waits for them (issue 21 item 3).
 """
 
 import ast
@@ -29,6 +31,45 @@ import pulumi
 from secret_chain import catalog
 
 SpecT = TypeVar("SpecT")
+T = TypeVar("T")
+
+
+def _awaited(resource: pulumi.Resource) -> list[pulumi.Output[Any]]:
+    """What a consumer must wait for to wait for ``resource``: the URN of each custom resource it stands for.
+
+    A custom resource's ``urn`` Output carries the resource itself (pulumi/pulumi sdk/python/lib/pulumi/runtime/resource.py
+    ``resource_output``: ``resources={res}``) and resolves once the engine answered its RegisterResource, which it does
+    only after the resource's step has run (pkg/resource/deploy/source_eval.go ``RegisterResource``: "Now block waiting
+    for the operation to finish"). A URN is known in preview too. A local component stands for its descendants, as the
+    SDK expands a ``depends_on`` on one (sdk/python/lib/pulumi/runtime/rpc.py ``_add_dependency``: "Local component
+    resources act as aggregations of their descendents", through ``_childResources``); its own URN resolves as soon as
+    it is registered, before its children. Its outputs are no substitute: one unknown in preview (a generated key's
+    digest) would make everything derived from it unknown.
+    """
+    found: list[pulumi.Output[Any]] = []
+    pending: list[pulumi.Resource] = [resource]
+    while pending:
+        current = pending.pop(0)
+        if isinstance(current, pulumi.ComponentResource) and not current._remote:
+            pending.extend(sorted(current._childResources, key=lambda child: child._name))
+        else:
+            found.append(current.urn)
+    return found
+
+
+def derived(value: pulumi.Input[T], *described: pulumi.Resource) -> pulumi.Output[T]:
+    """``value`` as an output of the resources it describes: known once they are, and depending on them.
+
+    ``Output.all`` joins its inputs' resources and ``apply`` keeps them (pulumi/pulumi sdk/python/lib/pulumi/output.py
+    ``Output.all``, ``Output.apply``: ``resources=resources | t_data.resources``), so ``Output.resources()`` of the
+    result holds each described resource, and a resource given the result as an input lists them as its
+    dependencies and is registered only after them. The value itself and its secret-ness are ``value``'s (``apply``
+    keeps ``is_secret``; a URN is not secret), unknown exactly when ``value`` is (in preview a URN is known).
+    """
+    waits = [output for resource in described for output in _awaited(resource)]
+    if not waits:
+        raise ValueError("an output must describe at least one resource")
+    return cast("pulumi.Output[T]", pulumi.Output.all(value, *waits).apply(lambda known: known[0]))
 
 
 def deprecation(reason: str) -> str:

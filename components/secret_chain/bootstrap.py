@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import pulumi
 
 from secret_chain import catalog, esc, parts
-from secret_chain._component import document_init
+from secret_chain._component import derived, document_init
 from secret_chain._resolve import arg, resolve_spec
 from secret_chain.config import ESC_PROJECT, ConfigReader, gated, validated
 from secret_chain.parts import rules_of
@@ -293,7 +293,8 @@ class EscBootstrap(pulumi.ComponentResource):
             # A team token's rule names a team that must exist, with its permissions, before a job can exchange for it.
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=teams)),
         )
-        self.environments = pulumi.Output.from_input({n: f"{spec.organization}/{ESC_PROJECT}/{n}" for n in created})
+        # Waits for the environments it names (secret_chain._component.derived); the issuer's ID is the issuer's output.
+        self.environments = derived({n: f"{spec.organization}/{ESC_PROJECT}/{n}" for n in created}, *created.values())
         self.issuer = issuer.id
         self.register_outputs({"environments": self.environments, "issuer": self.issuer})
 

@@ -17,7 +17,7 @@ import pulumi
 
 from secret_chain import catalog, kube
 from secret_chain import validators as v
-from secret_chain._component import ChainComponent
+from secret_chain._component import ChainComponent, derived
 from secret_chain._resolve import arg, resolve_spec
 from secret_chain.config import ConfigReader, Known, apply_knowing_secrecy, gated, lift, problem_line, string, validated
 from secret_chain.errors import SecretChainError
@@ -79,6 +79,12 @@ class CertManagerDnsIssuerArgs(TypedDict, total=False):
     """Wildcard names to get a Certificate each, e.g. ``*.pr.example.com``; each must lie in a DNS zone. Default: none."""
     certificate_namespace: pulumi.Input[str]
     """Namespace of the wildcard Certificates and their TLS Secrets. Default: default."""
+    provider_enables_mutable_secrets: bool
+    """Set true to state that the explicit Kubernetes provider in opts was created with enable_secret_mutable=True (a
+    provider you or another component made). A provider object does not expose its settings, so an explicit provider is
+    refused without this statement, unless secret_chain.kube.mutable_secrets_provider made it; with it, the provider is
+    taken at your word. Without an explicit provider it changes nothing: the default provider's
+    kubernetes:enableSecretMutable decides. Default: false."""
 
 
 def _solver(value: str) -> Solver:
@@ -93,6 +99,8 @@ class CertManagerSpec:
     """Validated inputs of a CertManagerDnsIssuer."""
 
     email: Known[str] = field(metadata=arg(string(v.acme_email), required=True))
+    provider_enables_mutable_secrets: bool = field(metadata=arg(v.boolean, default=False, plain=True))
+    """The caller states that the explicit Kubernetes provider updates Secrets in place (config.require_mutable_secrets)."""
     domain: Known[str] = field(metadata=arg(string(v.hostname), required=True))
     staging: bool = field(metadata=arg(v.boolean, default=False, plain=True))
     issuer_name: Known[str] = field(
@@ -312,6 +320,7 @@ class CertManagerDnsIssuer(ChainComponent[CertManagerSpec]):
             },
             opts=self.child_opts(depends_on),
         )
+        certificates: list[pulumi.Resource] = []
         legacy = [legacy_certificate_name(host) for host in spec.wildcard_hosts]
         for host, (cert_name, tls_name) in spec.certificates.items():
             # A name that changed when the naming became injective keeps its URN through an alias, unless the old
@@ -320,7 +329,7 @@ class CertManagerDnsIssuer(ChainComponent[CertManagerSpec]):
             aliases = [pulumi.Alias(name=f"{name}-{old}")] if old != cert_name and legacy.count(old) == 1 else []
             cert_opts = self.child_opts([issuer])
             cert_opts.aliases = aliases
-            CustomResource(
+            certificate = CustomResource(
                 f"{name}-{cert_name}",
                 api_version=API_VERSION,
                 kind="Certificate",
@@ -336,10 +345,13 @@ class CertManagerDnsIssuer(ChainComponent[CertManagerSpec]):
                 },
                 opts=cert_opts,
             )
-        self.issuer_name = pulumi.Output.from_input(spec.issuer_name)
-        self.secret_name = pulumi.Output.from_input(spec.secret_name if spec.solver == "dns01" else None)
-        self.certificate_secret_names = pulumi.Output.from_input([tls for _, tls in spec.certificates.values()])
-        self.domain_urn = domain_urn
+            certificates.append(certificate)
+        # Each output waits for what it names (secret_chain._component.derived); a null one (http01), and the
+        # looked-up domain's URN, for the ClusterIssuer whose solver they describe.
+        self.issuer_name = derived(spec.issuer_name, issuer)
+        self.secret_name = derived(spec.secret_name, *depends_on) if depends_on else derived(None, issuer)
+        self.certificate_secret_names = derived([tls for _, tls in spec.certificates.values()], *(certificates or [issuer]))
+        self.domain_urn = derived(domain_urn, issuer)
         self.register_outputs(
             {
                 "issuer_name": self.issuer_name,

@@ -15,7 +15,7 @@ import pulumi
 
 from secret_chain import certmanager, flux, flux_images, ghcr, github_actions, grafana, parts, prometheus, stacks
 from secret_chain import validators as v
-from secret_chain._component import ChainComponent
+from secret_chain._component import ChainComponent, derived
 from secret_chain.catalog import Key
 from secret_chain.config import ConfigReader, Known, raw, require_mutable_secrets, stack_kind_fix, string
 from secret_chain.validators import Invalid
@@ -70,6 +70,12 @@ class SecretChainArgs(TypedDict, total=False):
     GitRepository, branch and namespace (production and preview-base). On preview-base every object name and the push
     branch end in -preview, so that the two stacks never share an object or a branch. Default: config
     secret-chain:imageAutomation (its images and commit author), else none."""
+    provider_enables_mutable_secrets: bool
+    """Set true to state that the explicit Kubernetes provider in opts was created with enable_secret_mutable=True (a
+    provider you or another component made). A provider object does not expose its settings, so an explicit provider is
+    refused without this statement, unless secret_chain.kube.mutable_secrets_provider made it; with it, the provider is
+    taken at your word. Without an explicit provider it changes nothing: the default provider's
+    kubernetes:enableSecretMutable decides. Not read from config. Default: false."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,8 @@ class ChainSpec:
     certmanager: certmanager.CertManagerSpec | None
     grafana: grafana.GrafanaSpec | None
     cluster: str | None
+    provider_enables_mutable_secrets: bool = False
+    """The caller states that the explicit Kubernetes provider updates Secrets in place (config.require_mutable_secrets)."""
 
     @property
     def builds_secrets(self) -> bool:
@@ -382,7 +390,10 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
 
     if reader.problems:
         return None
-    return ChainSpec(stack, app_namespace, ghcr_spec, prom_spec, github_spec, flux_spec, images_spec, cert_spec, grafana_spec, cluster)
+    stated = reader.arg("provider_enables_mutable_secrets", args.get("provider_enables_mutable_secrets", False), v.boolean)
+    return ChainSpec(
+        stack, app_namespace, ghcr_spec, prom_spec, github_spec, flux_spec, images_spec, cert_spec, grafana_spec, cluster, stated is True
+    )
 
 
 def ambient_kubeconfig(config: Mapping[str, str], environ: Mapping[str, str], home: str) -> str | None:
@@ -452,7 +463,7 @@ class SecretChain(ChainComponent[ChainSpec]):
         # Unknown (mistyped) argument keys and args that are no mapping: one ConfigError, as every component's.
         spec = resolve(args, reader) if check_args(reader, args, SecretChainArgs) else None
         if spec is not None and spec.cluster is None and spec.builds_secrets:
-            require_mutable_secrets(reader, opts)  # the DigitalOcean cluster's provider sets it itself
+            require_mutable_secrets(reader, opts, stated=spec.provider_enables_mutable_secrets)  # the DigitalOcean cluster's provider sets it itself
         reader.done()
         assert spec is not None
         # Registered only once every argument given as another resource's output is checked (config.gated): a bad
@@ -460,6 +471,7 @@ class SecretChain(ChainComponent[ChainSpec]):
         super().__init__("secret-chain:index:SecretChain", name, None, gated(spec, opts))
         providers = [self._cluster_provider(name, spec.cluster)] if spec.cluster is not None else None
         kube_opts = pulumi.ResourceOptions(parent=self, providers=providers)
+        pr_namespace: list[pulumi.Resource] = []
         if spec.stack.is_pr:
             # The PR stack owns its namespace, so `pulumi destroy` removes it and everything in it.
             from pulumi_kubernetes.core.v1 import Namespace
@@ -472,6 +484,7 @@ class SecretChain(ChainComponent[ChainSpec]):
                 opts=kube_opts,
             )
             kube_opts = pulumi.ResourceOptions(parent=self, providers=providers, depends_on=[namespace])
+            pr_namespace.append(namespace)
         parts: list[str] = []
         rollouts: dict[str, pulumi.Output[dict[str, str]]] = {}
         # One rollout key per stack: with none configured, the chain generates one and both parts use it, so
@@ -481,37 +494,47 @@ class SecretChain(ChainComponent[ChainSpec]):
             from secret_chain import kube
 
             shared_key = kube.generated_rollout_key(f"{name}-rollout-key", self)
+        built: list[pulumi.Resource] = []
         if spec.ghcr is not None:
-            ghcr.GhcrPullSecret.from_spec(f"{name}-ghcr", spec.ghcr, kube_opts)
+            built.append(ghcr.GhcrPullSecret.from_spec(f"{name}-ghcr", spec.ghcr, kube_opts))
             parts.append("GhcrPullSecret")
         if spec.prometheus is not None:
             metrics = prometheus.PrometheusAuth.from_spec(f"{name}-prometheus", spec.prometheus, kube_opts, rollout_key=shared_key)
             rollouts["PrometheusAuth"] = metrics.rollout_annotations
+            built.append(metrics)
             parts.append("PrometheusAuth")
         if spec.flux is not None:
             credentials = flux.FluxGitCredentials.from_spec(f"{name}-flux", spec.flux, kube_opts)
+            built.append(credentials)
             parts.append("FluxGitCredentials")
             if spec.flux_images is not None:
                 # After the credentials: its ImageUpdateAutomation pushes with the GitRepository's Secret.
                 images_opts = pulumi.ResourceOptions.merge(kube_opts, pulumi.ResourceOptions(depends_on=[credentials]))
-                flux_images.FluxImageAutomation.from_spec(f"{name}-flux-images", spec.flux_images, images_opts)
+                built.append(flux_images.FluxImageAutomation.from_spec(f"{name}-flux-images", spec.flux_images, images_opts))
                 parts.append("FluxImageAutomation")
         if spec.certmanager is not None:
-            certmanager.CertManagerDnsIssuer.from_spec(f"{name}-certmanager", spec.certmanager, kube_opts)
+            built.append(certmanager.CertManagerDnsIssuer.from_spec(f"{name}-certmanager", spec.certmanager, kube_opts))
             parts.append("CertManagerDnsIssuer")
         self.grafana_callback_url: pulumi.Output[str] | None = None
         if spec.grafana is not None:
             dashboard = grafana.GrafanaOAuth.from_spec(f"{name}-grafana", spec.grafana, kube_opts, rollout_key=shared_key)
             self.grafana_callback_url = dashboard.callback_url
             rollouts["GrafanaOAuth"] = dashboard.rollout_annotations
+            built.append(dashboard)
             parts.append("GrafanaOAuth")
         if spec.github is not None:
-            github_actions.GitHubActionsSecrets.from_spec(f"{name}-github", spec.github, pulumi.ResourceOptions(parent=self))
+            built.append(github_actions.GitHubActionsSecrets.from_spec(f"{name}-github", spec.github, pulumi.ResourceOptions(parent=self)))
             parts.append("GitHubActionsSecrets")
-        self.app_namespace = None if spec.app_namespace is None else pulumi.Output.from_input(spec.app_namespace)
-        self.parts = pulumi.Output.from_input(parts)
+
+        # Each output waits for what it describes (secret_chain._component.derived): the parts built (a part through its
+        # own outputs, which wait for its children), and a PR stack's namespace. With no part built there is nothing to wait for.
+        def waiting(value: object, *described: pulumi.Resource) -> pulumi.Output[Any]:
+            return derived(value, *described) if described else pulumi.Output.from_input(value)
+
+        self.app_namespace = None if spec.app_namespace is None else waiting(spec.app_namespace, *pr_namespace, *built)
+        self.parts = waiting(parts, *built)
         # Each part's annotations are already plain (HMACs); collected, they stay so.
-        collected: pulumi.Output[dict[str, dict[str, str]]] = pulumi.Output.all(**rollouts).apply(dict) if rollouts else pulumi.Output.from_input({})
+        collected: pulumi.Output[dict[str, dict[str, str]]] = pulumi.Output.all(**rollouts).apply(dict) if rollouts else waiting({}, *built)
         self.rollout_annotations = pulumi.Output.unsecret(collected)
         self.register_outputs(
             {

@@ -913,21 +913,26 @@ def _kubernetes_provider(opts: pulumi.ResourceOptions | None) -> pulumi.Provider
     return found[0] if found else None
 
 
-def require_mutable_secrets(reader: ConfigReader, opts: pulumi.ResourceOptions | None) -> None:
+def require_mutable_secrets(reader: ConfigReader, opts: pulumi.ResourceOptions | None, *, stated: bool = False) -> None:
     """Record a problem unless the Kubernetes provider in use updates Secrets in place.
 
     The default provider reads ``kubernetes:enableSecretMutable`` from stack config and, only when that
     key is absent, ``PULUMI_K8S_ENABLE_SECRET_MUTABLE``; either is on exactly for the string ``true``
     (:func:`secret_chain.pulumi_rules.provider_flag_enabled`, a port of provider.go ``Configure``). An
-    explicit provider in ``opts`` is accepted only when made by :func:`secret_chain.kube.mutable_secrets_provider`: its flag
-    cannot be read back from the object.
+    explicit provider in ``opts`` is accepted when made by :func:`secret_chain.kube.mutable_secrets_provider`, where the
+    flag is set, or when the caller ``stated`` that it enables mutable Secrets (the ``provider_enables_mutable_secrets``
+    argument). Nothing else can tell: a provider object keeps no inputs, and the SDK does not give a
+    ``pulumi_kubernetes.Provider`` its inputs back as attributes either (they come back under the engine's camelCase
+    names, which the Provider class declares no getters for, so pulumi/runtime/rpc.py ``resolve_properties`` drops them).
     """
     provider = _kubernetes_provider(opts)
     if provider is not None:
-        if not getattr(provider, MUTABLE_MARK, False):
+        if not getattr(provider, MUTABLE_MARK, False) and not stated:
             reader.fail(
                 "the explicit Kubernetes provider in opts cannot be confirmed to update Secrets in place (a provider does not "
-                "expose its enable_secret_mutable). Fix: create it with secret_chain.kube.mutable_secrets_provider(name, ...)"
+                "expose its enable_secret_mutable)",
+                "if you created it with enable_secret_mutable=True, say so: pass provider_enables_mutable_secrets=True in the "
+                "args; or create it with secret_chain.kube.mutable_secrets_provider(name, ...)",
             )
         return
     found = lookup(MUTABLE_SECRETS_KEY, raw)
@@ -964,7 +969,7 @@ def validated(
         reader.done()
     spec = resolve(args, reader)
     if kubernetes_secrets:
-        require_mutable_secrets(reader, opts)
+        require_mutable_secrets(reader, opts, stated=getattr(spec, "provider_enables_mutable_secrets", False) is True)
     reader.done()
     assert spec is not None
     return spec

@@ -22,7 +22,7 @@ import pulumi
 
 from secret_chain import catalog, flux_images, kube
 from secret_chain import validators as v
-from secret_chain._component import ChainComponent, deprecation
+from secret_chain._component import ChainComponent, deprecation, derived
 from secret_chain._resolve import arg, resolve_spec
 from secret_chain.catalog import Key
 from secret_chain.config import (
@@ -118,6 +118,12 @@ class FluxGitCredentialsArgs(TypedDict, total=False):
     """GitHub App mode on GitHub Enterprise Server: the API base URL (https://ghe.example.com/api/v3). Default: none (github.com)."""
     image_automation: ImageAutomationArgs
     """Deprecated: Flux image automation on this GitRepository (use FluxImageAutomation). Default: none."""
+    provider_enables_mutable_secrets: bool
+    """Set true to state that the explicit Kubernetes provider in opts was created with enable_secret_mutable=True (a
+    provider you or another component made). A provider object does not expose its settings, so an explicit provider is
+    refused without this statement, unless secret_chain.kube.mutable_secrets_provider made it; with it, the provider is
+    taken at your word. Without an explicit provider it changes nothing: the default provider's
+    kubernetes:enableSecretMutable decides. Default: false."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,8 @@ class FluxSpec:
         metadata=arg(string(v.dns1123_subdomain), default=lambda got: BOOTSTRAP_NAME if got["flux_install"] == "bootstrap" else DEFAULT_NAME)
     )
     secret_name: Known[str] = field(metadata=arg(string(v.dns1123_subdomain), default=DEFAULT_SECRET_NAME))
+    provider_enables_mutable_secrets: bool = field(metadata=arg(v.boolean, default=False, plain=True))
+    """The caller states that the explicit Kubernetes provider updates Secrets in place (config.require_mutable_secrets)."""
     auth: TokenAuth | GitHubAppAuth
     automation: AutomationSpec | None
 
@@ -385,12 +393,14 @@ class FluxGitCredentials(ChainComponent[FluxSpec]):
         images = None
         if spec.automation is not None:
             images = FluxImageAutomation.from_spec(name, spec.automation, self.child_opts(), source=source, moved_from=self)
-        self.secret_name = pulumi.Output.from_input(spec.secret_name)
-        self.git_repository_name = pulumi.Output.from_input(spec.name)
-        self.namespace = pulumi.Output.from_input(spec.namespace)
-        self.auth_mode = pulumi.Output.from_input(spec.auth.mode)
-        self.push_branch = images.push_branch if images is not None else pulumi.Output.from_input(None)
-        self.image_policy_names = images.image_policy_names if images is not None else pulumi.Output.from_input([])
+        # Each output waits for what it describes (secret_chain._component.derived): the Secret, and the GitRepository
+        # where this component creates it (else the Secret, the one object it writes for a GitRepository made elsewhere).
+        self.secret_name = derived(spec.secret_name, secret)
+        self.git_repository_name = derived(spec.name, *source)
+        self.namespace = derived(spec.namespace, secret, *source)
+        self.auth_mode = derived(spec.auth.mode, secret)
+        self.push_branch = images.push_branch if images is not None else derived(None, *source)
+        self.image_policy_names = images.image_policy_names if images is not None else derived([], *source)
         self.register_outputs(
             {
                 "secret_name": self.secret_name,

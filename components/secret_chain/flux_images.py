@@ -17,7 +17,7 @@ import pulumi
 
 from secret_chain import ghcr
 from secret_chain import validators as v
-from secret_chain._component import ChainComponent
+from secret_chain._component import ChainComponent, derived
 from secret_chain._resolve import Valid, arg, resolve_spec
 from secret_chain.config import ConfigReader, Known, apply_knowing_secrecy, gated, string, validated
 from secret_chain.errors import SecretChainError
@@ -138,6 +138,12 @@ class FluxImageAutomationArgs(TypedDict, total=False):
     github_app_bot_user_id: str
     """GitHub App mode: the numeric user id of the App's bot account ``<slug>[bot]`` (not the App ID:
     ``gh api '/users/<slug>[bot]' --jq .id``), for the default author email."""
+    provider_enables_mutable_secrets: bool
+    """Set true to state that the explicit Kubernetes provider in opts was created with enable_secret_mutable=True (a
+    provider you or another component made). A provider object does not expose its settings, so an explicit provider is
+    refused without this statement, unless secret_chain.kube.mutable_secrets_provider made it; with it, the provider is
+    taken at your word. Without an explicit provider it changes nothing: the default provider's
+    kubernetes:enableSecretMutable decides. Default: false."""
 
 
 default_object_name = v.image_object_name
@@ -203,6 +209,8 @@ class AutomationSpec:
     github_app_slug: str | None = field(metadata=arg(string(v.github_app_slug), plain=True))
     github_app_bot_user_id: str | None = field(metadata=arg(string(v.numeric_id), plain=True))
     create_pull_secret: bool = field(metadata=arg(v.boolean, default=True, plain=True))
+    provider_enables_mutable_secrets: bool = field(metadata=arg(v.boolean, default=False, plain=True))
+    """The caller states that the explicit Kubernetes provider updates Secrets in place (config.require_mutable_secrets)."""
     images: tuple[ImageSpec, ...]
     author_name: Known[str]
     author_email: Known[str]
@@ -415,6 +423,7 @@ class FluxImageAutomation(ChainComponent[AutomationSpec]):
                     type_="kubernetes.io/dockerconfigjson",
                 )
             ]
+        policies: list[pulumi.Resource] = []
         for image in spec.images:
             repository_spec: dict[str, Any] = {"image": image.image, "interval": spec.scan_interval}
             if not image.public:
@@ -427,15 +436,17 @@ class FluxImageAutomation(ChainComponent[AutomationSpec]):
                 spec=repository_spec,
                 opts=self.child_opts([] if image.public else pull),
             )
-            CustomResource(
-                f"{name}-image-{image.name}-policy",
-                api_version="image.toolkit.fluxcd.io/v1",
-                kind="ImagePolicy",
-                metadata={"name": image.name, "namespace": spec.namespace, "labels": {**labels, **selector}},
-                spec={"imageRepositoryRef": {"name": image.name}, "policy": {"semver": {"range": image.semver_range}}},
-                opts=self.child_opts([repository]),
+            policies.append(
+                CustomResource(
+                    f"{name}-image-{image.name}-policy",
+                    api_version="image.toolkit.fluxcd.io/v1",
+                    kind="ImagePolicy",
+                    metadata={"name": image.name, "namespace": spec.namespace, "labels": {**labels, **selector}},
+                    spec={"imageRepositoryRef": {"name": image.name}, "policy": {"semver": {"range": image.semver_range}}},
+                    opts=self.child_opts([repository]),
+                )
             )
-        CustomResource(
+        automation = CustomResource(
             f"{name}-image-update-automation",
             api_version="image.toolkit.fluxcd.io/v1",
             kind="ImageUpdateAutomation",
@@ -453,7 +464,7 @@ class FluxImageAutomation(ChainComponent[AutomationSpec]):
             },
             opts=self.child_opts(source),
         )
-        self.push_branch = pulumi.Output.from_input(spec.push_branch)
-        self.image_policy_names = pulumi.Output.from_input([image.name for image in spec.images])
+        # Each output waits for what it names (secret_chain._component.derived).
+        self.push_branch = derived(spec.push_branch, automation)
+        self.image_policy_names = derived([image.name for image in spec.images], *(policies or [automation]))
         self.register_outputs({"push_branch": self.push_branch, "image_policy_names": self.image_policy_names})
-

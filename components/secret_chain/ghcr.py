@@ -9,7 +9,7 @@ import pulumi
 
 from secret_chain import catalog, kube
 from secret_chain import validators as v
-from secret_chain._component import ChainComponent
+from secret_chain._component import ChainComponent, derived
 from secret_chain._resolve import arg, resolve_spec
 from secret_chain.config import ConfigReader, Known, gated, lift, string, validated
 
@@ -46,6 +46,12 @@ class GhcrPullSecretArgs(TypedDict, total=False):
     patch``, a Helm chart, another stack) ``pulumi up`` stops with a field-manager conflict instead of dropping the
     other entries. Then leave this off and list the secret in the pods' own ``imagePullSecrets``, or manage the
     whole list in one place."""
+    provider_enables_mutable_secrets: bool
+    """Set true to state that the explicit Kubernetes provider in opts was created with enable_secret_mutable=True (a
+    provider you or another component made). A provider object does not expose its settings, so an explicit provider is
+    refused without this statement, unless secret_chain.kube.mutable_secrets_provider made it; with it, the provider is
+    taken at your word. Without an explicit provider it changes nothing: the default provider's
+    kubernetes:enableSecretMutable decides. Default: false."""
 
 
 def dockerconfigjson(registry: str, username: str, token: str) -> str:
@@ -67,6 +73,8 @@ class GhcrSpec:
     attach: bool = field(metadata=arg(v.boolean, name="attach_to_default_service_account", default=False, plain=True))
     username: Known[str] = field(metadata=arg(key=USERNAME_KEY))
     token: pulumi.Output[str] = field(metadata=arg(key=TOKEN_KEY))
+    provider_enables_mutable_secrets: bool = field(metadata=arg(v.boolean, default=False, plain=True))
+    """The caller states that the explicit Kubernetes provider updates Secrets in place (config.require_mutable_secrets)."""
 
 
 def resolve(args: GhcrPullSecretArgs, reader: ConfigReader) -> GhcrSpec | None:
@@ -94,6 +102,7 @@ class GhcrPullSecret(ChainComponent[GhcrSpec]):
         document = pulumi.Output.all(spec.token, spec.registry, spec.username).apply(
             lambda known: {".dockerconfigjson": dockerconfigjson(known[1], known[2], known[0])}
         )
+        written: list[pulumi.Resource] = []
         for index, namespace in enumerate(spec.namespaces):
             # A child's logical name (its URN) must be known when it is registered, in preview too, and
             # must not change once deployed. A plain namespace keeps the name it always had, so existing
@@ -112,6 +121,7 @@ class GhcrPullSecret(ChainComponent[GhcrSpec]):
                 parent=self,
                 type_="kubernetes.io/dockerconfigjson",
             )
+            written.append(secret)
             if spec.attach:
                 from pulumi_kubernetes.core.v1 import ServiceAccountPatch
 
@@ -119,13 +129,16 @@ class GhcrPullSecret(ChainComponent[GhcrSpec]):
                 # namespace controller: we own only the imagePullSecrets field, and give it back on destroy.
                 # The list is atomic (one field for SSA), so it cannot be merged with other managers' entries;
                 # the patch is never forced, so a list someone else set is a conflict, not silently replaced.
-                ServiceAccountPatch(
-                    f"{child}-default-sa",
-                    metadata={"name": "default", "namespace": namespace},
-                    image_pull_secrets=[{"name": spec.secret_name}],
-                    opts=self.child_opts([secret]),
+                written.append(
+                    ServiceAccountPatch(
+                        f"{child}-default-sa",
+                        metadata={"name": "default", "namespace": namespace},
+                        image_pull_secrets=[{"name": spec.secret_name}],
+                        opts=self.child_opts([secret]),
+                    )
                 )
-        self.secret_names = pulumi.Output.from_input(
-            lift(lambda secret_name, *namespaces: dict.fromkeys(namespaces, secret_name), spec.secret_name, *spec.namespaces)
+        # Known once every Secret (and ServiceAccount patch) is: a pod that names the secret waits for it.
+        self.secret_names = derived(
+            lift(lambda secret_name, *namespaces: dict.fromkeys(namespaces, secret_name), spec.secret_name, *spec.namespaces), *written
         )
         self.register_outputs({"secret_names": self.secret_names})

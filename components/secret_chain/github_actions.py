@@ -16,7 +16,7 @@ import pulumi
 
 from secret_chain import catalog
 from secret_chain import validators as v
-from secret_chain._component import ChainComponent, deprecation
+from secret_chain._component import ChainComponent, deprecation, derived
 from secret_chain._resolve import arg, resolve_spec
 from secret_chain.catalog import Key
 from secret_chain.config import (
@@ -237,9 +237,13 @@ def _owner_and_name(
         problem = owner_problem(owner, configured_owner, secret=secret, what=label)
         return owner, name, problem
     if organisation and not configured_owner:
-        return None, repository, (
-            'argument "organization_repositories" needs the organisation: pass repository as owner/name, '
-            f"or set it with: {config_set(GITHUB_OWNER, '<org>')}"
+        return (
+            None,
+            repository,
+            (
+                'argument "organization_repositories" needs the organisation: pass repository as owner/name, '
+                f"or set it with: {config_set(GITHUB_OWNER, '<org>')}"
+            ),
         )
     return (configured_owner if organisation else None), repository, None
 
@@ -370,8 +374,7 @@ class GitHubActionsSecrets(ChainComponent[GitHubSpec]):
         if spec.organization_repositories:
             full_names = [lift("{}/{}".format, spec.owner, repo) for repo in spec.organization_repositories]
             found = [
-                github.get_repository_output(full_name=full_name, opts=pulumi.InvokeOutputOptions(parent=self)).repo_id
-                for full_name in full_names
+                github.get_repository_output(full_name=full_name, opts=pulumi.InvokeOutputOptions(parent=self)).repo_id for full_name in full_names
             ]
             # The full names ride along so the result keeps their resources: an invoke whose inputs are
             # unknown (preview) returns an unknown result without the inputs' dependencies
@@ -379,25 +382,35 @@ class GitHubActionsSecrets(ChainComponent[GitHubSpec]):
             # and the repositories resource would then depend on them in update only.
             count = len(full_names)
             repo_ids = pulumi.Output.all(*full_names, *found).apply(lambda known: sorted(int(i) for i in known[count:]))
+        written: dict[bool, list[pulumi.Resource]] = {True: [], False: []}
         for entry, value in spec.values:
             # pulumi-github has one class per (secret or variable) x (repository, environment, organisation),
             # alike but for the word Secret/Variable in the class name and in the name argument.
             kind = "Secret" if entry.secret else "Variable"
             named = {f"{kind.lower()}_name": entry.github_name}
             resource = f"{name}-{entry.github_name.lower().replace('_', '-')}"
+            made: list[pulumi.Resource]
             if repo_ids is not None:
-                getattr(github, f"ActionsOrganization{kind}")(resource, visibility="selected", value=value, opts=child, **named)
-                getattr(github, f"ActionsOrganization{kind}Repositories")(
-                    f"{resource}-repositories", selected_repository_ids=repo_ids, opts=child, **named
-                )
+                made = [
+                    getattr(github, f"ActionsOrganization{kind}")(resource, visibility="selected", value=value, opts=child, **named),
+                    getattr(github, f"ActionsOrganization{kind}Repositories")(
+                        f"{resource}-repositories", selected_repository_ids=repo_ids, opts=child, **named
+                    ),
+                ]
             elif spec.environment is not None:
-                getattr(github, f"ActionsEnvironment{kind}")(
-                    resource, repository=spec.repository, environment=spec.environment, value=value, opts=scoped, **named
-                )
+                made = [
+                    getattr(github, f"ActionsEnvironment{kind}")(
+                        resource, repository=spec.repository, environment=spec.environment, value=value, opts=scoped, **named
+                    )
+                ]
             else:
-                getattr(github, f"Actions{kind}")(resource, repository=spec.repository, value=value, opts=child, **named)
+                made = [getattr(github, f"Actions{kind}")(resource, repository=spec.repository, value=value, opts=child, **named)]
+            written[entry.secret].extend(made)
         secrets = [entry.github_name for entry, _ in spec.values if entry.secret]
         variables = [entry.github_name for entry, _ in spec.values if not entry.secret]
-        self.secret_names = pulumi.Output.from_input(secrets)
-        self.variable_names = pulumi.Output.from_input(variables)
+        # Each list waits for the secrets (variables) it names; an empty one for everything written (never nothing:
+        # resolve refuses a component with nothing to write). secret_chain._component.derived.
+        everything = [*written[True], *written[False]]
+        self.secret_names = derived(secrets, *(written[True] or everything))
+        self.variable_names = derived(variables, *(written[False] or everything))
         self.register_outputs({"secret_names": self.secret_names, "variable_names": self.variable_names})

@@ -9,7 +9,7 @@ import pulumi
 
 from secret_chain import catalog, kube
 from secret_chain import validators as v
-from secret_chain._component import ChainComponent
+from secret_chain._component import ChainComponent, derived
 from secret_chain._resolve import arg, resolve_spec, spec_args
 from secret_chain.catalog import Key
 from secret_chain.config import (
@@ -72,6 +72,7 @@ STARTTLS_POLICIES = ("OpportunisticStartTLS", "MandatoryStartTLS", "NoStartTLS")
 _DEFAULT_STARTTLS = {"587": "MandatoryStartTLS"}
 """GF_SMTP_STARTTLS_POLICY by port: STARTTLS is mandatory on the submission port; otherwise Grafana's default."""
 
+
 class GrafanaOAuthArgs(TypedDict, total=False):
     """Arguments of :class:`GrafanaOAuth`. Values left out are read from ESC-injected config."""
 
@@ -121,6 +122,12 @@ class GrafanaOAuthArgs(TypedDict, total=False):
     rollout_key: pulumi.Input[str]
     """Key of the HMAC behind rollout_annotations (32+ random bytes). Default: config secret-chain:rolloutKey, and
     when that is absent a key generated once and kept in state (a RandomBytes child named ``<name>-rollout-key``)."""
+    provider_enables_mutable_secrets: bool
+    """Set true to state that the explicit Kubernetes provider in opts was created with enable_secret_mutable=True (a
+    provider you or another component made). A provider object does not expose its settings, so an explicit provider is
+    refused without this statement, unless secret_chain.kube.mutable_secrets_provider made it; with it, the provider is
+    taken at your word. Without an explicit provider it changes nothing: the default provider's
+    kubernetes:enableSecretMutable decides. Default: false."""
 
 
 def _starttls(value: str) -> str:
@@ -165,6 +172,8 @@ class GrafanaSpec:
     route_alerts: bool = field(metadata=arg(v.boolean, plain=True, default=True))
     """The alerting provisioning file also routes every alert to the contact point (``route_alerts``)."""
     secret_name: Known[str] = field(metadata=arg(string(v.dns1123_subdomain), default="grafana-oauth"))
+    provider_enables_mutable_secrets: bool = field(metadata=arg(v.boolean, default=False, plain=True))
+    """The caller states that the explicit Kubernetes provider updates Secrets in place (config.require_mutable_secrets)."""
     client_id: pulumi.Output[str] = field(metadata=arg(key=CLIENT_ID_KEY))
     client_secret: pulumi.Output[str] = field(metadata=arg(key=CLIENT_SECRET_KEY))
     github_org: Known[str] = field(metadata=arg(key=ORG_KEY))
@@ -470,11 +479,12 @@ class GrafanaOAuth(ChainComponent[GrafanaSpec]):
         )
         if spec.mail is not None and spec.mail_enabled:  # the file needs GF_SECRET_CHAIN_ALERT_EMAIL: only beside it
             _alerting_config_map(f"{name}-alerting", spec, parent=self, after=env_secret)
-        self.callback_url = pulumi.Output.from_input(spec.callback_url)
-        self.root_url = pulumi.Output.from_input(spec.root_url)
-        self.secret_name = pulumi.Output.from_input(spec.secret_name)
+        # Each output waits for the Secret that carries it (GF_SERVER_ROOT_URL, the OAuth settings): secret_chain._component.derived.
+        self.callback_url = derived(spec.callback_url, env_secret)
+        self.root_url = derived(spec.root_url, env_secret)
+        self.secret_name = derived(spec.secret_name, env_secret)
         key = kube.rollout_key_of(self, name, spec.rollout_key, rollout_key)
-        self.rollout_annotations = kube.rollout_annotations(key, spec.namespace, spec.secret_name, string_data)
+        self.rollout_annotations = kube.rollout_annotations(key, spec.namespace, spec.secret_name, string_data, env_secret)
         self.register_outputs(
             {
                 "callback_url": self.callback_url,

@@ -7,12 +7,13 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pulumi
+from pulumi.output import UNKNOWN, Unknown
 
 from secret_chain import catalog
-from secret_chain._component import ChainComponent
+from secret_chain._component import ChainComponent, derived
 from secret_chain.config import MUTABLE_MARK, problem_line
 from secret_chain.errors import ConfigError
 
@@ -116,21 +117,34 @@ def rollout_digest(key: str, namespace: str, name: str, data: Mapping[str, str])
 
 
 def rollout_annotations(
-    rollout_key: pulumi.Output[str], namespace: pulumi.Input[str], name: pulumi.Input[str], string_data: pulumi.Output[dict[str, str]]
+    rollout_key: pulumi.Output[str],
+    namespace: pulumi.Input[str],
+    name: pulumi.Input[str],
+    string_data: pulumi.Output[dict[str, str]],
+    secret: pulumi.Resource,
 ) -> pulumi.Output[dict[str, str]]:
     """``{rollout annotation key: digest}`` for one Secret read at start-up (env vars), as a plain Output.
 
     The digest is derived from secrets, so Pulumi would mark it secret; it is unsecreted on purpose:
     it must be visible (it goes into a pod template) and reveals nothing without the rollout key.
-    ``namespace`` and ``name`` may be other resources' outputs.
+    ``namespace`` and ``name`` may be other resources' outputs. ``secret``: the Secret whose data it digests, which
+    the annotations wait for (:func:`secret_chain._component.derived`), so the pods they roll start after it.
+
+    A generated key is the ``hex`` of a RandomBytes, which the provider always computes (unknown only in preview). A
+    mock runtime that echoes the inputs back (the Pulumi docs' unit-testing mock) gives it no ``hex`` at all: then the
+    annotations are unknown, as in a preview, rather than a digest made with no key (:mod:`secret_chain.testing`
+    gives the key a value).
     """
 
-    def compute(args: list[object]) -> dict[str, str]:
+    def compute(args: list[object]) -> dict[str, str] | Unknown:
         key, data, known_namespace, known_name = args
+        if key is None:
+            return UNKNOWN
         assert isinstance(key, str) and isinstance(data, dict) and isinstance(known_namespace, str) and isinstance(known_name, str)
         return {rollout_annotation_key(known_name): rollout_digest(key, known_namespace, known_name, data)}
 
-    return pulumi.Output.unsecret(pulumi.Output.all(rollout_key, string_data, namespace, name).apply(compute))
+    digests = pulumi.Output.all(rollout_key, string_data, namespace, name).apply(compute)
+    return pulumi.Output.unsecret(derived(cast("pulumi.Output[dict[str, str]]", digests), secret))
 
 
 def generated_rollout_key(resource_name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
@@ -160,9 +174,12 @@ def rollout_key_of(
 def mutable_secrets_provider(name: str, opts: pulumi.ResourceOptions | None = None, **kwargs: object) -> pulumi.ProviderResource:
     """A ``pulumi_kubernetes.Provider`` with ``enable_secret_mutable=True``, which the components accept in ``opts``.
 
-    A provider object does not expose its inputs (``pulumi.ProviderResource`` keeps no props), so the
-    components cannot read an explicit provider's flag; they accept only providers made here, where it is
-    set. ``kwargs`` are the Provider's other arguments (``kubeconfig``, ``namespace``, …).
+    A provider object does not expose its inputs when the components are built, so they cannot read an explicit
+    provider's flag; they accept one made here, where it is set, or one you made yourself when you state it in their
+    args (``provider_enables_mutable_secrets=True``: :func:`secret_chain.config.require_mutable_secrets`). Anything but
+    ``True`` is refused here: pulumi-kubernetes turns the flag on only for the string ``true`` (provider.go
+    ``Configure``), and the SDK sends ``True`` as exactly that (``pulumi.runtime.to_json``), while ``"true"`` or ``1``
+    arrive as other text. ``kwargs`` are the Provider's other arguments (``kubeconfig``, ``namespace``, …).
     """
     from pulumi_kubernetes import Provider
 

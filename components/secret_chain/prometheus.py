@@ -14,7 +14,7 @@ import pulumi
 
 from secret_chain import catalog, kube
 from secret_chain import validators as v
-from secret_chain._component import ChainComponent
+from secret_chain._component import ChainComponent, derived
 from secret_chain._resolve import Valid, arg, resolve_spec
 from secret_chain.catalog import Key
 from secret_chain.config import ConfigReader, Known, gated, lift, string, validated
@@ -59,6 +59,12 @@ class PrometheusAuthArgs(TypedDict, total=False):
     rollout_key: pulumi.Input[str]
     """Key of the HMAC behind rollout_annotations (32+ random bytes). Default: config secret-chain:rolloutKey, and
     when that is absent a key generated once and kept in state (a RandomBytes child named ``<name>-rollout-key``)."""
+    provider_enables_mutable_secrets: bool
+    """Set true to state that the explicit Kubernetes provider in opts was created with enable_secret_mutable=True (a
+    provider you or another component made). A provider object does not expose its settings, so an explicit provider is
+    refused without this statement, unless secret_chain.kube.mutable_secrets_provider made it; with it, the provider is
+    taken at your word. Without an explicit provider it changes nothing: the default provider's
+    kubernetes:enableSecretMutable decides. Default: false."""
 
 
 def _default_selector(got: dict[str, Any]) -> Valid | dict[str, str]:
@@ -72,6 +78,8 @@ class PrometheusSpec:
     """Validated inputs of a PrometheusAuth."""
 
     namespace: Known[str] = field(metadata=arg(string(v.namespace), required=True))
+    provider_enables_mutable_secrets: bool = field(metadata=arg(v.boolean, default=False, plain=True))
+    """The caller states that the explicit Kubernetes provider updates Secrets in place (config.require_mutable_secrets)."""
     monitor_namespace: Known[str] = field(metadata=arg(string(v.namespace), default="monitoring"))
     app: Known[str] = field(metadata=arg(string(v.dns1123_label), default="api"))
     service_labels: dict[str, Known[str]] = field(metadata=arg(v.label_map, default=_default_selector, plain=True))
@@ -176,7 +184,7 @@ class PrometheusAuth(ChainComponent[PrometheusSpec]):
         previous: pulumi.Output[str | None] = spec.previous_token if spec.previous_token is not None else pulumi.Output.from_input(None)
         tokens = pulumi.Output.all(spec.token, previous)
         app_string_data = tokens.apply(lambda t: app_data(t[0], t[1]))
-        kube.secret(
+        app_secret = kube.secret(
             f"{name}-app",
             name=spec.secret_name,
             namespace=spec.namespace,
@@ -206,7 +214,7 @@ class PrometheusAuth(ChainComponent[PrometheusSpec]):
                 "credentials": {"name": spec.monitor_secret_name, "key": spec.monitor_secret_key},
             },
         }
-        CustomResource(
+        monitor = CustomResource(
             f"{name}-servicemonitor",
             api_version="monitoring.coreos.com/v1",
             kind="ServiceMonitor",
@@ -222,12 +230,13 @@ class PrometheusAuth(ChainComponent[PrometheusSpec]):
             },
             opts=self.child_opts([monitor_secret]),
         )
-        self.secret_name = pulumi.Output.from_input(spec.secret_name)
-        self.monitor_secret_name = pulumi.Output.from_input(spec.monitor_secret_name)
-        self.env_var_name = pulumi.Output.from_input(ENV_VAR)
-        self.monitor_name = pulumi.Output.from_input(spec.monitor_name)
+        # Each output waits for what it names (secret_chain._component.derived).
+        self.secret_name = derived(spec.secret_name, app_secret)
+        self.monitor_secret_name = derived(spec.monitor_secret_name, monitor_secret)
+        self.env_var_name = derived(ENV_VAR, app_secret)
+        self.monitor_name = derived(spec.monitor_name, monitor)
         key = kube.rollout_key_of(self, name, spec.rollout_key, rollout_key)
-        self.rollout_annotations = kube.rollout_annotations(key, spec.namespace, spec.secret_name, app_string_data)
+        self.rollout_annotations = kube.rollout_annotations(key, spec.namespace, spec.secret_name, app_string_data, app_secret)
         self.register_outputs(
             {
                 "secret_name": self.secret_name,

@@ -15,8 +15,6 @@ preview too, so they stay known. An input that was unknown when registered is re
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
@@ -30,6 +28,7 @@ from pulumi.runtime.settings import SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from secret_chain import testing
 from secret_chain.errors import SecretChainError
 
 PROJECT = "secret-chain"
@@ -198,27 +197,9 @@ def redact(value: Any, placeholder: str = "[secret]") -> Any:
     return value
 
 
-RANDOM_BYTES = "random:index/randomBytes:RandomBytes"
-"""The type token pulumi_random registers a RandomBytes with (pulumi/pulumi-random
-``sdk/python/pulumi_random/random_bytes.py``: ``@pulumi.type_token("random:index/randomBytes:RandomBytes")``)."""
-
-
-def random_bytes_stand_in(typ: str, name: str, length: object) -> dict[str, Any]:
-    """The outputs an offline run gives a ``RandomBytes``: ``hex`` and ``base64`` of ``length`` bytes, secret-marked.
-
-    The provider makes them with ``crypto/rand`` when it creates the resource (hashicorp/terraform-provider-random
-    ``internal/provider/resource_bytes.go``, ``Create``). Offline they are derived from the type and the resource's
-    name instead, so two evaluations of one program register the same values. A fake that never exists outside
-    this process, not a key: anyone can recompute it from the (public) name. Both are returned secret, as the
-    engine returns them: the schema marks them ``secret`` and the SDK asks for it (``additional_secret_outputs=
-    ["base64", "hex"]`` in pulumi/pulumi-random ``sdk/python/pulumi_random/random_bytes.py``), which the mock
-    monitor does not honour by itself.
-    """
-    # Numbers cross the RPC as protobuf doubles (google.protobuf.Value has no integer).
-    size = int(length) if isinstance(length, (int, float)) and not isinstance(length, bool) and length >= 1 else 32
-    seed = f"secret-chain offline stand-in, not a key: {typ}::{name}".encode()
-    stream = b"".join(hashlib.sha256(seed + counter.to_bytes(4, "big")).digest() for counter in range(size // 32 + 1))[:size]
-    return {"hex": rpc.wrap_rpc_secret(stream.hex()), "base64": rpc.wrap_rpc_secret(base64.b64encode(stream).decode())}
+# The stand-ins of generated values and provider functions are the public testing helper's (secret_chain.testing).
+RANDOM_BYTES = testing.RANDOM_BYTES
+random_bytes_stand_in = testing.random_bytes_stand_in
 
 
 # Fields of a Kubernetes object's metadata that the API server fills in.
@@ -339,34 +320,8 @@ class _Monitor(mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
-def _github_repository(args: dict[str, Any]) -> dict[str, Any]:
-    full_name = str(args.get("fullName") or args.get("name"))
-    # A stable stand-in ID derived from the (public) repository name keeps runs deterministic.
-    repo_id = int.from_bytes(full_name.encode()[:6].ljust(6, b"\0"), "big") % 10**9 + 1
-    return {"fullName": full_name, "name": full_name.split("/")[-1], "repoId": repo_id, "nodeId": f"R_{repo_id}"}
-
-
-def _do_domain(args: dict[str, Any]) -> dict[str, Any]:
-    name = str(args["name"])
-    return {"id": name, "name": name, "domainUrn": f"do:domain:{name}", "ttl": 1800, "zoneFile": ""}
-
-
-def _do_cluster(args: dict[str, Any]) -> dict[str, Any]:
-    name = str(args["name"])
-    kubeconfig = {"apiVersion": "v1", "kind": "Config", "clusters": [], "contexts": [], "users": []}
-    return {
-        "id": f"{name}-id",
-        "name": name,
-        "endpoint": "https://offline.invalid",
-        "kubeConfigs": [{"rawConfig": json.dumps(kubeconfig), "expiresAt": "offline"}],
-    }
-
-
-DEFAULT_INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "github:index/getRepository:getRepository": _github_repository,
-    "digitalocean:index/getDomain:getDomain": _do_domain,
-    "digitalocean:index/getKubernetesCluster:getKubernetesCluster": _do_cluster,
-}
+DEFAULT_INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = testing.DEFAULT_INVOKES
+"""The provider functions the chain calls, with their stand-ins (:data:`secret_chain.testing.DEFAULT_INVOKES`)."""
 
 
 class _ListHandler(logging.Handler):
