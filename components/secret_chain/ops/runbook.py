@@ -538,7 +538,10 @@ RUNBOOK: dict[Key, Runbook] = {
     catalog.DIGITALOCEAN_CLUSTER: Runbook(),
     catalog.DECLARED_PARTS: Runbook(),
     catalog.MUTABLE_SECRETS: Runbook(
-        flows_to="pulumi-kubernetes provider config (the default provider; an explicit one: secret_chain.kube.mutable_secrets_provider, or your own made with enable_secret_mutable=True and passed with provider_enables_mutable_secrets=True)",
+        flows_to=(
+            "pulumi-kubernetes provider config (the default provider; an explicit one: secret_chain.kube.mutable_secrets_provider, "
+            "or your own made with enable_secret_mutable=True and passed with provider_enables_mutable_secrets=True)"
+        ),
         consumers="pulumi-kubernetes",
         symptom="pulumi up shows Secrets as replaced (+-) on a rotation, and pods starting meanwhile miss them",
     ),
