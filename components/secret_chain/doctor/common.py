@@ -37,6 +37,21 @@ def value(context: Context, entry: Key) -> str | None:
     return None if found is None else found[1]
 
 
+def shaped(context: Context, entry: Key) -> str | None:
+    """``entry``'s value as the stack program reads it: its format check's normal form, or None.
+
+    The normal form makes a one-line PEM whole again and trims whitespace; None when the key is unset or the check
+    refuses it (``preflight`` reports that).
+    """
+    raw = value(context, entry)
+    if raw is None:
+        return None
+    try:
+        return entry.shape(raw)
+    except Invalid:
+        return None
+
+
 def kind(context: Context) -> parts.Kind:
     """The stack's kind, as the table of parts names it (``preview-pr`` for every PR stack)."""
     try:

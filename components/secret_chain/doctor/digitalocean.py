@@ -64,13 +64,13 @@ def check_dns_token(context: Context) -> list[Finding]:
         facts = {"zone": zone, "ttl": ttl}
         return [Finding(link=link, status=Status.OK, checked=f"{what}: accepted; the zone is there", key=key, source=DOC_DOMAIN, facts=facts)]
     if answer.status == 401:
-        return fail("DigitalOcean refuses the token (401): it expired or was revoked", f"create a token with the domain scopes, then {fix}")
+        return fail("DigitalOcean refuses the token (401): it expired or was revoked", f"create a token with the domain scopes; set it with: {fix}")
     if answer.status == 403:
-        return fail("the token lacks the domain scopes (403)", f"create a token with domain:read and domain:update, then {fix}")
+        return fail("the token lacks the domain scopes (403)", f"create a token with domain:read and domain:update; set it with: {fix}")
     if answer.status == 404:
         return fail(
             f"the token's account has no zone {zone} (404)",
-            f"add the domain in DigitalOcean (Networking → Domains) or use a token of the account that holds it; then {fix}",
+            f"add the domain in DigitalOcean (Networking → Domains), or set a token of the account that holds it: {fix}",
         )
     return fail(f"DigitalOcean answers HTTP {answer.status}", fix)
 

@@ -170,7 +170,7 @@ def check_environment(context: Context) -> list[Finding]:
                     checked=f"{entry.key} in ESC environment {reference} {problem}",
                     symptom="pulumi up stops before creating anything, naming this key",
                     key=entry.key,
-                    fix=common.fix_for(context, entry, common.up(context)),
+                    fix=f"set it with: {common.fix_for(context, entry, common.up(context))}",
                     source=DOC_ENV_OPEN,
                     facts={"method": METHOD},
                 )

@@ -118,10 +118,10 @@ def _token_users(context: Context, token: str) -> Response:
 
 def check_token(context: Context, spec: TokenLink) -> list[Finding]:
     """One token: accepted (``GET /user``), of the right kind with the scopes needed, and not about to expire."""
-    token = common.value(context, spec.key)
+    token = common.shaped(context, spec.key)
     if token is None or spec.part not in common.built(context):
         return []
-    fix = common.fix_for(context, spec.key, f"{common.up(context)} (create it at {spec.create})")
+    fix = f"make one at {spec.create}; set it with: {common.fix_for(context, spec.key, common.up(context))}"
     what = f"{spec.key} against {context.github_api_url} (GET /user)"
     try:
         answer = _token_users(context, token)
@@ -133,7 +133,7 @@ def check_token(context: Context, spec: TokenLink) -> list[Finding]:
                 status=Status.FAIL,
                 checked=f"{what}: GitHub refuses the token (401 Bad credentials): it has expired, was revoked, or was never valid",
                 symptom=spec.symptom,
-                fix=f"create a new token, then {fix}",
+                fix=f"create a new token: {fix}",
                 link=spec.link,
                 key=spec.key.key,
                 source=DOC_USER,
@@ -145,7 +145,7 @@ def check_token(context: Context, spec: TokenLink) -> list[Finding]:
                 status=Status.FAIL,
                 checked=f"{what}: GitHub answers HTTP {answer.status} (SSO not authorised for the token, or the account is locked)",
                 symptom=spec.symptom,
-                fix=f"authorise the token for the organisation's SSO, or create a new one; then {fix}",
+                fix=f"authorise the token for the organisation's SSO, or create a new one: {fix}",
                 link=spec.link,
                 key=spec.key.key,
                 source=DOC_USER,
@@ -166,7 +166,7 @@ def check_token(context: Context, spec: TokenLink) -> list[Finding]:
                     status=Status.FAIL,
                     checked=f"{what}: GitHub accepts it, but it is not a classic personal access token (no X-OAuth-Scopes)",
                     symptom=spec.symptom,
-                    fix=f"create a classic token with read:packages, then {fix}",
+                    fix=f"create a classic token with read:packages: {fix}",
                     source=DOC_SCOPES,
                     link=spec.link,
                     key=spec.key.key,
@@ -186,7 +186,7 @@ def check_token(context: Context, spec: TokenLink) -> list[Finding]:
                     status=Status.FAIL,
                     checked=f"{what}: a classic token without the scope {', '.join(lacking)} (X-OAuth-Scopes: {facts['scopes'] or 'none'})",
                     symptom=spec.symptom,
-                    fix=f"create a classic token with {', '.join(lacking)}, then {fix}",
+                    fix=f"create a classic token with {', '.join(lacking)}: {fix}",
                     source=DOC_SCOPES,
                     link=spec.link,
                     key=spec.key.key,
@@ -210,7 +210,7 @@ def check_token(context: Context, spec: TokenLink) -> list[Finding]:
             status=status,
             checked=checked,
             symptom="" if status is Status.OK else f"once it expires: {spec.symptom}",
-            fix="" if status is Status.OK else f"create a new token before it expires, then {fix}",
+            fix="" if status is Status.OK else f"create a new token before it expires: {fix}",
             expires=expires,
             facts=facts,
             link=spec.link,
@@ -305,7 +305,8 @@ def _app_keys(context: Context, app: AppLink) -> tuple[str, str] | None:
     app_id, key = common.value(context, app.app_id), common.value(context, app.private_key)
     if app_id is None or key is None:
         return None
-    return app_id.strip(), key
+    # The key as the program reads it (a one-line PEM's \n made newlines); a refused one stays as it is and fails to sign.
+    return app_id.strip(), common.shaped(context, app.private_key) or key
 
 
 def check_app(context: Context, app: AppLink) -> list[Finding]:
@@ -326,7 +327,7 @@ def check_app(context: Context, app: AppLink) -> list[Finding]:
                 checked=f"{what}: the key cannot sign (not an RSA private key in PEM form)",
                 symptom=app.symptom,
                 key=app.private_key.key,
-                fix=common.fix_for(context, app.private_key, common.up(context)),
+                fix=f"set the App's private key (PEM) again: {common.fix_for(context, app.private_key, common.up(context))}",
                 source=DOC_JWT,
             )
         ]
@@ -346,7 +347,7 @@ def check_app(context: Context, app: AppLink) -> list[Finding]:
                 symptom=app.symptom,
                 key=app.private_key.key,
                 fix=(
-                    f"generate a private key on the App's settings page (Private keys → Generate), then "
+                    "generate a private key on the App's settings page (Private keys → Generate); set it with: "
                     f"{common.fix_for(context, app.private_key, common.up(context))}"
                 ),
                 source=DOC_JWT,
@@ -386,7 +387,7 @@ def check_installation(context: Context, app: AppLink, token: str) -> list[Findi
         needed = flux_app_permissions(context)
         where = f"installation {installation.strip()}"
         missing_fix = (
-            f"install the App on the organisation that owns the cluster repository, then "
+            "install the App on the organisation that owns the cluster repository; set its installation ID with: "
             f"{common.fix_for(context, app.installation_id, common.up(context))}"
         )
     else:

@@ -203,7 +203,8 @@ class Client:
                 # The type only: httpx's message can quote the URL, and a URL is harmless, but an error from a proxy may not be.
                 last = f"cannot connect ({type(err).__name__})"
             else:
-                self._note_limit(answer.headers)
+                if _header(answer.headers, "retry-after") is None:  # retry-after, where given, is the wait (module docstring)
+                    self._note_limit(answer.headers)
                 wait = rate_limit_wait(answer.status_code, answer.headers, self.clock())
                 if wait is not None:
                     if wait > self.max_wait or limited_waits >= self.retries:
