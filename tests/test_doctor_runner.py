@@ -204,3 +204,13 @@ def test_the_doctor_deps_benchmark_reports_both_stacks() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     for line in ("httpx + PyJWT (the doctor)", "githubkit (models of 2022-11-28, App auth)", "secret-chain --help", "2. Install size"):
         assert line in done.stdout
+
+
+def test_the_command_line_names_the_runner_s_systems() -> None:
+    from secret_chain.ops import cli
+
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices["doctor"]  # type: ignore[union-attr]
+    only = next(a for a in sub._actions if a.dest == "only")
+    assert tuple(only.choices) == runner.SYSTEMS
+    assert {runner.system_of(c) for c in runner.default_checks()} <= set(runner.SYSTEMS)

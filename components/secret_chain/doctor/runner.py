@@ -48,8 +48,17 @@ def close_clients() -> None:
         _clients.clear()
 
 
-def default_checks() -> tuple[Check, ...]:
-    """Every check the doctor knows, in the report's order: GitHub, Pulumi ESC, Kubernetes, DigitalOcean.
+SYSTEMS = ("github", "esc", "kubernetes", "digitalocean")
+"""The running systems whose links the doctor checks (``--only``), each a module of this package."""
+
+
+def system_of(check: Check) -> str:
+    """The system a check looks at: the name of its module (``secret_chain.doctor.github`` → ``github``)."""
+    return str(getattr(check, "__module__", "")).rpartition(".")[2]
+
+
+def default_checks(systems: Sequence[str] | None = None) -> tuple[Check, ...]:
+    """Every check the doctor knows, in the report's order: GitHub, Pulumi ESC, Kubernetes, DigitalOcean (or of ``systems``).
 
     The Kubernetes checks (:data:`secret_chain.doctor.kubernetes.KUBERNETES_CHECKS`) are imported here, when a run starts,
     not when the command line loads.
@@ -64,7 +73,7 @@ def default_checks() -> tuple[Check, ...]:
         kubernetes = importlib.import_module("secret_chain.doctor.kubernetes")
         checks.extend(kubernetes.KUBERNETES_CHECKS)
     checks.extend(digitalocean.DIGITALOCEAN_CHECKS)
-    return tuple(checks)
+    return tuple(c for c in checks if systems is None or system_of(c) in systems)
 
 
 def check_name(check: Check) -> str:

@@ -71,6 +71,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--kubeconfig", help="kubeconfig for the Kubernetes links (default: KUBECONFIG, then ~/.kube/config)")
     p.add_argument("--context", help="kubeconfig context for the Kubernetes links (default: the current one)")
     p.add_argument("--prometheus-url", help="Prometheus base URL: check that the ServiceMonitor's target is up")
+    p.add_argument(
+        "--only",
+        action="append",
+        choices=("github", "esc", "kubernetes", "digitalocean"),  # secret_chain.doctor.runner.SYSTEMS (not imported here: lazy)
+        help="check only this system's links (repeatable; default: all)",
+    )
     p.add_argument("--timeout", type=_seconds, default=10.0, help="seconds each API request may take (default 10)")
     p.set_defaults(func=main)
 
@@ -105,7 +111,7 @@ def main(args: argparse.Namespace) -> int:
         sys.stderr.flush()
 
     started = time.monotonic()
-    findings = runner.run(context, progress=progress if tty else None)
+    findings = runner.run(context, runner.default_checks(args.only), progress=progress if tty else None)
     took = time.monotonic() - started
     if tty:
         sys.stderr.write("\r\033[K")
