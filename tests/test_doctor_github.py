@@ -83,6 +83,11 @@ class Setup:
             finally:
                 sys.stdout, sys.stderr = saved
         result = Result(code, out.read_text(), err.read_text(), time.monotonic() - started)
+        if json_out and result.out.startswith("{"):
+            from secret_chain.doctor import links
+
+            # every link doctor reports is a row of its table (docs/doctor.md): written once
+            assert [f["link"] for f in result.document["findings"] if links.row_of(f["link"]) is None] == []
         leaked = leaks.scan([("stdout", result.out), ("stderr", result.err)], self.needles)
         assert leaked == [], leaked
         return result
