@@ -58,6 +58,7 @@ class Setup:
     tmp: Path
     monkeypatch: pytest.MonkeyPatch
     world_path: Path
+    stack: str = STACK
 
     def value(self, key: str) -> str:
         entry = catalog.get(key)
@@ -72,7 +73,7 @@ class Setup:
         path.write_text(json.dumps(cli_json(config or self.config, self.secret_keys)))
         # The links of this helper's systems: the Kubernetes links are tests/test_doctor_kubernetes*.py's.
         systems = [word for system in only for word in ("--only", system)]
-        argv = ["doctor", "--stack", STACK, "--config", str(path), "--timeout", "2", *systems, *extra, *(["--json"] if json_out else [])]
+        argv = ["doctor", "--stack", self.stack, "--config", str(path), "--timeout", "2", *systems, *extra, *(["--json"] if json_out else [])]
         out, err = self.tmp / "out.txt", self.tmp / "err.txt"
         started = time.monotonic()
         with out.open("w") as stdout, err.open("w") as stderr:
@@ -528,6 +529,38 @@ def test_a_dns_token_that_cannot_read_the_zone_fails(setup: Setup) -> None:
 def test_only_names_the_systems_checked(setup: Setup) -> None:
     result = setup.run(only=("digitalocean",))
     assert statuses(result) == {"digitalocean.dns-token": "OK"}
+
+
+def test_a_pr_stack_checks_only_the_links_it_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, canaries: Canaries) -> None:
+    from tests.runtime import fold
+
+    config, secret_keys = fold(*chain_config(canaries, stack="preview-pr-7"))
+    for s in stand_ins(tmp_path, monkeypatch, config, secret_keys, canaries.needles()):
+        s.stack = "preview-pr-7"
+        result = s.run()
+        assert (result.code, result.document["kind"]) == (0, "preview-pr")
+        # a PR stack builds the pull secret, Prometheus and Grafana only: no App, no Actions secrets, no DNS issuer
+        assert statuses(result) == {"github.ghcr-token": "OK", "esc.environment": "OK"}
+        assert "acme/secret-chain/Preview" in result.one("esc.environment")["checked"]
+
+
+def test_the_bootstrap_stack_has_no_link_to_check(setup: Setup) -> None:
+    setup.stack = "bootstrap"
+    result = setup.run(json_out=False)
+    assert result.code == 0
+    assert "no link of this stack has a check" in result.out
+
+
+def test_the_github_api_defaults_to_github_com(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    from secret_chain.doctor import runner
+
+    seen = []
+    monkeypatch.setattr(runner, "run", lambda context, checks, **kw: seen.append(context.github_api_url) or [])
+    monkeypatch.delenv("GITHUB_API_URL")
+    setup.run()
+    monkeypatch.setenv("GITHUB_API_URL", "https://ghe.example.net/api/v3/")
+    setup.run()
+    assert seen == ["https://api.github.com", "https://ghe.example.net/api/v3"]
 
 
 def test_a_config_that_cannot_be_read_exits_2(setup: Setup, capsys: pytest.CaptureFixture[str]) -> None:

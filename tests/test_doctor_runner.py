@@ -243,3 +243,10 @@ def test_a_link_id_matches_its_family_in_the_table() -> None:
     assert links.row_of("github.actions/production") is links.BY_ID["github.actions/<environment>"]
     assert links.row_of("doctor.ghcr-token") is links.BY_ID["doctor.<check>"]
     assert links.row_of("github.app/other") is None and links.row_of("github.ghcr-token/x") is None
+
+
+def test_a_line_another_program_printed_is_redacted_of_every_configured_value() -> None:
+    from secret_chain.doctor import common
+
+    ctx = context(ghcr=CANARY, short="abc")
+    assert common.redact(f"error: {CANARY} refused; abc", ctx) == "error: <redacted> refused; abc"
