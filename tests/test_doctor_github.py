@@ -329,6 +329,11 @@ def test_flux_github_token_gets_the_same_checks(setup: Setup, canaries: Canaries
     found = setup.run("--warn-days", "14").one("github.flux-token")
     assert found["status"] == "WARN" and found["expires"] is not None
     assert found["symptom"].startswith("once it expires: the Flux GitRepository is not Ready")
+    # a fine-grained token (no X-OAuth-Scopes) serves Flux: accepted, its permissions not visible to the API
+    setup.github.pats[config["flux:githubToken"]].scopes = None
+    setup.github.pats[config["flux:githubToken"]].expires = NOW + datetime.timedelta(days=90)
+    found = setup.run().one("github.flux-token")
+    assert found["status"] == "OK" and found["facts"]["kind"].startswith("fine-grained")
 
 
 # --- GitHub Apps -------------------------------------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def check_environment(context: Context) -> list[Finding]:
             Finding(
                 link=link,
                 status=Status.WARN,
-                checked="the stack's ESC environment: not checked (the stack names none in secret-chain:escEnvironment)",
+                checked=f"the stack's ESC environment: not checked (the stack names none in {catalog.ESC_ENVIRONMENT})",
                 symptom="doctor cannot tell which environment the stack imports",
                 key=catalog.ESC_ENVIRONMENT.key,
                 fix=common.fix_for(context, catalog.ESC_ENVIRONMENT),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from secret_chain import catalog
+
 
 @dataclass(frozen=True)
 class Link:
@@ -37,16 +39,16 @@ LINKS: tuple[Link, ...] = (
         "GitHub accepts the token (GET /user), it is a classic PAT with read:packages (X-OAuth-Scopes), and it has days left "
         "(GitHub-Authentication-Token-Expiration; WARN within --warn-days)",
         "pods fail with ImagePullBackOff: ghcr.io answers 401/403 (denied) to the image pull",
-        "namespace:imagePullSecret.token",
-        "create a classic token with read:packages, set it with the printed pulumi env set command, then pulumi up",
+        catalog.GHCR_TOKEN.key,
+        "create a classic token with read:packages, set it with the command doctor prints, then pulumi up",
         GITHUB_USER,
     ),
     Link(
         "github.flux-token",
         "github",
-        "the same checks for flux:githubToken, with the repo scope for a classic token",
+        f"the same checks for {catalog.FLUX_GITHUB_TOKEN}, with the repo scope for a classic token",
         "the Flux GitRepository is not Ready: git clone fails with 'authentication required' and nothing is reconciled",
-        "flux:githubToken",
+        catalog.FLUX_GITHUB_TOKEN.key,
         "create a token with read and write access to the cluster repository, set it, then pulumi up",
         GITHUB_USER,
     ),
@@ -55,7 +57,7 @@ LINKS: tuple[Link, ...] = (
         "github",
         "the App's private key signs an RS256 JWT (iat 60 s back, exp under 10 minutes) that GitHub accepts (GET /app)",
         "CI jobs fail at actions/create-github-app-token, or Flux cannot get an installation token",
-        "ci:githubAppPrivateKey, flux:githubAppPrivateKey",
+        f"{catalog.CI_GITHUB_APP_PRIVATE_KEY}, {catalog.FLUX_GITHUB_APP_PRIVATE_KEY}",
         "generate a private key on the App's settings page, set it, then pulumi up",
         GITHUB_APP,
     ),
@@ -65,16 +67,16 @@ LINKS: tuple[Link, ...] = (
         "the App's installation exists, is not suspended (suspended_at) and has the permissions the chain needs "
         "(CI: contents and pull_requests write; Flux: contents read, write with image automation)",
         "CI jobs fail with 'Not Found' minting a token, or the Flux GitRepository is not Ready",
-        "flux:githubAppInstallationId (Flux); the App's installation on secret-chain:githubRepository (CI)",
+        f"{catalog.FLUX_GITHUB_APP_INSTALLATION_ID} (Flux); the App's installation on {catalog.GITHUB_REPOSITORY} (CI)",
         "install or unsuspend the App, grant the permissions and accept them on the installation",
         GITHUB_INSTALLATION,
     ),
     Link(
         "github.actions/<environment>",
         "github",
-        "the stack's GitHub environment exists and its Actions secrets and variables can be listed (github:token, else GH_TOKEN)",
+        f"the stack's GitHub environment exists and its Actions secrets and variables can be listed ({catalog.GITHUB_PROVIDER_TOKEN}, else GH_TOKEN)",
         "CI jobs with that environment get empty secrets and variables: the Pulumi login or the App token fails",
-        "github:token",
+        catalog.GITHUB_PROVIDER_TOKEN.key,
         "pulumi up --stack <stack> (it creates the environment); or a token that can read the repository's environments",
         GITHUB_ENV_SECRETS,
     ),
@@ -92,7 +94,7 @@ LINKS: tuple[Link, ...] = (
         "esc",
         "the stack's ESC environment opens (pulumi env open)",
         "pulumi up and preview fail before the program runs: the stack's config cannot be resolved",
-        "secret-chain:escEnvironment",
+        catalog.ESC_ENVIRONMENT.key,
         "pulumi login; check the environment's name, your access and its imports",
         ESC_OPEN,
     ),
@@ -102,7 +104,7 @@ LINKS: tuple[Link, ...] = (
         "no key the stack's parts need is missing from the environment or still the bootstrap's placeholder",
         "pulumi up stops before creating anything, naming this key",
         "the key",
-        "the printed pulumi env set command, then pulumi up",
+        "set it with the command doctor prints, then pulumi up",
         ESC_OPEN,
     ),
     Link(
@@ -110,7 +112,7 @@ LINKS: tuple[Link, ...] = (
         "digitalocean",
         "DigitalOcean accepts the DNS token and it can read the zone (GET /v2/domains/{zone})",
         "certificates stop renewing: cert-manager's DNS-01 challenge fails and the Certificate is not Ready once it nears notAfter",
-        "gateway:digitaloceanDnsToken",
+        catalog.DIGITALOCEAN_DNS_TOKEN.key,
         "create a token with the domain scopes, set it, then pulumi up",
         DO_DOMAIN,
     ),
