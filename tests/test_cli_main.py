@@ -19,7 +19,7 @@ from secret_chain.ops.cli import build_parser, main
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "config"
 STATE = ROOT / "tests" / "data" / "stack-export.json"
-COMMANDS = ("preflight", "inventory", "plan", "rotation", "forget-shared")
+COMMANDS = ("preflight", "doctor", "inventory", "plan", "rotation", "forget-shared")
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -77,6 +77,8 @@ JSON_RUNS: dict[str, list[tuple[str, ...]]] = {
         ("plan", "--stack", "preview-pr-7", "--config", str(EXAMPLES / "preview.json"), "--json", "--manifests", "{tmp}"),
     ],
     "rotation": [("rotation", "--state", str(STATE), "--now", "2026-01-01", "--json")],
+    # a config that builds nothing and names no ESC environment: one finding, and no request to any API
+    "doctor": [("doctor", "--stack", "production", "--config", str(ROOT / "tests" / "data" / "empty-config.json"), "--json")],
 }
 """An invocation of every command that has ``--json``, with the inputs that fill every part of its document."""
 

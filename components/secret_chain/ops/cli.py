@@ -1,7 +1,7 @@
 """Command line: ``secret-chain`` (or ``python -m secret_chain``): the top-level parser and the dispatcher.
 
-Commands: ``preflight`` (check a stack's config before ``pulumi up``), ``inventory`` (the catalog as
-the runbook's tables), ``plan`` (offline render of what ``pulumi up`` would create), ``rotation``
+Commands: ``preflight`` (check a stack's config before ``pulumi up``), ``doctor`` (the running chain checked live),
+``inventory`` (the catalog as the runbook's tables), ``plan`` (offline render of what ``pulumi up`` would create), ``rotation``
 (what is due or overdue in a ``pulumi stack export``) and ``forget-shared`` (an upgrade step: a state without the
 objects another stack holds too). Each command's module (:mod:`secret_chain.ops.preflight`,
 …) owns its parser (``register``) and its logic; this module only dispatches, and is the one place that
@@ -50,6 +50,7 @@ EXAMPLES = """examples:
   secret-chain plan --stack production --config examples/config/production.json --manifests out/
   pulumi config --show-secrets --json --stack production | secret-chain plan --stack production --config -
   pulumi stack export --stack production > state.json && secret-chain rotation --state state.json
+  secret-chain doctor --stack production                         # every link of the running chain, live
   secret-chain forget-shared --state preview-base.json --other production.json --out preview-base.forgotten.json
 """
 
@@ -76,8 +77,9 @@ class _Parser(argparse.ArgumentParser):
 DESCRIPTION = """\
 Check, plan, inventory and rotate the GitHub → Pulumi ESC → Kubernetes secret chain that the secret-chain Pulumi
 components build. This command provisions nothing (`pulumi up` does, with the stack program): it checks a stack's
-config before a run, shows offline what a run would create, lists every secret with where it flows and how it
-rotates, says what is due for rotation from a stack's state, and edits an exported state for an upgrade."""
+config before a run, checks the running chain's credentials live (doctor, read-only), shows offline what a run would
+create, lists every secret with where it flows and how it rotates, says what is due for rotation from a stack's state,
+and edits an exported state for an upgrade."""
 DISTRIBUTION = "secret-chain"
 """The distribution whose version ``--version`` prints (pyproject.toml ``[project] name``)."""
 
@@ -105,7 +107,7 @@ class _Version(argparse.Action):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    from secret_chain.ops import inventory, plan, preflight, rotation, upgrade
+    from secret_chain.ops import doctor, inventory, plan, preflight, rotation, upgrade
 
     parser = _Parser(
         prog="secret-chain",
@@ -116,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_Version)
     # Not required=True: a bare call prints the usage and the commands (_no_command), where argparse would print one line.
     sub = parser.add_subparsers(dest="command", title="commands", parser_class=_Parser)
-    for command in (preflight, inventory, plan, rotation, upgrade):
+    for command in (preflight, doctor, inventory, plan, rotation, upgrade):
         command.register(sub)
     return parser
 

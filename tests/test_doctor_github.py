@@ -1,0 +1,605 @@
+"""``secret-chain doctor`` end to end against stand-in GitHub, DigitalOcean and Pulumi ESC (issue 22).
+
+Each test runs the real command (``secret_chain.ops.cli.main``) on a whole production config of canaries
+(tests/canaries.py) against the stand-ins of tests/doctor_apis.py (GitHub answers validated with githubkit's models of
+GitHub's OpenAPI description) and the world's stand-in ``pulumi`` (tests/world.py, ``pulumi env open``); then reads the
+report, text or ``--json``, and scans everything printed for every canary.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import yaml
+
+from secret_chain import catalog
+from secret_chain.doctor import github as doctor_github
+from secret_chain.ops import cli
+from tests import leaks
+from tests.canaries import Canaries, chain_config, make_canaries
+from tests.doctor_apis import NOW, DigitalOceanApi, Environment, GitHubApi
+from tests.runner import _STANDIN
+from tests.runtime import cli_json
+from tests.world import WORLD_ENV, World
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK = "production"
+ORG = "acme"
+PULUMI_TOKEN = "pul-doctor-0123456789abcdef"
+READER_TOKEN = "ghp_personREADERtoken00000000000000000000"
+
+
+@pytest.fixture(scope="module")
+def canaries() -> Canaries:
+    return make_canaries()
+
+
+@dataclass
+class Setup:
+    """The stand-ins, the stack's config and how to run doctor on them."""
+
+    github: GitHubApi
+    digitalocean: DigitalOceanApi
+    config: dict[str, str]
+    secret_keys: list[str]
+    needles: dict[str, str]
+    tmp: Path
+    monkeypatch: pytest.MonkeyPatch
+    world_path: Path
+    stack: str = STACK
+
+    def value(self, key: str) -> str:
+        entry = catalog.get(key)
+        if entry.field:
+            return str(json.loads(self.config[entry.config_key])[entry.field]) if entry.config_key in self.config else self.config[key]
+        return self.config[key]
+
+    def run(
+        self, *extra: str, json_out: bool = True, config: dict[str, str] | None = None, only: tuple[str, ...] = ("github", "esc", "digitalocean")
+    ) -> Result:
+        path = self.tmp / "config.json"
+        path.write_text(json.dumps(cli_json(config or self.config, self.secret_keys)))
+        # The links of this helper's systems: the Kubernetes links are tests/test_doctor_kubernetes*.py's.
+        systems = [word for system in only for word in ("--only", system)]
+        argv = ["doctor", "--stack", self.stack, "--config", str(path), "--timeout", "2", *systems, *extra, *(["--json"] if json_out else [])]
+        out, err = self.tmp / "out.txt", self.tmp / "err.txt"
+        started = time.monotonic()
+        with out.open("w") as stdout, err.open("w") as stderr:
+            saved = sys.stdout, sys.stderr
+            sys.stdout, sys.stderr = stdout, stderr
+            try:
+                code = cli.main(argv)
+            finally:
+                sys.stdout, sys.stderr = saved
+        result = Result(code, out.read_text(), err.read_text(), time.monotonic() - started)
+        if json_out and result.out.startswith("{"):
+            from secret_chain.doctor import links
+
+            # every link doctor reports is a row of its table (docs/doctor.md): written once
+            assert [f["link"] for f in result.document["findings"] if links.row_of(f["link"]) is None] == []
+        leaked = leaks.scan([("stdout", result.out), ("stderr", result.err)], self.needles)
+        assert leaked == [], leaked
+        return result
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+    seconds: float
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return json.loads(self.out)  # type: ignore[no-any-return]
+
+    def findings(self, link: str) -> list[dict[str, Any]]:
+        return [f for f in self.document["findings"] if f["link"] == link or f["link"].startswith(link + "/")]
+
+    def one(self, link: str) -> dict[str, Any]:
+        (found,) = [f for f in self.document["findings"] if f["link"] == link]
+        return found
+
+
+def _config(canaries: Canaries) -> tuple[dict[str, str], list[str]]:
+    """The production config with the GHCR object key folded as ``pulumi config --json`` holds it (tests/runtime.fold)."""
+    from tests.runtime import fold
+
+    config, secret_keys = chain_config(canaries, stack=STACK)
+    return fold(config, secret_keys)
+
+
+def _esc_world(path: Path, config: dict[str, str], secret_keys: list[str]) -> None:
+    """A world whose ESC environment (the stack's secret-chain:escEnvironment) holds the stack's ESC-tier keys (secrets as fn::secret)."""
+    reference = config["secret-chain:escEnvironment"]
+    world = World()
+    world.cloud.tokens[PULUMI_TOKEN] = (reference.split("/")[0], world.now + 365 * 86400)
+    pulumi_config: dict[str, Any] = {}
+    for key, value in config.items():
+        entry = catalog.BY_KEY.get(key)
+        if entry is not None and entry.tier is catalog.Tier.STACK:
+            continue
+        parsed: Any = json.loads(value) if any(e.field and e.config_key == key for e in catalog.KEYS) else value
+        pulumi_config[key] = {"fn::secret": parsed} if key in secret_keys else parsed
+    world.esc.create(reference, yaml.safe_dump({"values": {"pulumiConfig": pulumi_config}}))
+    world.save(path)
+
+
+@pytest.fixture
+def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, canaries: Canaries) -> Iterator[Setup]:
+    config, secret_keys = _config(canaries)
+    yield from stand_ins(tmp_path, monkeypatch, config, secret_keys, canaries.needles())
+
+
+def stand_ins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: dict[str, str], secret_keys: list[str], needles: dict[str, str]
+) -> Iterator[Setup]:
+    """The stand-ins for ``config``, every link healthy; the environment pointed at them; checked and closed after the test."""
+    github, digitalocean = GitHubApi(), DigitalOceanApi()
+    world_path = tmp_path / "world.pickle"
+    _esc_world(world_path, config, secret_keys)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "pulumi").write_text(_STANDIN.format(tool="pulumi", root=ROOT, python=sys.executable))
+    (bin_dir / "pulumi").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.setenv(WORLD_ENV, str(world_path))
+    monkeypatch.setenv("PULUMI_ACCESS_TOKEN", PULUMI_TOKEN)
+    monkeypatch.setenv("GITHUB_API_URL", github.url)
+    monkeypatch.setenv("DIGITALOCEAN_API_URL", digitalocean.url)
+    monkeypatch.delenv("GH_TOKEN", raising=False)
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    s = Setup(github, digitalocean, config, secret_keys, needles, tmp_path, monkeypatch, world_path)
+    healthy(s)
+    try:
+        yield s
+    finally:
+        github.close()
+        digitalocean.close()
+    assert github.violations == [], github.violations  # every answer the stand-in gave is one the description allows
+    assert digitalocean.violations == []
+
+
+def healthy(s: Setup) -> None:
+    """Every link of the production config working: the world as it should be."""
+    gh = s.github
+    gh.add_pat(s.value("namespace:imagePullSecret.token"), "acme-bot", scopes=("read:packages",), days=200)
+    if "github:token" in s.config:
+        gh.add_pat(s.value("github:token"), "acme-admin", scopes=("repo", "workflow"), days=300)
+    else:  # the person running doctor lists the Actions secrets with their own token (gh auth token)
+        gh.add_pat(READER_TOKEN, "a-person", scopes=("repo",), days=None)
+        s.monkeypatch.setenv("GH_TOKEN", READER_TOKEN)
+    ci_app, flux_app = s.value("ci:githubAppId"), s.value("flux:githubAppId")
+    gh.add_app(ci_app, s.value("ci:githubAppPrivateKey"), slug="acme-ci")
+    gh.add_app(flux_app, s.value("flux:githubAppPrivateKey"), slug="acme-flux")
+    repository = s.value("secret-chain:githubRepository")
+    owner = repository.split("/")[0]
+    gh.add_installation(1001, ci_app, owner, {"contents": "write", "pull_requests": "write", "metadata": "read"}, repositories=(repository,))
+    gh.add_installation(s.value("flux:githubAppInstallationId"), flux_app, owner, {"contents": "write", "metadata": "read"})
+    updated = NOW - datetime.timedelta(days=3)
+    variables = {"PULUMI_ORG": (owner, updated), "APP_ID": (ci_app, updated)}
+    if "ci:pulumiTokenType" in s.config:
+        variables["PULUMI_TOKEN_TYPE"] = ("organization", updated)
+    gh.environments[(repository, "production")] = Environment(secrets={"APP_PRIVATE_KEY": updated}, variables=variables)
+    s.digitalocean.tokens[s.value("gateway:digitaloceanDnsToken")] = {s.value("secret-chain:domain")}
+
+
+def statuses(result: Result) -> dict[str, str]:
+    return {f["link"]: f["status"] for f in result.document["findings"]}
+
+
+# --- the whole stack -----------------------------------------------------------------------------------------------------
+
+
+def test_a_healthy_stack_is_all_ok_and_the_json_follows_the_contract(setup: Setup) -> None:
+    result = setup.run()
+    assert result.code == 0, result.out
+    document = result.document
+    assert set(document) == {"stack", "kind", "status", "findings"}
+    assert (document["stack"], document["kind"], document["status"]) == (STACK, "production", "OK")
+    for finding in document["findings"]:
+        assert set(finding) == {"link", "status", "checked", "symptom", "key", "fix", "source", "expires", "facts"}
+    assert statuses(result) == {
+        "github.ghcr-token": "OK",
+        "github.app/ci": "OK",
+        "github.installation/ci": "OK",
+        "github.app/flux": "OK",
+        "github.installation/flux": "OK",
+        "github.actions/production/PULUMI_ORG": "OK",
+        "github.actions/production/PULUMI_TOKEN_TYPE": "OK",
+        "github.actions/production/APP_ID": "OK",
+        "github.actions/production/APP_PRIVATE_KEY": "OK",
+        "esc.environment": "OK",
+        "digitalocean.dns-token": "OK",
+    }
+    ghcr = result.one("github.ghcr-token")
+    assert ghcr["expires"] == setup.github.pats[setup.value("namespace:imagePullSecret.token")].expires.strftime("%Y-%m-%dT%H:%M:%SZ")  # type: ignore[union-attr]
+    assert ghcr["facts"]["scopes"] == "read:packages"
+    assert result.one("github.actions/production/APP_ID")["facts"]["updatedAt"].endswith("Z")
+    assert result.one("esc.environment")["facts"]["method"] == "pulumi env open"
+    # Actions variables are listed with their values by the API; the report keeps names and dates only.
+    assert "organization" not in json.dumps(result.findings("github.actions"))
+
+
+def test_the_example_stack_against_the_stand_ins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from secret_chain.ops.offline import parse_config
+
+    example = ROOT / "examples" / "config" / "production.json"
+    config, secret_keys = parse_config(json.loads(example.read_text()))
+    needles = {f"example {k}": config[k] for k in secret_keys}
+    for s in stand_ins(tmp_path, monkeypatch, config, secret_keys, needles):
+        # the example's two Apps share one key (it is an example): each App is its own App ID at the stand-in
+        result = s.run(json_out=False)
+        assert result.code == 0, result.out
+        assert result.out.splitlines()[0] == "Doctor of stack production (kind production): OK"
+        assert re.fullmatch(r"10 OK, 0 WARN, 0 FAIL in \d+\.\d s", result.out.splitlines()[-1])
+        print(result.out)
+        print(f"(wall time of the whole run, config read included: {result.seconds:.2f} s)")
+
+
+def test_the_text_report_names_each_link_with_its_status_and_the_fix(setup: Setup) -> None:
+    setup.github.pats[setup.value("namespace:imagePullSecret.token")].revoked = True
+    result = setup.run(json_out=False)
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert lines[0] == f"Doctor of stack {STACK} (kind production): FAIL"
+    assert any(line.startswith("  FAIL github.ghcr-token: ") for line in lines)
+    assert "       key: namespace:imagePullSecret.token" in lines
+    assert any(line.startswith("       fix: create a new token: make one at https://github.com/settings/tokens/new") for line in lines)
+    assert any(line.startswith("  OK   digitalocean.dns-token: ") for line in lines)
+    assert re.fullmatch(r"\d+ OK, 0 WARN, 1 FAIL in \d+\.\d s", lines[-1])
+    assert result.err == ""  # no progress line when standard error is not a terminal
+
+
+# --- personal access tokens ------------------------------------------------------------------------------------------------
+
+
+def test_an_expired_pat_fails(setup: Setup) -> None:
+    token = setup.value("namespace:imagePullSecret.token")
+    setup.github.pats[token].expires = NOW - datetime.timedelta(hours=1)
+    result = setup.run()
+    assert result.code == 1
+    found = result.one("github.ghcr-token")
+    assert found["status"] == "FAIL"
+    assert "401 Bad credentials" in found["checked"] and "expired" in found["checked"]
+    assert found["symptom"].startswith("pods fail with ImagePullBackOff")
+    assert found["key"] == "namespace:imagePullSecret.token"
+    # the GHCR token lives in the Base environment (secret_chain.environments); the fix reads it from standard input
+    assert "| pulumi env set acme/secret-chain/Base pulumiConfig.namespace:imagePullSecret.token --secret" in found["fix"]
+    assert found["fix"].endswith("; then pulumi up --stack production")
+    assert statuses(result)["digitalocean.dns-token"] == "OK"  # one failing link never stops the others
+
+
+def test_a_revoked_pat_fails(setup: Setup) -> None:
+    setup.github.pats[setup.value("namespace:imagePullSecret.token")].revoked = True
+    found = setup.run().one("github.ghcr-token")
+    assert found["status"] == "FAIL" and "revoked" in found["checked"]
+
+
+def test_a_nearly_expired_pat_warns_with_its_expiry(setup: Setup) -> None:
+    token = setup.value("namespace:imagePullSecret.token")
+    setup.github.pats[token].expires = (NOW + datetime.timedelta(days=3)).replace(microsecond=0)
+    result = setup.run("--warn-days", "7")
+    assert result.code == 1
+    found = result.one("github.ghcr-token")
+    assert found["status"] == "WARN"
+    assert found["expires"] == setup.github.pats[token].expires.strftime("%Y-%m-%dT%H:%M:%SZ")  # type: ignore[union-attr]
+    assert "--warn-days 7" in found["checked"] and found["fix"].startswith("create a new token before it expires")
+    # outside the window it is OK
+    assert setup.run("--warn-days", "2").one("github.ghcr-token")["status"] == "OK"
+
+
+def test_a_pat_without_read_packages_fails(setup: Setup) -> None:
+    setup.github.pats[setup.value("namespace:imagePullSecret.token")].scopes = ("repo", "workflow")
+    found = setup.run().one("github.ghcr-token")
+    assert found["status"] == "FAIL"
+    assert "without the scope read:packages or write:packages" in found["checked"]
+    assert found["facts"]["scopes"] == "repo, workflow"
+    assert found["fix"].startswith("create a classic token with read:packages or write:packages")
+
+
+def test_a_fine_grained_token_for_ghcr_fails(setup: Setup) -> None:
+    setup.github.pats[setup.value("namespace:imagePullSecret.token")].scopes = None
+    found = setup.run().one("github.ghcr-token")
+    assert found["status"] == "FAIL" and "not a classic personal access token" in found["checked"]
+
+
+def test_flux_github_token_gets_the_same_checks(setup: Setup, canaries: Canaries) -> None:
+    from tests.runtime import fold
+
+    config, secret_keys = chain_config(canaries, stack=STACK, flux_mode="token")
+    config, secret_keys = fold(config, secret_keys)
+    setup.config, setup.secret_keys = config, secret_keys
+    setup.github.add_pat(config["flux:githubToken"], "acme-flux", scopes=("read:packages",), days=5)
+    found = setup.run("--warn-days", "14").one("github.flux-token")
+    assert found["status"] == "FAIL" and "without the scope repo" in found["checked"]
+    setup.github.pats[config["flux:githubToken"]].scopes = ("repo",)
+    found = setup.run("--warn-days", "14").one("github.flux-token")
+    assert found["status"] == "WARN" and found["expires"] is not None
+    assert found["symptom"].startswith("once it expires: the Flux GitRepository is not Ready")
+    # a fine-grained token (no X-OAuth-Scopes) serves Flux: accepted, its permissions not visible to the API
+    setup.github.pats[config["flux:githubToken"]].scopes = None
+    setup.github.pats[config["flux:githubToken"]].expires = NOW + datetime.timedelta(days=90)
+    found = setup.run().one("github.flux-token")
+    assert found["status"] == "OK" and found["facts"]["kind"].startswith("fine-grained")
+
+
+# --- GitHub Apps -------------------------------------------------------------------------------------------------------------
+
+
+def test_an_app_key_github_does_not_accept_fails(setup: Setup) -> None:
+    from tests.conftest import rsa_pem
+
+    setup.github.add_app(setup.value("ci:githubAppId"), rsa_pem(), slug="acme-ci")  # the App's key was replaced
+    result = setup.run()
+    found = result.one("github.app/ci")
+    assert found["status"] == "FAIL" and "GitHub refuses the JWT (HTTP 401)" in found["checked"]
+    assert found["key"] == "ci:githubAppPrivateKey"
+    assert "github.installation/ci" not in statuses(result)
+    assert statuses(result)["github.app/flux"] == "OK"
+
+
+def test_a_suspended_installation_fails(setup: Setup) -> None:
+    installation = setup.github.installations[int(setup.value("flux:githubAppInstallationId"))]
+    installation.suspended_at = NOW - datetime.timedelta(days=1)
+    found = setup.run().one("github.installation/flux")
+    assert found["status"] == "FAIL" and "suspended" in found["checked"]
+    assert found["fix"].startswith("unsuspend it")
+    assert found["facts"]["suspendedAt"].endswith("Z")
+
+
+def test_an_installation_without_the_permissions_the_chain_needs_fails(setup: Setup) -> None:
+    installation = setup.github.installations[int(setup.value("flux:githubAppInstallationId"))]
+    installation.permissions = {"contents": "read", "metadata": "read"}  # image automation pushes: contents write
+    found = setup.run().one("github.installation/flux")
+    assert found["status"] == "FAIL" and "contents: write (has read)" in found["checked"]
+
+
+def test_a_missing_installation_fails(setup: Setup) -> None:
+    setup.github.installations.pop(1001)
+    found = setup.run().one("github.installation/ci")
+    assert found["status"] == "FAIL" and "404" in found["checked"] and found["fix"].startswith("install the App on acme/platform")
+
+
+def test_the_jwt_is_what_github_asks_for() -> None:
+    from tests.conftest import rsa_pem
+
+    pem = rsa_pem()
+    token = doctor_github.app_jwt("123", pem, now=1_000_000)
+    assert jwt.get_unverified_header(token)["alg"] == "RS256"
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims == {"iat": 1_000_000 - 60, "exp": 1_000_000 + 540, "iss": "123"}
+    assert claims["exp"] - claims["iat"] <= 600
+
+
+def test_the_ci_app_permissions_are_those_the_workflows_ask_for() -> None:
+    asked: dict[str, str] = {}
+    for workflow in sorted((ROOT / ".github" / "workflows").glob("*.yml")):
+        for name, level in re.findall(r"^\s*permission-([a-z-]+):\s*(read|write)\s*$", workflow.read_text(), re.M):
+            key = name.replace("-", "_")
+            if doctor_github.PERMISSION_LEVELS[level] > doctor_github.PERMISSION_LEVELS.get(asked.get(key, ""), 0):
+                asked[key] = level
+    assert asked == dict(doctor_github.CI_APP_PERMISSIONS)
+
+
+# --- Actions secrets and variables -------------------------------------------------------------------------------------------
+
+
+def test_a_missing_actions_variable_fails_and_names_its_key(setup: Setup) -> None:
+    del setup.github.environments[("acme/platform", "production")].variables["APP_ID"]
+    found = setup.run().one("github.actions/production/APP_ID")
+    assert found["status"] == "FAIL" and found["key"] == "ci:githubAppId" and found["fix"].startswith("pulumi up --stack production")
+
+
+def test_a_missing_environment_fails(setup: Setup) -> None:
+    del setup.github.environments[("acme/platform", "production")]
+    found = setup.run().one("github.actions/production")
+    assert found["status"] == "FAIL" and "HTTP 404" in found["checked"] and found["key"] == "github:token"
+
+
+def test_without_a_token_to_list_them_the_actions_link_is_not_checked(setup: Setup) -> None:
+    config = dict(setup.config)
+    del config["github:token"]
+    setup.secret_keys = [k for k in setup.secret_keys if k != "github:token"]
+    found = setup.run(config=config).one("github.actions/production")
+    assert found["status"] == "WARN" and "no token to list them with" in found["checked"]
+    setup.monkeypatch.setenv("GH_TOKEN", setup.value("github:token"))
+    assert statuses(setup.run(config=config))["github.actions/production/APP_ID"] == "OK"
+
+
+# --- the HTTP client: rate limits, 5xx, a server that hangs -----------------------------------------------------------------
+
+
+def test_a_rate_limit_with_retry_after_is_waited_out(setup: Setup) -> None:
+    setup.github.limit("/user", 429, {"retry-after": "1", "x-ratelimit-remaining": "10"})
+    started = time.monotonic()
+    result = setup.run()
+    assert result.one("github.ghcr-token")["status"] == "OK"
+    assert [p for p, _ in setup.github.requests].count("/user") == 2
+    assert time.monotonic() - started >= 1
+
+
+def test_an_exhausted_rate_limit_is_honoured_and_reported(setup: Setup) -> None:
+    reset = int(time.time()) + 3600
+    setup.github.limit("/user", 403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)})
+    result = setup.run()
+    found = result.one("github.ghcr-token")
+    assert found["status"] == "WARN" and "rate limited" in found["checked"]
+    assert datetime.datetime.fromtimestamp(reset, datetime.UTC).strftime("%H:%M:%S") in found["checked"]
+    assert found["source"] == doctor_github.DOC_RATE_LIMITS
+    assert [p for p, _ in setup.github.requests].count("/user") == 1  # not asked again before the reset
+    # the links of other systems are still checked
+    assert statuses(result)["digitalocean.dns-token"] == "OK"
+    assert statuses(result)["esc.environment"] == "OK"
+
+
+def test_a_digitalocean_429_is_retried_after_its_retry_after(setup: Setup) -> None:
+    setup.digitalocean.limit(f"/v2/domains/{setup.value('secret-chain:domain')}", 429, {"retry-after": "1", "ratelimit-remaining": "0"})
+    assert setup.run().one("digitalocean.dns-token")["status"] == "OK"
+
+
+def test_a_5xx_then_success_is_retried(setup: Setup) -> None:
+    setup.github.fail("/user", 2, status=502)
+    result = setup.run()
+    assert result.one("github.ghcr-token")["status"] == "OK"
+    assert [p for p, _ in setup.github.requests].count("/user") == 3
+
+
+def test_a_5xx_that_lasts_is_reported_not_raised(setup: Setup) -> None:
+    setup.github.fail("/user", 10, status=503)
+    found = setup.run().one("github.ghcr-token")
+    assert found["status"] == "WARN" and "HTTP 503 from the server, after 4 attempt(s)" in found["checked"]
+
+
+def test_a_server_that_hangs_times_out_and_the_others_are_still_reported(setup: Setup) -> None:
+    setup.github.hang("/app")
+    result = setup.run("--timeout", "1")
+    found = statuses(result)
+    assert found["github.app/ci"] == "WARN" and found["github.app/flux"] == "WARN"
+    assert "no answer within 1 s (timeout)" in result.one("github.app/ci")["checked"]
+    assert found["github.ghcr-token"] == "OK" and found["digitalocean.dns-token"] == "OK" and found["esc.environment"] == "OK"
+    assert result.seconds < 8  # the two hanging checks ran concurrently, each bounded by its timeout
+
+
+# --- Pulumi ESC ---------------------------------------------------------------------------------------------------------------
+
+
+def test_an_esc_key_still_a_placeholder_fails(setup: Setup) -> None:
+    world = World.load(setup.world_path)
+    # as the bootstrap leaves it (secret_chain.esc.placeholder), a YAML string
+    world.esc.set(f"{ORG}/secret-chain/Production", "pulumiConfig.prometheus:authToken", '"<set me: $(openssl rand -hex 32)>"', secret=True)
+    world.save(setup.world_path)
+    config = dict(setup.config)
+    config["prometheus:authToken"] = "<set me: $(openssl rand -hex 32)>"
+    found = setup.run(config=config).one("esc.key/prometheus:authToken")
+    assert found["status"] == "FAIL" and "placeholder" in found["checked"]
+    assert "pulumi env set acme/secret-chain/Production pulumiConfig.prometheus:authToken --secret" in found["fix"]
+
+
+def test_an_esc_key_missing_fails_unless_the_stack_sets_it(setup: Setup) -> None:
+    world = World.load(setup.world_path)
+    world.esc.remove(f"{ORG}/secret-chain/Production", "pulumiConfig.prometheus:authToken")
+    world.save(setup.world_path)
+    config = dict(setup.config)
+    del config["prometheus:authToken"]
+    found = setup.run(config=config).one("esc.key/prometheus:authToken")
+    assert found["status"] == "FAIL" and "is missing" in found["checked"]
+    # set in the stack's own config (pulumi config set), it is what the program reads: no finding
+    assert "esc.key/prometheus:authToken" not in statuses(setup.run())
+
+
+def test_an_environment_that_does_not_open_fails(setup: Setup) -> None:
+    setup.monkeypatch.setenv("PULUMI_ACCESS_TOKEN", "pul-unknown")
+    found = setup.run().one("esc.environment")
+    assert found["status"] == "FAIL" and "does not open" in found["checked"] and "401" in found["checked"]
+
+
+def test_without_the_pulumi_cli_the_environment_is_not_checked(setup: Setup) -> None:
+    setup.monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    found = setup.run().one("esc.environment")
+    assert found["status"] == "WARN" and "pulumi CLI is not on PATH" in found["checked"]
+
+
+# --- DigitalOcean ---------------------------------------------------------------------------------------------------------------
+
+
+def test_a_dns_token_digitalocean_refuses_fails(setup: Setup) -> None:
+    setup.digitalocean.tokens.clear()
+    found = setup.run().one("digitalocean.dns-token")
+    assert found["status"] == "FAIL" and "401" in found["checked"] and found["key"] == "gateway:digitaloceanDnsToken"
+    assert found["symptom"].startswith("certificates stop renewing")
+
+
+def test_a_dns_token_that_cannot_read_the_zone_fails(setup: Setup) -> None:
+    setup.digitalocean.tokens[setup.value("gateway:digitaloceanDnsToken")] = {"other.example.net"}
+    found = setup.run().one("digitalocean.dns-token")
+    assert found["status"] == "FAIL" and "no zone" in found["checked"]
+
+
+# --- the command line -----------------------------------------------------------------------------------------------------------
+
+
+def test_only_names_the_systems_checked(setup: Setup) -> None:
+    result = setup.run(only=("digitalocean",))
+    assert statuses(result) == {"digitalocean.dns-token": "OK"}
+
+
+def test_a_pr_stack_checks_only_the_links_it_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, canaries: Canaries) -> None:
+    from tests.runtime import fold
+
+    config, secret_keys = fold(*chain_config(canaries, stack="preview-pr-7"))
+    for s in stand_ins(tmp_path, monkeypatch, config, secret_keys, canaries.needles()):
+        s.stack = "preview-pr-7"
+        result = s.run()
+        assert (result.code, result.document["kind"]) == (0, "preview-pr")
+        # a PR stack builds the pull secret, Prometheus and Grafana only: no App, no Actions secrets, no DNS issuer
+        assert statuses(result) == {"github.ghcr-token": "OK", "esc.environment": "OK"}
+        assert "acme/secret-chain/Preview" in result.one("esc.environment")["checked"]
+
+
+def test_the_bootstrap_stack_has_no_link_to_check(setup: Setup) -> None:
+    setup.stack = "bootstrap"
+    result = setup.run(json_out=False)
+    assert result.code == 0
+    assert "no link of this stack has a check" in result.out
+
+
+def test_the_github_api_defaults_to_github_com(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    from secret_chain.doctor import runner
+
+    seen = []
+    monkeypatch.setattr(runner, "run", lambda context, checks, **kw: seen.append(context.github_api_url) or [])
+    monkeypatch.delenv("GITHUB_API_URL")
+    setup.run()
+    monkeypatch.setenv("GITHUB_API_URL", "https://ghe.example.net/api/v3/")
+    setup.run()
+    assert seen == ["https://api.github.com", "https://ghe.example.net/api/v3"]
+
+
+def test_a_config_that_cannot_be_read_exits_2(setup: Setup, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["doctor", "--stack", STACK, "--config", str(setup.tmp / "missing.json")]) == 2
+    assert capsys.readouterr().err.startswith("error: cannot read config file")
+
+
+def test_a_progress_line_is_shown_on_a_terminal_only(setup: Setup) -> None:
+    import pty
+
+    path = setup.tmp / "config.json"
+    path.write_text(json.dumps(cli_json(setup.config, setup.secret_keys)))
+    leader, follower = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'components'}:{ROOT}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "secret_chain", "doctor", "--stack", STACK, "--config", str(path), "--only", "github", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    progress = b"".join(chunks).decode()
+    assert done.returncode == 0, done.stdout
+    assert "checks done" in progress and progress.endswith("\r\x1b[K")
+    assert leaks.scan([("tty", progress), ("stdout", done.stdout.decode())], setup.needles) == []
