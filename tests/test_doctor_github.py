@@ -26,7 +26,7 @@ import yaml
 
 from secret_chain import catalog
 from secret_chain.doctor import github as doctor_github
-from secret_chain.ops import cli
+from secret_chain.ops import cli, runbook
 from tests import leaks
 from tests.canaries import Canaries, chain_config, make_canaries
 from tests.doctor_apis import NOW, DigitalOceanApi, Environment, GitHubApi
@@ -274,7 +274,7 @@ def test_an_expired_pat_fails(setup: Setup) -> None:
     found = result.one("github.ghcr-token")
     assert found["status"] == "FAIL"
     assert "401 Bad credentials" in found["checked"] and "expired" in found["checked"]
-    assert found["symptom"].startswith("pods fail with ImagePullBackOff")
+    assert found["symptom"] == runbook.of(catalog.GHCR_TOKEN).symptom  # the runbook's words, written once
     assert found["key"] == "namespace:imagePullSecret.token"
     # the GHCR token lives in the Base environment (secret_chain.environments); the fix reads it from standard input
     assert "| pulumi env set acme/secret-chain/Base pulumiConfig.namespace:imagePullSecret.token --secret" in found["fix"]
@@ -328,7 +328,7 @@ def test_flux_github_token_gets_the_same_checks(setup: Setup, canaries: Canaries
     setup.github.pats[config["flux:githubToken"]].scopes = ("repo",)
     found = setup.run("--warn-days", "14").one("github.flux-token")
     assert found["status"] == "WARN" and found["expires"] is not None
-    assert found["symptom"].startswith("once it expires: the Flux GitRepository is not Ready")
+    assert found["symptom"] == f"once it expires: {runbook.of(catalog.FLUX_GITHUB_TOKEN).symptom}"
     # a fine-grained token (no X-OAuth-Scopes) serves Flux: accepted, its permissions not visible to the API
     setup.github.pats[config["flux:githubToken"]].scopes = None
     setup.github.pats[config["flux:githubToken"]].expires = NOW + datetime.timedelta(days=90)
@@ -519,7 +519,7 @@ def test_a_dns_token_digitalocean_refuses_fails(setup: Setup) -> None:
     setup.digitalocean.tokens.clear()
     found = setup.run().one("digitalocean.dns-token")
     assert found["status"] == "FAIL" and "401" in found["checked"] and found["key"] == "gateway:digitaloceanDnsToken"
-    assert found["symptom"].startswith("certificates stop renewing")
+    assert found["symptom"] == runbook.of(catalog.DIGITALOCEAN_DNS_TOKEN).symptom
 
 
 def test_a_dns_token_that_cannot_read_the_zone_fails(setup: Setup) -> None:
@@ -543,7 +543,7 @@ def test_a_pr_stack_checks_only_the_links_it_builds(tmp_path: Path, monkeypatch:
     for s in stand_ins(tmp_path, monkeypatch, config, secret_keys, canaries.needles()):
         s.stack = "preview-pr-7"
         result = s.run()
-        assert (result.code, result.document["kind"]) == (0, "preview-pr")
+        assert (result.code, result.document["kind"]) == (0, "preview-pr-7")  # the kind as secret-chain:stackKind declares it
         # a PR stack builds the pull secret, Prometheus and Grafana only: no App, no Actions secrets, no DNS issuer
         assert statuses(result) == {"github.ghcr-token": "OK", "esc.environment": "OK"}
         assert "acme/secret-chain/Preview" in result.one("esc.environment")["checked"]

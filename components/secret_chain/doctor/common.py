@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 
-from secret_chain import parts
+from secret_chain import parts, stacks
 from secret_chain.catalog import Key
 from secret_chain.config import ESC_ENVIRONMENT_KEY, esc_environment, fix_command
 from secret_chain.doctor.model import Context, Finding, Status
 from secret_chain.reading import lookup
+from secret_chain.stacks import StackKind
 from secret_chain.validators import Invalid
 
 
@@ -52,12 +53,34 @@ def shaped(context: Context, entry: Key) -> str | None:
         return None
 
 
-def kind(context: Context) -> parts.Kind:
-    """The stack's kind, as the table of parts names it (``preview-pr`` for every PR stack)."""
+def stack_kind(context: Context) -> StackKind:
+    """The stack's kind: ``Context.kind``, the kind ``secret-chain doctor`` resolved as ``preflight`` does.
+
+    The command line resolves it once (:func:`secret_chain.ops._io.stack_kind`: the stack's ``secret-chain:stackKind``,
+    else its name) and passes its declared form (``production``, ``preview-base``, ``preview-pr-<N>``, ``bootstrap``),
+    so a stack of any name (``prod``) is checked as the kind it declares. The stack itself is named as it was given
+    (``acme/prod``); its name is the last part (:func:`secret_chain.stacks.parse_ref`). A context whose kind is not a
+    kind's declared form (a hand-made one) falls back to what the stack's config and name say.
+    """
+    name = stack_name(context)
     try:
-        return parts.Kind(context.kind)
-    except ValueError:
-        return parts.kind_of(context.stack)
+        found = stacks.resolve(name, context.kind)
+    except Invalid:
+        found = stacks.of_config(name, getter(context))
+    return found
+
+
+def stack_name(context: Context) -> str:
+    """The stack's name: the last part of ``Context.stack`` (``acme/secret-chain/prod`` → ``prod``), as the Pulumi CLI reads it."""
+    try:
+        return stacks.parse_ref(context.stack).name
+    except Invalid:
+        return context.stack.rsplit("/", 1)[-1]
+
+
+def kind(context: Context) -> parts.Kind:
+    """The stack's kind, as the table of parts names it (``preview-pr`` for every PR stack): :func:`stack_kind`'s."""
+    return stack_kind(context).kind
 
 
 def selection(context: Context) -> parts.Selection:
@@ -72,8 +95,11 @@ def built(context: Context) -> set[str]:
 
 
 def environment(context: Context) -> str:
-    """The ESC environment the stack's fixes write to (``secret-chain:escEnvironment``, else the runbook's convention)."""
-    return esc_environment(context.stack, value(context, ESC_ENVIRONMENT_KEY) or "")
+    """The ESC environment the stack's fixes write to (``secret-chain:escEnvironment``, else the convention for its kind).
+
+    From the kind, never the stack's name: a stack named ``prod`` declaring production writes to Production.
+    """
+    return esc_environment(kind(context), shaped(context, ESC_ENVIRONMENT_KEY) or "")
 
 
 def fix_for(context: Context, entry: Key, then: str = "") -> str:

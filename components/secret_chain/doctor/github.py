@@ -28,6 +28,7 @@ from secret_chain.catalog import Key
 from secret_chain.doctor import common, http, links
 from secret_chain.doctor.http import Client, HttpProblem, RateLimited, Response
 from secret_chain.doctor.model import Check, Context, Finding, Status
+from secret_chain.ops import runbook
 
 API_VERSION = "2022-11-28"
 ACCEPT = "application/vnd.github+json"
@@ -261,7 +262,6 @@ class AppLink:
     private_key: Key
     installation_id: Key | None
     """Configured installation (Flux); None: the repository's installation (CI)."""
-    symptom: str
 
 
 CI_APP = AppLink(
@@ -270,16 +270,14 @@ CI_APP = AppLink(
     catalog.CI_GITHUB_APP_ID,
     catalog.CI_GITHUB_APP_PRIVATE_KEY,
     None,
-    "CI jobs fail at actions/create-github-app-token ('A JSON web token could not be decoded' or 'Not Found'): no PR comment, no image-update PR",
 )
-"""Its symptom is more specific than the table's (:data:`secret_chain.doctor.links.LINKS` ``github.app/<ci|flux>``), which names both Apps."""
+"""A finding about it gives the runbook's symptom of the key at fault (:mod:`secret_chain.ops.runbook`), as the table does."""
 FLUX_APP = AppLink(
     "flux",
     "FluxGitCredentials",
     catalog.FLUX_GITHUB_APP_ID,
     catalog.FLUX_GITHUB_APP_PRIVATE_KEY,
     catalog.FLUX_GITHUB_APP_INSTALLATION_ID,
-    "the Flux GitRepository is not Ready: source-controller cannot get an installation token, so nothing is reconciled",
 )
 
 
@@ -322,7 +320,7 @@ def check_app(context: Context, app: AppLink) -> list[Finding]:
                 link=link,
                 status=Status.FAIL,
                 checked=f"{what}: the key cannot sign (not an RSA private key in PEM form)",
-                symptom=app.symptom,
+                symptom=runbook.of(app.private_key).symptom,
                 key=app.private_key.key,
                 fix=f"set the App's private key (PEM) again: {common.fix_for(context, app.private_key, common.up(context))}",
                 source=DOC_JWT,
@@ -341,7 +339,7 @@ def check_app(context: Context, app: AppLink) -> list[Finding]:
                     f"{what}: GitHub refuses the JWT (HTTP {answer.status}): the key is not one of App {app_id}'s keys "
                     "(deleted or replaced on the App's settings page), or the App ID is wrong"
                 ),
-                symptom=app.symptom,
+                symptom=runbook.of(app.private_key).symptom,
                 key=app.private_key.key,
                 fix=(
                     "generate a private key on the App's settings page (Private keys → Generate); set it with: "
@@ -404,7 +402,7 @@ def check_installation(context: Context, app: AppLink, token: str) -> list[Findi
                 link=link,
                 status=Status.FAIL,
                 checked=f"{what}: no such installation (404): the App was uninstalled, or never installed there",
-                symptom=app.symptom,
+                symptom=runbook.of(catalog.BY_KEY[key]).symptom,
                 key=key,
                 fix=missing_fix,
                 source=source,
@@ -416,7 +414,7 @@ def check_installation(context: Context, app: AppLink, token: str) -> list[Findi
                 link=link,
                 status=Status.FAIL,
                 checked=f"{what}: GitHub answers HTTP {answer.status}",
-                symptom=app.symptom,
+                symptom=runbook.of(catalog.BY_KEY[key]).symptom,
                 key=key,
                 fix=missing_fix,
                 source=source,
@@ -436,7 +434,7 @@ def check_installation(context: Context, app: AppLink, token: str) -> list[Findi
                 link=link,
                 status=Status.FAIL,
                 checked=f"{what}: the installation is suspended (since {body['suspended_at']})",
-                symptom=app.symptom,
+                symptom=runbook.of(catalog.BY_KEY[key]).symptom,
                 key=key,
                 fix="unsuspend it: the organisation's Settings → GitHub Apps → the App → Configure → Unsuspend",
                 source=source,
@@ -451,7 +449,7 @@ def check_installation(context: Context, app: AppLink, token: str) -> list[Findi
                 link=link,
                 status=Status.FAIL,
                 checked=f"{what}: the installation lacks permissions the chain needs: {'; '.join(gaps)}",
-                symptom=app.symptom,
+                symptom=runbook.of(catalog.BY_KEY[key]).symptom,
                 key=key,
                 fix="grant them: the App's settings → Permissions, then accept the new permissions on the installation",
                 source=source,

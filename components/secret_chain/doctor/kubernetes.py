@@ -41,29 +41,31 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from secret_chain.doctor import links
+from secret_chain.doctor.links import (
+    SOURCE_CERTIFICATE,
+    SOURCE_GITREPOSITORY,
+    SOURCE_IMAGEREPOSITORY,
+    SOURCE_ISSUER,
+    SOURCE_SECRET,
+    SOURCE_TARGETS,
+    SOURCE_WORKLOADS,
+)
 from secret_chain.doctor.model import Check, Context, Finding, Status
 
-# --- upstream pages each finding cites -------------------------------------------------------------------------------
+SECRET = "kubernetes.secret/<namespace>/<name>"
+ROLLOUT = "kubernetes.rollout/<namespace>/<Kind>/<name>"
+UNREAD = "kubernetes.rollout/<namespace>/<secret>"
+GITREPOSITORY = "kubernetes.gitrepository/<namespace>/<name>"
+IMAGEREPOSITORY = "kubernetes.imagerepository/<namespace>/<name>"
+CLUSTERISSUER = "kubernetes.clusterissuer/<name>"
+CERTIFICATE = "kubernetes.certificate/<namespace>/<name>"
+SERVICEMONITOR = "kubernetes.servicemonitor/<namespace>/<name>"
+OWNED = "kubernetes.<kind>"
+"""The rows of :data:`secret_chain.doctor.links.LINKS` the Kubernetes findings belong to (their symptom and source)."""
 
-SOURCE_SECRET = "https://kubernetes.io/docs/reference/kubernetes-api/config-and-storage-resources/secret-v1/#get-read-the-specified-secret"
-SOURCE_WORKLOADS = (
-    "https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/deployment-v1/#list-list-or-watch-objects-of-kind-deployment; "
-    "https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#list-list-or-watch-objects-of-kind-pod"
-)
-SOURCE_GITREPOSITORY = (
-    "https://fluxcd.io/flux/components/source/gitrepositories/#conditions (fluxcd/source-controller "
-    "internal/controller/gitrepository_controller.go, api/v1/condition_types.go)"
-)
-SOURCE_IMAGEREPOSITORY = (
-    "https://fluxcd.io/flux/components/image/imagerepositories/#conditions (fluxcd/image-reflector-controller "
-    "internal/controller/imagerepository_controller.go)"
-)
-SOURCE_ISSUER = "https://cert-manager.io/docs/reference/api-docs/#cert-manager.io/v1.IssuerStatus (cert-manager pkg/issuer/acme/setup.go)"
-SOURCE_CERTIFICATE = (
-    "https://cert-manager.io/docs/reference/api-docs/#cert-manager.io/v1.CertificateStatus (cert-manager "
-    "pkg/controller/certificates/readiness/readiness_controller.go)"
-)
-SOURCE_TARGETS = "https://prometheus.io/docs/prometheus/latest/querying/api/#targets"
+# --- upstream pages each finding cites: the table of links' (secret_chain.doctor.links), and the kubeconfig's --------------
+
 SOURCE_KUBECONFIG = "https://kubernetes.io/docs/concepts/configuration/organize-cluster-access-kubeconfig/"
 
 RETRIES = 2
@@ -167,7 +169,8 @@ def expected(context: Context) -> Expected:
 def _evaluate(context: Context) -> Expected:
     import asyncio
 
-    from secret_chain import catalog
+    from secret_chain import catalog, stacks
+    from secret_chain.doctor import common
     from secret_chain.errors import SecretChainError
     from secret_chain.kube import CONFIG_KEYS_ANNOTATION, rollout_annotation_key
     from secret_chain.ops import plan
@@ -175,7 +178,11 @@ def _evaluate(context: Context) -> Expected:
 
     config = flat_config(context)
     secret_keys = [k for k in config if (entry := catalog.BY_KEY.get(k)) is not None and entry.secret]
-    stack = context.stack.rsplit("/", 1)[-1]  # org/stack and org/project/stack name the stack by their last segment
+    # The program runs as the stack's name (org/stack and org/project/stack: the last part), of the kind the doctor
+    # resolved: a stack whose config does not declare it (a context made by hand) is given it, as `pulumi config set`.
+    stack = common.stack_name(context)
+    if stacks.declared_in(config.get) is None and stacks.by_name(stack) is None:
+        config[catalog.STACK_KIND.key] = common.stack_kind(context).kind_name
     try:
         asyncio.get_event_loop_policy().get_event_loop()
     except RuntimeError:  # a worker thread of the runner: the SDK's _sync_await needs a loop of the thread's own
@@ -472,7 +479,7 @@ def _problem(owned_kind: str, expected_: Expected, context: Context) -> list[Fin
             link=f"kubernetes.{owned_kind.lower()}",
             status=Status.FAIL,
             checked=f"which {owned_kind}s stack {context.stack} owns: not derived ({expected_.problem})",
-            symptom="doctor cannot tell which Kubernetes objects to check",
+            symptom=links.symptom(OWNED),
             fix=f"secret-chain preflight --stack {context.stack}",
         )
     ]
@@ -734,7 +741,7 @@ def _rollouts(context: Context, found: Expected, kube: Kube | None, owned: list[
                     _rollout_link(secret),
                     Status.WARN,
                     f"Secret {secret.where}: no Deployment or StatefulSet in {secret.namespace} reads it or carries {annotation}",
-                    "its readers will not restart when the Secret changes, and keep the old value",
+                    links.symptom(UNREAD),
                     key,
                     f"put `pulumi stack output rolloutAnnotations --stack {context.stack}` into the pod template of the workload that reads it",
                     SOURCE_WORKLOADS,
@@ -783,7 +790,7 @@ def _rollout_finding(
             link,
             Status.FAIL,
             f"{kind} {secret.namespace}/{name}: pod template's {annotation} is not the digest of Secret {secret.name}'s current content",
-            "the pods were not restarted after the last rotation: they run with the previous value",
+            links.symptom(ROLLOUT),
             key,
             f"redeploy {kind.lower()}/{name} with the current `{output}` (its pods roll onto the new value)",
             SOURCE_WORKLOADS,
@@ -851,11 +858,10 @@ def _flux_key(context: Context) -> str:
 
 def _set(context: Context, entry: Any) -> str:
     """The exact command that sets ``entry`` for this stack (``pulumi env set …`` in its ESC environment)."""
-    from secret_chain import catalog
-    from secret_chain.config import esc_environment, fix_command
+    from secret_chain.config import fix_command
+    from secret_chain.doctor import common
 
-    configured = _config_str(context, catalog.ESC_ENVIRONMENT.key)
-    return fix_command(entry, esc_environment(context.stack.rsplit("/", 1)[-1], configured or ""))
+    return fix_command(entry, common.environment(context))
 
 
 def _gitrepositories(context: Context, found: Expected, kube: Kube | None, owned: list[Owned]) -> list[Finding]:
@@ -896,7 +902,7 @@ def _gitrepositories(context: Context, found: Expected, kube: Kube | None, owned
                 o,
                 obj,
                 source=SOURCE_GITREPOSITORY,
-                symptom="Flux applies nothing new from the repository",
+                symptom=links.symptom(GITREPOSITORY),
                 key=None,
                 fix=f"flux get sources git {o.name} -n {o.namespace}; kubectl describe gitrepository {o.name} -n {o.namespace}",
             )
@@ -923,7 +929,7 @@ def _imagerepositories(context: Context, found: Expected, kube: Kube | None, own
                 o,
                 obj,
                 source=SOURCE_IMAGEREPOSITORY,
-                symptom="image automation sees no new tags (no update pull requests)",
+                symptom=links.symptom(IMAGEREPOSITORY),
                 key=catalog.GHCR_TOKEN.key if auth else None,
                 fix=f"flux get image repository {o.name} -n {o.namespace}"
                 + (f"; renew {catalog.GHCR_TOKEN.key} (ghcr.io pull token)" if auth else ""),
@@ -953,7 +959,7 @@ def _clusterissuers(context: Context, found: Expected, kube: Kube | None, owned:
                 o,
                 obj,
                 source=SOURCE_ISSUER,
-                symptom="no certificate is issued or renewed: Certificates stay not Ready",
+                symptom=links.symptom(CLUSTERISSUER),
                 key=catalog.ACME_EMAIL.key if account else None,
                 fix=f"kubectl describe clusterissuer {o.name}"
                 + (f"; check {catalog.ACME_EMAIL.key} is an address the CA accepts" if account else ""),
@@ -965,7 +971,6 @@ def _clusterissuers(context: Context, found: Expected, kube: Kube | None, owned:
 def _certificates(context: Context, found: Expected, kube: Kube | None, owned: list[Owned]) -> list[Finding]:
     assert kube is not None
     from secret_chain import catalog
-    from secret_chain.ops import runbook
 
     out = []
     for o in owned:
@@ -981,7 +986,7 @@ def _certificates(context: Context, found: Expected, kube: Kube | None, owned: l
             o,
             obj,
             source=SOURCE_CERTIFICATE,
-            symptom=runbook.of(token).symptom,
+            symptom=links.symptom(CERTIFICATE),
             key=token.key,
             fix=f"kubectl describe certificate {o.name} -n {o.namespace} (its CertificateRequest and Challenge say why); check {token.key}",
             expires=not_after,
@@ -1087,7 +1092,7 @@ def _servicemonitors(context: Context, found: Expected, kube: Kube | None, owned
                     _link(o),
                     Status.FAIL,
                     f"ServiceMonitor {o.where}: Prometheus has no target in {', '.join(sorted(pools))}",
-                    "the app's metrics are not scraped",
+                    links.symptom(SERVICEMONITOR),
                     None,
                     f"kubectl get servicemonitor {o.name} -n {o.namespace} -o yaml: do its selector and port match the app's Service, "
                     "and does the Prometheus resource select this ServiceMonitor (serviceMonitorSelector, serviceMonitorNamespaceSelector)?",
@@ -1104,7 +1109,7 @@ def _servicemonitors(context: Context, found: Expected, kube: Kube | None, owned
                     _link(o),
                     Status.FAIL,
                     f"ServiceMonitor {o.where}: {len(down)} of {len(mine)} targets down: {'; '.join(errors)}",
-                    runbook.of(token).symptom if unauthorized else "the app's metrics are not scraped",
+                    runbook.of(token).symptom if unauthorized else links.symptom(SERVICEMONITOR),
                     token.key if unauthorized else None,
                     f"pulumi up --stack {context.stack} (the app and the monitor Secret must hold the same {token.key}), then restart the app"
                     if unauthorized

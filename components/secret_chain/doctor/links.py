@@ -1,8 +1,11 @@
 """The links the doctor checks, each written once: what is checked, the symptom a person sees, the key at fault, the fix.
 
-The checks take their symptom and source from here (:data:`BY_ID`), and ``docs/doctor.md``'s table is
-:func:`render_markdown` (tests/test_doctor_runner.py keeps the page equal to it), so the troubleshooting words and the
-doctor's findings cannot drift apart. A link id with ``<…>`` stands for a family (one per App, per Actions name, per key).
+The checks take their symptom and source from here (:data:`BY_ID`); ``docs/doctor.md``'s table is :func:`render_markdown`
+(tests/test_doctor_runner.py keeps the page equal to it), and the site's troubleshooting page is generated from this
+table with the runbook (:func:`secret_chain.ops.site.troubleshooting`), so the troubleshooting words and the doctor's
+findings cannot drift apart. A link whose failure is one of catalog keys (:attr:`Link.entries`) has no symptom of its
+own: it is the runbook's symptom of those keys (:mod:`secret_chain.ops.runbook`), written there once. A link id with
+``<…>`` stands for a family (one per App, per Actions name, per key, per Kubernetes object).
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from secret_chain import catalog
+from secret_chain.catalog import Key
+from secret_chain.ops import runbook
 
 
 @dataclass(frozen=True)
@@ -20,9 +25,18 @@ class Link:
     system: str
     checked: str
     symptom: str
+    """What a person sees when the link is broken: the runbook's symptom of :attr:`entries` (:func:`said_by`), or the
+    link's own when no catalog key's runbook says it."""
     key: str
     fix: str
     source: str
+    entries: tuple[Key, ...] = ()
+    """The catalog keys at fault when the link is broken, whose runbook symptoms are this link's symptom."""
+
+
+def said_by(*entries: Key) -> str:
+    """The runbook's symptoms of ``entries``, joined: the symptom of a link whose failure is one of those keys."""
+    return "; or ".join(dict.fromkeys(runbook.of(e).symptom for e in entries if runbook.of(e).symptom))
 
 
 GITHUB_USER = "https://docs.github.com/en/rest/users/users#get-the-authenticated-user"
@@ -32,44 +46,68 @@ GITHUB_ENV_SECRETS = "https://docs.github.com/en/rest/actions/secrets#list-envir
 ESC_OPEN = "https://www.pulumi.com/docs/iac/cli/commands/pulumi_env_open/"
 DO_DOMAIN = "https://docs.digitalocean.com/reference/api/digitalocean/#tag/Domains/operation/domains_get"
 
+SOURCE_SECRET = "https://kubernetes.io/docs/reference/kubernetes-api/config-and-storage-resources/secret-v1/#get-read-the-specified-secret"
+SOURCE_WORKLOADS = (
+    "https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/deployment-v1/#list-list-or-watch-objects-of-kind-deployment; "
+    "https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#list-list-or-watch-objects-of-kind-pod"
+)
+SOURCE_GITREPOSITORY = (
+    "https://fluxcd.io/flux/components/source/gitrepositories/#conditions (fluxcd/source-controller "
+    "internal/controller/gitrepository_controller.go, api/v1/condition_types.go)"
+)
+SOURCE_IMAGEREPOSITORY = (
+    "https://fluxcd.io/flux/components/image/imagerepositories/#conditions (fluxcd/image-reflector-controller "
+    "internal/controller/imagerepository_controller.go)"
+)
+SOURCE_ISSUER = "https://cert-manager.io/docs/reference/api-docs/#cert-manager.io/v1.IssuerStatus (cert-manager pkg/issuer/acme/setup.go)"
+SOURCE_CERTIFICATE = (
+    "https://cert-manager.io/docs/reference/api-docs/#cert-manager.io/v1.CertificateStatus (cert-manager "
+    "pkg/controller/certificates/readiness/readiness_controller.go)"
+)
+SOURCE_TARGETS = "https://prometheus.io/docs/prometheus/latest/querying/api/#targets"
+
 LINKS: tuple[Link, ...] = (
     Link(
         "github.ghcr-token",
         "github",
         "GitHub accepts the token (GET /user), it is a classic PAT with read:packages (X-OAuth-Scopes), and it has days left "
         "(GitHub-Authentication-Token-Expiration; WARN within --warn-days)",
-        "pods fail with ImagePullBackOff: ghcr.io answers 401/403 (denied) to the image pull",
+        said_by(catalog.GHCR_TOKEN),
         catalog.GHCR_TOKEN.key,
         "create a classic token with read:packages, set it with the command doctor prints, then pulumi up",
         GITHUB_USER,
+        (catalog.GHCR_TOKEN,),
     ),
     Link(
         "github.flux-token",
         "github",
         f"the same checks for {catalog.FLUX_GITHUB_TOKEN}, with the repo scope for a classic token",
-        "the Flux GitRepository is not Ready: git clone fails with 'authentication required' and nothing is reconciled",
+        said_by(catalog.FLUX_GITHUB_TOKEN),
         catalog.FLUX_GITHUB_TOKEN.key,
         "create a token with read and write access to the cluster repository, set it, then pulumi up",
         GITHUB_USER,
+        (catalog.FLUX_GITHUB_TOKEN,),
     ),
     Link(
         "github.app/<ci|flux>",
         "github",
         "the App's private key signs an RS256 JWT (iat 60 s back, exp under 10 minutes) that GitHub accepts (GET /app)",
-        "CI jobs fail at actions/create-github-app-token, or Flux cannot get an installation token",
+        said_by(catalog.CI_GITHUB_APP_PRIVATE_KEY, catalog.FLUX_GITHUB_APP_PRIVATE_KEY),
         f"{catalog.CI_GITHUB_APP_PRIVATE_KEY}, {catalog.FLUX_GITHUB_APP_PRIVATE_KEY}",
         "generate a private key on the App's settings page, set it, then pulumi up",
         GITHUB_APP,
+        (catalog.CI_GITHUB_APP_PRIVATE_KEY, catalog.FLUX_GITHUB_APP_PRIVATE_KEY),
     ),
     Link(
         "github.installation/<ci|flux>",
         "github",
         "the App's installation exists, is not suspended (suspended_at) and has the permissions the chain needs "
         "(CI: contents and pull_requests write; Flux: contents read, write with image automation)",
-        "CI jobs fail with 'Not Found' minting a token, or the Flux GitRepository is not Ready",
+        said_by(catalog.CI_GITHUB_APP_ID, catalog.FLUX_GITHUB_APP_INSTALLATION_ID),
         f"{catalog.FLUX_GITHUB_APP_INSTALLATION_ID} (Flux); the App's installation on {catalog.GITHUB_REPOSITORY} (CI)",
         "install or unsuspend the App, grant the permissions and accept them on the installation",
         GITHUB_INSTALLATION,
+        (catalog.CI_GITHUB_APP_ID, catalog.FLUX_GITHUB_APP_INSTALLATION_ID),
     ),
     Link(
         "github.actions/<environment>",
@@ -111,10 +149,99 @@ LINKS: tuple[Link, ...] = (
         "digitalocean.dns-token",
         "digitalocean",
         "DigitalOcean accepts the DNS token and it can read the zone (GET /v2/domains/{zone})",
-        "certificates stop renewing: cert-manager's DNS-01 challenge fails and the Certificate is not Ready once it nears notAfter",
+        said_by(catalog.DIGITALOCEAN_DNS_TOKEN),
         catalog.DIGITALOCEAN_DNS_TOKEN.key,
         "create a token with the domain scopes, set it, then pulumi up",
         DO_DOMAIN,
+        (catalog.DIGITALOCEAN_DNS_TOKEN,),
+    ),
+    Link(
+        "kubernetes.secret/<namespace>/<name>",
+        "kubernetes",
+        "the Secret exists with exactly the data keys the stack writes, and its content is the config's (HMAC-SHA256 digests "
+        "under a key drawn for the run, never values); a content that differs is a WARN: pulumi up has not run since the last change",
+        "the Secret's readers fail as the runbook says for the key it holds (a pull Secret: ImagePullBackOff)",
+        "the key the Secret holds",
+        "pulumi up --stack <stack> (it writes the Secret again)",
+        SOURCE_SECRET,
+    ),
+    Link(
+        "kubernetes.rollout/<namespace>/<Kind>/<name>",
+        "kubernetes",
+        "each Deployment or StatefulSet reading a start-up Secret carries the rollout annotation of the Secret's current content "
+        f"(a keyed hash, {catalog.ROLLOUT_KEY}), and so do its running pods (WARN while a rollout is in progress)",
+        "the pods were not restarted after the last rotation: they run with the previous value",
+        f"the key the Secret holds; {catalog.ROLLOUT_KEY} when the digest cannot be verified",
+        "redeploy the workload with the current `pulumi stack output rolloutAnnotations --stack <stack>` in its pod template",
+        SOURCE_WORKLOADS,
+    ),
+    Link(
+        "kubernetes.rollout/<namespace>/<secret>",
+        "kubernetes",
+        "some Deployment or StatefulSet in the Secret's namespace reads the start-up Secret or carries its rollout annotation",
+        "its readers will not restart when the Secret changes, and keep the old value",
+        "the key the Secret holds",
+        "put `pulumi stack output rolloutAnnotations --stack <stack>` into the pod template of the workload that reads it",
+        SOURCE_WORKLOADS,
+    ),
+    Link(
+        "kubernetes.gitrepository/<namespace>/<name>",
+        "kubernetes",
+        "Flux's Ready condition; a reason or message about authentication (AuthenticationFailed, 'authentication required', "
+        "'could not parse private key') points at the Flux credentials, with the runbook's symptom of that key",
+        "Flux applies nothing new from the repository",
+        f"{catalog.FLUX_GITHUB_TOKEN} or {catalog.FLUX_GITHUB_APP_PRIVATE_KEY}, when the failure is about authentication",
+        "flux get sources git <name> -n <namespace>; on an authentication failure renew the Flux credentials with the command "
+        "doctor prints, then pulumi up",
+        SOURCE_GITREPOSITORY,
+    ),
+    Link(
+        "kubernetes.imagerepository/<namespace>/<name>",
+        "kubernetes",
+        f"Ready; AuthenticationFailed points at {catalog.GHCR_TOKEN}",
+        "image automation sees no new tags (no update pull requests)",
+        f"{catalog.GHCR_TOKEN}, when the registry refuses it",
+        "flux get image repository <name> -n <namespace>; renew the pull token when the registry refuses it",
+        SOURCE_IMAGEREPOSITORY,
+    ),
+    Link(
+        "kubernetes.clusterissuer/<name>",
+        "kubernetes",
+        f"Ready (the ACME account is registered); ErrRegisterACMEAccount points at {catalog.ACME_EMAIL}",
+        "no certificate is issued or renewed: Certificates stay not Ready",
+        f"{catalog.ACME_EMAIL}, when the CA refuses the account",
+        "kubectl describe clusterissuer <name>; check the contact address is one the CA accepts",
+        SOURCE_ISSUER,
+    ),
+    Link(
+        "kubernetes.certificate/<namespace>/<name>",
+        "kubernetes",
+        "Ready and status.notAfter (the finding's expires); Ready but within --warn-days of notAfter is a WARN (cert-manager "
+        "renews with a third of the lifetime left, so renewal is failing); expired is a FAIL",
+        said_by(catalog.DIGITALOCEAN_DNS_TOKEN),
+        catalog.DIGITALOCEAN_DNS_TOKEN.key,
+        "kubectl describe certificate <name> -n <namespace> (its CertificateRequest and Challenge say why); check the DNS token",
+        SOURCE_CERTIFICATE,
+        (catalog.DIGITALOCEAN_DNS_TOKEN,),
+    ),
+    Link(
+        "kubernetes.servicemonitor/<namespace>/<name>",
+        "kubernetes",
+        "with --prometheus-url: every target of the scrape pools serviceMonitor/<namespace>/<name>/<i> is up "
+        f"(GET /api/v1/targets?state=active); a 401 or 403 points at {catalog.PROMETHEUS_TOKEN}",
+        "the app's metrics are not scraped",
+        f"{catalog.PROMETHEUS_TOKEN}, when the target answers 401 or 403",
+        "check the app's pods are running and serve /metrics on the ServiceMonitor's port; on a 401 pulumi up, then restart the app",
+        SOURCE_TARGETS,
+    ),
+    Link(
+        "kubernetes.<kind>",
+        "kubernetes",
+        "which objects of a kind the stack owns: its program evaluated offline with its config, as secret-chain plan does",
+        "doctor cannot tell which Kubernetes objects to check",
+        "",
+        "secret-chain preflight --stack <stack>; if the config passes, report it with the --json output",
+        "",
     ),
     Link(
         "doctor.<check>",
@@ -129,7 +256,18 @@ LINKS: tuple[Link, ...] = (
 BY_ID: dict[str, Link] = {link.id: link for link in LINKS}
 
 
-_FAMILY = {"<ci|flux>": "(?:ci|flux)", "<environment>": "[^/]+", "<NAME>": "[A-Za-z0-9_]+", "<key>": ".+", "<check>": "[a-z0-9-]+"}
+_FAMILY = {
+    "<ci|flux>": "(?:ci|flux)",
+    "<environment>": "[^/]+",
+    "<NAME>": "[A-Za-z0-9_]+",
+    "<key>": ".+",
+    "<check>": "[a-z0-9-]+",
+    "<namespace>": "[a-z0-9][a-z0-9.-]*",
+    "<name>": "[a-z0-9][a-z0-9.-]*",
+    "<secret>": "[a-z0-9][a-z0-9.-]*",
+    "<Kind>": "(?:Deployment|StatefulSet)",
+    "<kind>": "[a-z]+",
+}
 
 
 def row_of(link_id: str) -> Link | None:

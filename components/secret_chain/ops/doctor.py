@@ -64,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--stack", required=True, type=_io.stack, help="production, preview-base or preview-pr-<N>")
+    p.add_argument("--stack", required=True, type=_io.stack, help=_io.stack_help())
     p.add_argument("--config", help=_io.CONFIG_HELP)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--warn-days", type=_days, default=14, help="WARN when a credential expires within this many days (default 14)")
@@ -85,15 +85,16 @@ def main(args: argparse.Namespace) -> int:
     """Run the doctor on the stack; exit 0 (all OK) or 1 (any WARN or FAIL)."""
     import datetime
 
-    from secret_chain.chain import parse_stack
     from secret_chain.doctor import runner
     from secret_chain.doctor.model import Context
 
     config, _secret_keys = _io.load_config(args)
-    stack = parse_stack(args.stack, bootstrap=True)
+    # The kind exactly as preflight resolves it (its secret-chain:stackKind, else its name); the stack is kept as typed
+    # (acme/prod), so every fix names it as the person does: pulumi up --stack acme/prod.
+    kind = _io.stack_kind(args.stack, config)
     context = Context(
-        stack=stack.name,
-        kind=stack.kind.value,
+        stack=args.stack,
+        kind=kind.kind_name,
         config=config,
         now=datetime.datetime.now(datetime.UTC),
         warn_days=args.warn_days,
