@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shlex
@@ -295,7 +296,8 @@ def test_a_marker_on_the_wrong_page_is_refused() -> None:
 
 
 def test_the_troubleshooting_page_is_the_runbooks_symptoms_with_link_key_and_fix() -> None:
-    """Symptom → link of the chain → key → fix, for every key the runbook gives a symptom, generated at build time."""
+    """Symptom → link of the chain → key → fix → doctor link, for every key the runbook gives a symptom and every link of
+    the doctor's table (issue 22: "the troubleshooting page is the doctor's own table"), generated at build time."""
     from secret_chain import catalog
     from secret_chain.config import DOC_ENVIRONMENT, set_command
     from secret_chain.ops import inventory, runbook, site
@@ -317,6 +319,34 @@ def test_the_troubleshooting_page_is_the_runbooks_symptoms_with_link_key_and_fix
         if prose.rotate:
             anchor = inventory.anchor(entry.key)
             assert f"(rotation.md#{anchor})" in section and f'<a id="{anchor}"></a>' in rotation
+    # every link of the doctor's table is on the page: a key's under the key's symptom, with what it checks and its fix;
+    # a link with a symptom of its own (not a key's) in a section of that symptom, with its key and fix
+    from secret_chain.doctor import links
+
+    for link in links.LINKS:
+        assert f"`{link.id}`" in rendered, link.id
+        for entry in link.checked_keys():
+            if runbook.of(entry).symptom:
+                section = rendered.split(f"#### `{entry.key}`\n", 1)[1].split("\n#", 1)[0]
+                assert f"link `{link.id}`: {link.checked}. Its fix: {link.fix}." in section, (link.id, entry.key)
+        if not link.entries:
+            section = rendered.split(f"\n### {link.symptom}\n", 1)[1].split("\n### ", 1)[0]
+            assert f"#### Doctor link `{link.id}`" in section and f"To fix it: {link.fix}." in section, link.id
+        else:  # its symptom is its keys' runbook symptoms: written there, not in the table
+            assert link.symptom == links.said_by(*link.entries) and all(f"\n### {runbook.of(e).symptom}\n" in rendered for e in link.entries)
+    overview = rendered.split("\n## Symptoms\n", 1)[1].split("\n<a id=", 1)[0]
+    assert "| Symptom | Key at fault | Doctor link |" in overview
+    assert "| `github.ghcr-token`, `kubernetes.imagerepository/<namespace>/<name>` |" in overview
+    # each symptom and each fix is written once in the sources: as one string literal, in the runbook or in the table
+    sources = [ROOT / "components" / "secret_chain" / "ops" / "runbook.py", *sorted((ROOT / "components" / "secret_chain" / "doctor").glob("*.py"))]
+    literals: dict[str, int] = {}
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                literals[node.value] = literals.get(node.value, 0) + 1
+    written = {runbook.of(k).symptom for k in catalog.KEYS if runbook.of(k).symptom}
+    written |= {link.symptom for link in links.LINKS if not link.entries} | {link.fix for link in links.LINKS}
+    assert {text: literals.get(text, 0) for text in written if literals.get(text, 0) != 1} == {}
     # the seed runbook's table, row by row: each of its symptoms still leads to its key
     for symptom, key in (
         ("ImagePullBackOff / 401 Unauthorized", "namespace:imagePullSecret.token"),

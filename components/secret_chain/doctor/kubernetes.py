@@ -521,8 +521,8 @@ def _guarded(
                     link=f"kubernetes.{kind.lower()}",
                     status=Status.FAIL,
                     checked=f"{kind}s of stack {context.stack}: the check stopped ({type(err).__name__})",
-                    symptom="doctor could not finish this check",
-                    fix="run again; if it persists, report it with `secret-chain doctor --json` output",
+                    symptom=links.symptom(OWNED),
+                    fix=links.BY_ID[OWNED].fix,
                     source=source,
                 )
             ]

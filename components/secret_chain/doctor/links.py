@@ -32,6 +32,13 @@ class Link:
     source: str
     entries: tuple[Key, ...] = ()
     """The catalog keys at fault when the link is broken, whose runbook symptoms are this link's symptom."""
+    points_at: tuple[Key, ...] = ()
+    """Keys a finding of this link names when the failure is about them (a GitRepository refused by GitHub: the Flux
+    credentials), with the runbook's symptom of that key; the link's own symptom covers its other failures."""
+
+    def checked_keys(self) -> tuple[Key, ...]:
+        """Every catalog key this link checks live: :attr:`entries`, then :attr:`points_at`."""
+        return (*self.entries, *(k for k in self.points_at if k not in self.entries))
 
 
 def said_by(*entries: Key) -> str:
@@ -117,6 +124,7 @@ LINKS: tuple[Link, ...] = (
         catalog.GITHUB_PROVIDER_TOKEN.key,
         "pulumi up --stack <stack> (it creates the environment); or a token that can read the repository's environments",
         GITHUB_ENV_SECRETS,
+        points_at=(catalog.GITHUB_PROVIDER_TOKEN,),
     ),
     Link(
         "github.actions/<environment>/<NAME>",
@@ -174,6 +182,7 @@ LINKS: tuple[Link, ...] = (
         f"the key the Secret holds; {catalog.ROLLOUT_KEY} when the digest cannot be verified",
         "redeploy the workload with the current `pulumi stack output rolloutAnnotations --stack <stack>` in its pod template",
         SOURCE_WORKLOADS,
+        points_at=(catalog.ROLLOUT_KEY,),
     ),
     Link(
         "kubernetes.rollout/<namespace>/<secret>",
@@ -194,6 +203,7 @@ LINKS: tuple[Link, ...] = (
         "flux get sources git <name> -n <namespace>; on an authentication failure renew the Flux credentials with the command "
         "doctor prints, then pulumi up",
         SOURCE_GITREPOSITORY,
+        points_at=(catalog.FLUX_GITHUB_TOKEN, catalog.FLUX_GITHUB_APP_PRIVATE_KEY),
     ),
     Link(
         "kubernetes.imagerepository/<namespace>/<name>",
@@ -203,6 +213,7 @@ LINKS: tuple[Link, ...] = (
         f"{catalog.GHCR_TOKEN}, when the registry refuses it",
         "flux get image repository <name> -n <namespace>; renew the pull token when the registry refuses it",
         SOURCE_IMAGEREPOSITORY,
+        points_at=(catalog.GHCR_TOKEN,),
     ),
     Link(
         "kubernetes.clusterissuer/<name>",
@@ -212,6 +223,7 @@ LINKS: tuple[Link, ...] = (
         f"{catalog.ACME_EMAIL}, when the CA refuses the account",
         "kubectl describe clusterissuer <name>; check the contact address is one the CA accepts",
         SOURCE_ISSUER,
+        points_at=(catalog.ACME_EMAIL,),
     ),
     Link(
         "kubernetes.certificate/<namespace>/<name>",
@@ -233,14 +245,17 @@ LINKS: tuple[Link, ...] = (
         f"{catalog.PROMETHEUS_TOKEN}, when the target answers 401 or 403",
         "check the app's pods are running and serve /metrics on the ServiceMonitor's port; on a 401 pulumi up, then restart the app",
         SOURCE_TARGETS,
+        points_at=(catalog.PROMETHEUS_TOKEN,),
     ),
     Link(
         "kubernetes.<kind>",
         "kubernetes",
-        "which objects of a kind the stack owns: its program evaluated offline with its config, as secret-chain plan does",
-        "doctor cannot tell which Kubernetes objects to check",
+        "which objects of a kind the stack owns (its program evaluated offline with its config, as secret-chain plan does), "
+        "and that the check of them ran to its end (else it names only the exception's type)",
+        "doctor cannot tell whether the stack's objects of this kind work",
         "",
-        "secret-chain preflight --stack <stack>; if the config passes, report it with the --json output",
+        "secret-chain preflight --stack <stack> (the config must evaluate); if it passes, run doctor again and report it "
+        "with the --json output",
         "",
     ),
     Link(

@@ -73,7 +73,7 @@ def _guarded(check: Check, context: Context) -> list[Finding]:
                     "it may quote a value); the other checks ran"
                 ),
                 symptom=links.symptom("doctor.<check>"),
-                fix="report it with this line; run doctor again",
+                fix=links.BY_ID["doctor.<check>"].fix,
             )
         ]
     if not isinstance(found, list) or not all(isinstance(f, Finding) for f in found):

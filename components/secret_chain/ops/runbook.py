@@ -66,6 +66,11 @@ _PROMETHEUS_APP = (
     "watches the monitor Secret and reloads Prometheus by itself"
 )
 
+# --- symptoms shared by several keys (each written once: the troubleshooting page and the doctor's table read them) ---
+_GHCR_PULL_FAILS = "ImagePullBackOff / 401 Unauthorized on pods pulling from ghcr.io"
+_SMTP_AUTH_FAILS = "Alert emails not delivered: '535 Username and Password not accepted'"
+_DEPRECATED = "a deprecation warning at pulumi preview/up; remove the key"
+
 # --- rotation steps shared by several keys ----------------------------------------------------------
 _UP = "pulumi up on every stack that imports the environment: the value is updated in place (same object, no delete-then-create)"
 _UP_ACTIONS = "pulumi up on production and preview-base (the stacks that write the Actions secrets of the GitHub environments production and preview)"
@@ -108,7 +113,7 @@ def _overlap(new: str, up: str, verify: str, revoke: str) -> tuple[str, ...]:
 RUNBOOK: dict[Key, Runbook] = {
     catalog.GHCR_USERNAME: Runbook(
         consumers="kubelet (imagePullSecrets)",
-        symptom="ImagePullBackOff / 401 Unauthorized on pods pulling from ghcr.io",
+        symptom=_GHCR_PULL_FAILS,
     ),
     catalog.GHCR_TOKEN: Runbook(
         stays=(
@@ -120,7 +125,7 @@ RUNBOOK: dict[Key, Runbook] = {
             'github.com/settings/tokens → "Generate new token (classic)", scopes read:packages '
             "(write:packages only if this token also pushes), expiry ≤ 1 year"
         ),
-        symptom="ImagePullBackOff / 401 Unauthorized on pods pulling from ghcr.io",
+        symptom=_GHCR_PULL_FAILS,
         scopes="classic PAT: read:packages only (ghcr.io accepts no fine-grained or App token); its owner needs read access to each package",
         rotate=_overlap(
             'Create a new classic token with read:packages at github.com/settings/tokens ("Generate new token (classic)", expiry ≤ 1 year).',
@@ -233,14 +238,14 @@ RUNBOOK: dict[Key, Runbook] = {
     catalog.CI_PULUMI_ACCESS_TOKEN: Runbook(
         stays="not needed: deprecated (CI logs in by OIDC); remove it",
         consumers="none (the workflows log in by OIDC)",
-        symptom="a deprecation warning at pulumi preview/up; remove the key",
+        symptom=_DEPRECATED,
         rotate=_retire(catalog.CI_PULUMI_ACCESS_TOKEN, "replaced by OIDC", "PULUMI_ACCESS_TOKEN"),
         reload=_ACTIONS,
     ),
     catalog.CI_WORKFLOW_DISPATCH_TOKEN: Runbook(
         stays="not needed: deprecated (the CI App's one-hour tokens); remove it",
         consumers="none (dispatches use a one-hour GitHub App token)",
-        symptom="a deprecation warning at pulumi preview/up; remove the key",
+        symptom=_DEPRECATED,
         rotate=_retire(catalog.CI_WORKFLOW_DISPATCH_TOKEN, "replaced by the CI GitHub App's tokens", "WORKFLOW_DISPATCH_TOKEN"),
         reload=_ACTIONS,
     ),
@@ -437,7 +442,7 @@ RUNBOOK: dict[Key, Runbook] = {
     catalog.GRAFANA_SMTP_USER: Runbook(
         stays="no credential: secret only to keep the address private",
         consumers="Grafana alerting",
-        symptom="Alert emails not delivered: '535 Username and Password not accepted'",
+        symptom=_SMTP_AUTH_FAILS,
         rotate=(
             "Changes only with the mail account: set the new user together with its password (grafana:smtpPassword).",
             "{set}",
@@ -450,7 +455,7 @@ RUNBOOK: dict[Key, Runbook] = {
         stays="the mail server authenticates Grafana's SMTP client with a password (a Google app password): Grafana's SMTP has no OAuth",
         consumers="Grafana alerting",
         generate="myaccount.google.com/apppasswords → Create (copy the 16 characters; spaces are stripped)",
-        symptom="Alert emails not delivered: '535 Username and Password not accepted'",
+        symptom=_SMTP_AUTH_FAILS,
         scopes="a Google Workspace app password (bypasses 2FA: revoke at once if leaked)",
         rotate=_overlap(
             "Create a new app password at myaccount.google.com/apppasswords (an account can hold several).",

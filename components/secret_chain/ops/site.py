@@ -7,9 +7,11 @@ pages are made from the code each time the site is built and cannot go stale:
 - a component's configuration keys come from the table of parts (:mod:`secret_chain.parts`) and the catalog
   (:mod:`secret_chain.catalog`), its inputs and outputs from the schema the component provider serves to other
   languages (:class:`secret_chain.provider.SecretChainProvider`), with their Python names beside the schema's;
-- each troubleshooting entry is the runbook's symptom of a key (:mod:`secret_chain.ops.runbook`), the link of the chain
-  it breaks (where the value lands, :func:`secret_chain.ops.plan.flows`, and who reads it), and the command that sets
-  the key again (:func:`secret_chain.config.set_command`), with the key's rotation steps where it has any.
+- the troubleshooting page is the doctor's table of links (:mod:`secret_chain.doctor.links`) with the runbook
+  (:mod:`secret_chain.ops.runbook`): each symptom (written once, a key's in the runbook, a running link's in the table)
+  with the link of the chain it breaks (where the value lands, :func:`secret_chain.ops.plan.flows`, and who reads it),
+  the key at fault, the fix (:func:`secret_chain.config.set_command`, the key's rotation steps where it has any) and
+  the doctor link that checks it live.
 
 The Python API itself (docstrings of each class and of each field of its Args) is rendered by mkdocstrings.
 """
@@ -179,7 +181,13 @@ def _link_of(entry: Key) -> str:
 
 
 def troubleshooting_entries() -> list[dict[str, str]]:
-    """Every runbook symptom with the key at fault, the link of the chain it breaks, and the fix (catalog order)."""
+    """Every runbook symptom with the key at fault, the link of the chain it breaks, the fix, and the doctor links checking it.
+
+    Catalog order. ``doctor`` names the doctor's links (:data:`secret_chain.doctor.links.LINKS`) whose failure is this
+    key or names it (:meth:`~secret_chain.doctor.links.Link.checked_keys`).
+    """
+    from secret_chain.doctor import links
+
     found = []
     for entry in catalog.KEYS:
         prose = runbook.of(entry)
@@ -187,29 +195,72 @@ def troubleshooting_entries() -> list[dict[str, str]]:
             continue
         fix = set_command(entry, DOC_ENVIRONMENT)
         steps = f"rotation.md#{inventory.anchor(entry.key)}" if prose.rotate else ""
-        found.append({"symptom": prose.symptom, "key": entry.key, "link": _link_of(entry), "fix": fix, "steps": steps})
+        doctor = ",".join(link.id for link in links.LINKS if entry in link.checked_keys())
+        found.append({"symptom": prose.symptom, "key": entry.key, "link": _link_of(entry), "fix": fix, "steps": steps, "doctor": doctor})
     return found
 
 
+_SYSTEMS = {
+    "github": "GitHub",
+    "esc": "Pulumi ESC",
+    "kubernetes": "the cluster",
+    "digitalocean": "DigitalOcean",
+    "doctor": "doctor itself",
+}
+"""A doctor link's system, as a troubleshooting section names it."""
+
+
+def _doctor_line(link_id: str) -> str:
+    from secret_chain.doctor import links
+
+    link = links.BY_ID[link_id]
+    return f"Checked live by `secret-chain doctor`, link `{link.id}`: {link.checked}. Its fix: {link.fix}."
+
+
 def troubleshooting() -> str:
-    """The troubleshooting page's generated part: an overview table, then each symptom with its link, key and fix."""
+    """The troubleshooting page's generated part: the doctor's table of links with the runbook, one section per symptom.
+
+    Each symptom is written once: a key's in the runbook (:mod:`secret_chain.ops.runbook`), a doctor link's own in its
+    table (:mod:`secret_chain.doctor.links`); a doctor link whose failure is a key's has that key's symptom. A section
+    gives, for each key at fault, the link of the chain (where the value is set, where it lands, who reads it), the
+    command that sets it again and its rotation steps; and the doctor link that checks it live, with what it checks
+    and its fix. A doctor link whose symptom is its own (a link of a running system, not of one key) has its own section.
+    """
+    from secret_chain.doctor import links
+
     entries = troubleshooting_entries()
     by_symptom: dict[str, list[dict[str, str]]] = {}
     for e in entries:
         by_symptom.setdefault(e["symptom"], []).append(e)
+    own = [link for link in links.LINKS if not link.entries]
+    for link in own:
+        by_symptom.setdefault(link.symptom, [])
+    doctor_of = {s: list(dict.fromkeys(d for e in group for d in e["doctor"].split(",") if d)) for s, group in by_symptom.items()}
+    for link in own:
+        doctor_of[link.symptom].append(link.id)
     out = ["## Symptoms", ""]
-    out += _table(
-        ["Symptom", "Key at fault"],
-        [[f"[{symptom}](#{_anchor(symptom)})", ", ".join(f"`{e['key']}`" for e in group)] for symptom, group in by_symptom.items()],
-    )
+    rows = []
+    for symptom, group in by_symptom.items():
+        keys = ", ".join(f"`{e['key']}`" for e in group) or "; ".join(links.BY_ID[d].key for d in doctor_of[symptom] if links.BY_ID[d].key)
+        checked = ", ".join(f"`{d}`" for d in doctor_of[symptom]) or "not checked live (preflight checks its format)"
+        rows.append([f"[{symptom}](#{_anchor(symptom)})", keys, checked])
+    out += _table(["Symptom", "Key at fault", "Doctor link"], rows)
     for symptom, group in by_symptom.items():
         out += ["", f'<a id="{_anchor(symptom)}"></a>', "", f"### {symptom}"]
+        for link in (link for link in own if link.symptom == symptom):
+            where = _SYSTEMS.get(link.system, link.system)
+            out += ["", f"#### Doctor link `{link.id}`", "", f"Link of the chain: {where}. What `secret-chain doctor` checks: {link.checked}.", ""]
+            out += [f"Key at fault: {link.key or '—'}. To fix it: {link.fix}."]
+            if link.source:
+                out += ["", f"API: <{link.source.split(' ', 1)[0].rstrip(';')}>"]
         for e in group:
             out += ["", f"#### `{e['key']}`", "", f"Link of the chain: {e['link']}.", ""]
             out.append("To fix it, set the value again in the environment that holds it, then run `pulumi up` on the stacks that import it:")
             out += ["", "```bash", e["fix"], "```"]
             if e["steps"]:
                 out += ["", f"To replace a working value without downtime, follow [its rotation steps]({e['steps']})."]
+            for link_id in filter(None, e["doctor"].split(",")):
+                out += ["", _doctor_line(link_id)]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
