@@ -1,13 +1,14 @@
-"""What ``secret-chain doctor``'s GitHub client costs: httpx + PyJWT (what it uses) against githubkit (typed from GitHub's
+"""What ``secret-chain doctor``'s GitHub client costs: httpx2 + PyJWT (what it uses) against githubkit (typed from GitHub's
 OpenAPI description), and what the doctor adds to ``secret-chain --help`` (nothing may load: it stays lazy).
 
 1. Import in a fresh interpreter (bytecode cached in a private ``PYTHONPYCACHEPREFIX``, as benchmarks/run.py does),
    modules interleaved, CPU and wall medians, modules loaded:
-   * ``httpx`` + ``jwt`` with the RSA backend (what the doctor imports when it runs);
+   * ``httpx2`` + ``jwt`` with the RSA backend (what the doctor imports when it runs; httpx2 is also lightkube's client,
+     so the doctor carries one HTTP stack);
    * ``githubkit`` with the one model module the doctor's calls would need (``githubkit.versions.v2022_11_28.models``,
      which githubkit imports lazily on a typed call; the four models the doctor's calls return are touched) and its
      App auth (``githubkit.auth.app``, which imports PyJWT);
-   * ``secret_chain.ops.cli`` building the parser, i.e. ``secret-chain --help`` (does it load httpx, jwt or the doctor?).
+   * ``secret_chain.ops.cli`` building the parser, i.e. ``secret-chain --help`` (does it load httpx2, jwt or the doctor?).
 2. Install size: the bytes of every file each distribution installed (``importlib.metadata``), over each stack's
    dependency closure in this environment.
 
@@ -30,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 STACKS: dict[str, str] = {
-    "httpx + PyJWT (the doctor)": "import httpx, jwt; from jwt.algorithms import RSAAlgorithm",
+    "httpx2 + PyJWT (the doctor)": "import httpx2, jwt; from jwt.algorithms import RSAAlgorithm",
     "githubkit (models of 2022-11-28, App auth)": (
         "import githubkit, githubkit.auth.app; import githubkit.versions.v2022_11_28.models as m; "
         "m.Integration, m.Installation, m.PrivateUser, m.ReposOwnerRepoEnvironmentsEnvironmentNameSecretsGetResponse200"
@@ -44,12 +45,12 @@ wall, cpu = time.perf_counter(), time.process_time()
 exec(sys.argv[1])
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
 names = sorted(sys.modules)
-doctor = [m for m in names if m.split(".")[0] in ("httpx", "jwt", "githubkit") or m.startswith("secret_chain.doctor")]
+doctor = [m for m in names if m.split(".")[0] in ("httpx", "httpx2", "jwt", "githubkit", "lightkube") or m.startswith("secret_chain.doctor")]
 print(json.dumps({"cpu": cpu, "wall": wall, "modules": len(names), "doctor": doctor}))
 """
 
 CLOSURES: dict[str, tuple[str, ...]] = {
-    "httpx + PyJWT (the doctor)": ("httpx", "httpcore", "h11", "anyio", "certifi", "idna", "PyJWT"),
+    "httpx2 + PyJWT (the doctor)": ("httpx2", "httpcore2", "h11", "anyio", "truststore", "idna", "PyJWT"),
     "githubkit (models of 2022-11-28, App auth)": (
         "githubkit",
         "githubkit-schemas",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -195,7 +196,7 @@ try:
     main(sys.argv[1:])
 except SystemExit:
     pass
-lazy = ("httpx", "jwt", "httpcore", "githubkit")
+lazy = ("httpx", "httpx2", "jwt", "httpcore", "httpcore2", "lightkube", "githubkit")
 print("LOADED:" + " ".join(sorted(m for m in sys.modules if m.split(".")[0] in lazy or m.startswith("secret_chain.doctor"))))
 """
 
@@ -203,7 +204,7 @@ print("LOADED:" + " ".join(sorted(m for m in sys.modules if m.split(".")[0] in l
 @pytest.mark.parametrize("argv", [["--help"], ["doctor", "--help"], ["preflight", "--help"]])
 def test_the_command_line_stays_lazy(argv: list[str]) -> None:
     done = subprocess.run([sys.executable, "-c", _MODULES, *argv], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert done.stdout.strip().splitlines()[-1] == "LOADED:"  # no httpx, PyJWT or doctor module
+    assert done.stdout.strip().splitlines()[-1] == "LOADED:"  # no httpx2, lightkube, PyJWT or doctor module
     if argv == ["--help"]:
         assert "doctor" in done.stdout
 
@@ -211,7 +212,7 @@ def test_the_command_line_stays_lazy(argv: list[str]) -> None:
 def test_the_doctor_deps_benchmark_reports_both_stacks() -> None:
     done = subprocess.run([sys.executable, "benchmarks/doctor_deps.py", "--quick"], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    for line in ("httpx + PyJWT (the doctor)", "githubkit (models of 2022-11-28, App auth)", "secret-chain --help", "2. Install size"):
+    for line in ("httpx2 + PyJWT (the doctor)", "githubkit (models of 2022-11-28, App auth)", "secret-chain --help", "2. Install size"):
         assert line in done.stdout
 
 
@@ -250,3 +251,25 @@ def test_a_line_another_program_printed_is_redacted_of_every_configured_value() 
 
     ctx = context(ghcr=CANARY, short="abc")
     assert common.redact(f"error: {CANARY} refused; abc", ctx) == "error: <redacted> refused; abc"
+
+
+def test_the_doctor_carries_one_http_client() -> None:
+    """httpx2, lightkube 1.0's client (pydantic/httpx2: httpx's API, maintained), is the doctor's only HTTP client.
+
+    Running every check's imports loads httpx2 and never httpx; the package does not depend on httpx (the runtime lock
+    holds neither httpx nor httpcore).
+    """
+    probe = (
+        "import sys; from secret_chain.doctor import http, runner; runner.default_checks(); "
+        "from secret_chain.doctor import kubernetes; import lightkube; kubernetes._resources(); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'httpx', 'httpx2', 'httpcore', 'httpcore2'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == "['httpx2']", done.stdout
+    import tomllib
+
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    assert [d for d in dependencies if re.match(r"httpx\b(?!2)", d)] == []
+    lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    assert re.search(r"^httpx==", lock, re.M) is None and re.search(r"^httpcore==", lock, re.M) is None
+    assert re.search(r"^httpx2==", lock, re.M) is not None

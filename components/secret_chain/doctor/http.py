@@ -1,7 +1,10 @@
 """The doctor's HTTP client: one ``GET`` with a timeout, retries with back-off on 5xx, and rate limits honoured.
 
-Built on httpx (a kept client: timeouts, connection pooling, HTTP/1.1 keep-alive). What it adds is the APIs' own rules for
-a client that is told to slow down:
+Built on httpx2 (a kept client: timeouts, connection pooling, HTTP/1.1 keep-alive), the maintained continuation of httpx
+with the same API (pydantic/httpx2; its ``Client``, ``Timeout``, ``TimeoutException``, ``HTTPError`` and ``BaseTransport``
+are httpx's), and the client lightkube 1.0 reads the cluster with: the package carries one HTTP stack. Its TLS trusts the
+system's certificate store (truststore), not certifi's bundle. What it adds is the APIs' own rules for a client that is
+told to slow down:
 
 * GitHub docs, "Rate limits for the REST API" → "Exceeding the rate limit"
   (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit): a 403 or 429
@@ -29,7 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import httpx2
 
 USER_AGENT = "secret-chain-doctor"
 """GitHub docs, "Getting started with the REST API" → "User agent": "All API requests must include a valid User-Agent header"."""
@@ -123,9 +126,9 @@ def rate_limit_wait(status: int, headers: Mapping[str, str], now: float, message
 
 @dataclass
 class Client:
-    """GETs against one API, shared by the checks of a run (thread-safe: httpx's client is, and the pause is locked).
+    """GETs against one API, shared by the checks of a run (thread-safe: httpx2's client is, and the pause is locked).
 
-    ``timeout`` bounds each attempt (connect, read, write and pool, httpx.Timeout). A 5xx answer or a failed connection
+    ``timeout`` bounds each attempt (connect, read, write and pool, httpx2.Timeout). A 5xx answer or a failed connection
     is retried up to ``retries`` times with exponential back-off (``backoff``, doubled each time; a timeout is not
     retried: it ends the request); a rate limit is waited
     out when it lifts within ``max_wait`` seconds, at most ``retries`` times, and raises :class:`RateLimited` otherwise. An
@@ -141,17 +144,17 @@ class Client:
     headers: Mapping[str, str] = field(default_factory=dict)
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
-    transport: httpx.BaseTransport | None = None
-    _client: httpx.Client | None = field(default=None, init=False, repr=False)
+    transport: httpx2.BaseTransport | None = None
+    _client: httpx2.Client | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _paused_until: float = field(default=0.0, init=False, repr=False)
 
-    def _http(self) -> httpx.Client:
+    def _http(self) -> httpx2.Client:
         with self._lock:
             if self._client is None:
-                self._client = httpx.Client(
+                self._client = httpx2.Client(
                     base_url=self.base_url.rstrip("/"),
-                    timeout=httpx.Timeout(self.timeout),
+                    timeout=httpx2.Timeout(self.timeout),
                     headers={"User-Agent": USER_AGENT, **self.headers},
                     follow_redirects=False,
                     transport=self.transport,
@@ -198,11 +201,11 @@ class Client:
             self._wait_for_pause()
             try:
                 answer = self._http().get(path, headers=headers, params=dict(params or {}))
-            except httpx.TimeoutException:
+            except httpx2.TimeoutException:
                 # Not retried: a server that hangs once mostly hangs again, and a doctor run must end in bounded time.
                 raise Unreachable(f"no answer within {self.timeout:g} s (timeout)") from None
-            except httpx.HTTPError as err:
-                # The type only: httpx's message can quote the URL, and a URL is harmless, but an error from a proxy may not be.
+            except httpx2.HTTPError as err:
+                # The type only: httpx2's message can quote the URL, and a URL is harmless, but an error from a proxy may not be.
                 last = f"cannot connect ({type(err).__name__})"
             else:
                 if _header(answer.headers, "retry-after") is None:  # retry-after, where given, is the wait (module docstring)
@@ -226,7 +229,7 @@ class Client:
             delay *= 2
 
 
-def _json(answer: httpx.Response) -> Any:
+def _json(answer: httpx2.Response) -> Any:
     if not answer.content:
         return None
     try:

@@ -5,7 +5,7 @@ Reads the stack's config as ``preflight`` does (``--config FILE``, ``--config -`
 ``--json``. Read-only; no secret value is ever printed. Exit status: 0 when every link is OK, 1 when any is WARN or FAIL,
 2 when doctor could not run (bad arguments, config unreadable: one ``error:`` line, as every command).
 
-Nothing of the doctor (httpx, PyJWT, the checks) is imported until the command runs: ``secret-chain --help`` and the
+Nothing of the doctor (httpx2, lightkube, PyJWT, the checks) is imported until the command runs: ``secret-chain --help`` and the
 other commands do not pay for it (tests/test_doctor_cli.py).
 """
 
