@@ -194,3 +194,22 @@ def test_a_stack_of_any_name_declaring_a_kind_gets_that_kind_s_report(
     assert fixes and all(f"--stack {named}" in fix for fix in fixes), fixes
     if kind.startswith("preview-pr-"):  # the PR namespace comes from the kind, not from the name
         assert any(f["link"].startswith(f"kubernetes.secret/{kind}/") for f in ours["findings"])
+
+
+def test_a_stack_whose_kind_is_unknown_cannot_be_doctored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As preflight: a name that says no kind, with no secret-chain:stackKind, is one error naming the setting; exit 2."""
+    from secret_chain.ops import cli
+    from tests.runtime import cli_json
+
+    config, secret_keys = parse_example()
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cli_json(config, secret_keys)))
+    assert cli.main(["doctor", "--stack", "acme/dev", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and catalog.STACK_KIND.key in err and "pulumi config set" in err, err
+
+
+def parse_example() -> tuple[dict[str, str], list[str]]:
+    from secret_chain.ops.offline import parse_config
+
+    return parse_config(json.loads(EXAMPLE.read_text()))
