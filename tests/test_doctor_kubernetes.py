@@ -6,8 +6,8 @@ OpenAPI and the CRD schemas), breaks one link as it breaks in real life, and run
 :data:`secret_chain.doctor.kubernetes.KUBERNETES_CHECKS` concurrently, as the runner does, through a kubeconfig that
 names the stand-in. Every secret value of the config is a canary: no finding may hold any of them.
 
-(``run_doctor`` is the one place that calls the checks; once the runner and ``secret-chain doctor`` land, an
-end-to-end test through the CLI can reuse :func:`cluster` and the stand-ins as they are.)
+(``run_doctor`` is the one place that calls the checks directly; tests/test_doctor_integration.py runs them through
+``secret-chain doctor`` with the GitHub, DigitalOcean and ESC stand-ins.)
 """
 
 from __future__ import annotations
