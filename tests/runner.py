@@ -524,7 +524,7 @@ PYTHONPATH="$code_path${{PYTHONPATH:+:$PYTHONPATH}}" exec "{python}" -c 'import 
 """
 
 _MAKE = """#!/bin/bash
-# make stand-in: `make setup` links the test interpreter (which has every dependency) as .venv/bin/python and the
+# make stand-in: `make setup` wraps the test interpreter (which has every dependency) as .venv/bin/python and the
 # package's console script as .venv/bin/secret-chain (the workspace's own copy), instead of installing; `make
 # policy-venv` links it as policy/venv/bin/python (the pack's virtualenv); other targets go to the real make.
 if [ "$1" = setup ] && [ "$2" = policy-venv ] && [ $# -eq 2 ]; then
@@ -537,8 +537,14 @@ fi
 if [ "$1" = setup ] && [ $# -eq 1 ]; then
   ws="$PWD"
   mkdir -p .venv/bin
-  ln -sf "{python}" .venv/bin/python
-  ln -sf "{python}" .venv/bin/python3
+  # .venv/bin/python runs the workspace's own package as an installed one would (`python -m secret_chain...`).
+  for name in python python3; do
+    cat > ".venv/bin/$name" <<EOF
+#!/bin/bash
+PYTHONPATH="$ws/components\\${{PYTHONPATH:+:\\$PYTHONPATH}}" exec "{python}" "\\$@"
+EOF
+    chmod +x ".venv/bin/$name"
+  done
   cat > .venv/bin/secret-chain <<EOF
 #!/bin/bash
 PYTHONPATH="$ws/components\\${{PYTHONPATH:+:\\$PYTHONPATH}}" exec "{python}" -m secret_chain "\\$@"
