@@ -54,6 +54,7 @@ CLOSURES: dict[str, tuple[str, ...]] = {
         "githubkit",
         "githubkit-schemas",
         "githubkit-schemas-2022-11-28",
+        "githubkit-schemas-2026-03-10",  # githubkit-schemas requires the newest API version's models too
         "hishel",
         "pydantic",
         "pydantic-core",

@@ -58,6 +58,7 @@ class Setup:
     tmp: Path
     monkeypatch: pytest.MonkeyPatch
     world_path: Path
+    stack: str = STACK
 
     def value(self, key: str) -> str:
         entry = catalog.get(key)
@@ -72,7 +73,7 @@ class Setup:
         path.write_text(json.dumps(cli_json(config or self.config, self.secret_keys)))
         # The links of this helper's systems: the Kubernetes links are tests/test_doctor_kubernetes*.py's.
         systems = [word for system in only for word in ("--only", system)]
-        argv = ["doctor", "--stack", STACK, "--config", str(path), "--timeout", "2", *systems, *extra, *(["--json"] if json_out else [])]
+        argv = ["doctor", "--stack", self.stack, "--config", str(path), "--timeout", "2", *systems, *extra, *(["--json"] if json_out else [])]
         out, err = self.tmp / "out.txt", self.tmp / "err.txt"
         started = time.monotonic()
         with out.open("w") as stdout, err.open("w") as stderr:
@@ -83,6 +84,11 @@ class Setup:
             finally:
                 sys.stdout, sys.stderr = saved
         result = Result(code, out.read_text(), err.read_text(), time.monotonic() - started)
+        if json_out and result.out.startswith("{"):
+            from secret_chain.doctor import links
+
+            # every link doctor reports is a row of its table (docs/doctor.md): written once
+            assert [f["link"] for f in result.document["findings"] if links.row_of(f["link"]) is None] == []
         leaked = leaks.scan([("stdout", result.out), ("stderr", result.err)], self.needles)
         assert leaked == [], leaked
         return result
@@ -324,6 +330,11 @@ def test_flux_github_token_gets_the_same_checks(setup: Setup, canaries: Canaries
     found = setup.run("--warn-days", "14").one("github.flux-token")
     assert found["status"] == "WARN" and found["expires"] is not None
     assert found["symptom"].startswith("once it expires: the Flux GitRepository is not Ready")
+    # a fine-grained token (no X-OAuth-Scopes) serves Flux: accepted, its permissions not visible to the API
+    setup.github.pats[config["flux:githubToken"]].scopes = None
+    setup.github.pats[config["flux:githubToken"]].expires = NOW + datetime.timedelta(days=90)
+    found = setup.run().one("github.flux-token")
+    assert found["status"] == "OK" and found["facts"]["kind"].startswith("fine-grained")
 
 
 # --- GitHub Apps -------------------------------------------------------------------------------------------------------------
@@ -524,6 +535,38 @@ def test_a_dns_token_that_cannot_read_the_zone_fails(setup: Setup) -> None:
 def test_only_names_the_systems_checked(setup: Setup) -> None:
     result = setup.run(only=("digitalocean",))
     assert statuses(result) == {"digitalocean.dns-token": "OK"}
+
+
+def test_a_pr_stack_checks_only_the_links_it_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, canaries: Canaries) -> None:
+    from tests.runtime import fold
+
+    config, secret_keys = fold(*chain_config(canaries, stack="preview-pr-7"))
+    for s in stand_ins(tmp_path, monkeypatch, config, secret_keys, canaries.needles()):
+        s.stack = "preview-pr-7"
+        result = s.run()
+        assert (result.code, result.document["kind"]) == (0, "preview-pr")
+        # a PR stack builds the pull secret, Prometheus and Grafana only: no App, no Actions secrets, no DNS issuer
+        assert statuses(result) == {"github.ghcr-token": "OK", "esc.environment": "OK"}
+        assert "acme/secret-chain/Preview" in result.one("esc.environment")["checked"]
+
+
+def test_the_bootstrap_stack_has_no_link_to_check(setup: Setup) -> None:
+    setup.stack = "bootstrap"
+    result = setup.run(json_out=False)
+    assert result.code == 0
+    assert "no link of this stack has a check" in result.out
+
+
+def test_the_github_api_defaults_to_github_com(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    from secret_chain.doctor import runner
+
+    seen = []
+    monkeypatch.setattr(runner, "run", lambda context, checks, **kw: seen.append(context.github_api_url) or [])
+    monkeypatch.delenv("GITHUB_API_URL")
+    setup.run()
+    monkeypatch.setenv("GITHUB_API_URL", "https://ghe.example.net/api/v3/")
+    setup.run()
+    assert seen == ["https://api.github.com", "https://ghe.example.net/api/v3"]
 
 
 def test_a_config_that_cannot_be_read_exits_2(setup: Setup, capsys: pytest.CaptureFixture[str]) -> None:

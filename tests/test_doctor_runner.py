@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from secret_chain.doctor import http, runner
+from secret_chain.doctor import http, links, runner
 from secret_chain.doctor.model import Context, Finding, Status
 from tests.doctor_apis import GitHubApi
 
@@ -35,6 +35,7 @@ def test_a_check_that_raises_is_one_fail_that_never_quotes_its_message() -> None
         return [Finding("test.fine", Status.OK, "fine")]
 
     findings = runner.run(context(ghcr=CANARY), [check_boom, check_fine])
+    assert links.row_of(findings[0].link) is links.BY_ID["doctor.<check>"]
     assert [(f.link, f.status) for f in findings] == [("doctor.boom", Status.FAIL), ("test.fine", Status.OK)]
     assert "ValueError" in findings[0].checked
     text = runner.render_text(context(), findings) + json.dumps(runner.as_json(context(), findings))
@@ -168,6 +169,14 @@ def test_rate_limit_rules(status: int, headers: dict[str, str], wait: float | No
     assert http.rate_limit_wait(status, headers, now=1000.0) == wait
 
 
+def test_a_secondary_rate_limit_is_told_by_its_message() -> None:
+    # GitHub docs, "Rate limits for the REST API": a 403 "and an error message that indicates that you exceeded a
+    # secondary rate limit"; without retry-after or an exhausted count, "wait for at least one minute"
+    message = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+    assert http.rate_limit_wait(403, {"x-ratelimit-remaining": "4000"}, 1000.0, message) == 60.0
+    assert http.rate_limit_wait(403, {"x-ratelimit-remaining": "4000"}, 1000.0, "Resource protected by organization SAML enforcement.") is None
+
+
 # --- the stand-in itself -------------------------------------------------------------------------------------------------
 
 
@@ -214,3 +223,30 @@ def test_the_command_line_names_the_runner_s_systems() -> None:
     only = next(a for a in sub._actions if a.dest == "only")
     assert tuple(only.choices) == runner.SYSTEMS
     assert {runner.system_of(c) for c in runner.default_checks()} <= set(runner.SYSTEMS)
+
+
+def test_the_docs_table_of_links_is_the_doctor_s_own() -> None:
+    from secret_chain.doctor import links
+
+    page = (ROOT / "docs" / "doctor.md").read_text(encoding="utf-8")
+    begin, end = "<!-- BEGIN doctor links", "<!-- END doctor links -->"
+    table = page.split(begin, 1)[1].split("\n", 1)[1].split(end, 1)[0]
+    assert table == links.render_markdown()
+
+
+def test_a_link_id_matches_its_family_in_the_table() -> None:
+    from secret_chain.doctor import links
+
+    assert links.row_of("github.app/ci") is links.BY_ID["github.app/<ci|flux>"]
+    assert links.row_of("github.actions/production/APP_ID") is links.BY_ID["github.actions/<environment>/<NAME>"]
+    assert links.row_of("esc.key/namespace:imagePullSecret.token") is links.BY_ID["esc.key/<key>"]
+    assert links.row_of("github.actions/production") is links.BY_ID["github.actions/<environment>"]
+    assert links.row_of("doctor.ghcr-token") is links.BY_ID["doctor.<check>"]
+    assert links.row_of("github.app/other") is None and links.row_of("github.ghcr-token/x") is None
+
+
+def test_a_line_another_program_printed_is_redacted_of_every_configured_value() -> None:
+    from secret_chain.doctor import common
+
+    ctx = context(ghcr=CANARY, short="abc")
+    assert common.redact(f"error: {CANARY} refused; abc", ctx) == "error: <redacted> refused; abc"

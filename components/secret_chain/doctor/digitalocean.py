@@ -14,14 +14,14 @@ from __future__ import annotations
 import urllib.parse
 
 from secret_chain import catalog
-from secret_chain.doctor import common
+from secret_chain.doctor import common, http, links
 from secret_chain.doctor.http import HttpProblem, RateLimited
 from secret_chain.doctor.model import Check, Context, Finding, Status
 
 API_URL = "https://api.digitalocean.com"
-DOC_DOMAIN = "https://docs.digitalocean.com/reference/api/digitalocean/#tag/Domains/operation/domains_get"
+DOC_DOMAIN = links.DO_DOMAIN
 DOC_RATE_LIMIT = "https://docs.digitalocean.com/reference/api/digitalocean/#section/Introduction/Rate-Limit"
-SYMPTOM = "certificates stop renewing: cert-manager's DNS-01 challenge fails and the Certificate is not Ready once it nears notAfter"
+SYMPTOM = links.symptom("digitalocean.dns-token")
 
 
 def api_url(context: Context) -> str:
@@ -31,8 +31,6 @@ def api_url(context: Context) -> str:
 
 def check_dns_token(context: Context) -> list[Finding]:
     """``gateway:digitaloceanDnsToken`` is accepted and can read the zone ``secret-chain:domain``."""
-    from secret_chain.doctor import runner
-
     if "CertManagerDnsIssuer" not in common.built(context):
         return []
     token = common.value(context, catalog.DIGITALOCEAN_DNS_TOKEN)
@@ -45,7 +43,7 @@ def check_dns_token(context: Context) -> list[Finding]:
     what = f"{catalog.DIGITALOCEAN_DNS_TOKEN} reads DNS zone {zone} (GET {path})"
     fix = common.fix_for(context, catalog.DIGITALOCEAN_DNS_TOKEN, common.up(context))
     try:
-        answer = runner.client(api_url(context), context.timeout).get(path, auth=f"Bearer {token}")
+        answer = http.client(api_url(context), context.timeout).get(path, auth=f"Bearer {token}")
     except HttpProblem as err:
         reason = f"{err.reason}" if isinstance(err, RateLimited) else f"DigitalOcean's API did not answer: {err.reason}"
         return [

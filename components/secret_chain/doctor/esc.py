@@ -20,12 +20,12 @@ from collections.abc import Mapping
 
 from secret_chain import catalog, parts
 from secret_chain.catalog import Key, Tier
-from secret_chain.doctor import common
+from secret_chain.doctor import common, links
 from secret_chain.doctor.model import Check, Context, Finding, Status
 from secret_chain.reading import lookup
 from secret_chain.validators import Invalid, placeholder
 
-DOC_ENV_OPEN = "https://www.pulumi.com/docs/iac/cli/commands/pulumi_env_open/"
+DOC_ENV_OPEN = links.ESC_OPEN
 METHOD = "pulumi env open"
 NO_CLI = "the pulumi CLI is not on PATH"
 
@@ -98,7 +98,7 @@ def check_environment(context: Context) -> list[Finding]:
             Finding(
                 link=link,
                 status=Status.WARN,
-                checked="the stack's ESC environment: not checked (the stack names none in secret-chain:escEnvironment)",
+                checked=f"the stack's ESC environment: not checked (the stack names none in {catalog.ESC_ENVIRONMENT})",
                 symptom="doctor cannot tell which environment the stack imports",
                 key=catalog.ESC_ENVIRONMENT.key,
                 fix=common.fix_for(context, catalog.ESC_ENVIRONMENT),
@@ -128,7 +128,7 @@ def check_environment(context: Context) -> list[Finding]:
                 link=link,
                 status=Status.FAIL,
                 checked=f"{what}: it does not open: {why}",
-                symptom="pulumi up and preview fail before the program runs: the stack's config cannot be resolved",
+                symptom=links.symptom("esc.environment"),
                 key=catalog.ESC_ENVIRONMENT.key,
                 fix=f"pulumi login; pulumi env open {reference} (check the name, your access and the environment's imports)",
                 source=DOC_ENV_OPEN,
@@ -168,7 +168,7 @@ def check_environment(context: Context) -> list[Finding]:
                     link=f"esc.key/{entry.key}",
                     status=Status.FAIL,
                     checked=f"{entry.key} in ESC environment {reference} {problem}",
-                    symptom="pulumi up stops before creating anything, naming this key",
+                    symptom=links.symptom("esc.key/<key>"),
                     key=entry.key,
                     fix=f"set it with: {common.fix_for(context, entry, common.up(context))}",
                     source=DOC_ENV_OPEN,

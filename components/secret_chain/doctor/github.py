@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from secret_chain import catalog, parts
 from secret_chain.catalog import Key
-from secret_chain.doctor import common
+from secret_chain.doctor import common, http, links
 from secret_chain.doctor.http import Client, HttpProblem, RateLimited, Response, Unreachable
 from secret_chain.doctor.model import Check, Context, Finding, Status
 
@@ -34,22 +34,18 @@ ACCEPT = "application/vnd.github+json"
 
 DOC_RATE_LIMITS = "https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api"
 DOC_SCOPES = "https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps"
-DOC_USER = "https://docs.github.com/en/rest/users/users#get-the-authenticated-user"
+DOC_USER = links.GITHUB_USER
 DOC_JWT = "https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-json-web-token-jwt-for-a-github-app"
-DOC_APP = "https://docs.github.com/en/rest/apps/apps#get-the-authenticated-app"
-DOC_INSTALLATION = "https://docs.github.com/en/rest/apps/apps#get-an-installation-for-the-authenticated-app"
+DOC_APP = links.GITHUB_APP
+DOC_INSTALLATION = links.GITHUB_INSTALLATION
 DOC_REPO_INSTALLATION = "https://docs.github.com/en/rest/apps/apps#get-a-repository-installation-for-the-authenticated-app"
-DOC_ENV_SECRETS = "https://docs.github.com/en/rest/actions/secrets#list-environment-secrets"
+DOC_ENV_SECRETS = links.GITHUB_ENV_SECRETS
 DOC_ENV_VARIABLES = "https://docs.github.com/en/rest/actions/variables#list-environment-variables"
-
-_CLIENTS: dict[tuple[str, float], Client] = {}
 
 
 def client(context: Context) -> Client:
     """The run's client for the GitHub API at ``context.github_api_url`` (one per base and timeout, shared by the checks)."""
-    from secret_chain.doctor import runner
-
-    return runner.client(context.github_api_url, context.timeout, {"Accept": ACCEPT, "X-GitHub-Api-Version": API_VERSION})
+    return http.client(context.github_api_url, context.timeout, {"Accept": ACCEPT, "X-GitHub-Api-Version": API_VERSION})
 
 
 # --- personal access tokens --------------------------------------------------------------------------------------------
@@ -96,7 +92,7 @@ GHCR = TokenLink(
     # Packages"; write:packages grants uploading, and GitHub's token page selects read:packages with it.
     (frozenset({"read:packages", "write:packages"}),),
     True,
-    "pods fail with ImagePullBackOff: ghcr.io answers 401/403 (denied) to the image pull",
+    links.symptom("github.ghcr-token"),
     "https://github.com/settings/tokens/new?scopes=read:packages (a classic token: GHCR refuses fine-grained ones)",
 )
 FLUX_TOKEN = TokenLink(
@@ -107,7 +103,7 @@ FLUX_TOKEN = TokenLink(
     # ("Scopes for OAuth apps": repo "Grants full access to public and private repositories").
     (frozenset({"repo"}),),
     False,
-    "the Flux GitRepository is not Ready: git clone fails with 'authentication required' and nothing is reconciled",
+    links.symptom("github.flux-token"),
     "https://github.com/settings/personal-access-tokens/new (contents: read and write on the cluster repository)",
 )
 
@@ -277,6 +273,7 @@ CI_APP = AppLink(
     None,
     "CI jobs fail at actions/create-github-app-token ('A JSON web token could not be decoded' or 'Not Found'): no PR comment, no image-update PR",
 )
+"""Its symptom is more specific than the table's (:data:`secret_chain.doctor.links.LINKS` ``github.app/<ci|flux>``), which names both Apps."""
 FLUX_APP = AppLink(
     "flux",
     "FluxGitCredentials",
@@ -559,7 +556,7 @@ def check_actions(context: Context) -> list[Finding]:
                     link=link_base,
                     status=Status.FAIL if key else Status.WARN,
                     checked=f"{what}: HTTP {status}: {why}",
-                    symptom=f"CI jobs with environment: {environment} get empty secrets and variables (the Pulumi login or the App token fails)",
+                    symptom=links.symptom("github.actions/<environment>"),
                     key=key,
                     fix=f"{common.up(context)} (it creates the environment and writes them); or give {source_of_token} repository admin read access",
                     source=doc,
@@ -578,7 +575,7 @@ def check_actions(context: Context) -> list[Finding]:
                     link=f"{link_base}/{entry.github_name}",
                     status=Status.FAIL,
                     checked=f"{what}: missing",
-                    symptom=f"CI jobs with environment: {environment} see an empty {entry.github_name} (the Pulumi login or the App token fails)",
+                    symptom=f"{entry.github_name}: {links.symptom('github.actions/<environment>/<NAME>')}",
                     key=entry.key.key,
                     fix=f"{common.up(context)} (the stack writes it from {entry.key})",
                     source=doc,

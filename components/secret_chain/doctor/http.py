@@ -100,15 +100,17 @@ def _header(headers: Mapping[str, str], *names: str) -> str | None:
     return next((lowered[n] for n in names if n in lowered), None)
 
 
-def rate_limit_wait(status: int, headers: Mapping[str, str], now: float) -> float | None:
+def rate_limit_wait(status: int, headers: Mapping[str, str], now: float, message: str = "") -> float | None:
     """How long to wait before asking again, when the answer is a rate limit (None: it is not one).
 
-    A 429, or a 403 with ``retry-after`` or a remaining count of 0 (GitHub's rule, module docstring); ``retry-after``
-    first, then the reset time of an exhausted limit, else one minute.
+    A 429, or a 403 with ``retry-after``, a remaining count of 0, or an error ``message`` that says it is a rate limit
+    (GitHub: "an error message that indicates that you exceeded a secondary rate limit"; module docstring);
+    ``retry-after`` first, then the reset time of an exhausted limit, else one minute.
     """
     remaining = _number(_header(headers, "x-ratelimit-remaining", "ratelimit-remaining"))
     retry_after = retry_after_seconds(_header(headers, "retry-after"), now)
-    limited = status == 429 or (status == 403 and (retry_after is not None or remaining == 0))
+    said = "rate limit" in message.lower()
+    limited = status == 429 or (status == 403 and (retry_after is not None or remaining == 0 or said))
     if not limited:
         return None
     if retry_after is not None:
@@ -205,7 +207,9 @@ class Client:
             else:
                 if _header(answer.headers, "retry-after") is None:  # retry-after, where given, is the wait (module docstring)
                     self._note_limit(answer.headers)
-                wait = rate_limit_wait(answer.status_code, answer.headers, self.clock())
+                body = _json(answer) if answer.status_code == 403 else None
+                message = str(body.get("message") or "") if isinstance(body, dict) else ""
+                wait = rate_limit_wait(answer.status_code, answer.headers, self.clock(), message)
                 if wait is not None:
                     if wait > self.max_wait or limited_waits >= self.retries:
                         raise RateLimited(self.clock() + wait, f"rate limited: HTTP {answer.status_code}, may ask again in {wait:.0f} s")
@@ -229,3 +233,29 @@ def _json(answer: httpx.Response) -> Any:
         return answer.json()
     except ValueError:
         return None
+
+
+_clients: dict[tuple[str, float, tuple[tuple[str, str], ...]], Client] = {}
+_clients_lock = threading.Lock()
+
+
+def client(base_url: str, timeout: float, headers: Mapping[str, str] | None = None) -> Client:
+    """The run's shared client for ``base_url`` (made on first use; closed by :func:`close_clients`).
+
+    Shared by every check of a run, so that a rate limit one check meets pauses the others. It waits out a rate limit
+    of up to three timeouts.
+    """
+    key = (base_url.rstrip("/"), timeout, tuple(sorted((headers or {}).items())))
+    with _clients_lock:
+        found = _clients.get(key)
+        if found is None:
+            found = _clients[key] = Client(base_url, timeout=timeout, max_wait=3 * timeout, headers=dict(headers or {}))
+        return found
+
+
+def close_clients() -> None:
+    """Close every client of the run."""
+    with _clients_lock:
+        for one in _clients.values():
+            one.close()
+        _clients.clear()

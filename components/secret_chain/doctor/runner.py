@@ -7,46 +7,24 @@ tolerates (GitHub docs, "Rate limits for the REST API": "No more than 100 concur
 raises anyway becomes one FAIL finding that names the check and the exception's type, never its message (which could quote
 a value); the other checks run on.
 
-The HTTP clients of a run (:func:`client`: one per API base, shared by the checks, so a rate limit one check meets pauses
-the others) are closed at the end of :func:`run`.
+The HTTP clients of a run (:func:`secret_chain.doctor.http.client`: one per API base, shared by the checks, so a rate
+limit one check meets pauses the others) are closed at the end of :func:`run`.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import datetime
-import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from secret_chain.doctor.http import Client
+from secret_chain.doctor import links
+from secret_chain.doctor.http import close_clients
 from secret_chain.doctor.model import Check, Context, Finding, Status
 from secret_chain.validators import printable
 
 MAX_WORKERS = 8
 """At most this many checks run at once."""
-
-_clients: dict[tuple[str, float, tuple[tuple[str, str], ...]], Client] = {}
-_clients_lock = threading.Lock()
-
-
-def client(base_url: str, timeout: float, headers: Mapping[str, str] | None = None) -> Client:
-    """The run's shared client for ``base_url`` (made on first use; closed by :func:`close_clients`)."""
-    key = (base_url.rstrip("/"), timeout, tuple(sorted((headers or {}).items())))
-    with _clients_lock:
-        found = _clients.get(key)
-        if found is None:
-            found = _clients[key] = Client(base_url, timeout=timeout, max_wait=3 * timeout, headers=dict(headers or {}))
-        return found
-
-
-def close_clients() -> None:
-    """Close every client of the run."""
-    with _clients_lock:
-        for one in _clients.values():
-            one.close()
-        _clients.clear()
-
 
 SYSTEMS = ("github", "esc", "kubernetes", "digitalocean")
 """The running systems whose links the doctor checks (``--only``), each a module of this package."""
@@ -94,7 +72,7 @@ def _guarded(check: Check, context: Context) -> list[Finding]:
                     f"the check {check_name(check)} stopped unexpectedly ({type(err).__name__}; its message is not shown: "
                     "it may quote a value); the other checks ran"
                 ),
-                symptom="doctor cannot tell whether these links work",
+                symptom=links.symptom("doctor.<check>"),
                 fix="report it with this line; run doctor again",
             )
         ]
