@@ -331,7 +331,8 @@ def test_acme_email_is_documented_as_contact_only() -> None:
     from secret_chain import catalog, certmanager
 
     root = Path(__file__).resolve().parents[1]
-    texts = (catalog.get("secret-chain:acmeEmail").purpose, root.joinpath("README.md").read_text(), Path(certmanager.__file__).read_text())
+    pages = [root / "README.md", *sorted((root / "docs").rglob("*.md"))]
+    texts = (catalog.get("secret-chain:acmeEmail").purpose, *(p.read_text() for p in pages), Path(certmanager.__file__).read_text())
     for text in texts:
         assert "sends expiry" not in text and "expiry notices here" not in text
     assert "2025-06-04" in catalog.get("secret-chain:acmeEmail").purpose

@@ -582,8 +582,8 @@ def test_the_docs_make_the_preview_environments_reviewers_the_gate() -> None:
         "Prevent self-review",
     ):
         assert fact in text, fact
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "docs/ci-trust.md" in readme and "`preview-plan.yml`" in readme
+    workflows = (ROOT / "docs" / "workflows.md").read_text(encoding="utf-8")
+    assert "(ci-trust.md)" in workflows and "`preview-plan.yml`" in workflows
 
 
 def test_the_pack_runs_only_in_its_virtualenv_and_the_deploy_builds_it_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

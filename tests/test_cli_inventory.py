@@ -1,9 +1,10 @@
-"""`secret-chain inventory`: the runbook tables from the catalog, and the README kept in sync with it."""
+"""`secret-chain inventory`: the runbook tables from the catalog, and the documentation's generated blocks kept in sync with it."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from secret_chain.ops import inventory, plan, runbook
 from secret_chain.ops.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-README = ROOT / "README.md"
+SECRETS_PAGE = ROOT / inventory.PAGES["secret-inventory"]
 
 
 def table_rows(markdown: str, header_start: str) -> list[list[str]]:
@@ -32,10 +33,48 @@ def table_rows(markdown: str, header_start: str) -> list[list[str]]:
     return rows
 
 
-def test_readme_matches_catalog() -> None:
-    """Fails when README.md's secret section and the catalog disagree: run `secret-chain inventory --readme README.md`."""
-    text = README.read_text(encoding="utf-8")
-    assert inventory.current_block(text) == inventory.readme_block(), "README is stale: run `secret-chain inventory --readme README.md`"
+def test_the_secrets_page_matches_catalog() -> None:
+    """Fails when docs/secrets.md's tables and the catalog disagree: run `secret-chain inventory --docs docs`."""
+    text = SECRETS_PAGE.read_text(encoding="utf-8")
+    assert inventory.current_block(text) == inventory.readme_block(), "docs/secrets.md is stale: run `secret-chain inventory --docs docs`"
+
+
+@pytest.mark.parametrize("name", sorted(inventory.PAGES))
+def test_every_generated_block_is_on_its_page_and_fresh(name: str) -> None:
+    """Each block is on the page PAGES names, exactly once, as the catalog makes it; no other page or the README holds it."""
+    pattern, block = inventory.BLOCKS[name]
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    holders = [p.relative_to(ROOT).as_posix() for p in pages if pattern.search(p.read_text(encoding="utf-8"))]
+    assert holders == [inventory.PAGES[name]]
+    text = (ROOT / inventory.PAGES[name]).read_text(encoding="utf-8")
+    found = pattern.search(text)
+    assert len(pattern.findall(text)) == 1 and found is not None
+    assert found.group(0) == block(), f"{inventory.PAGES[name]} is stale: run `secret-chain inventory --docs docs`"
+
+
+def test_docs_rewrites_every_block_of_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`inventory --docs DIR` rewrites each block wherever it is under DIR, leaves the hand-written text, and says so per file."""
+    shutil.copytree(ROOT / "docs", tmp_path / "docs")
+    stale = {}
+    for name, page in inventory.PAGES.items():
+        path = tmp_path / page
+        text = path.read_text(encoding="utf-8")
+        begin = inventory.BLOCKS[name][0].search(text).group(0).split("\n", 1)[0]
+        end = f"<!-- END {name} -->"
+        path.write_text(text.replace(inventory.BLOCKS[name][0].search(text).group(0), f"{begin}\nstale\n{end}"), encoding="utf-8")
+        stale[page] = path.read_text(encoding="utf-8")
+    assert main(["inventory", "--docs", str(tmp_path / "docs")]) == 0
+    out = capsys.readouterr().out
+    for name, page in inventory.PAGES.items():
+        assert f"{tmp_path / page}: {name} updated" in out
+        assert (tmp_path / page).read_text(encoding="utf-8") == (ROOT / page).read_text(encoding="utf-8")
+    assert main(["inventory", "--docs", str(tmp_path / "docs")]) == 0
+    assert "updated" not in capsys.readouterr().out
+    # one file works as well; a place without any block is an error naming it
+    assert main(["inventory", "--docs", str(tmp_path / inventory.PAGES["rotation-guide"])]) == 0
+    (tmp_path / "empty").mkdir()
+    assert main(["inventory", "--docs", str(tmp_path / "empty")]) == 2
+    assert "holds no generated block" in capsys.readouterr().err
 
 
 def test_markdown_tables_follow_the_runbook(capsys: pytest.CaptureFixture[str]) -> None:

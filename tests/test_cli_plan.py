@@ -47,9 +47,13 @@ def test_manifests_are_redacted_yaml(tmp_path: Path, capsys: pytest.CaptureFixtu
     docs = {name: yaml.safe_load((out_dir / name).read_text()) for name in files}
     pull = docs["secret-default-ghcr-pull-secret.yaml"]
     assert pull["apiVersion"] == "v1" and pull["kind"] == "Secret" and pull["type"] == "kubernetes.io/dockerconfigjson"
-    assert pull["stringData"] == {".dockerconfigjson": "<secret:namespace:imagePullSecret.username,namespace:imagePullSecret.token>"}
-    # the app's token Secret is written as data: its keys change during a rotation (see kube.secret)
-    assert docs["secret-default-prometheus-auth.yaml"]["data"] == {"PROMETHEUS_AUTH_TOKEN": "<secret:prometheus:authToken>"}
+    placeholder = "<secret:namespace:imagePullSecret.username,namespace:imagePullSecret.token>"
+    skeleton = {"auths": {"ghcr.io": {"auth": placeholder, "password": placeholder, "username": placeholder}}}
+    assert json.loads(pull["stringData"][".dockerconfigjson"]) == skeleton  # JSON, as the API server requires
+    # the app's token Secret is written as data (its keys change during a rotation, see kube.secret); its placeholder is
+    # in stringData, since data must be base64 (tests/test_cli_manifests.py)
+    app = docs["secret-default-prometheus-auth.yaml"]
+    assert "data" not in app and app["stringData"] == {"PROMETHEUS_AUTH_TOKEN": "<secret:prometheus:authToken>"}
     monitor = docs["servicemonitor-monitoring-default-api.yaml"]
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1" and monitor["kind"] == "ServiceMonitor"
     everything = out + "".join((out_dir / n).read_text() for n in files)
@@ -63,7 +67,7 @@ def test_json_and_text_are_redacted(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     data = json.loads(out)
     assert len(data["manifests"]) == 4
-    assert {link["config_key"] for link in data["chain"]} >= {"namespace:imagePullSecret.token", "prometheus:authToken", "ci:githubAppPrivateKey"}
+    assert {link["configKey"] for link in data["chain"]} >= {"namespace:imagePullSecret.token", "prometheus:authToken", "ci:githubAppPrivateKey"}
     assert_no_secret(out, config, secret_keys)
     assert main(["plan", "--stack", "production", "--config", path, "--preview"]) == 0
     text = capsys.readouterr().out

@@ -39,8 +39,8 @@ def test_json_statuses_at_fixed_date(capsys: pytest.CaptureFixture[str]) -> None
             ("flux:githubToken", "Secret flux-system/github-token", "overdue"),
             ("namespace:imagePullSecret.token", "Secret default/ghcr-pull-secret", "due"),
             ("namespace:imagePullSecret.username", "Secret default/ghcr-pull-secret", "unscheduled"),
-            ("ci:pulumiAccessToken", "GitHub Actions secret PULUMI_ACCESS_TOKEN", "ok"),
-            ("ci:workflowDispatchToken", "GitHub Actions secret WORKFLOW_DISPATCH_TOKEN", "ok"),
+            ("ci:pulumiAccessToken", "GitHub Actions secret PULUMI_ACCESS_TOKEN", "deprecated"),
+            ("ci:workflowDispatchToken", "GitHub Actions secret WORKFLOW_DISPATCH_TOKEN", "deprecated"),
             ("ci:githubAppId", "GitHub Actions variable APP_ID", "unscheduled"),
             ("ci:githubAppPrivateKey", "GitHub Actions secret APP_PRIVATE_KEY (environment production)", "unknown"),
         ]
@@ -72,15 +72,15 @@ def test_text_report_lists_actions(capsys: pytest.CaptureFixture[str]) -> None:
         "--secret --string --file -"
     ) in out
     assert "new value: openssl rand -hex 32" in out
-    assert "ci:pulumiAccessToken" not in out  # ok values are only counted
-    assert "3 overdue, 1 due soon, 2 ok, 2 rotated on events only, 1 unknown" in out
+    assert "DEPRECATED: ci:pulumiAccessToken" in out  # retired, never renewed (tests/test_cli_rotation_steps.py)
+    assert "3 overdue, 1 due soon, 0 ok, 2 rotated on events only, 1 unknown, 2 deprecated to retire" in out
     assert "CANARY" not in out
 
 
 def test_warn_days_and_clean_exit(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "rotation", "--state", str(STATE), "--now", "2026-01-01", "--warn-days", "90", "--json")
     due = {i["configKey"] for i in json.loads(out)["items"] if i["status"] == "due"}
-    assert code == 1 and due == {"namespace:imagePullSecret.token", "ci:workflowDispatchToken"}
+    assert code == 1 and due == {"namespace:imagePullSecret.token"}  # not the deprecated ci:workflowDispatchToken
     # Before anything was overdue: exit 0 even with a value due soon.
     code, out, _ = run(capsys, "rotation", "--state", str(STATE), "--now", "2025-05-25")
     assert code == 0
@@ -95,7 +95,7 @@ def test_fresh_state_is_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     path = tmp_path / "state.json"
     path.write_text(json.dumps(fresh))
     code, out, _ = run(capsys, "rotation", "--state", str(path), "--now", "2026-01-01")
-    assert code == 0 and "0 overdue, 0 due soon, 7 ok, 2 rotated on events only, 0 unknown" in out
+    assert code == 0 and "0 overdue, 0 due soon, 5 ok, 2 rotated on events only, 0 unknown, 2 deprecated to retire" in out
 
 
 def test_pr_stack_names_the_pr_environment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

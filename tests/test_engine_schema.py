@@ -1,15 +1,17 @@
 """The schema the running plugin serves, as the engine (``pulumi package add``, codegen) obtains it.
 
 One plugin process for the module (tests/engine.py starts it as the Python language host does). The schema
-must validate against Pulumi's package metaschema (vendored in tests/data, see its README), mark the inputs a
-component cannot do without as required and the inputs that carry secrets as secret, and describe every
-property in plain Markdown with the schema's (camelCase) names: other languages never see Python names.
+must validate against Pulumi's package metaschema (vendored in tests/data, see its README), carry the package's
+description, repository, license and keywords, mark the inputs a component cannot do without as required, the
+inputs that carry secrets as secret and the deprecated ones deprecated, and describe every property once, in
+plain Markdown with the schema's (camelCase) names: other languages never see Python names.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -190,6 +192,53 @@ def test_descriptions_keep_their_words(schema: dict[str, Any]) -> None:
     text = json.dumps(schema)
     for word in ("role_attribute_strict", "PULUMI_FALLBACK_ACCESS_TOKEN", "github_pat_"):
         assert word in text
+
+
+def test_schema_carries_the_package_metadata(schema: dict[str, Any]) -> None:
+    """description, repository, license and keywords (``PackageSpec`` in pulumi/pulumi pkg/codegen/schema/schema.go):
+    pyproject.toml's, and the registry's ``kind/component`` and one ``category/<name>``."""
+    project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert schema["description"] == project["description"]
+    assert schema["repository"] == project["urls"]["Repository"]
+    assert schema["license"] == project["license"]
+    assert set(project["keywords"]) < set(schema["keywords"])
+    assert "kind/component" in schema["keywords"]
+    assert len([k for k in schema["keywords"] if k.startswith("category/")]) == 1
+
+
+def test_inputs_of_deprecated_config_keys_are_deprecated(schema: dict[str, Any]) -> None:
+    """An input that overrides a key the catalog deprecates carries ``deprecationMessage`` with the catalog's replacement."""
+    checked = []
+    for token, spec in schema["resources"].items():
+        for prop, prop_spec in spec["inputProperties"].items():
+            keys = [key for key in _DEFAULT_CONFIG.findall(prop_spec.get("description", "")) if key.rstrip(".") in catalog.BY_KEY]
+            for key in keys:
+                entry = catalog.get(key.rstrip("."))
+                if entry.deprecated:
+                    checked.append((token, prop))
+                    message = " ".join(prop_spec.get("deprecationMessage", "").split())
+                    assert " ".join(entry.deprecated.split()) in message, (token, prop, message)
+    assert len(checked) >= 2
+
+
+def test_element_types_repeat_no_description(schema: dict[str, Any]) -> None:
+    """``items`` and ``additionalProperties`` are type references, which have no description (``TypeSpec`` in
+    pkg/codegen/schema/schema.go): each field is described once, on the property."""
+    found = []
+
+    def walk(value: Any, where: str, in_type: bool) -> None:
+        if isinstance(value, dict):
+            if in_type and "description" in value:
+                found.append(where)
+            for key, item in value.items():
+                walk(item, f"{where}/{key}", key in ("items", "additionalProperties", "oneOf"))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{where}/{index}", in_type)
+
+    walk({"resources": schema["resources"], "types": schema["types"]}, "", False)
+    assert found == []
+    assert '"items"' in json.dumps(schema)
 
 
 def test_yaml_example_properties_are_schema_inputs(schema: dict[str, Any]) -> None:

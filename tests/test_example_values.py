@@ -37,7 +37,8 @@ from tests.test_rules import bootstrap_document
 from tests.test_stacks import OPERATOR_SETTINGS, STACKS, build, cli_entry, esc_keys, stack_document
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+TUTORIAL = ROOT / "docs" / "tutorial.md"
+"""The real path, from an empty organisation to the first preview (it was the README's section "The real path")."""
 
 # What the committed files held before (git show 2cbc92c:stacks/Pulumi.production.yaml), and more of the reserved names:
 # (key, value, the keys set with it, as the committed files set them together).
@@ -139,14 +140,13 @@ def test_with_the_operators_settings_the_stack_is_ready(stack: str) -> None:
 
 
 def _real_path() -> str:
-    text = README.read_text(encoding="utf-8")
-    return text.split("## The real path", 1)[1].split("\n## ", 1)[0]
+    return TUTORIAL.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("stack", ALL_STACKS)
-def test_the_readme_real_path_names_each_value_preflight_asks_for(stack: str) -> None:
+def test_the_tutorial_names_each_value_preflight_asks_for(stack: str) -> None:
     """From the committed stack file and the environments the bootstrap creates (every value a placeholder), every key
-    preflight asks for is named in the README's real path, with a command that sets it."""
+    preflight asks for is named in the tutorial (docs/tutorial.md), with a command that sets it."""
     config, secret_keys = parse_config(committed_document(stack))
     if stack != "bootstrap":
         environment = esc.for_stack(kind_of(stack)).name
@@ -180,11 +180,9 @@ def test_the_readme_real_path_names_each_value_preflight_asks_for(stack: str) ->
     assert report.problems and unnamed == [], "\n".join(unnamed)
 
 
-def test_the_readme_real_path_block_is_generated() -> None:
-    text = README.read_text(encoding="utf-8")
-    assert REAL_PATH_BEGIN in text and current_real_path_block(text) == real_path_block(), "run secret-chain inventory --readme README.md"
-    # and it is in the real path section
-    assert REAL_PATH_BEGIN in _real_path()
+def test_the_tutorial_real_path_block_is_generated() -> None:
+    text = TUTORIAL.read_text(encoding="utf-8")
+    assert REAL_PATH_BEGIN in text and current_real_path_block(text) == real_path_block(), "run secret-chain inventory --docs docs"
 
 
 def test_no_committed_file_names_an_example_account_or_domain_as_a_value() -> None:

@@ -96,8 +96,8 @@ def test_each_example_attaches_the_environment_that_holds_every_key_its_componen
     assert used, f"{path.name} builds no secret-chain component"
     expected = computed_environment(used)
     assert attached(path.read_text(encoding="utf-8")) == [expected.name], f"{path.name} should attach secret-chain/{expected.name}"
-    # The README's section on the examples names the same environment for each.
-    readme = (ROOT / "README.md").read_text(encoding="utf-8").split("## From TypeScript", 1)[1].split("\n## ", 1)[0]
+    # The docs' page on the examples (it was the README's section) names the same environment for each.
+    readme = (ROOT / "docs" / "languages.md").read_text(encoding="utf-8")
     assert f"`{path.relative_to(ROOT)}`" in readme and f"(`{expected.name}`" in readme.split(f"`{path.relative_to(ROOT)}`", 1)[1]
 
 

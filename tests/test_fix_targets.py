@@ -19,6 +19,7 @@ value, no interpolation may be replaced, and the key's node must still be define
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
@@ -241,3 +242,109 @@ def test_the_port_refuses_what_the_pr_environment_used_to_be_told() -> None:
 
 def test_every_stack_kind_is_covered() -> None:
     assert set(KINDS) == set(STACKS)
+
+
+@pytest.mark.parametrize("attached", sorted(set(KINDS.values())))
+def test_every_rotation_step_sets_the_node_the_stack_reads(attached: str) -> None:
+    """The rotation guide's steps for a stack attaching each environment (``rotation`` prints them: issue 21, item 8):
+    each ``pulumi env set`` in them (phase 1 of prometheus:authToken sets prometheus:previousAuthToken) is aimed as a fix is."""
+    from secret_chain.ops.inventory import rotation_steps
+
+    environment = f"{ORG}/{environments.ESC_PROJECT}/{attached}"
+    commands = [c for entry in ESC_KEYS for step in rotation_steps(entry, environment) for c in env_set_commands(step)]
+    assert any("previousAuthToken" in c for c in commands)
+    for command in commands:
+        assert problem(command, attached) is None, (command, problem(command, attached))
+
+
+# --- the value reaches env set whole: the ESC CLI's own reading of --file, standard input and --string ---------------
+# pulumi/esc cmd/esc/cli/env_set.go (the same code in pulumi/pulumi pkg/cmd/esc/cli/env_set.go): "--file/-f: If set, the
+# value is read from the specified file. Pass `-` to read from standard input", and "--string: true to treat the value
+# as a string rather than attempting to parse it as YAML". Ported as pulumi_rules.parse_env_set and env_set_value.
+
+BINARY = base64.b64decode("sFOZJGpvmbYHwHRLnCYSnQ==")
+"""pulumi/pulumi pkg/cmd/esc/cli/testdata/env-set-file.yaml: the test's ``binary`` file (not UTF-8)."""
+TESTDATA_FILES = {"test.file": b"hello world\n", "multiline": b"this is a\nmultiline\nfile\n", "binary": BINARY}
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin", "stored"),
+    [
+        # env-set-file.yaml: `echo "hello" | esc env set default/test foo -f=-` stores hello (YAML drops the newline) …
+        (["default/test", "foo", "-f=-"], b"hello\n", "hello"),
+        (["default/test", "foo", "-f=test.file"], b"", "hello world"),
+        # … and with --string the file as it is, its newline and every line kept
+        (["default/test", "foo", "-f=test.file", "--string"], b"", "hello world\n"),
+        (["--string", "-f=multiline", "default/test", "foo"], b"", "this is a\nmultiline\nfile\n"),
+        # env-set-string.yaml
+        (["default/test", "path", "[a", "--string"], b"", "[a"),
+        (["default/test", "path", "hi\x05world", "--string"], b"", "hi\x05world"),
+        # env-set-secret.yaml: a non-string scalar with --secret is stored as the string typed
+        (["default/test", "password", "1234", "--secret"], b"", {"fn::secret": "1234"}),
+        (["default/test", "password", "123.4", "--secret"], b"", {"fn::secret": "123.4"}),
+        (["default/test", "password", "false", "--secret"], b"", {"fn::secret": "false"}),
+    ],
+)
+def test_the_env_set_port_reads_values_as_the_esc_clis_own_tests(argv: list[str], stdin: bytes, stored: object) -> None:
+    from secret_chain.pulumi_rules import esc_env_set_command, parse_env_set
+
+    definition = esc_env_set_command({"values": {"foo": "bar"}}, argv, stdin=stdin, read_file=TESTDATA_FILES.__getitem__)
+    assert definition["values"] == {"foo": "bar", parse_env_set(argv).path: stored}
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin", "error"),
+    [
+        (["default/test", "-f=test.file"], b"", "expected a path"),
+        (["-f=test.file"], b"", "accepts between 1 and 3 arg(s), received 0"),
+        (["default/test", "-f=binary", "foo"], b"", "file content must be valid UTF-8"),
+        (["-f=-", "default/test", "foo"], BINARY, "file content must be valid UTF-8"),
+        (["default/test", "foo"], b"", "expected a path and a value"),
+        (["default/test", "foo", "--file"], b"", "flag needs an argument: --file"),
+        # --secret, --file and no --string: a number read as YAML sends RunE to args[1], which does not exist
+        (["default/test", "foo", "--secret", "-f", "-"], b"1234\n", "runtime error: index out of range [1] with length 1"),
+    ],
+)
+def test_the_env_set_port_fails_as_the_esc_cli_does(argv: list[str], stdin: bytes, error: str) -> None:
+    from secret_chain.pulumi_rules import esc_env_set_command
+
+    with pytest.raises(RuleError) as raised:
+        esc_env_set_command({"values": {"foo": "bar"}}, argv, stdin=stdin, read_file=TESTDATA_FILES.__getitem__)
+    assert str(raised.value) == error
+
+
+SECRET_ESC_KEYS = [k for k in ESC_KEYS if k.secret]
+
+
+@pytest.mark.parametrize("attached", sorted(set(KINDS.values())))
+@pytest.mark.parametrize("entry", SECRET_ESC_KEYS, ids=[k.key for k in SECRET_ESC_KEYS])
+def test_every_secret_fix_stores_the_value_whole_through_env_set(entry: Key, attached: str) -> None:
+    """The printed ``pulumi env set`` of every secret, fed as its pipeline feeds it, stores exactly the value: a
+    multi-line PEM key read with ``--file <key.pem>`` keeps every line (no ``printf | sed`` folding into a YAML block,
+    no value on the command line), a pasted or generated one arrives on standard input without its newline."""
+    from secret_chain.config import secret_source
+    from secret_chain.pulumi_rules import env_set_value, parse_env_set
+    from tests.conftest import rsa_pem
+
+    environment = f"{ORG}/{environments.ESC_PROJECT}/{attached}"
+    command = set_command(entry, environment)
+    assert "printf" not in command and "sed " not in command
+    pipeline, _, env_set = command.rpartition("pulumi env set ")
+    kind, _ = secret_source(entry)
+    value = {"file": rsa_pem(), "stdin": "CANARY" + "7f" * 20, "generate": "ab" * 32}[kind]
+    if kind == "file":
+        assert pipeline == "" and f"--file {entry.example_file}" in env_set
+        stdin = b""
+    else:
+        assert pipeline.endswith("| tr -d '\\n' | ") and "--file -" in env_set  # the newline head/openssl end with, dropped
+        stdin = value.encode()
+    parsed = parse_env_set(shlex.split(env_set))
+    assert parsed.string and parsed.secret and parsed.value is None
+    stored = env_set_value(parsed, stdin=stdin, read_file={entry.example_file: value.encode()}.__getitem__)
+    assert stored == {"fn::secret": value}
+    if kind == "file":
+        assert value.count("\n") > 20 and value.startswith("-----BEGIN RSA PRIVATE KEY-----\n")
+    docs = copy.deepcopy(definitions())
+    name = parsed.environment.split("/")[2]
+    docs[name] = esc_env_set(docs[name], parsed.path, stored)
+    assert read(composed(docs, attached), entry) == value

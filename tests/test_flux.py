@@ -439,7 +439,7 @@ def test_another_projects_github_token_is_not_read(run: Run) -> None:
 
 # --- issue 19 item 3: the README's `flux bootstrap` step keeps the cluster's own source syncing ------------------
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+FLUX_PAGE = Path(__file__).resolve().parent.parent / "docs" / "reference" / "flux-git-credentials.md"
 
 
 def bootstrap_sync_url(command: str, owner: str, repository: str) -> str:
@@ -487,10 +487,10 @@ def source_controller_auth(url: str, data: dict[str, str], provider: str | None)
 
 
 def _readme_bootstrap_step() -> tuple[str, str]:
-    """(the `flux bootstrap github` command, the kustomization patch) the README's bootstrap install mode documents."""
-    text = README.read_text(encoding="utf-8")
+    """(the `flux bootstrap github` command, the kustomization patch) the FluxGitCredentials page's bootstrap install mode documents."""
+    text = FLUX_PAGE.read_text(encoding="utf-8")
     start = text.index('- `flux_install: "bootstrap"`')
-    section = text[start : text.index("\nImage-update commits need an author", start)]
+    section = text[start : text.index("\n**", start)]
     (shell,) = re.findall(r"```sh\n(.*?)```", section, re.S)
     command = " ".join(line.strip().rstrip("\\").strip() for line in shell.splitlines() if line.strip())
     (patch_yaml,) = re.findall(r"```yaml\n(.*?)```", section, re.S)

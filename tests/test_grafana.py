@@ -358,8 +358,9 @@ def test_org_is_documented_as_case_insensitive() -> None:
 
     purpose = catalog.get("grafana:githubOrg").purpose
     assert "case-insensitively" in purpose and "(case-sensitive)" not in purpose
-    readme = Path(__file__).resolve().parents[1].joinpath("README.md").read_text()
-    assert "(case-sensitive)" not in readme
+    root = Path(__file__).resolve().parents[1]
+    for page in [root / "README.md", *sorted((root / "docs").rglob("*.md"))]:
+        assert "(case-sensitive)" not in page.read_text(), page
 
 
 def test_docstring_does_not_claim_strict_refuses_unmapped_users() -> None:
@@ -573,7 +574,7 @@ def test_the_interpolation_port_agrees_with_grafanas_tests(raw: str, expected: s
 
 
 def test_the_readme_shows_the_chart_values_that_deliver_the_file_and_the_variable() -> None:
-    """The README's Helm values turn the chart's alerts sidecar on (values.yaml: sidecar.alerts.enabled defaults to
+    """The GrafanaOAuth page's Helm values turn the chart's alerts sidecar on (values.yaml: sidecar.alerts.enabled defaults to
     false) with the label the ConfigMap carries, and give Grafana the Secret's variables (envFromSecret)."""
     import re
     from pathlib import Path
@@ -582,7 +583,7 @@ def test_the_readme_shows_the_chart_values_that_deliver_the_file_and_the_variabl
 
     from secret_chain.grafana import ALERTING_CONFIGMAP, SIDECAR_LABEL, SIDECAR_LABEL_VALUE
 
-    readme = Path(__file__).resolve().parents[1].joinpath("README.md").read_text()
+    readme = Path(__file__).resolve().parents[1].joinpath("docs", "reference", "grafana-oauth.md").read_text()
     blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "sidecar:" in b]
     (values,) = [b for b in blocks if isinstance(b, dict) and "envFromSecret" in b]
     assert values["envFromSecret"] == "grafana-oauth"  # the Secret's default name

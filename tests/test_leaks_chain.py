@@ -580,9 +580,8 @@ def test_every_command_prints_no_secret(
             ["inventory", "--environment", "production", "--json"],
         ):
             assert run(*argv) == 0
-        readme = tmp_path / "README.md"
-        shutil.copy(ROOT / "README.md", readme)
-        assert run("inventory", "--readme", str(readme)) == 0
+        shutil.copytree(ROOT / "docs", tmp_path / "docs")
+        assert run("inventory", "--docs", str(tmp_path / "docs")) == 0
         # rotation over the state `pulumi up` would leave, exported with --show-secrets
         ev = evaluate(program_main, config=config, secret_keys=secret_keys, stack=stack)
         state = tmp_path / "state.json"

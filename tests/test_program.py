@@ -71,7 +71,7 @@ def test_plan_json_and_preview_pr_stack() -> None:
     assert data["stack"] == "preview-pr-42"
     kube = [r for r in data["resources"] if r["type"].startswith("kubernetes:")]
     # a PR stack owns its namespace and writes only inside it: no ClusterIssuer, no Flux, no GitHub secrets
-    assert [r["object_name"] for r in kube if r["type"] == "kubernetes:core/v1:Namespace"] == ["preview-pr-42"]
+    assert [r["objectName"] for r in kube if r["type"] == "kubernetes:core/v1:Namespace"] == ["preview-pr-42"]
     assert {r["namespace"] for r in kube if r["type"] != "kubernetes:core/v1:Namespace"} == {"preview-pr-42"}
     assert data["outputs"]["grafanaCallbackUrl"] == "https://pr-grafana.example.com/login/github"  # the preview App's one callback
     assert not any(r["type"].startswith("github:") for r in data["resources"])  # and never repository secrets

@@ -181,7 +181,7 @@ def _pulumi_commands(text: str) -> list[str]:
 
 DOCUMENTS = [
     ROOT / "README.md",
-    *sorted((ROOT / "docs").glob("*.md")),
+    *sorted((ROOT / "docs").rglob("*.md")),
     *sorted((ROOT / "esc").glob("*.yaml")),
     *sorted((ROOT / "stacks").glob("*.yaml")),
     *sorted((ROOT / ".github" / "workflows").glob("*.yml")),
@@ -201,8 +201,10 @@ def test_every_documented_command_is_accepted_by_the_cli(path: Path) -> None:
 
 def test_the_documents_hold_commands_to_check() -> None:
     """The scan above reads real commands (a regex that matched nothing would pass vacuously)."""
-    readme = _pulumi_commands((ROOT / "README.md").read_text(encoding="utf-8"))
-    assert any(c.startswith("pulumi env set ") for c in readme) and any(c.startswith("pulumi config env add ") for c in readme)
+    tutorial = _pulumi_commands((ROOT / "docs" / "tutorial.md").read_text(encoding="utf-8"))
+    assert any(c.startswith("pulumi env set ") for c in tutorial) and any(c.startswith("pulumi config set ") for c in tutorial)
+    esc = _pulumi_commands((ROOT / "docs" / "esc.md").read_text(encoding="utf-8"))
+    assert any(c.startswith("pulumi env init ") for c in esc) and any(c.startswith("pulumi config env add ") for c in esc)
 
 
 def _keys_of(path: Path) -> list[str]:
@@ -261,8 +263,8 @@ def test_the_pr_template_leaves_the_environment_setting_to_ci() -> None:
     assert attached and configured and attached.group(1) == configured.group(1)
 
 
-def test_esc_imports_name_the_environments_the_readme_creates() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_esc_imports_name_the_environments_the_docs_create() -> None:
+    readme = (ROOT / "docs" / "esc.md").read_text(encoding="utf-8")
     created = {parse_env_ref(c.split()[3]).env for c in _pulumi_commands(readme) if c.startswith("pulumi env init ")}
     assert created == {"Base", "Preview", "Production", "PullRequest"}
     for name in ("preview", "production"):
@@ -544,9 +546,13 @@ def _received(call: dict[str, object]) -> str:
     """The value a stub pulumi call received, as the real CLI would store it."""
     argv = [str(a) for a in call["argv"]]  # type: ignore[attr-defined]
     files = dict(call["files"])  # type: ignore[call-overload]
-    if "env" in argv[1:3]:  # pulumi env set … --secret --string --file X: the file, or stdin for -, taken as it is
-        source = argv[argv.index("--file") + 1]
-        return str(call["stdin"]) if source == "-" else str(files[next(a for a in files if a.endswith(source))])
+    if argv[1:3] == ["env", "set"]:  # as the ESC CLI reads it: the one port of env_set.go (pulumi_rules.env_set_value)
+        from secret_chain.pulumi_rules import env_set_value, parse_env_set
+
+        stdin = str(call["stdin"] or "").encode()
+        value = env_set_value(parse_env_set(argv[3:]), stdin=stdin, read_file=lambda name: str(files[name]).encode())
+        assert isinstance(value, dict) and set(value) == {"fn::secret"} and isinstance(value["fn::secret"], str), value
+        return value["fn::secret"]
     return str(call["stdin"]).removesuffix("\n")  # config set: "trailing newlines are stripped, unless --raw"
 
 

@@ -317,9 +317,9 @@ def test_the_pr_template_names_no_environment() -> None:
 
 
 def readme_prerequisite_namespaces() -> set[str]:
-    """The namespaces the README's prerequisites list says must exist before `pulumi up`."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("### Namespaces that must exist", 1)[1].split("\n#", 1)[0]
+    """The namespaces the prerequisites page (docs/prerequisites.md) says must exist before `pulumi up`."""
+    text = (ROOT / "docs" / "prerequisites.md").read_text(encoding="utf-8")
+    section = text.split("## Namespaces that must exist", 1)[1].split("\n#", 1)[0]
     return set(re.findall(r"^- `([a-z0-9-]+)`", section, flags=re.M))
 
 

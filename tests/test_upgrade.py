@@ -129,8 +129,8 @@ def live(world: World) -> set[ObjectKey]:
 
 
 def documented_steps() -> list[str]:
-    """The commands of the README's upgrade step, in order."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The commands of the upgrade step (docs/prerequisites.md, as the README had it), in order."""
+    text = (ROOT / "docs" / "prerequisites.md").read_text(encoding="utf-8")
     start = text.index("**Upgrading preview-base on a shared cluster.**")
     (block,) = re.findall(r"```sh\n(.*?)```", text[start : text.index("\n**", start + 10)], re.S)
     return [line.strip() for line in block.splitlines() if line.strip()]

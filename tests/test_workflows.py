@@ -362,9 +362,9 @@ def test_the_workflows_run_what_the_brief_says() -> None:
     assert "secret-chain rotation --state <(pulumi stack export" in checks
     assert "secret-chain preflight --stack" in checks
     assert "pulumi refresh --run-program --diff --preview-only" in checks
-    # the inventory PR regenerates both generated documents, exactly as the README says to
-    assert "secret-chain inventory --readme README.md --rotation-doc docs/rotation.md" in checks
-    assert "git diff --quiet -- README.md docs/rotation.md" in checks
+    # the inventory PR regenerates every generated block of docs/, exactly as docs/cli.md says to
+    assert "secret-chain inventory --docs docs" in checks and "secret-chain inventory --docs docs" in (ROOT / "docs" / "cli.md").read_text()
+    assert "git diff --quiet -- docs" in checks
     assert load(WORKFLOWS / "scheduled-checks.yml")["on"]["schedule"][0]["cron"]
 
 
@@ -384,9 +384,8 @@ ROOT = WORKFLOWS.parent.parent
 
 
 def _readme_ci_section() -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = text.index("## CI workflows")
-    return text[start : text.index("\n## ", start + 1)]
+    """The CI workflows page (docs/workflows.md; it was the README's section)."""
+    return (ROOT / "docs" / "workflows.md").read_text(encoding="utf-8")
 
 
 def test_the_readme_documents_every_workflow_and_what_it_reads() -> None:
@@ -884,8 +883,7 @@ def test_the_docs_say_which_digitalocean_token_each_stack_uses_and_what_a_pr_job
     scopes = runbook.of(catalog.DIGITALOCEAN_PROVIDER_TOKEN).scopes
     for scope in ("kubernetes:read", "kubernetes:access_cluster", "domain:read", "regions:read", "sizes:read", "actions:read"):
         assert scope in scopes
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    preview = readme[readme.index("## Preview per pull request") : readme.index("\n## ", readme.index("## Preview per pull request") + 1)]
+    preview = (ROOT / "docs" / "previews.md").read_text(encoding="utf-8")
     assert "`secret-chain:digitaloceanCluster`" in preview and "pulumi destroy --run-program" in preview
 
 

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import pulumi
 
 from secret_chain import catalog, esc, parts
+from secret_chain._component import document_init
 from secret_chain._resolve import arg, resolve_spec
 from secret_chain.config import ESC_PROJECT, ConfigReader, gated, validated
 from secret_chain.parts import rules_of
@@ -295,6 +296,9 @@ class EscBootstrap(pulumi.ComponentResource):
         self.environments = pulumi.Output.from_input({n: f"{spec.organization}/{ESC_PROJECT}/{n}" for n in created})
         self.issuer = issuer.id
         self.register_outputs({"environments": self.environments, "issuer": self.issuer})
+
+
+document_init(EscBootstrap)  # help(EscBootstrap) shows its args (ChainComponent subclasses get this from __init_subclass__)
 
 
 def _preview_team(

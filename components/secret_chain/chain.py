@@ -268,7 +268,7 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
     if selection is None:
         return None
     built = selection.names() - selection.incomplete(but=(parts.MUTABLE_SECRETS,))
-    app_namespace: Known[str] | None = None  # preview-base runs no application (README, Prerequisites)
+    app_namespace: Known[str] | None = None  # preview-base runs no application (docs/prerequisites.md)
     if stack.is_pr:
         app_namespace = stack.name
     elif stack.name == "production":
@@ -320,7 +320,7 @@ def resolve(args: SecretChainArgs, reader: ConfigReader) -> ChainSpec | None:
     cluster = cast(str | None, _setting(reader, args, parts.DIGITALOCEAN_CLUSTER)) if _CLUSTER in built else None
     domain = cast(str | None, _setting(reader, args, parts.DOMAIN)) if built & {_CERTMANAGER, _GRAFANA} else None
 
-    # production and preview-base may share one cluster (README, Prerequisites): preview-base names its cluster-wide
+    # production and preview-base may share one cluster (docs/prerequisites.md): preview-base names its cluster-wide
     # and shared-namespace objects apart, so neither stack takes, or on destroy deletes, the other's. Production keeps
     # the names it always had (renaming live objects would re-create them).
     suffix = v.PREVIEW_SUFFIX if stack.name == "preview-base" else ""

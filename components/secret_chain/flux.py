@@ -22,7 +22,7 @@ import pulumi
 
 from secret_chain import catalog, flux_images, kube
 from secret_chain import validators as v
-from secret_chain._component import ChainComponent
+from secret_chain._component import ChainComponent, deprecation
 from secret_chain._resolve import arg, resolve_spec
 from secret_chain.catalog import Key
 from secret_chain.config import (
@@ -75,6 +75,12 @@ FLUX_INSTALLS: tuple[FluxInstall, ...] = ("bootstrap", "standalone")
 AuthMode = Literal["token", "github-app"]
 
 
+IMAGE_AUTOMATION_REPLACED_BY = "FluxGitCredentials is credentials and source only. Use FluxImageAutomation, or SecretChain's image_automation"
+"""What replaces FluxGitCredentials' ``image_automation``, said in its warning and its deprecation message."""
+DEPRECATED_ARGS: dict[str, str] = {"image_automation": deprecation(f"accepted with a warning. {IMAGE_AUTOMATION_REPLACED_BY}")}
+"""Arguments accepted for one more release, with a warning: their ``deprecationMessage`` in the provider's schema."""
+
+
 class FluxGitCredentialsArgs(TypedDict, total=False):
     """Arguments of :class:`FluxGitCredentials`. Values left out are read from ESC-injected config.
 
@@ -93,7 +99,7 @@ class FluxGitCredentialsArgs(TypedDict, total=False):
     """How Flux was installed: ``standalone`` or ``bootstrap``. Default: standalone. ``standalone`` (``flux install``, the Helm chart or the Flux
     Operator without a sync): the component creates its own GitRepository. ``bootstrap`` (``flux bootstrap``): it creates no
     GitRepository, only the credentials Secret (and image automation, whose source is bootstrap's GitRepository
-    ``flux-system``); point bootstrap's GitRepository at the Secret in Git (README, "Flux install modes")."""
+    ``flux-system``); point bootstrap's GitRepository at the Secret in Git (docs/reference/flux-git-credentials.md, "Flux install modes")."""
     name: pulumi.Input[str]
     """Name of the GitRepository the component creates (``standalone``), or the GitRepository image automation uses
     (``bootstrap``). Default: secret-chain (standalone), flux-system, bootstrap's own (bootstrap). ``flux-system`` in
@@ -111,7 +117,7 @@ class FluxGitCredentialsArgs(TypedDict, total=False):
     github_app_base_url: str
     """GitHub App mode on GitHub Enterprise Server: the API base URL (https://ghe.example.com/api/v3). Default: none (github.com)."""
     image_automation: ImageAutomationArgs
-    """Flux image automation. Default: none."""
+    """Deprecated: Flux image automation on this GitRepository (use FluxImageAutomation). Default: none."""
 
 
 @dataclass(frozen=True)
@@ -288,7 +294,7 @@ def resolve(args: FluxGitCredentialsArgs, reader: ConfigReader) -> FluxSpec | No
         if automation_args is not None:
             pulumi.log.warn(
                 f"{reader.owner}: image_automation is deprecated in {catalog.DEPRECATED_SINCE} and goes in {catalog.REMOVED_IN}: "
-                "FluxGitCredentials is credentials and source only. Use FluxImageAutomation, or SecretChain's image_automation"
+                f"{IMAGE_AUTOMATION_REPLACED_BY}"
             )
             app_mode = isinstance(auth, GitHubAppAuth)
             automation = flux_images.resolve_nested(

@@ -16,7 +16,7 @@ import pulumi
 
 from secret_chain import catalog
 from secret_chain import validators as v
-from secret_chain._component import ChainComponent
+from secret_chain._component import ChainComponent, deprecation
 from secret_chain._resolve import arg, resolve_spec
 from secret_chain.catalog import Key
 from secret_chain.config import (
@@ -72,6 +72,12 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("WORKFLOW_DISPATCH_TOKEN", catalog.CI_WORKFLOW_DISPATCH_TOKEN, True, "workflow_dispatch_token"),
 )
 BY_GITHUB_NAME = {e.github_name: e for e in ENTRIES}
+DEPRECATED_ARGS: dict[str, str] = {
+    e.arg: deprecation(f"accepted with a warning and ignored; {e.github_name} is no longer written. Replaced by: {e.key.deprecated}")
+    for e in ENTRIES
+    if e.deprecated
+}
+"""The arguments of the entries whose config key the catalog deprecates: their ``deprecationMessage`` in the provider's schema."""
 CORE: tuple[str, ...] = tuple(e.github_name for k in catalog.CI_CORE_KEYS for e in ENTRIES if e.key is k)
 """The entries every CI workflow reads (the Pulumi login's organisation, the CI App's ID and key): what the table of parts
 requires once GitHubActionsSecrets is built (:mod:`secret_chain.parts`, from the same catalog.CI_CORE_KEYS), and what a
@@ -81,7 +87,7 @@ GITHUB_OWNER = "github:owner"
 PROTECTION_RULES = ("canAdminsBypass", "deploymentBranchPolicy", "preventSelfReview", "reviewers", "waitTimer")
 """A RepositoryEnvironment's protection settings (pulumi-github's input names): left to the repository's admins."""
 HAND_SET_VARIABLES = ("FLUX_REPOSITORY", "FLUX_BASE_BRANCH", "DOCTOR_WARN_DAYS")
-"""Repository variables the workflows read that the chain does not write (README, CI workflows)."""
+"""Repository variables the workflows read that the chain does not write (docs/workflows.md)."""
 
 
 class GitHubActionsSecretsArgs(TypedDict, total=False):
@@ -349,7 +355,7 @@ class GitHubActionsSecrets(ChainComponent[GitHubSpec]):
             # environment": deployment_branch_policy.protected_branches, "Whether only branches with branch protection
             # rules can deploy to this environment"), so a workflow on a pushed branch never gets its secrets, even
             # before anyone visits the settings. A pull_request_target run's ref is the default branch, which must be
-            # protected (README, GitHub tier). People then own the protection rules (reviewers, wait timer, a narrower
+            # protected (docs/workflows.md). People then own the protection rules (reviewers, wait timer, a narrower
             # branch policy): later changes are theirs.
             environment_opts.ignore_changes = list(PROTECTION_RULES)
             created = github.RepositoryEnvironment(

@@ -4,7 +4,7 @@
 mail settings) the stack kinds that build it, the catalog keys it needs (all of them, one complete
 alternative, or each optional), the shared keys and stack settings it requires, and how it is enabled.
 :func:`select` applies the table to one stack's config. The stack program (:mod:`secret_chain.chain`),
-``preflight``, ``plan``, ``inventory`` and the README's parts table all read it, so ``preflight`` says
+``preflight``, ``plan``, ``inventory`` and the docs' parts table (docs/reference/secret-chain.md) all read it, so ``preflight`` says
 READY exactly when the program builds. Whether a key is set is answered by :func:`secret_chain.config.lookup`
 alone (``get`` is :func:`secret_chain.config.raw` at run time, ``config.get`` of the flat dict in preflight).
 
@@ -487,7 +487,7 @@ def rows() -> list[dict[str, object]]:
 
 
 def render_markdown() -> str:
-    """The README's parts table (generated; ``secret-chain inventory --readme`` rewrites it)."""
+    """The parts table of docs/reference/secret-chain.md (generated; ``secret-chain inventory --docs docs`` rewrites it)."""
     header = ["Part", *(k.label for k in Kind), "Needs (all of)", "One of", "Optional", "Enabled"]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for part in PARTS:

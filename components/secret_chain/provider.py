@@ -6,8 +6,9 @@ tests call :func:`component_classes` and analyse exactly the list the plugin hos
 The schema analyzer reads annotations unevaluated: no ``from __future__ import annotations`` (docs/contributing.md#annotations).
 
 :class:`SecretChainProvider` is the SDK's ``ComponentProvider`` with two additions for other languages:
-the schema it serves marks secret inputs secret and describes properties in plain Markdown under their
-schema (camelCase) names (:func:`finish_schema`), and a :class:`~secret_chain.errors.SecretChainError` from a
+the schema it serves carries the package's description, repository, license and keywords, marks secret inputs
+secret and deprecated inputs deprecated, and describes each property once, in plain Markdown under its
+schema (camelCase) name (:func:`finish_schema`), and a :class:`~secret_chain.errors.SecretChainError` from a
 component reaches the engine as the SDK's input-properties error, with camelCase property paths and no
 traceback (:func:`input_properties_error`). A problem with a secret input is put in the error's message,
 never under the input's path: the engine prints the value at each path, secrets in clear.
@@ -30,10 +31,23 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 
 import secret_chain
+from secret_chain._component import deprecated_args
 from secret_chain.errors import ConfigError, SecretChainError
 
 PACKAGE_NAME = "secret-chain"
 """Pulumi package name: type tokens are ``secret-chain:index:<Name>``."""
+
+PACKAGE_METADATA: dict[str, Any] = {
+    "description": "Pulumi components that provision the GitHub → Pulumi ESC → Kubernetes secret chain",
+    "repository": "https://github.com/example-org/secret-chain",
+    "license": "Apache-2.0",
+    "keywords": ["pulumi", "kubernetes", "github", "pulumi-esc", "secrets", "flux", "cert-manager", "category/infrastructure", "kind/component"],
+}
+"""The package's own fields of the schema (``PackageSpec`` in pulumi/pulumi pkg/codegen/schema/schema.go): the
+``[project]`` description, license, ``urls.Repository`` and keywords of pyproject.toml (the plugin runs from the
+source tree, where the distribution's metadata is not installed; tests/test_provider_schema.py keeps the two equal),
+plus the registry's reserved keywords: ``category/<name>`` (one of cloud, database, infrastructure, monitoring,
+network, utility, vcs) and ``kind/component`` (``kind/<type>`` is native or component)."""
 
 
 def component_classes() -> list[type[pulumi.ComponentResource]]:
@@ -86,13 +100,48 @@ def markdown(text: str, names: Mapping[str, str]) -> str:
     return _SNAKE.sub(lambda m: names.get(m.group(0), m.group(0)), text)
 
 
-def finish_schema(schema: dict[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
-    """Mark secret inputs and rewrite every description (:func:`markdown`); ``schema`` is changed in place."""
+def deprecated_inputs(classes: Iterable[type[pulumi.ComponentResource]]) -> dict[str, dict[str, str]]:
+    """Component name → schema name → deprecation message of every input a component accepts only to warn.
+
+    From each component module's ``DEPRECATED_ARGS`` (:func:`secret_chain._component.deprecated_args`);
+    tests/test_engine_schema.py finds the deprecated inputs again by building each component with each input.
+    """
+    return {c.__name__: {camel_case(arg): message for arg, message in deprecated_args(c).items()} for c in classes}
+
+
+def _drop_type_descriptions(spec: Any) -> None:
+    """Remove ``description`` from the type references inside a property (``items``, ``additionalProperties``, ``oneOf``).
+
+    The SDK's schema generator (pulumi/provider/experimental/schema.py, ``Property.to_json``) copies the field's
+    description onto its element type, but a type reference has no description (``TypeSpec`` in pulumi/pulumi
+    pkg/codegen/schema/schema.go; ``typeSpec`` in its metaschema pulumi.json): the field is described once.
+    """
+    if not isinstance(spec, dict):
+        return
+    for key in ("items", "additionalProperties"):
+        if isinstance(spec.get(key), dict):
+            spec[key].pop("description", None)
+            _drop_type_descriptions(spec[key])
+    for member in spec.get("oneOf", []):
+        if isinstance(member, dict):
+            member.pop("description", None)
+            _drop_type_descriptions(member)
+
+
+def finish_schema(
+    schema: dict[str, Any], names: Mapping[str, str], deprecated: Mapping[str, Mapping[str, str]] | None = None
+) -> dict[str, Any]:
+    """Complete the SDK's schema; ``schema`` is changed in place.
+
+    The package's metadata (:data:`PACKAGE_METADATA`), secret inputs marked, ``deprecationMessage`` on each input of
+    ``deprecated`` (component → schema name → message), every description and message rewritten (:func:`markdown`),
+    and each field described once (:func:`_drop_type_descriptions`).
+    """
 
     def rewrite(value: Any) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
-                if key == "description" and isinstance(item, str):
+                if key in ("description", "deprecationMessage") and isinstance(item, str):
                     value[key] = markdown(item, names)
                 else:
                     rewrite(item)
@@ -100,11 +149,21 @@ def finish_schema(schema: dict[str, Any], names: Mapping[str, str]) -> dict[str,
             for item in value:
                 rewrite(item)
 
+    schema.update(PACKAGE_METADATA)
+    for token, resource in schema.get("resources", {}).items():
+        component = token.rsplit(":", 1)[-1]
+        for name in SECRET_INPUTS.get(component, ()):
+            resource["inputProperties"][name]["secret"] = True
+        for name, message in (deprecated or {}).get(component, {}).items():
+            resource["inputProperties"][name]["deprecationMessage"] = message
+        for group in ("inputProperties", "properties"):
+            for spec in resource.get(group, {}).values():
+                _drop_type_descriptions(spec)
+    for type_spec in schema.get("types", {}).values():
+        for spec in type_spec.get("properties", {}).values():
+            _drop_type_descriptions(spec)
     rewrite(schema.get("resources", {}))
     rewrite(schema.get("types", {}))
-    for token, resource in schema.get("resources", {}).items():
-        for name in SECRET_INPUTS.get(token.rsplit(":", 1)[-1], ()):
-            resource["inputProperties"][name]["secret"] = True
     return schema
 
 
@@ -192,7 +251,7 @@ class SecretChainProvider(ComponentProvider):
     def __init__(self, classes: list[type[pulumi.ComponentResource]], name: str, version: str) -> None:
         super().__init__(classes, name, None, version)
         self.names = python_names(self)
-        self.schema = json.dumps(finish_schema(json.loads(self.schema or "{}"), self.names))
+        self.schema = json.dumps(finish_schema(json.loads(self.schema or "{}"), self.names, deprecated_inputs(classes)))
 
     def construct(self, name: str, resource_type: str, inputs: pulumi.Inputs, options: pulumi.ResourceOptions | None = None) -> Any:
         """Construct a component; an unknown the engine marshals without an output value reaches it as an unknown Output."""
@@ -262,10 +321,12 @@ def main() -> None:
 
 
 __all__ = [
+    "PACKAGE_METADATA",
     "PACKAGE_NAME",
     "SECRET_INPUTS",
     "SecretChainProvider",
     "component_classes",
+    "deprecated_inputs",
     "finish_schema",
     "input_properties_error",
     "main",

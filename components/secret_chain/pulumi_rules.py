@@ -9,7 +9,7 @@ ports; none of them adds a rule of ours.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 PathElement = str | int
@@ -353,3 +353,148 @@ def esc_env_set(definition: object, path: str, value: object, *, secret: bool = 
         result = root
     assert isinstance(result, dict)
     return result
+
+
+@dataclass(frozen=True)
+class EnvSetCommand:
+    """A ``pulumi env set`` command line as the ESC CLI parses it (:func:`parse_env_set`)."""
+
+    environment: str
+    path: str
+    value: str | None
+    """The value argument (``args[1]``), None when there is none (``--file`` gives the value)."""
+    file: str = ""
+    secret: bool = False
+    plaintext: bool = False
+    string: bool = False
+    draft: str = ""
+
+
+_ENV_SET_BOOLS = ("secret", "plaintext", "string")
+_ENV_SET_VALUES = {"file": "", "draft": "new"}
+"""The flags of ``pulumi env set`` that take a value, with their ``NoOptDefVal`` (``--draft`` alone means ``new``)."""
+
+
+def parse_env_set(argv: Sequence[str]) -> EnvSetCommand:
+    """The arguments after ``pulumi env set`` as cobra and spf13/pflag parse them for ``newEnvSetCmd``.
+
+    The flags are env_set.go's own: ``--secret``, ``--plaintext``, ``--string`` (booleans: ``--secret`` or
+    ``--secret=true``), ``--file``/``-f`` (a value: ``--file X``, ``--file=X``, ``-f X``, ``-fX``) and ``--draft``
+    (``NoOptDefVal`` "new": alone it takes no value). pflag (flag.go ``parseArgs``): ``--`` ends the flags, a lone ``-``
+    is an argument, flags and arguments may be interleaved, a value flag at the end is ``flag needs an argument``, an
+    unknown one ``unknown flag``. ``Args: cobra.RangeArgs(1, 3)``: the environment, the path and the value.
+    """
+    flags: dict[str, object] = {}
+    args: list[str] = []
+    rest = list(argv)
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--":
+            args += rest
+            break
+        if not arg.startswith("-") or arg == "-":
+            args.append(arg)
+            continue
+        if arg.startswith("--"):
+            name, eq, value = arg[2:].partition("=")
+            if name in _ENV_SET_BOOLS:
+                if eq and value not in ("true", "false", "1", "0", "t", "f", "TRUE", "FALSE", "True", "False", "T", "F"):
+                    raise RuleError(f'invalid argument "{value}" for "--{name}" flag: strconv.ParseBool: parsing "{value}": invalid syntax')
+                flags[name] = not eq or value in ("true", "1", "t", "TRUE", "True", "T")
+            elif name in _ENV_SET_VALUES:
+                if not eq and _ENV_SET_VALUES[name]:
+                    value = _ENV_SET_VALUES[name]
+                elif not eq:
+                    if not rest:
+                        raise RuleError(f"flag needs an argument: --{name}")
+                    value = rest.pop(0)
+                flags[name] = value
+            else:
+                raise RuleError(f"unknown flag: --{name}")
+            continue
+        short, value = arg[1:2], arg[2:].removeprefix("=")
+        if short != "f":
+            raise RuleError(f"unknown shorthand flag: '{short}' in {arg}")
+        if not value:
+            if not rest:
+                raise RuleError("flag needs an argument: 'f' in -f")
+            value = rest.pop(0)
+        flags["file"] = value
+    if not 1 <= len(args) <= 3:
+        raise RuleError(f"accepts between 1 and 3 arg(s), received {len(args)}")
+    return EnvSetCommand(
+        environment=args[0],
+        path=args[1] if len(args) > 1 else "",
+        value=args[2] if len(args) > 2 else None,
+        file=str(flags.get("file", "")),
+        secret=bool(flags.get("secret", False)),
+        plaintext=bool(flags.get("plaintext", False)),
+        string=bool(flags.get("string", False)),
+        draft=str(flags.get("draft", "")),
+    )
+
+
+def env_set_value(command: EnvSetCommand, *, stdin: bytes = b"", read_file: Callable[[str], bytes] | None = None) -> object:
+    """The value ``command`` stores, decoded (``{"fn::secret": …}`` with ``--secret``).
+
+    ``newEnvSetCmd``'s ``RunE`` up to the fetch of the definition (pulumi/esc cmd/esc/cli/env_set.go; the same code in
+    pulumi/pulumi pkg/cmd/esc/cli/env_set.go).
+
+    * ``--file -`` reads standard input, ``--file PATH`` the file (``could not read file``); either must be UTF-8
+      (``file content must be valid UTF-8``); without ``--file`` the value is the third argument.
+    * ``--string`` takes the text as it is (``yamlValue.SetString(input)``): a PEM key keeps every line and its final
+      newline. Otherwise the text is YAML (``yaml.Unmarshal``; empty is ``""``), read here with PyYAML's safe loader,
+      whose YAML 1.1 differs from gopkg.in/yaml.v3 on words such as ``yes`` (not reached by any command this package
+      prints, which give every secret ``--string``).
+    * ``--secret`` with a scalar that is not a string re-reads ``args[1]`` quoted (``strconv.Quote(args[1])``): with
+      ``--file`` there is no ``args[1]``, and the CLI panics (``index out of range``), raised here as that error.
+    * Not ported: ``looksLikeSecret`` (zxcvbn entropy of a plain value under a key like ``token``), which only refuses
+      a plain value without ``--secret`` or ``--plaintext``.
+    """
+    import yaml
+
+    if not command.file and command.value is None:
+        raise RuleError("expected a path and a value")
+    if not command.path:
+        raise RuleError("expected a path")
+    if command.file:
+        if command.file == "-":
+            content = stdin
+        else:
+            if read_file is None:
+                raise RuleError("could not read file: no file system")
+            try:
+                content = read_file(command.file)
+            except OSError as err:
+                raise RuleError(f"could not read file: {err.strerror}") from None
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RuleError("file content must be valid UTF-8") from None
+    else:
+        text = str(command.value)
+    value: object
+    if command.string:
+        value = text
+    else:
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise RuleError(f"invalid value: {err}") from None
+        if value is None and not text.strip():
+            value = ""
+    if command.secret:
+        if not isinstance(value, (str, dict, list)):
+            if command.value is None:
+                raise RuleError("runtime error: index out of range [1] with length 1")
+            value = command.value
+        value = {"fn::secret": value}
+    return value
+
+
+def esc_env_set_command(
+    definition: object, argv: Sequence[str], *, stdin: bytes = b"", read_file: Callable[[str], bytes] | None = None
+) -> dict[str, object]:
+    """The definition ``pulumi env set <argv…>`` stores: :func:`parse_env_set`, :func:`env_set_value`, :func:`esc_env_set`."""
+    command = parse_env_set(argv)
+    return esc_env_set(definition, command.path, env_set_value(command, stdin=stdin, read_file=read_file))

@@ -1,6 +1,6 @@
 """The minimum upstream versions the objects the components create need, each with its source.
 
-README "Prerequisites" lists every row (tests/test_upstream_versions.py holds them together), and says how a
+The prerequisites page (docs/prerequisites.md) lists every row (tests/test_upstream_versions.py holds them together), and says how a
 running cluster can tell: the CRD versions it serves.
 """
 
@@ -133,13 +133,16 @@ def _as_list(value: object) -> list[object]:
     return value if isinstance(value, list) else []
 
 
-def served_api_problems(parts: set[str], app_mode: bool, get_crd: Callable[[str], dict[str, object] | None]) -> list[str]:
+def served_api_problems(
+    parts: set[str], app_mode: bool, get_crd: Callable[[str], dict[str, object] | None], checked: list[str] | None = None
+) -> list[str]:
     """One line per API a built part writes that the cluster does not serve, naming the upgrade.
 
     ``get_crd`` returns a CRD as the API server does (``kubectl get crd <name> -o json``), or None when it is not
     installed. A version counts when the CRD lists it with ``served: true`` (apiextensions.k8s.io/v1
     CustomResourceDefinitionVersion.served); a property counts when that version's ``schema.openAPIV3Schema`` has it,
     and an enum value when the property's ``enum`` lists it (a structural schema prunes what it does not declare).
+    ``checked``: gets one line per check that passed (what was found, and for which parts).
     """
     problems: list[str] = []
     cache: dict[str, dict[str, object] | None] = {}
@@ -169,6 +172,8 @@ def served_api_problems(parts: set[str], app_mode: bool, get_crd: Callable[[str]
             )
             continue
         if not api.field_path:
+            if checked is not None:
+                checked.append(f"CRD {api.crd} serves {api.version} ({who})")
             continue
         schema = version.get("schema")
         root = schema.get("openAPIV3Schema") if isinstance(schema, dict) else None
@@ -183,4 +188,7 @@ def served_api_problems(parts: set[str], app_mode: bool, get_crd: Callable[[str]
                     f"upgrade to {api.upgrade}",
                 )
             )
+        elif checked is not None:
+            allows = f" allowing {api.enum_value}" if api.enum_value else ""
+            checked.append(f"CRD {api.crd} {api.version} has {dotted}{allows} ({who})")
     return problems

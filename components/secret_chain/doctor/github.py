@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from secret_chain import catalog, parts
 from secret_chain.catalog import Key
 from secret_chain.doctor import common, http, links
-from secret_chain.doctor.http import Client, HttpProblem, RateLimited, Response, Unreachable
+from secret_chain.doctor.http import Client, HttpProblem, RateLimited, Response
 from secret_chain.doctor.model import Check, Context, Finding, Status
 
 API_VERSION = "2022-11-28"
@@ -604,7 +604,6 @@ def _unreachable(link: str, what: str, err: HttpProblem, key: Key | str | None, 
         until = datetime.datetime.fromtimestamp(err.until, datetime.UTC)
         reason = f"{err.reason}; the limit lifts at {until:%H:%M:%S} UTC"
         return common.not_checked(link, what, reason, key=key, source=DOC_RATE_LIMITS, fix=f"run doctor again after {until:%H:%M} UTC")
-    assert isinstance(err, Unreachable | HttpProblem)
     return common.not_checked(link, what, f"GitHub's API did not answer: {err.reason}", key=key, source=source)
 
 

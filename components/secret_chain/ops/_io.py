@@ -92,18 +92,29 @@ def _depth(document: Any) -> int:
     return deepest
 
 
+NOT_FOUND = "Error from server (NotFound): "
+"""How kubectl prints the API server's 404 for an object (kubernetes staging/src/k8s.io/kubectl/pkg/cmd/util/helpers.go
+``StandardErrorMessage``: ``fmt.Sprintf("Error from server (%s): %s", s.Reason, err.Error())``, reason ``NotFound``).
+Only that is a missing CRD: kubectl's own errors say "not found" too (``context was not found for specified context``)."""
+
+
 def kubectl_crd(name: str, context: str | None) -> dict[str, Any] | None:
-    """``kubectl get crd NAME -o json`` (None when the cluster has no such CRD): what the running cluster serves."""
+    """``kubectl get crd NAME -o json`` (None when the cluster has no such CRD): what the running cluster serves.
+
+    Any other failure (kubectl missing, an unknown context, an unreachable cluster) raises: the cluster was not read.
+    """
     exe = shutil.which("kubectl")
     if exe is None:
         raise SecretChainError("--cluster reads the running cluster's CRDs with kubectl, which is not on PATH")
     command = [exe, "get", "crd", name, "-o", "json", *(["--context", context] if context else [])]
     try:
-        result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+        # stdin closed: kubectl asks for a user name on a terminal when the kubeconfig names none (seen: "Please enter
+        # Username:"), which would hang a check that is meant to read only.
+        result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as err:
         raise SecretChainError(f"cannot run kubectl: {getattr(err, 'strerror', None) or 'timed out'}") from None
     if result.returncode != 0:
-        if "NotFound" in result.stderr or "not found" in result.stderr:
+        if NOT_FOUND in result.stderr:
             return None
         detail = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit status {result.returncode}"
         raise SecretChainError(f"`kubectl get crd {name}` failed: {detail}")

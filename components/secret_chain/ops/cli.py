@@ -46,8 +46,7 @@ EXAMPLES = """examples:
   secret-chain preflight --stack production                      # reads `pulumi config` of the stack
   secret-chain preflight --stack preview-pr-42 --config config.json --json
   secret-chain inventory --environment production
-  secret-chain inventory --readme README.md                      # rewrite the README's secrets section
-  secret-chain inventory --rotation-doc docs/rotation.md         # rewrite the rotation guide
+  secret-chain inventory --docs docs                             # rewrite the generated blocks of the docs' pages
   secret-chain plan --stack production --config examples/config/production.json --manifests out/
   pulumi config --show-secrets --json --stack production | secret-chain plan --stack production --config -
   pulumi stack export --stack production > state.json && secret-chain rotation --state state.json
@@ -75,20 +74,70 @@ class _Parser(argparse.ArgumentParser):
         raise SecretChainError(f"{self.prog}: {message}")
 
 
+DESCRIPTION = """\
+Check, plan, inventory and rotate the GitHub → Pulumi ESC → Kubernetes secret chain that the secret-chain Pulumi
+components build. This command provisions nothing (`pulumi up` does, with the stack program): it checks a stack's
+config before a run, checks the running chain's credentials live (doctor, read-only), shows offline what a run would
+create, lists every secret with where it flows and how it rotates, says what is due for rotation from a stack's state,
+and edits an exported state for an upgrade."""
+DISTRIBUTION = "secret-chain"
+"""The distribution whose version ``--version`` prints (pyproject.toml ``[project] name``)."""
+
+
+def version() -> str:
+    """The installed distribution's version (``importlib.metadata``), or why there is none (a source tree not installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "unknown (the secret-chain distribution is not installed: pip install it, or `make setup` in a checkout)"
+
+
+class _Version(argparse.Action):
+    """``--version``: print ``secret-chain <version>`` and exit 0; the metadata is read only when asked (start-up stays lazy)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the installed version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, option: str | None = None) -> None:
+        sys.stdout.write(f"{parser.prog} {version()}\n")
+        parser.exit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     from secret_chain.ops import doctor, inventory, plan, preflight, rotation, upgrade
 
     parser = _Parser(
         prog="secret-chain",
-        description="Provision and check the GitHub → Pulumi ESC → Kubernetes secret chain.",
+        description=DESCRIPTION,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument("--version", action=_Version)
+    # Not required=True: a bare call prints the usage and the commands (_no_command), where argparse would print one line.
+    sub = parser.add_subparsers(dest="command", title="commands", parser_class=_Parser)
     for command in (preflight, doctor, inventory, plan, rotation, upgrade):
         command.register(sub)
     return parser
+
+
+def _no_command(parser: argparse.ArgumentParser) -> int:
+    """A bare ``secret-chain``: the usage line and the commands on stderr, then one ``error:`` line; exit 2.
+
+    Exit status 2 and the usage first, as argparse ends a call that lacks a required argument (``ArgumentParser.error``:
+    ``print_usage`` to stderr, then ``exit(2, …)``; Python docs, argparse, "exit_on_error"); the command list too, so the
+    next call can be typed without ``--help``.
+    """
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    width = max(len(choice.dest) for choice in sub._choices_actions)
+    lines = [parser.format_usage().rstrip("\n"), "", "commands:"]
+    lines += [f"  {choice.dest:<{width}}  {choice.help}" for choice in sub._choices_actions]
+    lines += ["", f"error: {parser.prog}: name a command (see {parser.prog} --help)"]
+    for line in lines:
+        _say(line)
+    return EXIT_ERROR
 
 
 def _one_line(message: str) -> str:
@@ -237,7 +286,10 @@ def _main(argv: Sequence[str] | None, as_program: bool) -> int:
         from secret_chain.errors import SecretChainError
 
         try:
-            args = build_parser().parse_args(argv)
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if args.command is None:
+                return _no_command(parser)
             code = int(args.func(args))
             sys.stdout.flush()  # a full disk or a closed pipe is told here, not at interpreter exit
             return code

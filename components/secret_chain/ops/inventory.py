@@ -1,9 +1,12 @@
 """Inventory: the catalog rendered as the runbook's secret tables (Markdown or JSON) and as the rotation guide.
 
-The README's secrets section is generated from :func:`readme_block`, and its table of the parts each stack
-kind builds from :func:`parts_block` (:mod:`secret_chain.parts`); :func:`sync_readme` rewrites both between
-their markers. ``docs/rotation.md`` is hand-written around one generated block, :func:`rotation_block`, which
-:func:`sync_rotation_doc` rewrites between its markers.
+The documentation's pages are hand-written around generated blocks, each between its own markers (:data:`BLOCKS`):
+the secret tables (:func:`readme_block`, on ``docs/secrets.md``), the table of the parts each stack kind builds
+(:func:`parts_block`, :mod:`secret_chain.parts`; on ``docs/reference/secret-chain.md``), every value a person sets
+(:func:`real_path_block`, on ``docs/tutorial.md``) and each secret's rotation steps (:func:`rotation_block`, on
+``docs/rotation.md``). ``secret-chain inventory --docs docs`` (:func:`sync_docs`) rewrites every block wherever it
+is; ``--readme FILE`` and ``--rotation-doc FILE`` rewrite one file that must hold the secret tables or the rotation
+guide (as before the blocks moved out of the README).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -236,8 +240,8 @@ def render_markdown(environment: str | None = None, heading: str = "###") -> str
 
 
 def readme_block() -> str:
-    """The README's secrets section, markers included."""
-    return f"{BEGIN_MARKER}\n{render_markdown()}{END_MARKER}"
+    """The secret tables (``docs/secrets.md``), markers included; its sections are ``##`` headings of their page."""
+    return f"{BEGIN_MARKER}\n{render_markdown(heading='##')}{END_MARKER}"
 
 
 _BLOCK = re.compile(r"<!-- BEGIN secret-inventory[^\n]*-->.*?<!-- END secret-inventory -->", re.DOTALL)
@@ -247,12 +251,12 @@ _PARTS_BLOCK = re.compile(r"<!-- BEGIN parts[^\n]*-->.*?<!-- END parts -->", re.
 
 
 def parts_block() -> str:
-    """The README's table of parts (which stack kinds build each, what it needs, how it is enabled), markers included."""
+    """The table of parts (which stack kinds build each, what it needs, how it is enabled), markers included."""
     return f"{PARTS_BEGIN}\n{parts.render_markdown()}{PARTS_END}"
 
 
 def current_parts_block(text: str) -> str:
-    """The README's parts table as it stands (markers included), or "" when it has none."""
+    """A page's parts table as it stands (markers included), or "" when it has none."""
     match = _PARTS_BLOCK.search(text)
     return match.group(0) if match else ""
 
@@ -266,8 +270,8 @@ def _marked(pattern: re.Pattern[str], text: str, what: str, name: str) -> str:
 
 
 def current_block(text: str) -> str:
-    """The block between (and including) the markers of a README's text."""
-    return _marked(_BLOCK, text, "README", "secret-inventory")
+    """The secret tables between (and including) their markers in a page's text."""
+    return _marked(_BLOCK, text, "the page", "secret-inventory")
 
 
 def _read(path: Path) -> str:
@@ -322,7 +326,7 @@ def operator_settings(kind: parts.Kind) -> list[tuple[str, str]]:
 
 
 def real_path_markdown() -> str:
-    """The README's list of every value a person sets, per stack and per ESC environment (generated)."""
+    """Every value a person sets, per stack and per ESC environment (the tutorial's generated list)."""
     from secret_chain import environments
 
     lines = [
@@ -378,24 +382,52 @@ def real_path_markdown() -> str:
 
 
 def real_path_block() -> str:
-    """The README's real-path list, markers included."""
+    """The tutorial's list of values, markers included."""
     return f"{REAL_PATH_BEGIN}\n{real_path_markdown()}{REAL_PATH_END}"
 
 
 def current_real_path_block(text: str) -> str:
-    """The README's real-path list as it stands (markers included), or "" when it has none."""
+    """A page's list of values as it stands (markers included), or "" when it has none."""
     match = _REAL_PATH_BLOCK.search(text)
     return match.group(0) if match else ""
 
 
+def _regenerated(text: str) -> tuple[str, list[str]]:
+    """``text`` with every generated block it holds rewritten (:data:`BLOCKS`), and the names of the blocks it holds."""
+    held: list[str] = []
+    for name, (pattern, block) in BLOCKS.items():
+        match = pattern.search(text)
+        if match is not None:
+            held.append(name)
+            text = text.replace(match.group(0), block(), 1)
+    return text, held
+
+
 def sync_readme(path: Path) -> bool:
-    """Rewrite the README blocks from the catalog, the table of parts and the ESC layout; True when the file changed."""
+    """Rewrite every generated block of ``path``, which must hold the secret tables; True when the file changed."""
     text = _read(path)
-    new = text.replace(current_block(text), readme_block(), 1)
-    for current, block in ((current_parts_block(new), parts_block()), (current_real_path_block(new), real_path_block())):
-        if current:
-            new = new.replace(current, block, 1)
+    current_block(text)  # the markers must be there
+    new, _ = _regenerated(text)
     return _write_if_changed(path, text, new)
+
+
+def sync_docs(path: Path) -> list[tuple[Path, list[str], bool]]:
+    """Rewrite every generated block in ``path``: a Markdown file, or each ``*.md`` under a directory.
+
+    Returns (file, the blocks it holds, whether it changed) for each file that holds a block; an error names ``path``
+    when none does (a wrong directory would otherwise succeed silently).
+    """
+    files = sorted(path.rglob("*.md")) if path.is_dir() else [path]
+    done: list[tuple[Path, list[str], bool]] = []
+    for file in files:
+        text = _read(file)
+        new, held = _regenerated(text)
+        if held:
+            done.append((file, held, _write_if_changed(file, text, new)))
+    if not done:
+        names = ", ".join(BLOCKS)
+        raise SecretChainError(f"{path} holds no generated block (<!-- BEGIN name … --> … <!-- END name -->, name one of: {names})")
+    return done
 
 
 # --- the rotation guide (docs/rotation.md) ----------------------------------------------------------
@@ -406,10 +438,26 @@ def anchor(key: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")
 
 
+_STEP_FIELD = re.compile(r"\{(env|rm):([^{}]+)\}")
+"""A field of a runbook step other than ``{set}``: :func:`secret_chain.ops.runbook.env_of` and :func:`~secret_chain.ops.runbook.remove`."""
+
+
 def rotation_steps(entry: Key, environment: str = DOC_ENVIRONMENT) -> list[str]:
-    """The entry's rotation steps with ``{set}`` replaced by the exact command that sets the key."""
+    """The entry's rotation steps for a stack attaching ``environment``, each command complete.
+
+    ``{set}`` becomes the exact command that sets the key, ``{env:KEY}`` the environment that holds KEY and ``{rm:KEY}``
+    the command that removes it from there (:func:`secret_chain.environments.home_of`, the rule of every fix): so a step
+    names the environment it acts on, never the docs' ``<Environment>`` beside the stack's own.
+    """
+    from secret_chain.config import remove_command
+    from secret_chain.environments import home_of
+
+    def field(match: re.Match[str]) -> str:
+        key = catalog.get(match.group(2))
+        return home_of(key, environment) if match.group(1) == "env" else remove_command(key, environment, stack=False)
+
     command = set_command(entry, environment)
-    return [step.replace("{set}", command) for step in runbook.of(entry).rotate]
+    return [_STEP_FIELD.sub(field, step.replace("{set}", command)) for step in runbook.of(entry).rotate]
 
 
 def doc_link(key: str) -> str:
@@ -465,12 +513,29 @@ def sync_rotation_doc(path: Path) -> bool:
     return _write_if_changed(path, text, text.replace(current_rotation_block(text), rotation_block(), 1))
 
 
+BLOCKS: dict[str, tuple[re.Pattern[str], Callable[[], str]]] = {
+    "secret-inventory": (_BLOCK, readme_block),
+    "parts": (_PARTS_BLOCK, parts_block),
+    "real-path": (_REAL_PATH_BLOCK, real_path_block),
+    "rotation-guide": (_ROTATION_BLOCK, rotation_block),
+}
+"""Every generated block, by the name in its markers: how to find it in a page, and how to make it."""
+
+PAGES: dict[str, str] = {
+    "secret-inventory": "docs/secrets.md",
+    "parts": "docs/reference/secret-chain.md",
+    "real-path": "docs/tutorial.md",
+    "rotation-guide": ROTATION_DOC,
+}
+"""The page of this repository that holds each block (relative to its root): ``secret-chain inventory --docs docs``."""
+
+
 # --- the command: secret-chain inventory -----------------------------------------------------------
 
 EXAMPLES = """examples:
   secret-chain inventory
   secret-chain inventory --environment preview --json
-  secret-chain inventory --readme README.md --rotation-doc docs/rotation.md
+  secret-chain inventory --docs docs
 """
 
 
@@ -485,16 +550,24 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     p.add_argument("--environment", choices=("preview", "production"), help="only the values this ESC environment carries")
     p.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
-    p.add_argument("--readme", metavar="FILE", help="rewrite the block between the secret-inventory markers of FILE")
+    p.add_argument(
+        "--docs",
+        metavar="PATH",
+        help="rewrite every generated block (secret tables, parts, real path, rotation steps) in PATH: a Markdown file or each *.md in a directory",
+    )
+    p.add_argument("--readme", metavar="FILE", help="rewrite the generated blocks of FILE, which must hold the secret-inventory markers")
     p.add_argument("--rotation-doc", metavar="FILE", help="rewrite the block between the rotation-guide markers of FILE (each secret's steps)")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    """Print the catalog as the runbook's tables, or rewrite the README block and/or the rotation guide."""
-    if args.readme is not None or args.rotation_doc is not None:
+    """Print the catalog as the runbook's tables, or rewrite the generated blocks of the documentation."""
+    if args.docs is not None or args.readme is not None or args.rotation_doc is not None:
         if args.environment or args.json:
-            raise SecretChainError("--readme and --rotation-doc write whole documents: do not combine them with --environment or --json")
+            raise SecretChainError("--docs, --readme and --rotation-doc write whole documents: do not combine them with --environment or --json")
+        if args.docs is not None:
+            for file, held, changed in sync_docs(Path(args.docs)):
+                print(f"{file}: {', '.join(held)} {'updated' if changed else 'already up to date'}")
         if args.readme is not None:
             changed = sync_readme(Path(args.readme))
             print(f"{args.readme}: secret inventory {'updated' if changed else 'already up to date'}")

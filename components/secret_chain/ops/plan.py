@@ -162,13 +162,18 @@ def render_text(evaluation: Evaluation) -> str:
 
 
 def render_json(evaluation: Evaluation) -> dict[str, Any]:
-    """Machine-readable plan (same content as :func:`render_text`)."""
+    """Machine-readable plan (same content as :func:`render_text`).
+
+    Its keys are camelCase, as every command's ``--json`` (and Pulumi's own JSON: ``pulumi stack export``,
+    ``pulumi config --json``'s ``objectValue``). ``outputs`` holds the stack's outputs as the program exports them:
+    their names are camelCase, and what a value holds (a component's name, an annotation key) is data, copied as it is.
+    """
     return {
         "stack": evaluation.stack,
         "preview": evaluation.preview,
-        "resources": [r.__dict__ for r in rows(evaluation)],
-        "parts": [p.__dict__ for p in part_rows(evaluation)],
-        "chain": [link.__dict__ for link in links(evaluation)],
+        "resources": [{"type": r.type, "name": r.name, "namespace": r.namespace, "objectName": r.object_name} for r in rows(evaluation)],
+        "parts": [{"part": p.part, "built": p.built, "why": p.why} for p in part_rows(evaluation)],
+        "chain": [{"configKey": link.config_key, "target": link.target, "consumers": link.consumers} for link in links(evaluation)],
         "outputs": {k: ("[secret]" if is_secret(v) else v) for k, v in evaluation.stack_outputs.items()},
     }
 
@@ -190,8 +195,89 @@ def _api_version_kind(type_: str) -> tuple[str, str]:
     return (version if group in ("core", "") else f"{group}/{version}"), kind
 
 
+JSON_DATA_KEYS = {"kubernetes.io/dockerconfigjson": ".dockerconfigjson", "kubernetes.io/dockercfg": ".dockercfg"}
+"""The Secret types whose one data key must hold a JSON object, and that key.
+
+The API server refuses such a Secret otherwise (kubernetes pkg/apis/core/validation/validation.go ``ValidateSecret``:
+``json.Unmarshal(dockerConfigJSONBytes, &map[string]interface{}{})``, "Invalid value: \"<secret contents redacted>\"").
+"""
+REGISTRY_PLACEHOLDER = "<registry>"
+"""The registry named in a ``.dockerconfigjson`` skeleton whose value is not known (a preview)."""
+
+
+def json_skeleton(value: object, placeholder: str) -> str:
+    """A redacted JSON document with ``value``'s shape: its keys kept, every scalar replaced by ``placeholder``.
+
+    ``value``: the document's text (a ``.dockerconfigjson``). Keys are names (a registry, ``auths``, ``username``),
+    never values; a document that is not a JSON object (an unknown of a preview) becomes the shape the kubelet reads,
+    ``{"auths": {"<registry>": {"auth": …}}}`` (kubernetes pkg/credentialprovider/config.go ``DockerConfigJSON``).
+    """
+
+    def scrub(node: object) -> object:
+        if isinstance(node, dict):
+            return {str(k): scrub(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [scrub(v) for v in node]
+        return placeholder
+
+    try:
+        document = json.loads(value) if isinstance(value, str) else None
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        document = {"auths": {REGISTRY_PLACEHOLDER: {"auth": None}}}
+    return json.dumps(scrub(document), sort_keys=True, separators=(",", ":"))
+
+
+def _redacted_secret(inputs: dict[str, Any], placeholder: str) -> dict[str, Any]:
+    """A Secret's ``data`` and ``stringData`` as a manifest an API server accepts, every secret value a placeholder.
+
+    A placeholder in ``data`` is refused: ``data`` values are base64 (the API server answers 400 "illegal base64 data").
+    So each secret value goes to ``stringData``, which takes any string and which the server merges into ``data``
+    (kubernetes pkg/apis/core/v1/conversion.go ``Convert_v1_Secret_To_core_Secret``), under its own key. A key that
+    must hold JSON (:data:`JSON_DATA_KEYS`) gets a skeleton of the real document (:func:`json_skeleton`). A value that
+    is not secret stays where it was.
+    """
+    secret_type = unwrap(inputs.get("type"))
+    json_key = JSON_DATA_KEYS.get(secret_type) if isinstance(secret_type, str) else None
+    data: dict[str, Any] = {}
+    string_data: dict[str, Any] = {}
+    for prop, kept in (("data", data), ("stringData", string_data)):
+        value = inputs.get(prop)
+        entries = unwrap(value)
+        if not isinstance(entries, dict):
+            continue
+        whole = is_secret(value)
+        items = entries.items() if whole or not isinstance(value, dict) else value.items()
+        for key, item in items:
+            if not (whole or is_secret(item)):
+                kept[str(key)] = redact(item, placeholder)
+                continue
+            plain = unwrap(item)
+            if key == json_key:
+                if prop == "data" and isinstance(plain, str):
+                    try:
+                        plain = base64.b64decode(plain, validate=True).decode()
+                    except (ValueError, UnicodeDecodeError):
+                        plain = None
+                string_data[str(key)] = json_skeleton(plain, placeholder)
+            else:
+                string_data[str(key)] = placeholder
+    out = {k: v for k, v in inputs.items() if k not in ("data", "stringData")}
+    out = redact(out, placeholder)
+    if data:
+        out["data"] = data
+    if string_data:
+        out["stringData"] = string_data
+    return dict(out)
+
+
 def redacted_manifests(evaluation: Evaluation) -> list[dict[str, Any]]:
-    """Each Kubernetes object registered, with every secret value replaced by ``<secret:KEYS>``."""
+    """Each Kubernetes object registered, with every secret value replaced by ``<secret:KEYS>``.
+
+    A Secret's secret values are in ``stringData`` (:func:`_redacted_secret`), so ``kubectl apply --dry-run=server``
+    accepts every manifest as written.
+    """
     objects = []
     for reg in evaluation.resources:
         if not reg.type.startswith("kubernetes:"):
@@ -200,13 +286,16 @@ def redacted_manifests(evaluation: Evaluation) -> list[dict[str, Any]]:
         annotations = meta.get("annotations") if isinstance(meta, dict) else None
         keys = annotations.get(CONFIG_KEYS_ANNOTATION) if isinstance(annotations, dict) else None
         placeholder = f"<secret:{keys}>" if isinstance(keys, str) and keys else "[secret]"
-        inputs = dict(reg.inputs)
-        for prop in ("stringData", "data"):
-            value = inputs.get(prop)
-            if is_secret(value) and isinstance(unwrap(value), dict):
-                # Data keys are names, not values: keep them so the manifest still shows its shape.
-                inputs[prop] = {str(k): placeholder for k in unwrap(value)}
-        body = redact(inputs, placeholder)
+        if reg.type == SECRET:
+            body = _redacted_secret(dict(reg.inputs), placeholder)
+        else:
+            inputs = dict(reg.inputs)
+            for prop in ("stringData", "data"):
+                value = inputs.get(prop)
+                if is_secret(value) and isinstance(unwrap(value), dict):
+                    # Data keys are names, not values: keep them so the manifest still shows its shape.
+                    inputs[prop] = {str(k): placeholder for k in unwrap(value)}
+            body = redact(inputs, placeholder)
         api_version, kind = _api_version_kind(reg.type)
         objects.append({"apiVersion": api_version, "kind": kind, **{k: v for k, v in body.items() if k not in ("apiVersion", "kind")}})
     return objects
@@ -281,7 +370,11 @@ def main(args: argparse.Namespace) -> int:
 # --- where each value flows: derived from the example stacks' registrations ---------------------------
 
 EXAMPLE_CONFIGS = Path(__file__).resolve().parents[3] / "examples" / "config"
-"""The example configs (``pulumi config --json`` form) the flows are derived from."""
+"""The example configs (``pulumi config --json`` form) the flows are derived from, in a checkout (:func:`derive_flows`)."""
+FLOWS_FILE = "flows.json"
+"""The flows as package data of ``secret_chain.ops`` (pyproject.toml ``[tool.setuptools.package-data]``): an installed
+wheel has no ``examples/`` folder, so :func:`flows` reads what :func:`derive_flows` found in the checkout (``make esc``
+writes it; tests/test_cli_installed.py keeps the two equal)."""
 EXAMPLE_STACKS = (("production", "production.json"), ("preview-base", "preview.json"), ("preview-pr-1", "preview.json"))
 """Each stack kind, with the example config it is evaluated with."""
 PR_STACK = "preview-pr-<N>"
@@ -389,14 +482,54 @@ def _variants(config: dict[str, str], secret_keys: list[str]) -> list[tuple[dict
     return out
 
 
+Flows = dict[str, tuple[tuple[str, tuple[str, ...]], ...]]
+"""config key → ((target, stack kinds), …)."""
+
+
 @functools.cache
-def flows() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+def flows() -> Flows:
+    """Where each config key's value lands: key → ((target, stack kinds), …), as :func:`derive_flows` found it.
+
+    Read from the package's own data (:data:`FLOWS_FILE`), so an installed package says what a checkout says; a
+    package without it is broken, and is told as an error rather than as empty cells.
+    """
+    from importlib import resources
+
+    try:
+        text = resources.files("secret_chain.ops").joinpath(FLOWS_FILE).read_text(encoding="utf-8")
+    except OSError as err:
+        raise SecretChainError(f"the package data secret_chain/ops/{FLOWS_FILE} cannot be read ({err.strerror}): reinstall secret-chain") from None
+    document = json.loads(text)
+    return {key: tuple((target, tuple(stacks)) for target, stacks in targets) for key, targets in document["flows"].items()}
+
+
+def flows_document(found: Flows) -> str:
+    """The text of :data:`FLOWS_FILE` for ``found``: sorted, one target per line, ending in a newline."""
+    def dumped(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    keys = [
+        f"  {dumped(key)}: [\n" + ",\n".join(f"   {dumped([target, list(stacks)])}" for target, stacks in targets) + "\n  ]"
+        for key, targets in sorted(found.items())
+    ]
+    head = dumped("make esc (secret_chain.ops.plan.write_flows), from examples/config; do not edit by hand")
+    return f'{{\n "generatedBy": {head},\n "flows": {{\n' + ",\n".join(keys) + "\n }\n}\n"
+
+
+def write_flows() -> Path:
+    """Write :data:`FLOWS_FILE` next to this module from the checkout's examples (:func:`derive_flows`); its path."""
+    path = Path(__file__).with_name(FLOWS_FILE)
+    path.write_text(flows_document(derive_flows()), encoding="utf-8")
+    return path
+
+
+def derive_flows(configs: Path = EXAMPLE_CONFIGS) -> Flows:
     """Where each config key's value lands, derived from the example stacks: key → ((target, stack kinds), …).
 
-    Each stack kind is evaluated offline with its example config (:data:`EXAMPLE_STACKS`), and again with the keys
-    the example leaves unset (the previous Prometheus token, a Flux token instead of the App). A target is
+    Each stack kind is evaluated offline with its example config (:data:`EXAMPLE_STACKS`, from ``configs``), and again
+    with the keys the example leaves unset (the previous Prometheus token, a Flux token instead of the App). A target is
     :func:`links`' ``Secret <namespace>/<name> [<data keys>]``, with only the data keys the value reaches
-    (:func:`reached`), or a GitHub Actions secret or variable. Empty when the examples are not there (an installed package).
+    (:func:`reached`), or a GitHub Actions secret or variable. Needs the checkout's ``examples/config``.
     """
     found: dict[str, dict[str, list[str]]] = {}
 
@@ -410,9 +543,9 @@ def flows() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
                     stacks.append(label)
 
     for stack, example in EXAMPLE_STACKS:
-        path = EXAMPLE_CONFIGS / example
+        path = configs / example
         if not path.is_file():
-            return {}
+            raise SecretChainError(f"{path} is missing: the flows are derived from the example configs of a checkout")
         config, secret_keys = load_config_file(path)
         evaluation = _evaluated(config, secret_keys, stack)
         if evaluation is None:

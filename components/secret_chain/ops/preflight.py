@@ -51,6 +51,40 @@ class Problem:
         return problem_line(f'config "{self.key}" {self.message}', self.fix)
 
 
+CLUSTER_PERMISSION = "get on customresourcedefinitions (apiextensions.k8s.io, cluster-scoped)"
+"""The one permission ``--cluster`` uses: it reads CRDs with ``kubectl get crd <name> -o json``, nothing else."""
+
+
+@dataclass
+class ClusterCheck:
+    """What ``--cluster`` read of the running cluster with kubectl, what passed, or why it could not run."""
+
+    context: str
+    """The kubeconfig context (empty: kubectl's current one)."""
+    reads: list[str] = field(default_factory=list)
+    """The CRDs read (``kubectl get crd <name> -o json``), in order."""
+    passed: list[str] = field(default_factory=list)
+    """One line per check that passed (:func:`secret_chain.upstream.served_api_problems`)."""
+    error: str = ""
+    """Why the check could not run (kubectl missing, the cluster unreachable); empty when it ran."""
+
+    @property
+    def ran(self) -> bool:
+        """True when every read the check needed was answered."""
+        return not self.error
+
+    def as_json(self) -> dict[str, Any]:
+        """Machine-readable (camelCase, as every command's JSON)."""
+        return {
+            "context": self.context or None,
+            "ran": self.ran,
+            "permission": CLUSTER_PERMISSION,
+            "reads": [f"kubectl get crd {name} -o json" for name in self.reads],
+            "passed": self.passed,
+            "error": self.error or None,
+        }
+
+
 @dataclass
 class Report:
     """The outcome of a preflight check."""
@@ -67,6 +101,8 @@ class Report:
     warnings: list[Problem] = field(default_factory=list)
     built: list[str] = field(default_factory=list)
     """Every part the stack builds, sub-parts included (for the checks of a running cluster)."""
+    cluster: ClusterCheck | None = None
+    """What ``--cluster`` checked of the running cluster (None: not asked)."""
 
     @property
     def ok(self) -> bool:
@@ -84,7 +120,14 @@ class Report:
             "checked": self.checked,
             "problems": [p.__dict__ for p in self.problems],
             "warnings": [p.__dict__ for p in self.warnings],
+            "cluster": self.cluster.as_json() if self.cluster is not None else None,
         }
+
+    def exit_code(self) -> int:
+        """0 ready; 1 a problem (the config's or the cluster's); 2 the cluster check could not run (the config is fine)."""
+        if self.problems:
+            return 1
+        return 2 if self.cluster is not None and not self.cluster.ran else 0
 
 
 def check(config: Mapping[str, str], secret_keys: Sequence[str], stack: str) -> Report:
@@ -288,10 +331,40 @@ def render_text(report: Report) -> str:
     if report.warnings:
         lines += ["", f"{len(report.warnings)} warning(s):"]
         lines += [f"  ! {p.line()}" for p in report.warnings]
-    lines += ["", "OK: the config is ready for `pulumi up`." if report.ok else "NOT READY: fix the problems above, then run preflight again."]
+    lines += _cluster_lines(report.cluster)
+    if not report.ok:
+        lines += ["", "NOT READY: fix the problems above, then run preflight again."]
+    elif report.cluster is not None and not report.cluster.ran:
+        lines += ["", "CLUSTER NOT CHECKED: the config is ready for `pulumi up`, but the running cluster could not be checked (above)."]
+    elif report.cluster is not None:
+        lines += ["", "OK: the config is ready for `pulumi up`, and the running cluster serves what the built parts write."]
+    else:
+        lines += ["", "OK: the config is ready for `pulumi up`."]
     # Each line escaped whole (validators.printable): a value in it (github:owner, a configured name) may hold a newline
     # or an escape sequence, which would forge a line of its own (an OK after the problems) or rewrite the screen.
     return "".join(f"{printable(line)}\n" for line in lines)
+
+
+def _cluster_lines(cluster: ClusterCheck | None) -> list[str]:
+    """The running cluster's part of the text report: what kubectl read and what passed, or why nothing could be read."""
+    if cluster is None:
+        return []
+    where = f"context {cluster.context}" if cluster.context else "kubectl's current context"
+    if not cluster.ran:
+        return [
+            "",
+            f"Cluster ({where}): NOT CHECKED: the cluster check could not run: {cluster.error}",
+            "  The config results above stand; run preflight --cluster again once kubectl reaches the cluster.",
+        ]
+    if not cluster.reads:
+        return ["", f"Cluster ({where}): nothing to read: no part this stack builds writes a custom resource."]
+    lines = [
+        "",
+        f"Cluster ({where}), read with kubectl get crd <name> -o json (permission: {CLUSTER_PERMISSION}):",
+        f"  CRDs read: {', '.join(cluster.reads)}",
+    ]
+    lines += [f"  ✓ {line}" for line in cluster.passed]
+    return lines
 
 
 # --- the command: secret-chain preflight -----------------------------------------------------------
@@ -301,7 +374,8 @@ EXAMPLES = """examples:
   secret-chain preflight --stack preview-base --config preview.json
   pulumi config --show-secrets --json --stack production | secret-chain preflight --stack production --config -
 
-Exit status: 0 when the config is ready, 1 when something is missing or malformed, 2 on bad arguments.
+Exit status: 0 when the config is ready, 1 when something is missing or malformed (or the cluster serves too old an
+API), 2 on bad arguments or when --cluster could not reach the cluster (the config's results are printed all the same).
 """
 
 
@@ -326,12 +400,30 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(func=main)
 
 
-def check_cluster(report: Report, crd: Callable[[str], dict[str, Any] | None]) -> None:
-    """Add a problem for each CRD version a built part writes that the cluster (``crd(name)``, its CRD or None) does not serve."""
+def check_cluster(report: Report, crd: Callable[[str], dict[str, Any] | None], context: str | None = None) -> None:
+    """Check the running cluster (``crd(name)``: its CRD, or None) against the CRD versions the built parts write.
+
+    A problem for each version it does not serve, and :attr:`Report.cluster` saying what was read and what passed.
+
+    A read that fails (kubectl missing, the cluster unreachable: :func:`secret_chain.ops._io.kubectl_crd` raises) stops
+    the cluster check only: the report keeps the config's results and says that the cluster could not be checked.
+    """
     from secret_chain.upstream import served_api_problems
 
+    cluster = report.cluster = ClusterCheck(context or "")
+
+    def read(name: str) -> dict[str, Any] | None:
+        cluster.reads.append(name)
+        return crd(name)
+
     app_mode = catalog.FLUX_GITHUB_APP_ID.key in report.checked
-    for line in served_api_problems(set(report.built), app_mode, crd):
+    try:
+        lines = served_api_problems(set(report.built), app_mode, read, cluster.passed)
+    except SecretChainError as err:
+        cluster.error = str(err)
+        cluster.passed.clear()
+        return
+    for line in lines:
         report.problems.append(Problem("cluster", "cluster", line, "", ""))
 
 
@@ -375,9 +467,9 @@ def main(args: argparse.Namespace) -> int:
     report = check(config, secret_keys, args.stack)
     check_cluster_access(report, config, os.environ, os.path.expanduser("~"))
     if args.cluster:
-        check_cluster(report, lambda name: _io.kubectl_crd(name, args.context))
+        check_cluster(report, lambda name: _io.kubectl_crd(name, args.context), args.context)
     if args.json:
         print(json.dumps(report.as_json(), indent=2, sort_keys=True))
     else:
         sys.stdout.write(render_text(report))
-    return 0 if report.ok else 1
+    return report.exit_code()

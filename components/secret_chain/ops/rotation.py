@@ -5,6 +5,10 @@ annotation) and each GitHub Actions secret written by the chain is matched to it
 ``modified`` timestamp (else ``created``) is compared with the catalog's schedule. A Secret fed by
 several keys (the GHCR pull secret: username and token) is modified when any of them changes, so its
 time is an upper bound on the age of each value.
+
+A deprecated key (the catalog's ``deprecated``: ``ci:pulumiAccessToken``, ``ci:workflowDispatchToken``) is never due:
+nothing reads it, so its report is how to retire it (its remove command and the runbook's retire steps), never how to
+renew it. Every step names the environment that holds its key for the stack in the state, the one its fix names.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any
 from secret_chain import catalog
 from secret_chain import validators as v
 from secret_chain.chain import parse_stack
-from secret_chain.config import esc_environment, fix_command
+from secret_chain.config import esc_environment, fix_command, remove_command
 from secret_chain.errors import SecretChainError
 from secret_chain.github_actions import BY_GITHUB_NAME
 from secret_chain.kube import CONFIG_KEYS_ANNOTATION
@@ -52,11 +56,15 @@ class Item:
     """Catalog schedule in days; None for event-driven rotation."""
     due: datetime | None
     status: str
-    """overdue, due, ok, unscheduled or unknown (no timestamp in the state)."""
+    """overdue, due, ok, unscheduled, unknown (no timestamp in the state) or deprecated (retire it, never renew it)."""
 
     def as_json(self, environment: str) -> dict[str, Any]:
-        """Machine-readable row."""
+        """Machine-readable row: how to renew it (``generate``, ``fix``, ``steps``), or how to retire a deprecated key.
+
+        A deprecated key's ``fix`` removes it and ``retire`` lists the steps; it has no ``steps`` and no ``generate``.
+        """
         entry = catalog.get(self.config_key)
+        deprecated = self.status == DEPRECATED
         return {
             "configKey": self.config_key,
             "resource": self.resource,
@@ -66,11 +74,20 @@ class Item:
             "rotation": entry.rotation.value,
             "due": self.due.isoformat() if self.due else None,
             "status": self.status,
-            "generate": runbook.of(entry).generate,
-            "fix": fix_command(entry, environment),
-            "steps": rotation_steps(entry, environment),
+            "generate": None if deprecated else runbook.of(entry).generate,
+            "fix": remove_command(entry, environment) if deprecated else fix_command(entry, environment),
+            "steps": [] if deprecated else rotation_steps(entry, environment),
+            "retire": retire_steps(entry, environment) if deprecated else [],
             "guide": doc_link(self.config_key),
         }
+
+
+DEPRECATED = "deprecated"
+
+
+def retire_steps(entry: catalog.Key, environment: str) -> list[str]:
+    """How to retire a deprecated key for a stack attaching ``environment``: the runbook's steps after the one saying so."""
+    return rotation_steps(entry, environment)[1:]
 
 
 def parse_time(text: str, what: str) -> datetime:
@@ -152,6 +169,11 @@ def scan(resources: list[dict[str, Any]], now: datetime, warn_days: int) -> list
     items: list[Item] = []
     for res in resources:
         for key, where in holders(res):
+            if catalog.get(key).deprecated:
+                stamp = res.get("modified") or res.get("created")
+                modified = parse_time(str(stamp), f"timestamp of {res.get('urn')}") if stamp else None
+                items.append(Item(key, where, str(res.get("urn", "")), modified, None, None, DEPRECATED))
+                continue
             days = catalog.get(key).rotation.days
             stamp = res.get("modified") or res.get("created")
             modified = parse_time(str(stamp), f"timestamp of {res.get('urn')}") if stamp else None
@@ -167,7 +189,7 @@ def scan(resources: list[dict[str, Any]], now: datetime, warn_days: int) -> list
             else:
                 status = "ok"
             items.append(Item(key, where, str(res.get("urn", "")), modified, days, due, status))
-    order = {"overdue": 0, "due": 1, "unknown": 2, "ok": 3, "unscheduled": 4}
+    order = {"overdue": 0, "due": 1, DEPRECATED: 2, "unknown": 3, "ok": 4, "unscheduled": 5}
     return sorted(items, key=lambda i: (order[i.status], i.due or now, i.config_key, i.resource))
 
 
@@ -200,6 +222,10 @@ def render_text(items: list[Item], environment: str, now: datetime, warn_days: i
         ]
         if runbook.of(entry).rotate:
             lines.append(f"    without downtime: {len(runbook.of(entry).rotate)} steps in {doc_link(item.config_key)}")
+    for item in (i for i in items if i.status == DEPRECATED):
+        entry = catalog.get(item.config_key)
+        lines += ["", f"  DEPRECATED: {item.config_key} in {item.resource}: not rotated any more, nothing reads it ({entry.deprecated}); retire it:"]
+        lines += [f"    {n}. {step}" for n, step in enumerate(retire_steps(entry, environment), start=1)]
     unknown = [i for i in items if i.status == "unknown"]
     for item in unknown:
         lines.append(f"  UNKNOWN: {item.config_key} in {item.resource}: the state has no created/modified time")
@@ -209,7 +235,9 @@ def render_text(items: list[Item], environment: str, now: datetime, warn_days: i
     due = sum(1 for i in items if i.status == "due")
     if not items:
         lines.append("  no chain secrets found in the state")
-    lines += ["", f"{overdue} overdue, {due} due soon, {ok} ok, {unscheduled} rotated on events only, {len(unknown)} unknown"]
+    retired = sum(1 for i in items if i.status == DEPRECATED)
+    summary = f"{overdue} overdue, {due} due soon, {ok} ok, {unscheduled} rotated on events only, {len(unknown)} unknown"
+    lines += ["", summary + (f", {retired} deprecated to retire" if retired else "")]
     # Each line escaped whole (validators.printable): the object names and environments come from the state file, and a
     # newline or an escape sequence in one would forge a line (an "ok") or rewrite the screen.
     return "".join(f"{v.printable(line)}\n" for line in lines)
@@ -223,6 +251,7 @@ def render_json(items: list[Item], environment: str, now: datetime, warn_days: i
         "escEnvironment": environment,
         "overdue": sum(1 for i in items if i.status == "overdue"),
         "due": sum(1 for i in items if i.status == "due"),
+        "deprecated": sum(1 for i in items if i.status == DEPRECATED),
         "items": [i.as_json(environment) for i in items],
     }
 

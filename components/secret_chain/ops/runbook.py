@@ -2,10 +2,10 @@
 
 The schema of a key (its name, secrecy, check, tier, purpose and example, which error messages use) is
 :mod:`secret_chain.catalog`; this module holds what people read about it, rendered by the operator tools
-(``secret-chain inventory``: the README's tables and docs/rotation.md; ``secret-chain rotation``). No component
-reads it. :data:`RUNBOOK` has one entry per catalog key, keyed by the catalog's own objects
-(tests/test_runbook.py keeps the two equal); its sentences may name keys, never as a bare string constant
-(tests/test_key_literals.py).
+(``secret-chain inventory``: the tables of docs/secrets.md and docs/rotation.md; ``secret-chain rotation``; the
+troubleshooting page, :mod:`secret_chain.ops.site`). No component reads it. :data:`RUNBOOK` has one entry per
+catalog key, keyed by the catalog's own objects (tests/test_runbook.py keeps the two equal); its sentences may name
+keys, never as a bare string constant (tests/test_key_literals.py).
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ class Runbook:
     rotate: tuple[str, ...] = ()
     """How to replace the value without downtime, one step per item (rendered numbered into docs/rotation.md).
 
-    ``{set}`` in a step stands for this key's ``pulumi env set`` (or ``pulumi config set``) command."""
+    ``{set}`` in a step stands for this key's ``pulumi env set`` (or ``pulumi config set``) command, :func:`env_of` for
+    the environment that holds a key and :func:`remove` for the command that removes one: each is filled in for the
+    stack at hand (:func:`secret_chain.ops.inventory.rotation_steps`), so a step names one environment, the right one."""
     reload: str = ""
     """When the consumers pick up a new value, and so whether they need a restart (a rollout trigger)."""
     stays: str = ""
@@ -72,12 +74,21 @@ _UP_ACTIONS = "pulumi up on production and preview-base (the stacks that write t
 _OIDC_WORKFLOWS = "preview-deploy.yml, preview-cleanup.yml, scheduled-checks.yml"
 
 
+def env_of(entry: Key) -> str:
+    """In a step: the ESC environment that holds ``entry`` for the stack at hand (:func:`secret_chain.environments.home_of`)."""
+    return "{env:" + entry.key + "}"
+
+
+def remove(entry: Key) -> str:
+    """In a step: the command that removes ``entry`` from the environment that holds it (:func:`secret_chain.config.remove_command`)."""
+    return "{rm:" + entry.key + "}"
+
+
 def _retire(entry: Key, replaced: str, github_name: str) -> tuple[str, ...]:
     """The steps that retire a deprecated credential: remove it from ESC, let pulumi up delete its Actions secret, revoke it."""
     return (
         f"Not rotated any more: deprecated in {DEPRECATED_SINCE}, removed in {REMOVED_IN} ({replaced}). Retire it instead.",
-        f"pulumi env rm <org>/secret-chain/<Environment> pulumiConfig.{entry} (always with the path: without it, "
-        "pulumi env rm deletes the whole environment).",
+        f"{remove(entry)} (always with the path: without it, pulumi env rm deletes the whole environment).",
         _UP_ACTIONS + f": GitHubActionsSecrets no longer writes {github_name}, so pulumi up deletes that Actions secret.",
         "Revoke the token where it was made (it is no longer read anywhere).",
     )
@@ -132,16 +143,16 @@ RUNBOOK: dict[Key, Runbook] = {
             # which ps shows every user. env get --value string ends the value with a newline (pulumi/esc
             # cmd/esc/cli/env_open.go, case "string"), which --string would keep: tr drops it.
             "Phase 1: copy the current token into prometheus:previousAuthToken, without printing it or putting it on a command "
-            "line: pulumi env get <org>/secret-chain/<Environment> pulumiConfig.prometheus:authToken --value string --show-secrets "
-            "| tr -d '\\n' | pulumi env set <org>/secret-chain/<Environment> pulumiConfig.prometheus:previousAuthToken --secret "
-            "--string --file -",
+            f"line: pulumi env get {env_of(catalog.PROMETHEUS_TOKEN)} pulumiConfig.prometheus:authToken --value string --show-secrets "
+            f"| tr -d '\\n' | pulumi env set {env_of(catalog.PROMETHEUS_PREVIOUS_TOKEN)} pulumiConfig.prometheus:previousAuthToken "
+            "--secret --string --file -",
             "Then set the new token (the command makes it: 32 random bytes): {set}",
             "pulumi up: the app Secret now holds PROMETHEUS_AUTH_TOKEN (new) and PROMETHEUS_AUTH_TOKEN_PREVIOUS (old), "
             "both of which the app must accept; the ServiceMonitor's Secret keeps the old token, so Prometheus keeps "
             "sending a token every pod accepts; the rollout annotation changes and the app's pods roll.",
             "Wait for the rollout: kubectl rollout status deployment/<app> -n <namespace>.",
-            "Phase 2: pulumi env rm <org>/secret-chain/<Environment> pulumiConfig.prometheus:previousAuthToken (always with the path: "
-            "without it, pulumi env rm deletes the whole environment).",
+            f"Phase 2: {remove(catalog.PROMETHEUS_PREVIOUS_TOKEN)} (always with the path: without it, pulumi env rm deletes the "
+            "whole environment).",
             "Switch Prometheus first: pulumi up --target <URN of the Secret ending in prometheus-monitor> (pulumi stack "
             "--show-urns lists it): the Secret Prometheus reads now holds the new token while every pod still accepts both; "
             "give the Prometheus Operator a minute to reload Prometheus (the target stays up throughout).",
@@ -159,7 +170,7 @@ RUNBOOK: dict[Key, Runbook] = {
         scopes="none (the previous shared random value)",
         rotate=(
             "Not rotated itself: it is set in phase 1 of prometheus:authToken's rotation and removed in phase 2 "
-            "(pulumi env rm <org>/secret-chain/<Environment> pulumiConfig.prometheus:previousAuthToken, then pulumi up).",
+            f"({remove(catalog.PROMETHEUS_PREVIOUS_TOKEN)}, then pulumi up).",
         ),
         reload=_PROMETHEUS_APP,
     ),

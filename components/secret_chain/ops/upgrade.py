@@ -125,7 +125,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="remove from one stack's exported state the Kubernetes objects another stack also holds (upgrade step)",
         description=(
             "Write --state without the Kubernetes objects --other holds too, and without references to them, for "
-            "`pulumi stack import`: the stack then forgets them without deleting them (README, One cluster for both environments)."
+            "`pulumi stack import`: the stack then forgets them without deleting them (docs/prerequisites.md, One cluster for both environments)."
         ),
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
