@@ -36,7 +36,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -363,8 +363,25 @@ def schedule(repo: str, cron: str = "17 6 * * 1") -> Event:
     return Event("schedule", {"schedule": cron, "repository": {"full_name": repo, "default_branch": "main"}}, "refs/heads/main", "f" * 40)
 
 
-def dispatch(repo: str, ref: str = "refs/heads/main") -> Event:
-    return Event("workflow_dispatch", {"inputs": {}, "ref": ref, "repository": {"full_name": repo, "default_branch": "main"}}, ref, "e" * 40)
+def dispatch(repo: str, ref: str = "refs/heads/main", inputs: Mapping[str, str] | None = None) -> Event:
+    """A ``workflow_dispatch`` event with the ``inputs`` the dispatcher typed (the payload's ``inputs``)."""
+    payload = {"inputs": dict(inputs or {}), "ref": ref, "repository": {"full_name": repo, "default_branch": "main"}}
+    return Event("workflow_dispatch", payload, ref, "e" * 40)
+
+
+def _inputs(document: Mapping[str, Any], event: Event) -> dict[str, Any]:
+    """The ``inputs`` context: for ``workflow_dispatch`` each declared input, the dispatcher's value else its ``default``;
+    for any other event empty (GitHub docs, "Contexts" → ``inputs``: "available in a workflow triggered by the
+    workflow_dispatch event"; an undeclared input is refused: "Unexpected inputs provided")."""
+    if event.name != "workflow_dispatch":
+        return {}
+    on = document.get("on") or {}
+    declared = ((on.get("workflow_dispatch") if isinstance(on, dict) else None) or {}).get("inputs") or {}
+    given = dict(event.payload.get("inputs") or {})
+    unexpected = sorted(set(given) - set(declared))
+    if unexpected:
+        raise AssertionError(f"Unexpected inputs provided: {unexpected}")
+    return {name: given.get(name, (spec or {}).get("default", "")) for name, spec in declared.items()}
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -434,10 +451,19 @@ class JobResult:
     """The job's ``$RUNNER_TEMP`` (``runner.temp``)."""
     workspace: Path | None = None
     """The job's ``$GITHUB_WORKSPACE``."""
+    outputs: dict[str, str] = field(default_factory=dict)
+    """``jobs.<job_id>.outputs`` evaluated at the end of the job (GitHub docs, "Passing information between jobs": "Job
+    outputs containing expressions are evaluated on the runner at the end of each job"); an output that evaluates to the
+    empty string is not set, so a matrix run's unique output names combine (:func:`needs_of`)."""
 
     @property
     def ok(self) -> bool:
         return all(s.outcome != "failure" for s in self.steps)
+
+    @property
+    def result(self) -> str:
+        """The job's result as the ``needs`` context gives it: success, failure or skipped."""
+        return "skipped" if self.skipped else "success" if self.ok else "failure"
 
     @property
     def log(self) -> str:
@@ -445,6 +471,25 @@ class JobResult:
 
     def failed(self) -> list[StepResult]:
         return [s for s in self.steps if s.outcome == "failure"]
+
+
+def needs_of(**jobs: Sequence[JobResult]) -> dict[str, dict[str, Any]]:
+    """The ``needs`` context of a job that needs these jobs (each the runs of its matrix, or its one run).
+
+    GitHub docs, "Contexts" → ``needs``: ``needs.<job_id>.result`` is success, failure, cancelled or skipped, and
+    ``needs.<job_id>.outputs`` the job's outputs; "Passing information between jobs" → "Using job outputs in a matrix
+    job": "When using a matrix, job outputs will be combined from all jobs inside the matrix" (its example gives each
+    matrix run an output name of its own). A matrix job fails when any of its runs fails, and is skipped when every run is.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name, runs in jobs.items():
+        results = {r.result for r in runs}
+        result = "failure" if "failure" in results else "skipped" if results == {"skipped"} else "success"
+        outputs: dict[str, str] = {}
+        for run in runs:
+            outputs.update(run.outputs)
+        out[name.replace("_", "-")] = {"result": result, "outputs": outputs}
+    return out
 
 
 _NOT_IN_A_CHECKOUT = {".venv", ".pulumi", "__pycache__", ".git", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis"}
@@ -479,7 +524,7 @@ PYTHONPATH="$code_path${{PYTHONPATH:+:$PYTHONPATH}}" exec "{python}" -c 'import 
 """
 
 _MAKE = """#!/bin/bash
-# make stand-in: `make setup` links the test interpreter (which has every dependency) as .venv/bin/python and the
+# make stand-in: `make setup` wraps the test interpreter (which has every dependency) as .venv/bin/python and the
 # package's console script as .venv/bin/secret-chain (the workspace's own copy), instead of installing; `make
 # policy-venv` links it as policy/venv/bin/python (the pack's virtualenv); other targets go to the real make.
 if [ "$1" = setup ] && [ "$2" = policy-venv ] && [ $# -eq 2 ]; then
@@ -492,8 +537,14 @@ fi
 if [ "$1" = setup ] && [ $# -eq 1 ]; then
   ws="$PWD"
   mkdir -p .venv/bin
-  ln -sf "{python}" .venv/bin/python
-  ln -sf "{python}" .venv/bin/python3
+  # .venv/bin/python runs the workspace's own package as an installed one would (`python -m secret_chain...`).
+  for name in python python3; do
+    cat > ".venv/bin/$name" <<EOF
+#!/bin/bash
+PYTHONPATH="$ws/components\\${{PYTHONPATH:+:\\$PYTHONPATH}}" exec "{python}" "\\$@"
+EOF
+    chmod +x ".venv/bin/$name"
+  done
   cat > .venv/bin/secret-chain <<EOF
 #!/bin/bash
 PYTHONPATH="$ws/components\\${{PYTHONPATH:+:\\$PYTHONPATH}}" exec "{python}" -m secret_chain "\\$@"
@@ -523,6 +574,8 @@ def _check_trigger(workflow: str, on: Any, event: Event) -> None:
         types = (triggers[event.name] or {}).get("types") or _DEFAULT_TYPES[event.name]
         if action not in types:
             raise AssertionError(f"{workflow} does not run on {event.name} {action} (types: {list(types)})")
+
+
 def matrix_entries(job: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One matrix context per run of the job: the combinations of its `strategy.matrix` lists, then each `include`
     entry that extends none of them as a run of its own (GitHub docs, "Running variations of jobs in a workflow":
@@ -573,6 +626,12 @@ class Runner:
         self.root = root
         self.tools = tmp / "tools"
         self.pulumi_bin = tmp / "pulumi-cli"
+        self.api_url = "https://api.github.com"
+        """``GITHUB_API_URL`` of every job (GitHub docs, "Variables" → default environment variables: "Returns the API URL.
+        For example: https://api.github.com"); a test points it at a stand-in GitHub API as GitHub Enterprise Server would."""
+        self.host_env: dict[str, str] = {}
+        """The runner machine's own environment (a self-hosted runner's settings): what a test adds to every step, such as a
+        stand-in API's base URL."""
         self._write_standins()
 
     def _write_standins(self) -> None:
@@ -639,14 +698,31 @@ class Runner:
 
     # --- a workflow job ----------------------------------------------------------------------------------------------
 
-    def run_job(self, workflow: str, job_id: str, event: Event, *, matrix: Mapping[str, Any] | None = None, until: str | None = None) -> JobResult:
+    def run_job(
+        self,
+        workflow: str,
+        job_id: str,
+        event: Event,
+        *,
+        matrix: Mapping[str, Any] | None = None,
+        until: str | None = None,
+        needs: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> JobResult:
         """Run one job of ``workflow`` for ``event`` (one run of its matrix). ``until`` names a step (its ``name`` or
-        ``id``): the job stops after it, as if cancelled there, so a test can look at the state that step leaves."""
+        ``id``): the job stops after it, as if cancelled there, so a test can look at the state that step leaves.
+        ``needs``: the ``needs`` context (:func:`needs_of`) of the jobs its ``needs:`` names, which must be exactly those;
+        the job's ``if:`` status functions see their results (GitHub docs, "Workflow syntax" → ``jobs.<job_id>.needs``:
+        "If a job fails or is skipped, all jobs that need it are skipped unless the jobs use a conditional expression
+        that causes the job to continue")."""
         document = yaml.safe_load((self.root / ".github" / "workflows" / workflow).read_text())
         if True in document:  # YAML 1.1 reads `on` as true
             document["on"] = document.pop(True)
         _check_trigger(workflow, document["on"], event)
         job = document["jobs"][job_id]
+        declared_needs = job.get("needs") or []
+        declared_needs = [declared_needs] if isinstance(declared_needs, str) else list(declared_needs)
+        if set(declared_needs) != set(needs or {}):
+            raise AssertionError(f"{workflow}/{job_id} needs {sorted(declared_needs)}: give exactly their results (needs_of)")
         matrix = _matrix_run(job, matrix)
         result = JobResult(workflow, job_id)
         run_dir = self.tmp / f"run-{workflow}-{job_id}-{len(list(self.tmp.glob('run-*')))}"
@@ -688,12 +764,15 @@ class Runner:
             "steps": {},
             "job": {"status": "success"},
             "env": {},
-            "inputs": {},
+            "inputs": _inputs(document, event),
             "strategy": {},
+            "needs": {k: dict(v) for k, v in (needs or {}).items()},
         }
         workflow_env = {k: interpolate(to_string(v), contexts) for k, v in (document.get("env") or {}).items()}
         contexts["env"] = dict(workflow_env)
-        if not condition(job.get("if"), contexts, {"success": True, "failure": False, "cancelled": False}):
+        needed = {str(v.get("result")) for v in (needs or {}).values()}
+        job_status = {"success": needed <= {"success"}, "failure": "failure" in needed, "cancelled": False}
+        if not condition(job.get("if"), contexts, job_status):
             result.skipped = True
             return result
         job_env = dict(workflow_env)
@@ -734,7 +813,11 @@ class Runner:
                 "GITHUB_EVENT_NAME": event.name,
                 "GITHUB_EVENT_PATH": str(event_path),
                 "GITHUB_JOB": job_id,
+                "GITHUB_SERVER_URL": "https://github.com",
+                "GITHUB_API_URL": self.api_url,
+                "GITHUB_RUN_ID": "1",
                 "RUNNER_TEMP": str(temp),
+                **self.host_env,
                 "RUNNER_OS": "Linux",
                 WORLD_ENV: str(self.world_path),
                 **{k: str(v) for k, v in files.items()},
@@ -782,6 +865,10 @@ class Runner:
                 contexts["job"] = {"status": "failure"}
             if until is not None and until in (step.get("name"), step.get("id")):
                 break
+        for name, expression in (job.get("outputs") or {}).items():
+            value = interpolate(to_string(expression), contexts)
+            if value:
+                result.outputs[str(name)] = value
         return result
 
     def _run(

@@ -186,7 +186,8 @@ def healthy(s: Setup) -> None:
     gh.add_app(flux_app, s.value("flux:githubAppPrivateKey"), slug="acme-flux")
     repository = s.value("secret-chain:githubRepository")
     owner = repository.split("/")[0]
-    gh.add_installation(1001, ci_app, owner, {"contents": "write", "pull_requests": "write", "metadata": "read"}, repositories=(repository,))
+    ci_permissions = {"contents": "write", "pull_requests": "write", "issues": "write", "metadata": "read"}
+    gh.add_installation(1001, ci_app, owner, ci_permissions, repositories=(repository,))
     gh.add_installation(s.value("flux:githubAppInstallationId"), flux_app, owner, {"contents": "write", "metadata": "read"})
     updated = NOW - datetime.timedelta(days=3)
     variables = {"PULUMI_ORG": (owner, updated), "APP_ID": (ci_app, updated)}

@@ -37,7 +37,9 @@ FORK_GUARD = "github.event.pull_request.head.repo.full_name == github.repository
 TRIGGERING = re.compile(r"\bgit\s+push\b|\bgh\s+(pr\s+create|workflow\s+run|api\b.*dispatches)|createWorkflowDispatch|repository_dispatch")
 # Every GitHub write a run step can make: the above, plus comments and edits of pull requests.
 GITHUB_WRITE = re.compile(
-    TRIGGERING.pattern + r"|\bgh\s+pr\s+(comment|edit|close|merge|review)\b|\bgh\s+api\b.*(-X|--method)\s*(POST|PATCH|PUT|DELETE)"
+    TRIGGERING.pattern
+    + r"|\bgh\s+pr\s+(comment|edit|close|merge|review)\b|\bgh\s+api\b.*(-X|--method)\s*(POST|PATCH|PUT|DELETE)"
+    + r"|\bgh\s+issue\s+(create|edit|close|reopen|comment|delete)\b|\bgh\s+label\s+(create|edit|delete|clone)\b"
 )
 WRITE_SCOPES = {"actions", "contents", "pull-requests", "issues", "packages", "deployments", "statuses", "checks", "id-token"}
 
@@ -71,7 +73,7 @@ def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_the_workflows_exist() -> None:
-    assert {"test.yml", "preview-deploy.yml", "preview-cleanup.yml", "scheduled-checks.yml"} <= set(NAMES)
+    assert {"test.yml", "preview-deploy.yml", "preview-cleanup.yml", "scheduled-checks.yml", "doctor.yml"} <= set(NAMES)
 
 
 @pytest.mark.parametrize("path", FILES, ids=NAMES)
@@ -194,6 +196,7 @@ APP_PERMISSIONS = {
     ("preview-deploy.yml", "deploy"): {"permission-pull-requests": "write"},
     ("scheduled-checks.yml", "inventory"): {"permission-contents": "write", "permission-pull-requests": "write"},
     ("flux-image-updates-pr.yml", "pull-request"): {"permission-contents": "read", "permission-pull-requests": "write"},
+    ("doctor.yml", "issue"): {"permission-issues": "write"},  # one issue: list, create, edit, close; its label
 }
 
 
@@ -260,7 +263,7 @@ def test_pulumi_cloud_is_reached_with_a_short_lived_oidc_token(workflow: str, na
 
 def test_every_pulumi_cloud_workflow_uses_oidc() -> None:
     using = {w for w, _, job in all_jobs() for s in steps(job) if str(s.get("uses", "")).startswith(AUTH_ACTION)}
-    assert using == {"preview-deploy.yml", "preview-cleanup.yml", "scheduled-checks.yml"}
+    assert using == {"preview-deploy.yml", "preview-cleanup.yml", "scheduled-checks.yml", "doctor.yml"}
 
 
 LOGIN_CHECK = "Check the Pulumi Cloud login settings"
@@ -571,9 +574,21 @@ def _credentials_steps() -> list[tuple[str, str, dict[str, Any], dict[str, Any]]
     return [(w, n, job, s) for w, n, job in all_jobs() for s in steps(job) if s.get("name") == CREDENTIALS]
 
 
+def doctor_steps() -> list[tuple[str, str, int]]:
+    """The steps that run `secret-chain doctor`, which reads the cluster too (its Kubernetes links)."""
+    return [
+        (w, n, i)
+        for w, n, job in all_jobs()
+        for i, step in enumerate(steps(job))
+        if any(c[:2] == ["secret-chain", "doctor"] for c in commands(str(step.get("run", ""))))
+    ]
+
+
 def test_the_credentials_step_is_one_script() -> None:
     found = _credentials_steps()
-    assert {(w, n) for w, n, _, _ in found} == {w_n for w_n in {(w, n) for w, n, _ in operation_steps()}}
+    assert doctor_steps(), "no workflow runs secret-chain doctor"
+    readers = {(w, n) for w, n, _ in operation_steps()} | {(w, n) for w, n, _ in doctor_steps()}
+    assert {(w, n) for w, n, _, _ in found} == readers
     assert len({str(s["run"]) for _, _, _, s in found}) == 1
     for workflow, name, job, step in found:
         # The kubeconfig lives no longer than the job may run (DigitalOcean API, kubeconfig: expiry_seconds).
@@ -681,7 +696,8 @@ def test_no_step_prints_the_kubeconfig_or_keeps_it_as_an_artifact(path: Path) ->
                     target = re.search(rf'\b{written.group(1)}="\$RUNNER_TEMP/[^"$]+"', run)
                     assert target, f"{path.name}/{name}: ${written.group(1)} is not a file in $RUNNER_TEMP"
                 if "--show-secrets" in line:
-                    assert re.search(r"--show-secrets[^|]*\|\s*secret-chain preflight\b", line), line
+                    # only into a command of this package that prints no value (preflight, doctor)
+                    assert re.search(r"--show-secrets[^|]*\|\s*secret-chain (preflight|doctor)\b", line), line
     assert not _PRINTS_CREDENTIAL.search("true") and _PRINTS_CREDENTIAL.search('cat "$KUBECONFIG"')
 
 
@@ -759,12 +775,13 @@ def test_drift_is_a_changed_resource_not_the_providers_new_kubeconfig(deployed: 
 ENVIRONMENT_OF_STACK = {"production": "production", "preview-base": "preview", "preview-pr": "preview"}
 # A job may run in another environment than its stack's when that environment's values are the same and its token opens
 # more: preview-base's scheduled checks run in production (docs/least-privilege.md, "Preview-base's checks").
-CHECKS_ENVIRONMENT = {("scheduled-checks.yml", "stack-checks"): "production"}
+CHECKS_ENVIRONMENT = {("scheduled-checks.yml", "stack-checks"): "production", ("doctor.yml", "doctor"): "production"}
 EXPECTED_ENVIRONMENT = {
     ("preview-deploy.yml", "deploy"): "preview",  # a PR stack uses preview-base's Actions values
     ("preview-cleanup.yml", "destroy"): "preview",
     ("scheduled-checks.yml", "inventory"): "preview",  # the CI App key, preview-base's copy (the same App as production's)
     ("flux-image-updates-pr.yml", "pull-request"): "production",  # production's App key, for production's cluster repository
+    ("doctor.yml", "issue"): "production",  # production's App key, in the environment the doctor jobs ran in (no reviewers)
 }
 
 
@@ -868,3 +885,12 @@ def test_the_docs_say_which_digitalocean_token_each_stack_uses_and_what_a_pr_job
         assert scope in scopes
     preview = (ROOT / "docs" / "previews.md").read_text(encoding="utf-8")
     assert "`secret-chain:digitaloceanCluster`" in preview and "pulumi destroy --run-program" in preview
+
+
+@pytest.mark.parametrize(("workflow", "name", "index"), doctor_steps(), ids=[f"{w}/{n}/{i}" for w, n, i in doctor_steps()])
+def test_every_doctor_step_comes_after_the_cluster_credentials(workflow: str, name: str, index: int) -> None:
+    """`secret-chain doctor` reads the stack's Kubernetes objects with the kubeconfig (KUBECONFIG) the credentials step
+    fetched for this job; without it its Kubernetes links would fail as unreachable."""
+    job_steps = steps(load(WORKFLOWS / workflow)["jobs"][name])
+    earlier = [s for s in job_steps[:index] if s.get("name") == CREDENTIALS]
+    assert earlier and earlier[-1].get("if") in (*ALWAYS, job_steps[index].get("if")), f"{workflow}/{name}: doctor before {CREDENTIALS!r}"

@@ -215,6 +215,29 @@ class PullRequest:
 
 
 @dataclass
+class Issue:
+    """An issue (GitHub REST docs, "Issues": ``number``, ``title``, ``body``, ``labels``, ``state`` open or closed,
+    ``state_reason``, ``user`` its author); its comments are in :attr:`GitHub.comments` as a pull request's are."""
+
+    number: int
+    title: str
+    body: str
+    labels: list[str]
+    author: str
+    state: str = "open"
+    state_reason: str | None = None
+
+
+@dataclass
+class Label:
+    """A repository's label (GitHub REST docs, "Labels": ``name``, ``color`` six hex digits, ``description``)."""
+
+    name: str
+    color: str
+    description: str
+
+
+@dataclass
 class GitHub:
     """Repositories, deployment environments, Actions secrets and variables, Apps and PR comments.
 
@@ -240,6 +263,10 @@ class GitHub:
     branches: dict[tuple[str, str], str] = field(default_factory=dict)
     """(repo, branch) → the sha of its head commit."""
     pulls: dict[tuple[str, int], PullRequest] = field(default_factory=dict)
+    issues: dict[tuple[str, int], Issue] = field(default_factory=dict)
+    labels: dict[tuple[str, str], Label] = field(default_factory=dict)
+    """(repo, the name lower-cased) → label: GitHub matches label names case-insensitively (cli/cli api/queries_repo.go
+    ``LabelsToIDs``: ``strings.EqualFold``)."""
 
     def _repo(self, repo: str) -> None:
         # GitHub REST: an unknown repository is 404 Not Found on every Actions endpoint.
@@ -486,10 +513,77 @@ class GitHub:
                 raise WorldError("GitHub", f"422 Validation Failed: {'head' if branch == head else 'base'} invalid", status="422")
         if self.list_pulls(repo, head=head, base=base, state="open"):
             raise WorldError("GitHub", f"422 Validation Failed: A pull request already exists for {repo.split('/')[0]}:{head}.", status="422")
-        number = 1 + max([n for (r, n) in [*self.pulls, *self.comments] if r == repo], default=0)
+        number = self._next_number(repo)
         pr = PullRequest(number, head, base, title, body, author)
         self.pulls[(repo, number)] = pr
         return pr
+
+    def _next_number(self, repo: str) -> int:
+        """Issues and pull requests share one sequence of numbers per repository (GitHub REST docs, "Issues": "GitHub's
+        REST API considers every pull request an issue")."""
+        return 1 + max([n for (r, n) in [*self.pulls, *self.comments, *self.issues] if r == repo], default=0)
+
+    # --- issues and labels (GitHub REST docs, "Issues" and "Labels") ------------------------------------------------
+
+    def create_label(self, repo: str, name: str, color: str, description: str) -> Label:
+        """``POST /repos/{owner}/{repo}/labels`` ("Create a label"): ``422 Validation Failed`` with the error code
+        ``already_exists`` for a name the repository has (names compare case-insensitively; cli/cli pkg/cmd/label/create.go
+        ``isLabelAlreadyExistsError`` reads that code)."""
+        self._repo(repo)
+        if (repo, name.lower()) in self.labels:
+            raise WorldError("GitHub", "422 Validation Failed: already_exists", status="422")
+        if not re.fullmatch(r"[0-9a-fA-F]{6}", color):
+            raise WorldError("GitHub", "422 Validation Failed: invalid color", status="422")
+        label = self.labels[(repo, name.lower())] = Label(name, color.lower(), description)
+        return label
+
+    def update_label(self, repo: str, name: str, fields: Mapping[str, str]) -> Label:
+        """``PATCH /repos/{owner}/{repo}/labels/{name}`` ("Update a label": ``color``, ``description``, ``new_name``); 404
+        for a label the repository does not have."""
+        self._repo(repo)
+        label = self.labels.get((repo, name.lower()))
+        if label is None:
+            raise WorldError("GitHub", "404 Not Found", status="404")
+        if "color" in fields:
+            label.color = fields["color"].lower()
+        if "description" in fields:
+            label.description = fields["description"]
+        return label
+
+    def create_issue(self, repo: str, title: str, body: str, labels: list[str], author: str) -> Issue:
+        """``POST /repos/{owner}/{repo}/issues`` ("Create an issue": ``title`` required, ``body``, ``labels``); the number
+        is the repository's next one. Labels are given here by names the repository has (``gh issue create`` resolves
+        them first and stops on an unknown one)."""
+        self._repo(repo)
+        if not title:
+            raise WorldError("GitHub", "422 Validation Failed: title is missing", status="422")
+        names = [self.labels[(repo, n.lower())].name for n in labels]
+        issue = Issue(self._next_number(repo), title, body, names, author)
+        self.issues[(repo, issue.number)] = issue
+        return issue
+
+    def update_issue(self, repo: str, number: int, fields: Mapping[str, Any]) -> Issue:
+        """``PATCH /repos/{owner}/{repo}/issues/{issue_number}`` ("Update an issue": ``title``, ``body``, ``state``
+        open or closed, ``state_reason`` completed, not_planned or reopened); an unknown number is ``404 Not Found``."""
+        self._repo(repo)
+        issue = self.issues.get((repo, number))
+        if issue is None:
+            raise WorldError("GitHub", "404 Not Found", status="404")
+        if fields.get("state") not in (None, "open", "closed"):
+            raise WorldError("GitHub", "422 Validation Failed: state", status="422")
+        for name in ("title", "body", "state", "state_reason"):
+            if name in fields:
+                setattr(issue, name, fields[name])
+        return issue
+
+    def list_issues(self, repo: str, *, labels: list[str], state: str) -> list[Issue]:
+        """The issues (pull requests left out, as ``gh issue list`` lists them) carrying every one of ``labels``, of
+        ``state`` (open, closed or all), newest first (GitHub REST docs, "List repository issues": ``labels`` "A list of
+        comma separated label names", ``state`` "open", "closed" or "all", ``sort`` created, ``direction`` desc)."""
+        self._repo(repo)
+        wanted = {n.lower() for n in labels}
+        found = [i for (r, _), i in self.issues.items() if r == repo and wanted <= {n.lower() for n in i.labels} and state in ("all", i.state)]
+        return sorted(found, key=lambda i: -i.number)
 
     def update_pull(self, repo: str, number: int, fields: Mapping[str, Any]) -> PullRequest:
         """``PATCH /repos/{owner}/{repo}/pulls/{pull_number}`` (GitHub REST docs, "Update a pull request": ``title``,
@@ -2474,6 +2568,24 @@ _GH_FLAGS: dict[str, tuple[dict[str, str], set[str], set[str]]] = {
         set(),
     ),
     "pr comment": ({"R": "repo", "b": "body", "F": "body-file"}, {"repo", "body", "body-file"}, set()),
+    # pkg/cmd/issue/{list,create,edit,close}/*.go and pkg/cmd/label/create.go ``cmd.Flags()``.
+    "issue list": (
+        {"R": "repo", "l": "label", "s": "state", "q": "jq", "L": "limit", "S": "search"},
+        {"repo", "label", "state", "json", "jq", "limit", "search"},
+        {"label"},
+    ),
+    "issue create": (
+        {"R": "repo", "t": "title", "b": "body", "F": "body-file", "l": "label", "a": "assignee"},
+        {"repo", "title", "body", "body-file", "label", "assignee"},
+        {"label", "assignee"},
+    ),
+    "issue edit": (
+        {"R": "repo", "t": "title", "b": "body", "F": "body-file"},
+        {"repo", "title", "body", "body-file", "add-label", "remove-label"},
+        {"add-label", "remove-label"},
+    ),
+    "issue close": ({"R": "repo", "c": "comment", "r": "reason"}, {"repo", "comment", "reason"}, set()),
+    "label create": ({"R": "repo", "c": "color", "d": "description", "f": "force"}, {"repo", "color", "description"}, set()),
 }
 
 
@@ -2541,7 +2653,7 @@ def gh_main(world: World, argv: list[str], env: Mapping[str, str], out: Callable
       <message> (HTTP <code>)" on stderr, exit 1.
     """
     token = env.get("GH_TOKEN") or env.get("GITHUB_TOKEN") or ""
-    command = " ".join(argv[:2]) if argv[:1] == ["pr"] else " ".join(argv[:1])
+    command = " ".join(argv[:2]) if argv[:1] in (["pr"], ["issue"], ["label"]) else " ".join(argv[:1])
     if command not in _GH_FLAGS:
         err(f"the gh stand-in does not simulate `gh {' '.join(argv)}`")
         return 1
@@ -2553,6 +2665,8 @@ def gh_main(world: World, argv: list[str], env: Mapping[str, str], out: Callable
     if token not in gh.tokens:
         err("HTTP 401: Bad credentials (https://api.github.com/graphql)")
         return 1
+    if command.startswith(("issue ", "label ")):
+        return _gh_issue(world, command, words, opts, token, repo, env, out, err)
     try:
         if command == "pr list":
             author = gh.authorize(token, repo, ("pull_requests",), "read")
@@ -2592,6 +2706,112 @@ def gh_main(world: World, argv: list[str], env: Mapping[str, str], out: Callable
         comments.append((author, str(body or "")))
     out(f"https://github.com/{repo}/pull/{number}#issuecomment-{len(comments)}")
     return 0
+
+
+def _gh_issue(
+    world: World,
+    command: str,
+    words: list[str],
+    opts: dict[str, Any],
+    token: str,
+    repo: str,
+    env: Mapping[str, str],
+    out: Callable[[str], None],
+    err: Callable[[str], None],
+) -> int:
+    """``gh issue list|create|edit|close`` and ``gh label create``, as the GitHub CLI manual describes them (cli/cli
+    pkg/cmd/issue/*, pkg/cmd/label/create.go), on :class:`GitHub`'s issues:
+
+    * ``gh issue list [--label L]… [--state open|closed|all] [--json f,…] [--jq q]``: the issues carrying every label
+      (repeatable, or comma-separated: a pflag string slice), newest first; ``--json`` fields ``number``, ``title``,
+      ``body``, ``url``, ``labels`` (objects with ``name``) and ``state`` as GraphQL gives it (``OPEN``, ``CLOSED``).
+    * ``gh issue create --title T --body-file F [--label L]…``: prints the new issue's URL; without a title and a body
+      when not interactive, "must provide `--title` and `--body` when not running interactively"; an unknown label stops
+      it ("could not add label: 'L' not found": pkg/cmd/pr/shared/params.go, api/queries_repo.go ``LabelsToIDs``).
+    * ``gh issue edit <n> [--title T] [--body-file F]``: prints the issue's URL.
+    * ``gh issue close <n> [--comment C] [--reason completed|"not planned"]``: the comment first, then closed
+      ("✓ Closed issue <repo>#<n> (<title>)" on stderr); an issue already closed is "! Issue <repo>#<n> (<title>) is
+      already closed", exit 0 (pkg/cmd/issue/close/close.go).
+    * ``gh label create <name> [--color C] [--description D] [--force]``: POST, and with ``--force`` a PATCH of the
+      existing label ("Update the label color and description if label already exists").
+
+    Each needs the token's ``issues`` permission: read to list, write to change (GitHub REST docs, "Issues" and "Labels",
+    fine-grained permissions: "Issues" repository permissions (read / write); a label also with "Pull requests" (write)).
+    """
+    gh = world.github
+    if token not in gh.tokens:
+        err("HTTP 401: Bad credentials (https://api.github.com/graphql)")
+        return 1
+    body = Path(str(opts["body-file"])).read_text() if "body-file" in opts else opts.get("body")
+    url = f"https://github.com/{repo}/issues/"
+    try:
+        if command == "issue list":
+            gh.authorize(token, repo, ("issues",), "read")
+            labels = [n.strip() for value in opts.get("label", []) for n in str(value).split(",") if n.strip()]
+            found = gh.list_issues(repo, labels=labels, state=str(opts.get("state") or "open"))[: int(opts.get("limit") or 30)]
+            fields = str(opts.get("json") or "number").split(",")
+
+            def field_of(issue: Issue, name: str) -> Any:
+                if name == "labels":
+                    return [{"name": n} for n in issue.labels]
+                if name == "state":
+                    return issue.state.upper()
+                if name == "url":
+                    return f"{url}{issue.number}"
+                return getattr(issue, name)
+
+            document = [{f: field_of(i, f) for f in fields} for i in found]
+            text = _gh_jq(str(opts["jq"]), document, env) if "jq" in opts else json.dumps(document)
+            if text:
+                out(text)
+            return 0
+        if command == "label create":
+            gh.authorize(token, repo, ("issues", "pull_requests"), "write")
+            name, color, description = words[0], str(opts.get("color") or "ededed").lstrip("#"), str(opts.get("description") or "")
+            try:
+                gh.create_label(repo, name, color, description)
+            except WorldError as exc:
+                if "already_exists" not in exc.message:
+                    raise
+                if not opts.get("force"):
+                    err(f'label with name "{name}" already exists; use `--force` to update its color and description')
+                    return 1
+                gh.update_label(repo, name, {"color": color, **({"description": description} if description else {})})
+            return 0
+        author = gh.authorize(token, repo, ("issues",), "write")
+        if command == "issue create":
+            if not opts.get("title") or body is None:
+                err("must provide `--title` and `--body` when not running interactively")
+                return 1
+            labels = [n.strip() for value in opts.get("label", []) for n in str(value).split(",") if n.strip()]
+            unknown = [n for n in labels if (repo, n.lower()) not in gh.labels]
+            if unknown:
+                err(f"could not add label: '{unknown[0]}' not found")
+                return 1
+            issue = gh.create_issue(repo, str(opts["title"]), str(body), labels, author)
+            out(f"{url}{issue.number}")
+            return 0
+        number = int(words[0].rsplit("/", 1)[-1])
+        current = gh.issues.get((repo, number))
+        if current is None:
+            err(f"GraphQL: Could not resolve to an issue or pull request with the number of {number}. (repository.issue)")
+            return 1
+        if command == "issue edit":
+            gh.update_issue(repo, number, {**({"title": opts["title"]} if opts.get("title") else {}), **({"body": body} if body is not None else {})})
+            out(f"{url}{number}")
+            return 0
+        # issue close
+        if current.state == "closed":
+            err(f"! Issue {repo}#{number} ({current.title}) is already closed")
+            return 0
+        if opts.get("comment"):
+            gh.comments.setdefault((repo, number), []).append((author, str(opts["comment"])))
+        reason = "not_planned" if opts.get("reason") == "not planned" else "completed"
+        gh.update_issue(repo, number, {"state": "closed", "state_reason": reason})
+        err(f"✓ Closed issue {repo}#{number} ({current.title})")
+        return 0
+    except WorldError as exc:
+        return _gh_error(err, exc)
 
 
 def _gh_api(

@@ -86,7 +86,7 @@ GITHUB_OWNER = "github:owner"
 """pulumi-github's own setting of the account it writes to: a provider key the chain reads but does not hold (not in the catalog)."""
 PROTECTION_RULES = ("canAdminsBypass", "deploymentBranchPolicy", "preventSelfReview", "reviewers", "waitTimer")
 """A RepositoryEnvironment's protection settings (pulumi-github's input names): left to the repository's admins."""
-HAND_SET_VARIABLES = ("FLUX_REPOSITORY", "FLUX_BASE_BRANCH")
+HAND_SET_VARIABLES = ("FLUX_REPOSITORY", "FLUX_BASE_BRANCH", "DOCTOR_WARN_DAYS")
 """Repository variables the workflows read that the chain does not write (docs/workflows.md)."""
 
 

@@ -232,10 +232,11 @@ def check_flux_token(context: Context) -> list[Finding]:
 
 PERMISSION_LEVELS = {"read": 1, "write": 2, "admin": 3}
 
-CI_APP_PERMISSIONS: Mapping[str, str] = {"contents": "write", "pull_requests": "write"}
+CI_APP_PERMISSIONS: Mapping[str, str] = {"contents": "write", "pull_requests": "write", "issues": "write"}
 """What the CI App's tokens ask for in the workflows (actions/create-github-app-token ``permission-*`` inputs in
 .github/workflows: scheduled-checks.yml contents and pull-requests write, preview-deploy.yml pull-requests write,
-flux-image-updates-pr.yml contents read and pull-requests write); tests/test_doctor_github.py keeps the two equal. An
+flux-image-updates-pr.yml contents read and pull-requests write, doctor.yml issues write); tests/test_doctor_github.py
+keeps the two equal. An
 installation token cannot get a permission its installation lacks (GitHub docs, "Create an installation access token for
 an app": "permissions … the installation must have")."""
 

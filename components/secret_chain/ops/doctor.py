@@ -16,9 +16,13 @@ import json
 import os
 import sys
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from secret_chain.ops import _io
+
+if TYPE_CHECKING:
+    from secret_chain.doctor.model import Context, Finding
 
 EXAMPLES = """examples:
   secret-chain doctor --stack production
@@ -68,6 +72,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--config", help=_io.CONFIG_HELP)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--warn-days", type=_days, default=14, help="WARN when a credential expires within this many days (default 14)")
+    add_live_options(p)
+    p.set_defaults(func=main)
+
+
+def add_live_options(p: argparse._ActionsContainer) -> None:
+    """The options saying where the running systems are: ``doctor``'s, and ``rotation --live``'s (which runs the doctor)."""
     p.add_argument("--kubeconfig", help="kubeconfig for the Kubernetes links (default: KUBECONFIG, then ~/.kube/config)")
     p.add_argument("--context", help="kubeconfig context for the Kubernetes links (default: the current one)")
     p.add_argument("--prometheus-url", help="Prometheus base URL: check that the ServiceMonitor's target is up")
@@ -78,26 +88,23 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="check only this system's links (repeatable; default: all)",
     )
     p.add_argument("--timeout", type=_seconds, default=10.0, help="seconds each API request may take (default 10)")
-    p.set_defaults(func=main)
 
 
-def main(args: argparse.Namespace) -> int:
-    """Run the doctor on the stack; exit 0 (all OK) or 1 (any WARN or FAIL)."""
+def context_of(args: argparse.Namespace, config: Mapping[str, object], warn_days: int) -> Context:
+    """The doctor's :class:`~secret_chain.doctor.model.Context` from the parsed options (:func:`add_live_options`, ``--stack``)."""
     import datetime
 
-    from secret_chain.doctor import runner
     from secret_chain.doctor.model import Context
 
-    config, _secret_keys = _io.load_config(args)
     # The kind exactly as preflight resolves it (its secret-chain:stackKind, else its name); the stack is kept as typed
     # (acme/prod), so every fix names it as the person does: pulumi up --stack acme/prod.
-    kind = _io.stack_kind(args.stack, config)
-    context = Context(
+    kind = _io.stack_kind(args.stack, {k: v for k, v in config.items() if isinstance(v, str)})
+    return Context(
         stack=args.stack,
         kind=kind.kind_name,
         config=config,
         now=datetime.datetime.now(datetime.UTC),
-        warn_days=args.warn_days,
+        warn_days=warn_days,
         github_api_url=(os.environ.get("GITHUB_API_URL") or DEFAULT_GITHUB_API).rstrip("/"),
         kubeconfig=args.kubeconfig,
         kube_context=args.context,
@@ -105,6 +112,12 @@ def main(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         environ=dict(os.environ),
     )
+
+
+def run_checks(args: argparse.Namespace, context: Context) -> tuple[list[Finding], float]:
+    """Run the checks of ``--only`` (default: all) on ``context``, with a progress line on a terminal; (findings, seconds)."""
+    from secret_chain.doctor import runner
+
     tty = sys.stderr is not None and sys.stderr.isatty()
 
     def progress(done: int, total: int, name: str) -> None:
@@ -117,6 +130,16 @@ def main(args: argparse.Namespace) -> int:
     if tty:
         sys.stderr.write("\r\033[K")
         sys.stderr.flush()
+    return findings, took
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the doctor on the stack; exit 0 (all OK) or 1 (any WARN or FAIL)."""
+    from secret_chain.doctor import runner
+
+    config, _secret_keys = _io.load_config(args)
+    context = context_of(args, config, args.warn_days)
+    findings, took = run_checks(args, context)
     if args.json:
         print(json.dumps(runner.as_json(context, findings), indent=2))
     else:

@@ -281,8 +281,10 @@ EXAMPLES = """examples:
   secret-chain rotation --state state.json
   secret-chain rotation --state state.json --warn-days 30 --json
   secret-chain rotation --state state.json --now 2026-06-01
+  secret-chain rotation --state state.json --live --stack production     # merged with what doctor finds live
+  secret-chain doctor --stack production --json > doctor.json && secret-chain rotation --state state.json --doctor-report doctor.json
 
-Exit status: 0 when nothing is overdue, 1 when something is overdue, 2 on bad arguments.
+Exit status: 0 when nothing is overdue (with --live: nor failing), 1 when something is, 2 on bad arguments.
 """
 
 MAX_WARN_DAYS = 3650
@@ -323,6 +325,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--now", help="evaluate at this ISO date/time instead of now (e.g. 2026-06-01)")
     p.add_argument("--esc-environment", type=_esc_environment, help="ESC environment named in fix commands (default: from the stack in the state)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    from secret_chain.ops import rotation_live  # --live, --doctor-report: the state merged with the running systems
+
+    rotation_live.add_options(p)
     p.set_defaults(func=main)
 
 
@@ -333,6 +338,10 @@ def main(args: argparse.Namespace) -> int:
     resources = load_resources(_io.parse_json(_io.read_text(args.state, "state file"), f"state file {source}"), source)
     items = scan(resources, now, args.warn_days)
     environment = environment_for(resources, args.esc_environment)
+    if args.live or args.doctor_report is not None:
+        from secret_chain.ops import rotation_live
+
+        return rotation_live.main(args, resources, items, environment, now)
     if args.json:
         # ASCII only: json escapes C0 controls but would pass DEL, the 8-bit CSI (U+009B) and bidi overrides through.
         print(json.dumps(render_json(items, environment, now, args.warn_days), indent=2, sort_keys=True))
