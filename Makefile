@@ -14,8 +14,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # requirements-dev.lock: those plus the dev extra (linters, type checker, pytest, the tests' schema libraries).
 # Both are written by `make lock`, the runtime one with the dev lock as its constraint, so every package the two share
 # has the same version and hashes (tests/test_packaging.py checks that).
-$(VENV)/.runtime: pyproject.toml requirements.lock Makefile
+# pip first, from its own hash-pinned lock: the pip a python3 brings may be old, and pip before 23.3 refuses a hash-checked
+# lock where a dependency asks for extras of a pinned package (githubkit needs hishel[async,httpx]: "In --require-hashes
+# mode, all requirements must have their versions pinned with ==", pypa/pip#9644, #12345; seen with Python 3.11.7's 23.2.1).
+$(VENV)/.runtime: pyproject.toml requirements-pip.lock requirements.lock Makefile
 	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-hashes -r requirements-pip.lock
 	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
@@ -71,6 +75,7 @@ esc: setup
 # refresh the record of each requirement's floor on PyPI; it fails on a yanked floor (tests/pypi_floors.py).
 lock: setup
 	$(PY) -m pip install --quiet uv
+	echo pip | $(VENV)/bin/uv pip compile - --universal --python-version 3.11 --generate-hashes --quiet -o requirements-pip.lock
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes --quiet -o requirements-dev.lock
 	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --quiet -c requirements-dev.lock -o requirements.lock
 	$(PY) -m tests.pypi_floors

@@ -20,6 +20,7 @@ import pytest
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 import secret_chain
 from tests import pypi_floors
@@ -153,28 +154,42 @@ def _installed_locks(commands: list[str]) -> list[str]:
 
 def test_make_demo_installs_the_runtime_lock_only() -> None:
     demo = _recipe("demo")
-    assert _installed_locks(demo) == ["requirements.lock"]
+    assert _installed_locks(demo) == ["requirements-pip.lock", "requirements.lock"]
     assert all("--require-hashes" in c for c in demo if " -r " in c)
     assert demo[-1].endswith("-m secret_chain plan --stack production --config examples/config/production.json")
 
 
 def test_make_test_adds_the_dev_lock() -> None:
     test = _recipe("test")
-    assert _installed_locks(test) == ["requirements.lock", "requirements-dev.lock", "requirements-crd.lock"]
+    assert _installed_locks(test) == ["requirements-pip.lock", "requirements.lock", "requirements-dev.lock", "requirements-crd.lock"]
     assert all("--require-hashes" in c for c in test if " -r " in c)
     assert any(c.startswith(".venv/bin/python -m pytest") for c in test)
 
 
-def test_make_lock_writes_both_locks() -> None:
+def test_make_lock_writes_every_lock() -> None:
     """Each lock's header (uv writes the command that made it) is a command of ``make lock``'s recipe: re-locking is one ``make lock``."""
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     recipe = makefile[makefile.index("\nlock: ") : makefile.index("\n\n", makefile.index("\nlock: "))]
-    commands = [line.strip().replace("$(VENV)/bin/", "").replace(" --quiet", "") for line in recipe.splitlines() if "uv pip compile" in line]
-    for lock in ("requirements.lock", "requirements-dev.lock"):
+    # A command fed on stdin (`echo pip | uv pip compile - …`) is written by uv as the part after the pipe.
+    lines = [line.strip() for line in recipe.splitlines() if "uv pip compile" in line]
+    commands = [line.replace("$(VENV)/bin/", "").replace(" --quiet", "").split(" | ")[-1] for line in lines]
+    for lock in ("requirements-pip.lock", "requirements.lock", "requirements-dev.lock"):
         header = (ROOT / lock).read_text(encoding="utf-8").splitlines()[1].removeprefix("#").strip()
         assert header in commands, (lock, header, commands)
         assert header.endswith(f"-o {lock}")
     assert "-m tests.pypi_floors" in recipe
+
+
+def test_pip_comes_from_its_lock_first_and_is_one_that_reads_extras_in_hash_mode() -> None:
+    """The venv's own pip may be older than 23.3, which refuses requirements-dev.lock (githubkit asks for
+    hishel[async,httpx]: pypa/pip#9644, #12345; Python 3.11.7's pip 23.2.1 does). So the first install, for demo and test
+    alike, is pip itself from a hash-pinned lock, and that pin is 23.3 or later."""
+    for target in ("demo", "test"):
+        installs = [c for c in _recipe(target) if " pip install " in c]
+        assert installs and installs[0].endswith("--require-hashes -r requirements-pip.lock"), (target, installs[:1])
+    pins = entries("requirements-pip.lock")
+    assert set(pins) == {"pip"}
+    assert Version(pins["pip"][0]) >= Version("23.3")
 
 
 def test_the_readme_commands_are_the_make_targets_ci_runs() -> None:

@@ -235,3 +235,26 @@ def test_a_provider_reference_that_shows_no_flag_is_taken_at_the_users_word(run:
 
     ev = run(program, config, secret_keys)
     assert {s.provider for s in ev.of_type(SECRET)} == {"urn:pulumi:production::secret-chain::pulumi:providers:kubernetes::theirs::0b1c"}
+
+
+@pytest.mark.parametrize("component", sorted(COMPONENTS))
+def test_a_providers_entry_beside_a_marked_provider_is_the_one_checked(run: Run, component: str) -> None:
+    """For a component, ``opts.providers`` wins over ``opts.provider`` of the same package (pulumi/resource.py
+    ``Resource._get_providers``: the ``provider`` then only warns, pulumi/pulumi#8799), so the children write through
+    the ``providers`` entry. Before, the guard looked at ``opts.provider`` first: a marked provider there let an
+    unmarked one, made with ``enable_secret_mutable=False``, write every Secret."""
+    config, secret_keys = _config()
+    caught: list[ConfigError] = []
+
+    def program() -> None:
+        marked = secret_chain.kube.mutable_secrets_provider("good", kubeconfig="apiVersion: v1\nkind: Config\n")
+        opts = pulumi.ResourceOptions(provider=marked, providers=[_provider(enable_secret_mutable=False)])
+        try:
+            COMPONENTS[component]({}, opts)
+        except ConfigError as err:
+            caught.append(err)
+
+    ev = run(program, config, secret_keys)
+    assert not ev.of_type(SECRET)
+    (error,) = caught
+    assert "provider_enables_mutable_secrets=True" in str(error)

@@ -891,26 +891,32 @@ def gated(spec: object, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceO
 
 
 def _kubernetes_provider(opts: pulumi.ResourceOptions | None) -> pulumi.ProviderResource | None:
-    """The explicit Kubernetes provider a child created with ``opts`` would use, or None for the default one.
+    """The explicit Kubernetes provider the children of a component created with ``opts`` would use, or None.
 
-    The SDK's order (pulumi/resource.py ``Resource.__init__``): ``provider``, then ``providers`` by package,
-    then the parent's providers.
+    A port of the SDK's rule for a component (pulumi/resource.py ``Resource._get_providers``; its type's package is
+    not ``kubernetes``): the children take the ``kubernetes`` entry of the providers map it builds, where
+    ``opts.providers`` comes first (``opts.provider`` of the same package then only warns, pulumi/pulumi#8799), then
+    ``opts.provider``, then the parent's providers.
     """
     if opts is None:
         return None
 
-    def kubernetes(candidate: object) -> bool:
-        return isinstance(candidate, pulumi.ProviderResource) and candidate.package == "kubernetes"
+    def kubernetes(candidate: object) -> pulumi.ProviderResource | None:
+        return candidate if isinstance(candidate, pulumi.ProviderResource) and candidate.package == "kubernetes" else None
 
-    if isinstance(opts.provider, pulumi.ProviderResource) and kubernetes(opts.provider):
-        return opts.provider
     providers = opts.providers
-    listed: list[object] = list(providers.values()) if isinstance(providers, Mapping) else list(providers) if isinstance(providers, Sequence) else []
+    if isinstance(providers, Mapping):
+        listed = dict(providers)
+    elif isinstance(providers, Sequence):
+        listed = {p.package: p for p in providers if isinstance(p, pulumi.ProviderResource)}
+    else:
+        listed = {}
+    if kubernetes(listed.get("kubernetes")) is not None:
+        return kubernetes(listed.get("kubernetes"))
+    if kubernetes(opts.provider) is not None:
+        return kubernetes(opts.provider)
     parent_providers = getattr(opts.parent, "_providers", None)
-    if isinstance(parent_providers, Mapping):
-        listed.append(parent_providers.get("kubernetes"))
-    found = [p for p in listed if isinstance(p, pulumi.ProviderResource) and kubernetes(p)]
-    return found[0] if found else None
+    return kubernetes(parent_providers.get("kubernetes")) if isinstance(parent_providers, Mapping) else None
 
 
 def require_mutable_secrets(reader: ConfigReader, opts: pulumi.ResourceOptions | None, *, stated: bool = False) -> None:

@@ -114,10 +114,14 @@ class Mocks(pulumi.runtime.Mocks):
             state.update(random_bytes_stand_in(args.typ, args.name, state.get("length")))
         return f"{args.name}_id", state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        """A provider function's result: its stand-in's, or ``{}``."""
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """A provider function's result (its stand-in's, or ``{}``) and no check failures.
+
+        The failures are an empty list, not ``None``: the mock monitor iterates them when the answer is a tuple
+        (pulumi/pulumi sdk/python/lib/pulumi/runtime/mocks.py ``MockMonitor.Invoke``); only a bare dict may omit them.
+        """
         handler = self.invokes.get(args.token)
-        return (handler(dict(args.args)) if handler is not None else {}), None
+        return (handler(dict(args.args)) if handler is not None else {}), []
 
 
 def stack_config(values: Mapping[str, str]) -> dict[str, str]:
