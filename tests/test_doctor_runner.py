@@ -111,7 +111,9 @@ def api() -> GitHubApi:
     assert server.violations == []
 
 
-def test_an_exhausted_limit_pauses_every_later_request_until_its_reset(api: GitHubApi) -> None:
+def test_an_exhausted_limit_pauses_the_later_requests_of_the_same_credential_only(api: GitHubApi) -> None:
+    # GitHub docs "Rate limits for the REST API": primary limits are per user / App installation, so another credential
+    # (another token, another App's JWT) has a limit of its own and is not held back.
     reset = time.time() + 3600
     api.limit("/user", 403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(reset))})
     client = http.Client(api.url, timeout=2, max_wait=5)
@@ -119,20 +121,34 @@ def test_an_exhausted_limit_pauses_every_later_request_until_its_reset(api: GitH
         client.get("/user", auth="Bearer ghp_readerTOKEN0000000000000000000000000")
     assert raised.value.until == pytest.approx(reset, abs=2)
     with pytest.raises(http.RateLimited):
-        client.get("/app", auth="Bearer x")
+        client.get("/app", auth="Bearer ghp_readerTOKEN0000000000000000000000000")
     assert [p for p, _ in api.requests] == ["/user"]  # GitHub: do not retry before x-ratelimit-reset
+    assert client.get("/app", auth="Bearer x").status == 401  # another credential: asked at once
+    assert [p for p, _ in api.requests] == ["/user", "/app"]
     client.close()
 
 
 def test_a_short_wait_is_waited_out_and_counted(api: GitHubApi) -> None:
     waits: list[float] = []
     api.limit("/user", 429, {"retry-after": "7"}, times=2)
-    client = http.Client(api.url, timeout=2, max_wait=10, sleep=waits.append)
+    client = http.Client(api.url, timeout=2, max_wait=30, sleep=waits.append)
     answer = client.get("/user", auth="Bearer ghp_readerTOKEN0000000000000000000000000")
     assert answer.status == 200 and waits == [7.0, 7.0]
     api.limit("/user", 429, {"retry-after": "7"}, times=9)
     with pytest.raises(http.RateLimited):  # and not for ever: at most `retries` waits
         client.get("/user", auth="Bearer ghp_readerTOKEN0000000000000000000000000")
+    client.close()
+
+
+def test_the_waits_of_one_request_add_up_to_at_most_max_wait(api: GitHubApi) -> None:
+    # A Retry-After just under max_wait, answered again after each wait, was waited out `retries` times (87 s for one
+    # request with --timeout 10); the waits of one request now share the one budget.
+    waits: list[float] = []
+    api.limit("/user", 429, {"retry-after": "29"}, times=9)
+    client = http.Client(api.url, timeout=10, max_wait=30, sleep=waits.append)
+    with pytest.raises(http.RateLimited):
+        client.get("/user", auth="Bearer ghp_readerTOKEN0000000000000000000000000")
+    assert waits == [29.0] and sum(waits) <= client.max_wait
     client.close()
 
 

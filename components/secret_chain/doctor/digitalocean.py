@@ -45,7 +45,10 @@ def check_dns_token(context: Context) -> list[Finding]:
     try:
         answer = http.client(api_url(context), context.timeout).get(path, auth=f"Bearer {token}")
     except HttpProblem as err:
-        reason = f"{err.reason}" if isinstance(err, RateLimited) else f"DigitalOcean's API did not answer: {err.reason}"
+        if isinstance(err, RateLimited):
+            reason = f"{err.reason}; the limit lifts at {http.lifts_at(err.until)}"
+        else:
+            reason = f"DigitalOcean's API did not answer: {err.reason}"
         return [
             common.not_checked(
                 link, what, reason, key=catalog.DIGITALOCEAN_DNS_TOKEN, source=DOC_RATE_LIMIT if isinstance(err, RateLimited) else DOC_DOMAIN

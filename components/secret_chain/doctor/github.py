@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from secret_chain import catalog, parts
 from secret_chain.catalog import Key
 from secret_chain.doctor import common, http, links
-from secret_chain.doctor.http import Client, HttpProblem, RateLimited, Response
+from secret_chain.doctor.http import MAX_PAGES, Client, HttpProblem, PagesCapped, RateLimited, Response, lifts_at
 from secret_chain.doctor.model import Check, Context, Finding, Status
 from secret_chain.ops import runbook
 
@@ -498,6 +498,8 @@ def _list_names(context: Context, path: str, field: str, token: str) -> tuple[in
     names: dict[str, str] = {}
     page = 1
     while True:
+        if page > MAX_PAGES:
+            raise PagesCapped(f"the listing still said there was a next page after {MAX_PAGES} pages; stopped there")
         answer = client(context).get(path, auth=f"Bearer {token}", params={"per_page": "100", "page": str(page)})
         if answer.status != 200 or not isinstance(answer.body, dict):
             return answer.status, names
@@ -599,9 +601,9 @@ def check_actions(context: Context) -> list[Finding]:
 def _unreachable(link: str, what: str, err: HttpProblem, key: Key | str | None, source: str) -> Finding:
     """A WARN for a GitHub API that did not answer usefully (timeout, 5xx after retries, rate limit beyond the wait)."""
     if isinstance(err, RateLimited):
-        until = datetime.datetime.fromtimestamp(err.until, datetime.UTC)
-        reason = f"{err.reason}; the limit lifts at {until:%H:%M:%S} UTC"
-        return common.not_checked(link, what, reason, key=key, source=DOC_RATE_LIMITS, fix=f"run doctor again after {until:%H:%M} UTC")
+        at = lifts_at(err.until)
+        reason = f"{err.reason}; the limit lifts at {at}"
+        return common.not_checked(link, what, reason, key=key, source=DOC_RATE_LIMITS, fix=f"run doctor again after {at}")
     return common.not_checked(link, what, f"GitHub's API did not answer: {err.reason}", key=key, source=source)
 
 
