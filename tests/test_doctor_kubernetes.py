@@ -513,7 +513,7 @@ def test_without_a_prometheus_url_the_targets_are_not_checked(production: Stack,
 # --- the API out of reach, retries, kubeconfig ---------------------------------------------------------------------------------
 
 
-def test_a_hanging_api_server_fails_each_link_after_the_timeout_and_the_others_are_still_reported(production: Stack, env: Env) -> None:
+def test_a_hanging_api_server_warns_of_each_link_after_the_timeout_and_the_others_are_still_reported(production: Stack, env: Env) -> None:
     env.api.hang()
     started = time.monotonic()
     findings = by_link(run_doctor(context(production, env, timeout=0.5), production))
@@ -525,7 +525,7 @@ def test_a_hanging_api_server_fails_each_link_after_the_timeout_and_the_others_a
         == (PRODUCTION_LINKS - {"kubernetes.rollout/default/Deployment/api", "kubernetes.rollout/monitoring/Deployment/grafana"}) | per_secret
     )
     kube_links = {link: f for link, f in findings.items() if not link.startswith("kubernetes.servicemonitor/")}
-    assert {f.status for f in kube_links.values()} == {Status.FAIL}
+    assert {f.status for f in kube_links.values()} == {Status.WARN}  # a system that does not answer: WARN, on every system
     assert all("did not answer within the timeout" in f.checked for f in kube_links.values())
     assert findings["kubernetes.servicemonitor/monitoring/default-api"].status is Status.OK  # Prometheus still answered
     # one timed-out request per check, not one per link: the checks give up on a server that hangs
@@ -533,13 +533,13 @@ def test_a_hanging_api_server_fails_each_link_after_the_timeout_and_the_others_a
     assert elapsed < 10  # each check waits one timeout (0.5 s), at most 4 at once; a generous bound on a shared machine
 
 
-def test_an_api_server_that_refuses_connections_fails_each_link(production: Stack, tmp_path: Path) -> None:
+def test_an_api_server_that_refuses_connections_warns_of_each_link(production: Stack, tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed again below: nothing listens there
     ctx = context(production, None, kubeconfig=str(standin.write_kubeconfig(tmp_path / "kc", f"http://127.0.0.1:{port}")))
     findings = run_doctor(ctx, production)
-    assert findings and {f.status for f in findings} == {Status.FAIL}
+    assert findings and {f.status for f in findings} == {Status.WARN}
     assert all(f"the Kubernetes API at http://127.0.0.1:{port} is out of reach (ConnectError)" in f.checked for f in findings)
 
 
@@ -557,10 +557,11 @@ def test_retry_after_is_honoured_up_to_a_bound() -> None:
     assert kube_doctor._wait("Wed, 21 Oct 2026 07:28:00 GMT", 1) == kube_doctor.BACKOFF * 2  # an HTTP date: the back-off
 
 
-def test_an_api_server_failing_every_try_fails_the_link(production: Stack, env: Env) -> None:
+def test_an_api_server_failing_every_try_warns_of_the_link(production: Stack, env: Env) -> None:
+    # One rule for every system (docs/doctor.md): a 429 or 5xx after the retries is a WARN, as GitHub's and DigitalOcean's.
     env.api.fail_next(*[503] * (kube_doctor.RETRIES + 1))
     findings = kube_doctor.check_clusterissuers(context(production, env))
-    assert [(f.status, f.link) for f in findings] == [(Status.FAIL, "kubernetes.clusterissuer/letsencrypt-production")]
+    assert [(f.status, f.link) for f in findings] == [(Status.WARN, "kubernetes.clusterissuer/letsencrypt-production")]
     assert findings[0].checked == "ClusterIssuer letsencrypt-production: not read (the Kubernetes API answered 503 ServiceUnavailable)"
     assert len(env.api.requests) == kube_doctor.RETRIES + 1
 

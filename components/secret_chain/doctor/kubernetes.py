@@ -32,6 +32,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import math
 import os
 import re
 import secrets
@@ -233,10 +234,23 @@ def _first_line(text: str) -> str:
 
 
 class Unreachable(Exception):
-    """The API could not be read: no kubeconfig, refused, timed out, or an answer that is not the API's."""
+    """The API could not be read: no kubeconfig, refused, timed out, or an answer that is not the API's.
+
+    ``status``: WARN when the cluster does not answer usefully (out of reach, a timeout, 429 or 5xx after the retries, an
+    answer too large or not the API's), the rule every system of the doctor follows (docs/doctor.md: "A link whose system
+    does not answer is a WARN"); FAIL when the stack's own setting is at fault (no usable kubeconfig, RBAC refusing).
+    """
+
+    status = Status.WARN
 
     symptom = "doctor cannot reach the cluster, so nothing in it was checked"
     fix = "check the cluster is up and reachable from here (kubectl get --raw /readyz), or pass --kubeconfig/--context"
+
+
+class _Unusable(Unreachable):
+    """No usable kubeconfig: the setting at fault is the stack's or the caller's, so the links it hides FAIL."""
+
+    status = Status.FAIL
 
 
 class PrometheusUnreachable(Unreachable):
@@ -254,6 +268,7 @@ class Refused(Unreachable):
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.code = code
+        self.status = Status.FAIL if code in (401, 403) else Status.WARN
         self.fix = (
             "let doctor's identity get and list this kind, read-only (a Role or ClusterRole with verbs get, list; "
             "kubectl auth can-i get <kind> -n <namespace>)"
@@ -269,27 +284,54 @@ class Kube:
     client: Any
     where: str
     broken: str = ""
+    continued: int = 0
+    """``metadata.continue`` requests of the list being read (:meth:`count_page`)."""
+
+    def count_page(self, request: Any) -> None:
+        """httpx2 request hook: a list that asks for more than :data:`~secret_chain.doctor.http.MAX_PAGES` pages stops."""
+        from secret_chain.doctor import http as doctor_http  # lazily: it imports httpx2 (tests/test_import_graph.py)
+        if "continue" in request.url.params:
+            self.continued += 1
+            if self.continued >= doctor_http.MAX_PAGES:
+                raise doctor_http.PagesCapped(f"the list still had a continue token after {doctor_http.MAX_PAGES} pages; stopped there")
 
     def call(self, fn: Callable[[], Any]) -> Any:
-        """``fn()`` (one API read), retried on 429/5xx; :class:`Unreachable` once the API is out of reach (then at once)."""
+        """``fn()`` (one API read), retried on 429/5xx; :class:`Unreachable` once the API is out of reach (then at once).
+
+        The waits before the retries of one read add up to at most :data:`MAX_WAIT` seconds, so a ``Retry-After`` just under
+        it is not waited out again and again.
+        """
         import httpx2
         from lightkube import ApiError
 
+        from secret_chain.doctor import http as doctor_http  # lazily: it imports httpx2 (tests/test_import_graph.py)
+
         if self.broken:
             raise Unreachable(self.broken)
+        waited = 0.0
+        self.continued = 0
         for attempt in range(RETRIES + 1):
             try:
                 return fn()
             except ApiError as err:
                 code = err.status.code or 0
-                if (code == 429 or code >= 500) and attempt < RETRIES:
-                    time.sleep(_wait(err.response.headers.get("Retry-After") if err.response is not None else None, attempt))
+                wait = min(_wait(err.response.headers.get("Retry-After") if err.response is not None else None, attempt), MAX_WAIT - waited)
+                if (code == 429 or code >= 500) and attempt < RETRIES and waited < MAX_WAIT:
+                    time.sleep(wait)
+                    waited += wait
                     continue
                 raise
+            except doctor_http.PagesCapped as err:
+                # Not "broken": the other reads of the check may still answer.
+                raise Unreachable(f"the Kubernetes API at {self.where} misbehaves: {err.reason}") from None
             except httpx2.TimeoutException:
                 self.broken = f"the Kubernetes API at {self.where} did not answer within the timeout"
+            except doctor_http.AnswerTooLarge as err:
+                self.broken = f"the Kubernetes API at {self.where} misbehaves: {err}"
             except httpx2.TransportError as err:
                 self.broken = f"the Kubernetes API at {self.where} is out of reach ({type(err).__name__})"
+            except RecursionError:
+                self.broken = f"the Kubernetes API at {self.where} sent JSON nested deeper than a reader can follow"
             except (ValueError, KeyError, TypeError) as err:
                 self.broken = f"the Kubernetes API at {self.where} sent an answer that is not the API's ({type(err).__name__})"
             raise Unreachable(self.broken)
@@ -332,9 +374,11 @@ def _wait(retry_after: str | None, attempt: int) -> float:
     """Seconds before retry ``attempt``: ``Retry-After`` (seconds) when given, else exponential back-off; at most MAX_WAIT."""
     if retry_after is not None:
         try:
-            return min(max(float(retry_after), 0.0), MAX_WAIT)
+            seconds = float(retry_after)
         except ValueError:
-            pass
+            seconds = math.nan
+        if math.isfinite(seconds):  # nan, inf and 1e400 (read as inf) are no count of seconds: the back-off instead
+            return min(max(seconds, 0.0), MAX_WAIT)
     return min(BACKOFF * 2.0**attempt, MAX_WAIT)
 
 
@@ -369,6 +413,8 @@ def connect(context: Context) -> Kube:
     from lightkube import Client, KubeConfig
     from lightkube.core.exceptions import ConfigError
 
+    from secret_chain.doctor import http as doctor_http
+
     kind, where = kubeconfig_source(context)
     cluster_context = context.kube_context or _config_str(context, "kubernetes:context")
     try:
@@ -379,18 +425,26 @@ def connect(context: Context) -> Kube:
         elif kind == "in-cluster":
             config = KubeConfig.from_service_account()
         else:
-            raise Unreachable("no kubeconfig: pass --kubeconfig, set KUBECONFIG, or write ~/.kube/config")
+            raise _Unusable("no kubeconfig: pass --kubeconfig, set KUBECONFIG, or write ~/.kube/config")
         if cluster_context is not None and cluster_context not in config.contexts:
-            raise Unreachable(f"the kubeconfig has no context {cluster_context!r}: kubectl config get-contexts lists those it has")
+            raise _Unusable(f"the kubeconfig has no context {cluster_context!r}: kubectl config get-contexts lists those it has")
         single = config.get(context_name=cluster_context)
         if single is None:
-            raise Unreachable("the kubeconfig names no current context: pass --context")
+            raise _Unusable("the kubeconfig names no current context: pass --context")
         client = Client(single, timeout=httpx2.Timeout(context.timeout), trust_env=False)
     except (ConfigError, OSError, yaml.YAMLError, KeyError, ValueError, TypeError) as err:
         # The message of a kubeconfig error may quote the file: only its kind is reported.
         label = "kubernetes:kubeconfig" if kind == "text" else where
-        raise Unreachable(f"the kubeconfig ({label}) cannot be used: {type(err).__name__}") from None
-    return Kube(client, single.cluster.server)
+        raise _Unusable(f"the kubeconfig ({label}) cannot be used: {type(err).__name__}") from None
+    kube = Kube(client, single.cluster.server)
+    # lightkube 1.0 builds its httpx2.Client from the kubeconfig (TLS, client certificates, auth: config/client_adapter.py)
+    # and takes a transport only in place of that one, which would drop them; so the bounds go on as that client's event
+    # hooks: lightkube.Client._client (core/client.py) is the GenericSyncClient, whose _client (core/generic_client.py
+    # GenericClient.__init__) is the httpx2.Client every request is sent with.
+    raw = client._client._client
+    doctor_http.Bounds(context.timeout).install(raw)
+    raw.event_hooks = {**raw.event_hooks, "request": [*raw.event_hooks["request"], kube.count_page]}
+    return kube
 
 
 def _config_str(context: Context, key: str) -> str | None:
@@ -463,7 +517,7 @@ def _unreachable(owned: Iterable[Owned], err: Unreachable, source: str, link: Ca
     return [
         Finding(
             link=link(o),
-            status=Status.FAIL,
+            status=err.status,
             checked=f"{o.kind} {o.where}: not read ({err})",
             symptom=err.symptom,
             fix=err.fix,
