@@ -13,10 +13,13 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from secret_chain.doctor import http as doctor_http
+from secret_chain.doctor.model import Context, Status
 
 Handler = Callable[[http.server.BaseHTTPRequestHandler], None]
 
@@ -195,3 +198,100 @@ def test_a_github_listing_stops_after_max_pages(serve: Callable[[Handler], Serve
     assert len(server.paths) == doctor_http.MAX_PAGES
     assert issubclass(doctor_http.PagesCapped, doctor_http.HttpProblem)  # check_actions reports it as a WARN ("not checked")
     client.close()
+
+
+# --- the Kubernetes client (lightkube on httpx2) ------------------------------------------------------------------------
+
+
+def kube_at(url: str, tmp_path: Path, timeout: float = 10.0) -> Any:
+    from secret_chain.doctor import kubernetes as kube_doctor
+    from tests import kube_standin
+
+    path = kube_standin.write_kubeconfig(tmp_path / "kubeconfig", url)
+    now = datetime.datetime.now(datetime.UTC)
+    context = Context(stack="production", kind="production", config={}, now=now, kubeconfig=str(path), timeout=timeout)
+    return kube_doctor.connect(context)
+
+
+def deployments() -> Any:
+    from lightkube.resources.apps_v1 import Deployment
+
+    return Deployment
+
+
+def deployment_list(cont: str) -> bytes:
+    """A DeploymentList as the API server answers GET .../deployments (metadata.continue: more to read)."""
+    metadata = {"resourceVersion": "1", "continue": cont}
+    return json.dumps({"apiVersion": "apps/v1", "kind": "DeploymentList", "metadata": metadata, "items": []}).encode()
+
+
+def test_a_kubernetes_read_trickled_byte_by_byte_ends_at_the_timeout(serve: Callable[[Handler], Server], tmp_path: Path) -> None:
+    # The review: a Secret read trickled one byte a second kept a Kubernetes check for more than 200 s with --timeout 2.
+    from secret_chain.doctor import kubernetes as kube_doctor
+
+    server = serve(lambda h: drip(h, 30.0, 0.3))
+    kube = kube_at(server.url, tmp_path, timeout=1.5)
+    started = time.monotonic()
+    with pytest.raises(kube_doctor.Unreachable, match="did not answer within the timeout") as raised:
+        kube.list(deployments(), "default")
+    assert time.monotonic() - started < 1.5 + 1.5 + 1.0
+    assert raised.value.status is Status.WARN
+
+
+def test_a_kubernetes_list_stops_after_max_pages(serve: Callable[[Handler], Server], tmp_path: Path) -> None:
+    # The review: an endless metadata.continue drew more than 1300 requests a minute.
+    from secret_chain.doctor import kubernetes as kube_doctor
+
+    count = iter(range(10_000))
+    server = serve(lambda h: send(h, 200, deployment_list(f"c{next(count)}")))
+    kube = kube_at(server.url, tmp_path)
+    with pytest.raises(kube_doctor.Unreachable, match="after 50 pages") as raised:
+        kube.list(deployments(), "default")
+    assert len(server.paths) == doctor_http.MAX_PAGES and raised.value.status is Status.WARN
+    assert not kube.broken  # the check's other reads still go out
+    # A list that ends is read whole, and the page count starts again for the next list.
+    pages = iter([*(f"c{i}" for i in range(doctor_http.MAX_PAGES - 1)), ""])
+    server.paths.clear()
+    finite = serve(lambda h: send(h, 200, deployment_list(next(pages))))
+    kube = kube_at(finite.url, tmp_path)
+    assert kube.list(deployments(), "default") == []
+
+
+def test_a_kubernetes_answer_too_large_or_nested_too_deep_is_a_warn(serve: Callable[[Handler], Server], tmp_path: Path) -> None:
+    from secret_chain.doctor import kubernetes as kube_doctor
+
+    big = b'{"kind": "DeploymentList", "items": [], "x": "' + b"A" * (17 * 1024 * 1024) + b'"}'
+    kube = kube_at(serve(lambda h: send(h, 200, big)).url, tmp_path)
+    with pytest.raises(kube_doctor.Unreachable, match="answer too large") as raised:
+        kube.list(deployments(), "default")
+    assert raised.value.status is Status.WARN
+    deep = b"[" * 200_000 + b"]" * 200_000
+    kube = kube_at(serve(lambda h: send(h, 200, deep)).url, tmp_path)
+    # lightkube reads it with pydantic, whose JSON reader stops at a depth limit: "not the API's" (a RecursionError, with
+    # Python's json reader: "nested deeper"); either way the API misbehaves, a WARN.
+    with pytest.raises(kube_doctor.Unreachable, match=r"nested deeper|not the API's") as raised:
+        kube.list(deployments(), "default")
+    assert raised.value.status is Status.WARN
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e400"])
+def test_a_kubernetes_retry_after_that_is_no_number_of_seconds_is_the_back_off(value: str) -> None:
+    from secret_chain.doctor import kubernetes as kube_doctor
+
+    assert kube_doctor._wait(value, 1) == kube_doctor.BACKOFF * 2
+
+
+def test_a_kubernetes_429_after_the_retries_is_a_warn_and_its_waits_share_max_wait(
+    serve: Callable[[Handler], Server], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One rule on every system: a 429 after the retries is a WARN (it was a FAIL on Kubernetes only).
+    from secret_chain.doctor import kubernetes as kube_doctor
+
+    waits: list[float] = []
+    monkeypatch.setattr(kube_doctor.time, "sleep", waits.append)
+    status = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 429, "reason": "TooManyRequests", "message": "x"}
+    kube = kube_at(serve(lambda h: send(h, 429, json.dumps(status).encode(), {"Retry-After": "4"})).url, tmp_path)
+    with pytest.raises(kube_doctor.Unreachable, match="429") as raised:
+        kube.list(deployments(), "default")
+    assert raised.value.status is Status.WARN
+    assert waits == [4.0, kube_doctor.MAX_WAIT - 4.0] and sum(waits) <= kube_doctor.MAX_WAIT
