@@ -10,6 +10,7 @@ import contextlib
 import datetime
 import http.server
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -295,3 +296,28 @@ def test_a_kubernetes_429_after_the_retries_is_a_warn_and_its_waits_share_max_wa
         kube.list(deployments(), "default")
     assert raised.value.status is Status.WARN
     assert waits == [4.0, kube_doctor.MAX_WAIT - 4.0] and sum(waits) <= kube_doctor.MAX_WAIT
+
+
+# --- rotation --doctor-report -------------------------------------------------------------------------------------------
+
+
+def test_a_doctor_report_larger_than_the_limit_is_refused_before_it_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The review: `rotation --doctor-report` read a 224 MB report whole.
+    import io
+
+    from secret_chain.ops import cli, rotation_live
+
+    padding = "x" * (rotation_live.MAX_REPORT_BYTES + 1)
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"stack": "production", "kind": "production", "status": "OK", "findings": [], "pad": padding}))
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"version": 3, "deployment": {"resources": []}}))
+    assert cli.main(["rotation", "--state", str(state), "--doctor-report", str(report)]) == 2
+    err = capsys.readouterr().err
+    assert f"doctor report {report} is larger than 8 MiB: it is not a `secret-chain doctor --json` report" in err
+    assert "xxxx" not in err
+    monkeypatch.setattr(sys, "stdin", io.StringIO(report.read_text()))
+    assert cli.main(["rotation", "--state", str(state), "--doctor-report", "-"]) == 2
+    assert "doctor report stdin is larger than 8 MiB" in capsys.readouterr().err

@@ -22,6 +22,7 @@ reads a secret value: a finding holds names, statuses and dates only.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -177,10 +178,37 @@ def load_report(document: Any, source: str) -> Live:
     return Live(what, document["stack"], status if status in STATUSES else "unknown", observed)
 
 
+MAX_REPORT_BYTES = 8 * 1024 * 1024
+"""The largest ``--doctor-report`` read (8 MiB). A report holds a finding per link of one stack: a few dozen, each under
+a kilobyte (the longest field, ``checked``, is one sentence), so a real report is tens of kilobytes; a longer file is
+not a doctor report, and is refused before it is read into memory (a 224 MB one was read whole)."""
+
+
+def _report_text(path: str) -> str:
+    """The report's text, read no further than :data:`MAX_REPORT_BYTES` (characters, each at least a byte)."""
+    if path == "-" and sys.stdin is None:
+        return _io.read_text(path, "doctor report")  # its message: standard input is closed
+    try:
+        if path == "-":
+            text = sys.stdin.read(MAX_REPORT_BYTES + 1)
+        else:
+            with open(path, encoding="utf-8") as stream:
+                text = stream.read(MAX_REPORT_BYTES + 1)
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) else "not UTF-8 text"
+        raise SecretChainError(f"cannot read doctor report {path}: {reason}") from None
+    if len(text) > MAX_REPORT_BYTES:
+        source = "stdin" if path == "-" else path
+        raise SecretChainError(
+            f"doctor report {source} is larger than {MAX_REPORT_BYTES // (1024 * 1024)} MiB: it is not a `secret-chain doctor --json` report"
+        )
+    return text
+
+
 def read_report(path: str) -> Live:
-    """``--doctor-report FILE`` (``-``: standard input)."""
+    """``--doctor-report FILE`` (``-``: standard input), at most :data:`MAX_REPORT_BYTES`."""
     source = "stdin" if path == "-" else path
-    return load_report(_io.parse_json(_io.read_text(path, "doctor report"), f"doctor report {source}"), source)
+    return load_report(_io.parse_json(_report_text(path), f"doctor report {source}"), source)
 
 
 # --- the merge -------------------------------------------------------------------------------------------------------------
