@@ -321,3 +321,14 @@ def test_a_doctor_report_larger_than_the_limit_is_refused_before_it_is_read(
     monkeypatch.setattr(sys, "stdin", io.StringIO(report.read_text()))
     assert cli.main(["rotation", "--state", str(state), "--doctor-report", "-"]) == 2
     assert "doctor report stdin is larger than 8 MiB" in capsys.readouterr().err
+
+
+def test_prometheus_read_trickled_byte_by_byte_ends_at_the_timeout(serve: Callable[[Handler], Server]) -> None:
+    from secret_chain.doctor import kubernetes as kube_doctor
+
+    server = serve(lambda h: drip(h, 30.0, 0.3))
+    context = Context(stack="production", kind="production", config={}, now=datetime.datetime.now(datetime.UTC), timeout=1.5)
+    started = time.monotonic()
+    with pytest.raises(kube_doctor.PrometheusUnreachable, match="did not answer within the timeout"):
+        kube_doctor._targets(context, server.url)
+    assert time.monotonic() - started < 1.5 + 1.5 + 1.0

@@ -1102,19 +1102,28 @@ def _targets(context: Context, url: str) -> list[dict[str, Any]]:
     """Active targets from Prometheus' ``GET /api/v1/targets?state=active`` (the documented envelope), retried on 429/5xx."""
     import httpx2
 
+    from secret_chain.doctor import http as doctor_http
+
+    waited = 0.0
     for attempt in range(RETRIES + 1):
         try:
-            response = httpx2.get(f"{url.rstrip('/')}/api/v1/targets", params={"state": "active"}, timeout=context.timeout, trust_env=False)
+            with httpx2.Client(timeout=context.timeout, trust_env=False) as prometheus:
+                doctor_http.Bounds(context.timeout).install(prometheus)  # the timeout bounds the request whole, 16 MiB at most
+                response = prometheus.get(f"{url.rstrip('/')}/api/v1/targets", params={"state": "active"})
         except httpx2.TimeoutException:
             raise PrometheusUnreachable(f"Prometheus at {url} did not answer within the timeout") from None
+        except doctor_http.AnswerTooLarge as err:
+            raise PrometheusUnreachable(f"Prometheus at {url} misbehaves: {err}") from None
         except httpx2.TransportError as err:
             raise PrometheusUnreachable(f"Prometheus at {url} is out of reach ({type(err).__name__})") from None
-        if (response.status_code == 429 or response.status_code >= 500) and attempt < RETRIES:
-            time.sleep(_wait(response.headers.get("Retry-After"), attempt))
+        if (response.status_code == 429 or response.status_code >= 500) and attempt < RETRIES and waited < MAX_WAIT:
+            wait = min(_wait(response.headers.get("Retry-After"), attempt), MAX_WAIT - waited)
+            time.sleep(wait)
+            waited += wait
             continue
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         if response.status_code != 200 or not isinstance(body, dict) or body.get("status") != "success":
             raise PrometheusUnreachable(f"Prometheus at {url} answered {response.status_code}, not the API's success envelope")
