@@ -332,3 +332,19 @@ def test_prometheus_read_trickled_byte_by_byte_ends_at_the_timeout(serve: Callab
     with pytest.raises(kube_doctor.PrometheusUnreachable, match="did not answer within the timeout"):
         kube_doctor._targets(context, server.url)
     assert time.monotonic() - started < 1.5 + 1.5 + 1.0
+
+
+def test_a_kubernetes_429_whose_body_is_no_status_is_retried_and_named_by_its_http_code(
+    serve: Callable[[Handler], Server], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The review: `429` with `Retry-After: nan` and a body `{}` was reported as "the Kubernetes API answered 0".
+    from secret_chain.doctor import kubernetes as kube_doctor
+
+    waits: list[float] = []
+    monkeypatch.setattr(kube_doctor.time, "sleep", waits.append)
+    server = serve(lambda h: send(h, 429, b"{}", {"Retry-After": "nan"}))
+    kube = kube_at(server.url, tmp_path)
+    with pytest.raises(kube_doctor.Unreachable, match="answered 429") as raised:
+        kube.list(deployments(), "default")
+    assert raised.value.status is Status.WARN and len(server.paths) == kube_doctor.RETRIES + 1
+    assert waits == [kube_doctor.BACKOFF, kube_doctor.BACKOFF * 2]

@@ -314,7 +314,7 @@ class Kube:
             try:
                 return fn()
             except ApiError as err:
-                code = err.status.code or 0
+                code = _code(err)
                 wait = min(_wait(err.response.headers.get("Retry-After") if err.response is not None else None, attempt), MAX_WAIT - waited)
                 if (code == 429 or code >= 500) and attempt < RETRIES and waited < MAX_WAIT:
                     time.sleep(wait)
@@ -361,8 +361,14 @@ class Kube:
 
 def _refused(err: Any) -> Refused:
     """The API's error status as a :class:`Refused`: its code and reason, never its message (it may quote the request)."""
-    code = int(err.status.code or 0)
+    code = _code(err)
     return Refused(f"the Kubernetes API answered {code} {err.status.reason or ''}".rstrip(), code)
+
+
+def _code(err: Any) -> int:
+    """An ``ApiError``'s HTTP status: the Status object's ``code``, else the response's (a body that is no Status has none)."""
+    response = getattr(err, "response", None)
+    return int(err.status.code or (response.status_code if response is not None else 0) or 0)
 
 
 def _as_dict(obj: Any) -> dict[str, Any]:
