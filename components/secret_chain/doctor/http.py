@@ -383,8 +383,8 @@ _clients_lock = threading.Lock()
 def client(base_url: str, timeout: float, headers: Mapping[str, str] | None = None) -> Client:
     """The run's shared client for ``base_url`` (made on first use; closed by :func:`close_clients`).
 
-    Shared by every check of a run, so that a rate limit one check meets pauses the others. It waits out a rate limit
-    of up to three timeouts.
+    Shared by every check of a run, so that an exhausted limit one check meets pauses the others' requests made with the
+    same credential. The rate-limit waits of one request add up to at most three timeouts.
     """
     key = (base_url.rstrip("/"), timeout, tuple(sorted((headers or {}).items())))
     with _clients_lock:
