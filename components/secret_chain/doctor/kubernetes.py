@@ -390,7 +390,8 @@ def connect(context: Context) -> Kube:
         # The message of a kubeconfig error may quote the file: only its kind is reported.
         label = "kubernetes:kubeconfig" if kind == "text" else where
         raise Unreachable(f"the kubeconfig ({label}) cannot be used: {type(err).__name__}") from None
-    return Kube(client, single.cluster.server)
+    # The server as the kubeconfig names it, without userinfo (http://admin:<password>@host): it is quoted in findings.
+    return Kube(client, re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", r"\1", single.cluster.server))
 
 
 def _config_str(context: Context, key: str) -> str | None:
