@@ -352,6 +352,20 @@ def test_an_app_key_github_does_not_accept_fails(setup: Setup) -> None:
     assert statuses(result)["github.app/flux"] == "OK"
 
 
+def test_get_app_answering_another_apps_id_fails_naming_the_app_id_key(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 200 from GET /app is accepted only with the configured App's ``id`` in it (GitHub's "Get the authenticated
+    app" answers the JWT's App: https://docs.github.com/en/rest/apps/apps#get-the-authenticated-app); here a server
+    answers another App's integration object (issue 22 review: any 200 body counted as accepted)."""
+    original = setup.github._integration
+    monkeypatch.setattr(setup.github, "_integration", lambda app: {**original(app), "id": 4242424})
+    result = setup.run()
+    for name, key in (("ci", "ci:githubAppId"), ("flux", "flux:githubAppId")):
+        found = result.one(f"github.app/{name}")
+        assert found["status"] == "FAIL" and found["key"] == key, found
+        assert "App id 4242424" in found["checked"] and "pulumi env set" in found["fix"]
+        assert f"github.installation/{name}" not in statuses(result)
+
+
 def test_a_suspended_installation_fails(setup: Setup) -> None:
     installation = setup.github.installations[int(setup.value("flux:githubAppInstallationId"))]
     installation.suspended_at = NOW - datetime.timedelta(days=1)
