@@ -130,7 +130,18 @@ def test_a_forged_line_in_a_report_cannot_shape_the_issue(tmp_path: Path) -> Non
     assert code == 1 and "\n### production: OK" not in text.replace("### production: FAIL", "")
     # the link stays inside its code span (GitHub renders a code span's text literally, HTML included), on one line
     assert "**FAIL** `x ### production: OK <img src=x>`, key `ci:githubAppId`" in text
-    assert "fix: \\[click\\]\\(https://evil.example\\) \\`x\\` - fake" in text and "\n- fake" not in text
+    assert "fix: \\[click\\]\\(`https://evil.example)` \\`x\\` - fake" in text and "\n- fake" not in text
+
+
+def test_a_report_cannot_mention_a_team_or_plant_a_link(tmp_path: Path) -> None:
+    """``@team`` in a report's fix would notify the team and a bare URL would be a link (GitHub autolinks both): the
+    ``@`` is followed by a zero-width joiner and a URL is a code span (issue 22 review)."""
+    fix = "ask @acme/admins or @octocat at https://evil.example/x or www.evil.example"
+    forged = Finding("github.app/ci", Status.FAIL, "c", key="ci:githubAppId", fix=fix)
+    code, text = body(tmp_path, {"production": report("production", forged)})
+    assert code == 1 and "@acme" not in text and "@octocat" not in text
+    assert f"@{doctor_issue.ZWJ}acme/admins" in text and f"@{doctor_issue.ZWJ}octocat" in text
+    assert "at `https://evil.example/x` or `www.evil.example`" in text
 
 
 def test_the_workflow_uses_the_renderers_title_and_label() -> None:

@@ -59,10 +59,28 @@ class Stack:
     """Why there is no usable report."""
 
 
+_URL = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
+ZWJ = "\u200d"
+"""Put after an ``@``: GitHub no longer reads ``@team`` as a mention (nobody is notified), and the text reads the same."""
+
+
 def _clean(text: object, limit: int = 400) -> str:
-    """One line of plain text for Markdown: control characters escaped, Markdown's active characters backslashed."""
+    """One line of plain text for Markdown: control characters escaped, Markdown's active characters backslashed.
+
+    ``@`` mentions are neutralised and URLs made code spans (GitHub links neither: a report cannot ping a team or plant
+    a link).
+    """
     one = printable(" ".join(str(text).split()))[:limit]
-    return re.sub(r"([\\`*_{}\[\]<>()#+!|~])", r"\\\1", one)
+    out, last = [], 0
+    for match in _URL.finditer(one):
+        out += [_plain(one[last : match.start()]), _code(match.group())]
+        last = match.end()
+    return "".join([*out, _plain(one[last:])])
+
+
+def _plain(text: str) -> str:
+    escaped = re.sub(r"([\\`*_{}\[\]<>()#+!|~])", r"\\\1", text)
+    return escaped.replace("@", "@" + ZWJ)
 
 
 def _code(text: object) -> str:
