@@ -618,3 +618,40 @@ def test_a_progress_line_is_shown_on_a_terminal_only(setup: Setup) -> None:
     assert done.returncode == 0, done.stdout
     assert "checks done" in progress and progress.endswith("\r\x1b[K")
     assert leaks.scan([("tty", progress), ("stdout", done.stdout.decode())], setup.needles) == []
+
+
+def test_the_digitalocean_stand_in_answers_as_its_reference_describes_and_catches_a_bad_body() -> None:
+    """Positive control of the DigitalOcean stand-in's validation (tests/doctor_apis.py DO_DOMAIN_SCHEMA and
+    DO_ERROR_SCHEMA, from https://docs.digitalocean.com/reference/api/digitalocean/#tag/Domains), as the Prometheus
+    stand-in's: its own answers pass, the reference's example passes, and a body the reference does not allow, sent
+    through the server, is recorded in ``violations``."""
+    import urllib.error
+    import urllib.request
+
+    from tests.doctor_apis import do_violations
+
+    example = {"domain": {"name": "example.com", "ttl": 1800, "zone_file": "$ORIGIN example.com.\n$TTL 1800\n"}}
+    assert do_violations(200, example) == [] and do_violations(404, {"id": "not_found", "message": "gone", "request_id": "r"}) == []
+    assert do_violations(200, {"domain": {"ttl": "1800"}}) and do_violations(401, {"message": "Bad credentials"})
+    api = DigitalOceanApi()
+    try:
+        api.tokens["dop_v1_" + "a" * 64] = {"example.com"}
+
+        def get(path: str, token: str) -> int:
+            request = urllib.request.Request(api.url + path, headers={"Authorization": f"Bearer {token}"})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as answer:
+                    return int(answer.status)
+            except urllib.error.HTTPError as err:
+                return err.code
+
+        token = "dop_v1_" + "a" * 64
+        assert [get("/v2/domains/example.com", token), get("/v2/domains/other.com", token), get("/v2/domains/x", "no")] == [200, 404, 401]
+        api.fail("/v2/domains/example.com", 1)
+        assert get("/v2/domains/example.com", "dop_v1_" + "a" * 64) == 502
+        assert api.violations == []
+        api.route = lambda path, query, auth: (200, {}, {"domain": {"name": "example.com", "ttl": "1800", "records": []}})  # type: ignore[method-assign]
+        assert get("/v2/domains/example.com", "x") == 200
+        assert len(api.violations) == 2 and all(v.startswith("domain (200):") for v in api.violations), api.violations
+    finally:
+        api.close()
