@@ -450,10 +450,15 @@ def secret_values(context: Context) -> list[str]:
 
 
 def _redact(text: str, context: Context) -> str:
-    """``text`` (a controller's message) with every configured secret value cut out, newlines folded, at most 400 characters."""
-    for value in secret_values(context):
-        text = text.replace(value, "<redacted>")
-    return " ".join(text.split())[:400]
+    """``text`` (a controller's message) with every secret cut out, newlines folded, at most 400 characters.
+
+    The one redaction of the doctor (:func:`secret_chain.doctor.common.clean` over
+    :func:`~secret_chain.doctor.common.secret_values`: the config's secrets, the kubeconfig's credentials, their base64
+    forms and long prefixes).
+    """
+    from secret_chain.doctor import common
+
+    return common.clean(text, common.secret_values(context), common.CAP)
 
 
 def _link(owned: Owned) -> str:
