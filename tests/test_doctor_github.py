@@ -655,3 +655,17 @@ def test_the_digitalocean_stand_in_answers_as_its_reference_describes_and_catche
         assert len(api.violations) == 2 and all(v.startswith("domain (200):") for v in api.violations), api.violations
     finally:
         api.close()
+
+
+def test_a_server_echoing_the_token_or_answering_10_mb_gets_neither_into_the_report(setup: Setup) -> None:
+    """Issue 22 review: GitHub's answer quoted in ``checked``/``facts`` (``login``) carried the token when a server
+    echoed it, and a 10 MB login made a 10 MB report. ``setup.run`` scans stdout/stderr for every configured secret."""
+    ghcr = setup.value("namespace:imagePullSecret.token")
+    setup.github.pats[ghcr].login = f"{ghcr}-{ghcr[:20]}"
+    result = setup.run()
+    found = result.one("github.ghcr-token")
+    assert ghcr not in json.dumps(found) and ghcr[:20] not in json.dumps(found)
+    setup.github.pats[ghcr].login = "A" * 10_000_000
+    result = setup.run()
+    assert len(result.out) < 200_000, len(result.out)
+    assert all(len(v) <= 400 for f in result.document["findings"] for v in f["facts"].values())
