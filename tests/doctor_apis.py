@@ -29,6 +29,9 @@ model refuses is recorded in :attr:`StandIn.violations`, which every test assert
 DigitalOcean (DigitalOcean API reference, "Domains" → "Retrieve an Existing Domain"): ``GET /v2/domains/{domain_name}``
 → ``{"domain": {"name", "ttl", "zone_file"}}``; 401 ``{"id": "unauthorized", "message": "Unable to authenticate you."}``;
 404 ``{"id": "not_found", "message": "The resource you were accessing could not be found."}``; ``ratelimit-*`` headers.
+Every body it sends is validated against :data:`DO_DOMAIN_SCHEMA` (200) or :data:`DO_ERROR_SCHEMA` (any other status),
+written from that reference (https://docs.digitalocean.com/reference/api/digitalocean/#tag/Domains); a body they refuse is
+recorded in :attr:`StandIn.violations` as GitHub's are.
 
 Failure modes any test can switch on per path: :meth:`StandIn.hang` (no answer until the test ends), :meth:`StandIn.fail`
 (N answers of 502 first), :meth:`StandIn.limit` (rate-limit answers first: 429 with ``retry-after``, or 403 with
@@ -47,6 +50,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import jsonschema
 import jwt
 from cryptography.hazmat.primitives import serialization
 
@@ -133,7 +137,8 @@ class StandIn:
             self._released.wait(60)
             return
         if failing:
-            self._send(handler, getattr(self, "_fail_status", 502), {}, {"message": "Server Error"})
+            status = getattr(self, "_fail_status", 502)
+            self._send(handler, status, {}, self.failed_body(status))
             return
         if limited is not None:
             status, headers = limited
@@ -146,6 +151,10 @@ class StandIn:
     def limited_body(self, status: int) -> Any:
         """The body of a rate-limited answer."""
         return {"message": "API rate limit exceeded"}
+
+    def failed_body(self, status: int) -> Any:
+        """The body of a server error (:meth:`fail`)."""
+        return {"message": "Server Error"}
 
     def route(self, path: str, query: Mapping[str, str], auth: str) -> Answer:
         """(status, headers, JSON body) for one GET."""
@@ -457,8 +466,56 @@ class GitHubApi(StandIn):
 # --- DigitalOcean ---------------------------------------------------------------------------------------------------------
 
 
+DO_DOMAIN_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$comment": (
+        "GET /v2/domains/{domain_name} → 200: DigitalOcean API reference, Domains → Retrieve an Existing Domain "
+        "(https://docs.digitalocean.com/reference/api/digitalocean/#tag/Domains): an object with `domain`, whose `name` is "
+        "the domain itself, `ttl` the records' time to live in seconds, `zone_file` the complete zone file (both read-only, "
+        "null for a domain without records yet)"
+    ),
+    "type": "object",
+    "required": ["domain"],
+    "additionalProperties": False,
+    "properties": {
+        "domain": {
+            "type": "object",
+            "required": ["name"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string", "minLength": 1},
+                "ttl": {"type": ["integer", "null"], "minimum": 0},
+                "zone_file": {"type": ["string", "null"]},
+            },
+        }
+    },
+}
+"""The body of ``GET /v2/domains/{domain_name}``'s 200, as DigitalOcean's reference describes it."""
+
+DO_ERROR_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$comment": (
+        "every error answer (401, 403, 404, 429, 5xx) of the DigitalOcean API reference "
+        "(https://docs.digitalocean.com/reference/api/digitalocean/#tag/Domains, the `error` response): `id`, a short "
+        "name of the error (unauthorized, forbidden, not_found, too_many_requests, server_error), `message`, and an "
+        "optional `request_id`"
+    ),
+    "type": "object",
+    "required": ["id", "message"],
+    "additionalProperties": False,
+    "properties": {"id": {"type": "string", "minLength": 1}, "message": {"type": "string"}, "request_id": {"type": "string"}},
+}
+"""The body of every DigitalOcean error answer, as its reference describes it."""
+
+
+def do_violations(status: int, body: Any) -> list[str]:
+    """What is wrong with a DigitalOcean answer's body for ``status`` (empty: the reference allows it)."""
+    schema, name = (DO_DOMAIN_SCHEMA, "domain") if status == 200 else (DO_ERROR_SCHEMA, "error")
+    return [f"{name} ({status}): {e.message} at {list(e.absolute_path)}" for e in jsonschema.Draft202012Validator(schema).iter_errors(body)]
+
+
 class DigitalOceanApi(StandIn):
-    """DigitalOcean's ``GET /v2/domains/{name}`` (module docstring)."""
+    """DigitalOcean's ``GET /v2/domains/{name}`` (module docstring); every body validated (:func:`do_violations`)."""
 
     def __init__(self) -> None:
         self.tokens: dict[str, set[str]] = {}
@@ -474,6 +531,14 @@ class DigitalOceanApi(StandIn):
     def limited_body(self, status: int) -> Any:
         """DigitalOcean's 429 body."""
         return {"id": "too_many_requests", "message": "API Rate limit exceeded."}
+
+    def failed_body(self, status: int) -> Any:
+        """DigitalOcean's 5xx body."""
+        return {"id": "server_error", "message": "Unexpected server-side error"}
+
+    def _send(self, handler: http.server.BaseHTTPRequestHandler, status: int, headers: Mapping[str, str], body: Any) -> None:
+        self.violations.extend(do_violations(status, body))
+        super()._send(handler, status, headers, body)
 
     def route(self, path: str, query: Mapping[str, str], auth: str) -> Answer:
         """Dispatch one GET."""

@@ -314,7 +314,7 @@ def test_the_troubleshooting_page_is_the_runbooks_symptoms_with_link_key_and_fix
         heading = rendered.split(f"#### `{entry.key}`\n", 1)[0].rsplit("\n### ", 1)[1].split("\n", 1)[0]
         assert heading == prose.symptom
         assert f"Link of the chain: {'stack config' if entry.tier.value == 'stack' else 'ESC'} `{entry.key}` →" in section
-        assert prose.consumers in section
+        assert site._shown(prose.consumers) in section  # placeholders (<org>) as entities: shown, not hidden
         assert f"```bash\n{set_command(entry, DOC_ENVIRONMENT)}\n```" in section
         if prose.rotate:
             anchor = inventory.anchor(entry.key)
@@ -328,10 +328,13 @@ def test_the_troubleshooting_page_is_the_runbooks_symptoms_with_link_key_and_fix
         for entry in link.checked_keys():
             if runbook.of(entry).symptom:
                 section = rendered.split(f"#### `{entry.key}`\n", 1)[1].split("\n#", 1)[0]
-                assert f"link `{link.id}`: {link.checked}. Its fix: {link.fix}." in section, (link.id, entry.key)
+                whole = f"link `{link.id}`: {site._shown(link.checked)}. Its fix: {site._shown(link.fix)}."
+                there = f"link [`{link.id}`](#{site._doctor_anchor(link.id)})"  # written once on the page, linked after
+                assert whole in section or there in section, (link.id, entry.key)
+                assert rendered.count(whole) <= 1 and (whole in rendered or link.id in {o.id for o in links.LINKS if not o.entries})
         if not link.entries:
             section = rendered.split(f"\n### {link.symptom}\n", 1)[1].split("\n### ", 1)[0]
-            assert f"#### Doctor link `{link.id}`" in section and f"To fix it: {link.fix}." in section, link.id
+            assert f"#### Doctor link `{link.id}`" in section and f"To fix it: {site._shown(link.fix)}." in section, link.id
         else:  # its symptom is its keys' runbook symptoms: written there, not in the table
             assert link.symptom == links.said_by(*link.entries) and all(f"\n### {runbook.of(e).symptom}\n" in rendered for e in link.entries)
     overview = rendered.split("\n## Symptoms\n", 1)[1].split("\n<a id=", 1)[0]
@@ -422,3 +425,70 @@ def test_sphinx_roles_in_docstrings_become_code_spans() -> None:
     hooks.SphinxRoles().on_object(obj=obj)
     assert obj.docstring is not None
     assert obj.docstring.value == "See `Thing`, `lookup` and `x`.\n```\nkept\n```"
+
+
+# --- issue 22 review: the generated doctor text on the built pages (placeholders shown, each sentence once) -------------
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site built strictly from a copy of its sources (as `make docs` builds it): its HTML directory."""
+    site = _site_copy(tmp_path_factory.mktemp("built"))
+    result = _build(site)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return site / "build" / "site"
+
+
+def _article(page_html: str) -> str:
+    """The page's own content (the theme's ``itemprop="articleBody"`` up to its footer), without the navigation."""
+    return page_html.split('itemprop="articleBody"', 1)[1].split("<footer", 1)[0]
+
+
+def _visible(page_html: str) -> str:
+    """A page's article as a reader sees it: tags dropped, entities decoded, whitespace folded."""
+    import html
+
+    article = _article(page_html)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", article)).split())
+
+
+def _placeholders() -> set[str]:
+    """Every ``<word>`` placeholder in the doctor's generated text (link ids, what it checks, symptoms, keys, fixes)."""
+    from secret_chain.doctor import links
+
+    texts = [t for link in links.LINKS for t in (link.id, link.checked, link.symptom, link.key or "", link.fix)]
+    return {m for text in texts for m in re.findall(r"<[A-Za-z][\w|-]*>", text)}
+
+
+@pytest.mark.parametrize("page", ["troubleshooting", "doctor"])
+def test_no_placeholder_of_the_generated_text_becomes_a_hidden_html_tag(built_site: Path, page: str) -> None:
+    """`<namespace>`, `<N>`, `<i>`… in the doctor's table and the troubleshooting page are text a reader sees, never raw
+    tags the browser hides (Python-Markdown passes raw HTML through), and a code span's `|` shows no backslash."""
+    from secret_chain.doctor import links
+
+    raw = (built_site / page / "index.html").read_text(encoding="utf-8")
+    article = _article(raw)
+    placeholders = _placeholders()
+    assert {"<namespace>", "<name>", "<i>", "<ci|flux>", "<environment>"} <= placeholders
+    hidden = sorted(p for p in placeholders if p in article)
+    assert hidden == [], hidden
+    seen = _visible(raw)
+    for link in links.LINKS:
+        assert link.id in seen, link.id
+        assert " ".join(link.checked.replace("`", "").split()) in seen and " ".join(link.fix.replace("`", "").split()) in seen, link.id
+    assert "github.app/<ci|flux>" in seen and "<ci\\|flux>" not in seen
+
+
+def test_each_generated_doctor_sentence_is_on_the_troubleshooting_page_once(built_site: Path) -> None:
+    """What doctor checks of a link and its fix are written once on the page; other keys of the same link link there."""
+    from secret_chain.doctor import links
+
+    seen = _visible((built_site / "troubleshooting" / "index.html").read_text(encoding="utf-8"))
+    for link in links.LINKS:
+        checked = " ".join(link.checked.replace("`", "").split())
+        if link.entries:
+            sentence = f"link {link.id} : {checked}. Its fix: {' '.join(link.fix.replace('`', '').split())}."
+        else:
+            sentence = f"What secret-chain doctor checks: {checked}."
+        assert seen.count(sentence) == 1, (link.id, seen.count(sentence))
+        assert seen.count(f"checks: {checked}.") + seen.count(f": {checked}. Its fix") == 1, link.id

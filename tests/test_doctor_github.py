@@ -352,6 +352,20 @@ def test_an_app_key_github_does_not_accept_fails(setup: Setup) -> None:
     assert statuses(result)["github.app/flux"] == "OK"
 
 
+def test_get_app_answering_another_apps_id_fails_naming_the_app_id_key(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 200 from GET /app is accepted only with the configured App's ``id`` in it (GitHub's "Get the authenticated
+    app" answers the JWT's App: https://docs.github.com/en/rest/apps/apps#get-the-authenticated-app); here a server
+    answers another App's integration object (issue 22 review: any 200 body counted as accepted)."""
+    original = setup.github._integration
+    monkeypatch.setattr(setup.github, "_integration", lambda app: {**original(app), "id": 4242424})
+    result = setup.run()
+    for name, key in (("ci", "ci:githubAppId"), ("flux", "flux:githubAppId")):
+        found = result.one(f"github.app/{name}")
+        assert found["status"] == "FAIL" and found["key"] == key, found
+        assert "App id 4242424" in found["checked"] and "pulumi env set" in found["fix"]
+        assert f"github.installation/{name}" not in statuses(result)
+
+
 def test_a_suspended_installation_fails(setup: Setup) -> None:
     installation = setup.github.installations[int(setup.value("flux:githubAppInstallationId"))]
     installation.suspended_at = NOW - datetime.timedelta(days=1)
@@ -604,3 +618,54 @@ def test_a_progress_line_is_shown_on_a_terminal_only(setup: Setup) -> None:
     assert done.returncode == 0, done.stdout
     assert "checks done" in progress and progress.endswith("\r\x1b[K")
     assert leaks.scan([("tty", progress), ("stdout", done.stdout.decode())], setup.needles) == []
+
+
+def test_the_digitalocean_stand_in_answers_as_its_reference_describes_and_catches_a_bad_body() -> None:
+    """Positive control of the DigitalOcean stand-in's validation (tests/doctor_apis.py DO_DOMAIN_SCHEMA and
+    DO_ERROR_SCHEMA, from https://docs.digitalocean.com/reference/api/digitalocean/#tag/Domains), as the Prometheus
+    stand-in's: its own answers pass, the reference's example passes, and a body the reference does not allow, sent
+    through the server, is recorded in ``violations``."""
+    import urllib.error
+    import urllib.request
+
+    from tests.doctor_apis import do_violations
+
+    example = {"domain": {"name": "example.com", "ttl": 1800, "zone_file": "$ORIGIN example.com.\n$TTL 1800\n"}}
+    assert do_violations(200, example) == [] and do_violations(404, {"id": "not_found", "message": "gone", "request_id": "r"}) == []
+    assert do_violations(200, {"domain": {"ttl": "1800"}}) and do_violations(401, {"message": "Bad credentials"})
+    api = DigitalOceanApi()
+    try:
+        api.tokens["dop_v1_" + "a" * 64] = {"example.com"}
+
+        def get(path: str, token: str) -> int:
+            request = urllib.request.Request(api.url + path, headers={"Authorization": f"Bearer {token}"})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as answer:
+                    return int(answer.status)
+            except urllib.error.HTTPError as err:
+                return err.code
+
+        token = "dop_v1_" + "a" * 64
+        assert [get("/v2/domains/example.com", token), get("/v2/domains/other.com", token), get("/v2/domains/x", "no")] == [200, 404, 401]
+        api.fail("/v2/domains/example.com", 1)
+        assert get("/v2/domains/example.com", "dop_v1_" + "a" * 64) == 502
+        assert api.violations == []
+        api.route = lambda path, query, auth: (200, {}, {"domain": {"name": "example.com", "ttl": "1800", "records": []}})  # type: ignore[method-assign]
+        assert get("/v2/domains/example.com", "x") == 200
+        assert len(api.violations) == 2 and all(v.startswith("domain (200):") for v in api.violations), api.violations
+    finally:
+        api.close()
+
+
+def test_a_server_echoing_the_token_or_answering_10_mb_gets_neither_into_the_report(setup: Setup) -> None:
+    """Issue 22 review: GitHub's answer quoted in ``checked``/``facts`` (``login``) carried the token when a server
+    echoed it, and a 10 MB login made a 10 MB report. ``setup.run`` scans stdout/stderr for every configured secret."""
+    ghcr = setup.value("namespace:imagePullSecret.token")
+    setup.github.pats[ghcr].login = f"{ghcr}-{ghcr[:20]}"
+    result = setup.run()
+    found = result.one("github.ghcr-token")
+    assert ghcr not in json.dumps(found) and ghcr[:20] not in json.dumps(found)
+    setup.github.pats[ghcr].login = "A" * 10_000_000
+    result = setup.run()
+    assert len(result.out) < 200_000, len(result.out)
+    assert all(len(v) <= 400 for f in result.document["findings"] for v in f["facts"].values())

@@ -390,7 +390,8 @@ def test_a_controller_message_quoting_a_secret_is_redacted(tmp_path: Path) -> No
             f"unable to clone 'https://x-access-token:{token}@github.com/example-org/cluster': authorization failed",
         )
         finding = not_ok(run_doctor(context(stack, env), stack))["kubernetes.gitrepository/flux-system/secret-chain"]
-    assert "https://x-access-token:<redacted>@github.com/example-org/cluster" in finding.checked
+    # a URL's userinfo is dropped whole (common.clean), the token with it
+    assert "'https://github.com/example-org/cluster': authorization failed" in finding.checked and token not in finding.checked
     assert finding.key == "flux:githubToken"
 
 
@@ -677,3 +678,31 @@ def test_findings_are_plain_values(production: Stack, env: Env) -> None:
     for finding in run_doctor(context(production, env), production):
         assert isinstance(finding.facts, Mapping) and all(isinstance(v, str) for v in finding.facts.values())
         assert finding.expires is None or finding.expires.tzinfo is not None
+
+
+def test_a_kubeconfigs_credentials_and_server_userinfo_never_reach_the_report(production: Stack, tmp_path: Path) -> None:
+    """Issue 22 review: a kubeconfig ``server: http://admin:<password>@…`` was printed in every "not read (the
+    Kubernetes API at …)" line, and the kubeconfig's own token (not a config value) was not redacted. The runner's
+    findings (common.scrub) hold neither, nor the token's base64 form or its first 20 characters; the server is named
+    without its userinfo (kubeconfig fields: https://kubernetes.io/docs/reference/config-api/kubeconfig.v1/)."""
+    import base64
+    import socket
+
+    from secret_chain.doctor import runner
+
+    with socket.socket() as probe:  # a port nothing listens on: every request is refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    password, token = "kubePASSWORDcanary0123", "kubeTOKENcanary-0123456789abcdefghijklmnopqrstuv"
+    path = tmp_path / "kubeconfig"
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        f"clusters: [{{name: k, cluster: {{server: 'http://admin:{password}@127.0.0.1:{port}'}}}}]\n"
+        f"users: [{{name: u, user: {{token: {token}}}}}]\ncontexts: [{{name: c, context: {{cluster: k, user: u}}}}]\n"
+    )
+    ctx = context(production, None, kubeconfig=str(path), timeout=2.0)
+    findings = runner.run(ctx, kube_doctor.KUBERNETES_CHECKS)
+    text = runner.render_text(ctx, findings) + json.dumps(runner.as_json(ctx, findings))
+    assert any(f"http://127.0.0.1:{port}" in f.checked for f in findings), [f.checked for f in findings][:3]
+    for secret in (password, "admin:", token, token[:20], base64.b64encode(token.encode()).decode()[:20]):
+        assert secret not in text, secret

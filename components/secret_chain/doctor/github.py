@@ -349,7 +349,30 @@ def check_app(context: Context, app: AppLink) -> list[Finding]:
                 source=DOC_JWT,
             )
         ]
-    body = answer.body if isinstance(answer.body, dict) else {}
+    # GET /app answers the App the JWT authenticates as: an "integration" object whose `id` is the App's ID
+    # (https://docs.github.com/en/rest/apps/apps#get-the-authenticated-app). Any other 200 (no JSON, no id, another
+    # App's id: a proxy, a wrong base URL, or the wrong App ID configured beside this key) is no proof the key works.
+    body = answer.body if isinstance(answer.body, dict) else None
+    got = body.get("id") if body is not None else None
+    if body is None or isinstance(got, bool) or str(got) != app_id.strip():
+        answered = "no JSON object" if body is None else "no App id" if got is None else f"App id {str(got)[:40]}"
+        return [
+            Finding(
+                link=link,
+                status=Status.FAIL,
+                checked=(
+                    f"{what}: GET /app answered HTTP 200 with {answered}, not App {app_id}: the App ID {app.app_id.key} "
+                    "does not match this private key's App (or the API URL is not GitHub's)"
+                ),
+                symptom=runbook.of(app.private_key).symptom,
+                key=app.app_id.key,
+                fix=(
+                    "set the App ID shown on the App's settings page (General → App ID) for the App this key belongs to: "
+                    f"{common.fix_for(context, app.app_id, common.up(context))}"
+                ),
+                source=DOC_APP,
+            )
+        ]
     slug = str(body.get("slug") or "")
     findings = [
         Finding(

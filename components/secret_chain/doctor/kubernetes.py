@@ -442,7 +442,8 @@ def connect(context: Context) -> Kube:
         # The message of a kubeconfig error may quote the file: only its kind is reported.
         label = "kubernetes:kubeconfig" if kind == "text" else where
         raise _Unusable(f"the kubeconfig ({label}) cannot be used: {type(err).__name__}") from None
-    kube = Kube(client, single.cluster.server)
+    # The server as the kubeconfig names it, without userinfo (http://admin:<password>@host): it is quoted in findings.
+    kube = Kube(client, re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", r"\1", single.cluster.server))
     # lightkube 1.0 builds its httpx2.Client from the kubeconfig (TLS, client certificates, auth: config/client_adapter.py)
     # and takes a transport only in place of that one, which would drop them; so the bounds go on as that client's event
     # hooks: lightkube.Client._client (core/client.py) is the GenericSyncClient, whose _client (core/generic_client.py
@@ -509,10 +510,15 @@ def secret_values(context: Context) -> list[str]:
 
 
 def _redact(text: str, context: Context) -> str:
-    """``text`` (a controller's message) with every configured secret value cut out, newlines folded, at most 400 characters."""
-    for value in secret_values(context):
-        text = text.replace(value, "<redacted>")
-    return " ".join(text.split())[:400]
+    """``text`` (a controller's message) with every secret cut out, newlines folded, at most 400 characters.
+
+    The one redaction of the doctor (:func:`secret_chain.doctor.common.clean` over
+    :func:`~secret_chain.doctor.common.secret_values`: the config's secrets, the kubeconfig's credentials, their base64
+    forms and long prefixes).
+    """
+    from secret_chain.doctor import common
+
+    return common.clean(text, common.secret_values(context), common.CAP)
 
 
 def _link(owned: Owned) -> str:

@@ -10,6 +10,8 @@ own: it is the runbook's symptom of those keys (:mod:`secret_chain.ops.runbook`)
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 
 from secret_chain import catalog
@@ -303,10 +305,26 @@ def symptom(link_id: str) -> str:
     return BY_ID[link_id].symptom
 
 
+def as_markdown(text: str, *, cell: bool = False) -> str:
+    """``text`` as Markdown shows it: ``<``, ``>`` and ``&`` as HTML entities.
+
+    So a placeholder such as ``<namespace>`` is seen, not taken for an HTML tag and hidden; in a table ``cell``, ``|``
+    is escaped as well. A code span in it is kept as written (Markdown shows a code span's text literally, entities
+    included).
+
+    Python-Markdown passes raw HTML through (https://python-markdown.github.io/#differences, "Raw HTML"): an entity
+    is what shows the character.
+    """
+    parts = re.split(r"(`[^`]*`)", text)  # a code span shows its text as written: left alone
+    shown = [p if i % 2 else html.escape(p, quote=False) for i, p in enumerate(parts)]
+    return "".join(p if i % 2 or not cell else p.replace("|", "\\|") for i, p in enumerate(shown))
+
+
 def render_markdown() -> str:
-    """The table of links for docs/doctor.md."""
+    """The table of links for docs/doctor.md (a link's id as a code span, which shows ``<`` and ``|`` as written)."""
     lines = ["| Link | What doctor checks | What a person sees when it is broken | Key at fault | Fix | API |", "|---|---|---|---|---|---|"]
     for link in LINKS:
-        cells = (f"`{link.id}`", link.checked, link.symptom, link.key or "—", link.fix, f"[docs]({link.source})" if link.source else "—")
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        cells = [as_markdown(c, cell=True) for c in (link.checked, link.symptom, link.key or "—", link.fix)]
+        api = f"[docs]({link.source})" if link.source else "—"
+        lines.append("| " + " | ".join([f"`{link.id}`", *cells, api]) + " |")
     return "\n".join(lines) + "\n"

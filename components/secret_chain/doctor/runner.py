@@ -18,7 +18,7 @@ import datetime
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from secret_chain.doctor import links
+from secret_chain.doctor import common, links
 from secret_chain.doctor.http import close_clients
 from secret_chain.doctor.model import Check, Context, Finding, Status
 from secret_chain.validators import printable
@@ -111,7 +111,9 @@ def run(
                     progress(done, len(chosen), check_name(chosen[index]))
     finally:
         close_clients()
-    return [finding for index in range(len(chosen)) for finding in results.get(index, [])]
+    # The one place every finding passes on its way out: secrets redacted, API-quoted text capped (common.scrub).
+    secrets = common.secret_values(context)
+    return [common.scrub(finding, context, secrets) for index in range(len(chosen)) for finding in results.get(index, [])]
 
 
 def overall(findings: Sequence[Finding]) -> Status:

@@ -294,7 +294,8 @@ def render_text(keys: Sequence[KeyStatus], live: Live, environment: str, now: da
         if k.status not in (FAILING, "overdue", "due") and not k.disagreements:
             continue
         entry = catalog.get(k.config_key)
-        when = f", deadline {k.deadline:%Y-%m-%d} from the {k.deadline_source}" if k.deadline else ""
+        source = k.deadline_source or ""
+        when = f", deadline {k.deadline:%Y-%m-%d} from {source if source.startswith('the ') else 'the ' + source}" if k.deadline else ""
         lines += ["", f"  {k.status.upper()}: {k.config_key}{when}"]
         for item in k.items:
             age = f"last changed {item.modified:%Y-%m-%d}" if item.modified else "no time in the state"
@@ -306,8 +307,13 @@ def render_text(keys: Sequence[KeyStatus], live: Live, environment: str, now: da
         for text in k.disagreements:
             lines.append(f"    disagree: {text}")
         fixes = [o.fix for o in k.observed if o.status != "OK" and o.fix]
-        if fixes:
+        if fixes and live.source == "doctor run":
             lines.append(f"    fix: {fixes[0]}")
+        elif fixes:
+            # A saved report is a file anyone may have written: its fix is shown as data, marked, on one line, never as
+            # this command's own advice (doctor's own fixes are those of a doctor run, above).
+            quoted = v.printable(" ".join(fixes[0].split()))[:600]
+            lines.append(f"    fix (as the report gives it, not doctor's own; check it before running it): {quoted}")
         else:
             lines.append(f"    new value: {runbook.of(entry).generate or 'see the runbook'}")
             lines.append(f"    then: {fix_command(entry, environment)}")

@@ -48,7 +48,9 @@ MARKER = re.compile(r"<!-- generated: (?P<what>reference (?P<component>\w+)|trou
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ") or "—"
+    """A table cell: ``|`` escaped outside code spans (a table leaves a code span's ``|`` alone; a backslash would show)."""
+    parts = re.split(r"(`[^`]*`)", text.replace("\n", " "))
+    return "".join(p if i % 2 else p.replace("|", "\\|") for i, p in enumerate(parts)) or "—"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -177,7 +179,14 @@ def _link_of(entry: Key) -> str:
     where = "stack config" if entry.tier is Tier.STACK else "ESC"
     targets = list(dict.fromkeys(target for target, _ in plan.flows().get(entry.key, ())))
     lands = "; ".join(targets) if targets else plan.flows_to(entry)
-    return f"{where} `{entry.key}` → {lands or 'the program'} → {runbook.of(entry).consumers or 'the stack program'}"
+    return f"{where} `{entry.key}` → {_shown(lands or 'the program')} → {_shown(runbook.of(entry).consumers or 'the stack program')}"
+
+
+def _shown(text: str) -> str:
+    """Generated text as Markdown shows it: a placeholder such as ``<namespace>`` seen, not taken for an HTML tag."""
+    from secret_chain.doctor import links
+
+    return links.as_markdown(text)
 
 
 def troubleshooting_entries() -> list[dict[str, str]]:
@@ -210,11 +219,23 @@ _SYSTEMS = {
 """A doctor link's system, as a troubleshooting section names it."""
 
 
-def _doctor_line(link_id: str) -> str:
+def _doctor_anchor(link_id: str) -> str:
+    return "doctor-" + _anchor(link_id)
+
+
+def _doctor_line(link_id: str, seen: set[str]) -> list[str]:
+    """What doctor checks of a link and its fix, written once on the page; where it comes again, a link to it."""
     from secret_chain.doctor import links
 
     link = links.BY_ID[link_id]
-    return f"Checked live by `secret-chain doctor`, link `{link.id}`: {link.checked}. Its fix: {link.fix}."
+    if link_id in seen:
+        return [f"Checked live by `secret-chain doctor`, link [`{link.id}`](#{_doctor_anchor(link_id)}) (what it checks and its fix: there)."]
+    seen.add(link_id)
+    return [
+        f'<a id="{_doctor_anchor(link_id)}"></a>',
+        "",
+        f"Checked live by `secret-chain doctor`, link `{link.id}`: {_shown(link.checked)}. Its fix: {_shown(link.fix)}.",
+    ]
 
 
 def troubleshooting() -> str:
@@ -241,16 +262,18 @@ def troubleshooting() -> str:
     out = ["## Symptoms", ""]
     rows = []
     for symptom, group in by_symptom.items():
-        keys = ", ".join(f"`{e['key']}`" for e in group) or "; ".join(links.BY_ID[d].key for d in doctor_of[symptom] if links.BY_ID[d].key)
+        keys = ", ".join(f"`{e['key']}`" for e in group) or "; ".join(_shown(links.BY_ID[d].key) for d in doctor_of[symptom] if links.BY_ID[d].key)
         checked = ", ".join(f"`{d}`" for d in doctor_of[symptom]) or "not checked live (preflight checks its format)"
-        rows.append([f"[{symptom}](#{_anchor(symptom)})", keys, checked])
+        rows.append([f"[{_shown(symptom)}](#{_anchor(symptom)})", keys, checked])
     out += _table(["Symptom", "Key at fault", "Doctor link"], rows)
+    seen = {link.id for link in own}  # written in their own sections: a key's line links there
     for symptom, group in by_symptom.items():
-        out += ["", f'<a id="{_anchor(symptom)}"></a>', "", f"### {symptom}"]
+        out += ["", f'<a id="{_anchor(symptom)}"></a>', "", f"### {_shown(symptom)}"]
         for link in (link for link in own if link.symptom == symptom):
             where = _SYSTEMS.get(link.system, link.system)
-            out += ["", f"#### Doctor link `{link.id}`", "", f"Link of the chain: {where}. What `secret-chain doctor` checks: {link.checked}.", ""]
-            out += [f"Key at fault: {link.key or '—'}. To fix it: {link.fix}."]
+            out += ["", f'<a id="{_doctor_anchor(link.id)}"></a>', "", f"#### Doctor link `{link.id}`", ""]
+            out += [f"Link of the chain: {where}. What `secret-chain doctor` checks: {_shown(link.checked)}.", ""]
+            out += [f"Key at fault: {_shown(link.key or '—')}. To fix it: {_shown(link.fix)}."]
             if link.source:
                 out += ["", f"API: <{link.source.split(' ', 1)[0].rstrip(';')}>"]
         for e in group:
@@ -260,7 +283,7 @@ def troubleshooting() -> str:
             if e["steps"]:
                 out += ["", f"To replace a working value without downtime, follow [its rotation steps]({e['steps']})."]
             for link_id in filter(None, e["doctor"].split(",")):
-                out += ["", _doctor_line(link_id)]
+                out += ["", *_doctor_line(link_id, seen)]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
