@@ -523,8 +523,138 @@ def test_an_environment_that_does_not_open_fails(setup: Setup) -> None:
 
 def test_without_the_pulumi_cli_the_environment_is_not_checked(setup: Setup) -> None:
     setup.monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    setup.monkeypatch.delenv("PULUMI_ACCESS_TOKEN", raising=False)  # nor the ESC SDK's credential
     found = setup.run().one("esc.environment")
     assert found["status"] == "WARN" and "pulumi CLI is not on PATH" in found["checked"]
+
+
+def test_an_esc_api_out_of_reach_is_a_warn_not_a_fail(setup: Setup) -> None:
+    """The one rule (docs/doctor.md): a system that does not answer is a WARN; the SDK's connection error is that."""
+    setup.monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    setup.monkeypatch.setenv("PULUMI_ACCESS_TOKEN", "pul-esc-reader")
+    setup.monkeypatch.setenv("PULUMI_BACKEND_URL", "http://127.0.0.1:9")  # discard: nothing listens
+    found = setup.run().one("esc.environment")
+    assert found["status"] == "WARN" and "did not answer" in found["checked"], found
+
+
+class EscApi:
+    """A stand-in of the Pulumi ESC API on 127.0.0.1: ``POST /api/esc/environments/{org}/{project}/{env}/open`` gives a
+    session, ``GET …/open/{id}`` the environment's evaluated properties (ESC's OpenAPI description, as pulumi-esc-sdk's
+    generated ``EscApi.open_environment`` and ``read_open_environment`` call it). Every answer is checked with the SDK's
+    own models (``OpenEnvironment``, ``Environment``: generated from that description) before it is sent."""
+
+    def __init__(self, world_path: Path, token: str) -> None:
+        import http.server
+        import threading
+
+        from pulumi_esc_sdk import models
+
+        self.violations: list[str] = []
+        self.requests: list[str] = []
+        api = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _answer(self, status: int, body: dict[str, Any], model: Any = None) -> None:
+                if model is not None:
+                    try:
+                        model.from_dict(body)
+                    except Exception as err:  # a pydantic ValidationError: the answer is not the description's
+                        api.violations.append(f"{self.path}: {err}")
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _ref(self) -> str | None:
+                match = re.fullmatch(r"/api/esc/environments/([^/]+)/([^/]+)/([^/]+)/open(?:/([^/]+))?", self.path)
+                return None if match is None else "/".join(match.group(1, 2, 3))
+
+            def _authorised(self) -> bool:
+                api.requests.append(f"{self.command} {self.path}")
+                if self.headers.get("Authorization") != f"token {token}":
+                    self._answer(401, {"code": 401, "message": "Unauthorized: No credentials provided or are invalid."})
+                    return False
+                return True
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self._authorised():
+                    ref = self._ref()
+                    known = ref is not None and ref in World.load(world_path).esc.definitions
+                    if known:
+                        self._answer(200, {"id": "3f1c"}, models.OpenEnvironment)
+                    else:
+                        self._answer(404, {"code": 404, "message": "Environment not found"})
+
+            def do_GET(self) -> None:
+                if self._authorised():
+                    ref = self._ref()
+                    assert ref is not None and self.path.endswith("/open/3f1c")
+                    values = World.load(world_path).esc.open(ref)
+                    self._answer(200, {"properties": {k: _esc_value(v) for k, v in values.items()}}, models.Environment)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def _esc_value(value: Any) -> dict[str, Any]:
+    """A value as the ESC API's ``Value`` (value, secret, trace), nested values too."""
+    from tests.world import EscSecret
+
+    secret = isinstance(value, EscSecret)
+    plain = value.value if secret else value
+    if isinstance(plain, dict):
+        inner: Any = {k: _esc_value(v) for k, v in plain.items()}
+    elif isinstance(plain, list):
+        inner = [_esc_value(v) for v in plain]
+    else:
+        inner = plain
+    return {"value": inner, "trace": {}, **({"secret": True} if secret else {})}
+
+
+def test_without_the_cli_the_esc_sdk_opens_the_environment(setup: Setup) -> None:
+    """The issue's "the ESC SDK from PyPI or the pulumi env open command, whichever is present; say which": no pulumi
+    on PATH, pulumi-esc-sdk installed and PULUMI_ACCESS_TOKEN set, the SDK opens it, and the finding says so. Before,
+    the link was a WARN "not checked" whenever the CLI was missing."""
+    api = EscApi(setup.world_path, "pul-esc-reader")
+    setup.monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    setup.monkeypatch.setenv("PULUMI_ACCESS_TOKEN", "pul-esc-reader")
+    setup.monkeypatch.setenv("PULUMI_BACKEND_URL", api.url)
+    found = setup.run().one("esc.environment")
+    assert found["status"] == "OK", found
+    assert found["facts"]["method"] == "ESC SDK (pulumi-esc-sdk)" and "(ESC SDK (pulumi-esc-sdk))" in found["checked"]
+    base = f"/api/esc/environments/{ORG}/secret-chain/Production/open"
+    assert api.requests == [f"POST {base}", f"GET {base}/3f1c"]
+    assert api.violations == []
+    # a key the stand-in's environment lacks is found through the SDK too
+    world = World.load(setup.world_path)
+    world.esc.remove(f"{ORG}/secret-chain/Production", "pulumiConfig.prometheus:authToken")
+    world.save(setup.world_path)
+    config = dict(setup.config)
+    del config["prometheus:authToken"]
+    assert setup.run(config=config).one("esc.key/prometheus:authToken")["status"] == "FAIL"
+    # a token the API refuses: the environment does not open, and the SDK's status is named
+    setup.monkeypatch.setenv("PULUMI_ACCESS_TOKEN", "pul-other")
+    refused = setup.run().one("esc.environment")
+    assert refused["status"] == "FAIL" and "the ESC API answered 401" in refused["checked"]
+    assert refused["facts"]["method"] == "ESC SDK (pulumi-esc-sdk)"
+
+
+def test_the_esc_stand_in_answers_as_the_sdks_models_describe_and_catches_a_bad_body(setup: Setup) -> None:
+    from pulumi_esc_sdk import models
+
+    with pytest.raises(ValueError, match="id"):  # pydantic's ValidationError is a ValueError
+        models.OpenEnvironment.from_dict({"diagnostics": []})  # no id: what the stand-in's check would catch
+    assert models.Environment.from_dict({"properties": {"a": _esc_value("b")}}) is not None
 
 
 # --- DigitalOcean ---------------------------------------------------------------------------------------------------------------

@@ -1,10 +1,16 @@
 """The Pulumi ESC link: the stack's environment opens, and every key the stack's parts need is set and no placeholder.
 
-The environment is opened with the ``pulumi env open <org>/<project>/<env> --format json`` command (pulumi/esc
-cmd/esc/cli/env_open.go: prints the environment's evaluated ``values`` as JSON), which every Pulumi CLI since 3.95
-carries and which uses the CLI's own login (``PULUMI_ACCESS_TOKEN`` or ``pulumi login``): no second credential. The ESC
-SDK from PyPI (``pulumi-esc-sdk``) is not used: it needs its own access token and API URL, and brings urllib3, pydantic
-and python-dateutil for one call the CLI makes already; each finding says which way ran (``facts.method``).
+The environment is opened with whichever of two is present, the CLI first:
+
+* the ``pulumi env open <org>/<project>/<env> --format json`` command (pulumi/esc cmd/esc/cli/env_open.go: prints the
+  environment's evaluated ``values`` as JSON), which every Pulumi CLI since 3.95 carries and which uses the CLI's own
+  login (``PULUMI_ACCESS_TOKEN`` or ``pulumi login``);
+* else the ESC SDK from PyPI (``pulumi-esc-sdk``, not a dependency of this package: installed by whoever wants it), with
+  ``PULUMI_ACCESS_TOKEN`` and ``PULUMI_BACKEND_URL`` as its ``default_config`` reads them: ``open_environment`` then
+  ``read_open_environment`` (``POST …/environments/{org}/{project}/{env}/open``, ``GET …/open/{openSessionID}``) and its
+  ``convertEnvPropertiesToValues`` (pulumi/esc-sdk sdk/python/pulumi_esc_sdk/esc_client.py).
+
+Each finding says which way ran (``facts.method``).
 
 Opening is read-only, but it is an audited ``open`` event in Pulumi Cloud (Pulumi docs, ESC "Audit logs"), as any
 ``pulumi up`` of the stack is. Values are compared with the catalog's checks and never leave this module.
@@ -27,7 +33,9 @@ from secret_chain.validators import Invalid, placeholder
 
 DOC_ENV_OPEN = links.ESC_OPEN
 METHOD = "pulumi env open"
-NO_CLI = "the pulumi CLI is not on PATH"
+SDK_METHOD = "ESC SDK (pulumi-esc-sdk)"
+UNANSWERED = "the ESC API did not answer"
+NO_CLI = "the pulumi CLI is not on PATH, and the ESC SDK (pulumi-esc-sdk) is not installed or PULUMI_ACCESS_TOKEN is not set"
 
 
 def needed_keys(context: Context) -> list[Key]:
@@ -56,12 +64,12 @@ def _flat(config: Mapping[str, object]) -> dict[str, str]:
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
 
 
-def open_environment(context: Context, reference: str) -> tuple[dict[str, object] | None, str]:
-    """(the environment's values, or None; why not) through ``pulumi env open``."""
+def open_environment(context: Context, reference: str) -> tuple[dict[str, object] | None, str, str]:
+    """(the environment's values, or None; why not; the method that ran): the CLI if present, else the ESC SDK."""
     path = context.environ.get("PATH") if context.environ else None
     exe = shutil.which("pulumi", path=path)
     if exe is None:
-        return None, NO_CLI
+        return _open_with_sdk(context, reference)
     environ = dict(context.environ) if context.environ else dict(os.environ)
     try:
         done = subprocess.run(
@@ -73,18 +81,43 @@ def open_environment(context: Context, reference: str) -> tuple[dict[str, object
             env=environ,
         )
     except subprocess.TimeoutExpired:
-        return None, f"`pulumi env open` gave no answer within {max(30.0, 3 * context.timeout):g} s"
+        return None, f"`pulumi env open` gave no answer within {max(30.0, 3 * context.timeout):g} s", METHOD
     except OSError as err:
-        return None, f"cannot run the pulumi CLI: {err.strerror}"
+        return None, f"cannot run the pulumi CLI: {err.strerror}", METHOD
     if done.returncode != 0:
         lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
         detail = common.redact(lines[-1], context) if lines else f"exit status {done.returncode}"
-        return None, f"`pulumi env open` failed: {detail}"
+        return None, f"`pulumi env open` failed: {detail}", METHOD
     try:
         document = json.loads(done.stdout)
     except ValueError:
-        return None, "`pulumi env open` printed no JSON"
-    return (document, "") if isinstance(document, dict) else (None, "`pulumi env open` printed no JSON object")
+        return None, "`pulumi env open` printed no JSON", METHOD
+    return (document, "", METHOD) if isinstance(document, dict) else (None, "`pulumi env open` printed no JSON object", METHOD)
+
+
+def _open_with_sdk(context: Context, reference: str) -> tuple[dict[str, object] | None, str, str]:
+    """The environment's values through the ESC SDK, when it is installed and ``PULUMI_ACCESS_TOKEN`` is set."""
+    import importlib.util
+
+    environ = context.environ or os.environ
+    token = environ.get("PULUMI_ACCESS_TOKEN")
+    if not token or importlib.util.find_spec("pulumi_esc_sdk") is None:
+        return None, NO_CLI, METHOD
+    from pulumi_esc_sdk import esc_client
+
+    org, project, env = reference.split("/")
+    # The SDK's own defaults (default_config: PULUMI_BACKEND_URL, else its configured host, api.pulumi.com/api/esc).
+    client = esc_client.default_client(host=environ.get("PULUMI_BACKEND_URL") or None, access_token=token)
+    try:
+        session = client.esc_api.open_environment(org, project, env, _request_timeout=context.timeout)
+        answer = client.esc_api.read_open_environment_with_http_info(org, project, env, session.id, _request_timeout=context.timeout)
+        values = esc_client.convertEnvPropertiesToValues(answer.data.properties)
+    except Exception as err:  # the SDK's ApiException carries the status; any other is named by its type only
+        status = getattr(err, "status", None)
+        if isinstance(status, int) and status > 0:
+            return None, f"the ESC API answered {status}", SDK_METHOD
+        return None, f"{UNANSWERED} ({type(err).__name__})", SDK_METHOD
+    return (values, "", SDK_METHOD) if isinstance(values, dict) else (None, "the ESC API gave no values", SDK_METHOD)
 
 
 def check_environment(context: Context) -> list[Finding]:
@@ -109,14 +142,14 @@ def check_environment(context: Context) -> list[Finding]:
         reference = catalog.ESC_ENVIRONMENT.shape(reference)
     except Invalid:
         return []  # preflight reports a malformed setting; nothing to open
-    what = f"ESC environment {reference} ({METHOD})"
-    values, why = open_environment(context, reference)
-    if values is None and why == NO_CLI:
+    values, why, method = open_environment(context, reference)
+    what = f"ESC environment {reference} ({method})"
+    if values is None and (why == NO_CLI or why.startswith(UNANSWERED)):
         return [
             common.not_checked(
                 link,
                 what,
-                f"{why}; the ESC SDK is not used (module docstring)",
+                why,
                 key=catalog.ESC_ENVIRONMENT,
                 source=DOC_ENV_OPEN,
                 fix="install the Pulumi CLI (https://www.pulumi.com/docs/install/), pulumi login, and run doctor again",
@@ -132,7 +165,7 @@ def check_environment(context: Context) -> list[Finding]:
                 key=catalog.ESC_ENVIRONMENT.key,
                 fix=f"pulumi login; pulumi env open {reference} (check the name, your access and the environment's imports)",
                 source=DOC_ENV_OPEN,
-                facts={"method": METHOD},
+                facts={"method": method},
             )
         ]
     config = values.get("pulumiConfig")
@@ -172,7 +205,7 @@ def check_environment(context: Context) -> list[Finding]:
                     key=entry.key,
                     fix=f"set it with: {common.fix_for(context, entry, common.up(context))}",
                     source=DOC_ENV_OPEN,
-                    facts={"method": METHOD},
+                    facts={"method": method},
                 )
             )
     findings.insert(
@@ -182,7 +215,7 @@ def check_environment(context: Context) -> list[Finding]:
             status=Status.OK,
             checked=f"{what}: it opens; {len(needed) - bad} of the {len(needed)} keys the stack's parts need are set",
             source=DOC_ENV_OPEN,
-            facts={"method": METHOD, "keys": str(len(needed))},
+            facts={"method": method, "keys": str(len(needed))},
         ),
     )
     return findings

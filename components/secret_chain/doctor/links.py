@@ -140,7 +140,7 @@ LINKS: tuple[Link, ...] = (
     Link(
         "esc.environment",
         "esc",
-        "the stack's ESC environment opens (pulumi env open)",
+        "the stack's ESC environment opens (pulumi env open, else the ESC SDK)",
         "pulumi up and preview fail before the program runs: the stack's config cannot be resolved",
         catalog.ESC_ENVIRONMENT.key,
         "pulumi login; check the environment's name, your access and its imports",
