@@ -120,78 +120,54 @@ def check_token(context: Context, spec: TokenLink) -> list[Finding]:
         return []
     fix = f"make one at {spec.create}; set it with: {common.fix_for(context, spec.key, common.up(context))}"
     what = f"{spec.key} against {context.github_api_url} (GET /user)"
+
+    def failed(
+        checked: str, fix: str, source: str, expires: datetime.datetime | None = None, facts: Mapping[str, str] | None = None
+    ) -> list[Finding]:
+        """The one FAIL of this token: what was seen, the fix and the page it rests on."""
+        return [
+            Finding(
+                status=Status.FAIL,
+                checked=checked,
+                symptom=spec.symptom,
+                fix=fix,
+                source=source,
+                link=spec.link,
+                key=spec.key.key,
+                expires=expires,
+                facts=dict(facts or {}),
+            )
+        ]
+
     try:
         answer = _token_users(context, token)
     except HttpProblem as err:
         return [_unreachable(spec.link, what, err, spec.key, DOC_USER)]
     if answer.status == 401:
-        return [
-            Finding(
-                status=Status.FAIL,
-                checked=f"{what}: GitHub refuses the token (401 Bad credentials): it has expired, was revoked, or was never valid",
-                symptom=spec.symptom,
-                fix=f"create a new token: {fix}",
-                link=spec.link,
-                key=spec.key.key,
-                source=DOC_USER,
-            )
-        ]
+        refused = f"{what}: GitHub refuses the token (401 Bad credentials): it has expired, was revoked, or was never valid"
+        return failed(refused, f"create a new token: {fix}", DOC_USER)
     if answer.status != 200:
-        return [
-            Finding(
-                status=Status.FAIL,
-                checked=f"{what}: GitHub answers HTTP {answer.status} (SSO not authorised for the token, or the account is locked)",
-                symptom=spec.symptom,
-                fix=f"authorise the token for the organisation's SSO, or create a new one: {fix}",
-                link=spec.link,
-                key=spec.key.key,
-                source=DOC_USER,
-            )
-        ]
+        other = f"{what}: GitHub answers HTTP {answer.status} (SSO not authorised for the token, or the account is locked)"
+        return failed(other, f"authorise the token for the organisation's SSO, or create a new one: {fix}", DOC_USER)
     scopes_header = answer.header("X-OAuth-Scopes")
     expires = parse_expiration(answer.header("GitHub-Authentication-Token-Expiration"))
     facts = {"login": str((answer.body or {}).get("login", "")) if isinstance(answer.body, dict) else ""}
     if expires is not None:
         facts["expires"] = expires.isoformat()
-    findings: list[Finding] = []
     if scopes_header is None:
         # GitHub docs, "Scopes for OAuth apps": X-OAuth-Scopes lists a classic token's scopes; a fine-grained token or an
         # App token has no scopes (it has permissions), and the header is absent.
         if spec.classic_only:
-            findings.append(
-                Finding(
-                    status=Status.FAIL,
-                    checked=f"{what}: GitHub accepts it, but it is not a classic personal access token (no X-OAuth-Scopes)",
-                    symptom=spec.symptom,
-                    fix=f"create a classic token with read:packages: {fix}",
-                    source=DOC_SCOPES,
-                    link=spec.link,
-                    key=spec.key.key,
-                    expires=expires,
-                    facts=facts,
-                )
-            )
-            return findings
+            not_classic = f"{what}: GitHub accepts it, but it is not a classic personal access token (no X-OAuth-Scopes)"
+            return failed(not_classic, f"create a classic token with read:packages: {fix}", DOC_SCOPES, expires=expires, facts=facts)
         facts["kind"] = "fine-grained (its repository permissions are not visible to the API)"
     else:
         scopes = {s.strip() for s in scopes_header.split(",") if s.strip()}
         facts["scopes"] = ", ".join(sorted(scopes))
         lacking = [" or ".join(sorted(any_of)) for any_of in spec.scopes if not scopes & any_of]
         if lacking:
-            findings.append(
-                Finding(
-                    status=Status.FAIL,
-                    checked=f"{what}: a classic token without the scope {', '.join(lacking)} (X-OAuth-Scopes: {facts['scopes'] or 'none'})",
-                    symptom=spec.symptom,
-                    fix=f"create a classic token with {', '.join(lacking)}: {fix}",
-                    source=DOC_SCOPES,
-                    link=spec.link,
-                    key=spec.key.key,
-                    expires=expires,
-                    facts=facts,
-                )
-            )
-            return findings
+            without = f"{what}: a classic token without the scope {', '.join(lacking)} (X-OAuth-Scopes: {facts['scopes'] or 'none'})"
+            return failed(without, f"create a classic token with {', '.join(lacking)}: {fix}", DOC_SCOPES, expires=expires, facts=facts)
     status = common.expiry_status(context, expires)
     if expires is None:
         checked = f"{what}: GitHub accepts it; it has no expiration date"
@@ -202,7 +178,7 @@ def check_token(context: Context, spec: TokenLink) -> list[Finding]:
             f"{what}: GitHub accepts it, but it expires {expires:%Y-%m-%d %H:%M} UTC "
             f"({max(common.days_left(context, expires), 0):.1f} days left, --warn-days {context.warn_days})"
         )
-    findings.append(
+    return [
         Finding(
             status=status,
             checked=checked,
@@ -214,8 +190,7 @@ def check_token(context: Context, spec: TokenLink) -> list[Finding]:
             key=spec.key.key,
             source=DOC_USER,
         )
-    )
-    return findings
+    ]
 
 
 def check_ghcr_token(context: Context) -> list[Finding]:
